@@ -1,0 +1,312 @@
+import { parseDuration, type Duration } from './duration.js';
+import { DuplicateJobError, InvalidJobError, UnknownJobError } from './errors.js';
+import type { Logger } from './logger.js';
+import { compileSchedule, type CompiledSchedule } from './schedule/engine.js';
+import type { ScheduleInput } from './schedule/spec.js';
+import type { RunRecord, RunTrigger } from './store.js';
+
+/** What to do with slots missed while no runner was alive. */
+export type MissedRunPolicy = 'latest' | 'skip' | { all: { within: Duration } };
+
+/** What a handler receives. */
+export interface RunContext<Payload = unknown> {
+  code: string;
+  /** `''` for the code-defined schedule, else the runtime schedule's key. */
+  key: string;
+  /** The scheduled instant this run belongs to. */
+  slot: Date;
+  /** 1 for the first attempt at this slot. */
+  attempt: number;
+  trigger: RunTrigger;
+  runId: string;
+  runnerId: string;
+  /** Aborted on timeout and on shutdown; pass it to fetch, database calls, … */
+  signal: AbortSignal;
+  logger: Logger;
+  /** The runtime schedule's JSON payload (undefined for the code-defined schedule). */
+  payload: Payload | undefined;
+  /** Attaches a message to the run log (the last call wins). */
+  report(message: string): void;
+}
+
+/** What an `onFailure` hook receives once consecutive failures reach `failuresBeforeAlert`. */
+export interface FailureContext {
+  code: string;
+  key: string;
+  run: RunRecord;
+  consecutiveFailures: number;
+  logger: Logger;
+}
+
+/** Options of a job; names follow django-cron / celery-beat where they have one. */
+export interface JobOptions {
+  /** Let a new slot start while a previous run still holds the lease [ALLOW_PARALLEL_RUNS]. Default false. */
+  allowParallelRuns?: boolean;
+  /** After a failed/timed-out/interrupted run, retry the slot after this long [retry_after_failure_mins]. */
+  retryAfterFailure?: Duration;
+  /** Abort the handler's signal and record `timed_out` after this long. */
+  timeout?: Duration;
+  /** Call `onFailure` once this many consecutive failures happened [MIN_NUM_FAILURES]. Default 1. */
+  failuresBeforeAlert?: number;
+  /** Failure hook (e-mail, Sentry, Slack); its own errors are logged, never rethrown. */
+  onFailure?: (ctx: FailureContext) => void | Promise<void>;
+  /** A disabled job is registered (listed) but never claimed. Default true. */
+  enabled?: boolean;
+  /** No slot before this instant [start_time]. */
+  startAt?: Date | string;
+  /** No slot after this instant [expires]. */
+  expiresAt?: Date | string;
+  /** Slots missed while no runner was alive: `latest` (default), `skip`, or `{ all: { within } }`. */
+  missedRunPolicy?: MissedRunPolicy;
+  /** IANA timezone for schedules that name none. Default: the configured zone, else UTC. */
+  timezone?: string;
+  /** Spread starts by a deterministic per-slot delay of up to this long (thundering herds). */
+  jitter?: Duration;
+  /** Lease length; renewed while the handler runs. Default 30 s. */
+  leaseTtl?: Duration;
+  /** A line for listings. */
+  description?: string;
+}
+
+/** A job as written by its author. */
+export interface JobDefinition<Payload = unknown> extends JobOptions {
+  /** Stable unique code [django-cron's code]: letters, digits and `._:-`, no whitespace. */
+  code: string;
+  schedule: ScheduleInput;
+  run: (ctx: RunContext<Payload>) => unknown;
+}
+
+/** A validated job with every option resolved. */
+export interface Job<Payload = unknown> {
+  readonly code: string;
+  readonly schedule: ScheduleInput;
+  readonly run: (ctx: RunContext<Payload>) => unknown;
+  readonly allowParallelRuns: boolean;
+  readonly retryAfterFailureMs: number | null;
+  readonly timeoutMs: number | null;
+  readonly failuresBeforeAlert: number;
+  readonly onFailure: ((ctx: FailureContext) => void | Promise<void>) | null;
+  readonly enabled: boolean;
+  readonly startAt: Date | null;
+  readonly expiresAt: Date | null;
+  readonly missedRunPolicy: 'latest' | 'skip' | { all: { withinMs: number } };
+  readonly timezone: string | null;
+  readonly jitterMs: number;
+  readonly leaseTtlMs: number;
+  readonly description: string | null;
+}
+
+/** Default lease length. */
+export const DEFAULT_LEASE_TTL_MS = 30_000;
+
+const CODE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const KNOWN_FIELDS = new Set([
+  'code',
+  'schedule',
+  'run',
+  'allowParallelRuns',
+  'retryAfterFailure',
+  'timeout',
+  'failuresBeforeAlert',
+  'onFailure',
+  'enabled',
+  'startAt',
+  'expiresAt',
+  'missedRunPolicy',
+  'timezone',
+  'jitter',
+  'leaseTtl',
+  'description',
+]);
+
+/** Checks a job code; throws InvalidJobError naming `what`. */
+export function assertJobCode(code: unknown, what = 'job'): asserts code is string {
+  if (typeof code !== 'string' || code.length === 0) {
+    throw new InvalidJobError(`${what}: code must be a non-empty string`);
+  }
+  if (!CODE_PATTERN.test(code)) {
+    throw new InvalidJobError(
+      `${what}: code "${code}" may hold only letters, digits and . _ : - (no whitespace), start with a letter or digit, at most 128 characters`,
+    );
+  }
+}
+
+/** Validates a job definition and resolves its options; throws naming the job and the field. */
+export function defineJob<Payload = unknown>(definition: JobDefinition<Payload>): Job<Payload> {
+  if (definition === null || typeof definition !== 'object') {
+    throw new InvalidJobError('defineJob: expected an object with code, schedule and run');
+  }
+  assertJobCode(definition.code, 'defineJob');
+  const code = definition.code;
+  const what = (field: string) => `job "${code}": ${field}`;
+  for (const key of Object.keys(definition)) {
+    if (!KNOWN_FIELDS.has(key)) {
+      const suggestion = closest(key, KNOWN_FIELDS);
+      throw new InvalidJobError(
+        `${what(key)} is not a known option${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
+      );
+    }
+  }
+  if (typeof definition.run !== 'function') throw new InvalidJobError(`${what('run')} must be a function`);
+  if (definition.schedule === undefined) throw new InvalidJobError(`${what('schedule')} is required`);
+  if (definition.timezone !== undefined) {
+    compileSchedule('* * * * *', { timezone: definition.timezone, what: what('timezone') });
+  }
+  // Validate the schedule now; runners compile it again with the configured default zone.
+  compileSchedule(definition.schedule, {
+    what: what('schedule'),
+    ...(definition.timezone !== undefined ? { timezone: definition.timezone } : {}),
+  });
+
+  const startAt = optionalInstant(definition.startAt, what('startAt'));
+  const expiresAt = optionalInstant(definition.expiresAt, what('expiresAt'));
+  if (startAt && expiresAt && expiresAt.getTime() <= startAt.getTime()) {
+    throw new InvalidJobError(`${what('expiresAt')} (${expiresAt.toISOString()}) must be after startAt (${startAt.toISOString()})`);
+  }
+  const failuresBeforeAlert = definition.failuresBeforeAlert ?? 1;
+  if (!Number.isInteger(failuresBeforeAlert) || failuresBeforeAlert < 1) {
+    throw new InvalidJobError(`${what('failuresBeforeAlert')} must be an integer ≥ 1, got ${String(definition.failuresBeforeAlert)}`);
+  }
+  if (definition.onFailure !== undefined && typeof definition.onFailure !== 'function') {
+    throw new InvalidJobError(`${what('onFailure')} must be a function`);
+  }
+  for (const flag of ['allowParallelRuns', 'enabled'] as const) {
+    const value = definition[flag];
+    if (value !== undefined && typeof value !== 'boolean') throw new InvalidJobError(`${what(flag)} must be true or false`);
+  }
+
+  return Object.freeze({
+    code,
+    schedule: definition.schedule,
+    run: definition.run,
+    allowParallelRuns: definition.allowParallelRuns ?? false,
+    retryAfterFailureMs:
+      definition.retryAfterFailure === undefined ? null : parseDuration(definition.retryAfterFailure, what('retryAfterFailure')),
+    timeoutMs: definition.timeout === undefined ? null : parseDuration(definition.timeout, what('timeout')),
+    failuresBeforeAlert,
+    onFailure: definition.onFailure ?? null,
+    enabled: definition.enabled ?? true,
+    startAt,
+    expiresAt,
+    missedRunPolicy: resolveMissedRunPolicy(definition.missedRunPolicy, what('missedRunPolicy')),
+    timezone: definition.timezone ?? null,
+    jitterMs: definition.jitter === undefined ? 0 : parseDuration(definition.jitter, what('jitter')),
+    leaseTtlMs: definition.leaseTtl === undefined ? DEFAULT_LEASE_TTL_MS : parseDuration(definition.leaseTtl, what('leaseTtl')),
+    description: definition.description ?? null,
+  });
+}
+
+/**
+ * Class sugar for django-cron users: subclass, set `code` and `schedule`, implement `run`.
+ * `registry` / `defineJob` accept instances and turn them into the same {@link Job}.
+ */
+export abstract class CronJob<Payload = unknown> {
+  abstract readonly code: string;
+  abstract readonly schedule: ScheduleInput;
+  abstract run(ctx: RunContext<Payload>): unknown;
+
+  /** The same definition as {@link defineJob} would receive. */
+  toJob(): Job<Payload> {
+    const definition: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(this)) if (value !== undefined) definition[key] = value;
+    definition.run = (ctx: RunContext<Payload>) => this.run(ctx);
+    return defineJob(definition as unknown as JobDefinition<Payload>);
+  }
+}
+
+/** Anything a registry accepts: a defined job, a definition, or a {@link CronJob} instance. */
+export type JobInput = Job<any> | JobDefinition<any> | CronJob<any>;
+
+/** The set of jobs a runner knows, by code. */
+export interface JobRegistry {
+  /** Jobs in registration order. */
+  readonly jobs: readonly Job[];
+  /** The job with this code; throws UnknownJobError listing the known codes. */
+  get(code: string): Job;
+  has(code: string): boolean;
+  codes(): string[];
+}
+
+/** Validates and indexes jobs; rejects duplicate codes. */
+export function createRegistry(inputs: readonly JobInput[]): JobRegistry {
+  if (!Array.isArray(inputs)) throw new InvalidJobError('jobs must be an array');
+  const byCode = new Map<string, Job>();
+  for (const input of inputs) {
+    const job = toJob(input);
+    if (byCode.has(job.code)) throw new DuplicateJobError(`job "${job.code}": code is registered twice`);
+    byCode.set(job.code, job);
+  }
+  const jobs = [...byCode.values()];
+  return {
+    jobs,
+    get(code) {
+      const job = byCode.get(code);
+      if (!job) throw new UnknownJobError(code, [...byCode.keys()]);
+      return job;
+    },
+    has: (code) => byCode.has(code),
+    codes: () => [...byCode.keys()],
+  };
+}
+
+/** Resolves a {@link JobInput} to a {@link Job}. */
+export function toJob(input: JobInput): Job {
+  if (input instanceof CronJob) return input.toJob();
+  if (isDefinedJob(input)) return input;
+  return defineJob(input as JobDefinition);
+}
+
+/** The compiled schedule a job runs on, given the configured default timezone and an optional override. */
+export function jobSchedule(job: Job, defaultTimezone = 'UTC', override: ScheduleInput | null = null): CompiledSchedule {
+  return compileSchedule(override ?? job.schedule, {
+    timezone: job.timezone ?? defaultTimezone,
+    what: `job "${job.code}": schedule${override ? ' override' : ''}`,
+  });
+}
+
+function isDefinedJob(input: JobInput): input is Job {
+  return Object.isFrozen(input) && 'leaseTtlMs' in input;
+}
+
+function resolveMissedRunPolicy(policy: MissedRunPolicy | undefined, what: string): Job['missedRunPolicy'] {
+  if (policy === undefined || policy === 'latest') return 'latest';
+  if (policy === 'skip') return 'skip';
+  if (typeof policy === 'object' && policy !== null && 'all' in policy && policy.all && typeof policy.all === 'object') {
+    return { all: { withinMs: parseDuration(policy.all.within, `${what}.all.within`) } };
+  }
+  throw new InvalidJobError(`${what} must be 'latest', 'skip' or { all: { within: duration } }, got ${JSON.stringify(policy)}`);
+}
+
+function optionalInstant(value: Date | string | undefined, what: string): Date | null {
+  if (value === undefined) return null;
+  const date = value instanceof Date ? new Date(value.getTime()) : new Date(value);
+  if (Number.isNaN(date.getTime())) throw new InvalidJobError(`${what}: "${String(value)}" is not a valid instant`);
+  return date;
+}
+
+function closest(word: string, candidates: Set<string>): string | null {
+  let best: string | null = null;
+  let bestDistance = 4;
+  for (const candidate of candidates) {
+    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0] as number;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j] as number;
+      row[j] = Math.min((row[j] as number) + 1, (row[j - 1] as number) + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length] as number;
+}
