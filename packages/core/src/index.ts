@@ -8,3 +8,4 @@ export * from './store.js';
 export * from './job.js';
 export * from './memory-store.js';
 export * from './executor.js';
+export * from './config.js';
