@@ -1,11 +1,13 @@
-// STUB — the executor is being written now. Signatures are the contract.
-import type { Clock } from './clock.js';
-import type { Job, JobInput, JobRegistry } from './job.js';
-import type { Logger } from './logger.js';
+import { hostname } from 'node:os';
+import { systemClock, type Clock } from './clock.js';
+import { createRegistry, jobSchedule, type Job, type JobInput, type JobRegistry } from './job.js';
+import { silentLogger, type Logger } from './logger.js';
+import { nextDueAt, planDue } from './plan.js';
+import { executeRun } from './run.js';
 import type { CompiledSchedule } from './schedule/engine.js';
-import type { JobState, Lease, RunRecord, SlotClaim, Store } from './store.js';
+import { DEFAULT_SCHEDULE_KEY, type ClaimOutcome, type JobState, type RunRecord, type SlotClaim, type Store } from './store.js';
 
-/** Options of {@link runDue}; the daemon passes the same ones to its own loop. */
+/** Options of {@link runDue}; the daemon takes the same ones. */
 export interface RunDueOptions {
   jobs: JobRegistry | readonly JobInput[];
   store: Store;
@@ -59,36 +61,175 @@ export interface TickReport {
   ok: boolean;
 }
 
-/** One tick: claims and runs every due slot (or the `only` / `force`d jobs), logs every run, returns a report. */
-export function runDue(options: RunDueOptions): Promise<TickReport> {
-  void options;
-  throw new Error('not implemented');
+/** The runner id used when none is configured: `hostname:pid`. */
+export function defaultRunnerId(): string {
+  return `${hostname()}:${process.pid}`;
 }
 
-/** The claims due for one schedule at `now` (slots per its missed-run policy, and retries), pure. */
-export function planDue(input: {
+/** Accepts a registry or a list of job inputs. */
+export function toRegistry(jobs: JobRegistry | readonly JobInput[]): JobRegistry {
+  return Array.isArray(jobs) ? createRegistry(jobs) : (jobs as JobRegistry);
+}
+
+interface Planned {
   job: Job;
-  key: string;
-  schedule: CompiledSchedule;
   state: JobState;
-  now: Date;
-  missedGraceMs?: number;
-}): SlotClaim[] {
-  void input;
-  throw new Error('not implemented');
+  schedule: CompiledSchedule;
+  claims: SlotClaim[];
 }
 
-/** Runs a claimed slot's handler: timeout, lease renewal, completion with fencing, onFailure. */
-export function executeRun(input: {
-  job: Job;
-  run: RunRecord;
-  lease: Lease;
-  store: Store;
-  clock: Clock;
-  logger: Logger;
-  payload?: unknown;
-  signal?: AbortSignal;
-}): Promise<RunRecord> {
-  void input;
-  throw new Error('not implemented');
+/**
+ * One tick — what `tickwork run` does and what the daemon does at each instant: reaps
+ * expired leases, consumes run-now requests, plans due slots per each job's policy,
+ * claims them all in one store round trip, runs the claimed handlers (concurrently across
+ * jobs, in slot order within a job), records every run, and reports per schedule.
+ */
+export async function runDue(options: RunDueOptions): Promise<TickReport> {
+  const registry = toRegistry(options.jobs);
+  const selected = options.only ? options.only.map((code) => registry.get(code)) : [...registry.jobs];
+  const { store } = options;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+  const runnerId = options.runnerId ?? defaultRunnerId();
+  const timezone = options.timezone ?? 'UTC';
+  const startedAt = clock.now();
+  const now = startedAt;
+  const refs = selected.map((job) => ({ code: job.code, key: DEFAULT_SCHEDULE_KEY }));
+
+  const states = options.dryRun ? await readStates(store, refs, now) : await store.ensureStates(refs, now);
+  if (!options.dryRun) {
+    const reaped = await store.reapExpired({ now });
+    for (const run of reaped) logger.warn({ job: run.code, key: run.key, runId: run.id }, 'lease expired: run recorded as interrupted');
+  }
+  const requests = options.dryRun || options.force || options.signal?.aborted
+    ? []
+    : await store.consumeRunRequests({ codes: selected.map((job) => job.code), now });
+
+  const results: TickResult[] = [];
+  const planned: Planned[] = [];
+  selected.forEach((job, index) => {
+    const state = states[index] as JobState;
+    const schedule = jobSchedule(job, timezone, state.scheduleOverride);
+    const base = { code: job.code, key: DEFAULT_SCHEDULE_KEY };
+    const upcoming = () => nextDueAt({ job, key: base.key, schedule, state, now, ...grace(options) });
+    if (!job.enabled) {
+      results.push({ ...base, outcome: 'disabled', slotAt: null, attempt: null, run: null, reason: 'disabled in code (enabled: false)', nextSlotAt: null });
+      return;
+    }
+    if (state.paused) {
+      results.push({ ...base, outcome: 'paused', slotAt: null, attempt: null, run: null, reason: state.pausedNote ?? 'paused', nextSlotAt: upcoming() });
+      return;
+    }
+    const claims = options.force
+      ? [forcedClaim(job, now)]
+      : planDue({ job, key: base.key, schedule, state, now, ...grace(options) });
+    for (const request of requests) {
+      if (request.code === job.code && request.key === base.key) {
+        claims.push({ ...forcedClaim(job, request.requestedAt), trigger: 'manual' });
+      }
+    }
+    if (claims.length === 0) {
+      results.push({ ...base, outcome: 'not-due', slotAt: null, attempt: null, run: null, reason: null, nextSlotAt: upcoming() });
+      return;
+    }
+    planned.push({ job, state, schedule, claims });
+  });
+
+  if (options.dryRun) {
+    for (const { job, claims } of planned) {
+      for (const claim of claims) {
+        results.push({ code: job.code, key: claim.key, outcome: 'would-run', slotAt: claim.slotAt, attempt: claim.attempt, run: null, reason: claim.trigger, nextSlotAt: null });
+      }
+    }
+    return finish(startedAt, clock, results);
+  }
+
+  // First claims of every job go to the store in one round trip; a job's later slots
+  // (backfill) are claimed one by one after the previous run ends, so they don't overlap it.
+  const context = { runnerId, now };
+  const first = planned.length > 0 && !options.signal?.aborted
+    ? await store.claimSlots(planned.map((p) => p.claims[0] as SlotClaim), context)
+    : [];
+  const perJob = planned.map(async (p, index) => {
+    const jobResults: TickResult[] = [];
+    let outcome = first[index];
+    for (let i = 0; i < p.claims.length; i++) {
+      const claim = p.claims[i] as SlotClaim;
+      if (options.signal?.aborted) break;
+      if (i > 0) [outcome] = await store.claimSlots([claim], { runnerId, now: clock.now() });
+      if (!outcome) break;
+      jobResults.push(await settle(p.job, claim, outcome, { store, clock, logger, signal: options.signal }));
+    }
+    return jobResults;
+  });
+  for (const jobResults of await Promise.all(perJob)) results.push(...jobResults);
+  return finish(startedAt, clock, results);
+}
+
+async function settle(
+  job: Job,
+  claim: SlotClaim,
+  outcome: ClaimOutcome,
+  deps: { store: Store; clock: Clock; logger: Logger; signal: AbortSignal | undefined },
+): Promise<TickResult> {
+  const base = { code: job.code, key: claim.key, slotAt: claim.slotAt, attempt: claim.attempt, nextSlotAt: null };
+  switch (outcome.status) {
+    case 'taken':
+      return { ...base, outcome: 'taken', run: null, reason: 'another runner claimed this slot' };
+    case 'paused':
+      return { ...base, outcome: 'paused', run: null, reason: 'paused' };
+    case 'overlap':
+      return { ...base, outcome: 'skipped', run: outcome.run, reason: outcome.run.message ?? 'previous run still holds the lease' };
+    case 'claimed': {
+      const run = await executeRun({
+        job,
+        run: outcome.run,
+        lease: outcome.lease,
+        store: deps.store,
+        clock: deps.clock,
+        logger: deps.logger,
+        ...(deps.signal ? { signal: deps.signal } : {}),
+      });
+      const status = run.status === 'running' ? 'interrupted' : run.status;
+      return { ...base, outcome: status, run, reason: run.error ?? run.message };
+    }
+  }
+}
+
+function forcedClaim(job: Job, at: Date): SlotClaim {
+  // To the second: two `--force` runs started together share one slot, so still once per slot.
+  const slotAt = new Date(Math.floor(at.getTime() / 1000) * 1000);
+  return { code: job.code, key: DEFAULT_SCHEDULE_KEY, slotAt, attempt: 1, trigger: 'force', allowParallel: job.allowParallelRuns, leaseMs: job.leaseTtlMs };
+}
+
+async function readStates(store: Store, refs: { code: string; key: string }[], now: Date): Promise<JobState[]> {
+  const existing = await store.getStates(refs);
+  return refs.map(
+    (ref) =>
+      existing.find((s) => s.code === ref.code && s.key === ref.key) ?? {
+        ...ref,
+        paused: false,
+        pausedNote: null,
+        resumedAt: null,
+        scheduleOverride: null,
+        lastSlotAt: null,
+        lastStatus: null,
+        lastFinishedAt: null,
+        lastAttempt: null,
+        lastFinishedSlotAt: null,
+        consecutiveFailures: 0,
+        totalRuns: 0,
+        createdAt: now,
+        updatedAt: now,
+      },
+  );
+}
+
+function grace(options: RunDueOptions): { missedGraceMs?: number } {
+  return options.missedGraceMs === undefined ? {} : { missedGraceMs: options.missedGraceMs };
+}
+
+function finish(startedAt: Date, clock: Clock, results: TickResult[]): TickReport {
+  const ok = results.every((r) => r.outcome !== 'failed' && r.outcome !== 'timed_out' && r.outcome !== 'interrupted');
+  return { startedAt, finishedAt: clock.now(), results, ok };
 }

@@ -49,9 +49,13 @@ export interface JobState extends ScheduleRef {
   resumedAt: Date | null;
   /** Replaces the code-defined schedule while set. */
   scheduleOverride: ScheduleSpec | null;
-  /** The latest slot claimed with attempt 1 (any outcome, including skipped). Never moves backwards. */
+  /**
+   * The latest slot claimed with `trigger: 'schedule'` (outcome claimed or overlap-skipped).
+   * Never moves backwards. Manual, forced and retry runs leave it alone: it is the baseline
+   * from which runners compute due slots, so they never hide a scheduled slot.
+   */
   lastSlotAt: Date | null;
-  /** Status of the latest finished (or skipped) run. */
+  /** Status of the latest finished run (overlap skips do not count). */
   lastStatus: RunStatus | null;
   /** When the latest finished run ended. */
   lastFinishedAt: Date | null;
@@ -61,7 +65,7 @@ export interface JobState extends ScheduleRef {
   lastFinishedSlotAt: Date | null;
   /** Failed, timed-out and interrupted runs since the last success. */
   consecutiveFailures: number;
-  /** Runs claimed (started) over all time. */
+  /** Runs claimed (started, any trigger, not counting overlap skips) over all time. */
   totalRuns: number;
   /** When the store first saw this schedule; catch-up never reaches before it. */
   createdAt: Date;

@@ -1,0 +1,114 @@
+import type { Job } from './job.js';
+import { nextSlot, previousSlot, slotsBetween, type CompiledSchedule } from './schedule/engine.js';
+import type { JobState, RunStatus, SlotClaim } from './store.js';
+
+/** How long after its instant a `skip`-policy slot may still start (and how far back a first tick looks). */
+export const DEFAULT_MISSED_GRACE_MS = 60_000;
+
+/** Most slots one `all`-policy backfill claims in one tick. */
+export const MAX_BACKFILL_SLOTS = 1_000;
+
+const FAILED: ReadonlySet<RunStatus> = new Set(['failed', 'timed_out', 'interrupted']);
+
+/** Input of {@link planDue}. */
+export interface PlanInput {
+  job: Job;
+  key: string;
+  schedule: CompiledSchedule;
+  state: JobState;
+  now: Date;
+  missedGraceMs?: number;
+}
+
+/**
+ * The claims due for one schedule at `now`, from the schedule and the stored state only,
+ * so every runner computes the same slots. Slots are considered after the *baseline*: the
+ * latest of the last claimed slot, the last resume, `startAt`, and (for a schedule the store
+ * has just met) its creation minus the grace — no catch-up reaches before a job existed.
+ * A due regular slot wins over a retry; a retry re-runs the failed slot with attempt + 1.
+ */
+export function planDue(input: PlanInput): SlotClaim[] {
+  const { job, key, schedule, state, now } = input;
+  const grace = input.missedGraceMs ?? DEFAULT_MISSED_GRACE_MS;
+  const regular = dueSlots(job, key, schedule, state, now, grace);
+  if (regular.length > 0) {
+    return regular.map((slotAt) => claimOf(job, key, slotAt, 1, 'schedule'));
+  }
+  const retry = dueRetry(job, state, now);
+  return retry ? [claimOf(job, key, retry.slotAt, retry.attempt, 'retry')] : [];
+}
+
+/** The next instant this schedule wants attention after `now`: its next slot (with jitter) or a pending retry. */
+export function nextDueAt(input: PlanInput): Date | null {
+  const { job, key, schedule, state, now } = input;
+  const after = new Date(Math.max(now.getTime(), baselineOf(job, state, input.missedGraceMs ?? DEFAULT_MISSED_GRACE_MS)));
+  let slot = nextSlot(schedule, after);
+  if (slot && job.expiresAt && slot.getTime() > job.expiresAt.getTime()) slot = null;
+  let due = slot ? new Date(slot.getTime() + jitterMs(job, key, slot)) : null;
+  if (job.retryAfterFailureMs !== null && state.lastStatus && FAILED.has(state.lastStatus) && state.lastFinishedAt) {
+    const retryAt = new Date(state.lastFinishedAt.getTime() + job.retryAfterFailureMs);
+    if (!due || retryAt.getTime() < due.getTime()) due = retryAt;
+  }
+  return due;
+}
+
+/**
+ * A deterministic delay in [0, job.jitterMs) for one slot: every runner computes the same
+ * one, so jitter spreads a herd without breaking once-per-slot.
+ */
+export function jitterMs(job: Job, key: string, slotAt: Date): number {
+  if (job.jitterMs <= 0) return 0;
+  // FNV-1a over code, key and instant: cheap, stable across processes and versions.
+  let hash = 0x811c9dc5;
+  const text = `${job.code}\u0000${key}\u0000${slotAt.getTime()}`;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % job.jitterMs;
+}
+
+function dueSlots(job: Job, key: string, schedule: CompiledSchedule, state: JobState, now: Date, grace: number): Date[] {
+  const baseline = baselineOf(job, state, grace);
+  const upperMs = Math.min(now.getTime(), job.expiresAt ? job.expiresAt.getTime() : Number.POSITIVE_INFINITY);
+  if (upperMs <= baseline) return [];
+  const started = (slot: Date) => slot.getTime() + jitterMs(job, key, slot) <= now.getTime();
+  const policy = job.missedRunPolicy;
+
+  if (policy === 'latest' || policy === 'skip') {
+    const floor = policy === 'skip' ? Math.max(baseline, now.getTime() - grace) : baseline;
+    let upper = new Date(upperMs);
+    // The latest slot whose (jittered) start has come; a later one still waiting for its jitter is not due yet.
+    for (;;) {
+      const slot = previousSlot(schedule, upper, new Date(floor));
+      if (!slot) return [];
+      if (started(slot)) return [slot];
+      upper = new Date(slot.getTime() - 1);
+    }
+  }
+  const floor = Math.max(baseline, now.getTime() - policy.all.withinMs);
+  return slotsBetween(schedule, new Date(floor), new Date(upperMs), MAX_BACKFILL_SLOTS).filter(started);
+}
+
+/** Slots at or before this instant are never (re)considered for regular runs. */
+function baselineOf(job: Job, state: JobState, grace: number): number {
+  let baseline = state.createdAt.getTime() - grace;
+  if (state.lastSlotAt) baseline = Math.max(baseline, state.lastSlotAt.getTime());
+  if (state.resumedAt) baseline = Math.max(baseline, state.resumedAt.getTime() - 1);
+  if (job.startAt) baseline = Math.max(baseline, job.startAt.getTime() - 1);
+  return baseline;
+}
+
+function dueRetry(job: Job, state: JobState, now: Date): { slotAt: Date; attempt: number } | null {
+  if (job.retryAfterFailureMs === null) return null;
+  if (!state.lastStatus || !FAILED.has(state.lastStatus)) return null;
+  if (!state.lastFinishedAt || !state.lastFinishedSlotAt || state.lastAttempt === null) return null;
+  // A newer slot was claimed since the failure: that run supersedes the retry.
+  if (state.lastSlotAt && state.lastSlotAt.getTime() > state.lastFinishedSlotAt.getTime()) return null;
+  if (state.lastFinishedAt.getTime() + job.retryAfterFailureMs > now.getTime()) return null;
+  return { slotAt: state.lastFinishedSlotAt, attempt: state.lastAttempt + 1 };
+}
+
+function claimOf(job: Job, key: string, slotAt: Date, attempt: number, trigger: SlotClaim['trigger']): SlotClaim {
+  return { code: job.code, key, slotAt, attempt, trigger, allowParallel: job.allowParallelRuns, leaseMs: job.leaseTtlMs };
+}
