@@ -1,24 +1,274 @@
-// STUB — replaced by the memory-store work. Signatures are the contract.
-import type { Store } from './store.js';
+/**
+ * The reference store: complete, in-process, no persistence. Every method mutates
+ * synchronously between its validation and its return (no await in between), so each call
+ * is atomic however many stores share a backend; values are deep-copied in and out.
+ */
+import { StoreUnavailableError } from './errors.js';
+import {
+  createMemoryBackend,
+  memoryData,
+  refKey,
+  stateFor,
+  type MemoryBackend,
+  type MemoryData,
+  type MemoryListener,
+} from './memory/backend.js';
+import { claimOne, completeOne, interruptExpired, renewOne } from './memory/leases.js';
+import { pruneRuns, queryRuns } from './memory/run-log.js';
+import {
+  checkCodes,
+  checkDate,
+  checkFinalStatus,
+  checkInteger,
+  checkLeaseMs,
+  checkList,
+  checkOptionalText,
+  checkRef,
+  checkTrigger,
+  invalid,
+} from './memory/validate.js';
+import type { RunRecord, RunRequest, ScheduleRef, Store, StoreChange, Unsubscribe } from './store.js';
 
-/** The shared data behind one or more memory stores (one "server"). */
-export interface MemoryBackend {
-  readonly kind: 'memory-backend';
-}
+export { createMemoryBackend, type MemoryBackend } from './memory/backend.js';
 
 /** Options of {@link createMemoryStore}. */
 export interface MemoryStoreOptions {
   /** Share data with other memory stores created on the same backend (races in tests). Default: a new one. */
   backend?: MemoryBackend;
+  /** Offer `subscribe()` (default true); false makes the store behave like one without push, for testing the polling fallback. */
+  changeSubscription?: boolean;
 }
 
-/** Creates the data behind memory stores. */
-export function createMemoryBackend(): MemoryBackend {
-  throw new Error('not implemented');
-}
+const DEFAULT_REAP_LIMIT = 1000;
+const DEFAULT_PRUNE_BATCH = 1000;
+const DEFAULT_CONSUME_LIMIT = 100;
+
+const copy = <T>(value: T): T => structuredClone(value);
 
 /** The reference store: complete, in-process, no persistence. */
 export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
-  void options;
-  throw new Error('not implemented');
+  const backend = options.backend ?? createMemoryBackend();
+  const shared = memoryData(backend);
+  if (!shared) invalid('createMemoryStore', 'backend must come from createMemoryBackend()');
+  const data: MemoryData = shared;
+  const withSubscription = options.changeSubscription ?? true;
+  const owner = {};
+  let closed = false;
+
+  const open = (method: string): MemoryData => {
+    if (closed) throw new StoreUnavailableError(`[tickwork] [memory-store] ${method}: the store was closed`);
+    return data;
+  };
+  const emit = (change: StoreChange) => {
+    for (const { listener } of data.listeners) {
+      const delivered = copy(change);
+      // Asynchronous like a real pub/sub, so a listener never runs inside the mutating call.
+      queueMicrotask(() => listener(delivered));
+    }
+  };
+  const checkRefs = (refs: unknown, method: string): readonly ScheduleRef[] => {
+    checkList(refs, `${method}: refs`);
+    refs.forEach((ref, i) => checkRef(ref, `${method}: refs[${i}]`));
+    return refs as readonly ScheduleRef[];
+  };
+
+  const store: Store = {
+    name: 'memory',
+    capabilities: { changeSubscription: withSubscription },
+
+    async ping() {
+      open('ping');
+      return { latencyMs: 0, serverTime: null };
+    },
+
+    async ensureStates(refs, now) {
+      const d = open('ensureStates');
+      checkRefs(refs, 'ensureStates');
+      checkDate(now, 'ensureStates: now');
+      return refs.map((ref) => copy(stateFor(d, ref, now)));
+    },
+
+    async getStates(refs) {
+      const d = open('getStates');
+      if (refs === undefined) return [...d.states.values()].map(copy);
+      checkRefs(refs, 'getStates');
+      const seen = new Set<string>();
+      const found = [];
+      for (const ref of refs) {
+        const key = refKey(ref);
+        const state = d.states.get(key);
+        if (state && !seen.has(key)) found.push(copy(state));
+        seen.add(key);
+      }
+      return found;
+    },
+
+    async setPaused(ref, paused, { note, now }) {
+      const d = open('setPaused');
+      checkRef(ref, 'setPaused: ref');
+      if (typeof paused !== 'boolean') invalid('setPaused', `paused must be a boolean, got ${String(paused)}`);
+      checkOptionalText(note, 'setPaused: note');
+      checkDate(now, 'setPaused: now');
+      const state = stateFor(d, ref, now);
+      state.paused = paused;
+      state.pausedNote = paused ? (note ?? null) : null;
+      if (!paused) state.resumedAt = new Date(now);
+      state.updatedAt = new Date(now);
+      emit({ type: 'state', code: ref.code, key: ref.key });
+      return copy(state);
+    },
+
+    async setScheduleOverride(ref, schedule, now) {
+      const d = open('setScheduleOverride');
+      checkRef(ref, 'setScheduleOverride: ref');
+      checkDate(now, 'setScheduleOverride: now');
+      if (schedule !== null && (typeof schedule !== 'object' || typeof schedule.kind !== 'string')) {
+        invalid('setScheduleOverride', `schedule of job "${ref.code}" must be a ScheduleSpec or null`);
+      }
+      // A JSON round trip, as every persistent store does, so the memory store cannot accept what they would mangle.
+      const stored = schedule === null ? null : (JSON.parse(JSON.stringify(schedule)) as typeof schedule);
+      const state = stateFor(d, ref, now);
+      state.scheduleOverride = stored;
+      state.updatedAt = new Date(now);
+      emit({ type: 'state', code: ref.code, key: ref.key });
+      return copy(state);
+    },
+
+    async claimSlots(claims, context) {
+      const d = open('claimSlots');
+      checkList(claims, 'claimSlots: claims');
+      if (typeof context?.runnerId !== 'string' || context.runnerId.length === 0) {
+        invalid('claimSlots', 'context.runnerId must be a non-empty string');
+      }
+      checkDate(context.now, 'claimSlots: context.now');
+      claims.forEach((claim, i) => {
+        const where = `claimSlots: claims[${i}]`;
+        checkRef(claim, where);
+        checkDate(claim.slotAt, `${where}.slotAt`);
+        checkInteger(claim.attempt, `${where}.attempt`, 1);
+        checkTrigger(claim.trigger, `${where}.trigger`);
+        if (typeof claim.allowParallel !== 'boolean') invalid(where, 'allowParallel must be a boolean');
+        checkLeaseMs(claim.leaseMs, `${where}.leaseMs`);
+      });
+      return claims.map((claim) => copy(claimOne(d, claim, context)));
+    },
+
+    async renewLeases(leases, { now, leaseMs }) {
+      const d = open('renewLeases');
+      checkList(leases, 'renewLeases: leases');
+      checkDate(now, 'renewLeases: now');
+      checkLeaseMs(leaseMs, 'renewLeases: leaseMs');
+      return leases.map((lease) => copy(renewOne(d, lease, now, leaseMs)));
+    },
+
+    async completeRuns(completions) {
+      const d = open('completeRuns');
+      checkList(completions, 'completeRuns: completions');
+      completions.forEach((completion, i) => {
+        const where = `completeRuns: completions[${i}]`;
+        checkRef(completion.lease, `${where}.lease`);
+        checkFinalStatus(completion.status, `${where}.status`);
+        checkDate(completion.finishedAt, `${where}.finishedAt`);
+        checkOptionalText(completion.message, `${where}.message`);
+        checkOptionalText(completion.error, `${where}.error`);
+        checkOptionalText(completion.stack, `${where}.stack`);
+      });
+      return completions.map((completion) => copy(completeOne(d, completion)));
+    },
+
+    async reapExpired({ now, limit = DEFAULT_REAP_LIMIT }) {
+      const d = open('reapExpired');
+      checkDate(now, 'reapExpired: now');
+      checkInteger(limit, 'reapExpired: limit', 1);
+      const expired: RunRecord[] = [];
+      for (const ids of d.running.values()) {
+        for (const id of ids) {
+          const run = d.runs.get(id);
+          if (run?.leaseExpiresAt && run.leaseExpiresAt.getTime() <= now.getTime()) expired.push(run);
+        }
+      }
+      expired.sort((a, b) => (a.leaseExpiresAt?.getTime() ?? 0) - (b.leaseExpiresAt?.getTime() ?? 0) || Number(a.id) - Number(b.id));
+      const reaped = expired.slice(0, limit);
+      for (const run of reaped) interruptExpired(d, run, now);
+      return reaped.map(copy);
+    },
+
+    async queryRuns(query = {}) {
+      return copy(queryRuns(open('queryRuns'), query));
+    },
+
+    async getRun(id) {
+      const d = open('getRun');
+      if (typeof id !== 'string') invalid('getRun', `id must be a string, got ${String(id)}`);
+      const run = d.runs.get(id);
+      return run ? copy(run) : null;
+    },
+
+    async pruneRuns({ olderThan, batchSize = DEFAULT_PRUNE_BATCH }) {
+      const d = open('pruneRuns');
+      checkDate(olderThan, 'pruneRuns: olderThan');
+      checkInteger(batchSize, 'pruneRuns: batchSize', 1);
+      return pruneRuns(d, olderThan, batchSize);
+    },
+
+    async requestRun(ref, { now, requestedBy }) {
+      const d = open('requestRun');
+      checkRef(ref, 'requestRun: ref');
+      checkDate(now, 'requestRun: now');
+      checkOptionalText(requestedBy, 'requestRun: requestedBy');
+      const request: RunRequest = {
+        id: String(d.nextRequestId++),
+        code: ref.code,
+        key: ref.key,
+        requestedAt: new Date(now),
+        requestedBy: requestedBy ?? null,
+      };
+      // Keep oldest first; a request filed with an earlier `now` (another runner's clock) slots in by time.
+      const at = d.requests.findIndex((other) => other.requestedAt.getTime() > now.getTime());
+      d.requests.splice(at < 0 ? d.requests.length : at, 0, request);
+      emit({ type: 'run-request', code: ref.code, key: ref.key });
+      return copy(request);
+    },
+
+    async consumeRunRequests({ codes, limit = DEFAULT_CONSUME_LIMIT, now }) {
+      const d = open('consumeRunRequests');
+      if (codes !== undefined) checkCodes(codes, 'consumeRunRequests: codes');
+      checkInteger(limit, 'consumeRunRequests: limit', 1);
+      checkDate(now, 'consumeRunRequests: now');
+      const wanted = codes === undefined ? null : new Set(codes);
+      const taken: RunRequest[] = [];
+      d.requests = d.requests.filter((request) => {
+        if (taken.length >= limit || (wanted && !wanted.has(request.code))) return true;
+        taken.push(request);
+        return false;
+      });
+      return taken.map(copy);
+    },
+
+    async pendingRunRequests(options = {}) {
+      const d = open('pendingRunRequests');
+      if (options.codes !== undefined) checkCodes(options.codes, 'pendingRunRequests: codes');
+      const wanted = options.codes === undefined ? null : new Set(options.codes);
+      return d.requests.filter((request) => !wanted || wanted.has(request.code)).map(copy);
+    },
+
+    async close() {
+      closed = true;
+      for (const entry of [...data.listeners]) if (entry.owner === owner) data.listeners.delete(entry);
+    },
+  };
+
+  if (withSubscription) {
+    store.subscribe = async (listener): Promise<Unsubscribe> => {
+      const d = open('subscribe');
+      if (typeof listener !== 'function') invalid('subscribe', 'listener must be a function');
+      const entry: MemoryListener = { owner, listener };
+      d.listeners.add(entry);
+      return async () => {
+        d.listeners.delete(entry);
+      };
+    };
+  }
+  return store;
 }
+

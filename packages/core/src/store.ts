@@ -133,8 +133,15 @@ export interface ClaimContext {
  * - `paused`: the schedule is paused; nothing changed, the slot is not consumed.
  *
  * A live lease is one whose `expiresAt > now`. A claim that finds only an *expired* lease
- * of a still-`running` run marks that run `interrupted` (message says so) in the same
- * atomic operation, then proceeds.
+ * of a still-`running` run marks that run `interrupted` (message says so, `finishedAt = now`,
+ * state updated as a completion would) in the same atomic operation, then proceeds.
+ *
+ * Checked in this order: `taken`, `paused`, `overlap`, `claimed`. The overlap's `skipped`
+ * run has `startedAt = finishedAt = max(now, slotAt)`, `durationMs` 0, no lease, a message
+ * naming the run that holds the lease; it consumes the slot + attempt (a later claim of it is
+ * `taken`) and moves `lastSlotAt` like a claim, but counts in neither `totalRuns` nor `lastStatus`.
+ * Invalid input (empty code, non-string key, `leaseMs <= 0`, attempt < 1, …) rejects the
+ * whole batch with `InvalidArgumentError` before anything changes.
  */
 export type ClaimOutcome =
   | { status: 'claimed'; run: RunRecord; lease: Lease }
@@ -164,14 +171,15 @@ export type CompletionOutcome =
 export interface RunQuery {
   code?: string;
   key?: string;
+  /** One status or any of a list (an empty list matches nothing). */
   status?: RunStatus | readonly RunStatus[];
   /** Only runs started at or after this instant. */
   since?: Date;
   /** Only runs started before this instant. */
   until?: Date;
-  /** Page size, 1 … 1000, default 50. */
+  /** Page size, an integer 1 … 1000, default 50; outside that an `InvalidArgumentError`. */
   limit?: number;
-  /** Opaque cursor from a previous page's `nextCursor`. */
+  /** Opaque cursor from a previous page's `nextCursor`; a malformed one is an `InvalidArgumentError`. */
   cursor?: string;
 }
 
@@ -234,7 +242,8 @@ export interface Store {
   claimSlots(claims: readonly SlotClaim[], context: ClaimContext): Promise<ClaimOutcome[]>;
   /**
    * Extends leases to `now + leaseMs`, in one round trip. Returns the new lease, or null
-   * for a lease that is no longer current (run reaped, taken over or finished).
+   * for a lease that is no longer current (run reaped, taken over or finished). A lease past
+   * its expiry that nobody took over or reaped is still current and is renewed.
    */
   renewLeases(leases: readonly Lease[], options: { now: Date; leaseMs: number }): Promise<(Lease | null)[]>;
   /**
@@ -245,7 +254,7 @@ export interface Store {
    */
   completeRuns(completions: readonly RunCompletion[]): Promise<CompletionOutcome[]>;
   /**
-   * Marks up to `limit` running runs whose lease expired before `now` as `interrupted`
+   * Marks up to `limit` (default 1000) running runs whose lease is not live (`expiresAt <= now`) as `interrupted`
    * (finishedAt = now, message says the lease expired), updating their schedules' state as
    * a completion would. Each such run is returned to exactly one caller, so exactly one
    * runner decides on its retry.
@@ -255,10 +264,10 @@ export interface Store {
   // — run log —
   /** Run-log query, newest first, paginated. */
   queryRuns(query?: RunQuery): Promise<RunPage>;
-  /** One run by id, or null. */
+  /** One run by id, or null (also for an id the store could never have issued). */
   getRun(id: string): Promise<RunRecord | null>;
   /**
-   * Deletes finished runs whose `finishedAt` is before `olderThan`, in batches of
+   * Deletes finished runs (skipped ones included) whose `finishedAt` is before `olderThan`, in batches of
    * `batchSize` (default 1000) so no statement holds locks for long. Never deletes
    * running runs. Returns how many were deleted.
    */
@@ -268,8 +277,8 @@ export interface Store {
   /** Files a "run now" request for a schedule. */
   requestRun(ref: ScheduleRef, options: { now: Date; requestedBy?: string | null }): Promise<RunRequest>;
   /**
-   * Takes up to `limit` pending requests (oldest first), optionally only for `codes`;
-   * each request is returned to exactly one caller, ever.
+   * Takes up to `limit` (≥ 1, default 100) pending requests (oldest first), optionally only
+   * for `codes`; each request is returned to exactly one caller, ever.
    */
   consumeRunRequests(options: { codes?: readonly string[]; limit?: number; now: Date }): Promise<RunRequest[]>;
   /** Pending (unconsumed) requests, oldest first, without consuming them. */
@@ -279,6 +288,10 @@ export interface Store {
   /**
    * Present when `capabilities.changeSubscription`: calls `listener` for every change made
    * through any store instance on the same backend (state, run requests, schedules).
+   * `setPaused` / `setScheduleOverride` emit `state`, `requestRun` emits `run-request`;
+   * `schedule` is reserved for runtime-schedule rows (created / changed / removed), which
+   * this contract has no methods for yet. Claims and completions emit nothing (thousands a
+   * minute; runners learn of them by reading).
    */
   subscribe?(listener: (change: StoreChange) => void): Promise<Unsubscribe>;
 

@@ -195,7 +195,7 @@ describe('runDue: outcomes and options', () => {
     const gate = deferred();
     const started: string[] = [];
     const { clock, tick, store } = setup([
-      { code: 'slow', schedule: every('1m'), run: async (ctx) => { started.push(ctx.slot.toISOString()); await gate.promise; } },
+      { code: 'slow', schedule: every('1m'), leaseTtl: '5m', run: async (ctx) => { started.push(ctx.slot.toISOString()); await gate.promise; } },
     ]);
     const first = tick();
     await new Promise((r) => setTimeout(r, 10));
@@ -215,7 +215,7 @@ describe('runDue: outcomes and options', () => {
     const gate = deferred();
     const started: string[] = [];
     const { clock, tick, store } = setup([
-      { code: 'par', schedule: every('1m'), allowParallelRuns: true, run: async (ctx) => { started.push(ctx.slot.toISOString()); await gate.promise; } },
+      { code: 'par', schedule: every('1m'), allowParallelRuns: true, leaseTtl: '5m', run: async (ctx) => { started.push(ctx.slot.toISOString()); await gate.promise; } },
     ]);
     const first = tick();
     await new Promise((r) => setTimeout(r, 10));

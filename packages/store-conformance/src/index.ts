@@ -1,1 +1,3 @@
-export {};
+export { describeStoreConformance } from './describe-store-conformance.js';
+export type { ConformanceOptions, StoreFixture, StoreFixtureFactory } from './fixture.js';
+export { BASE_INSTANT, claimFor, instantAt } from './claim-for.js';

@@ -1,0 +1,97 @@
+import type { JobState, RunRecord, RunRequest, ScheduleRef, StoreChange } from '../store.js';
+
+/** The shared data behind one or more memory stores (one "server"). */
+export interface MemoryBackend {
+  readonly kind: 'memory-backend';
+}
+
+/** A subscription of one store instance. */
+export interface MemoryListener {
+  owner: object;
+  listener: (change: StoreChange) => void;
+}
+
+/** What a backend holds; reachable only through {@link memoryData}, so users cannot mutate it. */
+export interface MemoryData {
+  /** By {@link refKey}. */
+  states: Map<string, JobState>;
+  /** By id; insertion order is id order. */
+  runs: Map<string, RunRecord>;
+  /** {@link slotKey} → run id: what makes a slot + attempt claimable once. */
+  slots: Map<string, string>;
+  /** {@link refKey} → ids of its running runs, for overlap checks without a scan. */
+  running: Map<string, Set<string>>;
+  /** {@link refKey} → last fencing token handed out; outlives pruned runs so tokens never repeat. */
+  tokens: Map<string, number>;
+  /** Pending run requests, oldest first. */
+  requests: RunRequest[];
+  nextRunId: number;
+  nextRequestId: number;
+  listeners: Set<MemoryListener>;
+}
+
+const backends = new WeakMap<MemoryBackend, MemoryData>();
+
+/** Creates the data behind memory stores. */
+export function createMemoryBackend(): MemoryBackend {
+  const backend: MemoryBackend = Object.freeze({ kind: 'memory-backend' as const });
+  backends.set(backend, {
+    states: new Map(),
+    runs: new Map(),
+    slots: new Map(),
+    running: new Map(),
+    tokens: new Map(),
+    requests: [],
+    nextRunId: 1,
+    nextRequestId: 1,
+    listeners: new Set(),
+  });
+  return backend;
+}
+
+/** The data of a backend made by {@link createMemoryBackend}; undefined for anything else. */
+export function memoryData(backend: MemoryBackend): MemoryData | undefined {
+  return backends.get(backend);
+}
+
+/** Map key of a schedule. */
+export function refKey(ref: ScheduleRef): string {
+  return `${ref.code}\u0000${ref.key}`;
+}
+
+/** Map key of one attempt at one slot. */
+export function slotKey(ref: ScheduleRef, slotAt: Date, attempt: number): string {
+  return `${refKey(ref)}\u0000${slotAt.getTime()}\u0000${attempt}`;
+}
+
+/** A new state as `ensureStates` creates it. */
+export function freshState(ref: ScheduleRef, now: Date): JobState {
+  return {
+    code: ref.code,
+    key: ref.key,
+    paused: false,
+    pausedNote: null,
+    resumedAt: null,
+    scheduleOverride: null,
+    lastSlotAt: null,
+    lastStatus: null,
+    lastFinishedAt: null,
+    lastAttempt: null,
+    lastFinishedSlotAt: null,
+    consecutiveFailures: 0,
+    totalRuns: 0,
+    createdAt: new Date(now),
+    updatedAt: new Date(now),
+  };
+}
+
+/** The state of `ref`, created (stamped `now`) when missing. */
+export function stateFor(data: MemoryData, ref: ScheduleRef, now: Date): JobState {
+  const key = refKey(ref);
+  let state = data.states.get(key);
+  if (!state) {
+    state = freshState(ref, now);
+    data.states.set(key, state);
+  }
+  return state;
+}

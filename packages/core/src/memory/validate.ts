@@ -1,0 +1,88 @@
+import { InvalidArgumentError } from '../errors.js';
+import { RUN_STATUSES, type FinalRunStatus, type RunStatus, type RunTrigger, type ScheduleRef } from '../store.js';
+
+const PREFIX = '[tickwork] [memory-store]';
+const TRIGGERS: readonly RunTrigger[] = ['schedule', 'retry', 'manual', 'force'];
+const FINAL_STATUSES: readonly FinalRunStatus[] = ['succeeded', 'failed', 'timed_out', 'interrupted'];
+
+function fail(where: string, message: string): never {
+  throw new InvalidArgumentError(`${PREFIX} ${where}: ${message}`);
+}
+
+function show(value: unknown): string {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** A schedule reference: non-empty string code, string key. */
+export function checkRef(ref: unknown, where: string): asserts ref is ScheduleRef {
+  if (typeof ref !== 'object' || ref === null) fail(where, `expected { code, key }, got ${show(ref)}`);
+  const { code, key } = ref as Record<string, unknown>;
+  if (typeof code !== 'string' || code.length === 0) fail(where, `code must be a non-empty string, got ${show(code)}`);
+  if (typeof key !== 'string') fail(where, `key of job "${code}" must be a string ('' for its own schedule), got ${show(key)}`);
+}
+
+/** A valid Date. */
+export function checkDate(value: unknown, where: string): asserts value is Date {
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) fail(where, `expected a valid Date, got ${show(value)}`);
+}
+
+/** An integer within `min … max`. */
+export function checkInteger(value: unknown, where: string, min: number, max = Number.MAX_SAFE_INTEGER): asserts value is number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    fail(where, `expected an integer from ${min} to ${max === Number.MAX_SAFE_INTEGER ? '∞' : max}, got ${show(value)}`);
+  }
+}
+
+/** A lease length: a positive finite number of milliseconds. */
+export function checkLeaseMs(value: unknown, where: string): asserts value is number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    fail(where, `must be a positive number of milliseconds, got ${show(value)}`);
+  }
+}
+
+/** A claim trigger. */
+export function checkTrigger(value: unknown, where: string): asserts value is RunTrigger {
+  if (!TRIGGERS.includes(value as RunTrigger)) fail(where, `trigger must be one of ${TRIGGERS.join(', ')}, got ${show(value)}`);
+}
+
+/** A status a run can be completed with. */
+export function checkFinalStatus(value: unknown, where: string): asserts value is FinalRunStatus {
+  if (!FINAL_STATUSES.includes(value as FinalRunStatus)) {
+    fail(where, `status must be one of ${FINAL_STATUSES.join(', ')}, got ${show(value)}`);
+  }
+}
+
+/** A run status filter: one status or a list of them. */
+export function checkStatusFilter(value: unknown, where: string): asserts value is RunStatus | readonly RunStatus[] {
+  const list = Array.isArray(value) ? value : [value];
+  for (const status of list) {
+    if (!RUN_STATUSES.includes(status as RunStatus)) fail(where, `unknown run status ${show(status)}`);
+  }
+}
+
+/** A list of job codes. */
+export function checkCodes(value: unknown, where: string): asserts value is readonly string[] {
+  if (!Array.isArray(value) || value.some((code) => typeof code !== 'string' || code.length === 0)) {
+    fail(where, `codes must be a list of non-empty strings, got ${show(value)}`);
+  }
+}
+
+/** An optional string or null (messages, notes, requestedBy). */
+export function checkOptionalText(value: unknown, where: string): asserts value is string | null | undefined {
+  if (value !== undefined && value !== null && typeof value !== 'string') fail(where, `expected a string or null, got ${show(value)}`);
+}
+
+/** A list argument. */
+export function checkList(value: unknown, where: string): asserts value is readonly unknown[] {
+  if (!Array.isArray(value)) fail(where, `expected a list, got ${show(value)}`);
+}
+
+/** Throws the memory store's InvalidArgumentError for a failed check done elsewhere. */
+export function invalid(where: string, message: string): never {
+  fail(where, message);
+}

@@ -1,0 +1,29 @@
+import { describe } from 'vitest';
+import { useStoreHarness, type ConformanceOptions, type StoreFixtureFactory } from './fixture.js';
+import { describeChanges } from './suites/changes.js';
+import { describeClaimRaces } from './suites/claim-races.js';
+import { describeClaims } from './suites/claims.js';
+import { describeCompletion } from './suites/completion.js';
+import { describeJobState } from './suites/job-state.js';
+import { describeLeases } from './suites/leases.js';
+import { describeRunLog } from './suites/run-log.js';
+import { describeRunRequests } from './suites/run-requests.js';
+
+/**
+ * Declares the whole Store conformance suite for one store. Every test gets a fresh
+ * fixture from `makeFixture`, opens as many instances on it as it needs, and closes them
+ * and cleans up after itself, so tests never depend on each other.
+ */
+export function describeStoreConformance(name: string, makeFixture: StoreFixtureFactory, options: ConformanceOptions = {}): void {
+  describe(`store conformance: ${name}`, () => {
+    const harness = useStoreHarness(makeFixture, options);
+    describeJobState(harness);
+    describeClaims(harness);
+    describeClaimRaces(harness);
+    describeLeases(harness);
+    describeCompletion(harness);
+    describeRunLog(harness);
+    describeRunRequests(harness);
+    describeChanges(harness);
+  });
+}

@@ -1,0 +1,12 @@
+import { createMemoryBackend, createMemoryStore } from '@tickwork/core';
+import { describeStoreConformance } from '../src/index.js';
+
+describeStoreConformance('memory', async () => {
+  const backend = createMemoryBackend();
+  return { open: async () => createMemoryStore({ backend }), cleanup: async () => undefined };
+});
+
+describeStoreConformance('memory without change subscription', async () => {
+  const backend = createMemoryBackend();
+  return { open: async () => createMemoryStore({ backend, changeSubscription: false }), cleanup: async () => undefined };
+});
