@@ -5,15 +5,22 @@
 // failure, including a package whose tests did not report at all.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const PNPM = ['-y', 'pnpm@10.34.8'];
 
+// turbo finds pnpm (the packageManager) on PATH: the root devDependency puts it in .bin.
+const env = {
+  ...process.env,
+  PATH: `${join(root, 'node_modules', '.bin')}${delimiter}${process.env.PATH ?? ''}`,
+  TURBO_TELEMETRY_DISABLED: '1',
+};
+
 function step(title, command, args, { allowFailure = false } = {}) {
   console.log(`\n▶ ${title}`);
-  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', env: process.env });
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', env });
   if (result.error) throw result.error;
   if (result.status !== 0 && !allowFailure) {
     console.error(`✖ ${title} failed (exit ${result.status})`);
