@@ -62,6 +62,11 @@ for (const p of packages) {
     continue;
   }
   const json = JSON.parse(readFileSync(report, 'utf8'));
+  if ((json.numTotalTests ?? 0) === 0) {
+    console.error(`✖ ${p.manifest.name}: ran no test`);
+    failed += 1;
+    continue;
+  }
   const suiteFailures = (json.testResults ?? []).filter((r) => r.status === 'failed' && (r.assertionResults ?? []).length === 0).length;
   passed += json.numPassedTests ?? 0;
   failed += (json.numFailedTests ?? 0) + suiteFailures;
