@@ -1,1 +1,4 @@
-export {};
+export { createRedisStore } from './create-redis-store.js';
+export type { RedisStoreOptions } from './options.js';
+export type { RedisStore } from './store.js';
+export { reconnectDelay } from './connection.js';

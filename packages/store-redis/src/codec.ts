@@ -1,0 +1,129 @@
+/**
+ * Turns the JSON the scripts store (instants as epoch milliseconds) into core's records.
+ * Lua's cjson drops fields set to nil, so every optional field defaults to null here.
+ */
+import type { JobState, Lease, RunRecord, RunRequest, RunStatus, RunTrigger, ScheduleSpec } from '@tickwork/core';
+
+/** A run as stored: the RunRecord fields plus the script's bookkeeping. */
+export interface StoredRun {
+  id: string;
+  n: number;
+  ce: string;
+  code: string;
+  key: string;
+  slotAt: number;
+  attempt: number;
+  trigger: RunTrigger;
+  status: RunStatus;
+  runnerId: string;
+  token: number;
+  startedAt: number;
+  finishedAt?: number | null;
+  durationMs?: number | null;
+  leaseExpiresAt?: number | null;
+  message?: string | null;
+  error?: string | null;
+  stack?: string | null;
+}
+
+/** A job state as stored; the override is kept as JSON text so it round-trips exactly. */
+export interface StoredState {
+  code: string;
+  key: string;
+  paused: boolean;
+  pausedNote?: string | null;
+  resumedAt?: number | null;
+  scheduleOverride?: string | null;
+  lastSlotAt?: number | null;
+  lastStatus?: RunStatus | null;
+  lastFinishedAt?: number | null;
+  lastAttempt?: number | null;
+  lastFinishedSlotAt?: number | null;
+  consecutiveFailures: number;
+  totalRuns: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A run-now request as stored. */
+export interface StoredRequest {
+  id: string;
+  code: string;
+  key: string;
+  requestedAt: number;
+  requestedBy?: string | null;
+}
+
+const date = (ms: number | null | undefined): Date | null => (typeof ms === 'number' ? new Date(ms) : null);
+const orNull = <T>(value: T | null | undefined): T | null => (value === undefined ? null : value);
+
+/** A stored run as core's RunRecord. */
+export function toRun(stored: StoredRun): RunRecord {
+  return {
+    id: stored.id,
+    code: stored.code,
+    key: stored.key,
+    slotAt: new Date(stored.slotAt),
+    attempt: stored.attempt,
+    trigger: stored.trigger,
+    status: stored.status,
+    runnerId: stored.runnerId,
+    token: stored.token,
+    startedAt: new Date(stored.startedAt),
+    finishedAt: date(stored.finishedAt),
+    durationMs: orNull(stored.durationMs),
+    leaseExpiresAt: date(stored.leaseExpiresAt),
+    message: orNull(stored.message),
+    error: orNull(stored.error),
+    stack: orNull(stored.stack),
+  };
+}
+
+/** The lease a runner holds for a stored running run. */
+export function toLease(stored: StoredRun): Lease {
+  return {
+    code: stored.code,
+    key: stored.key,
+    runId: stored.id,
+    token: stored.token,
+    runnerId: stored.runnerId,
+    expiresAt: new Date(stored.leaseExpiresAt ?? stored.startedAt),
+  };
+}
+
+/** A stored state as core's JobState. */
+export function toState(stored: StoredState): JobState {
+  return {
+    code: stored.code,
+    key: stored.key,
+    paused: stored.paused === true,
+    pausedNote: orNull(stored.pausedNote),
+    resumedAt: date(stored.resumedAt),
+    scheduleOverride: typeof stored.scheduleOverride === 'string' ? (JSON.parse(stored.scheduleOverride) as ScheduleSpec) : null,
+    lastSlotAt: date(stored.lastSlotAt),
+    lastStatus: orNull(stored.lastStatus),
+    lastFinishedAt: date(stored.lastFinishedAt),
+    lastAttempt: orNull(stored.lastAttempt),
+    lastFinishedSlotAt: date(stored.lastFinishedSlotAt),
+    consecutiveFailures: stored.consecutiveFailures,
+    totalRuns: stored.totalRuns,
+    createdAt: new Date(stored.createdAt),
+    updatedAt: new Date(stored.updatedAt),
+  };
+}
+
+/** A stored request as core's RunRequest. */
+export function toRequest(stored: StoredRequest): RunRequest {
+  return {
+    id: stored.id,
+    code: stored.code,
+    key: stored.key,
+    requestedAt: new Date(stored.requestedAt),
+    requestedBy: orNull(stored.requestedBy),
+  };
+}
+
+/** A JSON array answer; cjson encodes an empty Lua table as `{}`, which means an empty list here. */
+export function asArray<T>(value: unknown): T[] {
+  return Array.isArray(value) ? (value as T[]) : [];
+}

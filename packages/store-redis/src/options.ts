@@ -1,0 +1,73 @@
+import { InvalidArgumentError } from '@tickwork/core';
+import type { Redis, RedisOptions } from 'ioredis';
+import { MESSAGE_PREFIX } from './errors.js';
+
+/** Options of {@link createRedisStore}. */
+export interface RedisStoreOptions {
+  /** An existing ioredis client; the store defines its scripts on it and never closes it. */
+  redis?: Redis;
+  /** `redis://[user:password@]host:port[/db]` when the store should create (lazily) its own client. Default `redis://127.0.0.1:6379`. */
+  url?: string;
+  /** Every key starts with `<prefix>:`, so applications can share one Redis. Default `tickwork`. */
+  prefix?: string;
+  /** Upper bound of one command's wait, in ms, for clients the store creates (default 5000). */
+  commandTimeoutMs?: number;
+  /** Extra ioredis options for clients the store creates (they override the store's defaults). */
+  clientOptions?: RedisOptions;
+}
+
+const OPTION_NAMES = new Set(['redis', 'url', 'prefix', 'commandTimeoutMs', 'clientOptions']);
+const BAD_PREFIX = /[*?[\]{}\s]/;
+
+/** The validated options, with defaults applied. */
+export interface ResolvedOptions {
+  redis: Redis | null;
+  url: string;
+  prefix: string;
+  commandTimeoutMs: number;
+  clientOptions: RedisOptions;
+}
+
+/** Checks options up front so bad configuration fails before any connection is made. */
+export function resolveOptions(options: RedisStoreOptions): ResolvedOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidArgumentError(`${MESSAGE_PREFIX} createRedisStore(options): options must be an object`);
+  }
+  for (const name of Object.keys(options)) {
+    if (!OPTION_NAMES.has(name)) {
+      throw new InvalidArgumentError(`${MESSAGE_PREFIX} createRedisStore(options): unknown option "${name}"; known: ${[...OPTION_NAMES].join(', ')}`);
+    }
+  }
+  const prefix = options.prefix ?? 'tickwork';
+  if (typeof prefix !== 'string' || prefix.length === 0 || BAD_PREFIX.test(prefix)) {
+    throw new InvalidArgumentError(
+      `${MESSAGE_PREFIX} createRedisStore(options): prefix ${JSON.stringify(prefix)} is invalid: it must be a non-empty string without * ? [ ] { } or whitespace (they break SCAN patterns and Cluster hash tags)`,
+    );
+  }
+  if (options.redis !== undefined && options.url !== undefined) {
+    throw new InvalidArgumentError(`${MESSAGE_PREFIX} createRedisStore(options): pass either redis (a client) or url, not both`);
+  }
+  const redis = options.redis ?? null;
+  if (redis !== null && (typeof redis !== 'object' || typeof (redis as { defineCommand?: unknown }).defineCommand !== 'function')) {
+    throw new InvalidArgumentError(`${MESSAGE_PREFIX} createRedisStore(options): redis must be an ioredis client`);
+  }
+  if (redis !== null && (redis as { isCluster?: boolean }).isCluster) {
+    throw new InvalidArgumentError(
+      `${MESSAGE_PREFIX} createRedisStore(options): redis is a Cluster client; this version's scripts span the job and global key slots, so it needs a standalone Redis (or a primary with replicas / Sentinel) — see the README "Redis Cluster"`,
+    );
+  }
+  const url = options.url ?? 'redis://127.0.0.1:6379';
+  if (typeof url !== 'string' || !/^rediss?:\/\//.test(url)) {
+    throw new InvalidArgumentError(`${MESSAGE_PREFIX} createRedisStore(options): url ${JSON.stringify(url)} must start with redis:// or rediss://`);
+  }
+  try {
+    new URL(url);
+  } catch {
+    throw new InvalidArgumentError(`${MESSAGE_PREFIX} createRedisStore(options): url ${JSON.stringify(url)} is not a valid URL`);
+  }
+  const commandTimeoutMs = options.commandTimeoutMs ?? 5_000;
+  if (!Number.isInteger(commandTimeoutMs) || commandTimeoutMs <= 0) {
+    throw new InvalidArgumentError(`${MESSAGE_PREFIX} createRedisStore(options): commandTimeoutMs must be a positive integer, got ${String(commandTimeoutMs)}`);
+  }
+  return { redis, url, prefix, commandTimeoutMs, clientOptions: options.clientOptions ?? {} };
+}

@@ -1,0 +1,21 @@
+import { CLAIM_LUA } from './claim.js';
+import { COMPLETE_LUA, REAP_LUA, RENEW_LUA } from './leases.js';
+import { PRELUDE } from './prelude.js';
+import { REQUESTS_LUA } from './requests.js';
+import { PRUNE_LUA, QUERY_LUA } from './run-log.js';
+import { STATE_LUA } from './state.js';
+
+/** Every script, by the command name it is registered under with ioredis `defineCommand`. */
+export const SCRIPTS = {
+  tickworkClaim: PRELUDE + CLAIM_LUA,
+  tickworkComplete: PRELUDE + COMPLETE_LUA,
+  tickworkRenew: PRELUDE + RENEW_LUA,
+  tickworkReap: PRELUDE + REAP_LUA,
+  tickworkState: PRELUDE + STATE_LUA,
+  tickworkRequests: PRELUDE + REQUESTS_LUA,
+  tickworkQuery: PRELUDE + QUERY_LUA,
+  tickworkPrune: PRELUDE + PRUNE_LUA,
+} as const;
+
+/** The name of one registered script. */
+export type ScriptName = keyof typeof SCRIPTS;

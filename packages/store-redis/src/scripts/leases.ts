@@ -1,0 +1,82 @@
+/** Completion, renewal and reaping: each a single script, each checking the fencing token atomically. */
+
+/** Request `{ items: [{ ce, n, token, status, finishedAt, message, error, stack }] }`; answers per item. */
+export const COMPLETE_LUA = `
+local bad = check_globals()
+if bad then return redis.error_reply(bad) end
+for _, c in ipairs(req.items) do
+  bad = check_job(c.ce)
+  if bad then return redis.error_reply(bad) end
+end
+local out = {}
+for i, c in ipairs(req.items) do
+  local run = get_run(c.ce, c.n)
+  if (not run) or run.status ~= 'running' or run.token ~= c.token then
+    out[i] = { s = 'stale', run = run or NULL }
+  else
+    run.status = c.status
+    run.finishedAt = c.finishedAt
+    run.durationMs = math.max(0, c.finishedAt - run.startedAt)
+    run.leaseExpiresAt = NULL
+    run.message = c.message
+    run.error = c.error
+    run.stack = c.stack
+    put_run(c.ce, run)
+    local state, created = get_state(c.ce, run.code, run.key, c.finishedAt)
+    finish(c.ce, run, state)
+    put_state(c.ce, state, created)
+    out[i] = { s = 'completed', run = run, state = state }
+  end
+end
+return cjson.encode(out)
+`;
+
+/** Request `{ items: [{ ce, n, token, expiresAt }] }`; answers the renewed run or false per item. */
+export const RENEW_LUA = `
+local bad = check_globals()
+if bad then return redis.error_reply(bad) end
+for _, c in ipairs(req.items) do
+  bad = check_job(c.ce)
+  if bad then return redis.error_reply(bad) end
+end
+local out = {}
+for i, c in ipairs(req.items) do
+  local run = get_run(c.ce, c.n)
+  if run and run.status == 'running' and run.token == c.token then
+    run.leaseExpiresAt = c.expiresAt
+    put_run(c.ce, run)
+    redis.call('ZADD', gk('leases'), c.expiresAt, run.id)
+    out[i] = run
+  else
+    out[i] = false
+  end
+end
+return cjson.encode(out)
+`;
+
+/** Request `{ now, limit }`: interrupts up to limit running runs whose lease expired before now. */
+export const REAP_LUA = `
+local bad = check_globals()
+if bad then return redis.error_reply(bad) end
+local now = req.now
+local out = {}
+while #out < req.limit do
+  local ids = redis.call('ZRANGEBYSCORE', gk('leases'), '-inf', '(' .. string.format('%d', now), 'LIMIT', 0, req.limit - #out)
+  if #ids == 0 then break end
+  for _, id in ipairs(ids) do
+    local n, ce = split_id(id)
+    bad = check_job(ce)
+    if bad then return redis.error_reply(bad) end
+    redis.call('ZREM', gk('leases'), id)
+    local run = get_run(ce, n)
+    if run and run.status == 'running' and run.leaseExpiresAt ~= NULL and run.leaseExpiresAt < now then
+      local state, created = get_state(ce, run.code, run.key, now)
+      interrupt(ce, run, state, now, 'interrupted: its lease expired without renewal (runner ' .. run.runnerId .. ' stopped or lost the store)')
+      put_state(ce, state, created)
+      out[#out + 1] = run
+    end
+  end
+end
+if #out == 0 then return '[]' end
+return cjson.encode(out)
+`;

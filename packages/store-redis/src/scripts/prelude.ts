@@ -1,0 +1,112 @@
+/**
+ * Lua shared by every script. Scripts get the key prefix as ARGV[1] and a JSON request as
+ * ARGV[2] and answer JSON. Before the first write, every key a script touches is checked
+ * to hold the expected Redis type, so a foreign key under the prefix fails the call with
+ * a reply naming it and nothing is overwritten.
+ */
+export const PRELUDE = `
+local P = ARGV[1]
+local req = cjson.decode(ARGV[2])
+local NULL = cjson.null
+local function jk(ce, kind) return P .. ':{' .. ce .. '}:' .. kind end
+local function gk(kind) return P .. ':#:' .. kind end
+local JOB_TYPES = { states = 'hash', claims = 'hash', runs = 'hash', active = 'hash', seq = 'string', index = 'zset' }
+local GLOBAL_TYPES = { codes = 'set', index = 'zset', leases = 'zset', finished = 'zset', requests = 'zset', request = 'hash', reqseq = 'string' }
+local checked = {}
+local function check(key, expected)
+  if checked[key] then return nil end
+  local t = redis.call('TYPE', key)['ok']
+  if t ~= 'none' and t ~= expected then
+    return 'TICKWORK_WRONGTYPE key=' .. key .. ' type=' .. t .. ' expected=' .. expected
+  end
+  checked[key] = true
+  return nil
+end
+local function check_globals()
+  for kind, t in pairs(GLOBAL_TYPES) do
+    local bad = check(gk(kind), t)
+    if bad then return bad end
+  end
+  return nil
+end
+local function check_job(ce)
+  for kind, t in pairs(JOB_TYPES) do
+    local bad = check(jk(ce, kind), t)
+    if bad then return bad end
+  end
+  return nil
+end
+local function pad12(n) return string.format('%012d', n) end
+local function split_id(id)
+  local dot = string.find(id, '.', 1, true)
+  return string.sub(id, 1, dot - 1), string.sub(id, dot + 1)
+end
+local function publish(kind, code, key)
+  redis.call('PUBLISH', gk('changes'), cjson.encode({ type = kind, code = code, key = key }))
+end
+
+local function get_state(ce, code, key, now)
+  local raw = redis.call('HGET', jk(ce, 'states'), key)
+  if raw then return cjson.decode(raw), false end
+  return {
+    code = code, key = key, paused = false, pausedNote = NULL, resumedAt = NULL, scheduleOverride = NULL,
+    lastSlotAt = NULL, lastStatus = NULL, lastFinishedAt = NULL, lastAttempt = NULL, lastFinishedSlotAt = NULL,
+    consecutiveFailures = 0, totalRuns = 0, createdAt = now, updatedAt = now,
+  }, true
+end
+local function put_state(ce, state, created)
+  redis.call('HSET', jk(ce, 'states'), state.key, cjson.encode(state))
+  if created then redis.call('SADD', gk('codes'), state.code) end
+end
+
+local function get_run(ce, n)
+  local raw = redis.call('HGET', jk(ce, 'runs'), n)
+  if raw then return cjson.decode(raw) end
+  return nil
+end
+local function put_run(ce, run)
+  redis.call('HSET', jk(ce, 'runs'), tostring(run.n), cjson.encode(run))
+end
+
+local function active_list(ce, key)
+  local raw = redis.call('HGET', jk(ce, 'active'), key)
+  local list = {}
+  if raw then for ns in string.gmatch(raw, '%d+') do list[#list + 1] = ns end end
+  return list
+end
+local function set_active(ce, key, list)
+  if #list == 0 then redis.call('HDEL', jk(ce, 'active'), key)
+  else redis.call('HSET', jk(ce, 'active'), key, table.concat(list, ' ')) end
+end
+local function remove_active(ce, key, n)
+  local keep = {}
+  local ns = tostring(n)
+  for _, x in ipairs(active_list(ce, key)) do
+    if x ~= ns then keep[#keep + 1] = x end
+  end
+  set_active(ce, key, keep)
+end
+
+-- A run left 'running': record it in the schedule's state as a completion would, and release its lease.
+local function finish(ce, run, state)
+  state.lastStatus = run.status
+  state.lastFinishedAt = run.finishedAt
+  state.lastAttempt = run.attempt
+  state.lastFinishedSlotAt = run.slotAt
+  if run.status == 'succeeded' then state.consecutiveFailures = 0
+  else state.consecutiveFailures = state.consecutiveFailures + 1 end
+  state.updatedAt = run.finishedAt
+  redis.call('ZREM', gk('leases'), run.id)
+  redis.call('ZADD', gk('finished'), run.finishedAt, run.id)
+  remove_active(ce, run.key, run.n)
+end
+local function interrupt(ce, run, state, now, why)
+  run.status = 'interrupted'
+  run.finishedAt = now
+  run.durationMs = math.max(0, now - run.startedAt)
+  run.leaseExpiresAt = NULL
+  run.message = why
+  put_run(ce, run)
+  finish(ce, run, state)
+end
+`;

@@ -1,0 +1,364 @@
+import type {
+  ClaimContext,
+  ClaimOutcome,
+  CompletionOutcome,
+  JobState,
+  Lease,
+  RunCompletion,
+  RunPage,
+  RunQuery,
+  RunRecord,
+  RunRequest,
+  ScheduleRef,
+  ScheduleSpec,
+  SlotClaim,
+  Store,
+  StoreCapabilities,
+  StoreChange,
+  Unsubscribe,
+} from '@tickwork/core';
+import { InvalidArgumentError } from '@tickwork/core';
+import type { Redis } from 'ioredis';
+import { asArray, toLease, toRequest, toRun, toState, type StoredRequest, type StoredRun, type StoredState } from './codec.js';
+import { Connections, endpointOf } from './connection.js';
+import { MESSAGE_PREFIX, toStoreError, wrongTypeError, type Endpoint } from './errors.js';
+import { changeChannel, encodeCode, globalKey, jobKey, keysOf, padInstant, parseRunId } from './keys.js';
+import type { ResolvedOptions } from './options.js';
+import type { ScriptName } from './scripts/index.js';
+import { ChangeSubscription } from './subscription.js';
+import { checkCodes, checkDate, checkInteger, checkOptionalString, checkRef, checkStatuses } from './validate.js';
+
+const FINAL_STATUSES = new Set(['succeeded', 'failed', 'timed_out', 'interrupted']);
+const TRIGGERS = new Set(['schedule', 'retry', 'manual', 'force']);
+/** Index entries one queryRuns call examines at most, so a sparse filter never blocks Redis for long. */
+const QUERY_SCAN_CAP = 5_000;
+const CURSOR = /^\d{15}:\d{12}:[A-Za-z0-9\-_.!~*'()%]+$/;
+const MAX_LEASE_MS = 365 * 24 * 3_600_000;
+
+type Reply<T> = T;
+
+/** The Store on Redis; see the package README for the key layout and guarantees. */
+export class RedisStore implements Store {
+  readonly name = 'redis';
+  readonly capabilities: StoreCapabilities = { changeSubscription: true };
+  private readonly connections: Connections;
+  private readonly endpoint: Endpoint;
+  private readonly changes: ChangeSubscription;
+
+  constructor(private readonly options: ResolvedOptions) {
+    this.connections = new Connections(options);
+    this.endpoint = endpointOf(options);
+    this.changes = new ChangeSubscription(changeChannel(options.prefix), () => this.connections.subscriber());
+  }
+
+  /** The key prefix this store writes under. */
+  get prefix(): string {
+    return this.options.prefix;
+  }
+
+  async ping(): Promise<{ latencyMs: number; serverTime: Date | null }> {
+    return this.call('ping', [], async (client) => {
+      const started = performance.now();
+      const [seconds, micros] = (await client.time()) as [string | number, string | number];
+      const latencyMs = performance.now() - started;
+      return { latencyMs, serverTime: new Date(Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000)) };
+    });
+  }
+
+  // — job state —
+
+  async ensureStates(refs: readonly ScheduleRef[], now: Date): Promise<JobState[]> {
+    refs.forEach((ref, i) => checkRef(ref, `ensureStates: refs[${i}]`));
+    const nowMs = checkDate(now, 'ensureStates: now');
+    if (refs.length === 0) return [];
+    const items = refs.map((ref) => ({ ce: encodeCode(ref.code), code: ref.code, key: ref.key }));
+    const stored = await this.script<StoredState[]>('tickworkState', 'ensureStates', { op: 'ensure', now: nowMs, items }, items.map((i) => i.ce));
+    return asArray<StoredState>(stored).map(toState);
+  }
+
+  async getStates(refs?: readonly ScheduleRef[]): Promise<JobState[]> {
+    refs?.forEach((ref, i) => checkRef(ref, `getStates: refs[${i}]`));
+    if (refs && refs.length === 0) return [];
+    return this.call('getStates', [], async (client) => {
+      const prefix = this.options.prefix;
+      if (refs) {
+        const pipeline = client.pipeline();
+        const keys = refs.map((ref) => jobKey(prefix, encodeCode(ref.code), 'states'));
+        refs.forEach((ref, i) => pipeline.hget(keys[i] as string, ref.key));
+        const results = await this.execPipeline(pipeline, keys);
+        return results.filter((raw): raw is string => typeof raw === 'string').map((raw) => toState(JSON.parse(raw) as StoredState));
+      }
+      const codesKey = globalKey(prefix, 'codes');
+      const [codes] = await this.execPipeline(client.pipeline().smembers(codesKey), [codesKey]);
+      const list = (codes as string[]).sort();
+      if (list.length === 0) return [];
+      const pipeline = client.pipeline();
+      const keys = list.map((code) => jobKey(prefix, encodeCode(code), 'states'));
+      for (const key of keys) pipeline.hvals(key);
+      const results = await this.execPipeline(pipeline, keys);
+      return results.flatMap((values) => (values as string[]).map((raw) => toState(JSON.parse(raw) as StoredState)));
+    });
+  }
+
+  async setPaused(ref: ScheduleRef, paused: boolean, options: { note?: string | null; now: Date }): Promise<JobState> {
+    checkRef(ref, 'setPaused');
+    if (typeof paused !== 'boolean') throw new InvalidArgumentError(`${MESSAGE_PREFIX} setPaused: paused must be a boolean, got ${String(paused)}`);
+    const now = checkDate(options?.now, 'setPaused: options.now');
+    const note = checkOptionalString(options.note, 'setPaused: options.note');
+    const ce = encodeCode(ref.code);
+    const stored = await this.script<StoredState>('tickworkState', 'setPaused', { op: 'pause', ce, code: ref.code, key: ref.key, now, paused, note }, [ce]);
+    return toState(stored);
+  }
+
+  async setScheduleOverride(ref: ScheduleRef, schedule: ScheduleSpec | null, now: Date): Promise<JobState> {
+    checkRef(ref, 'setScheduleOverride');
+    const nowMs = checkDate(now, 'setScheduleOverride: now');
+    if (schedule !== null && (typeof schedule !== 'object' || typeof (schedule as { kind?: unknown }).kind !== 'string')) {
+      throw new InvalidArgumentError(`${MESSAGE_PREFIX} setScheduleOverride: schedule of "${ref.code}" must be a ScheduleSpec or null`);
+    }
+    const ce = encodeCode(ref.code);
+    const override = schedule === null ? null : JSON.stringify(schedule);
+    const stored = await this.script<StoredState>('tickworkState', 'setScheduleOverride', { op: 'override', ce, code: ref.code, key: ref.key, now: nowMs, override }, [ce]);
+    return toState(stored);
+  }
+
+  // — claims and leases —
+
+  async claimSlots(claims: readonly SlotClaim[], context: ClaimContext): Promise<ClaimOutcome[]> {
+    const now = checkDate(context?.now, 'claimSlots: context.now');
+    if (typeof context.runnerId !== 'string' || context.runnerId.length === 0) {
+      throw new InvalidArgumentError(`${MESSAGE_PREFIX} claimSlots: context.runnerId must be a non-empty string`);
+    }
+    const items = claims.map((claim, i) => {
+      const where = `claimSlots: claims[${i}]`;
+      checkRef(claim, where);
+      const slotAt = checkDate(claim.slotAt, `${where}.slotAt of "${claim.code}"`);
+      checkInteger(claim.attempt, 1, 1_000_000, `${where}.attempt of "${claim.code}"`);
+      checkInteger(claim.leaseMs, 1, MAX_LEASE_MS, `${where}.leaseMs of "${claim.code}"`);
+      if (!TRIGGERS.has(claim.trigger)) throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}.trigger of "${claim.code}" is invalid: ${String(claim.trigger)}`);
+      if (typeof claim.allowParallel !== 'boolean') throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}.allowParallel of "${claim.code}" must be a boolean`);
+      const startedAt = Math.max(now, slotAt);
+      return {
+        ce: encodeCode(claim.code),
+        code: claim.code,
+        key: claim.key,
+        field: `${claim.key}|${slotAt}|${claim.attempt}`,
+        slotAt,
+        attempt: claim.attempt,
+        trigger: claim.trigger,
+        parallel: claim.allowParallel,
+        startedAt,
+        leaseExpiresAt: startedAt + claim.leaseMs,
+        pad: padInstant(startedAt),
+      };
+    });
+    if (items.length === 0) return [];
+    type Answer = { s: 'claimed' | 'overlap' | 'taken' | 'paused'; run?: StoredRun };
+    const answers = await this.script<Answer[]>('tickworkClaim', 'claimSlots', { now, runnerId: context.runnerId, items }, items.map((i) => i.ce));
+    return asArray<Answer>(answers).map((answer): ClaimOutcome => {
+      if (answer.s === 'claimed' && answer.run) return { status: 'claimed', run: toRun(answer.run), lease: toLease(answer.run) };
+      if (answer.s === 'overlap' && answer.run) return { status: 'overlap', run: toRun(answer.run) };
+      return { status: answer.s === 'paused' ? 'paused' : 'taken' };
+    });
+  }
+
+  async renewLeases(leases: readonly Lease[], options: { now: Date; leaseMs: number }): Promise<(Lease | null)[]> {
+    const now = checkDate(options?.now, 'renewLeases: options.now');
+    const leaseMs = checkInteger(options.leaseMs, 1, MAX_LEASE_MS, 'renewLeases: options.leaseMs');
+    const items = leases.map((lease, i) => this.leaseItem(lease, `renewLeases: leases[${i}]`));
+    if (items.length === 0) return [];
+    const answers = await this.script<(StoredRun | false)[]>(
+      'tickworkRenew',
+      'renewLeases',
+      { items: items.map((item) => ({ ...item, expiresAt: now + leaseMs })) },
+      items.map((i) => i.ce),
+    );
+    return asArray<StoredRun | false>(answers).map((run) => (run ? toLease(run) : null));
+  }
+
+  async completeRuns(completions: readonly RunCompletion[]): Promise<CompletionOutcome[]> {
+    const items = completions.map((completion, i) => {
+      const where = `completeRuns: completions[${i}]`;
+      const lease = this.leaseItem(completion?.lease, `${where}.lease`);
+      if (!FINAL_STATUSES.has(completion.status)) {
+        throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}.status must be one of ${[...FINAL_STATUSES].join(', ')}, got ${String(completion.status)}`);
+      }
+      return {
+        ...lease,
+        status: completion.status,
+        finishedAt: checkDate(completion.finishedAt, `${where}.finishedAt`),
+        message: checkOptionalString(completion.message, `${where}.message`),
+        error: checkOptionalString(completion.error, `${where}.error`),
+        stack: checkOptionalString(completion.stack, `${where}.stack`),
+      };
+    });
+    if (items.length === 0) return [];
+    type Answer = { s: 'completed' | 'stale'; run?: StoredRun | null; state?: StoredState };
+    const answers = await this.script<Answer[]>('tickworkComplete', 'completeRuns', { items }, items.map((i) => i.ce));
+    return asArray<Answer>(answers).map((answer): CompletionOutcome => {
+      if (answer.s === 'completed' && answer.run && answer.state) return { status: 'completed', run: toRun(answer.run), state: toState(answer.state) };
+      return { status: 'stale', run: answer.run ? toRun(answer.run) : null };
+    });
+  }
+
+  async reapExpired(options: { now: Date; limit?: number }): Promise<RunRecord[]> {
+    const now = checkDate(options?.now, 'reapExpired: options.now');
+    const limit = checkInteger(options.limit ?? 1_000, 1, 100_000, 'reapExpired: options.limit');
+    const runs = await this.script<StoredRun[]>('tickworkReap', 'reapExpired', { now, limit }, []);
+    return asArray<StoredRun>(runs).map(toRun);
+  }
+
+  // — run log —
+
+  async queryRuns(query: RunQuery = {}): Promise<RunPage> {
+    const limit = checkInteger(query.limit ?? 50, 1, 1_000, 'queryRuns: limit');
+    if (query.code !== undefined && (typeof query.code !== 'string' || query.code.length === 0)) {
+      throw new InvalidArgumentError(`${MESSAGE_PREFIX} queryRuns: code must be a non-empty string`);
+    }
+    if (query.key !== undefined && typeof query.key !== 'string') throw new InvalidArgumentError(`${MESSAGE_PREFIX} queryRuns: key must be a string`);
+    const statuses = checkStatuses(query.status);
+    const from = query.since === undefined ? null : padInstant(checkDate(query.since, 'queryRuns: since'));
+    const before = query.until === undefined ? null : padInstant(checkDate(query.until, 'queryRuns: until'));
+    let cursor: string | null = null;
+    if (query.cursor !== undefined) {
+      cursor = typeof query.cursor === 'string' ? Buffer.from(query.cursor, 'base64url').toString('utf8') : '';
+      if (!CURSOR.test(cursor)) throw new InvalidArgumentError(`${MESSAGE_PREFIX} queryRuns: cursor ${JSON.stringify(query.cursor)} is not a cursor this store issued`);
+    }
+    if (statuses && statuses.length === 0) return { runs: [], nextCursor: null };
+    const ce = query.code === undefined ? null : encodeCode(query.code);
+    const request = { ce, key: query.key ?? null, statuses, from, before, cursor, limit, cap: QUERY_SCAN_CAP };
+    const page = await this.script<{ runs: unknown; next: string | null }>('tickworkQuery', 'queryRuns', request, ce ? [ce] : []);
+    return {
+      runs: asArray<StoredRun>(page.runs).map(toRun),
+      nextCursor: page.next ? Buffer.from(page.next, 'utf8').toString('base64url') : null,
+    };
+  }
+
+  async getRun(id: string): Promise<RunRecord | null> {
+    if (typeof id !== 'string') return null;
+    const parsed = parseRunId(id);
+    if (!parsed) return null;
+    const key = jobKey(this.options.prefix, parsed.encodedCode, 'runs');
+    return this.call('getRun', [], async (client) => {
+      const [raw] = await this.execPipeline(client.pipeline().hget(key, parsed.n), [key]);
+      return typeof raw === 'string' ? toRun(JSON.parse(raw) as StoredRun) : null;
+    });
+  }
+
+  async pruneRuns(options: { olderThan: Date; batchSize?: number }): Promise<number> {
+    const olderThan = checkDate(options?.olderThan, 'pruneRuns: options.olderThan');
+    const batch = checkInteger(options.batchSize ?? 1_000, 1, 100_000, 'pruneRuns: options.batchSize');
+    let deleted = 0;
+    for (;;) {
+      const answer = await this.script<{ deleted: number; scanned: number }>('tickworkPrune', 'pruneRuns', { olderThan, batch }, []);
+      deleted += answer.deleted;
+      if (answer.scanned < batch) return deleted;
+    }
+  }
+
+  // — run-now requests —
+
+  async requestRun(ref: ScheduleRef, options: { now: Date; requestedBy?: string | null }): Promise<RunRequest> {
+    checkRef(ref, 'requestRun');
+    const now = checkDate(options?.now, 'requestRun: options.now');
+    const requestedBy = checkOptionalString(options.requestedBy, 'requestRun: options.requestedBy');
+    const stored = await this.script<StoredRequest>('tickworkRequests', 'requestRun', { op: 'request', code: ref.code, key: ref.key, now, pad: padInstant(now), requestedBy }, []);
+    return toRequest(stored);
+  }
+
+  async consumeRunRequests(options: { codes?: readonly string[]; limit?: number; now: Date }): Promise<RunRequest[]> {
+    checkDate(options?.now, 'consumeRunRequests: options.now');
+    const limit = checkInteger(options.limit ?? 100, 1, 100_000, 'consumeRunRequests: options.limit');
+    const codes = checkCodes(options.codes, 'consumeRunRequests');
+    if (codes && codes.length === 0) return [];
+    const stored = await this.script<StoredRequest[]>('tickworkRequests', 'consumeRunRequests', { op: 'consume', codes, limit }, []);
+    return asArray<StoredRequest>(stored).map(toRequest);
+  }
+
+  async pendingRunRequests(options: { codes?: readonly string[] } = {}): Promise<RunRequest[]> {
+    const codes = checkCodes(options.codes, 'pendingRunRequests');
+    if (codes && codes.length === 0) return [];
+    const stored = await this.script<StoredRequest[]>('tickworkRequests', 'pendingRunRequests', { op: 'pending', codes, limit: null }, []);
+    return asArray<StoredRequest>(stored).map(toRequest);
+  }
+
+  // — changes —
+
+  async subscribe(listener: (change: StoreChange) => void): Promise<Unsubscribe> {
+    if (typeof listener !== 'function') throw new InvalidArgumentError(`${MESSAGE_PREFIX} subscribe: listener must be a function`);
+    try {
+      return await this.changes.add(listener);
+    } catch (error) {
+      throw toStoreError(error, 'subscribe', this.endpoint);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.connections.close();
+  }
+
+  // — plumbing —
+
+  private leaseItem(lease: Lease, where: string): { ce: string; n: string; token: number } {
+    if (lease === null || typeof lease !== 'object') throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where} must be a Lease`);
+    checkRef(lease, where);
+    const parsed = typeof lease.runId === 'string' ? parseRunId(lease.runId) : null;
+    if (!parsed || parsed.encodedCode !== encodeCode(lease.code)) {
+      throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}.runId ${JSON.stringify(lease.runId)} of "${lease.code}" is not a run id this store issued`);
+    }
+    checkInteger(lease.token, 0, Number.MAX_SAFE_INTEGER, `${where}.token of "${lease.code}"`);
+    return { ce: parsed.encodedCode, n: parsed.n, token: lease.token };
+  }
+
+  /** Runs `work` against the command client, mapping failures to Tickwork errors. */
+  private async call<T>(operation: string, codes: readonly string[], work: (client: Redis) => Promise<T>): Promise<T> {
+    try {
+      return await work(await this.connections.client());
+    } catch (error) {
+      if (error instanceof Error && /WRONGTYPE/.test(error.message) && !/TICKWORK_WRONGTYPE/.test(error.message)) {
+        const named = await this.findWrongType(codes);
+        if (named) throw named;
+      }
+      throw toStoreError(error, operation, this.endpoint);
+    }
+  }
+
+  /** Runs one registered script with a JSON request and parses its JSON answer. */
+  private script<T>(name: ScriptName, operation: string, request: unknown, codes: readonly string[]): Promise<Reply<T>> {
+    return this.call(operation, codes, async (client) => {
+      const run = (client as unknown as Record<ScriptName, (prefix: string, json: string) => Promise<string>>)[name];
+      const answer = await run.call(client, this.options.prefix, JSON.stringify(request));
+      return JSON.parse(answer) as T;
+    });
+  }
+
+  /** Executes a pipeline; a WRONGTYPE reply is reported naming the key of that command. */
+  private async execPipeline(pipeline: ReturnType<Redis['pipeline']>, keys: readonly string[]): Promise<unknown[]> {
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([error, value], i) => {
+      if (error) {
+        if (/WRONGTYPE/.test(error.message)) throw wrongTypeError(keys[i] ?? '?', 'value of another type', 'the type this store writes');
+        throw error;
+      }
+      return value;
+    });
+  }
+
+  /** Names the first key (of these codes and the global ones) holding an unexpected type. */
+  private async findWrongType(codes: readonly string[]): Promise<Error | null> {
+    try {
+      const client = await this.connections.client();
+      const keys = keysOf(this.options.prefix, codes);
+      const pipeline = client.pipeline();
+      for (const [key] of keys) pipeline.type(key);
+      const types = (await pipeline.exec()) ?? [];
+      for (const [i, [key, expected]] of keys.entries()) {
+        const actual = types[i]?.[1];
+        if (typeof actual === 'string' && actual !== 'none' && actual !== expected) return wrongTypeError(key, actual, expected);
+      }
+    } catch {
+      // Diagnosis is best effort; the caller reports the original error.
+    }
+    return null;
+  }
+}

@@ -1,0 +1,113 @@
+import { InvalidArgumentError, StoreSchemaError, StoreUnavailableError } from '@tickwork/core';
+import { Cluster, type Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createRedisStore } from '../src/index.js';
+import { adminClient, deletePrefix, randomPrefix, REDIS_URL } from './redis-fixture.js';
+
+const now = new Date('2030-01-07T00:00:00.000Z');
+
+describe('bad configuration and foreign data', () => {
+  let admin: Redis;
+  let prefix: string;
+  beforeEach(async () => {
+    admin = await adminClient();
+    prefix = randomPrefix('bad');
+  });
+  afterEach(async () => {
+    await deletePrefix(admin, prefix);
+    admin.disconnect();
+  });
+
+  it('an unreachable Redis fails with StoreUnavailableError naming host, port and how to start Redis', async () => {
+    const store = createRedisStore({ url: 'redis://127.0.0.1:1', prefix, commandTimeoutMs: 1_000 });
+    try {
+      const error = await store.ensureStates([{ code: 'job', key: '' }], now).catch((thrown: unknown) => thrown);
+      expect(error).toBeInstanceOf(StoreUnavailableError);
+      expect((error as Error).message).toMatch(/^\[tickwork\] \[store-redis\] ensureStates: cannot reach Redis at 127\.0\.0\.1:1/);
+      expect((error as Error).message).toContain('redis-server --daemonize yes');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('credentials the server refuses fail with a clear StoreUnavailableError', async () => {
+    const store = createRedisStore({ url: 'redis://tickwork-nobody:wrong-password@127.0.0.1:6379', prefix, commandTimeoutMs: 1_000 });
+    try {
+      const error = await store.ping().catch((thrown: unknown) => thrown);
+      expect(error).toBeInstanceOf(StoreUnavailableError);
+      expect((error as Error).message).toMatch(/refused the credentials .*WRONGPASS/);
+      expect((error as Error).message).toContain('127.0.0.1:6379');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('rejects prefixes with glob, hash-tag or whitespace characters, and unknown options', () => {
+    for (const bad of ['a*b', 'a?b', 'a[b', 'a]b', 'a{b', 'a}b', 'a b', 'a\tb', '']) {
+      expect(() => createRedisStore({ prefix: bad }), bad).toThrow(InvalidArgumentError);
+    }
+    expect(() => createRedisStore({ prefix: 'a b' })).toThrow(/prefix "a b" is invalid/);
+    expect(() => createRedisStore({ prefx: 'x' } as never)).toThrow(/unknown option "prefx"/);
+    expect(() => createRedisStore({ url: 'http://localhost' })).toThrow(InvalidArgumentError);
+    expect(() => createRedisStore({ commandTimeoutMs: 0 })).toThrow(InvalidArgumentError);
+    const cluster = new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true });
+    try {
+      expect(() => createRedisStore({ redis: cluster as unknown as Redis })).toThrow(/Cluster client/);
+    } finally {
+      cluster.disconnect();
+    }
+  });
+
+  it('a per-job key holding another type fails with StoreSchemaError naming it, and nothing is overwritten', async () => {
+    const store = createRedisStore({ url: REDIS_URL, prefix });
+    try {
+      await store.ensureStates([{ code: 'fine', key: '' }], now);
+      const foreign = `${prefix}:{report}:states`;
+      await admin.set(foreign, 'not ours');
+      const error = await store
+        .ensureStates([{ code: 'other', key: '' }, { code: 'report', key: '' }], now)
+        .catch((thrown: unknown) => thrown);
+      expect(error).toBeInstanceOf(StoreSchemaError);
+      expect((error as Error).message).toContain(`key "${foreign}" holds a Redis string, expected a hash`);
+      expect(await admin.get(foreign)).toBe('not ours');
+      // The batch was refused as a whole: the valid item before the bad one was not created either.
+      expect((await store.getStates()).map((state) => state.code)).toEqual(['fine']);
+      await expect(store.getStates([{ code: 'report', key: '' }])).rejects.toThrow(foreign);
+      const claim = { code: 'report', key: '', slotAt: now, attempt: 1, trigger: 'schedule' as const, allowParallel: false, leaseMs: 1_000 };
+      await expect(store.claimSlots([claim], { runnerId: 'r', now })).rejects.toBeInstanceOf(StoreSchemaError);
+      expect(await admin.get(foreign)).toBe('not ours');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a global key holding another type fails with StoreSchemaError naming it', async () => {
+    const store = createRedisStore({ url: REDIS_URL, prefix });
+    try {
+      const codes = `${prefix}:#:codes`;
+      await admin.rpush(codes, 'x');
+      const error = await store.getStates().catch((thrown: unknown) => thrown);
+      expect(error).toBeInstanceOf(StoreSchemaError);
+      expect((error as Error).message).toContain(codes);
+      await expect(store.requestRun({ code: 'job', key: '' }, { now })).rejects.toThrow(`key "${codes}" holds a Redis list, expected a set`);
+      expect(await admin.lrange(codes, 0, -1)).toEqual(['x']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('bad call arguments fail with InvalidArgumentError before touching Redis', async () => {
+    const store = createRedisStore({ url: 'redis://127.0.0.1:1', prefix });
+    try {
+      await expect(store.queryRuns({ status: 'done' as never })).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(store.queryRuns({ since: new Date('nope') })).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(store.pruneRuns({ olderThan: now, batchSize: 0 })).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(store.renewLeases([{ code: 'a', key: '', runId: 'forged', token: 1, runnerId: 'r', expiresAt: now }], { now, leaseMs: 1_000 })).rejects.toBeInstanceOf(
+        InvalidArgumentError,
+      );
+      await expect(store.claimSlots([], { runnerId: '', now })).rejects.toBeInstanceOf(InvalidArgumentError);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -1,0 +1,4 @@
+import { describeStoreConformance } from '@tickwork/store-conformance';
+import { makeRedisFixture } from './redis-fixture.js';
+
+describeStoreConformance('redis', makeRedisFixture);
