@@ -110,9 +110,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       checkOptionalText(note, 'setPaused: note');
       checkDate(now, 'setPaused: now');
       const state = stateFor(d, ref, now);
+      if (!paused && state.paused) state.resumedAt = new Date(now);
       state.paused = paused;
       state.pausedNote = paused ? (note ?? null) : null;
-      if (!paused) state.resumedAt = new Date(now);
       state.updatedAt = new Date(now);
       emit({ type: 'state', code: ref.code, key: ref.key });
       return copy(state);

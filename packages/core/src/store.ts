@@ -232,7 +232,7 @@ export interface Store {
   ensureStates(refs: readonly ScheduleRef[], now: Date): Promise<JobState[]>;
   /** States of the given schedules (missing ones are omitted), or of every schedule when `refs` is absent. */
   getStates(refs?: readonly ScheduleRef[]): Promise<JobState[]>;
-  /** Pauses (with an optional note) or resumes one schedule; creates its state if missing. Resuming sets `resumedAt = now`. */
+  /** Pauses (with an optional note) or resumes one schedule; creates its state if missing. Resuming a paused schedule sets `resumedAt = now`; resuming one that is not paused leaves `resumedAt` alone. */
   setPaused(ref: ScheduleRef, paused: boolean, options: { note?: string | null; now: Date }): Promise<JobState>;
   /** Sets or clears (null) the schedule override of one schedule; creates its state if missing. */
   setScheduleOverride(ref: ScheduleRef, schedule: ScheduleSpec | null, now: Date): Promise<JobState>;

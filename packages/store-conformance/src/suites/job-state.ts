@@ -79,6 +79,17 @@ export function describeJobState(h: StoreHarness): void {
       expect(read?.createdAt.getTime()).toBe(instantAt(0).getTime());
     });
 
+    it('resuming a schedule that is not paused leaves resumedAt alone', async () => {
+      const ref = { code: 'job', key: '' };
+      await h.store.ensureStates([ref], instantAt(0));
+      const resumed = await h.store.setPaused(ref, false, { now: instantAt(2_000) });
+      expect(resumed).toMatchObject({ paused: false, resumedAt: null });
+      await h.store.setPaused(ref, true, { now: instantAt(3_000) });
+      await h.store.setPaused(ref, false, { now: instantAt(4_000) });
+      const again = await h.store.setPaused(ref, false, { now: instantAt(5_000) });
+      expect(again.resumedAt?.getTime()).toBe(instantAt(4_000).getTime());
+    });
+
     it('a schedule override round-trips as JSON and is cleared by null', async () => {
       const ref = { code: 'digest', key: 'tenant-9' };
       const specs: ScheduleSpec[] = [

@@ -28,9 +28,9 @@ if req.op == 'pause' then
     state.paused = true
     state.pausedNote = req.note
   else
+    if state.paused then state.resumedAt = req.now end
     state.paused = false
     state.pausedNote = NULL
-    state.resumedAt = req.now
   end
 else
   state.scheduleOverride = req.override
