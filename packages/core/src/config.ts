@@ -40,7 +40,7 @@ export function defineConfig(config: TickworkConfig): TickworkConfig {
   }
   if (!Array.isArray(config.jobs)) throw new InvalidJobError('config: jobs must be an array of jobs');
   if (config.store === undefined || config.store === null) throw new InvalidJobError('config: store is required');
-  if (config.timezone !== undefined) compileSchedule('* * * * *', { timezone: config.timezone, what: 'config: timezone' });
+  if (config.timezone !== undefined) compileSchedule('* * * * *', { timezone: config.timezone, what: 'config' });
   if (config.retention !== undefined && config.retention !== null) parseDuration(config.retention, 'config: retention');
   if (config.maxConcurrentRuns !== undefined && (!Number.isInteger(config.maxConcurrentRuns) || config.maxConcurrentRuns < 1)) {
     throw new InvalidJobError(`config: maxConcurrentRuns must be an integer ≥ 1, got ${String(config.maxConcurrentRuns)}`);

@@ -150,7 +150,7 @@ export function defineJob<Payload = unknown>(definition: JobDefinition<Payload>)
   if (typeof definition.run !== 'function') throw new InvalidJobError(`${what('run')} must be a function`);
   if (definition.schedule === undefined) throw new InvalidJobError(`${what('schedule')} is required`);
   if (definition.timezone !== undefined) {
-    compileSchedule('* * * * *', { timezone: definition.timezone, what: what('timezone') });
+    compileSchedule('* * * * *', { timezone: definition.timezone, what: `job "${code}"` });
   }
   // Validate the schedule now; runners compile it again with the configured default zone.
   compileSchedule(definition.schedule, {

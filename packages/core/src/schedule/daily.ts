@@ -1,0 +1,81 @@
+import { InvalidScheduleError } from '../errors.js';
+import type { DailySpec } from './spec.js';
+import { createWallClockMatcher, type WallClockMatcher } from './wall-clock.js';
+
+/** A validated daily schedule: its normalised spec fields and wall-clock matcher. */
+export interface ParsedDaily {
+  /** Seconds of the day, sorted and de-duplicated. */
+  readonly seconds: readonly number[];
+  /** The times as "HH:MM" or "HH:MM:SS", in the order of `seconds`. */
+  readonly times: readonly string[];
+  /** Allowed weekdays (0 = Sunday), sorted; null = every day. */
+  readonly weekdays: readonly number[] | null;
+  /** Allowed days of the month, sorted; null = every day. */
+  readonly monthDays: readonly number[] | null;
+  /** Matches local wall times. */
+  readonly matcher: WallClockMatcher;
+}
+
+const TIME = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/;
+
+/** Validates a daily spec; `what` prefixes error messages. */
+export function parseDaily(spec: DailySpec, what: string): ParsedDaily {
+  if (!Array.isArray(spec.times) || spec.times.length === 0) {
+    throw new InvalidScheduleError(`${what}: times must be a non-empty list of "HH:MM" or "HH:MM:SS" local times`);
+  }
+  const unique = new Set<number>();
+  for (const time of spec.times) {
+    const m = typeof time === 'string' ? TIME.exec(time.trim()) : null;
+    const [h, min, s] = m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : [NaN, NaN, NaN];
+    if (!m || h > 23 || min > 59 || s > 59) {
+      throw new InvalidScheduleError(`${what}: times: "${String(time)}" is not a 24-hour local time "HH:MM" or "HH:MM:SS"`);
+    }
+    unique.add(h * 3600 + min * 60 + s);
+  }
+  const seconds = [...unique].sort((a, b) => a - b);
+  const weekdays = integerSet(spec.weekdays, 0, 6, 'weekdays', what);
+  const monthDays = integerSet(spec.monthDays, 1, 31, 'monthDays', what);
+  const weekdayBits = bits(weekdays, 7);
+  const dayBits = bits(monthDays, 32);
+  const matcher = createWallClockMatcher(
+    {
+      monthMatches: () => true,
+      // Both filters must hold (django-cron's run_weekly_on_days and run_monthly_on_days each narrow the days).
+      dayMatches: (_month, day, weekday) => (weekdayBits === null || weekdayBits[weekday] === 1) && (dayBits === null || dayBits[day] === 1),
+    },
+    {
+      firstFrom(sod) {
+        for (const s of seconds) if (s >= sod) return s;
+        return -1;
+      },
+    },
+  );
+  return { seconds, times: seconds.map(formatTime), weekdays, monthDays, matcher };
+}
+
+/** A second of the day as "HH:MM", or "HH:MM:SS" when the seconds are not zero. */
+export function formatTime(second: number): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const hms = `${pad(Math.floor(second / 3600))}:${pad(Math.floor((second % 3600) / 60))}`;
+  return second % 60 === 0 ? hms : `${hms}:${pad(second % 60)}`;
+}
+
+function integerSet(list: unknown, min: number, max: number, field: string, what: string): number[] | null {
+  if (list === undefined) return null;
+  if (!Array.isArray(list) || list.length === 0) {
+    throw new InvalidScheduleError(`${what}: ${field} must be a non-empty list of integers ${min}-${max} (leave it out for every day)`);
+  }
+  for (const v of list) {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      throw new InvalidScheduleError(`${what}: ${field}: ${JSON.stringify(v)} is not an integer ${min}-${max}`);
+    }
+  }
+  return [...new Set(list as number[])].sort((a, b) => a - b);
+}
+
+function bits(list: readonly number[] | null, size: number): Uint8Array | null {
+  if (list === null) return null;
+  const set = new Uint8Array(size);
+  for (const v of list) set[v] = 1;
+  return set;
+}
