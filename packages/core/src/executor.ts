@@ -1,5 +1,7 @@
 import { hostname } from 'node:os';
 import { systemClock, type Clock } from './clock.js';
+import { StoreSchemaError } from './errors.js';
+import { initialJobState } from './job-state.js';
 import { createRegistry, jobSchedule, type Job, type JobInput, type JobRegistry } from './job.js';
 import { silentLogger, type Logger } from './logger.js';
 import { nextDueAt, planDue } from './plan.js';
@@ -97,6 +99,9 @@ export async function runDue(options: RunDueOptions): Promise<TickReport> {
   const refs = selected.map((job) => ({ code: job.code, key: DEFAULT_SCHEDULE_KEY }));
 
   const states = options.dryRun ? await readStates(store, refs, now) : await store.ensureStates(refs, now);
+  if (states.length !== refs.length) {
+    throw new StoreSchemaError(`store "${store.name}": ensureStates returned ${states.length} states for ${refs.length} schedules`);
+  }
   if (!options.dryRun) {
     const reaped = await store.reapExpired({ now });
     for (const run of reaped) logger.warn({ job: run.code, key: run.key, runId: run.id }, 'lease expired: run recorded as interrupted');
@@ -206,22 +211,7 @@ async function readStates(store: Store, refs: { code: string; key: string }[], n
   const existing = await store.getStates(refs);
   return refs.map(
     (ref) =>
-      existing.find((s) => s.code === ref.code && s.key === ref.key) ?? {
-        ...ref,
-        paused: false,
-        pausedNote: null,
-        resumedAt: null,
-        scheduleOverride: null,
-        lastSlotAt: null,
-        lastStatus: null,
-        lastFinishedAt: null,
-        lastAttempt: null,
-        lastFinishedSlotAt: null,
-        consecutiveFailures: 0,
-        totalRuns: 0,
-        createdAt: now,
-        updatedAt: now,
-      },
+      existing.find((s) => s.code === ref.code && s.key === ref.key) ?? initialJobState(ref, now),
   );
 }
 

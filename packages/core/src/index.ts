@@ -6,6 +6,7 @@ export * from './schedule/spec.js';
 export * from './schedule/engine.js';
 export * from './store.js';
 export * from './job.js';
+export * from './job-state.js';
 export * from './config.js';
 export * from './plan.js';
 export * from './run.js';

@@ -1,1 +1,13 @@
-export {};
+export { runCli, exitCodeOf, type RunCliOptions } from './program.js';
+export { EXIT, PREFIX, CliUsageError, ConfigLoadError } from './errors.js';
+export { CONFIG_FILE_NAMES, findConfig, loadConfig } from './config-loader.js';
+export { clockFromEnv } from './clock.js';
+export { processIo, type CliIo, type OutputStream } from './io.js';
+export { relativeTime, formatDuration } from './output/relative-time.js';
+export type { RunReportJson, RunResultJson } from './commands/run.js';
+export type { ListJson } from './commands/list.js';
+export type { JobView } from './job-view.js';
+export type { LogsJson, RunJson } from './commands/logs.js';
+export type { DoctorJson, DoctorCheck, CheckStatus } from './commands/doctor.js';
+export type { MigratableStore } from './commands/migrate.js';
+export type { DaemonModule, DaemonHandle } from './commands/daemon.js';

@@ -1,4 +1,5 @@
 import type { JobState, RunRecord, RunRequest, ScheduleRef, StoreChange } from '../store.js';
+import { initialJobState } from '../job-state.js';
 
 /** The shared data behind one or more memory stores (one "server"). */
 export interface MemoryBackend {
@@ -64,33 +65,12 @@ export function slotKey(ref: ScheduleRef, slotAt: Date, attempt: number): string
   return `${refKey(ref)}\u0000${slotAt.getTime()}\u0000${attempt}`;
 }
 
-/** A new state as `ensureStates` creates it. */
-export function freshState(ref: ScheduleRef, now: Date): JobState {
-  return {
-    code: ref.code,
-    key: ref.key,
-    paused: false,
-    pausedNote: null,
-    resumedAt: null,
-    scheduleOverride: null,
-    lastSlotAt: null,
-    lastStatus: null,
-    lastFinishedAt: null,
-    lastAttempt: null,
-    lastFinishedSlotAt: null,
-    consecutiveFailures: 0,
-    totalRuns: 0,
-    createdAt: new Date(now),
-    updatedAt: new Date(now),
-  };
-}
-
 /** The state of `ref`, created (stamped `now`) when missing. */
 export function stateFor(data: MemoryData, ref: ScheduleRef, now: Date): JobState {
   const key = refKey(ref);
   let state = data.states.get(key);
   if (!state) {
-    state = freshState(ref, now);
+    state = initialJobState(ref, now);
     data.states.set(key, state);
   }
   return state;

@@ -19,6 +19,23 @@ function shuffled<T>(items: readonly T[], seed: number): T[] {
 /** Exactly-once and no-overlap under separate store instances racing concurrently. */
 export function describeClaimRaces(h: StoreHarness): void {
   describe('claim races between separate instances', () => {
+    it('N instances ensuring the same new states at once each get every state back, in order, created once', async () => {
+      const refs: ScheduleRef[] = Array.from({ length: 20 }, (_, i) => ({ code: `fresh-${i % 5}`, key: i < 5 ? '' : `k${i}` }));
+      const racers = await h.openMany(h.raceInstances);
+      const results = await Promise.all(racers.map((store, i) => store.ensureStates(refs, instantAt(i))));
+      for (const states of results) {
+        expect(states.map((s) => [s.code, s.key])).toEqual(refs.map((r) => [r.code, r.key]));
+      }
+      const created = new Set(results.flatMap((states) => states.map((s) => s.createdAt.getTime())));
+      const stored = await h.store.getStates(refs);
+      expect(stored).toHaveLength(refs.length);
+      for (const state of stored) expect(created.has(state.createdAt.getTime())).toBe(true);
+      // Every instance saw the one row that won, not its own attempt.
+      for (const states of results) {
+        states.forEach((state, i) => expect(state.createdAt.getTime()).toBe(stored.find((s) => s.code === refs[i]?.code && s.key === refs[i]?.key)?.createdAt.getTime()));
+      }
+    });
+
     it('exactly one of N racing instances claims a slot; the others see it taken', async () => {
       const ref = { code: 'race', key: '' };
       await h.store.ensureStates([ref], instantAt(0));

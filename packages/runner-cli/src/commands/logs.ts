@@ -1,0 +1,182 @@
+import { parseDuration, RUN_STATUSES, type RunQuery, type RunRecord, type RunStatus } from '@tickwork/core';
+import { CliUsageError } from '../errors.js';
+import { statusColour } from '../output/colour.js';
+import { formatDuration, formatInstant, relativeTime } from '../output/relative-time.js';
+import { renderTable } from '../output/table.js';
+import type { Session } from '../session.js';
+
+/** Flags of `tickwork logs`. */
+export interface LogsFlags {
+  status?: string;
+  since?: string;
+  limit: number;
+  follow?: boolean;
+  json?: boolean;
+}
+
+/** One run in `tickwork logs --json` (instants as ISO strings). */
+export interface RunJson {
+  id: string;
+  code: string;
+  key: string;
+  slotAt: string;
+  attempt: number;
+  trigger: RunRecord['trigger'];
+  status: RunStatus;
+  runnerId: string;
+  startedAt: string;
+  finishedAt: string | null;
+  durationMs: number | null;
+  message: string | null;
+  error: string | null;
+  stack: string | null;
+}
+
+/** The document `tickwork logs --json` prints (without --follow): runs newest first, as the store returns them. */
+export interface LogsJson {
+  runs: RunJson[];
+}
+
+const FOLLOW_POLL_MS = 1_000;
+
+/** Parses `--since`: an ISO instant, or a duration ("2h", "30m", "7d") meaning that long before `now`. */
+export function parseSince(text: string, now: Date): Date {
+  if (/^\d{4}-\d{2}-\d{2}/.test(text)) {
+    const instant = new Date(text);
+    if (Number.isNaN(instant.getTime())) throw new CliUsageError(`--since: "${text}" is not a valid ISO instant`);
+    return instant;
+  }
+  try {
+    return new Date(now.getTime() - parseDuration(text, '--since'));
+  } catch {
+    throw new CliUsageError(`--since: "${text}" is neither an ISO instant (2026-01-05T10:00:00Z) nor a duration (2h, 30m, 7d)`);
+  }
+}
+
+function parseStatuses(text: string): RunStatus[] {
+  const statuses = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const status of statuses) {
+    if (!RUN_STATUSES.includes(status as RunStatus)) {
+      throw new CliUsageError(`--status: "${status}" is not a run status; known: ${RUN_STATUSES.join(', ')}`);
+    }
+  }
+  if (statuses.length === 0) throw new CliUsageError(`--status: expected one of ${RUN_STATUSES.join(', ')}`);
+  return statuses as RunStatus[];
+}
+
+/** A run as JSON. */
+export function runToJson(run: RunRecord): RunJson {
+  return {
+    id: run.id,
+    code: run.code,
+    key: run.key,
+    slotAt: run.slotAt.toISOString(),
+    attempt: run.attempt,
+    trigger: run.trigger,
+    status: run.status,
+    runnerId: run.runnerId,
+    startedAt: run.startedAt.toISOString(),
+    finishedAt: run.finishedAt?.toISOString() ?? null,
+    durationMs: run.durationMs,
+    message: run.message,
+    error: run.error,
+    stack: run.stack,
+  };
+}
+
+/** `tickwork logs [code]`: the run history through store.queryRuns; `--follow` polls for new and finished runs. */
+export async function logsCommand(session: Session, code: string | undefined, flags: LogsFlags): Promise<number> {
+  const query: RunQuery = { limit: Math.min(flags.limit, 1000) };
+  if (code !== undefined) query.code = code;
+  if (flags.status !== undefined) query.status = parseStatuses(flags.status);
+  if (flags.since !== undefined) query.since = parseSince(flags.since, session.clock.now());
+  const store = await session.store();
+  const { runs } = await store.queryRuns(query);
+
+  if (flags.json && !flags.follow) {
+    const json: LogsJson = { runs: runs.map(runToJson) };
+    session.out(`${JSON.stringify(json, null, 2)}\n`);
+    return 0;
+  }
+  // Humans read a log top to bottom, oldest first, like `tail`; new lines then append.
+  const print = (batch: readonly RunRecord[]) => {
+    if (batch.length === 0) return;
+    if (flags.json) for (const run of batch) session.out(`${JSON.stringify(runToJson(run))}\n`);
+    else session.out(renderRuns(session, batch, !flags.follow || printedHeader === false));
+    printedHeader = true;
+  };
+  let printedHeader = false;
+  const chronological = [...runs].reverse();
+  if (chronological.length === 0 && !flags.follow) {
+    session.out('no runs match\n');
+    return 0;
+  }
+  print(chronological);
+  if (!flags.follow) return 0;
+
+  // Follow: new runs appear by startedAt; runs seen `running` are re-read until they finish.
+  const seen = new Map(chronological.map((run) => [run.id, run.status]));
+  let since = chronological.at(-1)?.startedAt ?? query.since ?? session.clock.now();
+  let stopped = false;
+  let wake: () => void = () => undefined;
+  const unsubscribe = session.io.onSignal?.(() => {
+    stopped = true;
+    wake();
+  });
+  try {
+    while (!stopped) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, FOLLOW_POLL_MS).unref?.();
+      });
+      if (stopped) break;
+      const fresh = (await store.queryRuns({ ...query, since, limit: 1000 })).runs.filter((run) => !seen.has(run.id)).reverse();
+      const finished: RunRecord[] = [];
+      for (const [id, status] of seen) {
+        if (status !== 'running') continue;
+        const run = await store.getRun(id);
+        if (run && run.status !== 'running') finished.push(run);
+      }
+      const batch = [...finished, ...fresh];
+      for (const run of batch) seen.set(run.id, run.status);
+      const latest = fresh.at(-1);
+      if (latest && latest.startedAt.getTime() > since.getTime()) since = latest.startedAt;
+      print(batch);
+      // Keep memory bounded on a long follow: forget finished runs, keep the running ones.
+      if (seen.size > 5_000) for (const [id, status] of seen) if (status !== 'running') seen.delete(id);
+    }
+  } finally {
+    unsubscribe?.();
+  }
+  return 0;
+}
+
+function renderRuns(session: Session, runs: readonly RunRecord[], header: boolean): string {
+  const now = session.clock.now();
+  const rows = runs.map((run) => [
+    `${formatInstant(run.startedAt)} (${relativeTime(run.startedAt, now)})`,
+    run.code + (run.key ? `[${run.key}]` : ''),
+    statusColour(session.palette, run.status)(run.status),
+    formatInstant(run.slotAt),
+    String(run.attempt),
+    run.trigger,
+    run.durationMs !== null ? formatDuration(run.durationMs) : '',
+    run.runnerId,
+    (run.error ?? run.message ?? '').split('\n')[0] ?? '',
+  ]);
+  const table = renderTable(
+    [
+      { header: 'STARTED (UTC)' },
+      { header: 'JOB' },
+      { header: 'STATUS' },
+      { header: 'SLOT (UTC)' },
+      { header: 'ATTEMPT', align: 'right' },
+      { header: 'TRIGGER' },
+      { header: 'DURATION', align: 'right' },
+      { header: 'RUNNER' },
+      { header: 'MESSAGE' },
+    ],
+    rows,
+  );
+  return header ? table : table.slice(table.indexOf('\n') + 1);
+}

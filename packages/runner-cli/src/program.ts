@@ -1,0 +1,173 @@
+import { Command, CommanderError, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
+import { TickworkError, type TickworkConfig } from '@tickwork/core';
+import { CliUsageError, EXIT, PREFIX } from './errors.js';
+import { processIo, type CliIo } from './io.js';
+import { createSession, type Session } from './session.js';
+
+/** Options of {@link runCli}. */
+export interface RunCliOptions {
+  /** Default: the real process. */
+  io?: CliIo;
+  /** Use this config instead of loading a file (embedding, tests). */
+  config?: TickworkConfig;
+}
+
+const USAGE_ERRORS = new Set(['InvalidJobError', 'InvalidScheduleError', 'DuplicateJobError', 'UnknownJobError', 'InvalidArgumentError']);
+const STORE_ERRORS = new Set(['StoreUnavailableError', 'StoreSchemaError']);
+
+/** The exit code an error maps to (see {@link EXIT}). */
+export function exitCodeOf(error: unknown): number {
+  if (error instanceof CliUsageError) return EXIT.usage;
+  if (error instanceof TickworkError && STORE_ERRORS.has(error.name)) return EXIT.storeUnavailable;
+  if (error instanceof TickworkError && USAGE_ERRORS.has(error.name)) return EXIT.usage;
+  return EXIT.jobFailed;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new CommanderArgumentError(`expected a positive integer, got "${value}"`);
+  return n;
+}
+
+/**
+ * Runs the `tickwork` command line (`argv` without node and script) and resolves to the
+ * exit code. Each command's module is imported only when that command runs: the CLI is
+ * spawned every minute, so `tickwork run` must not pay for `doctor` or `crontab`.
+ */
+export async function runCli(argv: readonly string[], options: RunCliOptions = {}): Promise<number> {
+  const io = options.io ?? processIo();
+  let session: Session | undefined;
+  let code: number = EXIT.ok;
+  const open = (command: Command): Session => {
+    const configPath = (command.optsWithGlobals() as { config?: string }).config;
+    session = createSession({ io, ...(configPath !== undefined ? { configPath } : {}), ...(options.config ? { config: options.config } : {}) });
+    return session;
+  };
+
+  const program = new Command('tickwork')
+    .description('Periodic jobs for Node apps: one tick for system cron, plus management commands.')
+    .option('-c, --config <path>', 'config file (default: tickwork.config.{ts,mts,js,mjs} from the cwd upward)')
+    .exitOverride()
+    .showHelpAfterError(true)
+    .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) })
+    .allowExcessArguments(false);
+
+  program
+    .command('run')
+    .description('run what is due now (or the named jobs) once, then exit')
+    .argument('[codes...]', 'only these jobs')
+    .option('--force', 'run the selected jobs now whatever their schedule (still once per slot, no overlap)')
+    .option('--dry-run', 'show what would run; claim and change nothing')
+    .option('--silent', 'print nothing unless a job failed')
+    .option('--json', 'print the tick report as JSON')
+    .action(async (codes: string[], opts: { force?: boolean; dryRun?: boolean; silent?: boolean; json?: boolean }, command: Command) => {
+      const { runCommand } = await import('./commands/run.js');
+      code = await runCommand(open(command), codes, opts);
+    });
+
+  program
+    .command('list')
+    .description('every job: schedule, next and last run, paused, failures')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }, command: Command) => {
+      const { listCommand } = await import('./commands/list.js');
+      code = await listCommand(open(command), opts);
+    });
+
+  program
+    .command('logs')
+    .description('the run history, newest last')
+    .argument('[code]', 'only this job')
+    .option('--status <status>', 'only runs with this status (comma-separated for several)')
+    .option('--since <time>', 'only runs started since an ISO instant or a duration ago (e.g. 2h, 30m, 7d)')
+    .option('--limit <n>', 'at most this many runs', positiveInt, 20)
+    .option('-f, --follow', 'keep printing new runs until interrupted')
+    .option('--json', 'print JSON (with --follow: one run per line)')
+    .action(async (jobCode: string | undefined, opts: { status?: string; since?: string; limit: number; follow?: boolean; json?: boolean }, command: Command) => {
+      const { logsCommand } = await import('./commands/logs.js');
+      code = await logsCommand(open(command), jobCode, opts);
+    });
+
+  for (const action of ['pause', 'resume', 'trigger'] as const) {
+    const sub = program
+      .command(action)
+      .description(
+        action === 'pause'
+          ? 'pause a job (its slots are not run until resumed)'
+          : action === 'resume'
+            ? 'resume a paused job (slots missed while paused are not caught up)'
+            : 'ask the runners to run a job now',
+      )
+      .argument('<code>', 'job code');
+    if (action === 'pause') sub.option('--note <text>', 'why it is paused (shown by list)');
+    sub.action(async (jobCode: string, opts: { note?: string }, command: Command) => {
+      const { stateCommand } = await import('./commands/state.js');
+      code = await stateCommand(open(command), action, jobCode, opts);
+    });
+  }
+
+  program
+    .command('prune')
+    .description('delete finished runs older than the retention')
+    .option('--older-than <duration>', 'age of the runs to delete, e.g. 30d (default: config retention)')
+    .action(async (opts: { olderThan?: string }, command: Command) => {
+      const { pruneCommand } = await import('./commands/prune.js');
+      code = await pruneCommand(open(command), opts);
+    });
+
+  program
+    .command('migrate')
+    .description("create or upgrade the store's tables")
+    .action(async (_opts: object, command: Command) => {
+      const { migrateCommand } = await import('./commands/migrate.js');
+      code = await migrateCommand(open(command));
+    });
+
+  program
+    .command('doctor')
+    .description('check config, store, schema, clock skew and timezone data')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }, command: Command) => {
+      const { doctorCommand } = await import('./commands/doctor.js');
+      code = await doctorCommand(open(command), opts);
+    });
+
+  program
+    .command('crontab')
+    .description('print a crontab line, a systemd timer and a Kubernetes CronJob that call `tickwork run` every minute')
+    .addOption(new Option('--node <path>', 'node binary').default(process.execPath, 'this node'))
+    .action(async (opts: { node: string }, command: Command) => {
+      const { crontabCommand } = await import('./commands/crontab.js');
+      code = await crontabCommand(open(command), opts);
+    });
+
+  program
+    .command('daemon')
+    .description('run the resident runner (needs @tickwork/runner-daemon)')
+    .option('--port <n>', 'HTTP port for /healthz and /metrics', positiveInt)
+    .action(async (opts: { port?: number }, command: Command) => {
+      const { daemonCommand } = await import('./commands/daemon.js');
+      code = await daemonCommand(open(command), opts);
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Asked-for help and version are successes; every other commander error (bare `tickwork` included) is a usage error.
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? EXIT.ok : EXIT.usage;
+    }
+    io.stderr.write(`${messageOf(error)}\n`);
+    return exitCodeOf(error);
+  } finally {
+    await session?.close();
+  }
+}
+
+function messageOf(error: unknown): string {
+  if (!(error instanceof Error)) return `${PREFIX} unexpected error: ${String(error)}`;
+  const text = error.message.startsWith('[tickwork]') ? error.message : `${PREFIX} ${error.message}`;
+  // An unexpected error is a bug somewhere: the stack is what the user will need to report it.
+  return error instanceof TickworkError ? text : `${text}\n${error.stack ?? ''}`;
+}
