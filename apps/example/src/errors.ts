@@ -1,0 +1,13 @@
+import { TickworkError } from '@tickwork/core';
+
+const PREFIX = '[tickwork] [example]';
+
+/** Base class of the errors the example application throws on purpose. */
+export class ExampleError extends TickworkError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message.startsWith(PREFIX) ? message : `${PREFIX} ${message}`, options);
+  }
+}
+
+/** An environment variable has a value the example cannot use; nothing was started. */
+export class ExampleSettingsError extends ExampleError {}

@@ -1,0 +1,66 @@
+import type { Store } from '@tickwork/core';
+import type { AppDatabase } from './database.js';
+import type { ExampleSettings } from './settings.js';
+
+/** The example's Tickwork store, with the `migrate()` hook `tickwork migrate` calls. */
+export interface ExampleStore extends Store {
+  /** Creates or upgrades the Tickwork tables (SQL stores) and the attendance tables; idempotent. */
+  migrate(): Promise<{ applied: string[] }>;
+}
+
+/**
+ * Opens the store TICKWORK_STORE names. The SQL store borrows the application's MikroORM
+ * connections (one pool, one database); Redis keeps Tickwork's state apart from the SQL data.
+ * With `ownsDatabase`, closing the store closes the database too (the CLI's case).
+ */
+export async function openExampleStore(
+  settings: ExampleSettings,
+  database: AppDatabase,
+  options: { ownsDatabase: boolean },
+): Promise<ExampleStore> {
+  let store: Store;
+  let migrateStore: () => Promise<string[]>;
+  if (settings.store === 'redis') {
+    const { createRedisStore } = await import('@tickwork/store-redis');
+    store = createRedisStore({ url: settings.redisUrl, prefix: settings.redisPrefix });
+    migrateStore = async () => [];
+  } else {
+    const orm = await database.orm();
+    const sql = await import('@tickwork/store-sql');
+    const storeOptions = settings.store === 'postgres' ? { orm, schema: settings.pgSchema } : { orm };
+    store = sql.createSqlStore(storeOptions);
+    migrateStore = async () => (await sql.migrate(storeOptions)).applied;
+  }
+  return {
+    ...delegate(store),
+    async migrate() {
+      const orm = await database.orm();
+      if (settings.database === 'postgres') {
+        await orm.em.getConnection().execute(`create schema if not exists "${settings.pgSchema}"`);
+      }
+      const { migrateAttendance } = await import('@tickwork/attendance');
+      const attendance = await migrateAttendance(orm);
+      return { applied: [...(await migrateStore()), ...attendance] };
+    },
+    async close() {
+      await store.close();
+      if (options.ownsDatabase) await database.close();
+    },
+  };
+}
+
+const METHODS = [
+  'ping', 'ensureStates', 'getStates', 'setPaused', 'setScheduleOverride', 'claimSlots', 'renewLeases',
+  'completeRuns', 'reapExpired', 'queryRuns', 'getRun', 'pruneRuns', 'requestRun', 'consumeRunRequests',
+  'pendingRunRequests', 'subscribe',
+] as const;
+
+// Methods bound to the real store, so class-based stores keep their private state.
+function delegate(store: Store): Store {
+  const bound: Record<string, unknown> = { name: store.name, capabilities: store.capabilities, close: () => store.close() };
+  for (const method of METHODS) {
+    const fn = store[method] as ((...args: unknown[]) => unknown) | undefined;
+    if (typeof fn === 'function') bound[method] = fn.bind(store);
+  }
+  return bound as unknown as Store;
+}
