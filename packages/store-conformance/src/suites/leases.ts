@@ -93,6 +93,21 @@ export function describeLeases(h: StoreHarness): void {
       expect((await h.store.completeRuns([{ lease: b.lease, status: 'succeeded', finishedAt: instantAt(5_002) }]))[0]?.status).toBe('stale');
     });
 
+    it('a lease is live only while expiresAt > now: at exactly expiresAt it is reaped and can be taken over', async () => {
+      await h.store.ensureStates([ref], instantAt(0));
+      const first = await claimOne(h.store, 0, 1_000);
+      expect(await h.store.reapExpired({ now: instantAt(999) })).toEqual([]);
+      const reaped = await h.store.reapExpired({ now: instantAt(1_000) });
+      expect(reaped.map((r) => [r.id, r.status])).toEqual([[first.run.id, 'interrupted']]);
+      const second = await claimOne(h.store, 2_000, 1_000, 'owner', 'other-key');
+      const [takeover] = await h.store.claimSlots([claimFor({ code: ref.code, key: 'other-key' }, instantAt(3_000))], {
+        runnerId: 'next',
+        now: instantAt(3_000),
+      });
+      expect(takeover?.status).toBe('claimed');
+      expect((await h.store.getRun(second.run.id))?.status).toBe('interrupted');
+    });
+
     it('reapExpired honours limit', async () => {
       const keys = ['a', 'b', 'c', 'd', 'e'];
       await h.store.ensureStates(keys.map((key) => ({ code: ref.code, key })), instantAt(0));

@@ -61,7 +61,7 @@ if bad then return redis.error_reply(bad) end
 local now = req.now
 local out = {}
 while #out < req.limit do
-  local ids = redis.call('ZRANGEBYSCORE', gk('leases'), '-inf', '(' .. string.format('%d', now), 'LIMIT', 0, req.limit - #out)
+  local ids = redis.call('ZRANGEBYSCORE', gk('leases'), '-inf', string.format('%d', now), 'LIMIT', 0, req.limit - #out)
   if #ids == 0 then break end
   for _, id in ipairs(ids) do
     local n, ce = split_id(id)
@@ -69,7 +69,7 @@ while #out < req.limit do
     if bad then return redis.error_reply(bad) end
     redis.call('ZREM', gk('leases'), id)
     local run = get_run(ce, n)
-    if run and run.status == 'running' and run.leaseExpiresAt ~= NULL and run.leaseExpiresAt < now then
+    if run and run.status == 'running' and run.leaseExpiresAt ~= NULL and run.leaseExpiresAt <= now then
       local state, created = get_state(ce, run.code, run.key, now)
       interrupt(ce, run, state, now, 'interrupted: its lease expired without renewal (runner ' .. run.runnerId .. ' stopped or lost the store)')
       put_state(ce, state, created)

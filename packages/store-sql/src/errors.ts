@@ -1,0 +1,89 @@
+/**
+ * Turns driver errors (pg, sqlite3) into Tickwork's error classes, so a host can
+ * `instanceof` them and every message says what to do next.
+ */
+import { InvalidArgumentError, StoreSchemaError, StoreUnavailableError, TickworkError } from '@tickwork/core';
+
+/** The prefix of every message this package writes. */
+export const PREFIX = '[tickwork] [store-sql]';
+
+/** How to start the local PostgreSQL cluster (the message of an unreachable server says it). */
+export const START_POSTGRES_HINT =
+  'start it (here: `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`) or fix the connection options';
+
+/** An option passed to `createSqlStore` / `migrate` is invalid. */
+export class SqlStoreOptionsError extends InvalidArgumentError {}
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'EPIPE']);
+
+interface DriverError {
+  code?: string;
+  errno?: number;
+  message?: string;
+}
+
+function asDriverError(error: unknown): DriverError {
+  return typeof error === 'object' && error !== null ? (error as DriverError) : { message: String(error) };
+}
+
+/** True when a PostgreSQL error means the connection (not the statement) failed. */
+export function isPgConnectionError(error: unknown): boolean {
+  const e = asDriverError(error);
+  const code = e.code ?? '';
+  if (CONNECTION_CODES.has(code) || code.startsWith('08') || code.startsWith('57P')) return true;
+  const message = e.message ?? '';
+  return /Connection terminated|not queryable|timeout exceeded when trying to connect|Client was closed/i.test(message);
+}
+
+/** True when the statement certainly never reached the server, so a retry cannot run it twice. */
+export function isPgNotSent(error: unknown): boolean {
+  const e = asDriverError(error);
+  // 57P01: the server killed the backend before the statement committed (autocommit statements only).
+  if (e.code === '57P01' || e.code === 'ECONNREFUSED') return true;
+  return /not queryable|Client was closed/i.test(e.message ?? '');
+}
+
+/** True when an error is about reaching the database at all (network, credentials, missing database, read-only file), not about a statement. */
+export function isAccessError(error: unknown): boolean {
+  const e = asDriverError(error);
+  const code = e.code ?? '';
+  return isPgConnectionError(error) || code.startsWith('28') || code === '3D000' || code === 'SQLITE_READONLY' || code === 'SQLITE_CANTOPEN' || /readonly|read-only/i.test(e.message ?? '');
+}
+
+/** Maps a pg error to a Tickwork error naming where the server is. */
+export function pgError(error: unknown, where: string, operation: string): Error {
+  if (error instanceof TickworkError) return error;
+  const e = asDriverError(error);
+  const code = e.code ?? '';
+  const detail = e.message ?? String(error);
+  if (code === '28P01' || code === '28000') {
+    return new StoreUnavailableError(`${PREFIX} ${operation}: PostgreSQL at ${where} refused the credentials (${detail}); check the user and password in clientUrl`, { cause: error });
+  }
+  if (code === '3D000') {
+    return new StoreUnavailableError(`${PREFIX} ${operation}: PostgreSQL at ${where}: ${detail}; create the database or fix dbName/clientUrl`, { cause: error });
+  }
+  if (code === '42P01' || code === '42883' || code === '3F000') {
+    return new StoreSchemaError(`${PREFIX} ${operation}: the Tickwork tables are missing at ${where} (${detail}); run \`tickwork migrate\``, { cause: error });
+  }
+  if (isPgConnectionError(error)) {
+    return new StoreUnavailableError(`${PREFIX} ${operation}: cannot reach PostgreSQL at ${where} (${detail}); ${START_POSTGRES_HINT}`, { cause: error });
+  }
+  return new StoreUnavailableError(`${PREFIX} ${operation}: PostgreSQL at ${where} failed: ${detail}`, { cause: error });
+}
+
+/** Maps a sqlite3 error to a Tickwork error naming the file. */
+export function sqliteError(error: unknown, file: string, operation: string): Error {
+  if (error instanceof TickworkError) return error;
+  const e = asDriverError(error);
+  const detail = e.message ?? String(error);
+  if (e.code === 'SQLITE_READONLY' || /readonly|read-only/i.test(detail)) {
+    return new StoreUnavailableError(`${PREFIX} ${operation}: SQLite file ${file} is read-only (${detail}); the store needs write access to the file and its directory (WAL and -shm files)`, { cause: error });
+  }
+  if (/no such table|no such column/i.test(detail)) {
+    return new StoreSchemaError(`${PREFIX} ${operation}: the Tickwork tables are missing in SQLite file ${file} (${detail}); run \`tickwork migrate\``, { cause: error });
+  }
+  if (e.code === 'SQLITE_CANTOPEN') {
+    return new StoreUnavailableError(`${PREFIX} ${operation}: cannot open SQLite file ${file} (${detail}); check that its directory exists and is writable`, { cause: error });
+  }
+  return new StoreUnavailableError(`${PREFIX} ${operation}: SQLite file ${file} failed: ${detail}`, { cause: error });
+}

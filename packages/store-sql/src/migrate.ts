@@ -1,0 +1,168 @@
+/**
+ * `migrate()`: applies the migrations this version ships with MikroORM's Migrator,
+ * each in a transaction (PostgreSQL and SQLite both have transactional DDL, so a
+ * failed migration leaves the previous version intact). Idempotent.
+ */
+import type { MikroORM, Options } from '@mikro-orm/core';
+import { StoreSchemaError, TickworkError } from '@tickwork/core';
+import { isAccessError, pgError, PREFIX, sqliteError } from './errors.js';
+import { initMigration } from './migrations/Migration20261123000000_tickwork_init.js';
+import { MIGRATION_NAMES, MIGRATIONS_TABLE } from './migrations/names.js';
+import { checkOptions, type PostgresConnectionOptions, type SqliteConnectionOptions, type SqlStoreOptions } from './options.js';
+import { ormDialect, ormPgSource } from './connection/orm.js';
+import { loadPg } from './connection/pg.js';
+import { checkAppliedMigrations } from './schema-check.js';
+import { pgPoolConfig, schemaOf } from './store.js';
+
+/** What {@link migrate} did. */
+export interface MigrateResult {
+  /** Migrations applied by this call, oldest first (empty when the schema was current). */
+  applied: string[];
+  /** Every migration now applied. */
+  current: string[];
+}
+
+function migratorOptions(dialect: 'postgresql' | 'sqlite', schema: string) {
+  return {
+    tableName: dialect === 'postgresql' ? `${schema}.${MIGRATIONS_TABLE}` : MIGRATIONS_TABLE,
+    migrationsList: [{ name: MIGRATION_NAMES[0]!, class: initMigration({ dialect, schema }) }],
+    transactional: true,
+    allOrNothing: true,
+    disableForeignKeys: false,
+    snapshot: false,
+    silent: true,
+  };
+}
+
+async function ownOrm(options: PostgresConnectionOptions | SqliteConnectionOptions): Promise<MikroORM> {
+  const { MikroORM } = await import('@mikro-orm/core');
+  const common = { discovery: { warnWhenNoEntities: false }, entities: [], debug: false, allowGlobalContext: true };
+  if (options.driver === 'sqlite') {
+    const { SqliteDriver } = await import('@mikro-orm/sqlite');
+    return MikroORM.init({ ...common, driver: SqliteDriver, dbName: options.dbName } as Options);
+  }
+  const { PostgreSqlDriver } = await import('@mikro-orm/postgresql');
+  const { config } = pgPoolConfig(options);
+  return MikroORM.init({
+    ...common,
+    driver: PostgreSqlDriver,
+    ...(config.connectionString ? { clientUrl: config.connectionString } : {}),
+    host: config.host,
+    port: config.port,
+    ...(config.database ? { dbName: config.database } : {}),
+    ...(config.user === undefined ? {} : { user: config.user }),
+    ...(config.password === undefined ? {} : { password: String(config.password) }),
+    pool: { min: 0, max: 2 },
+    driverOptions: { connection: { connectionTimeoutMillis: config.connectionTimeoutMillis } },
+  } as Options);
+}
+
+/**
+ * Retries `fn` (up to 3 tries) when it failed on a catalog race: MikroORM's Migrator lists
+ * every table of the database with `::regclass` casts, which fail with 3F000 / 42P01 when
+ * another client drops a schema or table at that moment. The failed try changed nothing.
+ */
+async function introspecting<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await fn();
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (attempt >= 3 || (code !== '3F000' && code !== '42P01')) throw error;
+    }
+  }
+}
+
+/**
+ * SQLite has no advisory lock: when another process created the same tables first (or
+ * holds the write lock), our migration fails and rolls back; after a pause the next try
+ * finds them recorded and has nothing to do. A genuinely blocked migration fails after 8 tries.
+ */
+async function afterConcurrentMigrations<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await fn();
+    } catch (error) {
+      // "database is locked": MikroORM's connection has no busy timeout, so it fails at once while another migrator writes.
+      if (attempt >= 8 || error instanceof TickworkError || !/already exists|SQLITE_BUSY|database is locked/i.test((error as Error).message ?? '')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
+    }
+  }
+}
+
+/**
+ * Runs `fn` holding a session-level advisory lock on the schema (PostgreSQL), so migrations
+ * started at the same moment run one after the other instead of colliding on CREATE.
+ */
+async function withMigrationLock<T>(options: SqlStoreOptions, schema: string, fn: () => Promise<T>): Promise<T> {
+  const pg = await loadPg();
+  const config = 'orm' in options ? ormPgSource(options.orm).clientConfig() : pgPoolConfig(options as PostgresConnectionOptions).config;
+  const client = new pg.Client({ ...config, application_name: `tickwork:${schema}:migrate` });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [`tickwork_migrate:${schema}`]);
+    return await fn();
+  } finally {
+    // Ending the session releases the lock.
+    await client.end().catch(() => {});
+  }
+}
+
+/**
+ * Brings the Tickwork tables to this version's schema (`tickwork migrate` calls it).
+ * Safe to run any number of times, and from several processes at once: a process whose
+ * migration lost the race (its transaction rolled back) finds the schema current and succeeds.
+ */
+export async function migrate(options: SqlStoreOptions): Promise<MigrateResult> {
+  checkOptions(options);
+  const injected = 'orm' in options;
+  const dialect = injected ? ormDialect(options.orm) : options.driver;
+  const schema = schemaOf(options);
+  const where = injected
+    ? `the database of the injected ORM${dialect === 'postgresql' ? `, schema "${schema}"` : ''}`
+    : options.driver === 'postgresql'
+      ? `${pgPoolConfig(options).where} schema "${schema}"`
+      : `SQLite file ${options.dbName}`;
+  let orm: MikroORM | undefined;
+  const run = async (): Promise<MigrateResult> => {
+    orm ??= injected ? options.orm : await ownOrm(options);
+    const { Migrator } = await import('@mikro-orm/migrations');
+    const config = orm.config;
+    const previous = config.get('migrations');
+    // The Migrator reads its options once, in its constructor: lend it ours, then give the host's back.
+    config.set('migrations', { ...previous, ...migratorOptions(dialect, schema) } as unknown as typeof previous);
+    let migrator: InstanceType<typeof Migrator>;
+    try {
+      migrator = new Migrator(orm.em as never);
+    } finally {
+      config.set('migrations', previous);
+    }
+    const executed = await introspecting(async () => (await migrator.getExecutedMigrations()).map((m) => m.name));
+    if (executed.some((name) => !MIGRATION_NAMES.includes(name))) checkAppliedMigrations(executed, where);
+    let applied: string[];
+    try {
+      applied = await introspecting(async () => (await migrator.up()).map((m) => m.name));
+    } catch (error) {
+      // Another process may have applied the same migrations at the same moment; ours rolled back.
+      const now = (await migrator.getExecutedMigrations().catch(() => [])).map((m) => m.name);
+      if (MIGRATION_NAMES.every((name) => now.includes(name))) return { applied: [], current: now };
+      if (isAccessError(error) || /SQLITE_BUSY|database is locked/i.test((error as Error).message ?? '')) throw error;
+      // Nobody else applied it: the migration itself failed (and was rolled back). Final, not retried.
+      throw new StoreSchemaError(`${PREFIX} migrate: migrating ${where} failed and was rolled back, nothing changed: ${(error as Error).message}`, { cause: error });
+    }
+    // WAL lets readers and the writer proceed together; it is a property of the file, so set it once here.
+    // Best effort: switching needs exclusive access, and every store connection retries it on open.
+    if (dialect === 'sqlite') await orm.em.getConnection().execute('PRAGMA journal_mode = WAL').catch(() => undefined);
+    return { applied, current: [...executed, ...applied] };
+  };
+  try {
+    return await (dialect === 'postgresql' ? withMigrationLock(options, schema, run) : afterConcurrentMigrations(run));
+  } catch (error) {
+    if (error instanceof TickworkError) throw error;
+    if (isAccessError(error)) throw dialect === 'sqlite' ? sqliteError(error, where, 'migrate') : pgError(error, where, 'migrate');
+    throw new StoreSchemaError(`${PREFIX} migrate: migrating ${where} failed and was rolled back, nothing changed: ${(error as Error).message}`, { cause: error });
+  } finally {
+    if (!injected) await orm?.close(true);
+  }
+}

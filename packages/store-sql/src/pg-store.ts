@@ -1,0 +1,288 @@
+/**
+ * The store on PostgreSQL: every hot path is one parameterised statement (claims,
+ * completions and reaps call the PL/pgSQL functions the migration installed), and
+ * runtime changes are pushed with NOTIFY on a per-schema channel.
+ */
+import type {
+  ClaimContext, ClaimOutcome, CompletionOutcome, JobState, Lease, RunCompletion, RunPage, RunQuery, RunRecord,
+  RunRequest, ScheduleRef, ScheduleSpec, SlotClaim, Store, StoreChange, Unsubscribe,
+} from '@tickwork/core';
+import type { PgConnection } from './connection/pg.js';
+import { byRequestOrder, inRefOrder, leaseOf, toDate, toRequest, toRun, toState, type Row } from './rows.js';
+import {
+  checkClaims, checkCodes, checkContext, checkCompletions, checkDate, checkLeases, checkLimit, checkQuery, checkRef, cursorAfter, isStoreId,
+} from './validate.js';
+
+/** The NOTIFY channel of one schema (channels are per database, so the schema keeps tests and tenants apart). */
+export function changeChannel(schema: string): string {
+  return `tickwork_changes:${schema}`;
+}
+
+/** A {@link Store} on a PostgreSQL schema that `migrate()` has prepared. */
+export class PgStore implements Store {
+  readonly name = 'postgresql';
+  readonly capabilities = { changeSubscription: true };
+  private readonly t: { state: string; run: string; request: string; fn: string };
+  private readonly channel: string;
+
+  constructor(
+    private readonly db: PgConnection,
+    schema: string,
+    private readonly closeOnClose: boolean,
+  ) {
+    const s = `"${schema}"`;
+    this.t = { state: `${s}.tickwork_job_state`, run: `${s}.tickwork_run`, request: `${s}.tickwork_run_request`, fn: s };
+    this.channel = changeChannel(schema);
+  }
+
+  async ping(): Promise<{ latencyMs: number; serverTime: Date | null }> {
+    const started = performance.now();
+    const rows = await this.db.query<{ now: Date }>('SELECT now() AS now', [], 'ping', true);
+    return { latencyMs: performance.now() - started, serverTime: rows[0] ? toDate(rows[0].now) : null };
+  }
+
+  async ensureStates(refs: readonly ScheduleRef[], now: Date): Promise<JobState[]> {
+    refs.forEach((ref, i) => checkRef('ensureStates', ref, `refs[${i}]`));
+    checkDate('ensureStates', 'now', now);
+    if (refs.length === 0) return [];
+    const rows = await this.db.query<Row>(
+      `WITH input AS (SELECT DISTINCT x.code, x.key FROM jsonb_to_recordset($1::jsonb) AS x(code text, key text)),
+       ins AS (INSERT INTO ${this.t.state} (code, key, created_at, updated_at)
+               SELECT code, key, $2, $2 FROM input ORDER BY code, key ON CONFLICT DO NOTHING RETURNING *)
+       SELECT * FROM ins
+       UNION ALL
+       SELECT s.* FROM ${this.t.state} s JOIN input i ON s.code = i.code AND s.key = i.key`,
+      [JSON.stringify(refs.map(({ code, key }) => ({ code, key }))), now],
+      'ensureStates',
+      true,
+    );
+    const states = inRefOrder(rows.map(toState), refs);
+    // A row another instance inserted after this statement's snapshot is invisible to it; read those again.
+    return states.length === refs.length ? states : this.getStates(refs);
+  }
+
+  async getStates(refs?: readonly ScheduleRef[]): Promise<JobState[]> {
+    if (refs === undefined) {
+      const rows = await this.db.query<Row>(`SELECT * FROM ${this.t.state} ORDER BY code, key`, [], 'getStates', true);
+      return rows.map(toState);
+    }
+    refs.forEach((ref, i) => checkRef('getStates', ref, `refs[${i}]`));
+    if (refs.length === 0) return [];
+    const rows = await this.db.query<Row>(
+      `SELECT s.* FROM ${this.t.state} s JOIN jsonb_to_recordset($1::jsonb) AS x(code text, key text) ON s.code = x.code AND s.key = x.key`,
+      [JSON.stringify(refs.map(({ code, key }) => ({ code, key })))],
+      'getStates',
+      true,
+    );
+    return inRefOrder(rows.map(toState), refs);
+  }
+
+  async setPaused(ref: ScheduleRef, paused: boolean, options: { note?: string | null; now: Date }): Promise<JobState> {
+    checkRef('setPaused', ref);
+    checkDate('setPaused', 'now', options?.now);
+    const note = paused ? (options.note ?? null) : null;
+    const rows = await this.db.query<Row>(
+      `WITH up AS (
+         INSERT INTO ${this.t.state} AS s (code, key, paused, paused_note, resumed_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, NULL, $5, $5)
+         ON CONFLICT (code, key) DO UPDATE SET paused = $3, paused_note = $4,
+           resumed_at = CASE WHEN s.paused AND NOT $3 THEN $5::timestamptz ELSE s.resumed_at END, updated_at = $5
+         RETURNING *)
+       SELECT up.*, pg_notify($6, json_build_object('type', 'state', 'code', up.code, 'key', up.key)::text) FROM up`,
+      [ref.code, ref.key, paused, note, options.now, this.channel],
+      'setPaused',
+    );
+    return toState(rows[0]!);
+  }
+
+  async setScheduleOverride(ref: ScheduleRef, schedule: ScheduleSpec | null, now: Date): Promise<JobState> {
+    checkRef('setScheduleOverride', ref);
+    checkDate('setScheduleOverride', 'now', now);
+    const json = schedule === null ? null : JSON.stringify(schedule);
+    const rows = await this.db.query<Row>(
+      `WITH up AS (
+         INSERT INTO ${this.t.state} AS s (code, key, schedule_override, created_at, updated_at) VALUES ($1, $2, $3::jsonb, $4, $4)
+         ON CONFLICT (code, key) DO UPDATE SET schedule_override = $3::jsonb, updated_at = $4
+         RETURNING *)
+       SELECT up.*, pg_notify($5, json_build_object('type', 'state', 'code', up.code, 'key', up.key)::text) FROM up`,
+      [ref.code, ref.key, json, now, this.channel],
+      'setScheduleOverride',
+    );
+    return toState(rows[0]!);
+  }
+
+  async claimSlots(claims: readonly SlotClaim[], context: ClaimContext): Promise<ClaimOutcome[]> {
+    checkClaims(claims);
+    checkContext(context);
+    if (claims.length === 0) return [];
+    const input = claims.map((c, ord) => ({
+      ord, code: c.code, key: c.key, slot_at: c.slotAt.toISOString(), attempt: c.attempt, trigger: c.trigger,
+      allow_parallel: c.allowParallel, lease_ms: c.leaseMs,
+    }));
+    const rows = await this.db.query<{ ord: number; outcome: string; run: Row | null }>(
+      `SELECT ord, outcome, run FROM ${this.t.fn}.tickwork_claim_slots($1::jsonb, $2, $3)`,
+      [JSON.stringify(input), context.runnerId, context.now],
+      'claimSlots',
+    );
+    const outcomes: ClaimOutcome[] = new Array<ClaimOutcome>(claims.length);
+    for (const row of rows) {
+      if (row.outcome === 'claimed') {
+        const run = toRun(row.run!);
+        outcomes[row.ord] = { status: 'claimed', run, lease: leaseOf(run) };
+      } else if (row.outcome === 'overlap') outcomes[row.ord] = { status: 'overlap', run: toRun(row.run!) };
+      else outcomes[row.ord] = { status: row.outcome as 'taken' | 'paused' };
+    }
+    return outcomes;
+  }
+
+  async renewLeases(leases: readonly Lease[], options: { now: Date; leaseMs: number }): Promise<(Lease | null)[]> {
+    checkLeases('renewLeases', leases);
+    checkDate('renewLeases', 'now', options?.now);
+    checkLimit('renewLeases', options.leaseMs, 1, Number.MAX_SAFE_INTEGER, 'leaseMs');
+    const valid = leases.map((l, ord) => ({ ord, id: l.runId, token: l.token })).filter((l) => isStoreId(l.id));
+    const renewed: (Lease | null)[] = leases.map(() => null);
+    if (valid.length === 0) return renewed;
+    const rows = await this.db.query<Row & { ord: number }>(
+      `UPDATE ${this.t.run} x SET lease_expires_at = $2::timestamptz + $3 * interval '1 millisecond'
+       FROM jsonb_to_recordset($1::jsonb) AS l(ord integer, id bigint, token bigint)
+       WHERE x.id = l.id AND x.token = l.token AND x.status = 'running'
+       RETURNING l.ord, x.*`,
+      [JSON.stringify(valid), options.now, options.leaseMs],
+      'renewLeases',
+    );
+    for (const row of rows) renewed[row.ord] = leaseOf(toRun(row));
+    return renewed;
+  }
+
+  async completeRuns(completions: readonly RunCompletion[]): Promise<CompletionOutcome[]> {
+    checkCompletions(completions);
+    const outcomes: CompletionOutcome[] = completions.map(() => ({ status: 'stale', run: null }));
+    const input = completions
+      .map((c, ord) => ({
+        ord, id: c.lease.runId, token: c.lease.token, code: c.lease.code, key: c.lease.key, status: c.status,
+        finished_at: c.finishedAt.toISOString(), message: c.message ?? null, error: c.error ?? null, stack: c.stack ?? null,
+      }))
+      .filter((c) => isStoreId(c.id));
+    if (input.length === 0) return outcomes;
+    const rows = await this.db.query<{ ord: number; outcome: string; run: Row | null; state: Row | null }>(
+      `SELECT ord, outcome, run, state FROM ${this.t.fn}.tickwork_complete_runs($1::jsonb)`,
+      [JSON.stringify(input)],
+      'completeRuns',
+    );
+    for (const row of rows) {
+      outcomes[row.ord] =
+        row.outcome === 'completed'
+          ? { status: 'completed', run: toRun(row.run!), state: toState(row.state!) }
+          : { status: 'stale', run: row.run ? toRun(row.run) : null };
+    }
+    return outcomes;
+  }
+
+  async reapExpired(options: { now: Date; limit?: number }): Promise<RunRecord[]> {
+    checkDate('reapExpired', 'now', options?.now);
+    const limit = checkLimit('reapExpired', options.limit, 100, 100_000);
+    const rows = await this.db.query<{ run: Row }>(
+      `SELECT r AS run FROM ${this.t.fn}.tickwork_reap_expired($1, $2) AS r`,
+      [options.now, limit],
+      'reapExpired',
+    );
+    return rows.map((row) => toRun(row.run));
+  }
+
+  async queryRuns(query?: RunQuery): Promise<RunPage> {
+    const q = checkQuery(query);
+    const rows = await this.db.query<Row>(
+      `SELECT * FROM ${this.t.run}
+       WHERE ($1::text IS NULL OR code = $1) AND ($2::text IS NULL OR key = $2)
+         AND ($3::text[] IS NULL OR status = ANY($3)) AND ($4::timestamptz IS NULL OR started_at >= $4)
+         AND ($5::timestamptz IS NULL OR started_at < $5)
+         AND ($6::timestamptz IS NULL OR (started_at, id) < ($6, $7::bigint))
+       ORDER BY started_at DESC, id DESC LIMIT $8`,
+      [q.code, q.key, q.statuses, q.since, q.until, q.cursor ? new Date(q.cursor.startedAt) : null, q.cursor?.id ?? null, q.limit + 1],
+      'queryRuns',
+      true,
+    );
+    const runs = rows.slice(0, q.limit).map(toRun);
+    const last = runs[runs.length - 1];
+    return { runs, nextCursor: rows.length > q.limit && last ? cursorAfter(last) : null };
+  }
+
+  async getRun(id: string): Promise<RunRecord | null> {
+    if (!isStoreId(id)) return null;
+    const rows = await this.db.query<Row>(`SELECT * FROM ${this.t.run} WHERE id = $1`, [id], 'getRun', true);
+    return rows[0] ? toRun(rows[0]) : null;
+  }
+
+  async pruneRuns(options: { olderThan: Date; batchSize?: number }): Promise<number> {
+    checkDate('pruneRuns', 'olderThan', options?.olderThan);
+    const batchSize = checkLimit('pruneRuns', options.batchSize, 1000, 100_000, 'batchSize');
+    let total = 0;
+    for (;;) {
+      // Each batch is its own short statement: a long history never holds locks for long.
+      const rows = await this.db.query<{ n: string }>(
+        `WITH gone AS (DELETE FROM ${this.t.run} WHERE id IN (
+           SELECT id FROM ${this.t.run} WHERE status <> 'running' AND finished_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)
+         RETURNING 1) SELECT count(*) AS n FROM gone`,
+        [options.olderThan, batchSize],
+        'pruneRuns',
+      );
+      const deleted = Number(rows[0]?.n ?? 0);
+      total += deleted;
+      if (deleted < batchSize) return total;
+    }
+  }
+
+  async requestRun(ref: ScheduleRef, options: { now: Date; requestedBy?: string | null }): Promise<RunRequest> {
+    checkRef('requestRun', ref);
+    checkDate('requestRun', 'now', options?.now);
+    const rows = await this.db.query<Row>(
+      `WITH ins AS (INSERT INTO ${this.t.request} (code, key, requested_at, requested_by) VALUES ($1, $2, $3, $4) RETURNING *)
+       SELECT ins.*, pg_notify($5, json_build_object('type', 'run-request', 'code', ins.code, 'key', ins.key)::text) FROM ins`,
+      [ref.code, ref.key, options.now, options.requestedBy ?? null, this.channel],
+      'requestRun',
+    );
+    return toRequest(rows[0]!);
+  }
+
+  async consumeRunRequests(options: { codes?: readonly string[]; limit?: number; now: Date }): Promise<RunRequest[]> {
+    checkDate('consumeRunRequests', 'now', options?.now);
+    const codes = checkCodes('consumeRunRequests', options.codes);
+    const limit = checkLimit('consumeRunRequests', options.limit, 100, 100_000);
+    const rows = await this.db.query<Row>(
+      `UPDATE ${this.t.request} SET consumed_at = $3 WHERE id IN (
+         SELECT id FROM ${this.t.request} WHERE consumed_at IS NULL AND ($1::text[] IS NULL OR code = ANY($1))
+         ORDER BY requested_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      [codes, limit, options.now],
+      'consumeRunRequests',
+    );
+    return rows.map(toRequest).sort(byRequestOrder);
+  }
+
+  async pendingRunRequests(options: { codes?: readonly string[] } = {}): Promise<RunRequest[]> {
+    const codes = checkCodes('pendingRunRequests', options.codes);
+    const rows = await this.db.query<Row>(
+      `SELECT * FROM ${this.t.request} WHERE consumed_at IS NULL AND ($1::text[] IS NULL OR code = ANY($1)) ORDER BY requested_at, id`,
+      [codes],
+      'pendingRunRequests',
+      true,
+    );
+    return rows.map(toRequest);
+  }
+
+  async subscribe(listener: (change: StoreChange) => void): Promise<Unsubscribe> {
+    return this.db.listen(this.channel, {
+      message(payload) {
+        try {
+          listener(JSON.parse(payload) as StoreChange);
+        } catch {
+          // A listener's own error must not kill the LISTEN connection.
+        }
+      },
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closeOnClose) await this.db.close();
+  }
+}

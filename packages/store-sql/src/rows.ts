@@ -1,0 +1,106 @@
+/**
+ * Rows → contract records. One mapper serves every source: pg rows (Date, bigint as
+ * string), `to_jsonb` rows (ISO strings, numbers) and SQLite rows (epoch milliseconds).
+ */
+import type { JobState, Lease, RunRecord, RunRequest, RunStatus, RunTrigger, ScheduleSpec } from '@tickwork/core';
+
+/** A row as a driver returns it. */
+export type Row = Record<string, unknown>;
+
+/** An instant column (Date, ISO string or epoch ms) as a Date. */
+export function toDate(value: unknown): Date {
+  if (value instanceof Date) return value;
+  if (typeof value === 'string' && /^-?\d+$/.test(value)) return new Date(Number(value));
+  return new Date(value as string | number);
+}
+
+function optDate(value: unknown): Date | null {
+  return value === null || value === undefined ? null : toDate(value);
+}
+
+function optNumber(value: unknown): number | null {
+  return value === null || value === undefined ? null : Number(value);
+}
+
+function optString(value: unknown): string | null {
+  return value === null || value === undefined ? null : String(value);
+}
+
+/** A run row as a {@link RunRecord}. */
+export function toRun(row: Row): RunRecord {
+  return {
+    id: String(row.id),
+    code: String(row.code),
+    key: String(row.key),
+    slotAt: toDate(row.slot_at),
+    attempt: Number(row.attempt),
+    trigger: row.trigger as RunTrigger,
+    status: row.status as RunStatus,
+    runnerId: String(row.runner_id),
+    token: Number(row.token),
+    startedAt: toDate(row.started_at),
+    finishedAt: optDate(row.finished_at),
+    durationMs: optNumber(row.duration_ms),
+    leaseExpiresAt: optDate(row.lease_expires_at),
+    message: optString(row.message),
+    error: optString(row.error),
+    stack: optString(row.stack),
+  };
+}
+
+/** A job-state row as a {@link JobState}. */
+export function toState(row: Row): JobState {
+  const override = row.schedule_override;
+  return {
+    code: String(row.code),
+    key: String(row.key),
+    paused: row.paused === true || row.paused === 1,
+    pausedNote: optString(row.paused_note),
+    resumedAt: optDate(row.resumed_at),
+    scheduleOverride:
+      override === null || override === undefined
+        ? null
+        : ((typeof override === 'string' ? JSON.parse(override) : override) as ScheduleSpec),
+    lastSlotAt: optDate(row.last_slot_at),
+    lastStatus: (row.last_status ?? null) as RunStatus | null,
+    lastFinishedAt: optDate(row.last_finished_at),
+    lastAttempt: optNumber(row.last_attempt),
+    lastFinishedSlotAt: optDate(row.last_finished_slot_at),
+    consecutiveFailures: Number(row.consecutive_failures),
+    totalRuns: Number(row.total_runs),
+    createdAt: toDate(row.created_at),
+    updatedAt: toDate(row.updated_at),
+  };
+}
+
+/** A run-request row as a {@link RunRequest}. */
+export function toRequest(row: Row): RunRequest {
+  return {
+    id: String(row.id),
+    code: String(row.code),
+    key: String(row.key),
+    requestedAt: toDate(row.requested_at),
+    requestedBy: optString(row.requested_by),
+  };
+}
+
+/** Orders states like the refs asked for them (missing ones left out). */
+export function inRefOrder(states: JobState[], refs: readonly { code: string; key: string }[]): JobState[] {
+  const byRef = new Map(states.map((s) => [`${s.code}\u0000${s.key}`, s]));
+  const out: JobState[] = [];
+  for (const ref of refs) {
+    const state = byRef.get(`${ref.code}\u0000${ref.key}`);
+    if (state) out.push(state);
+  }
+  return out;
+}
+
+/** The lease a running run holds. */
+export function leaseOf(run: RunRecord): Lease {
+  return { code: run.code, key: run.key, runId: run.id, token: run.token, runnerId: run.runnerId, expiresAt: run.leaseExpiresAt! };
+}
+
+/** Oldest first, then by id (ids are numeric). */
+export function byRequestOrder(a: RunRequest, b: RunRequest): number {
+  return a.requestedAt.getTime() - b.requestedAt.getTime() || Number(a.id) - Number(b.id);
+}

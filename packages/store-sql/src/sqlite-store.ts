@@ -1,0 +1,216 @@
+/**
+ * The store on one SQLite file. Writes run in `BEGIN IMMEDIATE` transactions (WAL,
+ * busy timeout), so several processes sharing the file stay exactly-once. SQLite
+ * cannot push changes: `capabilities.changeSubscription` is false and runners poll.
+ */
+import type {
+  ClaimContext, ClaimOutcome, CompletionOutcome, JobState, Lease, RunCompletion, RunPage, RunQuery, RunRecord,
+  RunRequest, ScheduleRef, ScheduleSpec, SlotClaim, Store,
+} from '@tickwork/core';
+import type { SqliteConnection } from './connection/sqlite.js';
+import { byRequestOrder, inRefOrder, leaseOf, toRequest, toRun, toState, type Row } from './rows.js';
+import { claimInTx, completeInTx, reapInTx } from './sqlite-claims.js';
+import {
+  checkClaims, checkCodes, checkContext, checkCompletions, checkDate, checkLeases, checkLimit, checkQuery, checkRef, cursorAfter, isStoreId,
+} from './validate.js';
+
+const STATE = 'tickwork_job_state';
+const RUN = 'tickwork_run';
+const REQUEST = 'tickwork_run_request';
+
+function codeFilter(codes: string[] | null, firstParam: number): { sql: string; params: string[] } {
+  if (codes === null) return { sql: '1 = 1', params: [] };
+  if (codes.length === 0) return { sql: '1 = 0', params: [] };
+  return { sql: `code IN (${codes.map((_, i) => `?${firstParam + i}`).join(', ')})`, params: codes };
+}
+
+/** A {@link Store} on an SQLite file that `migrate()` has prepared. */
+export class SqliteStore implements Store {
+  readonly name = 'sqlite';
+  readonly capabilities = { changeSubscription: false };
+
+  constructor(
+    private readonly db: SqliteConnection,
+    private readonly closeOnClose: boolean,
+  ) {}
+
+  async ping(): Promise<{ latencyMs: number; serverTime: Date | null }> {
+    const started = performance.now();
+    await this.db.query('SELECT 1', [], 'ping');
+    return { latencyMs: performance.now() - started, serverTime: null };
+  }
+
+  async ensureStates(refs: readonly ScheduleRef[], now: Date): Promise<JobState[]> {
+    refs.forEach((ref, i) => checkRef('ensureStates', ref, `refs[${i}]`));
+    checkDate('ensureStates', 'now', now);
+    if (refs.length === 0) return [];
+    const rows = await this.db.transaction('ensureStates', async (tx) => {
+      const out: Row[] = [];
+      for (const ref of refs) {
+        await tx.all(`INSERT INTO ${STATE} (code, key, created_at, updated_at) VALUES (?1, ?2, ?3, ?3) ON CONFLICT DO NOTHING`, [ref.code, ref.key, now.getTime()]);
+        out.push(...(await tx.all<Row>(`SELECT * FROM ${STATE} WHERE code = ?1 AND key = ?2`, [ref.code, ref.key])));
+      }
+      return out;
+    });
+    return inRefOrder(rows.map(toState), refs);
+  }
+
+  async getStates(refs?: readonly ScheduleRef[]): Promise<JobState[]> {
+    if (refs === undefined) {
+      return (await this.db.query<Row>(`SELECT * FROM ${STATE} ORDER BY code, key`, [], 'getStates')).map(toState);
+    }
+    refs.forEach((ref, i) => checkRef('getStates', ref, `refs[${i}]`));
+    if (refs.length === 0) return [];
+    const rows = await this.db.query<Row>(
+      `SELECT s.* FROM ${STATE} s JOIN json_each(?1) j ON s.code = json_extract(j.value, '$.code') AND s.key = json_extract(j.value, '$.key')`,
+      [JSON.stringify(refs.map(({ code, key }) => ({ code, key })))],
+      'getStates',
+    );
+    return inRefOrder(rows.map(toState), refs);
+  }
+
+  async setPaused(ref: ScheduleRef, paused: boolean, options: { note?: string | null; now: Date }): Promise<JobState> {
+    checkRef('setPaused', ref);
+    checkDate('setPaused', 'now', options?.now);
+    const now = options.now.getTime();
+    const rows = await this.db.query<Row>(
+      `INSERT INTO ${STATE} (code, key, paused, paused_note, resumed_at, created_at, updated_at)
+       VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?5)
+       ON CONFLICT (code, key) DO UPDATE SET paused = ?3, paused_note = ?4,
+         resumed_at = CASE WHEN paused = 1 AND ?3 = 0 THEN ?5 ELSE resumed_at END, updated_at = ?5
+       RETURNING *`,
+      [ref.code, ref.key, paused ? 1 : 0, paused ? (options.note ?? null) : null, now],
+      'setPaused',
+    );
+    return toState(rows[0]!);
+  }
+
+  async setScheduleOverride(ref: ScheduleRef, schedule: ScheduleSpec | null, now: Date): Promise<JobState> {
+    checkRef('setScheduleOverride', ref);
+    checkDate('setScheduleOverride', 'now', now);
+    const rows = await this.db.query<Row>(
+      `INSERT INTO ${STATE} (code, key, schedule_override, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
+       ON CONFLICT (code, key) DO UPDATE SET schedule_override = ?3, updated_at = ?4 RETURNING *`,
+      [ref.code, ref.key, schedule === null ? null : JSON.stringify(schedule), now.getTime()],
+      'setScheduleOverride',
+    );
+    return toState(rows[0]!);
+  }
+
+  async claimSlots(claims: readonly SlotClaim[], context: ClaimContext): Promise<ClaimOutcome[]> {
+    checkClaims(claims);
+    checkContext(context);
+    if (claims.length === 0) return [];
+    return this.db.transaction('claimSlots', (tx) => claimInTx(tx, claims, { runnerId: context.runnerId, now: context.now }));
+  }
+
+  async renewLeases(leases: readonly Lease[], options: { now: Date; leaseMs: number }): Promise<(Lease | null)[]> {
+    checkLeases('renewLeases', leases);
+    checkDate('renewLeases', 'now', options?.now);
+    checkLimit('renewLeases', options.leaseMs, 1, Number.MAX_SAFE_INTEGER, 'leaseMs');
+    if (leases.length === 0) return [];
+    const expiresAt = options.now.getTime() + options.leaseMs;
+    return this.db.transaction('renewLeases', async (tx) => {
+      const out: (Lease | null)[] = [];
+      for (const lease of leases) {
+        const rows = isStoreId(lease.runId)
+          ? await tx.all<Row>(`UPDATE ${RUN} SET lease_expires_at = ?1 WHERE id = ?2 AND token = ?3 AND status = 'running' RETURNING *`, [expiresAt, Number(lease.runId), lease.token])
+          : [];
+        out.push(rows[0] ? leaseOf(toRun(rows[0])) : null);
+      }
+      return out;
+    });
+  }
+
+  async completeRuns(completions: readonly RunCompletion[]): Promise<CompletionOutcome[]> {
+    checkCompletions(completions);
+    if (completions.length === 0) return [];
+    return this.db.transaction('completeRuns', (tx) => completeInTx(tx, completions, isStoreId));
+  }
+
+  async reapExpired(options: { now: Date; limit?: number }): Promise<RunRecord[]> {
+    checkDate('reapExpired', 'now', options?.now);
+    const limit = checkLimit('reapExpired', options.limit, 100, 100_000);
+    return this.db.transaction('reapExpired', (tx) => reapInTx(tx, options.now.getTime(), limit));
+  }
+
+  async queryRuns(query?: RunQuery): Promise<RunPage> {
+    const q = checkQuery(query);
+    const statuses = q.statuses === null ? null : JSON.stringify(q.statuses);
+    const rows = await this.db.query<Row>(
+      `SELECT * FROM ${RUN}
+       WHERE (?1 IS NULL OR code = ?1) AND (?2 IS NULL OR key = ?2)
+         AND (?3 IS NULL OR status IN (SELECT value FROM json_each(?3)))
+         AND (?4 IS NULL OR started_at >= ?4) AND (?5 IS NULL OR started_at < ?5)
+         AND (?6 IS NULL OR (started_at, id) < (?6, ?7))
+       ORDER BY started_at DESC, id DESC LIMIT ?8`,
+      [q.code, q.key, statuses, q.since?.getTime() ?? null, q.until?.getTime() ?? null, q.cursor?.startedAt ?? null, q.cursor ? Number(q.cursor.id) : null, q.limit + 1],
+      'queryRuns',
+    );
+    const runs = rows.slice(0, q.limit).map(toRun);
+    const last = runs[runs.length - 1];
+    return { runs, nextCursor: rows.length > q.limit && last ? cursorAfter(last) : null };
+  }
+
+  async getRun(id: string): Promise<RunRecord | null> {
+    if (!isStoreId(id)) return null;
+    const rows = await this.db.query<Row>(`SELECT * FROM ${RUN} WHERE id = ?1`, [Number(id)], 'getRun');
+    return rows[0] ? toRun(rows[0]) : null;
+  }
+
+  async pruneRuns(options: { olderThan: Date; batchSize?: number }): Promise<number> {
+    checkDate('pruneRuns', 'olderThan', options?.olderThan);
+    const batchSize = checkLimit('pruneRuns', options.batchSize, 1000, 100_000, 'batchSize');
+    let total = 0;
+    for (;;) {
+      // One short write transaction per batch, so other processes get the write lock in between.
+      const rows = await this.db.query<Row>(
+        `DELETE FROM ${RUN} WHERE id IN (SELECT id FROM ${RUN} WHERE status <> 'running' AND finished_at < ?1 LIMIT ?2) RETURNING id`,
+        [options.olderThan.getTime(), batchSize],
+        'pruneRuns',
+      );
+      total += rows.length;
+      if (rows.length < batchSize) return total;
+    }
+  }
+
+  async requestRun(ref: ScheduleRef, options: { now: Date; requestedBy?: string | null }): Promise<RunRequest> {
+    checkRef('requestRun', ref);
+    checkDate('requestRun', 'now', options?.now);
+    const rows = await this.db.query<Row>(
+      `INSERT INTO ${REQUEST} (code, key, requested_at, requested_by) VALUES (?1, ?2, ?3, ?4) RETURNING *`,
+      [ref.code, ref.key, options.now.getTime(), options.requestedBy ?? null],
+      'requestRun',
+    );
+    return toRequest(rows[0]!);
+  }
+
+  async consumeRunRequests(options: { codes?: readonly string[]; limit?: number; now: Date }): Promise<RunRequest[]> {
+    checkDate('consumeRunRequests', 'now', options?.now);
+    const codes = checkCodes('consumeRunRequests', options.codes);
+    const limit = checkLimit('consumeRunRequests', options.limit, 100, 100_000);
+    const filter = codeFilter(codes, 3);
+    const rows = await this.db.query<Row>(
+      `UPDATE ${REQUEST} SET consumed_at = ?1 WHERE id IN (
+         SELECT id FROM ${REQUEST} WHERE consumed_at IS NULL AND ${filter.sql} ORDER BY requested_at, id LIMIT ?2)
+       RETURNING *`,
+      [options.now.getTime(), limit, ...filter.params],
+      'consumeRunRequests',
+    );
+    return rows.map(toRequest).sort(byRequestOrder);
+  }
+
+  async pendingRunRequests(options: { codes?: readonly string[] } = {}): Promise<RunRequest[]> {
+    const filter = codeFilter(checkCodes('pendingRunRequests', options.codes), 1);
+    const rows = await this.db.query<Row>(
+      `SELECT * FROM ${REQUEST} WHERE consumed_at IS NULL AND ${filter.sql} ORDER BY requested_at, id`,
+      filter.params,
+      'pendingRunRequests',
+    );
+    return rows.map(toRequest);
+  }
+
+  async close(): Promise<void> {
+    if (this.closeOnClose) await this.db.close();
+  }
+}

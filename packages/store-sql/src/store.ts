@@ -1,0 +1,127 @@
+/**
+ * `createSqlStore`: picks the dialect, creates (or borrows) connections lazily, and
+ * checks the schema version once before the first operation.
+ */
+import type { Store } from '@tickwork/core';
+import type { MigrateResult } from './migrate.js';
+import type { PoolConfig } from 'pg';
+import { ormDialect, ormPgSource, ormSqliteSource } from './connection/orm.js';
+import { ownPool, PgConnection } from './connection/pg.js';
+import { ownSqliteFile, SqliteConnection } from './connection/sqlite.js';
+import { MIGRATIONS_TABLE } from './migrations/names.js';
+import { checkOptions, type PostgresConnectionOptions, type SqliteConnectionOptions, type SqlStoreOptions } from './options.js';
+import { PgStore } from './pg-store.js';
+import { checkAppliedMigrations } from './schema-check.js';
+import { SqliteStore } from './sqlite-store.js';
+
+/** pg settings and a "host:port/db" label for the store's own PostgreSQL pool. */
+export function pgPoolConfig(options: PostgresConnectionOptions): { config: PoolConfig; where: string } {
+  const url = options.clientUrl === undefined ? undefined : new URL(options.clientUrl);
+  const host = options.host ?? (url?.hostname || 'localhost');
+  const port = options.port ?? (Number(url?.port) || 5432);
+  const database = options.dbName ?? (url ? decodeURIComponent(url.pathname.slice(1)) : '');
+  const config: PoolConfig = {
+    ...(options.clientUrl === undefined ? {} : { connectionString: options.clientUrl }),
+    host,
+    port,
+    ...(database ? { database } : {}),
+    ...(options.user === undefined ? {} : { user: options.user }),
+    ...(options.password === undefined ? {} : { password: options.password }),
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    // Names the schema so a DBA (and the restart test) can tell which store a backend serves.
+    application_name: `tickwork:${options.schema ?? 'public'}`,
+    // Idle pooled connections never keep a one-shot `tickwork run` process alive.
+    allowExitOnIdle: true,
+  };
+  return { config, where: `${host}:${port}/${database}` };
+}
+
+/** The schema a PostgreSQL store uses. */
+export function schemaOf(options: SqlStoreOptions): string {
+  if ('orm' in options) return options.schema ?? (options.orm.config.get('schema') as string | undefined) ?? 'public';
+  return options.driver === 'postgresql' ? (options.schema ?? 'public') : '';
+}
+
+/** A dialect store plus the query that reads which migrations are applied. */
+function openInner(options: SqlStoreOptions): { store: Store; applied(): Promise<string[]>; where: string } {
+  const dialect = 'orm' in options ? ormDialect(options.orm) : options.driver;
+  if (dialect === 'postgresql') {
+    const schema = schemaOf(options);
+    const source = 'orm' in options ? ormPgSource(options.orm) : (() => {
+      const { config, where } = pgPoolConfig(options as PostgresConnectionOptions);
+      return ownPool(config, where);
+    })();
+    const db = new PgConnection(source);
+    return {
+      store: new PgStore(db, schema, !('orm' in options)),
+      where: `${source.where} schema "${schema}"`,
+      applied: async () =>
+        (await db.query<{ name: string }>(`SELECT name FROM "${schema}".${MIGRATIONS_TABLE}`, [], 'schema check', true)).map((r) => r.name),
+    };
+  }
+  const own = options as SqliteConnectionOptions;
+  const source = 'orm' in options ? ormSqliteSource(options.orm) : ownSqliteFile(own.dbName, own.busyTimeoutMs ?? 5000);
+  const db = new SqliteConnection(source);
+  return {
+    store: new SqliteStore(db, !('orm' in options)),
+    where: `SQLite file ${source.file}`,
+    applied: async () => (await db.query<{ name: string }>(`SELECT name FROM ${MIGRATIONS_TABLE}`, [], 'schema check')).map((r) => r.name),
+  };
+}
+
+/** The SQL store: a core `Store` plus the `migrate()` hook `tickwork migrate` calls. */
+export interface SqlStore extends Store {
+  /** Applies this version's migrations to the store's database (same as `migrate(options)`). */
+  migrate(): Promise<MigrateResult>;
+}
+
+/**
+ * Creates the SQL store. Nothing is opened until the first call; that call first checks
+ * (one query) that the schema is exactly the one this version ships, and fails with
+ * StoreSchemaError naming `tickwork migrate` otherwise.
+ */
+export function createSqlStore(options: SqlStoreOptions): SqlStore {
+  const inner = openInner(checkOptions(options));
+  const target = inner.store;
+  let ready: Promise<void> | undefined;
+  const ensureReady = (): Promise<void> => {
+    ready ??= inner.applied().then((names) => checkAppliedMigrations(names, inner.where));
+    // Only success is remembered: after an outage or a migration, the next call checks again.
+    ready.catch(() => {
+      ready = undefined;
+    });
+    return ready;
+  };
+  const store: SqlStore = {
+    name: target.name,
+    capabilities: target.capabilities,
+    ping: async () => (await ensureReady(), target.ping()),
+    ensureStates: async (refs, now) => (await ensureReady(), target.ensureStates(refs, now)),
+    getStates: async (refs) => (await ensureReady(), target.getStates(refs)),
+    setPaused: async (ref, paused, o) => (await ensureReady(), target.setPaused(ref, paused, o)),
+    setScheduleOverride: async (ref, schedule, now) => (await ensureReady(), target.setScheduleOverride(ref, schedule, now)),
+    claimSlots: async (claims, context) => (await ensureReady(), target.claimSlots(claims, context)),
+    renewLeases: async (leases, o) => (await ensureReady(), target.renewLeases(leases, o)),
+    completeRuns: async (completions) => (await ensureReady(), target.completeRuns(completions)),
+    reapExpired: async (o) => (await ensureReady(), target.reapExpired(o)),
+    queryRuns: async (query) => (await ensureReady(), target.queryRuns(query)),
+    getRun: async (id) => (await ensureReady(), target.getRun(id)),
+    pruneRuns: async (o) => (await ensureReady(), target.pruneRuns(o)),
+    requestRun: async (ref, o) => (await ensureReady(), target.requestRun(ref, o)),
+    consumeRunRequests: async (o) => (await ensureReady(), target.consumeRunRequests(o)),
+    pendingRunRequests: async (o) => (await ensureReady(), target.pendingRunRequests(o)),
+    close: () => target.close(),
+    async migrate() {
+      const { migrate } = await import('./migrate.js');
+      const result = await migrate(options);
+      ready = undefined;
+      return result;
+    },
+  };
+  if (target.subscribe) {
+    const subscribe = target.subscribe.bind(target);
+    store.subscribe = async (listener) => (await ensureReady(), subscribe(listener));
+  }
+  return store;
+}

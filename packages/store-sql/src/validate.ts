@@ -1,0 +1,135 @@
+/**
+ * Checks every argument before a statement is sent: bad input fails with
+ * InvalidArgumentError naming the field, and changes nothing.
+ */
+import { InvalidArgumentError, RUN_STATUSES, type Lease, type RunCompletion, type RunQuery, type RunStatus, type ScheduleRef, type SlotClaim } from '@tickwork/core';
+import { PREFIX } from './errors.js';
+
+const TRIGGERS = new Set(['schedule', 'retry', 'manual', 'force']);
+const FINAL = new Set(['succeeded', 'failed', 'timed_out', 'interrupted']);
+const ID = /^[1-9]\d{0,17}$/;
+
+function bad(operation: string, field: string, problem: string): never {
+  throw new InvalidArgumentError(`${PREFIX} ${operation}: ${field} ${problem}`);
+}
+
+/** A valid instant, or throws. */
+export function checkDate(operation: string, field: string, value: unknown): Date {
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) bad(operation, field, `must be a valid Date, got ${String(value)}`);
+  return value;
+}
+
+/** A valid schedule reference, or throws. */
+export function checkRef(operation: string, ref: ScheduleRef, field = 'ref'): void {
+  if (typeof ref !== 'object' || ref === null) bad(operation, field, 'must be { code, key }');
+  if (typeof ref.code !== 'string' || ref.code === '') bad(operation, `${field}.code`, `must be a non-empty string, got ${JSON.stringify(ref.code)}`);
+  if (typeof ref.key !== 'string') bad(operation, `${field}.key (job "${ref.code}")`, `must be a string ('' for the code-defined schedule), got ${JSON.stringify(ref.key)}`);
+}
+
+function positiveInt(operation: string, field: string, value: unknown, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    bad(operation, field, `must be an integer from 1 to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** Checks a batch of claims. */
+export function checkClaims(claims: readonly SlotClaim[]): void {
+  if (!Array.isArray(claims)) bad('claimSlots', 'claims', 'must be an array');
+  claims.forEach((claim, i) => {
+    const at = `claims[${i}]`;
+    checkRef('claimSlots', claim, at);
+    checkDate('claimSlots', `${at}.slotAt (job "${claim.code}")`, claim.slotAt);
+    positiveInt('claimSlots', `${at}.attempt (job "${claim.code}")`, claim.attempt, 1_000_000);
+    positiveInt('claimSlots', `${at}.leaseMs (job "${claim.code}")`, claim.leaseMs);
+    if (!TRIGGERS.has(claim.trigger)) bad('claimSlots', `${at}.trigger (job "${claim.code}")`, `must be schedule, retry, manual or force, got ${JSON.stringify(claim.trigger)}`);
+    if (typeof claim.allowParallel !== 'boolean') bad('claimSlots', `${at}.allowParallel (job "${claim.code}")`, 'must be a boolean');
+  });
+}
+
+/** Checks a batch of leases (renewals). */
+export function checkLeases(operation: string, leases: readonly Lease[], field = 'leases'): void {
+  if (!Array.isArray(leases)) bad(operation, field, 'must be an array');
+  leases.forEach((lease, i) => {
+    checkRef(operation, lease, `${field}[${i}]`);
+    if (typeof lease.runId !== 'string') bad(operation, `${field}[${i}].runId`, 'must be a string');
+    if (typeof lease.token !== 'number' || !Number.isInteger(lease.token)) bad(operation, `${field}[${i}].token`, 'must be an integer');
+  });
+}
+
+/** Checks a batch of completions. */
+export function checkCompletions(completions: readonly RunCompletion[]): void {
+  if (!Array.isArray(completions)) bad('completeRuns', 'completions', 'must be an array');
+  checkLeases('completeRuns', completions.map((c) => c.lease), 'completions[].lease');
+  completions.forEach((c, i) => {
+    if (!FINAL.has(c.status)) bad('completeRuns', `completions[${i}].status (job "${c.lease.code}")`, `must be succeeded, failed, timed_out or interrupted, got ${JSON.stringify(c.status)}`);
+    checkDate('completeRuns', `completions[${i}].finishedAt`, c.finishedAt);
+  });
+}
+
+/** True when `id` can be a run/request id of this store (anything else simply matches nothing). */
+export function isStoreId(id: unknown): id is string {
+  return typeof id === 'string' && ID.test(id);
+}
+
+/** A checked optional limit (or other positive integer option named `field`). */
+export function checkLimit(operation: string, value: number | undefined, fallback: number, max: number, field = 'limit'): number {
+  return value === undefined ? fallback : positiveInt(operation, field, value, max);
+}
+
+/** A checked claim context. */
+export function checkContext(context: { runnerId: string; now: Date }): void {
+  if (typeof context !== 'object' || context === null) bad('claimSlots', 'context', 'must be { runnerId, now }');
+  if (typeof context.runnerId !== 'string' || context.runnerId === '') bad('claimSlots', 'context.runnerId', `must be a non-empty string, got ${JSON.stringify(context.runnerId)}`);
+  checkDate('claimSlots', 'context.now', context.now);
+}
+
+/** A checked optional code filter. */
+export function checkCodes(operation: string, codes: readonly string[] | undefined): string[] | null {
+  if (codes === undefined) return null;
+  if (!Array.isArray(codes) || codes.some((c) => typeof c !== 'string')) bad(operation, 'codes', 'must be an array of job codes');
+  return [...codes];
+}
+
+/** A run-log query made explicit: statuses, bounds, page size, decoded cursor. */
+export interface CheckedQuery {
+  code: string | null;
+  key: string | null;
+  statuses: RunStatus[] | null;
+  since: Date | null;
+  until: Date | null;
+  limit: number;
+  cursor: { startedAt: number; id: string } | null;
+}
+
+/** Checks and normalises a run-log query. */
+export function checkQuery(query: RunQuery = {}): CheckedQuery {
+  const op = 'queryRuns';
+  if (query.code !== undefined && typeof query.code !== 'string') bad(op, 'code', 'must be a string');
+  if (query.key !== undefined && typeof query.key !== 'string') bad(op, 'key', 'must be a string');
+  let statuses: RunStatus[] | null = null;
+  if (query.status !== undefined) {
+    statuses = typeof query.status === 'string' ? [query.status] : [...query.status];
+    for (const s of statuses) if (!RUN_STATUSES.includes(s)) bad(op, 'status', `must be one of ${RUN_STATUSES.join(', ')}, got ${JSON.stringify(s)}`);
+  }
+  let cursor: CheckedQuery['cursor'] = null;
+  if (query.cursor !== undefined) {
+    const match = /^(-?\d+):(\d+)$/.exec(Buffer.from(String(query.cursor), 'base64url').toString('utf8'));
+    if (!match?.[1] || !match[2]) bad(op, 'cursor', `is not a cursor this store returned: ${JSON.stringify(query.cursor)}`);
+    cursor = { startedAt: Number(match[1]), id: match[2] };
+  }
+  return {
+    code: query.code ?? null,
+    key: query.key ?? null,
+    statuses,
+    since: query.since === undefined ? null : checkDate(op, 'since', query.since),
+    until: query.until === undefined ? null : checkDate(op, 'until', query.until),
+    limit: checkLimit(op, query.limit, 50, 1000),
+    cursor,
+  };
+}
+
+/** The cursor that continues after `run`. */
+export function cursorAfter(run: { startedAt: Date; id: string }): string {
+  return Buffer.from(`${run.startedAt.getTime()}:${run.id}`, 'utf8').toString('base64url');
+}

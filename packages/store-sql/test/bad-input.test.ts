@@ -1,0 +1,211 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InvalidArgumentError, StoreSchemaError, StoreUnavailableError } from '@tickwork/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSqlStore, migrate, MIGRATION_NAMES, SqlStoreOptionsError, type SqlStoreOptions } from '../src/index.js';
+import { adminQuery, PG_URL, pgOptions, randomSchema, tempSqliteFile } from './fixtures.js';
+
+const DIST = new URL('../dist/index.js', import.meta.url).pathname;
+
+async function schemaExists(schema: string): Promise<boolean> {
+  return (await adminQuery(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [schema])).length > 0;
+}
+
+describe('bad input fails early with a clear message and changes nothing', () => {
+  const undo: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const step of undo.splice(0).reverse()) await step();
+  });
+
+  it('an unreachable PostgreSQL (port 1) is StoreUnavailableError naming host and port and how to start PostgreSQL', async () => {
+    const options: SqlStoreOptions = { driver: 'postgresql', clientUrl: 'postgres://postgres@127.0.0.1:1/test', connectTimeoutMs: 2000 };
+    const store = createSqlStore(options);
+    undo.push(() => store.close());
+    const error = await store.ping().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect((error as Error).message).toMatch(/^\[tickwork\] \[store-sql\] .*127\.0\.0\.1:1\/test/);
+    expect((error as Error).message).toContain('pg_ctlcluster');
+    expect((error as Error).cause).toBeDefined();
+    const migrating = await migrate(options).catch((e: unknown) => e);
+    expect(migrating).toBeInstanceOf(StoreUnavailableError);
+    expect((migrating as Error).message).toContain('127.0.0.1:1');
+  });
+
+  it('a role that does not exist is StoreUnavailableError about the credentials', async () => {
+    const url = new URL(PG_URL);
+    url.username = 'tickwork_no_such_role';
+    const store = createSqlStore({ driver: 'postgresql', clientUrl: url.toString() });
+    undo.push(() => store.close());
+    const error = await store.getStates().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect((error as Error).message).toMatch(/refused the credentials .*tickwork_no_such_role/);
+  });
+
+  it('a PostgreSQL database without the migrations is StoreSchemaError telling to run `tickwork migrate`, and creates nothing', async () => {
+    const schema = randomSchema();
+    const store = createSqlStore(pgOptions(schema));
+    undo.push(() => store.close());
+    const error = await store.claimSlots([], { runnerId: 'r', now: new Date() }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreSchemaError);
+    expect((error as Error).message).toContain('run `tickwork migrate`');
+    expect(await schemaExists(schema)).toBe(false);
+  });
+
+  it('a schema newer than the package is refused by the store and by migrate()', async () => {
+    const schema = randomSchema();
+    undo.push(() => adminQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).then(() => undefined));
+    await migrate(pgOptions(schema));
+    await adminQuery(`INSERT INTO "${schema}".tickwork_migrations (name) VALUES ('Migration20991231000000_from_the_future')`);
+    const store = createSqlStore(pgOptions(schema));
+    undo.push(() => store.close());
+    const error = await store.getStates().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreSchemaError);
+    expect((error as Error).message).toMatch(/newer than this @tickwork\/store-sql.*Migration20991231000000_from_the_future/);
+    await expect(migrate(pgOptions(schema))).rejects.toThrow(StoreSchemaError);
+  });
+
+  it('a migration that fails halfway leaves no table behind on PostgreSQL (transactional DDL)', async () => {
+    const schema = randomSchema();
+    undo.push(() => adminQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).then(() => undefined));
+    // A table in the way makes the migration's later CREATE TABLE fail after earlier ones ran.
+    await adminQuery(`CREATE SCHEMA "${schema}"; CREATE TABLE "${schema}".tickwork_run_request (x int)`);
+    const error = await migrate(pgOptions(schema)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreSchemaError);
+    expect((error as Error).message).toMatch(/\[tickwork\] \[store-sql\] migrate: .* rolled back/);
+    const tables = await adminQuery<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [schema]);
+    expect(tables.map((t) => t.table_name).filter((t) => t !== 'tickwork_migrations')).toEqual(['tickwork_run_request']);
+    const applied = await adminQuery(`SELECT name FROM "${schema}".tickwork_migrations`).catch(() => []);
+    expect(applied).toEqual([]);
+  });
+
+  it('a migration that fails halfway leaves no table behind on SQLite either', async () => {
+    const temp = tempSqliteFile();
+    undo.push(() => temp.remove());
+    const blocker = createSqlStore({ driver: 'sqlite', dbName: temp.file });
+    await blocker.ping().catch(() => undefined); // opens (creates) the file
+    await blocker.close();
+    const sqlite3 = (await import('sqlite3')).default;
+    await new Promise<void>((resolve, reject) => {
+      const db = new sqlite3.Database(temp.file);
+      db.exec('CREATE TABLE tickwork_run_request (x INTEGER)', (e) => (e ? reject(e) : db.close(() => resolve())));
+    });
+    await expect(migrate({ driver: 'sqlite', dbName: temp.file })).rejects.toThrow(/\[tickwork\] \[store-sql\] migrate: .* rolled back/);
+    const tables = await new Promise<string[]>((resolve, reject) => {
+      const db = new sqlite3.Database(temp.file);
+      db.all(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'tickwork_%' ORDER BY name`, (e, rows: { name: string }[]) =>
+        e ? reject(e) : db.close(() => resolve(rows.map((r) => r.name))),
+      );
+    });
+    expect(tables.filter((t) => t !== 'tickwork_migrations')).toEqual(['tickwork_run_request']);
+  });
+
+  it('an SQLite file without the migrations is StoreSchemaError telling to run `tickwork migrate`', async () => {
+    const temp = tempSqliteFile();
+    undo.push(() => temp.remove());
+    const store = createSqlStore({ driver: 'sqlite', dbName: temp.file });
+    undo.push(() => store.close());
+    await expect(store.getStates()).rejects.toThrow(/StoreSchemaError|run `tickwork migrate`/);
+    await expect(store.getStates()).rejects.toBeInstanceOf(StoreSchemaError);
+  });
+
+  it('invalid options are SqlStoreOptionsError naming the field, before anything is opened', () => {
+    expect(() => createSqlStore({ driver: 'postgresql', clientUrl: 'not a url' })).toThrow(/option "clientUrl" is not a valid URL/);
+    expect(() => createSqlStore({ driver: 'postgresql', clientUrl: 'mysql://root@localhost/db' })).toThrow(/option "clientUrl" must start with postgres:\/\//);
+    expect(() => createSqlStore({ driver: 'postgresql', clientUrl: PG_URL, schema: 'Robert"; DROP' })).toThrow(/option "schema"/);
+    expect(() => createSqlStore({ driver: 'mysql' } as never)).toThrow(/option "driver" must be "postgresql" or "sqlite"/);
+    expect(() => createSqlStore({ driver: 'sqlite', dbName: 'x.db', schema: 'nope' } as never)).toThrow(/option "schema" is not an option of the sqlite store/);
+    expect(() => createSqlStore({ driver: 'sqlite', dbName: '' })).toThrow(SqlStoreOptionsError);
+    expect(() => createSqlStore({ driver: 'postgresql', clientUrl: PG_URL, poolSize: 0 })).toThrow(/option "poolSize" must be a positive integer/);
+  });
+
+  it('invalid arguments are InvalidArgumentError naming the job and field, and claim nothing', async () => {
+    const temp = tempSqliteFile();
+    undo.push(() => temp.remove());
+    await migrate({ driver: 'sqlite', dbName: temp.file });
+    const store = createSqlStore({ driver: 'sqlite', dbName: temp.file });
+    undo.push(() => store.close());
+    const now = new Date(Date.UTC(2030, 0, 7));
+    const good = { code: 'ok', key: '', slotAt: now, attempt: 1, trigger: 'schedule' as const, allowParallel: false, leaseMs: 1000 };
+    await expect(store.claimSlots([good, { ...good, code: 'bad', leaseMs: -5 }], { runnerId: 'r', now })).rejects.toThrow(
+      /claims\[1\]\.leaseMs \(job "bad"\) must be an integer/,
+    );
+    await expect(store.queryRuns({ limit: 0 })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(store.queryRuns({ cursor: 'garbage' })).rejects.toThrow(/cursor/);
+    expect((await store.queryRuns()).runs).toEqual([]);
+  });
+
+  it('a read-only SQLite file is StoreUnavailableError saying it is read-only (checked as an unprivileged user)', async () => {
+    const temp = tempSqliteFile();
+    undo.push(() => temp.remove());
+    await migrate({ driver: 'sqlite', dbName: temp.file });
+    chmodSync(temp.file, 0o444);
+    chmodSync(temp.dir, 0o755);
+    const child = join(temp.dir, 'open-read-only.mjs');
+    writeFileSync(
+      child,
+      `const { createSqlStore } = await import(${JSON.stringify(DIST)});
+       const store = createSqlStore({ driver: 'sqlite', dbName: ${JSON.stringify(temp.file)} });
+       try { await store.setPaused({ code: 'a', key: '' }, true, { now: new Date() }); console.log('WROTE'); }
+       catch (e) { console.log(JSON.stringify({ name: e.name, message: e.message })); }
+       await store.close();`,
+    );
+    // root ignores file modes, so the check runs as "nobody" when the tests run as root.
+    const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const result = spawnSync(process.execPath, [child], { encoding: 'utf8', ...asNobody });
+    expect(result.stderr).toBe('');
+    const outcome = JSON.parse(result.stdout) as { name: string; message: string };
+    expect(outcome.name).toBe('StoreUnavailableError');
+    expect(outcome.message).toMatch(/^\[tickwork\] \[store-sql\] .*SQLite file .*tickwork\.db is read-only/);
+  });
+
+  it('migrate() run by several callers at once on a fresh PostgreSQL schema succeeds for all, applying once', async () => {
+    const schema = randomSchema();
+    undo.push(() => adminQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).then(() => undefined));
+    const results = await Promise.all(Array.from({ length: 4 }, () => migrate(pgOptions(schema))));
+    expect(results.flatMap((r) => r.applied)).toEqual([...MIGRATION_NAMES]);
+    for (const r of results) expect(r.current).toEqual([...MIGRATION_NAMES]);
+  });
+
+  it('migrate() run by 4 processes at once on a fresh SQLite file succeeds in all, applying once', async () => {
+    const temp = tempSqliteFile();
+    undo.push(() => temp.remove());
+    const script = `const { migrate } = await import(${JSON.stringify(DIST)});
+      console.log(JSON.stringify(await migrate({ driver: 'sqlite', dbName: ${JSON.stringify(temp.file)} })));`;
+    const runs = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        new Promise<{ applied: string[] }>((resolve, reject) => {
+          execFile(process.execPath, ['--input-type=module', '-e', script], (error, stdout, stderr) =>
+            error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout) as { applied: string[] }),
+          );
+        }),
+      ),
+    );
+    expect(runs.flatMap((r) => r.applied)).toEqual([...MIGRATION_NAMES]);
+  });
+
+  it('MIGRATION_NAMES lists what migrate() applies', async () => {
+    const temp = tempSqliteFile();
+    undo.push(() => temp.remove());
+    const first = await migrate({ driver: 'sqlite', dbName: temp.file });
+    expect(first.applied).toEqual([...MIGRATION_NAMES]);
+    const second = await migrate({ driver: 'sqlite', dbName: temp.file });
+    expect(second).toEqual({ applied: [], current: [...MIGRATION_NAMES] });
+  });
+});
+
+describe('the store’s migrate() hook (what `tickwork migrate` calls)', () => {
+  it('migrates the store’s own database, after which the same instance works', async () => {
+    const temp = tempSqliteFile();
+    const store = createSqlStore({ driver: 'sqlite', dbName: temp.file });
+    try {
+      await expect(store.getStates()).rejects.toBeInstanceOf(StoreSchemaError);
+      expect((await store.migrate()).applied).toEqual([...MIGRATION_NAMES]);
+      expect(await store.ensureStates([{ code: 'a', key: '' }], new Date(Date.UTC(2030, 0, 7)))).toHaveLength(1);
+      expect((await store.migrate()).applied).toEqual([]);
+    } finally {
+      await store.close();
+      temp.remove();
+    }
+  });
+});

@@ -1,0 +1,4 @@
+import { describeStoreConformance } from '@tickwork/store-conformance';
+import { sqliteFixture } from './fixtures.js';
+
+describeStoreConformance('store-sql on SQLite', sqliteFixture, { raceInstances: 16 });

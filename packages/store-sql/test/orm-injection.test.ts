@@ -1,0 +1,63 @@
+import { MikroORM } from '@mikro-orm/core';
+import { PostgreSqlDriver } from '@mikro-orm/postgresql';
+import { SqliteDriver } from '@mikro-orm/sqlite';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tickworkEntities, TickworkJobState, TickworkRun } from '../src/entities.js';
+import { createSqlStore, migrate } from '../src/index.js';
+import { adminQuery, PG_URL, randomSchema, tempSqliteFile } from './fixtures.js';
+
+const AT = new Date(Date.UTC(2030, 0, 7, 12));
+
+async function useThroughOrm(orm: MikroORM): Promise<void> {
+  expect((await migrate({ orm })).applied).toHaveLength(1);
+  expect((await migrate({ orm })).applied).toEqual([]);
+  const store = createSqlStore({ orm });
+  const [outcome] = await store.claimSlots(
+    [{ code: 'billing', key: 'acme', slotAt: AT, attempt: 1, trigger: 'schedule', allowParallel: false, leaseMs: 30_000 }],
+    { runnerId: 'host', now: AT },
+  );
+  if (outcome?.status !== 'claimed') throw new Error(`expected a claim, got ${outcome?.status}`);
+  const [done] = await store.completeRuns([{ lease: outcome.lease, status: 'succeeded', finishedAt: new Date(AT.getTime() + 1500), message: 'ok' }]);
+  expect(done?.status).toBe('completed');
+  await store.setScheduleOverride({ code: 'billing', key: 'acme' }, { kind: 'every', everyMs: 60_000 }, AT);
+  await store.close(); // the host's ORM stays open
+
+  // The host reads the same rows through its ORM with the exported entities.
+  const em = orm.em.fork();
+  const runs = await em.find(TickworkRun, { code: 'billing' });
+  expect(runs).toHaveLength(1);
+  expect(runs[0]).toMatchObject({ key: 'acme', status: 'succeeded', durationMs: 1500, message: 'ok', runnerId: 'host' });
+  expect(runs[0]?.startedAt).toEqual(AT);
+  const state = await em.findOneOrFail(TickworkJobState, { code: 'billing', key: 'acme' });
+  expect(state.lastStatus).toBe('succeeded');
+  expect(state.lastFinishedAt).toEqual(new Date(AT.getTime() + 1500));
+  expect(state.scheduleOverride).toEqual({ kind: 'every', everyMs: 60_000 });
+}
+
+describe('a host-injected MikroORM instance', () => {
+  let cleanup: (() => Promise<void>) | undefined;
+  afterEach(async () => {
+    await cleanup?.();
+    cleanup = undefined;
+  });
+
+  it('on PostgreSQL: migrate and the store borrow its connections, and its entities read the Tickwork tables', async () => {
+    const schema = randomSchema();
+    const orm = await MikroORM.init({ driver: PostgreSqlDriver, clientUrl: PG_URL, schema, entities: [...tickworkEntities], debug: false });
+    cleanup = async () => {
+      await orm.close(true);
+      await adminQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    };
+    await useThroughOrm(orm);
+  });
+
+  it('on SQLite: the same, on the host’s file', async () => {
+    const temp = tempSqliteFile();
+    const orm = await MikroORM.init({ driver: SqliteDriver, dbName: temp.file, entities: [...tickworkEntities], debug: false });
+    cleanup = async () => {
+      await orm.close(true);
+      temp.remove();
+    };
+    await useThroughOrm(orm);
+  });
+});

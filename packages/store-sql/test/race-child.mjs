@@ -1,0 +1,37 @@
+// A racing claimant for claim-race-processes.test.ts: opens its own store (from dist),
+// says "ready", waits for "go" on stdin, claims every slot in a shuffled order in
+// batches, and prints what it won.
+import { createSqlStore } from '../dist/index.js';
+
+const [optionsJson, runnerId, slotCountText, seedText] = process.argv.slice(2);
+const store = createSqlStore(JSON.parse(optionsJson));
+const slotCount = Number(slotCountText);
+const slotAt = new Date(Date.UTC(2030, 0, 7));
+
+let state = Number(seedText) + 1;
+const order = Array.from({ length: slotCount }, (_, i) => i);
+for (let i = order.length - 1; i > 0; i -= 1) {
+  state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+  const j = state % (i + 1);
+  [order[i], order[j]] = [order[j], order[i]];
+}
+
+await store.ping();
+process.stdout.write('ready\n');
+await new Promise((resolve) => process.stdin.once('data', resolve));
+
+const claimed = [];
+let taken = 0;
+for (let start = 0; start < order.length; start += 50) {
+  const batch = order.slice(start, start + 50).map((i) => ({
+    code: `job-${i}`, key: '', slotAt, attempt: 1, trigger: 'schedule', allowParallel: false, leaseMs: 60_000,
+  }));
+  const outcomes = await store.claimSlots(batch, { runnerId, now: slotAt });
+  outcomes.forEach((outcome, i) => {
+    if (outcome.status === 'claimed') claimed.push(batch[i].code);
+    else if (outcome.status === 'taken') taken += 1;
+    else throw new Error(`unexpected outcome ${outcome.status} for ${batch[i].code}`);
+  });
+}
+await store.close();
+process.stdout.write(`${JSON.stringify({ claimed, taken })}\n`);
