@@ -2,6 +2,8 @@
  * Turns the JSON the scripts store (instants as epoch milliseconds) into core's records.
  * Lua's cjson drops fields set to nil, so every optional field defaults to null here.
  */
+import { StoreSchemaError } from '@tickwork/core';
+import { MESSAGE_PREFIX } from './errors.js';
 import type { JobState, Lease, RunRecord, RunRequest, RunStatus, RunTrigger, ScheduleSpec } from '@tickwork/core';
 
 /** A run as stored: the RunRecord fields plus the script's bookkeeping. */
@@ -126,4 +128,19 @@ export function toRequest(stored: StoredRequest): RunRequest {
 /** A JSON array answer; cjson encodes an empty Lua table as `{}`, which means an empty list here. */
 export function asArray<T>(value: unknown): T[] {
   return Array.isArray(value) ? (value as T[]) : [];
+}
+
+/**
+ * Parses and converts one stored JSON value; anything unreadable is a StoreSchemaError naming
+ * the key (another application's data under the prefix, or an incompatible version), never an outage.
+ */
+export function decodeStored<S, T>(raw: string, key: string, decode: (stored: S) => T): T {
+  try {
+    return decode(JSON.parse(raw) as S);
+  } catch (error) {
+    throw new StoreSchemaError(
+      `${MESSAGE_PREFIX} key "${key}" holds a value that is not the JSON this version writes (${error instanceof Error ? error.message : String(error)}); nothing was changed (choose another prefix or remove the key)`,
+      { cause: error },
+    );
+  }
 }

@@ -19,7 +19,7 @@ import type {
 } from '@tickwork/core';
 import { InvalidArgumentError } from '@tickwork/core';
 import type { Redis } from 'ioredis';
-import { asArray, toLease, toRequest, toRun, toState, type StoredRequest, type StoredRun, type StoredState } from './codec.js';
+import { asArray, decodeStored, toLease, toRequest, toRun, toState, type StoredRequest, type StoredRun, type StoredState } from './codec.js';
 import { Connections, endpointOf } from './connection.js';
 import { MESSAGE_PREFIX, toStoreError, wrongTypeError, type Endpoint } from './errors.js';
 import { changeChannel, encodeCode, globalKey, jobKey, keysOf, padInstant, parseRunId } from './keys.js';
@@ -85,18 +85,18 @@ export class RedisStore implements Store {
         const pipeline = client.pipeline();
         const keys = refs.map((ref) => jobKey(prefix, encodeCode(ref.code), 'states'));
         refs.forEach((ref, i) => pipeline.hget(keys[i] as string, ref.key));
-        const results = await this.execPipeline(pipeline, keys);
-        return results.filter((raw): raw is string => typeof raw === 'string').map((raw) => toState(JSON.parse(raw) as StoredState));
+        const results = await this.execPipeline(pipeline, keys, 'hash');
+        return results.flatMap((raw, i) => (typeof raw === 'string' ? [decodeStored(raw, keys[i] as string, (v: StoredState) => toState(v))] : []));
       }
       const codesKey = globalKey(prefix, 'codes');
-      const [codes] = await this.execPipeline(client.pipeline().smembers(codesKey), [codesKey]);
+      const [codes] = await this.execPipeline(client.pipeline().smembers(codesKey), [codesKey], 'set');
       const list = (codes as string[]).sort();
       if (list.length === 0) return [];
       const pipeline = client.pipeline();
       const keys = list.map((code) => jobKey(prefix, encodeCode(code), 'states'));
       for (const key of keys) pipeline.hvals(key);
-      const results = await this.execPipeline(pipeline, keys);
-      return results.flatMap((values) => (values as string[]).map((raw) => toState(JSON.parse(raw) as StoredState)));
+      const results = await this.execPipeline(pipeline, keys, 'hash');
+      return results.flatMap((values, i) => (values as string[]).map((raw) => decodeStored(raw, keys[i] as string, (v: StoredState) => toState(v))));
     });
   }
 
@@ -240,8 +240,8 @@ export class RedisStore implements Store {
     if (!parsed) return null;
     const key = jobKey(this.options.prefix, parsed.encodedCode, 'runs');
     return this.call('getRun', [], async (client) => {
-      const [raw] = await this.execPipeline(client.pipeline().hget(key, parsed.n), [key]);
-      return typeof raw === 'string' ? toRun(JSON.parse(raw) as StoredRun) : null;
+      const [raw] = await this.execPipeline(client.pipeline().hget(key, parsed.n), [key], 'hash');
+      return typeof raw === 'string' ? decodeStored(raw, key, (v: StoredRun) => toRun(v)) : null;
     });
   }
 
@@ -333,11 +333,11 @@ export class RedisStore implements Store {
   }
 
   /** Executes a pipeline; a WRONGTYPE reply is reported naming the key of that command. */
-  private async execPipeline(pipeline: ReturnType<Redis['pipeline']>, keys: readonly string[]): Promise<unknown[]> {
+  private async execPipeline(pipeline: ReturnType<Redis['pipeline']>, keys: readonly string[], expected: 'hash' | 'set'): Promise<unknown[]> {
     const results = (await pipeline.exec()) ?? [];
     return results.map(([error, value], i) => {
       if (error) {
-        if (/WRONGTYPE/.test(error.message)) throw wrongTypeError(keys[i] ?? '?', 'value of another type', 'the type this store writes');
+        if (/WRONGTYPE/.test(error.message)) throw wrongTypeError(keys[i] ?? '?', 'value of another type', expected);
         throw error;
       }
       return value;

@@ -96,6 +96,22 @@ describe('bad configuration and foreign data', () => {
     }
   });
 
+  it('a stored value that is not JSON fails reads with StoreSchemaError naming the key, and is left as it is', async () => {
+    const store = createRedisStore({ url: REDIS_URL, prefix });
+    try {
+      await store.ensureStates([{ code: 'report', key: '' }], now);
+      const states = `${prefix}:{report}:states`;
+      await admin.hset(states, '', '{not json');
+      const error = await store.getStates([{ code: 'report', key: '' }]).catch((thrown: unknown) => thrown);
+      expect(error).toBeInstanceOf(StoreSchemaError);
+      expect((error as Error).message).toContain(`key "${states}" holds a value that is not the JSON this version writes`);
+      await expect(store.getStates()).rejects.toThrow(StoreSchemaError);
+      expect(await admin.hget(states, '')).toBe('{not json');
+    } finally {
+      await store.close();
+    }
+  });
+
   it('bad call arguments fail with InvalidArgumentError before touching Redis', async () => {
     const store = createRedisStore({ url: 'redis://127.0.0.1:1', prefix });
     try {
