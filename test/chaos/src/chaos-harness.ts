@@ -1,0 +1,199 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Store } from '@tickwork/core';
+import { runCli } from './cli-process.js';
+import { PG_URL, REDIS_URL, tempDir, uniqueSuffix } from './fixtures.js';
+import { judge, readLedger, type Verdict } from './ledger.js';
+
+const SCRIPTS = fileURLToPath(new URL('../scripts/', import.meta.url));
+const CONFIG = join(SCRIPTS, 'chaos-config.mjs');
+
+/** Which store the runners share. */
+export type ChaosStoreKind = 'sqlite' | 'pg' | 'redis';
+
+/** One chaos scenario. */
+export interface ChaosScenario {
+  store: ChaosStoreKind;
+  daemons: number;
+  /** Also spawn `tickwork run` every second. */
+  cliLoop: boolean;
+  jobs: number;
+  /** Length of the judged window. */
+  seconds: number;
+  /** SIGKILL a random daemon this often and restart it at once; off when absent. */
+  killEveryMs?: number;
+  /** Clock skew of daemon 0 in ms (positive: ahead). */
+  skewMs?: number;
+  /** Handler duration. */
+  jobMs?: number;
+  allowParallelRuns?: boolean;
+  leaseTtl?: string;
+  /** Called once mid-run with the scenario's store target, e.g. to kill its connections. */
+  disrupt?: (target: { kind: ChaosStoreKind; name: string }) => Promise<void>;
+}
+
+/** The verdict plus what the store says about the runs. */
+export interface ChaosResult extends Verdict {
+  /** Ledger starts whose run id the store's log does not know. */
+  unlogged: number;
+  /** Runs still `running` after every runner stopped and leases were reaped. */
+  leftRunning: number;
+  /** Runs the store recorded as interrupted. */
+  interrupted: number;
+  /** Runs the store recorded as skipped (overlap with a live lease). */
+  skipped: number;
+  /** Missed slots the store's run log has no record of (interrupted before start, or skipped, would be recorded). */
+  unaccountedMisses: number;
+  kills: number;
+}
+
+async function openStore(kind: ChaosStoreKind, name: string): Promise<Store> {
+  if (kind === 'redis') {
+    const { createRedisStore } = await import('@tickwork/store-redis');
+    return createRedisStore({ url: REDIS_URL, prefix: name });
+  }
+  const { createSqlStore } = await import('@tickwork/store-sql');
+  return kind === 'sqlite'
+    ? createSqlStore({ driver: 'sqlite', dbName: name })
+    : createSqlStore({ driver: 'postgresql', clientUrl: PG_URL, schema: name, poolSize: 2 });
+}
+
+async function prepareStore(kind: ChaosStoreKind, dir: string): Promise<{ name: string; cleanup: () => Promise<void> }> {
+  if (kind === 'redis') {
+    const name = `chaos-${uniqueSuffix()}`;
+    return {
+      name,
+      cleanup: async () => {
+        const { Redis } = await import('ioredis');
+        const redis = new Redis(REDIS_URL);
+        const keys = await redis.keys(`${name}:*`);
+        if (keys.length > 0) await redis.del(...keys);
+        await redis.quit();
+      },
+    };
+  }
+  const { migrate } = await import('@tickwork/store-sql');
+  if (kind === 'sqlite') {
+    const name = join(dir, 'chaos.db');
+    await migrate({ driver: 'sqlite', dbName: name });
+    return { name, cleanup: async () => undefined };
+  }
+  const name = `chaos_${uniqueSuffix()}`;
+  await migrate({ driver: 'postgresql', clientUrl: PG_URL, schema: name });
+  return {
+    name,
+    cleanup: async () => {
+      const pg = (await import('pg')).default;
+      const client = new pg.Client({ connectionString: PG_URL });
+      await client.connect();
+      await client.query(`drop schema if exists "${name}" cascade`);
+      await client.end();
+    },
+  };
+}
+
+function startDaemon(id: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(SCRIPTS, 'chaos-daemon.mjs')], { env: { ...env, CHAOS_RUNNER_ID: id }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('ready')) resolve(child);
+    });
+    child.on('exit', (code) => reject(new Error(`[tickwork] [chaos] daemon ${id} exited ${String(code)} before ready: ${stderr}`)));
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs one scenario with real OS processes on a real store and judges the ledger. */
+export async function runScenario(scenario: ChaosScenario): Promise<ChaosResult> {
+  const dir = tempDir(`run-${scenario.store}`);
+  const ledgerDir = join(dir, 'ledger');
+  mkdirSync(ledgerDir);
+  const target = await prepareStore(scenario.store, dir);
+  const storeTarget = `${scenario.store}:${target.name}`;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    CHAOS_STORE: storeTarget,
+    CHAOS_JOBS: String(scenario.jobs),
+    CHAOS_JOB_MS: String(scenario.jobMs ?? 50),
+    CHAOS_LEDGER_DIR: ledgerDir,
+    CHAOS_ALLOW_PARALLEL: scenario.allowParallelRuns ? '1' : '0',
+    CHAOS_LEASE_TTL: scenario.leaseTtl ?? '3s',
+  };
+  const daemons = new Map<string, ChildProcess>();
+  let kills = 0;
+  let stopping = false;
+  const cliRuns: Array<Promise<unknown>> = [];
+  try {
+    await Promise.all(
+      Array.from({ length: scenario.daemons }, async (_, i) => {
+        const id = `daemon-${i}`;
+        const skew = i === 0 && scenario.skewMs ? String(scenario.skewMs) : '0';
+        daemons.set(id, await startDaemon(id, { ...env, CHAOS_CLOCK_SKEW_MS: skew }));
+      }),
+    );
+    const from = Math.ceil(Date.now() / 1000) * 1000 + 1000;
+    const to = from + scenario.seconds * 1000;
+    const cliTimer = scenario.cliLoop
+      ? setInterval(() => {
+          if (!stopping) cliRuns.push(runCli(['run', '--silent', '--config', CONFIG], { cwd: dir, env: { ...env, CHAOS_RUNNER_ID: `cli-${cliRuns.length}` } }));
+        }, 1000)
+      : null;
+    const killer = scenario.killEveryMs
+      ? (async () => {
+          while (!stopping && Date.now() + (scenario.killEveryMs as number) < to - 1000) {
+            await sleep(scenario.killEveryMs as number);
+            const ids = [...daemons.keys()];
+            const id = ids[Math.floor(Math.random() * ids.length)] as string;
+            daemons.get(id)?.kill('SIGKILL');
+            kills++;
+            daemons.set(id, await startDaemon(id, { ...env, CHAOS_CLOCK_SKEW_MS: '0' }));
+          }
+        })()
+      : Promise.resolve();
+    if (scenario.disrupt) {
+      await sleep(Math.max(0, from - Date.now() + (scenario.seconds * 1000) / 3));
+      await scenario.disrupt({ kind: scenario.store, name: target.name });
+    }
+    await sleep(Math.max(0, to - Date.now() + 1500 + (scenario.jobMs ?? 50)));
+    stopping = true;
+    if (cliTimer) clearInterval(cliTimer);
+    await killer;
+    await Promise.all(cliRuns);
+    await Promise.all([...daemons.values()].map((child) => new Promise((resolve) => {
+      child.once('exit', resolve);
+      child.kill('SIGTERM');
+    })));
+    const entries = readLedger(ledgerDir);
+    const codes = Array.from({ length: scenario.jobs }, (_, i) => `chaos.j${i}`);
+    const verdict = judge(entries, codes, from, to);
+    const store = await openStore(scenario.store, target.name);
+    try {
+      const leaseMs = Number.parseFloat(scenario.leaseTtl ?? '3s') * 1000;
+      await store.reapExpired({ now: new Date(Date.now() + leaseMs + 1000) });
+      const recorded = new Map<string, string>();
+      let cursor: string | null = null;
+      do {
+        const page = await store.queryRuns({ limit: 1000, ...(cursor ? { cursor } : {}) });
+        for (const run of page.runs) recorded.set(`${run.code}|${run.slotAt.getTime()}`, run.status);
+        cursor = page.nextCursor;
+      } while (cursor);
+      const count = (status: string) => [...recorded.values()].filter((s) => s === status).length;
+      let unlogged = 0;
+      for (const e of entries) if (e.event === 'start' && (await store.getRun(e.runId)) === null) unlogged++;
+      const unaccountedMisses = verdict.missed.filter((m) => !recorded.has(`${m.code}|${m.slot}`)).length;
+      return { ...verdict, unlogged, leftRunning: count('running'), interrupted: count('interrupted'), skipped: count('skipped'), unaccountedMisses, kills };
+    } finally {
+      await store.close();
+    }
+  } finally {
+    stopping = true;
+    for (const child of daemons.values()) if (child.exitCode === null) child.kill('SIGKILL');
+    await target.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

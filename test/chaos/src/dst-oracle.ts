@@ -1,0 +1,218 @@
+import { compileSchedule, slotsBetween, type ScheduleSpec } from '@tickwork/core';
+import { IANAZone } from 'luxon';
+import { cronFollowsRealTime, oracleCron, oracleDaily, type OracleMatcher, type WallDay } from './oracle-cron.js';
+
+/**
+ * A brute-force DST oracle: it walks real minutes, asks Luxon for the zone's offset, and
+ * applies DESIGN.md's rule from first principles — no knowledge of core's algorithm.
+ * Fixed-time: a matching wall time skipped by a gap runs once at the first real minute
+ * after the gap; a wall time seen again after a fall-back does not run. Real-time: every
+ * real minute whose wall time matches. Absolute: anchor + n × interval.
+ */
+
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+
+/** One schedule of the oracle's table: core's spec plus the oracle's own reading of it. */
+export interface OracleCase {
+  /** Short label for tables. */
+  label: string;
+  /** What core compiles. */
+  spec: ScheduleSpec;
+  /** How the oracle reads it. */
+  rule: 'fixed-time' | 'real-time' | 'absolute';
+  /** Wall-clock matcher (fixed-time / real-time). */
+  matcher?: OracleMatcher;
+  /** Absolute grid (every). */
+  every?: { everyMs: number; anchor: number };
+}
+
+function cronCase(expression: string): OracleCase {
+  return {
+    label: `cron ${expression}`,
+    spec: { kind: 'cron', expression },
+    rule: cronFollowsRealTime(expression) ? 'real-time' : 'fixed-time',
+    matcher: oracleCron(expression),
+  };
+}
+
+function dailyCase(times: string[], weekdays?: number[], monthDays?: number[]): OracleCase {
+  const spec: ScheduleSpec = { kind: 'daily', times };
+  if (weekdays) spec.weekdays = weekdays;
+  if (monthDays) spec.monthDays = monthDays;
+  const filters = `${weekdays ? ` wd=${weekdays.join(',')}` : ''}${monthDays ? ` md=${monthDays.join(',')}` : ''}`;
+  return { label: `daily ${times.join(',')}${filters}`, spec, rule: 'fixed-time', matcher: oracleDaily(times, weekdays, monthDays) };
+}
+
+function everyCase(everyMs: number, anchor?: string): OracleCase {
+  const spec: ScheduleSpec = anchor === undefined ? { kind: 'every', everyMs } : { kind: 'every', everyMs, anchor };
+  return { label: `every ${everyMs / MINUTE}m${anchor ? ` @${anchor}` : ''}`, spec, rule: 'absolute', every: { everyMs, anchor: anchor ? Date.parse(anchor) : 0 } };
+}
+
+/** The schedules every zone is checked with: gap/overlap-sensitive fixed times, real-time cadences, intervals. */
+export const ORACLE_CASES: readonly OracleCase[] = [
+  cronCase('15 1,2,3 * * *'),
+  cronCase('30 2 * * *'),
+  cronCase('0 0 * * *'),
+  cronCase('45 23 * * *'),
+  cronCase('0,30 0-4 * * 0'),
+  cronCase('5 0-2 1,15 * 6'),
+  cronCase('*/15 * * * *'),
+  cronCase('30 * * * *'),
+  cronCase('0 */2 * * *'),
+  cronCase('10 * * * 0'),
+  dailyCase(['00:00', '02:00', '02:30', '03:00']),
+  dailyCase(['01:45', '23:59'], [0, 6]),
+  dailyCase(['00:30', '12:00'], undefined, [1, 15, 31]),
+  everyCase(HOUR),
+  everyCase(45 * MINUTE, '2020-01-01T00:10:00Z'),
+];
+
+/** The zones the oracle covers: DST zones with 30-minute, 2-hour, midnight and historical transitions. */
+export const ORACLE_ZONES: readonly string[] = [
+  'Australia/Lord_Howe', 'America/Santiago', 'Europe/Chisinau', 'Asia/Tehran', 'Pacific/Apia',
+  'America/St_Johns', 'America/New_York', 'Europe/London', 'Europe/Paris', 'Asia/Beirut',
+  'America/Havana', 'Africa/Cairo', 'Australia/Sydney', 'Pacific/Auckland', 'America/Sao_Paulo',
+  'Asia/Jerusalem', 'Europe/Lisbon', 'America/Mexico_City', 'America/Chicago', 'Antarctica/Troll',
+];
+
+/** The zone's UTC offset in milliseconds at `t`, from Luxon (IANA data via Intl). */
+export function luxonOffset(zone: IANAZone, t: number): number {
+  return zone.offset(t) * MINUTE;
+}
+
+function wallDay(dayIndex: number): WallDay {
+  const d = new Date(dayIndex * DAY);
+  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), weekday: d.getUTCDay() };
+}
+
+/** Wall-time matching with a per-day cache of each case's day filter. */
+class WallMatcher {
+  private cachedDay = Number.NaN;
+  private dayOk: boolean[] = [];
+  constructor(private readonly cases: readonly OracleCase[]) {}
+
+  matches(index: number, wall: number): boolean {
+    const c = this.cases[index] as OracleCase;
+    const day = Math.floor(wall / DAY);
+    if (day !== this.cachedDay) {
+      const fields = wallDay(day);
+      this.dayOk = this.cases.map((k) => (k.matcher ? k.matcher.dayMatches(fields) : false));
+      this.cachedDay = day;
+    }
+    return (this.dayOk[index] as boolean) && (c.matcher as OracleMatcher).minutes[(wall - day * DAY) / MINUTE] === 1;
+  }
+
+  matchesAnywhere(index: number, wall: number): boolean {
+    // Gap walls are checked out of order; do not disturb the sequential cache.
+    const c = this.cases[index] as OracleCase;
+    const day = Math.floor(wall / DAY);
+    return (c.matcher as OracleMatcher).dayMatches(wallDay(day)) && (c.matcher as OracleMatcher).minutes[(wall - day * DAY) / MINUTE] === 1;
+  }
+}
+
+/**
+ * Oracle slots of every case in (from, to], walking real minutes from `from - warmup`.
+ * Offsets are asked once per real hour; an hour whose two ends differ is walked minute by minute.
+ */
+export function oracleSlots(zoneName: string, cases: readonly OracleCase[], from: number, to: number, warmup = 3 * DAY): number[][] {
+  const zone = IANAZone.create(zoneName);
+  if (!zone.isValid) throw new Error(`oracle: unknown zone ${zoneName}`);
+  const out: number[][] = cases.map(() => []);
+  const matcher = new WallMatcher(cases);
+  const start = Math.floor((from - warmup) / HOUR) * HOUR;
+  let prevWall = start - MINUTE + luxonOffset(zone, start - MINUTE);
+  let maxWall = prevWall;
+  let hourOffset = luxonOffset(zone, start);
+  for (let hour = start; hour <= to; hour += HOUR) {
+    const nextHourOffset = luxonOffset(zone, hour + HOUR);
+    const steady = nextHourOffset === hourOffset;
+    for (let t = hour; t < hour + HOUR && t <= to; t += MINUTE) {
+      const wall = t + (steady ? hourOffset : luxonOffset(zone, t));
+      const emit = t > from;
+      const gap = wall > prevWall + MINUTE;
+      const repeat = wall <= maxWall;
+      for (let i = 0; i < cases.length; i++) {
+        const c = cases[i] as OracleCase;
+        let slot = false;
+        if (c.rule === 'absolute') {
+          const grid = c.every as { everyMs: number; anchor: number };
+          slot = (((t - grid.anchor) % grid.everyMs) + grid.everyMs) % grid.everyMs === 0;
+        } else if (c.rule === 'real-time') {
+          slot = matcher.matches(i, wall);
+        } else if (!repeat) {
+          slot = matcher.matches(i, wall);
+          for (let skipped = prevWall + MINUTE; gap && !slot && skipped < wall; skipped += MINUTE) {
+            if (skipped > maxWall) slot = matcher.matchesAnywhere(i, skipped);
+          }
+        }
+        if (slot && emit) (out[i] as number[]).push(t);
+      }
+      prevWall = wall;
+      if (wall > maxWall) maxWall = wall;
+    }
+    hourOffset = nextHourOffset;
+  }
+  return out;
+}
+
+/** One disagreement between core and the oracle. */
+export interface OracleMismatch {
+  zone: string;
+  schedule: string;
+  /** The first instant where the lists differ (ISO), and what each side had there. */
+  at: string;
+  core: string | null;
+  oracle: string | null;
+}
+
+/** Result of comparing one zone over one window. */
+export interface ZoneVerdict {
+  zone: string;
+  slots: number;
+  mismatches: OracleMismatch[];
+}
+
+/** Compares core's `slotsBetween` with the oracle for every case in (from, to] in `zone`. */
+export function compareZone(zone: string, from: number, to: number, cases: readonly OracleCase[] = ORACLE_CASES): ZoneVerdict {
+  const expected = oracleSlots(zone, cases, from, to);
+  const verdict: ZoneVerdict = { zone, slots: 0, mismatches: [] };
+  cases.forEach((c, i) => {
+    const compiled = compileSchedule(c.spec, { timezone: zone });
+    const actual = slotsBetween(compiled, new Date(from), new Date(to), 10_000_000).map((d) => d.getTime());
+    const want = expected[i] as number[];
+    verdict.slots += want.length;
+    const length = Math.max(actual.length, want.length);
+    for (let k = 0; k < length; k++) {
+      if (actual[k] !== want[k]) {
+        const iso = (v: number | undefined) => (v === undefined ? null : new Date(v).toISOString());
+        verdict.mismatches.push({ zone, schedule: c.label, at: iso(Math.min(actual[k] ?? Infinity, want[k] ?? Infinity)) ?? '', core: iso(actual[k]), oracle: iso(want[k]) });
+        break;
+      }
+    }
+  });
+  return verdict;
+}
+
+/** The instants in [from, to) where the zone's offset changes, found by daily samples then bisection (Luxon). */
+export function transitionsBetween(zoneName: string, from: number, to: number): number[] {
+  const zone = IANAZone.create(zoneName);
+  const found: number[] = [];
+  let previous = luxonOffset(zone, from);
+  for (let t = from; t < to; t += DAY) {
+    const offset = luxonOffset(zone, t + DAY);
+    if (offset !== previous) {
+      let low = t;
+      let high = t + DAY;
+      while (high - low > MINUTE) {
+        const mid = low + Math.floor((high - low) / 2 / MINUTE) * MINUTE;
+        if (luxonOffset(zone, mid) === previous) low = mid;
+        else high = mid;
+      }
+      found.push(high);
+      previous = offset;
+    }
+  }
+  return found;
+}
