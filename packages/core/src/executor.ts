@@ -98,13 +98,14 @@ export async function runDue(options: RunDueOptions): Promise<TickReport> {
   const now = startedAt;
   const refs = selected.map((job) => ({ code: job.code, key: DEFAULT_SCHEDULE_KEY }));
 
-  const states = options.dryRun ? await readStates(store, refs, now) : await store.ensureStates(refs, now);
-  if (states.length !== refs.length) {
-    throw new StoreSchemaError(`store "${store.name}": ensureStates returned ${states.length} states for ${refs.length} schedules`);
-  }
+  // Reap first, so a dead runner's interrupted slot is retried in this very tick.
   if (!options.dryRun) {
     const reaped = await store.reapExpired({ now });
     for (const run of reaped) logger.warn({ job: run.code, key: run.key, runId: run.id }, 'lease expired: run recorded as interrupted');
+  }
+  const states = options.dryRun ? await readStates(store, refs, now) : await store.ensureStates(refs, now);
+  if (states.length !== refs.length) {
+    throw new StoreSchemaError(`store "${store.name}": ensureStates returned ${states.length} states for ${refs.length} schedules`);
   }
   const requests = options.dryRun || options.force || options.signal?.aborted
     ? []

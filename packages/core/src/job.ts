@@ -44,6 +44,11 @@ export interface JobOptions {
   allowParallelRuns?: boolean;
   /** After a failed/timed-out/interrupted run, retry the slot after this long [retry_after_failure_mins]. */
   retryAfterFailure?: Duration;
+  /**
+   * How many times a slot whose run was interrupted (its runner died or was stopped) is
+   * retried at once by any live runner, before `retryAfterFailure` applies. Default 1; 0 disables.
+   */
+  interruptedRetries?: number;
   /** Abort the handler's signal and record `timed_out` after this long. */
   timeout?: Duration;
   /** Call `onFailure` once this many consecutive failures happened [MIN_NUM_FAILURES]. Default 1. */
@@ -83,6 +88,7 @@ export interface Job<Payload = unknown> {
   readonly run: (ctx: RunContext<Payload>) => unknown;
   readonly allowParallelRuns: boolean;
   readonly retryAfterFailureMs: number | null;
+  readonly interruptedRetries: number;
   readonly timeoutMs: number | null;
   readonly failuresBeforeAlert: number;
   readonly onFailure: ((ctx: FailureContext) => void | Promise<void>) | null;
@@ -96,6 +102,9 @@ export interface Job<Payload = unknown> {
   readonly description: string | null;
 }
 
+/** Default number of immediate retries of an interrupted slot. */
+export const DEFAULT_INTERRUPTED_RETRIES = 1;
+
 /** Default lease length. */
 export const DEFAULT_LEASE_TTL_MS = 30_000;
 
@@ -106,6 +115,7 @@ const KNOWN_FIELDS = new Set([
   'run',
   'allowParallelRuns',
   'retryAfterFailure',
+  'interruptedRetries',
   'timeout',
   'failuresBeforeAlert',
   'onFailure',
@@ -163,6 +173,10 @@ export function defineJob<Payload = unknown>(definition: JobDefinition<Payload>)
   if (startAt && expiresAt && expiresAt.getTime() <= startAt.getTime()) {
     throw new InvalidJobError(`${what('expiresAt')} (${expiresAt.toISOString()}) must be after startAt (${startAt.toISOString()})`);
   }
+  const interruptedRetries = definition.interruptedRetries ?? DEFAULT_INTERRUPTED_RETRIES;
+  if (!Number.isInteger(interruptedRetries) || interruptedRetries < 0) {
+    throw new InvalidJobError(`${what('interruptedRetries')} must be an integer ≥ 0, got ${String(definition.interruptedRetries)}`);
+  }
   const failuresBeforeAlert = definition.failuresBeforeAlert ?? 1;
   if (!Number.isInteger(failuresBeforeAlert) || failuresBeforeAlert < 1) {
     throw new InvalidJobError(`${what('failuresBeforeAlert')} must be an integer ≥ 1, got ${String(definition.failuresBeforeAlert)}`);
@@ -182,6 +196,7 @@ export function defineJob<Payload = unknown>(definition: JobDefinition<Payload>)
     allowParallelRuns: definition.allowParallelRuns ?? false,
     retryAfterFailureMs:
       definition.retryAfterFailure === undefined ? null : parseDuration(definition.retryAfterFailure, what('retryAfterFailure')),
+    interruptedRetries,
     timeoutMs: definition.timeout === undefined ? null : parseDuration(definition.timeout, what('timeout')),
     failuresBeforeAlert,
     onFailure: definition.onFailure ?? null,

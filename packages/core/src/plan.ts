@@ -45,8 +45,10 @@ export function nextDueAt(input: PlanInput): Date | null {
   let slot = nextSlot(schedule, after);
   if (slot && job.expiresAt && slot.getTime() > job.expiresAt.getTime()) slot = null;
   let due = slot ? new Date(slot.getTime() + jitterMs(job, key, slot)) : null;
-  if (job.retryAfterFailureMs !== null && state.lastStatus && FAILED.has(state.lastStatus) && state.lastFinishedAt) {
-    const retryAt = new Date(state.lastFinishedAt.getTime() + job.retryAfterFailureMs);
+  const retry = dueRetry(job, state, new Date(8.64e15));
+  if (retry && state.lastFinishedAt) {
+    const immediate = state.lastStatus === 'interrupted' && (state.lastAttempt ?? 0) <= job.interruptedRetries;
+    const retryAt = immediate ? state.lastFinishedAt : new Date(state.lastFinishedAt.getTime() + (job.retryAfterFailureMs ?? 0));
     if (!due || retryAt.getTime() < due.getTime()) due = retryAt;
   }
   return due;
@@ -100,13 +102,17 @@ function baselineOf(job: Job, state: JobState, grace: number): number {
 }
 
 function dueRetry(job: Job, state: JobState, now: Date): { slotAt: Date; attempt: number } | null {
-  if (job.retryAfterFailureMs === null) return null;
   if (!state.lastStatus || !FAILED.has(state.lastStatus)) return null;
   if (!state.lastFinishedAt || !state.lastFinishedSlotAt || state.lastAttempt === null) return null;
   // A newer slot was claimed since the failure: that run supersedes the retry.
   if (state.lastSlotAt && state.lastSlotAt.getTime() > state.lastFinishedSlotAt.getTime()) return null;
+  const retry = { slotAt: state.lastFinishedSlotAt, attempt: state.lastAttempt + 1 };
+  // The runner died or was stopped (not the job's fault): any live runner takes the slot over at once,
+  // so no due slot is lost while a runner is alive.
+  if (state.lastStatus === 'interrupted' && state.lastAttempt <= job.interruptedRetries) return retry;
+  if (job.retryAfterFailureMs === null) return null;
   if (state.lastFinishedAt.getTime() + job.retryAfterFailureMs > now.getTime()) return null;
-  return { slotAt: state.lastFinishedSlotAt, attempt: state.lastAttempt + 1 };
+  return retry;
 }
 
 function claimOf(job: Job, key: string, slotAt: Date, attempt: number, trigger: SlotClaim['trigger']): SlotClaim {

@@ -346,24 +346,44 @@ describe('runDue: selection, force, dry run, pause, requests', () => {
     expect((await runsOf(store, 'ondemand'))[0]).toMatchObject({ trigger: 'manual' });
   });
 
-  it('reaps a dead runner’s expired lease as interrupted and retries it', async () => {
-    const { clock, tick, store } = setup([{ code: 'crashy', schedule: every('1h'), retryAfterFailure: '1m', leaseTtl: '30s', run: () => undefined }]);
-    await store.ensureStates([{ code: 'crashy', key: '' }], clock.now());
+  async function claimAsDeadRunner(store: Store, now: Date, slotAt: string, attempt = 1) {
+    await store.ensureStates([{ code: 'crashy', key: '' }], now);
     const [claim] = await store.claimSlots(
-      [{ code: 'crashy', key: '', slotAt: new Date('2026-03-02T12:00:00Z'), attempt: 1, trigger: 'schedule', allowParallel: false, leaseMs: 30_000 }],
-      { runnerId: 'dead-runner', now: clock.now() },
+      [{ code: 'crashy', key: '', slotAt: new Date(slotAt), attempt, trigger: attempt === 1 ? 'schedule' : 'retry', allowParallel: false, leaseMs: 30_000 }],
+      { runnerId: 'dead-runner', now },
     );
     expect(claim?.status).toBe('claimed');
+  }
+
+  it('reaps a dead runner’s expired lease as interrupted and retries the slot at once', async () => {
+    const { clock, tick, store } = setup([{ code: 'crashy', schedule: every('1h'), leaseTtl: '30s', run: () => undefined }]);
+    await claimAsDeadRunner(store, clock.now(), '2026-03-02T12:00:00Z');
     clock.set('2026-03-02T12:01:10Z'); // lease expired at 12:01:00
-    const reapTick = await tick();
-    expect(reapTick.results[0]?.outcome).toBe('not-due');
-    clock.set('2026-03-02T12:02:15Z');
     const retryTick = await tick();
     expect(retryTick.results[0]).toMatchObject({ outcome: 'succeeded', attempt: 2 });
-    expect((await runsOf(store, 'crashy')).map((r) => [r.attempt, r.status, r.runnerId])).toEqual([
-      [1, 'interrupted', 'dead-runner'],
-      [2, 'succeeded', 'test-runner'],
+    expect((await runsOf(store, 'crashy')).map((r) => [r.attempt, r.trigger, r.status, r.runnerId])).toEqual([
+      [1, 'schedule', 'interrupted', 'dead-runner'],
+      [2, 'retry', 'succeeded', 'test-runner'],
     ]);
+  });
+
+  it('retries an interrupted slot only interruptedRetries times, then waits for retryAfterFailure', async () => {
+    const { clock, tick, store } = setup([{ code: 'crashy', schedule: every('1h'), leaseTtl: '30s', retryAfterFailure: '10m', run: () => undefined }]);
+    await claimAsDeadRunner(store, clock.now(), '2026-03-02T12:00:00Z');
+    await store.reapExpired({ now: new Date('2026-03-02T12:01:10Z') });
+    await claimAsDeadRunner(store, new Date('2026-03-02T12:01:10Z'), '2026-03-02T12:00:00Z', 2);
+    clock.set('2026-03-02T12:02:00Z'); // attempt 2 died too
+    expect((await tick()).results[0]).toMatchObject({ outcome: 'not-due', nextSlotAt: new Date('2026-03-02T12:12:00Z') });
+    clock.set('2026-03-02T12:12:00Z');
+    expect((await tick()).results[0]).toMatchObject({ outcome: 'succeeded', attempt: 3 });
+  });
+
+  it('does not retry an interrupted slot when interruptedRetries is 0 and no retry policy is set', async () => {
+    const { clock, tick, store } = setup([{ code: 'crashy', schedule: every('1h'), leaseTtl: '30s', interruptedRetries: 0, run: () => undefined }]);
+    await claimAsDeadRunner(store, clock.now(), '2026-03-02T12:00:00Z');
+    clock.set('2026-03-02T12:01:10Z');
+    expect((await tick()).results[0]).toMatchObject({ outcome: 'not-due', nextSlotAt: new Date('2026-03-02T13:00:00Z') });
+    expect((await runsOf(store, 'crashy')).map((r) => r.status)).toEqual(['interrupted']);
   });
 
   it('hands ctx the slot, attempt, trigger and ids', async () => {

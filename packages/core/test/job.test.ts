@@ -63,6 +63,7 @@ describe('defineJob', () => {
     [{ startAt: '2026-02-01T00:00:00Z', expiresAt: '2026-01-01T00:00:00Z' }, /job "x": expiresAt .* must be after startAt/],
     [{ startAt: 'yesterday-ish' }, /job "x": startAt: "yesterday-ish" is not a valid instant/],
     [{ failuresBeforeAlert: 0 }, /job "x": failuresBeforeAlert must be an integer ≥ 1/],
+    [{ interruptedRetries: -1 }, /job "x": interruptedRetries must be an integer ≥ 0/],
     [{ missedRunPolicy: 'sometimes' }, /job "x": missedRunPolicy must be 'latest', 'skip'/],
     [{ allowParallelRuns: 'yes' }, /job "x": allowParallelRuns must be true or false/],
     [{ run: 'not a function' }, /job "x": run must be a function/],
