@@ -5,5 +5,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // The three cluster files mostly wait on child processes; running them side by side keeps the suite short.
+    maxWorkers: 3,
   },
 });

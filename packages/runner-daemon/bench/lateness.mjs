@@ -1,0 +1,97 @@
+// Lateness of N cron jobs on K daemons sharing one store (build first: npx tsc -p tsconfig.build.json).
+// Usage: node bench/lateness.mjs --store pg|redis|memory [--jobs 1000] [--daemons 2] [--seconds 180] [--schedule "* * * * *"]
+// Prints lateness (handler start − slot instant) p50/p99/max, duplicates, misses, CPU seconds and RSS per daemon.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { compileSchedule, slotsBetween } from '@tickwork/core';
+
+const { values } = parseArgs({
+  options: {
+    store: { type: 'string', default: 'pg' },
+    jobs: { type: 'string', default: '1000' },
+    daemons: { type: 'string', default: '2' },
+    seconds: { type: 'string', default: '180' },
+    schedule: { type: 'string', default: '* * * * *' },
+  },
+});
+const jobs = Number(values.jobs);
+const daemons = values.store === 'memory' ? 1 : Number(values.daemons);
+const seconds = Number(values.seconds);
+const pgUrl = process.env.TICKWORK_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const redisUrl = process.env.TICKWORK_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const id = `${process.pid}_${Date.now().toString(36)}`;
+const dir = mkdtempSync(join(tmpdir(), 'tickwork-bench-'));
+
+let store;
+if (values.store === 'pg') {
+  store = { kind: 'postgresql', url: pgUrl, schema: `tw_bench_${id}` };
+  const { migrate } = await import('@tickwork/store-sql');
+  await migrate({ driver: 'postgresql', clientUrl: pgUrl, schema: store.schema });
+} else if (values.store === 'redis') {
+  store = { kind: 'redis', url: redisUrl, prefix: `tw-bench-${id}` };
+} else {
+  store = { kind: 'memory' };
+}
+
+const script = fileURLToPath(new URL('./lateness-daemon.mjs', import.meta.url));
+const children = Array.from({ length: daemons }, (_, i) => {
+  const out = join(dir, `d${i + 1}.json`);
+  const env = { ...process.env, TW_BENCH: JSON.stringify({ store, jobs, schedule: values.schedule, runnerId: `bench-d${i + 1}`, out }) };
+  const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const ready = new Promise((resolve, reject) => {
+    let text = '';
+    child.stdout.on('data', (chunk) => {
+      text += chunk;
+      const line = text.split('\n').find((l) => l.startsWith('ready '));
+      if (line) resolve(JSON.parse(line.slice(6)));
+    });
+    child.once('exit', (code) => reject(new Error(`daemon ${i + 1} exited with ${code}`)));
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  return { child, out, ready, exited };
+});
+const readies = await Promise.all(children.map((c) => c.ready));
+const from = Date.now();
+await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+const to = Date.now() - 1_000;
+for (const c of children) c.child.kill('SIGTERM');
+await Promise.all(children.map((c) => c.exited));
+const summaries = children.map((c) => JSON.parse(readFileSync(c.out, 'utf8')));
+
+// Slots that fell due while every daemon was up: each job must run each exactly once.
+const expected = slotsBetween(compileSchedule(values.schedule), new Date(from), new Date(to)).map((d) => d.getTime());
+const seen = new Map();
+const lateness = [];
+for (const s of summaries) {
+  for (const [job, slot, late] of s.runs) {
+    if (slot <= from) continue; // start-up catch-up, not a timed start
+    const key = `${job}@${slot}`;
+    seen.set(key, (seen.get(key) ?? 0) + 1);
+    lateness.push(late);
+  }
+}
+const duplicates = [...seen.values()].reduce((n, count) => n + (count - 1), 0);
+let misses = 0;
+for (const slot of expected) for (let j = 0; j < jobs; j++) if (!seen.has(`${j}@${slot}`)) misses++;
+lateness.sort((a, b) => a - b);
+const pct = (p) => (lateness.length ? lateness[Math.min(lateness.length - 1, Math.floor((p / 100) * lateness.length))] : NaN);
+
+console.log(`lateness bench: store=${values.store} jobs=${jobs} daemons=${daemons} schedule="${values.schedule}" window=${seconds}s, ${cpus().length} cores, Node ${process.version}`);
+console.log(`  slot instants in window: ${expected.length}; runs timed: ${lateness.length}; duplicates: ${duplicates}; misses: ${misses}`);
+console.log(`  lateness ms: p50 ${pct(50).toFixed(2)}  p99 ${pct(99).toFixed(2)}  max ${(lateness.at(-1) ?? NaN).toFixed(2)}`);
+summaries.forEach((s, i) => {
+  const on = s.runs.filter(([, slot]) => slot > from).length;
+  console.log(`  ${s.runnerId}: ready in ${readies[i].readyMs.toFixed(0)} ms, runs ${on}, CPU ${s.cpuS.toFixed(2)} s, max RSS ${(s.maxRss / 1048576).toFixed(0)} MB`);
+});
+
+if (values.store === 'pg') execFileSync('psql', [pgUrl, '-q', '-c', `DROP SCHEMA IF EXISTS "${store.schema}" CASCADE`], { stdio: 'ignore' });
+if (values.store === 'redis') {
+  const { hostname, port } = new URL(redisUrl);
+  const keys = execFileSync('redis-cli', ['-h', hostname, '-p', port, '--scan', '--pattern', `${store.prefix}:*`], { encoding: 'utf8', maxBuffer: 1 << 28 }).split('\n').filter(Boolean);
+  for (let i = 0; i < keys.length; i += 500) execFileSync('redis-cli', ['-h', hostname, '-p', port, 'DEL', ...keys.slice(i, i + 500)], { stdio: 'ignore' });
+}
+rmSync(dir, { recursive: true, force: true });

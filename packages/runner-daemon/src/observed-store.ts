@@ -1,0 +1,62 @@
+import { describeThrown, type Store } from '@tickwork/core';
+import type { DaemonMetrics } from './metrics.js';
+
+/** What the daemon learns from every store call, its own and executeRun's. */
+export interface StoreObserver {
+  /** A call answered: the store is reachable. */
+  succeeded(): void;
+  /** A call threw. */
+  failed(operation: string, message: string): void;
+}
+
+const OPERATIONS = [
+  'ping',
+  'ensureStates',
+  'getStates',
+  'setPaused',
+  'setScheduleOverride',
+  'claimSlots',
+  'renewLeases',
+  'completeRuns',
+  'reapExpired',
+  'queryRuns',
+  'getRun',
+  'pruneRuns',
+  'requestRun',
+  'consumeRunRequests',
+  'pendingRunRequests',
+] as const;
+
+/**
+ * Wraps a store so every call — including the lease renewals and completions core's
+ * executeRun makes — feeds health and metrics, without the daemon reimplementing them.
+ */
+export function observeStore(store: Store, metrics: DaemonMetrics, observer: StoreObserver): Store {
+  const observed: Record<string, unknown> = {
+    get name() {
+      return store.name;
+    },
+    get capabilities() {
+      return store.capabilities;
+    },
+    close: () => store.close(),
+  };
+  for (const operation of OPERATIONS) {
+    observed[operation] = async (...args: unknown[]) => {
+      try {
+        const result = await (store[operation] as (...a: unknown[]) => Promise<unknown>).apply(store, args);
+        observer.succeeded();
+        if (operation === 'renewLeases') {
+          for (const lease of result as unknown[]) metrics.leaseRenewals.inc({ result: lease ? 'renewed' : 'lost' });
+        }
+        return result;
+      } catch (error) {
+        metrics.storeErrors.inc({ operation });
+        observer.failed(operation, describeThrown(error).message);
+        throw error;
+      }
+    };
+  }
+  if (store.subscribe) observed.subscribe = store.subscribe.bind(store);
+  return observed as unknown as Store;
+}

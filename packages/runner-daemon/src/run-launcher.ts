@@ -1,0 +1,123 @@
+import { describeThrown, executeRun, jitterMs, type Clock, type Job, type Lease, type Logger, type RunRecord, type Store } from '@tickwork/core';
+import type { DaemonMetrics } from './metrics.js';
+import type { ScheduleEntry } from './schedule-entry.js';
+import { callAt } from './wake-timer.js';
+
+/** What the daemon learns from the launcher. */
+export interface LauncherEvents {
+  /** A run ended: its final record, or null when it could not be recorded (the store's state is then unknown). */
+  finished(entry: ScheduleEntry, record: RunRecord | null): void;
+  /** A run's capacity is free again. */
+  freed(): void;
+}
+
+/**
+ * Runs claimed slots through core's executeRun: arms them ahead of their instant, releases every
+ * handler of one instant from one timer callback, counts capacity, and aborts on shutdown.
+ */
+export class RunLauncher {
+  private readonly runs = new Set<Promise<void>>();
+  /** One controller per run: a shared signal with thousands of listeners makes each addEventListener O(n). */
+  private readonly aborts = new Set<AbortController>();
+  private readonly startGroups = new Map<number, Array<() => void>>();
+  private lateness: number[] = [];
+  private aborting = false;
+
+  constructor(
+    private readonly deps: { store: () => Store; clock: Clock; logger: Logger; metrics: DaemonMetrics; events: LauncherEvents },
+  ) {}
+
+  /** Runs claimed or armed and not yet finished. */
+  get active(): number {
+    return this.runs.size;
+  }
+
+  /** Starts a claimed run at `startAt` (now if past). */
+  launch(entry: ScheduleEntry, run: RunRecord, lease: Lease, startAt: number): void {
+    const promise = this.execute(entry, run, lease, startAt).finally(() => {
+      this.runs.delete(promise);
+      this.deps.metrics.running.set(this.runs.size);
+      this.deps.events.freed();
+    });
+    this.runs.add(promise);
+    this.deps.metrics.running.set(this.runs.size);
+  }
+
+  /** Resolves when every launched run has finished (including runs launched meanwhile). */
+  async settled(): Promise<void> {
+    while (this.runs.size > 0) await Promise.allSettled([...this.runs]);
+  }
+
+  /** Aborts every run (and any launched later): executeRun records them `interrupted`. */
+  abortAll(): void {
+    this.aborting = true;
+    for (const controller of this.aborts) controller.abort();
+  }
+
+  /** Resolves at `atMs`; one timer per distinct instant, so a thousand runs of `:00` start from one callback. */
+  private whenAt(atMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const group = this.startGroups.get(atMs);
+      if (group) {
+        group.push(resolve);
+        return;
+      }
+      this.startGroups.set(atMs, [resolve]);
+      callAt(this.deps.clock, atMs, () => {
+        const waiting = this.startGroups.get(atMs) ?? [];
+        this.startGroups.delete(atMs);
+        for (const go of waiting) go();
+      });
+    });
+  }
+
+  private async execute(entry: ScheduleEntry, run: RunRecord, lease: Lease, startAt: number): Promise<void> {
+    const { job } = entry;
+    const { clock, metrics, logger } = this.deps;
+    const now = () => clock.now().getTime();
+    const wait = Math.max(0, startAt - now());
+    const gate = wait > 0 ? this.whenAt(startAt) : null;
+    let startedMs = now();
+    // Armed ahead: executeRun's per-run setup (abort wiring, lease renewal, logger) happens when the
+    // slot is pre-claimed, so at the instant only the handlers remain to be called. The timeout
+    // counts from the instant, not from arming.
+    const armed: Job = {
+      ...job,
+      timeoutMs: job.timeoutMs === null ? null : job.timeoutMs + wait,
+      run: async (ctx) => {
+        if (gate) await gate;
+        if (ctx.signal.aborted) return undefined;
+        startedMs = now();
+        if (run.trigger === 'schedule') this.observeLateness(startedMs - run.slotAt.getTime() - jitterMs(job, entry.key, run.slotAt));
+        return job.run(ctx);
+      },
+    };
+    const abort = new AbortController();
+    if (this.aborting) abort.abort();
+    this.aborts.add(abort);
+    let finished: RunRecord;
+    try {
+      finished = await executeRun({ job: armed, run, lease, store: this.deps.store(), clock, logger, signal: abort.signal });
+    } catch (error) {
+      // Completion kept failing: the lease will expire and a reaper records the run `interrupted`.
+      logger.error({ job: job.code, key: entry.key, runId: run.id, err: describeThrown(error).message }, 'could not record the run');
+      this.deps.events.finished(entry, null);
+      return;
+    } finally {
+      this.aborts.delete(abort);
+    }
+    const status = finished.status === 'running' ? 'interrupted' : finished.status;
+    metrics.runs.inc({ job: job.code, status });
+    metrics.duration.observe({ job: job.code }, (now() - startedMs) / 1000);
+    this.deps.events.finished(entry, finished);
+  }
+
+  /** Batched: observing a histogram per start would delay the next of a thousand handlers due at the same instant. */
+  private observeLateness(ms: number): void {
+    if (this.lateness.push(Math.max(0, ms) / 1000) > 1) return;
+    setImmediate(() => {
+      for (const seconds of this.lateness) this.deps.metrics.lateness.observe(seconds);
+      this.lateness = [];
+    });
+  }
+}

@@ -1,0 +1,48 @@
+import type { Clock, Logger } from '@tickwork/core';
+import type { DaemonHealth } from './http.js';
+import { BACKOFF_MAX_MS, BACKOFF_MIN_MS } from './repeat.js';
+
+/** What the daemon knows about its store's reachability, and when to try claiming again. */
+export class StoreHealth {
+  status: DaemonHealth['store'] = 'unknown';
+  lastError: string | null = null;
+  /** While set, claims wait until this instant (backoff after a failed claim). */
+  retryAfter: number | null = null;
+  private backoffMs = BACKOFF_MIN_MS;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    /** Called when a backoff is lifted, so the timer can re-arm at once. */
+    private readonly recovered: () => void,
+  ) {}
+
+  /** A store call answered. */
+  answered(): void {
+    if (this.status === 'unreachable') this.logger.info({}, 'store reachable again');
+    this.status = 'reachable';
+    this.backoffMs = BACKOFF_MIN_MS;
+    if (this.retryAfter !== null) {
+      this.retryAfter = null;
+      this.recovered();
+    }
+  }
+
+  /** A store call failed. */
+  failed(operation: string, message: string): void {
+    if (this.status !== 'unreachable') this.logger.error({ operation, err: message }, 'store call failed; degraded until it answers');
+    this.status = 'unreachable';
+    this.lastError = `${operation}: ${message}`;
+  }
+
+  /** A claim failed: wait before the next one, twice as long each time (reset by any answer). */
+  backOff(): void {
+    this.retryAfter = this.clock.now().getTime() + this.backoffMs;
+    this.backoffMs = Math.min(this.backoffMs * 2, BACKOFF_MAX_MS);
+  }
+
+  /** How long failed calls currently wait before retrying. */
+  get delayMs(): number {
+    return this.backoffMs;
+  }
+}

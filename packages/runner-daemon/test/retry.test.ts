@@ -1,0 +1,56 @@
+import { defineJob, type RunContext } from '@tickwork/core';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { advance, fakeTime, START, startDaemons, stopAll } from './fixtures.js';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('failures', () => {
+  it('a failed run is retried after retryAfterFailure as attempt 2 of the same slot', async () => {
+    fakeTime();
+    const attempts: Array<{ slot: number; attempt: number; at: number }> = [];
+    const job = defineJob({
+      code: 'flaky',
+      schedule: '* * * * *',
+      retryAfterFailure: '5s',
+      run: (ctx: RunContext) => {
+        attempts.push({ slot: ctx.slot.getTime(), attempt: ctx.attempt, at: Date.now() });
+        if (ctx.attempt === 1) throw new Error('first attempt fails');
+      },
+    });
+    const { daemons, store } = await startDaemons(2, [job]);
+    await advance(60_000 + 10_000);
+    await stopAll(daemons);
+    expect(attempts).toEqual(
+      [START.getTime(), START.getTime() + 60_000].flatMap((slot) => [
+        { slot, attempt: 1, at: slot },
+        { slot, attempt: 2, at: slot + 5_000 },
+      ]),
+    );
+    const { runs } = await store.queryRuns({ code: 'flaky' });
+    expect(runs.map((r) => `${r.attempt}:${r.status}`).sort()).toEqual(['1:failed', '1:failed', '2:succeeded', '2:succeeded']);
+  });
+
+  it('a handler that never resolves and ignores its signal is recorded timed_out, and the daemon stays healthy', async () => {
+    fakeTime();
+    const slots: number[] = [];
+    const stuck = defineJob({
+      code: 'stuck',
+      schedule: '* * * * *',
+      timeout: '2s',
+      run: () => new Promise(() => undefined),
+    });
+    const alive = defineJob({ code: 'alive', schedule: '*/10 * * * * *', run: (ctx: RunContext) => void slots.push(ctx.slot.getTime()) });
+    const { daemons, store } = await startDaemons(1, [stuck, alive]);
+    await advance(60_000 + 3_000);
+    const { runs } = await store.queryRuns({ code: 'stuck' });
+    expect(runs.map((r) => r.status)).toEqual(['timed_out', 'timed_out']);
+    const health = await (daemons[0] as NonNullable<(typeof daemons)[0]>).health();
+    expect(health.ok).toBe(true);
+    expect(health.running).toBe(0);
+    await advance(20_000);
+    await stopAll(daemons);
+    expect(slots.filter((s) => s > START.getTime() + 63_000)).toHaveLength(2);
+  });
+});

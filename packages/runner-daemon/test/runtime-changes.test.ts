@@ -1,0 +1,64 @@
+import { defineJob, every, type RunContext } from '@tickwork/core';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { advance, fakeTime, startDaemons, stopAll } from './fixtures.js';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+const ref = { code: 'beat', key: '' };
+
+function beat(log: number[]) {
+  return defineJob({ code: 'beat', schedule: every('1s'), run: (ctx: RunContext) => void log.push(ctx.slot.getTime()) });
+}
+
+describe.each([
+  { name: 'with change subscription', changeSubscription: true },
+  { name: 'by polling', changeSubscription: false },
+])('runtime changes $name', ({ changeSubscription }) => {
+  it('a pause made through the store stops runs within a second, and a resume restarts them', async () => {
+    fakeTime();
+    const log: number[] = [];
+    const { daemons, store } = await startDaemons(2, [beat(log)], { changeSubscription, pollIntervalMs: 500 });
+    await advance(3_000);
+    expect(log.length).toBe(4);
+    await store.setPaused(ref, true, { now: new Date(), note: 'maintenance' });
+    await advance(1_000);
+    const afterPause = log.length;
+    await advance(5_000);
+    expect(log.length).toBe(afterPause);
+    await store.setPaused(ref, false, { now: new Date() });
+    await advance(3_000);
+    await stopAll(daemons);
+    expect(log.length).toBeGreaterThanOrEqual(afterPause + 2);
+    expect(new Set(log).size).toBe(log.length);
+  });
+
+  it('a schedule override takes effect without restart', async () => {
+    fakeTime();
+    const log: number[] = [];
+    const { daemons, store } = await startDaemons(2, [beat(log)], { changeSubscription, pollIntervalMs: 500 });
+    await advance(2_000);
+    await store.setScheduleOverride(ref, { kind: 'every', everyMs: 10_000 }, new Date());
+    const from = Date.now();
+    await advance(1_000);
+    const settled = log.length;
+    await advance(20_000);
+    await stopAll(daemons);
+    const later = log.slice(settled);
+    expect(later.length).toBe(2);
+    for (const slot of later) expect(slot % 10_000).toBe(0);
+    expect(later.every((slot) => slot > from)).toBe(true);
+  });
+
+  it('a run-now request runs the job once with trigger manual', async () => {
+    fakeTime();
+    const triggers: string[] = [];
+    const job = defineJob({ code: 'report', schedule: '0 3 * * *', run: (ctx: RunContext) => void triggers.push(ctx.trigger) });
+    const { daemons, store } = await startDaemons(2, [job], { changeSubscription, pollIntervalMs: 500 });
+    await store.requestRun({ code: 'report', key: '' }, { now: new Date(), requestedBy: 'test' });
+    await advance(1_000);
+    await stopAll(daemons);
+    expect(triggers).toEqual(['manual']);
+  });
+});
