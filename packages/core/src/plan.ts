@@ -38,20 +38,37 @@ export function planDue(input: PlanInput): SlotClaim[] {
   return retry ? [claimOf(job, key, retry.slotAt, retry.attempt, 'retry')] : [];
 }
 
-/** The next instant this schedule wants attention after `now`: its next slot (with jitter) or a pending retry. */
+/**
+ * The next instant this schedule wants attention: its next slot's (jittered) start, a slot
+ * already passed whose jittered start is still ahead, or a pending retry (which may be in
+ * the past: then it is due now). Null when nothing is left (expired, `once` done).
+ */
 export function nextDueAt(input: PlanInput): Date | null {
   const { job, key, schedule, state, now } = input;
-  const after = new Date(Math.max(now.getTime(), baselineOf(job, state, input.missedGraceMs ?? DEFAULT_MISSED_GRACE_MS)));
-  let slot = nextSlot(schedule, after);
-  if (slot && job.expiresAt && slot.getTime() > job.expiresAt.getTime()) slot = null;
-  let due = slot ? new Date(slot.getTime() + jitterMs(job, key, slot)) : null;
+  const nowMs = now.getTime();
+  const baseline = baselineOf(job, state, input.missedGraceMs ?? DEFAULT_MISSED_GRACE_MS);
+  const expiresMs = job.expiresAt ? job.expiresAt.getTime() : Number.POSITIVE_INFINITY;
+  let due: number | null = null;
+  const consider = (ms: number) => {
+    if (due === null || ms < due) due = ms;
+  };
+  if (job.jitterMs > 0) {
+    const from = Math.max(baseline, nowMs - job.jitterMs);
+    if (from < nowMs) {
+      for (const slot of slotsBetween(schedule, new Date(from), now, MAX_BACKFILL_SLOTS)) {
+        const start = slot.getTime() + jitterMs(job, key, slot);
+        if (start > nowMs && slot.getTime() <= expiresMs) consider(start);
+      }
+    }
+  }
+  const slot = nextSlot(schedule, new Date(Math.max(nowMs, baseline)));
+  if (slot && slot.getTime() <= expiresMs) consider(slot.getTime() + jitterMs(job, key, slot));
   const retry = dueRetry(job, state, new Date(8.64e15));
   if (retry && state.lastFinishedAt) {
     const immediate = state.lastStatus === 'interrupted' && (state.lastAttempt ?? 0) <= job.interruptedRetries;
-    const retryAt = immediate ? state.lastFinishedAt : new Date(state.lastFinishedAt.getTime() + (job.retryAfterFailureMs ?? 0));
-    if (!due || retryAt.getTime() < due.getTime()) due = retryAt;
+    consider(state.lastFinishedAt.getTime() + (immediate ? 0 : (job.retryAfterFailureMs ?? 0)));
   }
-  return due;
+  return due === null ? null : new Date(due);
 }
 
 /**

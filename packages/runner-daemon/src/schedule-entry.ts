@@ -1,4 +1,4 @@
-import { jitterMs, jobSchedule, nextDueAt, planDue, slotsBetween, type CompiledSchedule, type Job, type JobState, type SlotClaim } from '@tickwork/core';
+import { jobSchedule, nextDueAt, planDue, type CompiledSchedule, type Job, type JobState, type SlotClaim } from '@tickwork/core';
 import type { Queued } from './slot-queue.js';
 
 /** One schedule the daemon watches: its job, compiled schedule, cached state and next instant. */
@@ -99,34 +99,11 @@ export function dueAtOf(entry: ScheduleEntry, nowMs: number, options: PlanOption
   if (!entry.job.enabled || entry.state.paused) return null;
   if (options.catchUp && planEntry(entry, nowMs, options).length > 0) return nowMs;
   const input = { job: entry.job, key: entry.key, schedule: entry.schedule, state: entry.state, now: new Date(nowMs), ...grace(options) };
-  const next = earliest(nextDueAt(input)?.getTime() ?? null, jitteredAhead(entry, nowMs));
+  const next = nextDueAt(input)?.getTime() ?? null;
   if (next === null || next > nowMs) return next;
   // A past retry instant: due now if planDue agrees, else the retry was superseded by a newer slot.
   if (planEntry(entry, nowMs, options).length > 0) return nowMs;
   return nextDueAt({ ...input, state: { ...entry.state, lastStatus: null } })?.getTime() ?? null;
-}
-
-/**
- * core's nextDueAt looks at slots after `now` only; with jitter, a slot at or before `now`
- * whose jittered start is still ahead would be passed over, so look back one jitter window.
- */
-function jitteredAhead(entry: ScheduleEntry, nowMs: number): number | null {
-  const { job, key, state } = entry;
-  if (job.jitterMs <= 0) return null;
-  const from = Math.max(nowMs - job.jitterMs, state.lastSlotAt?.getTime() ?? Number.NEGATIVE_INFINITY);
-  if (from >= nowMs) return null;
-  let best: number | null = null;
-  for (const slot of slotsBetween(entry.schedule, new Date(from), new Date(nowMs), 1000)) {
-    const due = slot.getTime() + jitterMs(job, key, slot);
-    if (due > nowMs) best = earliest(best, due);
-  }
-  return best;
-}
-
-function earliest(a: number | null, b: number | null): number | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  return Math.min(a, b);
 }
 
 function grace(options: PlanOptions): { missedGraceMs?: number } {

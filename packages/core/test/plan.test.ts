@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { compileSchedule, defineJob, every, initialJobState, jitterMs, nextDueAt, planDue, type JobState } from '../src/index.js';
+
+const job = defineJob({ code: 'herd', schedule: every('1h'), jitter: '10m', retryAfterFailure: '5m', run: () => undefined });
+const schedule = compileSchedule(job.schedule);
+const noon = new Date('2026-03-02T12:00:00Z');
+
+function state(patch: Partial<JobState>): JobState {
+  return { ...initialJobState({ code: 'herd', key: '' }, new Date('2026-03-01T00:00:00Z')), lastSlotAt: new Date('2026-03-02T11:00:00Z'), ...patch };
+}
+
+describe('nextDueAt and planDue agree', () => {
+  it('a slot already passed whose jittered start is still ahead is the next thing due, then it is planned', () => {
+    const delay = jitterMs(job, '', noon);
+    expect(delay).toBeGreaterThan(0);
+    const before = new Date(noon.getTime() + delay - 1);
+    expect(nextDueAt({ job, key: '', schedule, state: state({}), now: before })).toEqual(new Date(noon.getTime() + delay));
+    expect(planDue({ job, key: '', schedule, state: state({}), now: before })).toEqual([]);
+    const at = new Date(noon.getTime() + delay);
+    expect(planDue({ job, key: '', schedule, state: state({}), now: at }).map((c) => c.slotAt)).toEqual([noon]);
+  });
+
+  it('a retry superseded by a newer slot is not reported as due', () => {
+    const failed = state({
+      lastSlotAt: new Date('2026-03-02T12:00:00Z'),
+      lastStatus: 'failed',
+      lastAttempt: 1,
+      lastFinishedSlotAt: new Date('2026-03-02T11:00:00Z'),
+      lastFinishedAt: new Date('2026-03-02T11:00:05Z'),
+    });
+    const now = new Date('2026-03-02T12:30:00Z');
+    const due = nextDueAt({ job, key: '', schedule, state: failed, now });
+    expect(due!.getTime()).toBeGreaterThan(now.getTime());
+    expect(planDue({ job, key: '', schedule, state: failed, now })).toEqual([]);
+  });
+
+  it('a pending retry is due retryAfterFailure after the failure, and planned then', () => {
+    const failed = state({ lastStatus: 'failed', lastAttempt: 1, lastFinishedSlotAt: new Date('2026-03-02T11:00:00Z'), lastFinishedAt: new Date('2026-03-02T11:00:05Z') });
+    const now = new Date('2026-03-02T11:01:00Z');
+    expect(nextDueAt({ job, key: '', schedule, state: failed, now })).toEqual(new Date('2026-03-02T11:05:05Z'));
+    const claims = planDue({ job, key: '', schedule, state: failed, now: new Date('2026-03-02T11:05:05Z') });
+    expect(claims.map((c) => [c.slotAt.toISOString(), c.attempt, c.trigger])).toEqual([['2026-03-02T11:00:00.000Z', 2, 'retry']]);
+  });
+});
