@@ -33,7 +33,12 @@ export async function migrateAttendance(orm: MikroORM): Promise<string[]> {
   // which would wait forever on an uncommitted CREATE SCHEMA.
   if (postgres && schema) await createSchema(connection, schema);
   await connection.transactional(async (trx) => {
-    if (postgres) await connection.execute(`select pg_advisory_xact_lock(hashtext('tickwork.attendance.migrations'))`, [], 'all', trx);
+    if (postgres) {
+      // One lock per schema, so a stuck migration of one schema never blocks another's; and a
+      // bounded wait, so a stuck one fails loudly instead of hanging every start-up behind it.
+      await connection.execute(`set local lock_timeout = '60s'`, [], 'run', trx);
+      await connection.execute(`select pg_advisory_xact_lock(hashtext(?))`, [`tickwork.attendance.migrations:${schema ?? 'public'}`], 'all', trx);
+    }
     storage.setMasterMigration(trx);
     runner.setMasterMigration(trx);
     try {
