@@ -94,7 +94,8 @@ export async function runClusterScenario(kit: StoreKit): Promise<void> {
     const keys = ticks.map((l) => `${l.slot}#${l.attempt}`);
     expect(keys.length - new Set(keys).size).toBe(0);
     // No slot lost from the first full second after start-up until the pause: each one ran, or —
-    // only while the killed daemon's lease on `tick` was still live — was logged skipped/interrupted.
+    // only a slot the killed daemon had already claimed — was logged interrupted (its retry is
+    // superseded by the newer slots that ran meanwhile).
     const first = Math.ceil(t0 / 1000) * 1000;
     const last = Math.floor((pausedAt - 3_000) / 1000) * 1000;
     const slots = new Set(ticks.map((l) => l.slot));
@@ -108,7 +109,7 @@ export async function runClusterScenario(kit: StoreKit): Promise<void> {
       expect(slot).toBeGreaterThanOrEqual(killedAt - 1_500);
       expect(slot).toBeLessThanOrEqual(killedAt + leaseTtlMs + 1_500);
       const statuses = tickRuns.filter((r) => r.slotAt.getTime() === slot).map((r) => r.status);
-      expect(statuses.every((st) => st === 'skipped' || st === 'interrupted'), `slot ${slot}: ${statuses.join(',')}`).toBe(true);
+      expect(statuses.length > 0 && statuses.every((st) => st === 'interrupted'), `slot ${slot}: ${statuses.join(',')}`).toBe(true);
     }
     expect(last - first).toBeGreaterThanOrEqual(SOAK_MS - 6_000);
     // Runs shared between daemons, not all taken by one.

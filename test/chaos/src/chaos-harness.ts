@@ -47,6 +47,8 @@ export interface ChaosResult extends Verdict {
   /** Missed slots the store's run log has no record of (interrupted before start, or skipped, would be recorded). */
   unaccountedMisses: number;
   kills: number;
+  /** Daemons still alive 20 s after SIGTERM (killed then): a drain that does not end. */
+  stuckOnStop: number;
 }
 
 async function openStore(kind: ChaosStoreKind, name: string): Promise<Store> {
@@ -108,6 +110,9 @@ function startDaemon(id: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> 
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** How long a daemon may take to exit after SIGTERM (its grace period is 5 s) before it counts as stuck. */
+const STOP_BOUND_MS = 20_000;
+
 /** Runs one scenario with real OS processes on a real store and judges the ledger. */
 export async function runScenario(scenario: ChaosScenario): Promise<ChaosResult> {
   const dir = tempDir(`run-${scenario.store}`);
@@ -164,10 +169,26 @@ export async function runScenario(scenario: ChaosScenario): Promise<ChaosResult>
     if (cliTimer) clearInterval(cliTimer);
     await killer;
     await Promise.all(cliRuns);
-    await Promise.all([...daemons.values()].map((child) => new Promise((resolve) => {
-      child.once('exit', resolve);
-      child.kill('SIGTERM');
-    })));
+    // A daemon must drain within its grace period; one still alive well after is a finding, not a hang of the suite.
+    const stuckOnStop = (
+      await Promise.all(
+        [...daemons.values()].map(
+          (child) =>
+            new Promise<boolean>((resolve) => {
+              if (child.exitCode !== null || child.signalCode !== null) return resolve(false);
+              const timer = setTimeout(() => {
+                child.kill('SIGKILL');
+                resolve(true);
+              }, STOP_BOUND_MS);
+              child.once('exit', () => {
+                clearTimeout(timer);
+                resolve(false);
+              });
+              child.kill('SIGTERM');
+            }),
+        ),
+      )
+    ).filter(Boolean).length;
     const entries = readLedger(ledgerDir);
     const codes = Array.from({ length: scenario.jobs }, (_, i) => `chaos.j${i}`);
     const verdict = judge(entries, codes, from, to);
@@ -186,7 +207,7 @@ export async function runScenario(scenario: ChaosScenario): Promise<ChaosResult>
       let unlogged = 0;
       for (const e of entries) if (e.event === 'start' && (await store.getRun(e.runId)) === null) unlogged++;
       const unaccountedMisses = verdict.missed.filter((m) => !recorded.has(`${m.code}|${m.slot}`)).length;
-      return { ...verdict, unlogged, leftRunning: count('running'), interrupted: count('interrupted'), skipped: count('skipped'), unaccountedMisses, kills };
+      return { ...verdict, unlogged, leftRunning: count('running'), interrupted: count('interrupted'), skipped: count('skipped'), unaccountedMisses, kills, stuckOnStop };
     } finally {
       await store.close();
     }
