@@ -6,12 +6,8 @@
  * parallel, startedAt, leaseExpiresAt, pad }] }`.
  */
 export const CLAIM_LUA = `
-local bad = check_globals()
+local bad = check_batch(req.items)
 if bad then return redis.error_reply(bad) end
-for _, c in ipairs(req.items) do
-  bad = check_job(c.ce)
-  if bad then return redis.error_reply(bad) end
-end
 local now = req.now
 local out = {}
 for i, c in ipairs(req.items) do

@@ -2,12 +2,8 @@
 
 /** Request `{ items: [{ ce, n, token, status, finishedAt, message, error, stack }] }`; answers per item. */
 export const COMPLETE_LUA = `
-local bad = check_globals()
+local bad = check_batch(req.items)
 if bad then return redis.error_reply(bad) end
-for _, c in ipairs(req.items) do
-  bad = check_job(c.ce)
-  if bad then return redis.error_reply(bad) end
-end
 local out = {}
 for i, c in ipairs(req.items) do
   local run = get_run(c.ce, c.n)
@@ -33,12 +29,8 @@ return cjson.encode(out)
 
 /** Request `{ items: [{ ce, n, token, expiresAt }] }`; answers the renewed run or false per item. */
 export const RENEW_LUA = `
-local bad = check_globals()
+local bad = check_batch(req.items)
 if bad then return redis.error_reply(bad) end
-for _, c in ipairs(req.items) do
-  bad = check_job(c.ce)
-  if bad then return redis.error_reply(bad) end
-end
 local out = {}
 for i, c in ipairs(req.items) do
   local run = get_run(c.ce, c.n)

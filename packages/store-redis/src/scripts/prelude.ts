@@ -36,6 +36,16 @@ local function check_job(ce)
   end
   return nil
 end
+-- Every key a batch will touch, checked before its first write: a foreign key fails the whole batch, changing nothing.
+local function check_batch(items)
+  local bad = check_globals()
+  if bad then return bad end
+  for _, c in ipairs(items) do
+    bad = check_job(c.ce)
+    if bad then return bad end
+  end
+  return nil
+end
 local function pad12(n) return string.format('%012d', n) end
 local function split_id(id)
   local dot = string.find(id, '.', 1, true)
