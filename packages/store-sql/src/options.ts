@@ -48,7 +48,7 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
   orm: ['orm', 'schema'],
 };
 
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,48}$/;
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,45}$/;
 
 function fail(field: string, problem: string): never {
   throw new SqlStoreOptionsError(`${PREFIX} option "${field}" ${problem}`);
@@ -57,7 +57,7 @@ function fail(field: string, problem: string): never {
 /** Checks a PostgreSQL schema name (it is spliced into SQL as an identifier, so it must be plain). */
 export function checkSchemaName(schema: unknown): string {
   if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema)) {
-    fail('schema', `must be a lower-case identifier (letters, digits, _; at most 49 characters), got ${JSON.stringify(schema)}`);
+    fail('schema', `must be a lower-case identifier (letters, digits, _; at most 46 characters: the change channel "tickwork_changes:<schema>" must fit PostgreSQL's 63), got ${JSON.stringify(schema)}`);
   }
   return schema;
 }

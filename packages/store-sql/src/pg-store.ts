@@ -20,6 +20,7 @@ export function changeChannel(schema: string): string {
 
 /** A {@link Store} on a PostgreSQL schema that `migrate()` has prepared. */
 export class PgStore implements Store {
+  private readonly subscriptions = new Set<Unsubscribe>();
   readonly name = 'postgresql';
   readonly capabilities = { changeSubscription: true };
   private readonly t: { state: string; run: string; request: string; fn: string };
@@ -180,7 +181,7 @@ export class PgStore implements Store {
 
   async reapExpired(options: { now: Date; limit?: number }): Promise<RunRecord[]> {
     checkDate('reapExpired', 'now', options?.now);
-    const limit = checkLimit('reapExpired', options.limit, 100, 100_000);
+    const limit = checkLimit('reapExpired', options.limit, 1000, 100_000);
     const rows = await this.db.query<{ run: Row }>(
       `SELECT r AS run FROM ${this.t.fn}.tickwork_reap_expired($1, $2) AS r`,
       [options.now, limit],
@@ -271,7 +272,7 @@ export class PgStore implements Store {
   }
 
   async subscribe(listener: (change: StoreChange) => void): Promise<Unsubscribe> {
-    return this.db.listen(this.channel, {
+    const stop = await this.db.listen(this.channel, {
       message(payload) {
         try {
           listener(JSON.parse(payload) as StoreChange);
@@ -280,9 +281,17 @@ export class PgStore implements Store {
         }
       },
     });
+    const unsubscribe = async () => {
+      this.subscriptions.delete(unsubscribe);
+      await stop();
+    };
+    this.subscriptions.add(unsubscribe);
+    return unsubscribe;
   }
 
   async close(): Promise<void> {
+    // LISTEN connections are the store's own even when the pool is the host's: end them all.
+    await Promise.all([...this.subscriptions].map((unsubscribe) => unsubscribe()));
     if (this.closeOnClose) await this.db.close();
   }
 }

@@ -47,12 +47,18 @@ const INSERT_RUN = `INSERT INTO ${RUN} (code, key, slot_at, attempt, trigger, st
   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
   ON CONFLICT (code, key, slot_at, attempt) DO NOTHING RETURNING *`;
 
-/** Claims a batch (see `Store.claimSlots`): four statements per claim in the common case. */
+/** Claims a batch (see `Store.claimSlots`): five statements per claim in the common case. */
 export async function claimInTx(tx: SqliteTx, claims: readonly SlotClaim[], context: ClaimContext): Promise<ClaimOutcome[]> {
   const now = context.now.getTime();
   const outcomes: ClaimOutcome[] = [];
   for (const c of claims) {
     const slotAt = c.slotAt.getTime();
+    // The contract's order: taken, paused, overlap, claimed. A taken slot changes nothing.
+    const taken = await tx.all(`SELECT 1 FROM ${RUN} WHERE code = ?1 AND key = ?2 AND slot_at = ?3 AND attempt = ?4`, [c.code, c.key, slotAt, c.attempt]);
+    if (taken.length > 0) {
+      outcomes.push({ status: 'taken' });
+      continue;
+    }
     const [state] = await tx.all<{ paused: number; token: number }>(
       `INSERT INTO ${STATE} (code, key, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
        ON CONFLICT (code, key) DO UPDATE SET code = excluded.code RETURNING paused, token`,
@@ -67,15 +73,7 @@ export async function claimInTx(tx: SqliteTx, claims: readonly SlotClaim[], cont
       : await tx.all<Row>(`SELECT id, runner_id, lease_expires_at FROM ${RUN} WHERE code = ?1 AND key = ?2 AND status = 'running'`, [c.code, c.key]);
     const expired = running.filter((r) => Number(r.lease_expires_at) <= now);
     const live = running.find((r) => Number(r.lease_expires_at) > now);
-    if (running.length > 0) {
-      // A taken slot must change nothing, so look before interrupting or logging a skip.
-      const taken = await tx.all(`SELECT 1 FROM ${RUN} WHERE code = ?1 AND key = ?2 AND slot_at = ?3 AND attempt = ?4`, [c.code, c.key, slotAt, c.attempt]);
-      if (taken.length > 0) {
-        outcomes.push({ status: 'taken' });
-        continue;
-      }
-      await interrupt(tx, now, expired);
-    }
+    if (expired.length > 0) await interrupt(tx, now, expired);
     const start = Math.max(now, slotAt);
     const token = Number(state!.token) + 1;
     const [row] = live

@@ -130,7 +130,7 @@ export class SqliteStore implements Store {
 
   async reapExpired(options: { now: Date; limit?: number }): Promise<RunRecord[]> {
     checkDate('reapExpired', 'now', options?.now);
-    const limit = checkLimit('reapExpired', options.limit, 100, 100_000);
+    const limit = checkLimit('reapExpired', options.limit, 1000, 100_000);
     return this.db.transaction('reapExpired', (tx) => reapInTx(tx, options.now.getTime(), limit));
   }
 

@@ -115,8 +115,13 @@ export function checkQuery(query: RunQuery = {}): CheckedQuery {
   let cursor: CheckedQuery['cursor'] = null;
   if (query.cursor !== undefined) {
     const match = /^(-?\d+):(\d+)$/.exec(Buffer.from(String(query.cursor), 'base64url').toString('utf8'));
-    if (!match?.[1] || !match[2]) bad(op, 'cursor', `is not a cursor this store returned: ${JSON.stringify(query.cursor)}`);
-    cursor = { startedAt: Number(match[1]), id: match[2] };
+    const startedAt = Number(match?.[1]);
+    const id = match?.[2];
+    // Bounds too: the database must never see a value it would reject (that would read as an outage).
+    if (!id || !Number.isSafeInteger(startedAt) || Number.isNaN(new Date(startedAt).getTime()) || !Number.isSafeInteger(Number(id))) {
+      bad(op, 'cursor', `is not a cursor this store returned: ${JSON.stringify(query.cursor)}`);
+    }
+    cursor = { startedAt, id };
   }
   return {
     code: query.code ?? null,

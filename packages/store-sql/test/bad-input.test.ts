@@ -116,6 +116,9 @@ describe('bad input fails early with a clear message and changes nothing', () =>
     expect(() => createSqlStore({ driver: 'mysql' } as never)).toThrow(/option "driver" must be "postgresql" or "sqlite"/);
     expect(() => createSqlStore({ driver: 'sqlite', dbName: 'x.db', schema: 'nope' } as never)).toThrow(/option "schema" is not an option of the sqlite store/);
     expect(() => createSqlStore({ driver: 'sqlite', dbName: '' })).toThrow(SqlStoreOptionsError);
+    // The change channel "tickwork_changes:<schema>" must fit PostgreSQL's 63-character identifiers.
+    expect(() => createSqlStore({ ...pgOptions('s'.repeat(47)) })).toThrow(/option "schema" .*at most 46 characters/);
+    expect(() => createSqlStore({ ...pgOptions('s'.repeat(46)) })).not.toThrow();
     expect(() => createSqlStore({ driver: 'postgresql', clientUrl: PG_URL, poolSize: 0 })).toThrow(/option "poolSize" must be a positive integer/);
   });
 
@@ -132,6 +135,10 @@ describe('bad input fails early with a clear message and changes nothing', () =>
     );
     await expect(store.queryRuns({ limit: 0 })).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(store.queryRuns({ cursor: 'garbage' })).rejects.toThrow(/cursor/);
+    // Well-shaped but out of range: refused here, never sent to the database (where it would read as an outage).
+    for (const forged of ['99999999999999999999:1', '1:99999999999999999999']) {
+      await expect(store.queryRuns({ cursor: Buffer.from(forged).toString('base64url') })).rejects.toBeInstanceOf(InvalidArgumentError);
+    }
     expect((await store.queryRuns()).runs).toEqual([]);
   });
 

@@ -159,6 +159,14 @@ export function describeClaims(h: StoreHarness): void {
       expectClaimed((await h.store.claimSlots([claim], { runnerId: 'a', now: instantAt(60_002) }))[0]);
     });
 
+    it('a slot already claimed answers taken, not paused, after the schedule is paused (taken is checked first)', async () => {
+      await h.store.ensureStates([ref], instantAt(0));
+      const claim = claimFor(ref, instantAt(60_000));
+      expectClaimed((await h.store.claimSlots([claim], { runnerId: 'a', now: instantAt(60_000) }))[0]);
+      await h.store.setPaused(ref, true, { now: instantAt(61_000) });
+      expect(await h.store.claimSlots([claim], { runnerId: 'b', now: instantAt(62_000) })).toEqual([{ status: 'taken' }]);
+    });
+
     it('lastSlotAt follows schedule claims forward only; manual, force and retry runs leave it alone', async () => {
       await h.store.ensureStates([ref], instantAt(0));
       const opts = { allowParallel: true };

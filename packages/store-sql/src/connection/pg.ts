@@ -107,6 +107,11 @@ export class PgConnection {
         await next.end().catch(() => {});
         throw error;
       }
+      if (closed) {
+        // Unsubscribed while this (re)connect was in flight: its socket must not outlive the subscription.
+        await next.end().catch(() => {});
+        return;
+      }
       next.on('end', () => {
         if (!closed && client === next) scheduleReconnect();
       });

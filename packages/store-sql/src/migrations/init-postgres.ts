@@ -96,6 +96,11 @@ export function initPostgres(schema: string): string[] {
           attempt integer, trigger text, allow_parallel boolean, lease_ms bigint) ORDER BY x.ord LOOP
         ord := c.ord;
         run := NULL;
+        -- The contract's order: taken, paused, overlap, claimed. A taken slot changes nothing.
+        PERFORM 1 FROM ${s}.tickwork_run x WHERE x.code = c.code AND x.key = c.key AND x.slot_at = c.slot_at AND x.attempt = c.attempt;
+        IF FOUND THEN
+          outcome := 'taken'; RETURN NEXT; CONTINUE;
+        END IF;
         SELECT * INTO st FROM ${s}.tickwork_job_state j WHERE j.code = c.code AND j.key = c.key;
         IF st.paused THEN
           outcome := 'paused'; RETURN NEXT; CONTINUE;
@@ -104,16 +109,12 @@ export function initPostgres(schema: string): string[] {
         v_expired := 0;
         v_live := NULL;
         IF NOT c.allow_parallel THEN
+          -- Lock the running runs first: a renewal (which does not take the state lock) committing
+          -- meanwhile must be seen, or an expired-looking lease that was just renewed would be overlapped.
+          PERFORM 1 FROM ${s}.tickwork_run x WHERE x.code = c.code AND x.key = c.key AND x.status = 'running' FOR UPDATE;
           SELECT count(*) FILTER (WHERE x.lease_expires_at <= p_now), min(x.id) FILTER (WHERE x.lease_expires_at > p_now)
             INTO v_expired, v_live
             FROM ${s}.tickwork_run x WHERE x.code = c.code AND x.key = c.key AND x.status = 'running';
-        END IF;
-        IF v_expired > 0 OR v_live IS NOT NULL THEN
-          -- Only when something would change besides the insert: a taken slot must change nothing.
-          PERFORM 1 FROM ${s}.tickwork_run x WHERE x.code = c.code AND x.key = c.key AND x.slot_at = c.slot_at AND x.attempt = c.attempt;
-          IF FOUND THEN
-            outcome := 'taken'; RETURN NEXT; CONTINUE;
-          END IF;
         END IF;
         IF v_expired > 0 THEN
           FOR r IN UPDATE ${s}.tickwork_run x SET status = 'interrupted', finished_at = p_now,
