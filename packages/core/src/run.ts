@@ -21,6 +21,8 @@ export interface ExecuteRunInput {
 type AbortCause = 'timeout' | 'shutdown' | 'lease-lost';
 
 const COMPLETION_ATTEMPTS = 5;
+// NUL, a high surrogate without its low half, or a low surrogate without its high half.
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /**
  * Runs a claimed slot's handler and records its outcome: renews the lease while it runs,
@@ -107,7 +109,11 @@ export async function executeRun(input: ExecuteRunInput): Promise<RunRecord> {
     stack = null;
   }
 
-  const outcome = await completeWithRetry(store, { lease, status, finishedAt: clock.now(), message, error, stack }, logger);
+  const outcome = await completeWithRetry(
+    store,
+    { lease, status, finishedAt: clock.now(), message: storable(message), error: storable(error), stack: storable(stack) },
+    logger,
+  );
   if (outcome.status === 'stale') {
     logger.warn({ runId: run.id, status }, 'result refused: the lease was taken over (fencing token is stale)');
     return outcome.run ?? { ...run, status };
@@ -121,6 +127,15 @@ export async function executeRun(input: ExecuteRunInput): Promise<RunRecord> {
     await callOnFailure(job, { code: run.code, key: run.key, run: finished, consecutiveFailures: outcome.state.consecutiveFailures, logger });
   }
   return finished;
+}
+
+/**
+ * Handler text as every store can hold it: NUL bytes (refused by PostgreSQL text and jsonb)
+ * and lone UTF-16 surrogates (refused by JSON decoders such as Redis's cjson) would otherwise
+ * make the store refuse the run's result, and the run would be lost.
+ */
+export function storable(text: string | null): string | null {
+  return text === null ? null : text.replace(UNSTORABLE, '\uFFFD');
 }
 
 async function completeWithRetry(

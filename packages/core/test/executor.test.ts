@@ -395,3 +395,15 @@ describe('runDue: selection, force, dry run, pause, requests', () => {
     expect(seen?.signal.aborted).toBe(false);
   });
 });
+
+describe('runDue: handler text every store can hold', () => {
+  it('replaces NUL bytes and lone surrogates in reported messages and errors', async () => {
+    const { tick, store } = setup([
+      { code: 'nul', schedule: every('1m'), run: (ctx) => ctx.report('a\u0000b') },
+      { code: 'cut', schedule: every('1m'), run: () => { throw new Error('boom 😀'.slice(0, 6)); } },
+    ]);
+    await tick();
+    expect((await runsOf(store, 'nul'))[0]).toMatchObject({ status: 'succeeded', message: 'a\uFFFDb' });
+    expect((await runsOf(store, 'cut'))[0]).toMatchObject({ status: 'failed', error: 'boom \uFFFD' });
+  });
+});
