@@ -72,6 +72,7 @@ class Daemon {
   private started = false;
   private stopping: Promise<void> | null = null;
   private claiming = false;
+  private claimInFlight: Promise<void> | null = null;
   /** Duration of the last claim round trip plus arming (at start: of ensuring all states, a fair proxy). */
   private claimLatencyMs = 0;
   private readonly storeHealth: StoreHealth;
@@ -125,6 +126,8 @@ class Daemon {
   private async start(): Promise<void> {
     const raw = await resolveStore(this.o.store);
     if (typeof this.o.store === 'function') this.closeStore = () => raw.close();
+    // stop() may have run while we awaited: it tore down what existed then; release what came since.
+    if (this.stopping) return this.teardown();
     this.store = batchRunWrites(
       observeStore(raw, this.m, {
         succeeded: () => this.storeHealth.answered(),
@@ -132,8 +135,9 @@ class Daemon {
       }),
     );
     if (this.o.http) this.server = await startHealthServer({ health: () => this.health(), registry: this.m.registry }, this.o.http);
+    if (this.stopping) return this.teardown();
     await this.untilStored('load job states', () => this.load());
-    if (this.stopping) return;
+    if (this.stopping) return this.teardown();
     const watcher = new ChangeWatcher(this.watcherHost());
     this.watcher = watcher;
     await watcher.subscribe();
@@ -149,18 +153,28 @@ class Daemon {
     const jobs = this.o.registry.jobs.filter((job) => job.enabled);
     const now = this.o.clock.now();
     this.claimLatencyMs = 0;
+    const unarmed = new Set<string>();
     for (let i = 0; i < jobs.length; i += STATE_BATCH) {
       const chunk = jobs.slice(i, i + STATE_BATCH);
       const began = performance.now();
       const states = await store.ensureStates(chunk.map((job) => ({ code: job.code, key: DEFAULT_SCHEDULE_KEY })), now);
       this.claimLatencyMs += performance.now() - began;
       chunk.forEach((job, index) => {
-        const entry = createEntry(job, states[index] as NonNullable<(typeof states)[number]>, this.compiler);
+        const state = states[index] as NonNullable<(typeof states)[number]>;
+        let entry: ScheduleEntry;
+        try {
+          entry = createEntry(job, state, this.compiler);
+        } catch (error) {
+          // One bad stored override must not keep every other job from starting (nor read as a store outage).
+          this.logger.error({ job: job.code, key: state.key, err: describeThrown(error).message }, 'stored schedule override is invalid; schedule not armed');
+          entry = createEntry(job, { ...state, scheduleOverride: null }, this.compiler);
+          unarmed.add(entry.id);
+        }
         this.entries.set(entry.id, entry);
       });
     }
     const nowMs = this.o.clock.now().getTime();
-    for (const entry of this.entries.values()) this.requeue(entry, nowMs, true);
+    for (const entry of this.entries.values()) if (!unarmed.has(entry.id)) this.requeue(entry, nowMs, true);
   }
 
   private async stop(): Promise<void> {
@@ -175,6 +189,9 @@ class Daemon {
       if (this.launcher.active > 0) this.logger.warn({ running: this.launcher.active }, 'shutdown grace over: aborting running handlers');
       this.launcher.abortAll();
     }, this.o.shutdownGraceMs);
+    // A claim answered after stop() still launches its runs: wait for it, so they are run (or
+    // aborted at the grace) and recorded like every other, never left `running` for the reaper.
+    await this.claimInFlight?.catch(() => undefined);
     await this.launcher.settled();
     clearTimeout(grace);
     await this.teardown();
@@ -188,9 +205,13 @@ class Daemon {
     this.deferrals.clear();
     for (const cancel of this.loops) cancel();
     this.loops = [];
-    await this.watcher?.close();
-    await this.server?.close();
-    await this.closeStore?.().catch(() => undefined);
+    const { watcher, server, closeStore } = this;
+    this.watcher = null;
+    this.server = null;
+    this.closeStore = null;
+    await watcher?.close();
+    await server?.close();
+    await closeStore?.().catch(() => undefined);
   }
 
   // — the timer: claim what falls due within preClaimMs, in one round trip —
@@ -222,12 +243,14 @@ class Daemon {
     }
     if (batch.length > 0) {
       this.claiming = true;
+      this.claimInFlight = this.claimBatch(batch, nowMs);
       try {
-        await this.claimBatch(batch, nowMs);
+        await this.claimInFlight;
       } catch (error) {
         this.logger.error({ err: describeThrown(error).message }, 'claim batch failed unexpectedly');
       } finally {
         this.claiming = false;
+        this.claimInFlight = null;
       }
     }
     this.armNext();

@@ -136,7 +136,7 @@ export function resolveDaemonOptions(source: DaemonSource & DaemonOptions, extra
     logger: merged.logger ?? config.logger ?? null,
     maxConcurrentRuns: integer(merged.maxConcurrentRuns ?? config.maxConcurrentRuns, 'maxConcurrentRuns', 100, 1),
     pollIntervalMs: integer(merged.pollIntervalMs, 'pollIntervalMs', 1000, 10),
-    preClaimMs: integer(merged.preClaimMs, 'preClaimMs', 500, 0),
+    preClaimMs: integer(merged.preClaimMs, 'preClaimMs', 500, 0, 60_000),
     shutdownGraceMs: integer(merged.shutdownGraceMs, 'shutdownGraceMs', 30_000, 0),
     missedGraceMs: merged.missedGraceMs === undefined ? null : integer(merged.missedGraceMs, 'missedGraceMs', 0, 1),
     pruneIntervalMs: integer(merged.pruneIntervalMs, 'pruneIntervalMs', 3_600_000, 1000),
@@ -158,10 +158,13 @@ function checkKnown(value: object, known: Set<string>, what: string): void {
   }
 }
 
-function integer(value: unknown, field: string, fallback: number, min: number): number {
+// Timers cannot wait longer: Node clamps a larger delay to 1 ms (a "very long" grace would end at once).
+const MAX_TIMER_MS = 2_147_483_647;
+
+function integer(value: unknown, field: string, fallback: number, min: number, max = MAX_TIMER_MS): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new DaemonOptionError(`${field} must be an integer ≥ ${min}, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new DaemonOptionError(`${field} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
   }
   return value;
 }
