@@ -11,8 +11,8 @@ interface Pending<I, O> {
 
 /**
  * Coalesces the calls that arrive in the same turn of the event loop into one store call (up to
- * MAX_BATCH items), and hands each caller its own slice of the answer. If the call fails, every
- * caller sees the failure and retries on its own.
+ * MAX_BATCH items), and hands each caller its own slice of the answer. If a coalesced call fails,
+ * each caller's items are sent again on their own, so only a caller whose own items fail sees it.
  */
 function coalesce<I, O>(call: (items: I[]) => Promise<O[]>): (items: readonly I[]) => Promise<O[]> {
   let queue: Array<Pending<I, O>> = [];
@@ -36,7 +36,12 @@ function coalesce<I, O>(call: (items: I[]) => Promise<O[]>): (items: readonly I[
           }
         },
         (error: unknown) => {
-          for (const p of group) p.reject(error);
+          if (group.length === 1) {
+            (group[0] as Pending<I, O>).reject(error);
+            return;
+          }
+          // One caller's bad item must not sink the others' results: each retries its own items alone.
+          for (const p of group) call([...p.items]).then(p.resolve, p.reject);
         },
       );
     }
