@@ -114,6 +114,13 @@ export class Connections {
     return client;
   }
 
+  /** Closes one connection this store created (a subscriber no longer needed). */
+  async release(client: Redis): Promise<void> {
+    this.created = this.created.filter((c) => c !== client);
+    if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
+    else client.disconnect();
+  }
+
   /** Closes every connection the store created; an injected client stays open. */
   async close(): Promise<void> {
     const created = this.created;

@@ -26,7 +26,7 @@ import { changeChannel, encodeCode, globalKey, jobKey, keysOf, padInstant, parse
 import type { ResolvedOptions } from './options.js';
 import type { ScriptName } from './scripts/index.js';
 import { ChangeSubscription } from './subscription.js';
-import { checkCodes, checkDate, checkInteger, checkOptionalString, checkRef, checkStatuses } from './validate.js';
+import { checkCodes, checkDate, scriptJson, checkInteger, checkOptionalString, checkRef, checkStatuses } from './validate.js';
 
 const FINAL_STATUSES = new Set(['succeeded', 'failed', 'timed_out', 'interrupted']);
 const TRIGGERS = new Set(['schedule', 'retry', 'manual', 'force']);
@@ -48,7 +48,11 @@ export class RedisStore implements Store {
   constructor(private readonly options: ResolvedOptions) {
     this.connections = new Connections(options);
     this.endpoint = endpointOf(options);
-    this.changes = new ChangeSubscription(changeChannel(options.prefix), () => this.connections.subscriber());
+    this.changes = new ChangeSubscription(
+      changeChannel(options.prefix),
+      () => this.connections.subscriber(),
+      (sub) => this.connections.release(sub),
+    );
   }
 
   /** The key prefix this store writes under. */
@@ -294,6 +298,7 @@ export class RedisStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.changes.reset();
     await this.connections.close();
   }
 
@@ -327,7 +332,7 @@ export class RedisStore implements Store {
   private script<T>(name: ScriptName, operation: string, request: unknown, codes: readonly string[]): Promise<Reply<T>> {
     return this.call(operation, codes, async (client) => {
       const run = (client as unknown as Record<ScriptName, (prefix: string, json: string) => Promise<string>>)[name];
-      const answer = await run.call(client, this.options.prefix, JSON.stringify(request));
+      const answer = await run.call(client, this.options.prefix, scriptJson(request));
       return JSON.parse(answer) as T;
     });
   }

@@ -33,6 +33,7 @@ export class ChangeSubscription {
   constructor(
     private readonly channel: string,
     private readonly connect: () => Promise<Redis>,
+    private readonly release: (sub: Redis) => Promise<void>,
   ) {}
 
   /** Adds a listener; the first one opens the subscriber connection and subscribes. */
@@ -47,7 +48,20 @@ export class ChangeSubscription {
     }
     return async () => {
       this.listeners.delete(entry);
+      // The last listener gone: the subscriber connection goes too, so it never keeps a process alive.
+      if (this.listeners.size === 0 && this.connection) {
+        const opened = this.connection;
+        this.connection = null;
+        const sub = await opened.catch(() => null);
+        if (sub) await this.release(sub);
+      }
     };
+  }
+
+  /** Forgets the subscriber connection (the store closed every connection it created). */
+  reset(): void {
+    this.connection = null;
+    this.listeners.clear();
   }
 
   private open(): Promise<Redis> {
@@ -65,7 +79,13 @@ export class ChangeSubscription {
           }
         }
       });
-      await sub.subscribe(this.channel);
+      try {
+        await sub.subscribe(this.channel);
+      } catch (error) {
+        // A failed subscribe must not leave a client reconnecting in the background forever.
+        await this.release(sub);
+        throw error;
+      }
       return sub;
     })().catch((error: unknown) => {
       this.connection = null;
