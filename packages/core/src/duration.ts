@@ -1,5 +1,8 @@
 import { InvalidJobError } from './errors.js';
 
+/** The longest delay a JavaScript timer can wait (Node clamps anything longer to 1 ms). */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 /** A length of time: milliseconds, a string like "90s", "5m", "1h30m", "2d", or an object. */
 export type Duration =
   | number
@@ -17,6 +20,7 @@ export function parseDuration(
   value: Duration,
   what: string,
   ErrorClass: new (message: string) => Error = InvalidJobError,
+  max = Number.MAX_SAFE_INTEGER,
 ): number {
   let ms: number;
   if (typeof value === 'number') {
@@ -52,8 +56,12 @@ export function parseDuration(
   } else {
     throw new ErrorClass(`${what}: expected a duration, got ${typeof value}`);
   }
-  if (!Number.isFinite(ms) || ms <= 0) {
-    throw new ErrorClass(`${what}: duration must be a positive, finite length of time, got ${JSON.stringify(value)}`);
+  const rounded = Math.round(ms);
+  if (!Number.isFinite(ms) || rounded < 1) {
+    throw new ErrorClass(`${what}: duration must be a positive, finite length of time (at least 1 ms), got ${JSON.stringify(value)}`);
   }
-  return Math.round(ms);
+  if (rounded > max) {
+    throw new ErrorClass(`${what}: duration must be at most ${max} ms, got ${JSON.stringify(value)} (${rounded} ms)`);
+  }
+  return rounded;
 }

@@ -7,7 +7,7 @@ import { silentLogger, type Logger } from './logger.js';
 import { nextDueAt, planDue } from './plan.js';
 import { executeRun } from './run.js';
 import type { CompiledSchedule } from './schedule/engine.js';
-import { DEFAULT_SCHEDULE_KEY, type ClaimOutcome, type JobState, type RunRecord, type SlotClaim, type Store } from './store.js';
+import { DEFAULT_SCHEDULE_KEY, type ClaimOutcome, type JobState, type RunRecord, type RunRequest, type SlotClaim, type Store } from './store.js';
 
 /** Options of {@link runDue}; the daemon takes the same ones. */
 export interface RunDueOptions {
@@ -107,9 +107,17 @@ export async function runDue(options: RunDueOptions): Promise<TickReport> {
   if (states.length !== refs.length) {
     throw new StoreSchemaError(`store "${store.name}": ensureStates returned ${states.length} states for ${refs.length} schedules`);
   }
-  const requests = options.dryRun || options.force || options.signal?.aborted
+  // Take run-now requests only for jobs this tick will claim for: a request is handed out once,
+  // ever, so one taken and not run would be lost.
+  const eligible = selected.filter((job, index) => job.enabled && !(states[index] as JobState).paused).map((job) => job.code);
+  const taken = options.dryRun || options.force || options.signal?.aborted || eligible.length === 0
     ? []
-    : await store.consumeRunRequests({ codes: selected.map((job) => job.code), now });
+    : await store.consumeRunRequests({ codes: eligible, now });
+  const putBack = (list: readonly RunRequest[]) =>
+    Promise.all(list.map((r) => store.requestRun({ code: r.code, key: r.key }, { now: r.requestedAt, requestedBy: r.requestedBy })));
+  // Runtime schedules' requests (key ≠ '') are not this tick's to run: file them again unchanged.
+  await putBack(taken.filter((r) => r.key !== DEFAULT_SCHEDULE_KEY));
+  const requests = taken.filter((r) => r.key === DEFAULT_SCHEDULE_KEY);
 
   const results: TickResult[] = [];
   const planned: Planned[] = [];
@@ -153,9 +161,14 @@ export async function runDue(options: RunDueOptions): Promise<TickReport> {
   // First claims of every job go to the store in one round trip; a job's later slots
   // (backfill) are claimed one by one after the previous run ends, so they don't overlap it.
   const context = { runnerId, now };
-  const first = planned.length > 0 && !options.signal?.aborted
-    ? await store.claimSlots(planned.map((p) => p.claims[0] as SlotClaim), context)
-    : [];
+  let first: ClaimOutcome[] = [];
+  try {
+    if (planned.length > 0 && !options.signal?.aborted) first = await store.claimSlots(planned.map((p) => p.claims[0] as SlotClaim), context);
+  } catch (error) {
+    await putBack(requests).catch(() => undefined);
+    throw error;
+  }
+  if (options.signal?.aborted && first.length === 0) await putBack(requests);
   const perJob = planned.map(async (p, index) => {
     const jobResults: TickResult[] = [];
     let outcome = first[index];

@@ -1,4 +1,4 @@
-import { parseDuration, type Duration } from './duration.js';
+import { MAX_TIMER_MS, parseDuration, type Duration } from './duration.js';
 import { DuplicateJobError, InvalidJobError, UnknownJobError } from './errors.js';
 import type { Logger } from './logger.js';
 import { compileSchedule, type CompiledSchedule } from './schedule/engine.js';
@@ -197,7 +197,7 @@ export function defineJob<Payload = unknown>(definition: JobDefinition<Payload>)
     retryAfterFailureMs:
       definition.retryAfterFailure === undefined ? null : parseDuration(definition.retryAfterFailure, what('retryAfterFailure')),
     interruptedRetries,
-    timeoutMs: definition.timeout === undefined ? null : parseDuration(definition.timeout, what('timeout')),
+    timeoutMs: definition.timeout === undefined ? null : parseDuration(definition.timeout, what('timeout'), InvalidJobError, MAX_TIMER_MS),
     failuresBeforeAlert,
     onFailure: definition.onFailure ?? null,
     enabled: definition.enabled ?? true,
@@ -206,7 +206,7 @@ export function defineJob<Payload = unknown>(definition: JobDefinition<Payload>)
     missedRunPolicy: resolveMissedRunPolicy(definition.missedRunPolicy, what('missedRunPolicy')),
     timezone: definition.timezone ?? null,
     jitterMs: definition.jitter === undefined ? 0 : parseDuration(definition.jitter, what('jitter')),
-    leaseTtlMs: definition.leaseTtl === undefined ? DEFAULT_LEASE_TTL_MS : parseDuration(definition.leaseTtl, what('leaseTtl')),
+    leaseTtlMs: definition.leaseTtl === undefined ? DEFAULT_LEASE_TTL_MS : parseDuration(definition.leaseTtl, what('leaseTtl'), InvalidJobError, MAX_TIMER_MS),
     description: definition.description ?? null,
   });
 }
@@ -223,7 +223,12 @@ export abstract class CronJob<Payload = unknown> {
   /** The same definition as {@link defineJob} would receive. */
   toJob(): Job<Payload> {
     const definition: Record<string, unknown> = {};
+    // Fields (own properties, so a misspelt one is still reported) and methods such as onFailure.
     for (const [key, value] of Object.entries(this)) if (value !== undefined) definition[key] = value;
+    for (const key of KNOWN_FIELDS) {
+      const value = (this as Record<string, unknown>)[key];
+      if (value !== undefined && !(key in definition)) definition[key] = typeof value === 'function' ? value.bind(this) : value;
+    }
     definition.run = (ctx: RunContext<Payload>) => this.run(ctx);
     return defineJob(definition as unknown as JobDefinition<Payload>);
   }

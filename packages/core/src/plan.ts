@@ -106,7 +106,11 @@ function dueSlots(job: Job, key: string, schedule: CompiledSchedule, state: JobS
     }
   }
   const floor = Math.max(baseline, now.getTime() - policy.all.withinMs);
-  return slotsBetween(schedule, new Date(floor), new Date(upperMs), MAX_BACKFILL_SLOTS).filter(started);
+  // In order, up to the first slot still waiting for its jitter: claiming a later one first would
+  // move lastSlotAt past the waiting one, which would then never run.
+  const slots = slotsBetween(schedule, new Date(floor), new Date(upperMs), MAX_BACKFILL_SLOTS);
+  const waiting = slots.findIndex((slot) => !started(slot));
+  return waiting < 0 ? slots : slots.slice(0, waiting);
 }
 
 /** Slots at or before this instant are never (re)considered for regular runs. */

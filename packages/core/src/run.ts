@@ -56,6 +56,12 @@ export async function executeRun(input: ExecuteRunInput): Promise<RunRecord> {
   const timeout = job.timeoutMs !== null ? setTimeout(() => abort('timeout'), job.timeoutMs) : null;
   const renewEvery = Math.max(50, Math.floor(job.leaseTtlMs / 3));
   const renewal = setInterval(() => {
+    // Renewals have failed until the lease ran out: another runner may take the slot over now, so
+    // this handler must stop rather than run beside it (no overlap), whatever the store says later.
+    if (clock.now().getTime() >= lease.expiresAt.getTime()) {
+      abort('lease-lost');
+      return;
+    }
     store
       .renewLeases([lease], { now: clock.now(), leaseMs: job.leaseTtlMs })
       .then(([renewed]) => {
@@ -123,7 +129,9 @@ export async function executeRun(input: ExecuteRunInput): Promise<RunRecord> {
     { runId: run.id, status, durationMs: finished.durationMs, ...(error ? { error } : {}) },
     'run finished',
   );
-  if (status !== 'succeeded' && job.onFailure && outcome.state.consecutiveFailures === job.failuresBeforeAlert) {
+  // At or past the threshold (django-cron's MIN_NUM_FAILURES): a streak that crossed it through
+  // runs reaped after a crash (which call no hook) still alerts on its next failure.
+  if (status !== 'succeeded' && job.onFailure && outcome.state.consecutiveFailures >= job.failuresBeforeAlert) {
     await callOnFailure(job, { code: run.code, key: run.key, run: finished, consecutiveFailures: outcome.state.consecutiveFailures, logger });
   }
   return finished;

@@ -252,7 +252,7 @@ describe('runDue: outcomes and options', () => {
     ]);
   });
 
-  it('calls onFailure once the failure streak reaches failuresBeforeAlert', async () => {
+  it('calls onFailure at every failure once the streak reaches failuresBeforeAlert', async () => {
     const alerts: number[] = [];
     const { clock, tick } = setup([
       {
@@ -267,7 +267,7 @@ describe('runDue: outcomes and options', () => {
       clock.set(`2026-03-02T${at}Z`);
       await tick();
     }
-    expect(alerts).toEqual([2]);
+    expect(alerts).toEqual([2, 3]);
   });
 
   it('keeps running when the onFailure hook itself throws', async () => {
@@ -405,5 +405,52 @@ describe('runDue: handler text every store can hold', () => {
     await tick();
     expect((await runsOf(store, 'nul'))[0]).toMatchObject({ status: 'succeeded', message: 'a\uFFFDb' });
     expect((await runsOf(store, 'cut'))[0]).toMatchObject({ status: 'failed', error: 'boom \uFFFD' });
+  });
+});
+
+describe('runDue: review regressions', () => {
+  it('leaves run-now requests of paused jobs and of runtime-schedule keys pending instead of dropping them', async () => {
+    const { clock, tick, store } = setup([
+      { code: 'p', schedule: dailyAt('03:00'), run: () => undefined },
+      { code: 'k', schedule: dailyAt('03:00'), run: () => undefined },
+    ], '2026-03-02T14:00:00Z');
+    await tick();
+    await store.setPaused({ code: 'p', key: '' }, true, { now: clock.now() });
+    await store.requestRun({ code: 'p', key: '' }, { now: clock.now() });
+    await store.requestRun({ code: 'k', key: 'tenant-1' }, { now: clock.now(), requestedBy: 'api' });
+    await tick();
+    const pending = await store.pendingRunRequests();
+    expect(pending.map((r) => [r.code, r.key, r.requestedBy, r.requestedAt.toISOString()])).toEqual([
+      ['p', '', null, '2026-03-02T14:00:00.000Z'],
+      ['k', 'tenant-1', 'api', '2026-03-02T14:00:00.000Z'],
+    ]);
+  });
+
+  it('aborts a handler whose lease ran out while renewals kept failing, so it never runs beside a takeover', async () => {
+    const memory = createMemoryStore();
+    const failing = new Proxy(memory, {
+      get(target, property) {
+        if (property === 'renewLeases') return () => Promise.reject(new Error('store down'));
+        return Reflect.get(target, property) as unknown;
+      },
+    }) as Store;
+    const clock = createFakeClock(T0);
+    let aborted = false;
+    const job = defineJob({
+      code: 'cut-off',
+      schedule: every('1m'),
+      leaseTtl: 300,
+      run: (ctx) =>
+        new Promise<void>((resolve) => {
+          ctx.signal.addEventListener('abort', () => {
+            aborted = true;
+            resolve();
+          });
+          setTimeout(() => clock.advance(1_000), 20); // the lease (300 ms) runs out meanwhile
+        }),
+    });
+    const report = await runDue({ jobs: [job], store: failing, clock, runnerId: 'r' });
+    expect(aborted).toBe(true);
+    expect(report.results[0]).toMatchObject({ outcome: 'interrupted', reason: 'lease lost (another runner took the slot over)' });
   });
 });

@@ -67,6 +67,9 @@ describe('defineJob', () => {
     [{ missedRunPolicy: 'sometimes' }, /job "x": missedRunPolicy must be 'latest', 'skip'/],
     [{ allowParallelRuns: 'yes' }, /job "x": allowParallelRuns must be true or false/],
     [{ run: 'not a function' }, /job "x": run must be a function/],
+    [{ timeout: '25d' }, /job "x": timeout: duration must be at most 2147483647 ms/],
+    [{ leaseTtl: '90d' }, /job "x": leaseTtl: duration must be at most 2147483647 ms/],
+    [{ leaseTtl: 0.4 }, /job "x": leaseTtl: duration must be a positive, finite length of time \(at least 1 ms\)/],
   ])('rejects %o with a message naming the job and field', (patch, message) => {
     const definition = { code: 'x', schedule: every('1m'), run: noop, ...patch } as never;
     expect(() => defineJob(definition)).toThrow(InvalidJobError);
@@ -127,6 +130,21 @@ describe('registry', () => {
     expect(job.retryAfterFailureMs).toBe(900_000);
     await job.run({ code: 'cleanup.nightly' } as RunContext);
     expect(seen).toEqual(['cleanup.nightly']);
+  });
+
+  it('keeps hooks a class-style job defines as methods, such as onFailure', async () => {
+    const alerts: string[] = [];
+    class Alerting extends CronJob {
+      readonly code = 'alerting';
+      readonly schedule = every('1m');
+      run() {}
+      onFailure(ctx: { code: string }) {
+        alerts.push(`${ctx.code} via ${this.code}`);
+      }
+    }
+    const job = createRegistry([new Alerting()]).get('alerting');
+    await job.onFailure?.({ code: 'alerting' } as never);
+    expect(alerts).toEqual(['alerting via alerting']);
   });
 
   it('rejects a class-style job with a misspelt option', () => {

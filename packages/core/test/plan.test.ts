@@ -41,4 +41,19 @@ describe('nextDueAt and planDue agree', () => {
     const claims = planDue({ job, key: '', schedule, state: failed, now: new Date('2026-03-02T11:05:05Z') });
     expect(claims.map((c) => [c.slotAt.toISOString(), c.attempt, c.trigger])).toEqual([['2026-03-02T11:00:00.000Z', 2, 'retry']]);
   });
+
+  it('all-policy backfill stops at the first slot still waiting for its jitter, so none is skipped', () => {
+    const jittery = defineJob({ code: 'backfill', schedule: every('1s'), jitter: '5s', missedRunPolicy: { all: { within: '1m' } }, run: () => undefined });
+    const sched = compileSchedule(jittery.schedule);
+    // At 12:00:15 the slot of 12:00:14 has started (small jitter) while 12:00:13's is still waiting.
+    const now = new Date('2026-03-02T12:00:15Z');
+    const st = { ...initialJobState({ code: 'backfill', key: '' }, new Date('2026-03-01T00:00:00Z')), lastSlotAt: new Date('2026-03-02T12:00:00Z') };
+    const claimed = planDue({ job: jittery, key: '', schedule: sched, state: st, now }).map((c) => c.slotAt.getTime());
+    const all = [...Array(15).keys()].map((i) => Date.parse('2026-03-02T12:00:01Z') + i * 1000);
+    expect(all.filter((slot) => slot + jitterMs(jittery, '', new Date(slot)) <= now.getTime())).toContain(Date.parse('2026-03-02T12:00:14Z'));
+    // A prefix of the missed slots, in order: every slot before the last claimed one is claimed too.
+    expect(claimed).toEqual(all.slice(0, claimed.length));
+    const firstWaiting = all[claimed.length];
+    if (firstWaiting !== undefined) expect(firstWaiting + jitterMs(jittery, '', new Date(firstWaiting))).toBeGreaterThan(now.getTime());
+  });
 });
