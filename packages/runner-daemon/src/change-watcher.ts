@@ -1,4 +1,4 @@
-import { describeThrown, type Clock, type JobState, type Lease, type Logger, type RunRecord, type SlotClaim, type Store, type StoreChange } from '@tickwork/core';
+import { DEFAULT_SCHEDULE_KEY, describeThrown, type Clock, type JobState, type Lease, type Logger, type RunRecord, type SlotClaim, type Store, type StoreChange } from '@tickwork/core';
 import { scheduleId, type ScheduleEntry } from './schedule-entry.js';
 
 // Without push, state is read every poll; with it, a full read this often repairs a notification lost in a reconnect.
@@ -60,6 +60,9 @@ export class ChangeWatcher {
   private onChange(change: StoreChange): void {
     if (!this.host.live()) return;
     if (change.type === 'run-request') {
+      // Only for a schedule this daemon runs: a request it would file back (another schedule's)
+      // must not wake it again, or file-back and wake-up would chase each other.
+      if (!this.host.entry(scheduleId(change.code, change.key))) return;
       this.requestsWanted = true;
       setImmediate(() => {
         this.consumeRequests().catch((error: unknown) => {
@@ -106,18 +109,19 @@ export class ChangeWatcher {
       this.host.logger.warn({ job: run.code, key: run.key, runId: run.id, runner: run.runnerId }, 'lease expired: run recorded as interrupted');
       if (this.host.entry(scheduleId(run.code, run.key))) this.refreshSoon(scheduleId(run.code, run.key));
     }
-    this.requestsWanted = true;
-    await this.consumeRequests();
     // Without push notifications one bounded read per poll finds pauses, resumes and overrides;
-    // with them, an occasional full read repairs a notification lost in a reconnect.
+    // with them, an occasional full read repairs a notification lost in a reconnect. Read them
+    // before taking run-now requests, so a just-paused job's request is left for its resume.
     const resync = this.unsubscribe !== null && now.getTime() - this.lastResync >= RESYNC_MS;
     if ((!this.unsubscribe || resync) && this.host.live()) {
       this.lastResync = now.getTime();
       for (const state of await store.getStates()) {
         const entry = this.host.entry(scheduleId(state.code, state.key));
-        if (entry && state.updatedAt.getTime() !== entry.state.updatedAt.getTime()) this.host.applyState(state);
+        if (entry && changedSince(entry.state, state)) this.host.applyState(state);
       }
     }
+    this.requestsWanted = true;
+    await this.consumeRequests();
     this.host.rearm();
   }
 
@@ -128,12 +132,20 @@ export class ChangeWatcher {
     this.requestsWanted = false;
     const store = this.host.store;
     const now = this.host.clock.now();
-    const requests = await store.consumeRunRequests({ codes: this.host.codes, limit: free, now });
+    // Only for schedules this daemon will run now: a request is handed out once, ever, so one
+    // taken for a paused job would be lost. A paused job's request waits for its resume.
+    const codes = this.host.codes.filter((code) => {
+      const entry = this.host.entry(scheduleId(code, DEFAULT_SCHEDULE_KEY));
+      return entry !== undefined && entry.job.enabled && !entry.state.paused;
+    });
+    if (codes.length === 0) return;
+    const requests = await store.consumeRunRequests({ codes, limit: free, now });
     const claims: Array<{ entry: ScheduleEntry; claim: SlotClaim }> = [];
     for (const request of requests) {
       const entry = this.host.entry(scheduleId(request.code, request.key));
       if (!entry) {
-        this.host.logger.warn({ job: request.code, key: request.key }, 'run-now request for a schedule this daemon does not run; dropped');
+        // Another schedule's (a runtime schedule this version does not run): file it again unchanged.
+        await store.requestRun({ code: request.code, key: request.key }, { now: request.requestedAt, requestedBy: request.requestedBy });
         continue;
       }
       // To the second, like core's forced runs: two requests filed together share one slot.
@@ -158,4 +170,17 @@ export class ChangeWatcher {
     const deleted = await this.host.store.pruneRuns({ olderThan });
     if (deleted > 0) this.host.logger.info({ deleted, olderThan: olderThan.toISOString() }, 'pruned old runs');
   }
+}
+
+/**
+ * Whether a state read from the store differs from what the daemon holds. `updatedAt` alone
+ * misses a change made in the same millisecond as the daemon's last read.
+ */
+function changedSince(held: JobState, read: JobState): boolean {
+  return (
+    read.updatedAt.getTime() !== held.updatedAt.getTime() ||
+    read.paused !== held.paused ||
+    (read.resumedAt?.getTime() ?? null) !== (held.resumedAt?.getTime() ?? null) ||
+    JSON.stringify(read.scheduleOverride) !== JSON.stringify(held.scheduleOverride)
+  );
 }

@@ -61,4 +61,23 @@ describe.each([
     await stopAll(daemons);
     expect(triggers).toEqual(['manual']);
   });
+
+  it('a run-now request for a paused job waits for the resume; one for an unknown schedule key stays pending', async () => {
+    fakeTime();
+    const triggers: string[] = [];
+    const job = defineJob({ code: 'report', schedule: '0 3 * * *', run: (ctx: RunContext) => void triggers.push(ctx.trigger) });
+    const { daemons, store } = await startDaemons(2, [job], { changeSubscription, pollIntervalMs: 500 });
+    await store.setPaused({ code: 'report', key: '' }, true, { now: new Date() });
+    await advance(1_000);
+    await store.requestRun({ code: 'report', key: '' }, { now: new Date() });
+    await store.requestRun({ code: 'report', key: 'tenant-1' }, { now: new Date() });
+    await advance(2_000);
+    expect(triggers).toEqual([]);
+    expect((await store.pendingRunRequests()).map((r) => r.key).sort()).toEqual(['', 'tenant-1']);
+    await store.setPaused({ code: 'report', key: '' }, false, { now: new Date() });
+    await advance(2_000);
+    await stopAll(daemons);
+    expect(triggers).toEqual(['manual']);
+    expect((await store.pendingRunRequests()).map((r) => r.key)).toEqual(['tenant-1']);
+  });
 });
