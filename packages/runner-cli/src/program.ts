@@ -18,8 +18,14 @@ const STORE_ERRORS = new Set(['StoreUnavailableError', 'StoreSchemaError']);
 /** The exit code an error maps to (see {@link EXIT}). */
 export function exitCodeOf(error: unknown): number {
   if (error instanceof CliUsageError) return EXIT.usage;
-  if (error instanceof TickworkError && STORE_ERRORS.has(error.name)) return EXIT.storeUnavailable;
-  if (error instanceof TickworkError && USAGE_ERRORS.has(error.name)) return EXIT.usage;
+  if (!(error instanceof TickworkError)) return EXIT.jobFailed;
+  // By class name up the prototype chain: a package's subclass (SqlStoreOptionsError extends
+  // InvalidArgumentError) maps like its base, even when two copies of core are installed.
+  for (let proto: unknown = Object.getPrototypeOf(error); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    const name = (proto as { constructor?: { name?: string } }).constructor?.name ?? '';
+    if (STORE_ERRORS.has(name)) return EXIT.storeUnavailable;
+    if (USAGE_ERRORS.has(name) || name === 'DaemonOptionError') return EXIT.usage;
+  }
   return EXIT.jobFailed;
 }
 

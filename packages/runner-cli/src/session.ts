@@ -49,6 +49,7 @@ export function createSession(options: SessionOptions): Session {
   let config: Promise<TickworkConfig> | undefined = options.config ? Promise.resolve(options.config) : undefined;
   let registry: JobRegistry | undefined;
   let store: Promise<Store> | undefined;
+  let ownsStore = false;
   const session: Session = {
     io,
     clock,
@@ -73,7 +74,12 @@ export function createSession(options: SessionOptions): Session {
       return registry;
     },
     store() {
-      store ??= session.config().then((loaded) => resolveStore(loaded.store));
+      store ??= session.config().then((loaded) => {
+        // Close on exit only what this session opened: a store object handed in by an embedding
+        // host (config passed to runCli) stays the host's.
+        ownsStore = options.config === undefined || typeof loaded.store === 'function';
+        return resolveStore(loaded.store);
+      });
       return store;
     },
     async timezone() {
@@ -82,7 +88,7 @@ export function createSession(options: SessionOptions): Session {
     out: (text) => void io.stdout.write(text),
     err: (text) => void io.stderr.write(text),
     async close() {
-      if (!store) return;
+      if (!store || !ownsStore) return;
       const opened = await store.catch(() => null);
       await opened?.close().catch(() => undefined);
     },

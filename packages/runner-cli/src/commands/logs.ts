@@ -125,9 +125,13 @@ export async function logsCommand(session: Session, code: string | undefined, fl
   });
   try {
     while (!stopped) {
+      // A ref'd timer: it is what keeps `logs --follow` alive (the store's pool may let the process exit).
       await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, FOLLOW_POLL_MS).unref?.();
+        const timer = setTimeout(resolve, FOLLOW_POLL_MS);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
       });
       if (stopped) break;
       const fresh = (await store.queryRuns({ ...query, since, limit: 1000 })).runs.filter((run) => !seen.has(run.id)).reverse();

@@ -1,3 +1,4 @@
+import { CliUsageError } from '../errors.js';
 import { DEFAULT_SCHEDULE_KEY } from '@tickwork/core';
 import type { Session } from '../session.js';
 
@@ -9,15 +10,21 @@ export async function stateCommand(
   flags: { note?: string },
 ): Promise<number> {
   const registry = await session.registry();
-  registry.get(code); // unknown code: exit 2 listing the known ones, nothing written
+  const job = registry.get(code); // unknown code: exit 2 listing the known ones, nothing written
+  if (action === 'trigger' && !job.enabled) {
+    throw new CliUsageError(`job "${code}" is disabled in code (enabled: false): no runner runs it, so no request was filed`);
+  }
   const store = await session.store();
   const ref = { code, key: DEFAULT_SCHEDULE_KEY };
   const now = session.clock.now();
   if (action === 'trigger') {
+    const [state] = await store.getStates([ref]);
     const request = await store.requestRun(ref, { now, requestedBy: `cli:${session.io.env.USER ?? 'unknown'}` });
     session.out(
-      `requested a run of "${code}" (request ${request.id}); a running daemon picks it up within its poll interval,\n` +
-        `the next \`tickwork run\` otherwise. Without a daemon, run it here and now: tickwork run ${code} --force\n`,
+      state?.paused
+        ? `requested a run of "${code}" (request ${request.id}); the job is paused, so it runs after \`tickwork resume ${code}\`\n`
+        : `requested a run of "${code}" (request ${request.id}); a running daemon picks it up within its poll interval,\n` +
+            `the next \`tickwork run\` otherwise. Without a daemon, run it here and now: tickwork run ${code} --force\n`,
     );
     return 0;
   }

@@ -1,0 +1,64 @@
+import { createMemoryStore, defineConfig, InvalidArgumentError, StoreUnavailableError, type TickworkConfig } from '@tickwork/core';
+import { describe, expect, it } from 'vitest';
+import { EXIT, exitCodeOf, runCli } from '../src/index.js';
+import { captureIo } from './fixtures/capture.js';
+
+async function cli(config: TickworkConfig, argv: string[]) {
+  const io = captureIo({ TICKWORK_NOW: '2026-01-05T10:00:05Z' });
+  const code = await runCli(argv, { io, config });
+  return { code, out: io.out(), err: io.errText() };
+}
+
+describe('review regressions', () => {
+  it("maps a package's subclass of a usage or store error like its base", () => {
+    class SqlStoreOptionsError extends InvalidArgumentError {}
+    class FlakyBackendError extends StoreUnavailableError {}
+    expect(exitCodeOf(new SqlStoreOptionsError('bad driver'))).toBe(EXIT.usage);
+    expect(exitCodeOf(new FlakyBackendError('down'))).toBe(EXIT.storeUnavailable);
+    expect(exitCodeOf(new Error('job blew up'))).toBe(EXIT.jobFailed);
+  });
+
+  it('trigger refuses a disabled job and files nothing; for a paused job it says the run waits for resume', async () => {
+    const store = createMemoryStore();
+    const config = defineConfig({
+      jobs: [
+        { code: 'off', schedule: '0 3 * * *', enabled: false, run: () => undefined },
+        { code: 'held', schedule: '0 3 * * *', run: () => undefined },
+      ],
+      store,
+    });
+    const off = await cli(config, ['trigger', 'off']);
+    expect(off.code).toBe(EXIT.usage);
+    expect(off.err).toContain('job "off" is disabled in code');
+    expect(await store.pendingRunRequests()).toEqual([]);
+    expect((await cli(config, ['pause', 'held'])).code).toBe(0);
+    const held = await cli(config, ['trigger', 'held']);
+    expect(held.code).toBe(0);
+    expect(held.out).toContain('the job is paused, so it runs after `tickwork resume held`');
+  });
+
+  it('leaves open a store object the embedding host passed in', async () => {
+    const store = createMemoryStore();
+    const config = defineConfig({ jobs: [{ code: 'a', schedule: '0 3 * * *', run: () => undefined }], store });
+    expect((await cli(config, ['list', '--json'])).code).toBe(0);
+    await expect(store.getStates()).resolves.toBeInstanceOf(Array);
+  });
+});
+
+describe('logs --follow (spawned bin)', () => {
+  it('keeps following until SIGINT instead of exiting when the store goes idle', async () => {
+    const { createProject } = await import('./fixtures/project.js');
+    const project = createProject('sqlite', `[{ code: 'a', schedule: every('1m'), run: record('a') }]`);
+    try {
+      expect((await project.run(['migrate'])).code).toBe(0);
+      const follow = project.start(['logs', '--follow']);
+      const early = await Promise.race([follow.result, new Promise((resolve) => setTimeout(resolve, 1_500, 'still following'))]);
+      expect(early).toBe('still following');
+      follow.child.kill('SIGINT');
+      const done = await follow.result;
+      expect(done.code === 0 || done.code === 130).toBe(true);
+    } finally {
+      project.remove();
+    }
+  });
+});
