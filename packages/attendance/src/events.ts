@@ -54,7 +54,7 @@ export function absenceDeadline(event: { startsAt: Date; failMinutes: number }):
 
 /**
  * Opens the roll call of an event: one UNCHECKED record for every member of its group who
- * has none yet (one statement). Optional — the job creates ABSENT records for members
+ * joined by the absence deadline and has none yet (one statement). Optional — the job creates ABSENT records for members
  * without one anyway — but it lets an app list who is still expected. Returns the rows created.
  */
 export async function openRollCall(database: AttendanceDatabase, input: { eventId: number }): Promise<number> {
@@ -69,7 +69,9 @@ export async function openRollCall(database: AttendanceDatabase, input: { eventI
   const inserted = await sql.write(
     `insert into ${sql.table('record')} (event_id, member_id, status) ` +
       `select e.id, m.member_id, 'UNCHECKED' from ${sql.table('event')} e join ${sql.table('group_membership')} m on m.group_id = e.group_id ` +
-      `where e.id = ? and e.attendance_closed_at is null on conflict (event_id, member_id) do nothing`,
+      // Only members expected at the event: those who joined the group by its absence deadline.
+      `where e.id = ? and e.attendance_closed_at is null and m.joined_at <= ${sql.deadline('e.starts_at', 'e.fail_minutes')} ` +
+      `on conflict (event_id, member_id) do nothing`,
     [eventId],
   );
   return inserted.affectedRows;

@@ -114,6 +114,17 @@ describe.each(DIALECTS)('markAbsent on %s', (dialect) => {
     expect(marked).not.toContain(afterDeadline);
   });
 
+  it('a roll call opened after the deadline does not expect, nor mark absent, a member who joined late', async () => {
+    const { groupId, memberIds } = await seedGroup(db.orm, 1);
+    const eventId = (await createEvent(db.orm, { groupId, title: 'Lesson', startsAt: START, failMinutes: 15 })).id;
+    const late = (await createMember(db.orm, { name: 'Late joiner' }, { clock })).id;
+    await addMember(db.orm, { groupId, memberId: late, joinedAt: at(20) });
+    expect(await openRollCall(db.orm, { eventId })).toBe(1);
+    await markAbsent(db.orm, { now: at(25) });
+    const records = await db.records(eventId);
+    expect(records.map((r) => [r.memberId, r.status])).toEqual([[memberIds[0], 'ABSENT']]);
+  });
+
   it('is idempotent: a second run over the same slot changes nothing', async () => {
     const { groupId } = await seedGroup(db.orm, 4);
     for (let i = 0; i < 3; i++) await createEvent(db.orm, { groupId, title: `E${i}`, startsAt: at(-i * 60), failMinutes: 5 });
