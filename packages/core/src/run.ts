@@ -138,9 +138,9 @@ export async function executeRun(input: ExecuteRunInput): Promise<RunRecord> {
 }
 
 /**
- * Handler text as every store can hold it: NUL bytes (refused by PostgreSQL text and jsonb)
- * and lone UTF-16 surrogates (refused by JSON decoders such as Redis's cjson) would otherwise
- * make the store refuse the run's result, and the run would be lost.
+ * Text as every store can hold it: NUL bytes (refused by PostgreSQL text and jsonb) and lone
+ * UTF-16 surrogates (refused by JSON decoders such as Redis's cjson) become U+FFFD. Applied to
+ * handler text before completion, or the store would refuse the run's result and lose the run.
  */
 export function storable(text: string | null): string | null {
   return text === null ? null : text.replace(UNSTORABLE, '\uFFFD');

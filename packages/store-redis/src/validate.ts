@@ -1,5 +1,5 @@
 /** Input checks run before any Redis call, so bad input fails early and changes nothing. */
-import { InvalidArgumentError, RUN_STATUSES, type RunStatus, type ScheduleRef } from '@tickwork/core';
+import { InvalidArgumentError, RUN_STATUSES, storable, type RunStatus, type ScheduleRef } from '@tickwork/core';
 import { MESSAGE_PREFIX } from './errors.js';
 
 /** Throws unless `ref` has a non-empty string code and a string key. */
@@ -11,21 +11,17 @@ export function checkRef(ref: ScheduleRef, where: string): void {
   if (typeof ref.key !== 'string') {
     throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}: key of job "${ref.code}" must be a string ('' for the code-defined schedule), got ${String(ref.key)}`);
   }
-  if (LONE_SURROGATE.test(ref.code) || LONE_SURROGATE.test(ref.key)) {
-    throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}: code and key must be well-formed Unicode (a lone UTF-16 surrogate cannot be stored), got ${JSON.stringify(ref)}`);
+  if (storable(ref.code) !== ref.code || storable(ref.key) !== ref.key) {
+    throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}: code and key must be well-formed Unicode without NUL (a lone UTF-16 surrogate cannot be stored), got ${JSON.stringify(ref)}`);
   }
 }
 
-// A high surrogate without its low half, or a low one without its high half.
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
-
 /**
  * A request as JSON Redis's cjson can decode: free text (notes, messages) with a lone surrogate
- * gets U+FFFD there instead of making the script refuse the whole batch.
+ * gets U+FFFD there (core's `storable`) instead of making the script refuse the whole batch.
  */
 export function scriptJson(request: unknown): string {
-  return JSON.stringify(request, (_key, value: unknown) => (typeof value === 'string' ? value.replace(LONE_SURROGATES, '\uFFFD') : value));
+  return JSON.stringify(request, (_key, value: unknown) => (typeof value === 'string' ? storable(value) : value));
 }
 
 /** Throws unless `value` is a valid Date; returns its epoch milliseconds. */
