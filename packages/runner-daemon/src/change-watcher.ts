@@ -18,6 +18,8 @@ export interface WatcherHost {
   /** Takes a fresh state of one schedule and re-plans it. */
   applyState(state: JobState): void;
   freeCapacity(): number;
+  /** Holds capacity while a claim is in flight; call the returned function when it settles. */
+  reserve(count: number): () => void;
   launch(entry: ScheduleEntry, run: RunRecord, lease: Lease, startAt: number): void;
   retryDelayMs(): number;
   untilStored<T>(what: string, body: () => Promise<T>): Promise<T>;
@@ -154,9 +156,12 @@ export class ChangeWatcher {
     }
     if (claims.length === 0) return;
     // The requests are consumed: retry the (idempotent) claim until it lands so none is lost.
-    const outcomes = await this.host.untilStored('claim run-now requests', () =>
-      store.claimSlots(claims.map((c) => c.claim), { runnerId: this.host.runnerId, now: this.host.clock.now() }),
-    );
+    const release = this.host.reserve(claims.length);
+    const outcomes = await this.host
+      .untilStored('claim run-now requests', () =>
+        store.claimSlots(claims.map((c) => c.claim), { runnerId: this.host.runnerId, now: this.host.clock.now() }),
+      )
+      .finally(release);
     outcomes?.forEach((outcome, index) => {
       const { entry } = claims[index] as { entry: ScheduleEntry };
       if (outcome.status === 'claimed') this.host.launch(entry, outcome.run, outcome.lease, now.getTime());

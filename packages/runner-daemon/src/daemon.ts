@@ -73,6 +73,8 @@ class Daemon {
   private stopping: Promise<void> | null = null;
   private claiming = false;
   private claimInFlight: Promise<void> | null = null;
+  /** Slots whose claim is in flight (scheduled or run-now): counted against maxConcurrentRuns. */
+  private reserved = 0;
   /** Duration of the last claim round trip plus arming (at start: of ensuring all states, a fair proxy). */
   private claimLatencyMs = 0;
   private readonly storeHealth: StoreHealth;
@@ -232,7 +234,7 @@ class Daemon {
     if (this.stopping || this.claiming) return;
     const nowMs = this.o.clock.now().getTime();
     const horizon = nowMs + this.preClaimMs();
-    const free = this.o.maxConcurrentRuns - this.launcher.active;
+    const free = this.freeCapacity();
     const batch: ScheduleEntry[] = [];
     for (let top = this.queue.peek(); top && (top.dueAt as number) <= horizon && batch.length < free; top = this.queue.peek()) {
       const entry = this.queue.pop() as ScheduleEntry;
@@ -243,7 +245,8 @@ class Daemon {
     }
     if (batch.length > 0) {
       this.claiming = true;
-      this.claimInFlight = this.claimBatch(batch, nowMs);
+      const release = this.reserve(batch.length);
+      this.claimInFlight = this.claimBatch(batch, nowMs).finally(release);
       try {
         await this.claimInFlight;
       } catch (error) {
@@ -254,6 +257,22 @@ class Daemon {
       }
     }
     this.armNext();
+  }
+
+  /** Runs this daemon may still start: its capacity less running handlers and claims in flight. */
+  private freeCapacity(): number {
+    return this.o.maxConcurrentRuns - this.launcher.active - this.reserved;
+  }
+
+  /** Holds capacity for `count` slots while their claim is in flight; returns the release. */
+  private reserve(count: number): () => void {
+    this.reserved += count;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.reserved -= count;
+    };
   }
 
   /**
@@ -401,7 +420,8 @@ class Daemon {
       live: () => this.started && this.stopping === null,
       entry: (id) => this.entries.get(id),
       applyState: (state) => this.applyState(state),
-      freeCapacity: () => this.o.maxConcurrentRuns - this.launcher.active,
+      freeCapacity: () => this.freeCapacity(),
+      reserve: (count) => this.reserve(count),
       launch: (entry, run, lease, startAt) => {
         entry.running++;
         this.launcher.launch(entry, run, lease, startAt);
