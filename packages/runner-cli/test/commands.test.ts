@@ -336,6 +336,32 @@ describe('signals, follow and help', () => {
     expect(report.results[0]?.outcome).toBe('interrupted');
   });
 
+  it('logs --follow --status prints a run that was running when first seen once it finishes into the filter', async () => {
+    const config = configWith([{ code: 'tick', schedule: every('1m'), run: () => undefined }]);
+    const store = inspect();
+    const now = new Date('2026-01-05T10:00:05Z');
+    const claim = (slot: string) =>
+      store.claimSlots([{ code: 'tick', key: '', slotAt: new Date(slot), attempt: 1, trigger: 'schedule', allowParallel: true, leaseMs: 600_000 }], { runnerId: 'r', now });
+    const [long] = await claim('2026-01-05T10:00:00Z');
+    const io = captureIo({ TICKWORK_NOW: '2026-01-05T10:00:05Z' });
+    const follow = runCli(['logs', '--follow', '--json', '--status', 'failed'], { io, config });
+    const lines = () => io.out().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { slotAt: string; status: string });
+    const { until } = await import('./fixtures/project.js');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const [quick] = await claim('2026-01-05T10:01:00Z');
+    const fail = async (outcome: typeof quick) => {
+      if (outcome?.status !== 'claimed') throw new Error('claim failed');
+      await store.completeRuns([{ lease: outcome.lease, status: 'failed', finishedAt: now, error: 'x' }]);
+    };
+    await fail(quick);
+    await until(() => lines().length === 1, 'the later run, failed first');
+    await fail(long); // started earlier than the run already printed
+    await until(() => lines().length === 2, 'the earlier run, once it failed too');
+    io.signal('SIGINT');
+    expect(await follow).toBe(0);
+    expect(lines().map((r) => r.slotAt).sort()).toEqual(['2026-01-05T10:00:00.000Z', '2026-01-05T10:01:00.000Z']);
+  });
+
   it('logs --follow prints new runs as they are recorded until interrupted', async () => {
     const config = configWith([{ code: 'tick', schedule: every('1m'), run: () => undefined }]);
     await cli(config, ['run'], '2026-01-05T10:00:05Z');

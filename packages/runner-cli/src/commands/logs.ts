@@ -115,7 +115,17 @@ export async function logsCommand(session: Session, code: string | undefined, fl
   if (!flags.follow) return 0;
 
   // Follow: new runs appear by startedAt; runs seen `running` are re-read until they finish.
+  // With --status, every run is watched and only matching ones printed: a run that was
+  // `running` when first seen may finish into the filter later.
+  const { status: wanted, ...unfiltered } = query;
+  const matches = (run: RunRecord) =>
+    wanted === undefined || (typeof wanted === 'string' ? run.status === wanted : wanted.includes(run.status));
   const seen = new Map(chronological.map((run) => [run.id, run.status]));
+  if (wanted !== undefined) {
+    for (const run of (await store.queryRuns({ ...unfiltered, status: 'running', limit: 1000 })).runs) {
+      if (!seen.has(run.id)) seen.set(run.id, 'running');
+    }
+  }
   let since = chronological.at(-1)?.startedAt ?? query.since ?? session.clock.now();
   let stopped = false;
   let wake: () => void = () => undefined;
@@ -134,7 +144,7 @@ export async function logsCommand(session: Session, code: string | undefined, fl
         };
       });
       if (stopped) break;
-      const fresh = (await store.queryRuns({ ...query, since, limit: 1000 })).runs.filter((run) => !seen.has(run.id)).reverse();
+      const fresh = (await store.queryRuns({ ...unfiltered, since, limit: 1000 })).runs.filter((run) => !seen.has(run.id)).reverse();
       const finished: RunRecord[] = [];
       for (const [id, status] of seen) {
         if (status !== 'running') continue;
@@ -145,7 +155,7 @@ export async function logsCommand(session: Session, code: string | undefined, fl
       for (const run of batch) seen.set(run.id, run.status);
       const latest = fresh.at(-1);
       if (latest && latest.startedAt.getTime() > since.getTime()) since = latest.startedAt;
-      print(batch);
+      print(batch.filter(matches));
       // Keep memory bounded on a long follow: forget finished runs, keep the running ones.
       if (seen.size > 5_000) for (const [id, status] of seen) if (status !== 'running') seen.delete(id);
     }
