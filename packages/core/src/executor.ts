@@ -4,7 +4,7 @@ import { StoreSchemaError } from './errors.js';
 import { initialJobState } from './job-state.js';
 import { createRegistry, jobSchedule, type Job, type JobInput, type JobRegistry } from './job.js';
 import { silentLogger, type Logger } from './logger.js';
-import { nextDueAt, planDue } from './plan.js';
+import { claimAt, nextDueAt, planDue } from './plan.js';
 import { executeRun } from './run.js';
 import type { CompiledSchedule } from './schedule/engine.js';
 import { DEFAULT_SCHEDULE_KEY, type ClaimOutcome, type JobState, type RunRecord, type RunRequest, type SlotClaim, type Store } from './store.js';
@@ -135,11 +135,11 @@ export async function runDue(options: RunDueOptions): Promise<TickReport> {
       return;
     }
     const claims = options.force
-      ? [forcedClaim(job, now)]
+      ? [claimAt(job, base.key, now, 'force')]
       : planDue({ job, key: base.key, schedule, state, now, ...grace(options) });
     for (const request of requests) {
       if (request.code === job.code && request.key === base.key) {
-        claims.push({ ...forcedClaim(job, request.requestedAt), trigger: 'manual' });
+        claims.push(claimAt(job, base.key, request.requestedAt, 'manual'));
       }
     }
     if (claims.length === 0) {
@@ -213,12 +213,6 @@ async function settle(
       return { ...base, outcome: status, run, reason: run.error ?? run.message };
     }
   }
-}
-
-function forcedClaim(job: Job, at: Date): SlotClaim {
-  // To the second: two `--force` runs started together share one slot, so still once per slot.
-  const slotAt = new Date(Math.floor(at.getTime() / 1000) * 1000);
-  return { code: job.code, key: DEFAULT_SCHEDULE_KEY, slotAt, attempt: 1, trigger: 'force', allowParallel: job.allowParallelRuns, leaseMs: job.leaseTtlMs };
 }
 
 async function readStates(store: Store, refs: { code: string; key: string }[], now: Date): Promise<JobState[]> {

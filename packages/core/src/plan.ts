@@ -34,8 +34,8 @@ export function planDue(input: PlanInput): SlotClaim[] {
   if (regular.length > 0) {
     return regular.map((slotAt) => claimOf(job, key, slotAt, 1, 'schedule'));
   }
-  const retry = dueRetry(job, state, now);
-  return retry ? [claimOf(job, key, retry.slotAt, retry.attempt, 'retry')] : [];
+  const retry = dueRetry(job, state);
+  return retry && retry.at <= now.getTime() ? [claimOf(job, key, retry.slotAt, retry.attempt, 'retry')] : [];
 }
 
 /**
@@ -63,11 +63,8 @@ export function nextDueAt(input: PlanInput): Date | null {
   }
   const slot = nextSlot(schedule, new Date(Math.max(nowMs, baseline)));
   if (slot && slot.getTime() <= expiresMs) consider(slot.getTime() + jitterMs(job, key, slot));
-  const retry = dueRetry(job, state, new Date(8.64e15));
-  if (retry && state.lastFinishedAt) {
-    const immediate = state.lastStatus === 'interrupted' && (state.lastAttempt ?? 0) <= job.interruptedRetries;
-    consider(state.lastFinishedAt.getTime() + (immediate ? 0 : (job.retryAfterFailureMs ?? 0)));
-  }
+  const retry = dueRetry(job, state);
+  if (retry) consider(retry.at);
   return due === null ? null : new Date(due);
 }
 
@@ -122,7 +119,8 @@ function baselineOf(job: Job, state: JobState, grace: number): number {
   return baseline;
 }
 
-function dueRetry(job: Job, state: JobState, now: Date): { slotAt: Date; attempt: number } | null {
+/** The retry a failed slot is owed, and from when: null when none (succeeded, superseded, no policy). */
+function dueRetry(job: Job, state: JobState): { slotAt: Date; attempt: number; at: number } | null {
   if (!state.lastStatus || !FAILED.has(state.lastStatus)) return null;
   if (!state.lastFinishedAt || !state.lastFinishedSlotAt || state.lastAttempt === null) return null;
   // A newer slot was claimed since the failure: that run supersedes the retry.
@@ -130,10 +128,17 @@ function dueRetry(job: Job, state: JobState, now: Date): { slotAt: Date; attempt
   const retry = { slotAt: state.lastFinishedSlotAt, attempt: state.lastAttempt + 1 };
   // The runner died or was stopped (not the job's fault): any live runner takes the slot over at once,
   // so no due slot is lost while a runner is alive.
-  if (state.lastStatus === 'interrupted' && state.lastAttempt <= job.interruptedRetries) return retry;
+  if (state.lastStatus === 'interrupted' && state.lastAttempt <= job.interruptedRetries) return { ...retry, at: state.lastFinishedAt.getTime() };
   if (job.retryAfterFailureMs === null) return null;
-  if (state.lastFinishedAt.getTime() + job.retryAfterFailureMs > now.getTime()) return null;
-  return retry;
+  return { ...retry, at: state.lastFinishedAt.getTime() + job.retryAfterFailureMs };
+}
+
+/**
+ * A claim of the slot "now, to the second" — forced runs and run-now requests: two started
+ * together share one slot, so even these run once per slot.
+ */
+export function claimAt(job: Job, key: string, at: Date, trigger: 'force' | 'manual'): SlotClaim {
+  return claimOf(job, key, new Date(Math.floor(at.getTime() / 1000) * 1000), 1, trigger);
 }
 
 function claimOf(job: Job, key: string, slotAt: Date, attempt: number, trigger: SlotClaim['trigger']): SlotClaim {

@@ -1,4 +1,4 @@
-import { DEFAULT_SCHEDULE_KEY, describeThrown, type Clock, type JobState, type Lease, type Logger, type RunRecord, type SlotClaim, type Store, type StoreChange } from '@tickwork/core';
+import { claimAt, DEFAULT_SCHEDULE_KEY, describeThrown, type Clock, type JobState, type Lease, type Logger, type RunRecord, type SlotClaim, type Store, type StoreChange } from '@tickwork/core';
 import { scheduleId, type ScheduleEntry } from './schedule-entry.js';
 
 // Without push, state is read every poll; with it, a full read this often repairs a notification lost in a reconnect.
@@ -150,9 +150,7 @@ export class ChangeWatcher {
         await store.requestRun({ code: request.code, key: request.key }, { now: request.requestedAt, requestedBy: request.requestedBy });
         continue;
       }
-      // To the second, like core's forced runs: two requests filed together share one slot.
-      const slotAt = new Date(Math.floor(request.requestedAt.getTime() / 1000) * 1000);
-      claims.push({ entry, claim: { code: request.code, key: request.key, slotAt, attempt: 1, trigger: 'manual', allowParallel: entry.job.allowParallelRuns, leaseMs: entry.job.leaseTtlMs } });
+      claims.push({ entry, claim: claimAt(entry.job, request.key, request.requestedAt, 'manual') });
     }
     if (claims.length === 0) return;
     // The requests are consumed: retry the (idempotent) claim until it lands so none is lost.

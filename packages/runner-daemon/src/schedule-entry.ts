@@ -100,10 +100,8 @@ export function dueAtOf(entry: ScheduleEntry, nowMs: number, options: PlanOption
   if (options.catchUp && planEntry(entry, nowMs, options).length > 0) return nowMs;
   const input = { job: entry.job, key: entry.key, schedule: entry.schedule, state: entry.state, now: new Date(nowMs), ...grace(options) };
   const next = nextDueAt(input)?.getTime() ?? null;
-  if (next === null || next > nowMs) return next;
-  // A past retry instant: due now if planDue agrees, else the retry was superseded by a newer slot.
-  if (planEntry(entry, nowMs, options).length > 0) return nowMs;
-  return nextDueAt({ ...input, state: { ...entry.state, lastStatus: null } })?.getTime() ?? null;
+  // Only a pending retry can lie in the past (core drops superseded ones): it is due now.
+  return next === null || next > nowMs ? next : nowMs;
 }
 
 function grace(options: PlanOptions): { missedGraceMs?: number } {
