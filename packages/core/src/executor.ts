@@ -1,11 +1,12 @@
 import { hostname } from 'node:os';
 import { systemClock, type Clock } from './clock.js';
-import { StoreSchemaError } from './errors.js';
+import { describeThrown, StoreSchemaError } from './errors.js';
 import { initialJobState } from './job-state.js';
 import { createRegistry, jobSchedule, type Job, type JobInput, type JobRegistry } from './job.js';
 import { silentLogger, type Logger } from './logger.js';
 import { claimAt, nextDueAt, planDue } from './plan.js';
 import { executeRun } from './run.js';
+import { runtimeJob, type RuntimeSchedule } from './runtime-schedule.js';
 import type { CompiledSchedule } from './schedule/engine.js';
 import { DEFAULT_SCHEDULE_KEY, type ClaimOutcome, type JobState, type RunRecord, type RunRequest, type SlotClaim, type Store } from './store.js';
 
@@ -46,6 +47,7 @@ export interface TickResult {
     | 'taken'
     | 'paused'
     | 'disabled'
+    | 'unscheduled'
     | 'would-run';
   slotAt: Date | null;
   attempt: number | null;
@@ -73,18 +75,33 @@ export function toRegistry(jobs: JobRegistry | readonly JobInput[]): JobRegistry
   return Array.isArray(jobs) ? createRegistry(jobs) : (jobs as JobRegistry);
 }
 
-interface Planned {
+/** One schedule a tick considers: a job's own, or one of its runtime schedules (job = its effective job). */
+interface Target {
   job: Job;
+  key: string;
   state: JobState;
-  schedule: CompiledSchedule;
+  schedule: CompiledSchedule | null;
+  /** Runtime schedules only. */
+  payload?: unknown;
+  version?: number;
+}
+
+interface Planned {
+  target: Target;
   claims: SlotClaim[];
 }
 
+/** Most pending run-now requests one tick looks at. */
+const REQUEST_PEEK_LIMIT = 1000;
+/** Page size when reading runtime schedules and their states. */
+const READ_PAGE = 1000;
+
 /**
  * One tick — what `tickwork run` does and what the daemon does at each instant: reaps
- * expired leases, consumes run-now requests, plans due slots per each job's policy,
- * claims them all in one store round trip, runs the claimed handlers (concurrently across
- * jobs, in slot order within a job), records every run, and reports per schedule.
+ * expired leases, consumes run-now requests, plans due slots per each schedule's policy
+ * (the jobs' own schedules and their runtime schedules), claims them all in one store round
+ * trip, runs the claimed handlers (concurrently across schedules, in slot order within one),
+ * records every run, and reports per schedule.
  */
 export async function runDue(options: RunDueOptions): Promise<TickReport> {
   const registry = toRegistry(options.jobs);
@@ -107,52 +124,60 @@ export async function runDue(options: RunDueOptions): Promise<TickReport> {
   if (states.length !== refs.length) {
     throw new StoreSchemaError(`store "${store.name}": ensureStates returned ${states.length} states for ${refs.length} schedules`);
   }
-  // Take run-now requests only for jobs this tick will claim for: a request is handed out once,
-  // ever, so one taken and not run would be lost.
-  const eligible = selected.filter((job, index) => job.enabled && !(states[index] as JobState).paused).map((job) => job.code);
-  const taken = options.dryRun || options.force || options.signal?.aborted || eligible.length === 0
-    ? []
-    : await store.consumeRunRequests({ codes: eligible, now });
+  const compiler = new ScheduleCache(timezone);
+  const targets: Target[] = selected.map((job, index) => {
+    const state = states[index] as JobState;
+    return { job, key: DEFAULT_SCHEDULE_KEY, state, schedule: compiler.compile(job, state.scheduleOverride) };
+  });
+  targets.push(...(await readRuntimeTargets(store, selected, options.only !== undefined, compiler, logger)));
+
+  // Take run-now requests only for schedules this tick will claim for: a request is handed out
+  // once, ever, so one taken and not run would be lost. Others (paused, disabled) stay pending.
+  const eligible = new Map(targets.filter((t) => t.job.enabled && !t.state.paused).map((t) => [scheduleId({ code: t.job.code, key: t.key }), t]));
+  let requests: RunRequest[] = [];
+  if (!options.dryRun && !options.force && !options.signal?.aborted && eligible.size > 0) {
+    const codes = [...new Set([...eligible.values()].map((t) => t.job.code))];
+    const pending = await store.pendingRunRequests({ codes, limit: REQUEST_PEEK_LIMIT });
+    const wanted = [...new Map(pending.filter((r) => eligible.has(scheduleId(r))).map((r) => [scheduleId(r), { code: r.code, key: r.key }])).values()];
+    if (wanted.length > 0) requests = await store.consumeRunRequests({ refs: wanted, limit: REQUEST_PEEK_LIMIT, now });
+  }
   const putBack = (list: readonly RunRequest[]) =>
     Promise.all(list.map((r) => store.requestRun({ code: r.code, key: r.key }, { now: r.requestedAt, requestedBy: r.requestedBy })));
-  // Runtime schedules' requests (key ≠ '') are not this tick's to run: file them again unchanged.
-  await putBack(taken.filter((r) => r.key !== DEFAULT_SCHEDULE_KEY));
-  const requests = taken.filter((r) => r.key === DEFAULT_SCHEDULE_KEY);
+  const requestsOf = new Map<string, RunRequest[]>();
+  for (const request of requests) requestsOf.set(scheduleId(request), [...(requestsOf.get(scheduleId(request)) ?? []), request]);
 
   const results: TickResult[] = [];
   const planned: Planned[] = [];
-  selected.forEach((job, index) => {
-    const state = states[index] as JobState;
-    const schedule = jobSchedule(job, timezone, state.scheduleOverride);
-    const base = { code: job.code, key: DEFAULT_SCHEDULE_KEY };
-    const upcoming = () => nextDueAt({ job, key: base.key, schedule, state, now, ...grace(options) });
+  for (const target of targets) {
+    const { job, key, state, schedule } = target;
+    const base = { code: job.code, key };
+    const upcoming = () => nextDueAt({ job, key, schedule, state, now, ...grace(options) });
     if (!job.enabled) {
-      results.push({ ...base, outcome: 'disabled', slotAt: null, attempt: null, run: null, reason: 'disabled in code (enabled: false)', nextSlotAt: null });
-      return;
+      const reason = key === DEFAULT_SCHEDULE_KEY || !registry.get(job.code).enabled ? 'disabled in code (enabled: false)' : 'schedule disabled (enabled: false)';
+      results.push({ ...base, outcome: 'disabled', slotAt: null, attempt: null, run: null, reason, nextSlotAt: null });
+      continue;
     }
     if (state.paused) {
       results.push({ ...base, outcome: 'paused', slotAt: null, attempt: null, run: null, reason: state.pausedNote ?? 'paused', nextSlotAt: upcoming() });
-      return;
+      continue;
     }
-    const claims = options.force
-      ? [claimAt(job, base.key, now, 'force')]
-      : planDue({ job, key: base.key, schedule, state, now, ...grace(options) });
-    for (const request of requests) {
-      if (request.code === job.code && request.key === base.key) {
-        claims.push(claimAt(job, base.key, request.requestedAt, 'manual'));
-      }
-    }
+    // --force runs each selected job's own schedule now; its runtime schedules keep their plan.
+    const claims = options.force && key === DEFAULT_SCHEDULE_KEY
+      ? [claimAt(job, key, now, 'force')]
+      : planDue({ job, key, schedule, state, now, ...grace(options) });
+    for (const request of requestsOf.get(scheduleId({ code: job.code, key })) ?? []) claims.push(claimAt(job, key, request.requestedAt, 'manual'));
+    if (target.version !== undefined) for (const claim of claims) claim.scheduleVersion = target.version;
     if (claims.length === 0) {
       results.push({ ...base, outcome: 'not-due', slotAt: null, attempt: null, run: null, reason: null, nextSlotAt: upcoming() });
-      return;
+      continue;
     }
-    planned.push({ job, state, schedule, claims });
-  });
+    planned.push({ target, claims });
+  }
 
   if (options.dryRun) {
-    for (const { job, claims } of planned) {
+    for (const { target, claims } of planned) {
       for (const claim of claims) {
-        results.push({ code: job.code, key: claim.key, outcome: 'would-run', slotAt: claim.slotAt, attempt: claim.attempt, run: null, reason: claim.trigger, nextSlotAt: null });
+        results.push({ code: target.job.code, key: claim.key, outcome: 'would-run', slotAt: claim.slotAt, attempt: claim.attempt, run: null, reason: claim.trigger, nextSlotAt: null });
       }
     }
     return finish(startedAt, clock, results);
@@ -177,7 +202,7 @@ export async function runDue(options: RunDueOptions): Promise<TickReport> {
       if (options.signal?.aborted) break;
       if (i > 0) [outcome] = await store.claimSlots([claim], { runnerId, now: clock.now() });
       if (!outcome) break;
-      jobResults.push(await settle(p.job, claim, outcome, { store, clock, logger, signal: options.signal }));
+      jobResults.push(await settle(p.target, claim, outcome, { store, clock, logger, signal: options.signal }));
     }
     return jobResults;
   });
@@ -186,17 +211,20 @@ export async function runDue(options: RunDueOptions): Promise<TickReport> {
 }
 
 async function settle(
-  job: Job,
+  target: Target,
   claim: SlotClaim,
   outcome: ClaimOutcome,
   deps: { store: Store; clock: Clock; logger: Logger; signal: AbortSignal | undefined },
 ): Promise<TickResult> {
+  const { job } = target;
   const base = { code: job.code, key: claim.key, slotAt: claim.slotAt, attempt: claim.attempt, nextSlotAt: null };
   switch (outcome.status) {
     case 'taken':
       return { ...base, outcome: 'taken', run: null, reason: 'another runner claimed this slot' };
     case 'paused':
       return { ...base, outcome: 'paused', run: null, reason: 'paused' };
+    case 'unscheduled':
+      return { ...base, outcome: 'unscheduled', run: null, reason: 'the runtime schedule was removed, disabled or changed meanwhile' };
     case 'overlap':
       return { ...base, outcome: 'skipped', run: outcome.run, reason: outcome.run.message ?? 'previous run still holds the lease' };
     case 'claimed': {
@@ -207,6 +235,7 @@ async function settle(
         store: deps.store,
         clock: deps.clock,
         logger: deps.logger,
+        ...(target.payload !== undefined ? { payload: target.payload } : {}),
         ...(deps.signal ? { signal: deps.signal } : {}),
       });
       const status = run.status === 'running' ? 'interrupted' : run.status;
@@ -221,6 +250,65 @@ async function readStates(store: Store, refs: { code: string; key: string }[], n
     (ref) =>
       existing.find((s) => s.code === ref.code && s.key === ref.key) ?? initialJobState(ref, now),
   );
+}
+
+/**
+ * The runtime schedules of the selected jobs, with their states, as tick targets. Schedules of
+ * codes this deployment does not register are left alone (another deployment's); one whose
+ * state is gone was removed between the two reads and is skipped.
+ */
+async function readRuntimeTargets(store: Store, jobs: readonly Job[], onlySome: boolean, compiler: ScheduleCache, logger: Logger): Promise<Target[]> {
+  const byCode = new Map(jobs.map((job) => [job.code, job]));
+  const schedules: RuntimeSchedule[] = [];
+  const pages = onlySome ? jobs.map((job) => ({ code: job.code })) : [{}];
+  for (const filter of pages) {
+    let cursor: string | undefined;
+    do {
+      const page = await store.listSchedules({ ...filter, limit: READ_PAGE, ...(cursor ? { cursor } : {}) });
+      for (const schedule of page.schedules) if (byCode.has(schedule.code)) schedules.push(schedule);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+  }
+  const targets: Target[] = [];
+  for (let i = 0; i < schedules.length; i += READ_PAGE) {
+    const chunk = schedules.slice(i, i + READ_PAGE);
+    const states = new Map((await store.getStates(chunk)).map((state) => [scheduleId(state), state]));
+    for (const schedule of chunk) {
+      const state = states.get(scheduleId(schedule));
+      if (!state) continue;
+      const job = runtimeJob(byCode.get(schedule.code) as Job, schedule);
+      try {
+        targets.push({ job, key: schedule.key, state, schedule: compiler.compile(job, state.scheduleOverride), payload: schedule.payload, version: schedule.version });
+      } catch (error) {
+        // A stored schedule this version cannot read must not stop every other schedule.
+        logger.error({ job: schedule.code, key: schedule.key, err: describeThrown(error).message }, 'runtime schedule skipped: invalid schedule');
+      }
+    }
+  }
+  return targets;
+}
+
+/** Compiles each distinct (zone, spec) once: thousands of runtime schedules share a few specs. */
+export class ScheduleCache {
+  private readonly cache = new Map<string, CompiledSchedule | null>();
+
+  constructor(private readonly defaultTimezone: string) {}
+
+  /** The job's compiled schedule (under an optional override); throws InvalidScheduleError naming the job. */
+  compile(job: Job, override: JobState['scheduleOverride']): CompiledSchedule | null {
+    const spec = override ?? job.schedule;
+    const id = `${job.timezone ?? this.defaultTimezone}\u0000${typeof spec === 'string' ? spec : JSON.stringify(spec)}`;
+    let compiled = this.cache.get(id);
+    if (compiled === undefined) {
+      compiled = jobSchedule(job, this.defaultTimezone, override);
+      this.cache.set(id, compiled);
+    }
+    return compiled;
+  }
+}
+
+function scheduleId(ref: { code: string; key: string }): string {
+  return `${ref.code}\u0000${ref.key}`;
 }
 
 function grace(options: RunDueOptions): { missedGraceMs?: number } {

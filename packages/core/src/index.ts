@@ -5,6 +5,8 @@ export * from './duration.js';
 export * from './schedule/spec.js';
 export * from './schedule/engine.js';
 export * from './store.js';
+export * from './runtime-schedule.js';
+export * from './scheduler.js';
 export * from './job.js';
 export * from './job-state.js';
 export * from './config.js';

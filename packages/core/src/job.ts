@@ -77,14 +77,19 @@ export interface JobOptions {
 export interface JobDefinition<Payload = unknown> extends JobOptions {
   /** Stable unique code [django-cron's code]: letters, digits and `._:-`, no whitespace. */
   code: string;
-  schedule: ScheduleInput;
+  /**
+   * The job's own schedule, or `null` for a job that runs only on its runtime schedules
+   * (`scheduler.schedules(code).upsert(…)`) and run-now requests.
+   */
+  schedule: ScheduleInput | null;
   run: (ctx: RunContext<Payload>) => unknown;
 }
 
 /** A validated job with every option resolved. */
 export interface Job<Payload = unknown> {
   readonly code: string;
-  readonly schedule: ScheduleInput;
+  /** Null: no schedule of its own (runtime schedules and run-now requests only). */
+  readonly schedule: ScheduleInput | null;
   readonly run: (ctx: RunContext<Payload>) => unknown;
   readonly allowParallelRuns: boolean;
   readonly retryAfterFailureMs: number | null;
@@ -158,15 +163,19 @@ export function defineJob<Payload = unknown>(definition: JobDefinition<Payload>)
     }
   }
   if (typeof definition.run !== 'function') throw new InvalidJobError(`${what('run')} must be a function`);
-  if (definition.schedule === undefined) throw new InvalidJobError(`${what('schedule')} is required`);
+  if (definition.schedule === undefined) {
+    throw new InvalidJobError(`${what('schedule')} is required (null for a job that runs only on runtime schedules)`);
+  }
   if (definition.timezone !== undefined) {
     compileSchedule('* * * * *', { timezone: definition.timezone, what: `job "${code}"` });
   }
   // Validate the schedule now; runners compile it again with the configured default zone.
-  compileSchedule(definition.schedule, {
-    what: what('schedule'),
-    ...(definition.timezone !== undefined ? { timezone: definition.timezone } : {}),
-  });
+  if (definition.schedule !== null) {
+    compileSchedule(definition.schedule, {
+      what: what('schedule'),
+      ...(definition.timezone !== undefined ? { timezone: definition.timezone } : {}),
+    });
+  }
 
   const startAt = optionalInstant(definition.startAt, what('startAt'));
   const expiresAt = optionalInstant(definition.expiresAt, what('expiresAt'));
@@ -217,7 +226,7 @@ export function defineJob<Payload = unknown>(definition: JobDefinition<Payload>)
  */
 export abstract class CronJob<Payload = unknown> {
   abstract readonly code: string;
-  abstract readonly schedule: ScheduleInput;
+  abstract readonly schedule: ScheduleInput | null;
   abstract run(ctx: RunContext<Payload>): unknown;
 
   /** The same definition as {@link defineJob} would receive. */
@@ -276,9 +285,14 @@ export function toJob(input: JobInput): Job {
   return defineJob(input as JobDefinition);
 }
 
-/** The compiled schedule a job runs on, given the configured default timezone and an optional override. */
-export function jobSchedule(job: Job, defaultTimezone = 'UTC', override: ScheduleInput | null = null): CompiledSchedule {
-  return compileSchedule(override ?? job.schedule, {
+/**
+ * The compiled schedule a job runs on, given the configured default timezone and an optional
+ * override; null for a job without a schedule of its own (`schedule: null`) and no override.
+ */
+export function jobSchedule(job: Job, defaultTimezone = 'UTC', override: ScheduleInput | null = null): CompiledSchedule | null {
+  const input = override ?? job.schedule;
+  if (input === null) return null;
+  return compileSchedule(input, {
     timezone: job.timezone ?? defaultTimezone,
     what: `job "${job.code}": schedule${override ? ' override' : ''}`,
   });
@@ -288,13 +302,18 @@ function isDefinedJob(input: JobInput): input is Job {
   return Object.isFrozen(input) && 'leaseTtlMs' in input;
 }
 
-function resolveMissedRunPolicy(policy: MissedRunPolicy | undefined, what: string): Job['missedRunPolicy'] {
+/** A missed-run policy resolved to milliseconds; throws `ErrorClass` naming `what`. */
+export function resolveMissedRunPolicy(
+  policy: MissedRunPolicy | undefined,
+  what: string,
+  ErrorClass: new (message: string) => Error = InvalidJobError,
+): Job['missedRunPolicy'] {
   if (policy === undefined || policy === 'latest') return 'latest';
   if (policy === 'skip') return 'skip';
   if (typeof policy === 'object' && policy !== null && 'all' in policy && policy.all && typeof policy.all === 'object') {
-    return { all: { withinMs: parseDuration(policy.all.within, `${what}.all.within`) } };
+    return { all: { withinMs: parseDuration(policy.all.within, `${what}.all.within`, ErrorClass) } };
   }
-  throw new InvalidJobError(`${what} must be 'latest', 'skip' or { all: { within: duration } }, got ${JSON.stringify(policy)}`);
+  throw new ErrorClass(`${what} must be 'latest', 'skip' or { all: { within: duration } }, got ${JSON.stringify(policy)}`);
 }
 
 function optionalInstant(value: Date | string | undefined, what: string): Date | null {

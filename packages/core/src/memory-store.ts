@@ -15,6 +15,7 @@ import {
 } from './memory/backend.js';
 import { claimOne, completeOne, interruptExpired, renewOne } from './memory/leases.js';
 import { pruneRuns, queryRuns } from './memory/run-log.js';
+import { checkScheduleRefs, listSchedules, removeSchedules, scheduleRecord, schedulesRevision, upsertSchedules } from './memory/schedules.js';
 import {
   checkCodes,
   checkDate,
@@ -149,6 +150,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
         checkTrigger(claim.trigger, `${where}.trigger`);
         if (typeof claim.allowParallel !== 'boolean') invalid(where, 'allowParallel must be a boolean');
         checkLeaseMs(claim.leaseMs, `${where}.leaseMs`);
+        if (claim.scheduleVersion !== undefined) checkInteger(claim.scheduleVersion, `${where}.scheduleVersion`, 1);
       });
       return claims.map((claim) => copy(claimOne(d, claim, context)));
     },
@@ -216,6 +218,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       checkRef(ref, 'requestRun: ref');
       checkDate(now, 'requestRun: now');
       checkOptionalText(requestedBy, 'requestRun: requestedBy');
+      if (ref.key !== '' && !d.schedules.has(refKey(ref))) {
+        invalid('requestRun', `job "${ref.code}" has no runtime schedule with key "${ref.key}"`);
+      }
       const request: RunRequest = {
         id: String(d.nextRequestId++),
         code: ref.code,
@@ -230,15 +235,20 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       return copy(request);
     },
 
-    async consumeRunRequests({ codes, limit = DEFAULT_CONSUME_LIMIT, now }) {
+    async consumeRunRequests({ codes, refs, limit = DEFAULT_CONSUME_LIMIT, now }) {
       const d = open('consumeRunRequests');
       if (codes !== undefined) checkCodes(codes, 'consumeRunRequests: codes');
+      if (refs !== undefined) {
+        checkRefs(refs, 'consumeRunRequests');
+        if (refs.length > 1000) invalid('consumeRunRequests', `${refs.length} refs in one call; the limit is 1000`);
+      }
       checkInteger(limit, 'consumeRunRequests: limit', 1);
       checkDate(now, 'consumeRunRequests: now');
       const wanted = codes === undefined ? null : new Set(codes);
+      const wantedRefs = refs === undefined ? null : new Set(refs.map(refKey));
       const taken: RunRequest[] = [];
       d.requests = d.requests.filter((request) => {
-        if (taken.length >= limit || (wanted && !wanted.has(request.code))) return true;
+        if (taken.length >= limit || (wanted && !wanted.has(request.code)) || (wantedRefs && !wantedRefs.has(refKey(request)))) return true;
         taken.push(request);
         return false;
       });
@@ -248,8 +258,52 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     async pendingRunRequests(options = {}) {
       const d = open('pendingRunRequests');
       if (options.codes !== undefined) checkCodes(options.codes, 'pendingRunRequests: codes');
+      if (options.limit !== undefined) checkInteger(options.limit, 'pendingRunRequests: limit', 1);
       const wanted = options.codes === undefined ? null : new Set(options.codes);
-      return d.requests.filter((request) => !wanted || wanted.has(request.code)).map(copy);
+      return d.requests
+        .filter((request) => !wanted || wanted.has(request.code))
+        .slice(0, options.limit ?? Number.POSITIVE_INFINITY)
+        .map(copy);
+    },
+
+    async upsertSchedules(schedules, now) {
+      const d = open('upsertSchedules');
+      checkDate(now, 'upsertSchedules: now');
+      const { records, changed } = upsertSchedules(d, schedules, now);
+      for (const ref of changed) emit({ type: 'schedule', code: ref.code, key: ref.key });
+      return records;
+    },
+
+    async removeSchedules(refs) {
+      const d = open('removeSchedules');
+      const list = checkScheduleRefs(refs, 'removeSchedules');
+      const removed = removeSchedules(d, list);
+      list.forEach((ref, i) => {
+        if (removed[i]) emit({ type: 'schedule', code: ref.code, key: ref.key });
+      });
+      return removed;
+    },
+
+    async getSchedules(refs) {
+      const d = open('getSchedules');
+      const list = checkScheduleRefs(refs, 'getSchedules');
+      const seen = new Set<string>();
+      const found = [];
+      for (const ref of list) {
+        const id = refKey(ref);
+        const stored = d.schedules.get(id);
+        if (stored && !seen.has(id)) found.push(scheduleRecord(stored));
+        seen.add(id);
+      }
+      return found;
+    },
+
+    async listSchedules(query = {}) {
+      return listSchedules(open('listSchedules'), query);
+    },
+
+    async schedulesRevision() {
+      return schedulesRevision(open('schedulesRevision'));
     },
 
     async close() {

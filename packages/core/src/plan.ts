@@ -14,7 +14,8 @@ const FAILED: ReadonlySet<RunStatus> = new Set(['failed', 'timed_out', 'interrup
 export interface PlanInput {
   job: Job;
   key: string;
-  schedule: CompiledSchedule;
+  /** Null for a job without a schedule of its own: only retries are planned. */
+  schedule: CompiledSchedule | null;
   state: JobState;
   now: Date;
   missedGraceMs?: number;
@@ -30,7 +31,7 @@ export interface PlanInput {
 export function planDue(input: PlanInput): SlotClaim[] {
   const { job, key, schedule, state, now } = input;
   const grace = input.missedGraceMs ?? DEFAULT_MISSED_GRACE_MS;
-  const regular = dueSlots(job, key, schedule, state, now, grace);
+  const regular = schedule ? dueSlots(job, key, schedule, state, now, grace) : [];
   if (regular.length > 0) {
     return regular.map((slotAt) => claimOf(job, key, slotAt, 1, 'schedule'));
   }
@@ -52,7 +53,7 @@ export function nextDueAt(input: PlanInput): Date | null {
   const consider = (ms: number) => {
     if (due === null || ms < due) due = ms;
   };
-  if (job.jitterMs > 0) {
+  if (schedule && job.jitterMs > 0) {
     const from = Math.max(baseline, nowMs - job.jitterMs);
     if (from < nowMs) {
       for (const slot of slotsBetween(schedule, new Date(from), now, MAX_BACKFILL_SLOTS)) {
@@ -61,7 +62,7 @@ export function nextDueAt(input: PlanInput): Date | null {
       }
     }
   }
-  const slot = nextSlot(schedule, new Date(Math.max(nowMs, baseline)));
+  const slot = schedule ? nextSlot(schedule, new Date(Math.max(nowMs, baseline))) : null;
   if (slot && slot.getTime() <= expiresMs) consider(slot.getTime() + jitterMs(job, key, slot));
   const retry = dueRetry(job, state);
   if (retry) consider(retry.at);

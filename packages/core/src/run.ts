@@ -131,8 +131,10 @@ export async function executeRun(input: ExecuteRunInput): Promise<RunRecord> {
   );
   // At or past the threshold (django-cron's MIN_NUM_FAILURES): a streak that crossed it through
   // runs reaped after a crash (which call no hook) still alerts on its next failure.
-  if (status !== 'succeeded' && job.onFailure && outcome.state.consecutiveFailures >= job.failuresBeforeAlert) {
-    await callOnFailure(job, { code: run.code, key: run.key, run: finished, consecutiveFailures: outcome.state.consecutiveFailures, logger });
+  // No state: the runtime schedule was removed while this run went on; there is no streak left to alert on.
+  const failures = outcome.state?.consecutiveFailures ?? 0;
+  if (status !== 'succeeded' && job.onFailure && failures >= job.failuresBeforeAlert) {
+    await callOnFailure(job, { code: run.code, key: run.key, run: finished, consecutiveFailures: failures, logger });
   }
   return finished;
 }

@@ -9,6 +9,7 @@
  * `(code, key, slotAt)`; each attempt at a slot is one run, unique on
  * `(code, key, slotAt, attempt)`.
  */
+import type { RuntimeSchedule, RuntimeScheduleInput, ScheduleQuery, SchedulePage } from './runtime-schedule.js';
 import type { ScheduleSpec } from './schedule/spec.js';
 
 /** The key of a job's own, code-defined schedule. */
@@ -112,6 +113,11 @@ export interface SlotClaim extends ScheduleRef {
   allowParallel: boolean;
   /** Lease length in milliseconds. */
   leaseMs: number;
+  /**
+   * For a runtime schedule (key ≠ ''): the version of the definition the slot was planned
+   * from. When given and the stored schedule's version differs, the claim is `unscheduled`.
+   */
+  scheduleVersion?: number;
 }
 
 /** Context of a claim batch. */
@@ -131,12 +137,16 @@ export interface ClaimContext {
  * - `overlap`: another run of the schedule holds a live lease and parallel runs are not
  *   allowed; the slot is consumed and logged as a `skipped` run (returned), once.
  * - `paused`: the schedule is paused; nothing changed, the slot is not consumed.
+ * - `unscheduled`: a runtime schedule's claim (key ≠ '') whose schedule no longer exists, is
+ *   disabled (`enabled: false`), or — when the claim names `scheduleVersion` — has changed
+ *   since the claimant read it; nothing changed. The runner re-reads the schedule. Claims of
+ *   a job's own schedule (key '') are never `unscheduled`.
  *
  * A live lease is one whose `expiresAt > now`. A claim that finds only an *expired* lease
  * of a still-`running` run marks that run `interrupted` (message says so, `finishedAt = now`,
  * state updated as a completion would) in the same atomic operation, then proceeds.
  *
- * Checked in this order: `taken`, `paused`, `overlap`, `claimed`. The overlap's `skipped`
+ * Checked in this order: `taken`, `unscheduled`, `paused`, `overlap`, `claimed`. The overlap's `skipped`
  * run has `startedAt = finishedAt = max(now, slotAt)`, `durationMs` 0, no lease, a message
  * naming the run that holds the lease; it consumes the slot + attempt (a later claim of it is
  * `taken`) and moves `lastSlotAt` like a claim, but counts in neither `totalRuns` nor `lastStatus`.
@@ -147,7 +157,8 @@ export type ClaimOutcome =
   | { status: 'claimed'; run: RunRecord; lease: Lease }
   | { status: 'taken' }
   | { status: 'overlap'; run: RunRecord }
-  | { status: 'paused' };
+  | { status: 'paused' }
+  | { status: 'unscheduled' };
 
 /** The result a runner records for a run it holds the lease of. */
 export interface RunCompletion {
@@ -164,7 +175,8 @@ export interface RunCompletion {
  * longer `running` with that token (reaped, taken over, or already completed): nothing changed.
  */
 export type CompletionOutcome =
-  | { status: 'completed'; run: RunRecord; state: JobState }
+  /** `state` is null when the run's runtime schedule was removed while it ran (the run is still recorded). */
+  | { status: 'completed'; run: RunRecord; state: JobState | null }
   | { status: 'stale'; run: RunRecord | null };
 
 /** Filter and page of a run-log query. Results are newest first (startedAt desc, id desc). */
@@ -256,7 +268,7 @@ export interface Store {
   /**
    * Marks up to `limit` (default 1000) running runs whose lease is not live (`expiresAt <= now`) as `interrupted`
    * (finishedAt = now, message says the lease expired), updating their schedules' state as
-   * a completion would. Each such run is returned to exactly one caller, so exactly one
+   * a completion would (no state when its runtime schedule was removed). Each such run is returned to exactly one caller, so exactly one
    * runner decides on its retry.
    */
   reapExpired(options: { now: Date; limit?: number }): Promise<RunRecord[]>;
@@ -274,23 +286,56 @@ export interface Store {
   pruneRuns(options: { olderThan: Date; batchSize?: number }): Promise<number>;
 
   // — run-now requests —
-  /** Files a "run now" request for a schedule. */
+  /**
+   * Files a "run now" request for a schedule. A request for a runtime schedule (key ≠ '')
+   * that does not exist is refused with `InvalidArgumentError`, and nothing is filed.
+   */
   requestRun(ref: ScheduleRef, options: { now: Date; requestedBy?: string | null }): Promise<RunRequest>;
   /**
    * Takes up to `limit` (≥ 1, default 100) pending requests (oldest first), optionally only
-   * for `codes`; each request is returned to exactly one caller, ever.
+   * for `codes` and/or only for the schedules `refs` (at most 1000); each request is returned
+   * to exactly one caller, ever.
    */
-  consumeRunRequests(options: { codes?: readonly string[]; limit?: number; now: Date }): Promise<RunRequest[]>;
-  /** Pending (unconsumed) requests, oldest first, without consuming them. */
-  pendingRunRequests(options?: { codes?: readonly string[] }): Promise<RunRequest[]>;
+  consumeRunRequests(options: { codes?: readonly string[]; refs?: readonly ScheduleRef[]; limit?: number; now: Date }): Promise<RunRequest[]>;
+  /** Pending (unconsumed) requests, oldest first, without consuming them; at most `limit` (default all). */
+  pendingRunRequests(options?: { codes?: readonly string[]; limit?: number }): Promise<RunRequest[]>;
+
+  // — runtime schedules (key ≠ '') —
+  /**
+   * Creates or changes runtime schedules (at most 1000, validated with core's
+   * `checkScheduleInputs`: a bad item or a key twice rejects the whole call before anything
+   * changes), all or nothing, and returns them in request order. Per schedule:
+   * - new: stored with a fresh `version`, `createdAt = updatedAt = now`, and a fresh state
+   *   (`createdAt = now`, replacing any state left under that ref);
+   * - same canonical definition as stored: nothing changes (same version, no change event);
+   * - different: definition replaced, fresh `version`, `updatedAt = now`; the state is kept,
+   *   except that turning `enabled` from false to true sets `resumedAt = now` (as a resume
+   *   does: slots missed while disabled are not caught up).
+   * Emits a `schedule` change for each created or changed one.
+   */
+  upsertSchedules(schedules: readonly RuntimeScheduleInput[], now: Date): Promise<RuntimeSchedule[]>;
+  /**
+   * Removes runtime schedules (at most 1000 refs, each key ≠ ''), their states and their
+   * pending run-now requests; runs already claimed go on and are recorded (their completion's
+   * `state` is null). Returns, per ref, whether it existed. Emits a `schedule` change per removal.
+   */
+  removeSchedules(refs: readonly ScheduleRef[]): Promise<boolean[]>;
+  /** The runtime schedules among `refs` (at most 1000) that exist, in request order (missing ones omitted). */
+  getSchedules(refs: readonly ScheduleRef[]): Promise<RuntimeSchedule[]>;
+  /** Runtime schedules ordered by code then key, paginated. */
+  listSchedules(query?: ScheduleQuery): Promise<SchedulePage>;
+  /**
+   * An opaque text that changes whenever any runtime schedule is created, changed or removed
+   * (one cheap read): runners without push poll it and re-list only when it moved.
+   */
+  schedulesRevision(): Promise<string>;
 
   // — changes —
   /**
    * Present when `capabilities.changeSubscription`: calls `listener` for every change made
    * through any store instance on the same backend (state, run requests, schedules).
-   * `setPaused` / `setScheduleOverride` emit `state`, `requestRun` emits `run-request`;
-   * `schedule` is reserved for runtime-schedule rows (created / changed / removed), which
-   * this contract has no methods for yet. Claims and completions emit nothing (thousands a
+   * `setPaused` / `setScheduleOverride` emit `state`, `requestRun` emits `run-request`,
+   * `upsertSchedules` / `removeSchedules` emit `schedule` per created, changed or removed one. Claims and completions emit nothing (thousands a
    * minute; runners learn of them by reading).
    */
   subscribe?(listener: (change: StoreChange) => void): Promise<Unsubscribe>;

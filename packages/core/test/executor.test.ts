@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  type RuntimeScheduleInput,
+  type ScheduleSpec,
   createFakeClock,
   createMemoryStore,
   dailyAt,
@@ -13,6 +15,10 @@ import {
 } from '../src/index.js';
 
 const T0 = '2026-03-02T12:00:30.000Z';
+
+function runtimeInput(code: string, key: string, schedule: ScheduleSpec): RuntimeScheduleInput {
+  return { code, key, schedule, timezone: null, payload: null, enabled: true, startAt: null, expiresAt: null, description: null, options: {} };
+}
 
 function setup(definitions: JobDefinition[], start = T0) {
   const store = createMemoryStore();
@@ -409,13 +415,15 @@ describe('runDue: handler text every store can hold', () => {
 });
 
 describe('runDue: review regressions', () => {
-  it('leaves run-now requests of paused jobs and of runtime-schedule keys pending instead of dropping them', async () => {
+  it('leaves run-now requests of paused jobs and of paused runtime schedules pending instead of dropping them', async () => {
     const { clock, tick, store } = setup([
       { code: 'p', schedule: dailyAt('03:00'), run: () => undefined },
       { code: 'k', schedule: dailyAt('03:00'), run: () => undefined },
     ], '2026-03-02T14:00:00Z');
     await tick();
+    await store.upsertSchedules([runtimeInput('k', 'tenant-1', dailyAt('04:00'))], clock.now());
     await store.setPaused({ code: 'p', key: '' }, true, { now: clock.now() });
+    await store.setPaused({ code: 'k', key: 'tenant-1' }, true, { now: clock.now() });
     await store.requestRun({ code: 'p', key: '' }, { now: clock.now() });
     await store.requestRun({ code: 'k', key: 'tenant-1' }, { now: clock.now(), requestedBy: 'api' });
     await tick();

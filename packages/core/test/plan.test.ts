@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compileSchedule, defineJob, every, initialJobState, jitterMs, nextDueAt, planDue, type JobState } from '../src/index.js';
 
 const job = defineJob({ code: 'herd', schedule: every('1h'), jitter: '10m', retryAfterFailure: '5m', run: () => undefined });
-const schedule = compileSchedule(job.schedule);
+const schedule = compileSchedule(every('1h'));
 const noon = new Date('2026-03-02T12:00:00Z');
 
 function state(patch: Partial<JobState>): JobState {
@@ -44,7 +44,7 @@ describe('nextDueAt and planDue agree', () => {
 
   it('all-policy backfill stops at the first slot still waiting for its jitter, so none is skipped', () => {
     const jittery = defineJob({ code: 'backfill', schedule: every('1s'), jitter: '5s', missedRunPolicy: { all: { within: '1m' } }, run: () => undefined });
-    const sched = compileSchedule(jittery.schedule);
+    const sched = compileSchedule(every('1s'));
     // At 12:00:15 the slot of 12:00:14 has started (small jitter) while 12:00:13's is still waiting.
     const now = new Date('2026-03-02T12:00:15Z');
     const st = { ...initialJobState({ code: 'backfill', key: '' }, new Date('2026-03-01T00:00:00Z')), lastSlotAt: new Date('2026-03-02T12:00:00Z') };

@@ -8,6 +8,7 @@ import { describeJobState } from './suites/job-state.js';
 import { describeLeases } from './suites/leases.js';
 import { describeRunLog } from './suites/run-log.js';
 import { describeRunRequests } from './suites/run-requests.js';
+import { describeSchedules } from './suites/schedules.js';
 
 /**
  * Declares the whole Store conformance suite for one store. Every test gets a fresh
@@ -25,5 +26,6 @@ export function describeStoreConformance(name: string, makeFixture: StoreFixture
     describeRunLog(harness);
     describeRunRequests(harness);
     describeChanges(harness);
+    describeSchedules(harness);
   });
 }

@@ -15,11 +15,12 @@ export function expectOverlap(outcome: ClaimOutcome | undefined): RunRecord {
   return outcome.run;
 }
 
-/** Asserts a completion was recorded and returns the run and the schedule's state. */
+/** Asserts a completion was recorded with the schedule's state and returns both. */
 export function expectCompleted(outcome: CompletionOutcome | undefined): { run: RunRecord; state: JobState } {
   expect(outcome?.status).toBe('completed');
   if (outcome?.status !== 'completed') throw new Error('unreachable');
-  return { run: outcome.run, state: outcome.state };
+  expect(outcome.state).not.toBeNull();
+  return { run: outcome.run, state: outcome.state as JobState };
 }
 
 /** Asserts every Date-typed field of a run is a Date and its id a string. */

@@ -24,11 +24,26 @@ export interface MemoryData {
   running: Map<string, Set<string>>;
   /** {@link refKey} → last fencing token handed out; outlives pruned runs so tokens never repeat. */
   tokens: Map<string, number>;
+  /** Runtime schedules by {@link refKey}. */
+  schedules: Map<string, StoredSchedule>;
+  /** Last schedule version handed out (strictly increasing over all schedules). */
+  scheduleSeq: number;
+  /** Removals so far (with `scheduleSeq`, the schedules' revision). */
+  scheduleRemovals: number;
   /** Pending run requests, oldest first. */
   requests: RunRequest[];
   nextRunId: number;
   nextRequestId: number;
   listeners: Set<MemoryListener>;
+}
+
+/** A runtime schedule as the memory backend holds it: the canonical definition text plus bookkeeping. */
+export interface StoredSchedule extends ScheduleRef {
+  definition: string;
+  enabled: boolean;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
 }
 
 const backends = new WeakMap<MemoryBackend, MemoryData>();
@@ -42,6 +57,9 @@ export function createMemoryBackend(): MemoryBackend {
     slots: new Map(),
     running: new Map(),
     tokens: new Map(),
+    schedules: new Map(),
+    scheduleSeq: 0,
+    scheduleRemovals: 0,
     requests: [],
     nextRunId: 1,
     nextRequestId: 1,

@@ -25,7 +25,9 @@ export function finishRun(
   run.error = outcome.error ?? null;
   run.stack = outcome.stack ?? null;
   data.running.get(refKey(run))?.delete(run.id);
-  const state = stateFor(data, run, outcome.finishedAt);
+  // A runtime schedule removed while its run went on has no state any more; the run is still recorded.
+  const state = run.key === '' ? stateFor(data, run, outcome.finishedAt) : data.states.get(refKey(run));
+  if (!state) return;
   state.lastStatus = outcome.status;
   state.lastFinishedAt = new Date(outcome.finishedAt);
   state.lastAttempt = run.attempt;
@@ -75,6 +77,11 @@ function newRun(data: MemoryData, claim: SlotClaim, context: ClaimContext, start
 export function claimOne(data: MemoryData, claim: SlotClaim, context: ClaimContext): ClaimOutcome {
   const { now } = context;
   if (data.slots.has(slotKey(claim, claim.slotAt, claim.attempt))) return { status: 'taken' };
+  if (claim.key !== '') {
+    const schedule = data.schedules.get(refKey(claim));
+    if (!schedule || !schedule.enabled) return { status: 'unscheduled' };
+    if (claim.scheduleVersion !== undefined && claim.scheduleVersion !== schedule.version) return { status: 'unscheduled' };
+  }
   const state = stateFor(data, claim, now);
   if (state.paused) return { status: 'paused' };
   const key = refKey(claim);
@@ -152,5 +159,6 @@ export function completeOne(data: MemoryData, completion: RunCompletion): Comple
   const run = currentRun(data, completion.lease);
   if (!run) return { status: 'stale', run: data.runs.get(completion.lease.runId) ?? null };
   finishRun(data, run, completion);
-  return { status: 'completed', run, state: stateFor(data, run, completion.finishedAt) };
+  const state = run.key === '' ? stateFor(data, run, completion.finishedAt) : (data.states.get(refKey(run)) ?? null);
+  return { status: 'completed', run, state };
 }

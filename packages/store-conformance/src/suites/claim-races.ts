@@ -1,6 +1,6 @@
 import type { ClaimOutcome, ScheduleRef } from '@tickwork/core';
 import { describe, expect, it } from 'vitest';
-import { claimFor, instantAt } from '../claim-for.js';
+import { claimFor, instantAt, prepareSchedules } from '../claim-for.js';
 import type { StoreHarness } from '../fixture.js';
 import { countBy, expectClaimed } from '../outcomes.js';
 
@@ -38,7 +38,7 @@ export function describeClaimRaces(h: StoreHarness): void {
 
     it('exactly one of N racing instances claims a slot; the others see it taken', async () => {
       const ref = { code: 'race', key: '' };
-      await h.store.ensureStates([ref], instantAt(0));
+      await prepareSchedules(h.store, [ref], instantAt(0));
       const racers = await h.openMany(h.raceInstances);
       const outcomes = await Promise.all(
         racers.map((store, i) => store.claimSlots([claimFor(ref, instantAt(0))], { runnerId: `runner-${i}`, now: instantAt(i) })),
@@ -57,7 +57,7 @@ export function describeClaimRaces(h: StoreHarness): void {
 
     it('each of 200 slots claimed in batches by N racing instances is won exactly once overall', async () => {
       const refs: ScheduleRef[] = Array.from({ length: 200 }, (_, i) => ({ code: `burst-${i % 7}`, key: `k${i}` }));
-      await h.store.ensureStates(refs, instantAt(0));
+      await prepareSchedules(h.store, refs, instantAt(0));
       const racers = await h.openMany(h.raceInstances);
       const outcomes = await Promise.all(
         racers.map(async (store, i) => {
@@ -80,7 +80,7 @@ export function describeClaimRaces(h: StoreHarness): void {
 
     it('racing claims of a second slot during a live lease log exactly one overlap skip', async () => {
       const ref = { code: 'no-overlap', key: 'tenant' };
-      await h.store.ensureStates([ref], instantAt(0));
+      await prepareSchedules(h.store, [ref], instantAt(0));
       const [held] = await h.store.claimSlots([claimFor(ref, instantAt(0))], { runnerId: 'holder', now: instantAt(0) });
       expectClaimed(held);
       const racers = await h.openMany(h.raceInstances);
@@ -96,7 +96,7 @@ export function describeClaimRaces(h: StoreHarness): void {
 
     it('racing claims of a second slot after the lease expired: one winner, the old run interrupted once', async () => {
       const ref = { code: 'takeover', key: '' };
-      await h.store.ensureStates([ref], instantAt(0));
+      await prepareSchedules(h.store, [ref], instantAt(0));
       const [held] = await h.store.claimSlots([claimFor(ref, instantAt(0), { leaseMs: 1_000 })], { runnerId: 'crashed', now: instantAt(0) });
       const old = expectClaimed(held);
       const racers = await h.openMany(h.raceInstances);

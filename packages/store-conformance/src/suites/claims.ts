@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '@tickwork/core';
 import { describe, expect, it } from 'vitest';
-import { claimFor, instantAt } from '../claim-for.js';
+import { claimFor, instantAt, prepareSchedules } from '../claim-for.js';
 import type { StoreHarness } from '../fixture.js';
 import { expectClaimed, expectCompleted, expectOverlap, expectRunShape } from '../outcomes.js';
 
@@ -10,7 +10,7 @@ const ref = { code: 'claim-job', key: '' };
 export function describeClaims(h: StoreHarness): void {
   describe('claims', () => {
     it('a claim returns a running run with the claim fields and a lease', async () => {
-      await h.store.ensureStates([ref], instantAt(0));
+      await prepareSchedules(h.store, [ref], instantAt(0));
       const slotAt = instantAt(0);
       const now = instantAt(2_500);
       const [outcome] = await h.store.claimSlots([claimFor(ref, slotAt, { leaseMs: 30_000 })], { runnerId: 'runner-a', now });
@@ -39,7 +39,7 @@ export function describeClaims(h: StoreHarness): void {
     });
 
     it('a slot claimed ahead of its instant starts, and leases from, the instant', async () => {
-      await h.store.ensureStates([ref], instantAt(0));
+      await prepareSchedules(h.store, [ref], instantAt(0));
       const slotAt = instantAt(60_000);
       const [outcome] = await h.store.claimSlots([claimFor(ref, slotAt, { leaseMs: 10_000 })], { runnerId: 'r', now: instantAt(59_200) });
       const { run, lease } = expectClaimed(outcome);
@@ -49,7 +49,7 @@ export function describeClaims(h: StoreHarness): void {
     });
 
     it('the same slot and attempt is taken on a second claim, by anyone, even after it finished', async () => {
-      await h.store.ensureStates([ref], instantAt(0));
+      await prepareSchedules(h.store, [ref], instantAt(0));
       const claim = claimFor(ref, instantAt(0), { allowParallel: true });
       const [first] = await h.store.claimSlots([claim], { runnerId: 'a', now: instantAt(0) });
       const { lease } = expectClaimed(first);
@@ -64,7 +64,7 @@ export function describeClaims(h: StoreHarness): void {
     });
 
     it('attempt 2 of a slot is a separate claim with a new run and a higher token', async () => {
-      await h.store.ensureStates([ref], instantAt(0));
+      await prepareSchedules(h.store, [ref], instantAt(0));
       const [first] = await h.store.claimSlots([claimFor(ref, instantAt(0))], { runnerId: 'a', now: instantAt(0) });
       const one = expectClaimed(first);
       expectCompleted((await h.store.completeRuns([{ lease: one.lease, status: 'failed', finishedAt: instantAt(100), error: 'boom' }]))[0]);
@@ -80,7 +80,7 @@ export function describeClaims(h: StoreHarness): void {
     });
 
     it('fencing tokens strictly increase across the runs of one schedule', async () => {
-      await h.store.ensureStates([ref], instantAt(0));
+      await prepareSchedules(h.store, [ref], instantAt(0));
       const tokens: number[] = [];
       for (let i = 0; i < 4; i += 1) {
         const [outcome] = await h.store.claimSlots([claimFor(ref, instantAt(i * 60_000))], { runnerId: 'a', now: instantAt(i * 60_000) });
@@ -92,7 +92,7 @@ export function describeClaims(h: StoreHarness): void {
     });
 
     it('a second slot while the first holds a live lease is an overlap, logged once as a skipped run', async () => {
-      await h.store.ensureStates([ref], instantAt(0));
+      await prepareSchedules(h.store, [ref], instantAt(0));
       const [first] = await h.store.claimSlots([claimFor(ref, instantAt(0))], { runnerId: 'a', now: instantAt(0) });
       expectClaimed(first);
       const next = claimFor(ref, instantAt(30_000));
@@ -114,7 +114,7 @@ export function describeClaims(h: StoreHarness): void {
     });
 
     it('a retry attempt while the first attempt still holds its lease is an overlap', async () => {
-      await h.store.ensureStates([ref], instantAt(0));
+      await prepareSchedules(h.store, [ref], instantAt(0));
       expectClaimed((await h.store.claimSlots([claimFor(ref, instantAt(0))], { runnerId: 'a', now: instantAt(0) }))[0]);
       const [retry] = await h.store.claimSlots([claimFor(ref, instantAt(0), { attempt: 2, trigger: 'retry' })], {
         runnerId: 'b',
@@ -124,7 +124,7 @@ export function describeClaims(h: StoreHarness): void {
     });
 
     it('allowParallel lets a second slot run beside a live lease', async () => {
-      await h.store.ensureStates([ref], instantAt(0));
+      await prepareSchedules(h.store, [ref], instantAt(0));
       const outcomes = await h.store.claimSlots(
         [claimFor(ref, instantAt(0), { allowParallel: true }), claimFor(ref, instantAt(1_000), { allowParallel: true })],
         { runnerId: 'a', now: instantAt(1_000) },
@@ -137,14 +137,14 @@ export function describeClaims(h: StoreHarness): void {
 
     it('different keys of one job do not block each other', async () => {
       const tenants = [{ code: 'report', key: 'tenant-a' }, { code: 'report', key: 'tenant-b' }, { code: 'report', key: '' }];
-      await h.store.ensureStates(tenants, instantAt(0));
+      await prepareSchedules(h.store, tenants, instantAt(0));
       const outcomes = await h.store.claimSlots(tenants.map((t) => claimFor(t, instantAt(0))), { runnerId: 'a', now: instantAt(0) });
       expect(outcomes.map((o) => o.status)).toEqual(['claimed', 'claimed', 'claimed']);
       outcomes.forEach((o, i) => expect(expectClaimed(o).run.key).toBe(tenants[i]?.key));
     });
 
     it('a paused schedule answers paused and nothing changes; the slot is still claimable after resume', async () => {
-      await h.store.ensureStates([ref], instantAt(0));
+      await prepareSchedules(h.store, [ref], instantAt(0));
       await h.store.setPaused(ref, true, { note: 'hold', now: instantAt(0) });
       const [before] = await h.store.getStates([ref]);
       const claim = claimFor(ref, instantAt(60_000));
@@ -160,7 +160,7 @@ export function describeClaims(h: StoreHarness): void {
     });
 
     it('a slot already claimed answers taken, not paused, after the schedule is paused (taken is checked first)', async () => {
-      await h.store.ensureStates([ref], instantAt(0));
+      await prepareSchedules(h.store, [ref], instantAt(0));
       const claim = claimFor(ref, instantAt(60_000));
       expectClaimed((await h.store.claimSlots([claim], { runnerId: 'a', now: instantAt(60_000) }))[0]);
       await h.store.setPaused(ref, true, { now: instantAt(61_000) });
@@ -168,7 +168,7 @@ export function describeClaims(h: StoreHarness): void {
     });
 
     it('lastSlotAt follows schedule claims forward only; manual, force and retry runs leave it alone', async () => {
-      await h.store.ensureStates([ref], instantAt(0));
+      await prepareSchedules(h.store, [ref], instantAt(0));
       const opts = { allowParallel: true };
       await h.store.claimSlots([claimFor(ref, instantAt(120_000), opts)], { runnerId: 'a', now: instantAt(120_000) });
       await h.store.claimSlots([claimFor(ref, instantAt(60_000), opts)], { runnerId: 'a', now: instantAt(120_001) });
@@ -189,7 +189,7 @@ export function describeClaims(h: StoreHarness): void {
 
     it('claims a batch of 1000 slots in one call, answering in request order', async () => {
       const refs = Array.from({ length: 1000 }, (_, i) => ({ code: `bulk-${i % 10}`, key: `k${i}` }));
-      await h.store.ensureStates(refs, instantAt(0));
+      await prepareSchedules(h.store, refs, instantAt(0));
       const outcomes = await h.store.claimSlots(refs.map((r) => claimFor(r, instantAt(0))), { runnerId: 'bulk', now: instantAt(0) });
       expect(outcomes).toHaveLength(1000);
       outcomes.forEach((outcome, i) => {
@@ -203,7 +203,7 @@ export function describeClaims(h: StoreHarness): void {
     });
 
     it('rejects invalid claims with InvalidArgumentError and claims nothing of the batch', async () => {
-      await h.store.ensureStates([ref], instantAt(0));
+      await prepareSchedules(h.store, [ref], instantAt(0));
       const ok = claimFor(ref, instantAt(0));
       const context = { runnerId: 'a', now: instantAt(0) };
       await expect(h.store.claimSlots([ok, claimFor(ref, instantAt(1), { leaseMs: -1 })], context)).rejects.toBeInstanceOf(

@@ -1,6 +1,6 @@
 import type { FinalRunStatus } from '@tickwork/core';
 import { describe, expect, it } from 'vitest';
-import { claimFor, instantAt } from '../claim-for.js';
+import { claimFor, instantAt, prepareSchedules } from '../claim-for.js';
 import type { StoreHarness } from '../fixture.js';
 import { expectClaimed, expectCompleted, expectRunShape, expectStateShape } from '../outcomes.js';
 
@@ -12,7 +12,7 @@ export function describeCompletion(h: StoreHarness): void {
     for (const status of FINAL) {
       it(`records a run completed as ${status} with its fields and updates the schedule's state`, async () => {
         const ref = { code: 'complete', key: status };
-        await h.store.ensureStates([ref], instantAt(0));
+        await prepareSchedules(h.store, [ref], instantAt(0));
         const [outcome] = await h.store.claimSlots([claimFor(ref, instantAt(0))], { runnerId: 'r', now: instantAt(1_000) });
         const { run, lease } = expectClaimed(outcome);
         const [completion] = await h.store.completeRuns([
@@ -49,7 +49,7 @@ export function describeCompletion(h: StoreHarness): void {
 
     it('message, error and stack default to null', async () => {
       const ref = { code: 'complete', key: '' };
-      await h.store.ensureStates([ref], instantAt(0));
+      await prepareSchedules(h.store, [ref], instantAt(0));
       const { lease } = expectClaimed((await h.store.claimSlots([claimFor(ref, instantAt(0))], { runnerId: 'r', now: instantAt(0) }))[0]);
       const done = expectCompleted((await h.store.completeRuns([{ lease, status: 'succeeded', finishedAt: instantAt(10) }]))[0]);
       expect(done.run).toMatchObject({ message: null, error: null, stack: null, durationMs: 10 });
@@ -57,7 +57,7 @@ export function describeCompletion(h: StoreHarness): void {
 
     it('consecutiveFailures counts failures since the last success; totalRuns counts every claim', async () => {
       const ref = { code: 'streak', key: '' };
-      await h.store.ensureStates([ref], instantAt(0));
+      await prepareSchedules(h.store, [ref], instantAt(0));
       const sequence: FinalRunStatus[] = ['failed', 'timed_out', 'interrupted', 'succeeded', 'failed'];
       const expected = [1, 2, 3, 0, 1];
       for (const [i, status] of sequence.entries()) {
@@ -72,7 +72,7 @@ export function describeCompletion(h: StoreHarness): void {
 
     it('a second completion of the same run is stale and changes nothing', async () => {
       const ref = { code: 'twice', key: '' };
-      await h.store.ensureStates([ref], instantAt(0));
+      await prepareSchedules(h.store, [ref], instantAt(0));
       const { run, lease } = expectClaimed((await h.store.claimSlots([claimFor(ref, instantAt(0))], { runnerId: 'r', now: instantAt(0) }))[0]);
       const first = expectCompleted((await h.store.completeRuns([{ lease, status: 'succeeded', finishedAt: instantAt(100) }]))[0]);
       const [second] = await h.store.completeRuns([{ lease, status: 'failed', finishedAt: instantAt(200), error: 'late' }]);
@@ -85,7 +85,7 @@ export function describeCompletion(h: StoreHarness): void {
 
     it('a batch answers per item in request order; a forged token is stale', async () => {
       const refs = [{ code: 'batch', key: 'a' }, { code: 'batch', key: 'b' }];
-      await h.store.ensureStates(refs, instantAt(0));
+      await prepareSchedules(h.store, refs, instantAt(0));
       const outcomes = await h.store.claimSlots(refs.map((r) => claimFor(r, instantAt(0))), { runnerId: 'r', now: instantAt(0) });
       const a = expectClaimed(outcomes[0]);
       const b = expectClaimed(outcomes[1]);
@@ -101,7 +101,7 @@ export function describeCompletion(h: StoreHarness): void {
 
     it('completion releases the lease: the next slot is claimed, not skipped', async () => {
       const ref = { code: 'release', key: '' };
-      await h.store.ensureStates([ref], instantAt(0));
+      await prepareSchedules(h.store, [ref], instantAt(0));
       const { lease } = expectClaimed((await h.store.claimSlots([claimFor(ref, instantAt(0))], { runnerId: 'r', now: instantAt(0) }))[0]);
       await h.store.completeRuns([{ lease, status: 'succeeded', finishedAt: instantAt(1_000) }]);
       const [next] = await h.store.claimSlots([claimFor(ref, instantAt(2_000))], { runnerId: 'r2', now: instantAt(2_000) });

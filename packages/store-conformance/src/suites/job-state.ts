@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type ScheduleRef, type ScheduleSpec } from '@tickwork/core';
 import { describe, expect, it } from 'vitest';
-import { claimFor, instantAt } from '../claim-for.js';
+import { claimFor, instantAt, prepareSchedules } from '../claim-for.js';
 import type { StoreHarness } from '../fixture.js';
 import { expectClaimed, expectStateShape } from '../outcomes.js';
 
@@ -127,9 +127,10 @@ export function describeJobState(h: StoreHarness): void {
 
     it('a closed instance leaves the data for the next one opened on the same backend', async () => {
       const ref = { code: 'kept', key: 'k' };
+      const other = { code: 'kept', key: 'other' };
+      await prepareSchedules(h.store, [ref, other], instantAt(0));
       await h.store.setPaused(ref, true, { note: 'n', now: instantAt(0) });
       await h.store.requestRun(ref, { now: instantAt(1) });
-      const other = { code: 'kept', key: 'other' };
       const [outcome] = await h.store.claimSlots([claimFor(other, instantAt(0))], { runnerId: 'r', now: instantAt(2) });
       const { run, lease } = expectClaimed(outcome);
       await h.close(h.store);

@@ -1,6 +1,6 @@
 import type { Store } from '@tickwork/core';
 import { describe, expect, it } from 'vitest';
-import { claimFor, instantAt } from '../claim-for.js';
+import { claimFor, instantAt, prepareSchedules } from '../claim-for.js';
 import type { StoreHarness } from '../fixture.js';
 import { countBy, expectClaimed, expectRunShape } from '../outcomes.js';
 
@@ -18,7 +18,7 @@ async function claimOne(store: Store, slotMs: number, leaseMs: number, runnerId 
 export function describeLeases(h: StoreHarness): void {
   describe('leases', () => {
     it('renewLeases extends the expiry to now + leaseMs, so a later claim still overlaps', async () => {
-      await h.store.ensureStates([ref], instantAt(0));
+      await prepareSchedules(h.store, [ref], instantAt(0));
       const { run, lease } = await claimOne(h.store, 0, 10_000);
       const [renewed] = await h.store.renewLeases([lease], { now: instantAt(8_000), leaseMs: 10_000 });
       expect(renewed).toMatchObject({ runId: run.id, token: lease.token, runnerId: 'owner', code: ref.code, key: ref.key });
@@ -31,14 +31,14 @@ export function describeLeases(h: StoreHarness): void {
     });
 
     it('a lease past its expiry but not yet taken over can still be renewed', async () => {
-      await h.store.ensureStates([ref], instantAt(0));
+      await prepareSchedules(h.store, [ref], instantAt(0));
       const { lease } = await claimOne(h.store, 0, 1_000);
       const [renewed] = await h.store.renewLeases([lease], { now: instantAt(5_000), leaseMs: 1_000 });
       expect(renewed?.expiresAt.getTime()).toBe(instantAt(6_000).getTime());
     });
 
     it('renewLeases answers null for a forged token and for a finished run, in request order', async () => {
-      await h.store.ensureStates([ref, { code: ref.code, key: 'b' }], instantAt(0));
+      await prepareSchedules(h.store, [ref, { code: ref.code, key: 'b' }], instantAt(0));
       const live = await claimOne(h.store, 0, 10_000);
       const done = await claimOne(h.store, 0, 10_000, 'owner', 'b');
       await h.store.completeRuns([{ lease: done.lease, status: 'succeeded', finishedAt: instantAt(1_000) }]);
@@ -51,7 +51,7 @@ export function describeLeases(h: StoreHarness): void {
     });
 
     it('a claim after the lease expired interrupts the old run and fences out its owner', async () => {
-      await h.store.ensureStates([ref], instantAt(0));
+      await prepareSchedules(h.store, [ref], instantAt(0));
       const old = await claimOne(h.store, 0, 1_000, 'crashed');
       const other = await h.open();
       const [next] = await other.claimSlots([claimFor(ref, instantAt(60_000))], { runnerId: 'successor', now: instantAt(60_000) });
@@ -72,7 +72,7 @@ export function describeLeases(h: StoreHarness): void {
 
     it('reapExpired marks expired runs interrupted, updates their state and never touches live leases', async () => {
       const keys = ['a', 'b', 'c'];
-      await h.store.ensureStates(keys.map((key) => ({ code: ref.code, key })), instantAt(0));
+      await prepareSchedules(h.store, keys.map((key) => ({ code: ref.code, key })), instantAt(0));
       const a = await claimOne(h.store, 0, 1_000, 'r', 'a');
       const b = await claimOne(h.store, 0, 2_000, 'r', 'b');
       const c = await claimOne(h.store, 0, 60_000, 'r', 'c');
@@ -94,11 +94,12 @@ export function describeLeases(h: StoreHarness): void {
     });
 
     it('a lease is live only while expiresAt > now: at exactly expiresAt it is reaped and can be taken over', async () => {
-      await h.store.ensureStates([ref], instantAt(0));
+      await prepareSchedules(h.store, [ref], instantAt(0));
       const first = await claimOne(h.store, 0, 1_000);
       expect(await h.store.reapExpired({ now: instantAt(999) })).toEqual([]);
       const reaped = await h.store.reapExpired({ now: instantAt(1_000) });
       expect(reaped.map((r) => [r.id, r.status])).toEqual([[first.run.id, 'interrupted']]);
+      await prepareSchedules(h.store, [{ code: ref.code, key: 'other-key' }], instantAt(2_000));
       const second = await claimOne(h.store, 2_000, 1_000, 'owner', 'other-key');
       const [takeover] = await h.store.claimSlots([claimFor({ code: ref.code, key: 'other-key' }, instantAt(3_000))], {
         runnerId: 'next',
@@ -110,7 +111,7 @@ export function describeLeases(h: StoreHarness): void {
 
     it('reapExpired honours limit', async () => {
       const keys = ['a', 'b', 'c', 'd', 'e'];
-      await h.store.ensureStates(keys.map((key) => ({ code: ref.code, key })), instantAt(0));
+      await prepareSchedules(h.store, keys.map((key) => ({ code: ref.code, key })), instantAt(0));
       for (const key of keys) await claimOne(h.store, 0, 1_000, 'r', key);
       const first = await h.store.reapExpired({ now: instantAt(2_000), limit: 2 });
       expect(first).toHaveLength(2);
@@ -121,7 +122,7 @@ export function describeLeases(h: StoreHarness): void {
 
     it('each expired run is reaped by exactly one of N racing instances', async () => {
       const keys = Array.from({ length: 30 }, (_, i) => `k${i}`);
-      await h.store.ensureStates(keys.map((key) => ({ code: ref.code, key })), instantAt(0));
+      await prepareSchedules(h.store, keys.map((key) => ({ code: ref.code, key })), instantAt(0));
       const expired = [];
       for (const [i, key] of keys.entries()) {
         const claimed = await claimOne(h.store, 0, i < 20 ? 1_000 : 600_000, 'r', key);

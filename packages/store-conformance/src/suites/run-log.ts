@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type FinalRunStatus, type RunQuery, type RunRecord, type Store } from '@tickwork/core';
 import { describe, expect, it } from 'vitest';
-import { claimFor, instantAt } from '../claim-for.js';
+import { claimFor, instantAt, prepareSchedules } from '../claim-for.js';
 import type { StoreHarness } from '../fixture.js';
 import { expectClaimed, expectRunShape } from '../outcomes.js';
 
@@ -15,7 +15,7 @@ interface Seed {
 
 /** Claims (and completes) one run per seed; each finishes 100 ms after it started. */
 async function seedRuns(store: Store, seeds: readonly Seed[]): Promise<RunRecord[]> {
-  await store.ensureStates(seeds.map(({ code, key }) => ({ code, key })), instantAt(0));
+  await prepareSchedules(store, seeds.map(({ code, key }) => ({ code, key })), instantAt(0));
   const runs: RunRecord[] = [];
   for (const seed of seeds) {
     const [outcome] = await store.claimSlots([claimFor(seed, instantAt(seed.startMs), { allowParallel: true, leaseMs: 3_600_000 })], {
@@ -73,7 +73,7 @@ export function describeRunLog(h: StoreHarness): void {
 
     it('pagination yields every run exactly once, also among runs started at the same instant', async () => {
       const refs = Array.from({ length: 23 }, (_, i) => ({ code: 'page', key: `k${i % 3}` }));
-      await h.store.ensureStates(refs, instantAt(0));
+      await prepareSchedules(h.store, refs, instantAt(0));
       // Slots in the past: every run starts at `now`, so order falls back to the id tie-break.
       const tied = await h.store.claimSlots(refs.map((r, i) => claimFor(r, instantAt(i), { allowParallel: true })), {
         runnerId: 'r',
@@ -113,7 +113,7 @@ export function describeRunLog(h: StoreHarness): void {
 
     it('limit defaults to 50 and must lie within 1 … 1000', async () => {
       const refs = Array.from({ length: 55 }, (_, i) => ({ code: 'many', key: `k${i}` }));
-      await h.store.ensureStates(refs, instantAt(0));
+      await prepareSchedules(h.store, refs, instantAt(0));
       await h.store.claimSlots(refs.map((r) => claimFor(r, instantAt(0))), { runnerId: 'r', now: instantAt(0) });
       const first = await h.store.queryRuns({});
       expect(first.runs).toHaveLength(50);
@@ -147,7 +147,7 @@ export function describeRunLog(h: StoreHarness): void {
 
     it('pruneRuns works through many small batches, skipped runs included', async () => {
       const refs = Array.from({ length: 11 }, (_, i) => ({ code: 'prune', key: `k${i}` }));
-      await h.store.ensureStates(refs, instantAt(0));
+      await prepareSchedules(h.store, refs, instantAt(0));
       const outcomes = await h.store.claimSlots(refs.map((r) => claimFor(r, instantAt(0))), { runnerId: 'r', now: instantAt(0) });
       await h.store.completeRuns(outcomes.map((o) => ({ lease: expectClaimed(o).lease, status: 'succeeded' as const, finishedAt: instantAt(10) })));
       // Two overlap skips: claims of a later slot while a fresh run holds the lease.

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '@tickwork/core';
 import { describe, expect, it } from 'vitest';
-import { instantAt } from '../claim-for.js';
+import { instantAt, prepareSchedules } from '../claim-for.js';
 import type { StoreHarness } from '../fixture.js';
 import { countBy } from '../outcomes.js';
 
@@ -8,6 +8,7 @@ import { countBy } from '../outcomes.js';
 export function describeRunRequests(h: StoreHarness): void {
   describe('run requests', () => {
     it('requestRun files a request that pendingRunRequests lists, oldest first', async () => {
+      await prepareSchedules(h.store, [{ code: 'digest', key: 'tenant-1' }], instantAt(0));
       const a = await h.store.requestRun({ code: 'report', key: '' }, { now: instantAt(2_000), requestedBy: 'alice' });
       const b = await h.store.requestRun({ code: 'digest', key: 'tenant-1' }, { now: instantAt(1_000) });
       const c = await h.store.requestRun({ code: 'report', key: '' }, { now: instantAt(3_000), requestedBy: null });
@@ -47,6 +48,7 @@ export function describeRunRequests(h: StoreHarness): void {
 
     it('each request is consumed by exactly one of N racing instances', async () => {
       const made = [];
+      await prepareSchedules(h.store, Array.from({ length: 40 }, (_, i) => ({ code: `c${i % 4}`, key: `k${i}` })), instantAt(0));
       for (let i = 0; i < 40; i += 1) made.push(await h.store.requestRun({ code: `c${i % 4}`, key: `k${i}` }, { now: instantAt(i) }));
       const racers = await h.openMany(h.raceInstances);
       const taken = await Promise.all(racers.map((store) => store.consumeRunRequests({ limit: 7, now: instantAt(1_000) })));

@@ -1,0 +1,116 @@
+import { checkScheduleInputs, MAX_SCHEDULES_PER_CALL, runtimeScheduleOf, type RuntimeSchedule, type ScheduleQuery, type SchedulePage } from '../runtime-schedule.js';
+import { initialJobState } from '../job-state.js';
+import type { ScheduleRef } from '../store.js';
+import { refKey, type MemoryData, type StoredSchedule } from './backend.js';
+import { checkInteger, checkList, checkRef, invalid } from './validate.js';
+
+const DEFAULT_LIST_LIMIT = 100;
+const MAX_LIST_LIMIT = 1000;
+
+/** The record a caller receives for a stored schedule. */
+export function scheduleRecord(stored: StoredSchedule): RuntimeSchedule {
+  return runtimeScheduleOf(stored, stored.definition, stored, `memory-store: schedule of job "${stored.code}" key "${stored.key}"`);
+}
+
+/** Validated runtime-schedule refs (key ≠ ''), at most the per-call limit. */
+export function checkScheduleRefs(refs: unknown, where: string): readonly ScheduleRef[] {
+  checkList(refs, `${where}: refs`);
+  if (refs.length > MAX_SCHEDULES_PER_CALL) invalid(where, `${refs.length} refs in one call; the limit is ${MAX_SCHEDULES_PER_CALL}`);
+  refs.forEach((ref, i) => {
+    checkRef(ref, `${where}: refs[${i}]`);
+    if ((ref as ScheduleRef).key === '') invalid(where, `refs[${i}]: key '' is job "${(ref as ScheduleRef).code}"'s own schedule, not a runtime one`);
+  });
+  return refs as readonly ScheduleRef[];
+}
+
+/** Upserts, all or nothing (validation first); returns the records and the refs that changed. */
+export function upsertSchedules(data: MemoryData, inputs: unknown, now: Date): { records: RuntimeSchedule[]; changed: ScheduleRef[] } {
+  const { inputs: list, definitions } = checkScheduleInputs(inputs, '[tickwork] [memory-store] upsertSchedules');
+  const changed: ScheduleRef[] = [];
+  const records = list.map((input, i) => {
+    const definition = definitions[i] as string;
+    const id = refKey(input);
+    const existing = data.schedules.get(id);
+    if (existing && existing.definition === definition) return scheduleRecord(existing);
+    const stored: StoredSchedule = {
+      code: input.code,
+      key: input.key,
+      definition,
+      enabled: input.enabled,
+      version: ++data.scheduleSeq,
+      createdAt: existing ? existing.createdAt : new Date(now),
+      updatedAt: new Date(now),
+    };
+    if (!existing) {
+      data.states.set(id, initialJobState(input, now));
+    } else if (!existing.enabled && input.enabled) {
+      const state = data.states.get(id);
+      if (state) {
+        state.resumedAt = new Date(now);
+        state.updatedAt = new Date(now);
+      }
+    }
+    data.schedules.set(id, stored);
+    changed.push({ code: input.code, key: input.key });
+    return scheduleRecord(stored);
+  });
+  return { records, changed };
+}
+
+/** Removes schedules with their states and pending requests; running runs stay. */
+export function removeSchedules(data: MemoryData, refs: readonly ScheduleRef[]): boolean[] {
+  return refs.map((ref) => {
+    const id = refKey(ref);
+    if (!data.schedules.delete(id)) return false;
+    data.states.delete(id);
+    data.scheduleRemovals += 1;
+    data.requests = data.requests.filter((request) => refKey(request) !== id);
+    return true;
+  });
+}
+
+/** One page of schedules ordered by code, then key. */
+export function listSchedules(data: MemoryData, query: ScheduleQuery): SchedulePage {
+  if (typeof query !== 'object' || query === null) invalid('listSchedules', 'query must be an object');
+  const limit = query.limit ?? DEFAULT_LIST_LIMIT;
+  checkInteger(limit, 'listSchedules: limit', 1, MAX_LIST_LIMIT);
+  if (query.code !== undefined && (typeof query.code !== 'string' || query.code.length === 0)) {
+    invalid('listSchedules', `code must be a non-empty string, got ${String(query.code)}`);
+  }
+  const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
+  const all = [...data.schedules.values()]
+    .filter((s) => query.code === undefined || s.code === query.code)
+    .filter((s) => !after || compare(s, after) > 0)
+    .sort(compare);
+  const page = all.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    schedules: page.map(scheduleRecord),
+    nextCursor: all.length > limit && last ? Buffer.from(JSON.stringify([last.code, last.key])).toString('base64url') : null,
+  };
+}
+
+/** Changes with every create, change and removal: the last version handed out and the removal count. */
+export function schedulesRevision(data: MemoryData): string {
+  return `${data.scheduleSeq}:${data.scheduleRemovals}`;
+}
+
+function compare(a: ScheduleRef, b: ScheduleRef): number {
+  if (a.code !== b.code) return a.code < b.code ? -1 : 1;
+  if (a.key === b.key) return 0;
+  return a.key < b.key ? -1 : 1;
+}
+
+function decodeCursor(cursor: unknown): ScheduleRef {
+  if (typeof cursor === 'string') {
+    try {
+      const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+      if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && typeof parsed[1] === 'string') {
+        return { code: parsed[0], key: parsed[1] };
+      }
+    } catch {
+      // reported below
+    }
+  }
+  return invalid('listSchedules', `cursor ${JSON.stringify(cursor)} is not a cursor from a previous page's nextCursor`);
+}
