@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './clock.js';
+export * from './store-clock.js';
 export * from './logger.js';
 export * from './duration.js';
 export * from './schedule/spec.js';
