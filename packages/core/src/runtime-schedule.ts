@@ -199,7 +199,7 @@ export function decodeScheduleDefinition(text: string, where: string): RuntimeSc
 }
 
 /**
- * What a store checks before an upsert touches anything: a non-empty list of at most
+ * What a store checks before an upsert touches anything: a list (possibly empty) of at most
  * {@link MAX_SCHEDULES_PER_CALL} well-formed inputs, valid keys, no key twice in one call.
  * Returns each input's canonical definition text, in order. Throws `InvalidArgumentError`.
  */

@@ -2,9 +2,9 @@
  * Turns the JSON the scripts store (instants as epoch milliseconds) into core's records.
  * Lua's cjson drops fields set to nil, so every optional field defaults to null here.
  */
-import { StoreSchemaError } from '@tickwork/core';
-import { MESSAGE_PREFIX } from './errors.js';
-import type { JobState, Lease, RunRecord, RunRequest, RunStatus, RunTrigger, ScheduleSpec } from '@tickwork/core';
+import { runtimeScheduleOf, StoreSchemaError } from '@tickwork/core';
+import { corruptValueError, MESSAGE_PREFIX } from './errors.js';
+import type { JobState, Lease, RunRecord, RunRequest, RunStatus, RunTrigger, RuntimeSchedule, ScheduleSpec } from '@tickwork/core';
 
 /** A run as stored: the RunRecord fields plus the script's bookkeeping. */
 export interface StoredRun {
@@ -55,6 +55,11 @@ export interface StoredRequest {
   requestedAt: number;
   requestedBy?: string | null;
 }
+
+/** A runtime schedule as the schedules script answers it (its hash, checked well-formed by the script), or an index member without one. */
+export type StoredScheduleRow =
+  | { code: string; key: string; k: string; def: string; en: '0' | '1'; v: number; c: number; u: number; missing?: undefined }
+  | { k: string; missing: true };
 
 const date = (ms: number | null | undefined): Date | null => (typeof ms === 'number' ? new Date(ms) : null);
 const orNull = <T>(value: T | null | undefined): T | null => (value === undefined ? null : value);
@@ -123,6 +128,14 @@ export function toRequest(stored: StoredRequest): RunRequest {
     requestedAt: new Date(stored.requestedAt),
     requestedBy: orNull(stored.requestedBy),
   };
+}
+
+/** A stored runtime schedule as core's RuntimeSchedule; an unreadable one is a StoreSchemaError naming its key. */
+export function toSchedule(row: StoredScheduleRow): RuntimeSchedule {
+  if (row.missing) throw corruptValueError(row.k, 'the schedule index names a schedule whose hash is missing');
+  const schedule = runtimeScheduleOf(row, row.def, { version: row.v, createdAt: new Date(row.c), updatedAt: new Date(row.u) }, `${MESSAGE_PREFIX} key "${row.k}"`);
+  if (schedule.enabled !== (row.en === '1')) throw corruptValueError(row.k, `its enabled field "${row.en}" contradicts its definition`);
+  return schedule;
 }
 
 /** A JSON array answer; cjson encodes an empty Lua table as `{}`, which means an empty list here. */

@@ -12,6 +12,7 @@ export const START_REDIS_HINT =
   'start it with: redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log';
 
 const WRONGTYPE_REPLY = /TICKWORK_WRONGTYPE key=(.*) type=(\w+) expected=(\w+)/;
+const CORRUPT_REPLY = /TICKWORK_CORRUPT key=(.*?) why=(.*)/;
 const UNAVAILABLE_PATTERNS = [
   /ECONNREFUSED/,
   /ECONNRESET/,
@@ -41,12 +42,22 @@ export function wrongTypeError(key: string, actual: string, expected: string): S
   );
 }
 
+/** A StoreSchemaError naming a key whose value this version cannot read. */
+export function corruptValueError(key: string, why: string, cause?: unknown): StoreSchemaError {
+  return new StoreSchemaError(
+    `${MESSAGE_PREFIX} key "${key}" holds a value that is not what this version writes (${why}); nothing was changed (choose another prefix or remove the key)`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
 /** Maps anything a Redis call threw to a Tickwork error; `operation` names the store method. */
 export function toStoreError(thrown: unknown, operation: string, endpoint: Endpoint): TickworkError {
   if (thrown instanceof TickworkError) return thrown;
   const message = thrown instanceof Error ? thrown.message : String(thrown);
   const wrongType = WRONGTYPE_REPLY.exec(message);
   if (wrongType) return wrongTypeError(wrongType[1] ?? '?', wrongType[2] ?? '?', wrongType[3] ?? '?');
+  const corrupt = CORRUPT_REPLY.exec(message);
+  if (corrupt) return corruptValueError(corrupt[1] ?? '?', corrupt[2] ?? '?', thrown);
   const where = `Redis at ${endpoint.host}:${endpoint.port}`;
   if (/WRONGPASS|NOAUTH|invalid password|invalid username-password/i.test(message)) {
     return new StoreUnavailableError(

@@ -1,7 +1,8 @@
 /**
  * The key layout. Everything one job owns shares the hash tag `{<code>}` so it lives in one
- * Redis Cluster slot; what spans jobs (the global run index, leases by expiry, run-now
- * requests, the code registry) lives under `<prefix>:#:`. Codes are percent-encoded in key
+ * Redis Cluster slot (its runtime schedules too, one hash each); what spans jobs (the global
+ * run index, leases by expiry, run-now requests, the code registry, the schedule index and
+ * counters) lives under `<prefix>:#:`. Codes are percent-encoded in key
  * names, so a code containing `{`, `}` or `:` cannot break the tag or the layout.
  */
 
@@ -27,6 +28,9 @@ export const GLOBAL_KEYS = {
   requests: 'zset',
   request: 'hash',
   reqseq: 'string',
+  schedules: 'zset',
+  schedseq: 'string',
+  schedrev: 'hash',
 } as const satisfies Record<string, RedisType>;
 
 /** A job code as it appears inside key names and run ids. */
@@ -51,6 +55,11 @@ export function jobKey(prefix: string, encodedCode: string, kind: keyof typeof J
 /** The name of one global key. */
 export function globalKey(prefix: string, kind: keyof typeof GLOBAL_KEYS): string {
   return `${prefix}:#:${kind}`;
+}
+
+/** The hash of one runtime schedule (`definition`, `enabled`, `version`, `createdAt`, `updatedAt`). */
+export function scheduleKey(prefix: string, encodedCode: string, key: string): string {
+  return `${prefix}:{${encodedCode}}:schedule:${key}`;
 }
 
 /** The pub/sub channel changes are published on. */

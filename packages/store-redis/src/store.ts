@@ -9,6 +9,10 @@ import type {
   RunQuery,
   RunRecord,
   RunRequest,
+  RuntimeSchedule,
+  RuntimeScheduleInput,
+  ScheduleQuery,
+  SchedulePage,
   ScheduleRef,
   ScheduleSpec,
   SlotClaim,
@@ -19,14 +23,27 @@ import type {
 } from '@tickwork/core';
 import { InvalidArgumentError } from '@tickwork/core';
 import type { Redis } from 'ioredis';
-import { asArray, decodeStored, toLease, toRequest, toRun, toState, type StoredRequest, type StoredRun, type StoredState } from './codec.js';
+import {
+  asArray,
+  decodeStored,
+  toLease,
+  toRequest,
+  toRun,
+  toSchedule,
+  toState,
+  type StoredRequest,
+  type StoredRun,
+  type StoredScheduleRow,
+  type StoredState,
+} from './codec.js';
 import { Connections, endpointOf } from './connection.js';
 import { MESSAGE_PREFIX, toStoreError, wrongTypeError, type Endpoint } from './errors.js';
-import { changeChannel, encodeCode, globalKey, jobKey, keysOf, padInstant, parseRunId } from './keys.js';
+import { changeChannel, encodeCode, globalKey, jobKey, keysOf, padInstant, parseRunId, scheduleKey } from './keys.js';
 import type { ResolvedOptions } from './options.js';
 import type { ScriptName } from './scripts/index.js';
+import { encodeCursor, listRange, revisionEpoch, upsertRequest } from './schedules.js';
 import { ChangeSubscription } from './subscription.js';
-import { checkCodes, checkDate, scriptJson, checkInteger, checkOptionalString, checkRef, checkStatuses } from './validate.js';
+import { checkCodes, checkDate, scriptJson, checkInteger, checkOptionalString, checkRef, checkRefList, checkStatuses } from './validate.js';
 
 const FINAL_STATUSES = new Set(['succeeded', 'failed', 'timed_out', 'interrupted']);
 const TRIGGERS = new Set(['schedule', 'retry', 'manual', 'force']);
@@ -141,11 +158,13 @@ export class RedisStore implements Store {
       checkInteger(claim.leaseMs, 1, MAX_LEASE_MS, `${where}.leaseMs of "${claim.code}"`);
       if (!TRIGGERS.has(claim.trigger)) throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}.trigger of "${claim.code}" is invalid: ${String(claim.trigger)}`);
       if (typeof claim.allowParallel !== 'boolean') throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}.allowParallel of "${claim.code}" must be a boolean`);
+      const version = claim.scheduleVersion === undefined ? null : checkInteger(claim.scheduleVersion, 1, Number.MAX_SAFE_INTEGER, `${where}.scheduleVersion of "${claim.code}"`);
       const startedAt = Math.max(now, slotAt);
       return {
         ce: encodeCode(claim.code),
         code: claim.code,
         key: claim.key,
+        version,
         field: `${claim.key}|${slotAt}|${claim.attempt}`,
         slotAt,
         attempt: claim.attempt,
@@ -157,12 +176,12 @@ export class RedisStore implements Store {
       };
     });
     if (items.length === 0) return [];
-    type Answer = { s: 'claimed' | 'overlap' | 'taken' | 'paused'; run?: StoredRun };
+    type Answer = { s: 'claimed' | 'overlap' | 'taken' | 'paused' | 'unscheduled'; run?: StoredRun };
     const answers = await this.script<Answer[]>('tickworkClaim', 'claimSlots', { now, runnerId: context.runnerId, items }, items.map((i) => i.ce));
     return asArray<Answer>(answers).map((answer): ClaimOutcome => {
       if (answer.s === 'claimed' && answer.run) return { status: 'claimed', run: toRun(answer.run), lease: toLease(answer.run) };
       if (answer.s === 'overlap' && answer.run) return { status: 'overlap', run: toRun(answer.run) };
-      return { status: answer.s === 'paused' ? 'paused' : 'taken' };
+      return { status: answer.s === 'paused' || answer.s === 'unscheduled' ? answer.s : 'taken' };
     });
   }
 
@@ -197,10 +216,10 @@ export class RedisStore implements Store {
       };
     });
     if (items.length === 0) return [];
-    type Answer = { s: 'completed' | 'stale'; run?: StoredRun | null; state?: StoredState };
+    type Answer = { s: 'completed' | 'stale'; run?: StoredRun | null; state?: StoredState | null };
     const answers = await this.script<Answer[]>('tickworkComplete', 'completeRuns', { items }, items.map((i) => i.ce));
     return asArray<Answer>(answers).map((answer): CompletionOutcome => {
-      if (answer.s === 'completed' && answer.run && answer.state) return { status: 'completed', run: toRun(answer.run), state: toState(answer.state) };
+      if (answer.s === 'completed' && answer.run) return { status: 'completed', run: toRun(answer.run), state: answer.state ? toState(answer.state) : null };
       return { status: 'stale', run: answer.run ? toRun(answer.run) : null };
     });
   }
@@ -266,24 +285,75 @@ export class RedisStore implements Store {
     checkRef(ref, 'requestRun');
     const now = checkDate(options?.now, 'requestRun: options.now');
     const requestedBy = checkOptionalString(options.requestedBy, 'requestRun: options.requestedBy');
-    const stored = await this.script<StoredRequest>('tickworkRequests', 'requestRun', { op: 'request', code: ref.code, key: ref.key, now, pad: padInstant(now), requestedBy }, []);
+    const ce = encodeCode(ref.code);
+    const request = { op: 'request', ce, code: ref.code, key: ref.key, now, pad: padInstant(now), requestedBy };
+    const stored = await this.script<StoredRequest | { missing: true }>('tickworkRequests', 'requestRun', request, [ce]);
+    if ('missing' in stored) throw new InvalidArgumentError(`${MESSAGE_PREFIX} requestRun: job "${ref.code}" has no runtime schedule with key "${ref.key}"; nothing was filed`);
     return toRequest(stored);
   }
 
-  async consumeRunRequests(options: { codes?: readonly string[]; limit?: number; now: Date }): Promise<RunRequest[]> {
+  async consumeRunRequests(options: { codes?: readonly string[]; refs?: readonly ScheduleRef[]; limit?: number; now: Date }): Promise<RunRequest[]> {
     checkDate(options?.now, 'consumeRunRequests: options.now');
     const limit = checkInteger(options.limit ?? 100, 1, 100_000, 'consumeRunRequests: options.limit');
     const codes = checkCodes(options.codes, 'consumeRunRequests');
-    if (codes && codes.length === 0) return [];
-    const stored = await this.script<StoredRequest[]>('tickworkRequests', 'consumeRunRequests', { op: 'consume', codes, limit }, []);
+    const refs = options.refs === undefined ? null : checkRefList(options.refs, 'consumeRunRequests', false).map((ref) => ({ code: ref.code, key: ref.key }));
+    if ((codes && codes.length === 0) || (refs && refs.length === 0)) return [];
+    const stored = await this.script<StoredRequest[]>('tickworkRequests', 'consumeRunRequests', { op: 'consume', codes, refs, limit }, []);
     return asArray<StoredRequest>(stored).map(toRequest);
   }
 
-  async pendingRunRequests(options: { codes?: readonly string[] } = {}): Promise<RunRequest[]> {
+  async pendingRunRequests(options: { codes?: readonly string[]; limit?: number } = {}): Promise<RunRequest[]> {
     const codes = checkCodes(options.codes, 'pendingRunRequests');
+    const limit = options.limit === undefined ? null : checkInteger(options.limit, 1, Number.MAX_SAFE_INTEGER, 'pendingRunRequests: options.limit');
     if (codes && codes.length === 0) return [];
-    const stored = await this.script<StoredRequest[]>('tickworkRequests', 'pendingRunRequests', { op: 'pending', codes, limit: null }, []);
+    const stored = await this.script<StoredRequest[]>('tickworkRequests', 'pendingRunRequests', { op: 'pending', codes, refs: null, limit }, []);
     return asArray<StoredRequest>(stored).map(toRequest);
+  }
+
+  // — runtime schedules —
+
+  async upsertSchedules(schedules: readonly RuntimeScheduleInput[], now: Date): Promise<RuntimeSchedule[]> {
+    const request = upsertRequest(schedules, now);
+    if (request.items.length === 0) return [];
+    type Answer = { v: number; c: number; u: number };
+    const answers = asArray<Answer>(await this.script<Answer[]>('tickworkSchedules', 'upsertSchedules', { op: 'upsert', ...request }, request.items.map((i) => i.ce)));
+    // The script stored (or already held) exactly each item's definition text, so the records are built from it.
+    return request.items.map((item, i) => {
+      const answer = answers[i] as Answer;
+      return toSchedule({ ...item, k: scheduleKey(this.options.prefix, item.ce, item.key), en: item.enabled ? '1' : '0', v: answer.v, c: answer.c, u: answer.u });
+    });
+  }
+
+  async removeSchedules(refs: readonly ScheduleRef[]): Promise<boolean[]> {
+    const items = checkRefList(refs, 'removeSchedules', true).map((ref) => ({ ce: encodeCode(ref.code), code: ref.code, key: ref.key }));
+    if (items.length === 0) return [];
+    const removed = await this.script<boolean[]>('tickworkSchedules', 'removeSchedules', { op: 'remove', epoch: revisionEpoch(), items }, items.map((i) => i.ce));
+    return items.map((_, i) => asArray<boolean>(removed)[i] === true);
+  }
+
+  async getSchedules(refs: readonly ScheduleRef[]): Promise<RuntimeSchedule[]> {
+    checkRefList(refs, 'getSchedules', true);
+    // Each schedule once, in the order first asked for.
+    const unique = [...new Map(refs.map((ref) => [JSON.stringify([ref.code, ref.key]), ref])).values()];
+    const items = unique.map((ref) => ({ ce: encodeCode(ref.code), code: ref.code, key: ref.key }));
+    if (items.length === 0) return [];
+    const rows = await this.script<(StoredScheduleRow | false)[]>('tickworkSchedules', 'getSchedules', { op: 'get', items }, items.map((i) => i.ce));
+    return asArray<StoredScheduleRow | false>(rows).flatMap((row) => (row ? [toSchedule(row)] : []));
+  }
+
+  async listSchedules(query: ScheduleQuery = {}): Promise<SchedulePage> {
+    const range = listRange(query);
+    if (!range) return { schedules: [], nextCursor: null };
+    const page = await this.script<{ rows: unknown; more: boolean }>('tickworkSchedules', 'listSchedules', { op: 'list', ...range }, []);
+    const schedules = asArray<StoredScheduleRow>(page.rows).map(toSchedule);
+    const last = schedules[schedules.length - 1];
+    return { schedules, nextCursor: page.more && last ? encodeCursor(last.code, last.key) : null };
+  }
+
+  async schedulesRevision(): Promise<string> {
+    const key = globalKey(this.options.prefix, 'schedrev');
+    const [epoch, n] = await this.call('schedulesRevision', [], (client) => client.hmget(key, 'epoch', 'n'));
+    return n ? `${epoch ?? ''}:${n}` : '0';
   }
 
   // — changes —

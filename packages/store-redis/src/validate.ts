@@ -1,5 +1,5 @@
 /** Input checks run before any Redis call, so bad input fails early and changes nothing. */
-import { InvalidArgumentError, RUN_STATUSES, storable, type RunStatus, type ScheduleRef } from '@tickwork/core';
+import { InvalidArgumentError, MAX_SCHEDULES_PER_CALL, RUN_STATUSES, storable, type RunStatus, type ScheduleRef } from '@tickwork/core';
 import { MESSAGE_PREFIX } from './errors.js';
 
 /** Throws unless `ref` has a non-empty string code and a string key. */
@@ -67,4 +67,19 @@ export function checkCodes(codes: readonly string[] | undefined, where: string):
     throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}: codes must be a list of strings`);
   }
   return [...codes];
+}
+
+/** Throws unless `refs` is a list of at most {@link MAX_SCHEDULES_PER_CALL} refs; with `runtime`, each key must be a runtime one (≠ ''). */
+export function checkRefList(refs: readonly ScheduleRef[], where: string, runtime: boolean): readonly ScheduleRef[] {
+  if (!Array.isArray(refs)) throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}: refs must be a list, got ${String(refs)}`);
+  if (refs.length > MAX_SCHEDULES_PER_CALL) {
+    throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}: ${refs.length} refs in one call; the limit is ${MAX_SCHEDULES_PER_CALL}`);
+  }
+  refs.forEach((ref, i) => {
+    checkRef(ref, `${where}: refs[${i}]`);
+    if (runtime && ref.key === '') {
+      throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}: refs[${i}]: key '' is job "${ref.code}"'s own schedule, not a runtime one`);
+    }
+  });
+  return refs;
 }

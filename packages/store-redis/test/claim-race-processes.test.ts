@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { scheduleInput } from '@tickwork/store-conformance';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRedisStore } from '../src/index.js';
@@ -46,6 +47,14 @@ describe('claims raced by separate processes', () => {
   });
 
   it(`${PROCESSES} processes claiming the same ${SLOTS} slots win each slot exactly once`, async () => {
+    // The runtime schedules the workers' slots belong to (see fixtures/claim-worker.mjs).
+    const setup = createRedisStore({ url: REDIS_URL, prefix });
+    try {
+      const refs = Array.from({ length: SLOTS }, (_, i) => ({ code: `job-${i % 25}`, key: `k${i}` }));
+      await setup.upsertSchedules(refs.map((ref) => scheduleInput(ref)), new Date('2030-01-07T00:00:00.000Z'));
+    } finally {
+      await setup.close();
+    }
     const workers = Array.from({ length: PROCESSES }, (_, seed) => startWorker(prefix, seed));
     await Promise.race([Promise.all(workers.map((w) => w.ready)), Promise.all(workers.map((w) => w.done))]);
     for (const worker of workers) worker.go();

@@ -1,4 +1,5 @@
 import type { StoreChange } from '@tickwork/core';
+import { scheduleInput } from '@tickwork/store-conformance';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRedisStore } from '../src/index.js';
@@ -24,12 +25,15 @@ describe('prefix isolation', () => {
     admin.disconnect();
   });
 
-  it('two stores with different prefixes never see each other’s states, runs, requests or changes', async () => {
+  it('two stores with different prefixes never see each other’s schedules, states, runs, requests or changes', async () => {
     const [a, b] = stores;
     const heardByB: StoreChange[] = [];
     await b.subscribe((change) => heardByB.push(change));
     const heardByA: StoreChange[] = [];
     await a.subscribe((change) => heardByA.push(change));
+
+    await a.upsertSchedules([scheduleInput(ref), scheduleInput({ code: 'other', key: ref.key }), scheduleInput({ code: 'a-only', key: 'k' })], now);
+    await b.upsertSchedules([scheduleInput(ref)], now);
 
     await a.setPaused(ref, true, { note: 'only in a', now });
     await a.requestRun(ref, { now });
@@ -40,6 +44,9 @@ describe('prefix isolation', () => {
     const [claimedB] = await b.claimSlots([claim], { runnerId: 'b', now });
     expect(claimedB?.status).toBe('claimed');
     expect((await b.getStates()).map((s) => [s.code, s.paused])).toEqual([['shared-code', false]]);
+    expect((await b.listSchedules()).schedules.map((s) => s.code)).toEqual(['shared-code']);
+    expect(await b.getSchedules([{ code: 'a-only', key: 'k' }])).toEqual([]);
+    expect(await b.removeSchedules([{ code: 'a-only', key: 'k' }])).toEqual([false]);
     expect(await b.pendingRunRequests()).toEqual([]);
     expect((await b.queryRuns()).runs.map((run) => run.runnerId)).toEqual(['b']);
     expect((await a.queryRuns()).runs.map((run) => run.runnerId)).toEqual(['a']);
@@ -49,13 +56,13 @@ describe('prefix isolation', () => {
     await b.setPaused({ code: 'b-only', key: '' }, true, { now });
     const deadline = Date.now() + 5_000;
     while (!heardByB.some((c) => c.code === 'b-only') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    expect(heardByB.map((c) => c.code)).toEqual(['b-only']);
+    expect(heardByB.map((c) => c.code)).toEqual(['shared-code', 'b-only']);
     expect(heardByA.some((c) => c.code === 'b-only')).toBe(false);
 
     // Every key lives under its own prefix, and a job's keys share its hash tag.
     const keysA = await keysUnder(admin, prefixes[0]);
     expect(keysA.length).toBeGreaterThan(0);
-    for (const key of keysA) expect(key).toMatch(new RegExp(`^${prefixes[0]}:(\\{(shared-code|other)\\}|#):`));
+    for (const key of keysA) expect(key).toMatch(new RegExp(`^${prefixes[0]}:(\\{(shared-code|other|a-only)\\}|#):`));
     await a.pruneRuns({ olderThan: new Date(now.getTime() + 3_600_000) });
     expect((await b.queryRuns()).runs).toHaveLength(1);
   });

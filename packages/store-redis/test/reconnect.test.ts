@@ -1,4 +1,5 @@
 import { StoreUnavailableError, type Lease, type StoreChange } from '@tickwork/core';
+import { scheduleInput } from '@tickwork/store-conformance';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRedisStore } from '../src/index.js';
@@ -55,6 +56,7 @@ describe('connection loss and recovery', () => {
     const failures: unknown[] = [];
     let killed = 0;
     const kills: Promise<void>[] = [];
+    await other.upsertSchedules(Array.from({ length: 6 }, (_, i) => scheduleInput({ code: 'flaky', key: `k${i}` })), at(0));
 
     for (let i = 0; i < 60; i += 1) {
       // Not awaited: the kill lands while the next claim is being sent or answered.

@@ -1,22 +1,39 @@
 /**
- * The claim: for each requested slot, in order and in one atomic script — taken check, paused check,
- * (exactly-once on (key, slot, attempt)), overlap check against the schedule's live
- * leases (interrupting expired ones), fencing token, run record, indexes and state.
- * Request: `{ now, runnerId, items: [{ ce, code, key, field, slotAt, attempt, trigger,
- * parallel, startedAt, leaseExpiresAt, pad }] }`.
+ * The claim: for each requested slot, in order and in one atomic script — taken check
+ * (exactly-once on (key, slot, attempt)), runtime-schedule check (exists, enabled, version),
+ * paused check, overlap check against the schedule's live leases (interrupting expired ones),
+ * fencing token, run record, indexes and state.
+ * Request: `{ now, runnerId, items: [{ ce, code, key, version, field, slotAt, attempt, trigger,
+ * parallel, startedAt, leaseExpiresAt, pad }] }` (`version` null when the claim names none).
  */
 export const CLAIM_LUA = `
 local bad = check_batch(req.items)
 if bad then return redis.error_reply(bad) end
+-- Runtime schedules are read before the first write too, so a damaged one fails the whole batch.
+local gates = {}
+for i, c in ipairs(req.items) do
+  if c.key ~= '' then
+    local gate, why = schedule_gate(c.ce, c.key)
+    if why then return redis.error_reply(why) end
+    gates[i] = gate
+  end
+end
 local now = req.now
 local out = {}
 for i, c in ipairs(req.items) do
   -- Taken first: a lost race is the common answer under contention and needs no state read.
   local taken = redis.call('HEXISTS', jk(c.ce, 'claims'), c.field) == 1
+  local unscheduled = false
+  if not taken and c.key ~= '' then
+    local gate = gates[i]
+    unscheduled = (not gate) or (not gate.enabled) or (c.version ~= NULL and c.version ~= gate.version)
+  end
   local state, created = nil, false
-  if not taken then state, created = get_state(c.ce, c.code, c.key, now) end
+  if not taken and not unscheduled then state, created = get_state(c.ce, c.code, c.key, now) end
   if taken then
     out[i] = { s = 'taken' }
+  elseif unscheduled then
+    out[i] = { s = 'unscheduled' }
   elseif state.paused then
     out[i] = { s = 'paused' }
   else

@@ -3,6 +3,7 @@ import { COMPLETE_LUA, REAP_LUA, RENEW_LUA } from './leases.js';
 import { PRELUDE } from './prelude.js';
 import { REQUESTS_LUA } from './requests.js';
 import { PRUNE_LUA, QUERY_LUA } from './run-log.js';
+import { SCHEDULES_LUA } from './schedules.js';
 import { STATE_LUA } from './state.js';
 
 /** Every script, by the command name it is registered under with ioredis `defineCommand`. */
@@ -15,6 +16,7 @@ export const SCRIPTS = {
   tickworkRequests: PRELUDE + REQUESTS_LUA,
   tickworkQuery: PRELUDE + QUERY_LUA,
   tickworkPrune: PRELUDE + PRUNE_LUA,
+  tickworkSchedules: PRELUDE + SCHEDULES_LUA,
 } as const;
 
 /** The name of one registered script. */

@@ -1,6 +1,9 @@
-/** Completion, renewal and reaping: each a single script, each checking the fencing token atomically. */
+/**
+ * Completion, renewal and reaping: each a single script, each checking the fencing token
+ * atomically. A run of a runtime schedule removed while it ran is recorded without a state.
+ */
 
-/** Request `{ items: [{ ce, n, token, status, finishedAt, message, error, stack }] }`; answers per item. */
+/** Request `{ items: [{ ce, n, token, status, finishedAt, message, error, stack }] }`; answers per item (`state` null when there is none). */
 export const COMPLETE_LUA = `
 local bad = check_batch(req.items)
 if bad then return redis.error_reply(bad) end
@@ -18,10 +21,10 @@ for i, c in ipairs(req.items) do
     run.error = c.error
     run.stack = c.stack
     put_run(c.ce, run)
-    local state, created = get_state(c.ce, run.code, run.key, c.finishedAt)
+    local state, created = finish_state(c.ce, run, c.finishedAt)
     finish(c.ce, run, state)
-    put_state(c.ce, state, created)
-    out[i] = { s = 'completed', run = run, state = state }
+    if state then put_state(c.ce, state, created) end
+    out[i] = { s = 'completed', run = run, state = state or NULL }
   end
 end
 return cjson.encode(out)
@@ -62,9 +65,9 @@ while #out < req.limit do
     redis.call('ZREM', gk('leases'), id)
     local run = get_run(ce, n)
     if run and run.status == 'running' and run.leaseExpiresAt ~= NULL and run.leaseExpiresAt <= now then
-      local state, created = get_state(ce, run.code, run.key, now)
+      local state, created = finish_state(ce, run, now)
       interrupt(ce, run, state, now, 'interrupted: its lease expired without renewal (runner ' .. run.runnerId .. ' stopped or lost the store)')
-      put_state(ce, state, created)
+      if state then put_state(ce, state, created) end
       out[#out + 1] = run
     end
   end

@@ -10,14 +10,20 @@ local req = cjson.decode(ARGV[2])
 local NULL = cjson.null
 local function jk(ce, kind) return P .. ':{' .. ce .. '}:' .. kind end
 local function gk(kind) return P .. ':#:' .. kind end
+local function sk(ce, key) return P .. ':{' .. ce .. '}:schedule:' .. key end
 local JOB_TYPES = { states = 'hash', claims = 'hash', runs = 'hash', active = 'hash', seq = 'string', index = 'zset' }
-local GLOBAL_TYPES = { codes = 'set', index = 'zset', leases = 'zset', finished = 'zset', requests = 'zset', request = 'hash', reqseq = 'string' }
+local GLOBAL_TYPES = {
+  codes = 'set', index = 'zset', leases = 'zset', finished = 'zset', requests = 'zset', request = 'hash', reqseq = 'string',
+  schedules = 'zset', schedseq = 'string', schedrev = 'hash',
+}
 local checked = {}
+-- A key name as an error reply can carry it (a reply line cannot hold control characters).
+local function shown(key) return (string.gsub(key, '%c', '?')) end
 local function check(key, expected)
   if checked[key] then return nil end
   local t = redis.call('TYPE', key)['ok']
   if t ~= 'none' and t ~= expected then
-    return 'TICKWORK_WRONGTYPE key=' .. key .. ' type=' .. t .. ' expected=' .. expected
+    return 'TICKWORK_WRONGTYPE key=' .. shown(key) .. ' type=' .. t .. ' expected=' .. expected
   end
   checked[key] = true
   return nil
@@ -46,6 +52,19 @@ local function check_batch(items)
   end
   return nil
 end
+-- The gate a claim of a runtime schedule passes: false when it does not exist, else { enabled, version }.
+-- A foreign or damaged hash is an error naming it, so a claim batch fails before its first write.
+local function schedule_gate(ce, key)
+  local name = sk(ce, key)
+  local f = redis.pcall('HMGET', name, 'enabled', 'version')
+  if f.err then return nil, check(name, 'hash') or f.err end
+  if not f[1] and not f[2] then return false, nil end
+  if (f[1] ~= '0' and f[1] ~= '1') or not f[2] or not string.match(f[2], '^%d+$') then
+    return nil, 'TICKWORK_CORRUPT key=' .. shown(name) .. ' why=its enabled is "' .. shown(tostring(f[1])) .. '" and its version "'
+      .. shown(tostring(f[2])) .. '"; expected 0 or 1, and an integer'
+  end
+  return { enabled = f[1] == '1', version = tonumber(f[2]) }, nil
+end
 local function pad12(n) return string.format('%012d', n) end
 local function split_id(id)
   local dot = string.find(id, '.', 1, true)
@@ -55,14 +74,17 @@ local function publish(kind, code, key)
   redis.call('PUBLISH', gk('changes'), cjson.encode({ type = kind, code = code, key = key }))
 end
 
-local function get_state(ce, code, key, now)
-  local raw = redis.call('HGET', jk(ce, 'states'), key)
-  if raw then return cjson.decode(raw), false end
+local function initial_state(code, key, now)
   return {
     code = code, key = key, paused = false, pausedNote = NULL, resumedAt = NULL, scheduleOverride = NULL,
     lastSlotAt = NULL, lastStatus = NULL, lastFinishedAt = NULL, lastAttempt = NULL, lastFinishedSlotAt = NULL,
     consecutiveFailures = 0, totalRuns = 0, createdAt = now, updatedAt = now,
-  }, true
+  }
+end
+local function get_state(ce, code, key, now)
+  local raw = redis.call('HGET', jk(ce, 'states'), key)
+  if raw then return cjson.decode(raw), false end
+  return initial_state(code, key, now), true
 end
 local function put_state(ce, state, created)
   redis.call('HSET', jk(ce, 'states'), state.key, cjson.encode(state))
@@ -97,15 +119,24 @@ local function remove_active(ce, key, n)
   set_active(ce, key, keep)
 end
 
--- A run left 'running': record it in the schedule's state as a completion would, and release its lease.
+-- The state a finished run updates: a runtime schedule's state only while it exists (a removed
+-- schedule's run is still recorded, but a state rebuilt from one run would be a partial one).
+local function finish_state(ce, run, now)
+  if run.key ~= '' and redis.call('HEXISTS', jk(ce, 'states'), run.key) == 0 then return nil, false end
+  return get_state(ce, run.code, run.key, now)
+end
+
+-- A run left 'running': record it in the schedule's state (if any) as a completion would, and release its lease.
 local function finish(ce, run, state)
-  state.lastStatus = run.status
-  state.lastFinishedAt = run.finishedAt
-  state.lastAttempt = run.attempt
-  state.lastFinishedSlotAt = run.slotAt
-  if run.status == 'succeeded' then state.consecutiveFailures = 0
-  else state.consecutiveFailures = state.consecutiveFailures + 1 end
-  state.updatedAt = run.finishedAt
+  if state then
+    state.lastStatus = run.status
+    state.lastFinishedAt = run.finishedAt
+    state.lastAttempt = run.attempt
+    state.lastFinishedSlotAt = run.slotAt
+    if run.status == 'succeeded' then state.consecutiveFailures = 0
+    else state.consecutiveFailures = state.consecutiveFailures + 1 end
+    state.updatedAt = run.finishedAt
+  end
   redis.call('ZREM', gk('leases'), run.id)
   redis.call('ZADD', gk('finished'), run.finishedAt, run.id)
   remove_active(ce, run.key, run.n)

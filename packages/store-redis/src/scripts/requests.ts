@@ -1,12 +1,19 @@
 /**
  * "Run now" requests: a lexicographic sorted set ordered by (requestedAt, sequence) and a
- * hash of the requests. Request `{ op: 'request', code, key, now, pad, requestedBy }`,
- * `{ op: 'consume', codes, limit }` or `{ op: 'pending', codes }`.
+ * hash of the requests. Request `{ op: 'request', ce, code, key, now, pad, requestedBy }`
+ * (answers `{ missing = true }` for a runtime schedule that does not exist, filing nothing),
+ * or `{ op: 'consume' | 'pending', codes, refs: [{ code, key }], limit }` (null filters and
+ * limit mean all).
  */
 export const REQUESTS_LUA = `
 local bad = check_globals()
 if bad then return redis.error_reply(bad) end
 if req.op == 'request' then
+  if req.key ~= '' then
+    local gate, why = schedule_gate(req.ce, req.key)
+    if why then return redis.error_reply(why) end
+    if not gate then return cjson.encode({ missing = true }) end
+  end
   local id = redis.call('INCR', gk('reqseq'))
   local request = { id = tostring(id), code = req.code, key = req.key, requestedAt = req.now, requestedBy = req.requestedBy }
   redis.call('HSET', gk('request'), tostring(id), cjson.encode(request))
@@ -18,6 +25,11 @@ local want = nil
 if req.codes ~= NULL and req.codes ~= nil then
   want = {}
   for _, code in ipairs(req.codes) do want[code] = true end
+end
+local want_refs = nil
+if req.refs ~= NULL and req.refs ~= nil then
+  want_refs = {}
+  for _, ref in ipairs(req.refs) do want_refs[ref.code .. '\\0' .. ref.key] = true end
 end
 local take = req.op == 'consume'
 local limit = req.limit
@@ -32,7 +44,7 @@ while limit == NULL or limit == nil or #out < limit do
     local raw = redis.call('HGET', gk('request'), id)
     if raw then
       local request = cjson.decode(raw)
-      if (not want) or want[request.code] then
+      if ((not want) or want[request.code]) and ((not want_refs) or want_refs[request.code .. '\\0' .. request.key]) then
         if take then
           redis.call('ZREM', gk('requests'), m)
           redis.call('HDEL', gk('request'), id)

@@ -1,0 +1,82 @@
+/**
+ * Runtime schedules: the checks and requests the store sends the schedules script
+ * (scripts/schedules.ts), and the list cursor. Everything here runs before any Redis call.
+ */
+import { checkScheduleInputs, InvalidArgumentError, type RuntimeScheduleInput, type ScheduleQuery } from '@tickwork/core';
+import { randomUUID } from 'node:crypto';
+import { MESSAGE_PREFIX } from './errors.js';
+import { encodeCode } from './keys.js';
+import { checkDate, checkInteger, checkRef } from './validate.js';
+
+const DEFAULT_LIST_LIMIT = 100;
+const MAX_LIST_LIMIT = 1_000;
+
+/** One upsert item as the script takes it. */
+export interface UpsertItem {
+  ce: string;
+  code: string;
+  key: string;
+  def: string;
+  enabled: boolean;
+}
+
+/**
+ * The upsert request: core checks the inputs and gives each one's canonical definition text
+ * (what the script stores and compares), this store adds its own ref rules (no NUL, no lone surrogate).
+ */
+export function upsertRequest(inputs: readonly RuntimeScheduleInput[], now: Date): { now: number; epoch: string; items: UpsertItem[] } {
+  const nowMs = checkDate(now, 'upsertSchedules: now');
+  const checked = checkScheduleInputs(inputs, `${MESSAGE_PREFIX} upsertSchedules`);
+  const items = checked.inputs.map((input, i) => {
+    checkRef(input, `upsertSchedules: schedules[${i}]`);
+    return { ce: encodeCode(input.code), code: input.code, key: input.key, def: checked.definitions[i] as string, enabled: input.enabled };
+  });
+  return { now: nowMs, epoch: revisionEpoch(), items };
+}
+
+/**
+ * A candidate for the revision's epoch: the script keeps the first one it sees, so a Redis that
+ * lost its data (restart without persistence) starts a revision no runner saw before.
+ */
+export function revisionEpoch(): string {
+  return randomUUID();
+}
+
+/**
+ * The code filter, the schedule to continue after and the page size of a list query; null when
+ * its cursor lies past every schedule of the code asked for. (The script builds the lex bounds:
+ * request text cannot carry the NUL separator, which `scriptJson` would replace.)
+ */
+export function listRange(query: ScheduleQuery): { code: string | null; after: [string, string] | null; limit: number } | null {
+  if (typeof query !== 'object' || query === null) throw new InvalidArgumentError(`${MESSAGE_PREFIX} listSchedules: query must be an object`);
+  const limit = checkInteger(query.limit ?? DEFAULT_LIST_LIMIT, 1, MAX_LIST_LIMIT, 'listSchedules: limit');
+  const code = query.code ?? null;
+  if (code !== null) checkRef({ code, key: '' }, 'listSchedules: code');
+  const cursor = query.cursor === undefined ? null : decodeCursor(query.cursor);
+  if (!cursor) return { code, after: null, limit };
+  // Redis orders members by their bytes, so the cursor's code is compared with the one asked for the same way.
+  const order = code === null ? 0 : Buffer.compare(Buffer.from(cursor.code), Buffer.from(code));
+  if (order > 0) return null;
+  return { code, after: order === 0 ? [cursor.code, cursor.key] : null, limit };
+}
+
+/** The cursor that continues a list after this schedule. */
+export function encodeCursor(code: string, key: string): string {
+  return Buffer.from(JSON.stringify([code, key]), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: unknown): { code: string; key: string } {
+  if (typeof cursor === 'string') {
+    try {
+      const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+      if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && typeof parsed[1] === 'string') {
+        const ref = { code: parsed[0], key: parsed[1] };
+        checkRef(ref, 'listSchedules: cursor');
+        return ref;
+      }
+    } catch {
+      // reported below
+    }
+  }
+  throw new InvalidArgumentError(`${MESSAGE_PREFIX} listSchedules: cursor ${JSON.stringify(cursor)} is not a cursor from a previous page's nextCursor`);
+}

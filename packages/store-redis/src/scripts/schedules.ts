@@ -1,0 +1,171 @@
+/**
+ * Runtime schedules. Each is one hash under its job's hash tag, `P:{ce}:schedule:<key>`, with
+ * the canonical `definition` text, `enabled` ('1' / '0', so a claim checks it without decoding
+ * JSON), `version`, `createdAt` and `updatedAt` (epoch ms); `G:schedules` indexes them all as
+ * `code NUL key` (score 0, so lex order is (code, key)); `G:schedseq` hands out versions and
+ * `G:schedrev` (`epoch`, `n`) is the revision every create, change and removal moves.
+ *
+ * Requests: `{ op: 'upsert', now, epoch, items: [{ ce, code, key, def, enabled }] }` answers
+ * `[{ v, c, u }]`; `{ op: 'remove', epoch, items: [{ ce, code, key }] }` answers whether each
+ * existed; `{ op: 'get', items }` answers a row or false per item; `{ op: 'list', code, after,
+ * limit }` (`after`: the [code, key] a page continues after) answers `{ rows, more }`. A row is `{ code, key, k, def, en, v, c, u }`, or
+ * `{ k, missing = true }` for an index member without its hash.
+ */
+export const SCHEDULES_LUA = `
+-- A schedule hash as stored, nil when it does not exist, or an error naming a foreign or damaged key.
+local function read_schedule(ce, key)
+  local name = sk(ce, key)
+  local f = redis.pcall('HMGET', name, 'definition', 'enabled', 'version', 'createdAt', 'updatedAt')
+  if f.err then return nil, check(name, 'hash') or f.err end
+  if not (f[1] or f[2] or f[3] or f[4] or f[5]) then return nil, nil end
+  local ok = type(f[1]) == 'string' and (f[2] == '0' or f[2] == '1')
+  for j = 3, 5 do ok = ok and f[j] and string.match(f[j], '^%d+$') ~= nil end
+  if not ok then
+    return nil, 'TICKWORK_CORRUPT key=' .. shown(name) .. ' why=it is not a schedule hash as this version writes it: definition, enabled 0 or 1, integer version, createdAt and updatedAt'
+  end
+  return { def = f[1], enabled = f[2], version = tonumber(f[3]), createdAt = tonumber(f[4]), updatedAt = tonumber(f[5]) }, nil
+end
+local function row_of(ce, code, key, s)
+  return { code = code, key = key, k = sk(ce, key), def = s.def, en = s.enabled, v = s.version, c = s.createdAt, u = s.updatedAt }
+end
+-- JavaScript's encodeURIComponent, which names a job's keys (see keys.ts).
+local function encode_code(code)
+  return (string.gsub(code, "[^A-Za-z0-9%-_%.!~%*'%(%)]", function(ch) return string.format('%%%02X', string.byte(ch)) end))
+end
+local function bump_revision()
+  redis.call('HSETNX', gk('schedrev'), 'epoch', req.epoch)
+  redis.call('HINCRBY', gk('schedrev'), 'n', 1)
+end
+local function ms(n) return string.format('%d', n) end
+
+if req.op == 'get' then
+  local out = {}
+  for i, c in ipairs(req.items) do
+    local s, why = read_schedule(c.ce, c.key)
+    if why then return redis.error_reply(why) end
+    if s then out[i] = row_of(c.ce, c.code, c.key, s) else out[i] = false end
+  end
+  return cjson.encode(out)
+end
+
+if req.op == 'list' then
+  local min, max = '-', '+'
+  if req.code ~= NULL then min, max = '[' .. req.code .. '\\0', '(' .. req.code .. '\\1' end
+  if req.after ~= NULL then min = '(' .. req.after[1] .. '\\0' .. req.after[2] end
+  local members = redis.call('ZRANGE', gk('schedules'), min, max, 'BYLEX', 'LIMIT', 0, req.limit + 1)
+  local out = {}
+  for i = 1, math.min(#members, req.limit) do
+    local m = members[i]
+    local z = string.find(m, '\\0', 1, true)
+    if not z then
+      out[i] = { k = gk('schedules'), missing = true }
+    else
+      local code, key = string.sub(m, 1, z - 1), string.sub(m, z + 1)
+      local ce = encode_code(code)
+      local s, why = read_schedule(ce, key)
+      if why then return redis.error_reply(why) end
+      if s then out[i] = row_of(ce, code, key, s) else out[i] = { k = sk(ce, key), missing = true } end
+    end
+  end
+  return cjson.encode({ rows = out, more = #members > req.limit })
+end
+
+local bad = check_globals()
+if bad then return redis.error_reply(bad) end
+
+if req.op == 'upsert' then
+  local now = req.now
+  -- Reads first: every key's type and every stored value this call depends on, so a foreign or
+  -- damaged key fails the whole call before its first write.
+  local stored, resumed = {}, {}
+  for i, c in ipairs(req.items) do
+    local states = jk(c.ce, 'states')
+    bad = check(states, 'hash')
+    if bad then return redis.error_reply(bad) end
+    local old, why = read_schedule(c.ce, c.key)
+    if why then return redis.error_reply(why) end
+    stored[i] = old
+    if old and old.def ~= c.def and old.enabled == '0' and c.enabled then
+      local raw = redis.call('HGET', states, c.key)
+      if raw then
+        local ok, state = pcall(cjson.decode, raw)
+        if not ok or type(state) ~= 'table' then
+          return redis.error_reply('TICKWORK_CORRUPT key=' .. states .. ' why=its field ' .. c.key .. ' is not the JSON state this version writes')
+        end
+        resumed[i] = state
+      end
+    end
+  end
+  local out = {}
+  local changed = false
+  for i, c in ipairs(req.items) do
+    local old = stored[i]
+    if old and old.def == c.def then
+      out[i] = { v = old.version, c = old.createdAt, u = old.updatedAt }
+    else
+      local v = redis.call('INCR', gk('schedseq'))
+      local createdAt = now
+      if old then createdAt = old.createdAt end
+      redis.call('HSET', sk(c.ce, c.key), 'definition', c.def, 'enabled', c.enabled and '1' or '0', 'version', ms(v),
+        'createdAt', ms(createdAt), 'updatedAt', ms(now))
+      if not old then
+        redis.call('ZADD', gk('schedules'), 0, c.code .. '\\0' .. c.key)
+        -- A new schedule starts from a fresh state, whatever an earlier one of that key left.
+        put_state(c.ce, initial_state(c.code, c.key, now), true)
+      elseif resumed[i] then
+        -- Enabling is resuming: slots missed while disabled are not caught up.
+        resumed[i].resumedAt = now
+        resumed[i].updatedAt = now
+        put_state(c.ce, resumed[i], false)
+      end
+      publish('schedule', c.code, c.key)
+      changed = true
+      out[i] = { v = v, c = createdAt, u = now }
+    end
+  end
+  if changed then bump_revision() end
+  return cjson.encode(out)
+end
+
+-- remove: the schedules, their states and their pending run-now requests; running runs stay.
+local found, gone = {}, {}
+local any = false
+for i, c in ipairs(req.items) do
+  bad = check(jk(c.ce, 'states'), 'hash') or check(sk(c.ce, c.key), 'hash')
+  if bad then return redis.error_reply(bad) end
+  local id = c.code .. '\\0' .. c.key
+  found[i] = (not gone[id]) and redis.call('EXISTS', sk(c.ce, c.key)) == 1
+  if found[i] then
+    gone[id] = true
+    any = true
+  end
+end
+local drop = {}
+if any then
+  for _, m in ipairs(redis.call('ZRANGE', gk('requests'), 0, -1)) do
+    local id = tostring(tonumber(string.match(m, ':(%d+)$')))
+    local raw = redis.call('HGET', gk('request'), id)
+    if raw then
+      local ok, request = pcall(cjson.decode, raw)
+      if not ok or type(request) ~= 'table' then
+        return redis.error_reply('TICKWORK_CORRUPT key=' .. gk('request') .. ' why=its field ' .. id .. ' is not the JSON request this version writes')
+      end
+      if gone[tostring(request.code) .. '\\0' .. tostring(request.key)] then drop[#drop + 1] = { m, id } end
+    end
+  end
+end
+for i, c in ipairs(req.items) do
+  if found[i] then
+    redis.call('DEL', sk(c.ce, c.key))
+    redis.call('HDEL', jk(c.ce, 'states'), c.key)
+    redis.call('ZREM', gk('schedules'), c.code .. '\\0' .. c.key)
+    publish('schedule', c.code, c.key)
+  end
+end
+for _, d in ipairs(drop) do
+  redis.call('ZREM', gk('requests'), d[1])
+  redis.call('HDEL', gk('request'), d[2])
+end
+if any then bump_revision() end
+return cjson.encode(found)
+`;
