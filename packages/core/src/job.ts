@@ -113,7 +113,8 @@ export const DEFAULT_INTERRUPTED_RETRIES = 1;
 /** Default lease length. */
 export const DEFAULT_LEASE_TTL_MS = 30_000;
 
-const CODE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+/** What a job code may be: letters, digits and `._:-`, starting with a letter or digit, at most 128 characters. */
+export const JOB_CODE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const KNOWN_FIELDS = new Set([
   'code',
   'schedule',
@@ -139,7 +140,7 @@ export function assertJobCode(code: unknown, what = 'job'): asserts code is stri
   if (typeof code !== 'string' || code.length === 0) {
     throw new InvalidJobError(`${what}: code must be a non-empty string`);
   }
-  if (!CODE_PATTERN.test(code)) {
+  if (!JOB_CODE_PATTERN.test(code)) {
     throw new InvalidJobError(
       `${what}: code "${code}" may hold only letters, digits and . _ : - (no whitespace), start with a letter or digit, at most 128 characters`,
     );

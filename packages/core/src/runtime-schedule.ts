@@ -7,7 +7,7 @@
  * every store persists (so "is this upsert a change?" is a text comparison in any backend).
  */
 import { InvalidArgumentError, StoreSchemaError } from './errors.js';
-import type { Job } from './job.js';
+import { JOB_CODE_PATTERN, type Job } from './job.js';
 import type { ScheduleSpec } from './schedule/spec.js';
 import type { ScheduleRef } from './store.js';
 
@@ -213,7 +213,9 @@ export function checkScheduleInputs(inputs: unknown, where: string): { inputs: r
     const at = `${where}: schedules[${i}]`;
     if (typeof input !== 'object' || input === null) throw new InvalidArgumentError(`${at}: expected a schedule object, got ${show(input)}`);
     const s = input as Partial<RuntimeScheduleInput>;
-    if (typeof s.code !== 'string' || s.code.length === 0) throw new InvalidArgumentError(`${at}: code must be a non-empty string, got ${show(s.code)}`);
+    if (typeof s.code !== 'string' || !JOB_CODE_PATTERN.test(s.code)) {
+      throw new InvalidArgumentError(`${at}: code must be a job code (letters, digits and . _ : -, at most 128), got ${show(s.code)}`);
+    }
     assertScheduleKey(s.key, `${at} (job "${s.code}")`);
     const id = `${s.code}\u0000${s.key}`;
     if (seen.has(id)) throw new InvalidArgumentError(`${at}: job "${s.code}" key "${s.key}" appears twice in one call`);

@@ -81,6 +81,17 @@ export interface TickworkRunRequestRow {
   consumedAt: Date | null;
 }
 
+/** One runtime schedule (`tickwork_schedule`); `definition` is core's canonical JSON text (`decodeScheduleDefinition` reads it). */
+export interface TickworkScheduleRow {
+  code: string;
+  key: string;
+  definition: string;
+  enabled: boolean;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
 /** `tickwork_job_state` as an entity. */
 export const TickworkJobState = new EntitySchema<TickworkJobStateRow>({
   name: 'TickworkJobState',
@@ -143,5 +154,20 @@ export const TickworkRunRequest = new EntitySchema<TickworkRunRequestRow>({
   },
 });
 
+/** `tickwork_schedule` as an entity. Read it through the ORM; change schedules through the store (`upsertSchedules`), which keeps versions, states and change events right. */
+export const TickworkSchedule = new EntitySchema<TickworkScheduleRow>({
+  name: 'TickworkSchedule',
+  tableName: 'tickwork_schedule',
+  properties: {
+    code: { type: 'string', columnType: 'text', primary: true },
+    key: { type: 'string', columnType: 'text', primary: true },
+    definition: { type: 'string', columnType: 'text' },
+    enabled: { type: 'boolean' },
+    version: count(false),
+    createdAt: instant(false),
+    updatedAt: instant(false),
+  },
+});
+
 /** Every Tickwork entity, to add to the host's `entities`. */
-export const tickworkEntities = [TickworkJobState, TickworkRun, TickworkRunRequest] as const;
+export const tickworkEntities = [TickworkJobState, TickworkRun, TickworkRunRequest, TickworkSchedule] as const;

@@ -7,6 +7,7 @@ import type { MikroORM, Options } from '@mikro-orm/core';
 import { StoreSchemaError, TickworkError } from '@tickwork/core';
 import { isAccessError, pgError, PREFIX, sqliteError } from './errors.js';
 import { initMigration } from './migrations/Migration20261123000000_tickwork_init.js';
+import { schedulesMigration } from './migrations/Migration20261124000000_tickwork_schedules.js';
 import { MIGRATION_NAMES, MIGRATIONS_TABLE } from './migrations/names.js';
 import { checkOptions, type PostgresConnectionOptions, type SqliteConnectionOptions, type SqlStoreOptions } from './options.js';
 import { ormDialect, ormPgSource } from './connection/orm.js';
@@ -25,7 +26,7 @@ export interface MigrateResult {
 function migratorOptions(dialect: 'postgresql' | 'sqlite', schema: string) {
   return {
     tableName: dialect === 'postgresql' ? `${schema}.${MIGRATIONS_TABLE}` : MIGRATIONS_TABLE,
-    migrationsList: [{ name: MIGRATION_NAMES[0]!, class: initMigration({ dialect, schema }) }],
+    migrationsList: [initMigration, schedulesMigration].map((build, i) => ({ name: MIGRATION_NAMES[i]!, class: build({ dialect, schema }) })),
     transactional: true,
     allOrNothing: true,
     disableForeignKeys: false,

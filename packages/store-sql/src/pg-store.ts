@@ -3,14 +3,18 @@
  * completions and reaps call the PL/pgSQL functions the migration installed), and
  * runtime changes are pushed with NOTIFY on a per-schema channel.
  */
-import type {
-  ClaimContext, ClaimOutcome, CompletionOutcome, JobState, Lease, RunCompletion, RunPage, RunQuery, RunRecord,
-  RunRequest, ScheduleRef, ScheduleSpec, SlotClaim, Store, StoreChange, Unsubscribe,
+import {
+  checkScheduleInputs,
+  type ClaimContext, type ClaimOutcome, type CompletionOutcome, type JobState, type Lease, type RunCompletion, type RunPage, type RunQuery,
+  type RunRecord, type RunRequest, type RuntimeSchedule, type RuntimeScheduleInput, type ScheduleQuery, type SchedulePage, type ScheduleRef,
+  type ScheduleSpec, type SlotClaim, type Store, type StoreChange, type Unsubscribe,
 } from '@tickwork/core';
 import type { PgConnection } from './connection/pg.js';
-import { byRequestOrder, inRefOrder, leaseOf, toDate, toRequest, toRun, toState, type Row } from './rows.js';
+import { PREFIX } from './errors.js';
+import { byRequestOrder, inRefOrder, leaseOf, removedFlags, toDate, toRequest, toRun, toSchedule, toState, type Row } from './rows.js';
 import {
-  checkClaims, checkCodes, checkContext, checkCompletions, checkDate, checkLeases, checkLimit, checkQuery, checkRef, cursorAfter, isStoreId,
+  checkClaims, checkCodes, checkContext, checkCompletions, checkDate, checkLeases, checkLimit, checkQuery, checkRef, checkRefs, checkScheduleQuery,
+  cursorAfter, isStoreId, noSuchSchedule, scheduleCursorAfter, uniqueRefs,
 } from './validate.js';
 
 /** The NOTIFY channel of one schema (channels are per database, so the schema keeps tests and tenants apart). */
@@ -23,7 +27,7 @@ export class PgStore implements Store {
   private readonly subscriptions = new Set<Unsubscribe>();
   readonly name = 'postgresql';
   readonly capabilities = { changeSubscription: true };
-  private readonly t: { state: string; run: string; request: string; fn: string };
+  private readonly t: { state: string; run: string; request: string; schedule: string; counter: string; fn: string };
   private readonly channel: string;
 
   constructor(
@@ -32,7 +36,10 @@ export class PgStore implements Store {
     private readonly closeOnClose: boolean,
   ) {
     const s = `"${schema}"`;
-    this.t = { state: `${s}.tickwork_job_state`, run: `${s}.tickwork_run`, request: `${s}.tickwork_run_request`, fn: s };
+    this.t = {
+      state: `${s}.tickwork_job_state`, run: `${s}.tickwork_run`, request: `${s}.tickwork_run_request`,
+      schedule: `${s}.tickwork_schedule`, counter: `${s}.tickwork_schedule_counter`, fn: s,
+    };
     this.channel = changeChannel(schema);
   }
 
@@ -118,7 +125,7 @@ export class PgStore implements Store {
     if (claims.length === 0) return [];
     const input = claims.map((c, ord) => ({
       ord, code: c.code, key: c.key, slot_at: c.slotAt.toISOString(), attempt: c.attempt, trigger: c.trigger,
-      allow_parallel: c.allowParallel, lease_ms: c.leaseMs,
+      allow_parallel: c.allowParallel, lease_ms: c.leaseMs, schedule_version: c.scheduleVersion ?? null,
     }));
     const rows = await this.db.query<{ ord: number; outcome: string; run: Row | null }>(
       `SELECT ord, outcome, run FROM ${this.t.fn}.tickwork_claim_slots($1::jsonb, $2, $3)`,
@@ -131,7 +138,7 @@ export class PgStore implements Store {
         const run = toRun(row.run!);
         outcomes[row.ord] = { status: 'claimed', run, lease: leaseOf(run) };
       } else if (row.outcome === 'overlap') outcomes[row.ord] = { status: 'overlap', run: toRun(row.run!) };
-      else outcomes[row.ord] = { status: row.outcome as 'taken' | 'paused' };
+      else outcomes[row.ord] = { status: row.outcome as 'taken' | 'paused' | 'unscheduled' };
     }
     return outcomes;
   }
@@ -173,7 +180,7 @@ export class PgStore implements Store {
     for (const row of rows) {
       outcomes[row.ord] =
         row.outcome === 'completed'
-          ? { status: 'completed', run: toRun(row.run!), state: toState(row.state!) }
+          ? { status: 'completed', run: toRun(row.run!), state: row.state ? toState(row.state) : null }
           : { status: 'stale', run: row.run ? toRun(row.run) : null };
     }
     return outcomes;
@@ -236,39 +243,111 @@ export class PgStore implements Store {
   async requestRun(ref: ScheduleRef, options: { now: Date; requestedBy?: string | null }): Promise<RunRequest> {
     checkRef('requestRun', ref);
     checkDate('requestRun', 'now', options?.now);
+    // FOR KEY SHARE: a removal running meanwhile either went first (nothing filed) or waits and then deletes this request too.
     const rows = await this.db.query<Row>(
-      `WITH ins AS (INSERT INTO ${this.t.request} (code, key, requested_at, requested_by) VALUES ($1, $2, $3, $4) RETURNING *)
+      `WITH ins AS (INSERT INTO ${this.t.request} (code, key, requested_at, requested_by)
+         SELECT $1::text, $2::text, $3::timestamptz, $4::text
+         WHERE $2::text = '' OR EXISTS (SELECT 1 FROM ${this.t.schedule} x WHERE x.code = $1 AND x.key = $2 FOR KEY SHARE)
+         RETURNING *)
        SELECT ins.*, pg_notify($5, json_build_object('type', 'run-request', 'code', ins.code, 'key', ins.key)::text) FROM ins`,
       [ref.code, ref.key, options.now, options.requestedBy ?? null, this.channel],
       'requestRun',
     );
-    return toRequest(rows[0]!);
+    if (!rows[0]) noSuchSchedule(ref);
+    return toRequest(rows[0]);
   }
 
-  async consumeRunRequests(options: { codes?: readonly string[]; limit?: number; now: Date }): Promise<RunRequest[]> {
+  async consumeRunRequests(options: { codes?: readonly string[]; refs?: readonly ScheduleRef[]; limit?: number; now: Date }): Promise<RunRequest[]> {
     checkDate('consumeRunRequests', 'now', options?.now);
     const codes = checkCodes('consumeRunRequests', options.codes);
+    const refs = options.refs === undefined ? null : checkRefs('consumeRunRequests', options.refs, false);
     const limit = checkLimit('consumeRunRequests', options.limit, 100, 100_000);
     const rows = await this.db.query<Row>(
       `UPDATE ${this.t.request} SET consumed_at = $3 WHERE id IN (
          SELECT id FROM ${this.t.request} WHERE consumed_at IS NULL AND ($1::text[] IS NULL OR code = ANY($1))
+           AND ($4::jsonb IS NULL OR (code, key) IN (SELECT r.code, r.key FROM jsonb_to_recordset($4::jsonb) AS r(code text, key text)))
          ORDER BY requested_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
        RETURNING *`,
-      [codes, limit, options.now],
+      [codes, limit, options.now, refs === null ? null : JSON.stringify(uniqueRefs(refs))],
       'consumeRunRequests',
     );
     return rows.map(toRequest).sort(byRequestOrder);
   }
 
-  async pendingRunRequests(options: { codes?: readonly string[] } = {}): Promise<RunRequest[]> {
+  async pendingRunRequests(options: { codes?: readonly string[]; limit?: number } = {}): Promise<RunRequest[]> {
     const codes = checkCodes('pendingRunRequests', options.codes);
+    const limit = options.limit === undefined ? null : checkLimit('pendingRunRequests', options.limit, 0, Number.MAX_SAFE_INTEGER);
     const rows = await this.db.query<Row>(
-      `SELECT * FROM ${this.t.request} WHERE consumed_at IS NULL AND ($1::text[] IS NULL OR code = ANY($1)) ORDER BY requested_at, id`,
-      [codes],
+      `SELECT * FROM ${this.t.request} WHERE consumed_at IS NULL AND ($1::text[] IS NULL OR code = ANY($1)) ORDER BY requested_at, id LIMIT $2`,
+      [codes, limit],
       'pendingRunRequests',
       true,
     );
     return rows.map(toRequest);
+  }
+
+  async upsertSchedules(schedules: readonly RuntimeScheduleInput[], now: Date): Promise<RuntimeSchedule[]> {
+    const { inputs, definitions } = checkScheduleInputs(schedules, `${PREFIX} upsertSchedules`);
+    checkDate('upsertSchedules', 'now', now);
+    if (inputs.length === 0) return [];
+    const items = inputs.map((s, ord) => ({ ord, code: s.code, key: s.key, definition: definitions[ord], enabled: s.enabled }));
+    const rows = await this.db.query<{ ord: number; schedule: Row }>(
+      `SELECT ord, schedule FROM ${this.t.fn}.tickwork_upsert_schedules($1::jsonb, $2, $3)`,
+      [JSON.stringify(items), now, this.channel],
+      'upsertSchedules',
+    );
+    const out = new Array<RuntimeSchedule>(inputs.length);
+    for (const row of rows) out[row.ord] = toSchedule(row.schedule);
+    return out;
+  }
+
+  async removeSchedules(refs: readonly ScheduleRef[]): Promise<boolean[]> {
+    checkRefs('removeSchedules', refs, true);
+    if (refs.length === 0) return [];
+    const rows = await this.db.query<ScheduleRef>(
+      `SELECT code, key FROM ${this.t.fn}.tickwork_remove_schedules($1::jsonb, $2)`,
+      [JSON.stringify(uniqueRefs(refs)), this.channel],
+      'removeSchedules',
+    );
+    return removedFlags(refs, rows);
+  }
+
+  async getSchedules(refs: readonly ScheduleRef[]): Promise<RuntimeSchedule[]> {
+    checkRefs('getSchedules', refs, true);
+    if (refs.length === 0) return [];
+    const unique = uniqueRefs(refs);
+    const rows = await this.db.query<Row>(
+      `SELECT s.* FROM ${this.t.schedule} s JOIN jsonb_to_recordset($1::jsonb) AS x(code text, key text) ON s.code = x.code AND s.key = x.key`,
+      [JSON.stringify(unique)],
+      'getSchedules',
+      true,
+    );
+    return inRefOrder(rows.map(toSchedule), unique);
+  }
+
+  async listSchedules(query?: ScheduleQuery): Promise<SchedulePage> {
+    const q = checkScheduleQuery(query);
+    const rows = await this.db.query<Row>(
+      `SELECT * FROM ${this.t.schedule}
+       WHERE ($1::text IS NULL OR code = $1) AND ($2::text IS NULL OR (code, key) > ($2::text, $3::text))
+       ORDER BY code, key LIMIT $4`,
+      [q.code, q.after?.code ?? null, q.after?.key ?? null, q.limit + 1],
+      'listSchedules',
+      true,
+    );
+    const schedules = rows.slice(0, q.limit).map(toSchedule);
+    const last = schedules[schedules.length - 1];
+    return { schedules, nextCursor: rows.length > q.limit && last ? scheduleCursorAfter(last) : null };
+  }
+
+  async schedulesRevision(): Promise<string> {
+    const rows = await this.db.query<{ last_version: string; removals: string }>(
+      `SELECT last_version, removals FROM ${this.t.counter}`,
+      [],
+      'schedulesRevision',
+      true,
+    );
+    return `${rows[0]?.last_version}:${rows[0]?.removals}`;
   }
 
   async subscribe(listener: (change: StoreChange) => void): Promise<Unsubscribe> {

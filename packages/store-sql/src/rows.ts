@@ -2,7 +2,11 @@
  * Rows → contract records. One mapper serves every source: pg rows (Date, bigint as
  * string), `to_jsonb` rows (ISO strings, numbers) and SQLite rows (epoch milliseconds).
  */
-import type { JobState, Lease, RunRecord, RunRequest, RunStatus, RunTrigger, ScheduleSpec } from '@tickwork/core';
+import {
+  runtimeScheduleOf, type JobState, type Lease, type RunRecord, type RunRequest, type RunStatus, type RunTrigger, type RuntimeSchedule,
+  type ScheduleRef, type ScheduleSpec,
+} from '@tickwork/core';
+import { PREFIX } from './errors.js';
 
 /** A row as a driver returns it. */
 export type Row = Record<string, unknown>;
@@ -84,13 +88,24 @@ export function toRequest(row: Row): RunRequest {
   };
 }
 
-/** Orders states like the refs asked for them (missing ones left out). */
-export function inRefOrder(states: JobState[], refs: readonly { code: string; key: string }[]): JobState[] {
-  const byRef = new Map(states.map((s) => [`${s.code}\u0000${s.key}`, s]));
-  const out: JobState[] = [];
+/** A runtime-schedule row as a {@link RuntimeSchedule}; an unreadable definition is a StoreSchemaError naming it. */
+export function toSchedule(row: Row): RuntimeSchedule {
+  const ref = { code: String(row.code), key: String(row.key) };
+  return runtimeScheduleOf(
+    ref,
+    String(row.definition),
+    { version: Number(row.version), createdAt: toDate(row.created_at), updatedAt: toDate(row.updated_at) },
+    `${PREFIX} schedule of job "${ref.code}" key "${ref.key}"`,
+  );
+}
+
+/** Orders states or schedules like the refs asked for them (missing ones left out). */
+export function inRefOrder<T extends ScheduleRef>(items: T[], refs: readonly ScheduleRef[]): T[] {
+  const byRef = new Map(items.map((s) => [`${s.code}\u0000${s.key}`, s]));
+  const out: T[] = [];
   for (const ref of refs) {
-    const state = byRef.get(`${ref.code}\u0000${ref.key}`);
-    if (state) out.push(state);
+    const item = byRef.get(`${ref.code}\u0000${ref.key}`);
+    if (item) out.push(item);
   }
   return out;
 }
@@ -103,4 +118,10 @@ export function leaseOf(run: RunRecord): Lease {
 /** Oldest first, then by id (ids are numeric). */
 export function byRequestOrder(a: RunRequest, b: RunRequest): number {
   return a.requestedAt.getTime() - b.requestedAt.getTime() || Number(a.id) - Number(b.id);
+}
+
+/** Per ref, whether this call removed it: true for the first mention of each removed ref, false otherwise. */
+export function removedFlags(refs: readonly ScheduleRef[], removed: readonly ScheduleRef[]): boolean[] {
+  const left = new Set(removed.map((r) => `${r.code}\u0000${r.key}`));
+  return refs.map((ref) => left.delete(`${ref.code}\u0000${ref.key}`));
 }

@@ -47,17 +47,24 @@ const INSERT_RUN = `INSERT INTO ${RUN} (code, key, slot_at, attempt, trigger, st
   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
   ON CONFLICT (code, key, slot_at, attempt) DO NOTHING RETURNING *`;
 
-/** Claims a batch (see `Store.claimSlots`): five statements per claim in the common case. */
+/** Claims a batch (see `Store.claimSlots`): five statements per claim in the common case, six for a runtime schedule. */
 export async function claimInTx(tx: SqliteTx, claims: readonly SlotClaim[], context: ClaimContext): Promise<ClaimOutcome[]> {
   const now = context.now.getTime();
   const outcomes: ClaimOutcome[] = [];
   for (const c of claims) {
     const slotAt = c.slotAt.getTime();
-    // The contract's order: taken, paused, overlap, claimed. A taken slot changes nothing.
+    // The contract's order: taken, unscheduled, paused, overlap, claimed. Only claimed and overlap change anything.
     const taken = await tx.all(`SELECT 1 FROM ${RUN} WHERE code = ?1 AND key = ?2 AND slot_at = ?3 AND attempt = ?4`, [c.code, c.key, slotAt, c.attempt]);
     if (taken.length > 0) {
       outcomes.push({ status: 'taken' });
       continue;
+    }
+    if (c.key !== '') {
+      const [schedule] = await tx.all<{ enabled: number; version: number }>(`SELECT enabled, version FROM tickwork_schedule WHERE code = ?1 AND key = ?2`, [c.code, c.key]);
+      if (!schedule || schedule.enabled !== 1 || (c.scheduleVersion !== undefined && Number(schedule.version) !== c.scheduleVersion)) {
+        outcomes.push({ status: 'unscheduled' });
+        continue;
+      }
     }
     const [state] = await tx.all<{ paused: number; token: number }>(
       `INSERT INTO ${STATE} (code, key, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
@@ -111,9 +118,10 @@ export async function completeInTx(tx: SqliteTx, completions: readonly RunComple
        WHERE id = ?6 AND token = ?7 AND status = 'running' RETURNING *`,
       [c.status, finishedAt, c.message ?? null, c.error ?? null, c.stack ?? null, Number(c.lease.runId), c.lease.token],
     );
-    const state = rows[0] ? await finishState(tx, toRun(rows[0])) : null;
-    if (rows[0] && state) {
-      outcomes.push({ status: 'completed', run: toRun(rows[0]), state });
+    if (rows[0]) {
+      const run = toRun(rows[0]);
+      // A runtime schedule removed while its run went on has no state any more; the run is still recorded.
+      outcomes.push({ status: 'completed', run, state: await finishState(tx, run) });
     } else {
       const current = await tx.all<Row>(`SELECT * FROM ${RUN} WHERE id = ?1`, [Number(c.lease.runId)]);
       outcomes.push({ status: 'stale', run: current[0] ? toRun(current[0]) : null });

@@ -3,20 +3,31 @@
  * busy timeout), so several processes sharing the file stay exactly-once. SQLite
  * cannot push changes: `capabilities.changeSubscription` is false and runners poll.
  */
-import type {
-  ClaimContext, ClaimOutcome, CompletionOutcome, JobState, Lease, RunCompletion, RunPage, RunQuery, RunRecord,
-  RunRequest, ScheduleRef, ScheduleSpec, SlotClaim, Store,
+import {
+  checkScheduleInputs,
+  type ClaimContext, type ClaimOutcome, type CompletionOutcome, type JobState, type Lease, type RunCompletion, type RunPage, type RunQuery,
+  type RunRecord, type RunRequest, type RuntimeSchedule, type RuntimeScheduleInput, type ScheduleQuery, type SchedulePage, type ScheduleRef,
+  type ScheduleSpec, type SlotClaim, type Store,
 } from '@tickwork/core';
 import type { SqliteConnection } from './connection/sqlite.js';
-import { byRequestOrder, inRefOrder, leaseOf, toRequest, toRun, toState, type Row } from './rows.js';
+import { PREFIX } from './errors.js';
+import { byRequestOrder, inRefOrder, leaseOf, removedFlags, toRequest, toRun, toSchedule, toState, type Row } from './rows.js';
 import { claimInTx, completeInTx, reapInTx } from './sqlite-claims.js';
+import { listStatement, removeInTx, upsertInTx } from './sqlite-schedules.js';
 import {
-  checkClaims, checkCodes, checkContext, checkCompletions, checkDate, checkLeases, checkLimit, checkQuery, checkRef, cursorAfter, isStoreId,
+  checkClaims, checkCodes, checkContext, checkCompletions, checkDate, checkLeases, checkLimit, checkQuery, checkRef, checkRefs, checkScheduleQuery,
+  cursorAfter, isStoreId, noSuchSchedule, scheduleCursorAfter, uniqueRefs,
 } from './validate.js';
 
 const STATE = 'tickwork_job_state';
 const RUN = 'tickwork_run';
 const REQUEST = 'tickwork_run_request';
+const SCHEDULE = 'tickwork_schedule';
+
+/** A JSON list of refs for `json_each`. */
+function refsJson(refs: readonly ScheduleRef[]): string {
+  return JSON.stringify(refs.map(({ code, key }) => ({ code, key })));
+}
 
 function codeFilter(codes: string[] | null, firstParam: number): { sql: string; params: string[] } {
   if (codes === null) return { sql: '1 = 1', params: [] };
@@ -63,7 +74,7 @@ export class SqliteStore implements Store {
     if (refs.length === 0) return [];
     const rows = await this.db.query<Row>(
       `SELECT s.* FROM ${STATE} s JOIN json_each(?1) j ON s.code = json_extract(j.value, '$.code') AND s.key = json_extract(j.value, '$.key')`,
-      [JSON.stringify(refs.map(({ code, key }) => ({ code, key })))],
+      [refsJson(refs)],
       'getStates',
     );
     return inRefOrder(rows.map(toState), refs);
@@ -178,36 +189,88 @@ export class SqliteStore implements Store {
     checkRef('requestRun', ref);
     checkDate('requestRun', 'now', options?.now);
     const rows = await this.db.query<Row>(
-      `INSERT INTO ${REQUEST} (code, key, requested_at, requested_by) VALUES (?1, ?2, ?3, ?4) RETURNING *`,
+      `INSERT INTO ${REQUEST} (code, key, requested_at, requested_by)
+       SELECT ?1, ?2, ?3, ?4 WHERE ?2 = '' OR EXISTS (SELECT 1 FROM ${SCHEDULE} WHERE code = ?1 AND key = ?2)
+       RETURNING *`,
       [ref.code, ref.key, options.now.getTime(), options.requestedBy ?? null],
       'requestRun',
     );
-    return toRequest(rows[0]!);
+    if (!rows[0]) noSuchSchedule(ref);
+    return toRequest(rows[0]);
   }
 
-  async consumeRunRequests(options: { codes?: readonly string[]; limit?: number; now: Date }): Promise<RunRequest[]> {
+  async consumeRunRequests(options: { codes?: readonly string[]; refs?: readonly ScheduleRef[]; limit?: number; now: Date }): Promise<RunRequest[]> {
     checkDate('consumeRunRequests', 'now', options?.now);
     const codes = checkCodes('consumeRunRequests', options.codes);
+    const refs = options.refs === undefined ? null : checkRefs('consumeRunRequests', options.refs, false);
     const limit = checkLimit('consumeRunRequests', options.limit, 100, 100_000);
-    const filter = codeFilter(codes, 3);
+    const filter = codeFilter(codes, 4);
     const rows = await this.db.query<Row>(
       `UPDATE ${REQUEST} SET consumed_at = ?1 WHERE id IN (
-         SELECT id FROM ${REQUEST} WHERE consumed_at IS NULL AND ${filter.sql} ORDER BY requested_at, id LIMIT ?2)
+         SELECT id FROM ${REQUEST} WHERE consumed_at IS NULL AND ${filter.sql}
+           AND (?3 IS NULL OR (code, key) IN (SELECT json_extract(value, '$.code'), json_extract(value, '$.key') FROM json_each(?3)))
+         ORDER BY requested_at, id LIMIT ?2)
        RETURNING *`,
-      [options.now.getTime(), limit, ...filter.params],
+      [options.now.getTime(), limit, refs === null ? null : refsJson(refs), ...filter.params],
       'consumeRunRequests',
     );
     return rows.map(toRequest).sort(byRequestOrder);
   }
 
-  async pendingRunRequests(options: { codes?: readonly string[] } = {}): Promise<RunRequest[]> {
-    const filter = codeFilter(checkCodes('pendingRunRequests', options.codes), 1);
+  async pendingRunRequests(options: { codes?: readonly string[]; limit?: number } = {}): Promise<RunRequest[]> {
+    const filter = codeFilter(checkCodes('pendingRunRequests', options.codes), 2);
+    // LIMIT -1: no limit.
+    const limit = options.limit === undefined ? -1 : checkLimit('pendingRunRequests', options.limit, 0, Number.MAX_SAFE_INTEGER);
     const rows = await this.db.query<Row>(
-      `SELECT * FROM ${REQUEST} WHERE consumed_at IS NULL AND ${filter.sql} ORDER BY requested_at, id`,
-      filter.params,
+      `SELECT * FROM ${REQUEST} WHERE consumed_at IS NULL AND ${filter.sql} ORDER BY requested_at, id LIMIT ?1`,
+      [limit, ...filter.params],
       'pendingRunRequests',
     );
     return rows.map(toRequest);
+  }
+
+  async upsertSchedules(schedules: readonly RuntimeScheduleInput[], now: Date): Promise<RuntimeSchedule[]> {
+    const { inputs, definitions } = checkScheduleInputs(schedules, `${PREFIX} upsertSchedules`);
+    checkDate('upsertSchedules', 'now', now);
+    if (inputs.length === 0) return [];
+    return this.db.transaction('upsertSchedules', (tx) => upsertInTx(tx, inputs, definitions, now.getTime()));
+  }
+
+  async removeSchedules(refs: readonly ScheduleRef[]): Promise<boolean[]> {
+    checkRefs('removeSchedules', refs, true);
+    if (refs.length === 0) return [];
+    const removed = await this.db.transaction('removeSchedules', (tx) => removeInTx(tx, uniqueRefs(refs)));
+    return removedFlags(refs, removed);
+  }
+
+  async getSchedules(refs: readonly ScheduleRef[]): Promise<RuntimeSchedule[]> {
+    checkRefs('getSchedules', refs, true);
+    if (refs.length === 0) return [];
+    const unique = uniqueRefs(refs);
+    const rows = await this.db.query<Row>(
+      `SELECT s.* FROM ${SCHEDULE} s JOIN json_each(?1) j ON s.code = json_extract(j.value, '$.code') AND s.key = json_extract(j.value, '$.key')`,
+      [refsJson(unique)],
+      'getSchedules',
+    );
+    return inRefOrder(rows.map(toSchedule), unique);
+  }
+
+  async listSchedules(query?: ScheduleQuery): Promise<SchedulePage> {
+    const q = checkScheduleQuery(query);
+    const { sql, params } = listStatement(q);
+    const rows = await this.db.query<Row>(sql, params, 'listSchedules');
+    const schedules = rows.slice(0, q.limit).map(toSchedule);
+    const last = schedules[schedules.length - 1];
+    return { schedules, nextCursor: rows.length > q.limit && last ? scheduleCursorAfter(last) : null };
+  }
+
+  async schedulesRevision(): Promise<string> {
+    const rows = await this.db.query<{ last_version: number; removals: number }>(
+      'SELECT last_version, removals FROM tickwork_schedule_counter',
+      [],
+      'schedulesRevision',
+    );
+    return `${rows[0]?.last_version}:${rows[0]?.removals}`;
   }
 
   async close(): Promise<void> {

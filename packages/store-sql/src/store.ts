@@ -111,6 +111,11 @@ export function createSqlStore(options: SqlStoreOptions): SqlStore {
     requestRun: async (ref, o) => (await ensureReady(), target.requestRun(ref, o)),
     consumeRunRequests: async (o) => (await ensureReady(), target.consumeRunRequests(o)),
     pendingRunRequests: async (o) => (await ensureReady(), target.pendingRunRequests(o)),
+    upsertSchedules: async (schedules, now) => (await ensureReady(), target.upsertSchedules(schedules, now)),
+    removeSchedules: async (refs) => (await ensureReady(), target.removeSchedules(refs)),
+    getSchedules: async (refs) => (await ensureReady(), target.getSchedules(refs)),
+    listSchedules: async (query) => (await ensureReady(), target.listSchedules(query)),
+    schedulesRevision: async () => (await ensureReady(), target.schedulesRevision()),
     close: () => target.close(),
     async migrate() {
       const { migrate } = await import('./migrate.js');

@@ -2,7 +2,10 @@
  * Checks every argument before a statement is sent: bad input fails with
  * InvalidArgumentError naming the field, and changes nothing.
  */
-import { InvalidArgumentError, RUN_STATUSES, type Lease, type RunCompletion, type RunQuery, type RunStatus, type ScheduleRef, type SlotClaim } from '@tickwork/core';
+import {
+  InvalidArgumentError, MAX_SCHEDULES_PER_CALL, RUN_STATUSES, type Lease, type RunCompletion, type RunQuery, type RunStatus, type ScheduleQuery,
+  type ScheduleRef, type SlotClaim,
+} from '@tickwork/core';
 import { PREFIX } from './errors.js';
 
 const TRIGGERS = new Set(['schedule', 'retry', 'manual', 'force']);
@@ -44,6 +47,7 @@ export function checkClaims(claims: readonly SlotClaim[]): void {
     positiveInt('claimSlots', `${at}.leaseMs (job "${claim.code}")`, claim.leaseMs);
     if (!TRIGGERS.has(claim.trigger)) bad('claimSlots', `${at}.trigger (job "${claim.code}")`, `must be schedule, retry, manual or force, got ${JSON.stringify(claim.trigger)}`);
     if (typeof claim.allowParallel !== 'boolean') bad('claimSlots', `${at}.allowParallel (job "${claim.code}")`, 'must be a boolean');
+    if (claim.scheduleVersion !== undefined) positiveInt('claimSlots', `${at}.scheduleVersion (job "${claim.code}")`, claim.scheduleVersion);
   });
 }
 
@@ -89,6 +93,66 @@ export function checkCodes(operation: string, codes: readonly string[] | undefin
   if (codes === undefined) return null;
   if (!Array.isArray(codes) || codes.some((c) => typeof c !== 'string')) bad(operation, 'codes', 'must be an array of job codes');
   return [...codes];
+}
+
+/** Checked refs for a filter or batch of at most {@link MAX_SCHEDULES_PER_CALL}; with `runtime`, key '' (a job's own schedule) is refused. */
+export function checkRefs(operation: string, refs: readonly ScheduleRef[], runtime: boolean): readonly ScheduleRef[] {
+  if (!Array.isArray(refs)) bad(operation, 'refs', 'must be an array of { code, key }');
+  if (refs.length > MAX_SCHEDULES_PER_CALL) bad(operation, 'refs', `has ${refs.length} refs; the limit is ${MAX_SCHEDULES_PER_CALL} in one call`);
+  refs.forEach((ref, i) => {
+    checkRef(operation, ref, `refs[${i}]`);
+    if (runtime && ref.key === '') bad(operation, `refs[${i}].key (job "${ref.code}")`, `is '', the job's own schedule, not a runtime one`);
+  });
+  return refs;
+}
+
+/** The refs without repeats, first occurrence first. */
+export function uniqueRefs(refs: readonly ScheduleRef[]): ScheduleRef[] {
+  const seen = new Set<string>();
+  return refs.filter((ref) => {
+    const id = `${ref.code}\u0000${ref.key}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  }).map(({ code, key }) => ({ code, key }));
+}
+
+/** A schedule-list query made explicit: code filter, page size, the ref to continue after. */
+export interface CheckedScheduleQuery {
+  code: string | null;
+  limit: number;
+  after: ScheduleRef | null;
+}
+
+/** Checks and normalises a {@link ScheduleQuery}. */
+export function checkScheduleQuery(query: ScheduleQuery = {}): CheckedScheduleQuery {
+  const op = 'listSchedules';
+  if (typeof query !== 'object' || query === null) bad(op, 'query', 'must be an object');
+  if (query.code !== undefined && (typeof query.code !== 'string' || query.code === '')) bad(op, 'code', `must be a non-empty string, got ${JSON.stringify(query.code)}`);
+  let after: ScheduleRef | null = null;
+  if (query.cursor !== undefined) {
+    try {
+      const parsed: unknown = JSON.parse(Buffer.from(String(query.cursor), 'base64url').toString('utf8'));
+      // No NUL or lone surrogate: the database must never see a value it would reject (that would read as an outage).
+      if (Array.isArray(parsed) && parsed.length === 2 && parsed.every((part) => typeof part === 'string' && !/[\u0000\uD800-\uDFFF]/u.test(part))) {
+        after = { code: parsed[0], key: parsed[1] };
+      }
+    } catch {
+      // reported below
+    }
+    if (!after) bad(op, 'cursor', `is not a cursor this store returned: ${JSON.stringify(query.cursor)}`);
+  }
+  return { code: query.code ?? null, limit: checkLimit(op, query.limit, 100, 1000), after };
+}
+
+/** The cursor that continues a schedule list after `ref`. */
+export function scheduleCursorAfter(ref: ScheduleRef): string {
+  return Buffer.from(JSON.stringify([ref.code, ref.key]), 'utf8').toString('base64url');
+}
+
+/** The refused `requestRun` of a runtime schedule that does not exist. */
+export function noSuchSchedule(ref: ScheduleRef): never {
+  bad('requestRun', `ref (job "${ref.code}")`, `names key "${ref.key}", but the job has no runtime schedule with that key`);
 }
 
 /** A run-log query made explicit: statuses, bounds, page size, decoded cursor. */

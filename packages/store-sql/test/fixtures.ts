@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import type { Store } from '@tickwork/core';
+import type { RuntimeScheduleInput, ScheduleRef, Store } from '@tickwork/core';
 import type { StoreFixture } from '@tickwork/store-conformance';
 import { createSqlStore, migrate, type SqlStoreOptions } from '../src/index.js';
 
@@ -70,5 +70,13 @@ export async function sqliteFixture(): Promise<StoreFixture & { file: string }> 
     file: temp.file,
     open: async (): Promise<Store> => createSqlStore({ driver: 'sqlite', dbName: temp.file }),
     cleanup: async () => temp.remove(),
+  };
+}
+
+/** A runtime schedule for `ref`: every minute, a small payload, enabled. */
+export function runtimeSchedule(ref: ScheduleRef): RuntimeScheduleInput {
+  return {
+    ...ref, schedule: { kind: 'every', everyMs: 60_000 }, timezone: null, payload: { tenant: 1 }, enabled: true,
+    startAt: null, expiresAt: null, description: null, options: {},
   };
 }

@@ -2,16 +2,17 @@ import { MikroORM } from '@mikro-orm/core';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { SqliteDriver } from '@mikro-orm/sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tickworkEntities, TickworkJobState, TickworkRun } from '../src/entities.js';
+import { tickworkEntities, TickworkJobState, TickworkRun, TickworkSchedule } from '../src/entities.js';
 import { createSqlStore, migrate } from '../src/index.js';
-import { adminQuery, PG_URL, randomSchema, tempSqliteFile } from './fixtures.js';
+import { adminQuery, PG_URL, randomSchema, runtimeSchedule, tempSqliteFile } from './fixtures.js';
 
 const AT = new Date(Date.UTC(2030, 0, 7, 12));
 
 async function useThroughOrm(orm: MikroORM): Promise<void> {
-  expect((await migrate({ orm })).applied).toHaveLength(1);
+  expect((await migrate({ orm })).applied).toHaveLength(2);
   expect((await migrate({ orm })).applied).toEqual([]);
   const store = createSqlStore({ orm });
+  const [created] = await store.upsertSchedules([runtimeSchedule({ code: 'billing', key: 'acme' })], AT);
   const [outcome] = await store.claimSlots(
     [{ code: 'billing', key: 'acme', slotAt: AT, attempt: 1, trigger: 'schedule', allowParallel: false, leaseMs: 30_000 }],
     { runnerId: 'host', now: AT },
@@ -28,6 +29,9 @@ async function useThroughOrm(orm: MikroORM): Promise<void> {
   expect(runs).toHaveLength(1);
   expect(runs[0]).toMatchObject({ key: 'acme', status: 'succeeded', durationMs: 1500, message: 'ok', runnerId: 'host' });
   expect(runs[0]?.startedAt).toEqual(AT);
+  const schedule = await em.findOneOrFail(TickworkSchedule, { code: 'billing', key: 'acme' });
+  expect(schedule).toMatchObject({ enabled: true, version: created?.version, createdAt: AT, updatedAt: AT });
+  expect(JSON.parse(schedule.definition)).toMatchObject({ schedule: { kind: 'every', everyMs: 60_000 }, payload: { tenant: 1 } });
   const state = await em.findOneOrFail(TickworkJobState, { code: 'billing', key: 'acme' });
   expect(state.lastStatus).toBe('succeeded');
   expect(state.lastFinishedAt).toEqual(new Date(AT.getTime() + 1500));
