@@ -70,6 +70,7 @@ export async function startExample(settings: ExampleSettings, options: StartOpti
         running ? { ...(await running.health()) } : { ok: true, store: (await store.ping(), 'reachable'), daemon: 'off (EXAMPLE_DAEMON=0)' },
       metrics: running ? async () => ({ contentType: running.metrics.contentType, text: await running.metrics.metrics() }) : null,
       logLevel: settings.logLevel === 'debug' ? 'info' : 'warn',
+      timezone: settings.timezone,
     });
     cleanups.push(() => http.close());
     await http.listen({ host: settings.host, port: settings.port });

@@ -49,11 +49,14 @@ export async function openExampleStore(
   };
 }
 
-const METHODS = [
-  'ping', 'ensureStates', 'getStates', 'setPaused', 'setScheduleOverride', 'claimSlots', 'renewLeases',
-  'completeRuns', 'reapExpired', 'queryRuns', 'getRun', 'pruneRuns', 'requestRun', 'consumeRunRequests',
-  'pendingRunRequests', 'subscribe',
-] as const;
+// Every method of the contract, as a record so a method added to Store is a compile error here until listed.
+const METHOD_SET: Record<Exclude<keyof Store, 'name' | 'capabilities' | 'close'>, true> = {
+  ping: true, ensureStates: true, getStates: true, setPaused: true, setScheduleOverride: true, claimSlots: true,
+  renewLeases: true, completeRuns: true, reapExpired: true, queryRuns: true, getRun: true, pruneRuns: true,
+  requestRun: true, consumeRunRequests: true, pendingRunRequests: true, upsertSchedules: true, removeSchedules: true,
+  getSchedules: true, listSchedules: true, schedulesRevision: true, subscribe: true,
+};
+const METHODS = Object.keys(METHOD_SET) as Array<keyof typeof METHOD_SET>;
 
 // Methods bound to the real store, so class-based stores keep their private state.
 function delegate(store: Store): Store {

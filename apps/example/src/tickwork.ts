@@ -2,12 +2,13 @@ import { defineConfig, every, type StoreInput, type TickworkConfig } from '@tick
 import { markAbsentJob } from '@tickwork/attendance';
 import type { AppDatabase } from './database.js';
 import { cleanupJob } from './jobs/cleanup.js';
+import { eventReminderJob } from './jobs/event-reminder.js';
 import { hourlyReportJob } from './jobs/hourly-report.js';
 import type { ExampleSettings } from './settings.js';
 
 /**
  * The example's Tickwork configuration — the same object for the daemon inside the web
- * process and for the `tickwork` CLI (through tickwork.config.ts): three jobs, one store.
+ * process and for the `tickwork` CLI (through tickwork.config.ts): four jobs, one store.
  */
 export function createTickworkConfig(settings: ExampleSettings, database: AppDatabase, store: StoreInput): TickworkConfig {
   return defineConfig({
@@ -25,6 +26,7 @@ export function createTickworkConfig(settings: ExampleSettings, database: AppDat
       }),
       cleanupJob({ database, keepDays: settings.keepEventsDays, timezone: settings.timezone }),
       hourlyReportJob({ database }),
+      eventReminderJob({ database }),
     ],
   });
 }

@@ -55,6 +55,6 @@ describe('HTTP API', () => {
     expect(triggered.statusCode).toBe(202);
     expect(await f.store.pendingRunRequests()).toMatchObject([{ code: 'app.hourly-report', requestedBy: 'http' }]);
     const jobs = (await f.api.inject({ method: 'GET', url: '/jobs' })).json() as { code: string; schedule: unknown }[];
-    expect(jobs.map((j) => j.code)).toEqual(['attendance.mark-absent', 'app.cleanup-old-events', 'app.hourly-report']);
+    expect(jobs.map((j) => j.code)).toEqual(['attendance.mark-absent', 'app.cleanup-old-events', 'app.hourly-report', 'app.event-reminder']);
   });
 });

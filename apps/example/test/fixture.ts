@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { MikroORM } from '@mikro-orm/core';
-import { createFakeClock, createRegistry, type FakeClock } from '@tickwork/core';
+import { createFakeClock, createRegistry, type FakeClock, type JobRegistry } from '@tickwork/core';
 import type { FastifyInstance } from 'fastify';
 import { createAppDatabase, type AppDatabase } from '../src/database.js';
 import { buildHttpApi } from '../src/http/api.js';
@@ -17,6 +17,8 @@ export interface ApiFixture {
   database: AppDatabase;
   store: ExampleStore;
   clock: FakeClock;
+  /** The example's jobs, as the runners get them. */
+  jobs: JobRegistry;
   seeded: SeededDemo;
   /** Every row of every attendance table and pending run request, for "nothing was written" checks. */
   snapshot(): Promise<string>;
@@ -36,10 +38,11 @@ export async function openApiFixture(start = '2026-03-10T18:00:00Z'): Promise<Ap
   const clock = createFakeClock(start);
   const seeded = (await seedDemoData(orm, clock)) as SeededDemo;
   const config = createTickworkConfig(settings, database, store);
+  const jobs = createRegistry(config.jobs);
   const api = buildHttpApi({
     orm,
     store,
-    jobs: createRegistry(config.jobs),
+    jobs,
     clock,
     health: async () => ({ ok: true }),
     metrics: null,
@@ -52,12 +55,14 @@ export async function openApiFixture(start = '2026-03-10T18:00:00Z'): Promise<Ap
     database,
     store,
     clock,
+    jobs,
     seeded,
     async snapshot() {
       const connection = orm.em.getConnection();
       const dump: Record<string, unknown> = {};
       for (const table of TABLES) dump[table] = await connection.execute(`select * from ${table} order by 1, 2`);
       dump.requests = await store.pendingRunRequests();
+      dump.schedules = (await store.listSchedules({ limit: 1000 })).schedules;
       return JSON.stringify(dump);
     },
     async dispose() {

@@ -1,5 +1,5 @@
 import type { MikroORM } from '@mikro-orm/core';
-import type { Clock, JobRegistry, Store } from '@tickwork/core';
+import { createScheduler, type Clock, type JobRegistry, type Store } from '@tickwork/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { registerAttendanceRoutes } from './attendance-routes.js';
 import { registerJobRoutes } from './job-routes.js';
@@ -22,6 +22,8 @@ export interface HttpApiDeps {
   metrics: (() => Promise<{ contentType: string; text: string }>) | null;
   /** Log requests (Fastify's pino logger at this level); false for none. */
   logLevel: string | false;
+  /** Default zone of runtime schedules that name none (the config's). Default 'UTC'. */
+  timezone?: string;
 }
 
 /** Builds the Fastify application (not listening yet). */
@@ -38,7 +40,7 @@ export function buildHttpApi(deps: HttpApiDeps): FastifyInstance {
 
   app.get('/', async () => ({
     name: 'tickwork example: attendance service',
-    try: ['/groups', '/events', '/events/1', '/jobs', '/jobs/attendance.mark-absent/runs', '/healthz', '/metrics'],
+    try: ['/groups', '/events', '/events/1', '/jobs', '/jobs/attendance.mark-absent/runs', '/jobs/app.event-reminder/schedules', '/healthz', '/metrics'],
   }));
   app.get('/healthz', async (_request, reply) => {
     const health = await deps.health().catch((error: unknown) => ({ ok: false, reason: String(error) }));
@@ -50,7 +52,8 @@ export function buildHttpApi(deps: HttpApiDeps): FastifyInstance {
     return reply.type(contentType).send(text);
   });
 
-  registerAttendanceRoutes(app, { orm: deps.orm, clock: deps.clock });
-  registerJobRoutes(app, { jobs: deps.jobs, store: deps.store, clock: deps.clock });
+  const scheduler = createScheduler({ jobs: deps.jobs, store: deps.store, clock: deps.clock, timezone: deps.timezone ?? 'UTC' });
+  registerAttendanceRoutes(app, { orm: deps.orm, clock: deps.clock, scheduler });
+  registerJobRoutes(app, { jobs: deps.jobs, store: deps.store, clock: deps.clock, scheduler });
   return app;
 }

@@ -14,7 +14,8 @@ import {
   NotFoundError,
   type AttendanceEvent,
 } from '@tickwork/attendance';
-import type { Clock } from '@tickwork/core';
+import { describeThrown, type Clock, type Scheduler } from '@tickwork/core';
+import { EVENT_REMINDER_CODE, reminderSchedule } from '../jobs/event-reminder.js';
 import type { FastifyInstance } from 'fastify';
 import { readRoll } from './event-roll.js';
 import {
@@ -32,13 +33,15 @@ import {
 export interface AttendanceRoutesDeps {
   orm: MikroORM;
   clock: Clock;
+  /** Stores each new event's reminder as a runtime schedule of the reminder job. */
+  scheduler: Scheduler;
 }
 
 type IdParams = { id: string };
 
 /** Groups, members, events, check-ins and the admin override. */
 export function registerAttendanceRoutes(app: FastifyInstance, deps: AttendanceRoutesDeps): void {
-  const { orm, clock } = deps;
+  const { orm, clock, scheduler } = deps;
   const em = () => orm.em.fork();
 
   app.get('/members', async () => (await em().find(MemberSchema, {}, { orderBy: { id: 'asc' } })).map(memberView));
@@ -92,7 +95,21 @@ export function registerAttendanceRoutes(app: FastifyInstance, deps: AttendanceR
   app.post<{ Body: { groupId: number; title: string; startsAt: string; failMinutes: number } }>(
     '/events',
     { schema: { body: eventBody } },
-    async (request, reply) => reply.status(201).send(eventView(await createEvent(orm, request.body, { clock }))),
+    async (request, reply) => {
+      const event = await createEvent(orm, request.body, { clock });
+      // The event is stored; a reminder the store could not take is reported, not a failed request.
+      const definition = reminderSchedule(event, clock.now());
+      let reminder: { key: string; at: string } | { error: string } | null = null;
+      if (definition) {
+        try {
+          const stored = await scheduler.schedules(EVENT_REMINDER_CODE).upsert(definition);
+          reminder = { key: stored.key, at: (stored.schedule as { at: string }).at };
+        } catch (error) {
+          reminder = { error: describeThrown(error).message };
+        }
+      }
+      return reply.status(201).send({ ...eventView(event), reminder });
+    },
   );
 
   app.get<{ Params: IdParams }>('/events/:id', { schema: { params: idParams } }, async (request) => {

@@ -1,17 +1,29 @@
-import { DEFAULT_SCHEDULE_KEY, type Clock, type JobRegistry, type RunRecord, type Store } from '@tickwork/core';
+import { DEFAULT_SCHEDULE_KEY, every, once, type Clock, type JobRegistry, type RunRecord, type RuntimeSchedule, type ScheduleDefinition, type Scheduler, type Store } from '@tickwork/core';
 import type { FastifyInstance } from 'fastify';
-import { codeParams, runsQuery } from './schemas.js';
+import { codeParams, runsQuery, scheduleBody, scheduleParams, schedulesQuery } from './schemas.js';
 
 /** What the job routes need. */
 export interface JobRoutesDeps {
   jobs: JobRegistry;
   store: Store;
   clock: Clock;
+  scheduler: Scheduler;
+}
+
+/** Body of PUT /jobs/:code/schedules/:key: exactly one of cron, every, at. */
+interface ScheduleBody {
+  cron?: string;
+  every?: string;
+  at?: string;
+  timezone?: string;
+  payload?: unknown;
+  enabled?: boolean;
+  description?: string;
 }
 
 /** Jobs with their runtime state, the run log, and "run now" — a small window on the database scheduler. */
 export function registerJobRoutes(app: FastifyInstance, deps: JobRoutesDeps): void {
-  const { jobs, store, clock } = deps;
+  const { jobs, store, clock, scheduler } = deps;
 
   app.get('/jobs', async () => {
     const states = await store.getStates(jobs.codes().map((code) => ({ code, key: DEFAULT_SCHEDULE_KEY })));
@@ -42,11 +54,56 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRoutesDeps): vo
     },
   );
 
+  // Runtime schedules of a job (the database scheduler's admin): list, create or replace, remove.
+  app.get<{ Params: { code: string }; Querystring: { cursor?: string; limit?: string } }>(
+    '/jobs/:code/schedules',
+    { schema: { params: codeParams, querystring: schedulesQuery } },
+    async (request) => {
+      const { cursor, limit } = request.query;
+      const page = await scheduler.schedules(request.params.code).list({ ...(cursor ? { cursor } : {}), limit: Number(limit ?? 100) });
+      return { schedules: page.schedules.map(scheduleView), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.put<{ Params: { code: string; key: string }; Body: ScheduleBody }>(
+    '/jobs/:code/schedules/:key',
+    { schema: { params: scheduleParams, body: scheduleBody } },
+    async (request, reply) => {
+      const { cron, every: interval, at, ...rest } = request.body;
+      const definition: ScheduleDefinition = {
+        key: request.params.key,
+        schedule: cron ?? (interval !== undefined ? every(interval) : once(at as string)),
+        ...rest,
+      };
+      const schedules = scheduler.schedules(request.params.code);
+      const before = await schedules.get(request.params.key);
+      const stored = await schedules.upsert(definition);
+      return reply.status(before ? 200 : 201).send(scheduleView(stored));
+    },
+  );
+
+  app.delete<{ Params: { code: string; key: string } }>(
+    '/jobs/:code/schedules/:key',
+    { schema: { params: scheduleParams } },
+    async (request, reply) => {
+      const removed = await scheduler.schedules(request.params.code).remove(request.params.key);
+      if (!removed) {
+        return reply.status(404).send({ statusCode: 404, error: 'Not Found', message: `[tickwork] [example] job "${request.params.code}" has no runtime schedule "${request.params.key}"` });
+      }
+      return reply.status(204).send();
+    },
+  );
+
   app.post<{ Params: { code: string } }>('/jobs/:code/trigger', { schema: { params: codeParams } }, async (request, reply) => {
     const job = jobs.get(request.params.code);
     const requested = await store.requestRun({ code: job.code, key: DEFAULT_SCHEDULE_KEY }, { now: clock.now(), requestedBy: 'http' });
     return reply.status(202).send({ id: requested.id, code: requested.code, requestedAt: requested.requestedAt });
   });
+}
+
+function scheduleView(schedule: RuntimeSchedule) {
+  const { version, ...rest } = schedule;
+  return { ...rest, version };
 }
 
 function runView(run: RunRecord) {

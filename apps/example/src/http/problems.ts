@@ -6,7 +6,7 @@ import {
   NotFoundError,
   NotInGroupError,
 } from '@tickwork/attendance';
-import { StoreUnavailableError, UnknownJobError } from '@tickwork/core';
+import { InvalidArgumentError, InvalidScheduleError, StoreUnavailableError, UnknownJobError } from '@tickwork/core';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
 const PREFIX = '[tickwork] [example]';
@@ -39,7 +39,9 @@ export function toProblem(error: unknown): Problem {
     return { statusCode: 400, error: 'Bad Request', field, message: `${PREFIX} ${field} ${detail}` };
   }
   if (error instanceof NotFoundError || error instanceof UnknownJobError) return problem(404, 'Not Found', error.message);
-  if (error instanceof InvalidAttendanceInputError) return problem(400, 'Bad Request', error.message);
+  if (error instanceof InvalidAttendanceInputError || error instanceof InvalidArgumentError || error instanceof InvalidScheduleError) {
+    return problem(400, 'Bad Request', error.message);
+  }
   if (error instanceof EventClosedError || error instanceof CheckInTooLateError || error instanceof NotInGroupError || error instanceof AttendanceError) {
     return problem(409, 'Conflict', error.message);
   }

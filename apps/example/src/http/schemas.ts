@@ -31,6 +31,37 @@ export const codeParams = {
   properties: { code: { type: 'string', minLength: 1, maxLength: 128 } },
 } as const;
 
+/** Params of /jobs/:code/schedules/:key (the key's characters are checked by core, with a message naming them). */
+export const scheduleParams = {
+  type: 'object',
+  required: ['code', 'key'],
+  additionalProperties: false,
+  properties: { code: { type: 'string', minLength: 1, maxLength: 128 }, key: { type: 'string', minLength: 1, maxLength: 200 } },
+} as const;
+
+/** Query of GET /jobs/:code/schedules. */
+export const schedulesQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { cursor: { type: 'string', minLength: 1 }, limit: { type: 'string', pattern: '^[1-9][0-9]{0,2}$|^1000$' } },
+} as const;
+
+/** Body of PUT /jobs/:code/schedules/:key: exactly one of cron, every, at. */
+export const scheduleBody = {
+  type: 'object',
+  additionalProperties: false,
+  oneOf: [{ required: ['cron'] }, { required: ['every'] }, { required: ['at'] }],
+  properties: {
+    cron: { type: 'string', minLength: 1, maxLength: 200 },
+    every: { type: 'string', minLength: 1, maxLength: 50 },
+    at: instant,
+    timezone: { type: 'string', minLength: 1, maxLength: 100 },
+    payload: {},
+    enabled: { type: 'boolean' },
+    description: { type: 'string', maxLength: 500 },
+  },
+} as const;
+
 /** Body of POST /groups and POST /members. */
 export const nameBody = { type: 'object', required: ['name'], additionalProperties: false, properties: { name } } as const;
 
