@@ -174,6 +174,8 @@ export function normaliseSchedule(job: Job, definition: ScheduleDefinition, defa
   if (definition.schedule === undefined || definition.schedule === null) throw new InvalidArgumentError(`${what('schedule')} is required`);
   const tz = definition.timezone ?? null;
   if (tz !== null && typeof tz !== 'string') throw new InvalidArgumentError(`${what('timezone')} must be a string`);
+  // Checked for every kind: an interval ignores it, but a nonexistent zone is a mistake all the same.
+  if (tz !== null) compileSchedule('* * * * *', { timezone: tz, what: what('timezone') });
   const spec: ScheduleSpec =
     typeof definition.schedule === 'string' ? { kind: 'cron', expression: definition.schedule } : definition.schedule;
   // Throws InvalidScheduleError naming the field for a malformed cron, a bad zone, a bad instant, ….

@@ -90,6 +90,7 @@ describe('scheduler.schedules(code)', () => {
     const cases: Array<[unknown, new (...args: never[]) => Error, RegExp]> = [
       [{ key: 'a', schedule: '61 * * * *' }, InvalidScheduleError, /job "report" schedule "a": schedule/],
       [{ key: 'a', schedule: '* * * * *', timezone: 'Mars/Olympus' }, InvalidScheduleError, /Mars\/Olympus/],
+      [{ key: 'a', schedule: every('5m'), timezone: 'Mars/Olympus' }, InvalidScheduleError, /schedule "a": timezone.*Mars\/Olympus/],
       [{ key: 'a', schedule: { kind: 'every', everyMs: -5 } }, InvalidScheduleError, /everyMs/],
       [{ key: 'a', schedule: '* * * * *', payload: { when: new Date(0) } }, InvalidArgumentError, /payload\.when is a Date/],
       [{ key: 'a', schedule: '* * * * *', payload: 'x'.repeat(MAX_PAYLOAD_BYTES) }, InvalidArgumentError, /limit is 65536/],

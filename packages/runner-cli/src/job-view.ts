@@ -9,18 +9,11 @@ import {
   type RunStatus,
 } from '@tickwork/core';
 
-/** One job as `list` shows it (also the element of `list --json`'s `jobs`). */
-export interface JobView {
-  code: string;
-  description: string | null;
-  /** The schedule in words (the override's, when one is set). */
-  schedule: string;
-  scheduleOverridden: boolean;
-  timezone: string;
-  enabled: boolean;
+/** What a schedule's stored state says, as `list` and `schedules` show it. */
+export interface StateView {
   paused: boolean;
   pausedNote: string | null;
-  /** ISO instant of the next due slot (or pending retry); null when none (disabled, paused, expired). */
+  /** ISO instant of the next due slot (or pending retry); null when none (disabled, paused, expired, done). */
   nextRunAt: string | null;
   lastRunAt: string | null;
   lastStatus: RunStatus | null;
@@ -28,22 +21,22 @@ export interface JobView {
   totalRuns: number;
 }
 
-/** The state a schedule has before the store first sees it (what `list` shows without writing). */
-export function unseenState(code: string, now: Date): JobState {
-  return initialJobState({ code, key: DEFAULT_SCHEDULE_KEY }, now);
+/** One job as `list` shows it (also the element of `list --json`'s `jobs`). */
+export interface JobView extends StateView {
+  code: string;
+  description: string | null;
+  /** The schedule in words (the override's, when one is set); null for a job that runs only on runtime schedules (`schedule: null`). */
+  schedule: string | null;
+  scheduleOverridden: boolean;
+  timezone: string;
+  enabled: boolean;
+  /** How many runtime schedules the job has in the store (`tickwork schedules <code>` lists them). */
+  runtimeSchedules: number;
 }
 
-/** A job joined with its stored state, computed with core's schedule engine and planner. */
-export function viewJob(job: Job, state: JobState, defaultTimezone: string, now: Date): JobView {
-  const schedule = jobSchedule(job, defaultTimezone, state.scheduleOverride);
-  const next = job.enabled && !state.paused ? nextDueAt({ job, key: state.key, schedule, state, now }) : null;
+/** The state's fields of a view; `next` from core's planner (null when not planned). */
+export function viewState(state: JobState, next: Date | null): StateView {
   return {
-    code: job.code,
-    description: job.description,
-    schedule: describeSchedule(schedule),
-    scheduleOverridden: state.scheduleOverride !== null,
-    timezone: schedule.timezone,
-    enabled: job.enabled,
     paused: state.paused,
     pausedNote: state.pausedNote,
     nextRunAt: next?.toISOString() ?? null,
@@ -51,5 +44,26 @@ export function viewJob(job: Job, state: JobState, defaultTimezone: string, now:
     lastStatus: state.lastStatus,
     consecutiveFailures: state.consecutiveFailures,
     totalRuns: state.totalRuns,
+  };
+}
+
+/** The state a schedule has before the store first sees it (what `list` shows without writing). */
+export function unseenState(code: string, now: Date): JobState {
+  return initialJobState({ code, key: DEFAULT_SCHEDULE_KEY }, now);
+}
+
+/** A job joined with its stored state and runtime schedule count, computed with core's schedule engine and planner. */
+export function viewJob(job: Job, state: JobState, runtimeSchedules: number, defaultTimezone: string, now: Date): JobView {
+  const schedule = jobSchedule(job, defaultTimezone, state.scheduleOverride);
+  const next = job.enabled && !state.paused ? nextDueAt({ job, key: state.key, schedule, state, now }) : null;
+  return {
+    code: job.code,
+    description: job.description,
+    schedule: schedule ? describeSchedule(schedule) : null,
+    scheduleOverridden: state.scheduleOverride !== null,
+    timezone: schedule?.timezone ?? job.timezone ?? defaultTimezone,
+    enabled: job.enabled,
+    ...viewState(state, next),
+    runtimeSchedules,
   };
 }

@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError as CommanderArgumentError
 import { TickworkError, type TickworkConfig } from '@tickwork/core';
 import { CliUsageError, EXIT, PREFIX } from './errors.js';
 import { processIo, type CliIo } from './io.js';
+import type { ScheduleSetFlags } from './schedule-definition.js';
 import { createSession, type Session } from './session.js';
 
 /** Options of {@link runCli}. */
@@ -73,7 +74,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
 
   program
     .command('list')
-    .description('every job: schedule, next and last run, paused, failures')
+    .description('every job: schedule, next and last run, paused, failures, runtime schedule count')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }, command: Command) => {
       const { listCommand } = await import('./commands/list.js');
@@ -86,10 +87,11 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
     .argument('[code]', 'only this job')
     .option('--status <status>', 'only runs with this status (comma-separated for several)')
     .option('--since <time>', 'only runs started since an ISO instant or a duration ago (e.g. 2h, 30m, 7d)')
+    .option('--key <key>', "only runs of this runtime schedule ('' for the jobs' own schedules)")
     .option('--limit <n>', 'at most this many runs', positiveInt, 20)
     .option('-f, --follow', 'keep printing new runs until interrupted')
     .option('--json', 'print JSON (with --follow: one run per line)')
-    .action(async (jobCode: string | undefined, opts: { status?: string; since?: string; limit: number; follow?: boolean; json?: boolean }, command: Command) => {
+    .action(async (jobCode: string | undefined, opts: { status?: string; since?: string; key?: string; limit: number; follow?: boolean; json?: boolean }, command: Command) => {
       const { logsCommand } = await import('./commands/logs.js');
       code = await logsCommand(open(command), jobCode, opts);
     });
@@ -102,13 +104,85 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
           ? 'pause a job (its slots are not run until resumed)'
           : action === 'resume'
             ? 'resume a paused job (slots missed while paused are not caught up)'
-            : 'ask the runners to run a job now',
+            : 'ask the runners to run a job now (or one of its runtime schedules, with --key)',
       )
       .argument('<code>', 'job code');
     if (action === 'pause') sub.option('--note <text>', 'why it is paused (shown by list)');
-    sub.action(async (jobCode: string, opts: { note?: string }, command: Command) => {
+    if (action === 'trigger') sub.option('--key <key>', 'run this runtime schedule of the job (with its payload)');
+    sub.action(async (jobCode: string, opts: { note?: string; key?: string }, command: Command) => {
       const { stateCommand } = await import('./commands/state.js');
       code = await stateCommand(open(command), action, jobCode, opts);
+    });
+  }
+
+  program
+    .command('schedules')
+    .description("a job's runtime schedules: schedule, timezone, enabled, paused, next run, payload")
+    .argument('<code>', 'job code')
+    .option('--limit <n>', 'at most this many schedules (default: all, read page by page)', positiveInt)
+    .option('--json', 'print JSON')
+    .action(async (jobCode: string, opts: { limit?: number; json?: boolean }, command: Command) => {
+      const { schedulesCommand } = await import('./commands/schedules.js');
+      code = await schedulesCommand(open(command), jobCode, opts);
+    });
+
+  const schedule = program.command('schedule').description("create, change, remove, pause and resume a job's runtime schedules");
+  schedule
+    .command('set')
+    .description(
+      'create or replace a runtime schedule. The whole definition is replaced: options left out take their ' +
+        "defaults (enabled, no payload, no start or expiry, the job's timeout/retry/jitter/…). Give exactly one of --cron, --every, --at, --daily",
+    )
+    .argument('<code>', 'job code')
+    .argument('<key>', 'schedule key, unique within the job: letters, digits and . _ : - @ / + = #')
+    .option('--cron <expr>', 'cron expression (5 fields, or 6 with seconds)')
+    .option('--every <duration>', 'every interval of absolute time, e.g. 90s, 5m, 1h30m')
+    .option('--at <instant>', 'once, at an ISO instant with an offset, e.g. 2026-01-05T10:00:00Z')
+    .option('--daily <times>', 'every day at local times HH:MM[,HH:MM…]')
+    .option('--tz <zone>', "IANA timezone for --cron and --daily (default: the job's, else the config's)")
+    .option('--payload <json>', 'JSON handed to the handler as ctx.payload (at most 64 KiB)')
+    .option('--disabled', 'store it disabled: kept, never run')
+    .option('--start-at <instant>', 'no slot before this ISO instant')
+    .option('--expires-at <instant>', 'no slot after this ISO instant')
+    .option('--description <text>', 'shown instead of the job description')
+    .option('--timeout <duration>', "the job's timeout for this schedule")
+    .option('--retry-after-failure <duration>', "the job's retry delay for this schedule")
+    .option('--jitter <duration>', "the job's jitter for this schedule")
+    .option('--lease-ttl <duration>', "the job's lease TTL for this schedule")
+    .option('--allow-parallel-runs', 'let runs of this schedule overlap')
+    .option('--missed-run-policy <policy>', 'latest, skip or all:DURATION (backfill window)')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  tickwork schedule set reports acme --daily 06:00 --tz Europe/Paris --payload '{"tenant":"acme"}'
+  tickwork schedule set reports globex --cron '0 7 * * 1-5' --timeout 10m
+  tickwork schedule set reminders user-42 --at 2026-03-01T09:00:00+01:00 --payload '{"user":42}'`,
+    )
+    .action(async (jobCode: string, key: string, opts: ScheduleSetFlags, command: Command) => {
+      const { scheduleSetCommand } = await import('./commands/schedule.js');
+      code = await scheduleSetCommand(open(command), jobCode, key, opts);
+    });
+  schedule
+    .command('rm')
+    .description('remove a runtime schedule (a run already started finishes and is logged)')
+    .argument('<code>', 'job code')
+    .argument('<key>', 'schedule key')
+    .action(async (jobCode: string, key: string, _opts: object, command: Command) => {
+      const { scheduleRemoveCommand } = await import('./commands/schedule.js');
+      code = await scheduleRemoveCommand(open(command), jobCode, key);
+    });
+  for (const action of ['pause', 'resume'] as const) {
+    const sub = schedule
+      .command(action)
+      .description(action === 'pause' ? 'pause a runtime schedule' : 'resume a runtime schedule (slots missed while paused are not caught up)')
+      .argument('<code>', 'job code')
+      .argument('<key>', 'schedule key');
+    if (action === 'pause') sub.option('--note <text>', 'why it is paused (shown by schedules)');
+    sub.action(async (jobCode: string, key: string, opts: { note?: string }, command: Command) => {
+      const { schedulePauseCommand } = await import('./commands/schedule.js');
+      code = await schedulePauseCommand(open(command), action, jobCode, key, opts);
     });
   }
 

@@ -234,8 +234,8 @@ describe('list, logs and prune', () => {
     expect(bad?.schedule).toMatch(/5 min/);
     expect(listed.jobs.find((j) => j.code === 'off')).toMatchObject({ enabled: false, nextRunAt: null });
     const text = (await cli(config, ['list'], '2026-01-05T10:01:00Z')).out;
-    expect(text).toMatch(/^JOB\s+SCHEDULE\s+TZ\s+NEXT\s+LAST\s+PAUSED\s+FAILURES$/m);
-    expect(text).toMatch(/^bad\s+every 5 minutes\s+UTC\s+in 4 min\s+55 s ago failed\s+1$/m);
+    expect(text).toMatch(/^JOB\s+SCHEDULE\s+TZ\s+NEXT\s+LAST\s+PAUSED\s+FAILURES\s+RUNTIME SCHEDULES$/m);
+    expect(text).toMatch(/^bad\s+every 5 minutes\s+UTC\s+in 4 min\s+55 s ago failed\s+1\s+0$/m);
   });
 
   it('logs filters by code, status and since, newest first in JSON', async () => {

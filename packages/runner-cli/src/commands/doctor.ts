@@ -110,7 +110,7 @@ function timezoneCheck(config: TickworkConfig | null, registry: JobRegistry | nu
   for (const job of registry?.jobs ?? []) {
     if (job.timezone) zones.add(job.timezone);
     const spec = job.schedule;
-    if (typeof spec === 'object' && 'timezone' in spec && spec.timezone) zones.add(spec.timezone);
+    if (spec !== null && typeof spec === 'object' && 'timezone' in spec && spec.timezone) zones.add(spec.timezone);
   }
   const bad: string[] = [];
   for (const zone of zones) {

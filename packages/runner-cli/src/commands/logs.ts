@@ -1,4 +1,4 @@
-import { parseDuration, RUN_STATUSES, type RunQuery, type RunRecord, type RunStatus } from '@tickwork/core';
+import { assertScheduleKey, DEFAULT_SCHEDULE_KEY, parseDuration, RUN_STATUSES, type RunQuery, type RunRecord, type RunStatus } from '@tickwork/core';
 import { CliUsageError } from '../errors.js';
 import { statusColour } from '../output/colour.js';
 import { formatDuration, formatInstant, relativeTime } from '../output/relative-time.js';
@@ -9,6 +9,7 @@ import type { Session } from '../session.js';
 export interface LogsFlags {
   status?: string;
   since?: string;
+  key?: string;
   limit: number;
   follow?: boolean;
   json?: boolean;
@@ -84,10 +85,14 @@ export function runToJson(run: RunRecord): RunJson {
   };
 }
 
-/** `tickwork logs [code]`: the run history through store.queryRuns; `--follow` polls for new and finished runs. */
+/** `tickwork logs [code]`: the run history through store.queryRuns (`--key`: one runtime schedule's); `--follow` polls for new and finished runs. */
 export async function logsCommand(session: Session, code: string | undefined, flags: LogsFlags): Promise<number> {
   const query: RunQuery = { limit: Math.min(flags.limit, 1000) };
   if (code !== undefined) query.code = code;
+  if (flags.key !== undefined) {
+    if (flags.key !== DEFAULT_SCHEDULE_KEY) assertScheduleKey(flags.key, '--key');
+    query.key = flags.key;
+  }
   if (flags.status !== undefined) query.status = parseStatuses(flags.status);
   if (flags.since !== undefined) query.since = parseSince(flags.since, session.clock.now());
   const store = await session.store();

@@ -1,4 +1,4 @@
-import { runDue, type TickReport, type TickResult } from '@tickwork/core';
+import { DEFAULT_SCHEDULE_KEY, runDue, type TickReport, type TickResult } from '@tickwork/core';
 import { EXIT } from '../errors.js';
 import { statusColour } from '../output/colour.js';
 import { formatDuration, formatInstant, relativeTime } from '../output/relative-time.js';
@@ -39,6 +39,11 @@ export interface RunReportJson {
 }
 
 const FAILED = new Set(['failed', 'timed_out', 'interrupted']);
+/**
+ * Outcomes of a runtime schedule that ran nothing and logged nothing. A job may have thousands
+ * of runtime schedules, so these are counted per job instead of printed one a line.
+ */
+const FOLDED = new Set<string>(['not-due', 'paused', 'disabled', 'taken', 'unscheduled']);
 
 /** `tickwork run [codes…]`: one tick through core's runDue; the exit code says how it went. */
 export async function runCommand(session: Session, codes: readonly string[], flags: RunFlags): Promise<number> {
@@ -93,9 +98,17 @@ export async function runCommand(session: Session, codes: readonly string[], fla
     session.out(`${JSON.stringify(json, null, 2)}\n`);
     return exitCode;
   }
-  const shown = flags.silent ? report.results.filter((r) => FAILED.has(r.outcome)) : report.results;
-  if (shown.length > 0) session.out(renderResults(session, shown));
-  if (!flags.silent) session.out(`${summary(report, flags.dryRun === true)}\n`);
+  const runtimeOnly = new Set(registry.jobs.filter((job) => job.schedule === null).map((job) => job.code));
+  if (flags.silent) {
+    const failed = report.results.filter((r) => FAILED.has(r.outcome));
+    if (failed.length > 0) session.out(renderResults(session, failed, runtimeOnly));
+    return exitCode;
+  }
+  const folded = (r: TickResult) => r.key !== DEFAULT_SCHEDULE_KEY && FOLDED.has(r.outcome);
+  const shown = report.results.filter((r) => !folded(r));
+  if (shown.length > 0) session.out(renderResults(session, shown, runtimeOnly));
+  session.out(foldedLines(report.results.filter(folded)));
+  session.out(`${summary(report, flags.dryRun === true)}\n`);
   return exitCode;
 }
 
@@ -113,13 +126,14 @@ function toJson(result: TickResult): RunResultJson {
   };
 }
 
-function renderResults(session: Session, results: readonly TickResult[]): string {
+/** `runtimeOnly`: codes of jobs without a schedule of their own (`schedule: null`). */
+function renderResults(session: Session, results: readonly TickResult[], runtimeOnly: ReadonlySet<string>): string {
   const now = session.clock.now();
   const rows = results.map((r) => {
     const colour = statusColour(session.palette, r.outcome);
     let detail = r.reason ?? '';
     if (r.outcome === 'not-due' || r.outcome === 'paused') {
-      detail = [r.outcome === 'paused' ? detail : '', r.nextSlotAt ? `next ${relativeTime(r.nextSlotAt, now)}` : 'no further slot']
+      detail = [r.outcome === 'paused' ? detail : '', r.nextSlotAt ? `next ${relativeTime(r.nextSlotAt, now)}` : r.key === DEFAULT_SCHEDULE_KEY && runtimeOnly.has(r.code) ? 'runtime schedules only' : 'no further slot']
         .filter(Boolean)
         .join('; ');
     }
@@ -136,6 +150,23 @@ function renderResults(session: Session, results: readonly TickResult[]): string
     [{ header: 'JOB' }, { header: 'OUTCOME' }, { header: 'SLOT (UTC)' }, { header: 'ATTEMPT', align: 'right' }, { header: 'DURATION', align: 'right' }, { header: 'DETAIL' }],
     rows,
   );
+}
+
+/** One line per job: "reports: 1998 runtime schedules not shown: 1990 not-due, 8 paused (tickwork schedules reports)". */
+function foldedLines(results: readonly TickResult[]): string {
+  const byCode = new Map<string, Map<string, number>>();
+  for (const r of results) {
+    const counts = byCode.get(r.code) ?? new Map<string, number>();
+    counts.set(r.outcome, (counts.get(r.outcome) ?? 0) + 1);
+    byCode.set(r.code, counts);
+  }
+  return [...byCode]
+    .map(([code, counts]) => {
+      const total = [...counts.values()].reduce((a, b) => a + b, 0);
+      const parts = [...counts].sort((a, b) => b[1] - a[1]).map(([outcome, n]) => `${n} ${outcome}`).join(', ');
+      return `${code}: ${total} runtime schedule${total === 1 ? '' : 's'} not shown: ${parts} (tickwork schedules ${code})\n`;
+    })
+    .join('');
 }
 
 function summary(report: TickReport, dryRun: boolean): string {
