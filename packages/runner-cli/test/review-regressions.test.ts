@@ -1,4 +1,4 @@
-import { createMemoryStore, defineConfig, InvalidArgumentError, StoreUnavailableError, type TickworkConfig } from '@tickwork/core';
+import { createMemoryStore, defineConfig, InvalidArgumentError, StoreUnavailableError, type Store, type TickworkConfig } from '@tickwork/core';
 import { describe, expect, it } from 'vitest';
 import { EXIT, exitCodeOf, runCli } from '../src/index.js';
 import { captureIo } from './fixtures/capture.js';
@@ -35,6 +35,20 @@ describe('review regressions', () => {
     const held = await cli(config, ['trigger', 'held']);
     expect(held.code).toBe(0);
     expect(held.out).toContain('the job is paused, so it runs after `tickwork resume held`');
+  });
+
+  it('run ticks on the store clock: a host whose own clock is an hour behind still starts runs at store time', async () => {
+    const memory = createMemoryStore();
+    const aheadMs = 3_600_000;
+    const store: Store = { ...memory, ping: async () => ({ latencyMs: 0, serverTime: new Date(Date.now() + aheadMs) }) };
+    const config = defineConfig({ jobs: [{ code: 'now', schedule: '0 3 1 1 *', run: () => undefined }], store });
+    await store.requestRun({ code: 'now', key: '' }, { now: new Date() });
+    const io = captureIo({});
+    expect(await runCli(['run', 'now'], { io, config })).toBe(0);
+    const [run] = (await memory.queryRuns()).runs;
+    expect(run?.status).toBe('succeeded');
+    // Started at store time (an hour ahead of this machine), within a generous margin for a slow machine.
+    expect(Math.abs((run?.startedAt.getTime() ?? 0) - (Date.now() + aheadMs))).toBeLessThan(60_000);
   });
 
   it('leaves open a store object the embedding host passed in', async () => {

@@ -1,4 +1,4 @@
-import { DEFAULT_SCHEDULE_KEY, runDue, type TickReport, type TickResult } from '@tickwork/core';
+import { createStoreClock, DEFAULT_SCHEDULE_KEY, runDue, systemClock, type TickReport, type TickResult } from '@tickwork/core';
 import { EXIT } from '../errors.js';
 import { statusColour } from '../output/colour.js';
 import { formatDuration, formatInstant, relativeTime } from '../output/relative-time.js';
@@ -66,12 +66,20 @@ export async function runCommand(session: Session, codes: readonly string[], fla
     controller.abort();
   });
 
+  // On the store's time, not this machine's: a crontab host whose clock is off by seconds still
+  // claims each slot at the instant every other runner does (one ping; TICKWORK_NOW bypasses it).
+  let clock = session.clock;
+  if (clock === systemClock) {
+    const storeClock = createStoreClock(store, { samples: 1 });
+    await storeClock.sync();
+    clock = storeClock;
+  }
   let report: TickReport;
   try {
     report = await runDue({
       jobs: registry,
       store,
-      clock: session.clock,
+      clock,
       timezone: config.timezone ?? 'UTC',
       logger: config.logger ?? createStderrLogger(session.io.stderr),
       signal: controller.signal,
