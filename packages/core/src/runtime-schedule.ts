@@ -8,6 +8,7 @@
  */
 import { InvalidArgumentError, StoreSchemaError } from './errors.js';
 import { JOB_CODE_PATTERN, type Job } from './job.js';
+import { compileSchedule } from './schedule/engine.js';
 import type { ScheduleSpec } from './schedule/spec.js';
 import type { ScheduleRef } from './store.js';
 
@@ -131,7 +132,7 @@ export function checkPayload(value: unknown, what: string): JsonValue {
       for (const key of Object.keys(item).sort()) {
         const child = (item as Record<string, unknown>)[key];
         if (child === undefined) continue; // as JSON.stringify does
-        out[key] = walk(child, `${path}.${key}`);
+        setOwn(out, key, walk(child, `${path}.${key}`));
       }
       return out;
     } finally {
@@ -237,6 +238,12 @@ export function checkScheduleInputs(inputs: unknown, where: string): { inputs: r
       throw new InvalidArgumentError(`${at}: options must be an object, got ${show(s.options)}`);
     }
     checkPayload(s.payload === undefined ? null : s.payload, `${at} (job "${s.code}" key "${s.key}")`);
+    // A spec this version cannot compile would be stored and then fail every read of it: refuse it now.
+    try {
+      compileSchedule(s.schedule, { timezone: s.timezone ?? 'UTC', what: `${at} (job "${s.code}" key "${s.key}"): schedule` });
+    } catch (error) {
+      throw new InvalidArgumentError(error instanceof Error ? error.message : String(error), { cause: error });
+    }
     return encodeScheduleDefinition({ ...(s as RuntimeScheduleInput), payload: s.payload ?? null });
   });
   return { inputs: inputs as RuntimeScheduleInput[], definitions };
@@ -288,11 +295,16 @@ function canonical(value: unknown): unknown {
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(value).sort()) {
       const child = (value as Record<string, unknown>)[key];
-      if (child !== undefined) out[key] = canonical(child);
+      if (child !== undefined) setOwn(out, key, canonical(child));
     }
     return out;
   }
   return value;
+}
+
+/** An own, enumerable property, even for the key `__proto__` (plain assignment would set the prototype instead). */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function show(value: unknown): string {

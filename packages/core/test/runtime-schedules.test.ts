@@ -117,6 +117,10 @@ describe('checkPayload', () => {
   it('accepts plain JSON and sorts object keys; refuses what JSON cannot hold, naming the path', () => {
     expect(checkPayload({ b: [1, { d: null, c: 'x' }], a: true }, 'p')).toEqual({ a: true, b: [1, { c: 'x', d: null }] });
     expect(JSON.stringify(checkPayload({ b: 1, a: 2 }, 'p'))).toBe('{"a":2,"b":1}');
+    // A payload's own "__proto__" key (as JSON.parse makes it) stays data, not a prototype.
+    const parsed = checkPayload(JSON.parse('{"tenant":"acme","__proto__":{"isAdmin":true}}'), 'p');
+    expect(JSON.stringify(parsed)).toBe('{"__proto__":{"isAdmin":true},"tenant":"acme"}');
+    expect(Object.getPrototypeOf(parsed)).toBe(Object.prototype);
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     const refused: Array<[unknown, RegExp]> = [
