@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { systemClock, type Clock } from './clock.js';
-import { describeThrown, StoreSchemaError } from './errors.js';
+import { describeThrown, InvalidArgumentError, StoreSchemaError } from './errors.js';
 import { initialJobState } from './job-state.js';
 import { createRegistry, jobSchedule, type Job, type JobInput, type JobRegistry } from './job.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -31,7 +31,12 @@ export interface RunDueOptions {
   signal?: AbortSignal;
   /** How long after a slot a `skip`-policy job may still start it. Default 60 s. */
   missedGraceMs?: number;
+  /** Most handlers running at once; due schedules beyond it are claimed in later waves. Default 100. */
+  maxConcurrentRuns?: number;
 }
+
+/** Default of {@link RunDueOptions.maxConcurrentRuns}. */
+export const DEFAULT_MAX_CONCURRENT_RUNS = 100;
 
 /** What one tick did for one schedule. */
 export interface TickResult {
@@ -114,6 +119,9 @@ export async function runDue(options: RunDueOptions): Promise<TickReport> {
   const startedAt = clock.now();
   const now = startedAt;
   const refs = selected.map((job) => ({ code: job.code, key: DEFAULT_SCHEDULE_KEY }));
+  if (options.maxConcurrentRuns !== undefined && (!Number.isInteger(options.maxConcurrentRuns) || options.maxConcurrentRuns < 1)) {
+    throw new InvalidArgumentError(`runDue: maxConcurrentRuns must be an integer ≥ 1, got ${String(options.maxConcurrentRuns)}`);
+  }
 
   // Reap first, so a dead runner's interrupted slot is retried in this very tick.
   if (!options.dryRun) {
@@ -134,17 +142,20 @@ export async function runDue(options: RunDueOptions): Promise<TickReport> {
   // Take run-now requests only for schedules this tick will claim for: a request is handed out
   // once, ever, so one taken and not run would be lost. Others (paused, disabled) stay pending.
   const eligible = new Map(targets.filter((t) => t.job.enabled && !t.state.paused).map((t) => [scheduleId({ code: t.job.code, key: t.key }), t]));
-  let requests: RunRequest[] = [];
-  if (!options.dryRun && !options.force && !options.signal?.aborted && eligible.size > 0) {
-    const codes = [...new Set([...eligible.values()].map((t) => t.job.code))];
-    const pending = await store.pendingRunRequests({ codes, limit: REQUEST_PEEK_LIMIT });
-    const wanted = [...new Map(pending.filter((r) => eligible.has(scheduleId(r))).map((r) => [scheduleId(r), { code: r.code, key: r.key }])).values()];
-    if (wanted.length > 0) requests = await store.consumeRunRequests({ refs: wanted, limit: REQUEST_PEEK_LIMIT, now });
-  }
-  const putBack = (list: readonly RunRequest[]) =>
-    Promise.all(list.map((r) => store.requestRun({ code: r.code, key: r.key }, { now: r.requestedAt, requestedBy: r.requestedBy })));
+  const requests = options.force || options.signal?.aborted || eligible.size === 0
+    ? []
+    : await takeRequests(store, eligible, now, options.dryRun === true);
+  const requestOf = new Map<SlotClaim, RunRequest>();
   const requestsOf = new Map<string, RunRequest[]>();
   for (const request of requests) requestsOf.set(scheduleId(request), [...(requestsOf.get(scheduleId(request)) ?? []), request]);
+  /** Files requests again, unchanged (their claim never happened or was refused); one whose schedule is gone is dropped, and said so. */
+  const putBack = async (list: readonly RunRequest[]) => {
+    for (const r of list) {
+      await store.requestRun({ code: r.code, key: r.key }, { now: r.requestedAt, requestedBy: r.requestedBy }).catch((error: unknown) => {
+        logger.warn({ job: r.code, key: r.key, err: describeThrown(error).message }, 'run-now request dropped: it could not be filed again');
+      });
+    }
+  };
 
   const results: TickResult[] = [];
   const planned: Planned[] = [];
@@ -165,7 +176,11 @@ export async function runDue(options: RunDueOptions): Promise<TickReport> {
     const claims = options.force && key === DEFAULT_SCHEDULE_KEY
       ? [claimAt(job, key, now, 'force')]
       : planDue({ job, key, schedule, state, now, ...grace(options) });
-    for (const request of requestsOf.get(scheduleId({ code: job.code, key })) ?? []) claims.push(claimAt(job, key, request.requestedAt, 'manual'));
+    for (const request of requestsOf.get(scheduleId({ code: job.code, key })) ?? []) {
+      const claim = claimAt(job, key, request.requestedAt, 'manual');
+      requestOf.set(claim, request);
+      claims.push(claim);
+    }
     if (target.version !== undefined) for (const claim of claims) claim.scheduleVersion = target.version;
     if (claims.length === 0) {
       results.push({ ...base, outcome: 'not-due', slotAt: null, attempt: null, run: null, reason: null, nextSlotAt: upcoming() });
@@ -183,31 +198,69 @@ export async function runDue(options: RunDueOptions): Promise<TickReport> {
     return finish(startedAt, clock, results);
   }
 
-  // First claims of every job go to the store in one round trip; a job's later slots
-  // (backfill) are claimed one by one after the previous run ends, so they don't overlap it.
-  const context = { runnerId, now };
-  let first: ClaimOutcome[] = [];
-  try {
-    if (planned.length > 0 && !options.signal?.aborted) first = await store.claimSlots(planned.map((p) => p.claims[0] as SlotClaim), context);
-  } catch (error) {
-    await putBack(requests).catch(() => undefined);
-    throw error;
-  }
-  if (options.signal?.aborted && first.length === 0) await putBack(requests);
-  const perJob = planned.map(async (p, index) => {
-    const jobResults: TickResult[] = [];
-    let outcome = first[index];
-    for (let i = 0; i < p.claims.length; i++) {
-      const claim = p.claims[i] as SlotClaim;
-      if (options.signal?.aborted) break;
-      if (i > 0) [outcome] = await store.claimSlots([claim], { runnerId, now: clock.now() });
-      if (!outcome) break;
-      jobResults.push(await settle(p.target, claim, outcome, { store, clock, logger, signal: options.signal }));
+  // In waves of at most `maxConcurrentRuns` schedules: a wave's first claims go to the store in
+  // one round trip, its handlers run side by side, and the next wave is claimed when it is
+  // done, so this runner never holds more leases than it runs (DESIGN: claim no more than
+  // free capacity). A schedule's later slots (backfill) are claimed one by one after its
+  // previous run ends, so they don't overlap it.
+  const capacity = options.maxConcurrentRuns ?? DEFAULT_MAX_CONCURRENT_RUNS;
+  const unclaimed = (from: number) =>
+    planned.slice(from).flatMap((p) => p.claims.map((claim) => requestOf.get(claim)).filter((r): r is RunRequest => r !== undefined));
+  for (let from = 0; from < planned.length; from += capacity) {
+    if (options.signal?.aborted) {
+      await putBack(unclaimed(from));
+      break;
     }
-    return jobResults;
-  });
-  for (const jobResults of await Promise.all(perJob)) results.push(...jobResults);
+    const wave = planned.slice(from, from + capacity);
+    let first: ClaimOutcome[];
+    try {
+      first = await store.claimSlots(wave.map((p) => p.claims[0] as SlotClaim), { runnerId, now: from === 0 ? now : clock.now() });
+    } catch (error) {
+      await putBack(unclaimed(from));
+      throw error;
+    }
+    const perSchedule = wave.map(async (p, index) => {
+      const scheduleResults: TickResult[] = [];
+      let outcome = first[index];
+      for (let i = 0; i < p.claims.length; i++) {
+        const claim = p.claims[i] as SlotClaim;
+        if (options.signal?.aborted) {
+          await putBack(p.claims.slice(i).map((c) => requestOf.get(c)).filter((r): r is RunRequest => r !== undefined));
+          break;
+        }
+        if (i > 0) [outcome] = await store.claimSlots([claim], { runnerId, now: clock.now() });
+        if (!outcome) break;
+        // A run-now request whose claim met a pause or a changed schedule is not lost: it waits, filed again.
+        const request = requestOf.get(claim);
+        if (request && (outcome.status === 'paused' || outcome.status === 'unscheduled')) await putBack([request]);
+        scheduleResults.push(await settle(p.target, claim, outcome, { store, clock, logger, signal: options.signal }));
+      }
+      return scheduleResults;
+    });
+    for (const scheduleResults of await Promise.all(perSchedule)) results.push(...scheduleResults);
+  }
   return finish(startedAt, clock, results);
+}
+
+/**
+ * The run-now requests this tick runs: those of eligible schedules among the oldest pending
+ * ones. When that window is full — requests of paused or disabled schedules stay pending and
+ * could fill it — each eligible schedule's own requests are looked up instead, so none
+ * starves. A dry run only looks.
+ */
+async function takeRequests(store: Store, eligible: ReadonlyMap<string, Target>, now: Date, dryRun: boolean): Promise<RunRequest[]> {
+  const codes = [...new Set([...eligible.values()].map((t) => t.job.code))];
+  const pending = await store.pendingRunRequests({ codes, limit: REQUEST_PEEK_LIMIT });
+  const visible = pending.filter((r) => eligible.has(scheduleId(r)));
+  if (dryRun) return visible;
+  const refs = pending.length < REQUEST_PEEK_LIMIT
+    ? [...new Map(visible.map((r) => [scheduleId(r), { code: r.code, key: r.key }])).values()]
+    : [...eligible.values()].map((t) => ({ code: t.job.code, key: t.key }));
+  const taken: RunRequest[] = [];
+  for (let i = 0; i < refs.length; i += READ_PAGE) {
+    taken.push(...(await store.consumeRunRequests({ refs: refs.slice(i, i + READ_PAGE), limit: REQUEST_PEEK_LIMIT, now })));
+  }
+  return taken;
 }
 
 async function settle(

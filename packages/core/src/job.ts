@@ -1,6 +1,7 @@
 import { MAX_TIMER_MS, parseDuration, type Duration } from './duration.js';
 import { DuplicateJobError, InvalidJobError, UnknownJobError } from './errors.js';
 import type { Logger } from './logger.js';
+import { closest } from './suggest.js';
 import { compileSchedule, type CompiledSchedule } from './schedule/engine.js';
 import type { ScheduleInput } from './schedule/spec.js';
 import type { RunRecord, RunTrigger } from './store.js';
@@ -322,31 +323,4 @@ function optionalInstant(value: Date | string | undefined, what: string): Date |
   const date = value instanceof Date ? new Date(value.getTime()) : new Date(value);
   if (Number.isNaN(date.getTime())) throw new InvalidJobError(`${what}: "${String(value)}" is not a valid instant`);
   return date;
-}
-
-function closest(word: string, candidates: Set<string>): string | null {
-  let best: string | null = null;
-  let bestDistance = 4;
-  for (const candidate of candidates) {
-    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0] as number;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j] as number;
-      row[j] = Math.min((row[j] as number) + 1, (row[j - 1] as number) + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length] as number;
 }

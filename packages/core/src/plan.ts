@@ -124,6 +124,9 @@ function baselineOf(job: Job, state: JobState, grace: number): number {
 function dueRetry(job: Job, state: JobState): { slotAt: Date; attempt: number; at: number } | null {
   if (!state.lastStatus || !FAILED.has(state.lastStatus)) return null;
   if (!state.lastFinishedAt || !state.lastFinishedSlotAt || state.lastAttempt === null) return null;
+  // A slot outside the job's window (its start, its expiry, a runtime schedule's last change) is not retried.
+  const slotMs = state.lastFinishedSlotAt.getTime();
+  if ((job.startAt && slotMs < job.startAt.getTime()) || (job.expiresAt && slotMs > job.expiresAt.getTime())) return null;
   // A newer slot was claimed since the failure: that run supersedes the retry.
   if (state.lastSlotAt && state.lastSlotAt.getTime() > state.lastFinishedSlotAt.getTime()) return null;
   const retry = { slotAt: state.lastFinishedSlotAt, attempt: state.lastAttempt + 1 };

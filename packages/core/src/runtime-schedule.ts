@@ -8,6 +8,7 @@
  */
 import { InvalidArgumentError, StoreSchemaError } from './errors.js';
 import { JOB_CODE_PATTERN, type Job } from './job.js';
+import { DEFAULT_MISSED_GRACE_MS } from './plan.js';
 import { compileSchedule } from './schedule/engine.js';
 import type { ScheduleSpec } from './schedule/spec.js';
 import type { ScheduleRef } from './store.js';
@@ -115,7 +116,7 @@ export function checkPayload(value: unknown, what: string): JsonValue {
       return Object.is(item, -0) ? 0 : item;
     }
     if (typeof item !== 'object') {
-      throw new InvalidArgumentError(`${what}: ${path} is a ${typeof item}, which is not JSON`);
+      throw new InvalidArgumentError(`${what}: ${path} is ${item === undefined ? 'undefined' : `a ${typeof item}`}, which is not JSON`);
     }
     if (seen.has(item)) throw new InvalidArgumentError(`${what}: ${path} refers back to itself (a cycle is not JSON)`);
     seen.add(item);
@@ -267,17 +268,23 @@ export function runtimeScheduleOf(
 }
 
 /**
- * The job as this runtime schedule runs it: the schedule's enabled flag, start/expiry,
- * timezone and options over the job's own. Planning and execution take it like any job.
+ * The job as this runtime schedule runs it: the schedule's own timezone and options over the
+ * job's; enabled only when both are; its window the intersection of the job's and the
+ * schedule's (`startAt` the later, `expiresAt` the earlier). Given the stored record, slots
+ * from before its last change (minus the missed-run grace, as for a new schedule) are not
+ * caught up: a changed definition starts afresh, and a retry of a slot planned under an
+ * earlier definition is dropped. Planning and execution take the result like any job.
  */
-export function runtimeJob<Payload>(job: Job<Payload>, schedule: RuntimeScheduleDefinition): Job<Payload> {
+export function runtimeJob<Payload>(job: Job<Payload>, schedule: RuntimeScheduleDefinition & { updatedAt?: Date }): Job<Payload> {
   const o = schedule.options;
+  // Exclusive of `updatedAt - grace`, as a new schedule's baseline is of `createdAt - grace`.
+  const changedFloor = schedule.updatedAt ? new Date(schedule.updatedAt.getTime() - DEFAULT_MISSED_GRACE_MS + 1) : null;
   return Object.freeze({
     ...job,
     schedule: schedule.schedule,
     enabled: job.enabled && schedule.enabled,
-    startAt: schedule.startAt ?? job.startAt,
-    expiresAt: schedule.expiresAt ?? job.expiresAt,
+    startAt: latest(job.startAt, schedule.startAt, changedFloor),
+    expiresAt: earliest(job.expiresAt, schedule.expiresAt),
     timezone: schedule.timezone ?? job.timezone,
     allowParallelRuns: o.allowParallelRuns ?? job.allowParallelRuns,
     timeoutMs: o.timeoutMs ?? job.timeoutMs,
@@ -287,6 +294,16 @@ export function runtimeJob<Payload>(job: Job<Payload>, schedule: RuntimeSchedule
     missedRunPolicy: o.missedRunPolicy ?? job.missedRunPolicy,
     description: schedule.description ?? job.description,
   });
+}
+
+/** The latest of some optional instants, or null. */
+export function latest(...instants: Array<Date | null>): Date | null {
+  return instants.reduce<Date | null>((best, d) => (d && (!best || d.getTime() > best.getTime()) ? d : best), null);
+}
+
+/** The earliest of some optional instants, or null. */
+export function earliest(...instants: Array<Date | null>): Date | null {
+  return instants.reduce<Date | null>((best, d) => (d && (!best || d.getTime() < best.getTime()) ? d : best), null);
 }
 
 function canonical(value: unknown): unknown {

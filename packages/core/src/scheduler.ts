@@ -3,9 +3,12 @@ import { MAX_TIMER_MS, parseDuration, type Duration } from './duration.js';
 import { InvalidArgumentError } from './errors.js';
 import { resolveMissedRunPolicy, type Job, type JobInput, type JobRegistry, type MissedRunPolicy } from './job.js';
 import { toRegistry } from './executor.js';
+import { DEFAULT_MISSED_GRACE_MS } from './plan.js';
 import {
   assertScheduleKey,
   checkPayload,
+  earliest,
+  latest,
   MAX_SCHEDULES_PER_CALL,
   type RuntimeSchedule,
   type RuntimeScheduleInput,
@@ -118,7 +121,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
           if (list.length > MAX_SCHEDULES_PER_CALL) {
             throw new InvalidArgumentError(`job "${code}": upsert: ${list.length} schedules in one call; the limit is ${MAX_SCHEDULES_PER_CALL}`);
           }
-          const normalised = list.map((definition, i) => normaliseSchedule(job, definition, timezone, many ? `[${i}]` : ''));
+          const now = clock.now();
+          const normalised = list.map((definition, i) => normaliseSchedule(job, definition, timezone, many ? `[${i}]` : '', now));
           const seen = new Set<string>();
           for (const s of normalised) {
             if (seen.has(s.key)) throw new InvalidArgumentError(`job "${code}": upsert: key "${s.key}" appears twice in one call`);
@@ -148,7 +152,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
           return store.setPaused({ code, key }, false, { now: clock.now() });
         },
         async trigger(key, triggerOptions = {}) {
-          await existing(key, 'trigger');
+          const schedule = await existing(key, 'trigger');
+          if (!job.enabled || !schedule.enabled) {
+            throw new InvalidArgumentError(`job "${code}": trigger: ${job.enabled ? `schedule "${key}"` : 'the job'} is disabled (enabled: false); a run-now request would never run`);
+          }
           return store.requestRun({ code, key }, { now: clock.now(), requestedBy: triggerOptions.requestedBy ?? null });
         },
       };
@@ -160,7 +167,13 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
  * Validates one definition for `job` and returns what a store persists. Errors name the job,
  * the key and the field; nothing reaches the store before every item passed.
  */
-export function normaliseSchedule(job: Job, definition: ScheduleDefinition, defaultTimezone: string, index = ''): RuntimeScheduleInput {
+export function normaliseSchedule(
+  job: Job,
+  definition: ScheduleDefinition,
+  defaultTimezone: string,
+  index = '',
+  now: Date | null = null,
+): RuntimeScheduleInput {
   if (definition === null || typeof definition !== 'object') {
     throw new InvalidArgumentError(`job "${job.code}": schedule${index}: expected an object with key and schedule`);
   }
@@ -174,10 +187,12 @@ export function normaliseSchedule(job: Job, definition: ScheduleDefinition, defa
   if (definition.schedule === undefined || definition.schedule === null) throw new InvalidArgumentError(`${what('schedule')} is required`);
   const tz = definition.timezone ?? null;
   if (tz !== null && typeof tz !== 'string') throw new InvalidArgumentError(`${what('timezone')} must be a string`);
-  // Checked for every kind: an interval ignores it, but a nonexistent zone is a mistake all the same.
-  if (tz !== null) compileSchedule('* * * * *', { timezone: tz, what: what('timezone') });
   const spec: ScheduleSpec =
     typeof definition.schedule === 'string' ? { kind: 'cron', expression: definition.schedule } : definition.schedule;
+  if (tz !== null && (spec.kind === 'every' || spec.kind === 'once')) {
+    // Absolute-time kinds have no wall clock: a zone here is a mistake (the CLI refuses it too).
+    throw new InvalidArgumentError(`${what('timezone')} applies to cron and daily schedules only; a "${spec.kind}" schedule is absolute time`);
+  }
   // Throws InvalidScheduleError naming the field for a malformed cron, a bad zone, a bad instant, ….
   compileSchedule(spec, { timezone: tz ?? job.timezone ?? defaultTimezone, what: what('schedule') });
   // A JSON round trip of the spec: what the store will give back.
@@ -188,6 +203,21 @@ export function normaliseSchedule(job: Job, definition: ScheduleDefinition, defa
   const expiresAt = instant(definition.expiresAt, what('expiresAt'));
   if (startAt && expiresAt && expiresAt.getTime() <= startAt.getTime()) {
     throw new InvalidArgumentError(`${what('expiresAt')} (${expiresAt.toISOString()}) must be after startAt (${startAt.toISOString()})`);
+  }
+  // The schedule runs within the job's window too: one that can never run is refused, not stored.
+  const from = latest(job.startAt, startAt);
+  const until = earliest(job.expiresAt, expiresAt);
+  if (from && until && until.getTime() <= from.getTime()) {
+    throw new InvalidArgumentError(
+      `${what('startAt/expiresAt')}: the window ${from.toISOString()} … ${until.toISOString()} (this schedule's within job "${job.code}"'s) is empty`,
+    );
+  }
+  if (now && spec.kind === 'once') {
+    // Choice: a one-off in the past is refused rather than run at once or never (within the missed-run grace it still runs).
+    const at = Date.parse(spec.at);
+    if (at < now.getTime() - DEFAULT_MISSED_GRACE_MS) {
+      throw new InvalidArgumentError(`${what('schedule')}: once at ${spec.at} is in the past (now ${now.toISOString()}); a one-off schedule must be in the future`);
+    }
   }
   const description = definition.description ?? null;
   if (description !== null && typeof description !== 'string') throw new InvalidArgumentError(`${what('description')} must be a string`);

@@ -8,6 +8,7 @@ import {
   defineJob,
   every,
   InvalidArgumentError,
+  once,
   InvalidJobError,
   InvalidScheduleError,
   MAX_PAYLOAD_BYTES,
@@ -90,7 +91,9 @@ describe('scheduler.schedules(code)', () => {
     const cases: Array<[unknown, new (...args: never[]) => Error, RegExp]> = [
       [{ key: 'a', schedule: '61 * * * *' }, InvalidScheduleError, /job "report" schedule "a": schedule/],
       [{ key: 'a', schedule: '* * * * *', timezone: 'Mars/Olympus' }, InvalidScheduleError, /Mars\/Olympus/],
-      [{ key: 'a', schedule: every('5m'), timezone: 'Mars/Olympus' }, InvalidScheduleError, /schedule "a": timezone.*Mars\/Olympus/],
+      [{ key: 'a', schedule: every('5m'), timezone: 'Europe/Paris' }, InvalidArgumentError, /schedule "a": timezone applies to cron and daily schedules only/],
+      [{ key: 'a', schedule: { kind: 'cron', expression: '* * * * *', timezon: 'Europe/Paris' } }, InvalidScheduleError, /timezon.*did you mean "timezone"/],
+      [{ key: 'a', schedule: once('2026-03-02T11:00:00Z') }, InvalidArgumentError, /once at 2026-03-02T11:00:00.000Z is in the past/],
       [{ key: 'a', schedule: { kind: 'every', everyMs: -5 } }, InvalidScheduleError, /everyMs/],
       [{ key: 'a', schedule: '* * * * *', payload: { when: new Date(0) } }, InvalidArgumentError, /payload\.when is a Date/],
       [{ key: 'a', schedule: '* * * * *', payload: 'x'.repeat(MAX_PAYLOAD_BYTES) }, InvalidArgumentError, /limit is 65536/],
@@ -239,5 +242,147 @@ describe('runDue over runtime schedules', () => {
   it('defineJob still requires a schedule, pointing at null for runtime-only jobs', () => {
     expect(() => defineJob({ code: 'x', run: () => undefined } as never)).toThrow(InvalidJobError);
     expect(() => defineJob({ code: 'x', run: () => undefined } as never)).toThrow(/null for a job that runs only on runtime schedules/);
+  });
+});
+
+describe('runtime schedules: review regressions', () => {
+  it('a changed definition starts afresh: no backfill of slots from before the change, no retry of an old slot', async () => {
+    const store = createMemoryStore();
+    const clock = createFakeClock('2026-03-02T09:00:00.000Z');
+    const slots: string[] = [];
+    let fail = true;
+    const job = defineJob({
+      code: 'daily',
+      schedule: null,
+      retryAfterFailure: '1m',
+      missedRunPolicy: { all: { within: '1d' } },
+      run: (ctx: RunContext) => {
+        slots.push(ctx.slot.toISOString());
+        if (fail) throw new Error('down');
+      },
+    });
+    const schedules = createScheduler({ jobs: [job], store, clock }).schedules('daily');
+    await schedules.upsert({ key: 'k', schedule: dailyAt('09:00') });
+    await runDue({ jobs: [job], store, clock });
+    expect(slots).toEqual(['2026-03-02T09:00:00.000Z']);
+    fail = false;
+    clock.set('2026-03-02T12:00:00.000Z');
+    await schedules.upsert({ key: 'k', schedule: '* * * * *' });
+    clock.set('2026-03-02T12:00:30.000Z');
+    await runDue({ jobs: [job], store, clock });
+    // Neither the 180 minutes 09:01 … 12:00 under the new definition (only the grace minute) nor a retry of 09:00.
+    expect(slots).toEqual(['2026-03-02T09:00:00.000Z', '2026-03-02T12:00:00.000Z']);
+  });
+
+  it("a schedule's window is the intersection of the job's and its own, and an empty one is refused", async () => {
+    const store = createMemoryStore();
+    const clock = createFakeClock('2026-02-27T00:00:00.000Z');
+    const ran: string[] = [];
+    const job = defineJob({ code: 'w', schedule: null, expiresAt: '2026-03-01T00:00:00Z', run: (ctx: RunContext) => void ran.push(ctx.slot.toISOString()) });
+    const schedules = createScheduler({ jobs: [job], store, clock }).schedules('w');
+    await schedules.upsert({ key: 'longer', schedule: every('1h'), expiresAt: '2026-12-31T00:00:00Z' });
+    await expect(schedules.upsert({ key: 'never', schedule: every('1h'), startAt: '2026-03-02T00:00:00Z' })).rejects.toThrow(/window .* is empty/);
+    clock.set('2026-03-03T00:00:00.000Z');
+    await runDue({ jobs: [job], store, clock });
+    // The latest slot within the job's expiry is caught up once, not the 03-03 one the schedule's own expiry would allow.
+    expect(ran).toEqual(['2026-03-01T00:00:00.000Z']);
+    clock.set('2026-03-03T01:00:00.000Z');
+    const report = await runDue({ jobs: [job], store, clock });
+    expect(ran).toHaveLength(1);
+    expect(report.results.find((r) => r.key === 'longer')).toMatchObject({ outcome: 'not-due', nextSlotAt: null });
+  });
+
+  it('a run-now request whose claim met a pause or a changed schedule stays pending instead of being lost', async () => {
+    const store = createMemoryStore();
+    const clock = createFakeClock('2026-03-02T12:00:30.000Z');
+    const ran: string[] = [];
+    const job = defineJob({ code: 'r', schedule: null, run: (ctx: RunContext) => void ran.push(ctx.key) });
+    const schedules = createScheduler({ jobs: [job], store, clock }).schedules('r');
+    await schedules.upsert([{ key: 'paused-meanwhile', schedule: '0 3 * * *' }, { key: 'changed-meanwhile', schedule: '0 3 * * *' }]);
+    await schedules.trigger('paused-meanwhile');
+    await schedules.trigger('changed-meanwhile');
+    let raced = false;
+    const racing = new Proxy(store, {
+      get(target, property) {
+        if (property === 'claimSlots' && !raced) {
+          return async (...args: Parameters<Store['claimSlots']>) => {
+            raced = true;
+            await target.setPaused({ code: 'r', key: 'paused-meanwhile' }, true, { now: clock.now() });
+            await schedules.upsert({ key: 'changed-meanwhile', schedule: '0 4 * * *' });
+            return target.claimSlots(...args);
+          };
+        }
+        return Reflect.get(target, property) as unknown;
+      },
+    }) as Store;
+    const report = await runDue({ jobs: [job], store: racing, clock });
+    expect(report.results.filter((r) => r.key !== '').map((r) => [r.key, r.outcome]).sort()).toEqual([['changed-meanwhile', 'unscheduled'], ['paused-meanwhile', 'paused']]);
+    expect((await store.pendingRunRequests()).map((r) => r.key).sort()).toEqual(['changed-meanwhile', 'paused-meanwhile']);
+    clock.advance(2_000);
+    await runDue({ jobs: [job], store, clock });
+    expect(ran).toEqual(['changed-meanwhile']);
+    await schedules.resume('paused-meanwhile');
+    clock.advance(2_000);
+    await runDue({ jobs: [job], store, clock });
+    expect(ran.sort()).toEqual(['changed-meanwhile', 'paused-meanwhile']);
+  });
+
+  it('requests of paused schedules filling the look-ahead window do not starve an active schedule’s request', async () => {
+    const store = createMemoryStore();
+    const clock = createFakeClock('2026-03-02T12:00:30.000Z');
+    const ran: string[] = [];
+    const job = defineJob({ code: 's', schedule: null, run: (ctx: RunContext) => void ran.push(ctx.key) });
+    const schedules = createScheduler({ jobs: [job], store, clock }).schedules('s');
+    const held = Array.from({ length: 1_000 }, (_, i) => ({ key: `held-${i}`, schedule: '0 3 * * *' }));
+    await schedules.upsert(held);
+    await schedules.upsert({ key: 'active', schedule: '0 3 * * *' });
+    for (const { key } of held) {
+      await schedules.trigger(key);
+      await schedules.pause(key);
+    }
+    await schedules.trigger('active');
+    await runDue({ jobs: [job], store, clock });
+    expect(ran).toEqual(['active']);
+    expect(await store.pendingRunRequests()).toHaveLength(1_000);
+  });
+
+  it('a dry run shows pending run-now requests as manual would-runs and takes none', async () => {
+    const { schedules, store, clock } = setup();
+    await schedules.upsert({ key: 'acme', schedule: '0 3 * * *' });
+    await schedules.trigger('acme');
+    const report = await runDue({ jobs: [defineJob({ code: 'report', schedule: null, run: () => undefined })], store, clock, dryRun: true });
+    expect(report.results.find((r) => r.key === 'acme')).toMatchObject({ outcome: 'would-run', reason: 'manual' });
+    expect(await store.pendingRunRequests()).toHaveLength(1);
+  });
+
+  it('runs at most maxConcurrentRuns handlers at once, claiming the rest in later waves', async () => {
+    const store = createMemoryStore();
+    const clock = createFakeClock('2026-03-02T12:00:00.000Z');
+    let running = 0;
+    let most = 0;
+    const job = defineJob({
+      code: 'wave',
+      schedule: null,
+      run: async () => {
+        running += 1;
+        most = Math.max(most, running);
+        // Yield a few times so handlers of one wave overlap each other.
+        for (let i = 0; i < 5; i++) await Promise.resolve();
+        running -= 1;
+      },
+    });
+    await createScheduler({ jobs: [job], store, clock }).schedules('wave').upsert(Array.from({ length: 7 }, (_, i) => ({ key: `k${i}`, schedule: '* * * * *' })));
+    clock.set('2026-03-02T12:01:00.000Z');
+    const report = await runDue({ jobs: [job], store, clock, maxConcurrentRuns: 3 });
+    expect(report.results.filter((r) => r.outcome === 'succeeded')).toHaveLength(7);
+    expect(most).toBe(3);
+    await expect(runDue({ jobs: [job], store, clock, maxConcurrentRuns: 0 })).rejects.toThrow(/maxConcurrentRuns must be an integer ≥ 1/);
+  });
+
+  it('trigger refuses a disabled schedule (its request would never run)', async () => {
+    const { schedules, store } = setup();
+    await schedules.upsert({ key: 'off', schedule: '* * * * *', enabled: false });
+    await expect(schedules.trigger('off')).rejects.toThrow(/schedule "off" is disabled/);
+    expect(await store.pendingRunRequests()).toEqual([]);
   });
 });

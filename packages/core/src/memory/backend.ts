@@ -30,6 +30,8 @@ export interface MemoryData {
   scheduleSeq: number;
   /** Removals so far (with `scheduleSeq`, the schedules' revision). */
   scheduleRemovals: number;
+  /** Schedules ordered by code then key, for listing; null after a creation or removal until the next list. */
+  scheduleOrder: StoredSchedule[] | null;
   /** Pending run requests, oldest first. */
   requests: RunRequest[];
   nextRunId: number;
@@ -60,6 +62,7 @@ export function createMemoryBackend(): MemoryBackend {
     schedules: new Map(),
     scheduleSeq: 0,
     scheduleRemovals: 0,
+    scheduleOrder: null,
     requests: [],
     nextRunId: 1,
     nextRequestId: 1,

@@ -51,6 +51,7 @@ export function upsertSchedules(data: MemoryData, inputs: unknown, now: Date): {
       }
     }
     data.schedules.set(id, stored);
+    data.scheduleOrder = null;
     changed.push({ code: input.code, key: input.key });
     return scheduleRecord(stored);
   });
@@ -64,6 +65,7 @@ export function removeSchedules(data: MemoryData, refs: readonly ScheduleRef[]):
     if (!data.schedules.delete(id)) return false;
     data.states.delete(id);
     data.scheduleRemovals += 1;
+    data.scheduleOrder = null;
     data.requests = data.requests.filter((request) => refKey(request) !== id);
     return true;
   });
@@ -78,21 +80,48 @@ export function listSchedules(data: MemoryData, query: ScheduleQuery): ScheduleP
     invalid('listSchedules', `code must be a non-empty string, got ${String(query.code)}`);
   }
   const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
-  const all = [...data.schedules.values()]
-    .filter((s) => query.code === undefined || s.code === query.code)
-    .filter((s) => !after || compare(s, after) > 0)
-    .sort(compare);
-  const page = all.slice(0, limit);
+  // Sorted once per change of the set, then each page is a binary search: listing n schedules is O(n log n), not O(n²).
+  data.scheduleOrder ??= [...data.schedules.values()].sort(compare);
+  const order = data.scheduleOrder;
+  const start = after ? firstAfter(order, after) : query.code !== undefined ? firstAfter(order, { code: query.code, key: '' }, true) : 0;
+  const page: StoredSchedule[] = [];
+  let more = false;
+  for (let i = start; i < order.length; i++) {
+    const s = order[i] as StoredSchedule;
+    if (query.code !== undefined && s.code !== query.code) {
+      if (s.code > query.code) break;
+      continue;
+    }
+    if (page.length === limit) {
+      more = true;
+      break;
+    }
+    // The entry may be stale (changed since sorting): read the current one.
+    page.push(data.schedules.get(refKey(s)) ?? s);
+  }
   const last = page[page.length - 1];
   return {
     schedules: page.map(scheduleRecord),
-    nextCursor: all.length > limit && last ? Buffer.from(JSON.stringify([last.code, last.key])).toString('base64url') : null,
+    nextCursor: more && last ? Buffer.from(JSON.stringify([last.code, last.key])).toString('base64url') : null,
   };
 }
 
 /** Changes with every create, change and removal: the last version handed out and the removal count. */
 export function schedulesRevision(data: MemoryData): string {
   return `${data.scheduleSeq}:${data.scheduleRemovals}`;
+}
+
+/** Index of the first entry after `ref` (or at it, with `inclusive`). */
+function firstAfter(order: readonly ScheduleRef[], ref: ScheduleRef, inclusive = false): number {
+  let low = 0;
+  let high = order.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    const c = compare(order[mid] as ScheduleRef, ref);
+    if (c < 0 || (c === 0 && !inclusive)) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }
 
 function compare(a: ScheduleRef, b: ScheduleRef): number {

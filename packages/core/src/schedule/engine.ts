@@ -1,4 +1,5 @@
 import { InvalidArgumentError, InvalidScheduleError } from '../errors.js';
+import { closest } from '../suggest.js';
 import { parseCron } from './cron.js';
 import { parseDaily } from './daily.js';
 import { describeCron, describeDaily, describeEvery } from './describe.js';
@@ -49,6 +50,14 @@ interface SlotSource {
 
 const SOURCE = Symbol('tickwork.slotSource');
 
+/** The fields each spec kind has; any other is refused. */
+const SPEC_FIELDS: Record<ScheduleSpec['kind'], readonly string[]> = {
+  every: ['kind', 'everyMs', 'anchor'],
+  daily: ['kind', 'times', 'weekdays', 'monthDays', 'timezone'],
+  cron: ['kind', 'expression', 'timezone'],
+  once: ['kind', 'at'],
+};
+
 interface Compiled extends CompiledSchedule {
   readonly [SOURCE]: SlotSource;
 }
@@ -61,6 +70,18 @@ export function compileSchedule(input: ScheduleInput, options: CompileOptions = 
     throw new InvalidScheduleError(`${what}: expected a cron expression or a schedule spec, got ${spec === null ? 'null' : typeof spec}`);
   }
   const kind = (spec as { kind?: unknown }).kind;
+  const fields = SPEC_FIELDS[kind as ScheduleSpec['kind']];
+  if (fields) {
+    // A misspelt field would otherwise be ignored silently ("timezon": the schedule runs in UTC).
+    for (const field of Object.keys(spec)) {
+      if (!fields.includes(field)) {
+        const hint = closest(field, fields);
+        throw new InvalidScheduleError(
+          `${what}: "${field}" is not a field of a "${String(kind)}" schedule (fields: ${fields.join(', ')})${hint ? `; did you mean "${hint}"?` : ''}`,
+        );
+      }
+    }
+  }
   switch (kind) {
     case 'every':
       return compileEvery(spec as ScheduleSpec & { kind: 'every' }, what);
