@@ -41,7 +41,11 @@ function clientOptions(options: ResolvedOptions, role: string): RedisOptions {
     connectTimeout: options.commandTimeoutMs,
     commandTimeout: options.commandTimeoutMs,
     maxRetriesPerRequest: 2,
-    enableOfflineQueue: true,
+    // Commands never wait in ioredis' offline queue: one that timed out there would still be
+    // sent after a reconnect (a claim or a run-now consumption nobody hears the answer of).
+    // `client()` waits for the connection instead, bounded by the command timeout. The
+    // subscriber keeps the queue: (re)subscribing is idempotent.
+    enableOfflineQueue: role === 'changes',
     autoResendUnfulfilledCommands: false,
     retryStrategy: reconnectDelay,
     connectionName: `tickwork:${options.prefix}:${role}`,
@@ -83,13 +87,46 @@ export class Connections {
 
   constructor(private readonly options: ResolvedOptions) {}
 
-  /** The client commands go through. */
-  client(): Promise<Redis> {
+  /** The client commands go through, once it is connected (waits at most the command timeout). */
+  async client(): Promise<Redis> {
     this.command ??= this.open('commands').then((client) => {
       defineScripts(client);
       return client;
     });
-    return this.command;
+    const client = await this.command;
+    await this.whenReady(client);
+    return client;
+  }
+
+  /** Resolves when `client` is ready: connects a lazy one, waits through a reconnect, bounded by the command timeout. */
+  private whenReady(client: Redis): Promise<void> {
+    if (client.status === 'ready') return Promise.resolve();
+    if (client.status === 'wait') client.connect().catch(() => {});
+    return new Promise((resolve, reject) => {
+      let failures = 0;
+      const done = (error?: Error) => {
+        clearTimeout(timer);
+        client.off('ready', onReady);
+        client.off('end', onEnd);
+        client.off('error', onError);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onReady = () => done();
+      const onEnd = () => done(new Error('Connection is closed'));
+      // As fast as the offline queue's `maxRetriesPerRequest: 2` used to fail: the third failed attempt ends the wait.
+      const onError = (error: Error) => {
+        failures += 1;
+        if (failures >= 3) done(error);
+      };
+      client.on('error', onError);
+      const timer = setTimeout(
+        () => done(new Error(`Connection is not ready after ${this.options.commandTimeoutMs} ms (status ${client.status}); the command was not sent`)),
+        this.options.commandTimeoutMs,
+      );
+      client.once('ready', onReady);
+      client.once('end', onEnd);
+    });
   }
 
   /** A new connection for pub/sub: a duplicate of the injected client, or one more created client. */

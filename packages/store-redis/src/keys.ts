@@ -1,8 +1,9 @@
 /**
  * The key layout. Everything one job owns shares the hash tag `{<code>}` so it lives in one
- * Redis Cluster slot (its runtime schedules too, one hash each); what spans jobs (the global
- * run index, leases by expiry, run-now requests, the code registry, the schedule index and
- * counters) lives under `<prefix>:#:`. Codes are percent-encoded in key
+ * Redis Cluster slot (its runtime schedules too, one hash each, and the indexes of its pending
+ * run-now requests); what spans jobs (the global run index, leases by expiry, run-now requests
+ * and their global order, the code registry, the schedule index and counters) lives under
+ * `<prefix>:#:`. Codes are percent-encoded in key
  * names, so a code containing `{`, `}` or `:` cannot break the tag or the layout.
  */
 
@@ -17,6 +18,8 @@ export const JOB_KEYS = {
   active: 'hash',
   seq: 'string',
   index: 'zset',
+  requests: 'zset',
+  reqrefs: 'zset',
 } as const satisfies Record<string, RedisType>;
 
 /** Keys shared by every job of one prefix, and the Redis type each holds. */

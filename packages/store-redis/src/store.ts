@@ -21,7 +21,7 @@ import type {
   StoreChange,
   Unsubscribe,
 } from '@tickwork/core';
-import { InvalidArgumentError } from '@tickwork/core';
+import { InvalidArgumentError, storable } from '@tickwork/core';
 import type { Redis } from 'ioredis';
 import {
   asArray,
@@ -53,6 +53,17 @@ const CURSOR = /^\d{15}:\d{12}:[A-Za-z0-9\-_.!~*'()%]+$/;
 const MAX_LEASE_MS = 365 * 24 * 3_600_000;
 
 type Reply<T> = T;
+
+/** Each ref once (first occurrence), with its encoded code, as the requests script reads them. */
+function uniqueRefs(refs: readonly ScheduleRef[]): { ce: string; key: string }[] {
+  const byRef = new Map(refs.map((ref) => [`${ref.code}\u0000${ref.key}`, { ce: encodeCode(ref.code), key: ref.key }]));
+  return [...byRef.values()];
+}
+
+/** Each code once, with its encoded form; a code no request can have (empty, not storable) is left out. */
+function codeItems(codes: readonly string[]): { ce: string }[] {
+  return [...new Set(codes)].filter((code) => code.length > 0 && storable(code) === code).map((code) => ({ ce: encodeCode(code) }));
+}
 
 /** The Store on Redis; see the package README for the key layout and guarantees. */
 export class RedisStore implements Store {
@@ -296,17 +307,22 @@ export class RedisStore implements Store {
     checkDate(options?.now, 'consumeRunRequests: options.now');
     const limit = checkInteger(options.limit ?? 100, 1, 100_000, 'consumeRunRequests: options.limit');
     const codes = checkCodes(options.codes, 'consumeRunRequests');
-    const refs = options.refs === undefined ? null : checkRefList(options.refs, 'consumeRunRequests', false).map((ref) => ({ code: ref.code, key: ref.key }));
-    if ((codes && codes.length === 0) || (refs && refs.length === 0)) return [];
-    const stored = await this.script<StoredRequest[]>('tickworkRequests', 'consumeRunRequests', { op: 'consume', codes, refs, limit }, []);
+    const refList = options.refs === undefined ? null : checkRefList(options.refs, 'consumeRunRequests', false);
+    // The script reads per schedule when refs are given (the code filter applied here), else per job, else in global order.
+    const wanted = codes && new Set(codes);
+    const refs = refList && uniqueRefs(refList.filter((ref) => !wanted || wanted.has(ref.code)));
+    const jobs = refs ? null : codes && codeItems(codes);
+    if ((jobs && jobs.length === 0) || (refs && refs.length === 0)) return [];
+    const stored = await this.script<StoredRequest[]>('tickworkRequests', 'consumeRunRequests', { op: 'consume', codes: jobs, refs, limit }, []);
     return asArray<StoredRequest>(stored).map(toRequest);
   }
 
   async pendingRunRequests(options: { codes?: readonly string[]; limit?: number } = {}): Promise<RunRequest[]> {
     const codes = checkCodes(options.codes, 'pendingRunRequests');
     const limit = options.limit === undefined ? null : checkInteger(options.limit, 1, Number.MAX_SAFE_INTEGER, 'pendingRunRequests: options.limit');
-    if (codes && codes.length === 0) return [];
-    const stored = await this.script<StoredRequest[]>('tickworkRequests', 'pendingRunRequests', { op: 'pending', codes, refs: null, limit }, []);
+    const jobs = codes && codeItems(codes);
+    if (jobs && jobs.length === 0) return [];
+    const stored = await this.script<StoredRequest[]>('tickworkRequests', 'pendingRunRequests', { op: 'pending', codes: jobs, refs: null, limit }, []);
     return asArray<StoredRequest>(stored).map(toRequest);
   }
 

@@ -11,6 +11,10 @@ local NULL = cjson.null
 local function jk(ce, kind) return P .. ':{' .. ce .. '}:' .. kind end
 local function gk(kind) return P .. ':#:' .. kind end
 local function sk(ce, key) return P .. ':{' .. ce .. '}:schedule:' .. key end
+-- JavaScript's encodeURIComponent, which names a job's keys (see keys.ts).
+local function encode_code(code)
+  return (string.gsub(code, "[^A-Za-z0-9%-_%.!~%*'%(%)]", function(ch) return string.format('%%%02X', string.byte(ch)) end))
+end
 local JOB_TYPES = { states = 'hash', claims = 'hash', runs = 'hash', active = 'hash', seq = 'string', index = 'zset' }
 local GLOBAL_TYPES = {
   codes = 'set', index = 'zset', leases = 'zset', finished = 'zset', requests = 'zset', request = 'hash', reqseq = 'string',
@@ -66,6 +70,29 @@ local function schedule_gate(ce, key)
   return { enabled = f[1] == '1', version = tonumber(f[2]) }, nil
 end
 local function pad12(n) return string.format('%012d', n) end
+
+-- Run-now requests. A request's member is <requestedAt 15 digits>:<id 12 digits> (lex order = request order):
+-- in G:requests (every job's), J:requests (its job's) and, after <key> NUL, in J:reqrefs (so one schedule's
+-- requests are one lex range); its JSON is field <id> of G:request. All four change together.
+local function check_requests(ce)
+  return check(jk(ce, 'requests'), 'zset') or check(jk(ce, 'reqrefs'), 'zset')
+end
+-- The lex range of one schedule's members in J:reqrefs (keys hold no NUL, so <key> NUL prefixes only its own).
+local function ref_range(key) return '[' .. key .. '\\0', '(' .. key .. '\\1' end
+local function file_request(ce, request, m)
+  redis.call('HSET', gk('request'), request.id, cjson.encode(request))
+  redis.call('ZADD', gk('requests'), 0, m)
+  redis.call('ZADD', jk(ce, 'requests'), 0, m)
+  redis.call('ZADD', jk(ce, 'reqrefs'), 0, request.key .. '\\0' .. m)
+end
+local function drop_request(ce, key, m, id)
+  redis.call('ZREM', gk('requests'), m)
+  redis.call('ZREM', jk(ce, 'requests'), m)
+  redis.call('ZREM', jk(ce, 'reqrefs'), key .. '\\0' .. m)
+  redis.call('HDEL', gk('request'), id)
+end
+-- The id a member names (its 12 digits without the padding).
+local function member_id(m) return tostring(tonumber(string.match(m, ':(%d+)$'))) end
 local function split_id(id)
   local dot = string.find(id, '.', 1, true)
   return string.sub(id, 1, dot - 1), string.sub(id, dot + 1)

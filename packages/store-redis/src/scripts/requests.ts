@@ -1,14 +1,19 @@
 /**
- * "Run now" requests: a lexicographic sorted set ordered by (requestedAt, sequence) and a
- * hash of the requests. Request `{ op: 'request', ce, code, key, now, pad, requestedBy }`
- * (answers `{ missing = true }` for a runtime schedule that does not exist, filing nothing),
- * or `{ op: 'consume' | 'pending', codes, refs: [{ code, key }], limit }` (null filters and
- * limit mean all).
+ * "Run now" requests, indexed three ways (see the prelude): G:requests orders every job's,
+ * J:requests one job's, J:reqrefs one schedule's (a lex range), so a filtered call reads
+ * only the requests it may return. Request `{ op: 'request', ce, code, key, now, pad,
+ * requestedBy }` (answers `{ missing = true }` for a runtime schedule that does not exist,
+ * filing nothing), or `{ op: 'consume' | 'pending', codes: [{ ce }], refs: [{ ce, key }],
+ * limit }`: with refs, the requests of those schedules (the caller has already applied any
+ * code filter to them); else with codes, those jobs'; else all. Null filters and limit mean
+ * all; the caller sends each code or ref once.
  */
 export const REQUESTS_LUA = `
 local bad = check_globals()
 if bad then return redis.error_reply(bad) end
 if req.op == 'request' then
+  bad = check_requests(req.ce)
+  if bad then return redis.error_reply(bad) end
   if req.key ~= '' then
     local gate, why = schedule_gate(req.ce, req.key)
     if why then return redis.error_reply(why) end
@@ -16,47 +21,112 @@ if req.op == 'request' then
   end
   local id = redis.call('INCR', gk('reqseq'))
   local request = { id = tostring(id), code = req.code, key = req.key, requestedAt = req.now, requestedBy = req.requestedBy }
-  redis.call('HSET', gk('request'), tostring(id), cjson.encode(request))
-  redis.call('ZADD', gk('requests'), 0, req.pad .. ':' .. pad12(id))
+  file_request(req.ce, request, req.pad .. ':' .. pad12(id))
   publish('run-request', req.code, req.key)
   return cjson.encode(request)
 end
-local want = nil
-if req.codes ~= NULL and req.codes ~= nil then
-  want = {}
-  for _, code in ipairs(req.codes) do want[code] = true end
+
+-- Where the requests come from: one lex range per schedule, one zset per job, or the global order.
+-- skip: characters before the request's member (a J:reqrefs member starts with <key> NUL).
+local sources = {}
+if req.refs ~= NULL then
+  for _, r in ipairs(req.refs) do
+    local min, max = ref_range(r.key)
+    sources[#sources + 1] = { z = jk(r.ce, 'reqrefs'), min = min, max = max, skip = #r.key + 1, ce = r.ce, key = r.key }
+  end
+elseif req.codes ~= NULL then
+  for _, c in ipairs(req.codes) do
+    sources[#sources + 1] = { z = jk(c.ce, 'requests'), min = '-', max = '+', skip = 0, ce = c.ce }
+  end
+else
+  sources[1] = { z = gk('requests'), min = '-', max = '+', skip = 0 }
 end
-local want_refs = nil
-if req.refs ~= NULL and req.refs ~= nil then
-  want_refs = {}
-  for _, ref in ipairs(req.refs) do want_refs[ref.code .. '\\0' .. ref.key] = true end
+for _, s in ipairs(sources) do
+  bad = check(s.z, 'zset')
+  if bad then return redis.error_reply(bad) end
 end
+
+-- Reads first: merge the sources oldest first. Each round takes the first \`want\` members of every
+-- source still open; the first \`want\` of their union are then the oldest \`want\` overall (a member a
+-- source did not return has \`want\` older ones in that source alone). A round falls short of the
+-- limit only when sources run dry or a member names a request that no longer exists (kept in \`stale\`).
 local take = req.op == 'consume'
 local limit = req.limit
-local out = {}
-local from = '-'
-while limit == NULL or limit == nil or #out < limit do
-  local members = redis.call('ZRANGE', gk('requests'), from, '+', 'BYLEX', 'LIMIT', 0, 200)
-  if #members == 0 then break end
-  for _, m in ipairs(members) do
-    from = '(' .. m
-    local id = tostring(tonumber(string.match(m, ':(%d+)$')))
-    local raw = redis.call('HGET', gk('request'), id)
-    if raw then
-      local request = cjson.decode(raw)
-      if ((not want) or want[request.code]) and ((not want_refs) or want_refs[request.code .. '\\0' .. request.key]) then
-        if take then
-          redis.call('ZREM', gk('requests'), m)
-          redis.call('HDEL', gk('request'), id)
+local out, stale, seen = {}, {}, {}
+local from = {}
+for i, s in ipairs(sources) do from[i] = s.min end
+while #sources > 0 do
+  local want = -1
+  if limit ~= NULL then want = limit - #out end
+  if want == 0 then break end
+  local cands = {}
+  local got, used, dry = {}, {}, {}
+  for i, s in ipairs(sources) do
+    if from[i] then
+      local members = redis.call('ZRANGE', s.z, from[i], s.max, 'BYLEX', 'LIMIT', 0, want)
+      got[i], used[i] = #members, 0
+      dry[i] = want < 0 or #members < want
+      for _, full in ipairs(members) do
+        local m = string.sub(full, s.skip + 1)
+        local at, n = string.match(m, '^(%d+):(%d+)$')
+        if not at then
+          return redis.error_reply('TICKWORK_CORRUPT key=' .. shown(s.z) .. ' why=its member ' .. shown(full) .. ' is not a run-now request member this version writes')
         end
-        out[#out + 1] = request
-        if limit ~= NULL and limit ~= nil and #out >= limit then break end
+        cands[#cands + 1] = { i = i, full = full, m = m, at = tonumber(at), n = tonumber(n) }
       end
-    elseif take then
-      redis.call('ZREM', gk('requests'), m)
     end
+  end
+  if #cands == 0 then break end
+  table.sort(cands, function(a, b) return a.at < b.at or (a.at == b.at and a.n < b.n) end)
+  local count = #cands
+  if want > 0 and count > want then count = want end
+  for j = 1, count do
+    local c = cands[j]
+    local s = sources[c.i]
+    from[c.i] = '(' .. c.full
+    used[c.i] = used[c.i] + 1
+    local id = tostring(c.n)
+    local raw = nil
+    if not seen[id] then raw = redis.call('HGET', gk('request'), id) end
+    if seen[id] then
+      -- the same request through a second source (the caller sends each code or ref once; this is a safeguard)
+    elseif raw then
+      seen[id] = true
+      local ok, request = pcall(cjson.decode, raw)
+      if not ok or type(request) ~= 'table' or type(request.code) ~= 'string' or type(request.key) ~= 'string' then
+        return redis.error_reply('TICKWORK_CORRUPT key=' .. gk('request') .. ' why=its field ' .. id .. ' is not the JSON request this version writes')
+      end
+      out[#out + 1] = { request = request, m = c.m, id = id, ce = s.ce or encode_code(request.code) }
+    else
+      stale[#stale + 1] = { s = s, full = c.full, m = c.m }
+    end
+  end
+  -- A source that returned all it holds, all of it used, is done.
+  for i in pairs(got) do
+    if dry[i] and used[i] == got[i] then from[i] = nil end
+  end
+end
+
+if take then
+  -- Every job's request keys are checked before the first write.
+  for _, o in ipairs(out) do
+    bad = check_requests(o.ce)
+    if bad then return redis.error_reply(bad) end
+  end
+  for _, x in ipairs(stale) do
+    bad = x.s.ce and check_requests(x.s.ce)
+    if bad then return redis.error_reply(bad) end
+  end
+  for _, o in ipairs(out) do drop_request(o.ce, o.request.key, o.m, o.id) end
+  -- Index members whose request is gone (not written by this version's scripts): dropped where known.
+  for _, x in ipairs(stale) do
+    redis.call('ZREM', x.s.z, x.full)
+    redis.call('ZREM', gk('requests'), x.m)
+    if x.s.ce then redis.call('ZREM', jk(x.s.ce, 'requests'), x.m) end
   end
 end
 if #out == 0 then return '[]' end
-return cjson.encode(out)
+local requests = {}
+for j, o in ipairs(out) do requests[j] = o.request end
+return cjson.encode(requests)
 `;

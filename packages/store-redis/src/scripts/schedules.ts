@@ -28,10 +28,6 @@ end
 local function row_of(ce, code, key, s)
   return { code = code, key = key, k = sk(ce, key), def = s.def, en = s.enabled, v = s.version, c = s.createdAt, u = s.updatedAt }
 end
--- JavaScript's encodeURIComponent, which names a job's keys (see keys.ts).
-local function encode_code(code)
-  return (string.gsub(code, "[^A-Za-z0-9%-_%.!~%*'%(%)]", function(ch) return string.format('%%%02X', string.byte(ch)) end))
-end
 local function bump_revision()
   redis.call('HSETNX', gk('schedrev'), 'epoch', req.epoch)
   redis.call('HINCRBY', gk('schedrev'), 'n', 1)
@@ -127,30 +123,26 @@ if req.op == 'upsert' then
   return cjson.encode(out)
 end
 
--- remove: the schedules, their states and their pending run-now requests; running runs stay.
+-- remove: the schedules, their states and their pending run-now requests (one lex range of
+-- J:reqrefs each, so other schedules' requests are not read); running runs stay.
 local found, gone = {}, {}
+local drop = {}
 local any = false
 for i, c in ipairs(req.items) do
-  bad = check(jk(c.ce, 'states'), 'hash') or check(sk(c.ce, c.key), 'hash')
+  bad = check(jk(c.ce, 'states'), 'hash') or check(sk(c.ce, c.key), 'hash') or check_requests(c.ce)
   if bad then return redis.error_reply(bad) end
   local id = c.code .. '\\0' .. c.key
   found[i] = (not gone[id]) and redis.call('EXISTS', sk(c.ce, c.key)) == 1
   if found[i] then
     gone[id] = true
     any = true
-  end
-end
-local drop = {}
-if any then
-  for _, m in ipairs(redis.call('ZRANGE', gk('requests'), 0, -1)) do
-    local id = tostring(tonumber(string.match(m, ':(%d+)$')))
-    local raw = redis.call('HGET', gk('request'), id)
-    if raw then
-      local ok, request = pcall(cjson.decode, raw)
-      if not ok or type(request) ~= 'table' then
-        return redis.error_reply('TICKWORK_CORRUPT key=' .. gk('request') .. ' why=its field ' .. id .. ' is not the JSON request this version writes')
+    local min, max = ref_range(c.key)
+    for _, full in ipairs(redis.call('ZRANGE', jk(c.ce, 'reqrefs'), min, max, 'BYLEX')) do
+      local m = string.sub(full, #c.key + 2)
+      if not string.match(m, '^%d+:%d+$') then
+        return redis.error_reply('TICKWORK_CORRUPT key=' .. shown(jk(c.ce, 'reqrefs')) .. ' why=its member ' .. shown(full) .. ' is not a run-now request member this version writes')
       end
-      if gone[tostring(request.code) .. '\\0' .. tostring(request.key)] then drop[#drop + 1] = { m, id } end
+      drop[#drop + 1] = { ce = c.ce, key = c.key, m = m }
     end
   end
 end
@@ -162,10 +154,7 @@ for i, c in ipairs(req.items) do
     publish('schedule', c.code, c.key)
   end
 end
-for _, d in ipairs(drop) do
-  redis.call('ZREM', gk('requests'), d[1])
-  redis.call('HDEL', gk('request'), d[2])
-end
+for _, d in ipairs(drop) do drop_request(d.ce, d.key, d.m, member_id(d.m)) end
 if any then bump_revision() end
 return cjson.encode(found)
 `;
