@@ -1,6 +1,8 @@
 import {
   createRegistry,
+  createStoreClock,
   resolveStore,
+  systemClock,
   type Clock,
   type JobRegistry,
   type Store,
@@ -12,10 +14,26 @@ import { ConfigLoadError } from './errors.js';
 import type { CliIo } from './io.js';
 import { paletteFor, type Palette } from './output/colour.js';
 
+/** The session's clock, with the correction it applies to this machine's. */
+export interface SessionClock extends Clock {
+  /**
+   * Store time minus local time, in ms, measured when the store was opened: 0 before, with
+   * `TICKWORK_NOW`, and for a store without a clock (memory, SQLite).
+   */
+  readonly offsetMs: number;
+}
+
 /** What a command gets: the io, the clock, and the config and store, each loaded on first use. */
 export interface Session {
   readonly io: CliIo;
-  readonly clock: Clock;
+  /**
+   * The command's clock: the store's time once `store()` has resolved (this machine's clock
+   * corrected by the offset measured then), or `TICKWORK_NOW`'s fixed instant. Read it after
+   * `store()` in any command that writes or shows times against the store's.
+   */
+  readonly clock: SessionClock;
+  /** This machine's clock (or `TICKWORK_NOW`'s instant), never corrected: what `doctor` compares with the store's. */
+  readonly localClock: Clock;
   /** Colours for stdout. */
   readonly palette: Palette;
   /** True when the config file was named with `--config` (not searched for). */
@@ -24,8 +42,12 @@ export interface Session {
   configPath(): string | null;
   config(): Promise<TickworkConfig>;
   registry(): Promise<JobRegistry>;
-  /** The configured store, created (and so connected) only when a command asks. */
-  store(): Promise<Store>;
+  /**
+   * The configured store, created (and so connected) only when a command asks. The first call
+   * also syncs `clock` to the store's (three pings; once per process) unless `syncClock` is
+   * false or `TICKWORK_NOW` is set; a failed ping rejects like the store's other calls.
+   */
+  store(options?: { syncClock?: boolean }): Promise<Store>;
   /** Default timezone of the config. */
   timezone(): Promise<string>;
   out(text: string): void;
@@ -44,15 +66,24 @@ export interface SessionOptions {
 /** Creates a session; nothing is loaded until a command asks for it. */
 export function createSession(options: SessionOptions): Session {
   const { io } = options;
-  const clock = clockFromEnv(io.env);
+  const localClock = clockFromEnv(io.env);
+  let offsetMs = 0;
+  const clock: SessionClock = {
+    now: () => new Date(localClock.now().getTime() + offsetMs),
+    get offsetMs() {
+      return offsetMs;
+    },
+  };
   let path: string | null | undefined = options.config ? null : undefined;
   let config: Promise<TickworkConfig> | undefined = options.config ? Promise.resolve(options.config) : undefined;
   let registry: JobRegistry | undefined;
   let store: Promise<Store> | undefined;
+  let synced: Promise<Store> | undefined;
   let ownsStore = false;
   const session: Session = {
     io,
     clock,
+    localClock,
     palette: paletteFor(io.stdout, io.env),
     configGiven: options.configPath !== undefined,
     configPath() {
@@ -73,14 +104,25 @@ export function createSession(options: SessionOptions): Session {
       }
       return registry;
     },
-    store() {
+    store(storeOptions = {}) {
       store ??= session.config().then((loaded) => {
         // Close on exit only what this session opened: a store object handed in by an embedding
         // host (config passed to runCli) stays the host's.
         ownsStore = options.config === undefined || typeof loaded.store === 'function';
         return resolveStore(loaded.store);
       });
-      return store;
+      if (storeOptions.syncClock === false || localClock !== systemClock) return store;
+      synced ??= store.then(async (opened) => {
+        // On the store's time, not this machine's, in every command: a crontab host whose clock is
+        // off by seconds still claims each slot at the instant every other runner does, and the
+        // instants it writes (resumedAt, requestedAt) and shows ("next in 3 min") are the store's.
+        // Three pings, because the first also opens the pool's first connection (and, for SQL,
+        // checks the schema): its round trip is inflated by tens of ms, and core keeps the
+        // sample with the shortest one.
+        offsetMs = await createStoreClock(opened, { samples: 3 }).sync();
+        return opened;
+      });
+      return synced;
     },
     async timezone() {
       return (await session.config()).timezone ?? 'UTC';

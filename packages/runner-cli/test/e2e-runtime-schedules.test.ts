@@ -101,7 +101,7 @@ describe.each<Backend>(['sqlite', 'postgresql'])('runtime schedules on %s (spawn
     expect(project.calls()).toContain('reports globex 2026-01-05T10:00:00.000Z {"tenant":"globex"}');
     const again = await project.run(['run'], { now: '2026-01-05T10:01:00Z' });
     expect(again.code).toBe(0);
-    expect(again.stdout).toContain('reports: 1 runtime schedule not shown: 1 not-due (tickwork schedules reports)');
+    expect(again.stdout).toContain('reports: 1 runtime schedule: 1 not-due (tickwork schedules reports)');
     expect(project.calls().filter((line) => line.startsWith('reports '))).toHaveLength(1);
 
     const logs = expectLogsJson(JSON.parse((await project.run(['logs', 'reports', '--key', 'globex', '--json'])).stdout));
@@ -154,7 +154,7 @@ describe.each<Backend>(['sqlite', 'postgresql'])('runtime schedules on %s (spawn
     const tick = await project.run(['run'], { now: '2026-01-05T10:05:01Z' });
     expect(tick.code, tick.stderr).toBe(0);
     const lines = tick.stdout.trimEnd().split('\n');
-    expect(lines).toContain('reports: 2501 runtime schedules not shown: 2501 not-due (tickwork schedules reports)');
+    expect(lines).toContain('reports: 2,501 runtime schedules: 2,501 not-due (tickwork schedules reports)');
     expect(lines.length).toBeLessThan(8);
   });
 });

@@ -259,13 +259,25 @@ describe('tickwork schedules, rm, pause, resume and trigger --key', () => {
   });
 
   it('shows a stored schedule this Node cannot read instead of failing the listing', async () => {
-    const { config } = setup();
-    await cli(config, ['schedule', 'set', 'reports', 'fine', '--every', '1h']);
-    // Stored by another version or machine: the store checks shape, not the zone.
-    await inspect().upsertSchedules(
-      [{ code: 'reports', key: 'odd', schedule: { kind: 'cron', expression: '0 6 * * *' }, timezone: 'Atlantis/Capital', payload: null, enabled: true, startAt: null, expiresAt: null, description: null, options: {} }],
-      new Date(NOW),
-    );
+    const { config: plain } = setup();
+    await cli(plain, ['schedule', 'set', 'reports', 'fine', '--every', '1h']);
+    await cli(plain, ['schedule', 'set', 'reports', 'odd', '--cron', '0 6 * * *', '--tz', 'Europe/Paris']);
+    // Stores refuse a zone this Node does not know, but one written by a newer Node (newer tzdata)
+    // or another version can still come back: the store hands "odd" back with such a zone.
+    const config: TickworkConfig = {
+      ...plain,
+      store: () => {
+        const store = createMemoryStore({ backend });
+        opened.push(store);
+        return {
+          ...store,
+          listSchedules: async (query) => {
+            const page = await store.listSchedules(query);
+            return { ...page, schedules: page.schedules.map((s) => (s.key === 'odd' ? { ...s, timezone: 'Atlantis/Capital' } : s)) };
+          },
+        };
+      },
+    };
     const json = expectSchedulesJson(JSON.parse((await cli(config, ['schedules', 'reports', '--json'])).out));
     expect(json.schedules.map((s) => [s.key, s.nextRunAt])).toEqual([
       ['fine', '2026-01-05T11:00:00.000Z'],
@@ -310,8 +322,9 @@ describe('list, logs and run with runtime schedules', () => {
 
     const first = await cli(config, ['run'], '2026-01-05T10:00:05Z');
     expect(first.code).toBe(0);
-    expect(first.out).toMatch(/^reports\[acme\]\s+succeeded\s+2026-01-05 10:00:00Z/m);
-    expect(first.out).toContain('reports: 1 runtime schedule not shown: 1 not-due (tickwork schedules reports)');
+    // A success of a runtime schedule is counted, not listed: `logs` has the run.
+    expect(first.out).not.toMatch(/^reports\[/m);
+    expect(first.out).toContain('reports: 2 runtime schedules: 1 not-due, 1 succeeded (tickwork logs reports)');
     expect(calls.filter((c) => c.key !== '')).toEqual([{ key: 'acme', slot: '2026-01-05T10:00:00.000Z', payload: { tenant: 'acme' } }]);
 
     await cli(config, ['run'], '2026-01-05T11:00:05Z');
@@ -330,21 +343,105 @@ describe('list, logs and run with runtime schedules', () => {
     expect(text).toMatch(/\sreports\s+succeeded\s+2026-01-05 11:30:00Z/);
   });
 
-  it('run with thousands of runtime schedules prints the runs and one count per job, and --json has them all', async () => {
+  it('run with thousands of runtime schedules prints one count line per job, and --json has every result', async () => {
     const { config, calls } = setup();
     await bulk(2_000, (i) => ({ schedule: i % 500 === 0 ? '0 10 * * *' : '0 3 * * *', enabled: i % 700 !== 1 }));
     const result = await cli(config, ['run'], '2026-01-05T10:00:05Z');
     expect(result.code).toBe(0);
     expect(calls.map((c) => c.key)).toEqual(['tenant-00000', 'tenant-00500', 'tenant-01000', 'tenant-01500']);
-    const lines = result.out.trimEnd().split('\n');
-    expect(lines.filter((l) => /^reports\[tenant-\d+\]\s+succeeded/.test(l))).toHaveLength(4);
-    expect(lines).toContain('reports: 1996 runtime schedules not shown: 1993 not-due, 3 disabled (tickwork schedules reports)');
-    expect(lines[1]).toMatch(/^reports\s+not-due\s+runtime schedules only$/);
-    expect(lines.length).toBeLessThan(12);
-    expect(lines.at(-1)).toBe('ok — 1994 not-due, 3 disabled, 5 succeeded');
+    expect(result.out.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(/^JOB\s+OUTCOME/),
+      expect.stringMatching(/^reports\s+not-due\s+runtime schedules only$/),
+      expect.stringMatching(/^cache\s+/),
+      'reports: 2,000 runtime schedules: 1,993 not-due, 4 succeeded, 3 disabled (tickwork logs reports)',
+      'ok — 1,994 not-due, 3 disabled, 5 succeeded',
+    ]);
 
     const json = expectRunReportJson(JSON.parse((await cli(config, ['run', '--json', '--dry-run'], '2026-01-05T10:00:06Z')).out));
     expect(json.results).toHaveLength(2_002);
     expect(json.results.filter((r) => r.key !== '' && r.outcome === 'not-due')).toHaveLength(1_997);
+  });
+
+  it('run lists at most 20 problem rows of runtime schedules and points at the rest; --silent and --json likewise', async () => {
+    const { config } = setup([
+      {
+        code: 'reports',
+        schedule: null,
+        run: (ctx) => {
+          if ((ctx.payload as { fail: boolean }).fail) throw new Error(`tenant ${ctx.key} has no mailbox`);
+        },
+      },
+      { code: 'cache', schedule: every('5m'), run: () => undefined },
+    ]);
+    // 1,000 due every hour, of which every 40th fails (25); 500 not due.
+    await bulk(1_500, (i) => ({ schedule: i < 1_000 ? '0 * * * *' : '0 3 * * *', payload: { fail: i < 1_000 && i % 40 === 0 } }));
+    const result = await cli(config, ['run'], '2026-01-05T10:00:05Z');
+    expect(result.code).toBe(1);
+    const lines = result.out.trimEnd().split('\n');
+    const failedRows = lines.filter((l) => /^reports\[tenant-\d+\]\s+failed\s+2026-01-05 10:00:00Z\s+1\s.*has no mailbox$/.test(l));
+    expect(failedRows.map((l) => l.split(' ')[0])).toEqual(Array.from({ length: 20 }, (_, i) => `reports[tenant-${String(i * 40).padStart(5, '0')}]`));
+    expect(lines.filter((l) => l.startsWith('reports['))).toHaveLength(20);
+    expect(lines.slice(-3)).toEqual([
+      'reports: 1,500 runtime schedules: 975 succeeded, 500 not-due, 25 failed (tickwork logs reports)',
+      '  … and 5 more: 5 failed (tickwork logs reports --status failed)',
+      'FAILED — 501 not-due, 976 succeeded, 25 failed',
+    ]);
+    expect(lines.length).toBeLessThan(30);
+
+    // --silent: only the failures, capped the same way.
+    const silent = await cli(config, ['run', '--silent'], '2026-01-05T11:00:05Z');
+    expect(silent.code).toBe(1);
+    const silentLines = silent.out.trimEnd().split('\n');
+    expect(silentLines.filter((l) => /^reports\[tenant-\d+\]\s+failed/.test(l))).toHaveLength(20);
+    expect(silentLines.at(-1)).toBe('  … and 5 more: 5 failed (tickwork logs reports --status failed)');
+    expect(silentLines).toHaveLength(22);
+
+    const json = expectRunReportJson(JSON.parse((await cli(config, ['run', '--json'], '2026-01-05T12:00:05Z')).out));
+    expect(json.results).toHaveLength(1_502);
+    expect(json.results.filter((r) => r.outcome === 'failed')).toHaveLength(25);
+    expect(json.results.filter((r) => r.key !== '' && r.outcome === 'succeeded')).toHaveLength(975);
+  });
+
+  it('run --dry-run lists what would run up to 20 runtime schedules and counts the rest', async () => {
+    const { config } = setup();
+    await bulk(300, (i) => ({ schedule: i < 250 ? '0 10 * * *' : '0 3 * * *' }));
+    const dry = await cli(config, ['run', '--dry-run'], '2026-01-05T10:00:05Z');
+    expect(dry.code).toBe(0);
+    const lines = dry.out.trimEnd().split('\n');
+    expect(lines.filter((l) => /^reports\[tenant-\d+\]\s+would-run\s+2026-01-05 10:00:00Z/.test(l))).toHaveLength(20);
+    expect(lines.slice(-3)).toEqual([
+      'reports: 300 runtime schedules: 250 would-run, 50 not-due (tickwork schedules reports)',
+      '  … and 230 more: 230 would-run (tickwork run reports --dry-run --json)',
+      'dry run: nothing was claimed or changed — 51 not-due, 251 would-run',
+    ]);
+  });
+});
+
+describe('run with maxConcurrentRuns in the config', () => {
+  it('runs at most that many handlers at once, and the rest of the due schedules in later waves of the same tick', async () => {
+    let active = 0;
+    let most = 0;
+    const { config } = setup(
+      [
+        {
+          code: 'reports',
+          schedule: null,
+          run: async () => {
+            active += 1;
+            most = Math.max(most, active);
+            // Yield to the event loop a few times so handlers started together overlap (no timers).
+            for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+            active -= 1;
+          },
+        },
+      ],
+      { maxConcurrentRuns: 2 },
+    );
+    await bulk(10, () => ({ schedule: '0 10 * * *' }));
+    const result = await cli(config, ['run', '--json'], '2026-01-05T10:00:05Z');
+    expect(result.code).toBe(0);
+    const report = expectRunReportJson(JSON.parse(result.out));
+    expect(report.results.filter((r) => r.outcome === 'succeeded')).toHaveLength(10);
+    expect(most).toBe(2);
   });
 });

@@ -94,8 +94,9 @@ export async function logsCommand(session: Session, code: string | undefined, fl
     query.key = flags.key;
   }
   if (flags.status !== undefined) query.status = parseStatuses(flags.status);
-  if (flags.since !== undefined) query.since = parseSince(flags.since, session.clock.now());
+  if (flags.since !== undefined) parseSince(flags.since, session.clock.now()); // bad input exits 2 before the store is opened
   const store = await session.store();
+  if (flags.since !== undefined) query.since = parseSince(flags.since, session.clock.now()); // `2h` back from the store's now
   const { runs } = await store.queryRuns(query);
 
   if (flags.json && !flags.follow) {

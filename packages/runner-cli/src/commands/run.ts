@@ -1,8 +1,7 @@
-import { createStoreClock, DEFAULT_SCHEDULE_KEY, runDue, systemClock, type TickReport, type TickResult } from '@tickwork/core';
+import { setMaxListeners } from 'node:events';
+import { runDue, type TickReport, type TickResult } from '@tickwork/core';
 import { EXIT } from '../errors.js';
-import { statusColour } from '../output/colour.js';
-import { formatDuration, formatInstant, relativeTime } from '../output/relative-time.js';
-import { renderTable } from '../output/table.js';
+import { renderFailures, renderTickReport, type TickReportView } from '../output/tick-report.js';
 import type { Session } from '../session.js';
 import { createStderrLogger } from '../stderr-logger.js';
 
@@ -38,12 +37,14 @@ export interface RunReportJson {
   results: RunResultJson[];
 }
 
-const FAILED = new Set(['failed', 'timed_out', 'interrupted']);
 /**
- * Outcomes of a runtime schedule that ran nothing and logged nothing. A job may have thousands
- * of runtime schedules, so these are counted per job instead of printed one a line.
+ * How far behind this machine's clock the store's may be for `run` to wait for it. A crontab
+ * host running ahead starts `run` at its :00, when the store still says :59.x of the minute
+ * before; waiting the difference ticks at the store's :00, so the slot cron meant runs now
+ * instead of a period late. Beyond this the clock is broken (`doctor` fails from the same 10 s)
+ * and a wait would only stretch every tick.
  */
-const FOLDED = new Set<string>(['not-due', 'paused', 'disabled', 'taken', 'unscheduled']);
+export const MAX_CLOCK_WAIT_MS = 10_000;
 
 /** `tickwork run [codes…]`: one tick through core's runDue; the exit code says how it went. */
 export async function runCommand(session: Session, codes: readonly string[], flags: RunFlags): Promise<number> {
@@ -53,6 +54,9 @@ export async function runCommand(session: Session, codes: readonly string[], fla
   const store = await session.store();
 
   const controller = new AbortController();
+  // Every handler of the tick listens on this one signal (up to maxConcurrentRuns at once): not a
+  // leak, so no MaxListenersExceededWarning in the crontab's mail.
+  setMaxListeners(0, controller.signal);
   let signalled: 'SIGINT' | 'SIGTERM' | null = null;
   const unsubscribe = session.io.onSignal?.((signal) => {
     if (signalled) {
@@ -66,24 +70,22 @@ export async function runCommand(session: Session, codes: readonly string[], fla
     controller.abort();
   });
 
-  // On the store's time, not this machine's: a crontab host whose clock is off by seconds still
-  // claims each slot at the instant every other runner does (one ping; TICKWORK_NOW bypasses it).
-  let clock = session.clock;
-  if (clock === systemClock) {
-    const storeClock = createStoreClock(store, { samples: 1 });
-    await storeClock.sync();
-    clock = storeClock;
-  }
   let report: TickReport;
   try {
+    // session.store() has set session.clock to the store's time; on a host running ahead, wait
+    // until the store's clock reaches the instant this tick was started at (see MAX_CLOCK_WAIT_MS).
+    const behind = -session.clock.offsetMs;
+    if (behind > 0 && behind <= MAX_CLOCK_WAIT_MS) await wait(behind, controller.signal);
     report = await runDue({
       jobs: registry,
       store,
-      clock,
+      clock: session.clock,
       timezone: config.timezone ?? 'UTC',
       logger: config.logger ?? createStderrLogger(session.io.stderr),
       signal: controller.signal,
       ...(config.runnerId !== undefined ? { runnerId: config.runnerId } : {}),
+      // The config's cap on handlers at once (core's default otherwise): the rest are claimed in later waves.
+      ...(config.maxConcurrentRuns !== undefined ? { maxConcurrentRuns: config.maxConcurrentRuns } : {}),
       ...(codes.length > 0 ? { only: codes } : {}),
       ...(flags.force ? { force: true } : {}),
       ...(flags.dryRun ? { dryRun: true } : {}),
@@ -106,18 +108,28 @@ export async function runCommand(session: Session, codes: readonly string[], fla
     session.out(`${JSON.stringify(json, null, 2)}\n`);
     return exitCode;
   }
-  const runtimeOnly = new Set(registry.jobs.filter((job) => job.schedule === null).map((job) => job.code));
-  if (flags.silent) {
-    const failed = report.results.filter((r) => FAILED.has(r.outcome));
-    if (failed.length > 0) session.out(renderResults(session, failed, runtimeOnly));
-    return exitCode;
-  }
-  const folded = (r: TickResult) => r.key !== DEFAULT_SCHEDULE_KEY && FOLDED.has(r.outcome);
-  const shown = report.results.filter((r) => !folded(r));
-  if (shown.length > 0) session.out(renderResults(session, shown, runtimeOnly));
-  session.out(foldedLines(report.results.filter(folded)));
-  session.out(`${summary(report, flags.dryRun === true)}\n`);
+  const view: TickReportView = {
+    palette: session.palette,
+    now: session.clock.now(),
+    dryRun: flags.dryRun === true,
+    runtimeOnly: new Set(registry.jobs.filter((job) => job.schedule === null).map((job) => job.code)),
+  };
+  session.out(flags.silent ? renderFailures(report, view) : renderTickReport(report, view));
   return exitCode;
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts (a signal during the wait then interrupts an empty tick). */
+function wait(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
 }
 
 function toJson(result: TickResult): RunResultJson {
@@ -132,55 +144,4 @@ function toJson(result: TickResult): RunResultJson {
     reason: result.reason,
     nextSlotAt: result.nextSlotAt?.toISOString() ?? null,
   };
-}
-
-/** `runtimeOnly`: codes of jobs without a schedule of their own (`schedule: null`). */
-function renderResults(session: Session, results: readonly TickResult[], runtimeOnly: ReadonlySet<string>): string {
-  const now = session.clock.now();
-  const rows = results.map((r) => {
-    const colour = statusColour(session.palette, r.outcome);
-    let detail = r.reason ?? '';
-    if (r.outcome === 'not-due' || r.outcome === 'paused') {
-      detail = [r.outcome === 'paused' ? detail : '', r.nextSlotAt ? `next ${relativeTime(r.nextSlotAt, now)}` : r.key === DEFAULT_SCHEDULE_KEY && runtimeOnly.has(r.code) ? 'runtime schedules only' : 'no further slot']
-        .filter(Boolean)
-        .join('; ');
-    }
-    return [
-      r.code + (r.key ? `[${r.key}]` : ''),
-      colour(r.outcome),
-      r.slotAt ? formatInstant(r.slotAt) : '',
-      r.attempt !== null ? String(r.attempt) : '',
-      r.run?.durationMs !== null && r.run?.durationMs !== undefined ? formatDuration(r.run.durationMs) : '',
-      detail.split('\n')[0] ?? '',
-    ];
-  });
-  return renderTable(
-    [{ header: 'JOB' }, { header: 'OUTCOME' }, { header: 'SLOT (UTC)' }, { header: 'ATTEMPT', align: 'right' }, { header: 'DURATION', align: 'right' }, { header: 'DETAIL' }],
-    rows,
-  );
-}
-
-/** One line per job: "reports: 1998 runtime schedules not shown: 1990 not-due, 8 paused (tickwork schedules reports)". */
-function foldedLines(results: readonly TickResult[]): string {
-  const byCode = new Map<string, Map<string, number>>();
-  for (const r of results) {
-    const counts = byCode.get(r.code) ?? new Map<string, number>();
-    counts.set(r.outcome, (counts.get(r.outcome) ?? 0) + 1);
-    byCode.set(r.code, counts);
-  }
-  return [...byCode]
-    .map(([code, counts]) => {
-      const total = [...counts.values()].reduce((a, b) => a + b, 0);
-      const parts = [...counts].sort((a, b) => b[1] - a[1]).map(([outcome, n]) => `${n} ${outcome}`).join(', ');
-      return `${code}: ${total} runtime schedule${total === 1 ? '' : 's'} not shown: ${parts} (tickwork schedules ${code})\n`;
-    })
-    .join('');
-}
-
-function summary(report: TickReport, dryRun: boolean): string {
-  const counts = new Map<string, number>();
-  for (const r of report.results) counts.set(r.outcome, (counts.get(r.outcome) ?? 0) + 1);
-  const parts = [...counts].map(([outcome, n]) => `${n} ${outcome}`);
-  const verdict = dryRun ? 'dry run: nothing was claimed or changed' : report.ok ? 'ok' : 'FAILED';
-  return `${verdict} — ${parts.length ? parts.join(', ') : 'no jobs configured'}`;
 }

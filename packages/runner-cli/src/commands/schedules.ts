@@ -36,8 +36,8 @@ export async function viewSchedules(store: Store, job: Job, schedules: readonly 
 export async function schedulesCommand(session: Session, code: string, flags: SchedulesFlags): Promise<number> {
   const registry = await session.registry();
   const job = registry.get(code); // unknown code: exit 2 listing the known ones, before touching the store
-  const planning: Planning = { cache: new ScheduleCache(await session.timezone()), timezone: await session.timezone(), now: session.clock.now() };
   const store = await session.store();
+  const planning: Planning = { cache: new ScheduleCache(await session.timezone()), timezone: await session.timezone(), now: session.clock.now() };
   const limit = flags.limit ?? Number.POSITIVE_INFINITY;
   const rows: string[][] = [];
   let count = 0;
