@@ -43,6 +43,15 @@ export function isPgNotSent(error: unknown): boolean {
   return /not queryable|Client was closed/i.test(e.message ?? '');
 }
 
+/**
+ * True when PostgreSQL aborted the statement to break a deadlock (40P01) or a serialization
+ * conflict (40001): the whole transaction was rolled back, so an autocommit statement may run again.
+ */
+export function isPgConflict(error: unknown): boolean {
+  const code = asDriverError(error).code;
+  return code === '40P01' || code === '40001';
+}
+
 /** True when an error is about reaching the database at all (network, credentials, missing database, read-only file), not about a statement. */
 export function isAccessError(error: unknown): boolean {
   const e = asDriverError(error);

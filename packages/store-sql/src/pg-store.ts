@@ -13,7 +13,7 @@ import type { PgConnection } from './connection/pg.js';
 import { PREFIX } from './errors.js';
 import { byRequestOrder, inRefOrder, leaseOf, removedFlags, toDate, toRequest, toRun, toSchedule, toState, type Row } from './rows.js';
 import {
-  checkClaims, checkCodes, checkContext, checkCompletions, checkDate, checkLeases, checkLimit, checkQuery, checkRef, checkRefs, checkScheduleQuery,
+  checkClaims, checkCodes, checkContext, checkCompletions, checkDate, checkLeases, checkLimit, checkLookupRefs, checkQuery, checkRef, checkRefs, checkScheduleQuery,
   cursorAfter, isStoreId, noSuchSchedule, scheduleCursorAfter, uniqueRefs,
 } from './validate.js';
 
@@ -74,11 +74,11 @@ export class PgStore implements Store {
       const rows = await this.db.query<Row>(`SELECT * FROM ${this.t.state} ORDER BY code, key`, [], 'getStates', true);
       return rows.map(toState);
     }
-    refs.forEach((ref, i) => checkRef('getStates', ref, `refs[${i}]`));
-    if (refs.length === 0) return [];
+    const stored = checkLookupRefs('getStates', refs);
+    if (stored.length === 0) return [];
     const rows = await this.db.query<Row>(
       `SELECT s.* FROM ${this.t.state} s JOIN jsonb_to_recordset($1::jsonb) AS x(code text, key text) ON s.code = x.code AND s.key = x.key`,
-      [JSON.stringify(refs.map(({ code, key }) => ({ code, key })))],
+      [JSON.stringify(stored.map(({ code, key }) => ({ code, key })))],
       'getStates',
       true,
     );
@@ -150,10 +150,14 @@ export class PgStore implements Store {
     const valid = leases.map((l, ord) => ({ ord, id: l.runId, token: l.token })).filter((l) => isStoreId(l.id));
     const renewed: (Lease | null)[] = leases.map(() => null);
     if (valid.length === 0) return renewed;
+    // The runs are locked sorted by id first, as claims, completions and reaps lock theirs (see the migration's lock
+    // order): a plain UPDATE … FROM would take them in plan order and could deadlock with those.
     const rows = await this.db.query<Row & { ord: number }>(
-      `UPDATE ${this.t.run} x SET lease_expires_at = $2::timestamptz + $3 * interval '1 millisecond'
-       FROM jsonb_to_recordset($1::jsonb) AS l(ord integer, id bigint, token bigint)
-       WHERE x.id = l.id AND x.token = l.token AND x.status = 'running'
+      `WITH l AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS l(ord integer, id bigint, token bigint)),
+       locked AS MATERIALIZED (SELECT x.id FROM ${this.t.run} x WHERE x.id = ANY(ARRAY(SELECT l.id FROM l)) AND x.status = 'running' ORDER BY x.id FOR UPDATE)
+       UPDATE ${this.t.run} x SET lease_expires_at = $2::timestamptz + $3 * interval '1 millisecond'
+       FROM l
+       WHERE x.id = l.id AND x.token = l.token AND x.status = 'running' AND x.id IN (SELECT locked.id FROM locked)
        RETURNING l.ord, x.*`,
       [JSON.stringify(valid), options.now, options.leaseMs],
       'renewLeases',
@@ -302,20 +306,19 @@ export class PgStore implements Store {
   }
 
   async removeSchedules(refs: readonly ScheduleRef[]): Promise<boolean[]> {
-    checkRefs('removeSchedules', refs, true);
-    if (refs.length === 0) return [];
+    const stored = checkRefs('removeSchedules', refs, true);
+    if (stored.length === 0) return refs.map(() => false);
     const rows = await this.db.query<ScheduleRef>(
       `SELECT code, key FROM ${this.t.fn}.tickwork_remove_schedules($1::jsonb, $2)`,
-      [JSON.stringify(uniqueRefs(refs)), this.channel],
+      [JSON.stringify(uniqueRefs(stored)), this.channel],
       'removeSchedules',
     );
     return removedFlags(refs, rows);
   }
 
   async getSchedules(refs: readonly ScheduleRef[]): Promise<RuntimeSchedule[]> {
-    checkRefs('getSchedules', refs, true);
-    if (refs.length === 0) return [];
-    const unique = uniqueRefs(refs);
+    const unique = uniqueRefs(checkRefs('getSchedules', refs, true));
+    if (unique.length === 0) return [];
     const rows = await this.db.query<Row>(
       `SELECT s.* FROM ${this.t.schedule} s JOIN jsonb_to_recordset($1::jsonb) AS x(code text, key text) ON s.code = x.code AND s.key = x.key`,
       [JSON.stringify(unique)],

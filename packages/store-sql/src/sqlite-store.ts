@@ -15,7 +15,7 @@ import { byRequestOrder, inRefOrder, leaseOf, removedFlags, toRequest, toRun, to
 import { claimInTx, completeInTx, reapInTx } from './sqlite-claims.js';
 import { listStatement, removeInTx, upsertInTx } from './sqlite-schedules.js';
 import {
-  checkClaims, checkCodes, checkContext, checkCompletions, checkDate, checkLeases, checkLimit, checkQuery, checkRef, checkRefs, checkScheduleQuery,
+  checkClaims, checkCodes, checkContext, checkCompletions, checkDate, checkLeases, checkLimit, checkLookupRefs, checkQuery, checkRef, checkRefs, checkScheduleQuery,
   cursorAfter, isStoreId, noSuchSchedule, scheduleCursorAfter, uniqueRefs,
 } from './validate.js';
 
@@ -70,11 +70,11 @@ export class SqliteStore implements Store {
     if (refs === undefined) {
       return (await this.db.query<Row>(`SELECT * FROM ${STATE} ORDER BY code, key`, [], 'getStates')).map(toState);
     }
-    refs.forEach((ref, i) => checkRef('getStates', ref, `refs[${i}]`));
-    if (refs.length === 0) return [];
+    const stored = checkLookupRefs('getStates', refs);
+    if (stored.length === 0) return [];
     const rows = await this.db.query<Row>(
       `SELECT s.* FROM ${STATE} s JOIN json_each(?1) j ON s.code = json_extract(j.value, '$.code') AND s.key = json_extract(j.value, '$.key')`,
-      [refsJson(refs)],
+      [refsJson(stored)],
       'getStates',
     );
     return inRefOrder(rows.map(toState), refs);
@@ -237,16 +237,15 @@ export class SqliteStore implements Store {
   }
 
   async removeSchedules(refs: readonly ScheduleRef[]): Promise<boolean[]> {
-    checkRefs('removeSchedules', refs, true);
-    if (refs.length === 0) return [];
-    const removed = await this.db.transaction('removeSchedules', (tx) => removeInTx(tx, uniqueRefs(refs)));
+    const stored = checkRefs('removeSchedules', refs, true);
+    if (stored.length === 0) return refs.map(() => false);
+    const removed = await this.db.transaction('removeSchedules', (tx) => removeInTx(tx, uniqueRefs(stored)));
     return removedFlags(refs, removed);
   }
 
   async getSchedules(refs: readonly ScheduleRef[]): Promise<RuntimeSchedule[]> {
-    checkRefs('getSchedules', refs, true);
-    if (refs.length === 0) return [];
-    const unique = uniqueRefs(refs);
+    const unique = uniqueRefs(checkRefs('getSchedules', refs, true));
+    if (unique.length === 0) return [];
     const rows = await this.db.query<Row>(
       `SELECT s.* FROM ${SCHEDULE} s JOIN json_each(?1) j ON s.code = json_extract(j.value, '$.code') AND s.key = json_extract(j.value, '$.key')`,
       [refsJson(unique)],

@@ -11,6 +11,8 @@ import { PREFIX } from './errors.js';
 const TRIGGERS = new Set(['schedule', 'retry', 'manual', 'force']);
 const FINAL = new Set(['succeeded', 'failed', 'timed_out', 'interrupted']);
 const ID = /^[1-9]\d{0,17}$/;
+// NUL, or half of a UTF-16 surrogate pair (with the u flag a whole pair is one code point, which this does not match).
+const UNSTORABLE = /[\u0000\uD800-\uDFFF]/u;
 
 function bad(operation: string, field: string, problem: string): never {
   throw new InvalidArgumentError(`${PREFIX} ${operation}: ${field} ${problem}`);
@@ -22,11 +24,38 @@ export function checkDate(operation: string, field: string, value: unknown): Dat
   return value;
 }
 
-/** A valid schedule reference, or throws. */
-export function checkRef(operation: string, ref: ScheduleRef, field = 'ref'): void {
+function checkRefShape(operation: string, ref: ScheduleRef, field: string): void {
   if (typeof ref !== 'object' || ref === null) bad(operation, field, 'must be { code, key }');
   if (typeof ref.code !== 'string' || ref.code === '') bad(operation, `${field}.code`, `must be a non-empty string, got ${JSON.stringify(ref.code)}`);
   if (typeof ref.key !== 'string') bad(operation, `${field}.key (job "${ref.code}")`, `must be a string ('' for the code-defined schedule), got ${JSON.stringify(ref.key)}`);
+}
+
+/** True when the database can hold `ref` as it is: no NUL and no lone UTF-16 surrogate in its code or key. */
+function isStorableRef(ref: ScheduleRef): boolean {
+  return !UNSTORABLE.test(ref.code) && !UNSTORABLE.test(ref.key);
+}
+
+/**
+ * A valid schedule reference for a write (it may be stored), or throws. A code or key with NUL or a
+ * lone surrogate is refused here: PostgreSQL cannot hold it (its failure would read as an outage)
+ * and SQLite would not give it back as written.
+ */
+export function checkRef(operation: string, ref: ScheduleRef, field = 'ref'): void {
+  checkRefShape(operation, ref, field);
+  if (!isStorableRef(ref)) {
+    bad(operation, `${field} (job ${JSON.stringify(ref.code)})`, `must be well-formed Unicode text without NUL in code and key (a lone UTF-16 surrogate cannot be stored), got ${JSON.stringify(ref)}`);
+  }
+}
+
+/**
+ * Checks refs that are only looked up (read, or removed if they exist) and returns those that can
+ * exist. A ref with NUL or a lone surrogate can match no row (no write accepts one, and no runtime
+ * schedule key may hold one), so it is answered as missing, as the memory store answers it, and
+ * never reaches the database, which would reject the text.
+ */
+export function checkLookupRefs(operation: string, refs: readonly ScheduleRef[]): ScheduleRef[] {
+  refs.forEach((ref, i) => checkRefShape(operation, ref, `refs[${i}]`));
+  return refs.filter(isStorableRef);
 }
 
 function positiveInt(operation: string, field: string, value: unknown, max = Number.MAX_SAFE_INTEGER): number {
@@ -95,15 +124,18 @@ export function checkCodes(operation: string, codes: readonly string[] | undefin
   return [...codes];
 }
 
-/** Checked refs for a filter or batch of at most {@link MAX_SCHEDULES_PER_CALL}; with `runtime`, key '' (a job's own schedule) is refused. */
-export function checkRefs(operation: string, refs: readonly ScheduleRef[], runtime: boolean): readonly ScheduleRef[] {
+/**
+ * Checked refs for a filter or batch of at most {@link MAX_SCHEDULES_PER_CALL}; with `runtime`, key '' (a job's own
+ * schedule) is refused. Returns the refs that can exist (see {@link checkLookupRefs}): look up only those.
+ */
+export function checkRefs(operation: string, refs: readonly ScheduleRef[], runtime: boolean): ScheduleRef[] {
   if (!Array.isArray(refs)) bad(operation, 'refs', 'must be an array of { code, key }');
   if (refs.length > MAX_SCHEDULES_PER_CALL) bad(operation, 'refs', `has ${refs.length} refs; the limit is ${MAX_SCHEDULES_PER_CALL} in one call`);
+  const storable = checkLookupRefs(operation, refs);
   refs.forEach((ref, i) => {
-    checkRef(operation, ref, `refs[${i}]`);
     if (runtime && ref.key === '') bad(operation, `refs[${i}].key (job "${ref.code}")`, `is '', the job's own schedule, not a runtime one`);
   });
-  return refs;
+  return storable;
 }
 
 /** The refs without repeats, first occurrence first. */

@@ -2,9 +2,10 @@ import { execFile, spawnSync } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, StoreSchemaError, StoreUnavailableError } from '@tickwork/core';
+import { claimFor } from '@tickwork/store-conformance';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqlStore, migrate, MIGRATION_NAMES, SqlStoreOptionsError, type SqlStoreOptions } from '../src/index.js';
-import { adminQuery, PG_URL, pgOptions, randomSchema, tempSqliteFile } from './fixtures.js';
+import { adminQuery, PG_URL, pgOptions, randomSchema, runtimeSchedule, tempSqliteFile } from './fixtures.js';
 
 const DIST = new URL('../dist/index.js', import.meta.url).pathname;
 
@@ -141,6 +142,49 @@ describe('bad input fails early with a clear message and changes nothing', () =>
     }
     expect((await store.queryRuns()).runs).toEqual([]);
   });
+
+  for (const dialect of ['postgresql', 'sqlite'] as const) {
+    it(`on ${dialect}: a ref with NUL or a lone surrogate is missing to lookups (as in the memory store) and refused by writes, never an outage`, async () => {
+      let options: SqlStoreOptions;
+      if (dialect === 'postgresql') {
+        const schema = randomSchema();
+        undo.push(() => adminQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).then(() => undefined));
+        options = pgOptions(schema);
+      } else {
+        const temp = tempSqliteFile();
+        undo.push(() => temp.remove());
+        options = { driver: 'sqlite', dbName: temp.file };
+      }
+      await migrate(options);
+      const store = createSqlStore(options);
+      undo.push(() => store.close());
+      const now = new Date(Date.UTC(2030, 0, 7));
+      const tenant = { code: 'report', key: 'tenant-1' };
+      await store.upsertSchedules([runtimeSchedule(tenant)], now);
+      await store.requestRun(tenant, { now });
+      for (const bad of [{ code: 'report', key: 'a\u0000b' }, { code: 'report', key: 'a\ud800b' }, { code: 'rep\udc00ort', key: 'tenant-1' }]) {
+        expect(await store.getSchedules([bad, tenant])).toMatchObject([tenant]);
+        expect(await store.getStates([bad])).toEqual([]);
+        expect(await store.removeSchedules([bad])).toEqual([false]);
+        // Only refs that cannot exist: nothing matches, so the pending request of the real schedule stays.
+        expect(await store.consumeRunRequests({ refs: [bad], now })).toEqual([]);
+        for (const write of [
+          () => store.setPaused(bad, true, { now }),
+          () => store.ensureStates([tenant, bad], now),
+          () => store.requestRun(bad, { now }),
+          () => store.claimSlots([claimFor(bad, now)], { runnerId: 'r', now }),
+        ]) {
+          const error = await write().catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(InvalidArgumentError);
+          expect((error as Error).message).toMatch(/\[tickwork\] \[store-sql\] \w+: .*without NUL/);
+        }
+      }
+      expect(await store.pendingRunRequests()).toHaveLength(1);
+      expect((await store.listSchedules()).schedules).toMatchObject([tenant]);
+      expect((await store.getStates()).map((s) => `${s.code}/${s.key}`)).toEqual(['report/tenant-1']);
+      expect((await store.queryRuns()).runs).toEqual([]);
+    });
+  }
 
   it('a read-only SQLite file is StoreUnavailableError saying it is read-only (checked as an unprivileged user)', async () => {
     const temp = tempSqliteFile();

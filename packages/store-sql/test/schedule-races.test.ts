@@ -1,8 +1,11 @@
-import { encodeScheduleDefinition, type RunRecord } from '@tickwork/core';
+import { encodeScheduleDefinition, InvalidArgumentError, type Lease, type RunRecord, type ScheduleRef, type Store } from '@tickwork/core';
 import { claimFor as claim } from '@tickwork/store-conformance';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ownPool, PgConnection } from '../src/connection/pg.js';
 import { createSqlStore, migrate } from '../src/index.js';
+import { PgStore } from '../src/pg-store.js';
+import { pgPoolConfig } from '../src/store.js';
 import { adminQuery, PG_URL, pgOptions, randomSchema, runtimeSchedule as schedule } from './fixtures.js';
 
 const AT = new Date(Date.UTC(2030, 0, 7, 12));
@@ -109,5 +112,124 @@ describe('PostgreSQL: schedule writes racing claims and each other (two real con
     expect(await store.schedulesRevision()).toBe('2:0');
     expect(await store.removeSchedules([first, second, first])).toEqual([true, true, false]);
     expect(await store.schedulesRevision()).toBe('2:2');
+  });
+});
+
+/** A store on `schema` that does not retry deadlocks (the store's safety net), so any lock-order bug surfaces as an error. */
+function storeWithoutConflictRetries(schema: string): Store {
+  const { config, where } = pgPoolConfig({ driver: 'postgresql', clientUrl: PG_URL, schema, poolSize: 3 });
+  return new PgStore(new PgConnection(ownPool(config, where), 0), schema, true);
+}
+
+/** `items` in a random order. */
+function shuffled<T>(items: readonly T[]): T[] {
+  return items.map((item) => [Math.random(), item] as const).sort((a, b) => a[0] - b[0]).map(([, item]) => item);
+}
+
+describe('PostgreSQL: every function takes its row locks in one order (real concurrent connections)', () => {
+  const undo: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const step of undo.splice(0).reverse()) await step();
+  });
+
+  it('upserts, removals, claims, renewals, completions, reaps and run-now requests in random orders from five stores never deadlock and leave no orphan state', async () => {
+    const schema = randomSchema();
+    undo.push(() => adminQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+    await migrate(pgOptions(schema));
+    const stores = Array.from({ length: 5 }, () => storeWithoutConflictRetries(schema));
+    undo.push(() => Promise.all(stores.map((s) => s.close())));
+    const refs: ScheduleRef[] = Array.from({ length: 120 }, (_, i) => ({ code: 'report', key: `tenant-${i}` }));
+    const own: ScheduleRef = { code: 'billing', key: '' };
+    const sample = (n: number) => shuffled(refs).slice(0, n);
+    // Created in a random order, so the rows' heap order is not their key order (plans then visit them unsorted).
+    await stores[0]!.upsertSchedules(shuffled(refs).map((ref) => schedule(ref)), AT);
+
+    let clock = AT.getTime();
+    const leases: Lease[] = [];
+    const errors: string[] = [];
+    const done = { upsert: 0, remove: 0, claim: 0, renew: 0, complete: 0, reap: 0, request: 0 };
+    const until = Date.now() + 6_000;
+    const worker = async (store: Store, id: number) => {
+      while (Date.now() < until) {
+        const now = new Date((clock += 1000));
+        const dice = Math.random();
+        const op = dice < 0.2 ? 'upsert' : dice < 0.3 ? 'remove' : dice < 0.5 ? 'claim' : dice < 0.6 ? 'renew' : dice < 0.8 ? 'complete' : dice < 0.9 ? 'reap' : 'request';
+        try {
+          if (op === 'upsert') {
+            // Some re-enable schedules, which updates their states (resumedAt).
+            await store.upsertSchedules(sample(40).map((ref) => ({ ...schedule(ref), enabled: Math.random() < 0.7, payload: { v: Math.floor(Math.random() * 3) } })), now);
+          } else if (op === 'remove') {
+            await store.removeSchedules(sample(20));
+          } else if (op === 'claim') {
+            const batch = shuffled([own, ...sample(60)]).map((ref) => claim(ref, now, { allowParallel: Math.random() < 0.3, leaseMs: 3_000 }));
+            for (const outcome of await store.claimSlots(batch, { runnerId: `runner-${id}`, now })) if (outcome.status === 'claimed') leases.push(outcome.lease);
+          } else if (op === 'renew') {
+            await store.renewLeases(shuffled(leases).slice(0, 60), { now, leaseMs: 3_000 });
+          } else if (op === 'complete') {
+            const batch = shuffled(leases.splice(0, 60));
+            await store.completeRuns(batch.map((lease) => ({ lease, status: Math.random() < 0.8 ? 'succeeded' : 'failed', finishedAt: now })));
+          } else if (op === 'reap') {
+            await store.reapExpired({ now });
+          } else {
+            // Filed only while the schedule exists (InvalidArgumentError otherwise); consumed by refs, as daemons do.
+            const [ref] = sample(1);
+            await store.requestRun(ref!, { now }).catch((error: unknown) => {
+              if (!(error instanceof InvalidArgumentError)) throw error;
+            });
+            await store.consumeRunRequests({ refs: sample(20), now });
+          }
+          done[op] += 1;
+        } catch (error) {
+          errors.push(`${op}: ${(error as Error).message}`);
+        }
+      }
+    };
+    await Promise.all(stores.map(worker));
+
+    expect(errors).toEqual([]);
+    for (const count of Object.values(done)) expect(count).toBeGreaterThan(0);
+    const s = `"${schema}"`;
+    const [invariants] = await adminQuery<Record<string, number>>(`SELECT
+      (SELECT count(*)::int FROM ${s}.tickwork_job_state j WHERE j.key <> ''
+        AND NOT EXISTS (SELECT 1 FROM ${s}.tickwork_schedule x WHERE x.code = j.code AND x.key = j.key)) AS orphan_states,
+      (SELECT count(*)::int FROM ${s}.tickwork_schedule x
+        WHERE NOT EXISTS (SELECT 1 FROM ${s}.tickwork_job_state j WHERE j.code = x.code AND j.key = x.key)) AS schedules_without_state,
+      (SELECT count(*)::int FROM ${s}.tickwork_job_state j
+        WHERE j.token < (SELECT coalesce(max(r.token), 0) FROM ${s}.tickwork_run r WHERE r.code = j.code AND r.key = j.key)) AS states_behind_their_runs,
+      (SELECT count(*)::int FROM ${s}.tickwork_run_request q WHERE q.consumed_at IS NULL
+        AND NOT EXISTS (SELECT 1 FROM ${s}.tickwork_schedule x WHERE x.code = q.code AND x.key = q.key)) AS orphan_requests`);
+    expect(invariants).toEqual({ orphan_states: 0, schedules_without_state: 0, states_behind_their_runs: 0, orphan_requests: 0 });
+  }, 30_000);
+
+  it('a statement the server aborts to break a deadlock is run again, and the call succeeds', async () => {
+    const schema = randomSchema();
+    undo.push(() => adminQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+    await migrate(pgOptions(schema));
+    const store = createSqlStore(pgOptions(schema));
+    undo.push(() => store.close());
+    const [a, b] = [{ code: 'alpha', key: '' }, { code: 'beta', key: '' }];
+    const outcomes = await store.claimSlots([claim(a, AT), claim(b, AT)], { runnerId: 'r', now: AT });
+    const leases = outcomes.map((o) => (o.status === 'claimed' ? o.lease : null));
+    expect(leases.every((lease) => lease !== null)).toBe(true);
+
+    // Another session holds beta's state row; the completion locks alpha's, then waits for beta's.
+    const other = new pg.Client({ connectionString: PG_URL, application_name: 'tickwork-test-other' });
+    await other.connect();
+    undo.push(() => other.end());
+    await other.query('BEGIN');
+    await other.query(`SELECT 1 FROM "${schema}".tickwork_job_state WHERE code = 'beta' FOR UPDATE`);
+    const finishedAt = new Date(AT.getTime() + 1000);
+    let settled = false;
+    const completing = store.completeRuns(leases.map((lease) => ({ lease: lease!, status: 'succeeded' as const, finishedAt })));
+    void completing.then(() => (settled = true), () => (settled = true));
+    await blockedOnLock(schema);
+    // Now the other session asks for alpha's row: a cycle. The store's backend has waited longest, so its deadlock
+    // check fires first and aborts its statement, which frees alpha's row: this lock is granted while the call goes on.
+    await other.query(`SELECT 1 FROM "${schema}".tickwork_job_state WHERE code = 'alpha' FOR UPDATE`);
+    expect(settled).toBe(false);
+    await other.query('COMMIT');
+    const completed = await completing;
+    expect(completed.map((o) => o.status)).toEqual(['completed', 'completed']);
+    expect((await store.getStates([a, b])).map((state) => state.lastStatus)).toEqual(['succeeded', 'succeeded']);
   });
 });

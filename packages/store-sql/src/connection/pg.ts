@@ -3,7 +3,7 @@
  * importing the store costs nothing. Also the dedicated LISTEN connection.
  */
 import type { Client, ClientConfig, PoolClient, PoolConfig } from 'pg';
-import { isPgConnectionError, isPgNotSent, pgError } from '../errors.js';
+import { isPgConflict, isPgConnectionError, isPgNotSent, pgError } from '../errors.js';
 
 /** One pg connection borrowed for a while (from the store's pool or the host's knex). */
 interface Borrowed {
@@ -60,17 +60,31 @@ export function ownPool(config: PoolConfig, where: string): PgSource {
   };
 }
 
+/** How many times a statement aborted by a deadlock or serialization failure runs again, by default. */
+export const CONFLICT_RETRIES = 2;
+
 /** Runs statements on a {@link PgSource}, mapping failures to Tickwork errors. */
 export class PgConnection {
-  constructor(readonly source: PgSource) {}
+  /** `conflictRetries`: see {@link CONFLICT_RETRIES} (the lock-order tests set 0, so a deadlock shows). */
+  constructor(
+    readonly source: PgSource,
+    private readonly conflictRetries = CONFLICT_RETRIES,
+  ) {}
 
   /**
-   * Runs one autocommit statement. A statement that certainly did not run (dead pooled
+   * Runs one autocommit statement, on a connection borrowed for it alone (never inside a
+   * transaction of the caller's). A statement that certainly did not run (dead pooled
    * connection, backend terminated) is retried once on a fresh connection; reads
-   * (`idempotent`) are retried after any connection failure.
+   * (`idempotent`) are retried after any connection failure. A statement the server
+   * aborted with a deadlock (40P01) or serialization failure (40001) was rolled back
+   * whole, with its NOTIFYs, so it runs again after a pause of a few tens of milliseconds,
+   * up to `conflictRetries` times. (The store's functions take their locks in one order, so
+   * this is a safety net, not the plan.)
    */
   async query<T>(sql: string, params: readonly unknown[], operation: string, idempotent = false): Promise<T[]> {
-    for (let attempt = 1; ; attempt += 1) {
+    let reconnected = false;
+    let conflicts = 0;
+    for (;;) {
       let borrowed: Borrowed | undefined;
       try {
         borrowed = await this.source.borrow();
@@ -80,8 +94,16 @@ export class PgConnection {
       } catch (error) {
         const connectionLost = isPgConnectionError(error);
         borrowed?.release(connectionLost ? (error as Error) : undefined);
-        const retry = attempt === 1 && connectionLost && borrowed !== undefined && (idempotent || isPgNotSent(error));
-        if (!retry) throw pgError(error, this.source.where, operation);
+        if (!reconnected && connectionLost && borrowed !== undefined && (idempotent || isPgNotSent(error))) {
+          reconnected = true;
+        } else if (isPgConflict(error) && conflicts < this.conflictRetries) {
+          conflicts += 1;
+          // A short random pause first: the transaction this one deadlocked with takes the freed rows and goes on,
+          // instead of racing an immediate retry for them and deadlocking again.
+          await new Promise((resolve) => setTimeout(resolve, conflicts * 20 + Math.random() * 30));
+        } else {
+          throw pgError(error, this.source.where, operation);
+        }
       }
     }
   }

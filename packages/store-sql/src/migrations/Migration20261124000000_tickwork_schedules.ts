@@ -1,6 +1,6 @@
 /**
  * The second migration: runtime schedules (table, version counter, and on PostgreSQL the
- * schedule functions plus new versions of the claim and completion functions).
+ * schedule functions plus new versions of the claim, completion and reap functions).
  */
 import { Migration } from '@mikro-orm/migrations';
 import { initPostgres } from './init-postgres.js';
@@ -20,9 +20,9 @@ export function schedulesMigration(target: MigrationTarget): typeof Migration {
       const s = target.dialect === 'postgresql' ? `"${target.schema}".` : '';
       if (target.dialect === 'postgresql') {
         for (const fn of SCHEDULE_FUNCTIONS) this.addSql(`DROP FUNCTION IF EXISTS ${s}${fn}`);
-        // The first migration's claim and completion functions, back in place of this one's.
+        // The first migration's claim, completion and reap functions, back in place of this one's.
         for (const sql of initPostgres(target.schema)) {
-          if (/^CREATE FUNCTION \S+\.tickwork_(claim_slots|complete_runs)\(/.test(sql)) this.addSql(sql.replace('CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION'));
+          if (/^CREATE FUNCTION \S+\.tickwork_(claim_slots|complete_runs|reap_expired)\(/.test(sql)) this.addSql(sql.replace('CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION'));
         }
       }
       for (const table of ['tickwork_schedule_counter', 'tickwork_schedule']) this.addSql(`DROP TABLE IF EXISTS ${s}${table}`);

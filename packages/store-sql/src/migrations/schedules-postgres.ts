@@ -1,14 +1,25 @@
 /**
  * DDL of the second migration on PostgreSQL: runtime schedules. The table, the counter
  * row that hands out versions, the functions that upsert and remove schedules in one
- * statement, and new versions of the claim and completion functions that know about them.
- * `schema` is a validated schema identifier.
+ * statement, and new versions of the claim, completion and reap functions that know about
+ * them and keep the lock order below. `schema` is a validated schema identifier.
  *
- * Lock order, the same in every function, so none of them can deadlock another:
- * counter row → schedule rows (sorted) → state rows (sorted) → runs → run requests.
+ * Lock order, the same in every function (and in the store's renewal statement), so none of
+ * them can deadlock another: counter row → schedule rows (by code, key) → state rows (by
+ * code, key) → runs (by id) → run requests (by id). Each kind is locked by one `ORDER BY …
+ * FOR UPDATE` (or `FOR KEY SHARE` / `FOR NO KEY UPDATE`) statement before the function
+ * updates or deletes any row of it (new rows are inserted sorted, before that statement),
+ * and only rows that statement locked are written afterwards, so the writes never wait: a
+ * function never takes a row of an earlier kind, or an earlier row of the same kind, while
+ * holding a later one.
  */
 
 const ISO = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
+
+/** The set of the refs (rows with code and key) `alias` ranges over, as a jsonb object (its keys are looked up in O(log n)). */
+const refSet = (alias: string) => `coalesce(jsonb_object_agg(jsonb_build_array(${alias}.code, ${alias}.key)::text, true), '{}'::jsonb)`;
+/** True when the set `set` (see {@link refSet}) holds the ref `code`, `key`. (Not `?`: it reads as a placeholder to the migration runner.) */
+const inSet = (set: string, code: string, key: string) => `(${set} -> jsonb_build_array(${code}, ${key})::text) IS NOT NULL`;
 
 /** Statements adding runtime schedules to the schema in `schema`. */
 export function schedulesPostgres(schema: string): string[] {
@@ -50,8 +61,24 @@ export function schedulesPostgres(schema: string): string[] {
     BEGIN
       SELECT n.last_version INTO v_last FROM ${s}.tickwork_schedule_counter n FOR UPDATE;
       v_next := v_last;
+      -- The lock order (see the top of this file), before any write: the batch's schedule rows, then its state rows,
+      -- each sorted as claims, completions and reaps take theirs. A new schedule's state row is inserted first (a blank
+      -- one, filled in below; one left under that ref is kept and reset below), so that every state row the loop
+      -- writes is one the FOR UPDATE locked: a row showing up later, locked then, would be out of order.
+      PERFORM 1 FROM ${s}.tickwork_schedule x
+        WHERE (x.code, x.key) IN (SELECT y.code, y.key FROM jsonb_to_recordset(p_items) AS y(code text, key text))
+        ORDER BY x.code, x.key FOR NO KEY UPDATE;
+      INSERT INTO ${s}.tickwork_job_state (code, key, created_at, updated_at)
+        SELECT y.code, y.key, p_now, p_now FROM jsonb_to_recordset(p_items) AS y(code text, key text)
+        WHERE NOT EXISTS (SELECT 1 FROM ${s}.tickwork_schedule x WHERE x.code = y.code AND x.key = y.key)
+        ORDER BY 1, 2
+        ON CONFLICT DO NOTHING;
+      PERFORM 1 FROM ${s}.tickwork_job_state j
+        WHERE (j.code, j.key) IN (SELECT y.code, y.key FROM jsonb_to_recordset(p_items) AS y(code text, key text))
+        ORDER BY j.code, j.key FOR UPDATE;
+      -- Sorted too (answers are keyed by ord, so the caller still gets them in request order).
       FOR c IN SELECT * FROM jsonb_to_recordset(p_items) AS x(ord integer, code text, key text, definition text, enabled boolean)
-          ORDER BY x.ord LOOP
+          ORDER BY x.code, x.key LOOP
         ord := c.ord;
         SELECT * INTO old FROM ${s}.tickwork_schedule x WHERE x.code = c.code AND x.key = c.key;
         v_found := FOUND;
@@ -71,11 +98,11 @@ export function schedulesPostgres(schema: string): string[] {
             VALUES (c.code, c.key, c.definition, c.enabled, v_next, p_now, p_now) RETURNING * INTO sc;
           -- A fresh state, replacing any left under this ref. Its token starts above the ref's earlier runs
           -- (a removed schedule's runs may still be running), so tokens keep increasing per schedule.
-          INSERT INTO ${s}.tickwork_job_state AS j (code, key, token, created_at, updated_at)
-            VALUES (c.code, c.key, coalesce((SELECT max(r.token) FROM ${s}.tickwork_run r WHERE r.code = c.code AND r.key = c.key), 0), p_now, p_now)
-            ON CONFLICT (code, key) DO UPDATE SET paused = false, paused_note = NULL, resumed_at = NULL, schedule_override = NULL,
+          UPDATE ${s}.tickwork_job_state j SET paused = false, paused_note = NULL, resumed_at = NULL, schedule_override = NULL,
               last_slot_at = NULL, last_status = NULL, last_finished_at = NULL, last_attempt = NULL, last_finished_slot_at = NULL,
-              consecutive_failures = 0, total_runs = 0, token = greatest(j.token, excluded.token), created_at = p_now, updated_at = p_now;
+              consecutive_failures = 0, total_runs = 0, created_at = p_now, updated_at = p_now,
+              token = greatest(j.token, coalesce((SELECT max(r.token) FROM ${s}.tickwork_run r WHERE r.code = c.code AND r.key = c.key), 0))
+            WHERE j.code = c.code AND j.key = c.key;
         END IF;
         PERFORM ${notify('c.code', 'c.key')};
         schedule := to_jsonb(sc);
@@ -98,6 +125,17 @@ export function schedulesPostgres(schema: string): string[] {
       PERFORM 1 FROM ${s}.tickwork_schedule x
         WHERE (x.code, x.key) IN (SELECT r.code, r.key FROM jsonb_to_recordset(p_refs) AS r(code text, key text))
         ORDER BY x.code, x.key FOR UPDATE;
+      -- Then, in the lock order, the rows the deletes below touch (the DELETE itself would take them in plan order):
+      -- the removed schedules' states, sorted as claims, completions and reaps take theirs, and their pending requests.
+      PERFORM 1 FROM ${s}.tickwork_job_state j
+        WHERE (j.code, j.key) IN (SELECT x.code, x.key FROM ${s}.tickwork_schedule x
+          WHERE (x.code, x.key) IN (SELECT r.code, r.key FROM jsonb_to_recordset(p_refs) AS r(code text, key text)))
+        ORDER BY j.code, j.key FOR UPDATE;
+      PERFORM 1 FROM ${s}.tickwork_run_request q
+        WHERE (q.code, q.key) IN (SELECT x.code, x.key FROM ${s}.tickwork_schedule x
+          WHERE (x.code, x.key) IN (SELECT r.code, r.key FROM jsonb_to_recordset(p_refs) AS r(code text, key text)))
+          AND q.consumed_at IS NULL
+        ORDER BY q.id FOR UPDATE;
       FOR g IN
         WITH gone AS (
           DELETE FROM ${s}.tickwork_schedule x
@@ -118,8 +156,10 @@ export function schedulesPostgres(schema: string): string[] {
     $fn$`,
     // As in the first migration, plus: a runtime schedule's claim is 'unscheduled' when its schedule is
     // missing, disabled or of another version; schedule rows are held FOR KEY SHARE (sorted, before the
-    // state rows) so a concurrent removal either happened first or waits for the claim to commit; and
-    // state rows are created only for schedules that exist.
+    // state rows) so a concurrent removal either happened first or waits for the claim to commit; state
+    // rows are created only for schedules that exist; and the running runs the overlap checks read are
+    // locked in one statement sorted by id (the first version locked them item by item, in request order,
+    // which could deadlock with a renewal, completion or reap taking the same runs in another order).
     `CREATE OR REPLACE FUNCTION ${s}.tickwork_claim_slots(p_claims jsonb, p_runner text, p_now timestamptz)
     RETURNS TABLE (ord integer, outcome text, run jsonb) LANGUAGE plpgsql AS $fn$
     #variable_conflict use_column
@@ -131,18 +171,30 @@ export function schedulesPostgres(schema: string): string[] {
       v_live bigint;
       v_expired bigint;
       v_start timestamptz;
+      v_scheduled jsonb;
     BEGIN
-      PERFORM 1 FROM ${s}.tickwork_schedule x
+      -- Only the runtime schedules held here count as scheduled: one created after this statement answers 'unscheduled'
+      -- (this claim came first), so every row the loop below writes is one locked up front, in the lock order.
+      SELECT ${refSet('l')} INTO v_scheduled FROM (SELECT x.code, x.key FROM ${s}.tickwork_schedule x
         WHERE (x.code, x.key) IN (SELECT y.code, y.key FROM jsonb_to_recordset(p_claims) AS y(code text, key text) WHERE y.key <> '')
-        ORDER BY x.code, x.key FOR KEY SHARE;
+        ORDER BY x.code, x.key FOR KEY SHARE) l;
       INSERT INTO ${s}.tickwork_job_state (code, key, created_at, updated_at)
         SELECT DISTINCT y.code, y.key, p_now, p_now FROM jsonb_to_recordset(p_claims) AS y(code text, key text)
-        WHERE y.key = '' OR EXISTS (SELECT 1 FROM ${s}.tickwork_schedule x WHERE x.code = y.code AND x.key = y.key)
+        WHERE y.key = '' OR ${inSet('v_scheduled', 'y.code', 'y.key')}
         ORDER BY 1, 2
         ON CONFLICT DO NOTHING;
       PERFORM 1 FROM ${s}.tickwork_job_state j
-        WHERE (j.code, j.key) IN (SELECT x.code, x.key FROM jsonb_to_recordset(p_claims) AS x(code text, key text))
+        WHERE (j.code, j.key) IN (SELECT y.code, y.key FROM jsonb_to_recordset(p_claims) AS y(code text, key text)
+          WHERE y.key = '' OR ${inSet('v_scheduled', 'y.code', 'y.key')})
         ORDER BY j.code, j.key FOR UPDATE;
+      -- The running runs of the schedules whose overlap is checked below: locked now, so a renewal (which does not take
+      -- the state lock) committing meanwhile is seen by the checks, or an expired-looking lease that was just renewed
+      -- would be overlapped. New running runs of these schedules need their state locks, which this claim holds.
+      PERFORM 1 FROM ${s}.tickwork_run x
+        WHERE (x.code, x.key) IN (SELECT y.code, y.key FROM jsonb_to_recordset(p_claims) AS y(code text, key text, allow_parallel boolean)
+          WHERE NOT y.allow_parallel AND (y.key = '' OR ${inSet('v_scheduled', 'y.code', 'y.key')}))
+          AND x.status = 'running'
+        ORDER BY x.id FOR UPDATE;
       FOR c IN SELECT * FROM jsonb_to_recordset(p_claims) AS x(ord integer, code text, key text, slot_at timestamptz,
           attempt integer, trigger text, allow_parallel boolean, lease_ms bigint, schedule_version bigint) ORDER BY x.ord LOOP
         ord := c.ord;
@@ -154,7 +206,7 @@ export function schedulesPostgres(schema: string): string[] {
         END IF;
         IF c.key <> '' THEN
           SELECT * INTO sc FROM ${s}.tickwork_schedule x WHERE x.code = c.code AND x.key = c.key;
-          IF NOT FOUND OR NOT sc.enabled OR sc.version <> coalesce(c.schedule_version, sc.version) THEN
+          IF NOT FOUND OR NOT ${inSet('v_scheduled', 'c.code', 'c.key')} OR NOT sc.enabled OR sc.version <> coalesce(c.schedule_version, sc.version) THEN
             outcome := 'unscheduled'; RETURN NEXT; CONTINUE;
           END IF;
         END IF;
@@ -166,9 +218,6 @@ export function schedulesPostgres(schema: string): string[] {
         v_expired := 0;
         v_live := NULL;
         IF NOT c.allow_parallel THEN
-          -- Lock the running runs first: a renewal (which does not take the state lock) committing
-          -- meanwhile must be seen, or an expired-looking lease that was just renewed would be overlapped.
-          PERFORM 1 FROM ${s}.tickwork_run x WHERE x.code = c.code AND x.key = c.key AND x.status = 'running' FOR UPDATE;
           SELECT count(*) FILTER (WHERE x.lease_expires_at <= p_now), min(x.id) FILTER (WHERE x.lease_expires_at > p_now)
             INTO v_expired, v_live
             FROM ${s}.tickwork_run x WHERE x.code = c.code AND x.key = c.key AND x.status = 'running';
@@ -210,7 +259,9 @@ export function schedulesPostgres(schema: string): string[] {
     END
     $fn$`,
     // As in the first migration, except that a run whose runtime schedule was removed meanwhile is
-    // recorded with no state (state NULL), and no state row is created for it.
+    // recorded with no state (state NULL), and no state row is created for it; and the runs are locked
+    // sorted by id after the states (their state may be gone, so only this order keeps two batches, or a
+    // batch and a renewal or reap, from taking the same runs in opposite orders).
     `CREATE OR REPLACE FUNCTION ${s}.tickwork_complete_runs(p_items jsonb)
     RETURNS TABLE (ord integer, outcome text, run jsonb, state jsonb) LANGUAGE plpgsql AS $fn$
     #variable_conflict use_column
@@ -218,10 +269,16 @@ export function schedulesPostgres(schema: string): string[] {
       c record;
       r ${s}.tickwork_run;
       st ${s}.tickwork_job_state;
+      v_states jsonb;
     BEGIN
-      PERFORM 1 FROM ${s}.tickwork_job_state j
+      -- Only the state rows locked here are written below: one that shows up later (its schedule created again
+      -- meanwhile) is left alone, as if this completion had come first, rather than locked out of order.
+      SELECT ${refSet('l')} INTO v_states FROM (SELECT j.code, j.key FROM ${s}.tickwork_job_state j
         WHERE (j.code, j.key) IN (SELECT x.code, x.key FROM jsonb_to_recordset(p_items) AS x(code text, key text))
-        ORDER BY j.code, j.key FOR UPDATE;
+        ORDER BY j.code, j.key FOR UPDATE) l;
+      PERFORM 1 FROM ${s}.tickwork_run x
+        WHERE x.id = ANY(ARRAY(SELECT y.id FROM jsonb_to_recordset(p_items) AS y(id bigint))) AND x.status = 'running'
+        ORDER BY x.id FOR UPDATE;
       FOR c IN SELECT * FROM jsonb_to_recordset(p_items) AS x(ord integer, id bigint, token bigint, status text,
           finished_at timestamptz, message text, error text, stack text) ORDER BY x.ord LOOP
         ord := c.ord;
@@ -231,13 +288,15 @@ export function schedulesPostgres(schema: string): string[] {
             message = c.message, error = c.error, stack = c.stack
           WHERE x.id = c.id AND x.token = c.token AND x.status = 'running' RETURNING x.* INTO r;
         IF FOUND THEN
-          UPDATE ${s}.tickwork_job_state j SET
-              last_status = r.status, last_finished_at = r.finished_at, last_attempt = r.attempt, last_finished_slot_at = r.slot_at,
-              consecutive_failures = CASE WHEN r.status = 'succeeded' THEN 0 ELSE j.consecutive_failures + 1 END,
-              updated_at = greatest(j.updated_at, r.finished_at)
-            WHERE j.code = r.code AND j.key = r.key RETURNING j.* INTO st;
-          IF FOUND THEN
-            state := to_jsonb(st);
+          IF ${inSet('v_states', 'r.code', 'r.key')} THEN
+            UPDATE ${s}.tickwork_job_state j SET
+                last_status = r.status, last_finished_at = r.finished_at, last_attempt = r.attempt, last_finished_slot_at = r.slot_at,
+                consecutive_failures = CASE WHEN r.status = 'succeeded' THEN 0 ELSE j.consecutive_failures + 1 END,
+                updated_at = greatest(j.updated_at, r.finished_at)
+              WHERE j.code = r.code AND j.key = r.key RETURNING j.* INTO st;
+            IF FOUND THEN
+              state := to_jsonb(st);
+            END IF;
           END IF;
           outcome := 'completed'; run := to_jsonb(r);
         ELSE
@@ -245,6 +304,36 @@ export function schedulesPostgres(schema: string): string[] {
           outcome := 'stale'; run := CASE WHEN FOUND THEN to_jsonb(r) END;
         END IF;
         RETURN NEXT;
+      END LOOP;
+    END
+    $fn$`,
+    // As in the first migration, except that the runs are locked sorted by id after the states (the first version
+    // updated them in plan order, which could deadlock with a renewal or completion taking the same runs).
+    `CREATE OR REPLACE FUNCTION ${s}.tickwork_reap_expired(p_now timestamptz, p_limit integer)
+    RETURNS SETOF jsonb LANGUAGE plpgsql AS $fn$
+    DECLARE
+      r ${s}.tickwork_run;
+      v_ids bigint[];
+      v_states jsonb;
+    BEGIN
+      SELECT array_agg(e.id) INTO v_ids FROM (SELECT x.id FROM ${s}.tickwork_run x
+        WHERE x.status = 'running' AND x.lease_expires_at <= p_now ORDER BY x.lease_expires_at, x.id LIMIT p_limit) e;
+      IF v_ids IS NULL THEN RETURN; END IF;
+      -- As in the completion: only the state rows locked here are written below.
+      SELECT ${refSet('l')} INTO v_states FROM (SELECT j.code, j.key FROM ${s}.tickwork_job_state j
+        WHERE (j.code, j.key) IN (SELECT x.code, x.key FROM ${s}.tickwork_run x WHERE x.id = ANY(v_ids))
+        ORDER BY j.code, j.key FOR UPDATE) l;
+      PERFORM 1 FROM ${s}.tickwork_run x WHERE x.id = ANY(v_ids) AND x.status = 'running' ORDER BY x.id FOR UPDATE;
+      FOR r IN UPDATE ${s}.tickwork_run x SET status = 'interrupted', finished_at = p_now,
+          duration_ms = ${elapsed('p_now', 'x.started_at')}, lease_expires_at = NULL,
+          message = 'interrupted: the lease of runner ' || x.runner_id || ' expired at '
+            || to_char(x.lease_expires_at AT TIME ZONE 'UTC', ${ISO}) || ' without being renewed'
+        WHERE x.id = ANY(v_ids) AND x.status = 'running' AND x.lease_expires_at <= p_now
+        RETURNING x.* LOOP
+        IF ${inSet('v_states', 'r.code', 'r.key')} THEN
+          PERFORM ${s}.tickwork_finish_state(r.code, r.key, r.status, r.finished_at, r.attempt, r.slot_at);
+        END IF;
+        RETURN NEXT to_jsonb(r);
       END LOOP;
     END
     $fn$`,
