@@ -1,26 +1,37 @@
-import { claimAt, DEFAULT_SCHEDULE_KEY, describeThrown, type Clock, type JobState, type Lease, type Logger, type RunRecord, type SlotClaim, type Store, type StoreChange } from '@tickwork/core';
-import { scheduleId, type ScheduleEntry } from './schedule-entry.js';
+import { describeThrown, type Clock, type JobState, type Lease, type Logger, type RunRecord, type ScheduleRef, type Store, type StoreChange } from '@tickwork/core';
+import { readSchedules, schedulePages, SCHEDULE_PAGE, type StoredSchedule } from './runtime-schedules.js';
+import { scheduleId, type RunTarget, type ScheduleEntry } from './schedule-entry.js';
+import type { RunRequests } from './run-requests.js';
 
-// Without push, state is read every poll; with it, a full read this often repairs a notification lost in a reconnect.
-const RESYNC_MS = 60_000;
+/** With push, a full comparison this often repairs a notification lost in a reconnect. */
+export const RESYNC_MS = 60_000;
 
-/** What the watcher needs from its daemon. */
+/** What the watcher (and the run-now requests) need from their daemon. */
 export interface WatcherHost {
   readonly store: Store;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly runnerId: string;
-  readonly codes: readonly string[];
+  /** Codes of the jobs this daemon runs (registered and enabled). */
+  readonly codes: ReadonlySet<string>;
   readonly retentionMs: number | null;
   /** True while started and not stopping. */
   live(): boolean;
+  /** True once stopping: changes are no longer recorded. */
+  stopped(): boolean;
   entry(id: string): ScheduleEntry | undefined;
+  /** Every loaded entry, the jobs' own and the runtime ones. */
+  entries(): Iterable<ScheduleEntry>;
   /** Takes a fresh state of one schedule and re-plans it. */
   applyState(state: JobState): void;
+  /** Takes a runtime schedule as just read (definition and state), or its absence: adds, replaces or removes its entry. */
+  applySchedule(ref: ScheduleRef, found: StoredSchedule | undefined): void;
   freeCapacity(): number;
-  /** Holds capacity while a claim is in flight; call the returned function when it settles. */
-  reserve(count: number): () => void;
-  launch(entry: ScheduleEntry, run: RunRecord, lease: Lease, startAt: number): void;
+  /** Holds capacity while a claim is in flight; call the returned function (with how many, by default all) when it settles. */
+  reserve(count: number): (some?: number) => void;
+  launch(entry: ScheduleEntry, target: RunTarget, run: RunRecord, lease: Lease, startAt: number): void;
+  /** A claim was answered `paused` (re-read the state) or `unscheduled` (hold the runtime schedule until it is read again). */
+  refused(entry: ScheduleEntry, status: 'paused' | 'unscheduled'): void;
   retryDelayMs(): number;
   untilStored<T>(what: string, body: () => Promise<T>): Promise<T>;
   /** Re-arms the timer if a claim backoff may have ended. */
@@ -28,18 +39,27 @@ export interface WatcherHost {
 }
 
 /**
- * Runtime changes without restart: store notifications (or polling), coalesced re-reads of
- * only the changed schedules, reaping of expired leases, run-now requests, and pruning.
+ * Runtime changes without restart: store notifications (or polling), coalesced re-reads of only
+ * the changed schedules (states, and runtime schedules with their states), reaping of expired
+ * leases, and pruning. Every re-read goes through one queue, so reads are applied in the order
+ * they were made.
  */
 export class ChangeWatcher {
-  private readonly refreshIds = new Set<string>();
-  private refreshing = false;
-  private requestsWanted = false;
+  private readonly stateIds = new Set<string>();
+  private readonly scheduleRefs = new Map<string, ScheduleRef>();
+  private refreshing: Promise<void> | null = null;
   private unsubscribe: (() => Promise<void>) | null = null;
-  private lastResync: number;
+  /** The store's schedules revision as of the last complete listing (or load). */
+  private revision: string | null = null;
 
-  constructor(private readonly host: WatcherHost) {
-    this.lastResync = host.clock.now().getTime();
+  constructor(
+    private readonly host: WatcherHost,
+    private readonly requests: RunRequests,
+  ) {}
+
+  /** Whether the store pushes changes to this daemon (else every poll looks for them). */
+  get pushed(): boolean {
+    return this.unsubscribe !== null;
   }
 
   /** Stops the subscription. */
@@ -48,7 +68,10 @@ export class ChangeWatcher {
     this.unsubscribe = null;
   }
 
-  /** Subscribes to store changes when the store can push them. */
+  /**
+   * Subscribes to store changes when the store can push them. Called before the schedules are
+   * loaded: a change made during the load is queued and re-read once the daemon is live.
+   */
   async subscribe(): Promise<void> {
     const store = this.host.store;
     if (!store.capabilities.changeSubscription || !store.subscribe) return;
@@ -59,112 +82,144 @@ export class ChangeWatcher {
     }
   }
 
-  private onChange(change: StoreChange): void {
-    if (!this.host.live()) return;
-    if (change.type === 'run-request') {
-      // Only for a schedule this daemon runs: a request it would file back (another schedule's)
-      // must not wake it again, or file-back and wake-up would chase each other.
-      if (!this.host.entry(scheduleId(change.code, change.key))) return;
-      this.requestsWanted = true;
-      setImmediate(() => {
-        this.consumeRequests().catch((error: unknown) => {
-          this.requestsWanted = true; // the next poll tries again
-          this.host.logger.warn({ err: describeThrown(error).message }, 'consuming run-now requests failed; retrying at the next poll');
-        });
-      });
-      return;
-    }
-    if (this.host.entry(scheduleId(change.code, change.key))) this.refreshSoon(scheduleId(change.code, change.key));
+  /** Notes the store's schedules revision before a full load, so a later poll sees whether anything moved since. */
+  async markRevision(): Promise<void> {
+    this.revision = await this.host.store.schedulesRevision();
   }
 
-  /** Re-reads only the named schedules' states, coalescing changes that arrive together into one call. */
-  refreshSoon(id: string): void {
-    this.refreshIds.add(id);
-    if (!this.refreshing) {
-      this.refreshing = true;
-      setImmediate(() => void this.refresh());
-    }
+  /** Starts re-reading what changed while the daemon was loading. */
+  start(): void {
+    this.kick();
+  }
+
+  private onChange(change: StoreChange): void {
+    if (this.host.stopped()) return;
+    const id = scheduleId(change.code, change.key);
+    if (change.type === 'run-request') this.requests.notified(change);
+    else if (change.type === 'schedule') {
+      if (this.host.codes.has(change.code)) this.refreshSchedule(change);
+    } else if (this.host.entry(id)) this.refreshState(id);
+  }
+
+  /** Re-reads one schedule's state; changes arriving together are coalesced into one call. */
+  refreshState(id: string): void {
+    this.stateIds.add(id);
+    this.kick();
+  }
+
+  /** Re-reads one runtime schedule with its state (then adds, replaces or removes its entry); coalesced likewise. */
+  refreshSchedule(ref: ScheduleRef): void {
+    this.scheduleRefs.set(scheduleId(ref.code, ref.key), { code: ref.code, key: ref.key });
+    this.kick();
+  }
+
+  /** Resolves once every re-read queued so far has been applied (or the daemon stops). */
+  async settled(): Promise<void> {
+    while (this.refreshing) await this.refreshing;
+  }
+
+  private kick(): void {
+    if (this.refreshing || !this.host.live()) return;
+    this.refreshing = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.refresh())
+      .finally(() => {
+        this.refreshing = null;
+      });
   }
 
   private async refresh(): Promise<void> {
-    while (this.refreshIds.size > 0 && this.host.live()) {
-      const ids = [...this.refreshIds];
-      this.refreshIds.clear();
-      const refs = ids.map((id) => this.host.entry(id)).filter((e) => e !== undefined).map((e) => ({ code: e.job.code, key: e.key }));
+    while ((this.scheduleRefs.size > 0 || this.stateIds.size > 0) && this.host.live()) {
+      const refs = first(this.scheduleRefs.values(), SCHEDULE_PAGE);
+      for (const ref of refs) {
+        this.scheduleRefs.delete(scheduleId(ref.code, ref.key));
+        // A schedule re-read brings its state along.
+        this.stateIds.delete(scheduleId(ref.code, ref.key));
+      }
+      const ids = first(this.stateIds, SCHEDULE_PAGE);
+      for (const id of ids) this.stateIds.delete(id);
+      const stateRefs = ids.map((id) => this.host.entry(id)).filter((e) => e !== undefined).map((e) => ({ code: e.job.code, key: e.key }));
       try {
-        const states = await this.host.store.getStates(refs);
+        const [schedules, states] = await Promise.all([
+          refs.length > 0 ? readSchedules(this.host.store, refs) : new Map<string, StoredSchedule>(),
+          stateRefs.length > 0 ? this.host.store.getStates(stateRefs) : [],
+        ]);
+        for (const ref of refs) this.host.applySchedule(ref, schedules.get(scheduleId(ref.code, ref.key)));
         for (const state of states) this.host.applyState(state);
       } catch {
-        for (const id of ids) this.refreshIds.add(id);
+        for (const ref of refs) this.scheduleRefs.set(scheduleId(ref.code, ref.key), ref);
+        for (const id of ids) this.stateIds.add(id);
         await new Promise((resolve) => setTimeout(resolve, this.host.retryDelayMs()));
       }
     }
-    this.refreshing = false;
   }
 
-  /** One poll round: reap expired leases, take run-now requests, and (without push) read changed states. */
+  /**
+   * One poll round: reap expired leases, (without push) find changed runtime schedules and states,
+   * then take run-now requests — after the re-reads, so a just-paused schedule's request waits for its resume.
+   */
   async poll(): Promise<void> {
     const store = this.host.store;
     const now = this.host.clock.now();
     const reaped = await store.reapExpired({ now });
     for (const run of reaped) {
       this.host.logger.warn({ job: run.code, key: run.key, runId: run.id, runner: run.runnerId }, 'lease expired: run recorded as interrupted');
-      if (this.host.entry(scheduleId(run.code, run.key))) this.refreshSoon(scheduleId(run.code, run.key));
+      if (this.host.entry(scheduleId(run.code, run.key))) this.refreshState(scheduleId(run.code, run.key));
     }
-    // Without push notifications one bounded read per poll finds pauses, resumes and overrides;
-    // with them, an occasional full read repairs a notification lost in a reconnect. Read them
-    // before taking run-now requests, so a just-paused job's request is left for its resume.
-    const resync = this.unsubscribe !== null && now.getTime() - this.lastResync >= RESYNC_MS;
-    if ((!this.unsubscribe || resync) && this.host.live()) {
-      this.lastResync = now.getTime();
-      for (const state of await store.getStates()) {
-        const entry = this.host.entry(scheduleId(state.code, state.key));
-        if (entry && changedSince(entry.state, state)) this.host.applyState(state);
-      }
+    if (!this.pushed && this.host.live()) {
+      await this.compareSchedules();
+      // One read of every state: cheap on the stores that lack push (SQLite, an in-process memory store).
+      this.applyChanged(await store.getStates());
+      await this.settled();
     }
-    this.requestsWanted = true;
-    await this.consumeRequests();
+    await this.requests.poll();
     this.host.rearm();
   }
 
-  /** Takes pending run-now requests (up to free capacity) and runs them. */
-  async consumeRequests(): Promise<void> {
-    const free = this.host.freeCapacity();
-    if (!this.requestsWanted || !this.host.live() || free <= 0) return;
-    this.requestsWanted = false;
-    const store = this.host.store;
-    const now = this.host.clock.now();
-    // Only for schedules this daemon will run now: a request is handed out once, ever, so one
-    // taken for a paused job would be lost. A paused job's request waits for its resume.
-    const codes = this.host.codes.filter((code) => {
-      const entry = this.host.entry(scheduleId(code, DEFAULT_SCHEDULE_KEY));
-      return entry !== undefined && entry.job.enabled && !entry.state.paused;
-    });
-    if (codes.length === 0) return;
-    const requests = await store.consumeRunRequests({ codes, limit: free, now });
-    const claims: Array<{ entry: ScheduleEntry; claim: SlotClaim }> = [];
-    for (const request of requests) {
-      const entry = this.host.entry(scheduleId(request.code, request.key));
-      if (!entry) {
-        // Another schedule's (a runtime schedule this version does not run): file it again unchanged.
-        await store.requestRun({ code: request.code, key: request.key }, { now: request.requestedAt, requestedBy: request.requestedBy });
-        continue;
-      }
-      claims.push({ entry, claim: claimAt(entry.job, request.key, request.requestedAt, 'manual') });
+  /**
+   * With push, every {@link RESYNC_MS}: what a lost notification may have missed — runtime
+   * schedules when the revision moved, and every loaded schedule's state, read in pages of
+   * {@link SCHEDULE_PAGE} (bounded calls, whatever the number of schedules).
+   */
+  async resync(): Promise<void> {
+    if (!this.host.live()) return;
+    await this.compareSchedules();
+    const entries = [...this.host.entries()];
+    for (let i = 0; i < entries.length && this.host.live(); i += SCHEDULE_PAGE) {
+      const refs = entries.slice(i, i + SCHEDULE_PAGE).map((entry) => ({ code: entry.job.code, key: entry.key }));
+      this.applyChanged(await this.host.store.getStates(refs));
     }
-    if (claims.length === 0) return;
-    // The requests are consumed: retry the (idempotent) claim until it lands so none is lost.
-    const release = this.host.reserve(claims.length);
-    const outcomes = await this.host
-      .untilStored('claim run-now requests', () =>
-        store.claimSlots(claims.map((c) => c.claim), { runnerId: this.host.runnerId, now: this.host.clock.now() }),
-      )
-      .finally(release);
-    outcomes?.forEach((outcome, index) => {
-      const { entry } = claims[index] as { entry: ScheduleEntry };
-      if (outcome.status === 'claimed') this.host.launch(entry, outcome.run, outcome.lease, now.getTime());
-      else this.host.logger.info({ job: entry.job.code, key: entry.key, outcome: outcome.status }, 'run-now request not run');
-    });
+  }
+
+  /**
+   * When the store's schedules revision moved since the last look: lists the runtime schedules and
+   * re-reads those whose version differs from the loaded one, new ones and removed ones.
+   */
+  private async compareSchedules(): Promise<void> {
+    const store = this.host.store;
+    const revision = await store.schedulesRevision();
+    if (revision === this.revision) return;
+    const listed = new Set<string>();
+    const changed: ScheduleRef[] = [];
+    for await (const page of schedulePages(store, this.host.codes)) {
+      for (const schedule of page) {
+        const id = scheduleId(schedule.code, schedule.key);
+        listed.add(id);
+        if (this.host.entry(id)?.version !== schedule.version) changed.push(schedule);
+      }
+    }
+    for (const entry of this.host.entries()) {
+      if (entry.version !== null && !listed.has(entry.id)) changed.push({ code: entry.job.code, key: entry.key });
+    }
+    this.revision = revision;
+    for (const ref of changed) this.refreshSchedule(ref);
+    await this.settled();
+  }
+
+  private applyChanged(states: readonly JobState[]): void {
+    for (const state of states) {
+      const entry = this.host.entry(scheduleId(state.code, state.key));
+      if (entry && changedSince(entry.state, state)) this.host.applyState(state);
+    }
   }
 
   /** Deletes finished runs older than the retention. */
@@ -173,6 +228,16 @@ export class ChangeWatcher {
     const deleted = await this.host.store.pruneRuns({ olderThan });
     if (deleted > 0) this.host.logger.info({ deleted, olderThan: olderThan.toISOString() }, 'pruned old runs');
   }
+}
+
+/** The first `count` items, oldest first. */
+function first<T>(items: Iterable<T>, count: number): T[] {
+  const out: T[] = [];
+  for (const item of items) {
+    if (out.length >= count) break;
+    out.push(item);
+  }
+  return out;
 }
 
 /**

@@ -1,13 +1,4 @@
-import {
-  describeThrown,
-  DEFAULT_SCHEDULE_KEY,
-  resolveStore,
-  type ClaimOutcome,
-  type Logger,
-  type RunRecord,
-  type SlotClaim,
-  type Store,
-} from '@tickwork/core';
+import { describeThrown, resolveStore, type ClaimOutcome, type Job, type Logger, type RunRecord, type ScheduleRef, type SlotClaim, type Store } from '@tickwork/core';
 import { pino } from 'pino';
 import type { Registry } from 'prom-client';
 import { startHealthServer, type DaemonHealth, type HealthServer } from './http.js';
@@ -15,10 +6,11 @@ import { batchRunWrites } from './batching-store.js';
 import { createDaemonMetrics, type DaemonMetrics } from './metrics.js';
 import { observeStore } from './observed-store.js';
 import { resolveDaemonOptions, type DaemonOptions, type DaemonSource, type ResolvedDaemonOptions } from './options.js';
-import { applyFreshState, createEntry, dueAtOf, planEntry, scheduleId, ScheduleCompiler, type ScheduleEntry } from './schedule-entry.js';
-import { SlotQueue } from './slot-queue.js';
+import { LoadedSchedules, type LoadedSchedule } from './loaded-schedules.js';
+import { planEntry, type RunTarget, type ScheduleEntry } from './schedule-entry.js';
 import { repeatEvery, retryUntilStored } from './repeat.js';
-import { ChangeWatcher, type WatcherHost } from './change-watcher.js';
+import { ChangeWatcher, RESYNC_MS, type WatcherHost } from './change-watcher.js';
+import { RunRequests } from './run-requests.js';
 import { RunLauncher } from './run-launcher.js';
 import { StoreHealth } from './store-health.js';
 import { callAt, WakeTimer } from './wake-timer.js';
@@ -36,13 +28,26 @@ export interface DaemonHandle {
   readonly metrics: Registry;
   /** Health as `/healthz` reports it (pings the store). */
   health(): Promise<DaemonHealth>;
+  /** One schedule as this daemon holds it right now (a job's own, key '', or a runtime one), or null when it holds none. */
+  loadedSchedule(ref: ScheduleRef): LoadedSchedule | null;
   /** Stops claiming, lets running handlers finish within `shutdownGraceMs`, then aborts them (`interrupted`). */
   stop(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-const STATE_BATCH = 5_000;
 const MAX_ADAPTIVE_PRECLAIM_MS = 5_000;
+/** Most claims one store call carries. */
+const CLAIM_CHUNK = 1_000;
+/** Claim calls of one batch in flight at once. */
+const CLAIMS_IN_FLIGHT = 2;
+
+/** One slot planned for a claim: what it runs and when. */
+interface Plan {
+  entry: ScheduleEntry;
+  target: RunTarget;
+  claim: SlotClaim;
+  startAt: number;
+}
 
 /**
  * Starts a resident runner: one timer over a priority queue of next slots, claims of each
@@ -58,9 +63,9 @@ class Daemon {
   private readonly o: ResolvedDaemonOptions;
   private readonly logger: Logger;
   private readonly m: DaemonMetrics;
-  private readonly entries = new Map<string, ScheduleEntry>();
-  private readonly queue = new SlotQueue<ScheduleEntry>();
-  private readonly compiler: ScheduleCompiler;
+  /** Enabled jobs by code: every schedule this daemon runs is one of theirs. */
+  private readonly jobs: ReadonlyMap<string, Job>;
+  private readonly schedules: LoadedSchedules;
   private readonly timer: WakeTimer;
   private readonly launcher: RunLauncher;
   private readonly deferrals = new Map<ScheduleEntry, () => void>();
@@ -86,7 +91,19 @@ class Daemon {
     const base = options.logger ?? (pino({ name: 'tickwork-daemon' }) as unknown as Logger);
     this.logger = base.child({ runner: options.runnerId });
     this.m = createDaemonMetrics(options.runnerId);
-    this.compiler = new ScheduleCompiler(options.timezone);
+    this.jobs = new Map(options.registry.jobs.filter((job) => job.enabled).map((job) => [job.code, job]));
+    this.schedules = new LoadedSchedules({
+      jobs: this.jobs,
+      timezone: options.timezone,
+      clock: options.clock,
+      logger: this.logger,
+      metrics: this.m,
+      plan: { missedGraceMs: options.missedGraceMs },
+      changed: (entry) => {
+        if (entry.deferred) this.undefer(entry);
+        this.armNext();
+      },
+    });
     this.timer = new WakeTimer(options.clock, () => void this.wake());
     this.storeHealth = new StoreHealth(options.clock, this.logger, () => this.armNext());
     this.launcher = new RunLauncher({
@@ -118,6 +135,7 @@ class Daemon {
       },
       metrics: this.m.registry,
       health: () => this.health(),
+      loadedSchedule: (ref) => this.schedules.inspect(ref),
       stop: () => this.stop(),
       [Symbol.asyncDispose]: () => this.stop(),
     };
@@ -138,45 +156,28 @@ class Daemon {
     );
     if (this.o.http) this.server = await startHealthServer({ health: () => this.health(), registry: this.m.registry }, this.o.http);
     if (this.stopping) return this.teardown();
-    await this.untilStored('load job states', () => this.load());
-    if (this.stopping) return this.teardown();
-    const watcher = new ChangeWatcher(this.watcherHost());
+    const host = this.watcherHost();
+    const watcher = new ChangeWatcher(host, new RunRequests(host));
     this.watcher = watcher;
+    // Subscribed before loading, so a change made while the schedules load is re-read after.
     await watcher.subscribe();
+    if (this.stopping) return this.teardown();
+    await this.untilStored('load schedules', async () => {
+      // Before listing: a change made during the load moves the revision past this one, so the first look sees it.
+      await watcher.markRevision();
+      const began = performance.now();
+      await this.schedules.load(this.store as Store);
+      // The first estimate of a claim round trip: loading takes about as long as claiming as many slots.
+      this.claimLatencyMs = performance.now() - began;
+    });
+    if (this.stopping) return this.teardown();
     this.loops.push(repeatEvery(this.o.pollIntervalMs, () => watcher.poll(), this.logger));
+    if (watcher.pushed) this.loops.push(repeatEvery(RESYNC_MS, () => watcher.resync(), this.logger));
     if (this.o.retentionMs !== null) this.loops.push(repeatEvery(this.o.pruneIntervalMs, () => watcher.prune(), this.logger));
     this.started = true;
-    this.logger.info({ schedules: this.entries.size, store: raw.name, http: this.server?.address ?? null }, 'daemon started');
+    watcher.start();
+    this.logger.info({ schedules: this.schedules.counts, store: raw.name, push: watcher.pushed, http: this.server?.address ?? null }, 'daemon started');
     this.armNext();
-  }
-
-  private async load(): Promise<void> {
-    const store = this.store as Store;
-    const jobs = this.o.registry.jobs.filter((job) => job.enabled);
-    const now = this.o.clock.now();
-    this.claimLatencyMs = 0;
-    const unarmed = new Set<string>();
-    for (let i = 0; i < jobs.length; i += STATE_BATCH) {
-      const chunk = jobs.slice(i, i + STATE_BATCH);
-      const began = performance.now();
-      const states = await store.ensureStates(chunk.map((job) => ({ code: job.code, key: DEFAULT_SCHEDULE_KEY })), now);
-      this.claimLatencyMs += performance.now() - began;
-      chunk.forEach((job, index) => {
-        const state = states[index] as NonNullable<(typeof states)[number]>;
-        let entry: ScheduleEntry;
-        try {
-          entry = createEntry(job, state, this.compiler);
-        } catch (error) {
-          // One bad stored override must not keep every other job from starting (nor read as a store outage).
-          this.logger.error({ job: job.code, key: state.key, err: describeThrown(error).message }, 'stored schedule override is invalid; schedule not armed');
-          entry = createEntry(job, { ...state, scheduleOverride: null }, this.compiler);
-          unarmed.add(entry.id);
-        }
-        this.entries.set(entry.id, entry);
-      });
-    }
-    const nowMs = this.o.clock.now().getTime();
-    for (const entry of this.entries.values()) if (!unarmed.has(entry.id)) this.requeue(entry, nowMs, true);
   }
 
   private async stop(): Promise<void> {
@@ -220,7 +221,7 @@ class Daemon {
 
   private armNext(): void {
     if (this.stopping || !this.started || this.claiming) return;
-    const top = this.queue.peek();
+    const top = this.schedules.queue.peek();
     if (!top || this.launcher.active >= this.o.maxConcurrentRuns) {
       this.timer.arm(null);
       return;
@@ -236,8 +237,9 @@ class Daemon {
     const horizon = nowMs + this.preClaimMs();
     const free = this.freeCapacity();
     const batch: ScheduleEntry[] = [];
-    for (let top = this.queue.peek(); top && (top.dueAt as number) <= horizon && batch.length < free; top = this.queue.peek()) {
-      const entry = this.queue.pop() as ScheduleEntry;
+    const { queue } = this.schedules;
+    for (let top = queue.peek(); top && (top.dueAt as number) <= horizon && batch.length < free; top = queue.peek()) {
+      const entry = queue.pop() as ScheduleEntry;
       // Pre-claiming while this daemon's own run of a non-parallel schedule is still going would
       // turn the next slot into an overlap skip; wait for that run to end or the instant to come.
       if (entry.running > 0 && !entry.job.allowParallelRuns && (entry.dueAt as number) > nowMs) this.defer(entry);
@@ -246,7 +248,7 @@ class Daemon {
     if (batch.length > 0) {
       this.claiming = true;
       const release = this.reserve(batch.length);
-      this.claimInFlight = this.claimBatch(batch, nowMs).finally(release);
+      this.claimInFlight = this.claimBatch(batch, nowMs, release).finally(() => release());
       try {
         await this.claimInFlight;
       } catch (error) {
@@ -264,14 +266,14 @@ class Daemon {
     return this.o.maxConcurrentRuns - this.launcher.active - this.reserved;
   }
 
-  /** Holds capacity for `count` slots while their claim is in flight; returns the release. */
-  private reserve(count: number): () => void {
+  /** Holds capacity for `count` slots while their claim is in flight; returns the release (of `some`, by default all still held). */
+  private reserve(count: number): (some?: number) => void {
     this.reserved += count;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.reserved -= count;
+    let held = count;
+    return (some = held) => {
+      const released = Math.min(some, held);
+      held -= released;
+      this.reserved -= released;
     };
   }
 
@@ -283,22 +285,49 @@ class Daemon {
     return Math.max(this.o.preClaimMs, Math.min(MAX_ADAPTIVE_PRECLAIM_MS, 2 * this.claimLatencyMs));
   }
 
-  private async claimBatch(batch: ScheduleEntry[], nowMs: number): Promise<void> {
-    const plans: Array<{ entry: ScheduleEntry; claim: SlotClaim; startAt: number }> = [];
+  /**
+   * Plans each entry's slot and claims them, {@link CLAIM_CHUNK} per store call with
+   * {@link CLAIMS_IN_FLIGHT} calls at once: each call stays short (under a store's command timeout,
+   * with other calls interleaving), and the first runs are armed while the rest are being claimed.
+   * Capacity is released as each call returns. After a failed call the rest wait for the store.
+   */
+  private async claimBatch(batch: ScheduleEntry[], nowMs: number, release: (some: number) => void): Promise<void> {
+    const plans: Plan[] = [];
     for (const entry of batch) {
       const startAt = Math.max(nowMs, entry.dueAt as number);
       const claims = planEntry(entry, startAt, this.o);
       if (claims.length === 0) {
-        this.requeue(entry, startAt, false);
+        this.schedules.requeue(entry, startAt, false);
         continue;
       }
       entry.busy = true;
       entry.backlog = claims.length > 1;
-      plans.push({ entry, claim: claims[0] as SlotClaim, startAt });
+      plans.push({ entry, target: { job: entry.job, payload: entry.payload }, claim: claims[0] as SlotClaim, startAt });
     }
-    if (plans.length === 0) return;
-    let outcomes: ClaimOutcome[];
+    release(batch.length - plans.length);
     const claimStarted = performance.now();
+    let next = 0;
+    let failed = false;
+    const lane = async () => {
+      while (next < plans.length && !failed) {
+        const chunk = plans.slice(next, (next += CLAIM_CHUNK));
+        if (!(await this.claimChunk(chunk))) failed = true;
+        release(chunk.length);
+      }
+    };
+    await Promise.all(Array.from({ length: CLAIMS_IN_FLIGHT }, lane));
+    if (failed) {
+      for (const { entry } of plans.slice(next)) this.unclaimed(entry);
+      return;
+    }
+    // Round trips plus arming the runs; slow decay, so small claims between big bursts (every-second
+    // jobs beside minute crons) do not hide the burst's cost.
+    if (plans.length > 0) this.claimLatencyMs = Math.max(performance.now() - claimStarted, this.claimLatencyMs * 0.98);
+  }
+
+  /** One store call's worth of claims; false when the store failed (the entries stay due). */
+  private async claimChunk(plans: Plan[]): Promise<boolean> {
+    let outcomes: ClaimOutcome[];
     try {
       outcomes = await (this.store as Store).claimSlots(
         plans.map((p) => p.claim),
@@ -307,31 +336,28 @@ class Daemon {
     } catch {
       // Nothing was claimed (or all of it was, and the retry will read `taken` and the reaper will
       // recover those runs); the entries stay due and are re-planned per their policy when the store is back.
-      for (const { entry } of plans) {
-        entry.busy = false;
-        this.queue.update(entry);
-      }
+      for (const { entry } of plans) this.unclaimed(entry);
       this.storeHealth.backOff();
-      return;
+      return false;
     }
-    plans.forEach(({ entry, claim, startAt }, index) => {
+    plans.forEach(({ entry, target, claim, startAt }, index) => {
       entry.busy = false;
       const outcome = outcomes[index] as ClaimOutcome;
       const slotKnown = () => {
         if (claim.trigger !== 'schedule') return;
         const last = entry.state.lastSlotAt;
-        if (!last || last.getTime() < claim.slotAt.getTime()) entry.state = { ...entry.state, lastSlotAt: claim.slotAt };
+        if (!last || last.getTime() < claim.slotAt.getTime()) this.schedules.learn(entry, { lastSlotAt: claim.slotAt });
       };
       switch (outcome.status) {
         case 'claimed':
           slotKnown();
           entry.running++;
-          this.launcher.launch(entry, outcome.run, outcome.lease, startAt);
+          this.launcher.launch(entry, target, outcome.run, outcome.lease, startAt);
           break;
         case 'taken':
           this.m.claimsLost.inc();
           slotKnown();
-          if (claim.trigger !== 'schedule') this.watcher?.refreshSoon(entry.id);
+          if (claim.trigger !== 'schedule') this.watcher?.refreshState(entry.id);
           break;
         case 'overlap':
           slotKnown();
@@ -339,17 +365,21 @@ class Daemon {
           this.logger.info({ job: entry.job.code, key: entry.key, slot: claim.slotAt.toISOString() }, 'slot skipped: previous run still holds the lease');
           break;
         case 'paused':
-          entry.state = { ...entry.state, paused: true };
-          this.watcher?.refreshSoon(entry.id);
-          break;
+        case 'unscheduled':
+          this.refused(entry, outcome.status);
+          return;
       }
       // An `all`-policy backlog continues after this run ends, so its slots never overlap.
       if (outcome.status === 'claimed' && entry.backlog) return;
-      this.requeue(entry, startAt, entry.backlog);
+      this.schedules.requeue(entry, startAt, entry.backlog);
     });
-    // Round trip plus arming the runs; slow decay, so small claims between big bursts (every-second
-    // jobs beside minute crons) do not hide the burst's cost.
-    this.claimLatencyMs = Math.max(performance.now() - claimStarted, this.claimLatencyMs * 0.98);
+    return true;
+  }
+
+  /** A planned entry whose claim was not made (the store failed): still due, back in the queue. */
+  private unclaimed(entry: ScheduleEntry): void {
+    entry.busy = false;
+    if (this.schedules.holds(entry)) this.schedules.queue.update(entry);
   }
 
   // — runs —
@@ -364,8 +394,8 @@ class Daemon {
     this.deferrals.delete(entry);
     if (!entry.deferred) return;
     entry.deferred = false;
-    if (entry.busy || this.stopping) return;
-    this.queue.update(entry);
+    if (entry.busy || this.stopping || !this.schedules.holds(entry)) return;
+    this.schedules.queue.update(entry);
     this.armNext();
   }
 
@@ -373,38 +403,35 @@ class Daemon {
     entry.running--;
     this.undefer(entry);
     if (!finished) {
-      this.watcher?.refreshSoon(entry.id);
+      this.watcher?.refreshState(entry.id);
       return;
     }
     if (finished.status !== 'running' && finished.status !== 'skipped') {
       const failed = finished.status !== 'succeeded';
-      entry.state = {
-        ...entry.state,
+      this.schedules.learn(entry, {
         lastStatus: finished.status,
         lastFinishedAt: finished.finishedAt,
         lastAttempt: finished.attempt,
         lastFinishedSlotAt: finished.slotAt,
         consecutiveFailures: failed ? entry.state.consecutiveFailures + 1 : 0,
-      };
+      });
     }
     const retry = entry.job.retryAfterFailureMs !== null && finished.status !== 'succeeded';
-    if ((retry || entry.backlog) && !entry.busy && !this.stopping) this.requeue(entry, this.o.clock.now().getTime(), true);
+    if ((retry || entry.backlog) && !entry.busy && !this.stopping) this.schedules.requeue(entry, this.o.clock.now().getTime(), true);
   }
 
   // — runtime changes —
 
-  private applyState(state: Parameters<typeof applyFreshState>[1]): void {
-    const entry = this.entries.get(scheduleId(state.code, state.key));
-    if (!entry) return;
-    try {
-      applyFreshState(entry, state, this.compiler);
-    } catch (error) {
-      this.logger.error({ job: entry.job.code, key: entry.key, err: describeThrown(error).message }, 'stored schedule override is invalid; schedule not armed');
-      entry.dueAt = null;
-      this.queue.update(entry);
-      return;
+  /** A claim answered `paused` (re-read the state) or `unscheduled` (hold the runtime schedule until it is read again). */
+  private refused(entry: ScheduleEntry, status: 'paused' | 'unscheduled'): void {
+    if (status === 'paused') {
+      this.schedules.learn(entry, { paused: true });
+      this.watcher?.refreshState(entry.id);
+    } else {
+      entry.held = 'stale';
+      this.watcher?.refreshSchedule({ code: entry.job.code, key: entry.key });
     }
-    if (!entry.busy) this.requeue(entry, this.o.clock.now().getTime(), true);
+    this.schedules.requeue(entry, this.o.clock.now().getTime(), false);
   }
 
   // — plumbing —
@@ -415,17 +442,21 @@ class Daemon {
       clock: this.o.clock,
       logger: this.logger,
       runnerId: this.o.runnerId,
-      codes: this.o.registry.codes(),
+      codes: new Set(this.jobs.keys()),
       retentionMs: this.o.retentionMs,
       live: () => this.started && this.stopping === null,
-      entry: (id) => this.entries.get(id),
-      applyState: (state) => this.applyState(state),
+      stopped: () => this.stopping !== null,
+      entry: (id) => this.schedules.get(id),
+      entries: () => this.schedules.values(),
+      applyState: (state) => this.schedules.applyState(state),
+      applySchedule: (ref, found) => this.schedules.applySchedule(ref, found),
       freeCapacity: () => this.freeCapacity(),
       reserve: (count) => this.reserve(count),
-      launch: (entry, run, lease, startAt) => {
+      launch: (entry, target, run, lease, startAt) => {
         entry.running++;
-        this.launcher.launch(entry, run, lease, startAt);
+        this.launcher.launch(entry, target, run, lease, startAt);
       },
+      refused: (entry, status) => this.refused(entry, status),
       retryDelayMs: () => this.storeHealth.delayMs,
       untilStored: (what, body) => this.untilStored(what, body),
       rearm: () => {
@@ -438,28 +469,10 @@ class Daemon {
     return retryUntilStored(what, body, { logger: this.logger, stopped: () => this.stopping !== null });
   }
 
-  private requeue(entry: ScheduleEntry, nowMs: number, catchUp: boolean): void {
-    if (entry.deferred) this.undefer(entry);
-    entry.dueAt = dueAtOf(entry, nowMs, { missedGraceMs: this.o.missedGraceMs, catchUp });
-    this.queue.update(entry);
-    this.m.scheduled.set(this.queue.size);
-    this.armNext();
-  }
-
-
-
-
-
-
-
-
-
-
-
   private async health(): Promise<DaemonHealth> {
     if (this.store && !this.stopping) await this.store.ping().catch(() => undefined);
     const timersArmed =
-      this.started && !this.stopping && (this.timer.armedAt !== null || this.claiming || this.queue.size === 0 || this.launcher.active >= this.o.maxConcurrentRuns);
+      this.started && !this.stopping && (this.timer.armedAt !== null || this.claiming || this.schedules.queue.size === 0 || this.launcher.active >= this.o.maxConcurrentRuns);
     const reason = this.stopping
       ? 'stopping'
       : !this.started
@@ -475,7 +488,8 @@ class Daemon {
       store: this.storeHealth.status,
       timersArmed,
       running: this.launcher.active,
-      scheduled: this.queue.size,
+      scheduled: this.schedules.queue.size,
+      schedules: this.schedules.counts,
       lastStoreError: this.storeHealth.lastError,
     };
     this.m.healthy.set(health.ok ? 1 : 0);

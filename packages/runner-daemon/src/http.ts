@@ -15,6 +15,8 @@ export interface DaemonHealth {
   running: number;
   /** Schedules with an armed next slot. */
   scheduled: number;
+  /** Schedules this daemon holds: the jobs' own (`code`) and those stored in the store (`runtime`). */
+  schedules: { code: number; runtime: number };
   lastStoreError: string | null;
 }
 

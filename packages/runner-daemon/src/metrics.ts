@@ -11,6 +11,7 @@ export interface DaemonMetrics {
   readonly storeErrors: Counter<'operation'>;
   readonly running: Gauge;
   readonly scheduled: Gauge;
+  readonly loaded: Gauge<'source'>;
   readonly healthy: Gauge;
 }
 
@@ -40,6 +41,12 @@ export function createDaemonMetrics(runnerId: string): DaemonMetrics {
     storeErrors: new Counter({ name: 'tickwork_store_errors_total', help: 'Failed store calls, by operation', labelNames: ['operation'], registers }),
     running: new Gauge({ name: 'tickwork_running_runs', help: 'Handlers running (or claimed and about to start) in this daemon', registers }),
     scheduled: new Gauge({ name: 'tickwork_scheduled_schedules', help: 'Schedules with an armed next slot', registers }),
+    loaded: new Gauge({
+      name: 'tickwork_loaded_schedules',
+      help: 'Schedules this daemon holds, by source: code (the jobs\' own) or runtime (stored in the store)',
+      labelNames: ['source'],
+      registers,
+    }),
     healthy: new Gauge({ name: 'tickwork_daemon_healthy', help: '1 when the store is reachable and timers are armed', registers }),
   };
 }

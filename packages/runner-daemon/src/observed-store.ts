@@ -1,4 +1,4 @@
-import { describeThrown, type Store } from '@tickwork/core';
+import { describeThrown, InvalidArgumentError, type Store } from '@tickwork/core';
 import type { DaemonMetrics } from './metrics.js';
 
 /** What the daemon learns from every store call, its own and executeRun's. */
@@ -25,6 +25,11 @@ const OPERATIONS = [
   'requestRun',
   'consumeRunRequests',
   'pendingRunRequests',
+  'upsertSchedules',
+  'removeSchedules',
+  'getSchedules',
+  'listSchedules',
+  'schedulesRevision',
 ] as const;
 
 /**
@@ -51,6 +56,11 @@ export function observeStore(store: Store, metrics: DaemonMetrics, observer: Sto
         }
         return result;
       } catch (error) {
+        // A refusal (e.g. a run-now request for a removed schedule) is an answer, not an outage.
+        if (error instanceof InvalidArgumentError) {
+          observer.succeeded();
+          throw error;
+        }
         metrics.storeErrors.inc({ operation });
         observer.failed(operation, describeThrown(error).message);
         throw error;

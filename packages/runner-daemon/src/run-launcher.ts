@@ -1,6 +1,6 @@
 import { describeThrown, executeRun, jitterMs, type Clock, type Job, type Lease, type Logger, type RunRecord, type Store } from '@tickwork/core';
 import type { DaemonMetrics } from './metrics.js';
-import type { ScheduleEntry } from './schedule-entry.js';
+import type { RunTarget, ScheduleEntry } from './schedule-entry.js';
 import { callAt } from './wake-timer.js';
 
 /** What the daemon learns from the launcher. */
@@ -32,9 +32,9 @@ export class RunLauncher {
     return this.runs.size;
   }
 
-  /** Starts a claimed run at `startAt` (now if past). */
-  launch(entry: ScheduleEntry, run: RunRecord, lease: Lease, startAt: number): void {
-    const promise = this.execute(entry, run, lease, startAt).finally(() => {
+  /** Starts a claimed run of `target` (the job and payload it was planned with) at `startAt` (now if past). */
+  launch(entry: ScheduleEntry, target: RunTarget, run: RunRecord, lease: Lease, startAt: number): void {
+    const promise = this.execute(entry, target, run, lease, startAt).finally(() => {
       this.runs.delete(promise);
       this.deps.metrics.running.set(this.runs.size);
       this.deps.events.freed();
@@ -71,8 +71,8 @@ export class RunLauncher {
     });
   }
 
-  private async execute(entry: ScheduleEntry, run: RunRecord, lease: Lease, startAt: number): Promise<void> {
-    const { job } = entry;
+  private async execute(entry: ScheduleEntry, target: RunTarget, run: RunRecord, lease: Lease, startAt: number): Promise<void> {
+    const { job, payload } = target;
     const { clock, metrics, logger } = this.deps;
     const now = () => clock.now().getTime();
     const wait = Math.max(0, startAt - now());
@@ -97,7 +97,16 @@ export class RunLauncher {
     this.aborts.add(abort);
     let finished: RunRecord;
     try {
-      finished = await executeRun({ job: armed, run, lease, store: this.deps.store(), clock, logger, signal: abort.signal });
+      finished = await executeRun({
+        job: armed,
+        run,
+        lease,
+        store: this.deps.store(),
+        clock,
+        logger,
+        signal: abort.signal,
+        ...(payload !== undefined ? { payload } : {}),
+      });
     } catch (error) {
       // Completion kept failing: the lease will expire and a reaper records the run `interrupted`.
       logger.error({ job: job.code, key: entry.key, runId: run.id, err: describeThrown(error).message }, 'could not record the run');

@@ -177,19 +177,20 @@ function readLedger(file: string): LedgerLine[] {
     .map((line) => JSON.parse(line) as LedgerLine);
 }
 
-async function allRuns(store: Store, code: string): Promise<RunRecord[]> {
+/** Every run of a job (of one of its schedules, given `key`) in the store's log. */
+export async function allRuns(store: Store, code: string, key?: string): Promise<RunRecord[]> {
   const runs: RunRecord[] = [];
   let cursor: string | null = null;
   do {
-    const page = await store.queryRuns({ code, limit: 1000, ...(cursor ? { cursor } : {}) });
+    const page = await store.queryRuns({ code, limit: 1000, ...(key !== undefined ? { key } : {}), ...(cursor ? { cursor } : {}) });
     runs.push(...page.runs);
     cursor = page.nextCursor;
   } while (cursor);
   return runs;
 }
 
-// Waiting on real child processes (not testing time logic): poll the ledger they write.
-async function waitFor<T>(probe: () => T | undefined, timeoutMs: number, what: string, everyMs = 100): Promise<T> {
+/** Waits on real processes or servers (not testing time logic): polls `probe` until it finds something. */
+export async function waitFor<T>(probe: () => T | undefined, timeoutMs: number, what: string, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const found = probe();
@@ -199,6 +200,7 @@ async function waitFor<T>(probe: () => T | undefined, timeoutMs: number, what: s
   }
 }
 
-function sleep(ms: number): Promise<void> {
+/** Real time passing, for tests on real servers. */
+export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,4 +1,4 @@
-import { defineJob, every, type RunContext } from '@tickwork/core';
+import { createScheduler, defineJob, every, type RunContext } from '@tickwork/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { advance, fakeTime, startDaemons, stopAll } from './fixtures.js';
 
@@ -62,22 +62,25 @@ describe.each([
     expect(triggers).toEqual(['manual']);
   });
 
-  it('a run-now request for a paused job waits for the resume; one for an unknown schedule key stays pending', async () => {
+  it('a run-now request for a paused job waits for the resume; one for a job the daemons do not run stays pending', async () => {
     fakeTime();
     const triggers: string[] = [];
     const job = defineJob({ code: 'report', schedule: '0 3 * * *', run: (ctx: RunContext) => void triggers.push(ctx.trigger) });
+    const elsewhere = defineJob({ code: 'elsewhere', schedule: null, run: () => undefined });
     const { daemons, store } = await startDaemons(2, [job], { changeSubscription, pollIntervalMs: 500 });
+    await createScheduler({ jobs: [elsewhere], store }).schedules('elsewhere').upsert({ key: 'tenant-1', schedule: '0 3 * * *' });
     await store.setPaused({ code: 'report', key: '' }, true, { now: new Date() });
     await advance(1_000);
     await store.requestRun({ code: 'report', key: '' }, { now: new Date() });
-    await store.requestRun({ code: 'report', key: 'tenant-1' }, { now: new Date() });
+    await store.requestRun({ code: 'elsewhere', key: 'tenant-1' }, { now: new Date() });
+    await store.requestRun({ code: 'elsewhere', key: '' }, { now: new Date() });
     await advance(2_000);
     expect(triggers).toEqual([]);
-    expect((await store.pendingRunRequests()).map((r) => r.key).sort()).toEqual(['', 'tenant-1']);
+    expect((await store.pendingRunRequests()).map((r) => `${r.code}/${r.key}`).sort()).toEqual(['elsewhere/', 'elsewhere/tenant-1', 'report/']);
     await store.setPaused({ code: 'report', key: '' }, false, { now: new Date() });
     await advance(2_000);
     await stopAll(daemons);
     expect(triggers).toEqual(['manual']);
-    expect((await store.pendingRunRequests()).map((r) => r.key)).toEqual(['tenant-1']);
+    expect((await store.pendingRunRequests()).map((r) => `${r.code}/${r.key}`).sort()).toEqual(['elsewhere/', 'elsewhere/tenant-1']);
   });
 });

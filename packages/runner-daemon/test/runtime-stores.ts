@@ -1,0 +1,105 @@
+import { createScheduler, defineJob, silentLogger, type RunContext, type Store } from '@tickwork/core';
+import { expect } from 'vitest';
+import { createDaemon, type DaemonHandle, type LoadedSchedule } from '../src/index.js';
+import { allRuns, sleep, waitFor, type StoreKit } from './cluster.js';
+
+const CODE = 'tenant.report';
+const POLL_MS = 500;
+
+interface Start {
+  key: string;
+  slot: number;
+  at: number;
+  payload: unknown;
+  runner: string;
+}
+
+/**
+ * Runtime schedules on a real store, two daemons (each with its own store connection) in this
+ * process: schedules upserted, changed, disabled and removed through the management API are
+ * honoured within 1 s (push) or one poll (no push), each slot runs once with its payload, and a
+ * removed schedule's run in flight finishes and is recorded.
+ */
+export async function runRuntimeScheduleScenario(kit: StoreKit): Promise<void> {
+  await kit.setup();
+  const admin = await kit.open();
+  const stores: Store[] = [];
+  const daemons: DaemonHandle[] = [];
+  const starts: Start[] = [];
+  // Push: the DESIGN's one second. Without it: one poll interval plus that poll's own reads.
+  const bound = kit.pushesChanges ? 1_000 : 2 * POLL_MS;
+  try {
+    const job = defineJob({
+      code: CODE,
+      schedule: null,
+      allowParallelRuns: true,
+      run: async (ctx: RunContext) => {
+        starts.push({ key: ctx.key, slot: ctx.slot.getTime(), at: Date.now(), payload: ctx.payload, runner: ctx.runnerId });
+        const slowMs = (ctx.payload as { slowMs?: number } | null)?.slowMs;
+        if (slowMs) await sleep(slowMs);
+      },
+    });
+    for (let i = 1; i <= 2; i++) {
+      const store = await kit.open();
+      stores.push(store);
+      daemons.push(createDaemon({ jobs: [job], store }, { logger: silentLogger, runnerId: `${kit.name}-rt${i}`, pollIntervalMs: POLL_MS }));
+    }
+    await Promise.all(daemons.map((d) => d.ready));
+    const schedules = createScheduler({ jobs: [job], store: admin }).schedules(CODE);
+    const honoured = (key: string, check: (held: LoadedSchedule | null) => boolean) => untilHonoured(daemons, key, check);
+    const latencies: Record<string, number> = {};
+
+    const created = await schedules.upsert([
+      { key: 'a', schedule: '* * * * * *', payload: { v: 'a1' } },
+      { key: 'b', schedule: '* * * * * *', payload: { v: 'b1' } },
+    ]);
+    latencies.add = await honoured('b', (held) => held?.version === created[1]?.version);
+    await sleep(3_000);
+
+    const changed = await schedules.upsert({ key: 'a', schedule: '*/2 * * * * *', payload: { v: 'a2' } });
+    const changedAt = Date.now();
+    latencies.change = await honoured('a', (held) => held?.version === changed.version);
+    await schedules.upsert({ key: 'b', schedule: '* * * * * *', payload: { v: 'b1' }, enabled: false });
+    const disabledAt = Date.now();
+    latencies.disable = await honoured('b', (held) => held?.enabled === false);
+
+    await schedules.upsert({ key: 'slow', schedule: '* * * * * *', payload: { v: 'slow', slowMs: 2_000 } });
+    const firstSlow = await waitFor(() => starts.find((s) => s.key === 'slow'), 5_000, 'a run of the slow schedule to start');
+    expect(await schedules.remove('slow')).toBe(true);
+    const removedAt = Date.now();
+    latencies.remove = await honoured('slow', (held) => held === null);
+    await sleep(6_000);
+    for (const daemon of daemons) await daemon.stop();
+
+    console.log(`[${kit.name}] runtime schedule honoured after (ms, both daemons): ${JSON.stringify(latencies)}; bound ${bound} ms`);
+    for (const [what, ms] of Object.entries(latencies)) expect(ms, what).toBeLessThanOrEqual(bound);
+
+    // Two daemons, one store: each slot started once.
+    const ids = starts.map((s) => `${s.key}@${s.slot}`);
+    expect(ids.length - new Set(ids).size).toBe(0);
+    expect(starts.filter((s) => s.key === 'a' && s.at < changedAt).every((s) => (s.payload as { v: string }).v === 'a1')).toBe(true);
+    const laterA = starts.filter((s) => s.key === 'a' && s.at > changedAt + bound);
+    expect(laterA.length).toBeGreaterThanOrEqual(2);
+    for (const s of laterA) expect([s.slot % 2_000, s.payload]).toEqual([0, { v: 'a2' }]);
+    expect(starts.filter((s) => s.key === 'b').length).toBeGreaterThanOrEqual(3);
+    expect(starts.filter((s) => s.key === 'b' && s.at > disabledAt + bound)).toEqual([]);
+    expect(starts.filter((s) => s.key === 'slow' && s.at > removedAt + bound)).toEqual([]);
+
+    // The removed schedule's runs that were going on finished and are in the run log.
+    const slowRuns = await allRuns(admin, CODE, 'slow');
+    expect(slowRuns.some((r) => r.slotAt.getTime() === firstSlow.slot && r.status === 'succeeded')).toBe(true);
+    expect(slowRuns.filter((r) => r.status !== 'succeeded')).toEqual([]);
+    expect(slowRuns.map((r) => r.slotAt.getTime()).sort()).toEqual(starts.filter((s) => s.key === 'slow').map((s) => s.slot).sort());
+  } finally {
+    await Promise.all(daemons.map((d) => d.stop()));
+    for (const store of [...stores, admin]) await store.close();
+    await kit.teardown();
+  }
+}
+
+/** Real milliseconds until both daemons' view of the schedule passes `check` (read in this process every 5 ms). */
+async function untilHonoured(daemons: DaemonHandle[], key: string, check: (held: LoadedSchedule | null) => boolean): Promise<number> {
+  const from = performance.now();
+  await waitFor(() => (daemons.every((d) => check(d.loadedSchedule({ code: CODE, key }))) ? true : undefined), 10_000, `schedule "${key}" to be honoured`, 5);
+  return Math.round(performance.now() - from);
+}
