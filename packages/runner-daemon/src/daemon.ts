@@ -1,4 +1,4 @@
-import { describeThrown, resolveStore, type ClaimOutcome, type Job, type Logger, type RunRecord, type ScheduleRef, type SlotClaim, type Store } from '@tickwork/core';
+import { createStoreClock, describeThrown, resolveStore, type Clock, type ClaimOutcome, type Job, type Logger, type RunRecord, type ScheduleRef, type SlotClaim, type Store } from '@tickwork/core';
 import { pino } from 'pino';
 import type { Registry } from 'prom-client';
 import { startHealthServer, type DaemonHealth, type HealthServer } from './http.js';
@@ -10,6 +10,20 @@ import { LoadedSchedules, type LoadedSchedule } from './loaded-schedules.js';
 import { planEntry, type RunTarget, type ScheduleEntry } from './schedule-entry.js';
 import { repeatEvery, retryUntilStored } from './repeat.js';
 import { ChangeWatcher, RESYNC_MS, type WatcherHost } from './change-watcher.js';
+
+/** How often a daemon with `storeClock` re-measures its offset to the store's clock. */
+const CLOCK_SYNC_MS = 60_000;
+
+/** A clock shifted by a mutable offset (the store's minus the base's). */
+interface OffsetClock extends Clock {
+  readonly base: Clock;
+  offsetMs: number;
+}
+
+function createOffsetClock(base: Clock): OffsetClock {
+  const clock: OffsetClock = { base, offsetMs: 0, now: () => new Date(base.now().getTime() + clock.offsetMs) };
+  return clock;
+}
 import { RunRequests } from './run-requests.js';
 import { RunLauncher } from './run-launcher.js';
 import { StoreHealth } from './store-health.js';
@@ -61,6 +75,7 @@ export function createDaemon(source: DaemonSource & DaemonOptions, options: Daem
 class Daemon {
   readonly handle: DaemonHandle;
   private readonly o: ResolvedDaemonOptions;
+  private readonly offsetClock: OffsetClock | null;
   private readonly logger: Logger;
   private readonly m: DaemonMetrics;
   /** Enabled jobs by code: every schedule this daemon runs is one of theirs. */
@@ -87,7 +102,9 @@ class Daemon {
   private rejectDone!: (error: unknown) => void;
 
   constructor(options: ResolvedDaemonOptions) {
-    this.o = options;
+    // One clock object for every part of the daemon; with `storeClock` it carries the offset to the store's.
+    this.offsetClock = options.storeClock ? createOffsetClock(options.clock) : null;
+    this.o = this.offsetClock ? { ...options, clock: this.offsetClock } : options;
     const base = options.logger ?? (pino({ name: 'tickwork-daemon' }) as unknown as Logger);
     this.logger = base.child({ runner: options.runnerId });
     this.m = createDaemonMetrics(options.runnerId);
@@ -95,7 +112,7 @@ class Daemon {
     this.schedules = new LoadedSchedules({
       jobs: this.jobs,
       timezone: options.timezone,
-      clock: options.clock,
+      clock: this.o.clock,
       logger: this.logger,
       metrics: this.m,
       plan: { missedGraceMs: options.missedGraceMs },
@@ -104,11 +121,11 @@ class Daemon {
         this.armNext();
       },
     });
-    this.timer = new WakeTimer(options.clock, () => void this.wake());
-    this.storeHealth = new StoreHealth(options.clock, this.logger, () => this.armNext());
+    this.timer = new WakeTimer(this.o.clock, () => void this.wake());
+    this.storeHealth = new StoreHealth(this.o.clock, this.logger, () => this.armNext());
     this.launcher = new RunLauncher({
       store: () => this.store as Store,
-      clock: options.clock,
+      clock: this.o.clock,
       logger: this.logger,
       metrics: this.m,
       events: { finished: (entry, record) => this.runFinished(entry, record), freed: () => this.armNext() },
@@ -154,6 +171,11 @@ class Daemon {
         failed: (operation, message) => this.storeHealth.failed(operation, message),
       }),
     );
+    if (this.offsetClock) {
+      // Before anything is planned: every slot instant and lease is on the store's time.
+      await this.untilStored('read the store clock', () => this.syncClock(raw));
+      this.loops.push(repeatEvery(CLOCK_SYNC_MS, () => this.syncClock(raw), this.logger));
+    }
     if (this.o.http) this.server = await startHealthServer({ health: () => this.health(), registry: this.m.registry }, this.o.http);
     if (this.stopping) return this.teardown();
     const host = this.watcherHost();
@@ -178,6 +200,16 @@ class Daemon {
     watcher.start();
     this.logger.info({ schedules: this.schedules.counts, store: raw.name, push: watcher.pushed, http: this.server?.address ?? null }, 'daemon started');
     this.armNext();
+  }
+
+  /** Measures the offset of the base clock to the store's and applies it (a store without a clock leaves it 0). */
+  private async syncClock(store: Store): Promise<void> {
+    const clock = this.offsetClock as OffsetClock;
+    const offset = await createStoreClock(store, { base: clock.base, samples: 5 }).sync();
+    if (Math.abs(offset - clock.offsetMs) >= 100 || Math.abs(offset) >= 1_000) {
+      this.logger[Math.abs(offset) >= 1_000 ? 'warn' : 'info']({ offsetMs: offset }, 'clock corrected to the store clock');
+    }
+    clock.offsetMs = offset;
   }
 
   private async stop(): Promise<void> {
@@ -491,6 +523,7 @@ class Daemon {
       scheduled: this.schedules.queue.size,
       schedules: this.schedules.counts,
       lastStoreError: this.storeHealth.lastError,
+      clockOffsetMs: this.offsetClock?.offsetMs ?? 0,
     };
     this.m.healthy.set(health.ok ? 1 : 0);
     return health;

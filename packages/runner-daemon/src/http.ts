@@ -18,6 +18,8 @@ export interface DaemonHealth {
   /** Schedules this daemon holds: the jobs' own (`code`) and those stored in the store (`runtime`). */
   schedules: { code: number; runtime: number };
   lastStoreError: string | null;
+  /** The correction applied to this machine's clock to match the store's, in ms (0 without `storeClock`). */
+  clockOffsetMs: number;
 }
 
 /** The daemon as the HTTP endpoint sees it. */

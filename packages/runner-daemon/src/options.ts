@@ -24,6 +24,12 @@ export interface DaemonHttpOptions {
 export interface DaemonOptions {
   /** Injected time source (tests). Default: the system clock. */
   clock?: Clock;
+  /**
+   * Correct the clock to the store's (PostgreSQL `now()`, Redis `TIME`; NTP-style, at start and
+   * every minute), so daemons on machines whose clocks disagree still claim each slot at the same
+   * instant. Default true without an injected `clock`, false with one (a test's fake clock).
+   */
+  storeClock?: boolean;
   /** Written to every run. Default `config.runnerId`, else `hostname:pid`. */
   runnerId?: string;
   /** Structured logger (pino fits). Default: pino to stdout, or `config.logger`. */
@@ -56,6 +62,7 @@ export interface ResolvedDaemonOptions {
   timezone: string;
   retentionMs: number | null;
   clock: Clock;
+  storeClock: boolean;
   runnerId: string;
   logger: Logger | null;
   maxConcurrentRuns: number;
@@ -69,6 +76,7 @@ export interface ResolvedDaemonOptions {
 
 const OPTION_FIELDS = new Set([
   'clock',
+  'storeClock',
   'runnerId',
   'logger',
   'maxConcurrentRuns',
@@ -132,6 +140,7 @@ export function resolveDaemonOptions(source: DaemonSource & DaemonOptions, extra
     timezone,
     retentionMs: retention,
     clock,
+    storeClock: flag(merged.storeClock, 'storeClock', merged.clock === undefined),
     runnerId,
     logger: merged.logger ?? config.logger ?? null,
     maxConcurrentRuns: integer(merged.maxConcurrentRuns ?? config.maxConcurrentRuns, 'maxConcurrentRuns', 100, 1),
@@ -180,4 +189,10 @@ function resolveHttp(value: DaemonOptions['http']): { port: number; host: string
     throw new DaemonOptionError(`http.host must be a non-empty string, got ${JSON.stringify(host)}`);
   }
   return { port, host: host ?? '127.0.0.1' };
+}
+
+function flag(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new DaemonOptionError(`${name}: expected true or false, got ${JSON.stringify(value)}`);
+  return value;
 }
