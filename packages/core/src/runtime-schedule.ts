@@ -7,6 +7,7 @@
  * every store persists (so "is this upsert a change?" is a text comparison in any backend).
  */
 import { InvalidArgumentError, StoreSchemaError } from './errors.js';
+import { show } from './show.js';
 import { JOB_CODE_PATTERN, type Job } from './job.js';
 import { DEFAULT_MISSED_GRACE_MS } from './plan.js';
 import { compileSchedule } from './schedule/engine.js';
@@ -322,13 +323,4 @@ function canonical(value: unknown): unknown {
 /** An own, enumerable property, even for the key `__proto__` (plain assignment would set the prototype instead). */
 function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-}
-
-function show(value: unknown): string {
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
 }

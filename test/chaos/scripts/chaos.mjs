@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Full chaos runs: real daemon and `tickwork run` processes on a real store; prints the verdict table.
-// Usage: node test/chaos/scripts/chaos.mjs [--store sqlite|pg|redis] [--seconds 30] [--jobs 10] [--daemons 4]
+// Usage: node test/chaos/scripts/chaos.mjs [--store sqlite|pg|redis] [--seconds 30] [--jobs 10] [--daemons 4] [--only 4]
 // Build first: cd test/chaos && npx tsc -p tsconfig.build.json
 import { parseArgs } from 'node:util';
 import { runScenario } from '../dist/chaos-harness.js';
@@ -11,6 +11,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '30' },
     jobs: { type: 'string', default: '10' },
     daemons: { type: 'string', default: '4' },
+    only: { type: 'string' },
   },
 });
 const base = { store: values.store, daemons: Number(values.daemons), jobs: Number(values.jobs), seconds: Number(values.seconds) };
@@ -25,7 +26,7 @@ console.log(`chaos: store=${values.store} daemons=${values.daemons} jobs=${value
 console.log('| scenario | slots | starts | duplicates | misses | unaccounted misses | interrupted | skipped | kills | max parallel | late p50 ms | late p99 ms | late max ms |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 let bad = 0;
-for (const [name, scenario] of scenarios) {
+for (const [name, scenario] of scenarios.filter(([name]) => !values.only || name.startsWith(values.only))) {
   const r = await runScenario(scenario);
   if (r.duplicates > 0 || r.unlogged > 0 || r.leftRunning > 0 || r.unaccountedMisses > 0) bad++;
   console.log(`| ${name} | ${r.slots} | ${r.starts} | ${r.duplicates} | ${r.misses} | ${r.unaccountedMisses} | ${r.interrupted} | ${r.skipped} | ${r.kills} | ${r.maxConcurrentPerJob} | ${r.lateP50} | ${r.lateP99} | ${r.lateMax} |`);

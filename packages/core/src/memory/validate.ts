@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../errors.js';
+import { show } from '../show.js';
 import { RUN_STATUSES, type FinalRunStatus, type RunStatus, type RunTrigger, type ScheduleRef } from '../store.js';
 
 const PREFIX = '[tickwork] [memory-store]';
@@ -9,14 +10,6 @@ function fail(where: string, message: string): never {
   throw new InvalidArgumentError(`${PREFIX} ${where}: ${message}`);
 }
 
-function show(value: unknown): string {
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
 
 /** A schedule reference: non-empty string code, string key. */
 export function checkRef(ref: unknown, where: string): asserts ref is ScheduleRef {
