@@ -7,14 +7,15 @@ import { DEFAULT_SQLITE_FILE, readSettings } from '../src/settings.js';
 import { APP_DIR } from './support.js';
 
 describe('tickwork.config.ts', () => {
-  it('loads through the CLI\'s loader with the three jobs, both schedule styles, and a lazy store', async () => {
+  it('loads through the CLI\'s loader with the four jobs, every schedule style, and a lazy store', async () => {
     const config = await loadConfig(join(APP_DIR, 'tickwork.config.ts'));
     expect(typeof config.store).toBe('function');
     const jobs = createRegistry(config.jobs);
-    expect(jobs.codes()).toEqual(['attendance.mark-absent', 'app.cleanup-old-events', 'app.hourly-report']);
+    expect(jobs.codes()).toEqual(['attendance.mark-absent', 'app.cleanup-old-events', 'app.hourly-report', 'app.event-reminder']);
     expect(jobs.get('attendance.mark-absent').schedule).toEqual({ kind: 'every', everyMs: 60_000 });
     expect(jobs.get('app.cleanup-old-events').schedule).toMatchObject({ kind: 'daily', times: ['03:00'] });
     expect(jobs.get('app.hourly-report').schedule).toEqual({ kind: 'cron', expression: '0 * * * *' });
+    expect(jobs.get('app.event-reminder').schedule).toBeNull();
   });
 });
 

@@ -51,13 +51,16 @@ describe('every command that touches the store runs on the store clock', () => {
     const { store } = skewedStore(HOUR);
     const list = expectListJson(JSON.parse((await cli(store, ['list', '--json'])).out));
     expect(Math.abs(Date.parse(list.now) - (Date.now() + HOUR))).toBeLessThan(SLACK);
-    const set = await cli(store, ['schedule', 'set', 'reports', 'acme', '--every', '2h']);
+    // A one-off 30 minutes after the store's now (1 h 30 min after this machine's, which runs an hour behind).
+    const at = new Date(Math.floor((Date.now() + HOUR + 30 * 60_000) / 60_000) * 60_000).toISOString();
+    const set = await cli(store, ['schedule', 'set', 'reports', 'acme', '--at', at]);
     expect(set.code).toBe(0);
-    // Created at store time: its first slot is two hours of store time away, whatever this machine says.
-    expect(set.out).toMatch(/next run {4}\S+ \S+ \(in (1 h|2 h)\)/);
+    expect(set.out).toMatch(/next run {4}\S+ \S+ \(in (29|30) min\)/);
     const schedules = expectSchedulesJson(JSON.parse((await cli(store, ['schedules', 'reports', '--json'])).out));
     expect(Math.abs(Date.parse(schedules.now) - (Date.now() + HOUR))).toBeLessThan(SLACK);
-    expect(Date.parse(schedules.schedules[0]?.nextRunAt ?? '') - Date.parse(schedules.now)).toBeGreaterThan(HOUR);
+    const ahead = Date.parse(schedules.schedules[0]?.nextRunAt ?? '') - Date.parse(schedules.now);
+    expect(ahead).toBeGreaterThan(28 * 60_000);
+    expect(ahead).toBeLessThanOrEqual(30 * 60_000);
   });
 
   it('syncs once per command, with three pings; TICKWORK_NOW keeps its fixed clock and pings nothing', async () => {
