@@ -35,11 +35,15 @@ export class SharedValues {
     return this.schedules.compile(job, override);
   }
 
-  /** `runtimeJob(job, definition)`, one object for every runtime schedule of that job with the same definition. */
-  job(base: Job, definition: RuntimeScheduleDefinition): Job {
+  /**
+   * `runtimeJob(job, definition)`, one object for every runtime schedule of that job with the same
+   * definition and last change (core derives the catch-up floor from `updatedAt`).
+   */
+  job(base: Job, definition: RuntimeScheduleDefinition & { updatedAt?: Date }): Job {
     this.use();
     const { schedule, timezone, enabled, startAt, expiresAt, description, options } = definition;
-    const id = `${base.code}\u0000${JSON.stringify([schedule, timezone, enabled, startAt, expiresAt, description, options])}`;
+    const changed = definition.updatedAt?.getTime() ?? null;
+    const id = `${base.code}\u0000${JSON.stringify([schedule, timezone, enabled, startAt, expiresAt, description, options, changed])}`;
     let job = this.jobs.get(id);
     if (!job) {
       job = runtimeJob(base, definition);
