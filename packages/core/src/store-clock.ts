@@ -27,8 +27,12 @@ export interface StoreClockOptions {
   samples?: number;
 }
 
-/** Wraps `base` with the offset to `store`'s clock; call `sync()` before relying on it, and now and then. */
-export function createStoreClock(store: Store, options: StoreClockOptions = {}): StoreClock {
+/**
+ * Wraps `base` with the offset to `store`'s clock; call `sync()` before relying on it, and now
+ * and then. `store` may be a function returning it, read at each sync: a runner can hand its
+ * clock out before it has opened its store (the offset is 0 until the first sync).
+ */
+export function createStoreClock(store: Store | (() => Store), options: StoreClockOptions = {}): StoreClock {
   const base = options.base ?? systemClock;
   const samples = options.samples ?? 5;
   if (!Number.isInteger(samples) || samples < 1) throw new TypeError(`[tickwork] createStoreClock: samples must be an integer ≥ 1, got ${String(samples)}`);
@@ -42,7 +46,7 @@ export function createStoreClock(store: Store, options: StoreClockOptions = {}):
       let best: { roundTrip: number; offset: number } | null = null;
       for (let i = 0; i < samples; i += 1) {
         const sent = base.now().getTime();
-        const { serverTime } = await store.ping();
+        const { serverTime } = await (typeof store === 'function' ? store() : store).ping();
         const received = base.now().getTime();
         if (serverTime === null) return offsetMs;
         const roundTrip = received - sent;

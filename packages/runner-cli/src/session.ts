@@ -6,6 +6,7 @@ import {
   type Clock,
   type JobRegistry,
   type Store,
+  type StoreClock,
   type TickworkConfig,
 } from '@tickwork/core';
 import { clockFromEnv } from './clock.js';
@@ -14,14 +15,12 @@ import { ConfigLoadError } from './errors.js';
 import type { CliIo } from './io.js';
 import { paletteFor, type Palette } from './output/colour.js';
 
-/** The session's clock, with the correction it applies to this machine's. */
-export interface SessionClock extends Clock {
-  /**
-   * Store time minus local time, in ms, measured when the store was opened: 0 before, with
-   * `TICKWORK_NOW`, and for a store without a clock (memory, SQLite).
-   */
-  readonly offsetMs: number;
-}
+/**
+ * The session's clock, with the correction it applies to this machine's: `offsetMs` is store
+ * time minus local time, measured when the store was opened — 0 before, with `TICKWORK_NOW`,
+ * and for a store without a clock (memory, SQLite).
+ */
+export type SessionClock = Pick<StoreClock, 'now' | 'offsetMs'>;
 
 /** What a command gets: the io, the clock, and the config and store, each loaded on first use. */
 export interface Session {
@@ -67,13 +66,11 @@ export interface SessionOptions {
 export function createSession(options: SessionOptions): Session {
   const { io } = options;
   const localClock = clockFromEnv(io.env);
-  let offsetMs = 0;
-  const clock: SessionClock = {
-    now: () => new Date(localClock.now().getTime() + offsetMs),
-    get offsetMs() {
-      return offsetMs;
-    },
-  };
+  let opened: Store | undefined;
+  // Three pings per sync, because the first also opens the pool's first connection (and, for SQL,
+  // checks the schema): its round trip is inflated by tens of ms, and core keeps the sample with
+  // the shortest one.
+  const clock = createStoreClock(() => opened as Store, { base: localClock, samples: 3 });
   let path: string | null | undefined = options.config ? null : undefined;
   let config: Promise<TickworkConfig> | undefined = options.config ? Promise.resolve(options.config) : undefined;
   let registry: JobRegistry | undefined;
@@ -112,15 +109,13 @@ export function createSession(options: SessionOptions): Session {
         return resolveStore(loaded.store);
       });
       if (storeOptions.syncClock === false || localClock !== systemClock) return store;
-      synced ??= store.then(async (opened) => {
+      synced ??= store.then(async (resolved) => {
         // On the store's time, not this machine's, in every command: a crontab host whose clock is
         // off by seconds still claims each slot at the instant every other runner does, and the
         // instants it writes (resumedAt, requestedAt) and shows ("next in 3 min") are the store's.
-        // Three pings, because the first also opens the pool's first connection (and, for SQL,
-        // checks the schema): its round trip is inflated by tens of ms, and core keeps the
-        // sample with the shortest one.
-        offsetMs = await createStoreClock(opened, { samples: 3 }).sync();
-        return opened;
+        opened = resolved;
+        await clock.sync();
+        return resolved;
       });
       return synced;
     },

@@ -1,4 +1,4 @@
-import { createStoreClock, describeThrown, resolveStore, type Clock, type ClaimOutcome, type Job, type Logger, type RunRecord, type ScheduleRef, type SlotClaim, type Store } from '@tickwork/core';
+import { createStoreClock, describeThrown, resolveStore, type StoreClock, type ClaimOutcome, type Job, type Logger, type RunRecord, type ScheduleRef, type SlotClaim, type Store } from '@tickwork/core';
 import { pino } from 'pino';
 import type { Registry } from 'prom-client';
 import { startHealthServer, type DaemonHealth, type HealthServer } from './http.js';
@@ -13,17 +13,6 @@ import { ChangeWatcher, RESYNC_MS, type WatcherHost } from './change-watcher.js'
 
 /** How often a daemon with `storeClock` re-measures its offset to the store's clock. */
 const CLOCK_SYNC_MS = 60_000;
-
-/** A clock shifted by a mutable offset (the store's minus the base's). */
-interface OffsetClock extends Clock {
-  readonly base: Clock;
-  offsetMs: number;
-}
-
-function createOffsetClock(base: Clock): OffsetClock {
-  const clock: OffsetClock = { base, offsetMs: 0, now: () => new Date(base.now().getTime() + clock.offsetMs) };
-  return clock;
-}
 import { RunRequests } from './run-requests.js';
 import { RunLauncher } from './run-launcher.js';
 import { StoreHealth } from './store-health.js';
@@ -75,7 +64,7 @@ export function createDaemon(source: DaemonSource & DaemonOptions, options: Daem
 class Daemon {
   readonly handle: DaemonHandle;
   private readonly o: ResolvedDaemonOptions;
-  private readonly offsetClock: OffsetClock | null;
+  private readonly storeClock: StoreClock | null;
   private readonly logger: Logger;
   private readonly m: DaemonMetrics;
   /** Enabled jobs by code: every schedule this daemon runs is one of theirs. */
@@ -103,8 +92,9 @@ class Daemon {
 
   constructor(options: ResolvedDaemonOptions) {
     // One clock object for every part of the daemon; with `storeClock` it carries the offset to the store's.
-    this.offsetClock = options.storeClock ? createOffsetClock(options.clock) : null;
-    this.o = this.offsetClock ? { ...options, clock: this.offsetClock } : options;
+    // Read at each sync: the store is resolved in start(), after the parts below took the clock.
+    this.storeClock = options.storeClock ? createStoreClock(() => this.store as Store, { base: options.clock, samples: 5 }) : null;
+    this.o = this.storeClock ? { ...options, clock: this.storeClock } : options;
     const base = options.logger ?? (pino({ name: 'tickwork-daemon' }) as unknown as Logger);
     this.logger = base.child({ runner: options.runnerId });
     this.m = createDaemonMetrics(options.runnerId);
@@ -171,10 +161,10 @@ class Daemon {
         failed: (operation, message) => this.storeHealth.failed(operation, message),
       }),
     );
-    if (this.offsetClock) {
+    if (this.storeClock) {
       // Before anything is planned: every slot instant and lease is on the store's time.
-      await this.untilStored('read the store clock', () => this.syncClock(raw));
-      this.loops.push(repeatEvery(CLOCK_SYNC_MS, () => this.syncClock(raw), this.logger));
+      await this.untilStored('read the store clock', () => this.syncClock());
+      this.loops.push(repeatEvery(CLOCK_SYNC_MS, () => this.syncClock(), this.logger));
     }
     if (this.o.http) this.server = await startHealthServer({ health: () => this.health(), registry: this.m.registry }, this.o.http);
     if (this.stopping) return this.teardown();
@@ -202,14 +192,14 @@ class Daemon {
     this.armNext();
   }
 
-  /** Measures the offset of the base clock to the store's and applies it (a store without a clock leaves it 0). */
-  private async syncClock(store: Store): Promise<void> {
-    const clock = this.offsetClock as OffsetClock;
-    const offset = await createStoreClock(store, { base: clock.base, samples: 5 }).sync();
-    if (Math.abs(offset - clock.offsetMs) >= 100 || Math.abs(offset) >= 1_000) {
+  /** Re-measures the offset to the store's clock (a store without a clock leaves it 0); a notable one is logged. */
+  private async syncClock(): Promise<void> {
+    const clock = this.storeClock as StoreClock;
+    const before = clock.offsetMs;
+    const offset = await clock.sync();
+    if (Math.abs(offset - before) >= 100 || Math.abs(offset) >= 1_000) {
       this.logger[Math.abs(offset) >= 1_000 ? 'warn' : 'info']({ offsetMs: offset }, 'clock corrected to the store clock');
     }
-    clock.offsetMs = offset;
   }
 
   private async stop(): Promise<void> {
@@ -523,7 +513,7 @@ class Daemon {
       scheduled: this.schedules.queue.size,
       schedules: this.schedules.counts,
       lastStoreError: this.storeHealth.lastError,
-      clockOffsetMs: this.offsetClock?.offsetMs ?? 0,
+      clockOffsetMs: this.storeClock?.offsetMs ?? 0,
     };
     this.m.healthy.set(health.ok ? 1 : 0);
     return health;
