@@ -204,8 +204,8 @@ export async function runDue(options: RunDueOptions): Promise<TickReport> {
   // free capacity). A schedule's later slots (backfill) are claimed one by one after its
   // previous run ends, so they don't overlap it.
   const capacity = options.maxConcurrentRuns ?? DEFAULT_MAX_CONCURRENT_RUNS;
-  const unclaimed = (from: number) =>
-    planned.slice(from).flatMap((p) => p.claims.map((claim) => requestOf.get(claim)).filter((r): r is RunRequest => r !== undefined));
+  const requestsIn = (claims: readonly SlotClaim[]) => claims.map((claim) => requestOf.get(claim)).filter((r): r is RunRequest => r !== undefined);
+  const unclaimed = (from: number) => requestsIn(planned.slice(from).flatMap((p) => p.claims));
   for (let from = 0; from < planned.length; from += capacity) {
     if (options.signal?.aborted) {
       await putBack(unclaimed(from));
@@ -225,7 +225,7 @@ export async function runDue(options: RunDueOptions): Promise<TickReport> {
       for (let i = 0; i < p.claims.length; i++) {
         const claim = p.claims[i] as SlotClaim;
         if (options.signal?.aborted) {
-          await putBack(p.claims.slice(i).map((c) => requestOf.get(c)).filter((r): r is RunRequest => r !== undefined));
+          await putBack(requestsIn(p.claims.slice(i)));
           break;
         }
         if (i > 0) [outcome] = await store.claimSlots([claim], { runnerId, now: clock.now() });
