@@ -76,12 +76,7 @@ export class PgStore implements Store {
     }
     const stored = checkLookupRefs('getStates', refs);
     if (stored.length === 0) return [];
-    const rows = await this.db.query<Row>(
-      `SELECT s.* FROM ${this.t.state} s JOIN jsonb_to_recordset($1::jsonb) AS x(code text, key text) ON s.code = x.code AND s.key = x.key`,
-      [JSON.stringify(stored.map(({ code, key }) => ({ code, key })))],
-      'getStates',
-      true,
-    );
+    const rows = await this.rowsOfRefs(this.t.state, stored, 'getStates');
     return inRefOrder(rows.map(toState), refs);
   }
 
@@ -319,13 +314,18 @@ export class PgStore implements Store {
   async getSchedules(refs: readonly ScheduleRef[]): Promise<RuntimeSchedule[]> {
     const unique = uniqueRefs(checkRefs('getSchedules', refs, true));
     if (unique.length === 0) return [];
-    const rows = await this.db.query<Row>(
-      `SELECT s.* FROM ${this.t.schedule} s JOIN jsonb_to_recordset($1::jsonb) AS x(code text, key text) ON s.code = x.code AND s.key = x.key`,
-      [JSON.stringify(unique)],
-      'getSchedules',
+    const rows = await this.rowsOfRefs(this.t.schedule, unique, 'getSchedules');
+    return inRefOrder(rows.map(toSchedule), unique);
+  }
+
+  /** The rows of a table keyed by (code, key) for these refs, in one read-only query. */
+  private rowsOfRefs(table: string, refs: readonly ScheduleRef[], operation: string): Promise<Row[]> {
+    return this.db.query<Row>(
+      `SELECT s.* FROM ${table} s JOIN jsonb_to_recordset($1::jsonb) AS x(code text, key text) ON s.code = x.code AND s.key = x.key`,
+      [JSON.stringify(refs.map(({ code, key }) => ({ code, key })))],
+      operation,
       true,
     );
-    return inRefOrder(rows.map(toSchedule), unique);
   }
 
   async listSchedules(query?: ScheduleQuery): Promise<SchedulePage> {

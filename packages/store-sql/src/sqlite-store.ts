@@ -72,11 +72,7 @@ export class SqliteStore implements Store {
     }
     const stored = checkLookupRefs('getStates', refs);
     if (stored.length === 0) return [];
-    const rows = await this.db.query<Row>(
-      `SELECT s.* FROM ${STATE} s JOIN json_each(?1) j ON s.code = json_extract(j.value, '$.code') AND s.key = json_extract(j.value, '$.key')`,
-      [refsJson(stored)],
-      'getStates',
-    );
+    const rows = await this.rowsOfRefs(STATE, stored, 'getStates');
     return inRefOrder(rows.map(toState), refs);
   }
 
@@ -246,12 +242,17 @@ export class SqliteStore implements Store {
   async getSchedules(refs: readonly ScheduleRef[]): Promise<RuntimeSchedule[]> {
     const unique = uniqueRefs(checkRefs('getSchedules', refs, true));
     if (unique.length === 0) return [];
-    const rows = await this.db.query<Row>(
-      `SELECT s.* FROM ${SCHEDULE} s JOIN json_each(?1) j ON s.code = json_extract(j.value, '$.code') AND s.key = json_extract(j.value, '$.key')`,
-      [refsJson(unique)],
-      'getSchedules',
-    );
+    const rows = await this.rowsOfRefs(SCHEDULE, unique, 'getSchedules');
     return inRefOrder(rows.map(toSchedule), unique);
+  }
+
+  /** The rows of a table keyed by (code, key) for these refs, in one query. */
+  private rowsOfRefs(table: string, refs: readonly ScheduleRef[], operation: string): Promise<Row[]> {
+    return this.db.query<Row>(
+      `SELECT s.* FROM ${table} s JOIN json_each(?1) j ON s.code = json_extract(j.value, '$.code') AND s.key = json_extract(j.value, '$.key')`,
+      [refsJson(refs)],
+      operation,
+    );
   }
 
   async listSchedules(query?: ScheduleQuery): Promise<SchedulePage> {
