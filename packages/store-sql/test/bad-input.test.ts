@@ -186,7 +186,7 @@ describe('bad input fails early with a clear message and changes nothing', () =>
     });
   }
 
-  it('a read-only SQLite file is StoreUnavailableError saying it is read-only (checked as an unprivileged user)', async () => {
+  it('a read-only SQLite file is StoreUnavailableError saying it is read-only (as root, checked without the capability that overrides file modes)', async () => {
     const temp = tempSqliteFile();
     undo.push(() => temp.remove());
     await migrate({ driver: 'sqlite', dbName: temp.file });
@@ -201,9 +201,15 @@ describe('bad input fails early with a clear message and changes nothing', () =>
        catch (e) { console.log(JSON.stringify({ name: e.name, message: e.message })); }
        await store.close();`,
     );
-    // root ignores file modes, so the check runs as "nobody" when the tests run as root.
-    const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-    const result = spawnSync(process.execPath, [child], { encoding: 'utf8', ...asNobody });
+    // Root ignores file modes through CAP_DAC_OVERRIDE, so as root the child runs without
+    // that capability (util-linux's setpriv): still the owner of the checkout, which may be a
+    // private 0700 folder that another user such as "nobody" could not even enter.
+    const [command, args] =
+      process.getuid?.() === 0
+        ? ['setpriv', ['--inh-caps=-all', '--bounding-set=-dac_override,-dac_read_search', process.execPath, child]]
+        : [process.execPath, [child]];
+    const result = spawnSync(command, args, { encoding: 'utf8' });
+    expect(result.error, 'setpriv (util-linux) runs the child without CAP_DAC_OVERRIDE').toBeUndefined();
     expect(result.stderr).toBe('');
     const outcome = JSON.parse(result.stdout) as { name: string; message: string };
     expect(outcome.name).toBe('StoreUnavailableError');
