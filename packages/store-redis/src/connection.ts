@@ -43,8 +43,9 @@ function clientOptions(options: ResolvedOptions, role: string): RedisOptions {
     maxRetriesPerRequest: 2,
     // Commands never wait in ioredis' offline queue: one that timed out there would still be
     // sent after a reconnect (a claim or a run-now consumption nobody hears the answer of).
-    // `client()` waits for the connection instead, bounded by the command timeout. The
-    // subscriber keeps the queue: (re)subscribing is idempotent.
+    // `client()` waits for the first connection instead, bounded by the command timeout, and
+    // fails calls at once while a lost one is re-established. The subscriber keeps the queue:
+    // (re)subscribing is idempotent.
     enableOfflineQueue: role === 'changes',
     autoResendUnfulfilledCommands: false,
     retryStrategy: reconnectDelay,
@@ -84,10 +85,14 @@ function defineScripts(client: Redis): void {
 export class Connections {
   private command: Promise<Redis> | null = null;
   private created: Redis[] = [];
+  /** The wait for the first connection that every caller shares, while one is pending. */
+  private firstConnect: Promise<void> | null = null;
+  /** Whether the command client was ready once: from then on a lost connection fails calls at once. */
+  private wasReady = false;
 
   constructor(private readonly options: ResolvedOptions) {}
 
-  /** The client commands go through, once it is connected (waits at most the command timeout). */
+  /** The client commands go through, once it is connected (see {@link whenReady}). */
   async client(): Promise<Redis> {
     this.command ??= this.open('commands').then((client) => {
       defineScripts(client);
@@ -98,9 +103,29 @@ export class Connections {
     return client;
   }
 
-  /** Resolves when `client` is ready: connects a lazy one, waits through a reconnect, bounded by the command timeout. */
+  /**
+   * Resolves when `client` is ready. The first connection is waited for (bounded by the command
+   * timeout), all callers sharing one wait. Once a connection was lost, a call fails at once
+   * until it is back: a call held through a reconnect would be sent seconds after its caller
+   * computed it (a claim with a stale `now`, a round trip that makes a daemon claim further
+   * ahead), and the caller's own retry decides better when to try again.
+   */
   private whenReady(client: Redis): Promise<void> {
-    if (client.status === 'ready') return Promise.resolve();
+    if (client.status === 'ready') {
+      this.wasReady = true;
+      return Promise.resolve();
+    }
+    if (this.wasReady) {
+      return Promise.reject(new Error(`Connection is closed (status ${client.status}, reconnecting); the command was not sent`));
+    }
+    this.firstConnect ??= this.untilReady(client).finally(() => {
+      this.firstConnect = null;
+    });
+    return this.firstConnect;
+  }
+
+  /** One wait for the first connection: connects a lazy client; ends on ready, end, the third failed attempt or the command timeout. */
+  private untilReady(client: Redis): Promise<void> {
     if (client.status === 'wait') client.connect().catch(() => {});
     return new Promise((resolve, reject) => {
       let failures = 0;
@@ -110,7 +135,10 @@ export class Connections {
         client.off('end', onEnd);
         client.off('error', onError);
         if (error) reject(error);
-        else resolve();
+        else {
+          this.wasReady = true;
+          resolve();
+        }
       };
       const onReady = () => done();
       const onEnd = () => done(new Error('Connection is closed'));
@@ -124,8 +152,8 @@ export class Connections {
         () => done(new Error(`Connection is not ready after ${this.options.commandTimeoutMs} ms (status ${client.status}); the command was not sent`)),
         this.options.commandTimeoutMs,
       );
-      client.once('ready', onReady);
-      client.once('end', onEnd);
+      client.on('ready', onReady);
+      client.on('end', onEnd);
     });
   }
 
@@ -163,6 +191,7 @@ export class Connections {
     const created = this.created;
     this.created = [];
     this.command = null;
+    this.wasReady = false;
     await Promise.allSettled(
       created.map(async (client) => {
         if (client.status === 'ready') await client.quit();

@@ -49,7 +49,7 @@ const FINAL_STATUSES = new Set(['succeeded', 'failed', 'timed_out', 'interrupted
 const TRIGGERS = new Set(['schedule', 'retry', 'manual', 'force']);
 /** Index entries one queryRuns call examines at most, so a sparse filter never blocks Redis for long. */
 const QUERY_SCAN_CAP = 5_000;
-const CURSOR = /^\d{15}:\d{12}:[A-Za-z0-9\-_.!~*'()%]+$/;
+const CURSOR = /^\d{15}:\d{12,15}:[A-Za-z0-9\-_.!~*'()%]+$/;
 const MAX_LEASE_MS = 365 * 24 * 3_600_000;
 
 type Reply<T> = T;

@@ -51,7 +51,7 @@ for i, c in ipairs(req.items) do
         interrupt(c.ce, held, state, now, 'interrupted: its lease expired without renewal and runner ' .. req.runnerId .. ' claimed the next run of the schedule')
       end
     end
-    local n = redis.call('INCR', jk(c.ce, 'seq'))
+    local n = next_id(jk(c.ce, 'seq'))
     local member = c.pad .. ':' .. pad12(n) .. ':' .. c.ce
     local run = {
       id = n .. '.' .. c.ce, n = n, ce = c.ce, member = member, cf = c.field,

@@ -70,6 +70,18 @@ local function schedule_gate(ce, key)
   return { enabled = f[1] == '1', version = tonumber(f[2]) }, nil
 end
 local function pad12(n) return string.format('%012d', n) end
+-- The next value of a counter (run numbers = fencing tokens, request ids, schedule versions).
+-- A missing counter — a new prefix, or a Redis that lost its data — starts from the server
+-- clock in epoch ms, so every id issued after a data loss is larger than any issued before it
+-- (runners still hold those: a lease, a schedule version) unless one counter issued more than
+-- one id per millisecond on average.
+local function next_id(key)
+  if redis.call('EXISTS', key) == 0 then
+    local t = redis.call('TIME')
+    redis.call('SET', key, t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000)))
+  end
+  return redis.call('INCR', key)
+end
 
 -- Run-now requests. A request's member is <requestedAt 15 digits>:<id 12 digits> (lex order = request order):
 -- in G:requests (every job's), J:requests (its job's) and, after <key> NUL, in J:reqrefs (so one schedule's

@@ -19,7 +19,7 @@ if req.op == 'request' then
     if why then return redis.error_reply(why) end
     if not gate then return cjson.encode({ missing = true }) end
   end
-  local id = redis.call('INCR', gk('reqseq'))
+  local id = next_id(gk('reqseq'))
   local request = { id = tostring(id), code = req.code, key = req.key, requestedAt = req.now, requestedBy = req.requestedBy }
   file_request(req.ce, request, req.pad .. ':' .. pad12(id))
   publish('run-request', req.code, req.key)

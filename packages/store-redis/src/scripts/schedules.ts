@@ -99,7 +99,7 @@ if req.op == 'upsert' then
     if old and old.def == c.def then
       out[i] = { v = old.version, c = old.createdAt, u = old.updatedAt }
     else
-      local v = redis.call('INCR', gk('schedseq'))
+      local v = next_id(gk('schedseq'))
       local createdAt = now
       if old then createdAt = old.createdAt end
       redis.call('HSET', sk(c.ce, c.key), 'definition', c.def, 'enabled', c.enabled and '1' or '0', 'version', ms(v),
