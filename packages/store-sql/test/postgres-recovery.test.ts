@@ -1,6 +1,10 @@
 import { StoreUnavailableError, type ClaimOutcome, type SlotClaim, type StoreChange } from '@tickwork/core';
+import type { PoolClient } from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { adminQuery, pgFixture } from './fixtures.js';
+import { ownPool, PgConnection } from '../src/connection/pg.js';
+import type { PostgresConnectionOptions } from '../src/options.js';
+import { pgPoolConfig } from '../src/store.js';
+import { adminQuery, pgFixture, pgOptions } from './fixtures.js';
 
 const AT = new Date(Date.UTC(2030, 0, 7));
 
@@ -48,6 +52,24 @@ describe('PostgreSQL restarts and killed connections', () => {
     const page = await store.queryRuns({ limit: 100 });
     expect(page.runs).toHaveLength(20);
     expect(page.runs.every((r) => r.status === 'succeeded')).toBe(true);
+  });
+
+  it('a connection killed while checked out between two statements does not crash the process; the pool replaces it', async () => {
+    const fx = await pgFixture();
+    const { config, where } = pgPoolConfig(pgOptions(fx.schema) as PostgresConnectionOptions);
+    const source = ownPool(config, where);
+    cleanup = async () => (await source.close(), await fx.cleanup());
+    const db = new PgConnection(source);
+    await db.query('SELECT 1', [], 'warm up', true);
+    // The window a server stop hits when its FATAL arrives right after a statement's answer, before the release.
+    const borrowed = await source.borrow();
+    const client = borrowed.client as PoolClient;
+    const ended = new Promise((resolve) => client.once('end', resolve));
+    expect(await terminateBackends(fx.schema)).toBeGreaterThan(0);
+    // Without a listener of the store's, the client's 'error' event here is uncaught and ends the process (and this test run).
+    await ended;
+    borrowed.release();
+    expect(await db.query<{ one: number }>('SELECT 1 AS one', [], 'after the kill', true)).toEqual([{ one: 1 }]);
   });
 
   it('a batch claim cut off mid-statement either rejects with StoreUnavailableError having claimed nothing, or claimed all; the store then recovers', async () => {

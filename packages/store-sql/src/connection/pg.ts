@@ -42,6 +42,11 @@ export function ownPool(config: PoolConfig, where: string): PgSource {
       const created = new pg.Pool(config);
       // An idle client killed by the server (restart, pg_terminate_backend) emits here; the pool drops it.
       created.on('error', () => {});
+      // A checked-out client has no listener of the pool's: a server stop whose FATAL 57P01 arrives right after a
+      // statement's answer (the same read, before the client is released) would be an uncaught 'error' event and
+      // kill the process. The client is then marked unusable, so its next statement fails as "not queryable"
+      // (retried on a fresh connection) and its release drops it from the pool.
+      created.on('connect', (client) => client.on('error', () => {}));
       return created;
     });
     return pool;
@@ -59,6 +64,9 @@ export function ownPool(config: PoolConfig, where: string): PgSource {
     },
   };
 }
+
+/** The longest pause between two reconnect tries of a LISTEN connection. */
+export const LISTEN_RETRY_MAX_MS = 1000;
 
 /** How many times a statement aborted by a deadlock or serialization failure runs again, by default. */
 export const CONFLICT_RETRIES = 2;
@@ -108,7 +116,11 @@ export class PgConnection {
     }
   }
 
-  /** Listens on `channel` on a dedicated connection that reconnects with backoff after it drops. */
+  /**
+   * Listens on `channel` on a dedicated connection that reconnects after it drops, every
+   * 100 ms doubling to {@link LISTEN_RETRY_MAX_MS} while the server stays away, so it is back
+   * within about a second of the server.
+   */
   async listen(channel: string, handlers: ListenHandlers): Promise<() => Promise<void>> {
     const pg = await loadPg();
     let closed = false;
@@ -144,7 +156,7 @@ export class PgConnection {
       client = undefined;
       timer = setTimeout(() => {
         connect().catch(() => {
-          delayMs = Math.min(delayMs * 2, 5000);
+          delayMs = Math.min(delayMs * 2, LISTEN_RETRY_MAX_MS);
           if (!closed) scheduleReconnect();
         });
       }, delayMs);
