@@ -132,7 +132,7 @@ describe('webhook notifier', () => {
   it('times out an attempt that gets no answer, and retries it', async () => {
     const hook = await receiver(['hang', 'hang', { status: 200 }]);
     const { sleep } = recordingSleep();
-    const result = await createWebhookNotifier({ url: hook.url, timeout: '1s', retries: 2, sleep }).send(failureNotification());
+    const result = await createWebhookNotifier({ url: hook.url, timeout: '2s', retries: 2, sleep }).send(failureNotification());
     expect(result).toEqual({ attempts: 3, status: 200 });
     expect(hook.received).toHaveLength(3);
   });

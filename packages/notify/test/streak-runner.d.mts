@@ -1,0 +1,8 @@
+import type { Clock, Store } from '@tickwork/core';
+import type { notify } from '../src/index.js';
+
+/** A runner whose tick runs what is due and reports failures through `notify` (src or dist). */
+export function streakRunner(options: { notify: typeof notify; store: Store; clock: Clock; hookUrl: string; runnerId: string }): {
+  tick(): Promise<string[]>;
+  close(): Promise<void>;
+};
