@@ -53,7 +53,7 @@ export async function openExampleStore(
 const METHOD_SET: Record<Exclude<keyof Store, 'name' | 'capabilities' | 'close'>, true> = {
   ping: true, ensureStates: true, getStates: true, setPaused: true, setScheduleOverride: true, claimSlots: true,
   renewLeases: true, completeRuns: true, reapExpired: true, queryRuns: true, getRun: true, pruneRuns: true,
-  requestRun: true, consumeRunRequests: true, pendingRunRequests: true, upsertSchedules: true, removeSchedules: true,
+  requestRun: true, pendingRunRequests: true, upsertSchedules: true, removeSchedules: true,
   getSchedules: true, listSchedules: true, schedulesRevision: true, subscribe: true,
 };
 const METHODS = Object.keys(METHOD_SET) as Array<keyof typeof METHOD_SET>;

@@ -4,7 +4,7 @@ import { describeThrown, InvalidArgumentError, StoreSchemaError } from './errors
 import { initialJobState } from './job-state.js';
 import { createRegistry, jobSchedule, type Job, type JobInput, type JobRegistry } from './job.js';
 import { silentLogger, type Logger } from './logger.js';
-import { claimAt, nextDueAt, planDue } from './plan.js';
+import { claimAt, nextDueAt, planDue, requestClaim } from './plan.js';
 import { executeRun } from './run.js';
 import { runtimeJob, type RuntimeSchedule } from './runtime-schedule.js';
 import type { CompiledSchedule } from './schedule/engine.js';
@@ -48,6 +48,8 @@ export interface TickResult {
     | 'timed_out'
     | 'interrupted'
     | 'skipped'
+    | 'waiting'
+    | 'busy'
     | 'not-due'
     | 'taken'
     | 'paused'
@@ -126,7 +128,7 @@ export async function runDue(options: RunDueOptions): Promise<TickReport> {
   // Reap first, so a dead runner's interrupted slot is retried in this very tick.
   if (!options.dryRun) {
     const reaped = await store.reapExpired({ now });
-    for (const run of reaped) logger.warn({ job: run.code, key: run.key, runId: run.id }, 'lease expired: run recorded as interrupted');
+    for (const { run } of reaped) logger.warn({ job: run.code, key: run.key, runId: run.id }, 'lease expired: run recorded as interrupted');
   }
   const states = options.dryRun ? await readStates(store, refs, now) : await store.ensureStates(refs, now);
   if (states.length !== refs.length) {
@@ -139,23 +141,12 @@ export async function runDue(options: RunDueOptions): Promise<TickReport> {
   });
   targets.push(...(await readRuntimeTargets(store, selected, options.only !== undefined, compiler, logger)));
 
-  // Take run-now requests only for schedules this tick will claim for: a request is handed out
-  // once, ever, so one taken and not run would be lost. Others (paused, disabled) stay pending.
+  // Run-now requests of the schedules this tick claims for; each is consumed only by the claim
+  // that names it, so one not claimed (paused meanwhile, store blip) simply stays pending.
   const eligible = new Map(targets.filter((t) => t.job.enabled && !t.state.paused).map((t) => [scheduleId({ code: t.job.code, key: t.key }), t]));
-  const requests = options.force || options.signal?.aborted || eligible.size === 0
-    ? []
-    : await takeRequests(store, eligible, now, options.dryRun === true);
-  const requestOf = new Map<SlotClaim, RunRequest>();
+  const requests = options.force || options.signal?.aborted || eligible.size === 0 ? [] : await pendingRequests(store, eligible);
   const requestsOf = new Map<string, RunRequest[]>();
   for (const request of requests) requestsOf.set(scheduleId(request), [...(requestsOf.get(scheduleId(request)) ?? []), request]);
-  /** Files requests again, unchanged (their claim never happened or was refused); one whose schedule is gone is dropped, and said so. */
-  const putBack = async (list: readonly RunRequest[]) => {
-    for (const r of list) {
-      await store.requestRun({ code: r.code, key: r.key }, { now: r.requestedAt, requestedBy: r.requestedBy }).catch((error: unknown) => {
-        logger.warn({ job: r.code, key: r.key, err: describeThrown(error).message }, 'run-now request dropped: it could not be filed again');
-      });
-    }
-  };
 
   const results: TickResult[] = [];
   const planned: Planned[] = [];
@@ -176,11 +167,7 @@ export async function runDue(options: RunDueOptions): Promise<TickReport> {
     const claims = options.force && key === DEFAULT_SCHEDULE_KEY
       ? [claimAt(job, key, now, 'force')]
       : planDue({ job, key, schedule, state, now, ...grace(options) });
-    for (const request of requestsOf.get(scheduleId({ code: job.code, key })) ?? []) {
-      const claim = claimAt(job, key, request.requestedAt, 'manual');
-      requestOf.set(claim, request);
-      claims.push(claim);
-    }
+    for (const request of requestsOf.get(scheduleId({ code: job.code, key })) ?? []) claims.push(requestClaim(job, key, request));
     if (target.version !== undefined) for (const claim of claims) claim.scheduleVersion = target.version;
     if (claims.length === 0) {
       results.push({ ...base, outcome: 'not-due', slotAt: null, attempt: null, run: null, reason: null, nextSlotAt: upcoming() });
@@ -204,36 +191,21 @@ export async function runDue(options: RunDueOptions): Promise<TickReport> {
   // free capacity). A schedule's later slots (backfill) are claimed one by one after its
   // previous run ends, so they don't overlap it.
   const capacity = options.maxConcurrentRuns ?? DEFAULT_MAX_CONCURRENT_RUNS;
-  const requestsIn = (claims: readonly SlotClaim[]) => claims.map((claim) => requestOf.get(claim)).filter((r): r is RunRequest => r !== undefined);
-  const unclaimed = (from: number) => requestsIn(planned.slice(from).flatMap((p) => p.claims));
   for (let from = 0; from < planned.length; from += capacity) {
-    if (options.signal?.aborted) {
-      await putBack(unclaimed(from));
-      break;
-    }
+    if (options.signal?.aborted) break;
     const wave = planned.slice(from, from + capacity);
-    let first: ClaimOutcome[];
-    try {
-      first = await store.claimSlots(wave.map((p) => p.claims[0] as SlotClaim), { runnerId, now: from === 0 ? now : clock.now() });
-    } catch (error) {
-      await putBack(unclaimed(from));
-      throw error;
-    }
+    const first: ClaimOutcome[] = await store.claimSlots(wave.map((p) => p.claims[0] as SlotClaim), { runnerId, now: from === 0 ? now : clock.now() });
     const perSchedule = wave.map(async (p, index) => {
       const scheduleResults: TickResult[] = [];
       let outcome = first[index];
       for (let i = 0; i < p.claims.length; i++) {
         const claim = p.claims[i] as SlotClaim;
-        if (options.signal?.aborted) {
-          await putBack(requestsIn(p.claims.slice(i)));
-          break;
-        }
+        if (options.signal?.aborted) break;
         if (i > 0) [outcome] = await store.claimSlots([claim], { runnerId, now: clock.now() });
         if (!outcome) break;
-        // A run-now request whose claim met a pause or a changed schedule is not lost: it waits, filed again.
-        const request = requestOf.get(claim);
-        if (request && (outcome.status === 'paused' || outcome.status === 'unscheduled')) await putBack([request]);
         scheduleResults.push(await settle(p.target, claim, outcome, { store, clock, logger, signal: options.signal }));
+        // Busy: the later slots of this schedule would be too (they queue behind it).
+        if (outcome.status === 'busy') break;
       }
       return scheduleResults;
     });
@@ -243,24 +215,20 @@ export async function runDue(options: RunDueOptions): Promise<TickReport> {
 }
 
 /**
- * The run-now requests this tick runs: those of eligible schedules among the oldest pending
- * ones. When that window is full — requests of paused or disabled schedules stay pending and
- * could fill it — each eligible schedule's own requests are looked up instead, so none
- * starves. A dry run only looks.
+ * The pending run-now requests of eligible schedules among the oldest ones. When that window is
+ * full — requests of paused or disabled schedules stay pending and could fill it — each eligible
+ * schedule's own requests are looked up instead, so none starves.
  */
-async function takeRequests(store: Store, eligible: ReadonlyMap<string, Target>, now: Date, dryRun: boolean): Promise<RunRequest[]> {
+async function pendingRequests(store: Store, eligible: ReadonlyMap<string, Target>): Promise<RunRequest[]> {
   const codes = [...new Set([...eligible.values()].map((t) => t.job.code))];
   const pending = await store.pendingRunRequests({ codes, limit: REQUEST_PEEK_LIMIT });
-  const visible = pending.filter((r) => eligible.has(scheduleId(r)));
-  if (dryRun) return visible;
-  const refs = pending.length < REQUEST_PEEK_LIMIT
-    ? [...new Map(visible.map((r) => [scheduleId(r), { code: r.code, key: r.key }])).values()]
-    : [...eligible.values()].map((t) => ({ code: t.job.code, key: t.key }));
-  const taken: RunRequest[] = [];
+  if (pending.length < REQUEST_PEEK_LIMIT) return pending.filter((r) => eligible.has(scheduleId(r)));
+  const refs = [...eligible.values()].map((t) => ({ code: t.job.code, key: t.key }));
+  const found: RunRequest[] = [];
   for (let i = 0; i < refs.length; i += READ_PAGE) {
-    taken.push(...(await store.consumeRunRequests({ refs: refs.slice(i, i + READ_PAGE), limit: REQUEST_PEEK_LIMIT, now })));
+    found.push(...(await store.pendingRunRequests({ refs: refs.slice(i, i + READ_PAGE), limit: REQUEST_PEEK_LIMIT })));
   }
-  return taken;
+  return found;
 }
 
 async function settle(
@@ -280,6 +248,10 @@ async function settle(
       return { ...base, outcome: 'unscheduled', run: null, reason: 'the runtime schedule was removed, disabled or changed meanwhile' };
     case 'overlap':
       return { ...base, outcome: 'skipped', run: outcome.run, reason: outcome.run.message ?? 'previous run still holds the lease' };
+    case 'waiting':
+      return { ...base, outcome: 'waiting', run: outcome.run, reason: outcome.run.message ?? 'waits for the running run' };
+    case 'busy':
+      return { ...base, outcome: 'busy', run: null, reason: 'another run holds the lease; claimed again when it ends' };
     case 'claimed': {
       const run = await executeRun({
         job,

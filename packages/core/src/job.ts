@@ -4,7 +4,7 @@ import type { Logger } from './logger.js';
 import { closest } from './suggest.js';
 import { compileSchedule, type CompiledSchedule } from './schedule/engine.js';
 import type { ScheduleInput } from './schedule/spec.js';
-import type { RunRecord, RunTrigger } from './store.js';
+import { OVERLAP_POLICIES, type OverlapPolicy, type RunRecord, type RunTrigger } from './store.js';
 
 /** What to do with slots missed while no runner was alive. */
 export type MissedRunPolicy = 'latest' | 'skip' | { all: { within: Duration } };
@@ -41,8 +41,14 @@ export interface FailureContext {
 
 /** Options of a job; names follow django-cron / celery-beat where they have one. */
 export interface JobOptions {
-  /** Let a new slot start while a previous run still holds the lease [ALLOW_PARALLEL_RUNS]. Default false. */
+  /** Let a new slot start while a previous run still holds the lease [ALLOW_PARALLEL_RUNS]; `true` is `overlapPolicy: 'allowAll'`. Default false. */
   allowParallelRuns?: boolean;
+  /**
+   * What a slot does when the previous run still holds the lease, judged at the slot's instant:
+   * `skip` (default; logged `skipped`), `bufferOne`, `bufferAll`, `cancelOther` or `allowAll`
+   * (Temporal's names). Backfill slots and retries always wait instead.
+   */
+  overlapPolicy?: OverlapPolicy;
   /** After a failed/timed-out/interrupted run, retry the slot after this long [retry_after_failure_mins]. */
   retryAfterFailure?: Duration;
   /**
@@ -92,7 +98,9 @@ export interface Job<Payload = unknown> {
   /** Null: no schedule of its own (runtime schedules and run-now requests only). */
   readonly schedule: ScheduleInput | null;
   readonly run: (ctx: RunContext<Payload>) => unknown;
+  /** True exactly when `overlapPolicy` is `allowAll`. */
   readonly allowParallelRuns: boolean;
+  readonly overlapPolicy: OverlapPolicy;
   readonly retryAfterFailureMs: number | null;
   readonly interruptedRetries: number;
   readonly timeoutMs: number | null;
@@ -121,6 +129,7 @@ const KNOWN_FIELDS = new Set([
   'schedule',
   'run',
   'allowParallelRuns',
+  'overlapPolicy',
   'retryAfterFailure',
   'interruptedRetries',
   'timeout',
@@ -185,7 +194,7 @@ export function defineJob<Payload = unknown>(definition: JobDefinition<Payload>)
     throw new InvalidJobError(`${what('expiresAt')} (${expiresAt.toISOString()}) must be after startAt (${startAt.toISOString()})`);
   }
   const interruptedRetries = definition.interruptedRetries ?? DEFAULT_INTERRUPTED_RETRIES;
-  if (!Number.isInteger(interruptedRetries) || interruptedRetries < 0) {
+  if (typeof interruptedRetries !== 'number' || !Number.isInteger(interruptedRetries) || interruptedRetries < 0) {
     throw new InvalidJobError(`${what('interruptedRetries')} must be an integer ≥ 0, got ${String(definition.interruptedRetries)}`);
   }
   const failuresBeforeAlert = definition.failuresBeforeAlert ?? 1;
@@ -200,11 +209,13 @@ export function defineJob<Payload = unknown>(definition: JobDefinition<Payload>)
     if (value !== undefined && typeof value !== 'boolean') throw new InvalidJobError(`${what(flag)} must be true or false`);
   }
 
+  const overlapPolicy = resolveOverlapPolicy(definition.overlapPolicy, definition.allowParallelRuns, what);
   return Object.freeze({
     code,
     schedule: definition.schedule,
     run: definition.run,
-    allowParallelRuns: definition.allowParallelRuns ?? false,
+    allowParallelRuns: overlapPolicy === 'allowAll',
+    overlapPolicy,
     retryAfterFailureMs:
       definition.retryAfterFailure === undefined ? null : parseDuration(definition.retryAfterFailure, what('retryAfterFailure')),
     interruptedRetries,
@@ -302,6 +313,29 @@ export function jobSchedule(job: Job, defaultTimezone = 'UTC', override: Schedul
 
 function isDefinedJob(input: JobInput): input is Job {
   return Object.isFrozen(input) && 'leaseTtlMs' in input;
+}
+
+/**
+ * The overlap policy of `overlapPolicy` and `allowParallelRuns` together (`allowParallelRuns: true`
+ * means `allowAll`; with any other policy it is a contradiction); throws `ErrorClass` naming the field.
+ */
+export function resolveOverlapPolicy(
+  policy: unknown,
+  allowParallelRuns: unknown,
+  what: (field: string) => string,
+  ErrorClass: new (message: string) => Error = InvalidJobError,
+): OverlapPolicy {
+  if (policy !== undefined && !OVERLAP_POLICIES.includes(policy as OverlapPolicy)) {
+    const suggestion = typeof policy === 'string' ? closest(policy, new Set(OVERLAP_POLICIES)) : null;
+    throw new ErrorClass(
+      `${what('overlapPolicy')} must be one of ${OVERLAP_POLICIES.join(', ')}, got ${JSON.stringify(policy) ?? String(policy)}${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
+    );
+  }
+  if (allowParallelRuns === true && policy !== undefined && policy !== 'allowAll') {
+    throw new ErrorClass(`${what('overlapPolicy')} '${String(policy)}' contradicts allowParallelRuns: true (which means 'allowAll'); set only one of them`);
+  }
+  if (allowParallelRuns === true) return 'allowAll';
+  return (policy as OverlapPolicy | undefined) ?? 'skip';
 }
 
 /** A missed-run policy resolved to milliseconds; throws `ErrorClass` naming `what`. */

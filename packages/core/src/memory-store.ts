@@ -25,6 +25,7 @@ import {
   checkList,
   checkOptionalText,
   checkRef,
+  checkOverlap,
   checkTrigger,
   invalid,
 } from './memory/validate.js';
@@ -42,7 +43,6 @@ export interface MemoryStoreOptions {
 
 const DEFAULT_REAP_LIMIT = 1000;
 const DEFAULT_PRUNE_BATCH = 1000;
-const DEFAULT_CONSUME_LIMIT = 100;
 
 const copy = <T>(value: T): T => structuredClone(value);
 
@@ -148,7 +148,13 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
         checkDate(claim.slotAt, `${where}.slotAt`);
         checkInteger(claim.attempt, `${where}.attempt`, 1);
         checkTrigger(claim.trigger, `${where}.trigger`);
-        if (typeof claim.allowParallel !== 'boolean') invalid(where, 'allowParallel must be a boolean');
+        checkOverlap(claim.overlap, `${where}.overlap`);
+        if (claim.backfill !== undefined && typeof claim.backfill !== 'boolean') invalid(where, `backfill must be a boolean, got ${String(claim.backfill)}`);
+        if (claim.requestId !== undefined && (typeof claim.requestId !== 'string' || claim.requestId.length === 0)) {
+          invalid(where, `requestId must be a non-empty string, got ${String(claim.requestId)}`);
+        }
+        if ((claim.trigger === 'manual') !== (claim.requestId !== undefined)) invalid(where, "trigger 'manual' goes with a requestId, and a requestId with trigger 'manual'");
+        if (claim.requestId !== undefined && claim.attempt !== 1) invalid(where, `a run-now request's claim has attempt 1, got ${claim.attempt}`);
         checkLeaseMs(claim.leaseMs, `${where}.leaseMs`);
         if (claim.scheduleVersion !== undefined) checkInteger(claim.scheduleVersion, `${where}.scheduleVersion`, 1);
       });
@@ -190,9 +196,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
         }
       }
       expired.sort((a, b) => (a.leaseExpiresAt?.getTime() ?? 0) - (b.leaseExpiresAt?.getTime() ?? 0) || Number(a.id) - Number(b.id));
-      const reaped = expired.slice(0, limit);
-      for (const run of reaped) interruptExpired(d, run, now);
-      return reaped.map(copy);
+      return expired.slice(0, limit).map((run) => copy(interruptExpired(d, run, now)));
     },
 
     async queryRuns(query = {}) {
@@ -235,33 +239,18 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       return copy(request);
     },
 
-    async consumeRunRequests({ codes, refs, limit = DEFAULT_CONSUME_LIMIT, now }) {
-      const d = open('consumeRunRequests');
-      if (codes !== undefined) checkCodes(codes, 'consumeRunRequests: codes');
-      if (refs !== undefined) {
-        checkRefs(refs, 'consumeRunRequests');
-        if (refs.length > 1000) invalid('consumeRunRequests', `${refs.length} refs in one call; the limit is 1000`);
-      }
-      checkInteger(limit, 'consumeRunRequests: limit', 1);
-      checkDate(now, 'consumeRunRequests: now');
-      const wanted = codes === undefined ? null : new Set(codes);
-      const wantedRefs = refs === undefined ? null : new Set(refs.map(refKey));
-      const taken: RunRequest[] = [];
-      d.requests = d.requests.filter((request) => {
-        if (taken.length >= limit || (wanted && !wanted.has(request.code)) || (wantedRefs && !wantedRefs.has(refKey(request)))) return true;
-        taken.push(request);
-        return false;
-      });
-      return taken.map(copy);
-    },
-
     async pendingRunRequests(options = {}) {
       const d = open('pendingRunRequests');
       if (options.codes !== undefined) checkCodes(options.codes, 'pendingRunRequests: codes');
       if (options.limit !== undefined) checkInteger(options.limit, 'pendingRunRequests: limit', 1);
+      if (options.refs !== undefined) {
+        checkRefs(options.refs, 'pendingRunRequests');
+        if (options.refs.length > 1000) invalid('pendingRunRequests', `${options.refs.length} refs in one call; the limit is 1000`);
+      }
       const wanted = options.codes === undefined ? null : new Set(options.codes);
+      const wantedRefs = options.refs === undefined ? null : new Set(options.refs.map(refKey));
       return d.requests
-        .filter((request) => !wanted || wanted.has(request.code))
+        .filter((request) => (!wanted || wanted.has(request.code)) && (!wantedRefs || wantedRefs.has(refKey(request))))
         .slice(0, options.limit ?? Number.POSITIVE_INFINITY)
         .map(copy);
     },

@@ -1,6 +1,6 @@
 import type { Job } from './job.js';
 import { nextSlot, previousSlot, slotsBetween, type CompiledSchedule } from './schedule/engine.js';
-import type { JobState, RunStatus, SlotClaim } from './store.js';
+import type { JobState, RunRequest, RunStatus, SlotClaim } from './store.js';
 
 /** How long after its instant a `skip`-policy slot may still start (and how far back a first tick looks). */
 export const DEFAULT_MISSED_GRACE_MS = 60_000;
@@ -31,9 +31,15 @@ export interface PlanInput {
 export function planDue(input: PlanInput): SlotClaim[] {
   const { job, key, schedule, state, now } = input;
   const grace = input.missedGraceMs ?? DEFAULT_MISSED_GRACE_MS;
+  // A slot waiting in the store (overlap policy bufferOne/bufferAll/cancelOther) goes first: the
+  // store answers any later slot `busy` or queues it behind that one.
+  const waiting = state.waitingSlotAt ? [claimOf(job, key, state.waitingSlotAt, 1, 'schedule')] : [];
   const regular = schedule ? dueSlots(job, key, schedule, state, now, grace) : [];
+  if (waiting.length > 0) return [...waiting, ...regular.map((slotAt) => claimOf(job, key, slotAt, 1, 'schedule'))];
   if (regular.length > 0) {
-    return regular.map((slotAt) => claimOf(job, key, slotAt, 1, 'schedule'));
+    // Missed-run policy `all`: every slot is owed, so none may be consumed by an overlap; they wait.
+    const backfill = typeof job.missedRunPolicy === 'object';
+    return regular.map((slotAt) => ({ ...claimOf(job, key, slotAt, 1, 'schedule'), ...(backfill ? { backfill } : {}) }));
   }
   const retry = dueRetry(job, state);
   return retry && retry.at <= now.getTime() ? [claimOf(job, key, retry.slotAt, retry.attempt, 'retry')] : [];
@@ -138,13 +144,18 @@ function dueRetry(job: Job, state: JobState): { slotAt: Date; attempt: number; a
 }
 
 /**
- * A claim of the slot "now, to the second" — forced runs and run-now requests: two started
- * together share one slot, so even these run once per slot.
+ * A forced run's claim (`--force`) of the slot "now, to the second": two forced together share
+ * one slot, so even these run once per slot.
  */
-export function claimAt(job: Job, key: string, at: Date, trigger: 'force' | 'manual'): SlotClaim {
+export function claimAt(job: Job, key: string, at: Date, trigger: 'force'): SlotClaim {
   return claimOf(job, key, new Date(Math.floor(at.getTime() / 1000) * 1000), 1, trigger);
 }
 
+/** The claim of one run-now request: its own identity (the request id), its slot the request's time. */
+export function requestClaim(job: Job, key: string, request: RunRequest): SlotClaim {
+  return { ...claimOf(job, key, request.requestedAt, 1, 'manual'), requestId: request.id };
+}
+
 function claimOf(job: Job, key: string, slotAt: Date, attempt: number, trigger: SlotClaim['trigger']): SlotClaim {
-  return { code: job.code, key, slotAt, attempt, trigger, allowParallel: job.allowParallelRuns, leaseMs: job.leaseTtlMs };
+  return { code: job.code, key, slotAt, attempt, trigger, overlap: job.overlapPolicy, leaseMs: job.leaseTtlMs };
 }

@@ -12,7 +12,7 @@ import { JOB_CODE_PATTERN, type Job } from './job.js';
 import { DEFAULT_MISSED_GRACE_MS } from './plan.js';
 import { compileSchedule } from './schedule/engine.js';
 import type { ScheduleSpec } from './schedule/spec.js';
-import type { ScheduleRef } from './store.js';
+import type { OverlapPolicy, ScheduleRef } from './store.js';
 
 /** A JSON value, as a payload must be. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -20,6 +20,7 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 /** Job options a runtime schedule may set for itself (durations in milliseconds); absent ones come from its job. */
 export interface RuntimeScheduleOptions {
   allowParallelRuns?: boolean;
+  overlapPolicy?: OverlapPolicy;
   timeoutMs?: number;
   retryAfterFailureMs?: number;
   jitterMs?: number;
@@ -287,7 +288,7 @@ export function runtimeJob<Payload>(job: Job<Payload>, schedule: RuntimeSchedule
     startAt: latest(job.startAt, schedule.startAt, changedFloor),
     expiresAt: earliest(job.expiresAt, schedule.expiresAt),
     timezone: schedule.timezone ?? job.timezone,
-    allowParallelRuns: o.allowParallelRuns ?? job.allowParallelRuns,
+    ...overlapOf(job, o),
     timeoutMs: o.timeoutMs ?? job.timeoutMs,
     retryAfterFailureMs: o.retryAfterFailureMs ?? job.retryAfterFailureMs,
     jitterMs: o.jitterMs ?? job.jitterMs,
@@ -295,6 +296,13 @@ export function runtimeJob<Payload>(job: Job<Payload>, schedule: RuntimeSchedule
     missedRunPolicy: o.missedRunPolicy ?? job.missedRunPolicy,
     description: schedule.description ?? job.description,
   });
+}
+
+/** A runtime schedule's own overlap policy over its job's (`allowParallelRuns` alone: `true` is `allowAll`, `false` the job's policy but never `allowAll`). */
+function overlapOf(job: Pick<Job, 'overlapPolicy'>, o: RuntimeScheduleOptions): { overlapPolicy: OverlapPolicy; allowParallelRuns: boolean } {
+  let policy = o.overlapPolicy ?? (o.allowParallelRuns === true ? 'allowAll' : job.overlapPolicy);
+  if (o.overlapPolicy === undefined && o.allowParallelRuns === false && policy === 'allowAll') policy = 'skip';
+  return { overlapPolicy: policy, allowParallelRuns: policy === 'allowAll' };
 }
 
 /** The latest of some optional instants, or null. */

@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from './clock.js';
 import { MAX_TIMER_MS, parseDuration, type Duration } from './duration.js';
 import { InvalidArgumentError } from './errors.js';
-import { resolveMissedRunPolicy, type Job, type JobInput, type JobRegistry, type MissedRunPolicy } from './job.js';
+import { resolveMissedRunPolicy, resolveOverlapPolicy, type Job, type JobInput, type JobRegistry, type MissedRunPolicy } from './job.js';
 import { toRegistry } from './executor.js';
 import { DEFAULT_MISSED_GRACE_MS } from './plan.js';
 import {
@@ -17,7 +17,7 @@ import {
 } from './runtime-schedule.js';
 import { compileSchedule } from './schedule/engine.js';
 import type { ScheduleInput, ScheduleSpec } from './schedule/spec.js';
-import type { JobState, RunRequest, Store } from './store.js';
+import type { JobState, OverlapPolicy, RunRequest, Store } from './store.js';
 
 /**
  * What `schedules(code).upsert()` takes: the schedule and, optionally, a timezone, payload,
@@ -39,6 +39,8 @@ export interface ScheduleDefinition {
   expiresAt?: Date | string | null;
   description?: string | null;
   allowParallelRuns?: boolean;
+  /** This schedule's overlap policy (default: its job's). */
+  overlapPolicy?: OverlapPolicy;
   timeout?: Duration;
   retryAfterFailure?: Duration;
   jitter?: Duration;
@@ -56,6 +58,7 @@ const DEFINITION_FIELDS = new Set([
   'expiresAt',
   'description',
   'allowParallelRuns',
+  'overlapPolicy',
   'timeout',
   'retryAfterFailure',
   'jitter',
@@ -225,6 +228,10 @@ export function normaliseSchedule(
   if (definition.allowParallelRuns !== undefined) {
     if (typeof definition.allowParallelRuns !== 'boolean') throw new InvalidArgumentError(`${what('allowParallelRuns')} must be true or false`);
     options.allowParallelRuns = definition.allowParallelRuns;
+  }
+  if (definition.overlapPolicy !== undefined || definition.allowParallelRuns === true) {
+    const policy = resolveOverlapPolicy(definition.overlapPolicy, definition.allowParallelRuns, what, InvalidArgumentError);
+    if (definition.overlapPolicy !== undefined) options.overlapPolicy = policy;
   }
   const duration = (value: Duration | undefined, field: string, max?: number) =>
     value === undefined ? undefined : parseDuration(value, what(field), InvalidArgumentError, max);

@@ -15,11 +15,16 @@ import type { ScheduleSpec } from './schedule/spec.js';
 /** The key of a job's own, code-defined schedule. */
 export const DEFAULT_SCHEDULE_KEY = '';
 
-/** Status of one run (one attempt at one slot). */
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'timed_out' | 'interrupted' | 'skipped';
+/**
+ * Status of one run (one attempt at one slot). `waiting`: the slot is consumed and queued behind
+ * the schedule's running run (overlap policy `bufferOne`, `bufferAll`, `cancelOther`); a later
+ * claim of the same slot turns it into `running`.
+ */
+export type RunStatus = 'waiting' | 'running' | 'succeeded' | 'failed' | 'timed_out' | 'interrupted' | 'skipped';
 
 /** Every run status, in display order. */
 export const RUN_STATUSES: readonly RunStatus[] = [
+  'waiting',
   'running',
   'succeeded',
   'failed',
@@ -33,6 +38,21 @@ export type FinalRunStatus = 'succeeded' | 'failed' | 'timed_out' | 'interrupted
 
 /** Why a run started: its schedule, a retry of a failed attempt, a run-now request, or `--force`. */
 export type RunTrigger = 'schedule' | 'retry' | 'manual' | 'force';
+
+/**
+ * What a claim does when another run of its schedule holds a live lease (Temporal's names),
+ * judged by the store at the slot's instant:
+ * - `skip`: the slot is consumed and logged as a `skipped` run (reason: overlap);
+ * - `bufferOne`: the slot waits (a `waiting` run) unless one already waits; then it is skipped;
+ * - `bufferAll`: every slot waits, and they run in slot order;
+ * - `cancelOther`: the running run is asked to stop (`cancelRequested`, seen by its runner in the
+ *   renewal answer), and the slot waits as with `bufferOne`;
+ * - `allowAll`: runs beside it (the old `allowParallelRuns: true`).
+ */
+export type OverlapPolicy = 'skip' | 'bufferOne' | 'bufferAll' | 'cancelOther' | 'allowAll';
+
+/** Every overlap policy. */
+export const OVERLAP_POLICIES: readonly OverlapPolicy[] = ['skip', 'bufferOne', 'bufferAll', 'cancelOther', 'allowAll'];
 
 /** One schedule of one job. */
 export interface ScheduleRef {
@@ -66,8 +86,13 @@ export interface JobState extends ScheduleRef {
   lastFinishedSlotAt: Date | null;
   /** Failed, timed-out and interrupted runs since the last success. */
   consecutiveFailures: number;
-  /** Runs claimed (started, any trigger, not counting overlap skips) over all time. */
+  /** Runs claimed (started, any trigger, not counting overlap skips nor waiting runs until they start) over all time. */
   totalRuns: number;
+  /**
+   * The slot of this schedule's oldest `waiting` run, null when none waits. Kept by the store on
+   * every claim that creates or starts a waiting run; runners claim it before any later slot.
+   */
+  waitingSlotAt: Date | null;
   /** When the store first saw this schedule; catch-up never reaches before it. */
   createdAt: Date;
   updatedAt: Date;
@@ -82,12 +107,20 @@ export interface RunRecord extends ScheduleRef {
   trigger: RunTrigger;
   status: RunStatus;
   runnerId: string;
-  /** Fencing token: strictly increasing per schedule; a completion must present it. */
+  /**
+   * Fencing token: strictly increasing per schedule over the runs that started (`claimed`); a
+   * completion must present it. 0 while a run is `waiting` (it gets one when it starts); a
+   * skipped run's token means nothing.
+   */
   token: number;
+  /** The run-now request this run was claimed for (trigger `manual`), else null. */
+  requestId: string | null;
+  /** A later slot's `cancelOther` claim asked this run to stop; its runner sees it in the renewal answer. */
+  cancelRequested: boolean;
   startedAt: Date;
   finishedAt: Date | null;
   durationMs: number | null;
-  /** Lease expiry while running; null once finished. */
+  /** Lease expiry while running; null once finished and while waiting. */
   leaseExpiresAt: Date | null;
   /** Message the handler reported (`ctx.report`) or the reason of a skip/interruption. */
   message: string | null;
@@ -101,16 +134,31 @@ export interface Lease extends ScheduleRef {
   token: number;
   runnerId: string;
   expiresAt: Date;
+  /** The run's `cancelRequested` when the lease was handed out or renewed: the runner aborts the handler. */
+  cancelRequested: boolean;
 }
 
-/** A request to claim one slot (or one retry attempt of it). */
+/** A request to claim one slot (or one retry attempt of it), or one run-now request. */
 export interface SlotClaim extends ScheduleRef {
+  /** The slot's instant; for a run-now request (`requestId`), the request's `requestedAt`. */
   slotAt: Date;
-  /** 1 for the slot's first run; n + 1 to retry after attempt n failed. */
+  /** 1 for the slot's first run; n + 1 to retry after attempt n failed. Always 1 with `requestId`. */
   attempt: number;
+  /** `manual` exactly when `requestId` is given. */
   trigger: RunTrigger;
-  /** When false, the claim fails with `overlap` while another run of this schedule holds a live lease. */
-  allowParallel: boolean;
+  /** What to do when another run of this schedule holds a live lease; see {@link ClaimOutcome}. */
+  overlap: OverlapPolicy;
+  /**
+   * A slot the runner catches up on (missed-run policy `all`): like a retry, it never gets
+   * consumed by an overlap — it answers `busy` and is claimed again later. Default false.
+   */
+  backfill?: boolean;
+  /**
+   * Claims this run-now request (a pending one, of this schedule): the request is consumed in
+   * the same atomic operation as the claim, and the run records it (`RunRecord.requestId`).
+   * Such runs are outside slot uniqueness: their identity is the request.
+   */
+  requestId?: string;
   /** Lease length in milliseconds. */
   leaseMs: number;
   /**
@@ -127,38 +175,80 @@ export interface ClaimContext {
   now: Date;
 }
 
+/** A run a store marked `interrupted` because its lease expired, with its schedule's state after that (null: runtime schedule removed). */
+export interface ReapedRun {
+  run: RunRecord;
+  state: JobState | null;
+}
+
 /**
- * The answer to one {@link SlotClaim}, in request order:
- * - `claimed`: this runner owns the run; `run.status` is `running`. The run's `startedAt`
- *   is `max(now, slotAt)` (a runner may claim a slot shortly before its instant) and the
- *   lease expires `leaseMs` after that.
- * - `taken`: that slot + attempt was already claimed (by anyone, including earlier by this
- *   runner); nothing changed.
- * - `overlap`: another run of the schedule holds a live lease and parallel runs are not
- *   allowed; the slot is consumed and logged as a `skipped` run (returned), once.
- * - `paused`: the schedule is paused; nothing changed, the slot is not consumed.
- * - `unscheduled`: a runtime schedule's claim (key ≠ '') whose schedule no longer exists, is
- *   disabled (`enabled: false`), or — when the claim names `scheduleVersion` — has changed
- *   since the claimant read it; nothing changed. The runner re-reads the schedule. Claims of
- *   a job's own schedule (key '') are never `unscheduled`.
+ * The answer to one {@link SlotClaim}, in request order. Claims of one batch are applied one
+ * after the other in request order, each atomically (a later claim sees an earlier one's effect).
  *
- * A live lease is one whose `expiresAt > now`. A claim that finds only an *expired* lease
- * of a still-`running` run marks that run `interrupted` (message says so, `finishedAt = now`,
- * state updated as a completion would) in the same atomic operation, then proceeds.
+ * **The claim's run.** A claim without `requestId` names the run `(code, key, slotAt, attempt)`
+ * among runs without a request id; one with `requestId` names the run that carries that
+ * request id. Either may not exist yet.
  *
- * Checked in this order: `taken`, `unscheduled`, `paused`, `overlap`, `claimed`. The overlap's `skipped`
- * run has `startedAt = finishedAt = max(now, slotAt)`, `durationMs` 0, no lease, a message
- * naming the run that holds the lease; it consumes the slot + attempt (a later claim of it is
- * `taken`) and moves `lastSlotAt` like a claim, but counts in neither `totalRuns` nor `lastStatus`.
- * Invalid input (empty code, non-string key, `leaseMs <= 0`, attempt < 1, …) rejects the
- * whole batch with `InvalidArgumentError` before anything changes.
+ * **Checks, in this order** (the first that applies answers):
+ * 1. The named run exists:
+ *    - `running` and its `runnerId` is this claim's runner → `claimed`, with that run and its
+ *      current lease, unchanged (a claim retried after a lost answer gets its own claim back);
+ *    - `waiting` → go on (this claim may start it, see 4 and 5);
+ *    - anything else → `taken`, nothing changes.
+ *    With `requestId` and no such run: a request that is not pending for this schedule
+ *    (consumed, removed, never filed, or another schedule's) → `taken`, nothing changes.
+ * 2. `unscheduled`: a runtime schedule (key ≠ '') that no longer exists, is disabled
+ *    (`enabled: false`), or — when the claim names `scheduleVersion` — has another version;
+ *    nothing changes (a request stays pending). Claims of key '' are never `unscheduled`.
+ * 3. `paused`: the schedule is paused; nothing changes (a request stays pending, a waiting run waits).
+ * 4. Overlap, skipped entirely when `overlap` is `allowAll`. First, every `running` run of the
+ *    schedule whose lease is not live (`leaseExpiresAt <= now`) is marked `interrupted` exactly
+ *    as {@link Store.reapExpired} does and returned in this outcome's `reaped` (to this caller
+ *    only, so exactly one runner handles each). Then the schedule is **busy** for this claim when
+ *    another run of it is `running` (a live lease), or another run of it is `waiting` with a
+ *    `slotAt` before this claim's. When busy, the first that applies:
+ *    - the named run is `waiting`, or `now < slotAt` (a pre-claim), or `trigger` is `retry`, or
+ *      `backfill` → `busy`: nothing changes; the runner claims again after the holder ends (a
+ *      pre-claim: again at the instant);
+ *    - `skip`, or `bufferOne` / `cancelOther` while another run of the schedule already waits
+ *      → `overlap`: the named run is created as a `skipped` run (returned) and the request, if
+ *      any, consumed;
+ *    - `requestId` with `bufferOne`, `bufferAll` or `cancelOther` → `busy` (the request stays
+ *      pending: it waits as a request), and with `cancelOther` the running runs are asked to stop;
+ *    - `bufferOne`, `bufferAll`, `cancelOther` → `waiting`: the named run is created as a
+ *      `waiting` run (returned); with `cancelOther` every `running` run of the schedule gets
+ *      `cancelRequested = true`.
+ * 5. `claimed`: the named run is created (or, when `waiting`, started) as `running` for this
+ *    claim's runner, with a fresh token, `startedAt = max(now, slotAt)` (a runner may claim a
+ *    slot shortly before its instant), and a lease expiring `leaseMs` after `startedAt`; the
+ *    request, if any, is consumed.
+ *
+ * **State.** `claimed` adds 1 to `totalRuns`. `claimed`, `waiting` and `overlap` of a
+ * `schedule`-triggered claim move `lastSlotAt` forward (never back), a started waiting run
+ * having moved it when it was created. `waitingSlotAt` is kept the oldest waiting slot. A
+ * `skipped` or `waiting` run counts in neither `totalRuns` nor `lastStatus`.
+ *
+ * **Records.** A `skipped` run has `startedAt = finishedAt = max(now, slotAt)`, `durationMs` 0,
+ * no lease, and a message naming the run that holds the lease (or the slot that already
+ * waits); it consumes its slot + attempt (or request) for good. A `waiting` run has
+ * `startedAt = max(now, slotAt)` (replaced when it starts), no lease, `finishedAt` null, token 0,
+ * and a message saying what it waits for; it is never pruned, and is removed with its runtime
+ * schedule.
+ *
+ * `reaped` is present only when this claim interrupted runs. Invalid input (empty code,
+ * non-string key, `leaseMs <= 0`, attempt < 1, unknown `overlap`, `requestId` without trigger
+ * `manual` or the reverse, …) rejects the whole batch with `InvalidArgumentError` before
+ * anything changes.
  */
-export type ClaimOutcome =
+export type ClaimOutcome = (
   | { status: 'claimed'; run: RunRecord; lease: Lease }
   | { status: 'taken' }
+  | { status: 'busy' }
+  | { status: 'waiting'; run: RunRecord }
   | { status: 'overlap'; run: RunRecord }
   | { status: 'paused' }
-  | { status: 'unscheduled' };
+  | { status: 'unscheduled' }
+) & { reaped?: ReapedRun[] };
 
 /** The result a runner records for a run it holds the lease of. */
 export interface RunCompletion {
@@ -171,8 +261,10 @@ export interface RunCompletion {
 }
 
 /**
- * The answer to one {@link RunCompletion}, in request order. `stale` when the run is no
- * longer `running` with that token (reaped, taken over, or already completed): nothing changed.
+ * The answer to one {@link RunCompletion}, in request order. A completion is accepted while the
+ * run is `running` with that token — also after its lease expired, as long as nobody reaped it
+ * or took it over. `stale` when it is no longer (reaped, taken over, or already completed):
+ * nothing changed, and `run` is what the store holds.
  */
 export type CompletionOutcome =
   /** `state` is null when the run's runtime schedule was removed while it ran (the run is still recorded). */
@@ -255,23 +347,28 @@ export interface Store {
   /**
    * Extends leases to `now + leaseMs`, in one round trip. Returns the new lease, or null
    * for a lease that is no longer current (run reaped, taken over or finished). A lease past
-   * its expiry that nobody took over or reaped is still current and is renewed.
+   * its expiry that nobody took over or reaped is still current and is renewed. The answer
+   * carries the run's `cancelRequested`: true tells the runner to abort the handler.
    */
   renewLeases(leases: readonly Lease[], options: { now: Date; leaseMs: number }): Promise<(Lease | null)[]>;
   /**
    * Records results, in one round trip. Updates the schedule's state: `lastStatus`,
    * `lastFinishedAt`, `lastAttempt`, `lastFinishedSlotAt`, and `consecutiveFailures`
    * (reset by `succeeded`, incremented by any other status). Refused per item with
-   * `stale` for a token that is no longer current. Releases the lease.
+   * `stale` for a token that is no longer current; accepted past the lease's expiry while
+   * nobody reaped or took over the run. Releases the lease. The returned state's
+   * `waitingSlotAt` tells the runner a waiting slot may now be claimed.
    */
   completeRuns(completions: readonly RunCompletion[]): Promise<CompletionOutcome[]>;
   /**
-   * Marks up to `limit` (default 1000) running runs whose lease is not live (`expiresAt <= now`) as `interrupted`
-   * (finishedAt = now, message says the lease expired), updating their schedules' state as
-   * a completion would (no state when its runtime schedule was removed). Each such run is returned to exactly one caller, so exactly one
-   * runner decides on its retry.
+   * Marks up to `limit` (default 1000) running runs whose lease is not live (`expiresAt <= now`)
+   * as `interrupted` (finishedAt = now, message says the lease expired), updating their
+   * schedules' state as a completion would (`consecutiveFailures` + 1), and returns each with
+   * that state (null when its runtime schedule was removed). Each interrupted run is returned
+   * to exactly one caller, by this method or by a claim's `reaped`, ever — so exactly one runner
+   * calls `onFailure` for it and decides on its retry. Oldest expiry first.
    */
-  reapExpired(options: { now: Date; limit?: number }): Promise<RunRecord[]>;
+  reapExpired(options: { now: Date; limit?: number }): Promise<ReapedRun[]>;
 
   // — run log —
   /** Run-log query, newest first, paginated. */
@@ -281,7 +378,7 @@ export interface Store {
   /**
    * Deletes finished runs (skipped ones included) whose `finishedAt` is before `olderThan`, in batches of
    * `batchSize` (default 1000) so no statement holds locks for long. Never deletes
-   * running runs. Returns how many were deleted.
+   * running or waiting runs. Returns how many were deleted.
    */
   pruneRuns(options: { olderThan: Date; batchSize?: number }): Promise<number>;
 
@@ -292,13 +389,12 @@ export interface Store {
    */
   requestRun(ref: ScheduleRef, options: { now: Date; requestedBy?: string | null }): Promise<RunRequest>;
   /**
-   * Takes up to `limit` (≥ 1, default 100) pending requests (oldest first), optionally only
-   * for `codes` and/or only for the schedules `refs` (at most 1000); each request is returned
-   * to exactly one caller, ever.
+   * Pending (unconsumed) requests, oldest first (`requestedAt`, then id), without consuming
+   * them; optionally only for `codes` and/or only for the schedules `refs` (at most 1000); at
+   * most `limit` (default all). A request is consumed only by the claim that names it
+   * (`SlotClaim.requestId`), atomically with that claim.
    */
-  consumeRunRequests(options: { codes?: readonly string[]; refs?: readonly ScheduleRef[]; limit?: number; now: Date }): Promise<RunRequest[]>;
-  /** Pending (unconsumed) requests, oldest first, without consuming them; at most `limit` (default all). */
-  pendingRunRequests(options?: { codes?: readonly string[]; limit?: number }): Promise<RunRequest[]>;
+  pendingRunRequests(options?: { codes?: readonly string[]; refs?: readonly ScheduleRef[]; limit?: number }): Promise<RunRequest[]>;
 
   // — runtime schedules (key ≠ '') —
   /**
@@ -315,8 +411,8 @@ export interface Store {
    */
   upsertSchedules(schedules: readonly RuntimeScheduleInput[], now: Date): Promise<RuntimeSchedule[]>;
   /**
-   * Removes runtime schedules (at most 1000 refs, each key ≠ ''), their states and their
-   * pending run-now requests; runs already claimed go on and are recorded (their completion's
+   * Removes runtime schedules (at most 1000 refs, each key ≠ ''), their states, their
+   * pending run-now requests and their waiting runs; runs already claimed go on and are recorded (their completion's
    * `state` is null). Returns, per ref, whether it existed. Emits a `schedule` change per removal.
    */
   removeSchedules(refs: readonly ScheduleRef[]): Promise<boolean[]>;

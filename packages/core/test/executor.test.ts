@@ -308,7 +308,10 @@ describe('runDue: selection, force, dry run, pause, requests', () => {
   it('force runs a job that is not due, once per second-slot even with two runners', async () => {
     let calls = 0;
     const { clock, tick, store } = setup([{ code: 'daily', schedule: dailyAt('03:00'), run: () => void calls++ }], '2026-03-02T14:00:00.250Z');
-    const [a, b] = await Promise.all([tick({ force: true, only: ['daily'] }), tick({ force: true, only: ['daily'] })]);
+    const [a, b] = await Promise.all([
+      tick({ force: true, only: ['daily'], runnerId: 'runner-a' }),
+      tick({ force: true, only: ['daily'], runnerId: 'runner-b' }),
+    ]);
     expect([a.results[0]?.outcome, b.results[0]?.outcome].sort()).toEqual(['succeeded', 'taken']);
     expect(calls).toBe(1);
     const [run] = await runsOf(store, 'daily');
@@ -355,7 +358,7 @@ describe('runDue: selection, force, dry run, pause, requests', () => {
   async function claimAsDeadRunner(store: Store, now: Date, slotAt: string, attempt = 1) {
     await store.ensureStates([{ code: 'crashy', key: '' }], now);
     const [claim] = await store.claimSlots(
-      [{ code: 'crashy', key: '', slotAt: new Date(slotAt), attempt, trigger: attempt === 1 ? 'schedule' : 'retry', allowParallel: false, leaseMs: 30_000 }],
+      [{ code: 'crashy', key: '', slotAt: new Date(slotAt), attempt, trigger: attempt === 1 ? 'schedule' : 'retry', overlap: 'skip', leaseMs: 30_000 }],
       { runnerId: 'dead-runner', now },
     );
     expect(claim?.status).toBe('claimed');

@@ -31,6 +31,14 @@ describe('defineJob', () => {
       jitterMs: 0,
     });
     expect(Object.isFrozen(job)).toBe(true);
+    expect(job.overlapPolicy).toBe('skip');
+  });
+
+  it('takes an overlap policy; allowParallelRuns: true is allowAll', () => {
+    expect(defineJob({ code: 'a', schedule: every('1m'), run: noop, overlapPolicy: 'bufferAll' })).toMatchObject({ overlapPolicy: 'bufferAll', allowParallelRuns: false });
+    expect(defineJob({ code: 'b', schedule: every('1m'), run: noop, allowParallelRuns: true })).toMatchObject({ overlapPolicy: 'allowAll', allowParallelRuns: true });
+    expect(defineJob({ code: 'c', schedule: every('1m'), run: noop, allowParallelRuns: true, overlapPolicy: 'allowAll' }).overlapPolicy).toBe('allowAll');
+    expect(defineJob({ code: 'd', schedule: every('1m'), run: noop, allowParallelRuns: false, overlapPolicy: 'cancelOther' }).overlapPolicy).toBe('cancelOther');
   });
 
   it('parses durations and policies into milliseconds', () => {
@@ -64,6 +72,11 @@ describe('defineJob', () => {
     [{ startAt: 'yesterday-ish' }, /job "x": startAt: "yesterday-ish" is not a valid instant/],
     [{ failuresBeforeAlert: 0 }, /job "x": failuresBeforeAlert must be an integer ≥ 1/],
     [{ interruptedRetries: -1 }, /job "x": interruptedRetries must be an integer ≥ 0/],
+    [{ interruptedRetries: 1.5 }, /job "x": interruptedRetries must be an integer ≥ 0, got 1.5/],
+    [{ interruptedRetries: '2' }, /job "x": interruptedRetries must be an integer ≥ 0, got 2/],
+    [{ overlapPolicy: 'bufferTwo' }, /job "x": overlapPolicy must be one of skip, bufferOne, bufferAll, cancelOther, allowAll, got "bufferTwo" \(did you mean "bufferOne"\?\)/],
+    [{ overlapPolicy: 7 }, /job "x": overlapPolicy must be one of skip, bufferOne, bufferAll, cancelOther, allowAll, got 7/],
+    [{ overlapPolicy: 'bufferOne', allowParallelRuns: true }, /job "x": overlapPolicy 'bufferOne' contradicts allowParallelRuns: true/],
     [{ missedRunPolicy: 'sometimes' }, /job "x": missedRunPolicy must be 'latest', 'skip'/],
     [{ allowParallelRuns: 'yes' }, /job "x": allowParallelRuns must be true or false/],
     [{ run: 'not a function' }, /job "x": run must be a function/],

@@ -6,7 +6,7 @@ import type { ScheduleSpec, StoreChange } from '../src/index.js';
 const t0 = new Date('2030-01-07T00:00:00.000Z');
 const at = (ms: number) => new Date(t0.getTime() + ms);
 const ref = { code: 'report', key: '' };
-const claim = (slotAt: Date) => ({ ...ref, slotAt, attempt: 1, trigger: 'schedule' as const, allowParallel: false, leaseMs: 60_000 });
+const claim = (slotAt: Date) => ({ ...ref, slotAt, attempt: 1, trigger: 'schedule' as const, overlap: 'skip' as const, leaseMs: 60_000 });
 
 describe('memory store', () => {
   it('stores on different backends share nothing; stores on one backend share everything', async () => {
@@ -70,7 +70,7 @@ describe('memory store', () => {
   it('run ids are increasing numeric strings and cursors are opaque strings', async () => {
     const store = createMemoryStore();
     const outcomes = await store.claimSlots(
-      [0, 1, 2].map((i) => ({ ...claim(at(i * 1_000)), allowParallel: true })),
+      [0, 1, 2].map((i) => ({ ...claim(at(i * 1_000)), overlap: 'allowAll' as const })),
       { runnerId: 'r', now: t0 },
     );
     const ids = outcomes.map((o) => (o.status === 'claimed' ? Number(o.run.id) : NaN));

@@ -102,6 +102,8 @@ describe('scheduler.schedules(code)', () => {
       [{ key: 'a', schedule: '* * * * *', retries: 3 }, InvalidArgumentError, /"a": retries is not a known field/],
       [{ key: 'a' }, InvalidArgumentError, /schedule "a": schedule is required/],
       [{ key: 'a', schedule: '* * * * *', startAt: '2026-01-02', expiresAt: '2026-01-01' }, InvalidArgumentError, /expiresAt .* must be after startAt/],
+      [{ key: 'a', schedule: '* * * * *', overlapPolicy: 'queue' }, InvalidArgumentError, /job "report" schedule "a": overlapPolicy must be one of skip, bufferOne/],
+      [{ key: 'a', schedule: '* * * * *', overlapPolicy: 'bufferOne', allowParallelRuns: true }, InvalidArgumentError, /schedule "a": overlapPolicy 'bufferOne' contradicts allowParallelRuns: true/],
     ];
     for (const [input, ErrorClass, message] of cases) {
       const attempt = schedules.upsert([{ key: 'valid-first', schedule: '* * * * *' }, input as never]);

@@ -341,7 +341,7 @@ describe('signals, follow and help', () => {
     const store = inspect();
     const now = new Date('2026-01-05T10:00:05Z');
     const claim = (slot: string) =>
-      store.claimSlots([{ code: 'tick', key: '', slotAt: new Date(slot), attempt: 1, trigger: 'schedule', allowParallel: true, leaseMs: 600_000 }], { runnerId: 'r', now });
+      store.claimSlots([{ code: 'tick', key: '', slotAt: new Date(slot), attempt: 1, trigger: 'schedule', overlap: 'allowAll', leaseMs: 600_000 }], { runnerId: 'r', now });
     const [long] = await claim('2026-01-05T10:00:00Z');
     const io = captureIo({ TICKWORK_NOW: '2026-01-05T10:00:05Z' });
     const follow = runCli(['logs', '--follow', '--json', '--status', 'failed'], { io, config });

@@ -161,7 +161,7 @@ export class ChangeWatcher {
     const store = this.host.store;
     const now = this.host.clock.now();
     const reaped = await store.reapExpired({ now });
-    for (const run of reaped) {
+    for (const { run } of reaped) {
       this.host.logger.warn({ job: run.code, key: run.key, runId: run.id, runner: run.runnerId }, 'lease expired: run recorded as interrupted');
       if (this.host.entry(scheduleId(run.code, run.key))) this.refreshState(scheduleId(run.code, run.key));
     }

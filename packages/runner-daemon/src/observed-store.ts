@@ -23,7 +23,6 @@ const OPERATIONS = [
   'getRun',
   'pruneRuns',
   'requestRun',
-  'consumeRunRequests',
   'pendingRunRequests',
   'upsertSchedules',
   'removeSchedules',

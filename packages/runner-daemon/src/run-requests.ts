@@ -1,4 +1,4 @@
-import { claimAt, describeThrown, InvalidArgumentError, type ClaimOutcome, type RunRequest, type ScheduleRef, type SlotClaim } from '@tickwork/core';
+import { describeThrown, requestClaim, type ClaimOutcome, type RunRequest, type ScheduleRef, type SlotClaim } from '@tickwork/core';
 import type { WatcherHost } from './change-watcher.js';
 import { SCHEDULE_PAGE } from './runtime-schedules.js';
 import { runnable, scheduleId, versioned, type RunTarget, type ScheduleEntry } from './schedule-entry.js';
@@ -58,7 +58,11 @@ export class RunRequests {
     if (refs.size > 0) await this.take([...refs.values()]);
   }
 
-  /** Consumes the pending requests of these schedules (those still runnable), up to free capacity, and claims them. */
+  /**
+   * Claims the pending requests of these schedules (those still runnable), up to free capacity:
+   * each claim names its request, which the store consumes in the same atomic operation, so a
+   * request not claimed (paused meanwhile, store outage) simply stays pending.
+   */
   private async take(refs: readonly ScheduleRef[]): Promise<void> {
     const wanted = refs.filter((ref) => {
       const entry = this.host.entry(scheduleId(ref.code, ref.key));
@@ -66,69 +70,43 @@ export class RunRequests {
     });
     const free = this.host.freeCapacity();
     if (wanted.length === 0 || free <= 0 || !this.host.live()) return;
-    // Held while consuming, so a notification and a poll taking at the same time cannot both fill the same capacity.
+    // Held while claiming, so a notification and a poll taking at the same time cannot both fill the same capacity.
     const release = this.host.reserve(free);
-    let requests: RunRequest[];
     try {
-      requests = await this.host.store.consumeRunRequests({ refs: wanted, limit: free, now: this.host.clock.now() });
+      const pending: RunRequest[] = [];
+      for (let i = 0; i < wanted.length && pending.length < free; i += SCHEDULE_PAGE) {
+        pending.push(...(await this.host.store.pendingRunRequests({ refs: wanted.slice(i, i + SCHEDULE_PAGE), limit: free - pending.length })));
+      }
+      await this.claim(pending);
     } finally {
       release();
     }
-    await this.claim(requests);
   }
 
   private async claim(requests: readonly RunRequest[]): Promise<void> {
     const claims: RequestClaim[] = [];
-    const putBack: RunRequest[] = [];
     for (const request of requests) {
       const entry = this.host.entry(scheduleId(request.code, request.key));
-      // Paused, disabled or removed between the look and the take.
-      if (!entry || !runnable(entry)) putBack.push(request);
-      else {
-        const claim = versioned(entry, claimAt(entry.job, entry.key, request.requestedAt, 'manual'));
-        claims.push({ request, entry, target: { job: entry.job, payload: entry.payload }, claim });
+      if (entry && runnable(entry)) {
+        claims.push({ request, entry, target: { job: entry.job, payload: entry.payload }, claim: versioned(entry, requestClaim(entry.job, entry.key, request)) });
       }
     }
-    if (claims.length > 0) {
-      const now = this.host.clock.now();
-      // The requests are consumed: retry the (idempotent) claim until it lands so none is lost.
-      const release = this.host.reserve(claims.length);
-      const outcomes = await this.host
-        .untilStored('claim run-now requests', () => this.host.store.claimSlots(claims.map((c) => c.claim), { runnerId: this.host.runnerId, now: this.host.clock.now() }))
-        .finally(release);
-      claims.forEach(({ request, entry, target }, index) => {
-        const outcome = outcomes[index] as ClaimOutcome;
-        if (outcome.status === 'claimed') {
-          this.host.launch(entry, target, outcome.run, outcome.lease, now.getTime());
-          return;
-        }
-        if (outcome.status === 'unscheduled' || outcome.status === 'paused') {
-          this.host.refused(entry, outcome.status);
-          putBack.push(request);
-        } else this.host.logger.info({ job: entry.job.code, key: entry.key, outcome: outcome.status }, 'run-now request not run');
-      });
-    }
-    for (const request of putBack) await this.fileBack(request);
-  }
-
-  /**
-   * Files a consumed request again, unchanged, for a schedule that turned out not to be runnable now
-   * (paused, disabled or changed meanwhile): it waits for the resume or the re-read like any pending
-   * one. A removed runtime schedule's request is dropped (the store refuses it).
-   */
-  private async fileBack(request: RunRequest): Promise<void> {
-    const ref = { code: request.code, key: request.key };
-    const filed = await this.host.untilStored('file a run-now request back', () =>
-      this.host.store.requestRun(ref, { now: request.requestedAt, requestedBy: request.requestedBy }).then(
-        () => true,
-        (error: unknown) => {
-          if (error instanceof InvalidArgumentError) return false;
-          throw error;
-        },
-      ),
+    if (claims.length === 0) return;
+    const now = this.host.clock.now();
+    // Idempotent per runner: a claim retried after a lost answer gets its own run back.
+    const outcomes = await this.host.untilStored('claim run-now requests', () =>
+      this.host.store.claimSlots(claims.map((c) => c.claim), { runnerId: this.host.runnerId, now: this.host.clock.now() }),
     );
-    const log = { job: ref.code, key: ref.key, requestedAt: request.requestedAt.toISOString() };
-    if (filed) this.host.logger.info(log, 'run-now request left pending: its schedule is paused, disabled or being re-read');
-    else this.host.logger.info(log, 'run-now request dropped: its runtime schedule was removed');
+    claims.forEach(({ request, entry, target }, index) => {
+      const outcome = outcomes[index] as ClaimOutcome;
+      if (outcome.status === 'claimed') {
+        this.host.launch(entry, target, outcome.run, outcome.lease, now.getTime());
+        return;
+      }
+      if (outcome.status === 'unscheduled' || outcome.status === 'paused') this.host.refused(entry, outcome.status);
+      const log = { job: entry.job.code, key: entry.key, requestId: request.id, outcome: outcome.status };
+      if (outcome.status === 'busy' || outcome.status === 'paused' || outcome.status === 'unscheduled') this.host.logger.info(log, 'run-now request left pending');
+      else this.host.logger.info(log, 'run-now request not run');
+    });
   }
 }

@@ -18,7 +18,7 @@ describe('batched run writes', () => {
       },
     }) as Store;
     const store = batchRunWrites(picky);
-    const claims = ['a', 'b', 'c'].map((code) => ({ code, key: '', slotAt: now, attempt: 1, trigger: 'schedule' as const, allowParallel: false, leaseMs: 60_000 }));
+    const claims = ['a', 'b', 'c'].map((code) => ({ code, key: '', slotAt: now, attempt: 1, trigger: 'schedule' as const, overlap: 'skip' as const, leaseMs: 60_000 }));
     const outcomes = await store.claimSlots(claims, { runnerId: 'r', now });
     const leases = outcomes.map((o) => (o.status === 'claimed' ? o.lease : null));
     const settled = await Promise.allSettled(

@@ -8,7 +8,7 @@ export function instantAt(offsetMs: number): Date {
   return new Date(BASE_INSTANT.getTime() + offsetMs);
 }
 
-/** A schedule-triggered first-attempt claim of `slotAt` for `ref` (60 s lease, no parallel runs), with `overrides` applied. */
+/** A schedule-triggered first-attempt claim of `slotAt` for `ref` (60 s lease, overlap `skip`), with `overrides` applied. */
 export function claimFor(
   ref: ScheduleRef,
   slotAt: Date,
@@ -20,7 +20,7 @@ export function claimFor(
     slotAt,
     attempt: 1,
     trigger: 'schedule',
-    allowParallel: false,
+    overlap: 'skip',
     leaseMs: 60_000,
     ...overrides,
   };

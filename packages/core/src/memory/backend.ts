@@ -22,6 +22,10 @@ export interface MemoryData {
   slots: Map<string, string>;
   /** {@link refKey} → ids of its running runs, for overlap checks without a scan. */
   running: Map<string, Set<string>>;
+  /** {@link refKey} → ids of its waiting runs. */
+  waiting: Map<string, Set<string>>;
+  /** Run-now request id → the id of the run claimed for it (what makes a request claimable once). */
+  requestRuns: Map<string, string>;
   /** {@link refKey} → last fencing token handed out; outlives pruned runs so tokens never repeat. */
   tokens: Map<string, number>;
   /** Runtime schedules by {@link refKey}. */
@@ -58,6 +62,8 @@ export function createMemoryBackend(): MemoryBackend {
     runs: new Map(),
     slots: new Map(),
     running: new Map(),
+    waiting: new Map(),
+    requestRuns: new Map(),
     tokens: new Map(),
     schedules: new Map(),
     scheduleSeq: 0,

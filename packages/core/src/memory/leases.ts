@@ -5,7 +5,9 @@ import type {
   FinalRunStatus,
   Lease,
   RunCompletion,
+  ReapedRun,
   RunRecord,
+  ScheduleRef,
   SlotClaim,
 } from '../store.js';
 import { refKey, slotKey, stateFor, type MemoryData } from './backend.js';
@@ -36,20 +38,24 @@ export function finishRun(
   state.updatedAt = new Date(outcome.finishedAt);
 }
 
-/** Marks a run whose lease expired as interrupted. */
-export function interruptExpired(data: MemoryData, run: RunRecord, now: Date): void {
+/** Marks a run whose lease expired as interrupted; returns it with its schedule's state (live records). */
+export function interruptExpired(data: MemoryData, run: RunRecord, now: Date): ReapedRun {
   const expiredAt = run.leaseExpiresAt?.toISOString() ?? 'unknown';
   finishRun(data, run, {
     status: 'interrupted',
     finishedAt: now,
     message: `interrupted: lease of runner "${run.runnerId}" expired at ${expiredAt} without renewal (runner crashed or stalled)`,
   });
+  return { run, state: data.states.get(refKey(run)) ?? null };
+}
+
+/** The run a claim names: by request id, or by slot + attempt among runs without one. */
+function namedRun(data: MemoryData, claim: SlotClaim): RunRecord | null {
+  const id = claim.requestId !== undefined ? data.requestRuns.get(claim.requestId) : data.slots.get(slotKey(claim, claim.slotAt, claim.attempt));
+  return id === undefined ? null : (data.runs.get(id) ?? null);
 }
 
 function newRun(data: MemoryData, claim: SlotClaim, context: ClaimContext, startedAt: Date): RunRecord {
-  const key = refKey(claim);
-  const token = (data.tokens.get(key) ?? 0) + 1;
-  data.tokens.set(key, token);
   const run: RunRecord = {
     id: String(data.nextRunId++),
     code: claim.code,
@@ -59,7 +65,9 @@ function newRun(data: MemoryData, claim: SlotClaim, context: ClaimContext, start
     trigger: claim.trigger,
     status: 'running',
     runnerId: context.runnerId,
-    token,
+    token: 0,
+    requestId: claim.requestId ?? null,
+    cancelRequested: false,
     startedAt,
     finishedAt: null,
     durationMs: null,
@@ -69,14 +77,54 @@ function newRun(data: MemoryData, claim: SlotClaim, context: ClaimContext, start
     stack: null,
   };
   data.runs.set(run.id, run);
-  data.slots.set(slotKey(claim, claim.slotAt, claim.attempt), run.id);
+  if (claim.requestId !== undefined) {
+    data.requestRuns.set(claim.requestId, run.id);
+    data.requests = data.requests.filter((request) => request.id !== claim.requestId);
+  } else data.slots.set(slotKey(claim, claim.slotAt, claim.attempt), run.id);
   return run;
+}
+
+function nextToken(data: MemoryData, ref: ScheduleRef): number {
+  const key = refKey(ref);
+  const token = (data.tokens.get(key) ?? 0) + 1;
+  data.tokens.set(key, token);
+  return token;
+}
+
+/** The waiting runs of one schedule, oldest slot first (then id). */
+export function waitingRuns(data: MemoryData, ref: ScheduleRef): RunRecord[] {
+  const ids = data.waiting.get(refKey(ref));
+  if (!ids) return [];
+  return [...ids]
+    .map((id) => data.runs.get(id))
+    .filter((run): run is RunRecord => run !== undefined)
+    .sort((a, b) => a.slotAt.getTime() - b.slotAt.getTime() || Number(a.id) - Number(b.id));
+}
+
+function setWaiting(data: MemoryData, run: RunRecord, waiting: boolean): void {
+  const key = refKey(run);
+  let ids = data.waiting.get(key);
+  if (!ids) {
+    ids = new Set();
+    data.waiting.set(key, ids);
+  }
+  if (waiting) ids.add(run.id);
+  else ids.delete(run.id);
+  const state = data.states.get(key);
+  if (state) state.waitingSlotAt = waitingRuns(data, run)[0]?.slotAt ?? null;
 }
 
 /** One claim, applied synchronously; the caller has validated it. Returned records are live: copy before handing out. */
 export function claimOne(data: MemoryData, claim: SlotClaim, context: ClaimContext): ClaimOutcome {
   const { now } = context;
-  if (data.slots.has(slotKey(claim, claim.slotAt, claim.attempt))) return { status: 'taken' };
+  const named = namedRun(data, claim);
+  if (named) {
+    if (named.status === 'running' && named.runnerId === context.runnerId) return { status: 'claimed', run: named, lease: leaseOf(named) };
+    if (named.status !== 'waiting') return { status: 'taken' };
+  } else if (claim.requestId !== undefined) {
+    const request = data.requests.find((r) => r.id === claim.requestId);
+    if (!request || request.code !== claim.code || request.key !== claim.key) return { status: 'taken' };
+  }
   if (claim.key !== '') {
     const schedule = data.schedules.get(refKey(claim));
     if (!schedule || !schedule.enabled) return { status: 'unscheduled' };
@@ -86,27 +134,59 @@ export function claimOne(data: MemoryData, claim: SlotClaim, context: ClaimConte
   if (state.paused) return { status: 'paused' };
   const key = refKey(claim);
   const startedAt = new Date(Math.max(now.getTime(), claim.slotAt.getTime()));
+  const reaped: ReapedRun[] = [];
+  const withReaped = <T extends ClaimOutcome>(outcome: T): T => (reaped.length > 0 ? { ...outcome, reaped } : outcome);
 
-  if (!claim.allowParallel) {
-    let holder: RunRecord | null = null;
+  if (claim.overlap !== 'allowAll') {
+    const holders: RunRecord[] = [];
     for (const id of [...(data.running.get(key) ?? [])]) {
       const other = data.runs.get(id);
       if (!other) continue;
-      if (other.leaseExpiresAt && other.leaseExpiresAt.getTime() > now.getTime()) holder = other;
-      else interruptExpired(data, other, now);
+      if (other.leaseExpiresAt && other.leaseExpiresAt.getTime() > now.getTime()) holders.push(other);
+      else reaped.push(interruptExpired(data, other, now));
     }
-    if (holder) {
-      const skipped = newRun(data, claim, context, startedAt);
-      skipped.status = 'skipped';
-      skipped.finishedAt = new Date(startedAt);
-      skipped.durationMs = 0;
-      skipped.message = `skipped: run ${holder.id} (slot ${holder.slotAt.toISOString()}, runner "${holder.runnerId}") still holds the lease and parallel runs are not allowed`;
+    const waiting = waitingRuns(data, claim).filter((run) => run !== named);
+    const earlier = waiting.find((run) => run.slotAt.getTime() < claim.slotAt.getTime());
+    if (holders.length > 0 || earlier) {
+      const holder = holders[0];
+      const because = holder
+        ? `run ${holder.id} (slot ${holder.slotAt.toISOString()}, runner "${holder.runnerId}") still holds the lease`
+        : `slot ${earlier?.slotAt.toISOString()} waits before it`;
+      if (named || now.getTime() < claim.slotAt.getTime() || claim.trigger === 'retry' || claim.backfill === true) {
+        return withReaped({ status: 'busy' });
+      }
+      const policy = claim.overlap;
+      if (policy === 'skip' || ((policy === 'bufferOne' || policy === 'cancelOther') && waiting.length > 0)) {
+        const skipped = newRun(data, claim, context, startedAt);
+        skipped.status = 'skipped';
+        skipped.finishedAt = new Date(startedAt);
+        skipped.durationMs = 0;
+        skipped.message = policy === 'skip'
+          ? `skipped: ${because} (overlap policy skip)`
+          : `skipped: slot ${waiting[0]?.slotAt.toISOString()} already waits for ${holder ? `run ${holder.id}` : 'its turn'} (overlap policy ${policy})`;
+        advanceSlot(state, claim, now);
+        return withReaped({ status: 'overlap', run: skipped });
+      }
+      if (policy === 'cancelOther') for (const other of holders) other.cancelRequested = true;
+      if (claim.requestId !== undefined) return withReaped({ status: 'busy' });
+      const queued = newRun(data, claim, context, startedAt);
+      queued.status = 'waiting';
+      queued.message = `waiting: ${because} (overlap policy ${policy})`;
+      setWaiting(data, queued, true);
       advanceSlot(state, claim, now);
-      return { status: 'overlap', run: skipped };
+      return withReaped({ status: 'waiting', run: queued });
     }
   }
 
-  const run = newRun(data, claim, context, startedAt);
+  const run = named ?? newRun(data, claim, context, startedAt);
+  if (named) {
+    setWaiting(data, named, false);
+    run.status = 'running';
+    run.runnerId = context.runnerId;
+    run.startedAt = startedAt;
+    run.message = null;
+  }
+  run.token = nextToken(data, claim);
   run.leaseExpiresAt = new Date(startedAt.getTime() + claim.leaseMs);
   let ids = data.running.get(key);
   if (!ids) {
@@ -116,7 +196,7 @@ export function claimOne(data: MemoryData, claim: SlotClaim, context: ClaimConte
   ids.add(run.id);
   state.totalRuns += 1;
   advanceSlot(state, claim, now);
-  return { status: 'claimed', run, lease: leaseOf(run) };
+  return withReaped({ status: 'claimed', run, lease: leaseOf(run) });
 }
 
 function advanceSlot(state: { lastSlotAt: Date | null; updatedAt: Date }, claim: SlotClaim, now: Date): void {
@@ -135,6 +215,7 @@ export function leaseOf(run: RunRecord): Lease {
     token: run.token,
     runnerId: run.runnerId,
     expiresAt: new Date(run.leaseExpiresAt ?? run.startedAt),
+    cancelRequested: run.cancelRequested,
   };
 }
 

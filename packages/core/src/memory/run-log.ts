@@ -72,12 +72,13 @@ export function pruneRuns(data: MemoryData, olderThan: Date, batchSize: number):
   for (;;) {
     const batch: RunRecord[] = [];
     for (const run of data.runs.values()) {
-      if (run.status !== 'running' && run.finishedAt && run.finishedAt.getTime() < olderThan.getTime()) batch.push(run);
+      if (run.status !== 'running' && run.status !== 'waiting' && run.finishedAt && run.finishedAt.getTime() < olderThan.getTime()) batch.push(run);
       if (batch.length >= batchSize) break;
     }
     for (const run of batch) {
       data.runs.delete(run.id);
-      data.slots.delete(slotKey(run, run.slotAt, run.attempt));
+      if (run.requestId !== null) data.requestRuns.delete(run.requestId);
+      else data.slots.delete(slotKey(run, run.slotAt, run.attempt));
       data.running.get(refKey(run))?.delete(run.id);
     }
     deleted += batch.length;

@@ -1,7 +1,7 @@
 import { checkScheduleInputs, MAX_SCHEDULES_PER_CALL, runtimeScheduleOf, type RuntimeSchedule, type ScheduleQuery, type SchedulePage } from '../runtime-schedule.js';
 import { initialJobState } from '../job-state.js';
 import type { ScheduleRef } from '../store.js';
-import { refKey, type MemoryData, type StoredSchedule } from './backend.js';
+import { refKey, slotKey, type MemoryData, type StoredSchedule } from './backend.js';
 import { checkInteger, checkList, checkRef, invalid } from './validate.js';
 
 const DEFAULT_LIST_LIMIT = 100;
@@ -67,6 +67,12 @@ export function removeSchedules(data: MemoryData, refs: readonly ScheduleRef[]):
     data.scheduleRemovals += 1;
     data.scheduleOrder = null;
     data.requests = data.requests.filter((request) => refKey(request) !== id);
+    for (const runId of data.waiting.get(id) ?? []) {
+      const run = data.runs.get(runId);
+      if (run) data.slots.delete(slotKey(run, run.slotAt, run.attempt));
+      data.runs.delete(runId);
+    }
+    data.waiting.delete(id);
     return true;
   });
 }

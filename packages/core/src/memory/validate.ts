@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors.js';
 import { show } from '../show.js';
-import { RUN_STATUSES, type FinalRunStatus, type RunStatus, type RunTrigger, type ScheduleRef } from '../store.js';
+import { OVERLAP_POLICIES, RUN_STATUSES, type FinalRunStatus, type OverlapPolicy, type RunStatus, type RunTrigger, type ScheduleRef } from '../store.js';
 
 const PREFIX = '[tickwork] [memory-store]';
 const TRIGGERS: readonly RunTrigger[] = ['schedule', 'retry', 'manual', 'force'];
@@ -41,6 +41,11 @@ export function checkLeaseMs(value: unknown, where: string): asserts value is nu
 /** A claim trigger. */
 export function checkTrigger(value: unknown, where: string): asserts value is RunTrigger {
   if (!TRIGGERS.includes(value as RunTrigger)) fail(where, `trigger must be one of ${TRIGGERS.join(', ')}, got ${show(value)}`);
+}
+
+/** An overlap policy. */
+export function checkOverlap(value: unknown, where: string): asserts value is OverlapPolicy {
+  if (!OVERLAP_POLICIES.includes(value as OverlapPolicy)) fail(where, `must be one of ${OVERLAP_POLICIES.join(', ')}, got ${show(value)}`);
 }
 
 /** A status a run can be completed with. */

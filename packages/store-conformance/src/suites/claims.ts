@@ -48,14 +48,14 @@ export function describeClaims(h: StoreHarness): void {
       expect(lease.expiresAt.getTime()).toBe(slotAt.getTime() + 10_000);
     });
 
-    it('the same slot and attempt is taken on a second claim, by anyone, even after it finished', async () => {
+    it('the same slot and attempt is taken on a second claim by another runner, and by anyone after it finished', async () => {
       await prepareSchedules(h.store, [ref], instantAt(0));
-      const claim = claimFor(ref, instantAt(0), { allowParallel: true });
+      const claim = claimFor(ref, instantAt(0), { overlap: 'allowAll' });
       const [first] = await h.store.claimSlots([claim], { runnerId: 'a', now: instantAt(0) });
       const { lease } = expectClaimed(first);
-      expect(await h.store.claimSlots([claim], { runnerId: 'a', now: instantAt(1) })).toEqual([{ status: 'taken' }]);
       expect(await h.store.claimSlots([claim], { runnerId: 'b', now: instantAt(2) })).toEqual([{ status: 'taken' }]);
       expectCompleted((await h.store.completeRuns([{ lease, status: 'succeeded', finishedAt: instantAt(3) }]))[0]);
+      expect(await h.store.claimSlots([claim], { runnerId: 'a', now: instantAt(4) })).toEqual([{ status: 'taken' }]);
       expect(await h.store.claimSlots([claim], { runnerId: 'b', now: instantAt(4) })).toEqual([{ status: 'taken' }]);
       const page = await h.store.queryRuns({});
       expect(page.runs).toHaveLength(1);
@@ -113,20 +113,19 @@ export function describeClaims(h: StoreHarness): void {
       expect(state?.lastStatus).toBeNull();
     });
 
-    it('a retry attempt while the first attempt still holds its lease is an overlap', async () => {
+    it('a retry attempt while the first attempt still holds its lease is busy: never concurrent, never consumed', async () => {
       await prepareSchedules(h.store, [ref], instantAt(0));
-      expectClaimed((await h.store.claimSlots([claimFor(ref, instantAt(0))], { runnerId: 'a', now: instantAt(0) }))[0]);
-      const [retry] = await h.store.claimSlots([claimFor(ref, instantAt(0), { attempt: 2, trigger: 'retry' })], {
-        runnerId: 'b',
-        now: instantAt(10),
-      });
-      expect(retry?.status).toBe('overlap');
+      const held = expectClaimed((await h.store.claimSlots([claimFor(ref, instantAt(0))], { runnerId: 'a', now: instantAt(0) }))[0]);
+      const retry = claimFor(ref, instantAt(0), { attempt: 2, trigger: 'retry' });
+      expect(await h.store.claimSlots([retry], { runnerId: 'b', now: instantAt(10) })).toEqual([{ status: 'busy' }]);
+      await h.store.completeRuns([{ lease: held.lease, status: 'failed', finishedAt: instantAt(20) }]);
+      expectClaimed((await h.store.claimSlots([retry], { runnerId: 'b', now: instantAt(30) }))[0]);
     });
 
     it('allowParallel lets a second slot run beside a live lease', async () => {
       await prepareSchedules(h.store, [ref], instantAt(0));
       const outcomes = await h.store.claimSlots(
-        [claimFor(ref, instantAt(0), { allowParallel: true }), claimFor(ref, instantAt(1_000), { allowParallel: true })],
+        [claimFor(ref, instantAt(0), { overlap: 'allowAll' }), claimFor(ref, instantAt(1_000), { overlap: 'allowAll' })],
         { runnerId: 'a', now: instantAt(1_000) },
       );
       const a = expectClaimed(outcomes[0]);
@@ -169,14 +168,15 @@ export function describeClaims(h: StoreHarness): void {
 
     it('lastSlotAt follows schedule claims forward only; manual, force and retry runs leave it alone', async () => {
       await prepareSchedules(h.store, [ref], instantAt(0));
-      const opts = { allowParallel: true };
+      const opts = { overlap: 'allowAll' as const };
       await h.store.claimSlots([claimFor(ref, instantAt(120_000), opts)], { runnerId: 'a', now: instantAt(120_000) });
       await h.store.claimSlots([claimFor(ref, instantAt(60_000), opts)], { runnerId: 'a', now: instantAt(120_001) });
       let [state] = await h.store.getStates([ref]);
       expect(state?.lastSlotAt?.getTime()).toBe(instantAt(120_000).getTime());
+      const request = await h.store.requestRun(ref, { now: instantAt(500_000) });
       await h.store.claimSlots(
         [
-          claimFor(ref, instantAt(500_000), { ...opts, trigger: 'manual' }),
+          claimFor(ref, instantAt(500_000), { ...opts, trigger: 'manual', requestId: request.id }),
           claimFor(ref, instantAt(600_000), { ...opts, trigger: 'force' }),
           claimFor(ref, instantAt(700_000), { ...opts, trigger: 'retry', attempt: 2 }),
         ],

@@ -56,6 +56,10 @@ export function describeLeases(h: StoreHarness): void {
       const other = await h.open();
       const [next] = await other.claimSlots([claimFor(ref, instantAt(60_000))], { runnerId: 'successor', now: instantAt(60_000) });
       const fresh = expectClaimed(next);
+      // The interrupted run is handed to this claimant, and only to it (so one runner alerts on it).
+      expect(next?.reaped?.map(({ run }) => [run.id, run.status])).toEqual([[old.run.id, 'interrupted']]);
+      expect(next?.reaped?.[0]?.state).toMatchObject({ lastStatus: 'interrupted', consecutiveFailures: 1 });
+      expect(await h.store.reapExpired({ now: instantAt(60_001) })).toEqual([]);
       expect(fresh.run.token).toBeGreaterThan(old.run.token);
       const interrupted = await other.getRun(old.run.id);
       expect(interrupted).toMatchObject({ status: 'interrupted', leaseExpiresAt: null });
@@ -77,8 +81,9 @@ export function describeLeases(h: StoreHarness): void {
       const b = await claimOne(h.store, 0, 2_000, 'r', 'b');
       const c = await claimOne(h.store, 0, 60_000, 'r', 'c');
       const reaped = await h.store.reapExpired({ now: instantAt(5_000) });
-      expect(reaped.map((run) => run.id).sort()).toEqual([a.run.id, b.run.id].sort());
-      for (const run of reaped) {
+      expect(reaped.map(({ run }) => run.id).sort()).toEqual([a.run.id, b.run.id].sort());
+      for (const { run, state } of reaped) {
+        expect(state).toMatchObject({ code: run.code, key: run.key, lastStatus: 'interrupted', consecutiveFailures: 1 });
         expectRunShape(run);
         expect(run).toMatchObject({ status: 'interrupted', leaseExpiresAt: null });
         expect(run.finishedAt?.getTime()).toBe(instantAt(5_000).getTime());
@@ -98,7 +103,7 @@ export function describeLeases(h: StoreHarness): void {
       const first = await claimOne(h.store, 0, 1_000);
       expect(await h.store.reapExpired({ now: instantAt(999) })).toEqual([]);
       const reaped = await h.store.reapExpired({ now: instantAt(1_000) });
-      expect(reaped.map((r) => [r.id, r.status])).toEqual([[first.run.id, 'interrupted']]);
+      expect(reaped.map(({ run }) => [run.id, run.status])).toEqual([[first.run.id, 'interrupted']]);
       await prepareSchedules(h.store, [{ code: ref.code, key: 'other-key' }], instantAt(2_000));
       const second = await claimOne(h.store, 2_000, 1_000, 'owner', 'other-key');
       const [takeover] = await h.store.claimSlots([claimFor({ code: ref.code, key: 'other-key' }, instantAt(3_000))], {
@@ -117,7 +122,7 @@ export function describeLeases(h: StoreHarness): void {
       expect(first).toHaveLength(2);
       const rest = await h.store.reapExpired({ now: instantAt(2_000), limit: 10 });
       expect(rest).toHaveLength(3);
-      expect(new Set([...first, ...rest].map((r) => r.id)).size).toBe(5);
+      expect(new Set([...first, ...rest].map(({ run }) => run.id)).size).toBe(5);
     });
 
     it('each expired run is reaped by exactly one of N racing instances', async () => {
@@ -130,7 +135,7 @@ export function describeLeases(h: StoreHarness): void {
       }
       const racers = await h.openMany(h.raceInstances);
       const results = await Promise.all(racers.map((store) => store.reapExpired({ now: instantAt(10_000) })));
-      const ids = results.flat().map((run) => run.id);
+      const ids = results.flat().map(({ run }) => run.id);
       expect([...countBy(ids).values()].every((n) => n === 1)).toBe(true);
       expect(ids.sort()).toEqual(expired.sort());
       expect((await h.store.queryRuns({ status: 'running' })).runs).toHaveLength(10);

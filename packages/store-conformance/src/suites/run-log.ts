@@ -18,7 +18,7 @@ async function seedRuns(store: Store, seeds: readonly Seed[]): Promise<RunRecord
   await prepareSchedules(store, seeds.map(({ code, key }) => ({ code, key })), instantAt(0));
   const runs: RunRecord[] = [];
   for (const seed of seeds) {
-    const [outcome] = await store.claimSlots([claimFor(seed, instantAt(seed.startMs), { allowParallel: true, leaseMs: 3_600_000 })], {
+    const [outcome] = await store.claimSlots([claimFor(seed, instantAt(seed.startMs), { overlap: 'allowAll', leaseMs: 3_600_000 })], {
       runnerId: 'seeder',
       now: instantAt(0),
     });
@@ -75,7 +75,7 @@ export function describeRunLog(h: StoreHarness): void {
       const refs = Array.from({ length: 23 }, (_, i) => ({ code: 'page', key: `k${i % 3}` }));
       await prepareSchedules(h.store, refs, instantAt(0));
       // Slots in the past: every run starts at `now`, so order falls back to the id tie-break.
-      const tied = await h.store.claimSlots(refs.map((r, i) => claimFor(r, instantAt(i), { allowParallel: true })), {
+      const tied = await h.store.claimSlots(refs.map((r, i) => claimFor(r, instantAt(i), { overlap: 'allowAll' })), {
         runnerId: 'r',
         now: instantAt(10_000),
       });

@@ -211,7 +211,7 @@ export function describeSchedules(h: StoreHarness): void {
         const { run } = expectClaimed((await h.store.claimSlots([claimFor(ref, instantAt(0), { leaseMs: 1_000 })], { runnerId: 'dead', now: instantAt(0) }))[0]);
         await h.store.removeSchedules([ref]);
         const reaped = await h.store.reapExpired({ now: instantAt(5_000) });
-        expect(reaped.map((r) => [r.id, r.status])).toEqual([[run.id, 'interrupted']]);
+        expect(reaped.map((r) => [r.run.id, r.run.status, r.state])).toEqual([[run.id, 'interrupted', null]]);
         expect(await h.store.getStates([ref])).toEqual([]);
         expect(await h.store.getStates()).toEqual([]);
       });
@@ -293,17 +293,17 @@ export function describeSchedules(h: StoreHarness): void {
     });
 
     describe('run-now requests by schedule', () => {
-      it('consumeRunRequests takes only the given refs; pendingRunRequests honours its limit', async () => {
+      it('pendingRunRequests filters by refs (and codes together) and honours its limit', async () => {
         const refs = [tenant('a'), tenant('b'), { code: 'other', key: 'a' }];
         await h.store.upsertSchedules(refs.map((ref) => scheduleInput(ref)), instantAt(0));
         const made = [];
         for (const [i, ref] of [...refs, tenant('a'), { code: 'report', key: '' }].entries()) made.push(await h.store.requestRun(ref, { now: instantAt(i) }));
         expect(await h.store.pendingRunRequests({ limit: 2 })).toEqual(made.slice(0, 2));
-        const taken = await h.store.consumeRunRequests({ refs: [tenant('a'), { code: 'report', key: '' }], now: instantAt(10) });
-        expect(taken).toEqual([made[0], made[3], made[4]]);
-        const none = await h.store.consumeRunRequests({ refs: [tenant('b')], codes: ['other'], now: instantAt(10) });
-        expect(none).toEqual([]);
-        expect(await h.store.pendingRunRequests()).toEqual([made[1], made[2]]);
+        expect(await h.store.pendingRunRequests({ refs: [tenant('a'), { code: 'report', key: '' }] })).toEqual([made[0], made[3], made[4]]);
+        expect(await h.store.pendingRunRequests({ refs: [tenant('a'), { code: 'report', key: '' }], limit: 2 })).toEqual([made[0], made[3]]);
+        expect(await h.store.pendingRunRequests({ refs: [tenant('b')], codes: ['other'] })).toEqual([]);
+        expect(await h.store.pendingRunRequests({ refs: [] })).toEqual([]);
+        expect(await h.store.pendingRunRequests()).toEqual(made);
       });
     });
 
