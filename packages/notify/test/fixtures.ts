@@ -13,6 +13,8 @@ export function runRecord(overrides: Partial<RunRecord> = {}): RunRecord {
     status: 'failed',
     runnerId: 'runner-a',
     token: 7,
+    requestId: null,
+    cancelRequested: false,
     startedAt: new Date('2026-03-02T06:00:00.100Z'),
     finishedAt: new Date('2026-03-02T06:00:02.100Z'),
     durationMs: 2000,
