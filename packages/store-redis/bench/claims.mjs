@@ -40,7 +40,7 @@ async function claimThroughput(claimants) {
           const offset = (start + s * BATCH * 3) % refs.length;
           const batch = refs.slice(offset, offset + BATCH);
           const outcomes = await store.claimSlots(
-            batch.map((ref) => ({ ...ref, slotAt, attempt: 1, trigger: 'schedule', allowParallel: false, leaseMs: 60_000 })),
+            batch.map((ref) => ({ ...ref, slotAt, attempt: 1, trigger: 'schedule', overlap: 'skip', leaseMs: 60_000 })),
             { runnerId: `bench-${s}`, now: slotAt },
           );
           const leases = outcomes.filter((o) => o.status === 'claimed').map((o) => o.lease);

@@ -4,7 +4,7 @@
  */
 import { runtimeScheduleOf, StoreSchemaError } from '@tickwork/core';
 import { corruptValueError, MESSAGE_PREFIX } from './errors.js';
-import type { JobState, Lease, RunRecord, RunRequest, RunStatus, RunTrigger, RuntimeSchedule, ScheduleSpec } from '@tickwork/core';
+import type { ClaimOutcome, JobState, Lease, ReapedRun, RunRecord, RunRequest, RunStatus, RunTrigger, RuntimeSchedule, ScheduleSpec } from '@tickwork/core';
 
 /** A run as stored: the RunRecord fields plus the script's bookkeeping. */
 export interface StoredRun {
@@ -19,6 +19,10 @@ export interface StoredRun {
   status: RunStatus;
   runnerId: string;
   token: number;
+  /** Absent in runs written before run-now requests were claimed by id (read as null). */
+  requestId?: string | null;
+  /** Absent in runs written before overlap policies (read as false). */
+  cancelRequested?: boolean;
   startedAt: number;
   finishedAt?: number | null;
   durationMs?: number | null;
@@ -41,6 +45,8 @@ export interface StoredState {
   lastFinishedAt?: number | null;
   lastAttempt?: number | null;
   lastFinishedSlotAt?: number | null;
+  /** Absent in states written before overlap policies (read as null). */
+  waitingSlotAt?: number | null;
   consecutiveFailures: number;
   totalRuns: number;
   createdAt: number;
@@ -76,6 +82,8 @@ export function toRun(stored: StoredRun): RunRecord {
     status: stored.status,
     runnerId: stored.runnerId,
     token: stored.token,
+    requestId: orNull(stored.requestId),
+    cancelRequested: stored.cancelRequested === true,
     startedAt: new Date(stored.startedAt),
     finishedAt: date(stored.finishedAt),
     durationMs: orNull(stored.durationMs),
@@ -95,7 +103,29 @@ export function toLease(stored: StoredRun): Lease {
     token: stored.token,
     runnerId: stored.runnerId,
     expiresAt: new Date(stored.leaseExpiresAt ?? stored.startedAt),
+    cancelRequested: stored.cancelRequested === true,
   };
+}
+
+/** A run a script interrupted because its lease expired, with its schedule's state after that (null: runtime schedule removed). */
+export interface StoredReaped {
+  run: StoredRun;
+  state?: StoredState | null;
+}
+
+/** A reaped run as core's ReapedRun. */
+export function toReaped(stored: StoredReaped): ReapedRun {
+  return { run: toRun(stored.run), state: stored.state ? toState(stored.state) : null };
+}
+
+/** One claim answer of the claim script (without its `reaped`) as core's ClaimOutcome. */
+export function claimOutcome(answer: { s: string; run?: StoredRun }): ClaimOutcome {
+  const run = answer.run;
+  if (answer.s === 'claimed' && run) return { status: 'claimed', run: toRun(run), lease: toLease(run) };
+  if (answer.s === 'overlap' && run) return { status: 'overlap', run: toRun(run) };
+  if (answer.s === 'waiting' && run) return { status: 'waiting', run: toRun(run) };
+  if (answer.s === 'busy' || answer.s === 'paused' || answer.s === 'unscheduled') return { status: answer.s };
+  return { status: 'taken' };
 }
 
 /** A stored state as core's JobState. */
@@ -112,6 +142,7 @@ export function toState(stored: StoredState): JobState {
     lastFinishedAt: date(stored.lastFinishedAt),
     lastAttempt: orNull(stored.lastAttempt),
     lastFinishedSlotAt: date(stored.lastFinishedSlotAt),
+    waitingSlotAt: date(stored.waitingSlotAt),
     consecutiveFailures: stored.consecutiveFailures,
     totalRuns: stored.totalRuns,
     createdAt: new Date(stored.createdAt),

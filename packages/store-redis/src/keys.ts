@@ -16,6 +16,7 @@ export const JOB_KEYS = {
   claims: 'hash',
   runs: 'hash',
   active: 'hash',
+  waiting: 'hash',
   seq: 'string',
   index: 'zset',
   requests: 'zset',

@@ -4,6 +4,7 @@ import type {
   CompletionOutcome,
   JobState,
   Lease,
+  ReapedRun,
   RunCompletion,
   RunPage,
   RunQuery,
@@ -21,16 +22,19 @@ import type {
   StoreChange,
   Unsubscribe,
 } from '@tickwork/core';
-import { InvalidArgumentError, storable } from '@tickwork/core';
+import { InvalidArgumentError, OVERLAP_POLICIES, storable } from '@tickwork/core';
 import type { Redis } from 'ioredis';
 import {
   asArray,
+  claimOutcome,
   decodeStored,
   toLease,
+  toReaped,
   toRequest,
   toRun,
   toSchedule,
   toState,
+  type StoredReaped,
   type StoredRequest,
   type StoredRun,
   type StoredScheduleRow,
@@ -164,35 +168,49 @@ export class RedisStore implements Store {
     const items = claims.map((claim, i) => {
       const where = `claimSlots: claims[${i}]`;
       checkRef(claim, where);
-      const slotAt = checkDate(claim.slotAt, `${where}.slotAt of "${claim.code}"`);
-      checkInteger(claim.attempt, 1, 1_000_000, `${where}.attempt of "${claim.code}"`);
-      checkInteger(claim.leaseMs, 1, MAX_LEASE_MS, `${where}.leaseMs of "${claim.code}"`);
-      if (!TRIGGERS.has(claim.trigger)) throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}.trigger of "${claim.code}" is invalid: ${String(claim.trigger)}`);
-      if (typeof claim.allowParallel !== 'boolean') throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}.allowParallel of "${claim.code}" must be a boolean`);
-      const version = claim.scheduleVersion === undefined ? null : checkInteger(claim.scheduleVersion, 1, Number.MAX_SAFE_INTEGER, `${where}.scheduleVersion of "${claim.code}"`);
+      const of = `of "${claim.code}"`;
+      const slotAt = checkDate(claim.slotAt, `${where}.slotAt ${of}`);
+      checkInteger(claim.attempt, 1, 1_000_000, `${where}.attempt ${of}`);
+      checkInteger(claim.leaseMs, 1, MAX_LEASE_MS, `${where}.leaseMs ${of}`);
+      if (!TRIGGERS.has(claim.trigger)) throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}.trigger ${of} is invalid: ${String(claim.trigger)}`);
+      if (!OVERLAP_POLICIES.includes(claim.overlap)) {
+        throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}.overlap ${of} must be one of ${OVERLAP_POLICIES.join(', ')}, got ${String(claim.overlap)}`);
+      }
+      if (claim.backfill !== undefined && typeof claim.backfill !== 'boolean') throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}.backfill ${of} must be a boolean`);
+      const requestId = claim.requestId ?? null;
+      if (requestId !== null && (typeof requestId !== 'string' || requestId.length === 0)) {
+        throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}.requestId ${of} must be a non-empty string, got ${String(requestId)}`);
+      }
+      if ((claim.trigger === 'manual') !== (requestId !== null)) {
+        throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where} ${of}: trigger 'manual' goes with a requestId, and a requestId with trigger 'manual'`);
+      }
+      if (requestId !== null && claim.attempt !== 1) throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}.attempt ${of}: a run-now request's claim has attempt 1, got ${claim.attempt}`);
+      const version = claim.scheduleVersion === undefined ? null : checkInteger(claim.scheduleVersion, 1, Number.MAX_SAFE_INTEGER, `${where}.scheduleVersion ${of}`);
       const startedAt = Math.max(now, slotAt);
       return {
         ce: encodeCode(claim.code),
         code: claim.code,
         key: claim.key,
         version,
-        field: `${claim.key}|${slotAt}|${claim.attempt}`,
+        field: requestId === null ? `${claim.key}|${slotAt}|${claim.attempt}` : `#${requestId}`,
         slotAt,
         attempt: claim.attempt,
         trigger: claim.trigger,
-        parallel: claim.allowParallel,
+        policy: claim.overlap,
+        backfill: claim.backfill === true,
+        rid: requestId,
         startedAt,
         leaseExpiresAt: startedAt + claim.leaseMs,
         pad: padInstant(startedAt),
       };
     });
     if (items.length === 0) return [];
-    type Answer = { s: 'claimed' | 'overlap' | 'taken' | 'paused' | 'unscheduled'; run?: StoredRun };
+    type Answer = { s: 'claimed' | 'overlap' | 'waiting' | 'busy' | 'taken' | 'paused' | 'unscheduled'; run?: StoredRun; reaped?: StoredReaped[] };
     const answers = await this.script<Answer[]>('tickworkClaim', 'claimSlots', { now, runnerId: context.runnerId, items }, items.map((i) => i.ce));
     return asArray<Answer>(answers).map((answer): ClaimOutcome => {
-      if (answer.s === 'claimed' && answer.run) return { status: 'claimed', run: toRun(answer.run), lease: toLease(answer.run) };
-      if (answer.s === 'overlap' && answer.run) return { status: 'overlap', run: toRun(answer.run) };
-      return { status: answer.s === 'paused' || answer.s === 'unscheduled' ? answer.s : 'taken' };
+      const outcome = claimOutcome(answer);
+      const reaped = asArray<StoredReaped>(answer.reaped);
+      return reaped.length > 0 ? { ...outcome, reaped: reaped.map(toReaped) } : outcome;
     });
   }
 
@@ -235,11 +253,11 @@ export class RedisStore implements Store {
     });
   }
 
-  async reapExpired(options: { now: Date; limit?: number }): Promise<RunRecord[]> {
+  async reapExpired(options: { now: Date; limit?: number }): Promise<ReapedRun[]> {
     const now = checkDate(options?.now, 'reapExpired: options.now');
     const limit = checkInteger(options.limit ?? 1_000, 1, 100_000, 'reapExpired: options.limit');
-    const runs = await this.script<StoredRun[]>('tickworkReap', 'reapExpired', { now, limit }, []);
-    return asArray<StoredRun>(runs).map(toRun);
+    const reaped = await this.script<StoredReaped[]>('tickworkReap', 'reapExpired', { now, limit }, []);
+    return asArray<StoredReaped>(reaped).map(toReaped);
   }
 
   // — run log —
@@ -303,26 +321,16 @@ export class RedisStore implements Store {
     return toRequest(stored);
   }
 
-  async consumeRunRequests(options: { codes?: readonly string[]; refs?: readonly ScheduleRef[]; limit?: number; now: Date }): Promise<RunRequest[]> {
-    checkDate(options?.now, 'consumeRunRequests: options.now');
-    const limit = checkInteger(options.limit ?? 100, 1, 100_000, 'consumeRunRequests: options.limit');
-    const codes = checkCodes(options.codes, 'consumeRunRequests');
-    const refList = options.refs === undefined ? null : checkRefList(options.refs, 'consumeRunRequests', false);
+  async pendingRunRequests(options: { codes?: readonly string[]; refs?: readonly ScheduleRef[]; limit?: number } = {}): Promise<RunRequest[]> {
+    const codes = checkCodes(options.codes, 'pendingRunRequests');
+    const limit = options.limit === undefined ? null : checkInteger(options.limit, 1, Number.MAX_SAFE_INTEGER, 'pendingRunRequests: options.limit');
+    const refList = options.refs === undefined ? null : checkRefList(options.refs, 'pendingRunRequests', false);
     // The script reads per schedule when refs are given (the code filter applied here), else per job, else in global order.
     const wanted = codes && new Set(codes);
     const refs = refList && uniqueRefs(refList.filter((ref) => !wanted || wanted.has(ref.code)));
     const jobs = refs ? null : codes && codeItems(codes);
     if ((jobs && jobs.length === 0) || (refs && refs.length === 0)) return [];
-    const stored = await this.script<StoredRequest[]>('tickworkRequests', 'consumeRunRequests', { op: 'consume', codes: jobs, refs, limit }, []);
-    return asArray<StoredRequest>(stored).map(toRequest);
-  }
-
-  async pendingRunRequests(options: { codes?: readonly string[]; limit?: number } = {}): Promise<RunRequest[]> {
-    const codes = checkCodes(options.codes, 'pendingRunRequests');
-    const limit = options.limit === undefined ? null : checkInteger(options.limit, 1, Number.MAX_SAFE_INTEGER, 'pendingRunRequests: options.limit');
-    const jobs = codes && codeItems(codes);
-    if (jobs && jobs.length === 0) return [];
-    const stored = await this.script<StoredRequest[]>('tickworkRequests', 'pendingRunRequests', { op: 'pending', codes: jobs, refs: null, limit }, []);
+    const stored = await this.script<StoredRequest[]>('tickworkRequests', 'pendingRunRequests', { op: 'pending', codes: jobs, refs, limit }, []);
     return asArray<StoredRequest>(stored).map(toRequest);
   }
 
@@ -390,7 +398,7 @@ export class RedisStore implements Store {
 
   // — plumbing —
 
-  private leaseItem(lease: Lease, where: string): { ce: string; n: string; token: number } {
+  private leaseItem(lease: Lease, where: string): { ce: string; n: string; key: string; token: number } {
     if (lease === null || typeof lease !== 'object') throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where} must be a Lease`);
     checkRef(lease, where);
     const parsed = typeof lease.runId === 'string' ? parseRunId(lease.runId) : null;
@@ -398,7 +406,7 @@ export class RedisStore implements Store {
       throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}.runId ${JSON.stringify(lease.runId)} of "${lease.code}" is not a run id this store issued`);
     }
     checkInteger(lease.token, 0, Number.MAX_SAFE_INTEGER, `${where}.token of "${lease.code}"`);
-    return { ce: parsed.encodedCode, n: parsed.n, token: lease.token };
+    return { ce: parsed.encodedCode, n: parsed.n, key: lease.key, token: lease.token };
   }
 
   /** Runs `work` against the command client, mapping failures to Tickwork errors. */

@@ -73,7 +73,7 @@ describe('bad configuration and foreign data', () => {
       // The batch was refused as a whole: the valid item before the bad one was not created either.
       expect((await store.getStates()).map((state) => state.code)).toEqual(['fine']);
       await expect(store.getStates([{ code: 'report', key: '' }])).rejects.toThrow(foreign);
-      const claim = { code: 'report', key: '', slotAt: now, attempt: 1, trigger: 'schedule' as const, allowParallel: false, leaseMs: 1_000 };
+      const claim = { code: 'report', key: '', slotAt: now, attempt: 1, trigger: 'schedule' as const, overlap: 'skip' as const, leaseMs: 1_000 };
       await expect(store.claimSlots([claim], { runnerId: 'r', now })).rejects.toBeInstanceOf(StoreSchemaError);
       expect(await admin.get(foreign)).toBe('not ours');
     } finally {
@@ -118,7 +118,7 @@ describe('bad configuration and foreign data', () => {
       await expect(store.queryRuns({ status: 'done' as never })).rejects.toBeInstanceOf(InvalidArgumentError);
       await expect(store.queryRuns({ since: new Date('nope') })).rejects.toBeInstanceOf(InvalidArgumentError);
       await expect(store.pruneRuns({ olderThan: now, batchSize: 0 })).rejects.toBeInstanceOf(InvalidArgumentError);
-      await expect(store.renewLeases([{ code: 'a', key: '', runId: 'forged', token: 1, runnerId: 'r', expiresAt: now }], { now, leaseMs: 1_000 })).rejects.toBeInstanceOf(
+      await expect(store.renewLeases([{ code: 'a', key: '', runId: 'forged', token: 1, runnerId: 'r', expiresAt: now, cancelRequested: false }], { now, leaseMs: 1_000 })).rejects.toBeInstanceOf(
         InvalidArgumentError,
       );
       await expect(store.claimSlots([], { runnerId: '', now })).rejects.toBeInstanceOf(InvalidArgumentError);

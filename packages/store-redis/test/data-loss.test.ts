@@ -12,7 +12,7 @@ import { startPrivateRedis, type PrivateRedis } from './private-redis.js';
 
 const base = Date.parse('2030-03-04T10:00:00.000Z');
 const at = (ms: number) => new Date(base + ms);
-const claim = (slot: number, key = ''): SlotClaim => ({ code: 'lossy', key, slotAt: at(slot * 1_000), attempt: 1, trigger: 'schedule', allowParallel: true, leaseMs: 60_000 });
+const claim = (slot: number, key = ''): SlotClaim => ({ code: 'lossy', key, slotAt: at(slot * 1_000), attempt: 1, trigger: 'schedule', overlap: 'allowAll', leaseMs: 60_000 });
 
 async function claimAll(store: RedisStore, slots: number[]): Promise<Lease[]> {
   const outcomes = await store.claimSlots(slots.map((slot) => claim(slot)), { runnerId: 'r', now: at(slots[0] as number * 1_000) });

@@ -38,7 +38,7 @@ describe('while Redis is down', () => {
     await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
 
     const claim = store.claimSlots(
-      [{ code: 'late', key: '', slotAt: at(0), attempt: 1, trigger: 'schedule', allowParallel: false, leaseMs: 30_000 }],
+      [{ code: 'late', key: '', slotAt: at(0), attempt: 1, trigger: 'schedule', overlap: 'skip', leaseMs: 30_000 }],
       { runnerId: 'r', now: at(0) },
     );
     const settled = claim.then(

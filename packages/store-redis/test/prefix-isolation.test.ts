@@ -8,7 +8,7 @@ import { adminClient, deletePrefix, keysUnder, randomPrefix, REDIS_URL } from '.
 
 const now = new Date('2030-01-07T00:00:00.000Z');
 const ref = { code: 'shared-code', key: 'tenant' };
-const claim = { ...ref, slotAt: now, attempt: 1, trigger: 'schedule' as const, allowParallel: false, leaseMs: 60_000 };
+const claim = { ...ref, slotAt: now, attempt: 1, trigger: 'schedule' as const, overlap: 'skip' as const, leaseMs: 60_000 };
 
 describe('prefix isolation', () => {
   let admin: Redis;

@@ -66,7 +66,7 @@ describe('connection loss and recovery', () => {
       for (let attempt = 0; attempt < 20; attempt += 1) {
         try {
           const [outcome] = await store.claimSlots(
-            [{ ...ref, slotAt: at(i * 1_000), attempt: 1, trigger: 'schedule', allowParallel: true, leaseMs: 60_000 }],
+            [{ ...ref, slotAt: at(i * 1_000), attempt: 1, trigger: 'schedule', overlap: 'allowAll', leaseMs: 60_000 }],
             { runnerId: 'r', now: at(i * 1_000) },
           );
           if (outcome?.status === 'claimed') claimed.set(outcome.run.id, outcome.lease);

@@ -1,4 +1,4 @@
-import { StoreSchemaError, type RunRequest, type ScheduleRef } from '@tickwork/core';
+import { StoreSchemaError, type RunRequest, type ScheduleRef, type SlotClaim } from '@tickwork/core';
 import { instantAt, scheduleInput } from '@tickwork/store-conformance';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -50,6 +50,24 @@ function requestFieldsTouched(commands: string[][], prefix: string): string[] {
 /** Commands that read a range of the global (all jobs) request order. */
 function globalOrderReads(commands: string[][], prefix: string): string[][] {
   return commands.filter(([name, key]) => key === `${prefix}:#:requests` && /^(zrange|zrangebylex|zrangebyscore|zscan|zrevrange)/i.test(name ?? ''));
+}
+
+/** The claim that consumes one pending request (the only way a request is consumed). */
+const claimOf = (request: RunRequest): SlotClaim => ({
+  code: request.code,
+  key: request.key,
+  slotAt: request.requestedAt,
+  attempt: 1,
+  trigger: 'manual',
+  requestId: request.id,
+  overlap: 'allowAll',
+  leaseMs: 60_000,
+});
+
+/** Claims these requests in one batch; answers the statuses. */
+async function claimRequests(store: RedisStore, requests: readonly RunRequest[], runnerId = 'r'): Promise<string[]> {
+  const outcomes = await store.claimSlots(requests.map(claimOf), { runnerId, now: instantAt(100_000) });
+  return outcomes.map((outcome) => outcome.status);
 }
 
 const byAge = (requests: RunRequest[]) => [...requests].sort((a, b) => a.requestedAt.getTime() - b.requestedAt.getTime() || Number(a.id) - Number(b.id));
@@ -104,28 +122,34 @@ describe('run-now requests are indexed by schedule and by job', () => {
     expect(pending.filter((r) => r.code === 'quiet')).toEqual(quietRequests);
   });
 
-  it('consumeRunRequests by refs reads only those schedules’ requests and takes them oldest first across the refs', async () => {
+  it('pendingRunRequests by refs reads only those schedules’ requests, oldest first across the refs; claiming one by id touches only it', async () => {
     const { targetRequests, quietRequests } = await fileBacklog();
-    const none = await scriptCommands(admin, prefix, () => store.consumeRunRequests({ refs: [idle], now: instantAt(100_000) }));
+    const none = await scriptCommands(admin, prefix, () => store.pendingRunRequests({ refs: [idle] }));
     expect(none.result).toEqual([]);
     expect(requestFieldsTouched(none.commands, prefix)).toEqual([]);
     expect(globalOrderReads(none.commands, prefix)).toEqual([]);
     expect(none.commands.length).toBeLessThan(FEW);
 
     const mine = byAge([...targetRequests, ...quietRequests]);
-    const taken = await scriptCommands(admin, prefix, () => store.consumeRunRequests({ refs: [target, idle, quiet, target], limit: 4, now: instantAt(100_000) }));
-    expect(taken.result).toEqual(mine.slice(0, 4));
-    const touched = requestFieldsTouched(taken.commands, prefix);
-    expect(touched.every((id) => mine.some((r) => r.id === id))).toBe(true);
-    expect(globalOrderReads(taken.commands, prefix)).toEqual([]);
-    expect(taken.commands.length).toBeLessThan(FEW);
-    // codes and refs together: a ref outside the codes is not taken.
-    expect(await store.consumeRunRequests({ refs: [target, quiet], codes: ['bulk'], now: instantAt(100_000) })).toEqual([]);
-    expect(await store.consumeRunRequests({ refs: [target, quiet], now: instantAt(100_000) })).toEqual(mine.slice(4));
-    expect(await store.pendingRunRequests()).toHaveLength(BACKLOG);
+    const listed = await scriptCommands(admin, prefix, () => store.pendingRunRequests({ refs: [target, idle, quiet, target], limit: 4 }));
+    expect(listed.result).toEqual(mine.slice(0, 4));
+    expect(requestFieldsTouched(listed.commands, prefix).every((id) => mine.some((r) => r.id === id))).toBe(true);
+    expect(globalOrderReads(listed.commands, prefix)).toEqual([]);
+    expect(listed.commands.length).toBeLessThan(FEW);
+    // codes and refs together: a ref outside the codes is not listed.
+    expect(await store.pendingRunRequests({ refs: [target, quiet], codes: ['bulk'] })).toEqual([]);
+
+    const first = mine[0] as RunRequest;
+    const claimed = await scriptCommands(admin, prefix, () => claimRequests(store, [first]));
+    expect(claimed.result).toEqual(['claimed']);
+    expect(requestFieldsTouched(claimed.commands, prefix).every((id) => id === first.id)).toBe(true);
+    expect(globalOrderReads(claimed.commands, prefix)).toEqual([]);
+    expect(claimed.commands.length).toBeLessThan(FEW);
+    expect(await store.pendingRunRequests({ refs: [target, quiet] })).toEqual(mine.slice(1));
+    expect(await store.pendingRunRequests()).toHaveLength(BACKLOG + 4);
   });
 
-  it('pendingRunRequests and consumeRunRequests by codes read only those jobs’ requests', async () => {
+  it('pendingRunRequests by codes reads only those jobs’ requests', async () => {
     const { targetRequests, quietRequests } = await fileBacklog();
     const other = await scriptCommands(admin, prefix, () => store.pendingRunRequests({ codes: ['other'], limit: 10 }));
     expect(other.result).toEqual([]);
@@ -141,11 +165,7 @@ describe('run-now requests are indexed by schedule and by job', () => {
     expect(pending.commands.length).toBeLessThan(FEW);
     expect(await store.pendingRunRequests({ codes: ['report', 'quiet'], limit: 2 })).toEqual(mine.slice(0, 2));
 
-    const consumed = await scriptCommands(admin, prefix, () => store.consumeRunRequests({ codes: ['quiet'], now: instantAt(100_000) }));
-    expect(consumed.result).toEqual(quietRequests);
-    expect(requestFieldsTouched(consumed.commands, prefix).every((id) => quietRequests.some((r) => r.id === id))).toBe(true);
-    expect(globalOrderReads(consumed.commands, prefix)).toEqual([]);
-    expect(consumed.commands.length).toBeLessThan(FEW);
+    expect(await claimRequests(store, quietRequests)).toEqual(['claimed', 'claimed']);
     expect(await store.pendingRunRequests({ codes: ['quiet', 'report'] })).toEqual(byAge(targetRequests));
   });
 
@@ -165,22 +185,25 @@ describe('run-now requests are indexed by schedule and by job', () => {
     // Removing k1 leaves the keys that share its prefix alone.
     expect(await store.removeSchedules([{ code: 'job', key: 'k1' }])).toEqual([true]);
     expect((await store.pendingRunRequests({ codes: ['job'] })).map((r) => r.key)).toEqual(['k1#', 'k', 'k1#', 'k']);
-    expect((await store.consumeRunRequests({ refs: [{ code: 'job', key: 'k' }], now: instantAt(100) })).map((r) => r.key)).toEqual(['k', 'k']);
-    expect((await store.consumeRunRequests({ codes: [odd[0] as string], now: instantAt(100) })).map((r) => r.code)).toEqual([odd[0]]);
-    // Unfiltered consumption finds each request's job keys from its code.
-    expect((await store.consumeRunRequests({ now: instantAt(100) })).map((r) => [r.code, r.key])).toEqual([
-      ...odd.slice(1).map((code) => [code, '']),
-      ['job', 'k1#'],
-      ['job', 'k1#'],
-    ]);
+    const ofK = await store.pendingRunRequests({ refs: [{ code: 'job', key: 'k' }] });
+    expect(ofK.map((r) => r.key)).toEqual(['k', 'k']);
+    expect(await claimRequests(store, ofK)).toEqual(['claimed', 'claimed']);
+    const ofOdd = await store.pendingRunRequests({ codes: [odd[0] as string] });
+    expect(ofOdd.map((r) => r.code)).toEqual([odd[0]]);
+    expect(await claimRequests(store, ofOdd)).toEqual(['claimed']);
+    // The unfiltered list finds each request's job keys from its code.
+    const rest = await store.pendingRunRequests();
+    expect(rest.map((r) => [r.code, r.key])).toEqual([...odd.slice(1).map((code) => [code, '']), ['job', 'k1#'], ['job', 'k1#']]);
+    expect(await claimRequests(store, rest)).toEqual(rest.map(() => 'claimed'));
     expect(await store.pendingRunRequests()).toEqual([]);
     for (const code of odd) expect(await store.pendingRunRequests({ codes: [code] })).toEqual([]);
-    expect(await store.consumeRunRequests({ refs: [{ code: 'job', key: 'k1#' }], now: instantAt(100) })).toEqual([]);
+    // A consumed request is never claimed again.
+    expect(await claimRequests(store, rest, 'other')).toEqual(rest.map(() => 'taken'));
     const left = (await keysUnder(admin, prefix)).filter((key) => /request|reqrefs/.test(key));
     expect(left).toEqual([]);
   });
 
-  it('a foreign key where a job’s request index belongs fails filing, consuming and removal with StoreSchemaError, changing nothing', async () => {
+  it('a foreign key where a job’s request index belongs fails filing, claiming and removal with StoreSchemaError, changing nothing', async () => {
     const audit: ScheduleRef = { code: 'audit', key: 't' };
     await store.upsertSchedules([scheduleInput(audit), scheduleInput(target)], instantAt(0));
     const kept = await store.requestRun(target, { now: instantAt(1) });
@@ -197,9 +220,8 @@ describe('run-now requests are indexed by schedule and by job', () => {
     };
     await expectRefused(store.requestRun(audit, { now: instantAt(3) }), refsKey);
     await expectRefused(store.removeSchedules([target, audit]), refsKey);
-    await expectRefused(store.consumeRunRequests({ refs: [audit], now: instantAt(3) }), refsKey);
-    // Unfiltered: the request of job audit is among those taken, so the whole call is refused.
-    await expectRefused(store.consumeRunRequests({ now: instantAt(3) }), refsKey);
+    // A batch claiming the request of job audit is refused as a whole, the other job's request included.
+    await expectRefused(store.claimSlots([claimOf(kept), claimOf(own)], { runnerId: 'r', now: instantAt(3) }), refsKey);
     expect(await admin.get(`${prefix}:#:reqseq`)).toBe(seq);
     expect(await store.getSchedules([target, audit])).toHaveLength(2);
     expect(await store.pendingRunRequests()).toEqual([kept, own]);
@@ -208,12 +230,12 @@ describe('run-now requests are indexed by schedule and by job', () => {
     await admin.rename(jobKey, `${prefix}:saved`);
     await admin.set(jobKey, 'not ours');
     await expectRefused(store.pendingRunRequests({ codes: ['audit'] }), jobKey);
-    await expectRefused(store.consumeRunRequests({ codes: ['report', 'audit'], now: instantAt(3) }), jobKey);
+    await expectRefused(store.claimSlots([claimOf(own)], { runnerId: 'r', now: instantAt(3) }), jobKey);
     expect(await store.pendingRunRequests()).toEqual([kept, own]);
     expect(await admin.get(jobKey)).toBe('not ours');
   });
 
-  it('racing instances consuming with different filters hand out each request exactly once, oldest first', async () => {
+  it('racing instances listing with different filters and claiming what they list run each request exactly once', async () => {
     const refs = Array.from({ length: 20 }, (_, i): ScheduleRef => ({ code: `c${i % 4}`, key: `k${i}` }));
     await store.upsertSchedules(refs.map((ref) => scheduleInput(ref)), instantAt(0));
     const made = await Promise.all(Array.from({ length: 400 }, (_, i) => store.requestRun(refs[i % 20] as ScheduleRef, { now: instantAt((i * 7919) % 1_000) })));
@@ -229,23 +251,24 @@ describe('run-now requests are indexed by schedule and by job', () => {
     ];
     const racers = filters.map(() => createRedisStore({ url: REDIS_URL, prefix }));
     try {
-      const taken: RunRequest[][] = [];
-      for (let round = 0; round < 200 && taken.flat().length < made.length; round += 1) {
-        const batches = await Promise.all(racers.map((racer, i) => racer.consumeRunRequests({ ...filters[i], now: instantAt(10_000) })));
-        batches.forEach((batch, i) => {
-          const filter = filters[i] as (typeof filters)[number];
-          expect(batch.length).toBeLessThanOrEqual(filter.limit);
-          for (const request of batch) {
-            if (filter.codes) expect(filter.codes).toContain(request.code);
-            if (filter.refs) expect(filter.refs.some((ref) => ref.code === request.code && ref.key === request.key)).toBe(true);
-          }
-          expect(batch).toEqual(byAge(batch));
-        });
-        taken.push(...batches);
+      const won: string[] = [];
+      for (let round = 0; round < 400 && won.length < made.length; round += 1) {
+        await Promise.all(
+          racers.map(async (racer, i) => {
+            const filter = filters[i] as (typeof filters)[number];
+            const batch = await racer.pendingRunRequests(filter);
+            expect(batch.length).toBeLessThanOrEqual(filter.limit);
+            expect(batch).toEqual(byAge(batch));
+            const outcomes = await racer.claimSlots(batch.map(claimOf), { runnerId: `racer-${i}`, now: instantAt(10_000) });
+            outcomes.forEach((outcome, j) => {
+              expect(['claimed', 'taken']).toContain(outcome.status);
+              if (outcome.status === 'claimed') won.push((batch[j] as RunRequest).id);
+            });
+          }),
+        );
       }
-      const ids = taken.flat().map((request) => request.id);
-      expect(new Set(ids).size).toBe(ids.length);
-      expect(ids.sort()).toEqual(made.map((request) => request.id).sort());
+      expect(new Set(won).size).toBe(won.length);
+      expect(won.sort()).toEqual(made.map((request) => request.id).sort());
       expect(await store.pendingRunRequests()).toEqual([]);
       expect((await keysUnder(admin, prefix)).filter((key) => /request|reqrefs/.test(key))).toEqual([]);
     } finally {

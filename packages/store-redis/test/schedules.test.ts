@@ -176,7 +176,7 @@ describe('runtime schedules on Redis', () => {
       const bad: [string, () => Promise<unknown>][] = [
         ["getSchedules: refs[0]: key ''", () => offline.getSchedules([ref('')])],
         ['removeSchedules: 1001 refs', () => offline.removeSchedules(Array.from({ length: 1_001 }, (_, i) => ref(`k${i}`)))],
-        ['consumeRunRequests: 1001 refs', () => offline.consumeRunRequests({ refs: Array.from({ length: 1_001 }, (_, i) => ref(`k${i}`)), now })],
+        ['pendingRunRequests: 1001 refs', () => offline.pendingRunRequests({ refs: Array.from({ length: 1_001 }, (_, i) => ref(`k${i}`)) })],
         ['listSchedules: cursor', () => offline.listSchedules({ cursor: Buffer.from('["a"]').toString('base64url') })],
         ['listSchedules: limit', () => offline.listSchedules({ limit: 1.5 })],
         ['pendingRunRequests: options.limit', () => offline.pendingRunRequests({ limit: 0 })],

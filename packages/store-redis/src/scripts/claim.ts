@@ -1,15 +1,18 @@
 /**
- * The claim: for each requested slot, in order and in one atomic script — taken check
- * (exactly-once on (key, slot, attempt)), runtime-schedule check (exists, enabled, version),
- * paused check, overlap check against the schedule's live leases (interrupting expired ones),
- * fencing token, run record, indexes and state.
+ * The claim: each requested slot (or run-now request) in order, each atomically and seeing the
+ * earlier ones' effects, in one script — the named run (idempotent per runner, a waiting one
+ * may start), runtime-schedule check (exists, enabled, version), paused check, overlap per the
+ * claim's policy against the schedule's live leases and waiting runs (interrupting expired
+ * ones, returned as `reaped`), fencing token, run record, indexes, request and state.
  * Request: `{ now, runnerId, items: [{ ce, code, key, version, field, slotAt, attempt, trigger,
- * parallel, startedAt, leaseExpiresAt, pad }] }` (`version` null when the claim names none).
+ * policy, backfill, rid, startedAt, leaseExpiresAt, pad }] }`: `field` is the claim record
+ * (`<key>|<slotMs>|<attempt>`, or `#<request id>` for a run-now request `rid`), `version` null
+ * when the claim names none. Answers `[{ s, run, reaped }]` (`reaped`: `[{ run, state }]`).
  */
 export const CLAIM_LUA = `
 local bad = check_batch(req.items)
 if bad then return redis.error_reply(bad) end
--- Runtime schedules are read before the first write too, so a damaged one fails the whole batch.
+-- Runtime schedules and named requests are read before the first write too, so a damaged one fails the whole batch.
 local gates = {}
 for i, c in ipairs(req.items) do
   if c.key ~= '' then
@@ -17,74 +20,172 @@ for i, c in ipairs(req.items) do
     if why then return redis.error_reply(why) end
     gates[i] = gate
   end
+  if c.rid ~= NULL then
+    bad = check_requests(c.ce)
+    if bad then return redis.error_reply(bad) end
+  end
 end
 local now = req.now
+
+-- The run a claim names (by its claim record), or nil.
+local function named_run(c)
+  local ns = redis.call('HGET', jk(c.ce, 'claims'), c.field)
+  if not ns then return nil, false end
+  return get_run(c.ce, ns), true
+end
+-- A pending request of this claim's schedule, decoded; nil when not pending (or another schedule's).
+local function pending_request(c)
+  local raw = redis.call('HGET', gk('request'), c.rid)
+  if not raw then return nil end
+  local ok, request = pcall(cjson.decode, raw)
+  if not ok or type(request) ~= 'table' or request.code ~= c.code or request.key ~= c.key then return nil end
+  return request
+end
+-- A new run record for this claim, with its claim record and index members (status set by the caller).
+local function new_run(c, status)
+  local n = next_id(jk(c.ce, 'seq'))
+  local run = {
+    id = n .. '.' .. c.ce, n = n, ce = c.ce, member = c.pad .. ':' .. pad12(n) .. ':' .. c.ce, cf = c.field,
+    code = c.code, key = c.key, slotAt = c.slotAt, attempt = c.attempt, trigger = c.trigger, status = status,
+    runnerId = req.runnerId, token = 0, requestId = c.rid, cancelRequested = false, startedAt = c.startedAt,
+    finishedAt = NULL, durationMs = NULL, leaseExpiresAt = NULL, message = NULL, error = NULL, stack = NULL,
+  }
+  redis.call('HSET', jk(c.ce, 'claims'), c.field, n)
+  redis.call('ZADD', jk(c.ce, 'index'), 0, run.member)
+  redis.call('ZADD', gk('index'), 0, run.member)
+  return run
+end
+local function consume(c, request)
+  if request then drop_request(c.ce, c.key, string.format('%015d', request.requestedAt) .. ':' .. pad12(tonumber(request.id)), request.id) end
+end
+local function advance(c, state)
+  if c.trigger == 'schedule' and (state.lastSlotAt == NULL or c.slotAt > state.lastSlotAt) then state.lastSlotAt = c.slotAt end
+  state.updatedAt = now
+end
+
 local out = {}
 for i, c in ipairs(req.items) do
-  -- Taken first: a lost race is the common answer under contention and needs no state read.
-  local taken = redis.call('HEXISTS', jk(c.ce, 'claims'), c.field) == 1
-  local unscheduled = false
-  if not taken and c.key ~= '' then
+  local named, recorded = named_run(c)
+  local request = nil
+  local answer = nil
+  if named and named.status == 'running' and named.runnerId == req.runnerId then
+    -- The same runner claiming again (its answer was lost): its own run and lease, unchanged.
+    answer = { s = 'claimed', run = named }
+  elseif recorded and not (named and named.status == 'waiting') then
+    answer = { s = 'taken' }
+  elseif c.rid ~= NULL and not named then
+    request = pending_request(c)
+    if not request then answer = { s = 'taken' } end
+  end
+  if not answer and c.key ~= '' then
     local gate = gates[i]
-    unscheduled = (not gate) or (not gate.enabled) or (c.version ~= NULL and c.version ~= gate.version)
+    if (not gate) or (not gate.enabled) or (c.version ~= NULL and c.version ~= gate.version) then answer = { s = 'unscheduled' } end
   end
   local state, created = nil, false
-  if not taken and not unscheduled then state, created = get_state(c.ce, c.code, c.key, now) end
-  if taken then
-    out[i] = { s = 'taken' }
-  elseif unscheduled then
-    out[i] = { s = 'unscheduled' }
-  elseif state.paused then
-    out[i] = { s = 'paused' }
-  else
-    local live = nil
-    if not c.parallel then
-      local expired = {}
+  if not answer then
+    state, created = get_state(c.ce, c.code, c.key, now)
+    if state.paused then answer = { s = 'paused' } end
+  end
+  if not answer then
+    local reaped = {}
+    local changed = false
+    if c.policy ~= 'allowAll' then
+      local holders, expired = {}, {}
       for _, ns in ipairs(active_list(c.ce, c.key)) do
         local held = get_run(c.ce, ns)
         if held and held.status == 'running' then
-          if held.leaseExpiresAt ~= NULL and held.leaseExpiresAt > now then live = held
+          if held.leaseExpiresAt ~= NULL and held.leaseExpiresAt > now then holders[#holders + 1] = held
           else expired[#expired + 1] = held end
         end
       end
       for _, held in ipairs(expired) do
         interrupt(c.ce, held, state, now, 'interrupted: its lease expired without renewal and runner ' .. req.runnerId .. ' claimed the next run of the schedule')
+        reaped[#reaped + 1] = { run = held, state = state }
+        changed = true
+      end
+      local waiting = {}
+      for _, w in ipairs(waiting_runs(c.ce, c.key)) do
+        if not (named and w.n == named.n) then waiting[#waiting + 1] = w end
+      end
+      local earlier = waiting[1] and waiting[1].slotAt < c.slotAt
+      if #holders > 0 or earlier then
+        local holder = holders[1]
+        local because
+        if holder then because = 'run ' .. holder.id .. ' (runner ' .. holder.runnerId .. ') still holds the lease'
+        else because = 'the earlier slot of run ' .. waiting[1].id .. ' waits before it' end
+        local policy = c.policy
+        if named or now < c.slotAt or c.trigger == 'retry' or c.backfill then
+          answer = { s = 'busy' }
+        elseif policy == 'skip' or ((policy == 'bufferOne' or policy == 'cancelOther') and #waiting > 0) then
+          local run = new_run(c, 'skipped')
+          run.finishedAt = c.startedAt
+          run.durationMs = 0
+          if policy == 'skip' then run.message = 'skipped: ' .. because .. ' (overlap policy skip)'
+          else run.message = 'skipped: run ' .. waiting[1].id .. ' already waits for its turn (overlap policy ' .. policy .. ')' end
+          put_run(c.ce, run)
+          redis.call('ZADD', gk('finished'), run.finishedAt, run.id)
+          consume(c, request)
+          advance(c, state)
+          changed = true
+          answer = { s = 'overlap', run = run }
+        else
+          if policy == 'cancelOther' then
+            for _, other in ipairs(holders) do
+              if not other.cancelRequested then
+                other.cancelRequested = true
+                put_run(c.ce, other)
+              end
+            end
+          end
+          if c.rid ~= NULL then
+            answer = { s = 'busy' }
+          else
+            local run = new_run(c, 'waiting')
+            run.message = 'waiting: ' .. because .. ' (overlap policy ' .. policy .. ')'
+            put_run(c.ce, run)
+            add_to_list(c.ce, 'waiting', c.key, run.n)
+            note_waiting(c.ce, c.key, state)
+            advance(c, state)
+            changed = true
+            answer = { s = 'waiting', run = run }
+          end
+        end
       end
     end
-    local n = next_id(jk(c.ce, 'seq'))
-    local member = c.pad .. ':' .. pad12(n) .. ':' .. c.ce
-    local run = {
-      id = n .. '.' .. c.ce, n = n, ce = c.ce, member = member, cf = c.field,
-      code = c.code, key = c.key, slotAt = c.slotAt, attempt = c.attempt, trigger = c.trigger,
-      runnerId = req.runnerId, token = n, startedAt = c.startedAt, message = NULL, error = NULL, stack = NULL,
-    }
-    if live then
-      run.status = 'skipped'
-      run.finishedAt = c.startedAt
-      run.durationMs = 0
-      run.leaseExpiresAt = NULL
-      run.message = 'skipped: run ' .. live.id .. ' of this schedule still holds its lease and parallel runs are not allowed'
-      redis.call('ZADD', gk('finished'), run.finishedAt, run.id)
-    else
-      run.status = 'running'
-      run.finishedAt = NULL
-      run.durationMs = NULL
+    if not answer then
+      local run = named
+      if run then
+        -- A waiting run starts: it leaves the waiting list, and its index members move to its start.
+        remove_from_list(c.ce, 'waiting', c.key, run.n)
+        redis.call('ZREM', jk(c.ce, 'index'), run.member)
+        redis.call('ZREM', gk('index'), run.member)
+        run.member = c.pad .. ':' .. pad12(run.n) .. ':' .. c.ce
+        redis.call('ZADD', jk(c.ce, 'index'), 0, run.member)
+        redis.call('ZADD', gk('index'), 0, run.member)
+        run.status = 'running'
+        run.runnerId = req.runnerId
+        run.startedAt = c.startedAt
+        run.message = NULL
+        note_waiting(c.ce, c.key, state)
+      else
+        run = new_run(c, 'running')
+      end
+      -- A fresh token: a new run's number is one; a waiting run (numbered when it began to wait) takes the next.
+      if named then run.token = next_id(jk(c.ce, 'seq')) else run.token = run.n end
       run.leaseExpiresAt = c.leaseExpiresAt
-      state.totalRuns = state.totalRuns + 1
-      local list = active_list(c.ce, c.key)
-      list[#list + 1] = tostring(n)
-      set_active(c.ce, c.key, list)
+      put_run(c.ce, run)
+      add_to_list(c.ce, 'active', c.key, run.n)
       redis.call('ZADD', gk('leases'), c.leaseExpiresAt, run.id)
+      consume(c, request)
+      state.totalRuns = state.totalRuns + 1
+      advance(c, state)
+      changed = true
+      answer = { s = 'claimed', run = run }
     end
-    redis.call('HSET', jk(c.ce, 'claims'), c.field, n)
-    put_run(c.ce, run)
-    redis.call('ZADD', jk(c.ce, 'index'), 0, member)
-    redis.call('ZADD', gk('index'), 0, member)
-    if c.trigger == 'schedule' and (state.lastSlotAt == NULL or c.slotAt > state.lastSlotAt) then state.lastSlotAt = c.slotAt end
-    state.updatedAt = now
-    put_state(c.ce, state, created)
-    if live then out[i] = { s = 'overlap', run = run } else out[i] = { s = 'claimed', run = run } end
+    if changed then put_state(c.ce, state, created) end
+    if #reaped > 0 then answer.reaped = reaped end
   end
+  out[i] = answer
 end
 return cjson.encode(out)
 `;

@@ -3,21 +3,25 @@
  * atomically. A run of a runtime schedule removed while it ran is recorded without a state.
  */
 
-/** Request `{ items: [{ ce, n, token, status, finishedAt, message, error, stack }] }`; answers per item (`state` null when there is none). */
+/**
+ * Request `{ items: [{ ce, n, key, token, status, finishedAt, message, error, stack }] }`; answers per item
+ * (`state` null when there is none). Accepted while the run is \`running\` with that token, also past
+ * its lease's expiry (nobody reaped or took it over); a completion without a message keeps the run's.
+ */
 export const COMPLETE_LUA = `
 local bad = check_batch(req.items)
 if bad then return redis.error_reply(bad) end
 local out = {}
 for i, c in ipairs(req.items) do
   local run = get_run(c.ce, c.n)
-  if (not run) or run.status ~= 'running' or run.token ~= c.token then
+  if (not run) or run.status ~= 'running' or run.token ~= c.token or run.key ~= c.key then
     out[i] = { s = 'stale', run = run or NULL }
   else
     run.status = c.status
     run.finishedAt = c.finishedAt
     run.durationMs = math.max(0, c.finishedAt - run.startedAt)
     run.leaseExpiresAt = NULL
-    run.message = c.message
+    if c.message ~= NULL then run.message = c.message end
     run.error = c.error
     run.stack = c.stack
     put_run(c.ce, run)
@@ -30,14 +34,14 @@ end
 return cjson.encode(out)
 `;
 
-/** Request `{ items: [{ ce, n, token, expiresAt }] }`; answers the renewed run or false per item. */
+/** Request `{ items: [{ ce, n, key, token, expiresAt }] }`; answers the renewed run (its `cancelRequested` included) or false per item. */
 export const RENEW_LUA = `
 local bad = check_batch(req.items)
 if bad then return redis.error_reply(bad) end
 local out = {}
 for i, c in ipairs(req.items) do
   local run = get_run(c.ce, c.n)
-  if run and run.status == 'running' and run.token == c.token then
+  if run and run.status == 'running' and run.token == c.token and run.key == c.key then
     run.leaseExpiresAt = c.expiresAt
     put_run(c.ce, run)
     redis.call('ZADD', gk('leases'), c.expiresAt, run.id)
@@ -49,7 +53,7 @@ end
 return cjson.encode(out)
 `;
 
-/** Request `{ now, limit }`: interrupts up to limit running runs whose lease expired before now. */
+/** Request `{ now, limit }`: interrupts up to limit running runs whose lease expired (oldest expiry first); answers `[{ run, state }]`. */
 export const REAP_LUA = `
 local bad = check_globals()
 if bad then return redis.error_reply(bad) end
@@ -68,7 +72,7 @@ while #out < req.limit do
       local state, created = finish_state(ce, run, now)
       interrupt(ce, run, state, now, 'interrupted: its lease expired without renewal (runner ' .. run.runnerId .. ' stopped or lost the store)')
       if state then put_state(ce, state, created) end
-      out[#out + 1] = run
+      out[#out + 1] = { run = run, state = state or NULL }
     end
   end
 end

@@ -15,7 +15,7 @@ local function sk(ce, key) return P .. ':{' .. ce .. '}:schedule:' .. key end
 local function encode_code(code)
   return (string.gsub(code, "[^A-Za-z0-9%-_%.!~%*'%(%)]", function(ch) return string.format('%%%02X', string.byte(ch)) end))
 end
-local JOB_TYPES = { states = 'hash', claims = 'hash', runs = 'hash', active = 'hash', seq = 'string', index = 'zset' }
+local JOB_TYPES = { states = 'hash', claims = 'hash', runs = 'hash', active = 'hash', waiting = 'hash', seq = 'string', index = 'zset' }
 local GLOBAL_TYPES = {
   codes = 'set', index = 'zset', leases = 'zset', finished = 'zset', requests = 'zset', request = 'hash', reqseq = 'string',
   schedules = 'zset', schedseq = 'string', schedrev = 'hash',
@@ -116,7 +116,7 @@ end
 local function initial_state(code, key, now)
   return {
     code = code, key = key, paused = false, pausedNote = NULL, resumedAt = NULL, scheduleOverride = NULL,
-    lastSlotAt = NULL, lastStatus = NULL, lastFinishedAt = NULL, lastAttempt = NULL, lastFinishedSlotAt = NULL,
+    lastSlotAt = NULL, lastStatus = NULL, lastFinishedAt = NULL, lastAttempt = NULL, lastFinishedSlotAt = NULL, waitingSlotAt = NULL,
     consecutiveFailures = 0, totalRuns = 0, createdAt = now, updatedAt = now,
   }
 end
@@ -139,23 +139,47 @@ local function put_run(ce, run)
   redis.call('HSET', jk(ce, 'runs'), tostring(run.n), cjson.encode(run))
 end
 
-local function active_list(ce, key)
-  local raw = redis.call('HGET', jk(ce, 'active'), key)
+-- J:active and J:waiting: schedule key -> the numbers of its running (waiting) runs, space-separated.
+local function run_list(ce, kind, key)
+  local raw = redis.call('HGET', jk(ce, kind), key)
   local list = {}
   if raw then for ns in string.gmatch(raw, '%d+') do list[#list + 1] = ns end end
   return list
 end
-local function set_active(ce, key, list)
-  if #list == 0 then redis.call('HDEL', jk(ce, 'active'), key)
-  else redis.call('HSET', jk(ce, 'active'), key, table.concat(list, ' ')) end
+local function set_list(ce, kind, key, list)
+  if #list == 0 then redis.call('HDEL', jk(ce, kind), key)
+  else redis.call('HSET', jk(ce, kind), key, table.concat(list, ' ')) end
 end
-local function remove_active(ce, key, n)
+local function add_to_list(ce, kind, key, n)
+  local list = run_list(ce, kind, key)
+  list[#list + 1] = tostring(n)
+  set_list(ce, kind, key, list)
+end
+local function remove_from_list(ce, kind, key, n)
   local keep = {}
   local ns = tostring(n)
-  for _, x in ipairs(active_list(ce, key)) do
+  for _, x in ipairs(run_list(ce, kind, key)) do
     if x ~= ns then keep[#keep + 1] = x end
   end
-  set_active(ce, key, keep)
+  set_list(ce, kind, key, keep)
+end
+local function active_list(ce, key) return run_list(ce, 'active', key) end
+local function remove_active(ce, key, n) remove_from_list(ce, 'active', key, n) end
+-- The waiting runs of one schedule, oldest slot first (then run number).
+local function waiting_runs(ce, key)
+  local runs = {}
+  for _, ns in ipairs(run_list(ce, 'waiting', key)) do
+    local run = get_run(ce, ns)
+    if run then runs[#runs + 1] = run end
+  end
+  table.sort(runs, function(a, b) return a.slotAt < b.slotAt or (a.slotAt == b.slotAt and a.n < b.n) end)
+  return runs
+end
+-- Keeps the state's waitingSlotAt the oldest waiting slot (state may be nil: a removed runtime schedule).
+local function note_waiting(ce, key, state)
+  if not state then return end
+  local first = waiting_runs(ce, key)[1]
+  if first then state.waitingSlotAt = first.slotAt else state.waitingSlotAt = NULL end
 end
 
 -- The state a finished run updates: a runtime schedule's state only while it exists (a removed

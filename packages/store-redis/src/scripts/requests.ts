@@ -3,10 +3,11 @@
  * J:requests one job's, J:reqrefs one schedule's (a lex range), so a filtered call reads
  * only the requests it may return. Request `{ op: 'request', ce, code, key, now, pad,
  * requestedBy }` (answers `{ missing = true }` for a runtime schedule that does not exist,
- * filing nothing), or `{ op: 'consume' | 'pending', codes: [{ ce }], refs: [{ ce, key }],
+ * filing nothing), or `{ op: 'pending', codes: [{ ce }], refs: [{ ce, key }],
  * limit }`: with refs, the requests of those schedules (the caller has already applied any
  * code filter to them); else with codes, those jobs'; else all. Null filters and limit mean
- * all; the caller sends each code or ref once.
+ * all; the caller sends each code or ref once. A request is consumed only by the claim that
+ * names it (scripts/claim.ts), in the same script.
  */
 export const REQUESTS_LUA = `
 local bad = check_globals()
@@ -49,10 +50,9 @@ end
 -- Reads first: merge the sources oldest first. Each round takes the first \`want\` members of every
 -- source still open; the first \`want\` of their union are then the oldest \`want\` overall (a member a
 -- source did not return has \`want\` older ones in that source alone). A round falls short of the
--- limit only when sources run dry or a member names a request that no longer exists (kept in \`stale\`).
-local take = req.op == 'consume'
+-- limit only when sources run dry or a member names a request that no longer exists (skipped).
 local limit = req.limit
-local out, stale, seen = {}, {}, {}
+local out, seen = {}, {}
 local from = {}
 for i, s in ipairs(sources) do from[i] = s.min end
 while #sources > 0 do
@@ -97,8 +97,6 @@ while #sources > 0 do
         return redis.error_reply('TICKWORK_CORRUPT key=' .. gk('request') .. ' why=its field ' .. id .. ' is not the JSON request this version writes')
       end
       out[#out + 1] = { request = request, m = c.m, id = id, ce = s.ce or encode_code(request.code) }
-    else
-      stale[#stale + 1] = { s = s, full = c.full, m = c.m }
     end
   end
   -- A source that returned all it holds, all of it used, is done.
@@ -107,24 +105,6 @@ while #sources > 0 do
   end
 end
 
-if take then
-  -- Every job's request keys are checked before the first write.
-  for _, o in ipairs(out) do
-    bad = check_requests(o.ce)
-    if bad then return redis.error_reply(bad) end
-  end
-  for _, x in ipairs(stale) do
-    bad = x.s.ce and check_requests(x.s.ce)
-    if bad then return redis.error_reply(bad) end
-  end
-  for _, o in ipairs(out) do drop_request(o.ce, o.request.key, o.m, o.id) end
-  -- Index members whose request is gone (not written by this version's scripts): dropped where known.
-  for _, x in ipairs(stale) do
-    redis.call('ZREM', x.s.z, x.full)
-    redis.call('ZREM', gk('requests'), x.m)
-    if x.s.ce then redis.call('ZREM', jk(x.s.ce, 'requests'), x.m) end
-  end
-end
 if #out == 0 then return '[]' end
 local requests = {}
 for j, o in ipairs(out) do requests[j] = o.request end

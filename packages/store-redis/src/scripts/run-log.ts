@@ -60,7 +60,7 @@ for _, id in ipairs(ids) do
   if bad then return redis.error_reply(bad) end
   redis.call('ZREM', gk('finished'), id)
   local run = get_run(ce, n)
-  if run and run.status ~= 'running' then
+  if run and run.status ~= 'running' and run.status ~= 'waiting' then
     redis.call('HDEL', jk(ce, 'runs'), n)
     redis.call('ZREM', jk(ce, 'index'), run.member)
     redis.call('ZREM', gk('index'), run.member)

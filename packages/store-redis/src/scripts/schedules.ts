@@ -123,13 +123,13 @@ if req.op == 'upsert' then
   return cjson.encode(out)
 end
 
--- remove: the schedules, their states and their pending run-now requests (one lex range of
--- J:reqrefs each, so other schedules' requests are not read); running runs stay.
+-- remove: the schedules, their states, their waiting runs and their pending run-now requests (one
+-- lex range of J:reqrefs each, so other schedules' requests are not read); running runs stay.
 local found, gone = {}, {}
 local drop = {}
 local any = false
 for i, c in ipairs(req.items) do
-  bad = check(jk(c.ce, 'states'), 'hash') or check(sk(c.ce, c.key), 'hash') or check_requests(c.ce)
+  bad = check_job(c.ce) or check(sk(c.ce, c.key), 'hash') or check_requests(c.ce)
   if bad then return redis.error_reply(bad) end
   local id = c.code .. '\\0' .. c.key
   found[i] = (not gone[id]) and redis.call('EXISTS', sk(c.ce, c.key)) == 1
@@ -150,6 +150,14 @@ for i, c in ipairs(req.items) do
   if found[i] then
     redis.call('DEL', sk(c.ce, c.key))
     redis.call('HDEL', jk(c.ce, 'states'), c.key)
+    -- Its waiting runs go with it (record, claim record, index members): nothing would ever start them.
+    for _, w in ipairs(waiting_runs(c.ce, c.key)) do
+      redis.call('HDEL', jk(c.ce, 'runs'), tostring(w.n))
+      redis.call('HDEL', jk(c.ce, 'claims'), w.cf)
+      redis.call('ZREM', jk(c.ce, 'index'), w.member)
+      redis.call('ZREM', gk('index'), w.member)
+    end
+    redis.call('HDEL', jk(c.ce, 'waiting'), c.key)
     redis.call('ZREM', gk('schedules'), c.code .. '\\0' .. c.key)
     publish('schedule', c.code, c.key)
   end
