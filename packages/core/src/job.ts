@@ -2,8 +2,9 @@ import { MAX_TIMER_MS, parseDuration, type Duration } from './duration.js';
 import { DuplicateJobError, InvalidJobError, UnknownJobError } from './errors.js';
 import type { Logger } from './logger.js';
 import { closest } from './suggest.js';
-import { compileSchedule, type CompiledSchedule } from './schedule/engine.js';
-import type { ScheduleInput } from './schedule/spec.js';
+import { bindSchedule, hashSeedOf } from './schedule/bind.js';
+import { compileSchedule, resolveDstPolicy, type CompiledSchedule } from './schedule/engine.js';
+import type { DstPolicy, ScheduleInput } from './schedule/spec.js';
 import { OVERLAP_POLICIES, type OverlapPolicy, type RunRecord, type RunTrigger } from './store.js';
 
 /** What to do with slots missed while no runner was alive. */
@@ -74,6 +75,11 @@ export interface JobOptions {
   timezone?: string;
   /** Spread starts by a deterministic per-slot delay of up to this long (thundering herds). */
   jitter?: Duration;
+  /**
+   * What the job's cron and daily schedules (its own and its runtime ones) do with local times a
+   * DST change skips or repeats, where a schedule names no policy of its own. See {@link DstPolicy}.
+   */
+  dst?: DstPolicy;
   /** Lease length; renewed while the handler runs. Default 30 s. */
   leaseTtl?: Duration;
   /** A line for listings. */
@@ -114,6 +120,8 @@ export interface Job<Payload = unknown> {
   readonly jitterMs: number;
   readonly leaseTtlMs: number;
   readonly description: string | null;
+  /** The job's DST policy as given (null: each schedule's default). */
+  readonly dst: DstPolicy | null;
 }
 
 /** Default number of immediate retries of an interrupted slot. */
@@ -143,6 +151,7 @@ const KNOWN_FIELDS = new Set([
   'jitter',
   'leaseTtl',
   'description',
+  'dst',
 ]);
 
 /** Checks a job code; throws InvalidJobError naming `what`. */
@@ -180,9 +189,12 @@ export function defineJob<Payload = unknown>(definition: JobDefinition<Payload>)
   if (definition.timezone !== undefined) {
     compileSchedule('* * * * *', { timezone: definition.timezone, what: `job "${code}"` });
   }
+  if (definition.dst !== undefined) resolveDstPolicy(definition.dst, false, what('dst'));
+  // The seed of `H` and the job's DST policy go into the spec itself: compiled schedules are shared by spec.
+  const schedule = definition.schedule === null ? null : bindSchedule(definition.schedule, { hashSeed: hashSeedOf(code, ''), dst: definition.dst ?? null });
   // Validate the schedule now; runners compile it again with the configured default zone.
-  if (definition.schedule !== null) {
-    compileSchedule(definition.schedule, {
+  if (schedule !== null) {
+    compileSchedule(schedule, {
       what: what('schedule'),
       ...(definition.timezone !== undefined ? { timezone: definition.timezone } : {}),
     });
@@ -212,7 +224,7 @@ export function defineJob<Payload = unknown>(definition: JobDefinition<Payload>)
   const overlapPolicy = resolveOverlapPolicy(definition.overlapPolicy, definition.allowParallelRuns, what);
   return Object.freeze({
     code,
-    schedule: definition.schedule,
+    schedule,
     run: definition.run,
     allowParallelRuns: overlapPolicy === 'allowAll',
     overlapPolicy,
@@ -230,6 +242,7 @@ export function defineJob<Payload = unknown>(definition: JobDefinition<Payload>)
     jitterMs: definition.jitter === undefined ? 0 : parseDuration(definition.jitter, what('jitter')),
     leaseTtlMs: definition.leaseTtl === undefined ? DEFAULT_LEASE_TTL_MS : parseDuration(definition.leaseTtl, what('leaseTtl'), InvalidJobError, MAX_TIMER_MS),
     description: definition.description ?? null,
+    dst: definition.dst === undefined ? null : Object.freeze({ ...definition.dst }),
   });
 }
 

@@ -10,6 +10,7 @@ import { InvalidArgumentError, StoreSchemaError } from './errors.js';
 import { show } from './show.js';
 import { JOB_CODE_PATTERN, type Job } from './job.js';
 import { DEFAULT_MISSED_GRACE_MS } from './plan.js';
+import { bindSchedule } from './schedule/bind.js';
 import { compileSchedule } from './schedule/engine.js';
 import type { ScheduleSpec } from './schedule/spec.js';
 import type { OverlapPolicy, ScheduleRef } from './store.js';
@@ -283,7 +284,8 @@ export function runtimeJob<Payload>(job: Job<Payload>, schedule: RuntimeSchedule
   const changedFloor = schedule.updatedAt ? new Date(schedule.updatedAt.getTime() - DEFAULT_MISSED_GRACE_MS + 1) : null;
   return Object.freeze({
     ...job,
-    schedule: schedule.schedule,
+    // The job's DST policy, where the schedule names none of its own.
+    schedule: bindSchedule(schedule.schedule, { dst: job.dst }),
     enabled: job.enabled && schedule.enabled,
     startAt: latest(job.startAt, schedule.startAt, changedFloor),
     expiresAt: earliest(job.expiresAt, schedule.expiresAt),

@@ -15,8 +15,9 @@ import {
   type RuntimeScheduleOptions,
   type SchedulePage,
 } from './runtime-schedule.js';
+import { bindSchedule, hashSeedOf } from './schedule/bind.js';
 import { compileSchedule } from './schedule/engine.js';
-import type { ScheduleInput, ScheduleSpec } from './schedule/spec.js';
+import type { DstPolicy, ScheduleInput, ScheduleSpec } from './schedule/spec.js';
 import type { JobState, OverlapPolicy, RunRequest, Store } from './store.js';
 
 /**
@@ -46,6 +47,8 @@ export interface ScheduleDefinition {
   jitter?: Duration;
   leaseTtl?: Duration;
   missedRunPolicy?: MissedRunPolicy;
+  /** DST policy of a cron or daily schedule (written into its spec). Default: the job's, else the schedule's kind's. */
+  dst?: DstPolicy;
 }
 
 const DEFINITION_FIELDS = new Set([
@@ -64,6 +67,7 @@ const DEFINITION_FIELDS = new Set([
   'jitter',
   'leaseTtl',
   'missedRunPolicy',
+  'dst',
 ]);
 
 /** The runtime schedules of one job. */
@@ -190,14 +194,27 @@ export function normaliseSchedule(
   if (definition.schedule === undefined || definition.schedule === null) throw new InvalidArgumentError(`${what('schedule')} is required`);
   const tz = definition.timezone ?? null;
   if (tz !== null && typeof tz !== 'string') throw new InvalidArgumentError(`${what('timezone')} must be a string`);
-  const spec: ScheduleSpec =
+  let spec: ScheduleSpec =
     typeof definition.schedule === 'string' ? { kind: 'cron', expression: definition.schedule } : definition.schedule;
   if (tz !== null && (spec.kind === 'every' || spec.kind === 'once')) {
     // Absolute-time kinds have no wall clock: a zone here is a mistake (the CLI refuses it too).
     throw new InvalidArgumentError(`${what('timezone')} applies to cron and daily schedules only; a "${spec.kind}" schedule is absolute time`);
   }
-  // Throws InvalidScheduleError naming the field for a malformed cron, a bad zone, a bad instant, ….
-  compileSchedule(spec, { timezone: tz ?? job.timezone ?? defaultTimezone, what: what('schedule') });
+  if (definition.dst !== undefined) {
+    if (spec.kind !== 'cron' && spec.kind !== 'daily') {
+      throw new InvalidArgumentError(`${what('dst')} applies to cron and daily schedules only; a "${spec.kind}" schedule is absolute time`);
+    }
+    if (spec.dst !== undefined) throw new InvalidArgumentError(`${what('dst')} is given twice: beside the schedule and in its spec; give it once`);
+    spec = { ...spec, dst: definition.dst };
+  }
+  // `H` is hashed from the job code and this key, written into the stored spec so that every runner reads the same.
+  spec = bindSchedule(spec, { hashSeed: hashSeedOf(job.code, definition.key) }) as ScheduleSpec;
+  // Throws InvalidScheduleError naming the field for a malformed cron, a bad zone, a bad instant, …; compiled as it will run.
+  const compiled = compileSchedule(bindSchedule(spec, { dst: job.dst }), { timezone: tz ?? job.timezone ?? defaultTimezone, what: what('schedule') });
+  if (now && spec.kind === 'cron' && compiled.next(new Date(now.getTime() - DEFAULT_MISSED_GRACE_MS)) === null) {
+    // As a one-off in the past: a cron whose years are all behind us would be stored and never run.
+    throw new InvalidArgumentError(`${what('schedule')}: cron "${spec.expression}" never matches after now (${now.toISOString()}); its year field lies in the past`);
+  }
   // A JSON round trip of the spec: what the store will give back.
   const storedSpec = JSON.parse(JSON.stringify(spec)) as ScheduleSpec;
   const enabled = definition.enabled ?? true;

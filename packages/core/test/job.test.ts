@@ -91,7 +91,7 @@ describe('defineJob', () => {
 
   it.each([
     ['61 * * * *', /job "x": schedule/],
-    ['* * * * * * *', /job "x": schedule/],
+    ['* * * * * * * *', /job "x": schedule/],
   ])('rejects the malformed cron %s naming the job', (expression, message) => {
     expect(() => defineJob({ code: 'x', schedule: expression, run: noop })).toThrow(InvalidScheduleError);
     expect(() => defineJob({ code: 'x', schedule: expression, run: noop })).toThrow(message);

@@ -27,6 +27,27 @@ describe('invalid schedules are rejected with an error naming the job, the field
     ['*/x * * * *', 'minute field', '"x"'],
     ['1.5 * * * *', 'minute field', '"1.5"'],
     ['? * * * *', 'minute field', '"?"'],
+    ['0 L * * *', 'hour field', '"L"'],
+    ['0 0 * * TUE#6', 'day-of-week field', '"TUE#6"'],
+    ['0 0 * * 2#0', 'day-of-week field', '"2#0"'],
+    ['0 0 1-15W * *', 'day-of-month field', '"1-15W"'],
+    ['0 0 15W/2 * *', 'day-of-month field', '"15W/2"'],
+    ['0 0 32W * *', 'day-of-month field', '"32W"'],
+    ['0 0 L-31 * *', 'day-of-month field', '"L-31"'],
+    ['0 0 0 1 1 * 0', 'year field', '"0"'],
+    ['0 0 0 1 1 * 10000', 'year field', '"10000"'],
+    ['0 0 0 1 1 * 2030-2026', 'year field', '"2030-2026"'],
+    ['0 0 0 1 1 * H', 'year field', '"H"'],
+    ['+5 * * * *', 'minute field', '"+5"'],
+    ['0 0 +1 * *', 'day-of-month field', '"+1"'],
+    ['0 0 * * MON,+FRI', 'day-of-week field', '"+FRI"'],
+    ['0 0 * * +', 'day-of-week field', '"+"'],
+    ['0 0 * 5W *', 'month field', '"5W"'],
+    ['0 0 * * 5W', 'day-of-week field', '"5W"'],
+    ['0 0 1#2 * *', 'day-of-month field', '"1#2"'],
+    ['0 0 * * L', 'day-of-week field', '"L"'],
+    ['H(50-10) * * * *', 'minute field', '"H(50-10)"'],
+    ['H/0 * * * *', 'minute field', '"H/0"'],
   ])('%s is rejected in the %s', (expression, field, token) => {
     const error = rejection(expression);
     expect(error.message).toMatch(/^\[tickwork\] job "report": schedule: /);
@@ -34,8 +55,8 @@ describe('invalid schedules are rejected with an error naming the job, the field
     expect(error.message).toContain(token);
   });
 
-  it('rejects 7 fields, 4 fields, an empty expression and garbage, naming the field count', () => {
-    expect(rejection('0 0 * * * * 2026').message).toContain('has 7 fields');
+  it('rejects 8 fields, 4 fields, an empty expression and garbage, naming the field count', () => {
+    expect(rejection('0 0 0 * * * 2026 1').message).toContain('has 8 fields');
     expect(rejection('0 * * *').message).toContain('has 4 fields');
     expect(rejection('').message).toContain('has 0 fields');
     expect(rejection('every day please').message).toContain('has 3 fields');
@@ -49,9 +70,21 @@ describe('invalid schedules are rejected with an error naming the job, the field
     }
   });
 
-  it('rejects an expression that can never match', () => {
-    expect(rejection('0 0 30 2 *').message).toContain('never matches');
-    expect(rejection('0 0 31 4,6,9,11 *').message).toContain('never matches');
+  it('rejects an expression that can never match, whatever form its days take', () => {
+    for (const expression of [
+      '0 0 30 2 *',
+      '0 0 31 4,6,9,11 *',
+      '0 0 0 29 2 * 2025-2027', // no leap year in the range
+      '0 0 0 1 1 * 900', // before year 1000, where slots are computed from
+    ]) {
+      expect(rejection(expression).message).toContain('never matches');
+    }
+    expect(rejection('0 0 0 13 1 +THU 2023').message).toContain('never matches'); // 13 January 2023 was a Friday
+    expect(rejection('0 0 0 30W 2 *').message).toContain('never matches'); // February has no 30th
+    expect(rejection('0 0 0 L-30 2 *').message).toContain('never matches');
+    expect(rejection('0 0 0 * 2 SUN#5 2026').message).toContain('never matches'); // February 2026 has 4 Sundays
+    expect(() => compileSchedule('0 0 0 13 1 +FRI 2023')).not.toThrow();
+    expect(() => compileSchedule('0 0 0 * 2 SUN#5 2032')).not.toThrow(); // 29 February 2032 is a Sunday
   });
 
   it('rejects an unknown timezone naming the timezone field and the value', () => {
@@ -93,6 +126,16 @@ describe('invalid schedules are rejected with an error naming the job, the field
 describe('valid schedules compile', () => {
   it('accepts names, 7 as Sunday, ? in day fields, steps on ranges and starts, and lists', () => {
     for (const expression of ['0 0 * JAN-mar SUN', '0 0 * * 7', '0 0 ? * MON', '0 0 1 * ?', '0-30/10 9-17 * * 1-5', '5/15 * * * *', '0 0,12 1,15 * *', '*/5 * * * * *']) {
+      expect(() => compileSchedule(expression)).not.toThrow();
+    }
+  });
+
+  it('accepts L, L-n, W, LW, #, nL, ?, +, H and a year, alone and in lists', () => {
+    for (const expression of [
+      '0 0 L * *', '0 0 L-3 * *', '0 12 15W * *', '0 0 LW * *', '0 0 1,15W,L * ?', '0 0 ? * TUE#2', '0 0 * * 5#L',
+      '0 0 * * FRI#L', '0 0 * * 5L', '0 0 * * 1-5#1', '0 0 1 * +MON', '0 0 ? * +MON-FRI', 'H H * * *', 'H/15 * * * *',
+      'H(0-29)/10 H(9-17) * * 1-5', '0 0 0 1 1 * 2026-2030', '0 0 0 L * * */4', '0 0 0 1 1 ? 2026,2028', '0 0 0 29 2 * 2028/4',
+    ]) {
       expect(() => compileSchedule(expression)).not.toThrow();
     }
   });

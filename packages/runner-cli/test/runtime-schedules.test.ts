@@ -1,10 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  compileSchedule,
   createMemoryBackend,
   createMemoryStore,
   createScheduler,
   defineConfig,
   every,
+  nextSlot,
   type JobInput,
   type MemoryBackend,
   type ScheduleDefinition,
@@ -108,6 +110,25 @@ describe('tickwork schedule set', () => {
     const [replaced] = (await inspect().listSchedules()).schedules;
     expect(replaced).toMatchObject({ schedule: { kind: 'cron', expression: '*/15 * * * *' }, timezone: null, payload: null, enabled: false, options: {}, description: 'paused for audit' });
     expect(replaced?.version).toBeGreaterThan(stored?.version ?? Infinity);
+  });
+
+  it('takes every form of the cron language in --cron, H seeded from the job and the key as core seeds it', async () => {
+    const { config } = setup();
+    const set = await cli(config, ['schedule', 'set', 'reports', 'acme', '--cron', 'H 12 15W * *', '--tz', 'Europe/Paris', '--json'], '2026-01-05T09:00:00Z');
+    expect(set.err).toBe('');
+    expect(set.code).toBe(0);
+    const [stored] = (await inspect().listSchedules()).schedules;
+    expect(stored?.schedule).toEqual({ kind: 'cron', expression: 'H 12 15W * *', hashSeed: 'reports acme' });
+    const expected = nextSlot(compileSchedule({ kind: 'cron', expression: 'H 12 15W * *', hashSeed: 'reports acme' }, { timezone: 'Europe/Paris' }), new Date('2026-01-05T09:00:00Z'));
+    expect(expectScheduleSetJson(JSON.parse(set.out)).schedule.nextRunAt).toBe(expected?.toISOString());
+    for (const expression of ['0 0 L-2 * *', '0 9 ? * TUE#2', '0 0 13 * +FRI', '0 30 9 * * 1-5 2026-2030', '0 0 LW * *']) {
+      expect((await cli(config, ['schedule', 'set', 'reports', 'acme', '--cron', expression])).code).toBe(0);
+    }
+    const before = await snapshot();
+    const bad = await cli(config, ['schedule', 'set', 'reports', 'acme', '--cron', '0 0 * * TUE#6']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('day-of-week field: "TUE#6"');
+    expect(await snapshot()).toEqual(before);
   });
 
   it('takes --every, --at, start/expiry and job options', async () => {

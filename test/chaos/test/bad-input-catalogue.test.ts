@@ -46,7 +46,7 @@ interface CoreCase {
 const CORE_CASES: CoreCase[] = [
   { name: 'cron minute out of range', define: () => job({ schedule: '61 * * * *' }), error: InvalidScheduleError, message: /job "bad\.job".*schedule.*minute.*"61".*out of range 0-59/ },
   { name: 'cron with 4 fields', define: () => job({ schedule: '* * * *' }), error: InvalidScheduleError, message: /job "bad\.job": schedule: cron "\* \* \* \*" has 4 fields; expected 5/ },
-  { name: 'cron with 7 fields', define: () => job({ schedule: '0 0 0 * * * *' }), error: InvalidScheduleError, message: /job "bad\.job".*schedule.*field/i },
+  { name: 'cron with 8 fields', define: () => job({ schedule: '0 0 0 * * * * *' }), error: InvalidScheduleError, message: /job "bad\.job".*schedule.*field/i },
   { name: 'cron that can never match (30 Feb)', define: () => job({ schedule: '0 0 30 2 *' }), error: InvalidScheduleError, message: /job "bad\.job".*never/ },
   { name: 'cron @reboot', define: () => job({ schedule: '@reboot' }), error: InvalidScheduleError, message: /job "bad\.job".*@reboot/ },
   { name: 'cron step 0', define: () => job({ schedule: '*/0 * * * *' }), error: InvalidScheduleError, message: /job "bad\.job".*minute.*step/i },

@@ -1,6 +1,6 @@
 import { InvalidScheduleError } from '../errors.js';
 import type { DailySpec } from './spec.js';
-import { createWallClockMatcher, type WallClockMatcher } from './wall-clock.js';
+import { createWallClockMatcher, monthMask, weekdayMasks, type WallClockMatcher } from './wall-clock.js';
 
 /** A validated daily schedule: its normalised spec fields and wall-clock matcher. */
 export interface ParsedDaily {
@@ -35,13 +35,12 @@ export function parseDaily(spec: DailySpec, what: string): ParsedDaily {
   const seconds = [...unique].sort((a, b) => a - b);
   const weekdays = integerSet(spec.weekdays, 0, 6, 'weekdays', what);
   const monthDays = integerSet(spec.monthDays, 1, 31, 'monthDays', what);
-  const weekdayBits = bits(weekdays, 7);
-  const dayBits = bits(monthDays, 32);
+  const byFirstWeekday = weekdayMasks(weekdays === null ? 0x7f : weekdays.reduce((mask, w) => mask | (1 << w), 0));
+  const dayMask = monthDays === null ? -1 : monthDays.reduce((mask, d) => mask | (1 << (d - 1)), 0);
   const matcher = createWallClockMatcher(
     {
-      monthMatches: () => true,
       // Both filters must hold (django-cron's run_weekly_on_days and run_monthly_on_days each narrow the days).
-      dayMatches: (_month, day, weekday) => (weekdayBits === null || weekdayBits[weekday] === 1) && (dayBits === null || dayBits[day] === 1),
+      daysOf: (_month, first, length) => (byFirstWeekday[first] as number) & dayMask & monthMask(length),
     },
     {
       firstFrom(sod) {
@@ -71,11 +70,4 @@ function integerSet(list: unknown, min: number, max: number, field: string, what
     }
   }
   return [...new Set(list as number[])].sort((a, b) => a - b);
-}
-
-function bits(list: readonly number[] | null, size: number): Uint8Array | null {
-  if (list === null) return null;
-  const set = new Uint8Array(size);
-  for (const v of list) set[v] = 1;
-  return set;
 }

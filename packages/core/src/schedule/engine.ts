@@ -4,10 +4,10 @@ import { parseCron } from './cron.js';
 import { parseDaily } from './daily.js';
 import { describeCron, describeDaily, describeEvery } from './describe.js';
 import { MAX_INSTANT, nextEvery, previousEvery } from './interval.js';
-import type { ScheduleInput, ScheduleSpec } from './spec.js';
+import type { DstPolicy, ScheduleInput, ScheduleSpec } from './spec.js';
 import { zoneRules } from './timezone.js';
 import type { WallClockMatcher } from './wall-clock.js';
-import { nextFixedTime, nextRealTime } from './zoned.js';
+import { nextZoned } from './zoned.js';
 
 /** How a schedule's slots relate to DST changes. */
 export type DstRule =
@@ -26,6 +26,8 @@ export interface CompiledSchedule {
   readonly timezone: string;
   /** How DST changes affect the slots. */
   readonly dstRule: DstRule;
+  /** The DST policy in force, defaults filled in (see {@link DstPolicy}); null for `every` and `once`. */
+  readonly dst: Required<DstPolicy> | null;
   /** The first slot strictly after `after`, or null when the schedule has no more slots. */
   next(after: Date): Date | null;
   /** The schedule in words (see {@link describeSchedule}). */
@@ -53,8 +55,8 @@ const SOURCE = Symbol('tickwork.slotSource');
 /** The fields each spec kind has; any other is refused. */
 const SPEC_FIELDS: Record<ScheduleSpec['kind'], readonly string[]> = {
   every: ['kind', 'everyMs', 'anchor'],
-  daily: ['kind', 'times', 'weekdays', 'monthDays', 'timezone'],
-  cron: ['kind', 'expression', 'timezone'],
+  daily: ['kind', 'times', 'weekdays', 'monthDays', 'timezone', 'dst'],
+  cron: ['kind', 'expression', 'timezone', 'dst', 'hashSeed'],
   once: ['kind', 'at'],
 };
 
@@ -102,7 +104,7 @@ function compileEvery(spec: ScheduleSpec & { kind: 'every' }, what: string): Com
   }
   const anchor = spec.anchor === undefined ? 0 : instant(spec.anchor, `${what}: anchor`);
   const frozen = Object.freeze({ kind: 'every' as const, everyMs, ...(spec.anchor !== undefined ? { anchor: spec.anchor } : {}) });
-  return build(frozen, 'UTC', 'absolute', describeEvery(everyMs, anchor), {
+  return build(frozen, 'UTC', 'absolute', null, describeEvery(everyMs, anchor), {
     next: (after) => nextEvery(everyMs, anchor, after),
     previous: (atOrBefore, notBefore) => previousEvery(everyMs, anchor, atOrBefore, notBefore),
   });
@@ -111,7 +113,7 @@ function compileEvery(spec: ScheduleSpec & { kind: 'every' }, what: string): Com
 function compileOnce(spec: ScheduleSpec & { kind: 'once' }, what: string): CompiledSchedule {
   const at = instant(spec.at, `${what}: at`);
   const frozen = Object.freeze({ kind: 'once' as const, at: spec.at });
-  return build(frozen, 'UTC', 'absolute', `once at ${new Date(at).toISOString()}`, {
+  return build(frozen, 'UTC', 'absolute', null, `once at ${new Date(at).toISOString()}`, {
     next: (after) => (at > after ? at : null),
     previous: (atOrBefore, notBefore) => (at <= atOrBefore && at > notBefore ? at : null),
   });
@@ -125,10 +127,13 @@ function compileWallClock(spec: ScheduleSpec & { kind: 'daily' | 'cron' }, optio
   let frozen: ScheduleSpec;
   let description: string;
   if (spec.kind === 'cron') {
-    const parsed = parseCron(spec.expression, what);
+    if (spec.hashSeed !== undefined && typeof spec.hashSeed !== 'string') {
+      throw new InvalidScheduleError(`${what}: hashSeed must be a string, got ${JSON.stringify(spec.hashSeed) ?? String(spec.hashSeed)}`);
+    }
+    const parsed = parseCron(spec.expression, what, spec.hashSeed);
     matcher = parsed.matcher;
     realTime = parsed.followsRealTime;
-    frozen = Object.freeze({ ...spec });
+    frozen = Object.freeze({ ...spec, ...(spec.dst ? { dst: Object.freeze({ ...spec.dst }) } : {}) });
     description = describeCron(parsed, spec.expression, timezone);
   } else {
     const parsed = parseDaily(spec, what);
@@ -139,27 +144,56 @@ function compileWallClock(spec: ScheduleSpec & { kind: 'daily' | 'cron' }, optio
       times: Object.freeze([...parsed.times]) as string[],
       ...(parsed.weekdays ? { weekdays: Object.freeze([...parsed.weekdays]) as number[] } : {}),
       ...(parsed.monthDays ? { monthDays: Object.freeze([...parsed.monthDays]) as number[] } : {}),
+      ...(spec.dst ? { dst: Object.freeze({ ...spec.dst }) } : {}),
     });
     description = describeDaily(parsed, timezone);
   }
-  const find = zone.isUtc
-    ? (after: number) => matcher.nextAfter(after)
-    : realTime
-      ? (after: number) => nextRealTime(matcher, zone, after)
-      : (after: number) => nextFixedTime(matcher, zone, after);
+  const dst = resolveDstPolicy(spec.dst, realTime, `${what}: dst`);
+  const find = zone.isUtc ? (after: number) => matcher.nextAfter(after) : (after: number) => nextZoned(matcher, zone, dst, after);
   // Wall-clock slots are searched from year 1000 to LAST_YEAR; earlier inputs search from 1000.
   const next = (after: number) => find(Math.max(after, FIRST_INSTANT));
-  return build(frozen, timezone, realTime ? 'real-time' : 'fixed-time', description, {
+  return build(frozen, timezone, realTime ? 'real-time' : 'fixed-time', dst, description, {
     next,
     previous: (atOrBefore, notBefore) => searchBackwards(next, atOrBefore, notBefore),
   });
 }
 
-function build(spec: ScheduleSpec, timezone: string, dstRule: DstRule, description: string, source: SlotSource): CompiledSchedule {
+const GAP_POLICIES: readonly Required<DstPolicy>['gap'][] = ['next-instant', 'shift', 'skip'];
+const OVERLAP_POLICIES: readonly Required<DstPolicy>['overlap'][] = ['first', 'last', 'both'];
+
+/**
+ * A DST policy with defaults filled in: Vixie cron's rule (`next-instant` + `first`) for a
+ * fixed-time schedule, real time (`skip` + `both`) for a cron with a `*` / `*\/n` hour.
+ * Throws InvalidScheduleError naming `what` and the field.
+ */
+export function resolveDstPolicy(input: unknown, realTime: boolean, what: string): Required<DstPolicy> {
+  const defaults: Required<DstPolicy> = realTime ? { gap: 'skip', overlap: 'both' } : { gap: 'next-instant', overlap: 'first' };
+  if (input === undefined) return defaults;
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new InvalidScheduleError(`${what} must be an object { gap?, overlap? }, got ${JSON.stringify(input) ?? String(input)}`);
+  }
+  for (const field of Object.keys(input)) {
+    if (field !== 'gap' && field !== 'overlap') {
+      const hint = closest(field, ['gap', 'overlap']);
+      throw new InvalidScheduleError(`${what}: "${field}" is not a field of a DST policy (fields: gap, overlap)${hint ? `; did you mean "${hint}"?` : ''}`);
+    }
+  }
+  const { gap, overlap } = input as Partial<Record<'gap' | 'overlap', unknown>>;
+  if (gap !== undefined && !GAP_POLICIES.includes(gap as Required<DstPolicy>['gap'])) {
+    throw new InvalidScheduleError(`${what}.gap must be one of ${GAP_POLICIES.map((p) => `'${p}'`).join(', ')}, got ${JSON.stringify(gap) ?? String(gap)}`);
+  }
+  if (overlap !== undefined && !OVERLAP_POLICIES.includes(overlap as Required<DstPolicy>['overlap'])) {
+    throw new InvalidScheduleError(`${what}.overlap must be one of ${OVERLAP_POLICIES.map((p) => `'${p}'`).join(', ')}, got ${JSON.stringify(overlap) ?? String(overlap)}`);
+  }
+  return { gap: (gap as DstPolicy['gap']) ?? defaults.gap, overlap: (overlap as DstPolicy['overlap']) ?? defaults.overlap };
+}
+
+function build(spec: ScheduleSpec, timezone: string, dstRule: DstRule, dst: Required<DstPolicy> | null, description: string, source: SlotSource): CompiledSchedule {
   const compiled: Compiled = {
     spec,
     timezone,
     dstRule,
+    dst: dst && Object.freeze(dst),
     [SOURCE]: source,
     next(after) {
       const slot = source.next(time(after, 'after'));

@@ -16,6 +16,19 @@ export interface EverySpec {
   anchor?: string;
 }
 
+/**
+ * What a wall-clock schedule does with local times a DST change skips (`gap`) or repeats
+ * (`overlap`). A field left out takes the schedule's default: `next-instant` and `first`
+ * (Vixie cron) for fixed times, `skip` and `both` (real time) for a cron whose hour is `*`,
+ * `*\/n` or `H/n`.
+ */
+export interface DstPolicy {
+  /** A time in a spring-forward gap runs once at the first instant after the gap, moved by the gap's length (02:30 → 03:30), or not at all. */
+  gap?: 'next-instant' | 'shift' | 'skip';
+  /** A time that occurs twice at a fall-back runs at its first occurrence, its last, or both. */
+  overlap?: 'first' | 'last' | 'both';
+}
+
 /** At fixed local wall-clock times every day, optionally only on some weekdays or month days. */
 export interface DailySpec {
   kind: 'daily';
@@ -27,14 +40,23 @@ export interface DailySpec {
   monthDays?: number[];
   /** IANA timezone; absent: the job's, else the configured default, else UTC. */
   timezone?: string;
+  /** DST policy; absent: the job's, else next-instant + first. */
+  dst?: DstPolicy;
 }
 
-/** A cron expression: 5 fields, or 6 with seconds first; `@hourly`-style aliases. */
+/** A cron expression: 5 fields, 6 with seconds first, 7 with seconds first and a year last; `@hourly`-style aliases. */
 export interface CronSpec {
   kind: 'cron';
   expression: string;
   /** IANA timezone; absent: the job's, else the configured default, else UTC. */
   timezone?: string;
+  /** DST policy; absent: the job's, else the default of the expression's kind. */
+  dst?: DstPolicy;
+  /**
+   * The text `H` values are hashed from. Filled in by `defineJob` (the job code) and by runtime
+   * schedules (`<code> <key>`) when the expression has an `H`; absent: the empty text.
+   */
+  hashSeed?: string;
 }
 
 /** Once, at one instant. */
@@ -60,6 +82,16 @@ export interface DailyOptions {
   monthDays?: readonly number[];
   /** IANA timezone. */
   timezone?: string;
+  /** DST policy. */
+  dst?: DstPolicy;
+}
+
+/** Options of {@link cron}. */
+export interface CronOptions {
+  /** IANA timezone. */
+  timezone?: string;
+  /** DST policy. */
+  dst?: DstPolicy;
 }
 
 /** Every `interval` of absolute time ("5m", "90s", `{ minutes: 5 }`), aligned to the epoch or `anchor`. */
@@ -77,13 +109,15 @@ export function dailyAt(times: string | readonly string[], options: DailyOptions
   if (options.weekdays !== undefined) spec.weekdays = normaliseWeekdays(options.weekdays);
   if (options.monthDays !== undefined) spec.monthDays = [...options.monthDays];
   if (options.timezone !== undefined) spec.timezone = options.timezone;
+  if (options.dst !== undefined) spec.dst = { ...options.dst };
   return spec;
 }
 
-/** A cron expression (5 fields, or 6 with seconds), e.g. `cron('*\/15 * * * *', { timezone: 'Europe/Paris' })`. */
-export function cron(expression: string, options: { timezone?: string } = {}): CronSpec {
+/** A cron expression (5 fields, 6 with seconds, 7 with seconds and year), e.g. `cron('0 12 15W * *', { timezone: 'Europe/Paris' })`. */
+export function cron(expression: string, options: CronOptions = {}): CronSpec {
   const spec: CronSpec = { kind: 'cron', expression };
   if (options.timezone !== undefined) spec.timezone = options.timezone;
+  if (options.dst !== undefined) spec.dst = { ...options.dst };
   return spec;
 }
 

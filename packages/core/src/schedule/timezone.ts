@@ -135,11 +135,19 @@ function intlRules(name: string, format: Intl.DateTimeFormat): ZoneRules {
   const tableFor = (instant: number): YearTable => {
     if (last !== null && instant >= last.start && instant < last.end) return last;
     // Clamped so that probes a day beyond the Date range still find a (boundary) table.
-    const year = new Date(Math.min(Math.max(instant, -8.6e15), 8.6e15)).getUTCFullYear();
-    let table = tables.get(year);
-    if (table === undefined) {
-      table = build(year);
-      tables.set(year, table);
+    const clamped = Math.min(Math.max(instant, -8.6e15), 8.6e15);
+    // The UTC year from the mean Gregorian year, corrected by the table's bounds: no Date allocated.
+    let year = Math.floor(clamped / 31_556_952_000) + 1970;
+    let table: YearTable;
+    for (;;) {
+      const known = tables.get(year);
+      if (known === undefined) {
+        table = build(year);
+        tables.set(year, table);
+      } else table = known;
+      if (clamped < table.start) year -= 1;
+      else if (clamped >= table.end) year += 1;
+      else break;
     }
     last = table;
     return table;

@@ -1,66 +1,97 @@
 /**
- * From wall-clock matches to instants in a zone, after Vixie cron's DST rule.
+ * From wall-clock matches to instants in a zone, under a DST policy.
  *
- * Fixed-time schedules map each matching wall time L to one instant: its first
- * occurrence, or — when L falls in a spring-forward gap — the transition instant that
- * ends the gap. That map is monotone, so wall order is instant order and several wall
- * times landing on one transition instant make one slot.
- *
- * Real-time schedules (cron hour field `*` or `*\/n`) fire at every instant whose wall
- * time matches: the search walks the zone's constant-offset periods.
+ * The search walks the zone's constant-offset periods. Inside one, every instant whose wall
+ * time matches is a slot (real time), except where the policy drops one occurrence of a
+ * repeated wall time (`overlap: 'first'` drops the second, `'last'` the first). Right after
+ * a spring-forward change the policy adds what the gap skipped: one slot at the change
+ * (`gap: 'next-instant'`), each skipped time moved by the gap's length (`'shift'`), or
+ * nothing (`'skip'`). Vixie cron's rule is next-instant + first for fixed-time schedules and
+ * skip + both for real-time ones.
  */
+import type { DstPolicy } from './spec.js';
 import type { ZoneRules } from './timezone.js';
 import { DAY_MS, type WallClockMatcher } from './wall-clock.js';
 
-/** The instant a fixed-time schedule runs for wall time `wall`: its first occurrence, or the end of its gap. */
-export function fixedTimeInstant(zone: ZoneRules, wall: number): number {
-  const before = zone.offsetAt(wall - DAY_MS);
-  const after = zone.offsetAt(wall + DAY_MS);
-  const underBefore = wall - before;
-  if (before === after && zone.offsetAt(underBefore) === before) return underBefore;
-  const underAfter = wall - after;
-  const validBefore = zone.offsetAt(underBefore) === before;
-  const validAfter = zone.offsetAt(underAfter) === after;
-  // Fall-back: both exist, the first occurrence wins. Spring-forward: neither exists.
-  if (validBefore && validAfter) return Math.min(underBefore, underAfter);
-  if (validBefore) return underBefore;
-  if (validAfter) return underAfter;
-  const low = Math.min(underBefore, underAfter);
-  const high = Math.max(underBefore, underAfter);
-  return zone.transitionAfter(low, high + 1) ?? high;
+/** An offset change: at instant `at` the offset goes from `before` to `after` (milliseconds). */
+interface Change {
+  at: number;
+  before: number;
+  after: number;
 }
 
-/** The first slot strictly after `after` of a fixed-time schedule in `zone`. */
-export function nextFixedTime(matcher: WallClockMatcher, zone: ZoneRules, after: number): number | null {
-  const wall = after + zone.offsetAt(after);
-  const first = Math.min(after, fixedTimeInstant(zone, wall));
-  let bound = wall;
-  if (first < after) {
-    // `after` is the second occurrence of a repeated wall time: the rest of the repeated
-    // stretch maps to first occurrences, before `after`. Start where it ends.
-    const transition = zone.transitionAfter(first, after + 1);
-    if (transition !== null) bound = Math.max(wall, transition + zone.offsetAt(first) - 1);
-  }
+/** Offset changes shape the slots for at most this long after them (a gap or overlap is shorter than the largest offset difference, 26 h). */
+const REACH = 2 * DAY_MS;
+
+/** The first slot strictly after `after` of a wall-clock schedule in `zone` under `policy`. */
+export function nextZoned(matcher: WallClockMatcher, zone: ZoneRules, policy: Required<DstPolicy>, after: number): number | null {
+  // The matcher's last answer: nextAfter(knownFrom) = knownWall, so a query in [knownFrom, knownWall)
+  // has the same answer; periods crossed on the way to a far slot then cost no new search.
+  let knownFrom = Number.NaN;
+  let knownWall: number | null = null;
+  const firstWallAfter = (wall: number): number | null => {
+    if (!(wall >= knownFrom && (knownWall === null || wall < knownWall))) {
+      knownFrom = wall;
+      knownWall = matcher.nextAfter(wall);
+    }
+    return knownWall;
+  };
+  let from = after + 1;
+  let offset = zone.offsetAt(from);
+  let change = zone.offsetAt(from - REACH) === offset ? null : recentChange(zone, from);
   for (;;) {
-    const candidate = matcher.nextAfter(bound);
-    if (candidate === null) return null;
-    const instant = fixedTimeInstant(zone, candidate);
-    if (instant > after) return instant;
-    // Every wall time before the instant's own wall time maps to it as well (a gap): jump past them.
-    bound = Math.max(candidate, instant + zone.offsetAt(instant) - 1);
+    const end = zone.periodEnd(from);
+    let best = change === null ? null : gapSlot(firstWallAfter, policy.gap, change, after);
+    let low = from;
+    if (change !== null && policy.overlap === 'first' && change.before > change.after) {
+      // The wall times just after a fall-back occurred once already, before it.
+      low = Math.max(low, change.at + change.before - change.after);
+    }
+    let high = end;
+    if (policy.overlap === 'last') {
+      // The wall times just before a fall-back occur again after it.
+      const next = upcomingChange(zone, from, end);
+      if (next !== null && next.after < offset) high = Math.min(end, next.at - (offset - next.after));
+    }
+    if (low < high && (best === null || low < best)) {
+      const wall = firstWallAfter(low - 1 + offset);
+      if (wall === null) return best;
+      const instant = wall - offset;
+      if (instant < high && (best === null || instant < best)) best = instant;
+    }
+    if (best !== null) return best;
+    const nextOffset = zone.offsetAt(end);
+    if (nextOffset !== offset) change = { at: end, before: offset, after: nextOffset };
+    from = end;
+    offset = nextOffset;
   }
 }
 
-/** The first slot strictly after `after` of a real-time schedule in `zone`. */
-export function nextRealTime(matcher: WallClockMatcher, zone: ZoneRules, after: number): number | null {
-  let cursor = after;
-  for (;;) {
-    const offset = zone.offsetAt(cursor + 1);
-    const end = zone.periodEnd(cursor + 1);
-    const candidate = matcher.nextAfter(cursor + offset);
-    if (candidate === null) return null;
-    const instant = candidate - offset;
-    if (instant < end) return instant;
-    cursor = end - 1;
+/** The slot a spring-forward gap adds after `after` under `gap`, or null. */
+function gapSlot(firstWallAfter: (wall: number) => number | null, gap: Required<DstPolicy>['gap'], change: Change, after: number): number | null {
+  if (change.after <= change.before || gap === 'skip') return null;
+  const start = change.at + change.before; // the first skipped wall time
+  const end = change.at + change.after; // the first wall time after the gap
+  if (gap === 'next-instant') {
+    if (change.at <= after) return null;
+    const wall = firstWallAfter(start - 1);
+    return wall !== null && wall < end ? change.at : null;
   }
+  // shift: a skipped wall time runs at the instant it would have had without the change.
+  const wall = firstWallAfter(Math.max(start - 1, after + change.before));
+  return wall !== null && wall < end ? wall - change.before : null;
+}
+
+/** The latest offset change in (t - REACH, t], or null. */
+function recentChange(zone: ZoneRules, t: number): Change | null {
+  let at = zone.transitionAfter(t - REACH, t + 1);
+  if (at === null) return null;
+  for (let later = zone.transitionAfter(at, t + 1); later !== null; later = zone.transitionAfter(later, t + 1)) at = later;
+  return { at, before: zone.offsetAt(at - 1), after: zone.offsetAt(at) };
+}
+
+/** The first offset change at or after `end` (the end of the period holding `from`) within REACH, or null. */
+function upcomingChange(zone: ZoneRules, from: number, end: number): Change | null {
+  const at = zone.transitionAfter(from, end + REACH);
+  return at === null ? null : { at, before: zone.offsetAt(at - 1), after: zone.offsetAt(at) };
 }
