@@ -78,6 +78,9 @@ describe('slot computation', () => {
   });
 });
 
+// The time "H H * * 1-5" hashes to for the seed "reports", read off its first slot.
+const hashedTime = nextSlot(compileSchedule({ kind: 'cron', expression: 'H H * * 1-5', hashSeed: 'reports' }), new Date('2026-01-05T00:00:00Z'))?.toISOString().slice(11, 16);
+
 describe('describeSchedule', () => {
   it.each([
     [every('5m'), 'every 5 minutes'],
@@ -94,7 +97,23 @@ describe('describeSchedule', () => {
     [cron('15 2 * * *'), 'at 02:15 every day (UTC)'],
     [cron('0 9 * * 1-5', { timezone: 'Asia/Tokyo' }), 'at 09:00 on weekdays (Asia/Tokyo)'],
     [cron('*/7 * * * *'), 'cron "*/7 * * * *" (UTC)'],
-    [cron('0 0 1 */3 *', { timezone: 'Europe/London' }), 'cron "0 0 1 */3 *" (Europe/London)'],
+    [cron('0 0 1 */3 *', { timezone: 'Europe/London' }), 'at 00:00 on day 1 of the month in January, April, July and October (Europe/London)'],
+    [cron('0 12 15W * *'), 'at 12:00 on the weekday nearest the 15th (UTC)'],
+    [cron('0 0 * * FRI#L'), 'at 00:00 on the last Friday of the month (UTC)'],
+    [cron('0 0 * * 5L'), 'at 00:00 on the last Friday of the month (UTC)'],
+    [cron('0 9 ? * TUE#2'), 'at 09:00 on the second Tuesday of the month (UTC)'],
+    [cron('0 0 L * *'), 'at 00:00 on the last day of the month (UTC)'],
+    [cron('0 0 L-2 * *'), 'at 00:00 on the 3rd-last day of the month (UTC)'],
+    [cron('0 18 LW * *', { timezone: 'Europe/Paris' }), 'at 18:00 on the last weekday of the month (Europe/Paris)'],
+    [cron('0 0 1,15,L * *'), 'at 00:00 on days 1 and 15 of the month and on the last day of the month (UTC)'],
+    [cron('0 0 13 * FRI'), 'at 00:00 on day 13 of the month or on Friday (UTC)'],
+    [cron('0 0 13 * +FRI'), 'at 00:00 on day 13 of the month when also on Friday (UTC)'],
+    [cron('0 30 9 * * 1-5 2026-2030'), 'at 09:30 on weekdays from 2026 to 2030 (UTC)'],
+    [cron('0 0 0 1 1 * 2026,2028'), 'at 00:00 on day 1 of the month in January of 2026 and 2028 (UTC)'],
+    [cron('0 0 0 29 2 * */4'), 'at 00:00 on day 29 of the month in February in the years divisible by 4 (UTC)'],
+    [cron('30 0 6,18 * * *'), 'at 06:00:30 and 18:00:30 every day (UTC)'],
+    [cron('*/15 * * * MON'), 'every 15 minutes on Monday (UTC)'],
+    [{ kind: 'cron', expression: 'H H * * 1-5', hashSeed: 'reports' }, `at ${hashedTime} on weekdays (UTC)`],
     [once('2026-12-01T09:00:00Z'), 'once at 2026-12-01T09:00:00.000Z'],
   ])('describes %j as "%s"', (spec, words) => {
     expect(describeSchedule(spec)).toBe(words);
