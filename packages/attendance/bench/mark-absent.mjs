@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { MikroORM as PostgresOrm } from '@mikro-orm/postgresql';
-import { MikroORM as SqliteOrm } from '@mikro-orm/sqlite';
+import { MikroORM as SqliteOrm } from '@mikro-orm/libsql';
 import { attendanceEntities, markAbsent, migrateAttendance } from '../dist/index.js';
 
 const { values } = parseArgs({

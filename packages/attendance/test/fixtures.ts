@@ -1,11 +1,18 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { MikroORM } from '@mikro-orm/core';
 import { MikroORM as PostgresOrm } from '@mikro-orm/postgresql';
-import { MikroORM as SqliteOrm } from '@mikro-orm/sqlite';
-import { attendanceEntities, migrateAttendance } from '../src/index.js';
+import { MikroORM as SqliteOrm } from '@mikro-orm/libsql';
+import { attendanceEntities, markAbsent, migrateAttendance, type MarkAbsentCounts } from '../src/index.js';
+
+const execFileAsync = promisify(execFile);
+const PACKAGE_DIR = new URL('..', import.meta.url).pathname;
+/** The built package, which the SQLite second runner imports in its own process. */
+const DIST = new URL('../dist/index.js', import.meta.url).href;
 
 /** PostgreSQL URL of the test database. */
 export const PG_URL = process.env.TICKWORK_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -20,6 +27,12 @@ export interface Database {
   readonly orm: MikroORM;
   /** Another ORM (own connection pool) on the same data: a second runner. */
   connect(): Promise<MikroORM>;
+  /**
+   * Runs `markAbsent` as a second runner: on PostgreSQL on another ORM of this process, on
+   * SQLite in a child process (libsql runs statements synchronously, so two connections of
+   * one process waiting on each other's write lock would block the event loop both need).
+   */
+  markAbsentElsewhere(options: { now: Date; batchSize: number }): Promise<MarkAbsentCounts>;
   /** Attendance rows of an event, by member id. */
   records(eventId: number): Promise<{ memberId: number; status: string; checkedAt: Date | null }[]>;
   /** SQL statements the first ORM sent since the last {@link Database.resetQueries}. */
@@ -44,6 +57,7 @@ export async function openDatabase(dialect: 'postgresql' | 'sqlite'): Promise<Da
     return sql;
   };
   let connect: () => Promise<MikroORM>;
+  let markAbsentElsewhere: Database['markAbsentElsewhere'];
   let cleanup: () => Promise<void>;
   if (dialect === 'postgresql') {
     const schema = `attendance_test_${id}`;
@@ -57,6 +71,7 @@ export async function openDatabase(dialect: 'postgresql' | 'sqlite'): Promise<Da
       opened.push(orm);
       return orm;
     };
+    markAbsentElsewhere = async (options) => markAbsent(await connect(), options);
     cleanup = async () => {
       const orm = opened[0];
       if (orm) await orm.em.getConnection().execute(`drop schema if exists "${schema}" cascade`);
@@ -64,9 +79,19 @@ export async function openDatabase(dialect: 'postgresql' | 'sqlite'): Promise<Da
   } else {
     const file = join(tmpdir(), `tickwork-attendance-${id}.sqlite`);
     connect = async () => {
-      const orm = await SqliteOrm.init({ dbName: file, entities: [...attendanceEntities], onQuery: recordFor(opened.length === 0) });
+      // libsql's busy timeout is 0; the host gives one so a second runner waits for the write lock.
+      const orm = await SqliteOrm.init({ dbName: file, entities: [...attendanceEntities], driverOptions: { connection: { timeout: 5000 } }, onQuery: recordFor(opened.length === 0) });
       opened.push(orm);
       return orm;
+    };
+    markAbsentElsewhere = async ({ now, batchSize }) => {
+      const script = `import { MikroORM } from '@mikro-orm/libsql';
+        import { attendanceEntities, markAbsent } from ${JSON.stringify(DIST)};
+        const orm = await MikroORM.init({ dbName: ${JSON.stringify(file)}, entities: [...attendanceEntities], driverOptions: { connection: { timeout: 5000 } } });
+        console.log(JSON.stringify(await markAbsent(orm, { now: new Date(${now.getTime()}), batchSize: ${batchSize} })));
+        await orm.close();`;
+      const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', script], { cwd: PACKAGE_DIR });
+      return JSON.parse(stdout) as MarkAbsentCounts;
     };
     cleanup = async () => {
       await rm(file, { force: true });
@@ -81,6 +106,7 @@ export async function openDatabase(dialect: 'postgresql' | 'sqlite'): Promise<Da
     dialect,
     orm,
     connect,
+    markAbsentElsewhere,
     queries,
     resetQueries: () => queries.splice(0),
     async records(eventId) {

@@ -1,5 +1,5 @@
 /**
- * Turns driver errors (pg, sqlite3) into Tickwork's error classes, so a host can
+ * Turns driver errors (pg, libsql) into Tickwork's error classes, so a host can
  * `instanceof` them and every message says what to do next.
  */
 import { InvalidArgumentError, StoreSchemaError, StoreUnavailableError, TickworkError } from '@tickwork/core';
@@ -56,7 +56,7 @@ export function isPgConflict(error: unknown): boolean {
 export function isAccessError(error: unknown): boolean {
   const e = asDriverError(error);
   const code = e.code ?? '';
-  return isPgConnectionError(error) || code.startsWith('28') || code === '3D000' || code === 'SQLITE_READONLY' || code === 'SQLITE_CANTOPEN' || /readonly|read-only/i.test(e.message ?? '');
+  return isPgConnectionError(error) || code.startsWith('28') || code === '3D000' || code === 'SQLITE_READONLY' || isSqliteCantOpen(e) || /readonly|read-only/i.test(e.message ?? '');
 }
 
 /** Maps a pg error to a Tickwork error naming where the server is. */
@@ -80,7 +80,12 @@ export function pgError(error: unknown, where: string, operation: string): Error
   return new StoreUnavailableError(`${PREFIX} ${operation}: PostgreSQL at ${where} failed: ${detail}`, { cause: error });
 }
 
-/** Maps a sqlite3 error to a Tickwork error naming the file. */
+/** libsql reports a file it cannot open as a plain Error "ConnectionFailed(… 14)" (14: SQLITE_CANTOPEN). */
+function isSqliteCantOpen(e: DriverError): boolean {
+  return e.code === 'SQLITE_CANTOPEN' || /ConnectionFailed\(.*: 14\)|unable to open database/i.test(e.message ?? '');
+}
+
+/** Maps a libsql error to a Tickwork error naming the file. */
 export function sqliteError(error: unknown, file: string, operation: string): Error {
   if (error instanceof TickworkError) return error;
   const e = asDriverError(error);
@@ -91,7 +96,7 @@ export function sqliteError(error: unknown, file: string, operation: string): Er
   if (/no such table|no such column/i.test(detail)) {
     return new StoreSchemaError(`${PREFIX} ${operation}: the Tickwork tables are missing in SQLite file ${file} (${detail}); run \`tickwork migrate\``, { cause: error });
   }
-  if (e.code === 'SQLITE_CANTOPEN') {
+  if (isSqliteCantOpen(e)) {
     return new StoreUnavailableError(`${PREFIX} ${operation}: cannot open SQLite file ${file} (${detail}); check that its directory exists and is writable`, { cause: error });
   }
   return new StoreUnavailableError(`${PREFIX} ${operation}: SQLite file ${file} failed: ${detail}`, { cause: error });

@@ -11,6 +11,7 @@ import { schedulesMigration } from './migrations/Migration20261124000000_tickwor
 import { MIGRATION_NAMES, MIGRATIONS_TABLE } from './migrations/names.js';
 import { checkOptions, type PostgresConnectionOptions, type SqliteConnectionOptions, type SqlStoreOptions } from './options.js';
 import { ormDialect, ormPgSource } from './connection/orm.js';
+import { driverPackagePath } from './connection/drivers.js';
 import { loadPg } from './connection/pg.js';
 import { checkAppliedMigrations } from './schema-check.js';
 import { pgPoolConfig, schemaOf } from './store.js';
@@ -38,9 +39,12 @@ function migratorOptions(dialect: 'postgresql' | 'sqlite', schema: string) {
 async function ownOrm(options: PostgresConnectionOptions | SqliteConnectionOptions): Promise<MikroORM> {
   const { MikroORM } = await import('@mikro-orm/core');
   const common = { discovery: { warnWhenNoEntities: false }, entities: [], debug: false, allowGlobalContext: true };
+  driverPackagePath(options.driver);
   if (options.driver === 'sqlite') {
-    const { SqliteDriver } = await import('@mikro-orm/sqlite');
-    return MikroORM.init({ ...common, driver: SqliteDriver, dbName: options.dbName } as Options);
+    const { LibSqlDriver } = await import('@mikro-orm/libsql');
+    // A busy timeout on MikroORM's connection too: a concurrent migrator waits for the write lock instead of failing at once.
+    const timeout = options.busyTimeoutMs ?? 5000;
+    return MikroORM.init({ ...common, driver: LibSqlDriver, dbName: options.dbName, driverOptions: { connection: { timeout } } } as Options);
   }
   const { PostgreSqlDriver } = await import('@mikro-orm/postgresql');
   const { config } = pgPoolConfig(options);
@@ -75,18 +79,27 @@ async function introspecting<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /**
+ * True when an SQLite migration failed on another process's write lock. knex reports a
+ * transaction whose BEGIN or first write met SQLITE_BUSY as "Transaction query already complete".
+ */
+function isSqliteLocked(error: unknown): boolean {
+  return /SQLITE_BUSY|database is locked|Transaction query already complete/i.test((error as Error).message ?? '');
+}
+
+/**
  * SQLite has no advisory lock: when another process created the same tables first (or
  * holds the write lock), our migration fails and rolls back; after a pause the next try
  * finds them recorded and has nothing to do. A genuinely blocked migration fails after 8 tries.
  */
-async function afterConcurrentMigrations<T>(fn: () => Promise<T>): Promise<T> {
+async function afterConcurrentMigrations<T>(fn: () => Promise<T>, beforeRetry: () => Promise<void>): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await fn();
     } catch (error) {
       // "database is locked": MikroORM's connection has no busy timeout, so it fails at once while another migrator writes.
-      if (attempt >= 8 || error instanceof TickworkError || !/already exists|SQLITE_BUSY|database is locked/i.test((error as Error).message ?? '')) throw error;
+      if (attempt >= 8 || error instanceof TickworkError || !/already exists/i.test((error as Error).message ?? '') && !isSqliteLocked(error)) throw error;
       await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
+      await beforeRetry();
     }
   }
 }
@@ -148,7 +161,7 @@ export async function migrate(options: SqlStoreOptions): Promise<MigrateResult> 
       // Another process may have applied the same migrations at the same moment; ours rolled back.
       const now = (await migrator.getExecutedMigrations().catch(() => [])).map((m) => m.name);
       if (MIGRATION_NAMES.every((name) => now.includes(name))) return { applied: [], current: now };
-      if (isAccessError(error) || /SQLITE_BUSY|database is locked/i.test((error as Error).message ?? '')) throw error;
+      if (isAccessError(error) || isSqliteLocked(error)) throw error;
       // Nobody else applied it: the migration itself failed (and was rolled back). Final, not retried.
       throw new StoreSchemaError(`${PREFIX} migrate: migrating ${where} failed and was rolled back, nothing changed: ${(error as Error).message}`, { cause: error });
     }
@@ -158,7 +171,13 @@ export async function migrate(options: SqlStoreOptions): Promise<MigrateResult> 
     return { applied, current: [...executed, ...applied] };
   };
   try {
-    return await (dialect === 'postgresql' ? withMigrationLock(options, schema, run) : afterConcurrentMigrations(run));
+    // A knex transaction that met the lock can leave its connection unusable: retry on a fresh ORM of our own.
+    const freshOrm = async () => {
+      if (injected) return;
+      await orm?.close(true);
+      orm = undefined;
+    };
+    return await (dialect === 'postgresql' ? withMigrationLock(options, schema, run) : afterConcurrentMigrations(run, freshOrm));
   } catch (error) {
     if (error instanceof TickworkError) throw error;
     if (isAccessError(error)) throw dialect === 'sqlite' ? sqliteError(error, where, 'migrate') : pgError(error, where, 'migrate');

@@ -5,7 +5,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 import { PREFIX, SqlStoreOptionsError } from './errors.js';
 
-/** Connect to PostgreSQL with the store's own `pg` pool. */
+/** Connect to PostgreSQL with the store's own `pg` pool (install `@mikro-orm/postgresql`). */
 export interface PostgresConnectionOptions {
   driver: 'postgresql';
   /** `postgres://user:password@host:port/db`; alternatively give `dbName` (+ host, port, user, password). */
@@ -23,7 +23,7 @@ export interface PostgresConnectionOptions {
   connectTimeoutMs?: number;
 }
 
-/** Open an SQLite file with the store's own `sqlite3` connection. */
+/** Open an SQLite file with the store's own `libsql` connection (install `@mikro-orm/libsql`). */
 export interface SqliteConnectionOptions {
   driver: 'sqlite';
   /** Path of the database file (created when missing). */
@@ -32,7 +32,7 @@ export interface SqliteConnectionOptions {
   busyTimeoutMs?: number;
 }
 
-/** Use the host's MikroORM instance (PostgreSQL or SQLite driver); the store borrows its connections. */
+/** Use the host's MikroORM instance (`@mikro-orm/postgresql`, `@mikro-orm/libsql` or `@mikro-orm/better-sqlite`); the store borrows its connections. */
 export interface OrmConnectionOptions {
   orm: MikroORM;
   /** PostgreSQL schema of the Tickwork tables. Default: the ORM's `schema`, else `public`. */

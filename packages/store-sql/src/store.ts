@@ -6,6 +6,7 @@ import type { Store } from '@tickwork/core';
 import type { MigrateResult } from './migrate.js';
 import type { PoolConfig } from 'pg';
 import { ormDialect, ormPgSource, ormSqliteSource } from './connection/orm.js';
+import { driverPackagePath } from './connection/drivers.js';
 import { ownPool, PgConnection } from './connection/pg.js';
 import { ownSqliteFile, SqliteConnection } from './connection/sqlite.js';
 import { MIGRATIONS_TABLE } from './migrations/names.js';
@@ -46,6 +47,8 @@ export function schemaOf(options: SqlStoreOptions): string {
 /** A dialect store plus the query that reads which migrations are applied. */
 function openInner(options: SqlStoreOptions): { store: Store; applied(): Promise<string[]>; where: string } {
   const dialect = 'orm' in options ? ormDialect(options.orm) : options.driver;
+  // A missing driver package fails here, at creation, naming the package to install (an injected SQLite ORM brings its own).
+  if (!('orm' in options) || dialect === 'postgresql') driverPackagePath(dialect);
   if (dialect === 'postgresql') {
     const schema = schemaOf(options);
     const source = 'orm' in options ? ormPgSource(options.orm) : (() => {

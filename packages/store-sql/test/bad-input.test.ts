@@ -5,7 +5,7 @@ import { InvalidArgumentError, StoreSchemaError, StoreUnavailableError } from '@
 import { claimFor } from '@tickwork/store-conformance';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqlStore, migrate, MIGRATION_NAMES, SqlStoreOptionsError, type SqlStoreOptions } from '../src/index.js';
-import { adminQuery, PG_URL, pgOptions, randomSchema, runtimeSchedule, tempSqliteFile } from './fixtures.js';
+import { adminQuery, PG_URL, pgOptions, randomSchema, rawSqlite, runtimeSchedule, tempSqliteFile } from './fixtures.js';
 
 const DIST = new URL('../dist/index.js', import.meta.url).pathname;
 
@@ -86,18 +86,9 @@ describe('bad input fails early with a clear message and changes nothing', () =>
     const blocker = createSqlStore({ driver: 'sqlite', dbName: temp.file });
     await blocker.ping().catch(() => undefined); // opens (creates) the file
     await blocker.close();
-    const sqlite3 = (await import('sqlite3')).default;
-    await new Promise<void>((resolve, reject) => {
-      const db = new sqlite3.Database(temp.file);
-      db.exec('CREATE TABLE tickwork_run_request (x INTEGER)', (e) => (e ? reject(e) : db.close(() => resolve())));
-    });
+    rawSqlite(temp.file, 'CREATE TABLE tickwork_run_request (x INTEGER)');
     await expect(migrate({ driver: 'sqlite', dbName: temp.file })).rejects.toThrow(/\[tickwork\] \[store-sql\] migrate: .* rolled back/);
-    const tables = await new Promise<string[]>((resolve, reject) => {
-      const db = new sqlite3.Database(temp.file);
-      db.all(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'tickwork_%' ORDER BY name`, (e, rows: { name: string }[]) =>
-        e ? reject(e) : db.close(() => resolve(rows.map((r) => r.name))),
-      );
-    });
+    const tables = rawSqlite<{ name: string }>(temp.file, `SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'tickwork_%' ORDER BY name`).map((r) => r.name);
     expect(tables.filter((t) => t !== 'tickwork_migrations')).toEqual(['tickwork_run_request']);
   });
 

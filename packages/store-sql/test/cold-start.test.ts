@@ -7,7 +7,7 @@ const DIST = new URL('../dist/index.js', import.meta.url).pathname;
 
 /**
  * Runs `body` in a fresh node process after importing the built package, and returns which
- * heavy packages ended up loaded (CommonJS modules, which pg, sqlite3 and MikroORM are, land in require.cache).
+ * heavy packages ended up loaded (CommonJS modules, which pg, libsql and MikroORM are, land in require.cache).
  */
 function loadedAfter(body: string): string[] {
   const script = `
@@ -15,7 +15,7 @@ function loadedAfter(body: string): string[] {
     const { createSqlStore } = await import(${JSON.stringify(DIST)});
     ${body}
     const cache = Object.keys(createRequire(import.meta.url).cache);
-    const heavy = ['@mikro-orm', 'knex', '/pg/', 'sqlite3'].filter((name) => cache.some((path) => path.includes(name)));
+    const heavy = ['@mikro-orm', 'knex', '/pg/', '/libsql/'].filter((name) => cache.some((path) => path.includes(name)));
     console.log(JSON.stringify(heavy));`;
   return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as string[];
 }
@@ -31,12 +31,12 @@ describe('cold start: importing and using the store loads neither MikroORM nor t
     expect(loadedAfter('void createSqlStore;')).toEqual([]);
   });
 
-  it('an SQLite store loads sqlite3 only', async () => {
+  it('an SQLite store loads libsql only', async () => {
     const lite = await sqliteFixture();
     fixture = lite;
     const body = `const store = createSqlStore({ driver: 'sqlite', dbName: ${JSON.stringify(lite.file)} });
       await store.getStates(); await store.close();`;
-    expect(loadedAfter(body)).toEqual(['sqlite3']);
+    expect(loadedAfter(body)).toEqual(['/libsql/']);
   });
 
   it('a PostgreSQL store loads pg only', async () => {

@@ -1,6 +1,6 @@
 import { MikroORM, type Options } from '@mikro-orm/core';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
-import { SqliteDriver } from '@mikro-orm/sqlite';
+import { LibSqlDriver } from '@mikro-orm/libsql';
 import { describeStoreConformance, type StoreFixture } from '@tickwork/store-conformance';
 import { createSqlStore, migrate } from '../src/index.js';
 import { adminQuery, PG_URL, randomSchema, tempSqliteFile } from './fixtures.js';
@@ -34,7 +34,7 @@ describeStoreConformance('store-sql on a host MikroORM (PostgreSQL)', async () =
 describeStoreConformance('store-sql on a host MikroORM (SQLite)', async () => {
   const temp = tempSqliteFile();
   return ormFixture(
-    () => ({ driver: SqliteDriver, dbName: temp.file, entities: [], discovery: { warnWhenNoEntities: false } }),
+    () => ({ driver: LibSqlDriver, dbName: temp.file, entities: [], discovery: { warnWhenNoEntities: false } }),
     async () => temp.remove(),
   );
 }, { raceInstances: 4 });

@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'libsql';
 import pg from 'pg';
 import type { RuntimeScheduleInput, ScheduleRef, Store } from '@tickwork/core';
 import type { StoreFixture } from '@tickwork/store-conformance';
@@ -60,6 +61,21 @@ export async function pgFixture(): Promise<StoreFixture & { schema: string }> {
 export function tempSqliteFile(): { file: string; dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'tickwork-sql-'));
   return { file: join(dir, 'tickwork.db'), dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Runs raw SQL on an SQLite file with a connection of its own (seeding, inspecting); returns the last statement's rows. */
+export function rawSqlite<T = Record<string, unknown>>(file: string, ...statements: string[]): T[] {
+  const db = new Database(file);
+  try {
+    let rows: T[] = [];
+    for (const sql of statements) {
+      const statement = db.prepare(sql);
+      rows = statement.reader ? (statement.all() as T[]) : (statement.run(), []);
+    }
+    return rows;
+  } finally {
+    db.close();
+  }
 }
 
 /** A migrated temp SQLite file; `cleanup` deletes it. */

@@ -1,6 +1,6 @@
 import { MikroORM } from '@mikro-orm/core';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
-import { SqliteDriver } from '@mikro-orm/sqlite';
+import { LibSqlDriver } from '@mikro-orm/libsql';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tickworkEntities, TickworkJobState, TickworkRun, TickworkSchedule } from '../src/entities.js';
 import { createSqlStore, migrate } from '../src/index.js';
@@ -57,7 +57,7 @@ describe('a host-injected MikroORM instance', () => {
 
   it('on SQLite: the same, on the host’s file', async () => {
     const temp = tempSqliteFile();
-    const orm = await MikroORM.init({ driver: SqliteDriver, dbName: temp.file, entities: [...tickworkEntities], debug: false });
+    const orm = await MikroORM.init({ driver: LibSqlDriver, dbName: temp.file, entities: [...tickworkEntities], debug: false });
     cleanup = async () => {
       await orm.close(true);
       temp.remove();

@@ -1,13 +1,13 @@
 import { MikroORM, type Options } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
-import { SqliteDriver } from '@mikro-orm/sqlite';
+import { LibSqlDriver } from '@mikro-orm/libsql';
 import { StoreSchemaError, type Store } from '@tickwork/core';
 import { claimFor as claim } from '@tickwork/store-conformance';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqlStore, migrate, MIGRATION_NAMES, type SqlStoreOptions } from '../src/index.js';
 import { initMigration } from '../src/migrations/Migration20261123000000_tickwork_init.js';
-import { adminQuery, PG_URL, pgOptions, randomSchema, runtimeSchedule as schedule, tempSqliteFile } from './fixtures.js';
+import { adminQuery, PG_URL, pgOptions, randomSchema, rawSqlite, runtimeSchedule as schedule, tempSqliteFile } from './fixtures.js';
 
 const AT = new Date(Date.UTC(2030, 0, 7, 12));
 const TENANT = { code: 'report', key: 'tenant-1' };
@@ -101,20 +101,16 @@ describe('a deployment migrated by the previous version migrates forward', () =>
   it('on SQLite: the same, on a file', async () => {
     const temp = tempSqliteFile();
     undo.push(async () => temp.remove());
-    await migrateFirstOnly({ driver: SqliteDriver, dbName: temp.file } as Options, 'sqlite', '');
+    await migrateFirstOnly({ driver: LibSqlDriver, dbName: temp.file } as Options, 'sqlite', '');
     const seed = async () => {
-      const sqlite3 = (await import('sqlite3')).default;
       const at = AT.getTime();
-      await new Promise<void>((resolve, reject) => {
-        const db = new sqlite3.Database(temp.file);
-        db.exec(
-          `INSERT INTO tickwork_job_state (code, key, token, total_runs, created_at, updated_at) VALUES ('billing', '', 1, 1, ${at}, ${at}), ('report', 'tenant-1', 1, 1, ${at}, ${at});
-           INSERT INTO tickwork_run (code, key, slot_at, attempt, trigger, status, runner_id, token, started_at, lease_expires_at)
-             VALUES ('billing', '', ${at}, 1, 'schedule', 'running', 'old', 1, ${at}, ${at + 60_000}), ('report', 'tenant-1', ${at}, 1, 'schedule', 'running', 'old', 1, ${at}, ${at + 60_000});
-           INSERT INTO tickwork_run_request (code, key, requested_at) VALUES ('report', 'tenant-1', ${at});`,
-          (e) => (e ? reject(e) : db.close(() => resolve())),
-        );
-      });
+      rawSqlite(
+        temp.file,
+        `INSERT INTO tickwork_job_state (code, key, token, total_runs, created_at, updated_at) VALUES ('billing', '', 1, 1, ${at}, ${at}), ('report', 'tenant-1', 1, 1, ${at}, ${at})`,
+        `INSERT INTO tickwork_run (code, key, slot_at, attempt, trigger, status, runner_id, token, started_at, lease_expires_at)
+           VALUES ('billing', '', ${at}, 1, 'schedule', 'running', 'old', 1, ${at}, ${at + 60_000}), ('report', 'tenant-1', ${at}, 1, 'schedule', 'running', 'old', 1, ${at}, ${at + 60_000})`,
+        `INSERT INTO tickwork_run_request (code, key, requested_at) VALUES ('report', 'tenant-1', ${at})`,
+      );
     };
     const store = await upgrade({ driver: 'sqlite', dbName: temp.file }, seed, undo);
     expect(await store.removeSchedules([TENANT])).toEqual([true]);

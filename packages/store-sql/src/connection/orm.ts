@@ -3,11 +3,10 @@
  * driver connections of MikroORM's knex pool, so an injected ORM adds no second pool.
  */
 import type { MikroORM } from '@mikro-orm/core';
-import type { Database } from 'sqlite3';
 import type { ClientConfig, PoolClient } from 'pg';
 import { PREFIX, SqlStoreOptionsError } from '../errors.js';
 import type { PgSource } from './pg.js';
-import type { SqliteSource } from './sqlite.js';
+import { runStatement, type SqliteDatabase, type SqliteSource } from './sqlite.js';
 
 interface KnexClient {
   dialect?: string;
@@ -20,7 +19,7 @@ interface KnexClient {
 function knexClient(orm: MikroORM): KnexClient {
   const connection = orm.em.getConnection() as unknown as { getKnex?: () => { client: KnexClient } };
   if (typeof connection.getKnex !== 'function') {
-    throw new SqlStoreOptionsError(`${PREFIX} option "orm" must use a SQL driver (@mikro-orm/postgresql or @mikro-orm/sqlite)`);
+    throw new SqlStoreOptionsError(`${PREFIX} option "orm" must use a SQL driver (@mikro-orm/postgresql or @mikro-orm/libsql)`);
   }
   return connection.getKnex().client;
 }
@@ -30,7 +29,11 @@ export function ormDialect(orm: MikroORM): 'postgresql' | 'sqlite' {
   const client = knexClient(orm);
   const name = `${client.dialect ?? ''} ${client.driverName ?? ''}`;
   if (/postgres|pg/i.test(name)) return 'postgresql';
-  if (/sqlite/i.test(name)) return 'sqlite';
+  if (client.driverName === 'sqlite3') {
+    // sqlite3's callback connections are not the synchronous better-sqlite3 API the store runs its statements on.
+    throw new SqlStoreOptionsError(`${PREFIX} option "orm" uses @mikro-orm/sqlite (sqlite3); the SQLite store borrows connections of @mikro-orm/libsql or @mikro-orm/better-sqlite: switch the ORM's driver to LibSqlDriver from @mikro-orm/libsql`);
+  }
+  if (/sqlite|libsql/i.test(name)) return 'sqlite';
   throw new SqlStoreOptionsError(`${PREFIX} option "orm" uses ${name.trim() || 'an unknown driver'}; only PostgreSQL and SQLite are supported`);
 }
 
@@ -59,9 +62,9 @@ export function ormSqliteSource(orm: MikroORM, busyTimeoutMs = 5000): SqliteSour
   return {
     file,
     async acquire() {
-      const db = (await client.acquireConnection()) as Database;
+      const db = (await client.acquireConnection()) as SqliteDatabase;
       if (!prepared.has(db)) {
-        await new Promise<void>((resolve, reject) => db.run(`PRAGMA busy_timeout = ${busyTimeoutMs}`, (e: Error | null) => (e ? reject(e) : resolve())));
+        await runStatement(db, `PRAGMA busy_timeout = ${busyTimeoutMs}`);
         prepared.add(db);
       }
       return { db, release: () => void client.releaseConnection(db) };

@@ -1,9 +1,10 @@
 /**
- * Raw parameterised SQL on PostgreSQL through `pg`, imported on first use so that
- * importing the store costs nothing. Also the dedicated LISTEN connection.
+ * Raw parameterised SQL on PostgreSQL through `pg` (from `@mikro-orm/postgresql`), loaded
+ * on first use so that importing the store costs nothing. Also the dedicated LISTEN connection.
  */
 import type { Client, ClientConfig, PoolClient, PoolConfig } from 'pg';
 import { isPgConflict, isPgConnectionError, isPgNotSent, pgError } from '../errors.js';
+import { loadDriver } from './drivers.js';
 
 /** One pg connection borrowed for a while (from the store's pool or the host's knex). */
 interface Borrowed {
@@ -30,7 +31,7 @@ type PgModule = typeof import('pg');
 let pgModule: Promise<PgModule> | undefined;
 /** Loads `pg` once per process. */
 export function loadPg(): Promise<PgModule> {
-  pgModule ??= import('pg').then((m) => ((m as unknown as { default?: PgModule }).default ?? m) as PgModule);
+  pgModule ??= Promise.resolve().then(() => loadDriver<PgModule>('postgresql'));
   return pgModule;
 }
 

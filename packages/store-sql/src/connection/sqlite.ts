@@ -1,19 +1,36 @@
 /**
- * Raw parameterised SQL on SQLite through `sqlite3`, imported on first use. One
+ * Raw parameterised SQL on SQLite through a better-sqlite3-compatible connection: the
+ * store's own is `libsql`'s (loaded on first use from `@mikro-orm/libsql`), an injected
+ * ORM lends its `@mikro-orm/libsql` (or `@mikro-orm/better-sqlite`) connections. One
  * connection per store, used by one operation at a time; writes run in
  * `BEGIN IMMEDIATE` transactions so several processes on one file serialise cleanly.
  */
 import { resolve } from 'node:path';
-import type { Database, Statement } from 'sqlite3';
 import { sqliteError } from '../errors.js';
+import { loadDriver } from './drivers.js';
 
 /**
- * One queue per file per process. sqlite3 runs statements on libuv's small thread pool;
- * if several connections of one process sat in SQLite's busy wait, they could occupy
- * every thread while the lock holder waits for one to COMMIT. Serialising in-process
- * access per file leaves the busy wait to other processes only.
+ * One queue per file per process. Statements run synchronously, but a transaction spans
+ * several awaited steps: without the queue a second operation of this process could run
+ * its statements inside another's open transaction. Serialising in-process access per
+ * file leaves SQLite's busy wait to other processes only (a writer of another process
+ * holding the lock makes this one wait, blocking its event loop, up to `busyTimeoutMs`).
  */
 const fileQueues = new Map<string, Promise<unknown>>();
+
+/** A prepared statement of a better-sqlite3-compatible connection. */
+interface SqliteStatement {
+  /** True when the statement returns rows (SELECT, PRAGMA, … RETURNING). */
+  readonly reader: boolean;
+  all(params: unknown[]): unknown[];
+  run(params: unknown[]): unknown;
+}
+
+/** The part of a better-sqlite3-compatible connection (libsql, better-sqlite3) the store uses. */
+export interface SqliteDatabase {
+  prepare(sql: string): SqliteStatement;
+  close(): void;
+}
 
 /** A statement runner inside one transaction. */
 export interface SqliteTx {
@@ -23,70 +40,61 @@ export interface SqliteTx {
 /** Where the SQLite connection comes from. */
 export interface SqliteSource {
   readonly file: string;
-  acquire(): Promise<{ db: Database; release(): void }>;
+  acquire(): Promise<{ db: SqliteDatabase; release(): void }>;
   close(): Promise<void>;
 }
 
-type Sqlite3Module = typeof import('sqlite3');
-let sqliteModule: Promise<Sqlite3Module> | undefined;
-function loadSqlite(): Promise<Sqlite3Module> {
-  sqliteModule ??= import('sqlite3').then((m) => ((m as unknown as { default?: Sqlite3Module }).default ?? m) as Sqlite3Module);
-  return sqliteModule;
+type LibsqlModule = new (file: string, options?: { timeout?: number }) => SqliteDatabase;
+
+/**
+ * A parameter as the driver binds it: libsql binds every JS number as REAL and aborts the
+ * process on a boolean, so integers go as BigInt (INTEGER), booleans as 0/1 and Dates as
+ * epoch milliseconds, like sqlite3 did.
+ */
+function bindable(value: unknown): unknown {
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? BigInt(value) : value;
+  if (typeof value === 'boolean') return value ? 1n : 0n;
+  if (value instanceof Date) return BigInt(value.getTime());
+  if (value === undefined) return null;
+  return value;
 }
 
-function all<T>(db: Database, sql: string, params: readonly unknown[] = []): Promise<T[]> {
-  return new Promise((resolve, reject) => {
-    db.all(sql, params as unknown[], (error: Error | null, rows: T[]) => (error ? reject(error) : resolve(rows)));
-  });
-}
+/** Prepared statements per connection: parsing SQL costs more than running these short statements. */
+const statementCache = new WeakMap<SqliteDatabase, Map<string, SqliteStatement>>();
 
-/** Prepared statements of the store's own connections: parsing SQL costs more than running these short statements. */
-const statementCache = new WeakMap<Database, Map<string, Statement>>();
-
-async function prepared<T>(db: Database, sql: string, params: readonly unknown[] = []): Promise<T[]> {
-  const cache = statementCache.get(db);
-  if (!cache) return all(db, sql, params);
+/** Runs one statement (prepared once per connection) and returns its rows (none for a non-reader). */
+export async function runStatement<T>(db: SqliteDatabase, sql: string, params: readonly unknown[] = []): Promise<T[]> {
+  let cache = statementCache.get(db);
+  if (!cache) statementCache.set(db, (cache = new Map()));
   let statement = cache.get(sql);
   if (!statement) {
-    // A statement that fails to prepare (missing table, …) rejects here and is never cached.
-    statement = await new Promise<Statement>((resolve, reject) => {
-      const created: Statement = db.prepare(sql, (error: Error | null) => (error ? reject(error) : resolve(created)));
-    });
+    // A statement that fails to prepare (missing table, …) throws here and is never cached.
+    statement = db.prepare(sql);
     cache.set(sql, statement);
   }
-  const ready = statement;
-  return new Promise((resolve, reject) => {
-    ready.all(params as unknown[], (error: Error | null, rows: T[]) => (error ? reject(error) : resolve(rows)));
-  });
-}
-
-function finalizeAll(db: Database): Promise<void> {
-  const cache = statementCache.get(db);
-  statementCache.delete(db);
-  return Promise.all([...(cache?.values() ?? [])].map((st) => new Promise<void>((resolve) => st.finalize(() => resolve())))).then(() => {});
+  const bound = params.map(bindable);
+  if (statement.reader) return statement.all(bound) as T[];
+  statement.run(bound);
+  return [];
 }
 
 /** The store's own file connection, opened on first use with WAL and a busy timeout. */
 export function ownSqliteFile(file: string, busyTimeoutMs: number): SqliteSource {
-  let opened: Promise<Database> | undefined;
-  const open = async (): Promise<Database> => {
-    const sqlite3 = await loadSqlite();
-    const db = await new Promise<Database>((resolve, reject) => {
-      const created: Database = new sqlite3.Database(file, sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE, (error) =>
-        error ? reject(error) : resolve(created),
-      );
-    });
+  let opened: Promise<SqliteDatabase> | undefined;
+  const open = async (): Promise<SqliteDatabase> => {
+    const Database = loadDriver<LibsqlModule>('sqlite');
+    const db = new Database(file);
     try {
-      await all(db, `PRAGMA busy_timeout = ${busyTimeoutMs}`);
+      await runStatement(db, `PRAGMA busy_timeout = ${busyTimeoutMs}`);
       // WAL is persistent (migrate() sets it); switching needs an exclusive lock, so only do it when needed.
-      const mode = await all<{ journal_mode: string }>(db, 'PRAGMA journal_mode');
-      if (mode[0]?.journal_mode !== 'wal') await all(db, 'PRAGMA journal_mode = WAL');
-      await all(db, 'PRAGMA synchronous = NORMAL');
+      const mode = await runStatement<{ journal_mode: string }>(db, 'PRAGMA journal_mode');
+      if (mode[0]?.journal_mode !== 'wal') await runStatement(db, 'PRAGMA journal_mode = WAL');
+      await runStatement(db, 'PRAGMA synchronous = NORMAL');
     } catch (error) {
+      statementCache.delete(db);
       db.close();
       throw error;
     }
-    statementCache.set(db, new Map());
     return db;
   };
   return {
@@ -104,8 +112,8 @@ export function ownSqliteFile(file: string, busyTimeoutMs: number): SqliteSource
       const db = opened ? await opened.catch(() => undefined) : undefined;
       opened = undefined;
       if (db) {
-        await finalizeAll(db);
-        await new Promise<void>((resolve) => db.close(() => resolve()));
+        statementCache.delete(db);
+        db.close();
       }
     },
   };
@@ -119,10 +127,10 @@ export class SqliteConnection {
     this.queueKey = source.file === ':memory:' ? `:memory:${Math.random()}` : resolve(source.file);
   }
 
-  private exclusive<T>(operation: string, fn: (db: Database) => Promise<T>): Promise<T> {
+  private exclusive<T>(operation: string, fn: (db: SqliteDatabase) => Promise<T>): Promise<T> {
     const previous = fileQueues.get(this.queueKey) ?? Promise.resolve();
     const result = previous.then(async () => {
-      let lease: { db: Database; release(): void } | undefined;
+      let lease: { db: SqliteDatabase; release(): void } | undefined;
       try {
         lease = await this.source.acquire();
         return await fn(lease.db);
@@ -142,19 +150,19 @@ export class SqliteConnection {
 
   /** Runs one statement outside a transaction. */
   query<T>(sql: string, params: readonly unknown[], operation: string): Promise<T[]> {
-    return this.exclusive(operation, (db) => prepared<T>(db, sql, params));
+    return this.exclusive(operation, (db) => runStatement<T>(db, sql, params));
   }
 
   /** Runs `fn` in a `BEGIN IMMEDIATE` transaction: the file's write lock is held from the start, so reads inside see the final state. */
   transaction<T>(operation: string, fn: (tx: SqliteTx) => Promise<T>): Promise<T> {
     return this.exclusive(operation, async (db) => {
-      await all(db, 'BEGIN IMMEDIATE');
+      await runStatement(db, 'BEGIN IMMEDIATE');
       try {
-        const result = await fn({ all: (sql, params) => prepared(db, sql, params) });
-        await all(db, 'COMMIT');
+        const result = await fn({ all: (sql, params) => runStatement(db, sql, params) });
+        await runStatement(db, 'COMMIT');
         return result;
       } catch (error) {
-        await all(db, 'ROLLBACK').catch(() => {});
+        await runStatement(db, 'ROLLBACK').catch(() => {});
         throw error;
       }
     });
