@@ -163,16 +163,16 @@ describe('the dashboard in Chromium', () => {
     const viewer = await signedIn('viewer');
     expect(await viewer.locator('#pause').count()).toBe(0);
     const viewerAnswer = await viewer.evaluate(async () => {
-      const me = await (await fetch('api/me')).json();
+      const me = (await (await fetch('api/me')).json()) as { csrf: string };
       const res = await fetch('api/jobs/reports.daily/pause', { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrf }, body: '{"note":"viewer"}' });
-      return { status: res.status, body: await res.json() };
+      return { status: res.status, body: (await res.json()) as { message: string } };
     });
     expect(viewerAnswer.status).toBe(403);
     expect(viewerAnswer.body.message).toMatch(/needs the operator role/);
     const admin = await signedIn('admin');
     const noCsrf = await admin.evaluate(async () => {
       const res = await fetch('api/jobs/reports.daily/pause', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"note":"forged"}' });
-      return { status: res.status, body: await res.json() };
+      return { status: res.status, body: (await res.json()) as { message: string } };
     });
     expect(noCsrf.status).toBe(403);
     expect(noCsrf.body.message).toMatch(/CSRF token missing/);
