@@ -30,6 +30,12 @@ export function exitCodeOf(error: unknown): number {
   return EXIT.jobFailed;
 }
 
+/** `--dir` given to the subcommand, or to `dashboard` before it (commander hands a parent's option to the parent). */
+function inheritedDir(command: Command, own: string | undefined): { dir?: string } {
+  const dir = own ?? (command.optsWithGlobals() as { dir?: string }).dir;
+  return dir === undefined ? {} : { dir };
+}
+
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new CommanderArgumentError(`expected a positive integer, got "${value}"`);
@@ -225,9 +231,53 @@ Examples:
     .command('daemon')
     .description('run the resident runner (needs @tickwork/runner-daemon)')
     .option('--port <n>', 'HTTP port for /healthz and /metrics', positiveInt)
-    .action(async (opts: { port?: number }, command: Command) => {
+    .option('--dashboard <port>', 'also serve the web dashboard on this port (needs @tickwork/dashboard)', positiveInt)
+    .option('--dashboard-host <host>', 'address the dashboard listens on (default 127.0.0.1)')
+    .action(async (opts: { port?: number; dashboard?: number; dashboardHost?: string }, command: Command) => {
       const { daemonCommand } = await import('./commands/daemon.js');
       code = await daemonCommand(open(command), opts);
+    });
+
+  const dashboard = program
+    .command('dashboard')
+    .description('serve the web dashboard (needs @tickwork/dashboard); `dashboard token …` manages its access tokens')
+    .option('--port <n>', 'HTTP port', positiveInt, 4000)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--dir <path>', 'tokens and audit log directory (default: $TICKWORK_DASHBOARD_DIR, else .tickwork/dashboard beside the config)')
+    .action(async (opts: { port: number; host: string; dir?: string }, command: Command) => {
+      const { dashboardCommand } = await import('./commands/dashboard.js');
+      code = await dashboardCommand(open(command), opts);
+    });
+  const token = dashboard.command('token').description("the dashboard's access tokens (stored hashed)");
+  token
+    .command('create')
+    .description('create a token and print it (shown only once)')
+    .requiredOption('--role <role>', 'viewer (read), operator (pause/resume/trigger) or admin (schedules, tokens)')
+    .option('--name <text>', 'who or what it is for (shown in the audit log)')
+    .option('--expires-in <duration>', 'e.g. 30d, 12h (default: never)')
+    .option('--dir <path>', 'tokens and audit log directory')
+    .option('--json', 'print JSON')
+    .action(async (opts: { role: string; name?: string; expiresIn?: string; dir?: string; json?: boolean }, command: Command) => {
+      const { tokenCommand } = await import('./commands/dashboard.js');
+      code = await tokenCommand(open(command), 'create', { ...opts, ...inheritedDir(command, opts.dir) });
+    });
+  token
+    .command('list')
+    .description('list tokens (ids, roles, names, expiry; never the secrets)')
+    .option('--dir <path>', 'tokens and audit log directory')
+    .option('--json', 'print JSON')
+    .action(async (opts: { dir?: string; json?: boolean }, command: Command) => {
+      const { tokenCommand } = await import('./commands/dashboard.js');
+      code = await tokenCommand(open(command), 'list', { ...opts, ...inheritedDir(command, opts.dir) });
+    });
+  token
+    .command('revoke')
+    .description('revoke a token; its sessions end at their next request')
+    .argument('<id>', 'token id (from token list)')
+    .option('--dir <path>', 'tokens and audit log directory')
+    .action(async (id: string, opts: { dir?: string }, command: Command) => {
+      const { tokenCommand } = await import('./commands/dashboard.js');
+      code = await tokenCommand(open(command), 'revoke', { ...opts, ...inheritedDir(command, opts.dir), id });
     });
 
   try {
