@@ -52,6 +52,8 @@ const cli = (args) => (relative(userDir, APP_DIR) === '' ? `npx tickwork ${args}
 console.log(`
 Tickwork example — attendance service
   HTTP API   ${url}
+  dashboard  ${app.dashboardUrl}
+             sign in with this one-time admin token (valid 24 h): ${app.adminToken}
   health     ${url}/healthz   metrics ${url}/metrics
   store      ${where}
   daemon     ${settings.daemon ? `running (mark-absent every ${settings.markAbsentEvery}, cleanup 03:00 ${settings.timezone}, report hourly)` : 'off: run `tickwork run` from cron (deploy/crontab)'}
@@ -60,7 +62,7 @@ Tickwork example — attendance service
 
 Try:
   curl ${url}/events/${event}                 # within a minute Linus and Margaret turn ABSENT
-  curl ${url}/jobs/attendance.mark-absent/runs
+  curl -H 'authorization: Bearer ${app.adminToken}' ${url}/jobs/attendance.mark-absent/runs
   curl -X POST ${url}/events/${future}/check-ins -H 'content-type: application/json' -d '{"memberId": ${member}}'
   curl -X POST ${url}/events/${event}/check-ins -H 'content-type: application/json' -d '{"memberId": ${member + 2}}'   # 409: after start + failMinutes
   ${cli('list')}

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createRegistry, systemClock, type Clock, type Logger } from '@tickwork/core';
+import { createDashboard, createFileAccessStore } from '@tickwork/dashboard';
 import { createDaemon, type DaemonHandle } from '@tickwork/runner-daemon';
 import { createConsoleLogger } from './console-logger.js';
 import { createAppDatabase } from './database.js';
@@ -17,6 +18,10 @@ export interface ExampleApp {
   readonly seeded: SeededDemo | null;
   /** Migrations applied at this start. */
   readonly migrated: string[];
+  /** The web dashboard, e.g. http://127.0.0.1:3000/dashboard/. */
+  readonly dashboardUrl: string;
+  /** An admin token created at this start (valid 24 h; only its hash is stored): sign in to the dashboard with it. */
+  readonly adminToken: string;
   /** Stops taking requests, lets running jobs finish (daemon grace period), closes the database. Idempotent. */
   stop(): Promise<void>;
 }
@@ -61,11 +66,19 @@ export async function startExample(settings: ExampleSettings, options: StartOpti
       await daemon.ready;
     }
     const running = daemon;
+    const jobs = createRegistry(config.jobs);
+    const access = createFileAccessStore({ directory: settings.dashboardDir });
+    const dashboard = createDashboard({ store, jobs, access, clock, timezone: settings.timezone });
+    cleanups.push(() => dashboard.close());
+    // One-time admin token for this start, so the quick start needs no extra command; it expires in a day.
+    const now = clock.now();
+    const admin = await access.createToken({ name: `npm start ${now.toISOString()}`, role: 'admin', expiresAt: new Date(now.getTime() + 86_400_000), now });
     const http = buildHttpApi({
       orm,
       store,
-      jobs: createRegistry(config.jobs),
+      jobs,
       clock,
+      dashboard,
       health: async () =>
         running ? { ...(await running.health()) } : { ok: true, store: (await store.ping(), 'reachable'), daemon: 'off (EXAMPLE_DAEMON=0)' },
       metrics: running ? async () => ({ contentType: running.metrics.contentType, text: await running.metrics.metrics() }) : null,
@@ -79,6 +92,8 @@ export async function startExample(settings: ExampleSettings, options: StartOpti
     let stopping: Promise<void> | null = null;
     return {
       url: `http://${host}:${address.port}`,
+      dashboardUrl: `http://${host}:${address.port}${dashboard.basePath}/`,
+      adminToken: admin.secret,
       seeded,
       migrated,
       stop: () => (stopping ??= stopAll()),

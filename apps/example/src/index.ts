@@ -4,7 +4,7 @@ export { createAppDatabase, type AppDatabase } from './database.js';
 export { openExampleStore, type ExampleStore } from './store.js';
 export { createTickworkConfig } from './tickwork.js';
 export { seedDemoData, type SeededDemo } from './seed.js';
-export { buildHttpApi, type HttpApiDeps, type HealthReport } from './http/api.js';
+export { buildHttpApi, principalOf, type HttpApiDeps, type HealthReport } from './http/api.js';
 export { toProblem, type Problem } from './http/problems.js';
 export { cleanupJob, CLEANUP_CODE, type CleanupJobOptions } from './jobs/cleanup.js';
 export { hourlyReportJob, buildHourlyReport, HOURLY_REPORT_CODE, type HourlyReport } from './jobs/hourly-report.js';

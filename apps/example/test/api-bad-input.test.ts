@@ -13,7 +13,7 @@ describe('HTTP API bad input', () => {
   });
 
   const call = (method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown) =>
-    f.api.inject({ method, url, ...(payload === undefined ? {} : { payload: payload as object }) });
+    f.api.inject({ method, url, headers: f.auth, ...(payload === undefined ? {} : { payload: payload as object }) });
 
   it('answers 404 for unknown ids and job codes, and writes nothing', async () => {
     const before = await f.snapshot();

@@ -10,7 +10,7 @@ describe('HTTP API', () => {
     await f.dispose();
   });
 
-  const post = (url: string, payload: object) => f.api.inject({ method: 'POST', url, payload });
+  const post = (url: string, payload: object) => f.api.inject({ method: 'POST', url, payload, headers: f.auth });
 
   it('creates a group, a member, a membership and an event, and records PRESENT then LATE check-ins by time', async () => {
     const group = await post('/groups', { name: '  Chess club ' });
@@ -53,8 +53,8 @@ describe('HTTP API', () => {
   it('files a run-now request for a job and lists the jobs with their state', async () => {
     const triggered = await post('/jobs/app.hourly-report/trigger', {});
     expect(triggered.statusCode).toBe(202);
-    expect(await f.store.pendingRunRequests()).toMatchObject([{ code: 'app.hourly-report', requestedBy: 'http' }]);
-    const jobs = (await f.api.inject({ method: 'GET', url: '/jobs' })).json() as { code: string; schedule: unknown }[];
+    expect(await f.store.pendingRunRequests()).toMatchObject([{ code: 'app.hourly-report', requestedBy: 'http:admin-test' }]);
+    const jobs = (await f.api.inject({ method: 'GET', url: '/jobs', headers: f.auth })).json() as { code: string; schedule: unknown }[];
     expect(jobs.map((j) => j.code)).toEqual(['attendance.mark-absent', 'app.cleanup-old-events', 'app.hourly-report', 'app.event-reminder']);
   });
 });

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { MikroORM } from '@mikro-orm/core';
 import { createFakeClock, createRegistry, type FakeClock, type JobRegistry } from '@tickwork/core';
+import { createDashboard, createFileAccessStore, type AccessStore, type Role } from '@tickwork/dashboard';
 import type { FastifyInstance } from 'fastify';
 import { createAppDatabase, type AppDatabase } from '../src/database.js';
 import { buildHttpApi } from '../src/http/api.js';
@@ -20,6 +21,12 @@ export interface ApiFixture {
   /** The example's jobs, as the runners get them. */
   jobs: JobRegistry;
   seeded: SeededDemo;
+  /** The dashboard's tokens and audit log (it also guards `/jobs/...`). */
+  access: AccessStore;
+  /** Headers of an admin bearer token, for `/jobs/...` requests. */
+  auth: { authorization: string };
+  /** Headers of a bearer token with that role. */
+  authAs(role: Role): Promise<{ authorization: string }>;
   /** Every row of every attendance table and pending run request, for "nothing was written" checks. */
   snapshot(): Promise<string>;
   dispose(): Promise<void>;
@@ -39,11 +46,16 @@ export async function openApiFixture(start = '2026-03-10T18:00:00Z'): Promise<Ap
   const seeded = (await seedDemoData(orm, clock)) as SeededDemo;
   const config = createTickworkConfig(settings, database, store);
   const jobs = createRegistry(config.jobs);
+  const access = createFileAccessStore({ directory: join(dir.path, 'dashboard') });
+  const dashboard = createDashboard({ store, jobs, access, clock, timezone: 'Europe/Paris' });
+  const authAs = async (role: Role) => ({ authorization: `Bearer ${(await access.createToken({ name: `${role}-test`, role, expiresAt: null, now: clock.now() })).secret}` });
+  const auth = await authAs('admin');
   const api = buildHttpApi({
     orm,
     store,
     jobs,
     clock,
+    dashboard,
     health: async () => ({ ok: true }),
     metrics: null,
     logLevel: false,
@@ -57,6 +69,9 @@ export async function openApiFixture(start = '2026-03-10T18:00:00Z'): Promise<Ap
     clock,
     jobs,
     seeded,
+    access,
+    auth,
+    authAs,
     async snapshot() {
       const connection = orm.em.getConnection();
       const dump: Record<string, unknown> = {};
@@ -67,6 +82,7 @@ export async function openApiFixture(start = '2026-03-10T18:00:00Z'): Promise<Ap
     },
     async dispose() {
       await api.close();
+      await dashboard.close();
       await store.close();
       dir.dispose();
     },

@@ -16,11 +16,13 @@ describe('npm start (scripts/start.mjs) on SQLite', () => {
   };
   let app: Spawned;
   let url: string;
+  let token: string;
 
   beforeAll(async () => {
     requireBuilt();
     app = spawnInApp(process.execPath, ['scripts/start.mjs'], env);
     url = (await app.waitFor(/HTTP API\s+(http:\/\/\S+)/, 20_000))[1] as string;
+    token = (await app.waitFor(/one-time admin token \(valid 24 h\): (\S+)/, 20_000))[1] as string;
   });
 
   afterAll(async () => {
@@ -38,6 +40,17 @@ describe('npm start (scripts/start.mjs) on SQLite', () => {
     expect(out).toContain(`curl ${url}/events/1`);
     expect(out).toContain('tickwork logs');
     expect(out).toContain('tickwork list');
+    expect(out).toContain(`dashboard  ${url}/dashboard/`);
+  });
+
+  it('serves the dashboard, and guards the management routes: 401 without the printed token, 200 with it', async () => {
+    const page = await fetch(`${url}/dashboard/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect((await http(`${url}/jobs`)).status).toBe(401);
+    expect((await http(`${url}/jobs/app.hourly-report/trigger`, { method: 'POST', body: {} })).status).toBe(401);
+    expect((await http(`${url}/jobs`, { token })).status).toBe(200);
+    expect((await http(`${url}/dashboard/api/me`, { token })).body).toMatchObject({ role: 'admin' });
   });
 
   it('marks the past event\'s absentees ABSENT on the first mark-absent run and leaves the future event open', async () => {
@@ -56,7 +69,7 @@ describe('npm start (scripts/start.mjs) on SQLite', () => {
   });
 
   it('shows the run in the run log, through the API and through `tickwork logs`', async () => {
-    const { status, body: runs } = await http(`${url}/jobs/attendance.mark-absent/runs?limit=1000`);
+    const { status, body: runs } = await http(`${url}/jobs/attendance.mark-absent/runs?limit=1000`, { token });
     expect(status).toBe(200);
     const closing = runs.filter((run: { message: string }) => run.message === 'events closed: 1, rows updated: 2, rows inserted: 0');
     expect(closing).toHaveLength(1);

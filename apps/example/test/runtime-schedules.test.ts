@@ -13,7 +13,7 @@ describe('runtime schedules in the example', () => {
   });
 
   const inject = (method: 'GET' | 'PUT' | 'DELETE' | 'POST', url: string, payload?: object) =>
-    f.api.inject({ method, url, ...(payload ? { payload } : {}) });
+    f.api.inject({ method, url, headers: f.auth, ...(payload ? { payload } : {}) });
   const tick = () => runDue({ jobs: f.jobs, store: f.store, clock: f.clock, timezone: 'Europe/Paris', runnerId: 'test' });
 
   it('creating an event stores its reminder, which runs 15 minutes before the start with the event in its payload', async () => {

@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 import { createScheduler, type Clock, type JobRegistry, type Store } from '@tickwork/core';
-import Fastify, { type FastifyInstance } from 'fastify';
+import { dashboardPlugin, DashboardHttpError, type Dashboard, type Principal, type Role } from '@tickwork/dashboard';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { registerAttendanceRoutes } from './attendance-routes.js';
 import { registerJobRoutes } from './job-routes.js';
 import { sendProblem } from './problems.js';
@@ -24,6 +25,23 @@ export interface HttpApiDeps {
   logLevel: string | false;
   /** Default zone of runtime schedules that name none (the config's). Default 'UTC'. */
   timezone?: string;
+  /** The web admin, mounted at its base path; its auth, roles, CSRF and audit also guard `/jobs/...`. */
+  dashboard: Dashboard;
+}
+
+const principals = new WeakMap<FastifyRequest, Principal>();
+
+/** Who made a `/jobs/...` request (set by the guard before the route runs). */
+export function principalOf(request: FastifyRequest): Principal {
+  const principal = principals.get(request);
+  if (!principal) throw new Error('[tickwork] [example] no principal: the /jobs guard did not run');
+  return principal;
+}
+
+/** The role a management route needs: reads viewer, pause/resume/trigger operator, runtime-schedule edits admin (as in the dashboard). */
+function roleFor(method: string, url: string): Role {
+  if (method === 'GET' || method === 'HEAD') return 'viewer';
+  return /^\/jobs\/[^/]+\/schedules\//.test(url) ? 'admin' : 'operator';
 }
 
 /** Builds the Fastify application (not listening yet). */
@@ -40,7 +58,7 @@ export function buildHttpApi(deps: HttpApiDeps): FastifyInstance {
 
   app.get('/', async () => ({
     name: 'tickwork example: attendance service',
-    try: ['/groups', '/events', '/events/1', '/jobs', '/jobs/attendance.mark-absent/runs', '/jobs/app.event-reminder/schedules', '/healthz', '/metrics'],
+    try: ['/dashboard/', '/groups', '/events', '/events/1', '/jobs', '/jobs/attendance.mark-absent/runs', '/jobs/app.event-reminder/schedules', '/healthz', '/metrics'],
   }));
   app.get('/healthz', async (_request, reply) => {
     const health = await deps.health().catch((error: unknown) => ({ ok: false, reason: String(error) }));
@@ -52,8 +70,22 @@ export function buildHttpApi(deps: HttpApiDeps): FastifyInstance {
     return reply.type(contentType).send(text);
   });
 
+  // The example's management routes follow the dashboard's rules: no anonymous access, roles, CSRF for cookie sessions.
+  app.addHook('onRequest', async (request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    if (path !== '/jobs' && !path.startsWith('/jobs/')) return;
+    const mutation = request.method !== 'GET' && request.method !== 'HEAD';
+    try {
+      principals.set(request, await deps.dashboard.guard(request.raw, { role: roleFor(request.method, path), mutation, what: `${request.method} ${path}` }));
+    } catch (error) {
+      if (!(error instanceof DashboardHttpError)) throw error;
+      return reply.status(error.status).send({ statusCode: error.status, error: error.status === 401 ? 'Unauthorized' : 'Forbidden', message: error.message });
+    }
+  });
+  app.register(dashboardPlugin(deps.dashboard));
+
   const scheduler = createScheduler({ jobs: deps.jobs, store: deps.store, clock: deps.clock, timezone: deps.timezone ?? 'UTC' });
   registerAttendanceRoutes(app, { orm: deps.orm, clock: deps.clock, scheduler });
-  registerJobRoutes(app, { jobs: deps.jobs, store: deps.store, clock: deps.clock, scheduler });
+  registerJobRoutes(app, { jobs: deps.jobs, store: deps.store, clock: deps.clock, scheduler, dashboard: deps.dashboard });
   return app;
 }

@@ -1,5 +1,7 @@
 import { DEFAULT_SCHEDULE_KEY, every, once, type Clock, type JobRegistry, type RunRecord, type RuntimeSchedule, type ScheduleDefinition, type Scheduler, type Store } from '@tickwork/core';
+import type { Dashboard } from '@tickwork/dashboard';
 import type { FastifyInstance } from 'fastify';
+import { principalOf } from './api.js';
 import { codeParams, runsQuery, scheduleBody, scheduleParams, schedulesQuery } from './schemas.js';
 
 /** What the job routes need. */
@@ -8,6 +10,8 @@ export interface JobRoutesDeps {
   store: Store;
   clock: Clock;
   scheduler: Scheduler;
+  /** Writes the audit row of each mutation (who comes from the guard in api.ts). */
+  dashboard: Dashboard;
 }
 
 /** Body of PUT /jobs/:code/schedules/:key: exactly one of cron, every, at. */
@@ -23,7 +27,7 @@ interface ScheduleBody {
 
 /** Jobs with their runtime state, the run log, and "run now" — a small window on the database scheduler. */
 export function registerJobRoutes(app: FastifyInstance, deps: JobRoutesDeps): void {
-  const { jobs, store, clock, scheduler } = deps;
+  const { jobs, store, clock, scheduler, dashboard } = deps;
 
   app.get('/jobs', async () => {
     const states = await store.getStates(jobs.codes().map((code) => ({ code, key: DEFAULT_SCHEDULE_KEY })));
@@ -78,6 +82,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRoutesDeps): vo
       const schedules = scheduler.schedules(request.params.code);
       const before = await schedules.get(request.params.key);
       const stored = await schedules.upsert(definition);
+      await dashboard.audit(principalOf(request), before ? 'schedule.update' : 'schedule.create', { code: request.params.code, key: request.params.key }, before, stored);
       return reply.status(before ? 200 : 201).send(scheduleView(stored));
     },
   );
@@ -86,7 +91,10 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRoutesDeps): vo
     '/jobs/:code/schedules/:key',
     { schema: { params: scheduleParams } },
     async (request, reply) => {
-      const removed = await scheduler.schedules(request.params.code).remove(request.params.key);
+      const schedules = scheduler.schedules(request.params.code);
+      const before = await schedules.get(request.params.key);
+      const removed = await schedules.remove(request.params.key);
+      if (removed) await dashboard.audit(principalOf(request), 'schedule.remove', { code: request.params.code, key: request.params.key }, before, null);
       if (!removed) {
         return reply.status(404).send({ statusCode: 404, error: 'Not Found', message: `[tickwork] [example] job "${request.params.code}" has no runtime schedule "${request.params.key}"` });
       }
@@ -96,7 +104,9 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRoutesDeps): vo
 
   app.post<{ Params: { code: string } }>('/jobs/:code/trigger', { schema: { params: codeParams } }, async (request, reply) => {
     const job = jobs.get(request.params.code);
-    const requested = await store.requestRun({ code: job.code, key: DEFAULT_SCHEDULE_KEY }, { now: clock.now(), requestedBy: 'http' });
+    const principal = principalOf(request);
+    const requested = await store.requestRun({ code: job.code, key: DEFAULT_SCHEDULE_KEY }, { now: clock.now(), requestedBy: `http:${principal.name}` });
+    await dashboard.audit(principal, 'job.trigger', { code: job.code, key: DEFAULT_SCHEDULE_KEY }, null, { request: requested.id });
     return reply.status(202).send({ id: requested.id, code: requested.code, requestedAt: requested.requestedAt });
   });
 }
