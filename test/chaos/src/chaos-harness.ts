@@ -30,8 +30,18 @@ export interface ChaosScenario {
   jobMs?: number;
   allowParallelRuns?: boolean;
   leaseTtl?: string;
-  /** Called once mid-run with the scenario's store target, e.g. to kill its connections. */
-  disrupt?: (target: { kind: ChaosStoreKind; name: string }) => Promise<void>;
+  /** Called once mid-run with the scenario's store target, e.g. to kill its connections or restart its server. */
+  disrupt?: (target: { kind: ChaosStoreKind; name: string }) => Promise<void | DisruptOutcome>;
+  /** The store's server when it is not the shared one (a private redis-server the scenario restarts). */
+  storeUrl?: string;
+}
+
+/** What a disruption reports, so the slots after it are judged on their own. */
+export interface DisruptOutcome {
+  /** From here on every slot must run again: `recovered` judges the slots after this instant. */
+  recoveredAt: number;
+  /** The store lost its data (a restart without persistence): only runs started after `recoveredAt` must be in its log. */
+  dataLost?: boolean;
 }
 
 /** The verdict plus what the store says about the runs. */
@@ -49,12 +59,16 @@ export interface ChaosResult extends Verdict {
   kills: number;
   /** Daemons still alive 20 s after SIGTERM (killed then): a drain that does not end. */
   stuckOnStop: number;
+  /** Process warnings the daemons printed (e.g. ioredis' MaxListenersExceededWarning). */
+  warnings: number;
+  /** With a disruption that reports its recovery: the slots after `recoveredAt`, and the skipped runs the store logged for them. */
+  recovered: (Verdict & { skipped: number }) | null;
 }
 
-async function openStore(kind: ChaosStoreKind, name: string): Promise<Store> {
+async function openStore(kind: ChaosStoreKind, name: string, url?: string): Promise<Store> {
   if (kind === 'redis') {
     const { createRedisStore } = await import('@tickwork/store-redis');
-    return createRedisStore({ url: REDIS_URL, prefix: name });
+    return createRedisStore({ url: url ?? REDIS_URL, prefix: name });
   }
   const { createSqlStore } = await import('@tickwork/store-sql');
   return kind === 'sqlite'
@@ -62,14 +76,14 @@ async function openStore(kind: ChaosStoreKind, name: string): Promise<Store> {
     : createSqlStore({ driver: 'postgresql', clientUrl: PG_URL, schema: name, poolSize: 2 });
 }
 
-async function prepareStore(kind: ChaosStoreKind, dir: string): Promise<{ name: string; cleanup: () => Promise<void> }> {
+async function prepareStore(kind: ChaosStoreKind, dir: string, url?: string): Promise<{ name: string; cleanup: () => Promise<void> }> {
   if (kind === 'redis') {
     const name = `chaos-${uniqueSuffix()}`;
     return {
       name,
       cleanup: async () => {
         const { Redis } = await import('ioredis');
-        const redis = new Redis(REDIS_URL);
+        const redis = new Redis(url ?? REDIS_URL);
         const keys = await redis.keys(`${name}:*`);
         if (keys.length > 0) await redis.del(...keys);
         await redis.quit();
@@ -96,11 +110,14 @@ async function prepareStore(kind: ChaosStoreKind, dir: string): Promise<{ name: 
   };
 }
 
-function startDaemon(id: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+function startDaemon(id: string, env: NodeJS.ProcessEnv, onStderr: (text: string) => void): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(SCRIPTS, 'chaos-daemon.mjs')], { env: { ...env, CHAOS_RUNNER_ID: id }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      onStderr(chunk.toString());
+    });
     child.stdout?.on('data', (chunk: Buffer) => {
       if (chunk.toString().includes('ready')) resolve(child);
     });
@@ -118,10 +135,11 @@ export async function runScenario(scenario: ChaosScenario): Promise<ChaosResult>
   const dir = tempDir(`run-${scenario.store}`);
   const ledgerDir = join(dir, 'ledger');
   mkdirSync(ledgerDir);
-  const target = await prepareStore(scenario.store, dir);
+  const target = await prepareStore(scenario.store, dir, scenario.storeUrl);
   const storeTarget = `${scenario.store}:${target.name}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ...(scenario.storeUrl ? { [scenario.store === 'redis' ? 'TICKWORK_REDIS_URL' : 'TICKWORK_PG_URL']: scenario.storeUrl } : {}),
     CHAOS_STORE: storeTarget,
     CHAOS_JOBS: String(scenario.jobs),
     CHAOS_JOB_MS: String(scenario.jobMs ?? 50),
@@ -131,6 +149,10 @@ export async function runScenario(scenario: ChaosScenario): Promise<ChaosResult>
   };
   const daemons = new Map<string, ChildProcess>();
   let kills = 0;
+  let warnings = 0;
+  const onStderr = (text: string) => {
+    warnings += text.split('\n').filter((line) => /Warning: /.test(line)).length;
+  };
   let stopping = false;
   const cliRuns: Array<Promise<unknown>> = [];
   try {
@@ -138,7 +160,7 @@ export async function runScenario(scenario: ChaosScenario): Promise<ChaosResult>
       Array.from({ length: scenario.daemons }, async (_, i) => {
         const id = `daemon-${i}`;
         const skew = i === 0 && scenario.skewMs ? String(scenario.skewMs) : '0';
-        daemons.set(id, await startDaemon(id, { ...env, CHAOS_CLOCK_SKEW_MS: skew }));
+        daemons.set(id, await startDaemon(id, { ...env, CHAOS_CLOCK_SKEW_MS: skew }, onStderr));
       }),
     );
     const from = Math.ceil(Date.now() / 1000) * 1000 + 1000;
@@ -156,13 +178,14 @@ export async function runScenario(scenario: ChaosScenario): Promise<ChaosResult>
             const id = ids[Math.floor(Math.random() * ids.length)] as string;
             daemons.get(id)?.kill('SIGKILL');
             kills++;
-            daemons.set(id, await startDaemon(id, { ...env, CHAOS_CLOCK_SKEW_MS: '0' }));
+            daemons.set(id, await startDaemon(id, { ...env, CHAOS_CLOCK_SKEW_MS: '0' }, onStderr));
           }
         })()
       : Promise.resolve();
+    let disrupted: DisruptOutcome | null = null;
     if (scenario.disrupt) {
       await sleep(Math.max(0, from - Date.now() + (scenario.seconds * 1000) / 3));
-      await scenario.disrupt({ kind: scenario.store, name: target.name });
+      disrupted = (await scenario.disrupt({ kind: scenario.store, name: target.name })) ?? null;
     }
     await sleep(Math.max(0, to - Date.now() + 1500 + (scenario.jobMs ?? 50)));
     stopping = true;
@@ -192,7 +215,7 @@ export async function runScenario(scenario: ChaosScenario): Promise<ChaosResult>
     const entries = readLedger(ledgerDir);
     const codes = Array.from({ length: scenario.jobs }, (_, i) => `chaos.j${i}`);
     const verdict = judge(entries, codes, from, to);
-    const store = await openStore(scenario.store, target.name);
+    const store = await openStore(scenario.store, target.name, scenario.storeUrl);
     try {
       const leaseMs = Number.parseFloat(scenario.leaseTtl ?? '3s') * 1000;
       await store.reapExpired({ now: new Date(Date.now() + leaseMs + 1000) });
@@ -204,10 +227,27 @@ export async function runScenario(scenario: ChaosScenario): Promise<ChaosResult>
         cursor = page.nextCursor;
       } while (cursor);
       const count = (status: string) => [...recorded.values()].filter((s) => s === status).length;
+      // After a data loss only what ran since can be in the log.
+      const logged = (slot: number) => !disrupted?.dataLost || slot > disrupted.recoveredAt;
       let unlogged = 0;
-      for (const e of entries) if (e.event === 'start' && (await store.getRun(e.runId)) === null) unlogged++;
-      const unaccountedMisses = verdict.missed.filter((m) => !recorded.has(`${m.code}|${m.slot}`)).length;
-      return { ...verdict, unlogged, leftRunning: count('running'), interrupted: count('interrupted'), skipped: count('skipped'), unaccountedMisses, kills, stuckOnStop };
+      for (const e of entries) if (e.event === 'start' && logged(e.slot) && (await store.getRun(e.runId)) === null) unlogged++;
+      const unaccountedMisses = verdict.missed.filter((m) => logged(m.slot) && !recorded.has(`${m.code}|${m.slot}`)).length;
+      const recovered = disrupted && {
+        ...judge(entries, codes, disrupted.recoveredAt, to),
+        skipped: [...recorded].filter(([id, status]) => status === 'skipped' && Number(id.slice(id.lastIndexOf('|') + 1)) > (disrupted as DisruptOutcome).recoveredAt).length,
+      };
+      return {
+        ...verdict,
+        unlogged,
+        leftRunning: count('running'),
+        interrupted: count('interrupted'),
+        skipped: count('skipped'),
+        unaccountedMisses,
+        kills,
+        stuckOnStop,
+        warnings,
+        recovered,
+      };
     } finally {
       await store.close();
     }

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { runScenario, type ChaosResult } from '../src/chaos-harness.js';
 import { PG_URL, REDIS_URL } from '../src/fixtures.js';
+import { restartWithoutSaving, withChaosRedis } from '../src/redis-server.js';
 
 /**
  * Short versions of the chaos scenarios (issue #9): real daemon processes and `tickwork run`
@@ -101,4 +102,17 @@ describe('chaos: exactly once with real runner processes', () => {
     expect(on.maxConcurrentPerJob).toBeGreaterThanOrEqual(2);
     expect(on.misses).toBe(0);
   }, SCENARIO_TIMEOUT * 2);
+
+  it('6) Redis shut down without saving (its own command) and started empty 3 s later: no duplicates, every slot from 3 s after the restart runs, no process warning', async () => {
+    const result = await withChaosRedis((redis) =>
+      runScenario({ store: 'redis', storeUrl: redis.url, daemons: 4, cliLoop: false, jobs: 12, jobMs: 100, seconds: 18, disrupt: restartWithoutSaving(redis) }),
+    );
+    expectSound(result);
+    expect(result.warnings, 'no MaxListenersExceededWarning or other process warning').toBe(0);
+    const recovered = result.recovered;
+    expect(recovered?.slots).toBeGreaterThan(0);
+    expect(recovered?.misses, JSON.stringify(recovered?.missed)).toBe(0);
+    expect(recovered?.skipped, 'no overlap skips citing finished runs').toBe(0);
+    expect(recovered?.duplicates).toBe(0);
+  }, SCENARIO_TIMEOUT);
 });
