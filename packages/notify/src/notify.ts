@@ -1,12 +1,13 @@
 import {
   parseDuration,
+  resolveStore,
   systemClock,
   type Clock,
   type Duration,
   type FailureContext,
   type Logger,
   type RunRecord,
-  type Store,
+  type StoreInput,
 } from '@tickwork/core';
 import { createEmailNotifier, type EmailOptions } from './email.js';
 import { InvalidNotifyOptionError } from './errors.js';
@@ -30,8 +31,8 @@ export interface NotifyOptions {
   failuresBeforeAlert?: number;
   /** Base URL of `@tickwork/dashboard`; messages link to `${dashboardUrl}/jobs/<code>/runs/<id>`. */
   dashboardUrl?: string | URL;
-  /** The store the runners share: reminders by time read the streak's start from its run log. */
-  store?: Store;
+  /** The store the runners share, or a function returning it (as in `defineConfig`, called once, when first needed): reminders by time read the streak's start from its run log. */
+  store?: StoreInput;
   /** Default: the system clock. */
   clock?: Clock;
 }
@@ -106,16 +107,16 @@ export function notify(options: NotifyOptions): NotifyHandlers {
   const threshold = integerOption(raw.failuresBeforeAlert, 'notify.failuresBeforeAlert', 1, 1, Number.MAX_SAFE_INTEGER);
   const rule = reminderRule(raw.remindEvery);
   const dashboardUrl = raw.dashboardUrl === undefined ? null : urlOption(raw.dashboardUrl, 'notify.dashboardUrl', ['http:', 'https:']);
-  const store = (raw.store as Store | undefined) ?? null;
-  if (store !== null && (typeof store !== 'object' || typeof store.queryRuns !== 'function')) {
-    throw new InvalidNotifyOptionError('notify.store must be a Tickwork Store (createSqlStore, createRedisStore, createMemoryStore)');
+  const store = (raw.store as StoreInput | undefined) ?? null;
+  if (store !== null && typeof store !== 'function' && (typeof store !== 'object' || typeof store.queryRuns !== 'function')) {
+    throw new InvalidNotifyOptionError('notify.store must be a Tickwork Store (createSqlStore, createRedisStore, createMemoryStore) or a function returning one');
   }
   if (rule !== null && 'everyMs' in rule && store === null) {
     throw new InvalidNotifyOptionError(
       "notify.remindEvery: a duration needs notify.store (reminders are timed from the streak's start in the shared run log); or remind by count, { failures: n }",
     );
   }
-  const streaks: StreakReader | null = store ? createRunLogStreaks(store) : null;
+  const streaks: StreakReader | null = store ? lazyStreaks(store) : null;
 
   const compose = (input: Omit<MessageInput, 'dashboardUrl' | 'now'>) => composeNotification({ ...input, dashboardUrl, now: clock.now() });
 
@@ -154,14 +155,15 @@ export function notify(options: NotifyOptions): NotifyHandlers {
     const failedAt = ctx.run.finishedAt ?? clock.now();
     let streakStartedAt = ctx.streakStartedAt ?? (n === 1 ? failedAt : null);
     let previousFailureAt = ctx.previousFailureAt ?? null;
-    const needsTimes = rule !== null && 'everyMs' in rule && n > failuresBeforeAlert;
-    if (streaks && (needsTimes || n === failuresBeforeAlert) && (ctx.streakStartedAt === undefined || ctx.previousFailureAt === undefined)) {
-      const times = await streaks(ctx.run, n);
-      streakStartedAt = ctx.streakStartedAt ?? times.streakStartedAt;
-      previousFailureAt = ctx.previousFailureAt ?? times.previousFailureAt;
+    const fromCore = ctx.streakStartedAt !== undefined && ctx.previousFailureAt !== undefined;
+    // Reminders by time need the streak's start and previous failure before deciding.
+    if (streaks && !fromCore && rule !== null && 'everyMs' in rule && n > failuresBeforeAlert) {
+      ({ streakStartedAt, previousFailureAt } = await streaks(ctx.run, n));
     }
     const decision = decideFailureMessage({ consecutiveFailures: n, failuresBeforeAlert, failedAt, streakStartedAt, previousFailureAt }, rule);
     if (decision === null) return;
+    // Otherwise the start is read only for a message that goes out (its "failing since" and thread).
+    if (streaks && streakStartedAt === null && ctx.streakStartedAt === undefined) streakStartedAt = (await streaks(ctx.run, n)).streakStartedAt;
     const notification = compose({
       kind: decision.kind,
       code: ctx.code,
@@ -195,6 +197,18 @@ export function notify(options: NotifyOptions): NotifyHandlers {
     async close() {
       await Promise.all(notifiers.map((n) => n.close?.()));
     },
+  };
+}
+
+// The store is resolved once, on the first failure that needs it, like core's config does.
+function lazyStreaks(input: StoreInput): StreakReader {
+  let reader: Promise<StreakReader> | null = null;
+  return async (current, failures) => {
+    reader ??= resolveStore(input).then(createRunLogStreaks, (error: unknown) => {
+      reader = null; // a store that could not be opened is tried again at the next failure
+      throw error;
+    });
+    return (await reader)(current, failures);
   };
 }
 

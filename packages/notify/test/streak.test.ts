@@ -125,8 +125,8 @@ describe('a failure streak through core’s executor', () => {
   it('decides from the shared store, so runners taking turns send what one runner would', async () => {
     const hook = await webhookReceiver();
     const { tick, clock, store } = await setup({ notify: (store, clock) => ({ webhook: { url: hook.url }, remindEvery: '10m', store, clock }) });
-    // A second process: its own notify() (nothing in memory shared), the same store and receiver.
-    const other = notify({ webhook: { url: hook.url }, remindEvery: '10m', store, clock });
+    // A second process: its own notify() (nothing in memory shared; the store given as a factory, as in defineConfig), the same store and receiver.
+    const other = notify({ webhook: { url: hook.url }, remindEvery: '10m', store: async () => store, clock });
     cleanup.push(() => other.close());
     for (let minute = 0; minute < 25; minute++) {
       await tick(minute % 2 === 0 ? 'runner-a' : 'runner-b', minute % 3 === 0 ? undefined : other);
@@ -178,6 +178,36 @@ describe('a failure streak through core’s executor', () => {
     expect(failures[0]?.level).toBe('error');
     expect(failures[0]?.fields).toMatchObject({ notifier: 'webhook', kind: 'failure', attempts: 3, job: 'reports.hourly', slot: '2026-03-02T12:00:00.000Z' });
     expect(String(failures[0]?.fields.err)).toMatch(/could not be reached/);
+  });
+
+  it('a store factory that fails is logged, leaves the job alone, and is tried again at the next failure', async () => {
+    const hook = await webhookReceiver();
+    let opens = 0;
+    const { tick, clock, logger } = await setup({
+      notify: (store, clock) => ({
+        webhook: { url: hook.url },
+        remindEvery: '1m',
+        clock,
+        store: async () => {
+          opens += 1;
+          if (opens === 1) throw new Error('store not reachable yet');
+          return store;
+        },
+      }),
+    });
+    const outcomes: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      outcomes.push(...(await tick()).results.map((r) => r.outcome));
+      clock.advance(60_000);
+    }
+    expect(outcomes).toEqual(['failed', 'failed', 'failed']);
+    // Failure 1 needs no store (it opens the streak); failure 2's read fails; failure 3 reads the store.
+    expect(logger.lines.filter((l) => l.msg === 'notify onFailure failed').map((l) => l.fields.err)).toEqual(['store not reachable yet']);
+    expect(hook.bodies().map((b) => [b.kind, b.consecutiveFailures])).toEqual([
+      ['failure', 1],
+      ['reminder', 3],
+    ]);
+    expect(opens).toBe(2);
   });
 
   it('a notifier that throws synchronously is logged too, never thrown into the job', async () => {
