@@ -2,6 +2,7 @@ import { systemClock, type Clock } from '@tickwork/core';
 import { HTTP_OPTION_NAMES, postJson, resolveHttpDelivery, type HttpDeliveryOptions } from './http.js';
 import type { Notification } from './message.js';
 import type { HttpNotifier } from './notifier.js';
+import { InvalidNotifyOptionError } from './errors.js';
 import { assertOptions, stringOption, urlOption } from './options.js';
 import { signatureHeaders } from './signature.js';
 
@@ -22,6 +23,9 @@ export function createWebhookNotifier(options: WebhookOptions, what = 'webhook')
   const raw = assertOptions(options, what, WEBHOOK_OPTIONS);
   const url = urlOption(raw.url, `${what}.url`, ['http:', 'https:']);
   const secret = raw.secret === undefined ? null : stringOption(raw.secret, `${what}.secret`);
+  if (secret?.startsWith('whsec_') && !/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(secret)) {
+    throw new InvalidNotifyOptionError(`${what}.secret: after "whsec_" a Standard Webhooks secret is base64 (the key's bytes)`);
+  }
   const delivery = resolveHttpDelivery(raw, what);
   const clock = (raw.clock as Clock | undefined) ?? systemClock;
   return {

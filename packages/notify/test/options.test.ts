@@ -25,6 +25,7 @@ describe('bad options are refused at construction, naming the field', () => {
     ['a fractional retry count', { webhook: { ...webhook, retries: 1.5 } }, /notify\.webhook\.retries must be an integer from 0 to 10, got 1\.5/],
     ['maxBackoff shorter than backoff', { webhook: { ...webhook, backoff: '10s', maxBackoff: '1s' } }, /notify\.webhook\.maxBackoff \(1000 ms\) must not be shorter than backoff \(10000 ms\)/],
     ['an empty secret', { webhook: { ...webhook, secret: '' } }, /notify\.webhook\.secret must be a non-empty string/],
+    ['a whsec_ secret that is not base64', { webhook: { ...webhook, secret: 'whsec_not base64!' } }, /notify\.webhook\.secret: after "whsec_" a Standard Webhooks secret is base64/],
     ['an unknown webhook option', { webhook: { ...webhook, retry: 3 } }, /notify\.webhook\.retry is not a known option \(known: url, secret, clock, timeout, retries/],
     ['an unknown notify option', { webhook, remind: '1h' }, /notify\.remind is not a known option \(known: email, webhook/],
     ['a malformed SMTP URL', { email: { ...email, smtp: 'smtp//mail' } }, /notify\.email\.smtp: "smtp\/\/mail" is not a valid URL/],
