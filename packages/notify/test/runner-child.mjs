@@ -1,12 +1,11 @@
 // A second runner in its own process: reads one JSON line per tick ({ "now": ISO }), runs the
-// tick on its own PostgreSQL connection and fake clock, answers one JSON line.
+// tick on its own store connection and fake clock, answers one JSON line.
 import { createInterface } from 'node:readline';
 import { createFakeClock } from '@tickwork/core';
 import { notify } from '@tickwork/notify';
-import { createSqlStore } from '@tickwork/store-sql';
-import { streakRunner } from './streak-runner.mjs';
+import { openStore, streakRunner } from './streak-runner.mjs';
 
-const store = createSqlStore({ driver: 'postgresql', clientUrl: process.env.TW_PG_URL, schema: process.env.TW_SCHEMA, poolSize: 2 });
+const store = await openStore(JSON.parse(process.env.TW_STORE));
 const clock = createFakeClock(0);
 const runner = streakRunner({ notify, store, clock, hookUrl: process.env.TW_HOOK_URL, runnerId: 'runner-b' });
 for await (const line of createInterface({ input: process.stdin })) {

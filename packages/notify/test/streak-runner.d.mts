@@ -6,3 +6,6 @@ export function streakRunner(options: { notify: typeof notify; store: Store; clo
   tick(): Promise<string[]>;
   close(): Promise<void>;
 };
+
+/** Opens the shared store both processes use: a PostgreSQL schema or a Redis key prefix named `name`. */
+export function openStore(target: { kind: 'postgresql' | 'redis'; url: string; name: string }): Promise<Store>;

@@ -18,3 +18,13 @@ export function streakRunner({ notify, store, clock, hookUrl, runnerId }) {
     close: () => alerts.close(),
   };
 }
+
+/** Opens the shared store both processes use: a PostgreSQL schema or a Redis key prefix named `name`. */
+export async function openStore({ kind, url, name }) {
+  if (kind === 'postgresql') {
+    const { createSqlStore } = await import('@tickwork/store-sql');
+    return createSqlStore({ driver: 'postgresql', clientUrl: url, schema: name, poolSize: 2 });
+  }
+  const { createRedisStore } = await import('@tickwork/store-redis');
+  return createRedisStore({ url, prefix: name });
+}

@@ -1,18 +1,27 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { createFakeClock, type Store } from '@tickwork/core';
-import { createSqlStore, migrate } from '@tickwork/store-sql';
+import { createFakeClock } from '@tickwork/core';
+import { migrate } from '@tickwork/store-sql';
+import { Redis } from 'ioredis';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { notify, type Notification } from '../src/index.js';
 import { startHttpReceiver } from './receivers.js';
-import { streakRunner } from './streak-runner.mjs';
+import { openStore, streakRunner } from './streak-runner.mjs';
 
 const PG_URL = process.env.TICKWORK_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schema = `tw_notify_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+const REDIS_URL = process.env.TICKWORK_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-async function admin(sql: string): Promise<void> {
+interface Backend {
+  kind: 'postgresql' | 'redis';
+  url: string;
+  /** Creates the schema / checks the server; returns the cleanup that removes everything the test stored. */
+  prepare(name: string): Promise<() => Promise<void>>;
+}
+
+async function pgAdmin(sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: PG_URL });
   try {
     await client.connect();
@@ -26,21 +35,45 @@ async function admin(sql: string): Promise<void> {
   }
 }
 
-let store: Store;
-beforeAll(async () => {
-  await admin('SELECT 1');
-  await migrate({ driver: 'postgresql', clientUrl: PG_URL, schema });
-  store = createSqlStore({ driver: 'postgresql', clientUrl: PG_URL, schema, poolSize: 2 });
-});
-afterAll(async () => {
-  await store?.close();
-  await admin(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-});
+const backends: Backend[] = [
+  {
+    kind: 'postgresql',
+    url: PG_URL,
+    async prepare(schema) {
+      await pgAdmin('SELECT 1');
+      await migrate({ driver: 'postgresql', clientUrl: PG_URL, schema });
+      return () => pgAdmin(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    },
+  },
+  {
+    kind: 'redis',
+    url: REDIS_URL,
+    async prepare(prefix) {
+      const admin = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+      admin.on('error', () => undefined);
+      try {
+        await admin.connect();
+      } catch (error) {
+        throw new Error(`Redis is not reachable at ${REDIS_URL} (${(error as Error).message}); start it, or set TICKWORK_REDIS_URL`, { cause: error });
+      }
+      return async () => {
+        // Only this test's keys: SCAN + UNLINK under its own random prefix, never a flush.
+        let cursor = '0';
+        do {
+          const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+          cursor = next;
+          if (keys.length > 0) await admin.unlink(...keys);
+        } while (cursor !== '0');
+        admin.disconnect();
+      };
+    },
+  },
+];
 
 /** The child runner, driven one tick at a time. */
-function childRunner(hookUrl: string) {
+function childRunner(target: object, hookUrl: string) {
   const child = spawn(process.execPath, [fileURLToPath(new URL('./runner-child.mjs', import.meta.url))], {
-    env: { ...process.env, TW_PG_URL: PG_URL, TW_SCHEMA: schema, TW_HOOK_URL: hookUrl },
+    env: { ...process.env, TW_STORE: JSON.stringify(target), TW_HOOK_URL: hookUrl },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
@@ -60,12 +93,16 @@ function childRunner(hookUrl: string) {
   };
 }
 
-describe('a failure streak shared by two runner processes on PostgreSQL', () => {
+describe.each(backends)('a failure streak shared by two runner processes on $kind', (backend) => {
   it('sends the streak’s message and its reminders once each, whichever process reports the failure', async () => {
+    const name = `tw_notify_${randomBytes(6).toString('hex')}`;
+    const cleanup = await backend.prepare(name);
+    const target = { kind: backend.kind, url: backend.url, name };
+    const store = await openStore(target);
     const hook = await startHttpReceiver([{ status: 200 }]);
     const clock = createFakeClock('2026-03-02T12:00:30.000Z');
     const here = streakRunner({ notify, store, clock, hookUrl: hook.url, runnerId: 'runner-a' });
-    const there = childRunner(hook.url);
+    const there = childRunner(target, hook.url);
     try {
       for (let minute = 0; minute < 25; minute++) {
         // The child takes every fifth minute, among them minutes 10 and 20, when reminders fall due.
@@ -77,6 +114,8 @@ describe('a failure streak shared by two runner processes on PostgreSQL', () => 
       await there.stop();
       await here.close();
       await hook.close();
+      await store.close();
+      await cleanup();
     }
     const bodies = hook.received.map((r) => JSON.parse(r.body) as Notification);
     expect(bodies.map((b) => [b.kind, b.consecutiveFailures, b.run?.runnerId, b.streakStartedAt])).toEqual([
