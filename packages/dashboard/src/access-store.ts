@@ -5,7 +5,7 @@
  * implements it on two files in a private directory.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AccessStoreError } from './errors.js';
 import { isRole, type Role } from './roles.js';
@@ -74,6 +74,8 @@ export function createFileAccessStore(options: { directory: string }): AccessSto
   const tokensFile = join(dir, 'tokens.json');
   const auditFile = join(dir, 'audit.jsonl');
   let cache: { mtimeMs: number; size: number; tokens: StoredToken[] } | null = null;
+  // The last audit id and the log's size after this process wrote it: an append reads the log only when someone else wrote since.
+  let lastAudit: { id: number; size: number } | null = null;
 
   const ensureDir = () => {
     try {
@@ -169,11 +171,14 @@ export function createFileAccessStore(options: { directory: string }): AccessSto
     },
     async appendAudit(entry) {
       ensureDir();
-      const existing = readAudit();
-      const row: AuditEntry = { id: (existing.at(-1)?.id ?? 0) + 1, ...entry };
+      const size = sizeOf(auditFile);
+      const previous = lastAudit && lastAudit.size === size ? lastAudit.id : (readAudit().at(-1)?.id ?? 0);
+      const row: AuditEntry = { id: previous + 1, ...entry };
       try {
-        appendFileSync(auditFile, `${JSON.stringify(row)}\n`, { mode: 0o600 });
+        // After a torn last line (a crash mid-append), start on a new line so this row stays readable.
+        appendFileSync(auditFile, `${endsTorn(auditFile, size) ? '\n' : ''}${JSON.stringify(row)}\n`, { mode: 0o600 });
         syncFile(auditFile);
+        lastAudit = { id: row.id, size: sizeOf(auditFile) };
       } catch (error) {
         throw new AccessStoreError(`cannot append to the audit log ${auditFile}: ${(error as Error).message}`, { cause: error });
       }
@@ -223,6 +228,26 @@ function tokenOf(stored: StoredToken): TokenRecord {
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
+}
+
+function endsTorn(path: string, size: number): boolean {
+  if (size === 0) return false;
+  const fd = openSync(path, 'r');
+  try {
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    return last[0] !== 0x0a;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
 }
 
 function syncFile(path: string): void {

@@ -68,6 +68,24 @@ describe.each(stores)('management on the %s store', (_name, open) => {
     expect((await admin.json('GET', `api/audit?cursor=${page.body.nextCursor}`)).body.entries.map((e: any) => e.action)).toEqual(['schedule.update', 'schedule.create']);
   });
 
+  it('pauses a selection in bulk with one note (job and runtime schedule), auditing each target', async () => {
+    await start();
+    const admin = await h.client('admin');
+    await admin.send('PUT', 'api/jobs/reports.daily/schedules/acme', { kind: 'every', every: '1h' });
+    const operator = await h.client('operator');
+    const res = await operator.json('POST', 'api/bulk', { action: 'pause', note: 'freeze', targets: [{ code: 'cleanup' }, { code: 'reports.daily', key: 'acme' }] });
+    expect(res.status).toBe(200);
+    const states = await h.store.getStates([{ code: 'cleanup', key: '' }, { code: 'reports.daily', key: 'acme' }]);
+    expect(states.map((s) => [s.key, s.paused, s.pausedNote])).toEqual([['', true, 'freeze'], ['acme', true, 'freeze']]);
+    const { entries } = await h.access.listAudit();
+    expect(entries.slice(0, 2).map((e) => [e.action, e.target.code, e.target.key, e.actor.role])).toEqual([
+      ['schedule.pause', 'reports.daily', 'acme', 'operator'],
+      ['job.pause', 'cleanup', '', 'operator'],
+    ]);
+    expect((await operator.json('POST', 'api/bulk', { action: 'resume', targets: [{ code: 'cleanup' }] })).status).toBe(200);
+    expect((await h.store.getStates([{ code: 'cleanup', key: '' }]))[0]?.paused).toBe(false);
+  });
+
   it('previews the next five slots of a form in its zone, or names the field at fault', async () => {
     await start();
     const viewer = await h.client('viewer');
