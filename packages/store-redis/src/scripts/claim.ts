@@ -27,10 +27,12 @@ for i, c in ipairs(req.items) do
 end
 local now = req.now
 
--- The run a claim names (by its claim record), or nil.
+-- The run a claim names (by its claim record) while it is running or waiting, and whether a claim record exists.
+-- A finished or skipped one is only "recorded": the common answer under contention, \`taken\`, needs no run read.
 local function named_run(c)
   local ns = redis.call('HGET', jk(c.ce, 'claims'), c.field)
   if not ns then return nil, false end
+  if not (in_list(c.ce, 'active', c.key, ns) or in_list(c.ce, 'waiting', c.key, ns)) then return nil, true end
   return get_run(c.ce, ns), true
 end
 -- A pending request of this claim's schedule, decoded; nil when not pending (or another schedule's).

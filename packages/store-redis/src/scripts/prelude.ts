@@ -76,11 +76,13 @@ local function pad12(n) return string.format('%012d', n) end
 -- (runners still hold those: a lease, a schedule version) unless one counter issued more than
 -- one id per millisecond on average.
 local function next_id(key)
-  if redis.call('EXISTS', key) == 0 then
+  local n = redis.call('INCR', key)
+  if n == 1 then
     local t = redis.call('TIME')
-    redis.call('SET', key, t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000)))
+    n = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    redis.call('SET', key, string.format('%d', n))
   end
-  return redis.call('INCR', key)
+  return n
 end
 
 -- Run-now requests. A request's member is <requestedAt 15 digits>:<id 12 digits> (lex order = request order):
@@ -162,6 +164,11 @@ local function remove_from_list(ce, kind, key, n)
     if x ~= ns then keep[#keep + 1] = x end
   end
   set_list(ce, kind, key, keep)
+end
+-- Whether run number ns is in one of those lists (without splitting it).
+local function in_list(ce, kind, key, ns)
+  local raw = redis.call('HGET', jk(ce, kind), key)
+  return raw ~= false and raw ~= nil and string.find(' ' .. raw .. ' ', ' ' .. ns .. ' ', 1, true) ~= nil
 end
 local function active_list(ce, key) return run_list(ce, 'active', key) end
 local function remove_active(ce, key, n) remove_from_list(ce, 'active', key, n) end
