@@ -145,6 +145,39 @@ describe('a failure streak through core’s executor', () => {
     ]);
   });
 
+  it('reads the run log twice per failure once the streak’s start is known, and not at all for the first', async () => {
+    const hook = await webhookReceiver();
+    const queries: string[] = [];
+    const { tick, clock } = await setup({
+      notify: (store, clock) => {
+        // The real store, its queryRuns calls counted.
+        const counted = new Proxy(store, {
+          get(target, name, receiver) {
+            const value = Reflect.get(target, name, receiver);
+            if (name !== 'queryRuns' || typeof value !== 'function') return value;
+            return (query: Parameters<typeof store.queryRuns>[0]) => {
+              queries.push(`${JSON.stringify(query?.status)}/${query?.limit}`);
+              return value.call(target, query);
+            };
+          },
+        });
+        return { webhook: { url: hook.url }, remindEvery: '10m', store: counted, clock };
+      },
+    });
+    const perFailure: number[] = [];
+    for (let minute = 0; minute < 30; minute++) {
+      const before = queries.length;
+      await tick();
+      perFailure.push(queries.length - before);
+      clock.advance(60_000);
+    }
+    // 1st: none (it opens the streak, which starts with it); 2nd: the previous failure and the
+    // streak's start (found, then remembered); every later one: the previous failure, and whether a success came since.
+    expect(perFailure).toEqual([0, ...Array.from({ length: 29 }, () => 2)]);
+    expect(queries.slice(2, 4)).toEqual(['["succeeded","failed","timed_out","interrupted"]/2', '"succeeded"/2']);
+    expect(hook.kinds()).toEqual(['failure', 'reminder', 'reminder']);
+  });
+
   it('keeps timing reminders from the streak’s start past 1,000 failures (run-log paging)', async () => {
     const hook = await webhookReceiver();
     const { tick, clock } = await setup({ interval: '1s', notify: (store, clock) => ({ webhook: { url: hook.url }, remindEvery: '5m', store, clock }) });
