@@ -72,6 +72,9 @@ export async function startExample(settings: ExampleSettings, options: StartOpti
     cleanups.push(() => dashboard.close());
     // One-time admin token for this start, so the quick start needs no extra command; it expires in a day.
     const now = clock.now();
+    for (const old of await access.listTokens()) {
+      if (old.name.startsWith('npm start ') && old.expiresAt && old.expiresAt.getTime() <= now.getTime()) await access.revokeToken(old.id);
+    }
     const admin = await access.createToken({ name: `npm start ${now.toISOString()}`, role: 'admin', expiresAt: new Date(now.getTime() + 86_400_000), now });
     const http = buildHttpApi({
       orm,
