@@ -95,9 +95,9 @@ describe('webhook notifier', () => {
     expect(waits).toEqual([500, 1000, 1500, 1500]);
   });
 
-  it('does not retry a 4xx other than 408 and 429', async () => {
-    for (const status of [400, 401, 404, 410, 422]) {
-      const hook = await receiver([{ status }]);
+  it('does not retry a 4xx other than 408 and 429, nor follow a redirect', async () => {
+    for (const status of [400, 401, 404, 410, 422, 302]) {
+      const hook = await receiver([{ status, headers: status === 302 ? { location: 'http://127.0.0.1:1/elsewhere' } : {} }]);
       const { waits, sleep } = recordingSleep();
       const error = await createWebhookNotifier({ url: hook.url, sleep }).send(failureNotification()).catch((e: unknown) => e);
       expect((error as DeliveryError).attempts).toBe(1);
