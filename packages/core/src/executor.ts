@@ -1,11 +1,11 @@
 import { hostname } from 'node:os';
 import { systemClock, type Clock } from './clock.js';
-import { describeThrown, InvalidArgumentError, StoreSchemaError } from './errors.js';
+import { describeThrown, InvalidArgumentError, StoreSchemaError, StoreUnavailableError } from './errors.js';
 import { initialJobState } from './job-state.js';
 import { createRegistry, jobSchedule, type Job, type JobInput, type JobRegistry } from './job.js';
 import { silentLogger, type Logger } from './logger.js';
 import { claimAt, nextDueAt, planDue, requestClaim } from './plan.js';
-import { executeRun } from './run.js';
+import { alertInterrupted, executeRun, type ExecutedRun } from './run.js';
 import { runtimeJob, type RuntimeSchedule } from './runtime-schedule.js';
 import type { CompiledSchedule } from './schedule/engine.js';
 import { DEFAULT_SCHEDULE_KEY, type ClaimOutcome, type JobState, type RunRecord, type RunRequest, type SlotClaim, type Store } from './store.js';
@@ -55,7 +55,8 @@ export interface TickResult {
     | 'paused'
     | 'disabled'
     | 'unscheduled'
-    | 'would-run';
+    | 'would-run'
+    | 'error';
   slotAt: Date | null;
   attempt: number | null;
   run: RunRecord | null;
@@ -64,7 +65,7 @@ export interface TickResult {
   nextSlotAt: Date | null;
 }
 
-/** What one tick did. `ok` is false when any run failed, timed out or was interrupted. */
+/** What one tick did. `ok` is false when any run failed, timed out or was interrupted, or a schedule met an error (`error`: a claim the store kept refusing). */
 export interface TickReport {
   startedAt: Date;
   finishedAt: Date;
@@ -100,6 +101,8 @@ interface Planned {
 
 /** Most pending run-now requests one tick looks at. */
 const REQUEST_PEEK_LIMIT = 1000;
+/** Attempts at one claim through store blips (≈ 3 s of backoff) before its schedule reports an error. */
+const CLAIM_ATTEMPTS = 5;
 /** Page size when reading runtime schedules and their states. */
 const READ_PAGE = 1000;
 
@@ -125,11 +128,9 @@ export async function runDue(options: RunDueOptions): Promise<TickReport> {
     throw new InvalidArgumentError(`runDue: maxConcurrentRuns must be an integer ≥ 1, got ${String(options.maxConcurrentRuns)}`);
   }
 
-  // Reap first, so a dead runner's interrupted slot is retried in this very tick.
-  if (!options.dryRun) {
-    const reaped = await store.reapExpired({ now });
-    for (const { run } of reaped) logger.warn({ job: run.code, key: run.key, runId: run.id }, 'lease expired: run recorded as interrupted');
-  }
+  // Reap first, so a dead runner's interrupted slot is retried in this very tick; each reaped run
+  // comes to one runner only, which calls its onFailure.
+  if (!options.dryRun) await alertInterrupted(await store.reapExpired({ now }), (code) => (registry.has(code) ? registry.get(code) : undefined), logger);
   const states = options.dryRun ? await readStates(store, refs, now) : await store.ensureStates(refs, now);
   if (states.length !== refs.length) {
     throw new StoreSchemaError(`store "${store.name}": ensureStates returned ${states.length} states for ${refs.length} schedules`);
@@ -191,27 +192,112 @@ export async function runDue(options: RunDueOptions): Promise<TickReport> {
   // free capacity). A schedule's later slots (backfill) are claimed one by one after its
   // previous run ends, so they don't overlap it.
   const capacity = options.maxConcurrentRuns ?? DEFAULT_MAX_CONCURRENT_RUNS;
+  const jobOf = (code: string) => (registry.has(code) ? registry.get(code) : undefined);
+  const deps = { store, clock, logger, signal: options.signal, jobOf, runnerId };
   for (let from = 0; from < planned.length; from += capacity) {
     if (options.signal?.aborted) break;
     const wave = planned.slice(from, from + capacity);
-    const first: ClaimOutcome[] = await store.claimSlots(wave.map((p) => p.claims[0] as SlotClaim), { runnerId, now: from === 0 ? now : clock.now() });
-    const perSchedule = wave.map(async (p, index) => {
-      const scheduleResults: TickResult[] = [];
-      let outcome = first[index];
-      for (let i = 0; i < p.claims.length; i++) {
-        const claim = p.claims[i] as SlotClaim;
-        if (options.signal?.aborted) break;
-        if (i > 0) [outcome] = await store.claimSlots([claim], { runnerId, now: clock.now() });
-        if (!outcome) break;
-        scheduleResults.push(await settle(p.target, claim, outcome, { store, clock, logger, signal: options.signal }));
-        // Busy: the later slots of this schedule would be too (they queue behind it).
-        if (outcome.status === 'busy') break;
-      }
-      return scheduleResults;
+    let first: ClaimOutcome[] | null = null;
+    let claimError: unknown = null;
+    try {
+      first = await claimWithRetry(store, wave.map((p) => p.claims[0] as SlotClaim), { runnerId, now: from === 0 ? now : clock.now() }, logger);
+    } catch (error) {
+      claimError = error;
+    }
+    // Each schedule on its own: one's failure is reported as its result, never rejects the tick
+    // while other handlers still run, and the tick returns only once every handler it started settled.
+    const perSchedule = await Promise.allSettled(wave.map((p, index) => runSchedule(p, first?.[index], deps)));
+    perSchedule.forEach((settled, index) => {
+      const p = wave[index] as Planned;
+      const failure = claimError ?? (settled.status === 'rejected' ? settled.reason : null);
+      if (settled.status === 'fulfilled') results.push(...settled.value.results);
+      if (failure) results.push(errorResult(p, settled.status === 'fulfilled' ? settled.value.failedClaim : (p.claims[0] as SlotClaim), failure));
     });
-    for (const scheduleResults of await Promise.all(perSchedule)) results.push(...scheduleResults);
   }
   return finish(startedAt, clock, results);
+}
+
+/**
+ * One schedule's claims of a tick, in order: each after the previous run ended (a backfill never
+ * overlaps itself), a slot that waits in the store claimed as soon as this tick's run before it
+ * ended, and nothing after a `busy` answer (the later slots queue behind it).
+ */
+async function runSchedule(
+  p: Planned,
+  firstOutcome: ClaimOutcome | undefined,
+  deps: RunDeps,
+): Promise<{ results: TickResult[]; failedClaim: SlotClaim | null }> {
+  const results: TickResult[] = [];
+  const queue = [...p.claims];
+  let outcome = firstOutcome;
+  if (!outcome) return { results, failedClaim: p.claims[0] ?? null };
+  for (let claim = queue.shift(); claim; claim = queue.shift()) {
+    if (deps.signal?.aborted) break;
+    if (!outcome) {
+      try {
+        [outcome] = await claimWithRetry(deps.store, [claim], { runnerId: deps.runnerId, now: deps.clock.now() }, deps.logger);
+      } catch (error) {
+        results.push(errorResult(p, claim, error));
+        break;
+      }
+      if (!outcome) break;
+    }
+    if (outcome.reaped) await alertInterrupted(outcome.reaped, deps.jobOf, deps.logger);
+    const { result, executed } = await settle(p.target, claim, outcome, deps);
+    results.push(result);
+    // Busy: the later slots would be too (they queue behind this one) — except behind the slot that
+    // already waits in the store, where each later slot is judged by the overlap policy (queued or skipped).
+    if (outcome.status === 'busy' && !waitsInStore(claim, p.target.state)) break;
+    const waiting = executed?.state?.waitingSlotAt;
+    if (waiting && !queue.some((c) => c.requestId === undefined && c.slotAt.getTime() === waiting.getTime() && c.attempt === 1)) {
+      queue.unshift(...planDue({ job: p.target.job, key: p.target.key, schedule: null, state: executed.state as JobState, now: deps.clock.now() }).slice(0, 1).map((c) => versioned(c, p.target)));
+    }
+    outcome = undefined;
+  }
+  return { results, failedClaim: null };
+}
+
+function waitsInStore(claim: SlotClaim, state: JobState): boolean {
+  return claim.requestId === undefined && claim.attempt === 1 && state.waitingSlotAt?.getTime() === claim.slotAt.getTime();
+}
+
+interface RunDeps {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  signal: AbortSignal | undefined;
+  jobOf: (code: string) => Job | undefined;
+  runnerId: string;
+}
+
+/** Claims are idempotent per runner, so one whose answer was lost (store blip) is simply made again. */
+async function claimWithRetry(store: Store, claims: readonly SlotClaim[], context: { runnerId: string; now: Date }, logger: Logger): Promise<ClaimOutcome[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await store.claimSlots(claims, context);
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError) || attempt >= CLAIM_ATTEMPTS) throw error;
+      logger.warn({ err: error.message, attempt, claims: claims.length }, 'claiming failed; retrying (claims are idempotent)');
+      await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+    }
+  }
+}
+
+function versioned(claim: SlotClaim, target: Target): SlotClaim {
+  return target.version === undefined ? claim : { ...claim, scheduleVersion: target.version };
+}
+
+function errorResult(p: Planned, claim: SlotClaim | null, error: unknown): TickResult {
+  return {
+    code: p.target.job.code,
+    key: p.target.key,
+    outcome: 'error',
+    slotAt: claim?.slotAt ?? null,
+    attempt: claim?.attempt ?? null,
+    run: null,
+    reason: describeThrown(error).message,
+    nextSlotAt: null,
+  };
 }
 
 /**
@@ -231,29 +317,24 @@ async function pendingRequests(store: Store, eligible: ReadonlyMap<string, Targe
   return found;
 }
 
-async function settle(
-  target: Target,
-  claim: SlotClaim,
-  outcome: ClaimOutcome,
-  deps: { store: Store; clock: Clock; logger: Logger; signal: AbortSignal | undefined },
-): Promise<TickResult> {
+async function settle(target: Target, claim: SlotClaim, outcome: ClaimOutcome, deps: RunDeps): Promise<{ result: TickResult; executed?: ExecutedRun }> {
   const { job } = target;
   const base = { code: job.code, key: claim.key, slotAt: claim.slotAt, attempt: claim.attempt, nextSlotAt: null };
   switch (outcome.status) {
     case 'taken':
-      return { ...base, outcome: 'taken', run: null, reason: 'another runner claimed this slot' };
+      return { result: { ...base, outcome: 'taken', run: null, reason: 'another runner claimed this slot' } };
     case 'paused':
-      return { ...base, outcome: 'paused', run: null, reason: 'paused' };
+      return { result: { ...base, outcome: 'paused', run: null, reason: 'paused' } };
     case 'unscheduled':
-      return { ...base, outcome: 'unscheduled', run: null, reason: 'the runtime schedule was removed, disabled or changed meanwhile' };
+      return { result: { ...base, outcome: 'unscheduled', run: null, reason: 'the runtime schedule was removed, disabled or changed meanwhile' } };
     case 'overlap':
-      return { ...base, outcome: 'skipped', run: outcome.run, reason: outcome.run.message ?? 'previous run still holds the lease' };
+      return { result: { ...base, outcome: 'skipped', run: outcome.run, reason: outcome.run.message ?? 'previous run still holds the lease' } };
     case 'waiting':
-      return { ...base, outcome: 'waiting', run: outcome.run, reason: outcome.run.message ?? 'waits for the running run' };
+      return { result: { ...base, outcome: 'waiting', run: outcome.run, reason: outcome.run.message ?? 'waits for the running run' } };
     case 'busy':
-      return { ...base, outcome: 'busy', run: null, reason: 'another run holds the lease; claimed again when it ends' };
+      return { result: { ...base, outcome: 'busy', run: null, reason: 'another run holds the lease; claimed again when it ends' } };
     case 'claimed': {
-      const run = await executeRun({
+      const executed = await executeRun({
         job,
         run: outcome.run,
         lease: outcome.lease,
@@ -263,8 +344,9 @@ async function settle(
         ...(target.payload !== undefined ? { payload: target.payload } : {}),
         ...(deps.signal ? { signal: deps.signal } : {}),
       });
-      const status = run.status === 'running' ? 'interrupted' : run.status;
-      return { ...base, outcome: status, run, reason: run.error ?? run.message };
+      const { run } = executed;
+      const status = run.status === 'running' || run.status === 'waiting' ? 'interrupted' : run.status;
+      return { result: { ...base, outcome: status, run, reason: run.error ?? run.message }, executed };
     }
   }
 }
@@ -341,6 +423,6 @@ function grace(options: RunDueOptions): { missedGraceMs?: number } {
 }
 
 function finish(startedAt: Date, clock: Clock, results: TickResult[]): TickReport {
-  const ok = results.every((r) => r.outcome !== 'failed' && r.outcome !== 'timed_out' && r.outcome !== 'interrupted');
+  const ok = results.every((r) => r.outcome !== 'failed' && r.outcome !== 'timed_out' && r.outcome !== 'interrupted' && r.outcome !== 'error');
   return { startedAt, finishedAt: clock.now(), results, ok };
 }

@@ -22,7 +22,13 @@ export interface RunContext<Payload = unknown> {
   trigger: RunTrigger;
   runId: string;
   runnerId: string;
-  /** Aborted on timeout and on shutdown; pass it to fetch, database calls, … */
+  /**
+   * The run's fencing token: strictly increasing per schedule. Pass it to the systems the
+   * handler writes to and have them refuse a lower one than they saw, so a run whose lease was
+   * taken over cannot overwrite its successor's effects.
+   */
+  fencingToken: number;
+  /** Aborted on timeout, on shutdown, when the lease is lost, and by `cancelOther`; pass it to fetch, database calls, … */
   signal: AbortSignal;
   logger: Logger;
   /** The runtime schedule's JSON payload (undefined for the code-defined schedule). */

@@ -1,8 +1,8 @@
 import type { Clock } from './clock.js';
 import { describeThrown, StoreUnavailableError } from './errors.js';
-import type { FailureContext, Job, RunContext } from './job.js';
+import type { Job, RunContext } from './job.js';
 import type { Logger } from './logger.js';
-import type { CompletionOutcome, FinalRunStatus, Lease, RunRecord, Store } from './store.js';
+import type { CompletionOutcome, FinalRunStatus, JobState, Lease, ReapedRun, RunCompletion, RunRecord, Store } from './store.js';
 
 /** Input of {@link executeRun}. */
 export interface ExecuteRunInput {
@@ -16,60 +16,72 @@ export interface ExecuteRunInput {
   payload?: unknown;
   /** Shutdown: aborting it aborts the handler, and the run is recorded `interrupted`. */
   signal?: AbortSignal;
+  /** Backoff between completion attempts while the store is unreachable (ms, doubling). Default 50 … 5,000. */
+  completionBackoff?: { firstMs: number; maxMs: number };
 }
 
-type AbortCause = 'timeout' | 'shutdown' | 'lease-lost';
+/** What {@link executeRun} recorded: the run as stored, and its schedule's state after it (null when not recorded by this runner). */
+export interface ExecutedRun {
+  run: RunRecord;
+  state: JobState | null;
+  /** `stale`: the store said another runner reaped or took the run over; this result was not recorded. */
+  outcome: 'completed' | 'stale';
+}
 
-const COMPLETION_ATTEMPTS = 5;
+type AbortCause = 'timeout' | 'shutdown' | 'lease-lost' | 'cancelled';
+
+const ABORT_TEXT: Record<AbortCause, string> = {
+  timeout: 'run timed out',
+  shutdown: 'run interrupted by shutdown',
+  'lease-lost': 'run lost its lease',
+  cancelled: 'run cancelled: a later slot replaces it (overlap policy cancelOther)',
+};
+const INTERRUPTION: Record<Exclude<AbortCause, 'timeout'>, string> = {
+  shutdown: 'interrupted by runner shutdown',
+  'lease-lost': 'lease lost (another runner took the slot over)',
+  cancelled: 'cancelled: a later slot replaces it (overlap policy cancelOther)',
+};
+const DEFAULT_BACKOFF = { firstMs: 50, maxMs: 5_000 };
 // NUL, a high surrogate without its low half, or a low surrogate without its high half.
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /**
- * Runs a claimed slot's handler and records its outcome: renews the lease while it runs,
- * aborts `ctx.signal` on timeout / shutdown / lost lease, completes with the fencing token,
- * and calls `onFailure` when the failure streak reaches `failuresBeforeAlert`.
+ * Runs a claimed slot's handler and records its outcome: renews the lease while it runs and
+ * until its result is recorded, aborts `ctx.signal` on timeout / shutdown / a lost lease / a
+ * `cancelOther` request, completes with the fencing token, and calls `onFailure` when the
+ * failure streak reaches `failuresBeforeAlert`.
  *
- * A handler that ignores its signal cannot be killed (JavaScript has no way to), but it no
- * longer holds anything up: the run is recorded at the abort and the lease released.
+ * A handler that ignores its signal cannot be killed (JavaScript has no way to), so its run
+ * keeps its lease — and the caller's capacity — until it settles, and is then recorded
+ * `timed_out` (or `interrupted`). A result is never thrown away while this process lives: the
+ * completion is retried with backoff through store outages until it lands or the store says
+ * another runner took the run over (`stale`).
  */
-export async function executeRun(input: ExecuteRunInput): Promise<RunRecord> {
+export async function executeRun(input: ExecuteRunInput): Promise<ExecutedRun> {
   const { job, run, store, clock } = input;
   const logger = input.logger.child({ job: run.code, key: run.key, slot: run.slotAt.toISOString(), attempt: run.attempt });
   let lease = input.lease;
   let message: string | null = null;
   const controller = new AbortController();
   let cause: AbortCause | null = null;
-  let wakeAbort: () => void = () => undefined;
-  const aborted = new Promise<void>((resolve) => {
-    wakeAbort = resolve;
-  });
   const abort = (why: AbortCause) => {
     if (cause) return;
     cause = why;
-    controller.abort(new Error(`[tickwork] job "${run.code}": run ${why === 'timeout' ? 'timed out' : why === 'shutdown' ? 'interrupted by shutdown' : 'lost its lease'}`));
-    wakeAbort();
+    controller.abort(new Error(`[tickwork] job "${run.code}": ${ABORT_TEXT[why]}`));
   };
 
   const onShutdown = () => abort('shutdown');
   if (input.signal?.aborted) onShutdown();
   input.signal?.addEventListener('abort', onShutdown, { once: true });
+  if (lease.cancelRequested) abort('cancelled');
   const timeout = job.timeoutMs !== null ? setTimeout(() => abort('timeout'), job.timeoutMs) : null;
-  const renewEvery = Math.max(50, Math.floor(job.leaseTtlMs / 3));
-  const renewal = setInterval(() => {
-    // Renewals have failed until the lease ran out: another runner may take the slot over now, so
-    // this handler must stop rather than run beside it (no overlap), whatever the store says later.
-    if (clock.now().getTime() >= lease.expiresAt.getTime()) {
-      abort('lease-lost');
-      return;
+  const renewal = keepRenewing(input, () => lease, (renewed) => {
+    if (!renewed) abort('lease-lost');
+    else {
+      lease = renewed;
+      if (renewed.cancelRequested) abort('cancelled');
     }
-    store
-      .renewLeases([lease], { now: clock.now(), leaseMs: job.leaseTtlMs })
-      .then(([renewed]) => {
-        if (renewed) lease = renewed;
-        else abort('lease-lost');
-      })
-      .catch((error: unknown) => logger.warn({ err: describeThrown(error).message }, 'lease renewal failed; retrying'));
-  }, renewEvery);
+  }, logger);
 
   const ctx: RunContext = {
     code: run.code,
@@ -79,6 +91,7 @@ export async function executeRun(input: ExecuteRunInput): Promise<RunRecord> {
     trigger: run.trigger,
     runId: run.id,
     runnerId: run.runnerId,
+    fencingToken: lease.token,
     signal: controller.signal,
     logger,
     payload: input.payload,
@@ -92,9 +105,9 @@ export async function executeRun(input: ExecuteRunInput): Promise<RunRecord> {
   let error: string | null = null;
   let stack: string | null = null;
   try {
-    const handler = Promise.resolve().then(() => job.run(ctx));
-    await Promise.race([handler, aborted]);
-    if (cause) handler.catch(() => undefined); // ignore what an abandoned handler does later
+    // Awaited to the end even after an abort: until it settles the handler may still act, so the
+    // run keeps its lease (no next slot beside it) and its place in the caller's capacity.
+    await job.run(ctx);
   } catch (thrown) {
     const described = describeThrown(thrown);
     status = 'failed';
@@ -102,41 +115,100 @@ export async function executeRun(input: ExecuteRunInput): Promise<RunRecord> {
     stack = described.stack;
   } finally {
     if (timeout) clearTimeout(timeout);
-    clearInterval(renewal);
     input.signal?.removeEventListener('abort', onShutdown);
   }
-  if (cause === 'timeout') {
+  const why = cause as AbortCause | null;
+  if (why === 'timeout') {
     status = 'timed_out';
     error = `timed out after ${job.timeoutMs} ms`;
     stack = null;
-  } else if (cause) {
+  } else if (why) {
     status = 'interrupted';
-    error = cause === 'shutdown' ? 'interrupted by runner shutdown' : 'lease lost (another runner took the slot over)';
+    error = INTERRUPTION[why];
     stack = null;
   }
 
-  const outcome = await completeWithRetry(
-    store,
-    { lease, status, finishedAt: clock.now(), message: storable(message), error: storable(error), stack: storable(stack) },
-    logger,
-  );
+  let outcome: CompletionOutcome;
+  try {
+    outcome = await completeUntilRecorded(
+      store,
+      { lease, status, finishedAt: clock.now(), message: storable(message), error: storable(error), stack: storable(stack) },
+      () => lease,
+      input.completionBackoff ?? DEFAULT_BACKOFF,
+      logger,
+    );
+  } finally {
+    renewal.stop();
+  }
   if (outcome.status === 'stale') {
     logger.warn({ runId: run.id, status }, 'result refused: the lease was taken over (fencing token is stale)');
-    return outcome.run ?? { ...run, status };
+    return { run: outcome.run ?? { ...run, status }, state: null, outcome: 'stale' };
   }
   const finished = outcome.run;
   logger[status === 'succeeded' ? 'info' : 'warn'](
     { runId: run.id, status, durationMs: finished.durationMs, ...(error ? { error } : {}) },
     'run finished',
   );
-  // At or past the threshold (django-cron's MIN_NUM_FAILURES): a streak that crossed it through
-  // runs reaped after a crash (which call no hook) still alerts on its next failure.
-  // No state: the runtime schedule was removed while this run went on; there is no streak left to alert on.
-  const failures = outcome.state?.consecutiveFailures ?? 0;
-  if (status !== 'succeeded' && job.onFailure && failures >= job.failuresBeforeAlert) {
-    await callOnFailure(job, { code: run.code, key: run.key, run: finished, consecutiveFailures: failures, logger });
+  // A cancelOther cancellation is the policy working, not a failure to alert on.
+  if (status !== 'succeeded' && why !== 'cancelled') await alertFailure(job, finished, outcome.state, logger);
+  return { run: finished, state: outcome.state, outcome: 'completed' };
+}
+
+/**
+ * Calls `onFailure` for interrupted runs a store handed to this runner (by `reapExpired` or a
+ * claim's `reaped`) — each is handed to exactly one caller, so exactly one runner alerts on it.
+ * `jobOf` finds the job of a code (undefined: not this deployment's job; nothing to call).
+ */
+export async function alertInterrupted(reaped: readonly ReapedRun[], jobOf: (code: string) => Job | undefined, logger: Logger): Promise<void> {
+  for (const { run, state } of reaped) {
+    logger.warn({ job: run.code, key: run.key, runId: run.id, runner: run.runnerId }, 'lease expired: run recorded as interrupted');
+    const job = jobOf(run.code);
+    if (job) await alertFailure(job, run, state, logger.child({ job: run.code, key: run.key, attempt: run.attempt }));
   }
-  return finished;
+}
+
+/**
+ * At or past the threshold (django-cron's MIN_NUM_FAILURES), every failure alerts once. No state:
+ * the runtime schedule was removed while its run went on; there is no streak left to alert on.
+ */
+async function alertFailure(job: Job, run: RunRecord, state: JobState | null, logger: Logger): Promise<void> {
+  const failures = state?.consecutiveFailures ?? 0;
+  if (!job.onFailure || failures < job.failuresBeforeAlert) return;
+  try {
+    await job.onFailure({ code: run.code, key: run.key, run, consecutiveFailures: failures, logger });
+  } catch (error) {
+    logger.error({ err: describeThrown(error).message }, 'onFailure hook threw');
+  }
+}
+
+/**
+ * Renews the lease every third of its length, from the claim until `stop()` (after the result is
+ * recorded), one renewal in flight at a time. A renewal that fails (store outage) is retried at
+ * the next beat — the lease is given up only when the store answers that it is no longer current.
+ */
+function keepRenewing(input: ExecuteRunInput, current: () => Lease, answered: (lease: Lease | null) => void, logger: Logger): { stop(): void } {
+  const { job, store, clock } = input;
+  let inFlight = false;
+  let stopped = false;
+  const timer = setInterval(() => {
+    if (inFlight || stopped) return;
+    inFlight = true;
+    store
+      .renewLeases([current()], { now: clock.now(), leaseMs: job.leaseTtlMs })
+      .then(([renewed]) => {
+        if (!stopped) answered(renewed ?? null);
+      })
+      .catch((error: unknown) => logger.warn({ err: describeThrown(error).message }, 'lease renewal failed; retrying'))
+      .finally(() => {
+        inFlight = false;
+      });
+  }, Math.max(50, Math.floor(job.leaseTtlMs / 3)));
+  return {
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
 }
 
 /**
@@ -148,29 +220,29 @@ export function storable(text: string | null): string | null {
   return text === null ? null : text.replace(UNSTORABLE, '\uFFFD');
 }
 
-async function completeWithRetry(
+/**
+ * Records a result, retrying with backoff (doubling up to `maxMs`) while the store is unreachable,
+ * until it lands or is refused as stale. Each attempt presents the latest renewed lease. Any error
+ * other than `StoreUnavailableError` (a store refusing the input) is thrown at once.
+ */
+async function completeUntilRecorded(
   store: Store,
-  completion: Parameters<Store['completeRuns']>[0][number],
+  completion: RunCompletion,
+  lease: () => Lease,
+  backoff: { firstMs: number; maxMs: number },
   logger: Logger,
 ): Promise<CompletionOutcome> {
-  // A store outage at completion must not lose the run log: retry with backoff, then give up loudly.
   for (let attempt = 1; ; attempt++) {
     try {
-      const [outcome] = await store.completeRuns([completion]);
+      const [outcome] = await store.completeRuns([{ ...completion, lease: lease() }]);
       if (!outcome) throw new StoreUnavailableError('store returned no completion outcome');
+      if (attempt > 1) logger.info({ attempt }, 'run recorded after the store came back');
       return outcome;
     } catch (error) {
-      if (!(error instanceof StoreUnavailableError) || attempt >= COMPLETION_ATTEMPTS) throw error;
-      logger.warn({ err: error.message, attempt }, 'recording the run failed; retrying');
-      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+      if (!(error instanceof StoreUnavailableError)) throw error;
+      const delay = Math.min(backoff.maxMs, backoff.firstMs * 2 ** (attempt - 1));
+      logger.warn({ err: error.message, attempt, retryInMs: delay }, 'recording the run failed; retrying until the store answers');
+      await new Promise((resolve) => setTimeout(resolve, delay));
     }
-  }
-}
-
-async function callOnFailure(job: Job, ctx: FailureContext): Promise<void> {
-  try {
-    await job.onFailure?.(ctx);
-  } catch (error) {
-    ctx.logger.error({ err: describeThrown(error).message }, 'onFailure hook threw');
   }
 }

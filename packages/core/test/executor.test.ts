@@ -177,26 +177,6 @@ describe('runDue: outcomes and options', () => {
     expect((await runsOf(store, 'msg'))[0]).toMatchObject({ status: 'succeeded', message: 'closed 3 events' });
   });
 
-  it('times out a handler that never returns and ignores its signal', async () => {
-    let signal: AbortSignal | undefined;
-    const { tick, store } = setup([
-      {
-        code: 'hang',
-        schedule: every('1m'),
-        timeout: 50,
-        run: (ctx) => {
-          signal = ctx.signal;
-          return new Promise(() => undefined);
-        },
-      },
-    ]);
-    const report = await tick();
-    expect(report.results[0]?.outcome).toBe('timed_out');
-    expect(signal?.aborted).toBe(true);
-    const [run] = await runsOf(store, 'hang');
-    expect(run).toMatchObject({ status: 'timed_out', error: 'timed out after 50 ms', leaseExpiresAt: null });
-  });
-
   it('skips a slot while the previous run still holds the lease', async () => {
     const gate = deferred();
     const started: string[] = [];
@@ -437,31 +417,4 @@ describe('runDue: review regressions', () => {
     ]);
   });
 
-  it('aborts a handler whose lease ran out while renewals kept failing, so it never runs beside a takeover', async () => {
-    const memory = createMemoryStore();
-    const failing = new Proxy(memory, {
-      get(target, property) {
-        if (property === 'renewLeases') return () => Promise.reject(new Error('store down'));
-        return Reflect.get(target, property) as unknown;
-      },
-    }) as Store;
-    const clock = createFakeClock(T0);
-    let aborted = false;
-    const job = defineJob({
-      code: 'cut-off',
-      schedule: every('1m'),
-      leaseTtl: 300,
-      run: (ctx) =>
-        new Promise<void>((resolve) => {
-          ctx.signal.addEventListener('abort', () => {
-            aborted = true;
-            resolve();
-          });
-          setTimeout(() => clock.advance(1_000), 20); // the lease (300 ms) runs out meanwhile
-        }),
-    });
-    const report = await runDue({ jobs: [job], store: failing, clock, runnerId: 'r' });
-    expect(aborted).toBe(true);
-    expect(report.results[0]).toMatchObject({ outcome: 'interrupted', reason: 'lease lost (another runner took the slot over)' });
-  });
 });
