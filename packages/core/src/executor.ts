@@ -5,7 +5,7 @@ import { initialJobState } from './job-state.js';
 import { createRegistry, jobSchedule, type Job, type JobInput, type JobRegistry } from './job.js';
 import { silentLogger, type Logger } from './logger.js';
 import { claimAt, nextDueAt, planDue, requestClaim } from './plan.js';
-import { alertInterrupted, executeRun, type ExecutedRun } from './run.js';
+import { alertInterrupted, executeRun, reapInterrupted, type ExecutedRun } from './run.js';
 import { runtimeJob, type RuntimeSchedule } from './runtime-schedule.js';
 import type { CompiledSchedule } from './schedule/engine.js';
 import { DEFAULT_SCHEDULE_KEY, type ClaimOutcome, type JobState, type RunRecord, type RunRequest, type SlotClaim, type Store } from './store.js';
@@ -130,7 +130,7 @@ export async function runDue(options: RunDueOptions): Promise<TickReport> {
 
   // Reap first, so a dead runner's interrupted slot is retried in this very tick; each reaped run
   // comes to one runner only, which calls its onFailure.
-  if (!options.dryRun) await alertInterrupted(await store.reapExpired({ now }), (code) => (registry.has(code) ? registry.get(code) : undefined), logger);
+  if (!options.dryRun) await reapInterrupted(store, now, (code) => (registry.has(code) ? registry.get(code) : undefined), logger);
   const states = options.dryRun ? await readStates(store, refs, now) : await store.ensureStates(refs, now);
   if (states.length !== refs.length) {
     throw new StoreSchemaError(`store "${store.name}": ensureStates returned ${states.length} states for ${refs.length} schedules`);

@@ -16,6 +16,11 @@ export interface ExecuteRunInput {
   payload?: unknown;
   /** Shutdown: aborting it aborts the handler, and the run is recorded `interrupted`. */
   signal?: AbortSignal;
+  /**
+   * The runner is exiting: aborting it stops waiting for a handler that ignores its (already
+   * aborted) signal; the run is recorded `interrupted` at once. Without it, a handler is awaited to the end.
+   */
+  abandon?: AbortSignal;
   /** Backoff between completion attempts while the store is unreachable (ms, doubling). Default 50 … 5,000. */
   completionBackoff?: { firstMs: number; maxMs: number };
 }
@@ -104,10 +109,16 @@ export async function executeRun(input: ExecuteRunInput): Promise<ExecutedRun> {
   let status: FinalRunStatus = 'succeeded';
   let error: string | null = null;
   let stack: string | null = null;
+  let abandoned = false;
   try {
     // Awaited to the end even after an abort: until it settles the handler may still act, so the
     // run keeps its lease (no next slot beside it) and its place in the caller's capacity.
-    await job.run(ctx);
+    const handler = Promise.resolve().then(() => job.run(ctx));
+    if (!input.abandon) await handler;
+    else if ((await Promise.race([handler.then(() => 'settled' as const), untilAborted(input.abandon)])) === 'abandoned') {
+      handler.catch(() => undefined);
+      abandoned = true;
+    }
   } catch (thrown) {
     const described = describeThrown(thrown);
     status = 'failed';
@@ -125,6 +136,11 @@ export async function executeRun(input: ExecuteRunInput): Promise<ExecutedRun> {
   } else if (why) {
     status = 'interrupted';
     error = INTERRUPTION[why];
+    stack = null;
+  }
+  if (abandoned) {
+    status = 'interrupted';
+    error = 'interrupted by runner shutdown: the handler ignored its signal and was abandoned as the runner exits';
     stack = null;
   }
 
@@ -165,6 +181,23 @@ export async function alertInterrupted(reaped: readonly ReapedRun[], jobOf: (cod
     const job = jobOf(run.code);
     if (job) await alertFailure(job, run, state, logger.child({ job: run.code, key: run.key, attempt: run.attempt }));
   }
+}
+
+function untilAborted(signal: AbortSignal): Promise<'abandoned'> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve('abandoned');
+    else signal.addEventListener('abort', () => resolve('abandoned'), { once: true });
+  });
+}
+
+/**
+ * Reaping as every runner does it: marks expired runs `interrupted` in the store, then alerts on
+ * the ones handed to this runner ({@link alertInterrupted}). Returns them (runners re-plan their schedules).
+ */
+export async function reapInterrupted(store: Store, now: Date, jobOf: (code: string) => Job | undefined, logger: Logger): Promise<ReapedRun[]> {
+  const reaped = await store.reapExpired({ now });
+  await alertInterrupted(reaped, jobOf, logger);
+  return reaped;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { describeThrown, type Clock, type JobState, type Lease, type Logger, type RunRecord, type ScheduleRef, type Store, type StoreChange } from '@tickwork/core';
+import { describeThrown, reapInterrupted, type Clock, type Job, type JobState, type Lease, type Logger, type RunRecord, type ScheduleRef, type Store, type StoreChange } from '@tickwork/core';
 import { readSchedules, schedulePages, SCHEDULE_PAGE, type StoredSchedule } from './runtime-schedules.js';
 import { scheduleId, type RunTarget, type ScheduleEntry } from './schedule-entry.js';
 import type { RunRequests } from './run-requests.js';
@@ -20,6 +20,8 @@ export interface WatcherHost {
   /** True once stopping: changes are no longer recorded. */
   stopped(): boolean;
   entry(id: string): ScheduleEntry | undefined;
+  /** The job of a code this daemon runs (for onFailure of runs it reaps). */
+  job(code: string): Job | undefined;
   /** Every loaded entry, the jobs' own and the runtime ones. */
   entries(): Iterable<ScheduleEntry>;
   /** Takes a fresh state of one schedule and re-plans it. */
@@ -160,9 +162,9 @@ export class ChangeWatcher {
   async poll(): Promise<void> {
     const store = this.host.store;
     const now = this.host.clock.now();
-    const reaped = await store.reapExpired({ now });
+    // Core's reaping: each interrupted run comes to one runner, which calls its job's onFailure.
+    const reaped = await reapInterrupted(store, now, (code) => this.host.job(code), this.host.logger);
     for (const { run } of reaped) {
-      this.host.logger.warn({ job: run.code, key: run.key, runId: run.id, runner: run.runnerId }, 'lease expired: run recorded as interrupted');
       if (this.host.entry(scheduleId(run.code, run.key))) this.refreshState(scheduleId(run.code, run.key));
     }
     if (!this.pushed && this.host.live()) {

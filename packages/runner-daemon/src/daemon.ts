@@ -1,4 +1,4 @@
-import { createStoreClock, describeThrown, resolveStore, type StoreClock, type ClaimOutcome, type Job, type Logger, type RunRecord, type ScheduleRef, type SlotClaim, type Store } from '@tickwork/core';
+import { alertInterrupted, createStoreClock, describeThrown, jitterMs, resolveStore, type StoreClock, type ClaimOutcome, type ExecutedRun, type Job, type Logger, type ScheduleRef, type SlotClaim, type Store } from '@tickwork/core';
 import { pino } from 'pino';
 import type { Registry } from 'prom-client';
 import { startHealthServer, type DaemonHealth, type HealthServer } from './http.js';
@@ -10,6 +10,9 @@ import { LoadedSchedules, type LoadedSchedule } from './loaded-schedules.js';
 import { planEntry, type RunTarget, type ScheduleEntry } from './schedule-entry.js';
 import { repeatEvery, retryUntilStored } from './repeat.js';
 import { ChangeWatcher, RESYNC_MS, type WatcherHost } from './change-watcher.js';
+
+/** After the shutdown grace aborts the handlers, how long stop() still waits for one that ignores its signal. */
+export const ABANDON_AFTER_ABORT_MS = 5_000;
 
 /** How often a daemon with `storeClock` re-measures its offset to the store's clock. */
 const CLOCK_SYNC_MS = 60_000;
@@ -50,6 +53,8 @@ interface Plan {
   target: RunTarget;
   claim: SlotClaim;
   startAt: number;
+  /** This claim is of the slot waiting in the store, and the entry's next slot is claimed right after it in the same call. */
+  followed?: boolean;
 }
 
 /**
@@ -210,15 +215,22 @@ class Daemon {
   private async drain(): Promise<void> {
     this.timer.disarm();
     this.logger.info({ running: this.launcher.active, graceMs: this.o.shutdownGraceMs }, 'daemon stopping: no new claims');
+    let abandon: ReturnType<typeof setTimeout> | null = null;
     const grace = setTimeout(() => {
       if (this.launcher.active > 0) this.logger.warn({ running: this.launcher.active }, 'shutdown grace over: aborting running handlers');
       this.launcher.abortAll();
+      // A handler that ignores its aborted signal keeps its lease a while longer, then is given up as the process exits.
+      abandon = setTimeout(() => {
+        if (this.launcher.active > 0) this.logger.warn({ running: this.launcher.active }, 'handlers ignored their abort: recorded interrupted, abandoned');
+        this.launcher.abandonAll();
+      }, ABANDON_AFTER_ABORT_MS);
     }, this.o.shutdownGraceMs);
     // A claim answered after stop() still launches its runs: wait for it, so they are run (or
     // aborted at the grace) and recorded like every other, never left `running` for the reaper.
     await this.claimInFlight?.catch(() => undefined);
     await this.launcher.settled();
     clearTimeout(grace);
+    if (abandon) clearTimeout(abandon);
     await this.teardown();
     this.logger.info({}, 'daemon stopped');
     this.resolveDone();
@@ -324,7 +336,12 @@ class Daemon {
       }
       entry.busy = true;
       entry.backlog = claims.length > 1;
-      plans.push({ entry, target: { job: entry.job, payload: entry.payload }, claim: claims[0] as SlotClaim, startAt });
+      const target = { job: entry.job, payload: entry.payload };
+      // A slot waits in the store (bufferOne/bufferAll/cancelOther): claim it, and the slot due now
+      // right after it in the same call (claims apply in order), so that one is judged at its instant.
+      const waiting = entry.state.waitingSlotAt !== null && claims.length > 1;
+      plans.push({ entry, target, claim: claims[0] as SlotClaim, startAt, ...(waiting ? { followed: true } : {}) });
+      if (waiting) plans.push({ entry, target, claim: claims[1] as SlotClaim, startAt });
     }
     release(batch.length - plans.length);
     const claimStarted = performance.now();
@@ -362,9 +379,14 @@ class Daemon {
       this.storeHealth.backOff();
       return false;
     }
-    plans.forEach(({ entry, target, claim, startAt }, index) => {
+    const claimedAt = this.o.clock.now().getTime();
+    plans.forEach(({ entry, target, claim, startAt, followed }, index) => {
       entry.busy = false;
       const outcome = outcomes[index] as ClaimOutcome;
+      if (outcome.reaped) {
+        void alertInterrupted(outcome.reaped, (code) => this.jobs.get(code), this.logger).catch(() => undefined);
+        this.watcher?.refreshState(entry.id);
+      }
       const slotKnown = () => {
         if (claim.trigger !== 'schedule') return;
         const last = entry.state.lastSlotAt;
@@ -373,8 +395,9 @@ class Daemon {
       switch (outcome.status) {
         case 'claimed':
           slotKnown();
-          entry.running++;
-          this.launcher.launch(entry, target, outcome.run, outcome.lease, startAt);
+          // The waiting slot started; the next one (if any) shows in this run's completion state.
+          if (entry.state.waitingSlotAt?.getTime() === claim.slotAt.getTime() && claim.requestId === undefined) this.schedules.learn(entry, { waitingSlotAt: null });
+          if (this.launcher.launch(entry, target, outcome.run, outcome.lease, startAt)) entry.running++;
           break;
         case 'taken':
           this.m.claimsLost.inc();
@@ -386,16 +409,40 @@ class Daemon {
           this.m.runs.inc({ job: entry.job.code, status: 'skipped' });
           this.logger.info({ job: entry.job.code, key: entry.key, slot: claim.slotAt.toISOString() }, 'slot skipped: previous run still holds the lease');
           break;
+        case 'waiting':
+          slotKnown();
+          if (!entry.state.waitingSlotAt || entry.state.waitingSlotAt.getTime() > claim.slotAt.getTime()) this.schedules.learn(entry, { waitingSlotAt: claim.slotAt });
+          this.logger.info({ job: entry.job.code, key: entry.key, slot: claim.slotAt.toISOString() }, 'slot waits for the running run (overlap policy)');
+          break;
+        case 'busy':
+          // Nothing consumed. The slot claimed right after this one in the same call decides what comes next.
+          if (followed) return;
+          this.awaitTurn(entry, claim, claimedAt);
+          return;
         case 'paused':
         case 'unscheduled':
           this.refused(entry, outcome.status);
           return;
       }
+      if (followed) return;
       // An `all`-policy backlog continues after this run ends, so its slots never overlap.
       if (outcome.status === 'claimed' && entry.backlog) return;
       this.schedules.requeue(entry, startAt, entry.backlog);
     });
     return true;
+  }
+
+  /**
+   * A claim answered `busy`: another run holds the lease and this slot must not be consumed yet. A
+   * pre-claim is made again at the slot's instant, where the overlap policy judges it; a slot already
+   * due (backfill, retry, the waiting slot) again after a poll interval — or as soon as this daemon's
+   * own run of the schedule ends.
+   */
+  private awaitTurn(entry: ScheduleEntry, claim: SlotClaim, nowMs: number): void {
+    if (!this.schedules.holds(entry)) return;
+    const instant = claim.slotAt.getTime() + (claim.trigger === 'schedule' ? jitterMs(entry.job, entry.key, claim.slotAt) : 0);
+    entry.dueAt = instant > nowMs ? instant : nowMs + this.o.pollIntervalMs;
+    this.defer(entry);
   }
 
   /** A planned entry whose claim was not made (the store failed): still due, back in the queue. */
@@ -421,25 +468,19 @@ class Daemon {
     this.armNext();
   }
 
-  private runFinished(entry: ScheduleEntry, finished: RunRecord | null): void {
+  private runFinished(entry: ScheduleEntry, executed: ExecutedRun | null): void {
     entry.running--;
     this.undefer(entry);
-    if (!finished) {
+    if (!executed?.state) {
+      // Refused, or taken over by another runner: the store's state is what counts.
       this.watcher?.refreshState(entry.id);
       return;
     }
-    if (finished.status !== 'running' && finished.status !== 'skipped') {
-      const failed = finished.status !== 'succeeded';
-      this.schedules.learn(entry, {
-        lastStatus: finished.status,
-        lastFinishedAt: finished.finishedAt,
-        lastAttempt: finished.attempt,
-        lastFinishedSlotAt: finished.slotAt,
-        consecutiveFailures: failed ? entry.state.consecutiveFailures + 1 : 0,
-      });
-    }
-    const retry = entry.job.retryAfterFailureMs !== null && finished.status !== 'succeeded';
-    if ((retry || entry.backlog) && !entry.busy && !this.stopping) this.schedules.requeue(entry, this.o.clock.now().getTime(), true);
+    // The state the completion returned is the store's, after this run: streak, retry, waiting slot.
+    const { code: _code, key: _key, ...state } = executed.state;
+    this.schedules.learn(entry, state);
+    const again = executed.run.status !== 'succeeded' || entry.backlog || state.waitingSlotAt !== null;
+    if (again && !entry.busy && !this.stopping) this.schedules.requeue(entry, this.o.clock.now().getTime(), true);
   }
 
   // — runtime changes —
@@ -469,14 +510,14 @@ class Daemon {
       live: () => this.started && this.stopping === null,
       stopped: () => this.stopping !== null,
       entry: (id) => this.schedules.get(id),
+      job: (code) => this.jobs.get(code),
       entries: () => this.schedules.values(),
       applyState: (state) => this.schedules.applyState(state),
       applySchedule: (ref, found) => this.schedules.applySchedule(ref, found),
       freeCapacity: () => this.freeCapacity(),
       reserve: (count) => this.reserve(count),
       launch: (entry, target, run, lease, startAt) => {
-        entry.running++;
-        this.launcher.launch(entry, target, run, lease, startAt);
+        if (this.launcher.launch(entry, target, run, lease, startAt)) entry.running++;
       },
       refused: (entry, status) => this.refused(entry, status),
       retryDelayMs: () => this.storeHealth.delayMs,

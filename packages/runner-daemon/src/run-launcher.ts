@@ -1,12 +1,12 @@
-import { describeThrown, executeRun, jitterMs, type Clock, type Job, type Lease, type Logger, type RunRecord, type Store } from '@tickwork/core';
+import { describeThrown, executeRun, jitterMs, type Clock, type ExecutedRun, type Job, type Lease, type Logger, type RunRecord, type Store } from '@tickwork/core';
 import type { DaemonMetrics } from './metrics.js';
 import type { RunTarget, ScheduleEntry } from './schedule-entry.js';
 import { callAt } from './wake-timer.js';
 
 /** What the daemon learns from the launcher. */
 export interface LauncherEvents {
-  /** A run ended: its final record, or null when it could not be recorded (the store's state is then unknown). */
-  finished(entry: ScheduleEntry, record: RunRecord | null): void;
+  /** A run ended: what was recorded (with the schedule's state after it), or null when the store refused the result outright (its state is then unknown). */
+  finished(entry: ScheduleEntry, executed: ExecutedRun | null): void;
   /** A run's capacity is free again. */
   freed(): void;
 }
@@ -17,8 +17,12 @@ export interface LauncherEvents {
  */
 export class RunLauncher {
   private readonly runs = new Set<Promise<void>>();
+  /** Ids of the runs launched and not finished. */
+  private readonly launched = new Set<string>();
   /** One controller per run: a shared signal with thousands of listeners makes each addEventListener O(n). */
   private readonly aborts = new Set<AbortController>();
+  /** Per run too: stops waiting for a handler that ignores its aborted signal, as the daemon exits. */
+  private readonly abandons = new Set<AbortController>();
   private readonly startGroups = new Map<number, Array<() => void>>();
   private lateness: number[] = [];
   private aborting = false;
@@ -32,15 +36,23 @@ export class RunLauncher {
     return this.runs.size;
   }
 
-  /** Starts a claimed run of `target` (the job and payload it was planned with) at `startAt` (now if past). */
-  launch(entry: ScheduleEntry, target: RunTarget, run: RunRecord, lease: Lease, startAt: number): void {
+  /**
+   * Starts a claimed run of `target` (the job and payload it was planned with) at `startAt` (now if
+   * past). Claims are idempotent per runner — a repeated claim answers with the run this daemon
+   * already runs — so a run already launched is not launched again (false).
+   */
+  launch(entry: ScheduleEntry, target: RunTarget, run: RunRecord, lease: Lease, startAt: number): boolean {
+    if (this.launched.has(run.id)) return false;
+    this.launched.add(run.id);
     const promise = this.execute(entry, target, run, lease, startAt).finally(() => {
       this.runs.delete(promise);
+      this.launched.delete(run.id);
       this.deps.metrics.running.set(this.runs.size);
       this.deps.events.freed();
     });
     this.runs.add(promise);
     this.deps.metrics.running.set(this.runs.size);
+    return true;
   }
 
   /** Resolves when every launched run has finished (including runs launched meanwhile). */
@@ -52,6 +64,11 @@ export class RunLauncher {
   abortAll(): void {
     this.aborting = true;
     for (const controller of this.aborts) controller.abort();
+  }
+
+  /** As the daemon exits: stops waiting for aborted handlers that ignore their signal; their runs are recorded `interrupted`. */
+  abandonAll(): void {
+    for (const controller of this.abandons) controller.abort();
   }
 
   /** Resolves at `atMs`; one timer per distinct instant, so a thousand runs of `:00` start from one callback. */
@@ -95,9 +112,11 @@ export class RunLauncher {
     const abort = new AbortController();
     if (this.aborting) abort.abort();
     this.aborts.add(abort);
-    let finished: RunRecord;
+    const abandon = new AbortController();
+    this.abandons.add(abandon);
+    let executed: ExecutedRun;
     try {
-      finished = await executeRun({
+      executed = await executeRun({
         job: armed,
         run,
         lease,
@@ -105,20 +124,23 @@ export class RunLauncher {
         clock,
         logger,
         signal: abort.signal,
+        abandon: abandon.signal,
         ...(payload !== undefined ? { payload } : {}),
       });
     } catch (error) {
-      // Completion kept failing: the lease will expire and a reaper records the run `interrupted`.
+      // The store refused the result as input (not an outage: those are retried until they land).
       logger.error({ job: job.code, key: entry.key, runId: run.id, err: describeThrown(error).message }, 'could not record the run');
       this.deps.events.finished(entry, null);
       return;
     } finally {
       this.aborts.delete(abort);
+      this.abandons.delete(abandon);
     }
-    const status = finished.status === 'running' ? 'interrupted' : finished.status;
+    const { run: finished } = executed;
+    const status = finished.status === 'running' || finished.status === 'waiting' ? 'interrupted' : finished.status;
     metrics.runs.inc({ job: job.code, status });
     metrics.duration.observe({ job: job.code }, (now() - startedMs) / 1000);
-    this.deps.events.finished(entry, finished);
+    this.deps.events.finished(entry, executed);
   }
 
   /** Batched: observing a histogram per start would delay the next of a thousand handlers due at the same instant. */

@@ -1,4 +1,4 @@
-import { describeThrown, requestClaim, type ClaimOutcome, type RunRequest, type ScheduleRef, type SlotClaim } from '@tickwork/core';
+import { alertInterrupted, describeThrown, requestClaim, type ClaimOutcome, type RunRequest, type ScheduleRef, type SlotClaim } from '@tickwork/core';
 import type { WatcherHost } from './change-watcher.js';
 import { SCHEDULE_PAGE } from './runtime-schedules.js';
 import { runnable, scheduleId, versioned, type RunTarget, type ScheduleEntry } from './schedule-entry.js';
@@ -99,6 +99,7 @@ export class RunRequests {
     );
     claims.forEach(({ request, entry, target }, index) => {
       const outcome = outcomes[index] as ClaimOutcome;
+      if (outcome.reaped) void alertInterrupted(outcome.reaped, (code) => this.host.job(code), this.host.logger).catch(() => undefined);
       if (outcome.status === 'claimed') {
         this.host.launch(entry, target, outcome.run, outcome.lease, now.getTime());
         return;

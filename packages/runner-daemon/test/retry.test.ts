@@ -32,25 +32,29 @@ describe('failures', () => {
     expect(runs.map((r) => `${r.attempt}:${r.status}`).sort()).toEqual(['1:failed', '1:failed', '2:succeeded', '2:succeeded']);
   });
 
-  it('a handler that never resolves and ignores its signal is recorded timed_out, and the daemon stays healthy', async () => {
+  it('a handler that ignores its signal keeps its lease and capacity until it settles, then is recorded timed_out; the daemon stays healthy', async () => {
     fakeTime();
     const slots: number[] = [];
+    let settle: () => void = () => undefined;
     const stuck = defineJob({
       code: 'stuck',
       schedule: '* * * * *',
       timeout: '2s',
-      run: () => new Promise(() => undefined),
+      run: () => new Promise<void>((resolve) => (settle = resolve)), // ignores its signal
     });
     const alive = defineJob({ code: 'alive', schedule: '*/10 * * * * *', run: (ctx: RunContext) => void slots.push(ctx.slot.getTime()) });
     const { daemons, store } = await startDaemons(1, [stuck, alive]);
     await advance(60_000 + 3_000);
+    // Past its timeout, still going: it holds its lease, so the next minute's slot was skipped, not run beside it.
     const { runs } = await store.queryRuns({ code: 'stuck' });
-    expect(runs.map((r) => r.status)).toEqual(['timed_out', 'timed_out']);
+    expect(runs.map((r) => r.status)).toEqual(['skipped', 'running']);
     const health = await (daemons[0] as NonNullable<(typeof daemons)[0]>).health();
     expect(health.ok).toBe(true);
-    expect(health.running).toBe(0);
+    expect(health.running).toBe(1);
+    settle();
     await advance(20_000);
     await stopAll(daemons);
+    expect((await store.queryRuns({ code: 'stuck' })).runs.map((r) => r.status)).toEqual(['skipped', 'timed_out']);
     expect(slots.filter((s) => s > START.getTime() + 63_000)).toHaveLength(2);
   });
 });

@@ -36,7 +36,7 @@ describe('stop()', () => {
     expect(runs.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
   });
 
-  it('aborts a handler still running after the grace period and records it interrupted', async () => {
+  it('aborts a handler still running after the grace period; one ignoring its signal is abandoned 5 s later, recorded interrupted', async () => {
     fakeTime(new Date(START.getTime() + 1_000));
     let sawAbort = false;
     const job = defineJob({
@@ -57,8 +57,11 @@ describe('stop()', () => {
     await advance(1_900);
     expect(sawAbort).toBe(false);
     await advance(200);
-    await stopped;
     expect(sawAbort).toBe(true);
+    // It ignores the abort: it keeps its lease until the daemon gives it up as it exits.
+    expect((await store.queryRuns({ code: 'endless' })).runs[0]?.status).toBe('running');
+    await advance(5_000);
+    await stopped;
     const [run] = (await store.queryRuns({ code: 'endless' })).runs;
     expect(run?.status).toBe('interrupted');
     expect(run?.error).toMatch(/shutdown/);
