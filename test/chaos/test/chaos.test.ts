@@ -103,9 +103,10 @@ describe('chaos: exactly once with real runner processes', () => {
     expect(on.misses).toBe(0);
   }, SCENARIO_TIMEOUT * 2);
 
-  it('6) Redis shut down without saving (its own command) and started empty 3 s later: no duplicates, every slot from 3 s after the restart runs, no process warning', async () => {
+  it('6) Redis shut down without saving (its own command) and started empty 3 s later: no duplicates, every slot from 5 s after the restart runs, no process warning', async () => {
+    // 5 s: a client's reconnect backoff reaches 2 s during the outage, and a busy CI machine adds to it (the full run judges from 3 s).
     const result = await withChaosRedis((redis) =>
-      runScenario({ store: 'redis', storeUrl: redis.url, daemons: 4, cliLoop: false, jobs: 12, jobMs: 100, seconds: 18, disrupt: restartWithoutSaving(redis) }),
+      runScenario({ store: 'redis', storeUrl: redis.url, daemons: 4, cliLoop: false, jobs: 12, jobMs: 100, seconds: 20, disrupt: restartWithoutSaving(redis, 3_000, 5_000) }),
     );
     expectSound(result);
     expect(result.warnings, 'no MaxListenersExceededWarning or other process warning').toBe(0);
