@@ -284,6 +284,10 @@ async function jobPage(code: string): Promise<void> {
   );
   await load(false);
   onLive = (event, payload) => {
+    if (event === 'change') {
+      if (payload.code === code) refreshSummary();
+      return;
+    }
     if (event !== 'runs') return;
     let changed = false;
     for (const run of payload.runs.filter((r: any) => r.code === code)) {
