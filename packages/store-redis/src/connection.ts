@@ -116,7 +116,7 @@ export class Connections {
       return Promise.resolve();
     }
     if (this.wasReady) {
-      return Promise.reject(new Error(`Connection is closed (status ${client.status}, reconnecting); the command was not sent`));
+      return Promise.reject(new Error(`Connection is closed and is being re-established (status ${client.status}); the command was not sent`));
     }
     this.firstConnect ??= this.untilReady(client).finally(() => {
       this.firstConnect = null;

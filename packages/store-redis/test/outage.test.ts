@@ -46,7 +46,9 @@ describe('while Redis is down', () => {
       (error: unknown) => error,
     );
     await redis.start();
-    expect(await settled).toBeInstanceOf(StoreUnavailableError);
+    const refused = await settled;
+    expect(refused).toBeInstanceOf(StoreUnavailableError);
+    expect((refused as Error).message).toContain('the command was not sent');
 
     // Redis answers again: the claim above never reached it.
     for (let attempt = 0; ; attempt += 1) {
