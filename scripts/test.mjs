@@ -3,9 +3,13 @@
 // turbo, then print one plain line "N passed, N failed" totalled over all packages from
 // Vitest's JSON reports — CI reads that line, not Vitest's summary. Exits non-zero on any
 // failure, including a package whose tests did not report at all.
+//
+// Then the store conformance suites and the CLI and daemon end-to-end tests run again on
+// Node 22 and 24 (engines stay >=20.19): their binaries come from the npm registry's `node`
+// package through npx, which caches them, so only the first run downloads them.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -43,6 +47,17 @@ function workspacePackages() {
   return dirs;
 }
 
+/** The Node versions the conformance suites and end-to-end tests also run on (the registry's `node` package). */
+const OTHER_NODES = ['22.23.3', '24.9.0'];
+/** Per package, the test files run again on {@link OTHER_NODES}. */
+const ON_OTHER_NODES = {
+  '@tickwork/store-conformance': ['test/memory.test.ts'],
+  '@tickwork/store-sql': ['test/conformance-sqlite.test.ts', 'test/conformance-postgres.test.ts', 'test/conformance-orm.test.ts'],
+  '@tickwork/store-redis': ['test/conformance.test.ts'],
+  '@tickwork/runner-cli': ['test/e2e-tick.test.ts', 'test/e2e-bad-input.test.ts', 'test/e2e-runtime-schedules.test.ts', 'test/daemon.test.ts'],
+  '@tickwork/runner-daemon': ['test/exactly-once.test.ts', 'test/shutdown.test.ts', 'test/cluster-sqlite.test.ts'],
+};
+
 const packages = workspacePackages().filter((p) => p.manifest.scripts?.test);
 for (const p of packages) rmSync(join(p.dir, '.vitest'), { recursive: true, force: true });
 
@@ -52,25 +67,57 @@ step('build', turbo, ['run', 'build', '--output-logs=errors-only']);
 const typecheck = step('typecheck', turbo, ['run', 'typecheck', '--continue', '--output-logs=errors-only'], { allowFailure: true });
 const tests = step('test', turbo, ['run', 'test', '--continue', '--concurrency=2'], { allowFailure: true });
 
+/** The path of Node `version`'s binary, fetched once through npx (from its cache afterwards). */
+function nodeBinary(version) {
+  const result = spawnSync('npx', ['-y', '--prefer-offline', `node@${version}`, '-p', 'process.execPath'], { cwd: root, env, encoding: 'utf8' });
+  const path = result.stdout?.trim().split('\n').pop();
+  if (result.status !== 0 || !path || !existsSync(path)) {
+    console.error(`✖ could not get Node ${version} from the registry's node package: ${result.stderr}`);
+    return null;
+  }
+  return path;
+}
+
+const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
+const reports = packages.map((p) => ({ label: p.manifest.name, report: join(p.dir, '.vitest', 'result.json') }));
+let missingNodes = 0;
+for (const version of OTHER_NODES) {
+  const major = version.split('.')[0];
+  console.log(`\n▶ conformance and end-to-end tests on Node ${version}`);
+  const binary = nodeBinary(version);
+  if (!binary) {
+    missingNodes += 1;
+    continue;
+  }
+  // Child processes that tests start by name (node, npx) get the same Node.
+  const nodeEnv = { ...env, PATH: `${dirname(binary)}${delimiter}${env.PATH}` };
+  for (const p of packages) {
+    const files = ON_OTHER_NODES[p.manifest.name];
+    if (!files) continue;
+    const outputFile = `.vitest/node${major}.json`;
+    spawnSync(binary, [vitest, 'run', ...files, '--reporter=default', '--reporter=json', `--outputFile.json=${outputFile}`], { cwd: p.dir, stdio: 'inherit', env: nodeEnv });
+    reports.push({ label: `${p.manifest.name} on Node ${major}`, report: join(p.dir, outputFile) });
+  }
+}
+
 let passed = 0;
-let failed = 0;
-for (const p of packages) {
-  const report = join(p.dir, '.vitest', 'result.json');
+let failed = missingNodes;
+for (const { label, report } of reports) {
   if (!existsSync(report)) {
-    console.error(`✖ ${p.manifest.name}: no test report (${report}) — its test run crashed before reporting`);
+    console.error(`✖ ${label}: no test report (${report}) — its test run crashed before reporting`);
     failed += 1;
     continue;
   }
   const json = JSON.parse(readFileSync(report, 'utf8'));
   if ((json.numTotalTests ?? 0) === 0) {
-    console.error(`✖ ${p.manifest.name}: ran no test`);
+    console.error(`✖ ${label}: ran no test`);
     failed += 1;
     continue;
   }
   const suiteFailures = (json.testResults ?? []).filter((r) => r.status === 'failed' && (r.assertionResults ?? []).length === 0).length;
   passed += json.numPassedTests ?? 0;
   failed += (json.numFailedTests ?? 0) + suiteFailures;
-  console.log(`  ${p.manifest.name}: ${json.numPassedTests} passed, ${json.numFailedTests + suiteFailures} failed`);
+  console.log(`  ${label}: ${json.numPassedTests} passed, ${json.numFailedTests + suiteFailures} failed`);
 }
 if (typecheck !== 0) {
   console.error('✖ typecheck failed');

@@ -128,7 +128,12 @@ describe.each(['sqlite', 'postgresql'] as const)('a scratch app with tickwork.co
   afterAll(async () => {
     if (store !== 'postgresql' || !app) return;
     // The app's own pg (from @mikro-orm/postgresql) drops the schema.
-    const pg = createRequire(join(app, 'package.json'))('pg') as typeof import('pg');
+    interface PgClient {
+      connect(): Promise<void>;
+      query(sql: string): Promise<unknown>;
+      end(): Promise<void>;
+    }
+    const pg = createRequire(join(app, 'package.json'))('pg') as { Client: new (options: { connectionString: string }) => PgClient };
     const client = new pg.Client({ connectionString: PG_URL });
     await client.connect();
     await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
