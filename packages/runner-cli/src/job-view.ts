@@ -19,6 +19,8 @@ export interface StateView {
   lastStatus: RunStatus | null;
   consecutiveFailures: number;
   totalRuns: number;
+  /** ISO instant of the oldest slot waiting behind a running run (overlap policy bufferOne/bufferAll/cancelOther), or null. */
+  waitingSlotAt: string | null;
 }
 
 /** One job as `list` shows it (also the element of `list --json`'s `jobs`). */
@@ -44,6 +46,7 @@ export function viewState(state: JobState, next: Date | null): StateView {
     lastStatus: state.lastStatus,
     consecutiveFailures: state.consecutiveFailures,
     totalRuns: state.totalRuns,
+    waitingSlotAt: state.waitingSlotAt?.toISOString() ?? null,
   };
 }
 

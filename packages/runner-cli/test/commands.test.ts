@@ -192,6 +192,13 @@ describe('pause, resume and trigger', () => {
     const whilePaused = await cli(config, ['run', 'sync', '--json']);
     expect(JSON.parse(whilePaused.out).results[0].outcome).toBe('paused');
 
+    // A run-now request for a paused job stays pending, visibly.
+    await inspect().requestRun({ code: 'sync', key: '' }, { now: new Date('2026-01-05T10:00:00Z') });
+    await cli(config, ['run', 'sync', '--json']);
+    const pendingList = expectListJson(JSON.parse((await cli(config, ['list', '--json'])).out));
+    expect(pendingList.jobs.find((j) => j.code === 'sync')?.pendingRequests).toBe(1);
+    expect((await cli(config, ['list'])).out).toMatch(/sync .*\(\+1 run-now pending\)/);
+
     expect((await cli(config, ['resume', 'sync'])).code).toBe(0);
     const resumed = expectListJson(JSON.parse((await cli(config, ['list', '--json'])).out));
     expect(resumed.jobs.find((j) => j.code === 'sync')).toMatchObject({ paused: false, pausedNote: null });
@@ -199,13 +206,14 @@ describe('pause, resume and trigger', () => {
     const triggered = await cli(config, ['trigger', 'sync'], '2026-01-05T10:20:00Z');
     expect(triggered.code).toBe(0);
     expect(triggered.out).toContain('tickwork run sync --force');
-    expect(await inspect().pendingRunRequests()).toHaveLength(1);
+    // The one filed while paused and this one: each runs once.
+    expect(await inspect().pendingRunRequests()).toHaveLength(2);
     const ran = await cli(config, ['run', '--json'], '2026-01-05T10:20:30Z');
-    expect(JSON.parse(ran.out).results.find((r: { code: string }) => r.code === 'sync').outcome).toBe('succeeded');
-    expect(calls).toBe(1);
+    expect(JSON.parse(ran.out).results.filter((r: { code: string }) => r.code === 'sync').map((r: { outcome: string }) => r.outcome)).toEqual(['succeeded', 'succeeded']);
+    expect(calls).toBe(2);
     expect(await inspect().pendingRunRequests()).toHaveLength(0);
     const { runs } = await inspect().queryRuns({ code: 'sync' });
-    expect(runs.map((r) => r.trigger)).toEqual(['manual']);
+    expect(runs.map((r) => r.trigger)).toEqual(['manual', 'manual']);
   });
 
   it('rejects an unknown code with exit 2 and writes nothing', async () => {

@@ -412,6 +412,7 @@ class Daemon {
         case 'waiting':
           slotKnown();
           if (!entry.state.waitingSlotAt || entry.state.waitingSlotAt.getTime() > claim.slotAt.getTime()) this.schedules.learn(entry, { waitingSlotAt: claim.slotAt });
+          this.m.runs.inc({ job: entry.job.code, status: 'waiting' });
           this.logger.info({ job: entry.job.code, key: entry.key, slot: claim.slotAt.toISOString() }, 'slot waits for the running run (overlap policy)');
           break;
         case 'busy':

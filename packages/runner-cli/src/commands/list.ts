@@ -1,5 +1,5 @@
 import { DEFAULT_SCHEDULE_KEY, MAX_SCHEDULES_PER_CALL, type Store } from '@tickwork/core';
-import { unseenState, viewJob, type JobView } from '../job-view.js';
+import { unseenState, viewJob, type JobView, type StateView } from '../job-view.js';
 import { statusColour } from '../output/colour.js';
 import { relativeTime } from '../output/relative-time.js';
 import { renderTable } from '../output/table.js';
@@ -8,7 +8,8 @@ import type { Session } from '../session.js';
 /** The document `tickwork list --json` prints. */
 export interface ListJson {
   now: string;
-  jobs: JobView[];
+  /** Each job, with its pending run-now requests (of its own schedule) counted. */
+  jobs: Array<JobView & { pendingRequests: number }>;
 }
 
 /**
@@ -26,6 +27,12 @@ async function countSchedules(store: Store): Promise<Map<string, number>> {
   return counts;
 }
 
+/** The NEXT column of `list` and `schedules`: a slot waiting behind a running run (visibly), else when the next one is due. */
+export function nextCell(palette: Session['palette'], v: StateView, now: Date): string {
+  if (v.waitingSlotAt) return palette.yellow(`waiting: slot ${v.waitingSlotAt}`);
+  return v.nextRunAt ? relativeTime(new Date(v.nextRunAt), now) : palette.dim('—');
+}
+
 /** `tickwork list`: every configured job with its stored state and runtime schedule count; reads only. */
 export async function listCommand(session: Session, flags: { json?: boolean }): Promise<number> {
   const registry = await session.registry();
@@ -35,7 +42,17 @@ export async function listCommand(session: Session, flags: { json?: boolean }): 
   const refs = registry.jobs.map((job) => ({ code: job.code, key: DEFAULT_SCHEDULE_KEY }));
   const states = new Map((await store.getStates(refs)).map((state) => [state.code, state]));
   const counts = await countSchedules(store);
-  const views = registry.jobs.map((job) => viewJob(job, states.get(job.code) ?? unseenState(job.code, now), counts.get(job.code) ?? 0, timezone, now));
+  // Run-now requests wait until a runner can claim them (a paused job's stay pending): show them.
+  const pending = new Map<string, number>();
+  if (refs.length > 0) {
+    for (const request of await store.pendingRunRequests({ codes: registry.codes() })) {
+      if (request.key === DEFAULT_SCHEDULE_KEY) pending.set(request.code, (pending.get(request.code) ?? 0) + 1);
+    }
+  }
+  const views = registry.jobs.map((job) => ({
+    ...viewJob(job, states.get(job.code) ?? unseenState(job.code, now), counts.get(job.code) ?? 0, timezone, now),
+    pendingRequests: pending.get(job.code) ?? 0,
+  }));
 
   if (flags.json) {
     const json: ListJson = { now: now.toISOString(), jobs: views };
@@ -51,7 +68,7 @@ export async function listCommand(session: Session, flags: { json?: boolean }): 
     v.code,
     v.schedule === null ? palette.dim('runtime schedules only') : v.schedule + (v.scheduleOverridden ? ' (override)' : ''),
     v.timezone,
-    !v.enabled ? palette.dim('disabled') : v.nextRunAt ? relativeTime(new Date(v.nextRunAt), now) : palette.dim('—'),
+    (!v.enabled ? palette.dim('disabled') : nextCell(palette, v, now)) + (v.pendingRequests > 0 ? palette.yellow(` (+${v.pendingRequests} run-now pending)`) : ''),
     v.lastRunAt ? `${relativeTime(new Date(v.lastRunAt), now)} ${statusColour(palette, v.lastStatus ?? '')(v.lastStatus ?? '')}` : palette.dim('never'),
     v.paused ? palette.yellow(`paused${v.pausedNote ? `: ${v.pausedNote}` : ''}`) : '',
     v.consecutiveFailures > 0 ? palette.red(String(v.consecutiveFailures)) : '0',

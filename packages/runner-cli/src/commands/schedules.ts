@@ -4,6 +4,7 @@ import { statusColour } from '../output/colour.js';
 import { renderTable } from '../output/table.js';
 import { payloadSummary, viewSchedule, type Planning, type ScheduleView } from '../schedule-view.js';
 import type { Session } from '../session.js';
+import { nextCell } from './list.js';
 
 /** The document `tickwork schedules <job> --json` prints. */
 export interface SchedulesJson {
@@ -85,7 +86,7 @@ function row(session: Session, v: ScheduleView, now: Date): string[] {
     v.timezone,
     v.enabled ? 'yes' : palette.dim('no'),
     v.paused ? palette.yellow(`paused${v.pausedNote ? `: ${v.pausedNote}` : ''}`) : '',
-    v.nextRunAt ? relativeTime(new Date(v.nextRunAt), now) : palette.dim('—'),
+    nextCell(palette, v, now),
     v.lastRunAt ? `${relativeTime(new Date(v.lastRunAt), now)} ${statusColour(palette, v.lastStatus ?? '')(v.lastStatus ?? '')}` : palette.dim('never'),
     payloadSummary(v.payload),
   ];

@@ -4,14 +4,14 @@ import { formatDuration, formatInstant, relativeTime } from './relative-time.js'
 import { renderTable } from './table.js';
 
 /** Outcomes that make `run` exit 1; `--silent` prints only these. */
-export const FAILED: ReadonlySet<TickResult['outcome']> = new Set(['failed', 'timed_out', 'interrupted']);
+export const FAILED: ReadonlySet<TickResult['outcome']> = new Set(['failed', 'timed_out', 'interrupted', 'error']);
 /**
  * Outcomes of a runtime schedule worth a row of their own: the ones someone must look at. A
  * `skipped` run (the previous one still holds the lease) is logged as such, so it is shown too.
  */
-const PROBLEMS: ReadonlySet<TickResult['outcome']> = new Set([...FAILED, 'skipped']);
+const PROBLEMS: ReadonlySet<TickResult['outcome']> = new Set([...FAILED, 'skipped', 'waiting']);
 /** Outcomes recorded in the run log: `tickwork logs` has them. */
-const LOGGED: ReadonlySet<TickResult['outcome']> = new Set([...PROBLEMS, 'succeeded']);
+const LOGGED: ReadonlySet<TickResult['outcome']> = new Set(['failed', 'timed_out', 'interrupted', 'skipped', 'waiting', 'succeeded']);
 
 /**
  * Rows for runtime schedules in one tick's output, across all jobs. A job may have 100,000
