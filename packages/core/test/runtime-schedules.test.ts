@@ -13,8 +13,10 @@ import {
   InvalidScheduleError,
   MAX_PAYLOAD_BYTES,
   runDue,
+  runtimeJob,
   UnknownJobError,
   type RunContext,
+  type RuntimeSchedule,
   type Store,
 } from '../src/index.js';
 
@@ -115,6 +117,25 @@ describe('scheduler.schedules(code)', () => {
     );
     expect(() => scheduler.schedules('nope')).toThrow(UnknownJobError);
     expect(await snapshot(store)).toEqual(before);
+  });
+});
+
+describe('runtime schedules: overlap policy', () => {
+  it("a schedule's own overlapPolicy wins over its job's; allowParallelRuns alone maps to allowAll or back to the job's", async () => {
+    const job = defineJob({ code: 'report', schedule: null, overlapPolicy: 'bufferOne', run: () => undefined });
+    const store = createMemoryStore();
+    const schedules = createScheduler({ jobs: [job], store, clock: createFakeClock(T0) }).schedules('report');
+    const [own, parallel, plain] = await schedules.upsert([
+      { key: 'own', schedule: '* * * * *', overlapPolicy: 'bufferAll' },
+      { key: 'parallel', schedule: '* * * * *', allowParallelRuns: true },
+      { key: 'plain', schedule: '* * * * *' },
+    ]);
+    expect(own?.options).toEqual({ overlapPolicy: 'bufferAll' });
+    expect(runtimeJob(job, own as RuntimeSchedule).overlapPolicy).toBe('bufferAll');
+    expect(runtimeJob(job, parallel as RuntimeSchedule)).toMatchObject({ overlapPolicy: 'allowAll', allowParallelRuns: true });
+    expect(runtimeJob(job, plain as RuntimeSchedule).overlapPolicy).toBe('bufferOne');
+    const parallelJob = defineJob({ code: 'p', schedule: null, allowParallelRuns: true, run: () => undefined });
+    expect(runtimeJob(parallelJob, { ...(plain as RuntimeSchedule), options: { allowParallelRuns: false } }).overlapPolicy).toBe('skip');
   });
 });
 

@@ -156,6 +156,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
     .option('--jitter <duration>', "the job's jitter for this schedule")
     .option('--lease-ttl <duration>', "the job's lease TTL for this schedule")
     .option('--allow-parallel-runs', 'let runs of this schedule overlap')
+    .option('--overlap-policy <policy>', 'when the previous run still runs: skip, bufferOne, bufferAll, cancelOther or allowAll')
     .option('--missed-run-policy <policy>', 'latest, skip or all:DURATION (backfill window)')
     .option('--json', 'print JSON')
     .addHelpText(

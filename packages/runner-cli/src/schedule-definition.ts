@@ -1,4 +1,4 @@
-import { parseDuration, type MissedRunPolicy, type ScheduleDefinition, type ScheduleSpec } from '@tickwork/core';
+import { parseDuration, type MissedRunPolicy, type OverlapPolicy, type ScheduleDefinition, type ScheduleSpec } from '@tickwork/core';
 import { CliUsageError } from './errors.js';
 
 /** Flags of `tickwork schedule set` (commander's names). */
@@ -18,6 +18,7 @@ export interface ScheduleSetFlags {
   jitter?: string;
   leaseTtl?: string;
   allowParallelRuns?: boolean;
+  overlapPolicy?: string;
   missedRunPolicy?: string;
   json?: boolean;
 }
@@ -58,6 +59,8 @@ export function definitionFromFlags(code: string, key: string, flags: ScheduleSe
   if (flags.jitter !== undefined) definition.jitter = flags.jitter;
   if (flags.leaseTtl !== undefined) definition.leaseTtl = flags.leaseTtl;
   if (flags.allowParallelRuns) definition.allowParallelRuns = true;
+  // Checked by core's normaliseSchedule (unknown policy, or one contradicting --allow-parallel-runs).
+  if (flags.overlapPolicy !== undefined) definition.overlapPolicy = flags.overlapPolicy as OverlapPolicy;
   if (flags.missedRunPolicy !== undefined) definition.missedRunPolicy = missedRunPolicy(flags.missedRunPolicy, what('--missed-run-policy'));
   return definition;
 }

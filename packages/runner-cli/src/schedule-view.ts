@@ -99,6 +99,7 @@ export function payloadSummary(payload: JsonValue, max = 40): string {
 export function describeOptions(options: RuntimeScheduleOptions): string {
   const parts: string[] = [];
   if (options.allowParallelRuns !== undefined) parts.push(options.allowParallelRuns ? 'parallel runs allowed' : 'no parallel runs');
+  if (options.overlapPolicy !== undefined) parts.push(`overlap: ${options.overlapPolicy}`);
   if (options.timeoutMs !== undefined) parts.push(`timeout ${formatDuration(options.timeoutMs)}`);
   if (options.retryAfterFailureMs !== undefined) parts.push(`retry after failure ${formatDuration(options.retryAfterFailureMs)}`);
   if (options.jitterMs !== undefined) parts.push(`jitter ${formatDuration(options.jitterMs)}`);

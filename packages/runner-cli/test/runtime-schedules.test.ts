@@ -153,6 +153,8 @@ describe('tickwork schedule set', () => {
     });
     // Jitter delays the first slot (23:00) by a stable amount under 10 s.
     expect(every.schedule.nextRunAt).toMatch(/^2026-01-05T23:00:0\d\.\d{3}Z$/);
+    const buffered = expectScheduleSetJson(JSON.parse((await cli(config, ['schedule', 'set', 'reports', 'queue', '--every', '5m', '--overlap-policy', 'bufferAll', '--json'])).out));
+    expect(buffered.schedule).toMatchObject({ options: { overlapPolicy: 'bufferAll' } });
     const once = expectScheduleSetJson(JSON.parse((await cli(config, ['schedule', 'set', 'reports', 'one-off', '--at', '2026-01-05T12:00:00+01:00', '--json'])).out));
     expect(once.schedule).toMatchObject({ spec: { kind: 'once', at: '2026-01-05T11:00:00.000Z' }, nextRunAt: '2026-01-05T11:00:00.000Z' });
   });
@@ -168,6 +170,8 @@ describe('tickwork schedule set', () => {
 describe('bad input to schedule commands', () => {
   const cases: [string, string[], string][] = [
     ['an unknown job code', ['schedule', 'set', 'reprots', 'acme', '--every', '5m'], 'unknown job code "reprots"; known codes: reports, cache'],
+    ['an unknown overlap policy', ['schedule', 'set', 'reports', 'acme', '--every', '5m', '--overlap-policy', 'bufferTwo'], 'job "reports" schedule "acme": overlapPolicy must be one of skip, bufferOne, bufferAll, cancelOther, allowAll, got "bufferTwo" (did you mean "bufferOne"?)'],
+    ['bufferOne with --allow-parallel-runs', ['schedule', 'set', 'reports', 'acme', '--every', '5m', '--overlap-policy', 'bufferOne', '--allow-parallel-runs'], "job \"reports\" schedule \"acme\": overlapPolicy 'bufferOne' contradicts allowParallelRuns: true"],
     ['an invalid cron expression', ['schedule', 'set', 'reports', 'acme', '--cron', '0 25 * * *'], 'job "reports" schedule "acme": schedule: cron "0 25 * * *": hour field: "25" is out of range 0-23'],
     ['a nonexistent timezone', ['schedule', 'set', 'reports', 'acme', '--cron', '0 6 * * *', '--tz', 'Mars/Olympus'], 'timezone "Mars/Olympus" is not a known IANA timezone'],
     ['a zone for an interval', ['schedule', 'set', 'reports', 'acme', '--every', '5m', '--tz', 'Europe/Paris'], '--tz: only --cron and --daily follow a timezone'],
