@@ -38,7 +38,7 @@ async function throughput(options, claimants) {
       for (let from = 0; from < perClaimant; from += BATCH) {
         const claims = [];
         for (let i = from; i < Math.min(from + BATCH, perClaimant); i += 1) {
-          claims.push({ code: `job-${c}-${i}`, key: '', slotAt: AT, attempt: 1, trigger: 'schedule', allowParallel: false, leaseMs: 60_000 });
+          claims.push({ code: `job-${c}-${i}`, key: '', slotAt: AT, attempt: 1, trigger: 'schedule', overlap: 'skip', leaseMs: 60_000 });
         }
         const outcomes = await store.claimSlots(claims, { runnerId: `runner-${c}`, now: AT });
         const completions = outcomes.map((o) => ({ lease: o.lease, status: 'succeeded', finishedAt: AT }));

@@ -47,6 +47,7 @@ export interface TickworkJobStateRow {
   consecutiveFailures: number;
   totalRuns: number;
   token: number;
+  waitingSlotAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -62,6 +63,8 @@ export interface TickworkRunRow {
   status: string;
   runnerId: string;
   token: number;
+  requestId: string | null;
+  cancelRequested: boolean;
   startedAt: Date;
   finishedAt: Date | null;
   durationMs: number | null;
@@ -111,6 +114,7 @@ export const TickworkJobState = new EntitySchema<TickworkJobStateRow>({
     consecutiveFailures: { type: 'integer' },
     totalRuns: count(false),
     token: count(false),
+    waitingSlotAt: instant(true),
     createdAt: instant(false),
     updatedAt: instant(false),
   },
@@ -130,6 +134,8 @@ export const TickworkRun = new EntitySchema<TickworkRunRow>({
     status: { type: 'string', columnType: 'text' },
     runnerId: { type: 'string', columnType: 'text' },
     token: count(false),
+    requestId: { type: 'bigint', nullable: true },
+    cancelRequested: { type: 'boolean' },
     startedAt: instant(false),
     finishedAt: instant(true),
     durationMs: count(true),

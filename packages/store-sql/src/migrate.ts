@@ -8,6 +8,7 @@ import { StoreSchemaError, TickworkError } from '@tickwork/core';
 import { isAccessError, pgError, PREFIX, sqliteError } from './errors.js';
 import { initMigration } from './migrations/Migration20261123000000_tickwork_init.js';
 import { schedulesMigration } from './migrations/Migration20261124000000_tickwork_schedules.js';
+import { exactlyOnceMigration } from './migrations/Migration20261201000000_tickwork_exactly_once.js';
 import { MIGRATION_NAMES, MIGRATIONS_TABLE } from './migrations/names.js';
 import { checkOptions, type PostgresConnectionOptions, type SqliteConnectionOptions, type SqlStoreOptions } from './options.js';
 import { ormDialect, ormPgSource } from './connection/orm.js';
@@ -27,7 +28,7 @@ export interface MigrateResult {
 function migratorOptions(dialect: 'postgresql' | 'sqlite', schema: string) {
   return {
     tableName: dialect === 'postgresql' ? `${schema}.${MIGRATIONS_TABLE}` : MIGRATIONS_TABLE,
-    migrationsList: [initMigration, schedulesMigration].map((build, i) => ({ name: MIGRATION_NAMES[i]!, class: build({ dialect, schema }) })),
+    migrationsList: [initMigration, schedulesMigration, exactlyOnceMigration].map((build, i) => ({ name: MIGRATION_NAMES[i]!, class: build({ dialect, schema }) })),
     transactional: true,
     allOrNothing: true,
     disableForeignKeys: false,

@@ -5,13 +5,13 @@
  */
 import {
   checkScheduleInputs,
-  type ClaimContext, type ClaimOutcome, type CompletionOutcome, type JobState, type Lease, type RunCompletion, type RunPage, type RunQuery,
+  type ClaimContext, type ClaimOutcome, type CompletionOutcome, type JobState, type Lease, type ReapedRun, type RunCompletion, type RunPage, type RunQuery,
   type RunRecord, type RunRequest, type RuntimeSchedule, type RuntimeScheduleInput, type ScheduleQuery, type SchedulePage, type ScheduleRef,
   type ScheduleSpec, type SlotClaim, type Store, type StoreChange, type Unsubscribe,
 } from '@tickwork/core';
 import type { PgConnection } from './connection/pg.js';
 import { PREFIX } from './errors.js';
-import { byRequestOrder, inRefOrder, leaseOf, removedFlags, toDate, toRequest, toRun, toSchedule, toState, type Row } from './rows.js';
+import { claimOutcome, inRefOrder, leaseOf, removedFlags, requestIdParam, toDate, toReaped, toRequest, toRun, toSchedule, toState, type ClaimRow, type Row } from './rows.js';
 import {
   checkClaims, checkCodes, checkContext, checkCompletions, checkDate, checkLeases, checkLimit, checkLookupRefs, checkQuery, checkRef, checkRefs, checkScheduleQuery,
   cursorAfter, isStoreId, noSuchSchedule, scheduleCursorAfter, uniqueRefs,
@@ -119,22 +119,16 @@ export class PgStore implements Store {
     checkContext(context);
     if (claims.length === 0) return [];
     const input = claims.map((c, ord) => ({
-      ord, code: c.code, key: c.key, slot_at: c.slotAt.toISOString(), attempt: c.attempt, trigger: c.trigger,
-      allow_parallel: c.allowParallel, lease_ms: c.leaseMs, schedule_version: c.scheduleVersion ?? null,
+      ord, code: c.code, key: c.key, slot_at: c.slotAt.toISOString(), attempt: c.attempt, trigger: c.trigger, overlap: c.overlap,
+      backfill: c.backfill ?? false, request_id: requestIdParam(c.requestId), lease_ms: c.leaseMs, schedule_version: c.scheduleVersion ?? null,
     }));
-    const rows = await this.db.query<{ ord: number; outcome: string; run: Row | null }>(
-      `SELECT ord, outcome, run FROM ${this.t.fn}.tickwork_claim_slots($1::jsonb, $2, $3)`,
+    const rows = await this.db.query<ClaimRow>(
+      `SELECT ord, outcome, run, reaped FROM ${this.t.fn}.tickwork_claim_slots($1::jsonb, $2, $3)`,
       [JSON.stringify(input), context.runnerId, context.now],
       'claimSlots',
     );
     const outcomes: ClaimOutcome[] = new Array<ClaimOutcome>(claims.length);
-    for (const row of rows) {
-      if (row.outcome === 'claimed') {
-        const run = toRun(row.run!);
-        outcomes[row.ord] = { status: 'claimed', run, lease: leaseOf(run) };
-      } else if (row.outcome === 'overlap') outcomes[row.ord] = { status: 'overlap', run: toRun(row.run!) };
-      else outcomes[row.ord] = { status: row.outcome as 'taken' | 'paused' | 'unscheduled' };
-    }
+    for (const row of rows) outcomes[row.ord] = claimOutcome(row);
     return outcomes;
   }
 
@@ -185,15 +179,15 @@ export class PgStore implements Store {
     return outcomes;
   }
 
-  async reapExpired(options: { now: Date; limit?: number }): Promise<RunRecord[]> {
+  async reapExpired(options: { now: Date; limit?: number }): Promise<ReapedRun[]> {
     checkDate('reapExpired', 'now', options?.now);
     const limit = checkLimit('reapExpired', options.limit, 1000, 100_000);
-    const rows = await this.db.query<{ run: Row }>(
-      `SELECT r AS run FROM ${this.t.fn}.tickwork_reap_expired($1, $2) AS r`,
+    const rows = await this.db.query<{ run: Row; state: Row | null }>(
+      `SELECT run, state FROM ${this.t.fn}.tickwork_reap_expired($1, $2)`,
       [options.now, limit],
       'reapExpired',
     );
-    return rows.map((row) => toRun(row.run));
+    return rows.map(toReaped);
   }
 
   async queryRuns(query?: RunQuery): Promise<RunPage> {
@@ -228,7 +222,7 @@ export class PgStore implements Store {
       // Each batch is its own short statement: a long history never holds locks for long.
       const rows = await this.db.query<{ n: string }>(
         `WITH gone AS (DELETE FROM ${this.t.run} WHERE id IN (
-           SELECT id FROM ${this.t.run} WHERE status <> 'running' AND finished_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)
+           SELECT id FROM ${this.t.run} WHERE status NOT IN ('running', 'waiting') AND finished_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)
          RETURNING 1) SELECT count(*) AS n FROM gone`,
         [options.olderThan, batchSize],
         'pruneRuns',
@@ -256,29 +250,15 @@ export class PgStore implements Store {
     return toRequest(rows[0]);
   }
 
-  async consumeRunRequests(options: { codes?: readonly string[]; refs?: readonly ScheduleRef[]; limit?: number; now: Date }): Promise<RunRequest[]> {
-    checkDate('consumeRunRequests', 'now', options?.now);
-    const codes = checkCodes('consumeRunRequests', options.codes);
-    const refs = options.refs === undefined ? null : checkRefs('consumeRunRequests', options.refs, false);
-    const limit = checkLimit('consumeRunRequests', options.limit, 100, 100_000);
-    const rows = await this.db.query<Row>(
-      `UPDATE ${this.t.request} SET consumed_at = $3 WHERE id IN (
-         SELECT id FROM ${this.t.request} WHERE consumed_at IS NULL AND ($1::text[] IS NULL OR code = ANY($1))
-           AND ($4::jsonb IS NULL OR (code, key) IN (SELECT r.code, r.key FROM jsonb_to_recordset($4::jsonb) AS r(code text, key text)))
-         ORDER BY requested_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
-       RETURNING *`,
-      [codes, limit, options.now, refs === null ? null : JSON.stringify(uniqueRefs(refs))],
-      'consumeRunRequests',
-    );
-    return rows.map(toRequest).sort(byRequestOrder);
-  }
-
-  async pendingRunRequests(options: { codes?: readonly string[]; limit?: number } = {}): Promise<RunRequest[]> {
+  async pendingRunRequests(options: { codes?: readonly string[]; refs?: readonly ScheduleRef[]; limit?: number } = {}): Promise<RunRequest[]> {
     const codes = checkCodes('pendingRunRequests', options.codes);
+    const refs = options.refs === undefined ? null : checkRefs('pendingRunRequests', options.refs, false);
     const limit = options.limit === undefined ? null : checkLimit('pendingRunRequests', options.limit, 0, Number.MAX_SAFE_INTEGER);
     const rows = await this.db.query<Row>(
-      `SELECT * FROM ${this.t.request} WHERE consumed_at IS NULL AND ($1::text[] IS NULL OR code = ANY($1)) ORDER BY requested_at, id LIMIT $2`,
-      [codes, limit],
+      `SELECT * FROM ${this.t.request} WHERE consumed_at IS NULL AND ($1::text[] IS NULL OR code = ANY($1))
+         AND ($3::jsonb IS NULL OR (code, key) IN (SELECT r.code, r.key FROM jsonb_to_recordset($3::jsonb) AS r(code text, key text)))
+       ORDER BY requested_at, id LIMIT $2`,
+      [codes, limit, refs === null ? null : JSON.stringify(uniqueRefs(refs))],
       'pendingRunRequests',
       true,
     );

@@ -3,10 +3,11 @@
  * string), `to_jsonb` rows (ISO strings, numbers) and SQLite rows (epoch milliseconds).
  */
 import {
-  runtimeScheduleOf, type JobState, type Lease, type RunRecord, type RunRequest, type RunStatus, type RunTrigger, type RuntimeSchedule,
+  runtimeScheduleOf, type ClaimOutcome, type JobState, type Lease, type ReapedRun, type RunRecord, type RunRequest, type RunStatus, type RunTrigger, type RuntimeSchedule,
   type ScheduleRef, type ScheduleSpec,
 } from '@tickwork/core';
 import { PREFIX } from './errors.js';
+import { isStoreId } from './validate.js';
 
 /** A row as a driver returns it. */
 export type Row = Record<string, unknown>;
@@ -42,6 +43,8 @@ export function toRun(row: Row): RunRecord {
     status: row.status as RunStatus,
     runnerId: String(row.runner_id),
     token: Number(row.token),
+    requestId: optString(row.request_id),
+    cancelRequested: row.cancel_requested === true || row.cancel_requested === 1,
     startedAt: toDate(row.started_at),
     finishedAt: optDate(row.finished_at),
     durationMs: optNumber(row.duration_ms),
@@ -72,6 +75,7 @@ export function toState(row: Row): JobState {
     lastFinishedSlotAt: optDate(row.last_finished_slot_at),
     consecutiveFailures: Number(row.consecutive_failures),
     totalRuns: Number(row.total_runs),
+    waitingSlotAt: optDate(row.waiting_slot_at),
     createdAt: toDate(row.created_at),
     updatedAt: toDate(row.updated_at),
   };
@@ -99,6 +103,40 @@ export function toSchedule(row: Row): RuntimeSchedule {
   );
 }
 
+/** A reaped run and its state as a store function returns them (jsonb rows or SQLite rows). */
+export function toReaped(item: { run: Row; state: Row | null }): ReapedRun {
+  return { run: toRun(item.run), state: item.state ? toState(item.state) : null };
+}
+
+/** One answer of a claim batch as the dialects return it: the outcome, its run (if any) and the runs it reaped. */
+export interface ClaimRow {
+  ord: number;
+  outcome: string;
+  run: Row | null;
+  reaped: { run: Row; state: Row | null }[] | null;
+}
+
+/** A {@link ClaimRow} as the contract's {@link ClaimOutcome}. */
+export function claimOutcome(row: ClaimRow): ClaimOutcome {
+  const reaped = row.reaped && row.reaped.length > 0 ? { reaped: row.reaped.map(toReaped) } : {};
+  const status = row.outcome as ClaimOutcome['status'];
+  if (status === 'claimed') {
+    const run = toRun(row.run!);
+    return { status, run, lease: leaseOf(run), ...reaped };
+  }
+  if (status === 'overlap' || status === 'waiting') return { status, run: toRun(row.run!), ...reaped };
+  return { status, ...reaped };
+}
+
+/**
+ * A claim's `requestId` as the id column holds it: ids this store never hands out (not a
+ * positive integer) become 0, which names no request, so the claim answers `taken`.
+ */
+export function requestIdParam(requestId: string | undefined): string | null {
+  if (requestId === undefined) return null;
+  return isStoreId(requestId) ? requestId : '0';
+}
+
 /** Orders states or schedules like the refs asked for them (missing ones left out). */
 export function inRefOrder<T extends ScheduleRef>(items: T[], refs: readonly ScheduleRef[]): T[] {
   const byRef = new Map(items.map((s) => [`${s.code}\u0000${s.key}`, s]));
@@ -112,12 +150,10 @@ export function inRefOrder<T extends ScheduleRef>(items: T[], refs: readonly Sch
 
 /** The lease a running run holds. */
 export function leaseOf(run: RunRecord): Lease {
-  return { code: run.code, key: run.key, runId: run.id, token: run.token, runnerId: run.runnerId, expiresAt: run.leaseExpiresAt! };
-}
-
-/** Oldest first, then by id (ids are numeric). */
-export function byRequestOrder(a: RunRequest, b: RunRequest): number {
-  return a.requestedAt.getTime() - b.requestedAt.getTime() || Number(a.id) - Number(b.id);
+  return {
+    code: run.code, key: run.key, runId: run.id, token: run.token, runnerId: run.runnerId, expiresAt: run.leaseExpiresAt!,
+    cancelRequested: run.cancelRequested,
+  };
 }
 
 /** Per ref, whether this call removed it: true for the first mention of each removed ref, false otherwise. */

@@ -3,12 +3,13 @@
  * `BEGIN IMMEDIATE` transaction, so the file's write lock makes each batch atomic
  * across processes; this mirrors the PL/pgSQL functions of the PostgreSQL migration.
  */
-import type { ClaimContext, ClaimOutcome, CompletionOutcome, JobState, RunCompletion, RunRecord, SlotClaim } from '@tickwork/core';
+import type { ClaimContext, ClaimOutcome, CompletionOutcome, JobState, ReapedRun, RunCompletion, RunRecord, SlotClaim } from '@tickwork/core';
 import type { SqliteTx } from './connection/sqlite.js';
-import { leaseOf, toRun, toState, type Row } from './rows.js';
+import { leaseOf, requestIdParam, toRun, toState, type Row } from './rows.js';
 
 const STATE = 'tickwork_job_state';
 const RUN = 'tickwork_run';
+const REQUEST = 'tickwork_run_request';
 
 function interruptedMessage(run: Row): string {
   return `interrupted: the lease of runner ${String(run.runner_id)} expired at ${new Date(Number(run.lease_expires_at)).toISOString()} without being renewed`;
@@ -26,9 +27,9 @@ async function finishState(tx: SqliteTx, run: RunRecord): Promise<JobState | nul
   return rows[0] ? toState(rows[0]) : null;
 }
 
-/** Marks the given running runs interrupted (their lease ended) and updates their states. */
-async function interrupt(tx: SqliteTx, now: number, expired: readonly Row[]): Promise<RunRecord[]> {
-  const out: RunRecord[] = [];
+/** Marks the given running runs interrupted (their lease ended), updates their states, and returns each with its state after that. */
+async function interrupt(tx: SqliteTx, now: number, expired: readonly Row[]): Promise<ReapedRun[]> {
+  const out: ReapedRun[] = [];
   for (const row of expired) {
     const rows = await tx.all<Row>(
       `UPDATE ${RUN} SET status = 'interrupted', finished_at = ?1, duration_ms = max(0, ?1 - started_at),
@@ -37,70 +38,131 @@ async function interrupt(tx: SqliteTx, now: number, expired: readonly Row[]): Pr
     );
     if (!rows[0]) continue;
     const run = toRun(rows[0]);
-    await finishState(tx, run);
-    out.push(run);
+    out.push({ run, state: await finishState(tx, run) });
   }
   return out;
 }
 
-const INSERT_RUN = `INSERT INTO ${RUN} (code, key, slot_at, attempt, trigger, status, runner_id, token, started_at, finished_at, duration_ms, lease_expires_at, message)
-  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-  ON CONFLICT (code, key, slot_at, attempt) DO NOTHING RETURNING *`;
+const RUN_COLUMNS = 'code, key, slot_at, attempt, trigger, status, runner_id, token, request_id, started_at, finished_at, duration_ms, lease_expires_at, message';
+const INSERT_RUN = `INSERT INTO ${RUN} (${RUN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON CONFLICT DO NOTHING RETURNING *`;
 
-/** Claims a batch (see `Store.claimSlots`): five statements per claim in the common case, six for a runtime schedule. */
+const iso = (ms: unknown) => new Date(Number(ms)).toISOString();
+
+/** What one claim did, before its reaped runs are attached. */
+type Decision = { status: 'taken' | 'busy' | 'paused' | 'unscheduled' } | { status: 'claimed' | 'overlap' | 'waiting'; row: Row };
+
+/**
+ * Claims a batch (see `Store.claimSlots`), each claim after the other, in the contract's
+ * order of checks; mirrors `tickwork_claim_slots` of the PostgreSQL migration.
+ */
 export async function claimInTx(tx: SqliteTx, claims: readonly SlotClaim[], context: ClaimContext): Promise<ClaimOutcome[]> {
-  const now = context.now.getTime();
   const outcomes: ClaimOutcome[] = [];
   for (const c of claims) {
-    const slotAt = c.slotAt.getTime();
-    // The contract's order: taken, unscheduled, paused, overlap, claimed. Only claimed and overlap change anything.
-    const taken = await tx.all(`SELECT 1 FROM ${RUN} WHERE code = ?1 AND key = ?2 AND slot_at = ?3 AND attempt = ?4`, [c.code, c.key, slotAt, c.attempt]);
-    if (taken.length > 0) {
-      outcomes.push({ status: 'taken' });
-      continue;
+    const reaped: ReapedRun[] = [];
+    const decision = await claimOne(tx, c, context, reaped);
+    let outcome: ClaimOutcome;
+    if (decision.status === 'claimed') {
+      const run = toRun(decision.row);
+      outcome = { status: 'claimed', run, lease: leaseOf(run) };
+    } else if (decision.status === 'overlap' || decision.status === 'waiting') {
+      outcome = { status: decision.status, run: toRun(decision.row) };
+    } else outcome = { status: decision.status };
+    if (reaped.length > 0) {
+      // Each reaped run with its schedule's state as this claim leaves it (as on PostgreSQL).
+      const [state] = await tx.all<Row>(`SELECT * FROM ${STATE} WHERE code = ?1 AND key = ?2`, [c.code, c.key]);
+      outcome.reaped = reaped.map(({ run }) => ({ run, state: state ? toState(state) : null }));
     }
-    if (c.key !== '') {
-      const [schedule] = await tx.all<{ enabled: number; version: number }>(`SELECT enabled, version FROM tickwork_schedule WHERE code = ?1 AND key = ?2`, [c.code, c.key]);
-      if (!schedule || schedule.enabled !== 1 || (c.scheduleVersion !== undefined && Number(schedule.version) !== c.scheduleVersion)) {
-        outcomes.push({ status: 'unscheduled' });
-        continue;
-      }
-    }
-    const [state] = await tx.all<{ paused: number; token: number }>(
-      `INSERT INTO ${STATE} (code, key, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
-       ON CONFLICT (code, key) DO UPDATE SET code = excluded.code RETURNING paused, token`,
-      [c.code, c.key, now],
-    );
-    if (state!.paused === 1) {
-      outcomes.push({ status: 'paused' });
-      continue;
-    }
-    const running = c.allowParallel
-      ? []
-      : await tx.all<Row>(`SELECT id, runner_id, lease_expires_at FROM ${RUN} WHERE code = ?1 AND key = ?2 AND status = 'running'`, [c.code, c.key]);
-    const expired = running.filter((r) => Number(r.lease_expires_at) <= now);
-    const live = running.find((r) => Number(r.lease_expires_at) > now);
-    if (expired.length > 0) await interrupt(tx, now, expired);
-    const start = Math.max(now, slotAt);
-    const token = Number(state!.token) + 1;
-    const [row] = live
-      ? await tx.all<Row>(INSERT_RUN, [c.code, c.key, slotAt, c.attempt, c.trigger, 'skipped', context.runnerId, token, start, start, 0, null,
-          `skipped: run ${String(live.id)} of this schedule still holds its lease and parallel runs are not allowed`])
-      : await tx.all<Row>(INSERT_RUN, [c.code, c.key, slotAt, c.attempt, c.trigger, 'running', context.runnerId, token, start, null, null, start + c.leaseMs, null]);
-    if (!row) {
-      outcomes.push({ status: 'taken' });
-      continue;
-    }
-    await tx.all(
-      `UPDATE ${STATE} SET token = ?3, total_runs = total_runs + ?4, updated_at = ?5,
-         last_slot_at = CASE WHEN ?6 THEN max(coalesce(last_slot_at, ?7), ?7) ELSE last_slot_at END
-       WHERE code = ?1 AND key = ?2`,
-      [c.code, c.key, token, live ? 0 : 1, now, c.trigger === 'schedule' ? 1 : 0, slotAt],
-    );
-    const run = toRun(row);
-    outcomes.push(live ? { status: 'overlap', run } : { status: 'claimed', run, lease: leaseOf(run) });
+    outcomes.push(outcome);
   }
   return outcomes;
+}
+
+async function claimOne(tx: SqliteTx, c: SlotClaim, context: ClaimContext, reaped: ReapedRun[]): Promise<Decision> {
+  const now = context.now.getTime();
+  const slotAt = c.slotAt.getTime();
+  const request = requestIdParam(c.requestId);
+  const requestId = request === null ? null : Number(request);
+  // 1. The run the claim names: by request id, or by slot + attempt among runs without one.
+  const [named] = requestId === null
+    ? await tx.all<Row>(`SELECT * FROM ${RUN} WHERE code = ?1 AND key = ?2 AND slot_at = ?3 AND attempt = ?4 AND request_id IS NULL`, [c.code, c.key, slotAt, c.attempt])
+    : await tx.all<Row>(`SELECT * FROM ${RUN} WHERE request_id = ?1`, [requestId]);
+  if (named) {
+    // The same runner again (its answer was lost): its own run and lease back, unchanged.
+    if (named.status === 'running' && named.runner_id === context.runnerId) return { status: 'claimed', row: named };
+    if (named.status !== 'waiting') return { status: 'taken' };
+  } else if (requestId !== null) {
+    const pending = await tx.all(`SELECT 1 FROM ${REQUEST} WHERE id = ?1 AND code = ?2 AND key = ?3 AND consumed_at IS NULL`, [requestId, c.code, c.key]);
+    if (pending.length === 0) return { status: 'taken' };
+  }
+  // 2. Unscheduled, 3. paused: nothing changes.
+  if (c.key !== '') {
+    const [schedule] = await tx.all<{ enabled: number; version: number }>(`SELECT enabled, version FROM tickwork_schedule WHERE code = ?1 AND key = ?2`, [c.code, c.key]);
+    if (!schedule || schedule.enabled !== 1 || (c.scheduleVersion !== undefined && Number(schedule.version) !== c.scheduleVersion)) return { status: 'unscheduled' };
+  }
+  const [state] = await tx.all<{ paused: number; token: number }>(
+    `INSERT INTO ${STATE} (code, key, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
+     ON CONFLICT (code, key) DO UPDATE SET code = excluded.code RETURNING paused, token`,
+    [c.code, c.key, now],
+  );
+  if (state!.paused === 1) return { status: 'paused' };
+  const start = Math.max(now, slotAt);
+  const schedule = c.trigger === 'schedule' ? 1 : 0;
+  const advance = `last_slot_at = CASE WHEN ?4 THEN max(coalesce(last_slot_at, ?3), ?3) ELSE last_slot_at END, updated_at = ?5`;
+  const consume = () => (requestId === null ? Promise.resolve([]) : tx.all(`UPDATE ${REQUEST} SET consumed_at = ?1 WHERE id = ?2`, [now, requestId]));
+  // 4. Overlap.
+  if (c.overlap !== 'allowAll') {
+    const running = await tx.all<Row>(`SELECT * FROM ${RUN} WHERE code = ?1 AND key = ?2 AND status = 'running' ORDER BY id`, [c.code, c.key]);
+    reaped.push(...(await interrupt(tx, now, running.filter((r) => Number(r.lease_expires_at) <= now))));
+    const holder = running.find((r) => Number(r.lease_expires_at) > now);
+    const [waits] = await tx.all<Row>(
+      `SELECT * FROM ${RUN} WHERE code = ?1 AND key = ?2 AND status = 'waiting' AND id <> ?3 ORDER BY slot_at, id LIMIT 1`,
+      [c.code, c.key, named?.id ?? 0],
+    );
+    if (holder || (waits && Number(waits.slot_at) < slotAt)) {
+      const because = holder
+        ? `run ${String(holder.id)} (slot ${iso(holder.slot_at)}, runner "${String(holder.runner_id)}") still holds the lease`
+        : `slot ${iso(waits!.slot_at)} waits before it`;
+      if (named || now < slotAt || c.trigger === 'retry' || c.backfill === true) return { status: 'busy' };
+      let decision: Decision;
+      if (c.overlap === 'skip' || ((c.overlap === 'bufferOne' || c.overlap === 'cancelOther') && waits)) {
+        const message = c.overlap === 'skip'
+          ? `skipped: ${because} (overlap policy skip)`
+          : `skipped: slot ${iso(waits!.slot_at)} already waits for ${holder ? `run ${String(holder.id)}` : 'its turn'} (overlap policy ${c.overlap})`;
+        const [row] = await tx.all<Row>(INSERT_RUN, [c.code, c.key, slotAt, c.attempt, c.trigger, 'skipped', context.runnerId, 0, requestId, start, start, 0, null, message]);
+        decision = { status: 'overlap', row: row! };
+      } else {
+        if (c.overlap === 'cancelOther') await tx.all(`UPDATE ${RUN} SET cancel_requested = 1 WHERE code = ?1 AND key = ?2 AND status = 'running'`, [c.code, c.key]);
+        // A request waits as a request (pending), not as a waiting run.
+        if (requestId !== null) return { status: 'busy' };
+        const message = `waiting: ${because} (overlap policy ${c.overlap})`;
+        const [row] = await tx.all<Row>(INSERT_RUN, [c.code, c.key, slotAt, c.attempt, c.trigger, 'waiting', context.runnerId, 0, null, start, null, null, null, message]);
+        await tx.all(`UPDATE ${STATE} SET waiting_slot_at = min(coalesce(waiting_slot_at, ?3), ?3) WHERE code = ?1 AND key = ?2`, [c.code, c.key, slotAt]);
+        decision = { status: 'waiting', row: row! };
+      }
+      await consume();
+      await tx.all(`UPDATE ${STATE} SET ${advance} WHERE code = ?1 AND key = ?2`, [c.code, c.key, slotAt, schedule, now]);
+      return decision;
+    }
+  }
+  // 5. Claimed: the named waiting run starts, or a new run, with a fresh token and lease.
+  const token = Number(state!.token) + 1;
+  let row: Row | undefined;
+  if (named) {
+    [row] = await tx.all<Row>(
+      `UPDATE ${RUN} SET status = 'running', runner_id = ?2, token = ?3, started_at = ?4, lease_expires_at = ?5, message = NULL WHERE id = ?1 RETURNING *`,
+      [named.id, context.runnerId, token, start, start + c.leaseMs],
+    );
+    await tx.all(
+      `UPDATE ${STATE} SET waiting_slot_at = (SELECT min(slot_at) FROM ${RUN} WHERE code = ?1 AND key = ?2 AND status = 'waiting') WHERE code = ?1 AND key = ?2`,
+      [c.code, c.key],
+    );
+  } else {
+    [row] = await tx.all<Row>(INSERT_RUN, [c.code, c.key, slotAt, c.attempt, c.trigger, 'running', context.runnerId, token, requestId, start, null, null, start + c.leaseMs, null]);
+    if (!row) return { status: 'taken' };
+  }
+  await consume();
+  await tx.all(`UPDATE ${STATE} SET token = ?6, total_runs = total_runs + 1, ${advance} WHERE code = ?1 AND key = ?2`, [c.code, c.key, slotAt, schedule, now, token]);
+  return { status: 'claimed', row: row! };
 }
 
 /** Completes a batch (see `Store.completeRuns`). */
@@ -130,8 +192,8 @@ export async function completeInTx(tx: SqliteTx, completions: readonly RunComple
   return outcomes;
 }
 
-/** Reaps up to `limit` expired runs (see `Store.reapExpired`). */
-export async function reapInTx(tx: SqliteTx, now: number, limit: number): Promise<RunRecord[]> {
+/** Reaps up to `limit` expired runs (see `Store.reapExpired`), oldest expiry first, each with its state right after it. */
+export async function reapInTx(tx: SqliteTx, now: number, limit: number): Promise<ReapedRun[]> {
   const expired = await tx.all<Row>(
     `SELECT id, runner_id, lease_expires_at FROM ${RUN} WHERE status = 'running' AND lease_expires_at <= ?1 ORDER BY lease_expires_at, id LIMIT ?2`,
     [now, limit],

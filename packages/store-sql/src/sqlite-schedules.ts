@@ -61,13 +61,14 @@ export async function upsertInTx(
   return out;
 }
 
-/** Removes schedules with their states and pending run requests (see `Store.removeSchedules`); returns the refs removed. */
+/** Removes schedules with their states, waiting runs and pending run requests (see `Store.removeSchedules`); returns the refs removed. */
 export async function removeInTx(tx: SqliteTx, refs: readonly ScheduleRef[]): Promise<ScheduleRef[]> {
   const removed: ScheduleRef[] = [];
   for (const ref of refs) {
     const gone = await tx.all(`DELETE FROM ${SCHEDULE} WHERE code = ?1 AND key = ?2 RETURNING code`, [ref.code, ref.key]);
     if (gone.length === 0) continue;
     await tx.all(`DELETE FROM ${STATE} WHERE code = ?1 AND key = ?2`, [ref.code, ref.key]);
+    await tx.all(`DELETE FROM tickwork_run WHERE code = ?1 AND key = ?2 AND status = 'waiting'`, [ref.code, ref.key]);
     await tx.all(`DELETE FROM tickwork_run_request WHERE code = ?1 AND key = ?2 AND consumed_at IS NULL`, [ref.code, ref.key]);
     removed.push(ref);
   }

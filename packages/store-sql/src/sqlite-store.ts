@@ -5,13 +5,13 @@
  */
 import {
   checkScheduleInputs,
-  type ClaimContext, type ClaimOutcome, type CompletionOutcome, type JobState, type Lease, type RunCompletion, type RunPage, type RunQuery,
+  type ClaimContext, type ClaimOutcome, type CompletionOutcome, type JobState, type Lease, type ReapedRun, type RunCompletion, type RunPage, type RunQuery,
   type RunRecord, type RunRequest, type RuntimeSchedule, type RuntimeScheduleInput, type ScheduleQuery, type SchedulePage, type ScheduleRef,
   type ScheduleSpec, type SlotClaim, type Store,
 } from '@tickwork/core';
 import type { SqliteConnection } from './connection/sqlite.js';
 import { PREFIX } from './errors.js';
-import { byRequestOrder, inRefOrder, leaseOf, removedFlags, toRequest, toRun, toSchedule, toState, type Row } from './rows.js';
+import { inRefOrder, leaseOf, removedFlags, toRequest, toRun, toSchedule, toState, type Row } from './rows.js';
 import { claimInTx, completeInTx, reapInTx } from './sqlite-claims.js';
 import { listStatement, removeInTx, upsertInTx } from './sqlite-schedules.js';
 import {
@@ -135,7 +135,7 @@ export class SqliteStore implements Store {
     return this.db.transaction('completeRuns', (tx) => completeInTx(tx, completions, isStoreId));
   }
 
-  async reapExpired(options: { now: Date; limit?: number }): Promise<RunRecord[]> {
+  async reapExpired(options: { now: Date; limit?: number }): Promise<ReapedRun[]> {
     checkDate('reapExpired', 'now', options?.now);
     const limit = checkLimit('reapExpired', options.limit, 1000, 100_000);
     return this.db.transaction('reapExpired', (tx) => reapInTx(tx, options.now.getTime(), limit));
@@ -172,7 +172,7 @@ export class SqliteStore implements Store {
     for (;;) {
       // One short write transaction per batch, so other processes get the write lock in between.
       const rows = await this.db.query<Row>(
-        `DELETE FROM ${RUN} WHERE id IN (SELECT id FROM ${RUN} WHERE status <> 'running' AND finished_at < ?1 LIMIT ?2) RETURNING id`,
+        `DELETE FROM ${RUN} WHERE id IN (SELECT id FROM ${RUN} WHERE status NOT IN ('running', 'waiting') AND finished_at < ?1 LIMIT ?2) RETURNING id`,
         [options.olderThan.getTime(), batchSize],
         'pruneRuns',
       );
@@ -195,31 +195,16 @@ export class SqliteStore implements Store {
     return toRequest(rows[0]);
   }
 
-  async consumeRunRequests(options: { codes?: readonly string[]; refs?: readonly ScheduleRef[]; limit?: number; now: Date }): Promise<RunRequest[]> {
-    checkDate('consumeRunRequests', 'now', options?.now);
-    const codes = checkCodes('consumeRunRequests', options.codes);
-    const refs = options.refs === undefined ? null : checkRefs('consumeRunRequests', options.refs, false);
-    const limit = checkLimit('consumeRunRequests', options.limit, 100, 100_000);
-    const filter = codeFilter(codes, 4);
-    const rows = await this.db.query<Row>(
-      `UPDATE ${REQUEST} SET consumed_at = ?1 WHERE id IN (
-         SELECT id FROM ${REQUEST} WHERE consumed_at IS NULL AND ${filter.sql}
-           AND (?3 IS NULL OR (code, key) IN (SELECT json_extract(value, '$.code'), json_extract(value, '$.key') FROM json_each(?3)))
-         ORDER BY requested_at, id LIMIT ?2)
-       RETURNING *`,
-      [options.now.getTime(), limit, refs === null ? null : refsJson(refs), ...filter.params],
-      'consumeRunRequests',
-    );
-    return rows.map(toRequest).sort(byRequestOrder);
-  }
-
-  async pendingRunRequests(options: { codes?: readonly string[]; limit?: number } = {}): Promise<RunRequest[]> {
-    const filter = codeFilter(checkCodes('pendingRunRequests', options.codes), 2);
+  async pendingRunRequests(options: { codes?: readonly string[]; refs?: readonly ScheduleRef[]; limit?: number } = {}): Promise<RunRequest[]> {
+    const filter = codeFilter(checkCodes('pendingRunRequests', options.codes), 3);
+    const refs = options.refs === undefined ? null : checkRefs('pendingRunRequests', options.refs, false);
     // LIMIT -1: no limit.
     const limit = options.limit === undefined ? -1 : checkLimit('pendingRunRequests', options.limit, 0, Number.MAX_SAFE_INTEGER);
     const rows = await this.db.query<Row>(
-      `SELECT * FROM ${REQUEST} WHERE consumed_at IS NULL AND ${filter.sql} ORDER BY requested_at, id LIMIT ?1`,
-      [limit, ...filter.params],
+      `SELECT * FROM ${REQUEST} WHERE consumed_at IS NULL AND ${filter.sql}
+         AND (?2 IS NULL OR (code, key) IN (SELECT json_extract(value, '$.code'), json_extract(value, '$.key') FROM json_each(?2)))
+       ORDER BY requested_at, id LIMIT ?1`,
+      [limit, refs === null ? null : refsJson(refs), ...filter.params],
       'pendingRunRequests',
     );
     return rows.map(toRequest);

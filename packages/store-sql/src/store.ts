@@ -112,7 +112,6 @@ export function createSqlStore(options: SqlStoreOptions): SqlStore {
     getRun: async (id) => (await ensureReady(), target.getRun(id)),
     pruneRuns: async (o) => (await ensureReady(), target.pruneRuns(o)),
     requestRun: async (ref, o) => (await ensureReady(), target.requestRun(ref, o)),
-    consumeRunRequests: async (o) => (await ensureReady(), target.consumeRunRequests(o)),
     pendingRunRequests: async (o) => (await ensureReady(), target.pendingRunRequests(o)),
     upsertSchedules: async (schedules, now) => (await ensureReady(), target.upsertSchedules(schedules, now)),
     removeSchedules: async (refs) => (await ensureReady(), target.removeSchedules(refs)),

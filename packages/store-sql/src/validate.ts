@@ -3,7 +3,7 @@
  * InvalidArgumentError naming the field, and changes nothing.
  */
 import {
-  InvalidArgumentError, MAX_SCHEDULES_PER_CALL, RUN_STATUSES, type Lease, type RunCompletion, type RunQuery, type RunStatus, type ScheduleQuery,
+  InvalidArgumentError, MAX_SCHEDULES_PER_CALL, OVERLAP_POLICIES, RUN_STATUSES, type Lease, type RunCompletion, type RunQuery, type RunStatus, type ScheduleQuery,
   type ScheduleRef, type SlotClaim,
 } from '@tickwork/core';
 import { PREFIX } from './errors.js';
@@ -75,7 +75,17 @@ export function checkClaims(claims: readonly SlotClaim[]): void {
     positiveInt('claimSlots', `${at}.attempt (job "${claim.code}")`, claim.attempt, 1_000_000);
     positiveInt('claimSlots', `${at}.leaseMs (job "${claim.code}")`, claim.leaseMs);
     if (!TRIGGERS.has(claim.trigger)) bad('claimSlots', `${at}.trigger (job "${claim.code}")`, `must be schedule, retry, manual or force, got ${JSON.stringify(claim.trigger)}`);
-    if (typeof claim.allowParallel !== 'boolean') bad('claimSlots', `${at}.allowParallel (job "${claim.code}")`, 'must be a boolean');
+    if (!OVERLAP_POLICIES.includes(claim.overlap)) {
+      bad('claimSlots', `${at}.overlap (job "${claim.code}")`, `must be one of ${OVERLAP_POLICIES.join(', ')}, got ${JSON.stringify(claim.overlap)}`);
+    }
+    if (claim.backfill !== undefined && typeof claim.backfill !== 'boolean') bad('claimSlots', `${at}.backfill (job "${claim.code}")`, 'must be a boolean');
+    if (claim.requestId !== undefined && (typeof claim.requestId !== 'string' || claim.requestId === '')) {
+      bad('claimSlots', `${at}.requestId (job "${claim.code}")`, `must be a non-empty string, got ${JSON.stringify(claim.requestId)}`);
+    }
+    if ((claim.trigger === 'manual') !== (claim.requestId !== undefined)) {
+      bad('claimSlots', `${at}.requestId (job "${claim.code}")`, "goes with trigger 'manual', and trigger 'manual' with a requestId");
+    }
+    if (claim.requestId !== undefined && claim.attempt !== 1) bad('claimSlots', `${at}.attempt (job "${claim.code}")`, `must be 1 with a requestId, got ${claim.attempt}`);
     if (claim.scheduleVersion !== undefined) positiveInt('claimSlots', `${at}.scheduleVersion (job "${claim.code}")`, claim.scheduleVersion);
   });
 }

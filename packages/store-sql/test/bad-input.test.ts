@@ -121,7 +121,7 @@ describe('bad input fails early with a clear message and changes nothing', () =>
     const store = createSqlStore({ driver: 'sqlite', dbName: temp.file });
     undo.push(() => store.close());
     const now = new Date(Date.UTC(2030, 0, 7));
-    const good = { code: 'ok', key: '', slotAt: now, attempt: 1, trigger: 'schedule' as const, allowParallel: false, leaseMs: 1000 };
+    const good = { code: 'ok', key: '', slotAt: now, attempt: 1, trigger: 'schedule' as const, overlap: 'skip' as const, leaseMs: 1000 };
     await expect(store.claimSlots([good, { ...good, code: 'bad', leaseMs: -5 }], { runnerId: 'r', now })).rejects.toThrow(
       /claims\[1\]\.leaseMs \(job "bad"\) must be an integer/,
     );
@@ -157,8 +157,8 @@ describe('bad input fails early with a clear message and changes nothing', () =>
         expect(await store.getSchedules([bad, tenant])).toMatchObject([tenant]);
         expect(await store.getStates([bad])).toEqual([]);
         expect(await store.removeSchedules([bad])).toEqual([false]);
-        // Only refs that cannot exist: nothing matches, so the pending request of the real schedule stays.
-        expect(await store.consumeRunRequests({ refs: [bad], now })).toEqual([]);
+        // Only refs that cannot exist: nothing matches (the pending request of the real schedule is not listed).
+        expect(await store.pendingRunRequests({ refs: [bad] })).toEqual([]);
         for (const write of [
           () => store.setPaused(bad, true, { now }),
           () => store.ensureStates([tenant, bad], now),

@@ -3,18 +3,18 @@ import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { LibSqlDriver } from '@mikro-orm/libsql';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tickworkEntities, TickworkJobState, TickworkRun, TickworkSchedule } from '../src/entities.js';
-import { createSqlStore, migrate } from '../src/index.js';
+import { createSqlStore, migrate, MIGRATION_NAMES } from '../src/index.js';
 import { adminQuery, PG_URL, randomSchema, runtimeSchedule, tempSqliteFile } from './fixtures.js';
 
 const AT = new Date(Date.UTC(2030, 0, 7, 12));
 
 async function useThroughOrm(orm: MikroORM): Promise<void> {
-  expect((await migrate({ orm })).applied).toHaveLength(2);
+  expect((await migrate({ orm })).applied).toEqual([...MIGRATION_NAMES]);
   expect((await migrate({ orm })).applied).toEqual([]);
   const store = createSqlStore({ orm });
   const [created] = await store.upsertSchedules([runtimeSchedule({ code: 'billing', key: 'acme' })], AT);
   const [outcome] = await store.claimSlots(
-    [{ code: 'billing', key: 'acme', slotAt: AT, attempt: 1, trigger: 'schedule', allowParallel: false, leaseMs: 30_000 }],
+    [{ code: 'billing', key: 'acme', slotAt: AT, attempt: 1, trigger: 'schedule', overlap: 'skip', leaseMs: 30_000 }],
     { runnerId: 'host', now: AT },
   );
   if (outcome?.status !== 'claimed') throw new Error(`expected a claim, got ${outcome?.status}`);

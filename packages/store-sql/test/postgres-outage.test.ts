@@ -59,7 +59,7 @@ describe('PostgreSQL stopped for 8 s and started again (private server)', () => 
           n += 1;
           try {
             const outcomes = await store.claimSlots(
-              Array.from({ length: 5 }, (_, i) => ({ code: `job-${i}`, key: '', slotAt, attempt: 1, trigger: 'schedule' as const, allowParallel: true, leaseMs: 30_000 })),
+              Array.from({ length: 5 }, (_, i) => ({ code: `job-${i}`, key: '', slotAt, attempt: 1, trigger: 'schedule' as const, overlap: 'allowAll' as const, leaseMs: 30_000 })),
               { runnerId: 'runner', now: slotAt },
             );
             const leases = outcomes.flatMap((o) => (o.status === 'claimed' ? [o.lease] : []));

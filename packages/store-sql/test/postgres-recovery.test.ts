@@ -10,7 +10,7 @@ const AT = new Date(Date.UTC(2030, 0, 7));
 
 function claims(count: number, prefix: string): SlotClaim[] {
   return Array.from({ length: count }, (_, i) => ({
-    code: `${prefix}-${i}`, key: '', slotAt: AT, attempt: 1, trigger: 'schedule' as const, allowParallel: false, leaseMs: 60_000,
+    code: `${prefix}-${i}`, key: '', slotAt: AT, attempt: 1, trigger: 'schedule' as const, overlap: 'skip' as const, leaseMs: 60_000,
   }));
 }
 

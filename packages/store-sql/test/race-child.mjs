@@ -24,7 +24,7 @@ const claimed = [];
 let taken = 0;
 for (let start = 0; start < order.length; start += 50) {
   const batch = order.slice(start, start + 50).map((i) => ({
-    code: `job-${i}`, key: '', slotAt, attempt: 1, trigger: 'schedule', allowParallel: false, leaseMs: 60_000,
+    code: `job-${i}`, key: '', slotAt, attempt: 1, trigger: 'schedule', overlap: 'skip', leaseMs: 60_000,
   }));
   const outcomes = await store.claimSlots(batch, { runnerId, now: slotAt });
   outcomes.forEach((outcome, i) => {

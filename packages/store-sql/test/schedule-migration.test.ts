@@ -1,35 +1,17 @@
-import { MikroORM, type Options } from '@mikro-orm/core';
-import { Migrator } from '@mikro-orm/migrations';
+import type { Options } from '@mikro-orm/core';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { LibSqlDriver } from '@mikro-orm/libsql';
 import { StoreSchemaError, type Store } from '@tickwork/core';
 import { claimFor as claim } from '@tickwork/store-conformance';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqlStore, migrate, MIGRATION_NAMES, type SqlStoreOptions } from '../src/index.js';
-import { initMigration } from '../src/migrations/Migration20261123000000_tickwork_init.js';
 import { adminQuery, PG_URL, pgOptions, randomSchema, rawSqlite, runtimeSchedule as schedule, tempSqliteFile } from './fixtures.js';
+import { migrateEarlier } from './old-schema.js';
+
+const migrateFirstOnly = (config: Options, dialect: 'postgresql' | 'sqlite', schema: string) => migrateEarlier(1, config, dialect, schema);
 
 const AT = new Date(Date.UTC(2030, 0, 7, 12));
 const TENANT = { code: 'report', key: 'tenant-1' };
-
-/** What a deployment of the previous version has: only the first migration applied. */
-async function migrateFirstOnly(config: Options, dialect: 'postgresql' | 'sqlite', schema: string): Promise<void> {
-  const orm = await MikroORM.init({ ...config, entities: [], discovery: { warnWhenNoEntities: false }, debug: false });
-  try {
-    const defaults = orm.config.get('migrations') as object;
-    orm.config.set('migrations', {
-      ...defaults,
-      tableName: dialect === 'postgresql' ? `${schema}.tickwork_migrations` : 'tickwork_migrations',
-      migrationsList: [{ name: MIGRATION_NAMES[0]!, class: initMigration({ dialect, schema }) }],
-      transactional: true,
-      snapshot: false,
-      silent: true,
-    } as never);
-    await new Migrator(orm.em as never).up();
-  } finally {
-    await orm.close(true);
-  }
-}
 
 /**
  * The upgrade path on one dialect: a store refuses the half-migrated schema, `migrate()`
@@ -42,9 +24,9 @@ async function upgrade(options: SqlStoreOptions, seedOldRows: () => Promise<void
   undo.push(() => store.close());
   const refused = await store.getStates().catch((e: unknown) => e);
   expect(refused).toBeInstanceOf(StoreSchemaError);
-  expect((refused as Error).message).toMatch(/missing migrations \(Migration20261124000000_tickwork_schedules\); run `tickwork migrate`/);
+  expect((refused as Error).message).toMatch(/missing migrations \(Migration20261124000000_tickwork_schedules, Migration20261201000000_tickwork_exactly_once\); run `tickwork migrate`/);
 
-  expect(await migrate(options)).toEqual({ applied: [MIGRATION_NAMES[1]], current: [...MIGRATION_NAMES] });
+  expect(await migrate(options)).toEqual({ applied: MIGRATION_NAMES.slice(1), current: [...MIGRATION_NAMES] });
   expect((await store.queryRuns()).runs.map((r) => `${r.code}/${r.key}`).sort()).toEqual(['billing/', 'report/tenant-1']);
   const [unscheduled] = await store.claimSlots([claim(TENANT, new Date(AT.getTime() + 60_000))], { runnerId: 'new', now: AT });
   expect(unscheduled).toEqual({ status: 'unscheduled' });
@@ -89,7 +71,8 @@ describe('a deployment migrated by the previous version migrates forward', () =>
       [schema],
     );
     expect(functions.map((f) => f.proname)).toEqual([
-      'tickwork_claim_slots', 'tickwork_complete_runs', 'tickwork_finish_state', 'tickwork_reap_expired', 'tickwork_remove_schedules', 'tickwork_upsert_schedules',
+      'tickwork_claim_slots', 'tickwork_complete_runs', 'tickwork_finish_state', 'tickwork_interrupt', 'tickwork_reap_expired', 'tickwork_remove_schedules',
+      'tickwork_upsert_schedules',
     ]);
     expect(functions.find((f) => f.proname === 'tickwork_claim_slots')?.prosrc).toContain(`'unscheduled'`);
     // Removing it then deletes the state and the request left from before.

@@ -1,4 +1,4 @@
-import { encodeScheduleDefinition, InvalidArgumentError, type Lease, type RunRecord, type ScheduleRef, type Store } from '@tickwork/core';
+import { encodeScheduleDefinition, InvalidArgumentError, OVERLAP_POLICIES, type Lease, type RunRecord, type ScheduleRef, type Store } from '@tickwork/core';
 import { claimFor as claim } from '@tickwork/store-conformance';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -60,11 +60,11 @@ describe('PostgreSQL: schedule writes racing claims and each other (two real con
     expect(runs.map((r) => r.status)).toEqual(['running', 'running']);
     expect(await store.getStates([TENANT])).toEqual([]);
     const [second, first] = runs as [RunRecord, RunRecord];
-    const lease = { ...TENANT, runId: first.id, token: first.token, runnerId: 'a', expiresAt: first.leaseExpiresAt! };
+    const lease = { ...TENANT, runId: first.id, token: first.token, runnerId: 'a', expiresAt: first.leaseExpiresAt!, cancelRequested: false };
     const [done] = await store.completeRuns([{ lease, status: 'failed', finishedAt: new Date(AT.getTime() + 1000), error: 'boom' }]);
     expect(done).toMatchObject({ status: 'completed', state: null, run: { status: 'failed', error: 'boom' } });
     const reaped = await store.reapExpired({ now: new Date(AT.getTime() + 3 * 60_000) });
-    expect(reaped.map((r) => [r.id, r.status])).toEqual([[second.id, 'interrupted']]);
+    expect(reaped.map((r) => [r.run.id, r.run.status, r.state])).toEqual([[second.id, 'interrupted', null]]);
     expect(await store.getStates()).toEqual([]);
   });
 
@@ -161,7 +161,8 @@ describe('PostgreSQL: every function takes its row locks in one order (real conc
           } else if (op === 'remove') {
             await store.removeSchedules(sample(20));
           } else if (op === 'claim') {
-            const batch = shuffled([own, ...sample(60)]).map((ref) => claim(ref, now, { allowParallel: Math.random() < 0.3, leaseMs: 3_000 }));
+            // Every overlap policy, so waiting runs are created, started and removed too.
+            const batch = shuffled([own, ...sample(60)]).map((ref) => claim(ref, now, { overlap: OVERLAP_POLICIES[Math.floor(Math.random() * OVERLAP_POLICIES.length)]!, leaseMs: 3_000 }));
             for (const outcome of await store.claimSlots(batch, { runnerId: `runner-${id}`, now })) if (outcome.status === 'claimed') leases.push(outcome.lease);
           } else if (op === 'renew') {
             await store.renewLeases(shuffled(leases).slice(0, 60), { now, leaseMs: 3_000 });
@@ -171,12 +172,14 @@ describe('PostgreSQL: every function takes its row locks in one order (real conc
           } else if (op === 'reap') {
             await store.reapExpired({ now });
           } else {
-            // Filed only while the schedule exists (InvalidArgumentError otherwise); consumed by refs, as daemons do.
+            // Filed only while the schedule exists (InvalidArgumentError otherwise); claimed by id, as runners do.
             const [ref] = sample(1);
             await store.requestRun(ref!, { now }).catch((error: unknown) => {
               if (!(error instanceof InvalidArgumentError)) throw error;
             });
-            await store.consumeRunRequests({ refs: sample(20), now });
+            const pending = await store.pendingRunRequests({ refs: sample(20) });
+            const claims = pending.map((r) => claim(r, r.requestedAt, { trigger: 'manual', requestId: r.id, overlap: 'bufferOne', leaseMs: 3_000 }));
+            for (const outcome of await store.claimSlots(claims, { runnerId: `runner-${id}`, now })) if (outcome.status === 'claimed') leases.push(outcome.lease);
           }
           done[op] += 1;
         } catch (error) {
