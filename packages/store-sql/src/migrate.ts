@@ -87,19 +87,26 @@ function isSqliteLocked(error: unknown): boolean {
   return /SQLITE_BUSY|database is locked|Transaction query already complete/i.test((error as Error).message ?? '');
 }
 
+/** How long a SQLite migration keeps retrying while other processes hold the file's write lock (or migrate it first). */
+const SQLITE_MIGRATION_WAIT_MS = 30_000;
+
 /**
  * SQLite has no advisory lock: when another process created the same tables first (or
  * holds the write lock), our migration fails and rolls back; after a pause the next try
- * finds them recorded and has nothing to do. A genuinely blocked migration fails after 8 tries.
+ * finds them recorded and has nothing to do. Tries go on for {@link SQLITE_MIGRATION_WAIT_MS}
+ * (pauses doubling to about 1 s, with jitter so the losers do not retry in step): a busy
+ * machine where each process first loads MikroORM can keep the lock longer than a few tries.
+ * A migration blocked for longer fails.
  */
 async function afterConcurrentMigrations<T>(fn: () => Promise<T>, beforeRetry: () => Promise<void>): Promise<T> {
+  const deadline = Date.now() + SQLITE_MIGRATION_WAIT_MS;
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await fn();
     } catch (error) {
       // "database is locked": MikroORM's connection has no busy timeout, so it fails at once while another migrator writes.
-      if (attempt >= 8 || error instanceof TickworkError || !/already exists/i.test((error as Error).message ?? '') && !isSqliteLocked(error)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
+      if (Date.now() >= deadline || error instanceof TickworkError || !/already exists/i.test((error as Error).message ?? '') && !isSqliteLocked(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt) * (0.5 + Math.random())));
       await beforeRetry();
     }
   }
@@ -142,6 +149,9 @@ export async function migrate(options: SqlStoreOptions): Promise<MigrateResult> 
   let orm: MikroORM | undefined;
   const run = async (): Promise<MigrateResult> => {
     orm ??= injected ? options.orm : await ownOrm(options);
+    // WAL first (a fresh file is in rollback-journal mode): readers then never wait for a migrator's write lock, so
+    // concurrent migrators only take turns on writing instead of also failing each other's schema listings.
+    if (dialect === 'sqlite') await orm.em.getConnection().execute('PRAGMA journal_mode = WAL').catch(() => undefined);
     const { Migrator } = await import('@mikro-orm/migrations');
     const config = orm.config;
     const previous = config.get('migrations');

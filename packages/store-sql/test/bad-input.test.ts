@@ -215,7 +215,8 @@ describe('bad input fails early with a clear message and changes nothing', () =>
     for (const r of results) expect(r.current).toEqual([...MIGRATION_NAMES]);
   });
 
-  it('migrate() run by 4 processes at once on a fresh SQLite file succeeds in all, applying once', async () => {
+  // Four processes each loading MikroORM and taking turns on the file lock: seconds apiece on a busy 2-core machine.
+  it('migrate() run by 4 processes at once on a fresh SQLite file succeeds in all, applying once', { timeout: 120_000 }, async () => {
     const temp = tempSqliteFile();
     undo.push(() => temp.remove());
     const script = `const { migrate } = await import(${JSON.stringify(DIST)});
