@@ -7,7 +7,7 @@
 // Then the store conformance suites and the CLI and daemon end-to-end tests run again on
 // Node 22 and 24 (engines stay >=20.19): their binaries come from the npm registry's `node`
 // package through npx, which caches them, so only the first run downloads them.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,25 +80,39 @@ function nodeBinary(version) {
 
 const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
 const reports = packages.map((p) => ({ label: p.manifest.name, report: join(p.dir, '.vitest', 'result.json') }));
-let missingNodes = 0;
-for (const version of OTHER_NODES) {
+
+/** Runs one command, collecting its output (the two Node versions run side by side; each prints when done). */
+function collect(command, args, options) {
+  return new Promise((resolve) => {
+    let output = '';
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.on('error', (error) => resolve(`${output}\n${error.message}\n`));
+    child.on('close', () => resolve(output));
+  });
+}
+
+/** The conformance and end-to-end files of every package on Node `version`; false when its binary could not be had. */
+async function onOtherNode(version) {
   const major = version.split('.')[0];
-  console.log(`\n▶ conformance and end-to-end tests on Node ${version}`);
   const binary = nodeBinary(version);
-  if (!binary) {
-    missingNodes += 1;
-    continue;
-  }
+  if (!binary) return false;
   // Child processes that tests start by name (node, npx) get the same Node.
   const nodeEnv = { ...env, PATH: `${dirname(binary)}${delimiter}${env.PATH}` };
+  let output = '';
   for (const p of packages) {
     const files = ON_OTHER_NODES[p.manifest.name];
     if (!files) continue;
     const outputFile = `.vitest/node${major}.json`;
-    spawnSync(binary, [vitest, 'run', ...files, '--reporter=default', '--reporter=json', `--outputFile.json=${outputFile}`], { cwd: p.dir, stdio: 'inherit', env: nodeEnv });
+    output += await collect(binary, [vitest, 'run', ...files, '--reporter=default', '--reporter=json', `--outputFile.json=${outputFile}`], { cwd: p.dir, env: nodeEnv });
     reports.push({ label: `${p.manifest.name} on Node ${major}`, report: join(p.dir, outputFile) });
   }
+  console.log(`\n▶ conformance and end-to-end tests on Node ${version}\n${output}`);
+  return true;
 }
+
+const missingNodes = (await Promise.all(OTHER_NODES.map(onOtherNode))).filter((ok) => !ok).length;
 
 let passed = 0;
 let failed = missingNodes;
