@@ -14,9 +14,19 @@ export interface RedisStoreOptions {
   commandTimeoutMs?: number;
   /** Extra ioredis options for clients the store creates (they override the store's defaults). */
   clientOptions?: RedisOptions;
+  /** Wait for this many replicas (`WAIT count timeoutMs`) after every write a runner decides on; fewer acknowledgements fail the call. Default: no waiting. */
+  replicas?: ReplicasOption;
 }
 
-const OPTION_NAMES = new Set(['redis', 'url', 'prefix', 'commandTimeoutMs', 'clientOptions']);
+/** The {@link RedisStoreOptions.replicas} option: how many replicas must acknowledge each decisive write, and how long to wait for them. */
+export interface ReplicasOption {
+  /** Replicas that must acknowledge each write (an integer ≥ 0; 0 waits for none). */
+  count: number;
+  /** Longest wait for them, in ms (a positive integer below `commandTimeoutMs`; default 1000). */
+  timeoutMs?: number;
+}
+
+const OPTION_NAMES = new Set(['redis', 'url', 'prefix', 'commandTimeoutMs', 'clientOptions', 'replicas']);
 const BAD_PREFIX = /[*?[\]{}\s]/;
 
 /** The validated options, with defaults applied. */
@@ -26,6 +36,8 @@ export interface ResolvedOptions {
   prefix: string;
   commandTimeoutMs: number;
   clientOptions: RedisOptions;
+  /** null when no write waits for replicas. */
+  replicas: { count: number; timeoutMs: number } | null;
 }
 
 /** Checks options up front so bad configuration fails before any connection is made. */
@@ -69,5 +81,29 @@ export function resolveOptions(options: RedisStoreOptions): ResolvedOptions {
   if (!Number.isInteger(commandTimeoutMs) || commandTimeoutMs <= 0) {
     throw new InvalidArgumentError(`${MESSAGE_PREFIX} createRedisStore(options): commandTimeoutMs must be a positive integer, got ${String(commandTimeoutMs)}`);
   }
-  return { redis, url, prefix, commandTimeoutMs, clientOptions: options.clientOptions ?? {} };
+  const replicas = resolveReplicas(options.replicas, commandTimeoutMs, redis !== null);
+  return { redis, url, prefix, commandTimeoutMs, clientOptions: options.clientOptions ?? {}, replicas };
+}
+
+/** Checks the replicas option; `{ count: 0 }` (or none) means no write waits. */
+function resolveReplicas(replicas: ReplicasOption | undefined, commandTimeoutMs: number, injected: boolean): ResolvedOptions['replicas'] {
+  if (replicas === undefined) return null;
+  const where = `${MESSAGE_PREFIX} createRedisStore(options): replicas`;
+  if (replicas === null || typeof replicas !== 'object') throw new InvalidArgumentError(`${where} must be an object { count, timeoutMs? }, got ${String(replicas)}`);
+  for (const name of Object.keys(replicas)) {
+    if (name !== 'count' && name !== 'timeoutMs') throw new InvalidArgumentError(`${where}: unknown field "${name}"; known: count, timeoutMs`);
+  }
+  const { count } = replicas;
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
+    throw new InvalidArgumentError(`${where}.count must be an integer ≥ 0 (replicas that acknowledge each write), got ${String(count)}`);
+  }
+  const timeoutMs = replicas.timeoutMs ?? 1_000;
+  if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs <= 0) {
+    throw new InvalidArgumentError(`${where}.timeoutMs must be a positive integer (ms; WAIT with 0 would block forever), got ${String(timeoutMs)}`);
+  }
+  // Clients the store creates time a command out after commandTimeoutMs: WAIT must answer first.
+  if (!injected && timeoutMs >= commandTimeoutMs) {
+    throw new InvalidArgumentError(`${where}.timeoutMs (${timeoutMs}) must be below commandTimeoutMs (${commandTimeoutMs}), or the command would time out before WAIT answers`);
+  }
+  return count === 0 ? null : { count, timeoutMs };
 }

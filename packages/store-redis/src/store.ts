@@ -41,7 +41,7 @@ import {
   type StoredState,
 } from './codec.js';
 import { Connections, endpointOf } from './connection.js';
-import { MESSAGE_PREFIX, toStoreError, wrongTypeError, type Endpoint } from './errors.js';
+import { MESSAGE_PREFIX, notReplicatedError, toStoreError, wrongTypeError, type Endpoint } from './errors.js';
 import { changeChannel, encodeCode, globalKey, jobKey, keysOf, padInstant, parseRunId, scheduleKey } from './keys.js';
 import type { ResolvedOptions } from './options.js';
 import type { ScriptName } from './scripts/index.js';
@@ -142,7 +142,7 @@ export class RedisStore implements Store {
     const now = checkDate(options?.now, 'setPaused: options.now');
     const note = checkOptionalString(options.note, 'setPaused: options.note');
     const ce = encodeCode(ref.code);
-    const stored = await this.script<StoredState>('tickworkState', 'setPaused', { op: 'pause', ce, code: ref.code, key: ref.key, now, paused, note }, [ce]);
+    const stored = await this.script<StoredState>('tickworkState', 'setPaused', { op: 'pause', ce, code: ref.code, key: ref.key, now, paused, note }, [ce], true);
     return toState(stored);
   }
 
@@ -154,7 +154,7 @@ export class RedisStore implements Store {
     }
     const ce = encodeCode(ref.code);
     const override = schedule === null ? null : JSON.stringify(schedule);
-    const stored = await this.script<StoredState>('tickworkState', 'setScheduleOverride', { op: 'override', ce, code: ref.code, key: ref.key, now: nowMs, override }, [ce]);
+    const stored = await this.script<StoredState>('tickworkState', 'setScheduleOverride', { op: 'override', ce, code: ref.code, key: ref.key, now: nowMs, override }, [ce], true);
     return toState(stored);
   }
 
@@ -206,7 +206,7 @@ export class RedisStore implements Store {
     });
     if (items.length === 0) return [];
     type Answer = { s: 'claimed' | 'overlap' | 'waiting' | 'busy' | 'taken' | 'paused' | 'unscheduled'; run?: StoredRun; reaped?: StoredReaped[] };
-    const answers = await this.script<Answer[]>('tickworkClaim', 'claimSlots', { now, runnerId: context.runnerId, items }, items.map((i) => i.ce));
+    const answers = await this.script<Answer[]>('tickworkClaim', 'claimSlots', { now, runnerId: context.runnerId, items }, items.map((i) => i.ce), true);
     return asArray<Answer>(answers).map((answer): ClaimOutcome => {
       const outcome = claimOutcome(answer);
       const reaped = asArray<StoredReaped>(answer.reaped);
@@ -224,6 +224,7 @@ export class RedisStore implements Store {
       'renewLeases',
       { items: items.map((item) => ({ ...item, expiresAt: now + leaseMs })) },
       items.map((i) => i.ce),
+      true,
     );
     return asArray<StoredRun | false>(answers).map((run) => (run ? toLease(run) : null));
   }
@@ -246,7 +247,7 @@ export class RedisStore implements Store {
     });
     if (items.length === 0) return [];
     type Answer = { s: 'completed' | 'stale'; run?: StoredRun | null; state?: StoredState | null };
-    const answers = await this.script<Answer[]>('tickworkComplete', 'completeRuns', { items }, items.map((i) => i.ce));
+    const answers = await this.script<Answer[]>('tickworkComplete', 'completeRuns', { items }, items.map((i) => i.ce), true);
     return asArray<Answer>(answers).map((answer): CompletionOutcome => {
       if (answer.s === 'completed' && answer.run) return { status: 'completed', run: toRun(answer.run), state: answer.state ? toState(answer.state) : null };
       return { status: 'stale', run: answer.run ? toRun(answer.run) : null };
@@ -256,7 +257,7 @@ export class RedisStore implements Store {
   async reapExpired(options: { now: Date; limit?: number }): Promise<ReapedRun[]> {
     const now = checkDate(options?.now, 'reapExpired: options.now');
     const limit = checkInteger(options.limit ?? 1_000, 1, 100_000, 'reapExpired: options.limit');
-    const reaped = await this.script<StoredReaped[]>('tickworkReap', 'reapExpired', { now, limit }, []);
+    const reaped = await this.script<StoredReaped[]>('tickworkReap', 'reapExpired', { now, limit }, [], true);
     return asArray<StoredReaped>(reaped).map(toReaped);
   }
 
@@ -316,7 +317,7 @@ export class RedisStore implements Store {
     const requestedBy = checkOptionalString(options.requestedBy, 'requestRun: options.requestedBy');
     const ce = encodeCode(ref.code);
     const request = { op: 'request', ce, code: ref.code, key: ref.key, now, pad: padInstant(now), requestedBy };
-    const stored = await this.script<StoredRequest | { missing: true }>('tickworkRequests', 'requestRun', request, [ce]);
+    const stored = await this.script<StoredRequest | { missing: true }>('tickworkRequests', 'requestRun', request, [ce], true);
     if ('missing' in stored) throw new InvalidArgumentError(`${MESSAGE_PREFIX} requestRun: job "${ref.code}" has no runtime schedule with key "${ref.key}"; nothing was filed`);
     return toRequest(stored);
   }
@@ -340,7 +341,7 @@ export class RedisStore implements Store {
     const request = upsertRequest(schedules, now);
     if (request.items.length === 0) return [];
     type Answer = { v: number; c: number; u: number };
-    const answers = asArray<Answer>(await this.script<Answer[]>('tickworkSchedules', 'upsertSchedules', { op: 'upsert', ...request }, request.items.map((i) => i.ce)));
+    const answers = asArray<Answer>(await this.script<Answer[]>('tickworkSchedules', 'upsertSchedules', { op: 'upsert', ...request }, request.items.map((i) => i.ce), true));
     // The script stored (or already held) exactly each item's definition text, so the records are built from it.
     return request.items.map((item, i) => {
       const answer = answers[i] as Answer;
@@ -351,7 +352,7 @@ export class RedisStore implements Store {
   async removeSchedules(refs: readonly ScheduleRef[]): Promise<boolean[]> {
     const items = checkRefList(refs, 'removeSchedules', true).map((ref) => ({ ce: encodeCode(ref.code), code: ref.code, key: ref.key }));
     if (items.length === 0) return [];
-    const removed = await this.script<boolean[]>('tickworkSchedules', 'removeSchedules', { op: 'remove', epoch: revisionEpoch(), items }, items.map((i) => i.ce));
+    const removed = await this.script<boolean[]>('tickworkSchedules', 'removeSchedules', { op: 'remove', epoch: revisionEpoch(), items }, items.map((i) => i.ce), true);
     return items.map((_, i) => asArray<boolean>(removed)[i] === true);
   }
 
@@ -422,12 +423,27 @@ export class RedisStore implements Store {
     }
   }
 
-  /** Runs one registered script with a JSON request and parses its JSON answer. */
-  private script<T>(name: ScriptName, operation: string, request: unknown, codes: readonly string[]): Promise<Reply<T>> {
+  /**
+   * Runs one registered script with a JSON request and parses its JSON answer. A `decisive` write
+   * (one a runner acts on) is followed, with the `replicas` option, by `WAIT count timeoutMs` in
+   * the same pipeline on the same connection, and its answer is returned only when enough
+   * replicas acknowledged it.
+   */
+  private script<T>(name: ScriptName, operation: string, request: unknown, codes: readonly string[], decisive = false): Promise<Reply<T>> {
+    const replicas = decisive ? this.options.replicas : null;
     return this.call(operation, codes, async (client) => {
-      const run = (client as unknown as Record<ScriptName, (prefix: string, json: string) => Promise<string>>)[name];
-      const answer = await run.call(client, this.options.prefix, scriptJson(request));
-      return JSON.parse(answer) as T;
+      if (!replicas) {
+        const run = (client as unknown as Record<ScriptName, (prefix: string, json: string) => Promise<string>>)[name];
+        return JSON.parse(await run.call(client, this.options.prefix, scriptJson(request))) as T;
+      }
+      const pipeline = client.pipeline();
+      (pipeline as unknown as Record<ScriptName, (prefix: string, json: string) => unknown>)[name].call(pipeline, this.options.prefix, scriptJson(request));
+      pipeline.wait(replicas.count, replicas.timeoutMs);
+      const [[scriptError, answer] = [null, null], [waitError, acknowledged] = [null, null]] = (await pipeline.exec()) ?? [];
+      if (scriptError) throw scriptError;
+      if (waitError) throw waitError;
+      if (typeof acknowledged !== 'number' || acknowledged < replicas.count) throw notReplicatedError(operation, replicas, Number(acknowledged));
+      return JSON.parse(answer as string) as T;
     });
   }
 

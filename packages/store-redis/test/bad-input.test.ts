@@ -58,6 +58,23 @@ describe('bad configuration and foreign data', () => {
     }
   });
 
+  it('rejects a replicas option that is not a count ≥ 0 with a positive timeout below commandTimeoutMs, naming the field', () => {
+    const replicas = (value: unknown, extra: object = {}) => () => createRedisStore({ replicas: value as never, ...extra });
+    expect(replicas(1.5)).toThrow(/replicas must be an object \{ count, timeoutMs\? \}, got 1\.5/);
+    expect(replicas(null)).toThrow(/replicas must be an object/);
+    expect(replicas({ count: 1.5 })).toThrow(/replicas\.count must be an integer ≥ 0 .*got 1\.5/);
+    expect(replicas({ count: -1 })).toThrow(/replicas\.count must be an integer ≥ 0 .*got -1/);
+    expect(replicas({ count: '1' })).toThrow(/replicas\.count must be an integer/);
+    expect(replicas({ count: 1, timeoutMs: 0 })).toThrow(/replicas\.timeoutMs must be a positive integer .*got 0/);
+    expect(replicas({ count: 1, timeoutMs: -5 })).toThrow(/replicas\.timeoutMs must be a positive integer .*got -5/);
+    expect(replicas({ count: 1, timeoutMs: 2.5 })).toThrow(/replicas\.timeoutMs must be a positive integer/);
+    expect(replicas({ count: 1, timeoutMs: 5_000 })).toThrow(/replicas\.timeoutMs \(5000\) must be below commandTimeoutMs \(5000\)/);
+    expect(replicas({ count: 1 }, { commandTimeoutMs: 800 })).toThrow(/replicas\.timeoutMs \(1000\) must be below commandTimeoutMs \(800\)/);
+    expect(replicas({ count: 1, timeout: 5 })).toThrow(/replicas: unknown field "timeout"; known: count, timeoutMs/);
+    for (const fine of [{ count: 0 }, { count: 2, timeoutMs: 4_999 }]) expect(replicas(fine)).not.toThrow();
+    for (const error of [replicas(-1), replicas({ count: -1 }), replicas({ count: 1, timeoutMs: 0 })]) expect(error).toThrow(InvalidArgumentError);
+  });
+
   it('a per-job key holding another type fails with StoreSchemaError naming it, and nothing is overwritten', async () => {
     const store = createRedisStore({ url: REDIS_URL, prefix });
     try {

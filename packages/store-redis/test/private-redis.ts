@@ -29,6 +29,8 @@ export interface PrivateRedis {
   readonly url: string;
   /** `SHUTDOWN NOSAVE` (the server's own command); resolves once the process has exited. */
   shutdown(): Promise<void>;
+  /** SIGKILL, as a crash: nothing is flushed to replicas; resolves once the process has exited. */
+  kill(): Promise<void>;
   /** Starts the server again on the same port (empty: nothing was saved) unless it runs; resolves once it answers PING. */
   start(): Promise<void>;
   /** An admin connection (closed by `stop()`). */
@@ -44,8 +46,14 @@ async function until(condition: () => Promise<boolean>, what: string, timeoutMs 
   }
 }
 
+/** Options of {@link startPrivateRedis}. */
+export interface PrivateRedisOptions {
+  /** Start as a replica of the primary on this loopback port (`--replicaof 127.0.0.1 <port>`); resolves once `master_link_status:up`. */
+  replicaOf?: number;
+}
+
 /** Starts a private redis-server (the `redis-server` binary must be on PATH). */
-export async function startPrivateRedis(): Promise<PrivateRedis> {
+export async function startPrivateRedis(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'tickwork-redis-'));
   const url = `redis://127.0.0.1:${port}`;
@@ -65,7 +73,8 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   };
   const start = async () => {
     if (child && child.exitCode === null) return;
-    const spawned = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+    const replica = options.replicaOf === undefined ? [] : ['--replicaof', '127.0.0.1', String(options.replicaOf)];
+    const spawned = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--repl-diskless-sync-delay', '0', ...replica], {
       stdio: 'ignore',
     });
     let failed: Error | null = null;
@@ -77,6 +86,19 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
       if (failed) throw failed;
       return answers();
     }, 'did not answer PING');
+    if (options.replicaOf !== undefined) await until(async () => /master_link_status:up/.test(await info('replication')), 'replica link did not come up');
+  };
+  const info = async (section: string) => {
+    const client = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      return await client.info(section);
+    } catch {
+      return '';
+    } finally {
+      client.disconnect();
+    }
   };
   const shutdown = async () => {
     const running = child;
@@ -90,11 +112,20 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     await exited;
     child = null;
   };
+  const kill = async () => {
+    const running = child;
+    if (!running || running.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
+    running.kill('SIGKILL');
+    await exited;
+    child = null;
+  };
   await start();
   return {
     port,
     url,
     shutdown,
+    kill,
     start,
     async admin() {
       const client = new Redis(url, { maxRetriesPerRequest: 1 });
@@ -104,7 +135,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     },
     async stop() {
       for (const client of admins) client.disconnect();
-      await shutdown().catch(() => child?.kill('SIGKILL'));
+      await shutdown().catch(() => kill());
       rmSync(dir, { recursive: true, force: true });
     },
   };
