@@ -39,6 +39,13 @@ function isCronerMarchFirstStepBug(slot: Date, expression: string, zone: string)
   return dayOfMonth.includes('/') && local === '3/1';
 }
 
+/** croner 11's third known miss: 1 March skipped for a day of week with an `L` item, asked in late February (pinned below). */
+function isCronerMarchFirstLastWeekdayBug(slot: Date, expression: string): boolean {
+  const fields = expression.split(' ');
+  const dayOfWeek = fields[fields.length === 7 ? 5 : fields.length - 1] as string;
+  return /L/i.test(dayOfWeek) && slot.getUTCMonth() === 2 && slot.getUTCDate() === 1;
+}
+
 /** croner's known miss: a slot on the 1st local day of a month while UTC is still in the previous month. */
 function isCronerMonthStartBug(slot: Date, zone: string): boolean {
   return zone === 'Asia/Kolkata' && kolkataDay.format(slot) === '1' && slot.getUTCDate() !== 1;
@@ -107,8 +114,18 @@ describe('cross-check against croner on the full language in UTC (L, W, LW, #, n
     expect(nextSlot(compileSchedule('0 0 * * 1-5/9'), new Date('2026-01-01T00:00:00Z'))?.toISOString()).toBe('2026-01-05T00:00:00.000Z');
   });
 
+  it('croner skips 1 March when asked in late February for a day of week with an L item ("0 0 * * 3L,TUE#1" on 24 February 2022); the engine does not', () => {
+    // 1 March 2022 is the first Tuesday; croner answers the last Wednesday of March. Found by the property below.
+    const from = new Date('2022-02-24T00:00:00Z');
+    expect(nextSlot(compileSchedule('0 0 * * 3L,TUE#1'), from)?.toISOString()).toBe('2022-03-01T00:00:00.000Z');
+    expect(new Cron('0 0 * * 3L,TUE#1', { timezone: 'UTC' }).nextRun(from)?.toISOString()).toBe('2022-03-30T00:00:00.000Z');
+    // The same with a plain day of month beside the L item: 1 March is day 1.
+    expect(nextSlot(compileSchedule('0 0 1 * 3L'), from)?.toISOString()).toBe('2022-03-01T00:00:00.000Z');
+    expect(new Cron('0 0 1 * 3L', { timezone: 'UTC' }).nextRun(from)?.toISOString()).toBe('2022-03-30T00:00:00.000Z');
+  });
+
   it('computes the same five next slots as croner from random instants', () => {
-    // 20,000 runs of this property found no disagreement with croner 11 on these forms.
+    // 50,000 runs of this property met croner's one miss above and no other on these forms.
     fc.assert(
       fc.property(oracleCronArb({ withoutCronerMisses: true }), fc.integer({ min: Date.UTC(1995, 0, 1), max: Date.UTC(2045, 0, 1) }), (c, start) => {
         let ours;
@@ -123,7 +140,9 @@ describe('cross-check against croner on the full language in UTC (L, W, LW, #, n
         let after = new Date(start);
         for (let i = 0; i < 5; i++) {
           const mine = nextSlot(ours, after);
-          expect(mine?.toISOString()).toBe(theirs.nextRun(after)?.toISOString());
+          const croner = theirs.nextRun(after);
+          if (mine && croner && mine < croner && isCronerMarchFirstLastWeekdayBug(mine, c.expression)) break;
+          expect(mine?.toISOString()).toBe(croner?.toISOString());
           if (!mine) break;
           after = mine;
         }

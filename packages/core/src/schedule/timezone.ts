@@ -15,6 +15,8 @@ export interface ZoneRules {
   offsetAt(instant: number): number;
   /** Up to when the offset at `instant` is known to hold: the next transition or the end of a table. */
   periodEnd(instant: number): number;
+  /** Since when the offset at `instant` is known to hold: the last transition or the start of a table. */
+  periodStart(instant: number): number;
   /** The first instant after `instant` whose offset differs from the one at `instant`, or null before `limit`. */
   transitionAfter(instant: number, limit: number): number | null;
 }
@@ -26,6 +28,7 @@ const UTC_RULES: ZoneRules = {
   isUtc: true,
   offsetAt: () => 0,
   periodEnd: () => Number.POSITIVE_INFINITY,
+  periodStart: () => Number.NEGATIVE_INFINITY,
   transitionAfter: () => null,
 };
 
@@ -170,6 +173,10 @@ function intlRules(name: string, format: Intl.DateTimeFormat): ZoneRules {
       const table = tableFor(instant);
       const i = indexIn(table, instant);
       return i + 1 < table.starts.length ? (table.starts[i + 1] as number) : table.end;
+    },
+    periodStart(instant) {
+      const table = tableFor(instant);
+      return table.starts[indexIn(table, instant)] as number;
     },
     transitionAfter(instant, limit) {
       const offset = rules.offsetAt(instant);

@@ -29,19 +29,13 @@ export function nextZoned(matcher: WallClockMatcher, zone: ZoneRules, policy: Re
   // has the same answer; periods crossed on the way to a far slot then cost no new search.
   let knownFrom = Number.NaN;
   let knownWall: number | null = null;
-  const firstWallAfter = (wall: number): number | null => {
-    if (!(wall >= knownFrom && (knownWall === null || wall < knownWall))) {
-      knownFrom = wall;
-      knownWall = matcher.nextAfter(wall);
-    }
-    return knownWall;
-  };
   let from = after + 1;
   let offset = zone.offsetAt(from);
-  let change = zone.offsetAt(from - REACH) === offset ? null : recentChange(zone, from);
+  // Most searches start far from any change: the stretch of constant offset began long before.
+  let change = zone.periodStart(from) <= from - REACH || zone.offsetAt(from - REACH) === offset ? null : recentChange(zone, from);
   for (;;) {
     const end = zone.periodEnd(from);
-    let best = change === null ? null : gapSlot(firstWallAfter, policy.gap, change, after);
+    let best = change === null ? null : gapSlot(matcher, policy.gap, change, after);
     let low = from;
     if (change !== null && policy.overlap === 'first' && change.before > change.after) {
       // The wall times just after a fall-back occurred once already, before it.
@@ -54,9 +48,13 @@ export function nextZoned(matcher: WallClockMatcher, zone: ZoneRules, policy: Re
       if (next !== null && next.after < offset) high = Math.min(end, next.at - (offset - next.after));
     }
     if (low < high && (best === null || low < best)) {
-      const wall = firstWallAfter(low - 1 + offset);
-      if (wall === null) return best;
-      const instant = wall - offset;
+      const query = low - 1 + offset;
+      if (!(query >= knownFrom && (knownWall === null || query < knownWall))) {
+        knownFrom = query;
+        knownWall = matcher.nextAfter(query);
+      }
+      if (knownWall === null) return best;
+      const instant = knownWall - offset;
       if (instant < high && (best === null || instant < best)) best = instant;
     }
     if (best !== null) return best;
@@ -68,17 +66,17 @@ export function nextZoned(matcher: WallClockMatcher, zone: ZoneRules, policy: Re
 }
 
 /** The slot a spring-forward gap adds after `after` under `gap`, or null. */
-function gapSlot(firstWallAfter: (wall: number) => number | null, gap: Required<DstPolicy>['gap'], change: Change, after: number): number | null {
+function gapSlot(matcher: WallClockMatcher, gap: Required<DstPolicy>['gap'], change: Change, after: number): number | null {
   if (change.after <= change.before || gap === 'skip') return null;
   const start = change.at + change.before; // the first skipped wall time
   const end = change.at + change.after; // the first wall time after the gap
   if (gap === 'next-instant') {
     if (change.at <= after) return null;
-    const wall = firstWallAfter(start - 1);
+    const wall = matcher.nextAfter(start - 1);
     return wall !== null && wall < end ? change.at : null;
   }
   // shift: a skipped wall time runs at the instant it would have had without the change.
-  const wall = firstWallAfter(Math.max(start - 1, after + change.before));
+  const wall = matcher.nextAfter(Math.max(start - 1, after + change.before));
   return wall !== null && wall < end ? wall - change.before : null;
 }
 
