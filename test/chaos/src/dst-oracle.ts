@@ -1,4 +1,4 @@
-import { compileSchedule, slotsBetween, type ScheduleSpec } from '@tickwork/core';
+import { compileSchedule, slotsBetween, type DstPolicy, type ScheduleSpec } from '@tickwork/core';
 import { IANAZone } from 'luxon';
 import { cronFollowsRealTime, oracleCron, oracleDaily, type OracleMatcher, type WallDay } from './oracle-cron.js';
 
@@ -7,7 +7,10 @@ import { cronFollowsRealTime, oracleCron, oracleDaily, type OracleMatcher, type 
  * applies DESIGN.md's rule from first principles — no knowledge of core's algorithm.
  * Fixed-time: a matching wall time skipped by a gap runs once at the first real minute
  * after the gap; a wall time seen again after a fall-back does not run. Real-time: every
- * real minute whose wall time matches. Absolute: anchor + n × interval.
+ * real minute whose wall time matches. Absolute: anchor + n × interval. A case naming a DST
+ * policy: a skipped wall time runs at the first minute after the jump (next-instant), where
+ * the old offset would have put it (shift) or not at all (skip); a repeated one at its first
+ * occurrence, its last (the earlier emission is taken back) or both.
  */
 
 const MINUTE = 60_000;
@@ -26,23 +29,27 @@ export interface OracleCase {
   matcher?: OracleMatcher;
   /** Absolute grid (every). */
   every?: { everyMs: number; anchor: number };
+  /** The DST policy the spec names (the oracle applies it from its definition); absent: the rule's default. */
+  dst?: DstPolicy;
 }
 
-function cronCase(expression: string): OracleCase {
+function cronCase(expression: string, dst?: DstPolicy): OracleCase {
   return {
-    label: `cron ${expression}`,
-    spec: { kind: 'cron', expression },
+    label: `cron ${expression}${dst ? ` dst=${dst.gap ?? ''}/${dst.overlap ?? ''}` : ''}`,
+    spec: dst ? { kind: 'cron', expression, dst } : { kind: 'cron', expression },
     rule: cronFollowsRealTime(expression) ? 'real-time' : 'fixed-time',
     matcher: oracleCron(expression),
+    ...(dst ? { dst } : {}),
   };
 }
 
-function dailyCase(times: string[], weekdays?: number[], monthDays?: number[]): OracleCase {
+function dailyCase(times: string[], weekdays?: number[], monthDays?: number[], dst?: DstPolicy): OracleCase {
   const spec: ScheduleSpec = { kind: 'daily', times };
   if (weekdays) spec.weekdays = weekdays;
   if (monthDays) spec.monthDays = monthDays;
-  const filters = `${weekdays ? ` wd=${weekdays.join(',')}` : ''}${monthDays ? ` md=${monthDays.join(',')}` : ''}`;
-  return { label: `daily ${times.join(',')}${filters}`, spec, rule: 'fixed-time', matcher: oracleDaily(times, weekdays, monthDays) };
+  if (dst) spec.dst = dst;
+  const filters = `${weekdays ? ` wd=${weekdays.join(',')}` : ''}${monthDays ? ` md=${monthDays.join(',')}` : ''}${dst ? ` dst=${dst.gap ?? ''}/${dst.overlap ?? ''}` : ''}`;
+  return { label: `daily ${times.join(',')}${filters}`, spec, rule: 'fixed-time', matcher: oracleDaily(times, weekdays, monthDays), ...(dst ? { dst } : {}) };
 }
 
 function everyCase(everyMs: number, anchor?: string): OracleCase {
@@ -65,6 +72,10 @@ export const ORACLE_CASES: readonly OracleCase[] = [
   dailyCase(['00:00', '02:00', '02:30', '03:00']),
   dailyCase(['01:45', '23:59'], [0, 6]),
   dailyCase(['00:30', '12:00'], undefined, [1, 15, 31]),
+  cronCase('15 1,2,3 * * *', { gap: 'shift', overlap: 'last' }),
+  cronCase('30 * * * *', { gap: 'next-instant', overlap: 'first' }),
+  dailyCase(['00:00', '00:30', '01:30', '02:30'], undefined, undefined, { gap: 'skip', overlap: 'both' }),
+  dailyCase(['00:15', '01:45', '02:15', '23:45'], undefined, undefined, { gap: 'shift', overlap: 'last' }),
   everyCase(HOUR),
   everyCase(45 * MINUTE, '2020-01-01T00:10:00Z'),
 ];
@@ -120,41 +131,63 @@ export function oracleSlots(zoneName: string, cases: readonly OracleCase[], from
   const zone = IANAZone.create(zoneName);
   if (!zone.isValid) throw new Error(`oracle: unknown zone ${zoneName}`);
   const out: number[][] = cases.map(() => []);
+  // Per case, the instant each wall time was last emitted at (overlap 'last' takes it back when the wall time comes again).
+  const emitted = cases.map(() => new Map<number, number>());
+  const policies = cases.map((c) => ({
+    gap: c.dst?.gap ?? (c.rule === 'real-time' ? 'skip' : 'next-instant'),
+    overlap: c.dst?.overlap ?? (c.rule === 'real-time' ? 'both' : 'first'),
+  }));
   const matcher = new WallMatcher(cases);
   const start = Math.floor((from - warmup) / HOUR) * HOUR;
   let prevWall = start - MINUTE + luxonOffset(zone, start - MINUTE);
   let maxWall = prevWall;
   let hourOffset = luxonOffset(zone, start);
-  for (let hour = start; hour <= to; hour += HOUR) {
+  // Past `to` by a few hours, so that a wall time's second occurrence is seen before its first is kept ('last').
+  const end = to + 3 * HOUR;
+  for (let hour = start; hour <= end; hour += HOUR) {
     const nextHourOffset = luxonOffset(zone, hour + HOUR);
     const steady = nextHourOffset === hourOffset;
-    for (let t = hour; t < hour + HOUR && t <= to; t += MINUTE) {
+    for (let t = hour; t < hour + HOUR && t <= end; t += MINUTE) {
       const wall = t + (steady ? hourOffset : luxonOffset(zone, t));
-      const emit = t > from;
       const gap = wall > prevWall + MINUTE;
       const repeat = wall <= maxWall;
       for (let i = 0; i < cases.length; i++) {
         const c = cases[i] as OracleCase;
-        let slot = false;
+        const list = out[i] as number[];
+        const emit = (instant: number) => {
+          if (instant > from && instant <= to) list.push(instant);
+        };
         if (c.rule === 'absolute') {
           const grid = c.every as { everyMs: number; anchor: number };
-          slot = (((t - grid.anchor) % grid.everyMs) + grid.everyMs) % grid.everyMs === 0;
-        } else if (c.rule === 'real-time') {
-          slot = matcher.matches(i, wall);
-        } else if (!repeat) {
-          slot = matcher.matches(i, wall);
-          for (let skipped = prevWall + MINUTE; gap && !slot && skipped < wall; skipped += MINUTE) {
-            if (skipped > maxWall) slot = matcher.matchesAnywhere(i, skipped);
+          if ((((t - grid.anchor) % grid.everyMs) + grid.everyMs) % grid.everyMs === 0) emit(t);
+          continue;
+        }
+        const { gap: gapPolicy, overlap } = policies[i] as { gap: string; overlap: string };
+        if (matcher.matches(i, wall)) {
+          const earlier = (emitted[i] as Map<number, number>).get(wall);
+          if (!repeat || overlap === 'both') emit(t);
+          else if (overlap === 'last') {
+            if (earlier !== undefined && list.includes(earlier)) list.splice(list.indexOf(earlier), 1);
+            emit(t);
+          }
+          (emitted[i] as Map<number, number>).set(wall, t);
+        }
+        if (gap && gapPolicy !== 'skip') {
+          // Wall times prevWall+1min … wall-1min do not exist: each matching one runs at the first
+          // instant after the jump (next-instant) or where the old offset would have put it (shift).
+          for (let skipped = prevWall + MINUTE; skipped < wall; skipped += MINUTE) {
+            if (skipped <= maxWall || !matcher.matchesAnywhere(i, skipped)) continue;
+            emit(gapPolicy === 'shift' ? t - MINUTE + (skipped - prevWall) : t);
           }
         }
-        if (slot && emit) (out[i] as number[]).push(t);
       }
       prevWall = wall;
       if (wall > maxWall) maxWall = wall;
     }
     hourOffset = nextHourOffset;
   }
-  return out;
+  // Several wall times may land on one instant (a gap, a shift onto an existing time): one slot.
+  return out.map((list) => [...new Set(list)].sort((a, b) => a - b));
 }
 
 /** One disagreement between core and the oracle. */

@@ -30,6 +30,15 @@ describe('the DST oracle itself', () => {
     expect(verdict.mismatches.map((m) => m.schedule)).toContain('cron 30 2 * * *');
   });
 
+  it('applies DST policies from their definition: core compiled without the cases’ policies disagrees on each', () => {
+    const policyCases = ORACLE_CASES.filter((c) => c.dst !== undefined);
+    expect(policyCases.length).toBeGreaterThanOrEqual(4);
+    expect(compareZone('America/New_York', Date.UTC(2024, 0, 1), Date.UTC(2025, 0, 1), policyCases).mismatches).toEqual([]);
+    const withoutPolicy = policyCases.map((c) => ({ ...c, spec: { ...c.spec, dst: undefined } as typeof c.spec }));
+    const verdict = compareZone('America/New_York', Date.UTC(2024, 0, 1), Date.UTC(2025, 0, 1), withoutPolicy);
+    expect(verdict.mismatches.map((m) => m.schedule).sort()).toEqual(policyCases.map((c) => c.label).sort());
+  });
+
   it('finds the 2-hour Antarctica/Troll and 30-minute Lord Howe transitions', () => {
     const troll = transitionsBetween('Antarctica/Troll', Date.UTC(2025, 0, 1), Date.UTC(2026, 0, 1));
     expect(troll.map((t) => new Date(t).toISOString())).toEqual(['2025-03-30T01:00:00.000Z', '2025-10-26T01:00:00.000Z']);
