@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileSchedule, cron, dailyAt, describeSchedule, every, InvalidArgumentError, nextSlot, once, previousSlot, slotsBetween } from '../src/index.js';
+import { compileSchedule, cron, type CronSpec, dailyAt, describeSchedule, every, InvalidArgumentError, nextSlot, once, previousSlot, slotsBetween } from '../src/index.js';
 
 const at = (iso: string) => new Date(iso);
 
@@ -113,7 +113,7 @@ describe('describeSchedule', () => {
     [cron('0 0 0 29 2 * */4'), 'at 00:00 on day 29 of the month in February in the years divisible by 4 (UTC)'],
     [cron('30 0 6,18 * * *'), 'at 06:00:30 and 18:00:30 every day (UTC)'],
     [cron('*/15 * * * MON'), 'every 15 minutes on Monday (UTC)'],
-    [{ kind: 'cron' as const, expression: 'H H * * 1-5', hashSeed: 'reports' }, `at ${hashedTime} on weekdays (UTC)`],
+    [{ kind: 'cron', expression: 'H H * * 1-5', hashSeed: 'reports' } satisfies CronSpec, `at ${hashedTime} on weekdays (UTC)`],
     [once('2026-12-01T09:00:00Z'), 'once at 2026-12-01T09:00:00.000Z'],
   ])('describes %j as "%s"', (spec, words) => {
     expect(describeSchedule(spec)).toBe(words);

@@ -141,7 +141,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
     )
     .argument('<code>', 'job code')
     .argument('<key>', 'schedule key, unique within the job: letters, digits and . _ : - @ / + = #')
-    .option('--cron <expr>', 'cron expression (5 fields, or 6 with seconds)')
+    .option('--cron <expr>', 'cron expression: 5 fields, 6 with seconds first, 7 with a year last; L, W, #, ?, + and H allowed')
     .option('--every <duration>', 'every interval of absolute time, e.g. 90s, 5m, 1h30m')
     .option('--at <instant>', 'once, at an ISO instant with an offset, e.g. 2026-01-05T10:00:00Z')
     .option('--daily <times>', 'every day at local times HH:MM[,HH:MM…]')
