@@ -133,6 +133,10 @@ async function failover(replicas: ReplicasOption | undefined) {
     const before = [{ id: 'a', store: open(primary.url) }, { id: 'b', store: open(primary.url) }];
     for (let slot = 0; slot < 10; slot += 1) await claimRound(before, slot, 20);
     const acknowledgedBeforeLag = new Map(acknowledged);
+    // The lag starts now, not earlier: without WAIT a claim is answered before its replication
+    // bytes pass the link, so a hold right after the answers could catch slots 0–9 too (seen on a
+    // busy machine: the promoted replica then held nothing at all).
+    await caughtUp(primary, replica);
     link.hold();
     for (let slot = 10; slot < 15; slot += 1) await claimRound(before, slot, 1);
     await primary.kill();
@@ -156,6 +160,19 @@ async function failover(replicas: ReplicasOption | undefined) {
     await replica.stop();
     await link.cut().catch(() => undefined);
     await primary.stop();
+  }
+}
+
+/** Resolves once the replica has applied everything the primary had written when this was called. */
+async function caughtUp(primary: PrivateRedis, replica: PrivateRedis): Promise<void> {
+  const offset = (info: string, field: string) => Number(new RegExp(`${field}:(\\d+)`).exec(info)?.[1] ?? Number.NaN);
+  const target = offset(await (await primary.admin()).info('replication'), 'master_repl_offset');
+  if (!Number.isFinite(target)) throw new Error('the primary reported no master_repl_offset');
+  const replicaAdmin = await replica.admin();
+  const deadline = Date.now() + 15_000;
+  while (!(offset(await replicaAdmin.info('replication'), 'slave_repl_offset') >= target)) {
+    if (Date.now() > deadline) throw new Error(`the replica did not reach replication offset ${target} within 15 s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
