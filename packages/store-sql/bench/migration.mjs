@@ -53,8 +53,8 @@ async function onPostgres() {
     await secondSchema({ driver: PostgreSqlDriver, clientUrl: PG_URL, schema }, 'postgresql', schema);
     await client.query(
       `INSERT INTO "${schema}".tickwork_run (code, key, slot_at, attempt, trigger, status, runner_id, token, started_at, finished_at, duration_ms)
-       SELECT 'job-' || (i % 1000), '', to_timestamp(($1 + i * 1000) / 1000.0), 1, 'schedule', 'succeeded', 'bench', i, to_timestamp(($1 + i * 1000) / 1000.0),
-         to_timestamp(($1 + i * 1000 + 50) / 1000.0), 50
+       SELECT 'job-' || (i % 1000), '', to_timestamp(($1::bigint + i * 1000) / 1000.0), 1, 'schedule', 'succeeded', 'bench', i, to_timestamp(($1::bigint + i * 1000) / 1000.0),
+         to_timestamp(($1::bigint + i * 1000 + 50) / 1000.0), 50
        FROM generate_series(1, $2) AS i`,
       [AT, RUNS],
     );

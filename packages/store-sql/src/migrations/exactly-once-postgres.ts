@@ -59,6 +59,8 @@ export function exactlyOncePostgres(schema: string): string[] {
       v_named boolean;
       v_holder boolean;
       v_waits boolean;
+      v_expired bigint;
+      v_live bigint;
       v_scheduled jsonb;
       v_reaped jsonb;
       v_start timestamptz;
@@ -80,11 +82,15 @@ export function exactlyOncePostgres(schema: string): string[] {
         WHERE (j.code, j.key) IN (SELECT y.code, y.key FROM ${claimsOf('code text, key text')}
           WHERE y.key = '' OR ${inSet('v_scheduled', 'y.code', 'y.key')})
         ORDER BY j.code, j.key FOR UPDATE;
-      PERFORM 1 FROM ${s}.tickwork_run x
-        WHERE (x.code, x.key) IN (SELECT y.code, y.key FROM ${claimsOf('code text, key text')}
-            WHERE y.key = '' OR ${inSet('v_scheduled', 'y.code', 'y.key')})
-          AND (x.status = 'waiting' OR (x.status = 'running' AND (x.code, x.key) IN (
-            SELECT y.code, y.key FROM ${claimsOf('code text, key text, overlap text')} WHERE y.overlap <> 'allowAll')))
+      -- Both sets found through their own partial index, then locked in one statement sorted by id.
+      PERFORM 1 FROM ${s}.tickwork_run x WHERE x.id = ANY(ARRAY(
+          SELECT a.id FROM ${s}.tickwork_run a WHERE a.status = 'running' AND (a.code, a.key) IN (
+            SELECT y.code, y.key FROM ${claimsOf('code text, key text, overlap text')}
+            WHERE y.overlap <> 'allowAll' AND (y.key = '' OR ${inSet('v_scheduled', 'y.code', 'y.key')}))
+          UNION ALL
+          SELECT b.id FROM ${s}.tickwork_run b WHERE b.status = 'waiting' AND (b.code, b.key) IN (
+            SELECT y.code, y.key FROM ${claimsOf('code text, key text')} WHERE y.key = '' OR ${inSet('v_scheduled', 'y.code', 'y.key')})))
+        AND x.status IN ('running', 'waiting')
         ORDER BY x.id FOR UPDATE;
       PERFORM 1 FROM ${s}.tickwork_run_request q
         WHERE q.id = ANY(ARRAY(SELECT y.request_id FROM ${claimsOf('request_id bigint')} WHERE y.request_id IS NOT NULL))
@@ -132,17 +138,28 @@ export function exactlyOncePostgres(schema: string): string[] {
           v_start := greatest(p_now, c.slot_at);
           -- 4. Overlap.
           IF c.overlap <> 'allowAll' THEN
-            FOR r IN SELECT * FROM ${s}.tickwork_interrupt(ARRAY(SELECT x.id FROM ${s}.tickwork_run x
-                WHERE x.code = c.code AND x.key = c.key AND x.status = 'running' AND x.lease_expires_at <= p_now), p_now) i ORDER BY i.id LOOP
-              PERFORM ${s}.tickwork_finish_state(r.code, r.key, r.status, r.finished_at, r.attempt, r.slot_at);
-              v_reaped := coalesce(v_reaped, '[]'::jsonb) || jsonb_build_array(to_jsonb(r));
-            END LOOP;
-            SELECT * INTO h FROM ${s}.tickwork_run x WHERE x.code = c.code AND x.key = c.key AND x.status = 'running' ORDER BY x.id LIMIT 1;
-            v_holder := FOUND;
-            SELECT * INTO w FROM ${s}.tickwork_run x
-              WHERE x.code = c.code AND x.key = c.key AND x.status = 'waiting' AND (NOT v_named OR x.id <> nr.id)
-              ORDER BY x.slot_at, x.id LIMIT 1;
-            v_waits := FOUND;
+            -- One read of the running runs in the common case (nothing expired, nothing waiting); the rest only when needed.
+            SELECT count(*) FILTER (WHERE x.lease_expires_at <= p_now), min(x.id) FILTER (WHERE x.lease_expires_at > p_now)
+              INTO v_expired, v_live FROM ${s}.tickwork_run x WHERE x.code = c.code AND x.key = c.key AND x.status = 'running';
+            IF v_expired > 0 THEN
+              FOR r IN SELECT * FROM ${s}.tickwork_interrupt(ARRAY(SELECT x.id FROM ${s}.tickwork_run x
+                  WHERE x.code = c.code AND x.key = c.key AND x.status = 'running' AND x.lease_expires_at <= p_now), p_now) i ORDER BY i.id LOOP
+                PERFORM ${s}.tickwork_finish_state(r.code, r.key, r.status, r.finished_at, r.attempt, r.slot_at);
+                v_reaped := coalesce(v_reaped, '[]'::jsonb) || jsonb_build_array(to_jsonb(r));
+              END LOOP;
+            END IF;
+            v_holder := v_live IS NOT NULL;
+            IF v_holder THEN
+              SELECT * INTO h FROM ${s}.tickwork_run x WHERE x.id = v_live;
+            END IF;
+            -- waiting_slot_at is kept by every claim that queues or starts a waiting run: null means none waits.
+            v_waits := false;
+            IF st.waiting_slot_at IS NOT NULL THEN
+              SELECT * INTO w FROM ${s}.tickwork_run x
+                WHERE x.code = c.code AND x.key = c.key AND x.status = 'waiting' AND (NOT v_named OR x.id <> nr.id)
+                ORDER BY x.slot_at, x.id LIMIT 1;
+              v_waits := FOUND;
+            END IF;
             IF v_holder OR (v_waits AND w.slot_at < c.slot_at) THEN
               v_because := CASE WHEN v_holder
                 THEN 'run ' || h.id || ' (slot ' || ${iso('h.slot_at')} || ', runner "' || h.runner_id || '") still holds the lease'
