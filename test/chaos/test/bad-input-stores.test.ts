@@ -179,7 +179,8 @@ describe('SQL store: missing or foreign tables fail with StoreSchemaError and ch
   const CASES: Array<{ name: string; corrupt: (schema: string) => Promise<unknown>; message: RegExp }> = [
     {
       name: 'schema with no Tickwork tables at all',
-      corrupt: (s) => admin.query(`drop table "${s}".tickwork_run, "${s}".tickwork_job_state, "${s}".tickwork_run_request, "${s}".tickwork_migrations`),
+      // cascade: the store's PL/pgSQL functions return tickwork_run rows, so they depend on it.
+      corrupt: (s) => admin.query(`drop table "${s}".tickwork_run, "${s}".tickwork_job_state, "${s}".tickwork_run_request, "${s}".tickwork_migrations cascade`),
       message: /\[store-sql\].*(missing|tickwork migrate)/,
     },
     {
@@ -214,7 +215,7 @@ describe('SQL store: missing or foreign tables fail with StoreSchemaError and ch
   it('a dropped run table is reported when the run log is read, and nothing else changes', async () => {
     const { schema, store } = await migratedSchema();
     try {
-      await admin.query(`drop table "${schema}".tickwork_run`);
+      await admin.query(`drop table "${schema}".tickwork_run cascade`);
       const before = await rawSnapshot(schema);
       const outcome = store.queryRuns({ limit: 10 });
       await expect(outcome).rejects.toBeInstanceOf(StoreSchemaError);
