@@ -30,7 +30,7 @@ const jobs = Array.from({ length: jobCount }, (_, i) => ({
   schedule: env.CHAOS_SCHEDULE ?? '* * * * * *',
   allowParallelRuns: env.CHAOS_ALLOW_PARALLEL === '1',
   leaseTtl: env.CHAOS_LEASE_TTL ?? '3s',
-  missedRunPolicy: 'latest',
+  missedRunPolicy: env.CHAOS_MISSED_POLICY ? JSON.parse(env.CHAOS_MISSED_POLICY) : 'latest',
   async run(ctx) {
     const line = { event: 'start', code: ctx.code, slot: ctx.slot.getTime(), attempt: ctx.attempt, runId: ctx.runId, runner, pid: process.pid, at: Date.now() };
     appendFileSync(ledger, `${JSON.stringify(line)}\n`);

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // Full chaos runs: real daemon and `tickwork run` processes on a real store; prints the verdict table.
 // Usage: node test/chaos/scripts/chaos.mjs [--store sqlite|pg|redis] [--seconds 30] [--jobs 10] [--daemons 4] [--only 4]
-// (--store redis adds scenario 6: the Redis server restarted without saving.)
+// (--store redis adds scenario 6: the Redis server restarted without saving; --store pg adds 7: a private
+// PostgreSQL stopped for 8 s, jobs backfilling; pg and redis add 8: one daemon SIGKILLed, not restarted.)
 // Build first: cd test/chaos && npx tsc -p tsconfig.build.json
 import { parseArgs } from 'node:util';
-import { runScenario } from '../dist/chaos-harness.js';
+import { killOneDaemon, runScenario } from '../dist/chaos-harness.js';
+import { stopAndStart, withChaosPostgres } from '../dist/private-postgres.js';
 import { restartWithoutSaving, withChaosRedis } from '../dist/redis-server.js';
 
 const { values } = parseArgs({
@@ -42,5 +44,35 @@ if (values.store === 'redis' && (!values.only || '6'.startsWith(values.only))) {
   const after = r.recovered;
   if (r.duplicates > 0 || r.unlogged > 0 || r.warnings > 0 || after.misses > 0 || after.skipped > 0) bad++;
   console.log(`| 6 Redis SHUTDOWN NOSAVE, back after 3 s | ${after.slots} | ${after.starts} | ${after.misses} | ${after.skipped} | ${r.duplicates} | ${r.unlogged} | ${r.warnings} |`);
+}
+// The rows of scenarios 7 and 8: the whole run, and the slots from `recoveredAt` on.
+let headed = false;
+const recoveryHeader = () => {
+  if (headed) return;
+  headed = true;
+  console.log('\n| scenario | slots | starts | duplicates | misses | unaccounted misses | interrupted | skipped | recovered slots | recovered starts | recovered misses | recovered skipped | unlogged | process warnings |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+};
+const recoveryRow = (name, r) => {
+  const after = r.recovered;
+  if (r.duplicates > 0 || r.unlogged > 0 || r.leftRunning > 0 || r.unaccountedMisses > 0 || r.warnings > 0 || after.misses > 0) bad++;
+  console.log(`| ${name} | ${r.slots} | ${r.starts} | ${r.duplicates} | ${r.misses} | ${r.unaccountedMisses} | ${r.interrupted} | ${r.skipped} | ${after.slots} | ${after.starts} | ${after.misses} | ${after.skipped} | ${r.unlogged} | ${r.warnings} |`);
+};
+// PostgreSQL only: a private server (initdb/pg_ctl; the shared one is never stopped) stopped with
+// `pg_ctl stop -m fast` a third into the run and started 8 s later; jobs backfill (`all`), so every
+// slot of the run must start. Judged as recovered from 3 s after it accepts connections again.
+if (values.store === 'pg' && (!values.only || '7'.startsWith(values.only))) {
+  recoveryHeader();
+  const r = await withChaosPostgres((server) =>
+    runScenario({ ...base, store: 'pg', storeUrl: server.url, cliLoop: false, jobMs: 100, missedRunPolicy: { all: { within: '1m' } }, disrupt: stopAndStart(server) }),
+  );
+  recoveryRow('7 PostgreSQL pg_ctl stop -m fast, started after 8 s', r);
+}
+// PostgreSQL or Redis (the shared server, the run's own schema/prefix): one daemon SIGKILLed a third into
+// the run and not restarted; judged as recovered from its lease TTL (3 s) + 3 s after the kill.
+if ((values.store === 'pg' || values.store === 'redis') && (!values.only || '8'.startsWith(values.only))) {
+  recoveryHeader();
+  const r = await runScenario({ ...base, cliLoop: false, jobMs: 100, disrupt: killOneDaemon(3_000) });
+  recoveryRow(`8 one of ${values.daemons} daemons SIGKILLed, not restarted`, r);
 }
 process.exitCode = bad === 0 ? 0 : 1;

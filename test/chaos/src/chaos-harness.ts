@@ -30,10 +30,20 @@ export interface ChaosScenario {
   jobMs?: number;
   allowParallelRuns?: boolean;
   leaseTtl?: string;
-  /** Called once mid-run with the scenario's store target, e.g. to kill its connections or restart its server. */
-  disrupt?: (target: { kind: ChaosStoreKind; name: string }) => Promise<void | DisruptOutcome>;
-  /** The store's server when it is not the shared one (a private redis-server the scenario restarts). */
+  /** The jobs' missed-run policy (`latest` when absent). */
+  missedRunPolicy?: 'latest' | 'skip' | { all: { within: string } };
+  /** Called once mid-run with the scenario's store target, e.g. to kill its connections, restart its server or SIGKILL a daemon. */
+  disrupt?: (target: DisruptTarget) => Promise<void | DisruptOutcome>;
+  /** The store's server when it is not the shared one (a private redis-server or PostgreSQL the scenario restarts). */
   storeUrl?: string;
+}
+
+/** What a disruption may act on. */
+export interface DisruptTarget {
+  kind: ChaosStoreKind;
+  name: string;
+  /** SIGKILLs one running daemon (not restarted) and returns its id. */
+  killDaemon(): string;
 }
 
 /** What a disruption reports, so the slots after it are judged on their own. */
@@ -73,7 +83,7 @@ async function openStore(kind: ChaosStoreKind, name: string, url?: string): Prom
   const { createSqlStore } = await import('@tickwork/store-sql');
   return kind === 'sqlite'
     ? createSqlStore({ driver: 'sqlite', dbName: name })
-    : createSqlStore({ driver: 'postgresql', clientUrl: PG_URL, schema: name, poolSize: 2 });
+    : createSqlStore({ driver: 'postgresql', clientUrl: url ?? PG_URL, schema: name, poolSize: 2 });
 }
 
 async function prepareStore(kind: ChaosStoreKind, dir: string, url?: string): Promise<{ name: string; cleanup: () => Promise<void> }> {
@@ -97,12 +107,12 @@ async function prepareStore(kind: ChaosStoreKind, dir: string, url?: string): Pr
     return { name, cleanup: async () => undefined };
   }
   const name = `chaos_${uniqueSuffix()}`;
-  await migrate({ driver: 'postgresql', clientUrl: PG_URL, schema: name });
+  await migrate({ driver: 'postgresql', clientUrl: url ?? PG_URL, schema: name });
   return {
     name,
     cleanup: async () => {
       const pg = (await import('pg')).default;
-      const client = new pg.Client({ connectionString: PG_URL });
+      const client = new pg.Client({ connectionString: url ?? PG_URL });
       await client.connect();
       await client.query(`drop schema if exists "${name}" cascade`);
       await client.end();
@@ -146,6 +156,7 @@ export async function runScenario(scenario: ChaosScenario): Promise<ChaosResult>
     CHAOS_LEDGER_DIR: ledgerDir,
     CHAOS_ALLOW_PARALLEL: scenario.allowParallelRuns ? '1' : '0',
     CHAOS_LEASE_TTL: scenario.leaseTtl ?? '3s',
+    ...(scenario.missedRunPolicy ? { CHAOS_MISSED_POLICY: JSON.stringify(scenario.missedRunPolicy) } : {}),
   };
   const daemons = new Map<string, ChildProcess>();
   let kills = 0;
@@ -185,7 +196,14 @@ export async function runScenario(scenario: ChaosScenario): Promise<ChaosResult>
     let disrupted: DisruptOutcome | null = null;
     if (scenario.disrupt) {
       await sleep(Math.max(0, from - Date.now() + (scenario.seconds * 1000) / 3));
-      disrupted = (await scenario.disrupt({ kind: scenario.store, name: target.name })) ?? null;
+      const killDaemon = () => {
+        const [id, child] = [...daemons].find(([, c]) => c.exitCode === null && c.signalCode === null) ?? [];
+        if (!id || !child) throw new Error('[tickwork] [chaos] no running daemon to kill');
+        child.kill('SIGKILL');
+        kills++;
+        return id;
+      };
+      disrupted = (await scenario.disrupt({ kind: scenario.store, name: target.name, killDaemon })) ?? null;
     }
     await sleep(Math.max(0, to - Date.now() + 1500 + (scenario.jobMs ?? 50)));
     stopping = true;
@@ -257,4 +275,15 @@ export async function runScenario(scenario: ChaosScenario): Promise<ChaosResult>
     await target.cleanup();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * SIGKILLs one daemon (not restarted). Slots from the killed daemon's lease TTL plus `settleMs`
+ * on are judged as `recovered`: the other daemons must run every one of them.
+ */
+export function killOneDaemon(leaseTtlMs: number, settleMs = 3_000): (target: DisruptTarget) => Promise<DisruptOutcome> {
+  return async ({ killDaemon }) => {
+    killDaemon();
+    return { recoveredAt: Date.now() + leaseTtlMs + settleMs };
+  };
 }

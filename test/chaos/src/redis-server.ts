@@ -19,7 +19,8 @@ export interface ChaosRedis {
   shutdownNoSave(): Promise<void>;
 }
 
-async function unusedPort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 right now. */
+export async function unusedPort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
