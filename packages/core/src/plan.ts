@@ -112,7 +112,12 @@ function dueSlots(job: Job, key: string, schedule: CompiledSchedule, state: JobS
   const floor = Math.max(baseline, now.getTime() - policy.all.withinMs);
   // In order, up to the first slot still waiting for its jitter: claiming a later one first would
   // move lastSlotAt past the waiting one, which would then never run.
-  const slots = slotsBetween(schedule, new Date(floor), new Date(upperMs), MAX_BACKFILL_SLOTS);
+  const all = slotsBetween(schedule, new Date(floor), new Date(upperMs), MAX_BACKFILL_SLOTS);
+  // Nothing was owed before the store first met the schedule: of those slots only the latest (the
+  // grace a first tick looks back, as with `latest`) runs; every slot since is owed.
+  const createdMs = state.createdAt.getTime();
+  const firstOwed = all.findIndex((slot) => slot.getTime() >= createdMs);
+  const slots = firstOwed < 0 ? all.slice(-1) : all.slice(Math.max(0, firstOwed - 1));
   const waiting = slots.findIndex((slot) => !started(slot));
   return waiting < 0 ? slots : slots.slice(0, waiting);
 }

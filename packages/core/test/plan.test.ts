@@ -57,3 +57,25 @@ describe('nextDueAt and planDue agree', () => {
     if (firstWaiting !== undefined) expect(firstWaiting + jitterMs(jittery, '', new Date(firstWaiting))).toBeGreaterThan(now.getTime());
   });
 });
+
+describe('missed-run policy all on a schedule the store has just met', () => {
+  const backfill = defineJob({ code: 'backfill', schedule: every('1s'), missedRunPolicy: { all: { within: '1m' } }, run: () => undefined });
+  const everySecond = compileSchedule(every('1s'));
+  const created = new Date('2026-03-02T12:00:00.500Z');
+  const fresh = initialJobState({ code: 'backfill', key: '' }, created);
+
+  it('owes, of the slots before it existed, only the latest within the grace (as latest does), then every slot since', () => {
+    // Chaos scenario 7 at 50 jobs: each new every-second job first worked through 60 slots from before it existed.
+    const now = new Date('2026-03-02T12:00:03.000Z');
+    expect(planDue({ job: backfill, key: '', schedule: everySecond, state: fresh, now }).map((c) => c.slotAt.toISOString())).toEqual([
+      '2026-03-02T12:00:00.000Z',
+      '2026-03-02T12:00:01.000Z',
+      '2026-03-02T12:00:02.000Z',
+      '2026-03-02T12:00:03.000Z',
+    ]);
+  });
+
+  it('a first tick right at its creation runs the slot due then and nothing before', () => {
+    expect(planDue({ job: backfill, key: '', schedule: everySecond, state: fresh, now: created }).map((c) => c.slotAt.toISOString())).toEqual(['2026-03-02T12:00:00.000Z']);
+  });
+});
