@@ -2,6 +2,7 @@
 // outages, lost answers, crashed runners, a claim that keeps failing, handlers that ignore
 // their signal. Faults are injected by wrapping a real memory store, never by mocking core.
 import { describe, expect, it } from 'vitest';
+import { deferred, runsOf } from './run-fixtures.js';
 import {
   createFakeClock,
   createMemoryBackend,
@@ -34,15 +35,6 @@ function faulty(store: Store, fails: (method: string, args: unknown[]) => 'befor
   }) as Store;
 }
 
-function deferred() {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
-async function runsOf(store: Store, code: string) {
-  return (await store.queryRuns({ code, limit: 1000 })).runs.reverse();
-}
 
 describe('faults: results survive outages (case 1)', () => {
   it('a completion failing through a long outage is retried until it lands: the slot runs once, succeeded', async () => {

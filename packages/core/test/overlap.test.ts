@@ -1,17 +1,9 @@
 // Issue #15 cases 2 and 4 and the overlap policies end to end: two runners (two runDue calls on
 // stores sharing one memory backend), a fake clock, handlers held open by gates.
 import { describe, expect, it } from 'vitest';
+import { deferred, runsOf } from './run-fixtures.js';
 import { createFakeClock, createMemoryBackend, createMemoryStore, defineJob, every, runDue, type JobDefinition, type Store } from '../src/index.js';
 
-function deferred() {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
-async function runsOf(store: Store, code: string) {
-  return (await store.queryRuns({ code, limit: 1000 })).runs.reverse();
-}
 
 /** Two runners on one backend, one fake clock. */
 function twoRunners(definition: JobDefinition, start: string) {
