@@ -158,6 +158,10 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
     .option('--allow-parallel-runs', 'let runs of this schedule overlap')
     .option('--overlap-policy <policy>', 'when the previous run still runs: skip, bufferOne, bufferAll, cancelOther or allowAll')
     .option('--missed-run-policy <policy>', 'latest, skip or all:DURATION (backfill window)')
+    .option(
+      '--dst <policy>',
+      'what --cron/--daily do with local times a DST change skips or repeats: gap=next-instant|shift|skip and/or overlap=first|last|both, e.g. gap=shift,overlap=last',
+    )
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
@@ -165,6 +169,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
 Examples:
   tickwork schedule set reports acme --daily 06:00 --tz Europe/Paris --payload '{"tenant":"acme"}'
   tickwork schedule set reports globex --cron '0 7 * * 1-5' --timeout 10m
+  tickwork schedule set reports initech --cron '30 2 * * *' --tz America/New_York --dst gap=shift,overlap=last
   tickwork schedule set reminders user-42 --at 2026-03-01T09:00:00+01:00 --payload '{"user":42}'`,
     )
     .action(async (jobCode: string, key: string, opts: ScheduleSetFlags, command: Command) => {

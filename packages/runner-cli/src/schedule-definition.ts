@@ -1,4 +1,4 @@
-import { parseDuration, type MissedRunPolicy, type OverlapPolicy, type ScheduleDefinition, type ScheduleSpec } from '@tickwork/core';
+import { parseDuration, type DstPolicy, type MissedRunPolicy, type OverlapPolicy, type ScheduleDefinition, type ScheduleSpec } from '@tickwork/core';
 import { CliUsageError } from './errors.js';
 
 /** Flags of `tickwork schedule set` (commander's names). */
@@ -20,6 +20,7 @@ export interface ScheduleSetFlags {
   allowParallelRuns?: boolean;
   overlapPolicy?: string;
   missedRunPolicy?: string;
+  dst?: string;
   json?: boolean;
 }
 
@@ -62,6 +63,12 @@ export function definitionFromFlags(code: string, key: string, flags: ScheduleSe
   // Checked by core's normaliseSchedule (unknown policy, or one contradicting --allow-parallel-runs).
   if (flags.overlapPolicy !== undefined) definition.overlapPolicy = flags.overlapPolicy as OverlapPolicy;
   if (flags.missedRunPolicy !== undefined) definition.missedRunPolicy = missedRunPolicy(flags.missedRunPolicy, what('--missed-run-policy'));
+  if (flags.dst !== undefined) {
+    if (flags.cron === undefined && flags.daily === undefined) {
+      throw new CliUsageError(`${what('--dst')}: only --cron and --daily follow the wall clock; --every and --at are absolute time`);
+    }
+    definition.dst = dstPolicy(flags.dst, what('--dst'));
+  }
   return definition;
 }
 
@@ -99,4 +106,24 @@ function missedRunPolicy(text: string, what: string): MissedRunPolicy {
   const within = /^all:(.+)$/.exec(text)?.[1];
   if (within === undefined) throw new CliUsageError(`${what}: "${text}" is not one of latest, skip, all:DURATION (e.g. all:6h)`);
   return { all: { within } };
+}
+
+const DST_GAPS: readonly string[] = ['next-instant', 'shift', 'skip'];
+const DST_OVERLAPS: readonly string[] = ['first', 'last', 'both'];
+
+/** `gap=shift,overlap=last` (either part may be left out: the schedule's default) as core's DstPolicy. */
+function dstPolicy(text: string, what: string): DstPolicy {
+  const usage = `gap=${DST_GAPS.join('|')} and/or overlap=${DST_OVERLAPS.join('|')}, comma-separated (e.g. --dst gap=shift,overlap=last)`;
+  const policy: DstPolicy = {};
+  for (const part of text.split(',')) {
+    const [field, value, extra] = part.trim().split('=');
+    if (field === 'gap' && value !== undefined && extra === undefined && DST_GAPS.includes(value) && policy.gap === undefined) {
+      policy.gap = value as Required<DstPolicy>['gap'];
+    } else if (field === 'overlap' && value !== undefined && extra === undefined && DST_OVERLAPS.includes(value) && policy.overlap === undefined) {
+      policy.overlap = value as Required<DstPolicy>['overlap'];
+    } else {
+      throw new CliUsageError(`${what}: "${part.trim()}" in "${text}" is not one of ${usage}`);
+    }
+  }
+  return policy;
 }

@@ -131,6 +131,27 @@ describe('tickwork schedule set', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it('takes --dst for --cron and --daily: the stored spec holds the policy and the next run follows it', async () => {
+    const { config } = setup();
+    // New York springs forward on 2026-03-08 at 02:00 → 03:00: 02:30 does not exist that day.
+    const at = '2026-03-07T12:00:00Z';
+    const next = async (key: string, extra: string[]) => {
+      const set = await cli(config, ['schedule', 'set', 'reports', key, '--cron', '30 2 * * *', '--tz', 'America/New_York', ...extra, '--json'], at);
+      expect(set.err).toBe('');
+      return expectScheduleSetJson(JSON.parse(set.out)).schedule;
+    };
+    expect((await next('default', [])).nextRunAt).toBe('2026-03-08T07:00:00.000Z'); // 03:00 EDT, the first instant after the gap
+    const shifted = await next('shift', ['--dst', 'gap=shift,overlap=last']);
+    expect(shifted.spec).toEqual({ kind: 'cron', expression: '30 2 * * *', dst: { gap: 'shift', overlap: 'last' } });
+    expect(shifted.nextRunAt).toBe('2026-03-08T07:30:00.000Z'); // 03:30 EDT: the wall-clock distance kept
+    expect((await next('skip', ['--dst', 'gap=skip'])).nextRunAt).toBe('2026-03-09T06:30:00.000Z'); // not that day at all
+    const daily = await cli(config, ['schedule', 'set', 'reports', 'daily', '--daily', '02:30', '--tz', 'America/New_York', '--dst', 'overlap=both'], at);
+    expect(daily.code).toBe(0);
+    expect(daily.out).toMatch(/dst\s+overlap both/);
+    const [, , , stored] = (await inspect().listSchedules({ code: 'reports' })).schedules;
+    expect(stored).toMatchObject({ key: 'skip', schedule: { dst: { gap: 'skip' } } });
+  });
+
   it('takes --every, --at, start/expiry and job options', async () => {
     const { config } = setup();
     const every = expectScheduleSetJson(
@@ -184,6 +205,10 @@ describe('bad input to schedule commands', () => {
     ['an instant without an offset', ['schedule', 'set', 'reports', 'acme', '--at', '2026-01-05T10:00'], '--at: "2026-01-05T10:00" is not an ISO instant with an offset'],
     ['expiry before start', ['schedule', 'set', 'reports', 'acme', '--every', '5m', '--start-at', '2026-02-01T00:00:00Z', '--expires-at', '2026-01-01T00:00:00Z'], 'expiresAt (2026-01-01T00:00:00.000Z) must be after startAt'],
     ['an unknown missed-run policy', ['schedule', 'set', 'reports', 'acme', '--every', '5m', '--missed-run-policy', 'some'], '--missed-run-policy: "some" is not one of latest, skip, all:DURATION'],
+    ['an unknown --dst gap policy', ['schedule', 'set', 'reports', 'acme', '--cron', '0 2 * * *', '--dst', 'gap=later'], 'job "reports" schedule "acme": --dst: "gap=later" in "gap=later" is not one of gap=next-instant|shift|skip and/or overlap=first|last|both'],
+    ['an unknown --dst field', ['schedule', 'set', 'reports', 'acme', '--daily', '02:30', '--dst', 'gap=shift,fold=last'], '--dst: "fold=last" in "gap=shift,fold=last" is not one of'],
+    ['--dst given as a bare word', ['schedule', 'set', 'reports', 'acme', '--daily', '02:30', '--dst', 'shift'], '--dst: "shift" in "shift" is not one of'],
+    ['--dst for an interval', ['schedule', 'set', 'reports', 'acme', '--every', '5m', '--dst', 'gap=skip'], 'job "reports" schedule "acme": --dst: only --cron and --daily follow the wall clock'],
     ['a key with a space', ['schedule', 'set', 'reports', 'acme corp', '--every', '5m'], 'job "reports": key "acme corp" must be 1 … 200 characters'],
     ['a key with a quote', ['schedule', 'set', 'reports', 'acme"', '--every', '5m'], 'key "acme\\"" must be 1 … 200 characters'],
     ['a key with a brace', ['schedule', 'set', 'reports', '{acme}', '--every', '5m'], 'key "{acme}" must be 1 … 200 characters'],

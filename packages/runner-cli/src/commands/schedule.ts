@@ -1,4 +1,4 @@
-import { assertScheduleKey, createScheduler, normaliseSchedule, ScheduleCache, type Job, type JobRegistry, type JobSchedules } from '@tickwork/core';
+import { assertScheduleKey, createScheduler, normaliseSchedule, ScheduleCache, type DstPolicy, type Job, type JobRegistry, type JobSchedules } from '@tickwork/core';
 import { CliUsageError } from '../errors.js';
 import { formatInstant, relativeTime } from '../output/relative-time.js';
 import { definitionFromFlags, type ScheduleSetFlags } from '../schedule-definition.js';
@@ -90,6 +90,12 @@ export async function schedulePauseCommand(session: Session, action: 'pause' | '
   return 0;
 }
 
+/** A schedule's own DST policy in words; its absent fields take the job's, else the schedule kind's default. */
+function describeDst(dst: DstPolicy | undefined): string {
+  const parts = [dst?.gap && `gap ${dst.gap}`, dst?.overlap && `overlap ${dst.overlap}`].filter(Boolean);
+  return parts.length > 0 ? parts.join(', ') : "— (the job's, else the default)";
+}
+
 /** The stored schedule, one field a line. */
 function describeView(v: ScheduleView, now: Date): string {
   const instant = (iso: string | null) => (iso ? `${formatInstant(new Date(iso))} (${relativeTime(new Date(iso), now)})` : '—');
@@ -104,6 +110,7 @@ function describeView(v: ScheduleView, now: Date): string {
     ['description', v.description ?? '—'],
     ['payload', v.payload === null ? '—' : JSON.stringify(v.payload)],
     ['options', describeOptions(v.options) || '— (the job\'s)'],
+    ...(v.spec.kind === 'cron' || v.spec.kind === 'daily' ? [['dst', describeDst(v.spec.dst)] as [string, string]] : []),
   ];
   return fields.map(([name, value]) => `  ${name.padEnd(12)}${value}\n`).join('');
 }
