@@ -35,7 +35,7 @@ describe('npm start (scripts/start.mjs) on SQLite', () => {
 
   it('prints the URLs and what to try', () => {
     const out = app.output();
-    expect(out).toMatch(/migrated\s+Migration\d+_tickwork_init, Migration\d+_tickwork_schedules, Migration\d+_tickwork_exactly_once, attendance-0001-initial/);
+    expect(out).toMatch(/migrated\s+Migration\d+_tickwork_init, Migration\d+_tickwork_schedules, Migration\d+_tickwork_exactly_once(, Migration\d+_tickwork_\w+)*, attendance-0001-initial/);
     expect(out).toMatch(/seeded: event 1 started 20 min ago/);
     expect(out).toContain(`curl ${url}/events/1`);
     expect(out).toContain('tickwork logs');

@@ -4,12 +4,16 @@
  * failed migration leaves the previous version intact). Idempotent.
  */
 import type { MikroORM, Options } from '@mikro-orm/core';
+import type { Migration } from '@mikro-orm/migrations';
 import { StoreSchemaError, TickworkError } from '@tickwork/core';
 import { isAccessError, pgError, PREFIX, sqliteError } from './errors.js';
 import { initMigration } from './migrations/Migration20261123000000_tickwork_init.js';
 import { schedulesMigration } from './migrations/Migration20261124000000_tickwork_schedules.js';
 import { exactlyOnceMigration } from './migrations/Migration20261201000000_tickwork_exactly_once.js';
-import { MIGRATION_NAMES, MIGRATIONS_TABLE } from './migrations/names.js';
+import { compatInsert, schemaCompatMigration } from './migrations/Migration20261202000000_tickwork_schema_compat.js';
+import type { MigrationTarget } from './migrations/Migration20261123000000_tickwork_init.js';
+import { COMPAT_TABLE, compatRows, type CompatRow, MIGRATIONS, MIGRATIONS_TABLE, type MigrationInfo } from './migrations/names.js';
+import { releaseName } from './release.js';
 import { checkOptions, type PostgresConnectionOptions, type SqliteConnectionOptions, type SqlStoreOptions } from './options.js';
 import { ormDialect, ormPgSource } from './connection/orm.js';
 import { driverPackagePath } from './connection/drivers.js';
@@ -25,10 +29,44 @@ export interface MigrateResult {
   current: string[];
 }
 
-function migratorOptions(dialect: 'postgresql' | 'sqlite', schema: string) {
+/** A migration this release can apply: its declaration and the builder of its class. */
+export interface ShippedMigration {
+  info: MigrationInfo;
+  build(target: MigrationTarget): typeof Migration;
+}
+
+/** Builders of {@link MIGRATIONS}, in the same order. */
+const BUILDERS = [initMigration, schedulesMigration, exactlyOnceMigration, schemaCompatMigration];
+
+/** What this release applies. */
+export const SHIPPED: readonly ShippedMigration[] = MIGRATIONS.map((info, i) => ({ info, build: BUILDERS[i]! }));
+
+/** Position of the migration that creates the declarations table: it and every later one record their rows. */
+const COMPAT_FROM = MIGRATIONS.findIndex((m) => m.name === 'Migration20261202000000_tickwork_schema_compat');
+
+/**
+ * `build`'s class, with the declaration rows appended to its statements (so a migration and its
+ * declaration commit together): the declarations-table migration records itself and every
+ * earlier one, each later migration itself.
+ */
+function declared(shipped: readonly ShippedMigration[], i: number, target: MigrationTarget): typeof Migration {
+  const Base = shipped[i]!.build(target) as unknown as new (...args: unknown[]) => Migration;
+  if (i < COMPAT_FROM) return Base as unknown as typeof Migration;
+  const rows = compatRows(shipped.map((m) => m.info), releaseName());
+  const own = i === COMPAT_FROM ? rows.slice(0, i + 1) : [rows[i]!];
+  const baseUp = Base.prototype.up as () => void | Promise<void>;
+  return class extends Base {
+    override async up(): Promise<void> {
+      await baseUp.call(this);
+      for (const row of own) this.addSql(compatInsert(target, row));
+    }
+  } as unknown as typeof Migration;
+}
+
+function migratorOptions(dialect: 'postgresql' | 'sqlite', schema: string, shipped: readonly ShippedMigration[]) {
   return {
     tableName: dialect === 'postgresql' ? `${schema}.${MIGRATIONS_TABLE}` : MIGRATIONS_TABLE,
-    migrationsList: [initMigration, schedulesMigration, exactlyOnceMigration].map((build, i) => ({ name: MIGRATION_NAMES[i]!, class: build({ dialect, schema }) })),
+    migrationsList: shipped.map((m, i) => ({ name: m.info.name, class: declared(shipped, i, { dialect, schema }) })),
     transactional: true,
     allOrNothing: true,
     disableForeignKeys: false,
@@ -137,7 +175,13 @@ async function withMigrationLock<T>(options: SqlStoreOptions, schema: string, fn
  * migration lost the race (its transaction rolled back) finds the schema current and succeeds.
  */
 export async function migrate(options: SqlStoreOptions): Promise<MigrateResult> {
+  return migrateWith(options, SHIPPED);
+}
+
+/** {@link migrate} with the migrations of a given release (tests play a newer release with it). */
+export async function migrateWith(options: SqlStoreOptions, shipped: readonly ShippedMigration[]): Promise<MigrateResult> {
   checkOptions(options);
+  const names = shipped.map((m) => m.info.name);
   const injected = 'orm' in options;
   const dialect = injected ? ormDialect(options.orm) : options.driver;
   const schema = schemaOf(options);
@@ -156,7 +200,7 @@ export async function migrate(options: SqlStoreOptions): Promise<MigrateResult> 
     const config = orm.config;
     const previous = config.get('migrations');
     // The Migrator reads its options once, in its constructor: lend it ours, then give the host's back.
-    config.set('migrations', { ...previous, ...migratorOptions(dialect, schema) } as unknown as typeof previous);
+    config.set('migrations', { ...previous, ...migratorOptions(dialect, schema, shipped) } as unknown as typeof previous);
     let migrator: InstanceType<typeof Migrator>;
     try {
       migrator = new Migrator(orm.em as never);
@@ -164,14 +208,20 @@ export async function migrate(options: SqlStoreOptions): Promise<MigrateResult> 
       config.set('migrations', previous);
     }
     const executed = await introspecting(async () => (await migrator.getExecutedMigrations()).map((m) => m.name));
-    if (executed.some((name) => !MIGRATION_NAMES.includes(name))) checkAppliedMigrations(executed, where);
+    if (executed.some((name) => !names.includes(name))) {
+      // A newer release migrated: fine (nothing to apply) when it declares this release may run against it, refused otherwise.
+      const table = dialect === 'postgresql' ? `"${schema}".${COMPAT_TABLE}` : COMPAT_TABLE;
+      const readCompat = async () => (await orm!.em.getConnection().execute(`SELECT name, version, oldest_version, oldest_release, applied_by FROM ${table}`)) as CompatRow[];
+      await checkAppliedMigrations(executed, where, readCompat, shipped.map((m) => m.info));
+      return { applied: [], current: executed };
+    }
     let applied: string[];
     try {
       applied = await introspecting(async () => (await migrator.up()).map((m) => m.name));
     } catch (error) {
       // Another process may have applied the same migrations at the same moment; ours rolled back.
       const now = (await migrator.getExecutedMigrations().catch(() => [])).map((m) => m.name);
-      if (MIGRATION_NAMES.every((name) => now.includes(name))) return { applied: [], current: now };
+      if (names.every((name) => now.includes(name))) return { applied: [], current: now };
       if (isAccessError(error) || isSqliteLocked(error)) throw error;
       // Nobody else applied it: the migration itself failed (and was rolled back). Final, not retried.
       throw new StoreSchemaError(`${PREFIX} migrate: migrating ${where} failed and was rolled back, nothing changed: ${(error as Error).message}`, { cause: error });

@@ -9,7 +9,7 @@ import { ormDialect, ormPgSource, ormSqliteSource } from './connection/orm.js';
 import { driverPackagePath } from './connection/drivers.js';
 import { ownPool, PgConnection } from './connection/pg.js';
 import { ownSqliteFile, SqliteConnection } from './connection/sqlite.js';
-import { MIGRATIONS_TABLE } from './migrations/names.js';
+import { COMPAT_TABLE, type CompatRow, MIGRATIONS_TABLE } from './migrations/names.js';
 import { checkOptions, type PostgresConnectionOptions, type SqliteConnectionOptions, type SqlStoreOptions } from './options.js';
 import { PgStore } from './pg-store.js';
 import { checkAppliedMigrations } from './schema-check.js';
@@ -45,7 +45,7 @@ export function schemaOf(options: SqlStoreOptions): string {
 }
 
 /** A dialect store plus the query that reads which migrations are applied. */
-function openInner(options: SqlStoreOptions): { store: Store; applied(): Promise<string[]>; where: string } {
+function openInner(options: SqlStoreOptions): { store: Store; applied(): Promise<string[]>; compat(): Promise<CompatRow[]>; where: string } {
   const dialect = 'orm' in options ? ormDialect(options.orm) : options.driver;
   // A missing driver package fails here, at creation, naming the package to install (an injected SQLite ORM brings its own).
   if (!('orm' in options) || dialect === 'postgresql') driverPackagePath(dialect);
@@ -61,6 +61,7 @@ function openInner(options: SqlStoreOptions): { store: Store; applied(): Promise
       where: `${source.where} schema "${schema}"`,
       applied: async () =>
         (await db.query<{ name: string }>(`SELECT name FROM "${schema}".${MIGRATIONS_TABLE}`, [], 'schema check', true)).map((r) => r.name),
+      compat: () => db.query<CompatRow>(`SELECT name, version, oldest_version, oldest_release, applied_by FROM "${schema}".${COMPAT_TABLE}`, [], 'schema check', true),
     };
   }
   const own = options as SqliteConnectionOptions;
@@ -70,6 +71,7 @@ function openInner(options: SqlStoreOptions): { store: Store; applied(): Promise
     store: new SqliteStore(db, !('orm' in options)),
     where: `SQLite file ${source.file}`,
     applied: async () => (await db.query<{ name: string }>(`SELECT name FROM ${MIGRATIONS_TABLE}`, [], 'schema check')).map((r) => r.name),
+    compat: () => db.query<CompatRow>(`SELECT name, version, oldest_version, oldest_release, applied_by FROM ${COMPAT_TABLE}`, [], 'schema check'),
   };
 }
 
@@ -89,7 +91,9 @@ export function createSqlStore(options: SqlStoreOptions): SqlStore {
   const target = inner.store;
   let ready: Promise<void> | undefined;
   const ensureReady = (): Promise<void> => {
-    ready ??= inner.applied().then((names) => checkAppliedMigrations(names, inner.where));
+    ready ??= inner.applied().then(async (names) => {
+      await checkAppliedMigrations(names, inner.where, () => inner.compat());
+    });
     // Only success is remembered: after an outage or a migration, the next call checks again.
     ready.catch(() => {
       ready = undefined;

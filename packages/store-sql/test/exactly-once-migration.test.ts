@@ -54,11 +54,11 @@ async function checkUpgrade(
   undo.push(() => store.close());
   const refused = await store.getStates().catch((e: unknown) => e);
   expect(refused).toBeInstanceOf(StoreSchemaError);
-  expect((refused as Error).message).toMatch(/missing migrations \(Migration20261201000000_tickwork_exactly_once\); run `tickwork migrate`/);
+  expect((refused as Error).message).toMatch(/missing migrations \(Migration20261201000000_tickwork_exactly_once(, \w+)*\); run `tickwork migrate`/);
 
   const before = await snapshot();
   expect(before.tickwork_run!.length).toBeGreaterThanOrEqual(5);
-  expect(await migrate(options)).toEqual({ applied: [MIGRATION_NAMES[2]], current: [...MIGRATION_NAMES] });
+  expect(await migrate(options)).toEqual({ applied: MIGRATION_NAMES.slice(2), current: [...MIGRATION_NAMES] });
   const after = await snapshot();
   for (const table of TABLES) {
     expect({ table, rows: after[table] }).toEqual({ table, rows: before[table]!.map((row) => ({ ...row, ...ADDED[table](dialect) })) });

@@ -1,14 +1,78 @@
 /**
- * The migrations this version ships, oldest first. Kept free of MikroORM so the
- * startup schema check can compare against it without loading the ORM.
+ * The migrations this version ships, oldest first, each with its rolling-upgrade
+ * declaration. Kept free of MikroORM so the startup schema check can compare against it
+ * without loading the ORM.
  */
 
-/** Names recorded in `tickwork_migrations`, oldest first. */
-export const MIGRATION_NAMES: readonly string[] = [
-  'Migration20261123000000_tickwork_init',
-  'Migration20261124000000_tickwork_schedules',
-  'Migration20261201000000_tickwork_exactly_once',
+/**
+ * Whether releases older than a migration may keep running against the schema it leaves.
+ *
+ * - `expand`: the migration only adds what older code does not look at (a table, a nullable
+ *   or defaulted column, an index, a function under a new name) and keeps every function
+ *   signature and behaviour older releases call. Every release that could run against the
+ *   previous schema can still run against this one.
+ * - `contract`: older code would misbehave (a dropped or renamed column, a changed function
+ *   or constraint). Only releases that ship `oldestRelease` (the name of this migration, or
+ *   of the expand migration after which releases stopped using what this one removes) or a
+ *   later migration may run against it.
+ */
+export type MigrationCompat = { kind: 'expand' } | { kind: 'contract'; oldestRelease: string };
+
+/** One shipped migration: its name in `tickwork_migrations` and its declaration. */
+export interface MigrationInfo {
+  name: string;
+  compat: MigrationCompat;
+}
+
+/** What this version ships, oldest first. A new migration is appended here and in `migrate.ts`'s builders. */
+export const MIGRATIONS: readonly MigrationInfo[] = [
+  // The first three predate the declarations; each needed every runner upgraded.
+  { name: 'Migration20261123000000_tickwork_init', compat: { kind: 'contract', oldestRelease: 'Migration20261123000000_tickwork_init' } },
+  { name: 'Migration20261124000000_tickwork_schedules', compat: { kind: 'contract', oldestRelease: 'Migration20261124000000_tickwork_schedules' } },
+  { name: 'Migration20261201000000_tickwork_exactly_once', compat: { kind: 'contract', oldestRelease: 'Migration20261201000000_tickwork_exactly_once' } },
+  // Adds only the declarations' table (releases of the exactly-once schema never read it, but refuse any unknown migration).
+  { name: 'Migration20261202000000_tickwork_schema_compat', compat: { kind: 'expand' } },
 ];
+
+/** Names recorded in `tickwork_migrations`, oldest first. */
+export const MIGRATION_NAMES: readonly string[] = MIGRATIONS.map((m) => m.name);
 
 /** The table the migrator records applied migrations in. */
 export const MIGRATIONS_TABLE = 'tickwork_migrations';
+
+/** The table each migration (from the fourth on) records its schema version and declaration in. */
+export const COMPAT_TABLE = 'tickwork_schema_compat';
+
+/** One row of {@link COMPAT_TABLE}: what an older release reads to decide whether it may run. */
+export interface CompatRow {
+  name: string;
+  /** 1-based position of the migration in its release's list. */
+  version: number;
+  /** The oldest schema version whose releases may run against this migration's schema. */
+  oldest_version: number;
+  /** The migration name at `oldest_version`. */
+  oldest_release: string;
+  /** `@tickwork/store-sql <version>` of the release that applied it. */
+  applied_by: string;
+}
+
+/**
+ * The rows each migration of `list` records: its version and the oldest release that may
+ * run against it (an expand migration inherits the previous one's; a contract names its own).
+ */
+export function compatRows(list: readonly MigrationInfo[], appliedBy: string): CompatRow[] {
+  const rows: CompatRow[] = [];
+  for (const [i, info] of list.entries()) {
+    let oldest: number;
+    if (info.compat.kind === 'expand') {
+      oldest = i === 0 ? 1 : rows[i - 1]!.oldest_version;
+    } else {
+      const release = info.compat.oldestRelease;
+      const at = list.findIndex((m) => m.name === release);
+      if (at < 0 || at > i) throw new Error(`[tickwork] [store-sql] migration ${info.name} names oldestRelease ${release}, which is not it or an earlier migration`);
+      oldest = at + 1;
+    }
+    rows.push({ name: info.name, version: i + 1, oldest_version: oldest, oldest_release: list[oldest - 1]!.name, applied_by: appliedBy });
+  }
+  return rows;
+}

@@ -1,0 +1,17 @@
+/** The name and version of this package, as recorded with each migration and named in schema errors. */
+import { readFileSync } from 'node:fs';
+
+let cached: string | undefined;
+
+/** `@tickwork/store-sql <version>` (read from the package's own package.json once, when first needed). */
+export function releaseName(): string {
+  cached ??= (() => {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { name?: string; version?: string };
+      return `${pkg.name ?? '@tickwork/store-sql'} ${pkg.version ?? '(version unknown)'}`;
+    } catch {
+      return '@tickwork/store-sql (version unknown)';
+    }
+  })();
+  return cached;
+}
