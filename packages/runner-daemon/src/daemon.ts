@@ -102,7 +102,7 @@ class Daemon {
     this.o = this.storeClock ? { ...options, clock: this.storeClock } : options;
     const base = options.logger ?? (pino({ name: 'tickwork-daemon' }) as unknown as Logger);
     this.logger = base.child({ runner: options.runnerId });
-    this.m = createDaemonMetrics(options.runnerId);
+    this.m = createDaemonMetrics(options.runnerId, { perKey: options.metricsPerKey });
     this.jobs = new Map(options.registry.jobs.filter((job) => job.enabled).map((job) => [job.code, job]));
     this.schedules = new LoadedSchedules({
       jobs: this.jobs,
@@ -406,13 +406,14 @@ class Daemon {
           break;
         case 'overlap':
           slotKnown();
-          this.m.runs.inc({ job: entry.job.code, status: 'skipped' });
+          this.m.runs.inc({ ...this.m.labels(entry.job.code, entry.key), status: 'skipped' });
+          this.m.skipped.inc({ ...this.m.labels(entry.job.code, entry.key), reason: 'overlap' });
           this.logger.info({ job: entry.job.code, key: entry.key, slot: claim.slotAt.toISOString() }, 'slot skipped: previous run still holds the lease');
           break;
         case 'waiting':
           slotKnown();
           if (!entry.state.waitingSlotAt || entry.state.waitingSlotAt.getTime() > claim.slotAt.getTime()) this.schedules.learn(entry, { waitingSlotAt: claim.slotAt });
-          this.m.runs.inc({ job: entry.job.code, status: 'waiting' });
+          this.m.runs.inc({ ...this.m.labels(entry.job.code, entry.key), status: 'waiting' });
           this.logger.info({ job: entry.job.code, key: entry.key, slot: claim.slotAt.toISOString() }, 'slot waits for the running run (overlap policy)');
           break;
         case 'busy':

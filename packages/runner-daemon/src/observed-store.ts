@@ -1,4 +1,4 @@
-import { describeThrown, InvalidArgumentError, type Store } from '@tickwork/core';
+import { describeThrown, InvalidArgumentError, type ClaimOutcome, type ReapedRun, type Store } from '@tickwork/core';
 import type { DaemonMetrics } from './metrics.js';
 
 /** What the daemon learns from every store call, its own and executeRun's. */
@@ -52,6 +52,9 @@ export function observeStore(store: Store, metrics: DaemonMetrics, observer: Sto
         observer.succeeded();
         if (operation === 'renewLeases') {
           for (const lease of result as unknown[]) metrics.leaseRenewals.inc({ result: lease ? 'renewed' : 'lost' });
+        } else if (operation === 'reapExpired') countReaped(metrics, result as ReapedRun[]);
+        else if (operation === 'claimSlots') {
+          for (const outcome of result as ClaimOutcome[]) if (outcome.reaped) countReaped(metrics, outcome.reaped);
         }
         return result;
       } catch (error) {
@@ -68,4 +71,12 @@ export function observeStore(store: Store, metrics: DaemonMetrics, observer: Sto
   }
   if (store.subscribe) observed.subscribe = store.subscribe.bind(store);
   return observed as unknown as Store;
+}
+
+/** Runs the store handed to this daemon as interrupted (expired leases, whoever ran them) count as its finished runs. */
+function countReaped(metrics: DaemonMetrics, reaped: readonly ReapedRun[]): void {
+  for (const { run, state } of reaped) {
+    metrics.runs.inc({ ...metrics.labels(run.code, run.key), status: 'interrupted' });
+    if (state) metrics.streak(run.code, run.key, state.consecutiveFailures);
+  }
 }

@@ -48,6 +48,11 @@ export interface DaemonOptions {
   pruneIntervalMs?: number;
   /** Serve `/healthz` and `/metrics` here; off by default. */
   http?: DaemonHttpOptions | null;
+  /**
+   * Label per-job metrics with the schedule `key` too. Default false: one series per job, however
+   * many runtime schedules it has (a key per tenant would grow the scrape with the tenants).
+   */
+  metricsPerKey?: boolean;
 }
 
 /** What a daemon runs: a whole Tickwork config, or its jobs and store directly. */
@@ -72,6 +77,7 @@ export interface ResolvedDaemonOptions {
   missedGraceMs: number | null;
   pruneIntervalMs: number;
   http: { port: number; host: string } | null;
+  metricsPerKey: boolean;
 }
 
 const OPTION_FIELDS = new Set([
@@ -86,6 +92,7 @@ const OPTION_FIELDS = new Set([
   'missedGraceMs',
   'pruneIntervalMs',
   'http',
+  'metricsPerKey',
 ]);
 const CONFIG_DAEMON_FIELDS = new Set([...OPTION_FIELDS].filter((field) => field !== 'clock' && field !== 'logger'));
 const SOURCE_FIELDS = new Set(['config', 'jobs', 'store', 'timezone', 'retention']);
@@ -150,6 +157,7 @@ export function resolveDaemonOptions(source: DaemonSource & DaemonOptions, extra
     missedGraceMs: merged.missedGraceMs === undefined ? null : integer(merged.missedGraceMs, 'missedGraceMs', 0, 1),
     pruneIntervalMs: integer(merged.pruneIntervalMs, 'pruneIntervalMs', 3_600_000, 1000),
     http: resolveHttp(merged.http),
+    metricsPerKey: flag(merged.metricsPerKey, 'metricsPerKey', false),
   };
 }
 

@@ -1,5 +1,5 @@
 import { describeThrown, executeRun, jitterMs, type Clock, type ExecutedRun, type Job, type Lease, type Logger, type RunRecord, type Store } from '@tickwork/core';
-import type { DaemonMetrics } from './metrics.js';
+import type { DaemonMetrics, ScheduleLabels } from './metrics.js';
 import type { RunTarget, ScheduleEntry } from './schedule-entry.js';
 import { callAt } from './wake-timer.js';
 
@@ -24,7 +24,7 @@ export class RunLauncher {
   /** Per run too: stops waiting for a handler that ignores its aborted signal, as the daemon exits. */
   private readonly abandons = new Set<AbortController>();
   private readonly startGroups = new Map<number, Array<() => void>>();
-  private lateness: number[] = [];
+  private lateness: { labels: ScheduleLabels; seconds: number }[] = [];
   private aborting = false;
 
   constructor(
@@ -105,7 +105,7 @@ export class RunLauncher {
         if (gate) await gate;
         if (ctx.signal.aborted) return undefined;
         startedMs = now();
-        if (run.trigger === 'schedule') this.observeLateness(startedMs - run.slotAt.getTime() - jitterMs(job, entry.key, run.slotAt));
+        if (run.trigger === 'schedule') this.observeLateness(job.code, entry.key, startedMs - run.slotAt.getTime() - jitterMs(job, entry.key, run.slotAt));
         return job.run(ctx);
       },
     };
@@ -138,16 +138,18 @@ export class RunLauncher {
     }
     const { run: finished } = executed;
     const status = finished.status === 'running' || finished.status === 'waiting' ? 'interrupted' : finished.status;
-    metrics.runs.inc({ job: job.code, status });
-    metrics.duration.observe({ job: job.code }, (now() - startedMs) / 1000);
+    const labels = metrics.labels(job.code, entry.key);
+    metrics.runs.inc({ ...labels, status });
+    metrics.duration.observe(labels, (now() - startedMs) / 1000);
+    if (executed.state) metrics.streak(job.code, entry.key, executed.state.consecutiveFailures);
     this.deps.events.finished(entry, executed);
   }
 
   /** Batched: observing a histogram per start would delay the next of a thousand handlers due at the same instant. */
-  private observeLateness(ms: number): void {
-    if (this.lateness.push(Math.max(0, ms) / 1000) > 1) return;
+  private observeLateness(code: string, key: string, ms: number): void {
+    if (this.lateness.push({ labels: this.deps.metrics.labels(code, key), seconds: Math.max(0, ms) / 1000 }) > 1) return;
     setImmediate(() => {
-      for (const seconds of this.lateness) this.deps.metrics.lateness.observe(seconds);
+      for (const { labels, seconds } of this.lateness) this.deps.metrics.lateness.observe(labels, seconds);
       this.lateness = [];
     });
   }

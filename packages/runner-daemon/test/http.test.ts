@@ -18,7 +18,7 @@ describe('HTTP endpoint', () => {
       await new Promise((resolve) => setTimeout(resolve, 1_300));
       const metrics = await (await fetch(`${base}/metrics`)).text();
       expect(metrics).toMatch(/tickwork_runs_total\{job="metered",status="succeeded",runner="web-1"\} [1-9]/);
-      expect(metrics).toMatch(/tickwork_run_lateness_seconds_count\{runner="web-1"\} [1-9]/);
+      expect(metrics).toMatch(/tickwork_run_lateness_seconds_count\{runner="web-1",job="metered"\} [1-9]/);
       expect(metrics).toContain('tickwork_store_errors_total');
 
       store.down = true;
