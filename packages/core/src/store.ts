@@ -54,6 +54,22 @@ export type OverlapPolicy = 'skip' | 'bufferOne' | 'bufferAll' | 'cancelOther' |
 /** Every overlap policy. */
 export const OVERLAP_POLICIES: readonly OverlapPolicy[] = ['skip', 'bufferOne', 'bufferAll', 'cancelOther', 'allowAll'];
 
+/**
+ * Why a slot did not run (the `skipReason` of a `skipped` record):
+ * - `overlap`: another run held the lease and the overlap policy consumed the slot (the message names the policy);
+ * - `paused`: the schedule was paused when the slot fell due (recorded when it runs again after the resume);
+ * - `disabled`: the runtime schedule was disabled (`enabled: false`) when the slot fell due;
+ * - `missed-run-policy`: no runner claimed it in time and the job's missed-run policy passed it over
+ *   (`latest` ran a later slot instead, `skip` found it past the grace, `all` found it outside the backfill window);
+ * - `window`: before the job's `startAt`;
+ * - `dst-gap`: its local time did not exist (a spring-forward gap) and the DST policy is `gap: 'skip'`;
+ * - `store-outage`: the store could not be reached when it fell due, and the missed-run policy passed it over.
+ */
+export type SkipReason = 'overlap' | 'paused' | 'disabled' | 'missed-run-policy' | 'window' | 'dst-gap' | 'store-outage';
+
+/** Every skip reason. */
+export const SKIP_REASONS: readonly SkipReason[] = ['overlap', 'paused', 'disabled', 'missed-run-policy', 'window', 'dst-gap', 'store-outage'];
+
 /** One schedule of one job. */
 export interface ScheduleRef {
   code: string;
