@@ -1,11 +1,9 @@
-import { TickworkError } from '@tickwork/core';
-
-const PREFIX = '[tickwork] [example]';
+import { prefixed, TickworkError } from '@tickwork/core';
 
 /** Base class of the errors the example application throws on purpose. */
 export class ExampleError extends TickworkError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message.startsWith(PREFIX) ? message : `${PREFIX} ${message}`, options);
+    super(prefixed('example', message), options);
   }
 }
 

@@ -1,11 +1,9 @@
-import { TickworkError } from '@tickwork/core';
-
-const PREFIX = '[tickwork] [attendance]';
+import { prefixed, TickworkError } from '@tickwork/core';
 
 /** Base class of every error @tickwork/attendance throws on purpose. */
 export class AttendanceError extends TickworkError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message.startsWith(PREFIX) ? message : `${PREFIX} ${message}`, options);
+    super(prefixed('attendance', message), options);
   }
 }
 

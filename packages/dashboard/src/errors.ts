@@ -1,7 +1,7 @@
-import { TickworkError } from '@tickwork/core';
+import { messagePrefix, prefixed, TickworkError } from '@tickwork/core';
 
 /** Every message of this package starts with this prefix. */
-export const PREFIX = '[tickwork] [dashboard]';
+export const PREFIX = messagePrefix('dashboard');
 
 /** An HTTP answer other than success: status, a message for people, and the request field at fault (if one is). */
 export class DashboardHttpError extends TickworkError {
@@ -11,13 +11,13 @@ export class DashboardHttpError extends TickworkError {
     readonly field: string | null = null,
     options?: { cause?: unknown },
   ) {
-    super(message.startsWith('[tickwork]') ? message : `${PREFIX} ${message}`, options);
+    super(prefixed('dashboard', message), options);
   }
 }
 
 /** The token/audit files could not be read or written, or hold something this version cannot read. */
 export class AccessStoreError extends TickworkError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(`${PREFIX} ${message}`, options);
+    super(prefixed('dashboard', message), options);
   }
 }

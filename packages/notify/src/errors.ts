@@ -1,11 +1,9 @@
-import { TickworkError } from '@tickwork/core';
-
-const PREFIX = '[tickwork] [notify]';
+import { prefixed, TickworkError } from '@tickwork/core';
 
 /** A notifier or `notify()` option is invalid; the message names the field (`webhook.timeout`, `email.smtp.host`). */
 export class InvalidNotifyOptionError extends TickworkError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(`${PREFIX} ${message}`, options);
+    super(prefixed('notify', message), options);
   }
 }
 
@@ -16,6 +14,6 @@ export class DeliveryError extends TickworkError {
     readonly attempts: number,
     options?: { cause?: unknown },
   ) {
-    super(`${PREFIX} ${message}`, options);
+    super(prefixed('notify', message), options);
   }
 }

@@ -1,18 +1,18 @@
-import { TickworkError } from '@tickwork/core';
+import { EXIT_CODES, messagePrefix, prefixed, UsageError } from '@tickwork/core';
 
 /** The prefix of every message this package writes. */
-export const PREFIX = '[tickwork] [runner-cli]';
+export const PREFIX = messagePrefix('runner-cli');
 
-/** Exit codes of the `tickwork` command (documented in the README). */
+/** Exit codes of the `tickwork` command (documented in the README); errors carry theirs (core's `EXIT_CODE`). */
 export const EXIT = {
   /** Everything ran, or nothing was due. */
-  ok: 0,
+  ok: EXIT_CODES.ok,
   /** A job failed, timed out or was interrupted; a doctor check failed. */
-  jobFailed: 1,
+  jobFailed: EXIT_CODES.failed,
   /** Bad command line, missing or broken config, unknown job code. */
-  usage: 2,
+  usage: EXIT_CODES.usage,
   /** The store could not be reached (or its schema is missing). */
-  storeUnavailable: 3,
+  storeUnavailable: EXIT_CODES.storeUnavailable,
   /** Interrupted by SIGINT (128 + 2). */
   sigint: 130,
   /** Interrupted by SIGTERM (128 + 15). */
@@ -20,9 +20,9 @@ export const EXIT = {
 } as const;
 
 /** A command-line or configuration problem: exit code 2. */
-export class CliUsageError extends TickworkError {
+export class CliUsageError extends UsageError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message.startsWith('[tickwork]') ? message : `${PREFIX} ${message}`, options);
+    super(prefixed('runner-cli', message), options);
   }
 }
 

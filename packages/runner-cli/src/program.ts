@@ -1,6 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
-import { TickworkError, type TickworkConfig } from '@tickwork/core';
-import { CliUsageError, EXIT, PREFIX } from './errors.js';
+import { exitCodeOf, isTickworkError, type TickworkConfig } from '@tickwork/core';
+import { EXIT, PREFIX } from './errors.js';
 import { processIo, type CliIo } from './io.js';
 import type { ScheduleSetFlags } from './schedule-definition.js';
 import { createSession, type Session } from './session.js';
@@ -13,22 +13,8 @@ export interface RunCliOptions {
   config?: TickworkConfig;
 }
 
-const USAGE_ERRORS = new Set(['InvalidJobError', 'InvalidScheduleError', 'DuplicateJobError', 'UnknownJobError', 'InvalidArgumentError']);
-const STORE_ERRORS = new Set(['StoreUnavailableError', 'StoreSchemaError']);
-
-/** The exit code an error maps to (see {@link EXIT}). */
-export function exitCodeOf(error: unknown): number {
-  if (error instanceof CliUsageError) return EXIT.usage;
-  if (!(error instanceof TickworkError)) return EXIT.jobFailed;
-  // By class name up the prototype chain: a package's subclass (SqlStoreOptionsError extends
-  // InvalidArgumentError) maps like its base, even when two copies of core are installed.
-  for (let proto: unknown = Object.getPrototypeOf(error); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
-    const name = (proto as { constructor?: { name?: string } }).constructor?.name ?? '';
-    if (STORE_ERRORS.has(name)) return EXIT.storeUnavailable;
-    if (USAGE_ERRORS.has(name) || name === 'DaemonOptionError') return EXIT.usage;
-  }
-  return EXIT.jobFailed;
-}
+/** The exit code an error maps to (see {@link EXIT}): the one the error class carries, read through core's registered symbol. */
+export { exitCodeOf };
 
 /** `--dir` given to the subcommand, or to `dashboard` before it (commander hands a parent's option to the parent). */
 function inheritedDir(command: Command, own: string | undefined): { dir?: string } {
@@ -305,5 +291,5 @@ function messageOf(error: unknown): string {
   if (!(error instanceof Error)) return `${PREFIX} unexpected error: ${String(error)}`;
   const text = error.message.startsWith('[tickwork]') ? error.message : `${PREFIX} ${error.message}`;
   // An unexpected error is a bug somewhere: the stack is what the user will need to report it.
-  return error instanceof TickworkError ? text : `${text}\n${error.stack ?? ''}`;
+  return isTickworkError(error) ? text : `${text}\n${error.stack ?? ''}`;
 }

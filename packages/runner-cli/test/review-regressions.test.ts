@@ -1,4 +1,17 @@
-import { createMemoryStore, defineConfig, InvalidArgumentError, StoreUnavailableError, type Store, type TickworkConfig } from '@tickwork/core';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  createMemoryStore,
+  defineConfig,
+  InvalidArgumentError,
+  isTickworkError,
+  StoreUnavailableError,
+  TickworkError,
+  type Store,
+  type TickworkConfig,
+} from '@tickwork/core';
 import { describe, expect, it } from 'vitest';
 import { EXIT, exitCodeOf, runCli } from '../src/index.js';
 import { captureIo } from './fixtures/capture.js';
@@ -16,6 +29,24 @@ describe('review regressions', () => {
     expect(exitCodeOf(new SqlStoreOptionsError('bad driver'))).toBe(EXIT.usage);
     expect(exitCodeOf(new FlakyBackendError('down'))).toBe(EXIT.storeUnavailable);
     expect(exitCodeOf(new Error('job blew up'))).toBe(EXIT.jobFailed);
+  });
+
+  it('maps the errors of a second installed copy of core by the exit code they carry, not by class identity', async () => {
+    // A second copy of core's build, as a host gets when two packages pin different copies.
+    const dir = await mkdtemp(join(tmpdir(), 'tickwork-core-copy-'));
+    try {
+      await cp(dirname(fileURLToPath(import.meta.resolve('@tickwork/core'))), join(dir, 'dist'), { recursive: true, filter: (from) => !from.endsWith('.map') });
+      await writeFile(join(dir, 'package.json'), '{"type":"module"}');
+      const copy = (await import(pathToFileURL(join(dir, 'dist', 'index.js')).href)) as typeof import('@tickwork/core');
+      expect(copy.StoreSchemaError).not.toBe(StoreUnavailableError);
+      expect(new copy.StoreSchemaError('x')).not.toBeInstanceOf(TickworkError);
+      expect(exitCodeOf(new copy.StoreSchemaError('tables missing'))).toBe(EXIT.storeUnavailable);
+      expect(exitCodeOf(new copy.InvalidScheduleError('bad cron'))).toBe(EXIT.usage);
+      expect(exitCodeOf(new copy.StaleLeaseError('taken over'))).toBe(EXIT.jobFailed);
+      expect(isTickworkError(new copy.TickworkError('x'))).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('trigger refuses a disabled job and files nothing; for a paused job it says the run waits for resume', async () => {

@@ -2,14 +2,14 @@
  * How Redis and ioredis failures become core's error classes, so a host can `instanceof`
  * them and the message says what to do. Every message reads `[tickwork] [store-redis] …`.
  */
-import { StoreSchemaError, StoreUnavailableError, TickworkError } from '@tickwork/core';
+import { isTickworkError, messagePrefix, StoreSchemaError, StoreUnavailableError, type TickworkError } from '@tickwork/core';
 
 /** Prefix of every message this package writes. */
-export const MESSAGE_PREFIX = '[tickwork] [store-redis]';
+export const MESSAGE_PREFIX = messagePrefix('store-redis');
 
-/** How to start the Redis server of this development machine, quoted in "unreachable" messages. */
+/** What an "unreachable" message tells the user to do, in terms that hold on any machine. */
 export const START_REDIS_HINT =
-  'start it with: redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log';
+  'start the Redis server (for example with your service manager, or `redis-server` for a local one) or fix the url / client options';
 
 const WRONGTYPE_REPLY = /TICKWORK_WRONGTYPE key=(.*) type=(\w+) expected=(\w+)/;
 const CORRUPT_REPLY = /TICKWORK_CORRUPT key=(.*?) why=(.*)/;
@@ -62,7 +62,7 @@ export function notReplicatedError(operation: string, replicas: { count: number;
 
 /** Maps anything a Redis call threw to a Tickwork error; `operation` names the store method. */
 export function toStoreError(thrown: unknown, operation: string, endpoint: Endpoint): TickworkError {
-  if (thrown instanceof TickworkError) return thrown;
+  if (isTickworkError(thrown)) return thrown;
   const message = thrown instanceof Error ? thrown.message : String(thrown);
   const wrongType = WRONGTYPE_REPLY.exec(message);
   if (wrongType) return wrongTypeError(wrongType[1] ?? '?', wrongType[2] ?? '?', wrongType[3] ?? '?');

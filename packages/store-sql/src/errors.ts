@@ -2,14 +2,14 @@
  * Turns driver errors (pg, libsql) into Tickwork's error classes, so a host can
  * `instanceof` them and every message says what to do next.
  */
-import { InvalidArgumentError, StoreSchemaError, StoreUnavailableError, TickworkError } from '@tickwork/core';
+import { InvalidArgumentError, isTickworkError, messagePrefix, StoreSchemaError, StoreUnavailableError } from '@tickwork/core';
 
 /** The prefix of every message this package writes. */
-export const PREFIX = '[tickwork] [store-sql]';
+export const PREFIX = messagePrefix('store-sql');
 
-/** How to start the local PostgreSQL cluster (the message of an unreachable server says it). */
+/** What the message of an unreachable server tells the user to do, in terms that hold on any machine. */
 export const START_POSTGRES_HINT =
-  'start it (here: `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`) or fix the connection options';
+  'start the PostgreSQL server (for example with your service manager, or `pg_ctl start` for a local cluster) or fix the connection options';
 
 /** An option passed to `createSqlStore` / `migrate` is invalid. */
 export class SqlStoreOptionsError extends InvalidArgumentError {}
@@ -61,7 +61,7 @@ export function isAccessError(error: unknown): boolean {
 
 /** Maps a pg error to a Tickwork error naming where the server is. */
 export function pgError(error: unknown, where: string, operation: string): Error {
-  if (error instanceof TickworkError) return error;
+  if (isTickworkError(error)) return error;
   const e = asDriverError(error);
   const code = e.code ?? '';
   const detail = e.message ?? String(error);
@@ -87,7 +87,7 @@ function isSqliteCantOpen(e: DriverError): boolean {
 
 /** Maps a libsql error to a Tickwork error naming the file. */
 export function sqliteError(error: unknown, file: string, operation: string): Error {
-  if (error instanceof TickworkError) return error;
+  if (isTickworkError(error)) return error;
   const e = asDriverError(error);
   const detail = e.message ?? String(error);
   if (e.code === 'SQLITE_READONLY' || /readonly|read-only/i.test(detail)) {
