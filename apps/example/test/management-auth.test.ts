@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EVENT_REMINDER_CODE } from '../src/jobs/event-reminder.js';
 import { openApiFixture, type ApiFixture } from './fixture.js';
 
-// The example's /jobs routes follow the dashboard's rules (DESIGN.md: "the same rules guard any management HTTP route").
+// The example's /jobs routes follow the dashboard's rules (docs/design.md: "the same rules guard any management HTTP route").
 describe('the management routes (/jobs/...) are guarded like the dashboard', () => {
   let f: ApiFixture;
   beforeEach(async () => {

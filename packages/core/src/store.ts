@@ -1,6 +1,6 @@
 /**
  * The Store contract: everything runners share lives behind it, and every guarantee of
- * DESIGN.md ("exactly once per slot", "no overlap", "crash safety", "every started run is
+ * docs/design.md ("exactly once per slot", "no overlap", "crash safety", "every started run is
  * logged") is enforced by a store operation, never by timing. Stores take `now` from the
  * caller (the runner's injected Clock), so behaviour is testable without sleeping.
  *

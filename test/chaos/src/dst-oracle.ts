@@ -4,7 +4,7 @@ import { cronFollowsRealTime, oracleCron, oracleDaily, type OracleMatcher, type 
 
 /**
  * A brute-force DST oracle: it walks real minutes, asks Luxon for the zone's offset, and
- * applies DESIGN.md's rule from first principles — no knowledge of core's algorithm.
+ * applies docs/design.md's rule from first principles — no knowledge of core's algorithm.
  * Fixed-time: a matching wall time skipped by a gap runs once at the first real minute
  * after the gap; a wall time seen again after a fall-back does not run. Real-time: every
  * real minute whose wall time matches. Absolute: anchor + n × interval. A case naming a DST

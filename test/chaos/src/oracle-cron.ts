@@ -49,7 +49,7 @@ function expandField(text: string, min: number, max: number, what: string): Set<
   return values;
 }
 
-/** True when cron's hour field makes the expression follow real time (DESIGN.md: `*` or `*` + step). */
+/** True when cron's hour field makes the expression follow real time (docs/design.md: `*` or `*` + step). */
 export function cronFollowsRealTime(expression: string): boolean {
   const hour = expression.trim().split(/\s+/)[1] ?? '';
   return hour === '*' || /^\*\/\d+$/.test(hour);
