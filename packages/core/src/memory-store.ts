@@ -15,6 +15,7 @@ import {
 } from './memory/backend.js';
 import { claimOne, completeOne, interruptExpired, renewOne } from './memory/leases.js';
 import { pruneRuns, queryRuns } from './memory/run-log.js';
+import { interruptDeadRunners, recordHeartbeat, runnerRecord } from './memory/runners.js';
 import { checkScheduleRefs, listSchedules, removeSchedules, scheduleRecord, schedulesRevision, upsertSchedules } from './memory/schedules.js';
 import {
   checkCodes,
@@ -29,7 +30,8 @@ import {
   checkTrigger,
   invalid,
 } from './memory/validate.js';
-import type { RunRecord, RunRequest, ScheduleRef, Store, StoreChange, Unsubscribe } from './store.js';
+import { RUNNER_PRESENCES, type RunnerPresence, type RunRecord, type RunRequest, type ScheduleRef, type Store, type StoreChange, type Unsubscribe } from './store.js';
+import { show } from './show.js';
 
 export { createMemoryBackend, type MemoryBackend } from './memory/backend.js';
 
@@ -39,6 +41,12 @@ export interface MemoryStoreOptions {
   backend?: MemoryBackend;
   /** Offer `subscribe()` (default true); false makes the store behave like one without push, for testing the polling fallback. */
   changeSubscription?: boolean;
+  /**
+   * How runner presence is judged (default `connection`: a runner stays alive while the instance
+   * that sent its last heartbeat is open); `heartbeat` behaves like a store without a
+   * connection-bound presence, for testing that rule.
+   */
+  runnerPresence?: RunnerPresence;
 }
 
 const DEFAULT_REAP_LIMIT = 1000;
@@ -53,6 +61,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   if (!shared) invalid('createMemoryStore', 'backend must come from createMemoryBackend()');
   const data: MemoryData = shared;
   const withSubscription = options.changeSubscription ?? true;
+  const presence = options.runnerPresence ?? 'connection';
+  if (!RUNNER_PRESENCES.includes(presence)) invalid('createMemoryStore', `runnerPresence must be one of ${RUNNER_PRESENCES.join(', ')}, got ${show(presence)}`);
   const owner = {};
   let closed = false;
 
@@ -75,7 +85,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
 
   const store: Store = {
     name: 'memory',
-    capabilities: { changeSubscription: withSubscription },
+    capabilities: { changeSubscription: withSubscription, runnerPresence: presence },
 
     async ping() {
       open('ping');
@@ -184,10 +194,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       return completions.map((completion) => copy(completeOne(d, completion)));
     },
 
-    async reapExpired({ now, limit = DEFAULT_REAP_LIMIT }) {
+    async reapExpired({ now, limit = DEFAULT_REAP_LIMIT, runners = false }) {
       const d = open('reapExpired');
       checkDate(now, 'reapExpired: now');
       checkInteger(limit, 'reapExpired: limit', 1);
+      if (typeof runners !== 'boolean') invalid('reapExpired', `runners must be a boolean, got ${show(runners)}`);
       const expired: RunRecord[] = [];
       for (const ids of d.running.values()) {
         for (const id of ids) {
@@ -196,7 +207,30 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
         }
       }
       expired.sort((a, b) => (a.leaseExpiresAt?.getTime() ?? 0) - (b.leaseExpiresAt?.getTime() ?? 0) || Number(a.id) - Number(b.id));
-      return expired.slice(0, limit).map((run) => copy(interruptExpired(d, run, now)));
+      const reaped = expired.slice(0, limit).map((run) => interruptExpired(d, run, now));
+      if (runners) reaped.push(...interruptDeadRunners(d, now, limit - reaped.length, presence));
+      return reaped.map(copy);
+    },
+
+    async heartbeat(beat) {
+      const d = open('heartbeat');
+      if (typeof beat !== 'object' || beat === null) invalid('heartbeat', `expected a RunnerHeartbeat, got ${show(beat)}`);
+      if (typeof beat.runnerId !== 'string' || beat.runnerId.length === 0) invalid('heartbeat', `runnerId must be a non-empty string, got ${show(beat.runnerId)}`);
+      checkDate(beat.now, 'heartbeat: now');
+      checkDate(beat.startedAt, 'heartbeat: startedAt');
+      checkLeaseMs(beat.ttlMs, 'heartbeat: ttlMs');
+      if (beat.clockOffsetMs !== null && (typeof beat.clockOffsetMs !== 'number' || !Number.isFinite(beat.clockOffsetMs))) {
+        invalid('heartbeat', `clockOffsetMs of runner "${beat.runnerId}" must be a finite number or null, got ${show(beat.clockOffsetMs)}`);
+      }
+      return copy(recordHeartbeat(d, beat, owner, presence));
+    },
+
+    async listRunners({ now }) {
+      const d = open('listRunners');
+      checkDate(now, 'listRunners: now');
+      return [...d.runners.values()]
+        .sort((a, b) => (a.runnerId < b.runnerId ? -1 : a.runnerId > b.runnerId ? 1 : 0))
+        .map((runner) => copy(runnerRecord(d, runner, now, presence)));
     },
 
     async queryRuns(query = {}) {
@@ -297,6 +331,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
 
     async close() {
       closed = true;
+      data.closedOwners.add(owner);
       for (const entry of [...data.listeners]) if (entry.owner === owner) data.listeners.delete(entry);
     },
   };

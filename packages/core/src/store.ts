@@ -327,7 +327,54 @@ export type StoreChange =
 export interface StoreCapabilities {
   /** `subscribe()` delivers changes pushed by the store (Redis pub/sub, PostgreSQL LISTEN/NOTIFY). Without it runners poll. */
   changeSubscription: boolean;
+  /**
+   * How the store tells a dead runner from a live one ({@link Store.heartbeat}); absent: the store
+   * has no `heartbeat` / `listRunners`, and a dead runner's runs end only when their leases expire.
+   */
+  runnerPresence?: RunnerPresence;
 }
+
+/**
+ * - `connection`: a runner is dead once its heartbeat TTL has passed **and** the connection of the
+ *   store instance that sent its last heartbeat is gone (a PostgreSQL session advisory lock, a
+ *   Redis subscription; the server drops them the moment the process dies). A live runner keeps
+ *   its connection however slow it is, so a stall never makes it dead.
+ * - `heartbeat`: a runner is dead once its heartbeat TTL has passed.
+ */
+export type RunnerPresence = 'connection' | 'heartbeat';
+
+/** Every runner presence kind. */
+export const RUNNER_PRESENCES: readonly RunnerPresence[] = ['connection', 'heartbeat'];
+
+/** What a runner tells the store about itself, every heartbeat. */
+export interface RunnerHeartbeat {
+  runnerId: string;
+  /** The runner's current time. */
+  now: Date;
+  /** The runner counts as dead from `now + ttlMs` on unless it beats again (see {@link RunnerPresence}). */
+  ttlMs: number;
+  /** When the runner started. */
+  startedAt: Date;
+  /** Offset of the runner's local clock to the store's clock in ms (local − store), null when not measured. */
+  clockOffsetMs: number | null;
+}
+
+/** One runner as the store knows it ({@link Store.listRunners}). */
+export interface RunnerRecord {
+  runnerId: string;
+  startedAt: Date;
+  lastHeartbeatAt: Date;
+  /** `lastHeartbeatAt + ttlMs` of the last heartbeat. */
+  expiresAt: Date;
+  clockOffsetMs: number | null;
+  /** `connection` stores: whether the connection that sent the last heartbeat is still open; null on `heartbeat` stores. */
+  connected: boolean | null;
+  /** Not dead at the listing's `now` (see {@link RunnerPresence}). */
+  alive: boolean;
+}
+
+/** A runner record is deleted by the next heartbeat of any runner once its `expiresAt` is this long past. */
+export const RUNNER_RECORD_RETENTION_MS = 3_600_000;
 
 /** Stops a subscription. */
 export type Unsubscribe = () => Promise<void>;
@@ -383,8 +430,28 @@ export interface Store {
    * that state (null when its runtime schedule was removed). Each interrupted run is returned
    * to exactly one caller, by this method or by a claim's `reaped`, ever — so exactly one runner
    * calls `onFailure` for it and decides on its retry. Oldest expiry first.
+   *
+   * With `runners: true` (stores with `runnerPresence` only; ignored by others) it also marks
+   * `interrupted` the running runs of dead runners — a runner with a record ({@link heartbeat})
+   * that is dead at `now` — though their leases are still live, with a message naming the runner
+   * and its last heartbeat; they count in `limit` after the expired leases. Runs of runner ids that
+   * never sent a heartbeat (the CLI, older releases) end only with their leases.
    */
-  reapExpired(options: { now: Date; limit?: number }): Promise<ReapedRun[]>;
+  reapExpired(options: { now: Date; limit?: number; runners?: boolean }): Promise<ReapedRun[]>;
+
+  // — runners (stores with `capabilities.runnerPresence`) —
+  /**
+   * Records that a runner is alive until `now + ttlMs`, replacing its previous record (startedAt
+   * and clockOffsetMs included), and returns it. On `connection` stores it also binds the runner's
+   * presence to this instance's connection (re-binding after a reconnect), which `close()` releases.
+   * Deletes the records of runners whose `expiresAt` is more than {@link RUNNER_RECORD_RETENTION_MS}
+   * before `now`. Invalid input (empty `runnerId`, `ttlMs <= 0`, a date that is not one, an offset
+   * that is not a finite number or null) is an `InvalidArgumentError`, nothing recorded. Runner ids
+   * must be unique per process: two processes beating as one runner are one runner to the store.
+   */
+  heartbeat?(beat: RunnerHeartbeat): Promise<RunnerRecord>;
+  /** Every runner with a record, ordered by runnerId; `alive` as of `now`. */
+  listRunners?(options: { now: Date }): Promise<RunnerRecord[]>;
 
   // — run log —
   /** Run-log query, newest first, paginated. */

@@ -10,6 +10,7 @@ import { describeLeases } from './suites/leases.js';
 import { describeOverlapPolicies } from './suites/overlap-policies.js';
 import { describeRunLog } from './suites/run-log.js';
 import { describeRunRequests } from './suites/run-requests.js';
+import { describeRunners } from './suites/runners.js';
 import { describeSchedules } from './suites/schedules.js';
 
 /**
@@ -31,5 +32,6 @@ export function describeStoreConformance(name: string, makeFixture: StoreFixture
     describeRunRequests(harness);
     describeChanges(harness);
     describeSchedules(harness);
+    describeRunners(harness);
   });
 }

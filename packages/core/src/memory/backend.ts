@@ -1,4 +1,4 @@
-import type { JobState, RunRecord, RunRequest, ScheduleRef, StoreChange } from '../store.js';
+import type { JobState, RunRecord, RunnerRecord, RunRequest, ScheduleRef, StoreChange } from '../store.js';
 import { initialJobState } from '../job-state.js';
 
 /** The shared data behind one or more memory stores (one "server"). */
@@ -41,6 +41,15 @@ export interface MemoryData {
   nextRunId: number;
   nextRequestId: number;
   listeners: Set<MemoryListener>;
+  /** Runner records by id, each with the store instance that sent its last heartbeat. */
+  runners: Map<string, MemoryRunner>;
+  /** Store instances closed so far (their runners' presence is gone). */
+  closedOwners: WeakSet<object>;
+}
+
+/** A runner's record as the memory backend holds it (`connected` and `alive` are computed when read). */
+export interface MemoryRunner extends Omit<RunnerRecord, 'connected' | 'alive'> {
+  owner: object;
 }
 
 /** A runtime schedule as the memory backend holds it: the canonical definition text plus bookkeeping. */
@@ -73,6 +82,8 @@ export function createMemoryBackend(): MemoryBackend {
     nextRunId: 1,
     nextRequestId: 1,
     listeners: new Set(),
+    runners: new Map(),
+    closedOwners: new WeakSet(),
   });
   return backend;
 }
