@@ -23,6 +23,16 @@ export interface ExecuteRunInput {
   abandon?: AbortSignal;
   /** Backoff between completion attempts while the store is unreachable (ms, doubling). Default 50 … 5,000. */
   completionBackoff?: { firstMs: number; maxMs: number };
+  /**
+   * Armed ahead: the handler is called when this settles, and the timeout counts from then. A run
+   * aborted by then (shutdown, lease lost, cancelled) is recorded without calling its handler.
+   */
+  start?: PromiseLike<unknown>;
+  /**
+   * Called once, as soon as the handler settled (or was not called, see `start`) — before its result
+   * is recorded: the runner's capacity is free again while the completion is still being stored.
+   */
+  onHandlerSettled?: () => void;
 }
 
 /** What {@link executeRun} recorded: the run as stored, and its schedule's state after it (null when not recorded by this runner). */
@@ -79,7 +89,7 @@ export async function executeRun(input: ExecuteRunInput): Promise<ExecutedRun> {
   if (input.signal?.aborted) onShutdown();
   input.signal?.addEventListener('abort', onShutdown, { once: true });
   if (lease.cancelRequested) abort('cancelled');
-  const timeout = job.timeoutMs !== null ? setTimeout(() => abort('timeout'), job.timeoutMs) : null;
+  let timeout: ReturnType<typeof setTimeout> | null = null;
   const renewal = keepRenewing(input, () => lease, (renewed) => {
     if (!renewed) abort('lease-lost');
     else {
@@ -111,13 +121,17 @@ export async function executeRun(input: ExecuteRunInput): Promise<ExecutedRun> {
   let stack: string | null = null;
   let abandoned = false;
   try {
+    if (input.start) await input.start;
     // Awaited to the end even after an abort: until it settles the handler may still act, so the
     // run keeps its lease (no next slot beside it) and its place in the caller's capacity.
-    const handler = Promise.resolve().then(() => job.run(ctx));
-    if (!input.abandon) await handler;
-    else if ((await Promise.race([handler.then(() => 'settled' as const), untilAborted(input.abandon)])) === 'abandoned') {
-      handler.catch(() => undefined);
-      abandoned = true;
+    if (!input.start || !controller.signal.aborted) {
+      if (job.timeoutMs !== null) timeout = setTimeout(() => abort('timeout'), job.timeoutMs);
+      const handler = Promise.resolve().then(() => job.run(ctx));
+      if (!input.abandon) await handler;
+      else if ((await Promise.race([handler.then(() => 'settled' as const), untilAborted(input.abandon)])) === 'abandoned') {
+        handler.catch(() => undefined);
+        abandoned = true;
+      }
     }
   } catch (thrown) {
     const described = describeThrown(thrown);
@@ -127,6 +141,7 @@ export async function executeRun(input: ExecuteRunInput): Promise<ExecutedRun> {
   } finally {
     if (timeout) clearTimeout(timeout);
     input.signal?.removeEventListener('abort', onShutdown);
+    input.onHandlerSettled?.();
   }
   const why = cause as AbortCause | null;
   if (why === 'timeout') {

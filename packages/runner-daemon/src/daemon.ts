@@ -123,6 +123,7 @@ class Daemon {
       clock: this.o.clock,
       logger: this.logger,
       metrics: this.m,
+      maxConcurrentRuns: options.maxConcurrentRuns,
       events: { finished: (entry, record) => this.runFinished(entry, record), freed: () => this.armNext() },
     });
     const done = new Promise<void>((resolve, reject) => {
@@ -256,7 +257,7 @@ class Daemon {
   private armNext(): void {
     if (this.stopping || !this.started || this.claiming) return;
     const top = this.schedules.queue.peek();
-    if (!top || this.launcher.active >= this.o.maxConcurrentRuns) {
+    if (!top || this.claimAllowance() <= 0) {
       this.timer.arm(null);
       return;
     }
@@ -269,7 +270,7 @@ class Daemon {
     if (this.stopping || this.claiming) return;
     const nowMs = this.o.clock.now().getTime();
     const horizon = nowMs + this.preClaimMs();
-    const free = this.freeCapacity();
+    const free = this.claimAllowance();
     const batch: ScheduleEntry[] = [];
     const { queue } = this.schedules;
     for (let top = queue.peek(); top && (top.dueAt as number) <= horizon && batch.length < free; top = queue.peek()) {
@@ -295,9 +296,19 @@ class Daemon {
     this.armNext();
   }
 
-  /** Runs this daemon may still start: its capacity less running handlers and claims in flight. */
+  /** Runs this daemon may still start: its capacity less handlers not yet settled and claims in flight. */
   private freeCapacity(): number {
-    return this.o.maxConcurrentRuns - this.launcher.active - this.reserved;
+    return this.o.maxConcurrentRuns - this.launcher.holding - this.reserved;
+  }
+
+  /**
+   * Slots the next scheduled claim may take: free capacity plus what is about to free — handlers
+   * (armed, waiting or running) of schedules whose last handler settled within the claim lead, at
+   * most `maxConcurrentRuns` of them. So the next wave of a burst is claimed while this one runs,
+   * one daemon never holds more than twice its capacity, and long handlers never claim ahead.
+   */
+  private claimAllowance(): number {
+    return this.freeCapacity() + Math.min(this.o.maxConcurrentRuns, this.launcher.soon);
   }
 
   /** Holds capacity for `count` slots while their claim is in flight; returns the release (of `some`, by default all still held). */
@@ -397,7 +408,7 @@ class Daemon {
           slotKnown();
           // The waiting slot started; the next one (if any) shows in this run's completion state.
           if (entry.state.waitingSlotAt?.getTime() === claim.slotAt.getTime() && claim.requestId === undefined) this.schedules.learn(entry, { waitingSlotAt: null });
-          if (this.launcher.launch(entry, target, outcome.run, outcome.lease, startAt)) entry.running++;
+          if (this.launcher.launch(entry, target, outcome.run, outcome.lease, startAt, this.preClaimMs())) entry.running++;
           break;
         case 'taken':
           this.m.claimsLost.inc();
@@ -519,7 +530,7 @@ class Daemon {
       freeCapacity: () => this.freeCapacity(),
       reserve: (count) => this.reserve(count),
       launch: (entry, target, run, lease, startAt) => {
-        if (this.launcher.launch(entry, target, run, lease, startAt)) entry.running++;
+        if (this.launcher.launch(entry, target, run, lease, startAt, this.preClaimMs())) entry.running++;
       },
       refused: (entry, status) => this.refused(entry, status),
       retryDelayMs: () => this.storeHealth.delayMs,
@@ -537,7 +548,7 @@ class Daemon {
   private async health(): Promise<DaemonHealth> {
     if (this.store && !this.stopping) await this.store.ping().catch(() => undefined);
     const timersArmed =
-      this.started && !this.stopping && (this.timer.armedAt !== null || this.claiming || this.schedules.queue.size === 0 || this.launcher.active >= this.o.maxConcurrentRuns);
+      this.started && !this.stopping && (this.timer.armedAt !== null || this.claiming || this.schedules.queue.size === 0 || this.claimAllowance() <= 0);
     const reason = this.stopping
       ? 'stopping'
       : !this.started

@@ -7,13 +7,17 @@ import { callAt } from './wake-timer.js';
 export interface LauncherEvents {
   /** A run ended: what was recorded (with the schedule's state after it), or null when the store refused the result outright (its state is then unknown). */
   finished(entry: ScheduleEntry, executed: ExecutedRun | null): void;
-  /** A run's capacity is free again. */
+  /** A run's capacity is free again: its handler settled (its result may still be being recorded). */
   freed(): void;
 }
 
 /**
  * Runs claimed slots through core's executeRun: arms them ahead of their instant, releases every
  * handler of one instant from one timer callback, counts capacity, and aborts on shutdown.
+ *
+ * Capacity is held from the claim until the handler settles, not until its result is stored. At
+ * most `maxConcurrentRuns` handlers run at once; runs claimed ahead of free capacity (the next
+ * wave, see the daemon's claim allowance) wait in claim order for a handler to settle.
  */
 export class RunLauncher {
   private readonly runs = new Set<Promise<void>>();
@@ -23,35 +27,67 @@ export class RunLauncher {
   private readonly aborts = new Set<AbortController>();
   /** Per run too: stops waiting for a handler that ignores its aborted signal, as the daemon exits. */
   private readonly abandons = new Set<AbortController>();
-  private readonly startGroups = new Map<number, Array<() => void>>();
+  /** One promise per distinct instant: a thousand runs of `:00` start from one timer callback. */
+  private readonly instants = new Map<number, Promise<void>>();
+  /** Runs past their instant waiting for a handler to settle, in claim order. */
+  private readonly waiting: Array<() => void> = [];
+  private waitingFrom = 0;
   private lateness: { labels: ScheduleLabels; seconds: number }[] = [];
   private aborting = false;
+  /** Runs launched whose handler has not settled: they hold capacity. */
+  private holdingCount = 0;
+  /** Of those, runs of schedules whose last handler settled within the claim lead: about to free. */
+  private soonCount = 0;
+  /** Handlers running now (past their start gate). */
+  private startedCount = 0;
 
   constructor(
-    private readonly deps: { store: () => Store; clock: Clock; logger: Logger; metrics: DaemonMetrics; events: LauncherEvents },
+    private readonly deps: { store: () => Store; clock: Clock; logger: Logger; metrics: DaemonMetrics; events: LauncherEvents; maxConcurrentRuns: number },
   ) {}
 
-  /** Runs claimed or armed and not yet finished. */
+  /** Runs claimed or armed and not yet finished (their result recorded). */
   get active(): number {
     return this.runs.size;
+  }
+
+  /** Runs holding capacity: launched, handler not yet settled. */
+  get holding(): number {
+    return this.holdingCount;
+  }
+
+  /** Runs holding capacity whose handler is expected to settle soon (their schedule's last one settled within the lead). */
+  get soon(): number {
+    return this.soonCount;
   }
 
   /**
    * Starts a claimed run of `target` (the job and payload it was planned with) at `startAt` (now if
    * past). Claims are idempotent per runner — a repeated claim answers with the run this daemon
-   * already runs — so a run already launched is not launched again (false).
+   * already runs — so a run already launched is not launched again (false). `soonMs`: a handler of
+   * this schedule that settled within it last time is counted as about to free.
    */
-  launch(entry: ScheduleEntry, target: RunTarget, run: RunRecord, lease: Lease, startAt: number): boolean {
+  launch(entry: ScheduleEntry, target: RunTarget, run: RunRecord, lease: Lease, startAt: number, soonMs: number): boolean {
     if (this.launched.has(run.id)) return false;
     this.launched.add(run.id);
-    const promise = this.execute(entry, target, run, lease, startAt).finally(() => {
+    const soon = entry.handlerMs !== null && entry.handlerMs <= soonMs;
+    this.holdingCount++;
+    if (soon) this.soonCount++;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.holdingCount--;
+      if (soon) this.soonCount--;
+      this.deps.metrics.running.set(this.holdingCount);
+      this.deps.events.freed();
+    };
+    const promise = this.execute(entry, target, run, lease, startAt, release).finally(() => {
+      release();
       this.runs.delete(promise);
       this.launched.delete(run.id);
-      this.deps.metrics.running.set(this.runs.size);
-      this.deps.events.freed();
     });
     this.runs.add(promise);
-    this.deps.metrics.running.set(this.runs.size);
+    this.deps.metrics.running.set(this.holdingCount);
     return true;
   }
 
@@ -64,6 +100,8 @@ export class RunLauncher {
   abortAll(): void {
     this.aborting = true;
     for (const controller of this.aborts) controller.abort();
+    // Runs waiting for capacity go through their gate now and are recorded without being called.
+    this.admitWaiting(Number.POSITIVE_INFINITY);
   }
 
   /** As the daemon exits: stops waiting for aborted handlers that ignore their signal; their runs are recorded `interrupted`. */
@@ -73,41 +111,67 @@ export class RunLauncher {
 
   /** Resolves at `atMs`; one timer per distinct instant, so a thousand runs of `:00` start from one callback. */
   private whenAt(atMs: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const group = this.startGroups.get(atMs);
-      if (group) {
-        group.push(resolve);
-        return;
-      }
-      this.startGroups.set(atMs, [resolve]);
-      callAt(this.deps.clock, atMs, () => {
-        const waiting = this.startGroups.get(atMs) ?? [];
-        this.startGroups.delete(atMs);
-        for (const go of waiting) go();
+    let at = this.instants.get(atMs);
+    if (!at) {
+      at = new Promise<void>((resolve) => {
+        callAt(this.deps.clock, atMs, () => {
+          this.instants.delete(atMs);
+          resolve();
+        });
       });
-    });
+      this.instants.set(atMs, at);
+    }
+    return at;
   }
 
-  private async execute(entry: ScheduleEntry, target: RunTarget, run: RunRecord, lease: Lease, startAt: number): Promise<void> {
+  /** A handler may start now (fewer than maxConcurrentRuns running), or once one settles (in claim order). */
+  private admit(): Promise<void> | null {
+    if (this.startedCount < this.deps.maxConcurrentRuns || this.aborting) {
+      this.startedCount++;
+      return null;
+    }
+    return new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private admitWaiting(limit: number): void {
+    while (this.waitingFrom < this.waiting.length && (this.startedCount < limit)) {
+      const go = this.waiting[this.waitingFrom] as () => void;
+      this.waiting[this.waitingFrom++] = noop;
+      this.startedCount++;
+      go();
+    }
+    if (this.waitingFrom === this.waiting.length) {
+      this.waiting.length = 0;
+      this.waitingFrom = 0;
+    }
+  }
+
+  private async execute(entry: ScheduleEntry, target: RunTarget, run: RunRecord, lease: Lease, startAt: number, release: () => void): Promise<void> {
     const { job, payload } = target;
     const { clock, metrics, logger } = this.deps;
     const now = () => clock.now().getTime();
-    const wait = Math.max(0, startAt - now());
-    const gate = wait > 0 ? this.whenAt(startAt) : null;
     let startedMs = now();
+    let handlerMs = 0;
+    let admitted = false;
     // Armed ahead: executeRun's per-run setup (abort wiring, lease renewal, logger) happens when the
     // slot is pre-claimed, so at the instant only the handlers remain to be called. The timeout
-    // counts from the instant, not from arming.
-    const armed: Job = {
-      ...job,
-      timeoutMs: job.timeoutMs === null ? null : job.timeoutMs + wait,
-      run: async (ctx) => {
-        if (gate) await gate;
-        if (ctx.signal.aborted) return undefined;
-        startedMs = now();
-        if (run.trigger === 'schedule') this.observeLateness(job.code, entry.key, startedMs - run.slotAt.getTime() - jitterMs(job, entry.key, run.slotAt));
-        return job.run(ctx);
-      },
+    // counts from the start (executeRun's `start`), not from arming.
+    const gateIn = async () => {
+      if (startAt > now()) await this.whenAt(startAt);
+      const turn = this.admit();
+      admitted = true;
+      if (turn) await turn;
+      startedMs = now();
+      if (run.trigger === 'schedule') this.observeLateness(job.code, entry.key, startedMs - run.slotAt.getTime() - jitterMs(job, entry.key, run.slotAt));
+    };
+    const settledHandler = () => {
+      if (admitted) {
+        this.startedCount--;
+        this.admitWaiting(this.deps.maxConcurrentRuns);
+      }
+      handlerMs = now() - startedMs;
+      entry.handlerMs = handlerMs;
+      release();
     };
     const abort = new AbortController();
     if (this.aborting) abort.abort();
@@ -117,7 +181,7 @@ export class RunLauncher {
     let executed: ExecutedRun;
     try {
       executed = await executeRun({
-        job: armed,
+        job,
         run,
         lease,
         store: this.deps.store(),
@@ -125,6 +189,8 @@ export class RunLauncher {
         logger,
         signal: abort.signal,
         abandon: abandon.signal,
+        start: gateIn(),
+        onHandlerSettled: settledHandler,
         ...(payload !== undefined ? { payload } : {}),
       });
     } catch (error) {
@@ -140,7 +206,7 @@ export class RunLauncher {
     const status = finished.status === 'running' || finished.status === 'waiting' ? 'interrupted' : finished.status;
     const labels = metrics.labels(job.code, entry.key);
     metrics.runs.inc({ ...labels, status });
-    metrics.duration.observe(labels, (now() - startedMs) / 1000);
+    metrics.duration.observe(labels, handlerMs / 1000);
     if (executed.state) metrics.streak(job.code, entry.key, executed.state.consecutiveFailures);
     this.deps.events.finished(entry, executed);
   }
@@ -154,3 +220,5 @@ export class RunLauncher {
     });
   }
 }
+
+function noop(): void {}

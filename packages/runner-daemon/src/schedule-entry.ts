@@ -35,6 +35,8 @@ export interface ScheduleEntry extends Queued {
   running: number;
   /** Held out of the queue until its own run ends or its instant comes (see the daemon's wake). */
   deferred: boolean;
+  /** How long this schedule's last handler ran (ms), or null before its first run here. */
+  handlerMs: number | null;
 }
 
 /** What a claimed run executes: the job and payload its slot was planned with (a later change of the schedule leaves it alone). */
@@ -67,6 +69,7 @@ export function createEntry(job: Job, state: JobState, shared: SharedValues, run
     backlog: false,
     running: 0,
     deferred: false,
+    handlerMs: null,
     dueAt: null,
     queueIndex: -1,
   };
