@@ -1,5 +1,5 @@
 import type { Clock } from './clock.js';
-import { describeThrown, StoreUnavailableError } from './errors.js';
+import { describeThrown, InvalidJobError, StoreUnavailableError } from './errors.js';
 import type { Job, RunContext } from './job.js';
 import type { Logger } from './logger.js';
 import type { CompletionOutcome, FinalRunStatus, JobState, Lease, ReapedRun, RunCompletion, RunRecord, Store } from './store.js';
@@ -126,7 +126,9 @@ export async function executeRun(input: ExecuteRunInput): Promise<ExecutedRun> {
     // run keeps its lease (no next slot beside it) and its place in the caller's capacity.
     if (!input.start || !controller.signal.aborted) {
       if (job.timeoutMs !== null) timeout = setTimeout(() => abort('timeout'), job.timeoutMs);
-      const handler = Promise.resolve().then(() => job.run(ctx));
+      const handler = Promise.resolve()
+        .then(() => job.run(ctx))
+        .then((result) => (isModule(result) ? moduleHandler(result, run.code)(ctx) : result));
       if (!input.abandon) await handler;
       else if ((await Promise.race([handler.then(() => 'settled' as const), untilAborted(input.abandon)])) === 'abandoned') {
         handler.catch(() => undefined);
@@ -196,6 +198,23 @@ export async function alertInterrupted(reaped: readonly ReapedRun[], jobOf: (cod
     const job = jobOf(run.code);
     if (job) await alertFailure(job, run, state, logger.child({ job: run.code, key: run.key, attempt: run.attempt }));
   }
+}
+
+/** What `import()` resolves to: a module namespace object. */
+function isModule(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && (value as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'Module';
+}
+
+/**
+ * A lazily loaded handler (`run: () => import('./jobs/report.js')`): the module's default export,
+ * else its `run` export, is the handler — loaded on the first run, so a config stays cheap to load.
+ */
+function moduleHandler(module: Record<string, unknown>, code: string): (ctx: RunContext) => unknown {
+  const handler = typeof module.default === 'function' ? module.default : module.run;
+  if (typeof handler !== 'function') {
+    throw new InvalidJobError(`job "${code}": run resolved to a module with neither a default nor a \`run\` export function (a lazily loaded handler module must export its handler)`);
+  }
+  return handler as (ctx: RunContext) => unknown;
 }
 
 function untilAborted(signal: AbortSignal): Promise<'abandoned'> {
