@@ -33,6 +33,8 @@ export interface RunDueOptions {
   missedGraceMs?: number;
   /** Most handlers running at once; due schedules beyond it are claimed in later waves. Default 100. */
   maxConcurrentRuns?: number;
+  /** Also reap the runs of dead runners (a resident runner passes its presence's `reapsRunners`). Default false. */
+  reapRunners?: boolean;
 }
 
 /** Default of {@link RunDueOptions.maxConcurrentRuns}. */
@@ -130,7 +132,9 @@ export async function runDue(options: RunDueOptions): Promise<TickReport> {
 
   // Reap first, so a dead runner's interrupted slot is retried in this very tick; each reaped run
   // comes to one runner only, which calls its onFailure.
-  if (!options.dryRun) await reapInterrupted(store, now, (code) => (registry.has(code) ? registry.get(code) : undefined), logger);
+  if (!options.dryRun) {
+    await reapInterrupted(store, now, (code) => (registry.has(code) ? registry.get(code) : undefined), logger, { runners: options.reapRunners === true });
+  }
   const states = options.dryRun ? await readStates(store, refs, now) : await store.ensureStates(refs, now);
   if (states.length !== refs.length) {
     throw new StoreSchemaError(`store "${store.name}": ensureStates returned ${states.length} states for ${refs.length} schedules`);

@@ -13,5 +13,6 @@ export * from './job-state.js';
 export * from './config.js';
 export * from './plan.js';
 export * from './run.js';
+export * from './presence.js';
 export * from './executor.js';
 export * from './memory-store.js';

@@ -194,7 +194,7 @@ export async function executeRun(input: ExecuteRunInput): Promise<ExecutedRun> {
  */
 export async function alertInterrupted(reaped: readonly ReapedRun[], jobOf: (code: string) => Job | undefined, logger: Logger): Promise<void> {
   for (const { run, state } of reaped) {
-    logger.warn({ job: run.code, key: run.key, runId: run.id, runner: run.runnerId }, 'lease expired: run recorded as interrupted');
+    logger.warn({ job: run.code, key: run.key, runId: run.id, runner: run.runnerId, reason: run.message }, 'run recorded as interrupted (lease expired or runner dead)');
     const job = jobOf(run.code);
     if (job) await alertFailure(job, run, state, logger.child({ job: run.code, key: run.key, attempt: run.attempt }));
   }
@@ -225,11 +225,18 @@ function untilAborted(signal: AbortSignal): Promise<'abandoned'> {
 }
 
 /**
- * Reaping as every runner does it: marks expired runs `interrupted` in the store, then alerts on
- * the ones handed to this runner ({@link alertInterrupted}). Returns them (runners re-plan their schedules).
+ * Reaping as every runner does it: marks expired runs `interrupted` in the store — with
+ * `runners: true` also those of dead runners (see `RunnerPresenceHandle.reapsRunners`) — then
+ * alerts on the ones handed to this runner ({@link alertInterrupted}). Returns them (runners re-plan their schedules).
  */
-export async function reapInterrupted(store: Store, now: Date, jobOf: (code: string) => Job | undefined, logger: Logger): Promise<ReapedRun[]> {
-  const reaped = await store.reapExpired({ now });
+export async function reapInterrupted(
+  store: Store,
+  now: Date,
+  jobOf: (code: string) => Job | undefined,
+  logger: Logger,
+  options: { runners?: boolean } = {},
+): Promise<ReapedRun[]> {
+  const reaped = await store.reapExpired(options.runners ? { now, runners: true } : { now });
   await alertInterrupted(reaped, jobOf, logger);
   return reaped;
 }

@@ -19,6 +19,8 @@ export interface WatcherHost {
   live(): boolean;
   /** True once stopping: changes are no longer recorded. */
   stopped(): boolean;
+  /** Whether this daemon's presence is healthy enough to reap dead runners' runs. */
+  reapsRunners(): boolean;
   entry(id: string): ScheduleEntry | undefined;
   /** The job of a code this daemon runs (for onFailure of runs it reaps). */
   job(code: string): Job | undefined;
@@ -163,7 +165,7 @@ export class ChangeWatcher {
     const store = this.host.store;
     const now = this.host.clock.now();
     // Core's reaping: each interrupted run comes to one runner, which calls its job's onFailure.
-    const reaped = await reapInterrupted(store, now, (code) => this.host.job(code), this.host.logger);
+    const reaped = await reapInterrupted(store, now, (code) => this.host.job(code), this.host.logger, { runners: this.host.reapsRunners() });
     for (const { run } of reaped) {
       if (this.host.entry(scheduleId(run.code, run.key))) this.refreshState(scheduleId(run.code, run.key));
     }

@@ -1,4 +1,4 @@
-import { alertInterrupted, createStoreClock, describeThrown, jitterMs, resolveStore, type StoreClock, type ClaimOutcome, type ExecutedRun, type Job, type Logger, type ScheduleRef, type SlotClaim, type Store } from '@tickwork/core';
+import { alertInterrupted, createStoreClock, describeThrown, jitterMs, resolveStore, startRunnerPresence, type RunnerPresenceHandle, type StoreClock, type ClaimOutcome, type ExecutedRun, type Job, type Logger, type ScheduleRef, type SlotClaim, type Store } from '@tickwork/core';
 import { pino } from 'pino';
 import type { Registry } from 'prom-client';
 import { startHealthServer, type DaemonHealth, type HealthServer } from './http.js';
@@ -80,6 +80,9 @@ class Daemon {
   private readonly deferrals = new Map<ScheduleEntry, () => void>();
   private store: Store | null = null;
   private watcher: ChangeWatcher | null = null;
+  /** Heartbeats into the store (null: the store has no runner presence); kept until teardown, so a draining daemon stays alive. */
+  private presence: RunnerPresenceHandle | null = null;
+  private readonly startedAt: Date;
   private closeStore: (() => Promise<void>) | null = null;
   private server: HealthServer | null = null;
   private loops: Array<() => void> = [];
@@ -100,6 +103,7 @@ class Daemon {
     // Read at each sync: the store is resolved in start(), after the parts below took the clock.
     this.storeClock = options.storeClock ? createStoreClock(() => this.store as Store, { base: options.clock, samples: 5 }) : null;
     this.o = this.storeClock ? { ...options, clock: this.storeClock } : options;
+    this.startedAt = options.clock.now();
     const base = options.logger ?? (pino({ name: 'tickwork-daemon' }) as unknown as Logger);
     this.logger = base.child({ runner: options.runnerId });
     this.m = createDaemonMetrics(options.runnerId, { perKey: options.metricsPerKey });
@@ -172,6 +176,16 @@ class Daemon {
       await this.untilStored('read the store clock', () => this.syncClock());
       this.loops.push(repeatEvery(CLOCK_SYNC_MS, () => this.syncClock(), this.logger));
     }
+    // Beating from here on (on the store's clock), so the others see this runner before it claims anything.
+    this.presence = startRunnerPresence({
+      store: this.store,
+      runnerId: this.o.runnerId,
+      clock: this.o.clock,
+      startedAt: this.startedAt,
+      clockOffsetMs: () => (this.storeClock ? this.storeClock.offsetMs : null),
+      logger: this.logger,
+      ...(this.o.runnerTtlMs === null ? {} : { ttlMs: this.o.runnerTtlMs }),
+    });
     if (this.o.http) this.server = await startHealthServer({ health: () => this.health(), registry: this.m.registry }, this.o.http);
     if (this.stopping) return this.teardown();
     const host = this.watcherHost();
@@ -243,6 +257,8 @@ class Daemon {
     this.deferrals.clear();
     for (const cancel of this.loops) cancel();
     this.loops = [];
+    this.presence?.stop();
+    this.presence = null;
     const { watcher, server, closeStore } = this;
     this.watcher = null;
     this.server = null;
@@ -522,6 +538,7 @@ class Daemon {
       retentionMs: this.o.retentionMs,
       live: () => this.started && this.stopping === null,
       stopped: () => this.stopping !== null,
+      reapsRunners: () => this.presence?.reapsRunners ?? false,
       entry: (id) => this.schedules.get(id),
       job: (code) => this.jobs.get(code),
       entries: () => this.schedules.values(),

@@ -31,6 +31,9 @@ const OPERATIONS = [
   'schedulesRevision',
 ] as const;
 
+/** Operations a store may lack; wrapped only when it has them. */
+const OPTIONAL_OPERATIONS = ['heartbeat', 'listRunners'] as const;
+
 /**
  * Wraps a store so every call — including the lease renewals and completions core's
  * executeRun makes — feeds health and metrics, without the daemon reimplementing them.
@@ -45,7 +48,8 @@ export function observeStore(store: Store, metrics: DaemonMetrics, observer: Sto
     },
     close: () => store.close(),
   };
-  for (const operation of OPERATIONS) {
+  const present = OPTIONAL_OPERATIONS.filter((operation) => typeof store[operation] === 'function');
+  for (const operation of [...OPERATIONS, ...present]) {
     observed[operation] = async (...args: unknown[]) => {
       try {
         const result = await (store[operation] as (...a: unknown[]) => Promise<unknown>).apply(store, args);

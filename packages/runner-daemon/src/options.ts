@@ -46,6 +46,13 @@ export interface DaemonOptions {
   missedGraceMs?: number;
   /** How often finished runs past `config.retention` are pruned. Default 1 hour. */
   pruneIntervalMs?: number;
+  /**
+   * Heartbeat TTL of this runner's presence (beats every third of it). Default 3000 on stores whose
+   * presence is bound to a connection (PostgreSQL, Redis: a stall never makes the runner dead
+   * there, only a closed connection plus this TTL), 10000 on heartbeat-only stores (SQLite: a
+   * stall this long does).
+   */
+  runnerTtlMs?: number;
   /** Serve `/healthz` and `/metrics` here; off by default. */
   http?: DaemonHttpOptions | null;
   /**
@@ -76,6 +83,8 @@ export interface ResolvedDaemonOptions {
   shutdownGraceMs: number;
   missedGraceMs: number | null;
   pruneIntervalMs: number;
+  /** null: core's default for the store's presence kind. */
+  runnerTtlMs: number | null;
   http: { port: number; host: string } | null;
   metricsPerKey: boolean;
 }
@@ -91,6 +100,7 @@ const OPTION_FIELDS = new Set([
   'shutdownGraceMs',
   'missedGraceMs',
   'pruneIntervalMs',
+  'runnerTtlMs',
   'http',
   'metricsPerKey',
 ]);
@@ -156,6 +166,7 @@ export function resolveDaemonOptions(source: DaemonSource & DaemonOptions, extra
     shutdownGraceMs: integer(merged.shutdownGraceMs, 'shutdownGraceMs', 30_000, 0),
     missedGraceMs: merged.missedGraceMs === undefined ? null : integer(merged.missedGraceMs, 'missedGraceMs', 0, 1),
     pruneIntervalMs: integer(merged.pruneIntervalMs, 'pruneIntervalMs', 3_600_000, 1000),
+    runnerTtlMs: merged.runnerTtlMs === undefined ? null : integer(merged.runnerTtlMs, 'runnerTtlMs', 0, 300, 3_600_000),
     http: resolveHttp(merged.http),
     metricsPerKey: flag(merged.metricsPerKey, 'metricsPerKey', false),
   };
