@@ -4,7 +4,7 @@
  */
 import { runtimeScheduleOf, StoreSchemaError } from '@tickwork/core';
 import { corruptValueError, MESSAGE_PREFIX } from './errors.js';
-import type { ClaimOutcome, JobState, Lease, ReapedRun, RunRecord, RunRequest, RunStatus, RunTrigger, RuntimeSchedule, ScheduleSpec } from '@tickwork/core';
+import type { ClaimOutcome, JobState, Lease, ReapedRun, RunnerRecord, RunRecord, RunRequest, RunStatus, RunTrigger, RuntimeSchedule, ScheduleSpec } from '@tickwork/core';
 
 /** A run as stored: the RunRecord fields plus the script's bookkeeping. */
 export interface StoredRun {
@@ -111,6 +111,30 @@ export function toLease(stored: StoredRun): Lease {
 export interface StoredReaped {
   run: StoredRun;
   state?: StoredState | null;
+}
+
+/** A runner record as the runners script answers it. */
+export interface StoredRunner {
+  runnerId: string;
+  startedAt: number;
+  lastHeartbeatAt: number;
+  expiresAt: number;
+  clockOffsetMs: number | null;
+  connected: boolean;
+  alive: boolean;
+}
+
+/** A runner record as core's RunnerRecord. */
+export function toRunner(stored: StoredRunner): RunnerRecord {
+  return {
+    runnerId: stored.runnerId,
+    startedAt: new Date(stored.startedAt),
+    lastHeartbeatAt: new Date(stored.lastHeartbeatAt),
+    expiresAt: new Date(stored.expiresAt),
+    clockOffsetMs: typeof stored.clockOffsetMs === 'number' ? stored.clockOffsetMs : null,
+    connected: stored.connected === true,
+    alive: stored.alive === true,
+  };
 }
 
 /** A reaped run as core's ReapedRun. */

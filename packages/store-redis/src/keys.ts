@@ -35,6 +35,8 @@ export const GLOBAL_KEYS = {
   schedules: 'zset',
   schedseq: 'string',
   schedrev: 'hash',
+  runners: 'hash',
+  runnerexp: 'zset',
 } as const satisfies Record<string, RedisType>;
 
 /** A job code as it appears inside key names and run ids. */
@@ -64,6 +66,11 @@ export function globalKey(prefix: string, kind: keyof typeof GLOBAL_KEYS): strin
 /** The hash of one runtime schedule (`definition`, `enabled`, `version`, `createdAt`, `updatedAt`). */
 export function scheduleKey(prefix: string, encodedCode: string, key: string): string {
   return `${prefix}:{${encodedCode}}:schedule:${key}`;
+}
+
+/** The channel a runner's presence connection subscribes to while the runner lives (PUBSUB NUMSUB counts it). */
+export function presenceChannel(prefix: string, runnerId: string): string {
+  return `${prefix}:#:presence:${runnerId}`;
 }
 
 /** The pub/sub channel changes are published on. */

@@ -5,6 +5,8 @@ import type {
   JobState,
   Lease,
   ReapedRun,
+  RunnerHeartbeat,
+  RunnerRecord,
   RunCompletion,
   RunPage,
   RunQuery,
@@ -22,7 +24,7 @@ import type {
   StoreChange,
   Unsubscribe,
 } from '@tickwork/core';
-import { InvalidArgumentError, OVERLAP_POLICIES, storable } from '@tickwork/core';
+import { InvalidArgumentError, OVERLAP_POLICIES, RUNNER_RECORD_RETENTION_MS, storable } from '@tickwork/core';
 import type { Redis } from 'ioredis';
 import {
   asArray,
@@ -30,11 +32,13 @@ import {
   decodeStored,
   toLease,
   toReaped,
+  toRunner,
   toRequest,
   toRun,
   toSchedule,
   toState,
   type StoredReaped,
+  type StoredRunner,
   type StoredRequest,
   type StoredRun,
   type StoredScheduleRow,
@@ -42,7 +46,7 @@ import {
 } from './codec.js';
 import { Connections, endpointOf } from './connection.js';
 import { MESSAGE_PREFIX, notReplicatedError, toStoreError, wrongTypeError, type Endpoint } from './errors.js';
-import { changeChannel, encodeCode, globalKey, jobKey, keysOf, padInstant, parseRunId, scheduleKey } from './keys.js';
+import { changeChannel, encodeCode, globalKey, jobKey, keysOf, padInstant, parseRunId, presenceChannel, scheduleKey } from './keys.js';
 import type { ResolvedOptions } from './options.js';
 import type { ScriptName } from './scripts/index.js';
 import { encodeCursor, listRange, revisionEpoch, upsertRequest } from './schedules.js';
@@ -72,10 +76,13 @@ function codeItems(codes: readonly string[]): { ce: string }[] {
 /** The Store on Redis; see the package README for the key layout and guarantees. */
 export class RedisStore implements Store {
   readonly name = 'redis';
-  readonly capabilities: StoreCapabilities = { changeSubscription: true };
+  readonly capabilities: StoreCapabilities = { changeSubscription: true, runnerPresence: 'connection' };
   private readonly connections: Connections;
   private readonly endpoint: Endpoint;
   private readonly changes: ChangeSubscription;
+  /** The connection carrying this instance's runners' presence (subscribed to their channels), opened by the first heartbeat. */
+  private presence: Promise<Redis> | null = null;
+  private readonly presentRunners = new Set<string>();
 
   constructor(private readonly options: ResolvedOptions) {
     this.connections = new Connections(options);
@@ -254,11 +261,69 @@ export class RedisStore implements Store {
     });
   }
 
-  async reapExpired(options: { now: Date; limit?: number }): Promise<ReapedRun[]> {
+  async reapExpired(options: { now: Date; limit?: number; runners?: boolean }): Promise<ReapedRun[]> {
     const now = checkDate(options?.now, 'reapExpired: options.now');
     const limit = checkInteger(options.limit ?? 1_000, 1, 100_000, 'reapExpired: options.limit');
-    const reaped = await this.script<StoredReaped[]>('tickworkReap', 'reapExpired', { now, limit }, [], true);
+    if (options.runners !== undefined && typeof options.runners !== 'boolean') {
+      throw new InvalidArgumentError(`${MESSAGE_PREFIX} reapExpired: options.runners must be a boolean, got ${String(options.runners)}`);
+    }
+    const reaped = await this.script<StoredReaped[]>('tickworkReap', 'reapExpired', { now, limit, runners: options.runners === true }, [], true);
     return asArray<StoredReaped>(reaped).map(toReaped);
+  }
+
+  // — runners —
+
+  async heartbeat(beat: RunnerHeartbeat): Promise<RunnerRecord> {
+    if (beat === null || typeof beat !== 'object') throw new InvalidArgumentError(`${MESSAGE_PREFIX} heartbeat: expected a RunnerHeartbeat, got ${String(beat)}`);
+    if (typeof beat.runnerId !== 'string' || beat.runnerId.length === 0) {
+      throw new InvalidArgumentError(`${MESSAGE_PREFIX} heartbeat: runnerId must be a non-empty string, got ${JSON.stringify(beat.runnerId)}`);
+    }
+    const now = checkDate(beat.now, 'heartbeat: now');
+    const startedAt = checkDate(beat.startedAt, 'heartbeat: startedAt');
+    const ttlMs = checkInteger(beat.ttlMs, 1, MAX_LEASE_MS, `heartbeat: ttlMs of runner "${beat.runnerId}"`);
+    const offset = beat.clockOffsetMs;
+    if (offset !== null && (typeof offset !== 'number' || !Number.isFinite(offset))) {
+      throw new InvalidArgumentError(`${MESSAGE_PREFIX} heartbeat: clockOffsetMs of runner "${beat.runnerId}" must be a finite number or null, got ${String(offset)}`);
+    }
+    // Bound first, so the record never claims a presence the connection does not carry yet.
+    await this.bindPresence(beat.runnerId);
+    const stored = await this.script<StoredRunner>('tickworkRunners', 'heartbeat', {
+      op: 'beat',
+      runnerId: beat.runnerId,
+      now,
+      ttlMs,
+      startedAt,
+      clockOffsetMs: offset,
+      retention: RUNNER_RECORD_RETENTION_MS,
+    }, []);
+    return toRunner(stored);
+  }
+
+  async listRunners(options: { now: Date }): Promise<RunnerRecord[]> {
+    const now = checkDate(options?.now, 'listRunners: now');
+    const stored = await this.script<StoredRunner[]>('tickworkRunners', 'listRunners', { op: 'list', now }, []);
+    return asArray<StoredRunner>(stored).map(toRunner);
+  }
+
+  /** Subscribes this instance's presence connection to the runner's channel (ioredis resubscribes after a reconnect). */
+  private async bindPresence(runnerId: string): Promise<void> {
+    this.presence ??= this.connections.subscriber().catch((error: unknown) => {
+      this.presence = null;
+      throw error;
+    });
+    let sub: Redis;
+    try {
+      sub = await this.presence;
+    } catch (error) {
+      throw toStoreError(error, 'heartbeat', this.endpoint);
+    }
+    if (this.presentRunners.has(runnerId) && sub.status === 'ready') return;
+    try {
+      await sub.subscribe(presenceChannel(this.options.prefix, runnerId));
+      this.presentRunners.add(runnerId);
+    } catch (error) {
+      throw toStoreError(error, 'heartbeat', this.endpoint);
+    }
   }
 
   // — run log —
@@ -394,6 +459,8 @@ export class RedisStore implements Store {
 
   async close(): Promise<void> {
     this.changes.reset();
+    this.presence = null;
+    this.presentRunners.clear();
     await this.connections.close();
   }
 

@@ -1,8 +1,9 @@
 import { CLAIM_LUA } from './claim.js';
-import { COMPLETE_LUA, REAP_LUA, RENEW_LUA } from './leases.js';
+import { COMPLETE_LUA, REAP_LUA, REAP_TAIL_LUA, RENEW_LUA } from './leases.js';
 import { PRELUDE } from './prelude.js';
 import { REQUESTS_LUA } from './requests.js';
 import { PRUNE_LUA, QUERY_LUA } from './run-log.js';
+import { REAP_RUNNERS_LUA, RUNNERS_LUA, RUNNERS_PRELUDE } from './runners.js';
 import { SCHEDULES_LUA } from './schedules.js';
 import { STATE_LUA } from './state.js';
 
@@ -11,7 +12,8 @@ export const SCRIPTS = {
   tickworkClaim: PRELUDE + CLAIM_LUA,
   tickworkComplete: PRELUDE + COMPLETE_LUA,
   tickworkRenew: PRELUDE + RENEW_LUA,
-  tickworkReap: PRELUDE + REAP_LUA,
+  tickworkReap: PRELUDE + RUNNERS_PRELUDE + REAP_LUA + REAP_RUNNERS_LUA + REAP_TAIL_LUA,
+  tickworkRunners: PRELUDE + RUNNERS_PRELUDE + RUNNERS_LUA,
   tickworkState: PRELUDE + STATE_LUA,
   tickworkRequests: PRELUDE + REQUESTS_LUA,
   tickworkQuery: PRELUDE + QUERY_LUA,

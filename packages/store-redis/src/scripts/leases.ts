@@ -53,7 +53,7 @@ end
 return cjson.encode(out)
 `;
 
-/** Request `{ now, limit }`: interrupts up to limit running runs whose lease expired (oldest expiry first); answers `[{ run, state }]`. */
+/** Request `{ now, limit, runners }`: interrupts up to limit running runs whose lease expired (oldest expiry first), then (with `runners`) those of dead runners; answers `[{ run, state }]`. */
 export const REAP_LUA = `
 local bad = check_globals()
 if bad then return redis.error_reply(bad) end
@@ -76,6 +76,10 @@ while #out < req.limit do
     end
   end
 end
+`;
+
+/** The reap script's answer, after the dead runners' part (see runners.ts). */
+export const REAP_TAIL_LUA = `
 if #out == 0 then return '[]' end
 return cjson.encode(out)
 `;

@@ -18,7 +18,7 @@ end
 local JOB_TYPES = { states = 'hash', claims = 'hash', runs = 'hash', active = 'hash', waiting = 'hash', seq = 'string', index = 'zset' }
 local GLOBAL_TYPES = {
   codes = 'set', index = 'zset', leases = 'zset', finished = 'zset', requests = 'zset', request = 'hash', reqseq = 'string',
-  schedules = 'zset', schedseq = 'string', schedrev = 'hash',
+  schedules = 'zset', schedseq = 'string', schedrev = 'hash', runners = 'hash', runnerexp = 'zset',
 }
 local checked = {}
 -- A key name as an error reply can carry it (a reply line cannot hold control characters).
