@@ -32,7 +32,18 @@ export function isPgConnectionError(error: unknown): boolean {
   const code = e.code ?? '';
   if (CONNECTION_CODES.has(code) || code.startsWith('08') || code.startsWith('57P')) return true;
   const message = e.message ?? '';
-  return /Connection terminated|not queryable|timeout exceeded when trying to connect|Client was closed/i.test(message);
+  return /Connection terminated|not queryable|timeout exceeded when trying to connect|Client was closed|Query read timeout/i.test(message);
+}
+
+/** True when the client gave up waiting for a statement's answer (`queryTimeoutMs`): the outcome is unknown, the connection unusable. */
+export function isPgQueryTimeout(error: unknown): boolean {
+  return /Query read timeout/.test(asDriverError(error).message ?? '');
+}
+
+/** True when the server cancelled a statement at its statement or lock timeout (57014 query_canceled, 55P03 lock_not_available). */
+export function isPgTimeout(error: unknown): boolean {
+  const code = asDriverError(error).code;
+  return code === '57014' || code === '55P03';
 }
 
 /** True when the statement certainly never reached the server, so a retry cannot run it twice. */
@@ -73,6 +84,13 @@ export function pgError(error: unknown, where: string, operation: string): Error
   }
   if (code === '42P01' || code === '42883' || code === '3F000') {
     return new StoreSchemaError(`${PREFIX} ${operation}: the Tickwork tables are missing at ${where} (${detail}); run \`tickwork migrate\``, { cause: error });
+  }
+  if (isPgQueryTimeout(error)) {
+    return new StoreUnavailableError(`${PREFIX} ${operation}: PostgreSQL at ${where} did not answer within queryTimeoutMs (the connection was dropped; a write may or may not have happened)`, { cause: error });
+  }
+  if (isPgTimeout(error)) {
+    const what = asDriverError(error).code === '55P03' ? 'waited longer than lockTimeoutMs for a lock another session holds' : 'ran longer than statementTimeoutMs';
+    return new StoreUnavailableError(`${PREFIX} ${operation}: PostgreSQL at ${where} cancelled the statement, which ${what} (${detail}); nothing was changed`, { cause: error });
   }
   if (isPgConnectionError(error)) {
     return new StoreUnavailableError(`${PREFIX} ${operation}: cannot reach PostgreSQL at ${where} (${detail}); ${START_POSTGRES_HINT}`, { cause: error });

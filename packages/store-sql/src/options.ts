@@ -21,6 +21,14 @@ export interface PostgresConnectionOptions {
   poolSize?: number;
   /** Milliseconds to wait for a connection before failing with StoreUnavailableError. Default 5000. */
   connectTimeoutMs?: number;
+  /** Server-side `statement_timeout` of the store's connections: a statement running longer is cancelled (StoreUnavailableError). Default 15000. */
+  statementTimeoutMs?: number;
+  /** Server-side `lock_timeout`: a statement waiting longer for a lock another session holds is cancelled (StoreUnavailableError). Default 5000. */
+  lockTimeoutMs?: number;
+  /** Client-side bound of one statement (a dead-but-open connection): past it the call fails with StoreUnavailableError and the connection is dropped. Must exceed `statementTimeoutMs`. Default `statementTimeoutMs` + 5000. */
+  queryTimeoutMs?: number;
+  /** Idle time before TCP keepalive probes start on every connection (pooled and LISTEN). Default 10000. */
+  keepAliveDelayMs?: number;
 }
 
 /** Open an SQLite file with the store's own `libsql` connection (install `@mikro-orm/libsql`). */
@@ -43,7 +51,7 @@ export interface OrmConnectionOptions {
 export type SqlStoreOptions = PostgresConnectionOptions | SqliteConnectionOptions | OrmConnectionOptions;
 
 const KNOWN_KEYS: Record<string, readonly string[]> = {
-  postgresql: ['driver', 'clientUrl', 'dbName', 'host', 'port', 'user', 'password', 'schema', 'poolSize', 'connectTimeoutMs'],
+  postgresql: ['driver', 'clientUrl', 'dbName', 'host', 'port', 'user', 'password', 'schema', 'poolSize', 'connectTimeoutMs', 'statementTimeoutMs', 'lockTimeoutMs', 'queryTimeoutMs', 'keepAliveDelayMs'],
   sqlite: ['driver', 'dbName', 'busyTimeoutMs'],
   orm: ['orm', 'schema'],
 };
@@ -106,5 +114,33 @@ export function checkOptions(options: SqlStoreOptions): SqlStoreOptions {
   positiveInt(options, 'port');
   positiveInt(options, 'poolSize');
   positiveInt(options, 'connectTimeoutMs');
+  for (const field of ['statementTimeoutMs', 'lockTimeoutMs', 'queryTimeoutMs', 'keepAliveDelayMs'] as const) positiveInt(options, field);
+  const bounds = pgBounds(options);
+  if (bounds.queryTimeoutMs <= bounds.statementTimeoutMs) {
+    fail(
+      'queryTimeoutMs',
+      `(${bounds.queryTimeoutMs}) must be greater than statementTimeoutMs (${bounds.statementTimeoutMs}${options.statementTimeoutMs === undefined ? ', the default' : ''}): the server cancels a slow statement first, so a statement the client gave up on cannot commit later`,
+    );
+  }
   return options;
+}
+
+/** Default server-side statement timeout of the store's PostgreSQL connections. */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 15_000;
+/** Default server-side lock timeout. */
+export const DEFAULT_LOCK_TIMEOUT_MS = 5_000;
+/** How much longer than the statement timeout the client waits for an answer, by default. */
+export const QUERY_TIMEOUT_MARGIN_MS = 5_000;
+/** Default TCP keepalive idle time. */
+export const DEFAULT_KEEPALIVE_DELAY_MS = 10_000;
+
+/** The bounds of the store's PostgreSQL calls, defaults applied. */
+export function pgBounds(options: PostgresConnectionOptions): { statementTimeoutMs: number; lockTimeoutMs: number; queryTimeoutMs: number; keepAliveDelayMs: number } {
+  const statementTimeoutMs = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+  return {
+    statementTimeoutMs,
+    lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+    queryTimeoutMs: options.queryTimeoutMs ?? statementTimeoutMs + QUERY_TIMEOUT_MARGIN_MS,
+    keepAliveDelayMs: options.keepAliveDelayMs ?? DEFAULT_KEEPALIVE_DELAY_MS,
+  };
 }

@@ -10,7 +10,7 @@ import { driverPackagePath } from './connection/drivers.js';
 import { ownPool, PgConnection } from './connection/pg.js';
 import { ownSqliteFile, SqliteConnection } from './connection/sqlite.js';
 import { COMPAT_TABLE, type CompatRow, MIGRATIONS_TABLE } from './migrations/names.js';
-import { checkOptions, type PostgresConnectionOptions, type SqliteConnectionOptions, type SqlStoreOptions } from './options.js';
+import { checkOptions, pgBounds, type PostgresConnectionOptions, type SqliteConnectionOptions, type SqlStoreOptions } from './options.js';
 import { PgStore } from './pg-store.js';
 import { checkAppliedMigrations } from './schema-check.js';
 import { SqliteStore } from './sqlite-store.js';
@@ -38,6 +38,27 @@ export function pgPoolConfig(options: PostgresConnectionOptions): { config: Pool
   return { config, where: `${host}:${port}/${database}` };
 }
 
+/**
+ * The store's own connections: {@link pgPoolConfig} plus the bounds of every call (server-side
+ * statement and lock timeouts, a client-side query timeout, TCP keepalive). Not for `migrate()`,
+ * whose statements (index builds) and advisory-lock wait may rightly take longer.
+ */
+export function pgStoreConfig(options: PostgresConnectionOptions): { config: PoolConfig; where: string } {
+  const { config, where } = pgPoolConfig(options);
+  const bounds = pgBounds(options);
+  return {
+    where,
+    config: {
+      ...config,
+      statement_timeout: bounds.statementTimeoutMs,
+      lock_timeout: bounds.lockTimeoutMs,
+      query_timeout: bounds.queryTimeoutMs,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: bounds.keepAliveDelayMs,
+    },
+  };
+}
+
 /** The schema a PostgreSQL store uses. */
 export function schemaOf(options: SqlStoreOptions): string {
   if ('orm' in options) return options.schema ?? (options.orm.config.get('schema') as string | undefined) ?? 'public';
@@ -52,7 +73,7 @@ function openInner(options: SqlStoreOptions): { store: Store; applied(): Promise
   if (dialect === 'postgresql') {
     const schema = schemaOf(options);
     const source = 'orm' in options ? ormPgSource(options.orm) : (() => {
-      const { config, where } = pgPoolConfig(options as PostgresConnectionOptions);
+      const { config, where } = pgStoreConfig(options as PostgresConnectionOptions);
       return ownPool(config, where);
     })();
     const db = new PgConnection(source);

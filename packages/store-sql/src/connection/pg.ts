@@ -3,7 +3,7 @@
  * on first use so that importing the store costs nothing. Also the dedicated LISTEN connection.
  */
 import type { Client, ClientConfig, PoolClient, PoolConfig } from 'pg';
-import { isPgConflict, isPgConnectionError, isPgNotSent, pgError } from '../errors.js';
+import { isPgConflict, isPgConnectionError, isPgNotSent, isPgQueryTimeout, pgError } from '../errors.js';
 import { loadDriver } from './drivers.js';
 
 /** One pg connection borrowed for a while (from the store's pool or the host's knex). */
@@ -103,7 +103,8 @@ export class PgConnection {
       } catch (error) {
         const connectionLost = isPgConnectionError(error);
         borrowed?.release(connectionLost ? (error as Error) : undefined);
-        if (!reconnected && connectionLost && borrowed !== undefined && (idempotent || isPgNotSent(error))) {
+        // A query timeout is never retried: the call already used its whole bound.
+        if (!reconnected && connectionLost && borrowed !== undefined && !isPgQueryTimeout(error) && (idempotent || isPgNotSent(error))) {
           reconnected = true;
         } else if (isPgConflict(error) && conflicts < this.conflictRetries) {
           conflicts += 1;
