@@ -24,6 +24,12 @@ export interface ExecuteRunInput {
   /** Backoff between completion attempts while the store is unreachable (ms, doubling). Default 50 … 5,000. */
   completionBackoff?: { firstMs: number; maxMs: number };
   /**
+   * The runner is exiting: once aborted, a completion attempt that fails is not retried — the
+   * error is thrown, and the run stays `running` until a reaper records it `interrupted` — so a
+   * store that stays unreachable holds the shutdown only for the attempt in flight.
+   */
+  stopRecording?: AbortSignal;
+  /**
    * Armed ahead: the handler is called when this settles, and the timeout counts from then. A run
    * aborted by then (shutdown, lease lost, cancelled) is recorded without calling its handler.
    */
@@ -169,6 +175,7 @@ export async function executeRun(input: ExecuteRunInput): Promise<ExecutedRun> {
       () => lease,
       input.completionBackoff ?? DEFAULT_BACKOFF,
       logger,
+      input.stopRecording,
     );
   } finally {
     renewal.stop();
@@ -305,6 +312,7 @@ async function completeUntilRecorded(
   lease: () => Lease,
   backoff: { firstMs: number; maxMs: number },
   logger: Logger,
+  stop?: AbortSignal,
 ): Promise<CompletionOutcome> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -313,10 +321,19 @@ async function completeUntilRecorded(
       if (attempt > 1) logger.info({ attempt }, 'run recorded after the store came back');
       return outcome;
     } catch (error) {
-      if (!(error instanceof StoreUnavailableError)) throw error;
+      if (!(error instanceof StoreUnavailableError) || stop?.aborted) throw error;
       const delay = Math.min(backoff.maxMs, backoff.firstMs * 2 ** (attempt - 1));
       logger.warn({ err: error.message, attempt, retryInMs: delay }, 'recording the run failed; retrying until the store answers');
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, delay);
+        function done() {
+          clearTimeout(timer);
+          stop?.removeEventListener('abort', done);
+          resolve();
+        }
+        stop?.addEventListener('abort', done, { once: true });
+      });
+      // Woken by the stop: one last attempt (the store may be back), then no more.
     }
   }
 }

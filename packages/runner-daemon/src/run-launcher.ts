@@ -27,6 +27,8 @@ export class RunLauncher {
   private readonly aborts = new Set<AbortController>();
   /** Per run too: stops waiting for a handler that ignores its aborted signal, as the daemon exits. */
   private readonly abandons = new Set<AbortController>();
+  /** Per run: at the shutdown grace, stops retrying a completion the store does not answer (a reaper records the run later). */
+  private readonly recordings = new Set<AbortController>();
   /** One promise per distinct instant: a thousand runs of `:00` start from one timer callback. */
   private readonly instants = new Map<number, Promise<void>>();
   /** Runs past their instant waiting for a handler to settle, in claim order. */
@@ -100,6 +102,7 @@ export class RunLauncher {
   abortAll(): void {
     this.aborting = true;
     for (const controller of this.aborts) controller.abort();
+    for (const controller of this.recordings) controller.abort();
     // Runs waiting for capacity go through their gate now and are recorded without being called.
     this.admitWaiting(Number.POSITIVE_INFINITY);
   }
@@ -178,6 +181,9 @@ export class RunLauncher {
     this.aborts.add(abort);
     const abandon = new AbortController();
     this.abandons.add(abandon);
+    const recording = new AbortController();
+    if (this.aborting) recording.abort();
+    this.recordings.add(recording);
     let executed: ExecutedRun;
     try {
       executed = await executeRun({
@@ -189,18 +195,21 @@ export class RunLauncher {
         logger,
         signal: abort.signal,
         abandon: abandon.signal,
+        stopRecording: recording.signal,
         start: gateIn(),
         onHandlerSettled: settledHandler,
         ...(payload !== undefined ? { payload } : {}),
       });
     } catch (error) {
-      // The store refused the result as input (not an outage: those are retried until they land).
+      // The store refused the result as input, or (past the shutdown grace) did not answer: outages are
+      // retried until they land while the daemon runs; at shutdown the run is left to a reaper (`interrupted`).
       logger.error({ job: job.code, key: entry.key, runId: run.id, err: describeThrown(error).message }, 'could not record the run');
       this.deps.events.finished(entry, null);
       return;
     } finally {
       this.aborts.delete(abort);
       this.abandons.delete(abandon);
+      this.recordings.delete(recording);
     }
     const { run: finished } = executed;
     const status = finished.status === 'running' || finished.status === 'waiting' ? 'interrupted' : finished.status;
