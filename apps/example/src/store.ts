@@ -55,6 +55,7 @@ const METHOD_SET: Record<Exclude<keyof Store, 'name' | 'capabilities' | 'close'>
   renewLeases: true, completeRuns: true, reapExpired: true, queryRuns: true, getRun: true, pruneRuns: true,
   requestRun: true, pendingRunRequests: true, upsertSchedules: true, removeSchedules: true,
   getSchedules: true, listSchedules: true, schedulesRevision: true, subscribe: true,
+  appendAudit: true, listAudit: true, pruneAudit: true, addAccessToken: true, getAccessToken: true, listAccessTokens: true, removeAccessToken: true,
 };
 const METHODS = Object.keys(METHOD_SET) as Array<keyof typeof METHOD_SET>;
 

@@ -6,6 +6,7 @@ export * from './duration.js';
 export * from './schedule/spec.js';
 export * from './schedule/engine.js';
 export * from './store.js';
+export * from './store-access.js';
 export * from './runtime-schedule.js';
 export * from './scheduler.js';
 export * from './job.js';

@@ -13,6 +13,7 @@ import {
   type MemoryData,
   type MemoryListener,
 } from './memory/backend.js';
+import { addAccessToken, appendAudit, getAccessToken, listAccessTokens, listAudit, pruneAudit } from './memory/access.js';
 import { claimOne, completeOne, interruptExpired, renewOne } from './memory/leases.js';
 import { pruneRuns, queryRuns } from './memory/run-log.js';
 import { interruptDeadRunners, recordHeartbeat, runnerRecord } from './memory/runners.js';
@@ -327,6 +328,38 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
 
     async schedulesRevision() {
       return schedulesRevision(open('schedulesRevision'));
+    },
+
+    async appendAudit(entry) {
+      return copy(appendAudit(open('appendAudit'), entry));
+    },
+
+    async listAudit(query) {
+      return copy(listAudit(open('listAudit'), query));
+    },
+
+    async pruneAudit(options) {
+      const d = open('pruneAudit');
+      checkDate(options?.olderThan, 'pruneAudit: olderThan');
+      if (options.batchSize !== undefined) checkInteger(options.batchSize, 'pruneAudit: batchSize', 1);
+      return pruneAudit(d, options.olderThan);
+    },
+
+    async addAccessToken(token) {
+      return copy(addAccessToken(open('addAccessToken'), token));
+    },
+
+    async getAccessToken(id) {
+      return copy(getAccessToken(open('getAccessToken'), id));
+    },
+
+    async listAccessTokens() {
+      return listAccessTokens(open('listAccessTokens')).map(copy);
+    },
+
+    async removeAccessToken(id) {
+      const d = open('removeAccessToken');
+      return typeof id === 'string' && d.accessTokens.delete(id);
     },
 
     async close() {

@@ -11,6 +11,7 @@
  */
 import type { RuntimeSchedule, RuntimeScheduleInput, ScheduleQuery, SchedulePage } from './runtime-schedule.js';
 import type { ScheduleSpec } from './schedule/spec.js';
+import type { AccessTokenRecord, AuditInput, AuditPage, AuditQuery, AuditRecord } from './store-access.js';
 
 /** The key of a job's own, code-defined schedule. */
 export const DEFAULT_SCHEDULE_KEY = '';
@@ -508,6 +509,32 @@ export interface Store {
    * (one cheap read): runners without push poll it and re-list only when it moved.
    */
   schedulesRevision(): Promise<string>;
+
+  // — audit log and access tokens (a management UI's, shared by its instances; see store-access.ts) —
+  /**
+   * Appends one audit row (checked with core's `checkAuditInput`; bad input changes nothing) and
+   * returns it with its id, a positive integer as text, greater than every id handed out before.
+   * Durable when it resolves, as the store's other writes are.
+   */
+  appendAudit(entry: AuditInput): Promise<AuditRecord>;
+  /** The audit log newest first (id desc), paginated by cursor (see core's `checkAuditQuery`). */
+  listAudit(query?: AuditQuery): Promise<AuditPage>;
+  /**
+   * Deletes audit rows whose `at` is before `olderThan` (the retention), in batches of
+   * `batchSize` (default 1000). Returns how many were deleted.
+   */
+  pruneAudit(options: { olderThan: Date; batchSize?: number }): Promise<number>;
+  /**
+   * Adds an access token (checked with core's `checkAccessToken`). An id the store holds already
+   * or a store holding `MAX_ACCESS_TOKENS` is refused with `InvalidArgumentError`, nothing added.
+   */
+  addAccessToken(token: AccessTokenRecord): Promise<AccessTokenRecord>;
+  /** One access token by id, or null (also for an id no token could have). */
+  getAccessToken(id: string): Promise<AccessTokenRecord | null>;
+  /** Every access token, oldest first (createdAt, then id). */
+  listAccessTokens(): Promise<AccessTokenRecord[]>;
+  /** Removes an access token; false when there was none with that id. */
+  removeAccessToken(id: string): Promise<boolean>;
 
   // — changes —
   /**

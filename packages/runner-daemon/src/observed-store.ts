@@ -29,6 +29,13 @@ const OPERATIONS = [
   'getSchedules',
   'listSchedules',
   'schedulesRevision',
+  'appendAudit',
+  'listAudit',
+  'pruneAudit',
+  'addAccessToken',
+  'getAccessToken',
+  'listAccessTokens',
+  'removeAccessToken',
 ] as const;
 
 /** Operations a store may lack; wrapped only when it has them. */

@@ -1,5 +1,6 @@
 import { describe } from 'vitest';
 import { useStoreHarness, type ConformanceOptions, type StoreFixtureFactory } from './fixture.js';
+import { describeAccess } from './suites/access.js';
 import { describeChanges } from './suites/changes.js';
 import { describeClaimRaces } from './suites/claim-races.js';
 import { describeClaims } from './suites/claims.js';
@@ -33,5 +34,6 @@ export function describeStoreConformance(name: string, makeFixture: StoreFixture
     describeChanges(harness);
     describeSchedules(harness);
     describeRunners(harness);
+    describeAccess(harness);
   });
 }

@@ -37,6 +37,11 @@ export const GLOBAL_KEYS = {
   schedrev: 'hash',
   runners: 'hash',
   runnerexp: 'zset',
+  audit: 'zset',
+  auditat: 'zset',
+  auditrow: 'hash',
+  auditseq: 'string',
+  tokens: 'hash',
 } as const satisfies Record<string, RedisType>;
 
 /** A job code as it appears inside key names and run ids. */

@@ -1,4 +1,9 @@
 import type {
+  AccessTokenRecord,
+  AuditInput,
+  AuditPage,
+  AuditQuery,
+  AuditRecord,
   ClaimContext,
   ClaimOutcome,
   CompletionOutcome,
@@ -44,6 +49,7 @@ import {
   type StoredScheduleRow,
   type StoredState,
 } from './codec.js';
+import { RedisAccess } from './access.js';
 import { Connections, endpointOf } from './connection.js';
 import { MESSAGE_PREFIX, notReplicatedError, toStoreError, wrongTypeError, type Endpoint } from './errors.js';
 import { changeChannel, encodeCode, globalKey, jobKey, keysOf, padInstant, parseRunId, presenceChannel, scheduleKey } from './keys.js';
@@ -83,6 +89,7 @@ export class RedisStore implements Store {
   /** The connection carrying this instance's runners' presence (subscribed to their channels), opened by the first heartbeat. */
   private presence: Promise<Redis> | null = null;
   private readonly presentRunners = new Set<string>();
+  private readonly access: RedisAccess;
 
   constructor(private readonly options: ResolvedOptions) {
     this.connections = new Connections(options);
@@ -91,6 +98,12 @@ export class RedisStore implements Store {
       changeChannel(options.prefix),
       () => this.connections.subscriber(),
       (sub) => this.connections.release(sub),
+    );
+    this.access = new RedisAccess(
+      options.prefix,
+      // Appends and token writes wait for the replicas (with the `replicas` option) like the other decisive writes.
+      (operation, request) => this.script('tickworkAccess', operation, request, [], request.op === 'append' || request.op === 'add'),
+      (operation, work) => this.call(operation, [], work),
     );
   }
 
@@ -455,6 +468,34 @@ export class RedisStore implements Store {
     } catch (error) {
       throw toStoreError(error, 'subscribe', this.endpoint);
     }
+  }
+
+  appendAudit(entry: AuditInput): Promise<AuditRecord> {
+    return this.access.appendAudit(entry);
+  }
+
+  listAudit(query?: AuditQuery): Promise<AuditPage> {
+    return this.access.listAudit(query);
+  }
+
+  pruneAudit(options: { olderThan: Date; batchSize?: number }): Promise<number> {
+    return this.access.pruneAudit(options);
+  }
+
+  addAccessToken(token: AccessTokenRecord): Promise<AccessTokenRecord> {
+    return this.access.addAccessToken(token);
+  }
+
+  getAccessToken(id: string): Promise<AccessTokenRecord | null> {
+    return this.access.getAccessToken(id);
+  }
+
+  listAccessTokens(): Promise<AccessTokenRecord[]> {
+    return this.access.listAccessTokens();
+  }
+
+  removeAccessToken(id: string): Promise<boolean> {
+    return this.access.removeAccessToken(id);
   }
 
   async close(): Promise<void> {

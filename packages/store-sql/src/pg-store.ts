@@ -5,12 +5,14 @@
  */
 import {
   checkScheduleInputs,
+  type AccessTokenRecord, type AuditInput, type AuditPage, type AuditQuery, type AuditRecord,
   type ClaimContext, type ClaimOutcome, type CompletionOutcome, type JobState, type Lease, type ReapedRun, type RunCompletion, type RunPage, type RunQuery,
   type RunRecord, type RunRequest, type RuntimeSchedule, type RuntimeScheduleInput, type ScheduleQuery, type SchedulePage, type ScheduleRef,
   type ScheduleSpec, type SlotClaim, type Store, type StoreChange, type Unsubscribe,
 } from '@tickwork/core';
 import type { PgConnection } from './connection/pg.js';
 import { PREFIX } from './errors.js';
+import { SqlAccess } from './sql-access.js';
 import { claimOutcome, inRefOrder, leaseOf, removedFlags, requestIdParam, toDate, toReaped, toRequest, toRun, toSchedule, toState, type ClaimRow, type Row } from './rows.js';
 import {
   checkClaims, checkCodes, checkContext, checkCompletions, checkDate, checkLeases, checkLimit, checkLookupRefs, checkQuery, checkRef, checkRefs, checkScheduleQuery,
@@ -29,6 +31,7 @@ export class PgStore implements Store {
   readonly capabilities = { changeSubscription: true };
   private readonly t: { state: string; run: string; request: string; schedule: string; counter: string; fn: string };
   private readonly channel: string;
+  private readonly access: SqlAccess;
 
   constructor(
     private readonly db: PgConnection,
@@ -41,6 +44,13 @@ export class PgStore implements Store {
       schedule: `${s}.tickwork_schedule`, counter: `${s}.tickwork_schedule_counter`, fn: s,
     };
     this.channel = changeChannel(schema);
+    this.access = new SqlAccess({
+      query: (sql, params, operation, read) => this.db.query(sql, params, operation, read),
+      param: (n, type) => `$${n}::${type}`,
+      audit: `${s}.tickwork_audit`,
+      token: `${s}.tickwork_access_token`,
+      instant: (date) => date,
+    });
   }
 
   async ping(): Promise<{ latencyMs: number; serverTime: Date | null }> {
@@ -349,6 +359,34 @@ export class PgStore implements Store {
     };
     this.subscriptions.add(unsubscribe);
     return unsubscribe;
+  }
+
+  appendAudit(entry: AuditInput): Promise<AuditRecord> {
+    return this.access.appendAudit(entry);
+  }
+
+  listAudit(query?: AuditQuery): Promise<AuditPage> {
+    return this.access.listAudit(query);
+  }
+
+  pruneAudit(options: { olderThan: Date; batchSize?: number }): Promise<number> {
+    return this.access.pruneAudit(options);
+  }
+
+  addAccessToken(token: AccessTokenRecord): Promise<AccessTokenRecord> {
+    return this.access.addAccessToken(token);
+  }
+
+  getAccessToken(id: string): Promise<AccessTokenRecord | null> {
+    return this.access.getAccessToken(id);
+  }
+
+  listAccessTokens(): Promise<AccessTokenRecord[]> {
+    return this.access.listAccessTokens();
+  }
+
+  removeAccessToken(id: string): Promise<boolean> {
+    return this.access.removeAccessToken(id);
   }
 
   async close(): Promise<void> {

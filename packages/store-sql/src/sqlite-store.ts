@@ -5,12 +5,14 @@
  */
 import {
   checkScheduleInputs,
+  type AccessTokenRecord, type AuditInput, type AuditPage, type AuditQuery, type AuditRecord,
   type ClaimContext, type ClaimOutcome, type CompletionOutcome, type JobState, type Lease, type ReapedRun, type RunCompletion, type RunPage, type RunQuery,
   type RunRecord, type RunRequest, type RuntimeSchedule, type RuntimeScheduleInput, type ScheduleQuery, type SchedulePage, type ScheduleRef,
   type ScheduleSpec, type SlotClaim, type Store,
 } from '@tickwork/core';
 import type { SqliteConnection } from './connection/sqlite.js';
 import { PREFIX } from './errors.js';
+import { SqlAccess } from './sql-access.js';
 import { inRefOrder, leaseOf, removedFlags, toRequest, toRun, toSchedule, toState, type Row } from './rows.js';
 import { claimInTx, completeInTx, reapInTx } from './sqlite-claims.js';
 import { listStatement, removeInTx, upsertInTx } from './sqlite-schedules.js';
@@ -40,10 +42,20 @@ export class SqliteStore implements Store {
   readonly name = 'sqlite';
   readonly capabilities = { changeSubscription: false };
 
+  private readonly access: SqlAccess;
+
   constructor(
     private readonly db: SqliteConnection,
     private readonly closeOnClose: boolean,
-  ) {}
+  ) {
+    this.access = new SqlAccess({
+      query: (sql, params, operation) => this.db.query(sql, params, operation),
+      param: (n) => `?${n}`,
+      audit: 'tickwork_audit',
+      token: 'tickwork_access_token',
+      instant: (date) => date.getTime(),
+    });
+  }
 
   async ping(): Promise<{ latencyMs: number; serverTime: Date | null }> {
     const started = performance.now();
@@ -256,6 +268,34 @@ export class SqliteStore implements Store {
       'schedulesRevision',
     );
     return `${rows[0]?.last_version}:${rows[0]?.removals}`;
+  }
+
+  appendAudit(entry: AuditInput): Promise<AuditRecord> {
+    return this.access.appendAudit(entry);
+  }
+
+  listAudit(query?: AuditQuery): Promise<AuditPage> {
+    return this.access.listAudit(query);
+  }
+
+  pruneAudit(options: { olderThan: Date; batchSize?: number }): Promise<number> {
+    return this.access.pruneAudit(options);
+  }
+
+  addAccessToken(token: AccessTokenRecord): Promise<AccessTokenRecord> {
+    return this.access.addAccessToken(token);
+  }
+
+  getAccessToken(id: string): Promise<AccessTokenRecord | null> {
+    return this.access.getAccessToken(id);
+  }
+
+  listAccessTokens(): Promise<AccessTokenRecord[]> {
+    return this.access.listAccessTokens();
+  }
+
+  removeAccessToken(id: string): Promise<boolean> {
+    return this.access.removeAccessToken(id);
   }
 
   async close(): Promise<void> {

@@ -143,6 +143,13 @@ export function createSqlStore(options: SqlStoreOptions): SqlStore {
     getSchedules: async (refs) => (await ensureReady(), target.getSchedules(refs)),
     listSchedules: async (query) => (await ensureReady(), target.listSchedules(query)),
     schedulesRevision: async () => (await ensureReady(), target.schedulesRevision()),
+    appendAudit: async (entry) => (await ensureReady(), target.appendAudit(entry)),
+    listAudit: async (query) => (await ensureReady(), target.listAudit(query)),
+    pruneAudit: async (o) => (await ensureReady(), target.pruneAudit(o)),
+    addAccessToken: async (token) => (await ensureReady(), target.addAccessToken(token)),
+    getAccessToken: async (id) => (await ensureReady(), target.getAccessToken(id)),
+    listAccessTokens: async () => (await ensureReady(), target.listAccessTokens()),
+    removeAccessToken: async (id) => (await ensureReady(), target.removeAccessToken(id)),
     close: () => target.close(),
     async migrate() {
       const { migrate } = await import('./migrate.js');

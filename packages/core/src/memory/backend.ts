@@ -1,4 +1,5 @@
 import type { JobState, RunRecord, RunnerRecord, RunRequest, ScheduleRef, StoreChange } from '../store.js';
+import type { AccessTokenRecord, AuditRecord } from '../store-access.js';
 import { initialJobState } from '../job-state.js';
 
 /** The shared data behind one or more memory stores (one "server"). */
@@ -40,6 +41,11 @@ export interface MemoryData {
   requests: RunRequest[];
   nextRunId: number;
   nextRequestId: number;
+  /** The audit log, oldest first (id order). */
+  audit: AuditRecord[];
+  nextAuditId: number;
+  /** Access tokens by id, in insertion order. */
+  accessTokens: Map<string, AccessTokenRecord>;
   listeners: Set<MemoryListener>;
   /** Runner records by id, each with the store instance that sent its last heartbeat. */
   runners: Map<string, MemoryRunner>;
@@ -81,6 +87,9 @@ export function createMemoryBackend(): MemoryBackend {
     requests: [],
     nextRunId: 1,
     nextRequestId: 1,
+    audit: [],
+    nextAuditId: 1,
+    accessTokens: new Map(),
     listeners: new Set(),
     runners: new Map(),
     closedOwners: new WeakSet(),

@@ -1,3 +1,4 @@
+import { ACCESS_LUA } from './access.js';
 import { CLAIM_LUA } from './claim.js';
 import { COMPLETE_LUA, REAP_LUA, REAP_TAIL_LUA, RENEW_LUA } from './leases.js';
 import { PRELUDE } from './prelude.js';
@@ -19,6 +20,7 @@ export const SCRIPTS = {
   tickworkQuery: PRELUDE + QUERY_LUA,
   tickworkPrune: PRELUDE + PRUNE_LUA,
   tickworkSchedules: PRELUDE + SCHEDULES_LUA,
+  tickworkAccess: PRELUDE + ACCESS_LUA,
 } as const;
 
 /** The name of one registered script. */

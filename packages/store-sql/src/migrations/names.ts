@@ -32,6 +32,8 @@ export const MIGRATIONS: readonly MigrationInfo[] = [
   { name: 'Migration20261201000000_tickwork_exactly_once', compat: { kind: 'contract', oldestRelease: 'Migration20261201000000_tickwork_exactly_once' } },
   // Adds only the declarations' table (releases of the exactly-once schema never read it, but refuse any unknown migration).
   { name: 'Migration20261202000000_tickwork_schema_compat', compat: { kind: 'expand' } },
+  // Adds the audit-log and access-token tables (#17), which older releases never read.
+  { name: 'Migration20261202224500_tickwork_access', compat: { kind: 'expand' } },
 ];
 
 /** Names recorded in `tickwork_migrations`, oldest first. */
