@@ -59,7 +59,8 @@ export async function runClusterScenario(kit: StoreKit): Promise<void> {
     // Kill whichever daemon starts the first on-time slow run after everyone is up (not a start-up catch-up).
     const victimLine = await waitFor(
       () => readLedger(ledger).find((l) => l.code === 'slow' && l.phase === 'start' && l.at > t0 && l.at - l.slot < 500),
-      20_000,
+      // Generous: a busy 2-core CI machine may start the daemons' first on-time runs late.
+      60_000,
       'a slow run to start',
       20,
     );
@@ -154,7 +155,7 @@ function spawnMember(kit: StoreKit, runnerId: string, ledger: string, log: strin
 async function waitReady(member: Member): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`${member.runnerId} not ready after 20 s: ${member.stderr.join('')}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`${member.runnerId} not ready after 60 s: ${member.stderr.join('')}`)), 60_000);
     member.child.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       if (out.includes('ready\n')) {
