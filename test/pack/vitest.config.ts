@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     // Packing and a plain npm install of the tarballs (from npm's cache when it has them) happen once, in beforeAll.
-    hookTimeout: 240_000,
-    testTimeout: 120_000,
+    hookTimeout: 600_000,
+    testTimeout: 300_000,
   },
 });

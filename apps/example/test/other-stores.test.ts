@@ -26,7 +26,7 @@ describe.each([
     requireBuilt();
     app = spawnInApp(process.execPath, ['scripts/start.mjs'], env);
     try {
-      url = (await app.waitFor(/HTTP API\s+(http:\/\/\S+)/, 25_000))[1] as string;
+      url = (await app.waitFor(/HTTP API\s+(http:\/\/\S+)/, 90_000))[1] as string;
     } catch (error) {
       throw new Error(`${HOW_TO_START[store]}\n${(error as Error).message}`);
     }
@@ -55,7 +55,7 @@ describe.each([
       return body.open ? undefined : body;
     }, 20_000, 'event 1 to be closed');
     expect(event.attendance.map((a: { status: string }) => a.status)).toEqual(['PRESENT', 'LATE', 'ABSENT', 'ABSENT']);
-    const { body: runs } = await http(`${url}/jobs/attendance.mark-absent/runs?limit=1000`, { token: (await app.waitFor(/one-time admin token \(valid 24 h\): (\S+)/, 20_000))[1] as string });
+    const { body: runs } = await http(`${url}/jobs/attendance.mark-absent/runs?limit=1000`, { token: (await app.waitFor(/one-time admin token \(valid 24 h\): (\S+)/, 90_000))[1] as string });
     expect(runs.filter((r: { message: string; status: string }) => r.status === 'succeeded' && r.message.startsWith('events closed: 1,'))).toHaveLength(1);
     app.child.kill('SIGINT');
     expect(await app.exited).toBe(0);

@@ -21,8 +21,8 @@ describe('npm start (scripts/start.mjs) on SQLite', () => {
   beforeAll(async () => {
     requireBuilt();
     app = spawnInApp(process.execPath, ['scripts/start.mjs'], env);
-    url = (await app.waitFor(/HTTP API\s+(http:\/\/\S+)/, 20_000))[1] as string;
-    token = (await app.waitFor(/one-time admin token \(valid 24 h\): (\S+)/, 20_000))[1] as string;
+    url = (await app.waitFor(/HTTP API\s+(http:\/\/\S+)/, 90_000))[1] as string;
+    token = (await app.waitFor(/one-time admin token \(valid 24 h\): (\S+)/, 90_000))[1] as string;
   });
 
   afterAll(async () => {

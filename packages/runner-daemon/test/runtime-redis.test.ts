@@ -5,5 +5,5 @@ import { redisKit } from './store-kits.js';
 describe('runtime schedules on Redis (pub/sub)', () => {
   it('are picked up, changed, disabled and removed while two daemons run, each slot once with its payload', async () => {
     await runRuntimeScheduleScenario(redisKit());
-  }, 60_000);
+  }, 150_000);
 });

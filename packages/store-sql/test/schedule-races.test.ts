@@ -202,7 +202,7 @@ describe('PostgreSQL: every function takes its row locks in one order (real conc
       (SELECT count(*)::int FROM ${s}.tickwork_run_request q WHERE q.consumed_at IS NULL
         AND NOT EXISTS (SELECT 1 FROM ${s}.tickwork_schedule x WHERE x.code = q.code AND x.key = q.key)) AS orphan_requests`);
     expect(invariants).toEqual({ orphan_states: 0, schedules_without_state: 0, states_behind_their_runs: 0, orphan_requests: 0 });
-  }, 30_000);
+  }, 120_000);
 
   it('a statement the server aborts to break a deadlock is run again, and the call succeeds', async () => {
     const schema = randomSchema();
