@@ -1,4 +1,7 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Store } from '@tickwork/core';
+import type { SqlStoreOptions } from '@tickwork/store-sql';
 import type { AppDatabase } from './database.js';
 import type { ExampleSettings } from './settings.js';
 
@@ -11,12 +14,15 @@ export interface ExampleStore extends Store {
 /**
  * Opens the store TICKWORK_STORE names. The SQL store borrows the application's MikroORM
  * connections (one pool, one database); Redis keeps Tickwork's state apart from the SQL data.
- * With `ownsDatabase`, closing the store closes the database too (the CLI's case).
+ * With `ownsDatabase`, closing the store closes the database too (the CLI's case). With
+ * `ownConnection` (the CLI's case too) the SQL store opens its own connection to the same
+ * database instead, so a crontab tick with nothing to run never loads MikroORM: the ORM opens
+ * only when a job (or `tickwork migrate`) uses it.
  */
 export async function openExampleStore(
   settings: ExampleSettings,
   database: AppDatabase,
-  options: { ownsDatabase: boolean },
+  options: { ownsDatabase: boolean; ownConnection?: boolean },
 ): Promise<ExampleStore> {
   let store: Store;
   let migrateStore: () => Promise<string[]>;
@@ -24,6 +30,15 @@ export async function openExampleStore(
     const { createRedisStore } = await import('@tickwork/store-redis');
     store = createRedisStore({ url: settings.redisUrl, prefix: settings.redisPrefix });
     migrateStore = async () => [];
+  } else if (options.ownConnection) {
+    const sql = await import('@tickwork/store-sql');
+    if (settings.store === 'sqlite') mkdirSync(dirname(settings.sqliteFile), { recursive: true });
+    const storeOptions: SqlStoreOptions =
+      settings.store === 'postgres'
+        ? { driver: 'postgresql', clientUrl: settings.pgUrl, schema: settings.pgSchema }
+        : { driver: 'sqlite', dbName: settings.sqliteFile };
+    store = sql.createSqlStore(storeOptions);
+    migrateStore = async () => (await sql.migrate(storeOptions)).applied;
   } else {
     const orm = await database.orm();
     const sql = await import('@tickwork/store-sql');

@@ -1,5 +1,5 @@
 import { defineConfig, every, type StoreInput, type TickworkConfig } from '@tickwork/core';
-import { markAbsentJob } from '@tickwork/attendance';
+import { markAbsentJob } from '@tickwork/attendance/job';
 import type { AppDatabase } from './database.js';
 import { cleanupJob } from './jobs/cleanup.js';
 import { eventReminderJob } from './jobs/event-reminder.js';

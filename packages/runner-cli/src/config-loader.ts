@@ -1,4 +1,5 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, statSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { defineConfig, type TickworkConfig } from '@tickwork/core';
@@ -47,7 +48,7 @@ export async function loadConfig(path: string): Promise<TickworkConfig> {
   try {
     if (TYPESCRIPT.has(extname(path))) {
       const { createJiti } = await import('jiti');
-      const jiti = createJiti(import.meta.url, { interopDefault: true, moduleCache: false, fsCache: true });
+      const jiti = createJiti(import.meta.url, { interopDefault: true, moduleCache: false, fsCache: transpileCacheDir() });
       loaded = await jiti.import(path, { default: true });
     } else {
       const module = (await import(pathToFileURL(path).href)) as { default?: unknown };
@@ -63,6 +64,45 @@ export async function loadConfig(path: string): Promise<TickworkConfig> {
     return defineConfig(loaded as TickworkConfig);
   } catch (error) {
     throw new ConfigLoadError(`config ${path}: ${describe(error)}`, { cause: error });
+  }
+}
+
+/**
+ * Where the TypeScript config's transpiled files are kept between runs (each keyed by its source's
+ * hash, so an edited file is transpiled again): a private directory of this user's —
+ * `$TICKWORK_CACHE_DIR`, else `$XDG_CACHE_HOME/tickwork/ts`, else `~/.cache/tickwork/ts`, else
+ * `<tmpdir>/tickwork-ts-<uid>` — created 0700 and used only if it is a directory of this user's
+ * that no one else can write or read; never the checkout (which may be read-only) nor a shared
+ * directory. None usable: false (transpiled on every run, still correct).
+ */
+export function transpileCacheDir(env: NodeJS.ProcessEnv = process.env): string | false {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : null;
+  const candidates = [
+    env.TICKWORK_CACHE_DIR ? resolve(env.TICKWORK_CACHE_DIR) : null,
+    env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME) ? join(env.XDG_CACHE_HOME, 'tickwork', 'ts') : null,
+    safeHome() ? join(safeHome() as string, '.cache', 'tickwork', 'ts') : null,
+    join(tmpdir(), `tickwork-ts-${uid ?? 'user'}`),
+  ];
+  for (const dir of candidates) {
+    if (dir === null) continue;
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const stat = lstatSync(dir);
+      if (!stat.isDirectory() || (stat.mode & 0o077) !== 0 || (uid !== null && stat.uid !== uid)) continue;
+      return dir;
+    } catch {
+      // Read-only or foreign: try the next.
+    }
+  }
+  return false;
+}
+
+function safeHome(): string | null {
+  try {
+    const home = homedir();
+    return home && isAbsolute(home) ? home : null;
+  } catch {
+    return null;
   }
 }
 
