@@ -80,15 +80,27 @@ const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF
  */
 export async function executeRun(input: ExecuteRunInput): Promise<ExecutedRun> {
   const { job, run, store, clock } = input;
-  const logger = input.logger.child({ job: run.code, key: run.key, slot: run.slotAt.toISOString(), attempt: run.attempt });
+  const logger = new RunLogger(input.logger, run);
+  const infoEnabled = levelEnabled(input.logger, 'info');
   let lease = input.lease;
   let message: string | null = null;
-  const controller = new AbortController();
+  // ctx.signal's controller is made when the handler first reads it (an AbortController costs a
+  // few microseconds, a real share of a run that returns at once); an abort before that is kept.
+  let controller: AbortController | null = null;
+  let reason: Error | null = null;
+  const signal = (): AbortSignal => {
+    if (!controller) {
+      controller = new AbortController();
+      if (reason) controller.abort(reason);
+    }
+    return controller.signal;
+  };
   let cause: AbortCause | null = null;
   const abort = (why: AbortCause) => {
     if (cause) return;
     cause = why;
-    controller.abort(new Error(`[tickwork] job "${run.code}": ${ABORT_TEXT[why]}`));
+    reason = new Error(`[tickwork] job "${run.code}": ${ABORT_TEXT[why]}`);
+    controller?.abort(reason);
   };
 
   const onShutdown = () => abort('shutdown');
@@ -113,7 +125,9 @@ export async function executeRun(input: ExecuteRunInput): Promise<ExecutedRun> {
     runId: run.id,
     runnerId: run.runnerId,
     fencingToken: lease.token,
-    signal: controller.signal,
+    get signal() {
+      return signal();
+    },
     logger,
     payload: input.payload,
     report(text) {
@@ -121,7 +135,7 @@ export async function executeRun(input: ExecuteRunInput): Promise<ExecutedRun> {
     },
   };
 
-  logger.info({ runId: run.id }, 'run started');
+  if (infoEnabled) logger.info({ runId: run.id }, 'run started');
   let status: FinalRunStatus = 'succeeded';
   let error: string | null = null;
   let stack: string | null = null;
@@ -130,7 +144,7 @@ export async function executeRun(input: ExecuteRunInput): Promise<ExecutedRun> {
     if (input.start) await input.start;
     // Awaited to the end even after an abort: until it settles the handler may still act, so the
     // run keeps its lease (no next slot beside it) and its place in the caller's capacity.
-    if (!input.start || !controller.signal.aborted) {
+    if (!input.start || cause === null) {
       if (job.timeoutMs !== null) timeout = setTimeout(() => abort('timeout'), job.timeoutMs);
       const handler = Promise.resolve()
         .then(() => job.run(ctx))
@@ -185,10 +199,8 @@ export async function executeRun(input: ExecuteRunInput): Promise<ExecutedRun> {
     return { run: outcome.run ?? { ...run, status }, state: null, outcome: 'stale' };
   }
   const finished = outcome.run;
-  logger[status === 'succeeded' ? 'info' : 'warn'](
-    { runId: run.id, status, durationMs: finished.durationMs, ...(error ? { error } : {}) },
-    'run finished',
-  );
+  if (status !== 'succeeded') logger.warn({ runId: run.id, status, durationMs: finished.durationMs, ...(error ? { error } : {}) }, 'run finished');
+  else if (infoEnabled) logger.info({ runId: run.id, status, durationMs: finished.durationMs }, 'run finished');
   // A cancelOther cancellation is the policy working, not a failure to alert on.
   if (status !== 'succeeded' && why !== 'cancelled') await alertFailure(job, finished, outcome.state, logger);
   return { run: finished, state: outcome.state, outcome: 'completed' };
@@ -205,6 +217,50 @@ export async function alertInterrupted(reaped: readonly ReapedRun[], jobOf: (cod
     const job = jobOf(run.code);
     if (job) await alertFailure(job, run, state, logger.child({ job: run.code, key: run.key, attempt: run.attempt }));
   }
+}
+
+/**
+ * The run's logger (the runner's, bound to job, key, slot and attempt), made on its first line: a
+ * run that logs nothing at the logger's level (a quiet daemon's every run) never builds a child.
+ */
+class RunLogger implements Logger {
+  private made: Logger | null = null;
+
+  constructor(
+    private readonly parent: Logger,
+    private readonly run: RunRecord,
+  ) {}
+
+  private get bound(): Logger {
+    const { run } = this;
+    return (this.made ??= this.parent.child({ job: run.code, key: run.key, slot: run.slotAt.toISOString(), attempt: run.attempt }));
+  }
+
+  debug(obj: object, msg?: string): void {
+    this.bound.debug(obj, msg);
+  }
+
+  info(obj: object, msg?: string): void {
+    this.bound.info(obj, msg);
+  }
+
+  warn(obj: object, msg?: string): void {
+    this.bound.warn(obj, msg);
+  }
+
+  error(obj: object, msg?: string): void {
+    this.bound.error(obj, msg);
+  }
+
+  child(bindings: object): Logger {
+    return this.bound.child(bindings);
+  }
+}
+
+/** False only when the logger says so (pino's `isLevelEnabled`); a logger that cannot tell gets every line. */
+function levelEnabled(logger: Logger, level: 'info'): boolean {
+  const check = (logger as { isLevelEnabled?: unknown }).isLevelEnabled;
+  return typeof check === 'function' ? (check as (l: string) => boolean).call(logger, level) !== false : true;
 }
 
 /** What `import()` resolves to: a module namespace object. */
