@@ -42,7 +42,7 @@ const daemon = createDaemon({
     store: openStore,
     runnerId: spec.runnerId,
     logger: pino({ level: 'warn' }, pino.destination(2)),
-    maxConcurrentRuns: spec.jobs,
+    ...(spec.maxConcurrentRuns ? { maxConcurrentRuns: spec.maxConcurrentRuns } : {}),
     daemon: { preClaimMs: spec.preClaimMs ?? 500 },
   },
 });
