@@ -11,6 +11,8 @@ import { initMigration } from './migrations/Migration20261123000000_tickwork_ini
 import { schedulesMigration } from './migrations/Migration20261124000000_tickwork_schedules.js';
 import { exactlyOnceMigration } from './migrations/Migration20261201000000_tickwork_exactly_once.js';
 import { accessMigration } from './migrations/Migration20261202224500_tickwork_access.js';
+import { hotRenewalsMigration } from './migrations/Migration20261202230000_tickwork_hot_renewals.js';
+import { runRequestIndexesMigration } from './migrations/Migration20261202231000_tickwork_run_request_indexes.js';
 import { compatInsert, schemaCompatMigration } from './migrations/Migration20261202000000_tickwork_schema_compat.js';
 import type { MigrationTarget } from './migrations/Migration20261123000000_tickwork_init.js';
 import { COMPAT_TABLE, compatRows, type CompatRow, MIGRATIONS, MIGRATIONS_TABLE, type MigrationInfo } from './migrations/names.js';
@@ -37,7 +39,7 @@ export interface ShippedMigration {
 }
 
 /** Builders of {@link MIGRATIONS}, in the same order. */
-const BUILDERS = [initMigration, schedulesMigration, exactlyOnceMigration, schemaCompatMigration, accessMigration];
+const BUILDERS = [initMigration, schedulesMigration, exactlyOnceMigration, schemaCompatMigration, accessMigration, hotRenewalsMigration, runRequestIndexesMigration];
 
 /** What this release applies. */
 export const SHIPPED: readonly ShippedMigration[] = MIGRATIONS.map((info, i) => ({ info, build: BUILDERS[i]! }));

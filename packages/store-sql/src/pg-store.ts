@@ -239,7 +239,18 @@ export class PgStore implements Store {
       );
       const deleted = Number(rows[0]?.n ?? 0);
       total += deleted;
-      if (deleted < batchSize) return total;
+      if (deleted < batchSize) break;
+    }
+    // Consumed run-now requests go with the same retention (pending ones are never pruned), in batches too.
+    for (;;) {
+      const rows = await this.db.query<{ n: string }>(
+        `WITH gone AS (DELETE FROM ${this.t.request} WHERE id IN (
+           SELECT id FROM ${this.t.request} WHERE consumed_at IS NOT NULL AND consumed_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)
+         RETURNING 1) SELECT count(*) AS n FROM gone`,
+        [options.olderThan, batchSize],
+        'pruneRuns',
+      );
+      if (Number(rows[0]?.n ?? 0) < batchSize) return total;
     }
   }
 

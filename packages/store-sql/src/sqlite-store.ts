@@ -189,6 +189,15 @@ export class SqliteStore implements Store {
         'pruneRuns',
       );
       total += rows.length;
+      if (rows.length < batchSize) break;
+    }
+    // Consumed run-now requests go with the same retention (pending ones are never pruned), in batches too.
+    for (;;) {
+      const rows = await this.db.query<Row>(
+        `DELETE FROM ${REQUEST} WHERE id IN (SELECT id FROM ${REQUEST} WHERE consumed_at IS NOT NULL AND consumed_at < ?1 LIMIT ?2) RETURNING id`,
+        [options.olderThan.getTime(), batchSize],
+        'pruneRuns',
+      );
       if (rows.length < batchSize) return total;
     }
   }

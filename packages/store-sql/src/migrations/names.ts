@@ -34,6 +34,10 @@ export const MIGRATIONS: readonly MigrationInfo[] = [
   { name: 'Migration20261202000000_tickwork_schema_compat', compat: { kind: 'expand' } },
   // Adds the audit-log and access-token tables (#17), which older releases never read.
   { name: 'Migration20261202224500_tickwork_access', compat: { kind: 'expand' } },
+  // Drops the lease index so renewals are HOT updates: older releases run unchanged (only their query plans differ).
+  { name: 'Migration20261202230000_tickwork_hot_renewals', compat: { kind: 'expand' } },
+  // Two indexes of run-now requests (per schedule pending; consumed, for retention): nothing older releases depend on.
+  { name: 'Migration20261202231000_tickwork_run_request_indexes', compat: { kind: 'expand' } },
 ];
 
 /** Names recorded in `tickwork_migrations`, oldest first. */
