@@ -14,6 +14,7 @@ import { accessMigration } from './migrations/Migration20261202224500_tickwork_a
 import { hotRenewalsMigration } from './migrations/Migration20261202230000_tickwork_hot_renewals.js';
 import { runRequestIndexesMigration } from './migrations/Migration20261202231000_tickwork_run_request_indexes.js';
 import { compatInsert, schemaCompatMigration } from './migrations/Migration20261202000000_tickwork_schema_compat.js';
+import { runnersMigration } from './migrations/Migration20261203000000_tickwork_runners.js';
 import type { MigrationTarget } from './migrations/Migration20261123000000_tickwork_init.js';
 import { COMPAT_TABLE, compatRows, type CompatRow, MIGRATIONS, MIGRATIONS_TABLE, type MigrationInfo } from './migrations/names.js';
 import { releaseName } from './release.js';
@@ -39,7 +40,7 @@ export interface ShippedMigration {
 }
 
 /** Builders of {@link MIGRATIONS}, in the same order. */
-const BUILDERS = [initMigration, schedulesMigration, exactlyOnceMigration, schemaCompatMigration, accessMigration, hotRenewalsMigration, runRequestIndexesMigration];
+const BUILDERS = [initMigration, schedulesMigration, exactlyOnceMigration, schemaCompatMigration, accessMigration, hotRenewalsMigration, runRequestIndexesMigration, runnersMigration];
 
 /** What this release applies. */
 export const SHIPPED: readonly ShippedMigration[] = MIGRATIONS.map((info, i) => ({ info, build: BUILDERS[i]! }));

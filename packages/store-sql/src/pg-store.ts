@@ -3,8 +3,9 @@
  * completions and reaps call the PL/pgSQL functions the migration installed), and
  * runtime changes are pushed with NOTIFY on a per-schema channel.
  */
+import { randomBytes } from 'node:crypto';
 import {
-  checkScheduleInputs,
+  checkScheduleInputs, InvalidArgumentError, RUNNER_RECORD_RETENTION_MS, StoreUnavailableError, type RunnerHeartbeat, type RunnerRecord,
   type AccessTokenRecord, type AuditInput, type AuditPage, type AuditQuery, type AuditRecord,
   type ClaimContext, type ClaimOutcome, type CompletionOutcome, type JobState, type Lease, type ReapedRun, type RunCompletion, type RunPage, type RunQuery,
   type RunRecord, type RunRequest, type RuntimeSchedule, type RuntimeScheduleInput, type ScheduleQuery, type SchedulePage, type ScheduleRef,
@@ -13,9 +14,9 @@ import {
 import type { PgConnection } from './connection/pg.js';
 import { PREFIX } from './errors.js';
 import { SqlAccess } from './sql-access.js';
-import { claimOutcome, inRefOrder, leaseOf, removedFlags, requestIdParam, toDate, toReaped, toRequest, toRun, toSchedule, toState, type ClaimRow, type Row } from './rows.js';
+import { claimOutcome, inRefOrder, leaseOf, removedFlags, requestIdParam, toDate, toReaped, toRequest, toRun, toRunner, toSchedule, toState, type ClaimRow, type Row } from './rows.js';
 import {
-  checkClaims, checkCodes, checkContext, checkCompletions, checkDate, checkLeases, checkLimit, checkLookupRefs, checkQuery, checkRef, checkRefs, checkScheduleQuery,
+  checkClaims, checkCodes, checkContext, checkCompletions, checkDate, checkHeartbeat, checkLeases, checkLimit, checkLookupRefs, checkQuery, checkRef, checkRefs, checkScheduleQuery,
   cursorAfter, isStoreId, noSuchSchedule, scheduleCursorAfter, uniqueRefs,
 } from './validate.js';
 
@@ -28,8 +29,10 @@ export function changeChannel(schema: string): string {
 export class PgStore implements Store {
   private readonly subscriptions = new Set<Unsubscribe>();
   readonly name = 'postgresql';
-  readonly capabilities = { changeSubscription: true };
-  private readonly t: { state: string; run: string; request: string; schedule: string; counter: string; fn: string };
+  readonly capabilities = { changeSubscription: true, runnerPresence: 'connection' as const };
+  private readonly t: { state: string; run: string; request: string; schedule: string; counter: string; fn: string; runner: string };
+  /** Advisory lock key (bigint as text) of each runner this instance beats for. */
+  private readonly lockKeys = new Map<string, string>();
   private readonly channel: string;
   private readonly access: SqlAccess;
 
@@ -41,7 +44,7 @@ export class PgStore implements Store {
     const s = `"${schema}"`;
     this.t = {
       state: `${s}.tickwork_job_state`, run: `${s}.tickwork_run`, request: `${s}.tickwork_run_request`,
-      schedule: `${s}.tickwork_schedule`, counter: `${s}.tickwork_schedule_counter`, fn: s,
+      schedule: `${s}.tickwork_schedule`, counter: `${s}.tickwork_schedule_counter`, fn: s, runner: `${s}.tickwork_runner`,
     };
     this.channel = changeChannel(schema);
     this.access = new SqlAccess({
@@ -189,15 +192,64 @@ export class PgStore implements Store {
     return outcomes;
   }
 
-  async reapExpired(options: { now: Date; limit?: number }): Promise<ReapedRun[]> {
+  async reapExpired(options: { now: Date; limit?: number; runners?: boolean }): Promise<ReapedRun[]> {
     checkDate('reapExpired', 'now', options?.now);
     const limit = checkLimit('reapExpired', options.limit, 1000, 100_000);
+    if (options.runners !== undefined && typeof options.runners !== 'boolean') {
+      throw new InvalidArgumentError(`${PREFIX} reapExpired: runners must be a boolean, got ${String(options.runners)}`);
+    }
     const rows = await this.db.query<{ run: Row; state: Row | null }>(
       `SELECT run, state FROM ${this.t.fn}.tickwork_reap_expired($1, $2)`,
       [options.now, limit],
       'reapExpired',
     );
-    return rows.map(toReaped);
+    const reaped = rows.map(toReaped);
+    if (options.runners === true && reaped.length < limit) {
+      const dead = await this.db.query<{ run: Row; state: Row | null }>(
+        `SELECT run, state FROM ${this.t.fn}.tickwork_reap_dead_runners($1, $2)`,
+        [options.now, limit - reaped.length],
+        'reapExpired',
+      );
+      reaped.push(...dead.map(toReaped));
+    }
+    return reaped;
+  }
+
+  // — runners: a session advisory lock per runner on this instance's presence connection —
+
+  async heartbeat(beat: RunnerHeartbeat): Promise<RunnerRecord> {
+    checkHeartbeat(beat);
+    let key = this.lockKeys.get(beat.runnerId);
+    // A key another session holds (the old connection of this runner not yet gone, or a collision): take a fresh one.
+    for (let attempt = 0; key === undefined || !(await this.db.holdLock(key, 'heartbeat')); attempt += 1) {
+      if (attempt >= 5) throw new StoreUnavailableError(`${PREFIX} heartbeat: no free advisory lock key for runner "${beat.runnerId}" after 5 tries`);
+      key = (randomBytes(8).readBigUInt64BE() >> 2n).toString();
+      this.lockKeys.set(beat.runnerId, key);
+    }
+    const cutoff = new Date(beat.now.getTime() - RUNNER_RECORD_RETENTION_MS);
+    const rows = await this.db.query<Row & { connected: boolean }>(
+      `WITH pruned AS (DELETE FROM ${this.t.runner} WHERE expires_at < $7 AND runner_id <> $1)
+       INSERT INTO ${this.t.runner} AS w (runner_id, started_at, last_heartbeat_at, expires_at, clock_offset_ms, lock_key, released)
+       VALUES ($1, $2, $3, $4, $5, $6::bigint, false)
+       ON CONFLICT (runner_id) DO UPDATE SET started_at = EXCLUDED.started_at, last_heartbeat_at = EXCLUDED.last_heartbeat_at,
+         expires_at = EXCLUDED.expires_at, clock_offset_ms = EXCLUDED.clock_offset_ms, lock_key = EXCLUDED.lock_key, released = false
+       RETURNING w.*, ${this.t.fn}.tickwork_runner_connected(w.lock_key) AS connected`,
+      [beat.runnerId, beat.startedAt, beat.now, new Date(beat.now.getTime() + beat.ttlMs), beat.clockOffsetMs, key, cutoff],
+      'heartbeat',
+      true,
+    );
+    return toRunner(rows[0] as Row, beat.now, rows[0]?.connected === true);
+  }
+
+  async listRunners(options: { now: Date }): Promise<RunnerRecord[]> {
+    checkDate('listRunners', 'now', options?.now);
+    const rows = await this.db.query<Row & { connected: boolean }>(
+      `SELECT w.*, ${this.t.fn}.tickwork_runner_connected(w.lock_key) AS connected FROM ${this.t.runner} w ORDER BY w.runner_id COLLATE "C"`,
+      [],
+      'listRunners',
+      true,
+    );
+    return rows.map((row) => toRunner(row, options.now, row.connected === true));
   }
 
   async queryRuns(query?: RunQuery): Promise<RunPage> {
@@ -403,6 +455,8 @@ export class PgStore implements Store {
   async close(): Promise<void> {
     // LISTEN connections are the store's own even when the pool is the host's: end them all.
     await Promise.all([...this.subscriptions].map((unsubscribe) => unsubscribe()));
+    this.lockKeys.clear();
+    await this.db.releaseLocks();
     if (this.closeOnClose) await this.db.close();
   }
 }

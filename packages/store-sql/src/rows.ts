@@ -3,7 +3,7 @@
  * string), `to_jsonb` rows (ISO strings, numbers) and SQLite rows (epoch milliseconds).
  */
 import {
-  runtimeScheduleOf, type ClaimOutcome, type JobState, type Lease, type ReapedRun, type RunRecord, type RunRequest, type RunStatus, type RunTrigger, type RuntimeSchedule,
+  runtimeScheduleOf, type ClaimOutcome, type JobState, type Lease, type ReapedRun, type RunnerRecord, type RunRecord, type RunRequest, type RunStatus, type RunTrigger, type RuntimeSchedule,
   type ScheduleRef, type ScheduleSpec,
 } from '@tickwork/core';
 import { PREFIX } from './errors.js';
@@ -160,4 +160,18 @@ export function leaseOf(run: RunRecord): Lease {
 export function removedFlags(refs: readonly ScheduleRef[], removed: readonly ScheduleRef[]): boolean[] {
   const left = new Set(removed.map((r) => `${r.code}\u0000${r.key}`));
   return refs.map((ref) => left.delete(`${ref.code}\u0000${ref.key}`));
+}
+
+/** A runner row (with `connected` where the store checks a connection) as core's RunnerRecord, `alive` as of `now`. */
+export function toRunner(row: Row, now: Date, connected: boolean | null): RunnerRecord {
+  const expiresAt = toDate(row.expires_at);
+  return {
+    runnerId: String(row.runner_id),
+    startedAt: toDate(row.started_at),
+    lastHeartbeatAt: toDate(row.last_heartbeat_at),
+    expiresAt,
+    clockOffsetMs: row.clock_offset_ms === null || row.clock_offset_ms === undefined ? null : Number(row.clock_offset_ms),
+    connected,
+    alive: expiresAt.getTime() > now.getTime() || connected === true,
+  };
 }

@@ -200,3 +200,33 @@ export async function reapInTx(tx: SqliteTx, now: number, limit: number): Promis
   );
   return interrupt(tx, now, expired);
 }
+
+/**
+ * Interrupts up to `limit` running runs of dead runners (heartbeat expired: SQLite has no
+ * connection outliving a process to bind presence to), marking runners whose runs were all
+ * handled as released.
+ */
+export async function reapDeadRunnersInTx(tx: SqliteTx, now: number, limit: number): Promise<ReapedRun[]> {
+  const dead = await tx.all<Row>(`SELECT runner_id, last_heartbeat_at FROM tickwork_runner WHERE expires_at <= ?1 AND released = 0`, [now]);
+  if (dead.length === 0 || limit <= 0) return [];
+  const ids = JSON.stringify(dead.map((d) => d.runner_id));
+  const runs = await tx.all<Row>(
+    `SELECT id, runner_id FROM ${RUN} WHERE status = 'running' AND runner_id IN (SELECT value FROM json_each(?1)) ORDER BY id LIMIT ?2`,
+    [ids, limit],
+  );
+  if (runs.length < limit) await tx.all(`UPDATE tickwork_runner SET released = 1 WHERE runner_id IN (SELECT value FROM json_each(?1)) AND expires_at <= ?2`, [ids, now]);
+  const beats = new Map(dead.map((d) => [String(d.runner_id), Number(d.last_heartbeat_at)]));
+  const out: ReapedRun[] = [];
+  for (const row of runs) {
+    const message = `interrupted: runner "${String(row.runner_id)}" is dead (last heartbeat ${iso(beats.get(String(row.runner_id)))})`;
+    const rows = await tx.all<Row>(
+      `UPDATE ${RUN} SET status = 'interrupted', finished_at = ?1, duration_ms = max(0, ?1 - started_at),
+         lease_expires_at = NULL, message = ?2 WHERE id = ?3 AND status = 'running' RETURNING *`,
+      [now, message, row.id],
+    );
+    if (!rows[0]) continue;
+    const run = toRun(rows[0]);
+    out.push({ run, state: await finishState(tx, run) });
+  }
+  return out;
+}

@@ -4,7 +4,7 @@
  * cannot push changes: `capabilities.changeSubscription` is false and runners poll.
  */
 import {
-  checkScheduleInputs,
+  checkScheduleInputs, InvalidArgumentError, RUNNER_RECORD_RETENTION_MS, type RunnerHeartbeat, type RunnerRecord,
   type AccessTokenRecord, type AuditInput, type AuditPage, type AuditQuery, type AuditRecord,
   type ClaimContext, type ClaimOutcome, type CompletionOutcome, type JobState, type Lease, type ReapedRun, type RunCompletion, type RunPage, type RunQuery,
   type RunRecord, type RunRequest, type RuntimeSchedule, type RuntimeScheduleInput, type ScheduleQuery, type SchedulePage, type ScheduleRef,
@@ -13,11 +13,11 @@ import {
 import type { SqliteConnection } from './connection/sqlite.js';
 import { PREFIX } from './errors.js';
 import { SqlAccess } from './sql-access.js';
-import { inRefOrder, leaseOf, removedFlags, toRequest, toRun, toSchedule, toState, type Row } from './rows.js';
-import { claimInTx, completeInTx, reapInTx } from './sqlite-claims.js';
+import { inRefOrder, leaseOf, removedFlags, toRequest, toRun, toRunner, toSchedule, toState, type Row } from './rows.js';
+import { claimInTx, completeInTx, reapDeadRunnersInTx, reapInTx } from './sqlite-claims.js';
 import { listStatement, removeInTx, upsertInTx } from './sqlite-schedules.js';
 import {
-  checkClaims, checkCodes, checkContext, checkCompletions, checkDate, checkLeases, checkLimit, checkLookupRefs, checkQuery, checkRef, checkRefs, checkScheduleQuery,
+  checkClaims, checkCodes, checkContext, checkCompletions, checkDate, checkHeartbeat, checkLeases, checkLimit, checkLookupRefs, checkQuery, checkRef, checkRefs, checkScheduleQuery,
   cursorAfter, isStoreId, noSuchSchedule, scheduleCursorAfter, uniqueRefs,
 } from './validate.js';
 
@@ -40,7 +40,7 @@ function codeFilter(codes: string[] | null, firstParam: number): { sql: string; 
 /** A {@link Store} on an SQLite file that `migrate()` has prepared. */
 export class SqliteStore implements Store {
   readonly name = 'sqlite';
-  readonly capabilities = { changeSubscription: false };
+  readonly capabilities = { changeSubscription: false, runnerPresence: 'heartbeat' as const };
 
   private readonly access: SqlAccess;
 
@@ -147,10 +147,42 @@ export class SqliteStore implements Store {
     return this.db.transaction('completeRuns', (tx) => completeInTx(tx, completions, isStoreId));
   }
 
-  async reapExpired(options: { now: Date; limit?: number }): Promise<ReapedRun[]> {
+  async reapExpired(options: { now: Date; limit?: number; runners?: boolean }): Promise<ReapedRun[]> {
     checkDate('reapExpired', 'now', options?.now);
     const limit = checkLimit('reapExpired', options.limit, 1000, 100_000);
-    return this.db.transaction('reapExpired', (tx) => reapInTx(tx, options.now.getTime(), limit));
+    if (options.runners !== undefined && typeof options.runners !== 'boolean') {
+      throw new InvalidArgumentError(`${PREFIX} reapExpired: runners must be a boolean, got ${String(options.runners)}`);
+    }
+    const now = options.now.getTime();
+    return this.db.transaction('reapExpired', async (tx) => {
+      const reaped = await reapInTx(tx, now, limit);
+      if (options.runners === true) reaped.push(...(await reapDeadRunnersInTx(tx, now, limit - reaped.length)));
+      return reaped;
+    });
+  }
+
+  // — runners: heartbeat presence (no connection outlives a process on a file) —
+
+  async heartbeat(beat: RunnerHeartbeat): Promise<RunnerRecord> {
+    checkHeartbeat(beat);
+    const now = beat.now.getTime();
+    const rows = await this.db.transaction('heartbeat', async (tx) => {
+      await tx.all(`DELETE FROM tickwork_runner WHERE expires_at < ?1 AND runner_id <> ?2`, [now - RUNNER_RECORD_RETENTION_MS, beat.runnerId]);
+      return tx.all<Row>(
+        `INSERT INTO tickwork_runner (runner_id, started_at, last_heartbeat_at, expires_at, clock_offset_ms, released) VALUES (?1, ?2, ?3, ?4, ?5, 0)
+         ON CONFLICT (runner_id) DO UPDATE SET started_at = excluded.started_at, last_heartbeat_at = excluded.last_heartbeat_at,
+           expires_at = excluded.expires_at, clock_offset_ms = excluded.clock_offset_ms, released = 0
+         RETURNING *`,
+        [beat.runnerId, beat.startedAt.getTime(), now, now + beat.ttlMs, beat.clockOffsetMs],
+      );
+    });
+    return toRunner(rows[0] as Row, beat.now, null);
+  }
+
+  async listRunners(options: { now: Date }): Promise<RunnerRecord[]> {
+    checkDate('listRunners', 'now', options?.now);
+    const rows = await this.db.query<Row>(`SELECT * FROM tickwork_runner ORDER BY runner_id`, [], 'listRunners');
+    return rows.map((row) => toRunner(row, options.now, null));
   }
 
   async queryRuns(query?: RunQuery): Promise<RunPage> {

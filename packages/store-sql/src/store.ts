@@ -66,7 +66,7 @@ export function schemaOf(options: SqlStoreOptions): string {
 }
 
 /** A dialect store plus the query that reads which migrations are applied. */
-function openInner(options: SqlStoreOptions): { store: Store; applied(): Promise<string[]>; compat(): Promise<CompatRow[]>; where: string } {
+function openInner(options: SqlStoreOptions): { store: Store & Required<Pick<Store, 'heartbeat' | 'listRunners'>>; applied(): Promise<string[]>; compat(): Promise<CompatRow[]>; where: string } {
   const dialect = 'orm' in options ? ormDialect(options.orm) : options.driver;
   // A missing driver package fails here, at creation, naming the package to install (an injected SQLite ORM brings its own).
   if (!('orm' in options) || dialect === 'postgresql') driverPackagePath(dialect);
@@ -133,6 +133,8 @@ export function createSqlStore(options: SqlStoreOptions): SqlStore {
     renewLeases: async (leases, o) => (await ensureReady(), target.renewLeases(leases, o)),
     completeRuns: async (completions) => (await ensureReady(), target.completeRuns(completions)),
     reapExpired: async (o) => (await ensureReady(), target.reapExpired(o)),
+    heartbeat: async (beat) => (await ensureReady(), target.heartbeat(beat)),
+    listRunners: async (o) => (await ensureReady(), target.listRunners(o)),
     queryRuns: async (query) => (await ensureReady(), target.queryRuns(query)),
     getRun: async (id) => (await ensureReady(), target.getRun(id)),
     pruneRuns: async (o) => (await ensureReady(), target.pruneRuns(o)),

@@ -4,7 +4,7 @@
  */
 import {
   InvalidArgumentError, MAX_SCHEDULES_PER_CALL, OVERLAP_POLICIES, RUN_STATUSES, type Lease, type RunCompletion, type RunQuery, type RunStatus, type ScheduleQuery,
-  type ScheduleRef, type SlotClaim,
+  type RunnerHeartbeat, type ScheduleRef, type SlotClaim,
 } from '@tickwork/core';
 import { PREFIX } from './errors.js';
 
@@ -243,4 +243,22 @@ export function checkQuery(query: RunQuery = {}): CheckedQuery {
 /** The cursor that continues after `run`. */
 export function cursorAfter(run: { startedAt: Date; id: string }): string {
   return Buffer.from(`${run.startedAt.getTime()}:${run.id}`, 'utf8').toString('base64url');
+}
+
+/** A runner heartbeat: non-empty storable id, valid dates, a positive integer TTL, a finite offset or null. */
+export function checkHeartbeat(beat: RunnerHeartbeat): RunnerHeartbeat {
+  if (beat === null || typeof beat !== 'object') bad('heartbeat', 'heartbeat', `must be a RunnerHeartbeat, got ${String(beat)}`);
+  if (typeof beat.runnerId !== 'string' || beat.runnerId.length === 0 || UNSTORABLE.test(beat.runnerId)) {
+    bad('heartbeat', 'runnerId', `must be a non-empty string without NUL or lone surrogates, got ${JSON.stringify(beat.runnerId)}`);
+  }
+  checkDate('heartbeat', 'now', beat.now);
+  checkDate('heartbeat', 'startedAt', beat.startedAt);
+  if (typeof beat.ttlMs !== 'number' || !Number.isInteger(beat.ttlMs) || beat.ttlMs < 1 || beat.ttlMs > 365 * 86_400_000) {
+    bad('heartbeat', `ttlMs of runner "${beat.runnerId}"`, `must be a positive integer of milliseconds, got ${String(beat.ttlMs)}`);
+  }
+  const offset = beat.clockOffsetMs;
+  if (offset !== null && (typeof offset !== 'number' || !Number.isFinite(offset))) {
+    bad('heartbeat', `clockOffsetMs of runner "${beat.runnerId}"`, `must be a finite number or null, got ${String(offset)}`);
+  }
+  return beat;
 }

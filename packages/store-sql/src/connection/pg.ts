@@ -178,6 +178,51 @@ export class PgConnection {
     };
   }
 
+  /** The dedicated connection holding this instance's session advisory locks (runner presence), and the keys it holds. */
+  private locks: { client: Promise<Client>; held: Set<string> } | null = null;
+
+  /**
+   * Takes (or confirms) the session advisory lock `key` (a bigint as decimal text) on a dedicated
+   * connection that lives as long as this instance, so the server drops the lock the moment the
+   * process dies. Answers false when another session holds it. A dropped connection is opened
+   * again by the next call, which takes its locks again.
+   */
+  async holdLock(key: string, operation: string): Promise<boolean> {
+    const pg = await loadPg();
+    if (!this.locks) {
+      const config = this.source.clientConfig();
+      const client = new pg.Client({ ...config, application_name: `${config.application_name ?? 'tickwork'}:presence` });
+      const entry = { client: client.connect().then(() => client), held: new Set<string>() };
+      const drop = () => {
+        if (this.locks === entry) this.locks = null;
+      };
+      client.on('error', drop);
+      client.on('end', drop);
+      entry.client.catch(drop);
+      this.locks = entry;
+    }
+    const entry = this.locks;
+    try {
+      const client = await entry.client;
+      if (entry.held.has(key)) return true;
+      const result = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [key]);
+      const ok = result.rows[0]?.ok === true;
+      if (ok) entry.held.add(key);
+      return ok;
+    } catch (error) {
+      if (this.locks === entry) this.locks = null;
+      void entry.client.then((client) => client.end()).catch(() => {});
+      throw pgError(error, this.source.where, operation);
+    }
+  }
+
+  /** Ends the advisory-lock connection (its locks go with it). */
+  async releaseLocks(): Promise<void> {
+    const entry = this.locks;
+    this.locks = null;
+    if (entry) await entry.client.then((client) => client.end()).catch(() => {});
+  }
+
   close(): Promise<void> {
     return this.source.close();
   }

@@ -38,6 +38,8 @@ export const MIGRATIONS: readonly MigrationInfo[] = [
   { name: 'Migration20261202230000_tickwork_hot_renewals', compat: { kind: 'expand' } },
   // Two indexes of run-now requests (per schedule pending; consumed, for retention): nothing older releases depend on.
   { name: 'Migration20261202231000_tickwork_run_request_indexes', compat: { kind: 'expand' } },
+  // Adds the runner table (and on PostgreSQL two functions); older releases never heartbeat, so their runs keep the lease rule.
+  { name: 'Migration20261203000000_tickwork_runners', compat: { kind: 'expand' } },
 ];
 
 /** Names recorded in `tickwork_migrations`, oldest first. */
