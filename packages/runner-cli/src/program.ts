@@ -108,6 +108,15 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
   }
 
   program
+    .command('runners')
+    .description('the runners the store knows: id, alive or dead, started, last heartbeat, clock offset, connection')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }, command: Command) => {
+      const { runnersCommand } = await import('./commands/runners.js');
+      code = await runnersCommand(open(command), opts);
+    });
+
+  program
     .command('schedules')
     .description("a job's runtime schedules: schedule, timezone, enabled, paused, next run, payload")
     .argument('<code>', 'job code')
