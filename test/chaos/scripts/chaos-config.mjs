@@ -11,7 +11,24 @@ const jobMs = Number(env.CHAOS_JOB_MS ?? '50');
 const runner = env.CHAOS_RUNNER_ID ?? `runner-${process.pid}`;
 const ledger = join(env.CHAOS_LEDGER_DIR ?? '.', `${runner}.${process.pid}.ndjson`);
 
+// CHAOS_PRESENCE=off: the store as a runner without runner presence sees it (no heartbeat, no
+// dead-runner reaping), so a killed daemon's runs end only with their leases — the comparison run.
+function withoutPresence(store) {
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'heartbeat' || property === 'listRunners') return undefined;
+      if (property === 'capabilities') return { changeSubscription: target.capabilities.changeSubscription };
+      const value = Reflect.get(target, property);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 function storeFactory() {
+  return openStore().then((store) => (env.CHAOS_PRESENCE === 'off' ? withoutPresence(store) : store));
+}
+
+function openStore() {
   const [kind, ...rest] = (env.CHAOS_STORE ?? '').split(':');
   const target = rest.join(':');
   if (kind === 'sqlite') return import('@tickwork/store-sql').then((m) => m.createSqlStore({ driver: 'sqlite', dbName: target, busyTimeoutMs: 10_000 }));

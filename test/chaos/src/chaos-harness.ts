@@ -34,6 +34,8 @@ export interface ChaosScenario {
   missedRunPolicy?: 'latest' | 'skip' | { all: { within: string } };
   /** Called once mid-run with the scenario's store target, e.g. to kill its connections, restart its server or SIGKILL a daemon. */
   disrupt?: (target: DisruptTarget) => Promise<void | DisruptOutcome>;
+  /** Runner presence (default on); false hides it from the daemons, as before it existed, for comparison. */
+  presence?: boolean;
   /** The store's server when it is not the shared one (a private redis-server or PostgreSQL the scenario restarts). */
   storeUrl?: string;
 }
@@ -52,6 +54,8 @@ export interface DisruptOutcome {
   recoveredAt: number;
   /** The store lost its data (a restart without persistence): only runs started after `recoveredAt` must be in its log. */
   dataLost?: boolean;
+  /** When the disruption happened (a SIGKILL): `resumedAfterMs` is measured from here. */
+  disruptedAt?: number;
 }
 
 /** The verdict plus what the store says about the runs. */
@@ -73,6 +77,11 @@ export interface ChaosResult extends Verdict {
   warnings: number;
   /** With a disruption that reports its recovery: the slots after `recoveredAt`, and the skipped runs the store logged for them. */
   recovered: (Verdict & { skipped: number }) | null;
+  /**
+   * With `disruptedAt`: how long after it the last slot not run came (a job held by the killed
+   * daemon runs again from the slot after that one); 0 when no slot from the disruption on was missed.
+   */
+  resumedAfterMs: number | null;
 }
 
 async function openStore(kind: ChaosStoreKind, name: string, url?: string): Promise<Store> {
@@ -156,6 +165,7 @@ export async function runScenario(scenario: ChaosScenario): Promise<ChaosResult>
     CHAOS_LEDGER_DIR: ledgerDir,
     CHAOS_ALLOW_PARALLEL: scenario.allowParallelRuns ? '1' : '0',
     CHAOS_LEASE_TTL: scenario.leaseTtl ?? '3s',
+    ...(scenario.presence === false ? { CHAOS_PRESENCE: 'off' } : {}),
     ...(scenario.missedRunPolicy ? { CHAOS_MISSED_POLICY: JSON.stringify(scenario.missedRunPolicy) } : {}),
   };
   const daemons = new Map<string, ChildProcess>();
@@ -265,6 +275,7 @@ export async function runScenario(scenario: ChaosScenario): Promise<ChaosResult>
         stuckOnStop,
         warnings,
         recovered,
+        resumedAfterMs: resumedAfter(verdict.missed, disrupted?.disruptedAt),
       };
     } finally {
       await store.close();
@@ -277,13 +288,23 @@ export async function runScenario(scenario: ChaosScenario): Promise<ChaosResult>
   }
 }
 
+/** The last missed slot at or after `disruptedAt` (one slot back: it may have been claimed just before), as ms after it, plus the 1 s to the next slot. */
+function resumedAfter(missed: readonly { slot: number }[], disruptedAt: number | undefined): number | null {
+  if (disruptedAt === undefined) return null;
+  const after = missed.filter((m) => m.slot >= disruptedAt - 1_000).map((m) => m.slot);
+  return after.length === 0 ? 0 : Math.max(0, Math.max(...after) + 1_000 - disruptedAt);
+}
+
 /**
- * SIGKILLs one daemon (not restarted). Slots from the killed daemon's lease TTL plus `settleMs`
+ * SIGKILLs one daemon (not restarted), `atMsIntoSecond` ms into a second when given. Slots from the killed daemon's lease TTL plus `settleMs`
  * on are judged as `recovered`: the other daemons must run every one of them.
  */
-export function killOneDaemon(leaseTtlMs: number, settleMs = 3_000): (target: DisruptTarget) => Promise<DisruptOutcome> {
+export function killOneDaemon(leaseTtlMs: number, settleMs = 3_000, atMsIntoSecond?: number): (target: DisruptTarget) => Promise<DisruptOutcome> {
   return async ({ killDaemon }) => {
+    // Optionally at a fixed point of a second (while the slot's handlers run), so the killed daemon surely holds runs.
+    if (atMsIntoSecond !== undefined) await sleep((atMsIntoSecond - (Date.now() % 1000) + 1000) % 1000);
     killDaemon();
-    return { recoveredAt: Date.now() + leaseTtlMs + settleMs };
+    const disruptedAt = Date.now();
+    return { recoveredAt: disruptedAt + leaseTtlMs + settleMs, disruptedAt };
   };
 }
