@@ -44,8 +44,8 @@ export interface ChaosScenario {
 export interface DisruptTarget {
   kind: ChaosStoreKind;
   name: string;
-  /** SIGKILLs one running daemon (not restarted) and returns its id. */
-  killDaemon(): string;
+  /** SIGKILLs one running daemon (not restarted) and returns its id; with `holding`, one running a handler now if any does. */
+  killDaemon(options?: { holding?: boolean }): string;
 }
 
 /** What a disruption reports, so the slots after it are judged on their own. */
@@ -206,8 +206,14 @@ export async function runScenario(scenario: ChaosScenario): Promise<ChaosResult>
     let disrupted: DisruptOutcome | null = null;
     if (scenario.disrupt) {
       await sleep(Math.max(0, from - Date.now() + (scenario.seconds * 1000) / 3));
-      const killDaemon = () => {
-        const [id, child] = [...daemons].find(([, c]) => c.exitCode === null && c.signalCode === null) ?? [];
+      const killDaemon = (options: { holding?: boolean } = {}) => {
+        const alive = [...daemons].filter(([, c]) => c.exitCode === null && c.signalCode === null);
+        // A daemon whose handler started in the last 80 ms (handlers last 100 ms) and has not ended: it holds runs.
+        const now = Date.now();
+        const entries = options.holding ? readLedger(ledgerDir) : [];
+        const ended = new Set(entries.filter((e) => e.event === 'end').map((e) => e.runId));
+        const busy = new Set(entries.filter((e) => e.event === 'start' && now - e.at < 80 && !ended.has(e.runId)).map((e) => e.runner));
+        const [id, child] = alive.find(([name]) => busy.has(name)) ?? alive[0] ?? [];
         if (!id || !child) throw new Error('[tickwork] [chaos] no running daemon to kill');
         child.kill('SIGKILL');
         kills++;
@@ -301,9 +307,9 @@ function resumedAfter(missed: readonly { slot: number }[], disruptedAt: number |
  */
 export function killOneDaemon(leaseTtlMs: number, settleMs = 3_000, atMsIntoSecond?: number): (target: DisruptTarget) => Promise<DisruptOutcome> {
   return async ({ killDaemon }) => {
-    // Optionally at a fixed point of a second (while the slot's handlers run), so the killed daemon surely holds runs.
+    // Optionally at a fixed point of a second (while the slot's handlers run), a daemon running one then, so it holds runs.
     if (atMsIntoSecond !== undefined) await sleep((atMsIntoSecond - (Date.now() % 1000) + 1000) % 1000);
-    killDaemon();
+    killDaemon({ holding: atMsIntoSecond !== undefined });
     const disruptedAt = Date.now();
     return { recoveredAt: disruptedAt + leaseTtlMs + settleMs, disruptedAt };
   };

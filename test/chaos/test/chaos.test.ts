@@ -154,4 +154,19 @@ describe('chaos: exactly once with real runner processes', () => {
     expect(result.unaccountedMisses, JSON.stringify(result.missed)).toBe(0);
     expectRecovered(result);
   }, SCENARIO_TIMEOUT);
+
+  // Runner presence (#19): with a 60 s lease, only the release of the dead runner's runs (heartbeat TTL 3 s,
+  // its connection gone) lets its jobs run again before the end of the run; judged from 12 s after the kill
+  // (generous on a busy machine: the full runs in docs/reliability.md measure about 3 s).
+  for (const store of ['redis', 'pg'] as const) {
+    it(`8b) ${store}: a SIGKILLed daemon's jobs run again long before their 60 s leases end, each slot from 12 s after the kill exactly once`, async () => {
+      const result = await runScenario({ store, daemons: 4, cliLoop: false, jobs: 12, jobMs: 100, seconds: 24, leaseTtl: '60s', disrupt: killOneDaemon(0, 12_000, 50) });
+      expectSound(result);
+      expect(result.kills).toBe(1);
+      expect(result.unaccountedMisses, JSON.stringify(result.missed)).toBe(0);
+      expectRecovered(result);
+      // The daemon killed is one running a handler 50 ms into a second: its runs end as interrupted.
+      expect(result.interrupted, 'the killed daemon held runs').toBeGreaterThan(0);
+    }, SCENARIO_TIMEOUT);
+  }
 });
