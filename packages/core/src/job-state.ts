@@ -16,6 +16,7 @@ export function initialJobState(ref: ScheduleRef, now: Date): JobState {
     lastFinishedSlotAt: null,
     consecutiveFailures: 0,
     totalRuns: 0,
+    scheduledRuns: 0,
     waitingSlotAt: null,
     createdAt: new Date(now),
     updatedAt: new Date(now),

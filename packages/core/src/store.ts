@@ -106,6 +106,12 @@ export interface JobState extends ScheduleRef {
   /** Runs claimed (started, any trigger, not counting overlap skips nor waiting runs until they start) over all time. */
   totalRuns: number;
   /**
+   * Scheduled runs over the state's life: first attempts of `schedule`-triggered slots that became
+   * a run — claimed, or queued as a `waiting` run (counted once, when queued). Retries, run-now
+   * requests, forced runs and overlap skips do not count. What `SlotClaim.maxRuns` is compared to.
+   */
+  scheduledRuns: number;
+  /**
    * The slot of this schedule's oldest `waiting` run, null when none waits. Kept by the store on
    * every claim that creates or starts a waiting run; runners claim it before any later slot.
    */
@@ -179,6 +185,12 @@ export interface SlotClaim extends ScheduleRef {
   /** Lease length in milliseconds. */
   leaseMs: number;
   /**
+   * The schedule's limit of scheduled runs (job / runtime schedule option `maxRuns`, an integer ≥ 1).
+   * A `schedule`-triggered claim whose run does not exist yet answers `ended` once the state's
+   * `scheduledRuns` reached it; other triggers ignore it. Absent: no limit.
+   */
+  maxRuns?: number;
+  /**
    * For a runtime schedule (key ≠ ''): the version of the definition the slot was planned
    * from. When given and the stored schedule's version differs, the claim is `unscheduled`.
    */
@@ -218,6 +230,8 @@ export interface ReapedRun {
  *    (`enabled: false`), or — when the claim names `scheduleVersion` — has another version;
  *    nothing changes (a request stays pending). Claims of key '' are never `unscheduled`.
  * 3. `paused`: the schedule is paused; nothing changes (a request stays pending, a waiting run waits).
+ *    Then `ended`: the claim has `maxRuns`, trigger `schedule`, its named run does not exist yet, and
+ *    the state's `scheduledRuns >= maxRuns`; nothing changes (no run, no skip, `lastSlotAt` stays).
  * 4. Overlap, skipped entirely when `overlap` is `allowAll`. First, every `running` run of the
  *    schedule whose lease is not live (`leaseExpiresAt <= now`) is marked `interrupted` exactly
  *    as {@link Store.reapExpired} does and returned in this outcome's `reaped` (to this caller
@@ -240,7 +254,8 @@ export interface ReapedRun {
  *    slot shortly before its instant), and a lease expiring `leaseMs` after `startedAt`; the
  *    request, if any, is consumed.
  *
- * **State.** `claimed` adds 1 to `totalRuns`. `claimed`, `waiting` and `overlap` of a
+ * **State.** `claimed` adds 1 to `totalRuns`. `claimed` of a new run and `waiting` of a
+ * `schedule`-triggered claim add 1 to `scheduledRuns` (a waiting run that starts was counted already). `claimed`, `waiting` and `overlap` of a
  * `schedule`-triggered claim move `lastSlotAt` forward (never back), a started waiting run
  * having moved it when it was created. `waitingSlotAt` is kept the oldest waiting slot. A
  * `skipped` or `waiting` run counts in neither `totalRuns` nor `lastStatus`.
@@ -253,7 +268,7 @@ export interface ReapedRun {
  * schedule.
  *
  * `reaped` is present only when this claim interrupted runs. Invalid input (empty code,
- * non-string key, `leaseMs <= 0`, attempt < 1, unknown `overlap`, `requestId` without trigger
+ * non-string key, `leaseMs <= 0`, attempt < 1, unknown `overlap`, `maxRuns` not an integer ≥ 1, `requestId` without trigger
  * `manual` or the reverse, …) rejects the whole batch with `InvalidArgumentError` before
  * anything changes.
  */
@@ -265,6 +280,7 @@ export type ClaimOutcome = (
   | { status: 'overlap'; run: RunRecord }
   | { status: 'paused' }
   | { status: 'unscheduled' }
+  | { status: 'ended' }
 ) & { reaped?: ReapedRun[] };
 
 /** The result a runner records for a run it holds the lease of. */

@@ -5,6 +5,7 @@ import {
   initialJobState,
   jobSchedule,
   nextDueAt,
+  remainingRuns,
   nextSlot,
   runtimeJob,
   type CompiledSchedule,
@@ -58,6 +59,7 @@ export function stateView(state: JobState | undefined) {
     lastFinishedAt: state?.lastFinishedAt ?? null,
     consecutiveFailures: state?.consecutiveFailures ?? 0,
     totalRuns: state?.totalRuns ?? 0,
+    scheduledRuns: state?.scheduledRuns ?? 0,
     lastSlotAt: state?.lastSlotAt ?? null,
   };
 }
@@ -88,6 +90,9 @@ export function jobSummary(job: Job, state: JobState | undefined, timezone: stri
     ...stateView(state),
     pendingRequests: extra.pending,
     runtimeSchedules: extra.runtimeSchedules,
+    // Limited runs (maxRuns): null without a limit; 0 once the schedule ended.
+    maxRuns: job.maxRuns,
+    remainingRuns: remainingRuns(job, state ?? { scheduledRuns: 0 }),
   };
 }
 
@@ -106,6 +111,7 @@ export function jobOptions(job: Job) {
     timezone: job.timezone,
     jitterMs: job.jitterMs,
     leaseTtlMs: job.leaseTtlMs,
+    maxRuns: job.maxRuns,
     onFailure: job.onFailure !== null,
   };
 }

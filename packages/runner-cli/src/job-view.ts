@@ -4,6 +4,7 @@ import {
   initialJobState,
   jobSchedule,
   nextDueAt,
+  remainingRuns,
   type Job,
   type JobState,
   type RunStatus,
@@ -19,6 +20,12 @@ export interface StateView {
   lastStatus: RunStatus | null;
   consecutiveFailures: number;
   totalRuns: number;
+  /** The schedule's limit of scheduled runs (`maxRuns`); null: no limit. */
+  maxRuns: number | null;
+  /** Scheduled runs counted towards `maxRuns` (retries, run-now and forced runs are not). */
+  scheduledRuns: number;
+  /** `maxRuns - scheduledRuns` (0: the schedule ended); null without a limit. */
+  remainingRuns: number | null;
   /** ISO instant of the oldest slot waiting behind a running run (overlap policy bufferOne/bufferAll/cancelOther), or null. */
   waitingSlotAt: string | null;
 }
@@ -37,7 +44,7 @@ export interface JobView extends StateView {
 }
 
 /** The state's fields of a view; `next` from core's planner (null when not planned). */
-export function viewState(state: JobState, next: Date | null): StateView {
+export function viewState(state: JobState, next: Date | null, job: Pick<Job, 'maxRuns'>): StateView {
   return {
     paused: state.paused,
     pausedNote: state.pausedNote,
@@ -46,6 +53,9 @@ export function viewState(state: JobState, next: Date | null): StateView {
     lastStatus: state.lastStatus,
     consecutiveFailures: state.consecutiveFailures,
     totalRuns: state.totalRuns,
+    maxRuns: job.maxRuns,
+    scheduledRuns: state.scheduledRuns,
+    remainingRuns: remainingRuns(job, state),
     waitingSlotAt: state.waitingSlotAt?.toISOString() ?? null,
   };
 }
@@ -66,7 +76,7 @@ export function viewJob(job: Job, state: JobState, runtimeSchedules: number, def
     scheduleOverridden: state.scheduleOverride !== null,
     timezone: schedule?.timezone ?? job.timezone ?? defaultTimezone,
     enabled: job.enabled,
-    ...viewState(state, next),
+    ...viewState(state, next, job),
     runtimeSchedules,
   };
 }

@@ -153,6 +153,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
     .option('--allow-parallel-runs', 'let runs of this schedule overlap')
     .option('--overlap-policy <policy>', 'when the previous run still runs: skip, bufferOne, bufferAll, cancelOther or allowAll')
     .option('--missed-run-policy <policy>', 'latest, skip or all:DURATION (backfill window)')
+    .option('--max-runs <n>', 'end the schedule after n scheduled runs (retries and run-now requests do not count)')
     .option(
       '--dst <policy>',
       'what --cron/--daily do with local times a DST change skips or repeats: gap=next-instant|shift|skip and/or overlap=first|last|both, e.g. gap=shift,overlap=last',

@@ -173,6 +173,25 @@ describe('tickwork run', () => {
   });
 });
 
+describe('a job with maxRuns', () => {
+  it('shows its runs left in list, and ended once they are used up', async () => {
+    let calls = 0;
+    const config = configWith([{ code: 'twice', schedule: every('5m'), maxRuns: 2, run: () => void calls++ }]);
+    const before = expectListJson(JSON.parse((await cli(config, ['list', '--json'])).out));
+    expect(before.jobs[0]).toMatchObject({ maxRuns: 2, scheduledRuns: 0, remainingRuns: 2 });
+    expect((await cli(config, ['list'])).out).toMatch(/twice .*in \d+ min \(2 of 2 runs left\)/);
+    await cli(config, ['run'], '2026-01-05T10:05:01Z');
+    expect((await cli(config, ['list'], '2026-01-05T10:05:02Z')).out).toMatch(/twice .*\(1 of 2 runs left\)/);
+    await cli(config, ['run'], '2026-01-05T10:10:01Z');
+    const ended = await cli(config, ['run'], '2026-01-05T10:15:01Z');
+    expect(ended.out).toMatch(/twice\s+ended\s+.*schedule ended: its 2 scheduled runs \(maxRuns\) were claimed/);
+    expect(calls).toBe(2);
+    const after = expectListJson(JSON.parse((await cli(config, ['list', '--json'], '2026-01-05T10:15:02Z')).out));
+    expect(after.jobs[0]).toMatchObject({ scheduledRuns: 2, remainingRuns: 0, nextRunAt: null });
+    expect((await cli(config, ['list'], '2026-01-05T10:15:02Z')).out).toContain('ended: 2 of 2 runs');
+  });
+});
+
 describe('pause, resume and trigger', () => {
   it('round-trip through the store and show in list', async () => {
     let calls = 0;

@@ -8,6 +8,7 @@ import { describeCompletion } from './suites/completion.js';
 import { describeExactlyOnce } from './suites/exactly-once.js';
 import { describeJobState } from './suites/job-state.js';
 import { describeLeases } from './suites/leases.js';
+import { describeLimitedRuns } from './suites/limited-runs.js';
 import { describeOverlapPolicies } from './suites/overlap-policies.js';
 import { describeRunLog } from './suites/run-log.js';
 import { describeRunRequests } from './suites/run-requests.js';
@@ -29,6 +30,7 @@ export function describeStoreConformance(name: string, makeFixture: StoreFixture
     describeCompletion(harness);
     describeOverlapPolicies(harness);
     describeExactlyOnce(harness);
+    describeLimitedRuns(harness);
     describeRunLog(harness);
     describeRunRequests(harness);
     describeChanges(harness);

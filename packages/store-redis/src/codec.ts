@@ -49,6 +49,8 @@ export interface StoredState {
   waitingSlotAt?: number | null;
   consecutiveFailures: number;
   totalRuns: number;
+  /** Absent in states written before limited runs (read as 0). */
+  scheduledRuns?: number;
   createdAt: number;
   updatedAt: number;
 }
@@ -148,7 +150,7 @@ export function claimOutcome(answer: { s: string; run?: StoredRun }): ClaimOutco
   if (answer.s === 'claimed' && run) return { status: 'claimed', run: toRun(run), lease: toLease(run) };
   if (answer.s === 'overlap' && run) return { status: 'overlap', run: toRun(run) };
   if (answer.s === 'waiting' && run) return { status: 'waiting', run: toRun(run) };
-  if (answer.s === 'busy' || answer.s === 'paused' || answer.s === 'unscheduled') return { status: answer.s };
+  if (answer.s === 'busy' || answer.s === 'paused' || answer.s === 'unscheduled' || answer.s === 'ended') return { status: answer.s };
   return { status: 'taken' };
 }
 
@@ -169,6 +171,7 @@ export function toState(stored: StoredState): JobState {
     waitingSlotAt: date(stored.waitingSlotAt),
     consecutiveFailures: stored.consecutiveFailures,
     totalRuns: stored.totalRuns,
+    scheduledRuns: stored.scheduledRuns ?? 0,
     createdAt: new Date(stored.createdAt),
     updatedAt: new Date(stored.updatedAt),
   };

@@ -206,6 +206,7 @@ export class RedisStore implements Store {
       }
       if (requestId !== null && claim.attempt !== 1) throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}.attempt ${of}: a run-now request's claim has attempt 1, got ${claim.attempt}`);
       const version = claim.scheduleVersion === undefined ? null : checkInteger(claim.scheduleVersion, 1, Number.MAX_SAFE_INTEGER, `${where}.scheduleVersion ${of}`);
+      const maxRuns = claim.maxRuns === undefined ? null : checkInteger(claim.maxRuns, 1, Number.MAX_SAFE_INTEGER, `${where}.maxRuns ${of}`);
       const startedAt = Math.max(now, slotAt);
       return {
         ce: encodeCode(claim.code),
@@ -219,13 +220,14 @@ export class RedisStore implements Store {
         policy: claim.overlap,
         backfill: claim.backfill === true,
         rid: requestId,
+        maxRuns,
         startedAt,
         leaseExpiresAt: startedAt + claim.leaseMs,
         pad: padInstant(startedAt),
       };
     });
     if (items.length === 0) return [];
-    type Answer = { s: 'claimed' | 'overlap' | 'waiting' | 'busy' | 'taken' | 'paused' | 'unscheduled'; run?: StoredRun; reaped?: StoredReaped[] };
+    type Answer = { s: 'claimed' | 'overlap' | 'waiting' | 'busy' | 'taken' | 'paused' | 'unscheduled' | 'ended'; run?: StoredRun; reaped?: StoredReaped[] };
     const answers = await this.script<Answer[]>('tickworkClaim', 'claimSlots', { now, runnerId: context.runnerId, items }, items.map((i) => i.ce), true);
     return asArray<Answer>(answers).map((answer): ClaimOutcome => {
       const outcome = claimOutcome(answer);

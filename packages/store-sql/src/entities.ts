@@ -46,6 +46,7 @@ export interface TickworkJobStateRow {
   lastFinishedSlotAt: Date | null;
   consecutiveFailures: number;
   totalRuns: number;
+  scheduledRuns: number;
   token: number;
   waitingSlotAt: Date | null;
   createdAt: Date;
@@ -113,6 +114,7 @@ export const TickworkJobState = new EntitySchema<TickworkJobStateRow>({
     lastFinishedSlotAt: instant(true),
     consecutiveFailures: { type: 'integer' },
     totalRuns: count(false),
+    scheduledRuns: count(false),
     token: count(false),
     waitingSlotAt: instant(true),
     createdAt: instant(false),

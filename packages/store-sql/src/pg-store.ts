@@ -134,6 +134,7 @@ export class PgStore implements Store {
     const input = claims.map((c, ord) => ({
       ord, code: c.code, key: c.key, slot_at: c.slotAt.toISOString(), attempt: c.attempt, trigger: c.trigger, overlap: c.overlap,
       backfill: c.backfill ?? false, request_id: requestIdParam(c.requestId), lease_ms: c.leaseMs, schedule_version: c.scheduleVersion ?? null,
+      max_runs: c.maxRuns ?? null,
     }));
     const rows = await this.db.query<ClaimRow>(
       `SELECT ord, outcome, run, reaped FROM ${this.t.fn}.tickwork_claim_slots($1::jsonb, $2, $3)`,

@@ -75,6 +75,7 @@ export function toState(row: Row): JobState {
     lastFinishedSlotAt: optDate(row.last_finished_slot_at),
     consecutiveFailures: Number(row.consecutive_failures),
     totalRuns: Number(row.total_runs),
+    scheduledRuns: Number(row.scheduled_runs),
     waitingSlotAt: optDate(row.waiting_slot_at),
     createdAt: toDate(row.created_at),
     updatedAt: toDate(row.updated_at),

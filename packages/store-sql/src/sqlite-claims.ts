@@ -49,7 +49,7 @@ const INSERT_RUN = `INSERT INTO ${RUN} (${RUN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, 
 const iso = (ms: unknown) => new Date(Number(ms)).toISOString();
 
 /** What one claim did, before its reaped runs are attached. */
-type Decision = { status: 'taken' | 'busy' | 'paused' | 'unscheduled' } | { status: 'claimed' | 'overlap' | 'waiting'; row: Row };
+type Decision = { status: 'taken' | 'busy' | 'paused' | 'unscheduled' | 'ended' } | { status: 'claimed' | 'overlap' | 'waiting'; row: Row };
 
 /**
  * Claims a batch (see `Store.claimSlots`), each claim after the other, in the contract's
@@ -99,12 +99,15 @@ async function claimOne(tx: SqliteTx, c: SlotClaim, context: ClaimContext, reape
     const [schedule] = await tx.all<{ enabled: number; version: number }>(`SELECT enabled, version FROM tickwork_schedule WHERE code = ?1 AND key = ?2`, [c.code, c.key]);
     if (!schedule || schedule.enabled !== 1 || (c.scheduleVersion !== undefined && Number(schedule.version) !== c.scheduleVersion)) return { status: 'unscheduled' };
   }
-  const [state] = await tx.all<{ paused: number; token: number }>(
+  const [state] = await tx.all<{ paused: number; token: number; scheduled_runs: number }>(
     `INSERT INTO ${STATE} (code, key, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
-     ON CONFLICT (code, key) DO UPDATE SET code = excluded.code RETURNING paused, token`,
+     ON CONFLICT (code, key) DO UPDATE SET code = excluded.code RETURNING paused, token, scheduled_runs`,
     [c.code, c.key, now],
   );
   if (state!.paused === 1) return { status: 'paused' };
+  // Ended: a limited schedule's scheduled runs were all claimed (a waiting run counted when it was queued).
+  const counted = c.trigger === 'schedule' && !named ? 1 : 0;
+  if (counted === 1 && c.maxRuns !== undefined && Number(state!.scheduled_runs) >= c.maxRuns) return { status: 'ended' };
   const start = Math.max(now, slotAt);
   const schedule = c.trigger === 'schedule' ? 1 : 0;
   const advance = `last_slot_at = CASE WHEN ?4 THEN max(coalesce(last_slot_at, ?3), ?3) ELSE last_slot_at END, updated_at = ?5`;
@@ -136,7 +139,10 @@ async function claimOne(tx: SqliteTx, c: SlotClaim, context: ClaimContext, reape
         if (requestId !== null) return { status: 'busy' };
         const message = `waiting: ${because} (overlap policy ${c.overlap})`;
         const [row] = await tx.all<Row>(INSERT_RUN, [c.code, c.key, slotAt, c.attempt, c.trigger, 'waiting', context.runnerId, 0, null, start, null, null, null, message]);
-        await tx.all(`UPDATE ${STATE} SET waiting_slot_at = min(coalesce(waiting_slot_at, ?3), ?3) WHERE code = ?1 AND key = ?2`, [c.code, c.key, slotAt]);
+        await tx.all(
+          `UPDATE ${STATE} SET waiting_slot_at = min(coalesce(waiting_slot_at, ?3), ?3), scheduled_runs = scheduled_runs + ?4 WHERE code = ?1 AND key = ?2`,
+          [c.code, c.key, slotAt, counted],
+        );
         decision = { status: 'waiting', row: row! };
       }
       await consume();
@@ -161,7 +167,10 @@ async function claimOne(tx: SqliteTx, c: SlotClaim, context: ClaimContext, reape
     if (!row) return { status: 'taken' };
   }
   await consume();
-  await tx.all(`UPDATE ${STATE} SET token = ?6, total_runs = total_runs + 1, ${advance} WHERE code = ?1 AND key = ?2`, [c.code, c.key, slotAt, schedule, now, token]);
+  await tx.all(
+    `UPDATE ${STATE} SET token = ?6, total_runs = total_runs + 1, scheduled_runs = scheduled_runs + ?7, ${advance} WHERE code = ?1 AND key = ?2`,
+    [c.code, c.key, slotAt, schedule, now, token, counted],
+  );
   return { status: 'claimed', row: row! };
 }
 

@@ -87,6 +87,7 @@ export function checkClaims(claims: readonly SlotClaim[]): void {
     }
     if (claim.requestId !== undefined && claim.attempt !== 1) bad('claimSlots', `${at}.attempt (job "${claim.code}")`, `must be 1 with a requestId, got ${claim.attempt}`);
     if (claim.scheduleVersion !== undefined) positiveInt('claimSlots', `${at}.scheduleVersion (job "${claim.code}")`, claim.scheduleVersion);
+    if (claim.maxRuns !== undefined) positiveInt('claimSlots', `${at}.maxRuns (job "${claim.code}")`, claim.maxRuns);
   });
 }
 

@@ -22,7 +22,8 @@ const TENANT = { code: 'report', key: 'tenant-1' };
 const TABLES = ['tickwork_job_state', 'tickwork_run', 'tickwork_run_request', 'tickwork_schedule', 'tickwork_schedule_counter'] as const;
 /** What the migration adds to each table's rows, at its defaults. */
 const ADDED: Record<(typeof TABLES)[number], (dialect: 'postgresql' | 'sqlite') => Record<string, unknown>> = {
-  tickwork_job_state: () => ({ waiting_slot_at: null }),
+  // scheduled_runs: the limited-runs migration, applied by the same migrate() call (bigint as text on PostgreSQL).
+  tickwork_job_state: (dialect) => ({ waiting_slot_at: null, scheduled_runs: dialect === 'postgresql' ? '0' : 0 }),
   tickwork_run: (dialect) => ({ request_id: null, cancel_requested: dialect === 'postgresql' ? false : 0 }),
   tickwork_run_request: () => ({}),
   tickwork_schedule: () => ({}),

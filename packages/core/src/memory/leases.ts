@@ -132,6 +132,8 @@ export function claimOne(data: MemoryData, claim: SlotClaim, context: ClaimConte
   }
   const state = stateFor(data, claim, now);
   if (state.paused) return { status: 'paused' };
+  const scheduled = claim.trigger === 'schedule' && !named;
+  if (scheduled && claim.maxRuns !== undefined && state.scheduledRuns >= claim.maxRuns) return { status: 'ended' };
   const key = refKey(claim);
   const startedAt = new Date(Math.max(now.getTime(), claim.slotAt.getTime()));
   const reaped: ReapedRun[] = [];
@@ -173,6 +175,7 @@ export function claimOne(data: MemoryData, claim: SlotClaim, context: ClaimConte
       queued.status = 'waiting';
       queued.message = `waiting: ${because} (overlap policy ${policy})`;
       setWaiting(data, queued, true);
+      if (scheduled) state.scheduledRuns += 1;
       advanceSlot(state, claim, now);
       return withReaped({ status: 'waiting', run: queued });
     }
@@ -195,6 +198,7 @@ export function claimOne(data: MemoryData, claim: SlotClaim, context: ClaimConte
   }
   ids.add(run.id);
   state.totalRuns += 1;
+  if (scheduled) state.scheduledRuns += 1;
   advanceSlot(state, claim, now);
   return withReaped({ status: 'claimed', run, lease: leaseOf(run) });
 }

@@ -251,6 +251,11 @@ async function jobPage(code: string): Promise<void> {
           h('p', null, 'Next: ', j.paused ? 'not while paused (the slots below run after a resume)' : j.nextRun ? `${relative(j.nextRun.at)} — ${j.nextRun.local}` : '—'),
           d.nextSlots.length ? h('ol', { class: 'slots' }, d.nextSlots.map((s: any) => h('li', null, s.local))) : null,
           h('p', { id: 'job-stats' }, statusBadge(j.lastStatus), ` failure streak ${j.consecutiveFailures} · ${j.totalRuns} runs · ${j.pendingRequests} pending run-now`),
+          j.maxRuns === null
+            ? null
+            : h('p', { id: 'job-limit' }, j.remainingRuns === 0
+              ? `Ended: all ${j.maxRuns} scheduled runs (maxRuns) were claimed; retries and run-now requests still run`
+              : `${j.remainingRuns} of ${j.maxRuns} scheduled runs left (maxRuns)`),
           h('p', null, h('a', { href: `#/job/${seg(code)}/schedules` }, `Runtime schedules: ${j.runtimeSchedules.count}${j.runtimeSchedules.more ? '+' : ''}`)),
           actions,
         ),

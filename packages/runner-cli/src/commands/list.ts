@@ -29,8 +29,14 @@ async function countSchedules(store: Store): Promise<Map<string, number>> {
 
 /** The NEXT column of `list` and `schedules`: a slot waiting behind a running run (visibly), else when the next one is due. */
 export function nextCell(palette: Session['palette'], v: StateView, now: Date): string {
-  if (v.waitingSlotAt) return palette.yellow(`waiting: slot ${v.waitingSlotAt}`);
-  return v.nextRunAt ? relativeTime(new Date(v.nextRunAt), now) : palette.dim('—');
+  if (v.waitingSlotAt) return palette.yellow(`waiting: slot ${v.waitingSlotAt}`) + runsLeft(v);
+  if (v.remainingRuns === 0 && !v.nextRunAt) return palette.dim(`ended: ${v.scheduledRuns} of ${v.maxRuns} runs`);
+  return (v.nextRunAt ? relativeTime(new Date(v.nextRunAt), now) : palette.dim('—')) + runsLeft(v);
+}
+
+/** " (2 of 5 runs left)" for a limited schedule, '' otherwise. */
+function runsLeft(v: StateView): string {
+  return v.remainingRuns === null ? '' : ` (${v.remainingRuns} of ${v.maxRuns} run${v.maxRuns === 1 ? '' : 's'} left)`;
 }
 
 /** `tickwork list`: every configured job with its stored state and runtime schedule count; reads only. */

@@ -3,9 +3,9 @@
  * earlier ones' effects, in one script — the named run (idempotent per runner, a waiting one
  * may start), runtime-schedule check (exists, enabled, version), paused check, overlap per the
  * claim's policy against the schedule's live leases and waiting runs (interrupting expired
- * ones, returned as `reaped`), fencing token, run record, indexes, request and state.
+ * ones, returned as `reaped`), the limit of scheduled runs (`maxRuns`, null for none), fencing token, run record, indexes, request and state.
  * Request: `{ now, runnerId, items: [{ ce, code, key, version, field, slotAt, attempt, trigger,
- * policy, backfill, rid, startedAt, leaseExpiresAt, pad }] }`: `field` is the claim record
+ * policy, backfill, rid, maxRuns, startedAt, leaseExpiresAt, pad }] }`: `field` is the claim record
  * (`<key>|<slotMs>|<attempt>`, or `#<request id>` for a run-now request `rid`), `version` null
  * when the claim names none. Answers `[{ s, run, reaped }]` (`reaped`: `[{ run, state }]`).
  */
@@ -88,6 +88,10 @@ for i, c in ipairs(req.items) do
     state, created = get_state(c.ce, c.code, c.key, now)
     if state.paused then answer = { s = 'paused' } end
   end
+  -- Ended: a limited schedule's scheduled runs were all claimed (a waiting run counted when it was queued;
+  -- states written before limited runs count from 0).
+  local counted = c.trigger == 'schedule' and not named
+  if not answer and counted and c.maxRuns ~= NULL and (state.scheduledRuns or 0) >= c.maxRuns then answer = { s = 'ended' } end
   if not answer then
     local reaped = {}
     local changed = false
@@ -147,6 +151,7 @@ for i, c in ipairs(req.items) do
             put_run(c.ce, run)
             add_to_list(c.ce, 'waiting', c.key, run.n)
             note_waiting(c.ce, c.key, state)
+            if counted then state.scheduledRuns = (state.scheduledRuns or 0) + 1 end
             advance(c, state)
             changed = true
             answer = { s = 'waiting', run = run }
@@ -180,6 +185,7 @@ for i, c in ipairs(req.items) do
       redis.call('ZADD', gk('leases'), c.leaseExpiresAt, run.id)
       consume(c, request)
       state.totalRuns = state.totalRuns + 1
+      if counted then state.scheduledRuns = (state.scheduledRuns or 0) + 1 end
       advance(c, state)
       changed = true
       answer = { s = 'claimed', run = run }
