@@ -12,6 +12,7 @@ import {
   type Job,
   type JobState,
   type RunRecord,
+  type RunnerRecord,
   type RuntimeSchedule,
 } from '@tickwork/core';
 
@@ -73,10 +74,15 @@ export function compiledOf(job: Job, timezone: string, state: JobState | undefin
   }
 }
 
+/** The zone a job's times are shown in: its own `timezone`, else its schedule's, else the configured one (an interval compiles to UTC). */
+export function jobZone(job: Job, schedule: CompiledSchedule | null, timezone: string): string {
+  return job.timezone ?? schedule?.timezone ?? timezone;
+}
+
 /** One row of the jobs page. */
 export function jobSummary(job: Job, state: JobState | undefined, timezone: string, now: Date, extra: { pending: number; runtimeSchedules: { count: number; more: boolean } }) {
   const { schedule, problem } = compiledOf(job, timezone, state);
-  const zone = schedule?.timezone ?? job.timezone ?? timezone;
+  const zone = jobZone(job, schedule, timezone);
   const next = schedule && job.enabled ? nextDueAt({ job, key: DEFAULT_SCHEDULE_KEY, schedule, state: state ?? initialJobState({ code: job.code, key: '' }, now), now }) : null;
   return {
     code: job.code,
@@ -98,8 +104,11 @@ export function jobSummary(job: Job, state: JobState | undefined, timezone: stri
 
 /** A job's options as resolved by core (durations in milliseconds). */
 export function jobOptions(job: Job) {
+  // maxRuns / remaining come with limited runs (when core has them); shown only then.
+  const limited = job as Job & { maxRuns?: number | null };
   return {
-    allowParallelRuns: job.allowParallelRuns,
+    overlapPolicy: job.overlapPolicy,
+    ...(limited.maxRuns !== undefined ? { maxRuns: limited.maxRuns } : {}),
     retryAfterFailureMs: job.retryAfterFailureMs,
     interruptedRetries: job.interruptedRetries,
     timeoutMs: job.timeoutMs,
@@ -167,4 +176,9 @@ export function scheduleView(job: Job, schedule: RuntimeSchedule, state: JobStat
 /** A run as the API shows it. */
 export function runView(run: RunRecord) {
   return { ...run };
+}
+
+/** A runner sharing the store, as the runners page shows it (the listing's `now` decides `alive`). */
+export function runnerView(runner: RunnerRecord) {
+  return { ...runner };
 }
