@@ -104,11 +104,8 @@ export function jobSummary(job: Job, state: JobState | undefined, timezone: stri
 
 /** A job's options as resolved by core (durations in milliseconds). */
 export function jobOptions(job: Job) {
-  // maxRuns / remaining come with limited runs (when core has them); shown only then.
-  const limited = job as Job & { maxRuns?: number | null };
   return {
     overlapPolicy: job.overlapPolicy,
-    ...(limited.maxRuns !== undefined ? { maxRuns: limited.maxRuns } : {}),
     retryAfterFailureMs: job.retryAfterFailureMs,
     interruptedRetries: job.interruptedRetries,
     timeoutMs: job.timeoutMs,
