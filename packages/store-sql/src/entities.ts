@@ -45,8 +45,9 @@ export interface TickworkJobStateRow {
   lastAttempt: number | null;
   lastFinishedSlotAt: Date | null;
   consecutiveFailures: number;
+  lastSkipReason: string | null;
+  lastSkippedSlotAt: Date | null;
   totalRuns: number;
-  scheduledRuns: number;
   token: number;
   waitingSlotAt: Date | null;
   createdAt: Date;
@@ -73,6 +74,10 @@ export interface TickworkRunRow {
   message: string | null;
   error: string | null;
   stack: string | null;
+  /** Null on runs; on `skipped` records the reason (null on overlap skips written before the ninth migration: read as `overlap`). */
+  skipReason: string | null;
+  slotCount: number;
+  rangeLastSlotAt: Date | null;
 }
 
 /** One "run now" request (`tickwork_run_request`). */
@@ -113,8 +118,9 @@ export const TickworkJobState = new EntitySchema<TickworkJobStateRow>({
     lastAttempt: { type: 'integer', nullable: true },
     lastFinishedSlotAt: instant(true),
     consecutiveFailures: { type: 'integer' },
+    lastSkipReason: { type: 'string', columnType: 'text', nullable: true },
+    lastSkippedSlotAt: instant(true),
     totalRuns: count(false),
-    scheduledRuns: count(false),
     token: count(false),
     waitingSlotAt: instant(true),
     createdAt: instant(false),
@@ -145,6 +151,9 @@ export const TickworkRun = new EntitySchema<TickworkRunRow>({
     message: { type: 'string', columnType: 'text', nullable: true },
     error: { type: 'string', columnType: 'text', nullable: true },
     stack: { type: 'string', columnType: 'text', nullable: true },
+    skipReason: { type: 'string', columnType: 'text', nullable: true },
+    slotCount: { type: 'integer' },
+    rangeLastSlotAt: instant(true),
   },
 });
 

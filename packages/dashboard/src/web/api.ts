@@ -6,8 +6,6 @@ export interface Me {
   csrf: string;
   timezone: string;
   store: string;
-  /** Whether the store lists the runners sharing it (runner presence). */
-  runners: boolean;
 }
 
 /** An API refusal: status, message and the field at fault. */

@@ -27,7 +27,6 @@ export function describeJobState(h: StoreHarness): void {
           lastFinishedSlotAt: null,
           consecutiveFailures: 0,
           totalRuns: 0,
-          scheduledRuns: 0,
         });
         expect(state.createdAt.getTime()).toBe(now.getTime());
       }
