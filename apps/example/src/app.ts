@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createRegistry, systemClock, type Clock, type Logger } from '@tickwork/core';
-import { createDashboard, createFileAccessStore } from '@tickwork/dashboard';
+import { createDashboard, createStoreAccess } from '@tickwork/dashboard';
 import { createDaemon, type DaemonHandle } from '@tickwork/runner-daemon';
 import { createConsoleLogger } from './console-logger.js';
 import { createAppDatabase } from './database.js';
@@ -67,8 +67,8 @@ export async function startExample(settings: ExampleSettings, options: StartOpti
     }
     const running = daemon;
     const jobs = createRegistry(config.jobs);
-    const access = createFileAccessStore({ directory: settings.dashboardDir });
-    const dashboard = createDashboard({ store, jobs, access, clock, timezone: settings.timezone });
+    const access = createStoreAccess(store);
+    const dashboard = createDashboard({ store, jobs, clock, timezone: settings.timezone });
     cleanups.push(() => dashboard.close());
     // One-time admin token for this start, so the quick start needs no extra command; it expires in a day.
     const now = clock.now();

@@ -36,8 +36,6 @@ export interface ExampleSettings {
   /** Closed events older than this many days are deleted by the nightly cleanup. */
   keepEventsDays: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
-  /** The dashboard's tokens and audit log (TICKWORK_DASHBOARD_DIR; default: `dashboard/` beside the SQLite file). */
-  dashboardDir: string;
 }
 
 /** apps/example, whatever the working directory. */
@@ -74,7 +72,6 @@ export function readSettings(env: Env = process.env): ExampleSettings {
     store,
     database,
     sqliteFile: isAbsolute(sqliteFile) ? sqliteFile : resolve(sqliteFile),
-    dashboardDir: resolve(env.TICKWORK_DASHBOARD_DIR ?? join(dirname(isAbsolute(sqliteFile) ? sqliteFile : resolve(sqliteFile)), 'dashboard')),
     pgUrl: text(env, 'TICKWORK_PG_URL', 'postgres://postgres@127.0.0.1:5432/test'),
     pgSchema,
     redisUrl: text(env, 'TICKWORK_REDIS_URL', 'redis://127.0.0.1:6379'),

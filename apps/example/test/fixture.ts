@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { MikroORM } from '@mikro-orm/core';
 import { createFakeClock, createRegistry, type FakeClock, type JobRegistry } from '@tickwork/core';
-import { createDashboard, createFileAccessStore, type AccessStore, type Role } from '@tickwork/dashboard';
+import { createDashboard, createStoreAccess, type AccessStore, type Role } from '@tickwork/dashboard';
 import type { FastifyInstance } from 'fastify';
 import { createAppDatabase, type AppDatabase } from '../src/database.js';
 import { buildHttpApi } from '../src/http/api.js';
@@ -46,8 +46,8 @@ export async function openApiFixture(start = '2026-03-10T18:00:00Z'): Promise<Ap
   const seeded = (await seedDemoData(orm, clock)) as SeededDemo;
   const config = createTickworkConfig(settings, database, store);
   const jobs = createRegistry(config.jobs);
-  const access = createFileAccessStore({ directory: join(dir.path, 'dashboard') });
-  const dashboard = createDashboard({ store, jobs, access, clock, timezone: 'Europe/Paris' });
+  const access = createStoreAccess(store);
+  const dashboard = createDashboard({ store, jobs, clock, timezone: 'Europe/Paris' });
   const authAs = async (role: Role) => ({ authorization: `Bearer ${(await access.createToken({ name: `${role}-test`, role, expiresAt: null, now: clock.now() })).secret}` });
   const auth = await authAs('admin');
   const api = buildHttpApi({

@@ -4,7 +4,7 @@ import { describeThrown, InvalidArgumentError, StoreSchemaError, StoreUnavailabl
 import { initialJobState } from './job-state.js';
 import { createRegistry, jobSchedule, type Job, type JobInput, type JobRegistry } from './job.js';
 import { silentLogger, type Logger } from './logger.js';
-import { claimAt, nextDueAt, planDue, requestClaim } from './plan.js';
+import { claimAt, nextDueAt, planDue, remainingRuns, requestClaim } from './plan.js';
 import { alertInterrupted, executeRun, reapInterrupted, type ExecutedRun } from './run.js';
 import { runtimeJob, type RuntimeSchedule } from './runtime-schedule.js';
 import type { CompiledSchedule } from './schedule/engine.js';
@@ -57,6 +57,7 @@ export interface TickResult {
     | 'paused'
     | 'disabled'
     | 'unscheduled'
+    | 'ended'
     | 'would-run'
     | 'error';
   slotAt: Date | null;
@@ -174,6 +175,10 @@ export async function runDue(options: RunDueOptions): Promise<TickReport> {
       : planDue({ job, key, schedule, state, now, ...grace(options) });
     for (const request of requestsOf.get(scheduleId({ code: job.code, key })) ?? []) claims.push(requestClaim(job, key, request));
     if (target.version !== undefined) for (const claim of claims) claim.scheduleVersion = target.version;
+    if (claims.length === 0 && remainingRuns(job, state) === 0) {
+      results.push({ ...base, outcome: 'ended', slotAt: null, attempt: null, run: null, reason: endedReason(job), nextSlotAt: upcoming() });
+      continue;
+    }
     if (claims.length === 0) {
       results.push({ ...base, outcome: 'not-due', slotAt: null, attempt: null, run: null, reason: null, nextSlotAt: upcoming() });
       continue;
@@ -331,6 +336,8 @@ async function settle(target: Target, claim: SlotClaim, outcome: ClaimOutcome, d
       return { result: { ...base, outcome: 'paused', run: null, reason: 'paused' } };
     case 'unscheduled':
       return { result: { ...base, outcome: 'unscheduled', run: null, reason: 'the runtime schedule was removed, disabled or changed meanwhile' } };
+    case 'ended':
+      return { result: { ...base, outcome: 'ended', run: null, reason: endedReason(job) } };
     case 'overlap':
       return { result: { ...base, outcome: 'skipped', run: outcome.run, reason: outcome.run.message ?? 'previous run still holds the lease' } };
     case 'waiting':
@@ -416,6 +423,10 @@ export class ScheduleCache {
     }
     return compiled;
   }
+}
+
+function endedReason(job: Job): string {
+  return `schedule ended: its ${job.maxRuns ?? 0} scheduled run${job.maxRuns === 1 ? '' : 's'} (maxRuns) were claimed`;
 }
 
 function scheduleId(ref: { code: string; key: string }): string {

@@ -88,6 +88,12 @@ export interface JobOptions {
   dst?: DstPolicy;
   /** Lease length; renewed while the handler runs. Default 30 s. */
   leaseTtl?: Duration;
+  /**
+   * The schedule ends after this many scheduled runs (BullMQ `limit`, Temporal `limitedActions`,
+   * croner `maxRuns`), an integer ≥ 1; each of the job's runtime schedules counts its own unless it
+   * sets its own limit. Retries, run-now requests and forced runs neither count nor are refused.
+   */
+  maxRuns?: number;
   /** A line for listings. */
   description?: string;
 }
@@ -125,6 +131,8 @@ export interface Job<Payload = unknown> {
   readonly timezone: string | null;
   readonly jitterMs: number;
   readonly leaseTtlMs: number;
+  /** Scheduled runs before the schedule ends; null: no limit. */
+  readonly maxRuns: number | null;
   readonly description: string | null;
   /** The job's DST policy as given (null: each schedule's default). */
   readonly dst: DstPolicy | null;
@@ -156,6 +164,7 @@ const KNOWN_FIELDS = new Set([
   'timezone',
   'jitter',
   'leaseTtl',
+  'maxRuns',
   'description',
   'dst',
 ]);
@@ -247,6 +256,7 @@ export function defineJob<Payload = unknown>(definition: JobDefinition<Payload>)
     timezone: definition.timezone ?? null,
     jitterMs: definition.jitter === undefined ? 0 : parseDuration(definition.jitter, what('jitter')),
     leaseTtlMs: definition.leaseTtl === undefined ? DEFAULT_LEASE_TTL_MS : parseDuration(definition.leaseTtl, what('leaseTtl'), InvalidJobError, MAX_TIMER_MS),
+    maxRuns: definition.maxRuns === undefined ? null : checkMaxRuns(definition.maxRuns, what('maxRuns')),
     description: definition.description ?? null,
     dst: definition.dst === undefined ? null : Object.freeze({ ...definition.dst }),
   });
@@ -355,6 +365,14 @@ export function resolveOverlapPolicy(
   }
   if (allowParallelRuns === true) return 'allowAll';
   return (policy as OverlapPolicy | undefined) ?? 'skip';
+}
+
+/** A `maxRuns` value: an integer ≥ 1; throws `ErrorClass` naming `what`. */
+export function checkMaxRuns(value: unknown, what: string, ErrorClass: new (message: string) => Error = InvalidJobError): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new ErrorClass(`${what} must be an integer ≥ 1 (scheduled runs before the schedule ends), got ${typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value))}`);
+  }
+  return value;
 }
 
 /** A missed-run policy resolved to milliseconds; throws `ErrorClass` naming `what`. */

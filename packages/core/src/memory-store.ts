@@ -28,7 +28,6 @@ import {
   checkOptionalText,
   checkRef,
   checkOverlap,
-  checkPassed,
   checkTrigger,
   invalid,
 } from './memory/validate.js';
@@ -169,7 +168,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
         if (claim.requestId !== undefined && claim.attempt !== 1) invalid(where, `a run-now request's claim has attempt 1, got ${claim.attempt}`);
         checkLeaseMs(claim.leaseMs, `${where}.leaseMs`);
         if (claim.scheduleVersion !== undefined) checkInteger(claim.scheduleVersion, `${where}.scheduleVersion`, 1);
-        if (claim.passed !== undefined) checkPassed(claim.passed, claim.slotAt, `${where}.passed`);
+        if (claim.maxRuns !== undefined) checkInteger(claim.maxRuns, `${where}.maxRuns`, 1);
       });
       return claims.map((claim) => copy(claimOne(d, claim, context)));
     },

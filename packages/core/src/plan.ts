@@ -1,6 +1,5 @@
 import type { Job } from './job.js';
 import { nextSlot, previousSlot, slotsBetween, type CompiledSchedule } from './schedule/engine.js';
-import { passedSlots, type StoreOutage } from './passed.js';
 import type { JobState, RunRequest, RunStatus, SlotClaim } from './store.js';
 
 /** How long after its instant a `skip`-policy slot may still start (and how far back a first tick looks). */
@@ -20,8 +19,6 @@ export interface PlanInput {
   state: JobState;
   now: Date;
   missedGraceMs?: number;
-  /** Stretches this runner could not reach its store in: slots passed over inside one are recorded `store-outage`. */
-  outages?: readonly StoreOutage[];
 }
 
 /**
@@ -37,16 +34,14 @@ export function planDue(input: PlanInput): SlotClaim[] {
   // A slot waiting in the store (overlap policy bufferOne/bufferAll/cancelOther) goes first: the
   // store answers any later slot `busy` or queues it behind that one.
   const waiting = state.waitingSlotAt ? [claimOf(job, key, state.waitingSlotAt, 1, 'schedule')] : [];
-  const regular = schedule ? dueSlots(job, key, schedule, state, now, grace) : [];
-  // The slots the first regular claim passes over (and why), recorded by the claim that moves past them.
-  const first = regular[0];
-  const passed = schedule && first ? passedSlots({ job, key, schedule, state, slotAt: first, ...(input.outages ? { outages: input.outages } : {}) }) : undefined;
-  const withPassed = (claim: SlotClaim, index: number): SlotClaim => (index === 0 && passed ? { ...claim, passed } : claim);
-  if (waiting.length > 0) return [...waiting, ...regular.map((slotAt, index) => withPassed(claimOf(job, key, slotAt, 1, 'schedule'), index))];
+  // A limited schedule plans no more slots than it has runs left (the store refuses the rest: `ended`).
+  const left = remainingRuns(job, state);
+  const regular = schedule && left !== 0 ? dueSlots(job, key, schedule, state, now, grace).slice(0, left ?? undefined) : [];
+  if (waiting.length > 0) return [...waiting, ...regular.map((slotAt) => claimOf(job, key, slotAt, 1, 'schedule'))];
   if (regular.length > 0) {
     // Missed-run policy `all`: every slot is owed, so none may be consumed by an overlap; they wait.
     const backfill = typeof job.missedRunPolicy === 'object';
-    return regular.map((slotAt, index) => withPassed({ ...claimOf(job, key, slotAt, 1, 'schedule'), ...(backfill ? { backfill } : {}) }, index));
+    return regular.map((slotAt) => ({ ...claimOf(job, key, slotAt, 1, 'schedule'), ...(backfill ? { backfill } : {}) }));
   }
   const retry = dueRetry(job, state);
   return retry && retry.at <= now.getTime() ? [claimOf(job, key, retry.slotAt, retry.attempt, 'retry')] : [];
@@ -66,7 +61,7 @@ export function nextDueAt(input: PlanInput): Date | null {
   const consider = (ms: number) => {
     if (due === null || ms < due) due = ms;
   };
-  if (schedule && job.jitterMs > 0) {
+  if (schedule && job.jitterMs > 0 && remainingRuns(job, state) !== 0) {
     const from = Math.max(baseline, nowMs - job.jitterMs);
     if (from < nowMs) {
       for (const slot of slotsBetween(schedule, new Date(from), now, MAX_BACKFILL_SLOTS)) {
@@ -75,11 +70,19 @@ export function nextDueAt(input: PlanInput): Date | null {
       }
     }
   }
-  const slot = schedule ? nextSlot(schedule, new Date(Math.max(nowMs, baseline))) : null;
+  const slot = schedule && remainingRuns(job, state) !== 0 ? nextSlot(schedule, new Date(Math.max(nowMs, baseline))) : null;
   if (slot && slot.getTime() <= expiresMs) consider(slot.getTime() + jitterMs(job, key, slot));
   const retry = dueRetry(job, state);
   if (retry) consider(retry.at);
   return due === null ? null : new Date(due);
+}
+
+/**
+ * Scheduled runs a limited schedule has left (`maxRuns` minus the state's `scheduledRuns`, never
+ * below 0); null without a limit. Retries, run-now requests and forced runs go on at 0.
+ */
+export function remainingRuns(job: Pick<Job, 'maxRuns'>, state: Pick<JobState, 'scheduledRuns'>): number | null {
+  return job.maxRuns === null ? null : Math.max(0, job.maxRuns - state.scheduledRuns);
 }
 
 /**
@@ -169,5 +172,7 @@ export function requestClaim(job: Job, key: string, request: RunRequest): SlotCl
 }
 
 function claimOf(job: Job, key: string, slotAt: Date, attempt: number, trigger: SlotClaim['trigger']): SlotClaim {
-  return { code: job.code, key, slotAt, attempt, trigger, overlap: job.overlapPolicy, leaseMs: job.leaseTtlMs };
+  const claim: SlotClaim = { code: job.code, key, slotAt, attempt, trigger, overlap: job.overlapPolicy, leaseMs: job.leaseTtlMs };
+  if (job.maxRuns !== null && trigger === 'schedule') claim.maxRuns = job.maxRuns;
+  return claim;
 }

@@ -8,7 +8,7 @@
  */
 import { InvalidArgumentError, StoreSchemaError } from './errors.js';
 import { show } from './show.js';
-import { JOB_CODE_PATTERN, type Job } from './job.js';
+import { checkMaxRuns, JOB_CODE_PATTERN, type Job } from './job.js';
 import { DEFAULT_MISSED_GRACE_MS } from './plan.js';
 import { bindSchedule } from './schedule/bind.js';
 import { compileSchedule } from './schedule/engine.js';
@@ -27,6 +27,8 @@ export interface RuntimeScheduleOptions {
   jitterMs?: number;
   leaseTtlMs?: number;
   missedRunPolicy?: 'latest' | 'skip' | { all: { withinMs: number } };
+  /** Scheduled runs before this schedule ends (an integer ≥ 1). */
+  maxRuns?: number;
 }
 
 /** What a runtime schedule is, as persisted (plain JSON apart from the two instants). */
@@ -241,6 +243,7 @@ export function checkScheduleInputs(inputs: unknown, where: string): { inputs: r
     if (typeof s.options !== 'object' || s.options === null || Array.isArray(s.options)) {
       throw new InvalidArgumentError(`${at}: options must be an object, got ${show(s.options)}`);
     }
+    if (s.options.maxRuns !== undefined) checkMaxRuns(s.options.maxRuns, `${at} (job "${s.code}" key "${s.key}"): options.maxRuns`, InvalidArgumentError);
     checkPayload(s.payload === undefined ? null : s.payload, `${at} (job "${s.code}" key "${s.key}")`);
     // A spec this version cannot compile would be stored and then fail every read of it: refuse it now.
     try {
@@ -296,6 +299,7 @@ export function runtimeJob<Payload>(job: Job<Payload>, schedule: RuntimeSchedule
     jitterMs: o.jitterMs ?? job.jitterMs,
     leaseTtlMs: o.leaseTtlMs ?? job.leaseTtlMs,
     missedRunPolicy: o.missedRunPolicy ?? job.missedRunPolicy,
+    maxRuns: o.maxRuns ?? job.maxRuns,
     description: schedule.description ?? job.description,
   });
 }

@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from './clock.js';
 import { MAX_TIMER_MS, parseDuration, type Duration } from './duration.js';
 import { InvalidArgumentError } from './errors.js';
-import { resolveMissedRunPolicy, resolveOverlapPolicy, type Job, type JobInput, type JobRegistry, type MissedRunPolicy } from './job.js';
+import { checkMaxRuns, resolveMissedRunPolicy, resolveOverlapPolicy, type Job, type JobInput, type JobRegistry, type MissedRunPolicy } from './job.js';
 import { toRegistry } from './executor.js';
 import { DEFAULT_MISSED_GRACE_MS } from './plan.js';
 import {
@@ -47,6 +47,8 @@ export interface ScheduleDefinition {
   jitter?: Duration;
   leaseTtl?: Duration;
   missedRunPolicy?: MissedRunPolicy;
+  /** This schedule ends after this many scheduled runs (default: its job's `maxRuns`, else no limit). */
+  maxRuns?: number;
   /** DST policy of a cron or daily schedule (written into its spec). Default: the job's, else the schedule's kind's. */
   dst?: DstPolicy;
 }
@@ -67,6 +69,7 @@ const DEFINITION_FIELDS = new Set([
   'jitter',
   'leaseTtl',
   'missedRunPolicy',
+  'maxRuns',
   'dst',
 ]);
 
@@ -261,6 +264,7 @@ export function normaliseSchedule(
   const leaseMs = duration(definition.leaseTtl, 'leaseTtl', MAX_TIMER_MS);
   if (leaseMs !== undefined) options.leaseTtlMs = leaseMs;
   if (definition.missedRunPolicy !== undefined) options.missedRunPolicy = resolveMissedRunPolicy(definition.missedRunPolicy, what('missedRunPolicy'), InvalidArgumentError);
+  if (definition.maxRuns !== undefined) options.maxRuns = checkMaxRuns(definition.maxRuns, what('maxRuns'), InvalidArgumentError);
   return {
     code: job.code,
     key: definition.key,

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createMemoryStore, defineJob, every } from '@tickwork/core';
-import { createDashboard, createFileAccessStore, startDashboardServer } from '../dist/index.js';
+import { createDashboard, createStoreAccess, startDashboardServer } from '../dist/index.js';
 
 const { values } = parseArgs({ options: { store: { type: 'string', default: 'memory' }, schedules: { type: 'string', default: '100000' } } });
 const n = Number(values.schedules);
@@ -54,9 +54,9 @@ for (let at = 0; at < n; at += 1000) {
 }
 console.log(`store ${values.store}: ${n.toLocaleString('en')} runtime schedules loaded in ${((performance.now() - loadStart) / 1000).toFixed(1)} s`);
 
-const access = createFileAccessStore({ directory: join(dir, 'access') });
+const access = createStoreAccess(store);
 const { secret } = await access.createToken({ name: 'bench', role: 'admin', expiresAt: null, now });
-const dashboard = createDashboard({ store, jobs, access });
+const dashboard = createDashboard({ store, jobs });
 const server = await startDashboardServer(dashboard, { port: 0 });
 
 function get(path, headers = {}) {

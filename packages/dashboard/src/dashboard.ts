@@ -12,9 +12,9 @@ import {
   toRegistry,
   createScheduler,
 } from '@tickwork/core';
-import type { AccessStore, AuditEntry } from './access-store.js';
+import { createStoreAccess, type AuditEntry } from './access-store.js';
 import { Assets } from './assets.js';
-import { Gate, SESSION_COOKIE, type Authenticated, type AuthenticateHook } from './auth.js';
+import { Gate, SESSION_COOKIE, sessionCookie, type Authenticated, type AuthenticateHook } from './auth.js';
 import { DashboardHttpError, PREFIX } from './errors.js';
 import { readJsonBody, sendError, sendJson, SECURITY_HEADERS } from './http.js';
 import { DEFAULT_LIVE_POLL_MS, LiveFeed } from './live.js';
@@ -28,8 +28,6 @@ export interface DashboardOptions {
   store: Store;
   /** The jobs defined in code (the same list the runners get). */
   jobs: JobRegistry | readonly JobInput[];
-  /** Tokens and audit log: {@link createFileAccessStore}, or your own {@link AccessStore}. */
-  access: AccessStore;
   /** Where it is mounted, e.g. '/dashboard' (default); '' for the root of its own server. */
   basePath?: string;
   /** The host's own authentication (its session); tried before tokens. */
@@ -47,6 +45,13 @@ export interface DashboardOptions {
   trustProxy?: boolean;
   /** Live feed poll interval in ms (default 500). */
   livePollMs?: number;
+  /** How long audit rows are kept, in ms (default 400 days); older ones are pruned at most hourly, after an append. */
+  auditRetentionMs?: number;
+  /**
+   * Keys the CSRF tokens of host-hook users; give every instance behind one load balancer the
+   * same one. Default: random per process (token sessions need none: they are signed with their token's hash).
+   */
+  secret?: string;
 }
 
 /** A mounted dashboard: a plain Node `(req, res, next?)` handler plus the guard for a host's own management routes. */
@@ -66,6 +71,10 @@ export interface Dashboard {
   close(): Promise<void>;
 }
 
+/** How long audit rows are kept by default: 400 days (a year and a month). */
+export const DEFAULT_AUDIT_RETENTION_MS = 400 * 24 * 3_600_000;
+const AUDIT_PRUNE_EVERY_MS = 3_600_000;
+
 /** Creates the dashboard over a store and the jobs defined in code. Auth is always on. */
 export function createDashboard(options: DashboardOptions): Dashboard {
   const basePath = normaliseBase(options.basePath ?? '/dashboard');
@@ -73,23 +82,36 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const timezone = options.timezone ?? 'UTC';
   const registry = toRegistry(options.jobs);
   const limit = options.bodyLimitBytes ?? 256 * 1024;
-  const gate = new Gate(options.access, clock, {
+  const access = createStoreAccess(options.store);
+  const gate = new Gate(access, clock, {
     sessionTtlMs: options.sessionTtlMs ?? 12 * 3_600_000,
     authenticate: options.authenticate ?? null,
     allowedOrigins: options.allowedOrigins ?? [],
     trustProxy: options.trustProxy ?? false,
+    secret: options.secret ?? null,
   });
   const live = new LiveFeed(options.store, options.livePollMs ?? DEFAULT_LIVE_POLL_MS);
   const assets = new Assets();
   const scheduler = createScheduler({ jobs: registry, store: options.store, clock, timezone });
-  const audit: Dashboard['audit'] = (principal, action, target, before, after) =>
-    options.access.appendAudit({ at: clock.now(), actor: { id: principal.id, name: principal.name, role: principal.role, via: principal.via }, action, target, before, after });
+  const retentionMs = options.auditRetentionMs ?? DEFAULT_AUDIT_RETENTION_MS;
+  if (!Number.isFinite(retentionMs) || retentionMs <= 0) throw new InvalidArgumentError(`${PREFIX} auditRetentionMs must be a positive number of milliseconds, got ${String(retentionMs)}`);
+  let prunedAt = Number.NEGATIVE_INFINITY;
+  const audit: Dashboard['audit'] = async (principal, action, target, before, after) => {
+    const now = clock.now();
+    const row = await access.appendAudit({ at: now, actor: { id: principal.id, name: principal.name, role: principal.role, via: principal.via }, action, target, before, after });
+    if (now.getTime() - prunedAt >= AUDIT_PRUNE_EVERY_MS) {
+      prunedAt = now.getTime();
+      // Retention is housekeeping: a failed prune never fails the change it follows; the next append after an hour tries again.
+      void options.store.pruneAudit({ olderThan: new Date(now.getTime() - retentionMs) }).catch(() => undefined);
+    }
+    return row;
+  };
 
   const context: Omit<RouteContext, 'req' | 'res' | 'params' | 'query' | 'auth' | 'body'> = {
     store: options.store,
     registry,
     scheduler,
-    access: options.access,
+    access,
     clock,
     timezone,
     live,
@@ -133,6 +155,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     let auth: Authenticated | null = null;
     if (route.role !== null) {
       auth = await gate.authenticate(req);
+      if (auth.renewed) res.setHeader('set-cookie', sessionCookie(auth.renewed, basePath, context.secureCookie(req)));
       if (route.mutation) gate.checkMutation(req, auth);
       gate.require(auth, route.role, route.what);
     } else if (route.mutation) {

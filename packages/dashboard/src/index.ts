@@ -2,7 +2,7 @@ export * from './errors.js';
 export * from './roles.js';
 export * from './access-store.js';
 export { CSRF_HEADER, SESSION_COOKIE, type AuthenticateHook } from './auth.js';
-export { createDashboard, toHttpError, type Dashboard, type DashboardOptions } from './dashboard.js';
+export { createDashboard, DEFAULT_AUDIT_RETENTION_MS, toHttpError, type Dashboard, type DashboardOptions } from './dashboard.js';
 export { startDashboardServer, type DashboardServer } from './server.js';
 export { dashboardPlugin, type FastifyLike } from './fastify.js';
 export { DEFAULT_LIVE_POLL_MS } from './live.js';

@@ -14,13 +14,13 @@ import {
   type Store,
 } from '@tickwork/core';
 import type { AccessStore, AuditEntry } from './access-store.js';
-import { SESSION_COOKIE, type Authenticated, type Gate } from './auth.js';
+import { SESSION_COOKIE, sessionCookie, type Authenticated, type Gate } from './auth.js';
 import { DashboardHttpError } from './errors.js';
 import { sendJson, stringField } from './http.js';
 import type { LiveFeed } from './live.js';
 import { isRole, type Role } from './roles.js';
 import { compileForm, definitionOfForm } from './schedule-form.js';
-import { compiledOf, jobOptions, jobSummary, nextSlots, runView, scheduleView, stateView } from './views.js';
+import { compiledOf, jobOptions, jobSummary, jobZone, nextSlots, runnerView, runView, scheduleView, stateView } from './views.js';
 
 /** What a route handler gets. */
 export interface RouteContext {
@@ -156,7 +156,7 @@ async function setEnabled(ctx: RouteContext, enabled: boolean): Promise<void> {
 export const routes: readonly Route[] = [
   route('POST', '/api/session', null, 'signing in', async (ctx) => {
     const { sessionId, principal, csrf } = await ctx.gate.signIn(ctx.body.token);
-    const cookie = `${SESSION_COOKIE}=${sessionId}; Path=${ctx.basePath || '/'}; HttpOnly; SameSite=Strict${ctx.secureCookie(ctx.req) ? '; Secure' : ''}`;
+    const cookie = sessionCookie(sessionId, ctx.basePath, ctx.secureCookie(ctx.req));
     sendJson(ctx.res, 200, { name: principal.name, role: principal.role, csrf }, { 'set-cookie': cookie });
   }),
   route('DELETE', '/api/session', 'viewer', 'signing out', async (ctx) => {
@@ -165,7 +165,7 @@ export const routes: readonly Route[] = [
   }),
   route('GET', '/api/me', 'viewer', 'reading who you are', async (ctx) => {
     const auth = ctx.auth as Authenticated;
-    ok(ctx, { name: auth.principal.name, role: auth.principal.role, via: auth.principal.via, csrf: auth.csrf, timezone: ctx.timezone, store: ctx.store.name, runners: null });
+    ok(ctx, { name: auth.principal.name, role: auth.principal.role, via: auth.principal.via, csrf: auth.csrf, timezone: ctx.timezone, store: ctx.store.name, runners: typeof ctx.store.listRunners === 'function' });
   }),
   route('GET', '/api/jobs', 'viewer', 'reading jobs', async (ctx) => {
     const now = ctx.clock.now();
@@ -225,7 +225,15 @@ export const routes: readonly Route[] = [
   route('GET', '/api/runs/:id', 'viewer', 'reading a run', async (ctx) => {
     const run = await ctx.store.getRun(ctx.params.id as string);
     if (!run) throw new DashboardHttpError(404, `no run with id "${ctx.params.id}"`);
-    ok(ctx, { run: runView(run) });
+    // Times are shown in the job's zone, as on its page (the configured zone for a job no longer defined).
+    const job = ctx.registry.has(run.code) ? ctx.registry.get(run.code) : null;
+    const zone = job ? jobZone(job, compiledOf(job, ctx.timezone, undefined).schedule, ctx.timezone) : ctx.timezone;
+    ok(ctx, { run: runView(run), zone });
+  }),
+  route('GET', '/api/runners', 'viewer', 'reading the runners', async (ctx) => {
+    const now = ctx.clock.now();
+    const runners = ctx.store.listRunners ? (await ctx.store.listRunners({ now })).map(runnerView) : null;
+    ok(ctx, { now, presence: ctx.store.capabilities.runnerPresence ?? null, runners });
   }),
   route('GET', '/api/jobs/:code/schedules', 'viewer', 'reading runtime schedules', async (ctx) => {
     const now = ctx.clock.now();

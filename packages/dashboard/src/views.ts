@@ -5,12 +5,14 @@ import {
   initialJobState,
   jobSchedule,
   nextDueAt,
+  remainingRuns,
   nextSlot,
   runtimeJob,
   type CompiledSchedule,
   type Job,
   type JobState,
   type RunRecord,
+  type RunnerRecord,
   type RuntimeSchedule,
 } from '@tickwork/core';
 
@@ -58,6 +60,7 @@ export function stateView(state: JobState | undefined) {
     lastFinishedAt: state?.lastFinishedAt ?? null,
     consecutiveFailures: state?.consecutiveFailures ?? 0,
     totalRuns: state?.totalRuns ?? 0,
+    scheduledRuns: state?.scheduledRuns ?? 0,
     lastSlotAt: state?.lastSlotAt ?? null,
   };
 }
@@ -71,10 +74,15 @@ export function compiledOf(job: Job, timezone: string, state: JobState | undefin
   }
 }
 
+/** The zone a job's times are shown in: its own `timezone`, else its schedule's, else the configured one (an interval compiles to UTC). */
+export function jobZone(job: Job, schedule: CompiledSchedule | null, timezone: string): string {
+  return job.timezone ?? schedule?.timezone ?? timezone;
+}
+
 /** One row of the jobs page. */
 export function jobSummary(job: Job, state: JobState | undefined, timezone: string, now: Date, extra: { pending: number; runtimeSchedules: { count: number; more: boolean } }) {
   const { schedule, problem } = compiledOf(job, timezone, state);
-  const zone = schedule?.timezone ?? job.timezone ?? timezone;
+  const zone = jobZone(job, schedule, timezone);
   const next = schedule && job.enabled ? nextDueAt({ job, key: DEFAULT_SCHEDULE_KEY, schedule, state: state ?? initialJobState({ code: job.code, key: '' }, now), now }) : null;
   return {
     code: job.code,
@@ -88,13 +96,16 @@ export function jobSummary(job: Job, state: JobState | undefined, timezone: stri
     ...stateView(state),
     pendingRequests: extra.pending,
     runtimeSchedules: extra.runtimeSchedules,
+    // Limited runs (maxRuns): null without a limit; 0 once the schedule ended.
+    maxRuns: job.maxRuns,
+    remainingRuns: remainingRuns(job, state ?? { scheduledRuns: 0 }),
   };
 }
 
 /** A job's options as resolved by core (durations in milliseconds). */
 export function jobOptions(job: Job) {
   return {
-    allowParallelRuns: job.allowParallelRuns,
+    overlapPolicy: job.overlapPolicy,
     retryAfterFailureMs: job.retryAfterFailureMs,
     interruptedRetries: job.interruptedRetries,
     timeoutMs: job.timeoutMs,
@@ -106,6 +117,7 @@ export function jobOptions(job: Job) {
     timezone: job.timezone,
     jitterMs: job.jitterMs,
     leaseTtlMs: job.leaseTtlMs,
+    maxRuns: job.maxRuns,
     onFailure: job.onFailure !== null,
   };
 }
@@ -161,4 +173,9 @@ export function scheduleView(job: Job, schedule: RuntimeSchedule, state: JobStat
 /** A run as the API shows it. */
 export function runView(run: RunRecord) {
   return { ...run };
+}
+
+/** A runner sharing the store, as the runners page shows it (the listing's `now` decides `alive`). */
+export function runnerView(runner: RunnerRecord) {
+  return { ...runner };
 }

@@ -1,54 +1,90 @@
-import { appendFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createFakeClock, createMemoryBackend, createMemoryStore } from '@tickwork/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createFileAccessStore } from '../src/index.js';
+import { createStoreAccess } from '../src/index.js';
+import { Client, startHarness, type Harness } from './support.js';
 
-const dirs: string[] = [];
-afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
-const fresh = () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'tickwork-access-')), 'access');
-  dirs.push(dir);
-  return dir;
-};
-const actor = { id: 't1', name: 'ada', role: 'admin' as const, via: 'token' as const };
+const harnesses: Harness[] = [];
+afterEach(async () => {
+  for (const h of harnesses.splice(0)) await h.close();
+});
 
-describe('the file access store', () => {
-  it('shares tokens and audit ids between two instances on one directory (the CLI beside a running dashboard)', async () => {
-    const dir = fresh();
-    const a = createFileAccessStore({ directory: dir });
-    const b = createFileAccessStore({ directory: dir });
-    const now = new Date('2026-06-01T10:00:00Z');
-    const { secret } = await a.createToken({ name: 'ci', role: 'viewer', expiresAt: null, now });
-    expect(await b.verifyToken(secret, now)).toMatchObject({ status: 'ok', token: { name: 'ci', role: 'viewer' } });
-    for (const store of [a, b, a, b]) await store.appendAudit({ at: now, actor, action: 'job.pause', target: { code: 'x' }, before: null, after: null });
-    expect((await a.listAudit()).entries.map((e) => e.id)).toEqual([4, 3, 2, 1]);
-    expect(await a.revokeToken((await b.listTokens())[0]?.id as string)).toBe(true);
-    expect(await b.verifyToken(secret, now)).toEqual({ status: 'unknown' });
-    expect(statSync(dir).mode & 0o777).toBe(0o700);
-    expect(statSync(join(dir, 'tokens.json')).mode & 0o777).toBe(0o600);
-    expect(statSync(join(dir, 'audit.jsonl')).mode & 0o777).toBe(0o600);
+describe('tokens, sessions and the audit log live in the store', () => {
+  it('two dashboards on one store share tokens, sessions and the audit log; revoking on one ends the session on both', async () => {
+    const backend = createMemoryBackend();
+    const clock = createFakeClock('2026-06-01T10:00:00Z');
+    const a = await startHarness({ store: createMemoryStore({ backend }), clock });
+    const b = await startHarness({ store: createMemoryStore({ backend }), clock });
+    harnesses.push(a, b);
+    // A token created through A's store (as the CLI would) signs in on B; B's cookie works on A.
+    const secret = await a.token('operator');
+    const onB = new Client(b.url, b.origin);
+    expect((await onB.signIn(secret)).status).toBe(200);
+    const onA = new Client(a.url, a.origin);
+    onA.cookie = onB.cookie;
+    onA.csrf = onB.csrf;
+    expect((await onA.json('GET', 'api/me')).body).toMatchObject({ name: 'operator-user', role: 'operator' });
+    expect((await onA.send('POST', 'api/jobs/cleanup/pause', { note: 'from A' })).status).toBe(200);
+    // The row A wrote is B's audit log too, with who, what, before → after.
+    const { body } = await onB.json('GET', 'api/audit');
+    expect(body.entries).toMatchObject([{ action: 'job.pause', actor: { name: 'operator-user', role: 'operator', via: 'token' }, target: { code: 'cleanup', key: '' }, before: { paused: false }, after: { paused: true, note: 'from A' } }]);
+    expect((await createMemoryStore({ backend }).listAudit()).entries).toHaveLength(1);
+
+    const admin = await b.client('admin');
+    const [operator] = (await b.access.listTokens()).filter((t) => t.role === 'operator');
+    expect((await admin.send('DELETE', `api/tokens/${operator?.id}`)).status).toBe(200);
+    expect((await onA.send('GET', 'api/me')).status).toBe(401);
+    expect((await onB.send('GET', 'api/me')).status).toBe(401);
   });
 
-  it('skips a torn last audit line (a crash mid-append) and keeps numbering after it', async () => {
-    const dir = fresh();
-    const store = createFileAccessStore({ directory: dir });
-    const now = new Date('2026-06-01T10:00:00Z');
-    await store.appendAudit({ at: now, actor, action: 'job.pause', target: {}, before: null, after: null });
-    appendFileSync(join(dir, 'audit.jsonl'), '{"id":2,"at":"2026-');
-    const again = createFileAccessStore({ directory: dir });
-    await again.appendAudit({ at: now, actor, action: 'job.resume', target: {}, before: null, after: null });
-    expect((await again.listAudit()).entries.map((e) => [e.id, e.action])).toEqual([
-      [2, 'job.resume'],
-      [1, 'job.pause'],
-    ]);
+  it('a session cookie whose expiry was edited, or signed for another token, is refused (401)', async () => {
+    const h = await startHarness();
+    harnesses.push(h);
+    const viewer = await h.client('viewer');
+    const other = await h.client('admin');
+    expect((await viewer.send('GET', 'api/me')).status).toBe(200);
+    const [name, value] = viewer.cookie.split('=') as [string, string];
+    const parts = value.split('.');
+    const extended = new Client(h.url, h.origin);
+    extended.cookie = `${name}=${[parts[0], parts[1], parts[2], String(Number(parts[3]) + 86_400_000), parts[4]].join('.')}`;
+    expect((await extended.send('GET', 'api/me')).status).toBe(401);
+    const swapped = new Client(h.url, h.origin);
+    const adminId = other.cookie.split('=')[1]?.split('.')[1];
+    swapped.cookie = `${name}=${[parts[0], adminId, ...parts.slice(2)].join('.')}`;
+    expect((await swapped.send('GET', 'api/me')).status).toBe(401);
   });
 
-  it('refuses a token with a bad role or name, writing nothing', async () => {
-    const store = createFileAccessStore({ directory: fresh() });
+  it('a session expires after sessionTtlMs unused, and each use (at most once a minute) pushes its expiry forward', async () => {
+    const clock = createFakeClock('2026-06-01T10:00:00Z');
+    const h = await startHarness({ clock, extra: { sessionTtlMs: 600_000 } });
+    harnesses.push(h);
+    const viewer = await h.client('viewer');
+    for (let i = 0; i < 3; i += 1) {
+      clock.advance(400_000);
+      const res = await viewer.send('GET', 'api/me');
+      expect(res.status).toBe(200);
+      const renewed = (res.headers.get('set-cookie') ?? '').split(';')[0] as string;
+      expect(renewed).toMatch(/^tickwork_dashboard=v1\./);
+      viewer.cookie = renewed;
+    }
+    clock.advance(600_000);
+    expect((await viewer.send('GET', 'api/me')).status).toBe(401);
+  });
+
+  it('refuses a token with a bad role or name, storing nothing', async () => {
+    const store = createMemoryStore();
+    const access = createStoreAccess(store);
     const now = new Date();
-    await expect(store.createToken({ name: 'x', role: 'root' as never, expiresAt: null, now })).rejects.toThrow(/role must be viewer, operator or admin/);
-    await expect(store.createToken({ name: ' ', role: 'viewer', expiresAt: null, now })).rejects.toThrow(/name must be 1 … 100 characters/);
-    expect(await store.listTokens()).toEqual([]);
+    await expect(access.createToken({ name: 'x', role: 'root' as never, expiresAt: null, now })).rejects.toThrow(/role must be viewer, operator or admin/);
+    await expect(access.createToken({ name: ' ', role: 'viewer', expiresAt: null, now })).rejects.toThrow(/name must be 1 … 100 characters/);
+    expect(await store.listAccessTokens()).toEqual([]);
+  });
+
+  it('keeps only the SHA-256 of the secret in the store', async () => {
+    const store = createMemoryStore();
+    const { secret, token } = await createStoreAccess(store).createToken({ name: 'ci', role: 'viewer', expiresAt: null, now: new Date() });
+    const [stored] = await store.listAccessTokens();
+    expect(stored).toMatchObject({ id: token.id, role: 'viewer' });
+    expect(stored?.hash).toMatch(/^[a-f0-9]{64}$/);
+    expect(JSON.stringify(stored)).not.toContain(secret.split('_')[2]);
   });
 });

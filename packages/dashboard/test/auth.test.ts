@@ -42,14 +42,13 @@ describe('authentication', () => {
   });
 
   it('stores tokens only as hashes, and a revoked token ends its sessions', async () => {
-    const { readFileSync } = await import('node:fs');
     const admin = await h.client('admin');
     const created = await admin.json('POST', 'api/tokens', { name: 'ci', role: 'viewer' });
     expect(created.status).toBe(201);
     const secret = created.body.secret as string;
-    const file = readFileSync(`${h.dir}/access/tokens.json`, 'utf8');
-    expect(file).not.toContain(secret.slice('tw_'.length + 13));
-    expect(file).toMatch(/"hash": "[a-f0-9]{64}"/);
+    const stored = JSON.stringify(await h.store.listAccessTokens());
+    expect(stored).not.toContain(secret.slice('tw_'.length + 13));
+    expect(stored).toMatch(/"hash":"[a-f0-9]{64}"/);
     const viewer = new Client(h.url, h.origin);
     await viewer.signIn(secret);
     expect((await viewer.send('GET', 'api/jobs')).status).toBe(200);
@@ -77,7 +76,7 @@ describe('authentication', () => {
     expect(noCsrf.status).toBe(403);
     const ok = await fetch(new URL('api/jobs/cleanup/pause', h.url), { method: 'POST', headers: { 'x-user': 'ada', 'x-csrf-token': body.csrf } });
     expect(ok.status).toBe(200);
-    const { entries } = await h.access.listAudit();
+    const { entries } = await h.store.listAudit();
     expect(entries[0]).toMatchObject({ action: 'job.pause', actor: { name: 'ada', via: 'host', role: 'operator' } });
   });
 
@@ -117,7 +116,7 @@ describe('roles', () => {
     expect(await h.store.getStates([{ code: 'cleanup', key: '' }])).toEqual([]);
     expect(await h.store.pendingRunRequests()).toEqual([]);
     expect((await h.store.listSchedules()).schedules).toEqual([]);
-    expect((await h.access.listAudit()).entries).toEqual([]);
+    expect((await h.store.listAudit()).entries).toEqual([]);
   });
 
   it('lets an operator pause and trigger but not edit schedules or tokens', async () => {
@@ -126,7 +125,7 @@ describe('roles', () => {
     expect((await operator.send('POST', 'api/jobs/cleanup/trigger')).status).toBe(202);
     expect((await operator.send('PUT', 'api/jobs/reports.daily/schedules/acme', { kind: 'cron', expression: '0 * * * *' })).status).toBe(403);
     expect((await operator.send('GET', 'api/tokens')).status).toBe(403);
-    const { entries } = await h.access.listAudit();
+    const { entries } = await h.store.listAudit();
     expect(entries.map((e) => e.action)).toEqual(['job.trigger', 'job.pause']);
     expect(entries[1]).toMatchObject({ actor: { name: 'operator-user', role: 'operator', via: 'token' }, target: { code: 'cleanup', key: '' }, before: { paused: false, note: null }, after: { paused: true, note: 'maintenance' } });
   });

@@ -13,7 +13,7 @@ afterEach(async () => {
 
 async function nothingStored(): Promise<void> {
   expect((await h.store.listSchedules()).schedules).toEqual([]);
-  expect((await h.access.listAudit()).entries).toEqual([]);
+  expect((await h.store.listAudit()).entries).toEqual([]);
 }
 
 describe('bad input: a clear status and message, nothing changed', () => {
@@ -94,6 +94,6 @@ describe('bad input: a clear status and message, nothing changed', () => {
     const res = await admin.send('POST', 'api/bulk', { action: 'pause', targets: [{ code: 'cleanup' }, { code: 'reports.daily', key: 'ghost' }] });
     expect(res.status).toBe(404);
     expect(await h.store.getStates()).toEqual([]);
-    expect((await h.access.listAudit()).entries).toEqual([]);
+    expect((await h.store.listAudit()).entries).toEqual([]);
   });
 });

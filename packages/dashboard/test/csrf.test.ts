@@ -11,7 +11,7 @@ afterEach(async () => {
 
 async function unchanged(): Promise<void> {
   expect(await h.store.getStates([{ code: 'cleanup', key: '' }])).toEqual([]);
-  expect((await h.access.listAudit()).entries).toEqual([]);
+  expect((await h.store.listAudit()).entries).toEqual([]);
 }
 
 describe('CSRF and Origin checks on every mutation', () => {

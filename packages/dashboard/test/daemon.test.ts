@@ -43,6 +43,6 @@ it('a runtime schedule created in the dashboard is run by a running daemon with 
   const settled = seen.length;
   await new Promise((resolve) => setTimeout(resolve, 2_500));
   expect(seen.length).toBe(settled);
-  const { entries } = await h.access.listAudit();
+  const { entries } = await h.store.listAudit();
   expect(entries.map((e) => e.action)).toEqual(['schedule.pause', 'schedule.create']);
 });

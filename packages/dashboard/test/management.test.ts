@@ -56,7 +56,7 @@ describe.each(stores)('management on the %s store', (_name, open) => {
     expect((await h.store.getSchedules([{ code: 'reports.daily', key: 'acme' }]))[0]).toMatchObject({ schedule: { kind: 'every', everyMs: 900_000 }, enabled: false });
     expect((await admin.send('DELETE', 'api/jobs/reports.daily/schedules/acme')).status).toBe(200);
     expect(await h.store.getSchedules([{ code: 'reports.daily', key: 'acme' }])).toEqual([]);
-    const { entries } = await h.access.listAudit();
+    const { entries } = await h.store.listAudit();
     expect(entries.map((e) => e.action)).toEqual(['schedule.remove', 'schedule.disable', 'schedule.update', 'schedule.create']);
     const [remove, disable, update, create] = entries as [any, any, any, any];
     expect(create).toMatchObject({ target: { code: 'reports.daily', key: 'acme' }, before: null, after: { schedule: { expression: '0 7 * * 1-5' } }, actor: { name: 'admin-user', role: 'admin' } });
@@ -77,7 +77,7 @@ describe.each(stores)('management on the %s store', (_name, open) => {
     expect(res.status).toBe(200);
     const states = await h.store.getStates([{ code: 'cleanup', key: '' }, { code: 'reports.daily', key: 'acme' }]);
     expect(states.map((s) => [s.key, s.paused, s.pausedNote])).toEqual([['', true, 'freeze'], ['acme', true, 'freeze']]);
-    const { entries } = await h.access.listAudit();
+    const { entries } = await h.store.listAudit();
     expect(entries.slice(0, 2).map((e) => [e.action, e.target.code, e.target.key, e.actor.role])).toEqual([
       ['schedule.pause', 'reports.daily', 'acme', 'operator'],
       ['job.pause', 'cleanup', '', 'operator'],
@@ -96,7 +96,7 @@ describe.each(stores)('management on the %s store', (_name, open) => {
     expect(ok.body.slots[0].local).toMatch(/Mon, 1 Jun 2026, 18:30:00/);
     const bad = await viewer.json('POST', 'api/jobs/reports.daily/preview', { kind: 'cron', expression: '* * *' });
     expect(bad).toMatchObject({ status: 400, body: { field: 'expression' } });
-    expect((await h.access.listAudit()).entries).toEqual([]);
+    expect((await h.store.listAudit()).entries).toEqual([]);
   });
 
   it('pages runtime schedules by cursor with their state', async () => {

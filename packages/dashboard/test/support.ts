@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFakeClock, createMemoryStore, defineJob, every, type Clock, type Job, type Store } from '@tickwork/core';
-import { createDashboard, createFileAccessStore, startDashboardServer, type AccessStore, type Dashboard, type DashboardOptions, type Role } from '../src/index.js';
+import { createDashboard, createStoreAccess, startDashboardServer, type AccessStore, type Dashboard, type DashboardOptions, type Role } from '../src/index.js';
 
 /** The jobs every test dashboard shows. */
 export function testJobs(): Job[] {
@@ -14,7 +14,7 @@ export function testJobs(): Job[] {
   ];
 }
 
-/** A started dashboard with its own access directory. */
+/** A started dashboard (its tokens and audit log in its store) and a scratch directory. */
 export interface Harness {
   url: string;
   origin: string;
@@ -31,12 +31,12 @@ export interface Harness {
 }
 
 /** Starts a dashboard over `store` (default: a fresh memory store) on a free port. */
-export async function startHarness(options: { store?: Store; clock?: Clock; jobs?: Job[]; extra?: Partial<DashboardOptions> } = {}): Promise<Harness> {
+export async function startHarness(options: { store?: Store; clock?: Clock; jobs?: Job[]; extra?: Partial<DashboardOptions>; keepStore?: boolean } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'tickwork-dashboard-'));
   const store = options.store ?? createMemoryStore();
   const clock = options.clock ?? createFakeClock('2026-06-01T10:00:00Z');
-  const access = createFileAccessStore({ directory: join(dir, 'access') });
-  const dashboard = createDashboard({ store, jobs: options.jobs ?? testJobs(), access, clock, livePollMs: 100, ...options.extra });
+  const access = createStoreAccess(store);
+  const dashboard = createDashboard({ store, jobs: options.jobs ?? testJobs(), clock, livePollMs: 100, ...options.extra });
   const server = await startDashboardServer(dashboard, { port: 0 });
   const origin = new URL(server.url).origin;
   const harness: Harness = {
@@ -59,7 +59,7 @@ export async function startHarness(options: { store?: Store; clock?: Clock; jobs
     },
     async close() {
       await server.close();
-      await store.close();
+      if (!options.keepStore) await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -4,10 +4,10 @@ import {
   initialJobState,
   jobSchedule,
   nextDueAt,
+  remainingRuns,
   type Job,
   type JobState,
   type RunStatus,
-  type SkipReason,
 } from '@tickwork/core';
 
 /** What a schedule's stored state says, as `list` and `schedules` show it. */
@@ -20,12 +20,14 @@ export interface StateView {
   lastStatus: RunStatus | null;
   consecutiveFailures: number;
   totalRuns: number;
+  /** The schedule's limit of scheduled runs (`maxRuns`); null: no limit. */
+  maxRuns: number | null;
+  /** Scheduled runs counted towards `maxRuns` (retries, run-now and forced runs are not). */
+  scheduledRuns: number;
+  /** `maxRuns - scheduledRuns` (0: the schedule ended); null without a limit. */
+  remainingRuns: number | null;
   /** ISO instant of the oldest slot waiting behind a running run (overlap policy bufferOne/bufferAll/cancelOther), or null. */
   waitingSlotAt: string | null;
-  /** Why the latest skipped slot did not run (an overlap skip or a recorded range), null when none was skipped. */
-  lastSkipReason: SkipReason | null;
-  /** ISO instant of the latest skipped slot, or null. */
-  lastSkippedSlotAt: string | null;
 }
 
 /** One job as `list` shows it (also the element of `list --json`'s `jobs`). */
@@ -42,7 +44,7 @@ export interface JobView extends StateView {
 }
 
 /** The state's fields of a view; `next` from core's planner (null when not planned). */
-export function viewState(state: JobState, next: Date | null): StateView {
+export function viewState(state: JobState, next: Date | null, job: Pick<Job, 'maxRuns'>): StateView {
   return {
     paused: state.paused,
     pausedNote: state.pausedNote,
@@ -51,9 +53,10 @@ export function viewState(state: JobState, next: Date | null): StateView {
     lastStatus: state.lastStatus,
     consecutiveFailures: state.consecutiveFailures,
     totalRuns: state.totalRuns,
+    maxRuns: job.maxRuns,
+    scheduledRuns: state.scheduledRuns,
+    remainingRuns: remainingRuns(job, state),
     waitingSlotAt: state.waitingSlotAt?.toISOString() ?? null,
-    lastSkipReason: state.lastSkipReason,
-    lastSkippedSlotAt: state.lastSkippedSlotAt?.toISOString() ?? null,
   };
 }
 
@@ -73,7 +76,7 @@ export function viewJob(job: Job, state: JobState, runtimeSchedules: number, def
     scheduleOverridden: state.scheduleOverride !== null,
     timezone: schedule?.timezone ?? job.timezone ?? defaultTimezone,
     enabled: job.enabled,
-    ...viewState(state, next),
+    ...viewState(state, next, job),
     runtimeSchedules,
   };
 }

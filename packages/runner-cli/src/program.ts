@@ -1,5 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
-import { exitCodeOf, isTickworkError, SKIP_REASONS, type TickworkConfig } from '@tickwork/core';
+import { exitCodeOf, isTickworkError, type TickworkConfig } from '@tickwork/core';
 import { EXIT, PREFIX } from './errors.js';
 import { processIo, type CliIo } from './io.js';
 import type { ScheduleSetFlags } from './schedule-definition.js';
@@ -17,11 +17,6 @@ export interface RunCliOptions {
 export { exitCodeOf };
 
 /** `--dir` given to the subcommand, or to `dashboard` before it (commander hands a parent's option to the parent). */
-function inheritedDir(command: Command, own: string | undefined): { dir?: string } {
-  const dir = own ?? (command.optsWithGlobals() as { dir?: string }).dir;
-  return dir === undefined ? {} : { dir };
-}
-
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new CommanderArgumentError(`expected a positive integer, got "${value}"`);
@@ -78,13 +73,12 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
     .description('the run history, newest last')
     .argument('[code]', 'only this job')
     .option('--status <status>', 'only runs with this status (comma-separated for several)')
-    .option('--reason <reason>', `only skipped slots with this reason (comma-separated for several: ${SKIP_REASONS.join(', ')})`)
     .option('--since <time>', 'only runs started since an ISO instant or a duration ago (e.g. 2h, 30m, 7d)')
     .option('--key <key>', "only runs of this runtime schedule ('' for the jobs' own schedules)")
     .option('--limit <n>', 'at most this many runs', positiveInt, 20)
     .option('-f, --follow', 'keep printing new runs until interrupted')
     .option('--json', 'print JSON (with --follow: one run per line)')
-    .action(async (jobCode: string | undefined, opts: { status?: string; reason?: string; since?: string; key?: string; limit: number; follow?: boolean; json?: boolean }, command: Command) => {
+    .action(async (jobCode: string | undefined, opts: { status?: string; since?: string; key?: string; limit: number; follow?: boolean; json?: boolean }, command: Command) => {
       const { logsCommand } = await import('./commands/logs.js');
       code = await logsCommand(open(command), jobCode, opts);
     });
@@ -154,6 +148,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
     .option('--allow-parallel-runs', 'let runs of this schedule overlap')
     .option('--overlap-policy <policy>', 'when the previous run still runs: skip, bufferOne, bufferAll, cancelOther or allowAll')
     .option('--missed-run-policy <policy>', 'latest, skip or all:DURATION (backfill window)')
+    .option('--max-runs <n>', 'end the schedule after n scheduled runs (retries and run-now requests do not count)')
     .option(
       '--dst <policy>',
       'what --cron/--daily do with local times a DST change skips or repeats: gap=next-instant|shift|skip and/or overlap=first|last|both, e.g. gap=shift,overlap=last',
@@ -245,41 +240,37 @@ Examples:
     .description('serve the web dashboard (needs @tickwork/dashboard); `dashboard token …` manages its access tokens')
     .option('--port <n>', 'HTTP port', positiveInt, 4000)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--dir <path>', 'tokens and audit log directory (default: $TICKWORK_DASHBOARD_DIR, else .tickwork/dashboard beside the config)')
-    .action(async (opts: { port: number; host: string; dir?: string }, command: Command) => {
+    .action(async (opts: { port: number; host: string }, command: Command) => {
       const { dashboardCommand } = await import('./commands/dashboard.js');
       code = await dashboardCommand(open(command), opts);
     });
-  const token = dashboard.command('token').description("the dashboard's access tokens (stored hashed)");
+  const token = dashboard.command('token').description("the dashboard's access tokens (kept hashed in the configured store)");
   token
     .command('create')
     .description('create a token and print it (shown only once)')
     .requiredOption('--role <role>', 'viewer (read), operator (pause/resume/trigger) or admin (schedules, tokens)')
     .option('--name <text>', 'who or what it is for (shown in the audit log)')
     .option('--expires-in <duration>', 'e.g. 30d, 12h (default: never)')
-    .option('--dir <path>', 'tokens and audit log directory')
     .option('--json', 'print JSON')
-    .action(async (opts: { role: string; name?: string; expiresIn?: string; dir?: string; json?: boolean }, command: Command) => {
+    .action(async (opts: { role: string; name?: string; expiresIn?: string; json?: boolean }, command: Command) => {
       const { tokenCommand } = await import('./commands/dashboard.js');
-      code = await tokenCommand(open(command), 'create', { ...opts, ...inheritedDir(command, opts.dir) });
+      code = await tokenCommand(open(command), 'create', opts);
     });
   token
     .command('list')
     .description('list tokens (ids, roles, names, expiry; never the secrets)')
-    .option('--dir <path>', 'tokens and audit log directory')
     .option('--json', 'print JSON')
-    .action(async (opts: { dir?: string; json?: boolean }, command: Command) => {
+    .action(async (opts: { json?: boolean }, command: Command) => {
       const { tokenCommand } = await import('./commands/dashboard.js');
-      code = await tokenCommand(open(command), 'list', { ...opts, ...inheritedDir(command, opts.dir) });
+      code = await tokenCommand(open(command), 'list', opts);
     });
   token
     .command('revoke')
     .description('revoke a token; its sessions end at their next request')
     .argument('<id>', 'token id (from token list)')
-    .option('--dir <path>', 'tokens and audit log directory')
-    .action(async (id: string, opts: { dir?: string }, command: Command) => {
+    .action(async (id: string, _opts: object, command: Command) => {
       const { tokenCommand } = await import('./commands/dashboard.js');
-      code = await tokenCommand(open(command), 'revoke', { ...opts, ...inheritedDir(command, opts.dir), id });
+      code = await tokenCommand(open(command), 'revoke', { id });
     });
 
   try {

@@ -21,6 +21,7 @@ export interface ScheduleSetFlags {
   overlapPolicy?: string;
   missedRunPolicy?: string;
   dst?: string;
+  maxRuns?: string;
   json?: boolean;
 }
 
@@ -63,6 +64,11 @@ export function definitionFromFlags(code: string, key: string, flags: ScheduleSe
   // Checked by core's normaliseSchedule (unknown policy, or one contradicting --allow-parallel-runs).
   if (flags.overlapPolicy !== undefined) definition.overlapPolicy = flags.overlapPolicy as OverlapPolicy;
   if (flags.missedRunPolicy !== undefined) definition.missedRunPolicy = missedRunPolicy(flags.missedRunPolicy, what('--missed-run-policy'));
+  if (flags.maxRuns !== undefined) {
+    // Digits only here; core refuses 0 with the field's own message.
+    if (!/^\d+$/.test(flags.maxRuns)) throw new CliUsageError(`${what('--max-runs')}: "${flags.maxRuns}" is not a whole number of runs (1 or more)`);
+    definition.maxRuns = Number(flags.maxRuns);
+  }
   if (flags.dst !== undefined) {
     if (flags.cron === undefined && flags.daily === undefined) {
       throw new CliUsageError(`${what('--dst')}: only --cron and --daily follow the wall clock; --every and --at are absolute time`);

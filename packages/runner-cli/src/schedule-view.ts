@@ -76,7 +76,7 @@ export function viewSchedule(job: Job, schedule: RuntimeSchedule, state: JobStat
     scheduleOverridden: state.scheduleOverride !== null,
     timezone,
     enabled: schedule.enabled,
-    ...viewState(state, next),
+    ...viewState(state, next, effective),
     payload: schedule.payload,
     description: schedule.description,
     startAt: schedule.startAt?.toISOString() ?? null,
@@ -104,6 +104,7 @@ export function describeOptions(options: RuntimeScheduleOptions): string {
   if (options.retryAfterFailureMs !== undefined) parts.push(`retry after failure ${formatDuration(options.retryAfterFailureMs)}`);
   if (options.jitterMs !== undefined) parts.push(`jitter ${formatDuration(options.jitterMs)}`);
   if (options.leaseTtlMs !== undefined) parts.push(`lease ${formatDuration(options.leaseTtlMs)}`);
+  if (options.maxRuns !== undefined) parts.push(`at most ${options.maxRuns} scheduled run${options.maxRuns === 1 ? '' : 's'}`);
   const policy = options.missedRunPolicy;
   if (policy !== undefined) parts.push(`missed runs: ${typeof policy === 'string' ? policy : `all within ${formatDuration(policy.all.withinMs)}`}`);
   return parts.join(', ');

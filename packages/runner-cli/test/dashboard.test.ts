@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,12 +11,12 @@ import { until } from './fixtures/project.js';
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
-function setup(): { dir: string; config: TickworkConfig } {
+function setup(): { dir: string; config: TickworkConfig; backend: ReturnType<typeof createMemoryBackend> } {
   const dir = mkdtempSync(join(tmpdir(), 'tickwork-cli-dashboard-'));
   dirs.push(dir);
   const backend = createMemoryBackend();
   const config = defineConfig({ jobs: [{ code: 'reports', schedule: every('1h'), run: () => undefined }], store: () => createMemoryStore({ backend }) });
-  return { dir, config };
+  return { dir, config, backend };
 }
 
 async function freePort(): Promise<number> {
@@ -30,17 +30,19 @@ async function freePort(): Promise<number> {
 
 describe('tickwork dashboard', () => {
   it('creates a token (hashed at rest, audited), serves the dashboard with it, and a pause made there shows in tickwork list', async () => {
-    const { dir, config } = setup();
+    const { dir, config, backend } = setup();
     const io = captureIo({ USER: 'ops' }, dir);
-    expect(await runCli(['dashboard', 'token', 'create', '--role', 'operator', '--name', 'on-call', '--dir', dir, '--json'], { io, config })).toBe(0);
+    expect(await runCli(['dashboard', 'token', 'create', '--role', 'operator', '--name', 'on-call', '--json'], { io, config })).toBe(0);
     const created = JSON.parse(io.out()) as { secret: string; token: { id: string; role: string } };
     expect(created.token.role).toBe('operator');
-    expect(readFileSync(join(dir, 'tokens.json'), 'utf8')).not.toContain(created.secret.slice('tw_'.length + 13));
-    expect(JSON.parse(readFileSync(join(dir, 'audit.jsonl'), 'utf8').trim())).toMatchObject({ action: 'token.create', actor: { name: 'cli:ops', via: 'cli' }, target: { token: created.token.id } });
+    // Kept in the configured store, hashed: another store instance on it (a dashboard elsewhere) reads both.
+    const other = createMemoryStore({ backend });
+    expect(JSON.stringify(await other.listAccessTokens())).not.toContain(created.secret.slice('tw_'.length + 13));
+    expect((await other.listAudit()).entries).toMatchObject([{ action: 'token.create', actor: { name: 'cli:ops', via: 'cli' }, target: { token: created.token.id } }]);
 
     const port = await freePort();
     const serveIo = captureIo({}, dir);
-    const serving = runCli(['dashboard', '--port', String(port), '--dir', dir], { io: serveIo, config });
+    const serving = runCli(['dashboard', '--port', String(port)], { io: serveIo, config });
     await until(() => serveIo.out().includes('/dashboard/'), 'the dashboard to listen');
     const base = serveIo.out().trim();
     const signIn = await fetch(new URL('api/session', base), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: created.secret }) });
@@ -63,23 +65,23 @@ describe('tickwork dashboard', () => {
   it('refuses an unknown role with exit 2, creating nothing', async () => {
     const { dir, config } = setup();
     const io = captureIo({}, dir);
-    expect(await runCli(['dashboard', 'token', 'create', '--role', 'root', '--dir', dir], { io, config })).toBe(2);
+    expect(await runCli(['dashboard', 'token', 'create', '--role', 'root'], { io, config })).toBe(2);
     expect(io.errText()).toContain('--role must be one of viewer, operator, admin, got "root"');
     const listIo = captureIo({}, dir);
-    expect(await runCli(['dashboard', 'token', 'list', '--dir', dir], { io: listIo, config })).toBe(0);
+    expect(await runCli(['dashboard', 'token', 'list'], { io: listIo, config })).toBe(0);
     expect(listIo.out()).toContain('no tokens');
   });
 
   it('revokes a token by id and says so; an unknown id exits 2', async () => {
     const { dir, config } = setup();
     const io = captureIo({}, dir);
-    await runCli(['dashboard', 'token', 'create', '--role', 'viewer', '--dir', dir, '--json'], { io, config });
+    await runCli(['dashboard', 'token', 'create', '--role', 'viewer', '--json'], { io, config });
     const { token } = JSON.parse(io.out()) as { token: { id: string } };
     const revokeIo = captureIo({}, dir);
-    expect(await runCli(['dashboard', 'token', 'revoke', token.id, '--dir', dir], { io: revokeIo, config })).toBe(0);
+    expect(await runCli(['dashboard', 'token', 'revoke', token.id], { io: revokeIo, config })).toBe(0);
     expect(revokeIo.out()).toBe(`revoked token ${token.id}\n`);
     const again = captureIo({}, dir);
-    expect(await runCli(['dashboard', 'token', 'revoke', token.id, '--dir', dir], { io: again, config })).toBe(2);
+    expect(await runCli(['dashboard', 'token', 'revoke', token.id], { io: again, config })).toBe(2);
     expect(again.errText()).toContain(`no dashboard token with id "${token.id}"`);
   });
 
@@ -90,7 +92,7 @@ describe('tickwork dashboard', () => {
     writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: '@tickwork/runner-daemon', type: 'module', exports: { '.': { import: './main.mjs' } } }));
     writeFileSync(join(pkg, 'main.mjs'), 'export function createDaemon() { let stop; const done = new Promise((r) => (stop = r)); return { done, stop: async () => stop() }; }\n');
     const port = await freePort();
-    const io = captureIo({ TICKWORK_DASHBOARD_DIR: join(dir, 'access') }, dir);
+    const io = captureIo({}, dir);
     const exit = runCli(['daemon', '--dashboard', String(port)], { io, config });
     await until(() => io.errText().includes('dashboard at'), 'the dashboard to listen');
     expect(io.errText()).toContain(`dashboard at http://127.0.0.1:${port}/dashboard/ — no tokens yet: tickwork dashboard token create --role admin`);

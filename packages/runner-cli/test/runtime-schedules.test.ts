@@ -152,6 +152,24 @@ describe('tickwork schedule set', () => {
     expect(stored).toMatchObject({ key: 'skip', schedule: { dst: { gap: 'skip' } } });
   });
 
+  it('takes --max-runs: the schedule ends after that many scheduled runs, shown by set, schedules and run', async () => {
+    const { config, calls } = setup();
+    const set = expectScheduleSetJson(JSON.parse((await cli(config, ['schedule', 'set', 'reports', 'twice', '--every', '1m', '--max-runs', '2', '--json'])).out));
+    expect(set.schedule).toMatchObject({ options: { maxRuns: 2 }, maxRuns: 2, scheduledRuns: 0, remainingRuns: 2 });
+    const text = await cli(config, ['schedule', 'set', 'reports', 'twice', '--every', '1m', '--max-runs', '2']);
+    expect(text.out).toMatch(/runs\s+0 of at most 2 scheduled \(2 left\)/);
+    expect(text.out).toContain('at most 2 scheduled runs');
+    for (const now of ['2026-01-05T10:01:05Z', '2026-01-05T10:02:05Z']) expect((await cli(config, ['run'], now)).code).toBe(0);
+    expect(calls.map((c) => c.slot)).toEqual(['2026-01-05T10:01:00.000Z', '2026-01-05T10:02:00.000Z']);
+    const ended = await cli(config, ['run', '--json'], '2026-01-05T10:03:05Z');
+    expect(expectRunReportJson(JSON.parse(ended.out)).results.find((r) => r.key === 'twice')).toMatchObject({ outcome: 'ended', nextSlotAt: null });
+    expect(calls).toHaveLength(2);
+    const listed = await cli(config, ['schedules', 'reports'], '2026-01-05T10:03:05Z');
+    expect(listed.out).toContain('ended: 2 of 2 runs');
+    const json = expectSchedulesJson(JSON.parse((await cli(config, ['schedules', 'reports', '--json'], '2026-01-05T10:03:05Z')).out));
+    expect(json.schedules[0]).toMatchObject({ key: 'twice', maxRuns: 2, scheduledRuns: 2, remainingRuns: 0, nextRunAt: null });
+  });
+
   it('takes --every, --at, start/expiry and job options', async () => {
     const { config } = setup();
     const every = expectScheduleSetJson(
@@ -209,6 +227,9 @@ describe('bad input to schedule commands', () => {
     ['an unknown --dst field', ['schedule', 'set', 'reports', 'acme', '--daily', '02:30', '--dst', 'gap=shift,fold=last'], '--dst: "fold=last" in "gap=shift,fold=last" is not one of'],
     ['--dst given as a bare word', ['schedule', 'set', 'reports', 'acme', '--daily', '02:30', '--dst', 'shift'], '--dst: "shift" in "shift" is not one of'],
     ['--dst for an interval', ['schedule', 'set', 'reports', 'acme', '--every', '5m', '--dst', 'gap=skip'], 'job "reports" schedule "acme": --dst: only --cron and --daily follow the wall clock'],
+    ['--max-runs 0', ['schedule', 'set', 'reports', 'acme', '--every', '5m', '--max-runs', '0'], 'job "reports" schedule "acme": maxRuns must be an integer ≥ 1 (scheduled runs before the schedule ends), got 0'],
+    ['--max-runs that is not a whole number', ['schedule', 'set', 'reports', 'acme', '--every', '5m', '--max-runs', '2.5'], 'job "reports" schedule "acme": --max-runs: "2.5" is not a whole number of runs (1 or more)'],
+    ['--max-runs that is negative', ['schedule', 'set', 'reports', 'acme', '--every', '5m', '--max-runs=-3'], '--max-runs: "-3" is not a whole number of runs'],
     ['a key with a space', ['schedule', 'set', 'reports', 'acme corp', '--every', '5m'], 'job "reports": key "acme corp" must be 1 … 200 characters'],
     ['a key with a quote', ['schedule', 'set', 'reports', 'acme"', '--every', '5m'], 'key "acme\\"" must be 1 … 200 characters'],
     ['a key with a brace', ['schedule', 'set', 'reports', '{acme}', '--every', '5m'], 'key "{acme}" must be 1 … 200 characters'],
@@ -348,7 +369,7 @@ describe('list, logs and run with runtime schedules', () => {
     ]);
     const text = (await cli(config, ['list'])).out.trimEnd().split('\n');
     expect(text).toHaveLength(3);
-    expect(text[1]).toMatch(/^reports\s+runtime schedules only\s+UTC\s+—\s+never\s+0\s+—\s+1500$/);
+    expect(text[1]).toMatch(/^reports\s+runtime schedules only\s+UTC\s+—\s+never\s+0\s+1500$/);
     const doctor = await cli(config, ['doctor', '--json']);
     expect(doctor.code).toBe(0);
   });

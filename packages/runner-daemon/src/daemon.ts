@@ -356,7 +356,7 @@ class Daemon {
     const plans: Plan[] = [];
     for (const entry of batch) {
       const startAt = Math.max(nowMs, entry.dueAt as number);
-      const claims = planEntry(entry, startAt, this.o, this.storeHealth.outages(this.o.clock.now()));
+      const claims = planEntry(entry, startAt, this.o);
       if (claims.length === 0) {
         this.schedules.requeue(entry, startAt, false);
         continue;
@@ -452,6 +452,12 @@ class Daemon {
         case 'unscheduled':
           this.refused(entry, outcome.status);
           return;
+        case 'ended':
+          // Another runner claimed the last of its maxRuns scheduled runs: no slot is planned any more (retries and
+          // run-now requests still are); the requeue below finds none.
+          this.schedules.learn(entry, { scheduledRuns: Math.max(entry.state.scheduledRuns, claim.maxRuns ?? 0) });
+          this.logger.info({ job: entry.job.code, key: entry.key, maxRuns: claim.maxRuns }, 'schedule ended: its maxRuns scheduled runs were claimed');
+          break;
       }
       if (followed) return;
       // An `all`-policy backlog continues after this run ends, so its slots never overlap.

@@ -8,12 +8,12 @@ import { describeCompletion } from './suites/completion.js';
 import { describeExactlyOnce } from './suites/exactly-once.js';
 import { describeJobState } from './suites/job-state.js';
 import { describeLeases } from './suites/leases.js';
+import { describeLimitedRuns } from './suites/limited-runs.js';
 import { describeOverlapPolicies } from './suites/overlap-policies.js';
 import { describeRunLog } from './suites/run-log.js';
 import { describeRunRequests } from './suites/run-requests.js';
 import { describeRunners } from './suites/runners.js';
 import { describeSchedules } from './suites/schedules.js';
-import { describeSkippedSlots } from './suites/skipped-slots.js';
 
 /**
  * Declares the whole Store conformance suite for one store. Every test gets a fresh
@@ -30,7 +30,7 @@ export function describeStoreConformance(name: string, makeFixture: StoreFixture
     describeCompletion(harness);
     describeOverlapPolicies(harness);
     describeExactlyOnce(harness);
-    describeSkippedSlots(harness);
+    describeLimitedRuns(harness);
     describeRunLog(harness);
     describeRunRequests(harness);
     describeChanges(harness);

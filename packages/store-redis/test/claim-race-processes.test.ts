@@ -13,8 +13,8 @@ const SLOTS = 500;
 type Won = { slot?: string; runId?: string; unexpected?: string }[];
 
 /** Starts one worker; resolves `ready` once it is connected, `done` with what it won after `go()`. */
-function startWorker(prefix: string, seed: number): { ready: Promise<void>; go: () => void; done: Promise<Won> } {
-  const child = spawn(process.execPath, [WORKER, REDIS_URL, prefix, String(SLOTS), String(seed)], { stdio: ['pipe', 'pipe', 'pipe'] });
+function startWorker(prefix: string, seed: number, mode: 'plain' | 'limited' = 'plain'): { ready: Promise<void>; go: () => void; done: Promise<Won> } {
+  const child = spawn(process.execPath, [WORKER, REDIS_URL, prefix, String(SLOTS), String(seed), mode], { stdio: ['pipe', 'pipe', 'pipe'] });
   let markReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => (markReady = resolve));
   const done = new Promise<Won>((resolve, reject) => {
@@ -84,5 +84,25 @@ describe('claims raced by separate processes', () => {
       await store.close();
     }
     // Eight Node processes start and race on a 2-core machine that may be busy: a generous bound.
+  }, 120_000);
+
+  it(`${PROCESSES} processes claiming ${SLOTS} slots of 10 jobs limited to maxRuns 5 start exactly 5 runs per job`, async () => {
+    const workers = Array.from({ length: PROCESSES }, (_, seed) => startWorker(prefix, seed, 'limited'));
+    await Promise.race([Promise.all(workers.map((w) => w.ready)), Promise.all(workers.map((w) => w.done))]);
+    for (const worker of workers) worker.go();
+    const all = (await Promise.all(workers.map((w) => w.done))).flat();
+    expect(all.filter((entry) => entry.unexpected !== undefined)).toEqual([]);
+    const slots = all.map((entry) => entry.slot as string);
+    expect(new Set(slots).size).toBe(slots.length);
+    const perJob = new Map<string, number>();
+    for (const slot of slots) perJob.set(slot.split('/')[0] as string, (perJob.get(slot.split('/')[0] as string) ?? 0) + 1);
+    expect([...perJob.entries()].sort()).toEqual(Array.from({ length: 10 }, (_, i) => [`lim-${i}`, 5]));
+    const store = createRedisStore({ url: REDIS_URL, prefix });
+    try {
+      expect((await store.queryRuns({ limit: 1000 })).runs).toHaveLength(50);
+      expect((await store.getStates()).map((state) => state.scheduledRuns)).toEqual(Array.from({ length: 10 }, () => 5));
+    } finally {
+      await store.close();
+    }
   }, 120_000);
 });

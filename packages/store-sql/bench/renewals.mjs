@@ -1,4 +1,4 @@
-// Lease renewals on PostgreSQL before and after the ninth migration (HOT renewals, issue #19):
+// Lease renewals on PostgreSQL before and after the sixth migration (HOT renewals, issue #19):
 // RUNNING runs are claimed and kept running; ROUNDS rounds renew every lease (one renewLeases
 // call per round, as a daemon renews a batch). Prints, per 1,000 renewals, pg_stat_user_tables'
 // n_tup_upd / n_tup_hot_upd / n_dead_tup of tickwork_run, the WAL bytes written, and how much
@@ -43,7 +43,7 @@ async function measure(label, undoHot) {
   const options = { driver: 'postgresql', clientUrl: url, schema };
   await migrateWith(options, SHIPPED);
   if (undoHot) {
-    // The schema before the ninth migration: its down() puts the lease index and the default fillfactor back.
+    // The schema before the sixth migration: its down() puts the lease index and the default fillfactor back.
     const c = new pg.Client({ connectionString: url });
     await c.connect();
     await c.query(`CREATE INDEX tickwork_run_lease_idx ON "${schema}".tickwork_run (lease_expires_at) WHERE status = 'running'; ALTER TABLE "${schema}".tickwork_run RESET (fillfactor)`);

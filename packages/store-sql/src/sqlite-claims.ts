@@ -3,7 +3,7 @@
  * `BEGIN IMMEDIATE` transaction, so the file's write lock makes each batch atomic
  * across processes; this mirrors the PL/pgSQL functions of the PostgreSQL migration.
  */
-import { storable, type ClaimContext, type ClaimOutcome, type CompletionOutcome, type JobState, type ReapedRun, type RunCompletion, type RunRecord, type SlotClaim } from '@tickwork/core';
+import type { ClaimContext, ClaimOutcome, CompletionOutcome, JobState, ReapedRun, RunCompletion, RunRecord, SlotClaim } from '@tickwork/core';
 import type { SqliteTx } from './connection/sqlite.js';
 import { leaseOf, requestIdParam, toRun, toState, type Row } from './rows.js';
 
@@ -49,7 +49,7 @@ const INSERT_RUN = `INSERT INTO ${RUN} (${RUN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, 
 const iso = (ms: unknown) => new Date(Number(ms)).toISOString();
 
 /** What one claim did, before its reaped runs are attached. */
-type Decision = { status: 'taken' | 'busy' | 'paused' | 'unscheduled' } | { status: 'claimed' | 'overlap' | 'waiting'; row: Row };
+type Decision = { status: 'taken' | 'busy' | 'paused' | 'unscheduled' | 'ended' } | { status: 'claimed' | 'overlap' | 'waiting'; row: Row };
 
 /**
  * Claims a batch (see `Store.claimSlots`), each claim after the other, in the contract's
@@ -59,19 +59,7 @@ export async function claimInTx(tx: SqliteTx, claims: readonly SlotClaim[], cont
   const outcomes: ClaimOutcome[] = [];
   for (const c of claims) {
     const reaped: ReapedRun[] = [];
-    // The schedule's last_slot_at before this claim: its passed slots are recorded only when the plan started there.
-    const before = c.passed && c.trigger === 'schedule'
-      ? ((await tx.all<Row>(`SELECT last_slot_at FROM ${STATE} WHERE code = ?1 AND key = ?2`, [c.code, c.key]))[0]?.last_slot_at ?? null)
-      : undefined;
     const decision = await claimOne(tx, c, context, reaped);
-    if (decision.status === 'claimed' || decision.status === 'waiting' || decision.status === 'overlap') {
-      if (before !== undefined) await recordPassed(tx, c, context, before === null ? null : Number(before));
-      if (decision.status === 'overlap') {
-        await tx.all(`UPDATE ${STATE} SET last_skip_reason = 'overlap', last_skipped_slot_at = max(coalesce(last_skipped_slot_at, ?3), ?3) WHERE code = ?1 AND key = ?2`, [
-          c.code, c.key, c.slotAt.getTime(),
-        ]);
-      }
-    }
     let outcome: ClaimOutcome;
     if (decision.status === 'claimed') {
       const run = toRun(decision.row);
@@ -87,25 +75,6 @@ export async function claimInTx(tx: SqliteTx, claims: readonly SlotClaim[], cont
     outcomes.push(outcome);
   }
   return outcomes;
-}
-
-/** Records a winning claim's passed ranges when its plan started from `before` (see the Store contract, "Passed slots"). */
-async function recordPassed(tx: SqliteTx, c: SlotClaim, context: ClaimContext, before: number | null): Promise<void> {
-  const passed = c.passed!;
-  const slotAt = c.slotAt.getTime();
-  if ((passed.after?.getTime() ?? null) !== before || (before !== null && slotAt <= before) || passed.ranges.length === 0) return;
-  const recordedAt = Math.max(context.now.getTime(), slotAt);
-  for (const r of passed.ranges) {
-    await tx.all(
-      `INSERT INTO ${RUN} (code, key, slot_at, attempt, trigger, status, runner_id, token, started_at, finished_at, duration_ms, message, skip_reason, slot_count, range_last_slot_at)
-       VALUES (?1, ?2, ?3, 0, 'schedule', 'skipped', ?4, 0, ?5, ?6, 0, ?7, ?8, ?9, ?5) ON CONFLICT DO NOTHING`,
-      [c.code, c.key, r.firstSlotAt.getTime(), context.runnerId, r.lastSlotAt.getTime(), recordedAt, storable(r.message), r.reason, r.count],
-    );
-  }
-  const last = passed.ranges[passed.ranges.length - 1]!;
-  await tx.all(`UPDATE ${STATE} SET last_skip_reason = ?3, last_skipped_slot_at = max(coalesce(last_skipped_slot_at, ?4), ?4) WHERE code = ?1 AND key = ?2`, [
-    c.code, c.key, last.reason, last.lastSlotAt.getTime(),
-  ]);
 }
 
 async function claimOne(tx: SqliteTx, c: SlotClaim, context: ClaimContext, reaped: ReapedRun[]): Promise<Decision> {
@@ -130,12 +99,15 @@ async function claimOne(tx: SqliteTx, c: SlotClaim, context: ClaimContext, reape
     const [schedule] = await tx.all<{ enabled: number; version: number }>(`SELECT enabled, version FROM tickwork_schedule WHERE code = ?1 AND key = ?2`, [c.code, c.key]);
     if (!schedule || schedule.enabled !== 1 || (c.scheduleVersion !== undefined && Number(schedule.version) !== c.scheduleVersion)) return { status: 'unscheduled' };
   }
-  const [state] = await tx.all<{ paused: number; token: number }>(
+  const [state] = await tx.all<{ paused: number; token: number; scheduled_runs: number }>(
     `INSERT INTO ${STATE} (code, key, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
-     ON CONFLICT (code, key) DO UPDATE SET code = excluded.code RETURNING paused, token`,
+     ON CONFLICT (code, key) DO UPDATE SET code = excluded.code RETURNING paused, token, scheduled_runs`,
     [c.code, c.key, now],
   );
   if (state!.paused === 1) return { status: 'paused' };
+  // Ended: a limited schedule's scheduled runs were all claimed (a waiting run counted when it was queued).
+  const counted = c.trigger === 'schedule' && !named ? 1 : 0;
+  if (counted === 1 && c.maxRuns !== undefined && Number(state!.scheduled_runs) >= c.maxRuns) return { status: 'ended' };
   const start = Math.max(now, slotAt);
   const schedule = c.trigger === 'schedule' ? 1 : 0;
   const advance = `last_slot_at = CASE WHEN ?4 THEN max(coalesce(last_slot_at, ?3), ?3) ELSE last_slot_at END, updated_at = ?5`;
@@ -167,7 +139,10 @@ async function claimOne(tx: SqliteTx, c: SlotClaim, context: ClaimContext, reape
         if (requestId !== null) return { status: 'busy' };
         const message = `waiting: ${because} (overlap policy ${c.overlap})`;
         const [row] = await tx.all<Row>(INSERT_RUN, [c.code, c.key, slotAt, c.attempt, c.trigger, 'waiting', context.runnerId, 0, null, start, null, null, null, message]);
-        await tx.all(`UPDATE ${STATE} SET waiting_slot_at = min(coalesce(waiting_slot_at, ?3), ?3) WHERE code = ?1 AND key = ?2`, [c.code, c.key, slotAt]);
+        await tx.all(
+          `UPDATE ${STATE} SET waiting_slot_at = min(coalesce(waiting_slot_at, ?3), ?3), scheduled_runs = scheduled_runs + ?4 WHERE code = ?1 AND key = ?2`,
+          [c.code, c.key, slotAt, counted],
+        );
         decision = { status: 'waiting', row: row! };
       }
       await consume();
@@ -192,7 +167,10 @@ async function claimOne(tx: SqliteTx, c: SlotClaim, context: ClaimContext, reape
     if (!row) return { status: 'taken' };
   }
   await consume();
-  await tx.all(`UPDATE ${STATE} SET token = ?6, total_runs = total_runs + 1, ${advance} WHERE code = ?1 AND key = ?2`, [c.code, c.key, slotAt, schedule, now, token]);
+  await tx.all(
+    `UPDATE ${STATE} SET token = ?6, total_runs = total_runs + 1, scheduled_runs = scheduled_runs + ?7, ${advance} WHERE code = ?1 AND key = ?2`,
+    [c.code, c.key, slotAt, schedule, now, token, counted],
+  );
   return { status: 'claimed', row: row! };
 }
 

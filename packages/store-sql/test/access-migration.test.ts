@@ -25,7 +25,13 @@ async function checkUpgrade(options: SqlStoreOptions, snapshot: () => Promise<un
   const before = await snapshot();
   expect(await migrate(options)).toEqual({ applied: MIGRATION_NAMES.slice(PREVIOUS.length), current: [...MIGRATION_NAMES] });
   expect(MIGRATION_NAMES[PREVIOUS.length]).toBe(ACCESS);
-  expect(await snapshot()).toEqual(before);
+  const after = (await snapshot()) as Record<string, Record<string, unknown>[]>;
+  // A later migration of this release adds a column of its own: limited runs' scheduled_runs, at 0.
+  for (const row of after.tickwork_job_state ?? []) {
+    expect(Number(row.scheduled_runs)).toBe(0);
+    delete row.scheduled_runs;
+  }
+  expect(after).toEqual(before);
   // The old rows read as before through the upgraded store.
   expect((await store.getStates()).map((s) => [s.code, s.paused, s.pausedNote])).toEqual([['billing', true, 'before the upgrade']]);
   expect((await store.pendingRunRequests()).map((r) => r.requestedBy)).toEqual(['ops']);

@@ -6,6 +6,8 @@ export interface Me {
   csrf: string;
   timezone: string;
   store: string;
+  /** Whether the store lists the runners sharing it (runner presence). */
+  runners: boolean;
 }
 
 /** An API refusal: status, message and the field at fault. */

@@ -1,5 +1,5 @@
 import { api, ApiError, qs, seg, setCsrf, type Me } from './api.js';
-import { duration, h, local, mount, relative } from './dom.js';
+import { duration, h, mount, relative, zoned } from './dom.js';
 import { runChart } from './chart.js';
 import { scheduleForm } from './form.js';
 
@@ -83,6 +83,7 @@ async function start(): Promise<void> {
   mount(
     nav,
     h('a', { href: '#/' }, 'Jobs'),
+    h('a', { href: '#/runners' }, 'Runners'),
     h('a', { href: '#/audit' }, 'Audit log'),
     can('admin') ? h('a', { href: '#/tokens' }, 'Tokens') : null,
     h('span', { class: 'who' }, `${me.name} (${me.role}) · store: ${me.store}`),
@@ -108,6 +109,7 @@ async function route(): Promise<void> {
     else if (parts[0] === 'job' && parts[1] && parts[2] === 'schedule') await scheduleForm(main, parts[1], parts[3] ?? null, me);
     else if (parts[0] === 'job' && parts[1]) await jobPage(parts[1]);
     else if (parts[0] === 'run' && parts[1]) await runPage(parts[1]);
+    else if (parts[0] === 'runners') await runnersPage();
     else if (parts[0] === 'audit') await auditPage();
     else if (parts[0] === 'tokens') await tokensPage();
     else await jobsPage();
@@ -178,6 +180,7 @@ async function jobPage(code: string): Promise<void> {
   document.title = `${code} · Tickwork`;
   const data = await api('GET', `/api/jobs/${seg(code)}`);
   const j = data.job;
+  const zone: string = j.timezone;
   const note = h('input', { type: 'text', id: 'pause-note', placeholder: 'why (shown with the pause)', 'aria-label': 'Pause note' });
   const reload = () => void jobPage(code);
   const actions = can('operator')
@@ -204,7 +207,7 @@ async function jobPage(code: string): Promise<void> {
     h(
       'tr',
       { 'data-run': r.id },
-      h('td', null, h('a', { href: `#/run/${seg(r.id)}` }, local(r.startedAt))),
+      h('td', null, h('a', { href: `#/run/${seg(r.id)}` }, zoned(r.startedAt, zone))),
       h('td', null, statusBadge(r.status)),
       h('td', null, r.key === '' ? h('span', { class: 'hint' }, 'own') : r.key),
       h('td', null, `${r.attempt}`, r.trigger !== 'schedule' ? h('span', { class: 'hint' }, ` ${r.trigger}`) : null),
@@ -251,6 +254,11 @@ async function jobPage(code: string): Promise<void> {
           h('p', null, 'Next: ', j.paused ? 'not while paused (the slots below run after a resume)' : j.nextRun ? `${relative(j.nextRun.at)} — ${j.nextRun.local}` : '—'),
           d.nextSlots.length ? h('ol', { class: 'slots' }, d.nextSlots.map((s: any) => h('li', null, s.local))) : null,
           h('p', { id: 'job-stats' }, statusBadge(j.lastStatus), ` failure streak ${j.consecutiveFailures} · ${j.totalRuns} runs · ${j.pendingRequests} pending run-now`),
+          j.maxRuns === null
+            ? null
+            : h('p', { id: 'job-limit' }, j.remainingRuns === 0
+              ? `Ended: all ${j.maxRuns} scheduled runs (maxRuns) were claimed; retries and run-now requests still run`
+              : `${j.remainingRuns} of ${j.maxRuns} scheduled runs left (maxRuns)`),
           h('p', null, h('a', { href: `#/job/${seg(code)}/schedules` }, `Runtime schedules: ${j.runtimeSchedules.count}${j.runtimeSchedules.more ? '+' : ''}`)),
           actions,
         ),
@@ -279,7 +287,7 @@ async function jobPage(code: string): Promise<void> {
     h('h2', null, 'Run history'),
     filters,
     chart,
-    h('table', null, h('thead', null, h('tr', null, ...['Started', 'Status', 'Key', 'Attempt', 'Duration', 'Message'].map((t) => h('th', { scope: 'col' }, t)))), rows),
+    h('table', null, h('thead', null, h('tr', null, ...[`Started (${zone})`, 'Status', 'Key', 'Attempt', 'Duration', 'Message'].map((t) => h('th', { scope: 'col' }, t)))), rows),
     more,
   );
   await load(false);
@@ -304,7 +312,7 @@ async function jobPage(code: string): Promise<void> {
 }
 
 async function runPage(id: string): Promise<void> {
-  const { run } = await api('GET', `/api/runs/${seg(id)}`);
+  const { run, zone } = await api('GET', `/api/runs/${seg(id)}`);
   document.title = `Run ${id} · Tickwork`;
   mount(
     main,
@@ -316,12 +324,13 @@ async function runPage(id: string): Promise<void> {
       ...[
         ['job', run.code],
         ['schedule key', run.key === '' ? '(own schedule)' : run.key],
-        ['slot', local(run.slotAt)],
+        ['slot', zoned(run.slotAt, zone)],
         ['attempt', run.attempt],
         ['trigger', run.trigger],
         ['runner', run.runnerId],
-        ['started', local(run.startedAt)],
-        ['finished', local(run.finishedAt)],
+        ['started', zoned(run.startedAt, zone)],
+        ['finished', zoned(run.finishedAt, zone)],
+        ['times in', zone],
         ['duration', duration(run.durationMs)],
       ].map(([k, v]) => [h('dt', null, String(k)), h('dd', null, String(v))]),
     ),
@@ -408,6 +417,41 @@ async function schedulesPage(code: string): Promise<void> {
   await load();
 }
 
+// — runners —
+async function runnersPage(): Promise<void> {
+  document.title = 'Runners · Tickwork';
+  const zone = me?.timezone ?? 'UTC';
+  const data = await api('GET', '/api/runners');
+  if (data.runners === null) {
+    mount(main, h('h1', null, 'Runners'), h('p', { id: 'runners-none' }, `The ${me?.store ?? ''} store does not list the runners sharing it (no runner presence); each daemon reports its own on /healthz.`));
+    return;
+  }
+  const offset = (ms: number | null) => (ms === null ? '—' : `${ms >= 0 ? '+' : '−'}${Math.abs(ms) < 1000 ? `${Math.abs(Math.round(ms))} ms` : `${(Math.abs(ms) / 1000).toFixed(1)} s`}`);
+  const rows = data.runners.map((r: any) =>
+    h(
+      'tr',
+      { 'data-runner': r.runnerId },
+      h('td', null, r.runnerId),
+      h('td', null, r.alive ? h('span', { class: 'badge succeeded' }, 'alive') : h('span', { class: 'badge failed' }, 'dead')),
+      h('td', null, zoned(r.startedAt, zone)),
+      h('td', null, `${relative(r.lastHeartbeatAt, Date.parse(data.now))} — ${zoned(r.lastHeartbeatAt, zone)}`),
+      h('td', { class: 'num' }, offset(r.clockOffsetMs)),
+      h('td', null, r.connected === null ? '—' : r.connected ? 'yes' : 'no'),
+    ),
+  );
+  mount(
+    main,
+    h('h1', null, 'Runners'),
+    h('p', { class: 'hint' }, `Daemons sharing this store, as their heartbeats report them (presence: ${data.presence}; times in ${zone}; clock offset = runner − store).`),
+    h(
+      'table',
+      null,
+      h('thead', null, h('tr', null, ...['Runner', 'State', 'Started', 'Last seen', 'Clock offset', 'Connected'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', { id: 'runners' }, rows.length ? rows : h('tr', null, h('td', { colspan: 6 }, 'No runner has reported yet.'))),
+    ),
+  );
+}
+
 // — audit and tokens —
 async function auditPage(): Promise<void> {
   document.title = 'Audit log · Tickwork';
@@ -421,7 +465,7 @@ async function auditPage(): Promise<void> {
         h(
           'tr',
           null,
-          h('td', null, local(e.at)),
+          h('td', null, zoned(e.at, me?.timezone ?? 'UTC')),
           h('td', null, `${e.actor.name} (${e.actor.role}, ${e.actor.via})`),
           h('td', null, e.action),
           h('td', null, [e.target.code, e.target.key, e.target.token].filter((x) => x !== undefined && x !== '').join(' / ')),
@@ -482,8 +526,8 @@ async function tokensPage(): Promise<void> {
             h('td', null, h('code', null, t.id)),
             h('td', null, t.name),
             h('td', null, t.role),
-            h('td', null, local(t.createdAt)),
-            h('td', null, t.expiresAt ? local(t.expiresAt) : 'never'),
+            h('td', null, zoned(t.createdAt, me?.timezone ?? 'UTC')),
+            h('td', null, t.expiresAt ? zoned(t.expiresAt, me?.timezone ?? 'UTC') : 'never'),
             h('td', null, h('button', { class: 'danger', onclick: () => confirm(`Revoke ${t.name}?`) && act(`revoked ${t.name}`, () => api('DELETE', `/api/tokens/${seg(t.id)}`), () => void tokensPage()) }, 'Revoke')),
           ),
         ),

@@ -65,7 +65,30 @@ export function duration(ms: number | null | undefined): string {
   return `${(ms / 60_000).toFixed(1)} min`;
 }
 
-/** An ISO instant in the viewer's own zone. */
-export function local(iso: string | null | undefined): string {
-  return iso ? new Date(iso).toLocaleString('en-GB', { hourCycle: 'h23' }) : '—';
+const zonedFormats = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * An ISO instant as wall-clock time in an IANA zone, in one unambiguous form whatever the
+ * browser's locale: `2026-12-01 21:30:05 +01:00` (ISO 8601 order, 24 h, the zone's UTC offset).
+ */
+export function zoned(iso: string | null | undefined, zone: string): string {
+  if (!iso) return '—';
+  let format = zonedFormats.get(zone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+      timeZoneName: 'longOffset',
+    } as Intl.DateTimeFormatOptions);
+    zonedFormats.set(zone, format);
+  }
+  const parts = Object.fromEntries(format.formatToParts(new Date(iso)).map((p) => [p.type, p.value]));
+  const offset = (parts.timeZoneName ?? 'GMT').replace(/^GMT/, '') || '+00:00';
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second} ${offset}`;
 }

@@ -20,6 +20,8 @@ const jobs: Job[] = [
   defineJob({
     code: 'flaky.sync',
     schedule: every('1m'),
+    timezone: 'Europe/Paris',
+    overlapPolicy: 'bufferOne',
     run: () => {
       attempts += 1;
       if (attempts % 2 === 0) throw new Error(`upstream said no (#${attempts})`);
@@ -79,18 +81,19 @@ describe('the dashboard in Chromium', () => {
     await page.goto(`${h.url}#/`);
     await page.locator('tr[data-code="flaky.sync"] .note', { hasText: 'upstream maintenance' }).waitFor(WAIT);
     await shot(page, '03-jobs-paused');
-    const { entries } = await h.access.listAudit();
+    const { entries } = await h.store.listAudit();
     expect(entries[0]).toMatchObject({ action: 'job.pause', target: { code: 'flaky.sync', key: '' }, actor: { role: 'operator' }, before: { paused: false }, after: { paused: true, note: 'upstream maintenance until 14:00' } });
     await page.locator('a', { hasText: 'flaky.sync' }).click();
     await page.locator('#resume').click();
     await page.locator('#pause').waitFor(WAIT);
     expect((await h.store.getStates([{ code: 'flaky.sync', key: '' }]))[0]?.paused).toBe(false);
+    expect((await h.store.listAudit({ limit: 1 })).entries[0]).toMatchObject({ action: 'job.resume', target: { code: 'flaky.sync', key: '' }, actor: { role: 'operator' }, before: { paused: true }, after: { paused: false } });
     await page.context().close();
   });
 
   it('shows the field error for a malformed cron as you type and stores nothing on save', async () => {
     const page = await signedIn('admin');
-    const before = (await h.access.listAudit()).entries.length;
+    const before = (await h.store.listAudit()).entries.length;
     await page.goto(`${h.url}#/job/reports.daily/schedule`);
     await page.getByLabel('Key').fill('broken');
     await page.getByLabel('Kind').selectOption('cron');
@@ -101,7 +104,7 @@ describe('the dashboard in Chromium', () => {
     expect(await page.locator('#s-expression').getAttribute('aria-invalid')).toBe('true');
     await shot(page, '04-form-cron-error');
     expect(await h.store.getSchedules([{ code: 'reports.daily', key: 'broken' }])).toEqual([]);
-    expect((await h.access.listAudit()).entries.length).toBe(before);
+    expect((await h.store.listAudit()).entries.length).toBe(before);
     await page.context().close();
   });
 
@@ -131,7 +134,7 @@ describe('the dashboard in Chromium', () => {
     await runDue({ jobs, store: h.store });
     const { runs } = await h.store.queryRuns({ code: 'reports.daily', key: 'tenant-acme' });
     expect(runs.map((r) => [r.status, r.trigger, r.message])).toEqual([['succeeded', 'manual', 'report for {"tenant":"acme"}']]);
-    const actions = (await h.access.listAudit()).entries.map((e) => e.action);
+    const actions = (await h.store.listAudit()).entries.map((e) => e.action);
     expect(actions.slice(0, 2)).toEqual(['schedule.trigger', 'schedule.create']);
     await page.context().close();
   });
@@ -151,15 +154,28 @@ describe('the dashboard in Chromium', () => {
       const rows = [...document.querySelectorAll('#runs tr[data-run]')];
       return rows.length === 2 && rows.every((row) => row.textContent?.includes('failed'));
     }, undefined, WAIT);
+    // The job's options name its overlap policy; run times are in the job's zone, in one unambiguous form.
+    expect(await page.locator('#job-summary dt', { hasText: /^overlapPolicy$/ }).count()).toBe(1);
+    expect(await page.locator('#job-summary dd', { hasText: /^bufferOne$/ }).count()).toBe(1);
+    expect(await page.locator('#job-summary dt', { hasText: /^allowParallelRuns$/ }).count()).toBe(0);
+    await page.getByRole('columnheader', { name: 'Started (Europe/Paris)' }).waitFor(WAIT);
+    const firstId = await page.locator('#runs tr[data-run]').first().getAttribute('data-run');
+    const shownAt = await page.locator('#runs tr[data-run] a').first().textContent();
+    const startedAt = (await h.store.getRun(firstId as string))?.startedAt as Date;
+    const paris = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(startedAt).replace(', ', ' ');
+    expect(shownAt).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \+0[12]:00$/);
+    expect(shownAt?.startsWith(paris)).toBe(true);
     await shot(page, '07-job-history-failed');
     await page.locator('#runs tr[data-run] a').first().click();
     await page.locator('#run-error', { hasText: 'upstream said no' }).waitFor(WAIT);
+    expect(await page.locator('dd', { hasText: /^Europe\/Paris$/ }).count()).toBe(1);
     expect(await page.locator('#run-stack').textContent()).toMatch(/Error: upstream said no/);
     await shot(page, '08-run');
     await page.context().close();
   });
 
-  it("refuses a viewer's mutation with 403 and a mutation without the CSRF token with 403", async () => {
+  it("refuses a viewer's mutation with 403 and a mutation without the CSRF token with 403, auditing neither", async () => {
+    const audited = (await h.store.listAudit({ limit: 1000 })).entries.length;
     const viewer = await signedIn('viewer');
     expect(await viewer.locator('#pause').count()).toBe(0);
     const viewerAnswer = await viewer.evaluate(async () => {
@@ -177,6 +193,7 @@ describe('the dashboard in Chromium', () => {
     expect(noCsrf.status).toBe(403);
     expect(noCsrf.body.message).toMatch(/CSRF token missing/);
     expect((await h.store.getStates([{ code: 'reports.daily', key: '' }]))[0]?.paused ?? false).toBe(false);
+    expect((await h.store.listAudit({ limit: 1000 })).entries.length).toBe(audited);
     await admin.goto(`${h.url}#/audit`);
     await admin.locator('#audit tr').first().waitFor(WAIT);
     await shot(admin, '09-audit');

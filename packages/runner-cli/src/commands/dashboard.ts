@@ -1,4 +1,4 @@
-import { dirname, join, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import { parseDuration, InvalidArgumentError } from '@tickwork/core';
 import { CliUsageError } from '../errors.js';
 import { importFromProject } from '../project-import.js';
@@ -6,14 +6,15 @@ import type { Session } from '../session.js';
 
 /** The part of `@tickwork/dashboard` the CLI uses. */
 interface DashboardModule {
-  createFileAccessStore(options: { directory: string }): AccessStoreLike;
-  createDashboard(options: { store: unknown; jobs: unknown; access: AccessStoreLike; timezone?: string; basePath?: string }): unknown;
+  createStoreAccess(store: unknown): AccessStoreLike;
+  createDashboard(options: { store: unknown; jobs: unknown; timezone?: string; basePath?: string }): unknown;
   startDashboardServer(dashboard: unknown, options: { port: number; host?: string }): Promise<{ url: string; close(): Promise<void> }>;
 }
 
 interface AccessStoreLike {
   createToken(input: { name: string; role: string; expiresAt: Date | null; now: Date }): Promise<{ secret: string; token: { id: string; name: string; role: string; expiresAt: Date | null } }>;
   listTokens(): Promise<Array<{ id: string; name: string; role: string; createdAt: Date; expiresAt: Date | null }>>;
+  getToken(id: string): Promise<{ id: string; name: string; role: string; createdAt: Date; expiresAt: Date | null } | null>;
   revokeToken(id: string): Promise<boolean>;
   appendAudit(entry: { at: Date; actor: { id: string; name: string; role: string; via: string }; action: string; target: { token?: string }; before: unknown; after: unknown }): Promise<unknown>;
 }
@@ -36,22 +37,13 @@ async function load(session: Session): Promise<DashboardModule> {
   return module;
 }
 
-/** Where tokens and the audit log live: `--dir`, else `TICKWORK_DASHBOARD_DIR`, else `.tickwork/dashboard` beside the config file. */
-export function accessDirectory(session: Session, dir: string | undefined): string {
-  if (dir !== undefined) return resolve(session.io.cwd, dir);
-  const env = session.io.env.TICKWORK_DASHBOARD_DIR;
-  if (env) return resolve(session.io.cwd, env);
-  const path = session.configPath();
-  return join(path ? dirname(path) : session.io.cwd, '.tickwork', 'dashboard');
-}
-
 /** Starts the dashboard over the session's config and store (for `tickwork dashboard` and `daemon --dashboard`). */
-export async function startDashboardBeside(session: Session, options: { port: number; host?: string; dir?: string }): Promise<RunningDashboard> {
+export async function startDashboardBeside(session: Session, options: { port: number; host?: string }): Promise<RunningDashboard> {
   const module = await load(session);
   const config = await session.config();
   const store = await session.store();
-  const access = module.createFileAccessStore({ directory: accessDirectory(session, options.dir) });
-  const dashboard = module.createDashboard({ store, jobs: config.jobs, access, timezone: await session.timezone() });
+  const access = module.createStoreAccess(store);
+  const dashboard = module.createDashboard({ store, jobs: config.jobs, timezone: await session.timezone() });
   const server = await module.startDashboardServer(dashboard, { port: options.port, ...(options.host !== undefined ? { host: options.host } : {}) });
   const tokens = await access.listTokens();
   session.err(`[tickwork] dashboard at ${server.url}${tokens.length === 0 ? ' — no tokens yet: tickwork dashboard token create --role admin' : ''}\n`);
@@ -59,7 +51,7 @@ export async function startDashboardBeside(session: Session, options: { port: nu
 }
 
 /** `tickwork dashboard`: serves the dashboard until SIGINT/SIGTERM. */
-export async function dashboardCommand(session: Session, flags: { port: number; host?: string; dir?: string }): Promise<number> {
+export async function dashboardCommand(session: Session, flags: { port: number; host?: string }): Promise<number> {
   const server = await startDashboardBeside(session, flags);
   session.out(`${server.url}\n`);
   await new Promise<void>((resolveStop) => {
@@ -76,10 +68,11 @@ export async function dashboardCommand(session: Session, flags: { port: number; 
 export async function tokenCommand(
   session: Session,
   action: 'create' | 'list' | 'revoke',
-  flags: { role?: string; name?: string; expiresIn?: string; dir?: string; json?: boolean; id?: string },
+  flags: { role?: string; name?: string; expiresIn?: string; json?: boolean; id?: string },
 ): Promise<number> {
   const module = await load(session);
-  const access = module.createFileAccessStore({ directory: accessDirectory(session, flags.dir) });
+  // Tokens and the audit log live in the configured store, which every dashboard on it reads.
+  const access = module.createStoreAccess(await session.store());
   const actor = { id: 'cli', name: `cli:${session.io.env.USER ?? 'unknown'}`, role: 'admin', via: 'cli' };
   const now = session.localClock.now();
   if (action === 'list') {
@@ -91,8 +84,9 @@ export async function tokenCommand(
   }
   if (action === 'revoke') {
     const id = flags.id as string;
-    if (!(await access.revokeToken(id))) throw new CliUsageError(`no dashboard token with id "${id}" (tickwork dashboard token list)`);
-    await access.appendAudit({ at: now, actor, action: 'token.revoke', target: { token: id }, before: { id }, after: null });
+    const before = await access.getToken(id);
+    if (!before || !(await access.revokeToken(id))) throw new CliUsageError(`no dashboard token with id "${id}" (tickwork dashboard token list)`);
+    await access.appendAudit({ at: now, actor, action: 'token.revoke', target: { token: id }, before, after: null });
     session.out(`revoked token ${id}\n`);
     return 0;
   }

@@ -29,14 +29,14 @@ async function countSchedules(store: Store): Promise<Map<string, number>> {
 
 /** The NEXT column of `list` and `schedules`: a slot waiting behind a running run (visibly), else when the next one is due. */
 export function nextCell(palette: Session['palette'], v: StateView, now: Date): string {
-  if (v.waitingSlotAt) return palette.yellow(`waiting: slot ${v.waitingSlotAt}`);
-  return v.nextRunAt ? relativeTime(new Date(v.nextRunAt), now) : palette.dim('—');
+  if (v.waitingSlotAt) return palette.yellow(`waiting: slot ${v.waitingSlotAt}`) + runsLeft(v);
+  if (v.remainingRuns === 0 && !v.nextRunAt) return palette.dim(`ended: ${v.scheduledRuns} of ${v.maxRuns} runs`);
+  return (v.nextRunAt ? relativeTime(new Date(v.nextRunAt), now) : palette.dim('—')) + runsLeft(v);
 }
 
-/** The LAST SKIP column: why the latest skipped slot did not run, and when it was due (`tickwork logs --status skipped --reason …` lists them). */
-export function skipCell(palette: Session['palette'], v: StateView, now: Date): string {
-  if (!v.lastSkipReason || !v.lastSkippedSlotAt) return palette.dim('—');
-  return `${v.lastSkipReason} (slot ${relativeTime(new Date(v.lastSkippedSlotAt), now)})`;
+/** " (2 of 5 runs left)" for a limited schedule, '' otherwise. */
+function runsLeft(v: StateView): string {
+  return v.remainingRuns === null ? '' : ` (${v.remainingRuns} of ${v.maxRuns} run${v.maxRuns === 1 ? '' : 's'} left)`;
 }
 
 /** `tickwork list`: every configured job with its stored state and runtime schedule count; reads only. */
@@ -78,12 +78,11 @@ export async function listCommand(session: Session, flags: { json?: boolean }): 
     v.lastRunAt ? `${relativeTime(new Date(v.lastRunAt), now)} ${statusColour(palette, v.lastStatus ?? '')(v.lastStatus ?? '')}` : palette.dim('never'),
     v.paused ? palette.yellow(`paused${v.pausedNote ? `: ${v.pausedNote}` : ''}`) : '',
     v.consecutiveFailures > 0 ? palette.red(String(v.consecutiveFailures)) : '0',
-    skipCell(palette, v, now),
     String(v.runtimeSchedules),
   ]);
   session.out(
     renderTable(
-      [{ header: 'JOB' }, { header: 'SCHEDULE' }, { header: 'TZ' }, { header: 'NEXT' }, { header: 'LAST' }, { header: 'PAUSED' }, { header: 'FAILURES', align: 'right' }, { header: 'LAST SKIP' }, { header: 'RUNTIME SCHEDULES', align: 'right' }],
+      [{ header: 'JOB' }, { header: 'SCHEDULE' }, { header: 'TZ' }, { header: 'NEXT' }, { header: 'LAST' }, { header: 'PAUSED' }, { header: 'FAILURES', align: 'right' }, { header: 'RUNTIME SCHEDULES', align: 'right' }],
       rows,
     ),
   );

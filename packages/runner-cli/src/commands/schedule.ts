@@ -105,6 +105,7 @@ function describeView(v: ScheduleView, now: Date): string {
     ['enabled', v.enabled ? 'yes' : 'no'],
     ['paused', v.paused ? `yes${v.pausedNote ? `: ${v.pausedNote}` : ''}` : 'no'],
     ['next run', instant(v.nextRunAt)],
+    ...(v.maxRuns === null ? [] : [['runs', `${v.scheduledRuns} of at most ${v.maxRuns} scheduled (${v.remainingRuns === 0 ? 'ended' : `${v.remainingRuns} left`})`] as [string, string]]),
     ['start at', instant(v.startAt)],
     ['expires at', instant(v.expiresAt)],
     ['description', v.description ?? '—'],

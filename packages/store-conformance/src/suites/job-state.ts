@@ -27,6 +27,7 @@ export function describeJobState(h: StoreHarness): void {
           lastFinishedSlotAt: null,
           consecutiveFailures: 0,
           totalRuns: 0,
+          scheduledRuns: 0,
         });
         expect(state.createdAt.getTime()).toBe(now.getTime());
       }

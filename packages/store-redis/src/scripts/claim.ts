@@ -3,10 +3,9 @@
  * earlier ones' effects, in one script — the named run (idempotent per runner, a waiting one
  * may start), runtime-schedule check (exists, enabled, version), paused check, overlap per the
  * claim's policy against the schedule's live leases and waiting runs (interrupting expired
- * ones, returned as `reaped`), fencing token, run record, indexes, request and state.
+ * ones, returned as `reaped`), the limit of scheduled runs (`maxRuns`, null for none), fencing token, run record, indexes, request and state.
  * Request: `{ now, runnerId, items: [{ ce, code, key, version, field, slotAt, attempt, trigger,
- * policy, backfill, rid, startedAt, leaseExpiresAt, pad, passed }] }` (`passed`: `{ after, ranges: [{ first,
- * last, count, reason, message, pad }] }` or null): `field` is the claim record
+ * policy, backfill, rid, maxRuns, startedAt, leaseExpiresAt, pad }] }`: `field` is the claim record
  * (`<key>|<slotMs>|<attempt>`, or `#<request id>` for a run-now request `rid`), `version` null
  * when the claim names none. Answers `[{ s, run, reaped }]` (`reaped`: `[{ run, state }]`).
  */
@@ -66,37 +65,6 @@ local function advance(c, state)
   state.updatedAt = now
 end
 
--- A winning schedule claim's passed ranges, one skipped record each (attempt 0), when its plan started from the lastSlotAt it found (before).
-local function record_passed(c, state, before)
-  local after = c.passed.after
-  if before == nil then before = NULL end
-  if before ~= after then return end
-  if before ~= NULL and c.slotAt <= before then return end
-  for _, r in ipairs(c.passed.ranges) do
-    local field = c.key .. '|' .. string.format('%d', r.first) .. '|0'
-    if not redis.call('HGET', jk(c.ce, 'claims'), field) then
-      local n = next_id(jk(c.ce, 'seq'))
-      local run = {
-        id = n .. '.' .. c.ce, n = n, ce = c.ce, member = r.pad .. ':' .. pad12(n) .. ':' .. c.ce, cf = field,
-        code = c.code, key = c.key, slotAt = r.first, attempt = 0, trigger = 'schedule', status = 'skipped',
-        runnerId = req.runnerId, token = 0, requestId = NULL, cancelRequested = false, startedAt = r.last,
-        finishedAt = c.startedAt, durationMs = 0, leaseExpiresAt = NULL, message = r.message, error = NULL, stack = NULL,
-        skipReason = r.reason, slotCount = r.count, rangeLastSlotAt = r.last,
-      }
-      redis.call('HSET', jk(c.ce, 'claims'), field, n)
-      redis.call('ZADD', jk(c.ce, 'index'), 0, run.member)
-      redis.call('ZADD', gk('index'), 0, run.member)
-      put_run(c.ce, run)
-      redis.call('ZADD', gk('finished'), run.finishedAt, run.id)
-      -- The reason of the latest skipped slot (an overlap skip of this claim's own slot is later than any range).
-      if state.lastSkippedSlotAt == nil or state.lastSkippedSlotAt == NULL or r.last > state.lastSkippedSlotAt then
-        state.lastSkippedSlotAt = r.last
-        state.lastSkipReason = r.reason
-      end
-    end
-  end
-end
-
 local out = {}
 for i, c in ipairs(req.items) do
   local named, recorded = named_run(c)
@@ -116,12 +84,14 @@ for i, c in ipairs(req.items) do
     if (not gate) or (not gate.enabled) or (c.version ~= NULL and c.version ~= gate.version) then answer = { s = 'unscheduled' } end
   end
   local state, created = nil, false
-  local before = nil
   if not answer then
     state, created = get_state(c.ce, c.code, c.key, now)
-    before = state.lastSlotAt
     if state.paused then answer = { s = 'paused' } end
   end
+  -- Ended: a limited schedule's scheduled runs were all claimed (a waiting run counted when it was queued;
+  -- states written before limited runs count from 0).
+  local counted = c.trigger == 'schedule' and not named
+  if not answer and counted and c.maxRuns ~= NULL and (state.scheduledRuns or 0) >= c.maxRuns then answer = { s = 'ended' } end
   if not answer then
     local reaped = {}
     local changed = false
@@ -158,9 +128,6 @@ for i, c in ipairs(req.items) do
           run.durationMs = 0
           if policy == 'skip' then run.message = 'skipped: ' .. because .. ' (overlap policy skip)'
           else run.message = 'skipped: run ' .. waiting[1].id .. ' already waits for its turn (overlap policy ' .. policy .. ')' end
-          run.skipReason = 'overlap'
-          state.lastSkipReason = 'overlap'
-          if state.lastSkippedSlotAt == nil or state.lastSkippedSlotAt == NULL or c.slotAt > state.lastSkippedSlotAt then state.lastSkippedSlotAt = c.slotAt end
           put_run(c.ce, run)
           redis.call('ZADD', gk('finished'), run.finishedAt, run.id)
           consume(c, request)
@@ -184,6 +151,7 @@ for i, c in ipairs(req.items) do
             put_run(c.ce, run)
             add_to_list(c.ce, 'waiting', c.key, run.n)
             note_waiting(c.ce, c.key, state)
+            if counted then state.scheduledRuns = (state.scheduledRuns or 0) + 1 end
             advance(c, state)
             changed = true
             answer = { s = 'waiting', run = run }
@@ -217,13 +185,10 @@ for i, c in ipairs(req.items) do
       redis.call('ZADD', gk('leases'), c.leaseExpiresAt, run.id)
       consume(c, request)
       state.totalRuns = state.totalRuns + 1
+      if counted then state.scheduledRuns = (state.scheduledRuns or 0) + 1 end
       advance(c, state)
       changed = true
       answer = { s = 'claimed', run = run }
-    end
-    if (answer.s == 'claimed' or answer.s == 'waiting' or answer.s == 'overlap') and c.trigger == 'schedule' and c.passed ~= NULL then
-      record_passed(c, state, before)
-      changed = true
     end
     if changed then put_state(c.ce, state, created) end
     if #reaped > 0 then answer.reaped = reaped end

@@ -119,7 +119,7 @@ local function initial_state(code, key, now)
   return {
     code = code, key = key, paused = false, pausedNote = NULL, resumedAt = NULL, scheduleOverride = NULL,
     lastSlotAt = NULL, lastStatus = NULL, lastFinishedAt = NULL, lastAttempt = NULL, lastFinishedSlotAt = NULL, waitingSlotAt = NULL,
-    consecutiveFailures = 0, totalRuns = 0, createdAt = now, updatedAt = now,
+    consecutiveFailures = 0, totalRuns = 0, scheduledRuns = 0, createdAt = now, updatedAt = now,
   }
 end
 local function get_state(ce, code, key, now)

@@ -1,5 +1,5 @@
 /**
- * The ninth migration (issue #19, lean hot path): lease renewals become HOT updates on
+ * The sixth migration (issue #19, lean hot path): lease renewals become HOT updates on
  * PostgreSQL. A renewal sets only `tickwork_run.lease_expires_at`; while an index covers that
  * column PostgreSQL must write a new entry into every index of the table for each renewal
  * (3,000 renewals: 0 HOT updates, 3,000 dead tuples, every index grown). Dropping the reaper's

@@ -40,8 +40,9 @@ export const MIGRATIONS: readonly MigrationInfo[] = [
   { name: 'Migration20261202231000_tickwork_run_request_indexes', compat: { kind: 'expand' } },
   // Adds the runner table (and on PostgreSQL two functions); older releases never heartbeat, so their runs keep the lease rule.
   { name: 'Migration20261203000000_tickwork_runners', compat: { kind: 'expand' } },
-  // Skipped ranges and skip reasons (#20): added columns and a claim function under a new name; older releases ignore both.
-  { name: 'Migration20261203010000_tickwork_skipped_slots', compat: { kind: 'expand' } },
+  // The state's scheduled-run counter (maxRuns); the claim and upsert functions keep their signatures and, for a
+  // caller that sends no max_runs, their behaviour.
+  { name: 'Migration20261203010000_tickwork_limited_runs', compat: { kind: 'expand' } },
 ];
 
 /** Names recorded in `tickwork_migrations`, oldest first. */

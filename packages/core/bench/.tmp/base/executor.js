@@ -1,0 +1,345 @@
+import { hostname } from 'node:os';
+import { systemClock } from './clock.js';
+import { describeThrown, InvalidArgumentError, StoreSchemaError, StoreUnavailableError } from './errors.js';
+import { initialJobState } from './job-state.js';
+import { createRegistry, jobSchedule } from './job.js';
+import { silentLogger } from './logger.js';
+import { claimAt, nextDueAt, planDue, remainingRuns, requestClaim } from './plan.js';
+import { alertInterrupted, executeRun, reapInterrupted } from './run.js';
+import { runtimeJob } from './runtime-schedule.js';
+import { DEFAULT_SCHEDULE_KEY } from './store.js';
+/** Default of {@link RunDueOptions.maxConcurrentRuns}. */
+export const DEFAULT_MAX_CONCURRENT_RUNS = 100;
+/** The runner id used when none is configured: `hostname:pid`. */
+export function defaultRunnerId() {
+    return `${hostname()}:${process.pid}`;
+}
+/** Accepts a registry or a list of job inputs. */
+export function toRegistry(jobs) {
+    return Array.isArray(jobs) ? createRegistry(jobs) : jobs;
+}
+/** Most pending run-now requests one tick looks at. */
+const REQUEST_PEEK_LIMIT = 1000;
+/** Attempts at one claim through store blips (≈ 3 s of backoff) before its schedule reports an error. */
+const CLAIM_ATTEMPTS = 5;
+/** Page size when reading runtime schedules and their states. */
+const READ_PAGE = 1000;
+/**
+ * One tick — what `tickwork run` does and what the daemon does at each instant: reaps
+ * expired leases, consumes run-now requests, plans due slots per each schedule's policy
+ * (the jobs' own schedules and their runtime schedules), claims them all in one store round
+ * trip, runs the claimed handlers (concurrently across schedules, in slot order within one),
+ * records every run, and reports per schedule.
+ */
+export async function runDue(options) {
+    const registry = toRegistry(options.jobs);
+    const selected = options.only ? options.only.map((code) => registry.get(code)) : [...registry.jobs];
+    const { store } = options;
+    const clock = options.clock ?? systemClock;
+    const logger = options.logger ?? silentLogger;
+    const runnerId = options.runnerId ?? defaultRunnerId();
+    const timezone = options.timezone ?? 'UTC';
+    const startedAt = clock.now();
+    const now = startedAt;
+    const refs = selected.map((job) => ({ code: job.code, key: DEFAULT_SCHEDULE_KEY }));
+    if (options.maxConcurrentRuns !== undefined && (!Number.isInteger(options.maxConcurrentRuns) || options.maxConcurrentRuns < 1)) {
+        throw new InvalidArgumentError(`runDue: maxConcurrentRuns must be an integer ≥ 1, got ${String(options.maxConcurrentRuns)}`);
+    }
+    // Reap first, so a dead runner's interrupted slot is retried in this very tick; each reaped run
+    // comes to one runner only, which calls its onFailure.
+    if (!options.dryRun)
+        await reapInterrupted(store, now, (code) => (registry.has(code) ? registry.get(code) : undefined), logger);
+    const states = options.dryRun ? await readStates(store, refs, now) : await store.ensureStates(refs, now);
+    if (states.length !== refs.length) {
+        throw new StoreSchemaError(`store "${store.name}": ensureStates returned ${states.length} states for ${refs.length} schedules`);
+    }
+    const compiler = new ScheduleCache(timezone);
+    const targets = selected.map((job, index) => {
+        const state = states[index];
+        return { job, key: DEFAULT_SCHEDULE_KEY, state, schedule: compiler.compile(job, state.scheduleOverride) };
+    });
+    targets.push(...(await readRuntimeTargets(store, selected, options.only !== undefined, compiler, logger)));
+    // Run-now requests of the schedules this tick claims for; each is consumed only by the claim
+    // that names it, so one not claimed (paused meanwhile, store blip) simply stays pending.
+    const eligible = new Map(targets.filter((t) => t.job.enabled && !t.state.paused).map((t) => [scheduleId({ code: t.job.code, key: t.key }), t]));
+    const requests = options.force || options.signal?.aborted || eligible.size === 0 ? [] : await pendingRequests(store, eligible);
+    const requestsOf = new Map();
+    for (const request of requests)
+        requestsOf.set(scheduleId(request), [...(requestsOf.get(scheduleId(request)) ?? []), request]);
+    const results = [];
+    const planned = [];
+    for (const target of targets) {
+        const { job, key, state, schedule } = target;
+        const base = { code: job.code, key };
+        const upcoming = () => nextDueAt({ job, key, schedule, state, now, ...grace(options) });
+        if (!job.enabled) {
+            const reason = key === DEFAULT_SCHEDULE_KEY || !registry.get(job.code).enabled ? 'disabled in code (enabled: false)' : 'schedule disabled (enabled: false)';
+            results.push({ ...base, outcome: 'disabled', slotAt: null, attempt: null, run: null, reason, nextSlotAt: null });
+            continue;
+        }
+        if (state.paused) {
+            results.push({ ...base, outcome: 'paused', slotAt: null, attempt: null, run: null, reason: state.pausedNote ?? 'paused', nextSlotAt: upcoming() });
+            continue;
+        }
+        // --force runs each selected job's own schedule now; its runtime schedules keep their plan.
+        const claims = options.force && key === DEFAULT_SCHEDULE_KEY
+            ? [claimAt(job, key, now, 'force')]
+            : planDue({ job, key, schedule, state, now, ...grace(options) });
+        for (const request of requestsOf.get(scheduleId({ code: job.code, key })) ?? [])
+            claims.push(requestClaim(job, key, request));
+        if (target.version !== undefined)
+            for (const claim of claims)
+                claim.scheduleVersion = target.version;
+        if (claims.length === 0 && remainingRuns(job, state) === 0) {
+            results.push({ ...base, outcome: 'ended', slotAt: null, attempt: null, run: null, reason: endedReason(job), nextSlotAt: upcoming() });
+            continue;
+        }
+        if (claims.length === 0) {
+            results.push({ ...base, outcome: 'not-due', slotAt: null, attempt: null, run: null, reason: null, nextSlotAt: upcoming() });
+            continue;
+        }
+        planned.push({ target, claims });
+    }
+    if (options.dryRun) {
+        for (const { target, claims } of planned) {
+            for (const claim of claims) {
+                results.push({ code: target.job.code, key: claim.key, outcome: 'would-run', slotAt: claim.slotAt, attempt: claim.attempt, run: null, reason: claim.trigger, nextSlotAt: null });
+            }
+        }
+        return finish(startedAt, clock, results);
+    }
+    // In waves of at most `maxConcurrentRuns` schedules: a wave's first claims go to the store in
+    // one round trip, its handlers run side by side, and the next wave is claimed when it is
+    // done, so this runner never holds more leases than it runs (DESIGN: claim no more than
+    // free capacity). A schedule's later slots (backfill) are claimed one by one after its
+    // previous run ends, so they don't overlap it.
+    const capacity = options.maxConcurrentRuns ?? DEFAULT_MAX_CONCURRENT_RUNS;
+    const jobOf = (code) => (registry.has(code) ? registry.get(code) : undefined);
+    const deps = { store, clock, logger, signal: options.signal, jobOf, runnerId };
+    for (let from = 0; from < planned.length; from += capacity) {
+        if (options.signal?.aborted)
+            break;
+        const wave = planned.slice(from, from + capacity);
+        let first = null;
+        let claimError = null;
+        try {
+            first = await claimWithRetry(store, wave.map((p) => p.claims[0]), { runnerId, now: from === 0 ? now : clock.now() }, logger);
+        }
+        catch (error) {
+            claimError = error;
+        }
+        // Each schedule on its own: one's failure is reported as its result, never rejects the tick
+        // while other handlers still run, and the tick returns only once every handler it started settled.
+        const perSchedule = await Promise.allSettled(wave.map((p, index) => runSchedule(p, first?.[index], deps)));
+        perSchedule.forEach((settled, index) => {
+            const p = wave[index];
+            const failure = claimError ?? (settled.status === 'rejected' ? settled.reason : null);
+            if (settled.status === 'fulfilled')
+                results.push(...settled.value.results);
+            if (failure)
+                results.push(errorResult(p, settled.status === 'fulfilled' ? settled.value.failedClaim : p.claims[0], failure));
+        });
+    }
+    return finish(startedAt, clock, results);
+}
+/**
+ * One schedule's claims of a tick, in order: each after the previous run ended (a backfill never
+ * overlaps itself), a slot that waits in the store claimed as soon as this tick's run before it
+ * ended, and nothing after a `busy` answer (the later slots queue behind it).
+ */
+async function runSchedule(p, firstOutcome, deps) {
+    const results = [];
+    const queue = [...p.claims];
+    let outcome = firstOutcome;
+    if (!outcome)
+        return { results, failedClaim: p.claims[0] ?? null };
+    for (let claim = queue.shift(); claim; claim = queue.shift()) {
+        if (deps.signal?.aborted)
+            break;
+        if (!outcome) {
+            try {
+                [outcome] = await claimWithRetry(deps.store, [claim], { runnerId: deps.runnerId, now: deps.clock.now() }, deps.logger);
+            }
+            catch (error) {
+                results.push(errorResult(p, claim, error));
+                break;
+            }
+            if (!outcome)
+                break;
+        }
+        if (outcome.reaped)
+            await alertInterrupted(outcome.reaped, deps.jobOf, deps.logger);
+        const { result, executed } = await settle(p.target, claim, outcome, deps);
+        results.push(result);
+        // Busy: the later slots would be too (they queue behind this one) — except behind the slot that
+        // already waits in the store, where each later slot is judged by the overlap policy (queued or skipped).
+        if (outcome.status === 'busy' && !waitsInStore(claim, p.target.state))
+            break;
+        const waiting = executed?.state?.waitingSlotAt;
+        if (waiting && !queue.some((c) => c.requestId === undefined && c.slotAt.getTime() === waiting.getTime() && c.attempt === 1)) {
+            queue.unshift(...planDue({ job: p.target.job, key: p.target.key, schedule: null, state: executed.state, now: deps.clock.now() }).slice(0, 1).map((c) => versioned(c, p.target)));
+        }
+        outcome = undefined;
+    }
+    return { results, failedClaim: null };
+}
+function waitsInStore(claim, state) {
+    return claim.requestId === undefined && claim.attempt === 1 && state.waitingSlotAt?.getTime() === claim.slotAt.getTime();
+}
+/** Claims are idempotent per runner, so one whose answer was lost (store blip) is simply made again. */
+async function claimWithRetry(store, claims, context, logger) {
+    for (let attempt = 1;; attempt++) {
+        try {
+            return await store.claimSlots(claims, context);
+        }
+        catch (error) {
+            if (!(error instanceof StoreUnavailableError) || attempt >= CLAIM_ATTEMPTS)
+                throw error;
+            logger.warn({ err: error.message, attempt, claims: claims.length }, 'claiming failed; retrying (claims are idempotent)');
+            await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+        }
+    }
+}
+function versioned(claim, target) {
+    return target.version === undefined ? claim : { ...claim, scheduleVersion: target.version };
+}
+function errorResult(p, claim, error) {
+    return {
+        code: p.target.job.code,
+        key: p.target.key,
+        outcome: 'error',
+        slotAt: claim?.slotAt ?? null,
+        attempt: claim?.attempt ?? null,
+        run: null,
+        reason: describeThrown(error).message,
+        nextSlotAt: null,
+    };
+}
+/**
+ * The pending run-now requests of eligible schedules among the oldest ones. When that window is
+ * full — requests of paused or disabled schedules stay pending and could fill it — each eligible
+ * schedule's own requests are looked up instead, so none starves.
+ */
+async function pendingRequests(store, eligible) {
+    const codes = [...new Set([...eligible.values()].map((t) => t.job.code))];
+    const pending = await store.pendingRunRequests({ codes, limit: REQUEST_PEEK_LIMIT });
+    if (pending.length < REQUEST_PEEK_LIMIT)
+        return pending.filter((r) => eligible.has(scheduleId(r)));
+    const refs = [...eligible.values()].map((t) => ({ code: t.job.code, key: t.key }));
+    const found = [];
+    for (let i = 0; i < refs.length; i += READ_PAGE) {
+        found.push(...(await store.pendingRunRequests({ refs: refs.slice(i, i + READ_PAGE), limit: REQUEST_PEEK_LIMIT })));
+    }
+    return found;
+}
+async function settle(target, claim, outcome, deps) {
+    const { job } = target;
+    const base = { code: job.code, key: claim.key, slotAt: claim.slotAt, attempt: claim.attempt, nextSlotAt: null };
+    switch (outcome.status) {
+        case 'taken':
+            return { result: { ...base, outcome: 'taken', run: null, reason: 'another runner claimed this slot' } };
+        case 'paused':
+            return { result: { ...base, outcome: 'paused', run: null, reason: 'paused' } };
+        case 'unscheduled':
+            return { result: { ...base, outcome: 'unscheduled', run: null, reason: 'the runtime schedule was removed, disabled or changed meanwhile' } };
+        case 'ended':
+            return { result: { ...base, outcome: 'ended', run: null, reason: endedReason(job) } };
+        case 'overlap':
+            return { result: { ...base, outcome: 'skipped', run: outcome.run, reason: outcome.run.message ?? 'previous run still holds the lease' } };
+        case 'waiting':
+            return { result: { ...base, outcome: 'waiting', run: outcome.run, reason: outcome.run.message ?? 'waits for the running run' } };
+        case 'busy':
+            return { result: { ...base, outcome: 'busy', run: null, reason: 'another run holds the lease; claimed again when it ends' } };
+        case 'claimed': {
+            const executed = await executeRun({
+                job,
+                run: outcome.run,
+                lease: outcome.lease,
+                store: deps.store,
+                clock: deps.clock,
+                logger: deps.logger,
+                ...(target.payload !== undefined ? { payload: target.payload } : {}),
+                ...(deps.signal ? { signal: deps.signal } : {}),
+            });
+            const { run } = executed;
+            const status = run.status === 'running' || run.status === 'waiting' ? 'interrupted' : run.status;
+            return { result: { ...base, outcome: status, run, reason: run.error ?? run.message }, executed };
+        }
+    }
+}
+async function readStates(store, refs, now) {
+    const existing = await store.getStates(refs);
+    return refs.map((ref) => existing.find((s) => s.code === ref.code && s.key === ref.key) ?? initialJobState(ref, now));
+}
+/**
+ * The runtime schedules of the selected jobs, with their states, as tick targets. Schedules of
+ * codes this deployment does not register are left alone (another deployment's); one whose
+ * state is gone was removed between the two reads and is skipped.
+ */
+async function readRuntimeTargets(store, jobs, onlySome, compiler, logger) {
+    const byCode = new Map(jobs.map((job) => [job.code, job]));
+    const schedules = [];
+    const pages = onlySome ? jobs.map((job) => ({ code: job.code })) : [{}];
+    for (const filter of pages) {
+        let cursor;
+        do {
+            const page = await store.listSchedules({ ...filter, limit: READ_PAGE, ...(cursor ? { cursor } : {}) });
+            for (const schedule of page.schedules)
+                if (byCode.has(schedule.code))
+                    schedules.push(schedule);
+            cursor = page.nextCursor ?? undefined;
+        } while (cursor);
+    }
+    const targets = [];
+    for (let i = 0; i < schedules.length; i += READ_PAGE) {
+        const chunk = schedules.slice(i, i + READ_PAGE);
+        const states = new Map((await store.getStates(chunk)).map((state) => [scheduleId(state), state]));
+        for (const schedule of chunk) {
+            const state = states.get(scheduleId(schedule));
+            if (!state)
+                continue;
+            const job = runtimeJob(byCode.get(schedule.code), schedule);
+            try {
+                targets.push({ job, key: schedule.key, state, schedule: compiler.compile(job, state.scheduleOverride), payload: schedule.payload, version: schedule.version });
+            }
+            catch (error) {
+                // A stored schedule this version cannot read must not stop every other schedule.
+                logger.error({ job: schedule.code, key: schedule.key, err: describeThrown(error).message }, 'runtime schedule skipped: invalid schedule');
+            }
+        }
+    }
+    return targets;
+}
+/** Compiles each distinct (zone, spec) once: thousands of runtime schedules share a few specs. */
+export class ScheduleCache {
+    defaultTimezone;
+    cache = new Map();
+    constructor(defaultTimezone) {
+        this.defaultTimezone = defaultTimezone;
+    }
+    /** The job's compiled schedule (under an optional override); throws InvalidScheduleError naming the job. */
+    compile(job, override) {
+        const spec = override ?? job.schedule;
+        const id = `${job.timezone ?? this.defaultTimezone}\u0000${typeof spec === 'string' ? spec : JSON.stringify(spec)}`;
+        let compiled = this.cache.get(id);
+        if (compiled === undefined) {
+            compiled = jobSchedule(job, this.defaultTimezone, override);
+            this.cache.set(id, compiled);
+        }
+        return compiled;
+    }
+}
+function endedReason(job) {
+    return `schedule ended: its ${job.maxRuns ?? 0} scheduled run${job.maxRuns === 1 ? '' : 's'} (maxRuns) were claimed`;
+}
+function scheduleId(ref) {
+    return `${ref.code}\u0000${ref.key}`;
+}
+function grace(options) {
+    return options.missedGraceMs === undefined ? {} : { missedGraceMs: options.missedGraceMs };
+}
+function finish(startedAt, clock, results) {
+    const ok = results.every((r) => r.outcome !== 'failed' && r.outcome !== 'timed_out' && r.outcome !== 'interrupted' && r.outcome !== 'error');
+    return { startedAt, finishedAt: clock.now(), results, ok };
+}
+//# sourceMappingURL=executor.js.map

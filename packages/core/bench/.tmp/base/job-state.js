@@ -1,0 +1,23 @@
+/** The state of a schedule no runner has claimed yet, as a store's `ensureStates` creates it. */
+export function initialJobState(ref, now) {
+    return {
+        code: ref.code,
+        key: ref.key,
+        paused: false,
+        pausedNote: null,
+        resumedAt: null,
+        scheduleOverride: null,
+        lastSlotAt: null,
+        lastStatus: null,
+        lastFinishedAt: null,
+        lastAttempt: null,
+        lastFinishedSlotAt: null,
+        consecutiveFailures: 0,
+        totalRuns: 0,
+        scheduledRuns: 0,
+        waitingSlotAt: null,
+        createdAt: new Date(now),
+        updatedAt: new Date(now),
+    };
+}
+//# sourceMappingURL=job-state.js.map

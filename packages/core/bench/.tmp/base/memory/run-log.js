@@ -1,0 +1,94 @@
+import { refKey, slotKey } from './backend.js';
+import { checkDate, checkInteger, checkStatusFilter, invalid } from './validate.js';
+const DEFAULT_LIMIT = 50;
+const MAX_LIMIT = 1000;
+function encodeCursor(run) {
+    return Buffer.from(JSON.stringify([run.startedAt.getTime(), Number(run.id)])).toString('base64url');
+}
+function decodeCursor(cursor) {
+    try {
+        const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+        if (Array.isArray(parsed) && parsed.length === 2 && parsed.every((n) => Number.isSafeInteger(n))) {
+            return { startedAt: parsed[0], id: parsed[1] };
+        }
+    }
+    catch {
+        // fall through to the error below
+    }
+    return invalid('queryRuns', `cursor "${cursor}" is not a cursor from a previous page's nextCursor`);
+}
+/** Newest first: startedAt desc, then id desc (ids increase, so later claims win ties). */
+function newerFirst(a, b) {
+    return b.startedAt.getTime() - a.startedAt.getTime() || Number(b.id) - Number(a.id);
+}
+/** Validates a run query before anything is read. */
+export function checkQuery(query) {
+    if (query.code !== undefined && typeof query.code !== 'string')
+        invalid('queryRuns', `code must be a string, got ${String(query.code)}`);
+    if (query.key !== undefined && typeof query.key !== 'string')
+        invalid('queryRuns', `key must be a string, got ${String(query.key)}`);
+    if (query.status !== undefined)
+        checkStatusFilter(query.status, 'queryRuns: status');
+    if (query.since !== undefined)
+        checkDate(query.since, 'queryRuns: since');
+    if (query.until !== undefined)
+        checkDate(query.until, 'queryRuns: until');
+    if (query.limit !== undefined)
+        checkInteger(query.limit, 'queryRuns: limit', 1, MAX_LIMIT);
+    if (query.cursor !== undefined && typeof query.cursor !== 'string')
+        invalid('queryRuns', 'cursor must be a string');
+}
+/** One page of the run log; a linear scan is fine for an in-process store. */
+export function queryRuns(data, query) {
+    checkQuery(query);
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
+    const statuses = query.status === undefined ? null : new Set(typeof query.status === 'string' ? [query.status] : query.status);
+    const matching = [...data.runs.values()].filter((run) => {
+        if (query.code !== undefined && run.code !== query.code)
+            return false;
+        if (query.key !== undefined && run.key !== query.key)
+            return false;
+        if (statuses && !statuses.has(run.status))
+            return false;
+        if (query.since && run.startedAt.getTime() < query.since.getTime())
+            return false;
+        if (query.until && run.startedAt.getTime() >= query.until.getTime())
+            return false;
+        if (after) {
+            const started = run.startedAt.getTime();
+            if (started > after.startedAt || (started === after.startedAt && Number(run.id) >= after.id))
+                return false;
+        }
+        return true;
+    });
+    matching.sort(newerFirst);
+    const runs = matching.slice(0, limit);
+    const last = runs[runs.length - 1];
+    return { runs, nextCursor: matching.length > limit && last ? encodeCursor(last) : null };
+}
+/** Deletes finished runs that finished before `olderThan`, `batchSize` at a time; frees their slots too, as a deleted SQL row would. */
+export function pruneRuns(data, olderThan, batchSize) {
+    let deleted = 0;
+    for (;;) {
+        const batch = [];
+        for (const run of data.runs.values()) {
+            if (run.status !== 'running' && run.status !== 'waiting' && run.finishedAt && run.finishedAt.getTime() < olderThan.getTime())
+                batch.push(run);
+            if (batch.length >= batchSize)
+                break;
+        }
+        for (const run of batch) {
+            data.runs.delete(run.id);
+            if (run.requestId !== null)
+                data.requestRuns.delete(run.requestId);
+            else
+                data.slots.delete(slotKey(run, run.slotAt, run.attempt));
+            data.running.get(refKey(run))?.delete(run.id);
+        }
+        deleted += batch.length;
+        if (batch.length < batchSize)
+            return deleted;
+    }
+}
+//# sourceMappingURL=run-log.js.map

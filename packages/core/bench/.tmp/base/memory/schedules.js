@@ -1,0 +1,154 @@
+import { checkScheduleInputs, MAX_SCHEDULES_PER_CALL, runtimeScheduleOf } from '../runtime-schedule.js';
+import { initialJobState } from '../job-state.js';
+import { refKey, slotKey } from './backend.js';
+import { checkInteger, checkList, checkRef, invalid } from './validate.js';
+const DEFAULT_LIST_LIMIT = 100;
+const MAX_LIST_LIMIT = 1000;
+/** The record a caller receives for a stored schedule. */
+export function scheduleRecord(stored) {
+    return runtimeScheduleOf(stored, stored.definition, stored, `memory-store: schedule of job "${stored.code}" key "${stored.key}"`);
+}
+/** Validated runtime-schedule refs (key ≠ ''), at most the per-call limit. */
+export function checkScheduleRefs(refs, where) {
+    checkList(refs, `${where}: refs`);
+    if (refs.length > MAX_SCHEDULES_PER_CALL)
+        invalid(where, `${refs.length} refs in one call; the limit is ${MAX_SCHEDULES_PER_CALL}`);
+    refs.forEach((ref, i) => {
+        checkRef(ref, `${where}: refs[${i}]`);
+        if (ref.key === '')
+            invalid(where, `refs[${i}]: key '' is job "${ref.code}"'s own schedule, not a runtime one`);
+    });
+    return refs;
+}
+/** Upserts, all or nothing (validation first); returns the records and the refs that changed. */
+export function upsertSchedules(data, inputs, now) {
+    const { inputs: list, definitions } = checkScheduleInputs(inputs, '[tickwork] [memory-store] upsertSchedules');
+    const changed = [];
+    const records = list.map((input, i) => {
+        const definition = definitions[i];
+        const id = refKey(input);
+        const existing = data.schedules.get(id);
+        if (existing && existing.definition === definition)
+            return scheduleRecord(existing);
+        const stored = {
+            code: input.code,
+            key: input.key,
+            definition,
+            enabled: input.enabled,
+            version: ++data.scheduleSeq,
+            createdAt: existing ? existing.createdAt : new Date(now),
+            updatedAt: new Date(now),
+        };
+        if (!existing) {
+            data.states.set(id, initialJobState(input, now));
+        }
+        else if (!existing.enabled && input.enabled) {
+            const state = data.states.get(id);
+            if (state) {
+                state.resumedAt = new Date(now);
+                state.updatedAt = new Date(now);
+            }
+        }
+        data.schedules.set(id, stored);
+        data.scheduleOrder = null;
+        changed.push({ code: input.code, key: input.key });
+        return scheduleRecord(stored);
+    });
+    return { records, changed };
+}
+/** Removes schedules with their states and pending requests; running runs stay. */
+export function removeSchedules(data, refs) {
+    return refs.map((ref) => {
+        const id = refKey(ref);
+        if (!data.schedules.delete(id))
+            return false;
+        data.states.delete(id);
+        data.scheduleRemovals += 1;
+        data.scheduleOrder = null;
+        data.requests = data.requests.filter((request) => refKey(request) !== id);
+        for (const runId of data.waiting.get(id) ?? []) {
+            const run = data.runs.get(runId);
+            if (run)
+                data.slots.delete(slotKey(run, run.slotAt, run.attempt));
+            data.runs.delete(runId);
+        }
+        data.waiting.delete(id);
+        return true;
+    });
+}
+/** One page of schedules ordered by code, then key. */
+export function listSchedules(data, query) {
+    if (typeof query !== 'object' || query === null)
+        invalid('listSchedules', 'query must be an object');
+    const limit = query.limit ?? DEFAULT_LIST_LIMIT;
+    checkInteger(limit, 'listSchedules: limit', 1, MAX_LIST_LIMIT);
+    if (query.code !== undefined && (typeof query.code !== 'string' || query.code.length === 0)) {
+        invalid('listSchedules', `code must be a non-empty string, got ${String(query.code)}`);
+    }
+    const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
+    // Sorted once per change of the set, then each page is a binary search: listing n schedules is O(n log n), not O(n²).
+    data.scheduleOrder ??= [...data.schedules.values()].sort(compare);
+    const order = data.scheduleOrder;
+    const start = after ? firstAfter(order, after) : query.code !== undefined ? firstAfter(order, { code: query.code, key: '' }, true) : 0;
+    const page = [];
+    let more = false;
+    for (let i = start; i < order.length; i++) {
+        const s = order[i];
+        if (query.code !== undefined && s.code !== query.code) {
+            if (s.code > query.code)
+                break;
+            continue;
+        }
+        if (page.length === limit) {
+            more = true;
+            break;
+        }
+        // The entry may be stale (changed since sorting): read the current one.
+        page.push(data.schedules.get(refKey(s)) ?? s);
+    }
+    const last = page[page.length - 1];
+    return {
+        schedules: page.map(scheduleRecord),
+        nextCursor: more && last ? Buffer.from(JSON.stringify([last.code, last.key])).toString('base64url') : null,
+    };
+}
+/** Changes with every create, change and removal: the last version handed out and the removal count. */
+export function schedulesRevision(data) {
+    return `${data.scheduleSeq}:${data.scheduleRemovals}`;
+}
+/** Index of the first entry after `ref` (or at it, with `inclusive`). */
+function firstAfter(order, ref, inclusive = false) {
+    let low = 0;
+    let high = order.length;
+    while (low < high) {
+        const mid = (low + high) >>> 1;
+        const c = compare(order[mid], ref);
+        if (c < 0 || (c === 0 && !inclusive))
+            low = mid + 1;
+        else
+            high = mid;
+    }
+    return low;
+}
+function compare(a, b) {
+    if (a.code !== b.code)
+        return a.code < b.code ? -1 : 1;
+    if (a.key === b.key)
+        return 0;
+    return a.key < b.key ? -1 : 1;
+}
+function decodeCursor(cursor) {
+    if (typeof cursor === 'string') {
+        try {
+            const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+            if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && typeof parsed[1] === 'string') {
+                return { code: parsed[0], key: parsed[1] };
+            }
+        }
+        catch {
+            // reported below
+        }
+    }
+    return invalid('listSchedules', `cursor ${JSON.stringify(cursor)} is not a cursor from a previous page's nextCursor`);
+}
+//# sourceMappingURL=schedules.js.map

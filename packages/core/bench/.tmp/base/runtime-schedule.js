@@ -1,0 +1,274 @@
+/**
+ * Runtime schedules (django-celery-beat's PeriodicTask rows, BullMQ's job schedulers): a
+ * job defined in code receives any number of schedules stored in the store, each with its
+ * own key, schedule, timezone, JSON payload, enabled flag and options.
+ *
+ * This module holds their shape, their validation, and the one canonical JSON encoding
+ * every store persists (so "is this upsert a change?" is a text comparison in any backend).
+ */
+import { InvalidArgumentError, StoreSchemaError } from './errors.js';
+import { show } from './show.js';
+import { checkMaxRuns, JOB_CODE_PATTERN } from './job.js';
+import { DEFAULT_MISSED_GRACE_MS } from './plan.js';
+import { bindSchedule } from './schedule/bind.js';
+import { compileSchedule } from './schedule/engine.js';
+/**
+ * Keys a runtime schedule may have: 1 … 200 characters from letters, digits and `. _ : - @ / + = #`.
+ * No whitespace, quotes, braces (Redis hash tags) or control characters, so every store can hold
+ * the key verbatim and a shell can pass it unquoted.
+ */
+export const SCHEDULE_KEY_PATTERN = /^[A-Za-z0-9._:@/+=#-]{1,200}$/;
+/** Largest payload, as UTF-8 JSON: 64 KiB. A schedule's payload should name data, not carry it. */
+export const MAX_PAYLOAD_BYTES = 65_536;
+/** Most schedules one upsert, remove or get call takes. */
+export const MAX_SCHEDULES_PER_CALL = 1_000;
+/** Checks a runtime schedule key; throws `InvalidArgumentError` naming `what`. */
+export function assertScheduleKey(key, what) {
+    if (typeof key !== 'string' || !SCHEDULE_KEY_PATTERN.test(key)) {
+        throw new InvalidArgumentError(`${what}: key ${show(key)} must be 1 … 200 characters from letters, digits and . _ : - @ / + = # (no spaces, quotes or braces)`);
+    }
+}
+/**
+ * Checks that `value` is plain JSON (null, booleans, finite numbers, strings, arrays, plain
+ * objects; no cycles) within {@link MAX_PAYLOAD_BYTES}, and returns a deep copy with object
+ * keys sorted, so equal payloads encode equally. Throws `InvalidArgumentError` naming the path.
+ */
+export function checkPayload(value, what) {
+    const seen = new Set();
+    const walk = (item, path) => {
+        if (item === null || typeof item === 'boolean' || typeof item === 'string') {
+            if (typeof item === 'string' && /[\uD800-\uDFFF]/u.test(item)) {
+                throw new InvalidArgumentError(`${what}: ${path} holds a lone surrogate (not valid Unicode text)`);
+            }
+            return item;
+        }
+        if (typeof item === 'number') {
+            if (!Number.isFinite(item))
+                throw new InvalidArgumentError(`${what}: ${path} is ${item}, which JSON cannot hold`);
+            return Object.is(item, -0) ? 0 : item;
+        }
+        if (typeof item !== 'object') {
+            throw new InvalidArgumentError(`${what}: ${path} is ${item === undefined ? 'undefined' : `a ${typeof item}`}, which is not JSON`);
+        }
+        if (seen.has(item))
+            throw new InvalidArgumentError(`${what}: ${path} refers back to itself (a cycle is not JSON)`);
+        seen.add(item);
+        try {
+            if (Array.isArray(item))
+                return item.map((element, i) => walk(element, `${path}[${i}]`));
+            const proto = Object.getPrototypeOf(item);
+            if (proto !== Object.prototype && proto !== null) {
+                const name = item.constructor?.name ?? 'object';
+                throw new InvalidArgumentError(`${what}: ${path} is a ${name}, not a plain object (store a string or number instead, e.g. an ISO date)`);
+            }
+            const out = {};
+            for (const key of Object.keys(item).sort()) {
+                const child = item[key];
+                if (child === undefined)
+                    continue; // as JSON.stringify does
+                setOwn(out, key, walk(child, `${path}.${key}`));
+            }
+            return out;
+        }
+        finally {
+            seen.delete(item);
+        }
+    };
+    const json = walk(value, 'payload');
+    const bytes = new TextEncoder().encode(JSON.stringify(json)).length;
+    if (bytes > MAX_PAYLOAD_BYTES) {
+        throw new InvalidArgumentError(`${what}: payload is ${bytes} bytes as JSON; the limit is ${MAX_PAYLOAD_BYTES}`);
+    }
+    return json;
+}
+/**
+ * The canonical JSON text of a definition: fixed field order, sorted payload keys, ISO
+ * instants. Stores persist it and compare it to decide whether an upsert changes anything.
+ */
+export function encodeScheduleDefinition(definition) {
+    return JSON.stringify({
+        schedule: canonical(definition.schedule),
+        timezone: definition.timezone,
+        payload: canonical(definition.payload),
+        enabled: definition.enabled,
+        startAt: definition.startAt ? definition.startAt.toISOString() : null,
+        expiresAt: definition.expiresAt ? definition.expiresAt.toISOString() : null,
+        description: definition.description,
+        options: canonical(definition.options),
+    });
+}
+/** Reads a stored definition back; a store's unreadable row is a `StoreSchemaError` naming it. */
+export function decodeScheduleDefinition(text, where) {
+    let raw;
+    try {
+        raw = JSON.parse(text);
+    }
+    catch {
+        throw new StoreSchemaError(`${where}: stored schedule definition is not JSON: ${text.slice(0, 80)}`);
+    }
+    if (typeof raw !== 'object' || raw === null)
+        throw new StoreSchemaError(`${where}: stored schedule definition is not an object`);
+    const r = raw;
+    const bad = (field) => new StoreSchemaError(`${where}: stored schedule definition has an invalid ${field}: ${show(r[field])}`);
+    const spec = r.schedule;
+    if (typeof spec !== 'object' || spec === null || !['every', 'daily', 'cron', 'once'].includes(spec.kind))
+        throw bad('schedule');
+    if (r.timezone !== null && typeof r.timezone !== 'string')
+        throw bad('timezone');
+    if (typeof r.enabled !== 'boolean')
+        throw bad('enabled');
+    if (r.description !== null && typeof r.description !== 'string')
+        throw bad('description');
+    if (typeof r.options !== 'object' || r.options === null || Array.isArray(r.options))
+        throw bad('options');
+    const instant = (field) => {
+        if (r[field] === null || r[field] === undefined)
+            return null;
+        const date = typeof r[field] === 'string' ? new Date(r[field]) : new Date(Number.NaN);
+        if (Number.isNaN(date.getTime()))
+            throw bad(field);
+        return date;
+    };
+    return {
+        schedule: spec,
+        timezone: r.timezone,
+        payload: (r.payload ?? null),
+        enabled: r.enabled,
+        startAt: instant('startAt'),
+        expiresAt: instant('expiresAt'),
+        description: r.description,
+        options: r.options,
+    };
+}
+/**
+ * What a store checks before an upsert touches anything: a list (possibly empty) of at most
+ * {@link MAX_SCHEDULES_PER_CALL} well-formed inputs, valid keys, no key twice in one call.
+ * Returns each input's canonical definition text, in order. Throws `InvalidArgumentError`.
+ */
+export function checkScheduleInputs(inputs, where) {
+    if (!Array.isArray(inputs))
+        throw new InvalidArgumentError(`${where}: expected a list of schedules, got ${show(inputs)}`);
+    if (inputs.length > MAX_SCHEDULES_PER_CALL) {
+        throw new InvalidArgumentError(`${where}: ${inputs.length} schedules in one call; the limit is ${MAX_SCHEDULES_PER_CALL}`);
+    }
+    const seen = new Set();
+    const definitions = inputs.map((input, i) => {
+        const at = `${where}: schedules[${i}]`;
+        if (typeof input !== 'object' || input === null)
+            throw new InvalidArgumentError(`${at}: expected a schedule object, got ${show(input)}`);
+        const s = input;
+        if (typeof s.code !== 'string' || !JOB_CODE_PATTERN.test(s.code)) {
+            throw new InvalidArgumentError(`${at}: code must be a job code (letters, digits and . _ : -, at most 128), got ${show(s.code)}`);
+        }
+        assertScheduleKey(s.key, `${at} (job "${s.code}")`);
+        const id = `${s.code}\u0000${s.key}`;
+        if (seen.has(id))
+            throw new InvalidArgumentError(`${at}: job "${s.code}" key "${s.key}" appears twice in one call`);
+        seen.add(id);
+        if (typeof s.schedule !== 'object' || s.schedule === null || typeof s.schedule.kind !== 'string') {
+            throw new InvalidArgumentError(`${at}: schedule must be a schedule spec object, got ${show(s.schedule)}`);
+        }
+        if (typeof s.enabled !== 'boolean')
+            throw new InvalidArgumentError(`${at}: enabled must be true or false, got ${show(s.enabled)}`);
+        for (const field of ['startAt', 'expiresAt']) {
+            const value = s[field];
+            if (value !== null && (!(value instanceof Date) || Number.isNaN(value.getTime()))) {
+                throw new InvalidArgumentError(`${at}: ${field} must be a valid Date or null, got ${show(value)}`);
+            }
+        }
+        for (const field of ['timezone', 'description']) {
+            if (s[field] !== null && typeof s[field] !== 'string')
+                throw new InvalidArgumentError(`${at}: ${field} must be a string or null, got ${show(s[field])}`);
+        }
+        if (typeof s.options !== 'object' || s.options === null || Array.isArray(s.options)) {
+            throw new InvalidArgumentError(`${at}: options must be an object, got ${show(s.options)}`);
+        }
+        if (s.options.maxRuns !== undefined)
+            checkMaxRuns(s.options.maxRuns, `${at} (job "${s.code}" key "${s.key}"): options.maxRuns`, InvalidArgumentError);
+        checkPayload(s.payload === undefined ? null : s.payload, `${at} (job "${s.code}" key "${s.key}")`);
+        // A spec this version cannot compile would be stored and then fail every read of it: refuse it now.
+        try {
+            compileSchedule(s.schedule, { timezone: s.timezone ?? 'UTC', what: `${at} (job "${s.code}" key "${s.key}"): schedule` });
+        }
+        catch (error) {
+            throw new InvalidArgumentError(error instanceof Error ? error.message : String(error), { cause: error });
+        }
+        return encodeScheduleDefinition({ ...s, payload: s.payload ?? null });
+    });
+    return { inputs: inputs, definitions };
+}
+/** Builds the stored record from a ref, its canonical definition text and the store's bookkeeping. */
+export function runtimeScheduleOf(ref, definition, meta, where) {
+    return {
+        code: ref.code,
+        key: ref.key,
+        ...decodeScheduleDefinition(definition, where),
+        version: meta.version,
+        createdAt: new Date(meta.createdAt.getTime()),
+        updatedAt: new Date(meta.updatedAt.getTime()),
+    };
+}
+/**
+ * The job as this runtime schedule runs it: the schedule's own timezone and options over the
+ * job's; enabled only when both are; its window the intersection of the job's and the
+ * schedule's (`startAt` the later, `expiresAt` the earlier). Given the stored record, slots
+ * from before its last change (minus the missed-run grace, as for a new schedule) are not
+ * caught up: a changed definition starts afresh, and a retry of a slot planned under an
+ * earlier definition is dropped. Planning and execution take the result like any job.
+ */
+export function runtimeJob(job, schedule) {
+    const o = schedule.options;
+    // Exclusive of `updatedAt - grace`, as a new schedule's baseline is of `createdAt - grace`.
+    const changedFloor = schedule.updatedAt ? new Date(schedule.updatedAt.getTime() - DEFAULT_MISSED_GRACE_MS + 1) : null;
+    return Object.freeze({
+        ...job,
+        // The job's DST policy, where the schedule names none of its own.
+        schedule: bindSchedule(schedule.schedule, { dst: job.dst }),
+        enabled: job.enabled && schedule.enabled,
+        startAt: latest(job.startAt, schedule.startAt, changedFloor),
+        expiresAt: earliest(job.expiresAt, schedule.expiresAt),
+        timezone: schedule.timezone ?? job.timezone,
+        ...overlapOf(job, o),
+        timeoutMs: o.timeoutMs ?? job.timeoutMs,
+        retryAfterFailureMs: o.retryAfterFailureMs ?? job.retryAfterFailureMs,
+        jitterMs: o.jitterMs ?? job.jitterMs,
+        leaseTtlMs: o.leaseTtlMs ?? job.leaseTtlMs,
+        missedRunPolicy: o.missedRunPolicy ?? job.missedRunPolicy,
+        maxRuns: o.maxRuns ?? job.maxRuns,
+        description: schedule.description ?? job.description,
+    });
+}
+/** A runtime schedule's own overlap policy over its job's (`allowParallelRuns` alone: `true` is `allowAll`, `false` the job's policy but never `allowAll`). */
+function overlapOf(job, o) {
+    let policy = o.overlapPolicy ?? (o.allowParallelRuns === true ? 'allowAll' : job.overlapPolicy);
+    if (o.overlapPolicy === undefined && o.allowParallelRuns === false && policy === 'allowAll')
+        policy = 'skip';
+    return { overlapPolicy: policy, allowParallelRuns: policy === 'allowAll' };
+}
+/** The latest of some optional instants, or null. */
+export function latest(...instants) {
+    return instants.reduce((best, d) => (d && (!best || d.getTime() > best.getTime()) ? d : best), null);
+}
+/** The earliest of some optional instants, or null. */
+export function earliest(...instants) {
+    return instants.reduce((best, d) => (d && (!best || d.getTime() < best.getTime()) ? d : best), null);
+}
+function canonical(value) {
+    if (Array.isArray(value))
+        return value.map(canonical);
+    if (value !== null && typeof value === 'object') {
+        const out = {};
+        for (const key of Object.keys(value).sort()) {
+            const child = value[key];
+            if (child !== undefined)
+                setOwn(out, key, canonical(child));
+        }
+        return out;
+    }
+    return value;
+}
+/** An own, enumerable property, even for the key `__proto__` (plain assignment would set the prototype instead). */
+function setOwn(target, key, value) {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+//# sourceMappingURL=runtime-schedule.js.map

@@ -1,0 +1,462 @@
+/**
+ * The Store contract: everything runners share lives behind it, and every guarantee of
+ * DESIGN.md ("exactly once per slot", "no overlap", "crash safety", "every started run is
+ * logged") is enforced by a store operation, never by timing. Stores take `now` from the
+ * caller (the runner's injected Clock), so behaviour is testable without sleeping.
+ *
+ * Identity: a *schedule* is `(code, key)`. `key` is `''` for the schedule defined in code
+ * ({@link DEFAULT_SCHEDULE_KEY}) and the runtime schedule's key otherwise. A *slot* is
+ * `(code, key, slotAt)`; each attempt at a slot is one run, unique on
+ * `(code, key, slotAt, attempt)`.
+ */
+import type { RuntimeSchedule, RuntimeScheduleInput, ScheduleQuery, SchedulePage } from './runtime-schedule.js';
+import type { ScheduleSpec } from './schedule/spec.js';
+/** The key of a job's own, code-defined schedule. */
+export declare const DEFAULT_SCHEDULE_KEY = "";
+/**
+ * Status of one run (one attempt at one slot). `waiting`: the slot is consumed and queued behind
+ * the schedule's running run (overlap policy `bufferOne`, `bufferAll`, `cancelOther`); a later
+ * claim of the same slot turns it into `running`.
+ */
+export type RunStatus = 'waiting' | 'running' | 'succeeded' | 'failed' | 'timed_out' | 'interrupted' | 'skipped';
+/** Every run status, in display order. */
+export declare const RUN_STATUSES: readonly RunStatus[];
+/** Statuses a finished run can be completed with. */
+export type FinalRunStatus = 'succeeded' | 'failed' | 'timed_out' | 'interrupted';
+/** Why a run started: its schedule, a retry of a failed attempt, a run-now request, or `--force`. */
+export type RunTrigger = 'schedule' | 'retry' | 'manual' | 'force';
+/**
+ * What a claim does when another run of its schedule holds a live lease (Temporal's names),
+ * judged by the store at the slot's instant:
+ * - `skip`: the slot is consumed and logged as a `skipped` run (reason: overlap);
+ * - `bufferOne`: the slot waits (a `waiting` run) unless one already waits; then it is skipped;
+ * - `bufferAll`: every slot waits, and they run in slot order;
+ * - `cancelOther`: the running run is asked to stop (`cancelRequested`, seen by its runner in the
+ *   renewal answer), and the slot waits as with `bufferOne`;
+ * - `allowAll`: runs beside it (the old `allowParallelRuns: true`).
+ */
+export type OverlapPolicy = 'skip' | 'bufferOne' | 'bufferAll' | 'cancelOther' | 'allowAll';
+/** Every overlap policy. */
+export declare const OVERLAP_POLICIES: readonly OverlapPolicy[];
+/** One schedule of one job. */
+export interface ScheduleRef {
+    code: string;
+    /** `''` for the job's code-defined schedule. */
+    key: string;
+}
+/** Runtime state of one schedule, kept in the store beside the logs. */
+export interface JobState extends ScheduleRef {
+    paused: boolean;
+    /** Why it was paused (free text from `pause --note`). */
+    pausedNote: string | null;
+    /** When it was last resumed; slots before this are never run (not even by catch-up). */
+    resumedAt: Date | null;
+    /** Replaces the code-defined schedule while set. */
+    scheduleOverride: ScheduleSpec | null;
+    /**
+     * The latest slot claimed with `trigger: 'schedule'` (outcome claimed or overlap-skipped).
+     * Never moves backwards. Manual, forced and retry runs leave it alone: it is the baseline
+     * from which runners compute due slots, so they never hide a scheduled slot.
+     */
+    lastSlotAt: Date | null;
+    /** Status of the latest finished run (overlap skips do not count). */
+    lastStatus: RunStatus | null;
+    /** When the latest finished run ended. */
+    lastFinishedAt: Date | null;
+    /** Attempt number of the latest finished run. */
+    lastAttempt: number | null;
+    /** Slot of the latest finished run. */
+    lastFinishedSlotAt: Date | null;
+    /** Failed, timed-out and interrupted runs since the last success. */
+    consecutiveFailures: number;
+    /** Runs claimed (started, any trigger, not counting overlap skips nor waiting runs until they start) over all time. */
+    totalRuns: number;
+    /**
+     * Scheduled runs over the state's life: first attempts of `schedule`-triggered slots that became
+     * a run — claimed, or queued as a `waiting` run (counted once, when queued). Retries, run-now
+     * requests, forced runs and overlap skips do not count. What `SlotClaim.maxRuns` is compared to.
+     */
+    scheduledRuns: number;
+    /**
+     * The slot of this schedule's oldest `waiting` run, null when none waits. Kept by the store on
+     * every claim that creates or starts a waiting run; runners claim it before any later slot.
+     */
+    waitingSlotAt: Date | null;
+    /** When the store first saw this schedule; catch-up never reaches before it. */
+    createdAt: Date;
+    updatedAt: Date;
+}
+/** One run: one attempt at one slot. Also the claim record that makes slots exactly-once. */
+export interface RunRecord extends ScheduleRef {
+    /** Store-assigned id, unique within the store. */
+    id: string;
+    slotAt: Date;
+    attempt: number;
+    trigger: RunTrigger;
+    status: RunStatus;
+    runnerId: string;
+    /**
+     * Fencing token: strictly increasing per schedule over the runs that started (`claimed`); a
+     * completion must present it. 0 while a run is `waiting` (it gets one when it starts); a
+     * skipped run's token means nothing.
+     */
+    token: number;
+    /** The run-now request this run was claimed for (trigger `manual`), else null. */
+    requestId: string | null;
+    /** A later slot's `cancelOther` claim asked this run to stop; its runner sees it in the renewal answer. */
+    cancelRequested: boolean;
+    startedAt: Date;
+    finishedAt: Date | null;
+    durationMs: number | null;
+    /** Lease expiry while running; null once finished and while waiting. */
+    leaseExpiresAt: Date | null;
+    /** Message the handler reported (`ctx.report`) or the reason of a skip/interruption. */
+    message: string | null;
+    error: string | null;
+    stack: string | null;
+}
+/** What a runner holds while a handler runs; renew it before `expiresAt`. */
+export interface Lease extends ScheduleRef {
+    runId: string;
+    token: number;
+    runnerId: string;
+    expiresAt: Date;
+    /** The run's `cancelRequested` when the lease was handed out or renewed: the runner aborts the handler. */
+    cancelRequested: boolean;
+}
+/** A request to claim one slot (or one retry attempt of it), or one run-now request. */
+export interface SlotClaim extends ScheduleRef {
+    /** The slot's instant; for a run-now request (`requestId`), the request's `requestedAt`. */
+    slotAt: Date;
+    /** 1 for the slot's first run; n + 1 to retry after attempt n failed. Always 1 with `requestId`. */
+    attempt: number;
+    /** `manual` exactly when `requestId` is given. */
+    trigger: RunTrigger;
+    /** What to do when another run of this schedule holds a live lease; see {@link ClaimOutcome}. */
+    overlap: OverlapPolicy;
+    /**
+     * A slot the runner catches up on (missed-run policy `all`): like a retry, it never gets
+     * consumed by an overlap — it answers `busy` and is claimed again later. Default false.
+     */
+    backfill?: boolean;
+    /**
+     * Claims this run-now request (a pending one, of this schedule): the request is consumed in
+     * the same atomic operation as the claim, and the run records it (`RunRecord.requestId`).
+     * Such runs are outside slot uniqueness: their identity is the request.
+     */
+    requestId?: string;
+    /** Lease length in milliseconds. */
+    leaseMs: number;
+    /**
+     * The schedule's limit of scheduled runs (job / runtime schedule option `maxRuns`, an integer ≥ 1).
+     * A `schedule`-triggered claim whose run does not exist yet answers `ended` once the state's
+     * `scheduledRuns` reached it; other triggers ignore it. Absent: no limit.
+     */
+    maxRuns?: number;
+    /**
+     * For a runtime schedule (key ≠ ''): the version of the definition the slot was planned
+     * from. When given and the stored schedule's version differs, the claim is `unscheduled`.
+     */
+    scheduleVersion?: number;
+}
+/** Context of a claim batch. */
+export interface ClaimContext {
+    runnerId: string;
+    /** The runner's current time. */
+    now: Date;
+}
+/** A run a store marked `interrupted` because its lease expired, with its schedule's state after that (null: runtime schedule removed). */
+export interface ReapedRun {
+    run: RunRecord;
+    state: JobState | null;
+}
+/**
+ * The answer to one {@link SlotClaim}, in request order. Claims of one batch are applied one
+ * after the other in request order, each atomically (a later claim sees an earlier one's effect).
+ *
+ * **The claim's run.** A claim without `requestId` names the run `(code, key, slotAt, attempt)`
+ * among runs without a request id; one with `requestId` names the run that carries that
+ * request id. Either may not exist yet.
+ *
+ * **Checks, in this order** (the first that applies answers):
+ * 1. The named run exists:
+ *    - `running` and its `runnerId` is this claim's runner → `claimed`, with that run and its
+ *      current lease, unchanged (a claim retried after a lost answer gets its own claim back);
+ *    - `waiting` → go on (this claim may start it, see 4 and 5);
+ *    - anything else → `taken`, nothing changes.
+ *    With `requestId` and no such run: a request that is not pending for this schedule
+ *    (consumed, removed, never filed, or another schedule's) → `taken`, nothing changes.
+ * 2. `unscheduled`: a runtime schedule (key ≠ '') that no longer exists, is disabled
+ *    (`enabled: false`), or — when the claim names `scheduleVersion` — has another version;
+ *    nothing changes (a request stays pending). Claims of key '' are never `unscheduled`.
+ * 3. `paused`: the schedule is paused; nothing changes (a request stays pending, a waiting run waits).
+ *    Then `ended`: the claim has `maxRuns`, trigger `schedule`, its named run does not exist yet, and
+ *    the state's `scheduledRuns >= maxRuns`; nothing changes (no run, no skip, `lastSlotAt` stays).
+ * 4. Overlap, skipped entirely when `overlap` is `allowAll`. First, every `running` run of the
+ *    schedule whose lease is not live (`leaseExpiresAt <= now`) is marked `interrupted` exactly
+ *    as {@link Store.reapExpired} does and returned in this outcome's `reaped` (to this caller
+ *    only, so exactly one runner handles each). Then the schedule is **busy** for this claim when
+ *    another run of it is `running` (a live lease), or another run of it is `waiting` with a
+ *    `slotAt` before this claim's. When busy, the first that applies:
+ *    - the named run is `waiting`, or `now < slotAt` (a pre-claim), or `trigger` is `retry`, or
+ *      `backfill` → `busy`: nothing changes; the runner claims again after the holder ends (a
+ *      pre-claim: again at the instant);
+ *    - `skip`, or `bufferOne` / `cancelOther` while another run of the schedule already waits
+ *      → `overlap`: the named run is created as a `skipped` run (returned) and the request, if
+ *      any, consumed;
+ *    - `requestId` with `bufferOne`, `bufferAll` or `cancelOther` → `busy` (the request stays
+ *      pending: it waits as a request), and with `cancelOther` the running runs are asked to stop;
+ *    - `bufferOne`, `bufferAll`, `cancelOther` → `waiting`: the named run is created as a
+ *      `waiting` run (returned); with `cancelOther` every `running` run of the schedule gets
+ *      `cancelRequested = true`.
+ * 5. `claimed`: the named run is created (or, when `waiting`, started) as `running` for this
+ *    claim's runner, with a fresh token, `startedAt = max(now, slotAt)` (a runner may claim a
+ *    slot shortly before its instant), and a lease expiring `leaseMs` after `startedAt`; the
+ *    request, if any, is consumed.
+ *
+ * **State.** `claimed` adds 1 to `totalRuns`. `claimed` of a new run and `waiting` of a
+ * `schedule`-triggered claim add 1 to `scheduledRuns` (a waiting run that starts was counted already). `claimed`, `waiting` and `overlap` of a
+ * `schedule`-triggered claim move `lastSlotAt` forward (never back), a started waiting run
+ * having moved it when it was created. `waitingSlotAt` is kept the oldest waiting slot. A
+ * `skipped` or `waiting` run counts in neither `totalRuns` nor `lastStatus`.
+ *
+ * **Records.** A `skipped` run has `startedAt = finishedAt = max(now, slotAt)`, `durationMs` 0,
+ * no lease, and a message naming the run that holds the lease (or the slot that already
+ * waits); it consumes its slot + attempt (or request) for good. A `waiting` run has
+ * `startedAt = max(now, slotAt)` (replaced when it starts), no lease, `finishedAt` null, token 0,
+ * and a message saying what it waits for; it is never pruned, and is removed with its runtime
+ * schedule.
+ *
+ * `reaped` is present only when this claim interrupted runs. Invalid input (empty code,
+ * non-string key, `leaseMs <= 0`, attempt < 1, unknown `overlap`, `maxRuns` not an integer ≥ 1, `requestId` without trigger
+ * `manual` or the reverse, …) rejects the whole batch with `InvalidArgumentError` before
+ * anything changes.
+ */
+export type ClaimOutcome = ({
+    status: 'claimed';
+    run: RunRecord;
+    lease: Lease;
+} | {
+    status: 'taken';
+} | {
+    status: 'busy';
+} | {
+    status: 'waiting';
+    run: RunRecord;
+} | {
+    status: 'overlap';
+    run: RunRecord;
+} | {
+    status: 'paused';
+} | {
+    status: 'unscheduled';
+} | {
+    status: 'ended';
+}) & {
+    reaped?: ReapedRun[];
+};
+/** The result a runner records for a run it holds the lease of. */
+export interface RunCompletion {
+    lease: Lease;
+    status: FinalRunStatus;
+    finishedAt: Date;
+    message?: string | null;
+    error?: string | null;
+    stack?: string | null;
+}
+/**
+ * The answer to one {@link RunCompletion}, in request order. A completion is accepted while the
+ * run is `running` with that token — also after its lease expired, as long as nobody reaped it
+ * or took it over. `stale` when it is no longer (reaped, taken over, or already completed):
+ * nothing changed, and `run` is what the store holds.
+ */
+export type CompletionOutcome = 
+/** `state` is null when the run's runtime schedule was removed while it ran (the run is still recorded). */
+{
+    status: 'completed';
+    run: RunRecord;
+    state: JobState | null;
+} | {
+    status: 'stale';
+    run: RunRecord | null;
+};
+/** Filter and page of a run-log query. Results are newest first (startedAt desc, id desc). */
+export interface RunQuery {
+    code?: string;
+    key?: string;
+    /** One status or any of a list (an empty list matches nothing). */
+    status?: RunStatus | readonly RunStatus[];
+    /** Only runs started at or after this instant. */
+    since?: Date;
+    /** Only runs started before this instant. */
+    until?: Date;
+    /** Page size, an integer 1 … 1000, default 50; outside that an `InvalidArgumentError`. */
+    limit?: number;
+    /** Opaque cursor from a previous page's `nextCursor`; a malformed one is an `InvalidArgumentError`. */
+    cursor?: string;
+}
+/** One page of runs. */
+export interface RunPage {
+    runs: RunRecord[];
+    /** Pass as `cursor` for the next (older) page; null on the last page. */
+    nextCursor: string | null;
+}
+/** A "run now" request (CLI `trigger`, API, dashboard). */
+export interface RunRequest extends ScheduleRef {
+    id: string;
+    requestedAt: Date;
+    requestedBy: string | null;
+}
+/** A change another runner should react to without restart. */
+export type StoreChange = {
+    type: 'state';
+    code: string;
+    key: string;
+} | {
+    type: 'run-request';
+    code: string;
+    key: string;
+} | {
+    type: 'schedule';
+    code: string;
+    key: string;
+};
+/** What a store can do beyond the required contract; the conformance suite tests the fallback of each absent one. */
+export interface StoreCapabilities {
+    /** `subscribe()` delivers changes pushed by the store (Redis pub/sub, PostgreSQL LISTEN/NOTIFY). Without it runners poll. */
+    changeSubscription: boolean;
+}
+/** Stops a subscription. */
+export type Unsubscribe = () => Promise<void>;
+/**
+ * The store every runner shares. All methods may throw `StoreUnavailableError` when the
+ * backend cannot be reached; such a call either happened completely or not at all.
+ */
+export interface Store {
+    /** A short name for messages ("memory", "postgresql", "sqlite", "redis"). */
+    readonly name: string;
+    readonly capabilities: StoreCapabilities;
+    /** Checks the backend answers; `serverTime` is the backend's clock where it has one (for skew checks). */
+    ping(): Promise<{
+        latencyMs: number;
+        serverTime: Date | null;
+    }>;
+    /**
+     * Creates missing state rows (`createdAt = now`, not paused) for these schedules and
+     * returns the state of each, in request order. Existing rows are returned unchanged.
+     */
+    ensureStates(refs: readonly ScheduleRef[], now: Date): Promise<JobState[]>;
+    /** States of the given schedules (missing ones are omitted), or of every schedule when `refs` is absent. */
+    getStates(refs?: readonly ScheduleRef[]): Promise<JobState[]>;
+    /** Pauses (with an optional note) or resumes one schedule; creates its state if missing. Resuming a paused schedule sets `resumedAt = now`; resuming one that is not paused leaves `resumedAt` alone. */
+    setPaused(ref: ScheduleRef, paused: boolean, options: {
+        note?: string | null;
+        now: Date;
+    }): Promise<JobState>;
+    /** Sets or clears (null) the schedule override of one schedule; creates its state if missing. */
+    setScheduleOverride(ref: ScheduleRef, schedule: ScheduleSpec | null, now: Date): Promise<JobState>;
+    /** Claims slots atomically, all of them in one round trip. See {@link ClaimOutcome}. */
+    claimSlots(claims: readonly SlotClaim[], context: ClaimContext): Promise<ClaimOutcome[]>;
+    /**
+     * Extends leases to `now + leaseMs`, in one round trip. Returns the new lease, or null
+     * for a lease that is no longer current (run reaped, taken over or finished). A lease past
+     * its expiry that nobody took over or reaped is still current and is renewed. The answer
+     * carries the run's `cancelRequested`: true tells the runner to abort the handler.
+     */
+    renewLeases(leases: readonly Lease[], options: {
+        now: Date;
+        leaseMs: number;
+    }): Promise<(Lease | null)[]>;
+    /**
+     * Records results, in one round trip. Updates the schedule's state: `lastStatus`,
+     * `lastFinishedAt`, `lastAttempt`, `lastFinishedSlotAt`, and `consecutiveFailures`
+     * (reset by `succeeded`, incremented by any other status). Refused per item with
+     * `stale` for a token that is no longer current; accepted past the lease's expiry while
+     * nobody reaped or took over the run. Releases the lease. The returned state's
+     * `waitingSlotAt` tells the runner a waiting slot may now be claimed.
+     */
+    completeRuns(completions: readonly RunCompletion[]): Promise<CompletionOutcome[]>;
+    /**
+     * Marks up to `limit` (default 1000) running runs whose lease is not live (`expiresAt <= now`)
+     * as `interrupted` (finishedAt = now, message says the lease expired), updating their
+     * schedules' state as a completion would (`consecutiveFailures` + 1), and returns each with
+     * that state (null when its runtime schedule was removed). Each interrupted run is returned
+     * to exactly one caller, by this method or by a claim's `reaped`, ever — so exactly one runner
+     * calls `onFailure` for it and decides on its retry. Oldest expiry first.
+     */
+    reapExpired(options: {
+        now: Date;
+        limit?: number;
+    }): Promise<ReapedRun[]>;
+    /** Run-log query, newest first, paginated. */
+    queryRuns(query?: RunQuery): Promise<RunPage>;
+    /** One run by id, or null (also for an id the store could never have issued). */
+    getRun(id: string): Promise<RunRecord | null>;
+    /**
+     * Deletes finished runs (skipped ones included) whose `finishedAt` is before `olderThan`, in batches of
+     * `batchSize` (default 1000) so no statement holds locks for long. Never deletes
+     * running or waiting runs. Returns how many were deleted.
+     */
+    pruneRuns(options: {
+        olderThan: Date;
+        batchSize?: number;
+    }): Promise<number>;
+    /**
+     * Files a "run now" request for a schedule. A request for a runtime schedule (key ≠ '')
+     * that does not exist is refused with `InvalidArgumentError`, and nothing is filed.
+     */
+    requestRun(ref: ScheduleRef, options: {
+        now: Date;
+        requestedBy?: string | null;
+    }): Promise<RunRequest>;
+    /**
+     * Pending (unconsumed) requests, oldest first (`requestedAt`, then id), without consuming
+     * them; optionally only for `codes` and/or only for the schedules `refs` (at most 1000); at
+     * most `limit` (default all). A request is consumed only by the claim that names it
+     * (`SlotClaim.requestId`), atomically with that claim.
+     */
+    pendingRunRequests(options?: {
+        codes?: readonly string[];
+        refs?: readonly ScheduleRef[];
+        limit?: number;
+    }): Promise<RunRequest[]>;
+    /**
+     * Creates or changes runtime schedules (at most 1000, validated with core's
+     * `checkScheduleInputs`: a bad item or a key twice rejects the whole call before anything
+     * changes), all or nothing, and returns them in request order. Per schedule:
+     * - new: stored with a fresh `version`, `createdAt = updatedAt = now`, and a fresh state
+     *   (`createdAt = now`, replacing any state left under that ref);
+     * - same canonical definition as stored: nothing changes (same version, no change event);
+     * - different: definition replaced, fresh `version`, `updatedAt = now`; the state is kept,
+     *   except that turning `enabled` from false to true sets `resumedAt = now` (as a resume
+     *   does: slots missed while disabled are not caught up).
+     * Emits a `schedule` change for each created or changed one.
+     */
+    upsertSchedules(schedules: readonly RuntimeScheduleInput[], now: Date): Promise<RuntimeSchedule[]>;
+    /**
+     * Removes runtime schedules (at most 1000 refs, each key ≠ ''), their states, their
+     * pending run-now requests and their waiting runs; runs already claimed go on and are recorded (their completion's
+     * `state` is null). Returns, per ref, whether it existed. Emits a `schedule` change per removal.
+     */
+    removeSchedules(refs: readonly ScheduleRef[]): Promise<boolean[]>;
+    /** The runtime schedules among `refs` (at most 1000) that exist, in request order (missing ones omitted). */
+    getSchedules(refs: readonly ScheduleRef[]): Promise<RuntimeSchedule[]>;
+    /** Runtime schedules ordered by code then key, paginated. */
+    listSchedules(query?: ScheduleQuery): Promise<SchedulePage>;
+    /**
+     * An opaque text that changes whenever any runtime schedule is created, changed or removed
+     * (one cheap read): runners without push poll it and re-list only when it moved.
+     */
+    schedulesRevision(): Promise<string>;
+    /**
+     * Present when `capabilities.changeSubscription`: calls `listener` for every change made
+     * through any store instance on the same backend (state, run requests, schedules).
+     * `setPaused` / `setScheduleOverride` emit `state`, `requestRun` emits `run-request`,
+     * `upsertSchedules` / `removeSchedules` emit `schedule` per created, changed or removed one. Claims and completions emit nothing (thousands a
+     * minute; runners learn of them by reading).
+     */
+    subscribe?(listener: (change: StoreChange) => void): Promise<Unsubscribe>;
+    /** Releases connections the store created (an injected client is left open). */
+    close(): Promise<void>;
+}
+//# sourceMappingURL=store.d.ts.map
