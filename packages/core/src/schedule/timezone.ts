@@ -156,27 +156,33 @@ function intlRules(name: string, format: Intl.DateTimeFormat): ZoneRules {
     return table;
   };
 
-  const indexIn = (table: YearTable, instant: number): number => {
+  // The last instant located and its period: a slot search asks offsetAt, periodStart and periodEnd of one instant in a row.
+  let locatedAt = Number.NaN;
+  let locatedTable: YearTable | null = null;
+  let locatedIndex = 0;
+  const locate = (instant: number): YearTable => {
+    if (instant === locatedAt && locatedTable !== null) return locatedTable;
+    const table = tableFor(instant);
     let i = table.starts.length - 1;
     while (i > 0 && (table.starts[i] as number) > instant) i--;
-    return i;
+    locatedAt = instant;
+    locatedTable = table;
+    locatedIndex = i;
+    return table;
   };
 
   const rules: ZoneRules = {
     name,
     isUtc: false,
     offsetAt(instant) {
-      const table = tableFor(instant);
-      return table.offsets[indexIn(table, instant)] as number;
+      return locate(instant).offsets[locatedIndex] as number;
     },
     periodEnd(instant) {
-      const table = tableFor(instant);
-      const i = indexIn(table, instant);
-      return i + 1 < table.starts.length ? (table.starts[i + 1] as number) : table.end;
+      const table = locate(instant);
+      return locatedIndex + 1 < table.starts.length ? (table.starts[locatedIndex + 1] as number) : table.end;
     },
     periodStart(instant) {
-      const table = tableFor(instant);
-      return table.starts[indexIn(table, instant)] as number;
+      return locate(instant).starts[locatedIndex] as number;
     },
     transitionAfter(instant, limit) {
       const offset = rules.offsetAt(instant);

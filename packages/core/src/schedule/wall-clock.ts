@@ -120,7 +120,16 @@ export function createWallClockMatcher(days: DayRule, times: TimeOfDayRule): Wal
       const second = Math.floor(wall / 1000) + 1;
       const dayNo = Math.floor(second / 86_400);
       let sod = second - dayNo * 86_400;
-      let { year, month, day } = civilFromDays(dayNo);
+      // civilFromDays inlined: this runs on every slot search, and its result object would be garbage at once.
+      const z = dayNo + 719_468;
+      const era = Math.floor(z / 146_097);
+      const doe = z - era * 146_097;
+      const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+      const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+      const mp = Math.floor((5 * doy + 2) / 153);
+      let day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+      let month = mp < 10 ? mp + 3 : mp - 9;
+      let year = yoe + era * 400 + (month <= 2 ? 1 : 0);
       let monthStart = dayNo - day + 1;
       if (nextYear) {
         const allowed = nextYear(year);

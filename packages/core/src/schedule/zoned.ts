@@ -35,7 +35,7 @@ export function nextZoned(matcher: WallClockMatcher, zone: ZoneRules, policy: Re
   let change = zone.periodStart(from) <= from - REACH || zone.offsetAt(from - REACH) === offset ? null : recentChange(zone, from);
   for (;;) {
     const end = zone.periodEnd(from);
-    let best = change === null ? null : gapSlot(matcher, policy.gap, change, after);
+    let best = change === null ? null : gapSlot(matcher, policy.gap, change, after, knownFrom, knownWall);
     let low = from;
     if (change !== null && policy.overlap === 'first' && change.before > change.after) {
       // The wall times just after a fall-back occurred once already, before it.
@@ -65,19 +65,28 @@ export function nextZoned(matcher: WallClockMatcher, zone: ZoneRules, policy: Re
   }
 }
 
-/** The slot a spring-forward gap adds after `after` under `gap`, or null. */
-function gapSlot(matcher: WallClockMatcher, gap: Required<DstPolicy>['gap'], change: Change, after: number): number | null {
+/**
+ * The slot a spring-forward gap adds after `after` under `gap`, or null. `knownFrom` / `knownWall`
+ * are the walk's last search (`matcher.nextAfter(knownFrom) = knownWall`): a slot beyond the change
+ * was usually searched for already from before the gap, and then answers this one too.
+ */
+function gapSlot(
+  matcher: WallClockMatcher,
+  gap: Required<DstPolicy>['gap'],
+  change: Change,
+  after: number,
+  knownFrom: number,
+  knownWall: number | null,
+): number | null {
   if (change.after <= change.before || gap === 'skip') return null;
   const start = change.at + change.before; // the first skipped wall time
   const end = change.at + change.after; // the first wall time after the gap
-  if (gap === 'next-instant') {
-    if (change.at <= after) return null;
-    const wall = matcher.nextAfter(start - 1);
-    return wall !== null && wall < end ? change.at : null;
-  }
+  if (gap === 'next-instant' && change.at <= after) return null;
   // shift: a skipped wall time runs at the instant it would have had without the change.
-  const wall = matcher.nextAfter(Math.max(start - 1, after + change.before));
-  return wall !== null && wall < end ? wall - change.before : null;
+  const query = gap === 'next-instant' ? start - 1 : Math.max(start - 1, after + change.before);
+  const wall = query >= knownFrom && (knownWall === null || query < knownWall) ? knownWall : matcher.nextAfter(query);
+  if (wall === null || wall >= end) return null;
+  return gap === 'next-instant' ? change.at : wall - change.before;
 }
 
 /** The latest offset change in (t - REACH, t], or null. */
