@@ -13,6 +13,8 @@ export * from './job.js';
 export * from './job-state.js';
 export * from './config.js';
 export * from './plan.js';
+export * from './passed.js';
+export * from './passed-check.js';
 export * from './run.js';
 export * from './presence.js';
 export * from './executor.js';

@@ -15,6 +15,8 @@ export function initialJobState(ref: ScheduleRef, now: Date): JobState {
     lastAttempt: null,
     lastFinishedSlotAt: null,
     consecutiveFailures: 0,
+    lastSkipReason: null,
+    lastSkippedSlotAt: null,
     totalRuns: 0,
     scheduledRuns: 0,
     waitingSlotAt: null,

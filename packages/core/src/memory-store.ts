@@ -28,6 +28,7 @@ import {
   checkOptionalText,
   checkRef,
   checkOverlap,
+  checkPassed,
   checkTrigger,
   invalid,
 } from './memory/validate.js';
@@ -169,6 +170,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
         checkLeaseMs(claim.leaseMs, `${where}.leaseMs`);
         if (claim.scheduleVersion !== undefined) checkInteger(claim.scheduleVersion, `${where}.scheduleVersion`, 1);
         if (claim.maxRuns !== undefined) checkInteger(claim.maxRuns, `${where}.maxRuns`, 1);
+        if (claim.passed !== undefined) checkPassed(claim.passed, claim.slotAt, `${where}.passed`);
       });
       return claims.map((claim) => copy(claimOne(d, claim, context)));
     },

@@ -1,5 +1,6 @@
 import type { Job } from './job.js';
 import { nextSlot, previousSlot, slotsBetween, type CompiledSchedule } from './schedule/engine.js';
+import { passedSlots, type StoreOutage } from './passed.js';
 import type { JobState, RunRequest, RunStatus, SlotClaim } from './store.js';
 
 /** How long after its instant a `skip`-policy slot may still start (and how far back a first tick looks). */
@@ -19,6 +20,8 @@ export interface PlanInput {
   state: JobState;
   now: Date;
   missedGraceMs?: number;
+  /** Stretches this runner could not reach its store in: slots passed over inside one are recorded `store-outage`. */
+  outages?: readonly StoreOutage[];
 }
 
 /**
@@ -37,11 +40,15 @@ export function planDue(input: PlanInput): SlotClaim[] {
   // A limited schedule plans no more slots than it has runs left (the store refuses the rest: `ended`).
   const left = remainingRuns(job, state);
   const regular = schedule && left !== 0 ? dueSlots(job, key, schedule, state, now, grace).slice(0, left ?? undefined) : [];
-  if (waiting.length > 0) return [...waiting, ...regular.map((slotAt) => claimOf(job, key, slotAt, 1, 'schedule'))];
+  // The slots the first regular claim passes over (and why), recorded by the claim that moves past them.
+  const first = regular[0];
+  const passed = schedule && first ? passedSlots({ job, key, schedule, state, slotAt: first, ...(input.outages ? { outages: input.outages } : {}) }) : undefined;
+  const withPassed = (claim: SlotClaim, index: number): SlotClaim => (index === 0 && passed ? { ...claim, passed } : claim);
+  if (waiting.length > 0) return [...waiting, ...regular.map((slotAt, index) => withPassed(claimOf(job, key, slotAt, 1, 'schedule'), index))];
   if (regular.length > 0) {
     // Missed-run policy `all`: every slot is owed, so none may be consumed by an overlap; they wait.
     const backfill = typeof job.missedRunPolicy === 'object';
-    return regular.map((slotAt) => ({ ...claimOf(job, key, slotAt, 1, 'schedule'), ...(backfill ? { backfill } : {}) }));
+    return regular.map((slotAt, index) => withPassed({ ...claimOf(job, key, slotAt, 1, 'schedule'), ...(backfill ? { backfill } : {}) }, index));
   }
   const retry = dueRetry(job, state);
   return retry && retry.at <= now.getTime() ? [claimOf(job, key, retry.slotAt, retry.attempt, 'retry')] : [];

@@ -71,6 +71,35 @@ export type SkipReason = 'overlap' | 'paused' | 'disabled' | 'missed-run-policy'
 /** Every skip reason. */
 export const SKIP_REASONS: readonly SkipReason[] = ['overlap', 'paused', 'disabled', 'missed-run-policy', 'window', 'dst-gap', 'store-outage'];
 
+/**
+ * A contiguous range of one schedule's slots that did not run for one reason: stored as one
+ * `skipped` record (attempt 0, `slotAt` = `firstSlotAt`), however many slots it covers.
+ */
+export interface SkippedSlots {
+  firstSlotAt: Date;
+  /** Equal to `firstSlotAt` for a single slot. */
+  lastSlotAt: Date;
+  /** How many slots the range holds (an integer ≥ 1). */
+  count: number;
+  reason: SkipReason;
+  /** What happened, in words ("missed-run policy latest: slot … ran instead"). */
+  message: string;
+}
+
+/**
+ * The slots a schedule claim passes over, computed by the runner from the state it planned from.
+ * Recorded by the claim only when it is current: see {@link ClaimOutcome}, "Passed slots".
+ */
+export interface PassedSlots {
+  /** The state's `lastSlotAt` the runner planned from (null: no slot claimed yet). */
+  after: Date | null;
+  /** Disjoint, ascending, each after `after` and before the claim's slot; at most {@link MAX_PASSED_RANGES}. */
+  ranges: readonly SkippedSlots[];
+}
+
+/** Most ranges one claim may carry. */
+export const MAX_PASSED_RANGES = 100;
+
 /** One schedule of one job. */
 export interface ScheduleRef {
   code: string;
@@ -103,6 +132,10 @@ export interface JobState extends ScheduleRef {
   lastFinishedSlotAt: Date | null;
   /** Failed, timed-out and interrupted runs since the last success. */
   consecutiveFailures: number;
+  /** Why the latest skipped slot did not run (an overlap skip or a recorded range), null when none was skipped. */
+  lastSkipReason: SkipReason | null;
+  /** The latest slot recorded as skipped (a range's last slot). */
+  lastSkippedSlotAt: Date | null;
   /** Runs claimed (started, any trigger, not counting overlap skips nor waiting runs until they start) over all time. */
   totalRuns: number;
   /**
@@ -149,6 +182,15 @@ export interface RunRecord extends ScheduleRef {
   message: string | null;
   error: string | null;
   stack: string | null;
+  /** Why the slot(s) did not run: set exactly on `skipped` records. */
+  skipReason: SkipReason | null;
+  /**
+   * How many slots the record stands for: 1 for a run; for a skipped range (attempt 0), the
+   * slots from `slotAt` through `lastSlotAt`.
+   */
+  slotCount: number;
+  /** The last slot of a skipped range (attempt 0); null for every other record. */
+  rangeLastSlotAt: Date | null;
 }
 
 /** What a runner holds while a handler runs; renew it before `expiresAt`. */
@@ -195,6 +237,8 @@ export interface SlotClaim extends ScheduleRef {
    * from. When given and the stored schedule's version differs, the claim is `unscheduled`.
    */
   scheduleVersion?: number;
+  /** The slots this (schedule-triggered, attempt 1) claim passes over, with why; see {@link ClaimOutcome}. */
+  passed?: PassedSlots;
 }
 
 /** Context of a claim batch. */
@@ -267,6 +311,18 @@ export interface ReapedRun {
  * and a message saying what it waits for; it is never pruned, and is removed with its runtime
  * schedule.
  *
+ * **Passed slots.** A claim with `passed` whose outcome is `claimed` (a new run, or a waiting one
+ * started), `waiting` or `overlap`, with trigger `schedule`, records each of `passed.ranges` as a
+ * `skipped` record — attempt 0, `slotAt` = `firstSlotAt`, `rangeLastSlotAt` = `lastSlotAt`,
+ * `slotCount` = `count`, its `reason` and `message`, `startedAt` = `lastSlotAt` (when its last
+ * slot fell due), `finishedAt = max(now, slotAt of the claim)` (when it was recorded), `durationMs`
+ * 0, trigger `schedule`, token 0, this claim's runner — only when the schedule's
+ * `lastSlotAt` before this claim equals `passed.after` (same instant, or both null) and the claim's
+ * `slotAt` is after it: a runner that planned from an older state (another runner claimed since)
+ * passes over nothing, so a range is recorded once, by the claim that moved past it. The state's
+ * `lastSkipReason` / `lastSkippedSlotAt` then name the last range. An `overlap` skip sets them too
+ * (reason `overlap`). Otherwise `passed` is ignored.
+ *
  * `reaped` is present only when this claim interrupted runs. Invalid input (empty code,
  * non-string key, `leaseMs <= 0`, attempt < 1, unknown `overlap`, `maxRuns` not an integer ≥ 1, `requestId` without trigger
  * `manual` or the reverse, …) rejects the whole batch with `InvalidArgumentError` before
@@ -314,6 +370,8 @@ export interface RunQuery {
   since?: Date;
   /** Only runs started before this instant. */
   until?: Date;
+  /** Only skipped records with this reason or any of a list (an empty list matches nothing); an unknown one is an `InvalidArgumentError`. */
+  reason?: SkipReason | readonly SkipReason[];
   /** Page size, an integer 1 … 1000, default 50; outside that an `InvalidArgumentError`. */
   limit?: number;
   /** Opaque cursor from a previous page's `nextCursor`; a malformed one is an `InvalidArgumentError`. */

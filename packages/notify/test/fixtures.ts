@@ -22,6 +22,9 @@ export function runRecord(overrides: Partial<RunRecord> = {}): RunRecord {
     message: null,
     error: 'connection refused by the reporting database',
     stack: null,
+    skipReason: null,
+    slotCount: 1,
+    rangeLastSlotAt: null,
     ...overrides,
   };
 }

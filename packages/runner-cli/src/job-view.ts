@@ -8,6 +8,7 @@ import {
   type Job,
   type JobState,
   type RunStatus,
+  type SkipReason,
 } from '@tickwork/core';
 
 /** What a schedule's stored state says, as `list` and `schedules` show it. */
@@ -28,6 +29,10 @@ export interface StateView {
   remainingRuns: number | null;
   /** ISO instant of the oldest slot waiting behind a running run (overlap policy bufferOne/bufferAll/cancelOther), or null. */
   waitingSlotAt: string | null;
+  /** Why the latest skipped slot did not run (an overlap skip or a recorded range), null when none was skipped. */
+  lastSkipReason: SkipReason | null;
+  /** ISO instant of the latest skipped slot, or null. */
+  lastSkippedSlotAt: string | null;
 }
 
 /** One job as `list` shows it (also the element of `list --json`'s `jobs`). */
@@ -57,6 +62,8 @@ export function viewState(state: JobState, next: Date | null, job: Pick<Job, 'ma
     scheduledRuns: state.scheduledRuns,
     remainingRuns: remainingRuns(job, state),
     waitingSlotAt: state.waitingSlotAt?.toISOString() ?? null,
+    lastSkipReason: state.lastSkipReason,
+    lastSkippedSlotAt: state.lastSkippedSlotAt?.toISOString() ?? null,
   };
 }
 

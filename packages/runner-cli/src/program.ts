@@ -1,5 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
-import { exitCodeOf, isTickworkError, type TickworkConfig } from '@tickwork/core';
+import { exitCodeOf, isTickworkError, SKIP_REASONS, type TickworkConfig } from '@tickwork/core';
 import { EXIT, PREFIX } from './errors.js';
 import { processIo, type CliIo } from './io.js';
 import type { ScheduleSetFlags } from './schedule-definition.js';
@@ -73,12 +73,13 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
     .description('the run history, newest last')
     .argument('[code]', 'only this job')
     .option('--status <status>', 'only runs with this status (comma-separated for several)')
+    .option('--reason <reason>', `only skipped slots with this reason (comma-separated for several: ${SKIP_REASONS.join(', ')})`)
     .option('--since <time>', 'only runs started since an ISO instant or a duration ago (e.g. 2h, 30m, 7d)')
     .option('--key <key>', "only runs of this runtime schedule ('' for the jobs' own schedules)")
     .option('--limit <n>', 'at most this many runs', positiveInt, 20)
     .option('-f, --follow', 'keep printing new runs until interrupted')
     .option('--json', 'print JSON (with --follow: one run per line)')
-    .action(async (jobCode: string | undefined, opts: { status?: string; since?: string; key?: string; limit: number; follow?: boolean; json?: boolean }, command: Command) => {
+    .action(async (jobCode: string | undefined, opts: { status?: string; reason?: string; since?: string; key?: string; limit: number; follow?: boolean; json?: boolean }, command: Command) => {
       const { logsCommand } = await import('./commands/logs.js');
       code = await logsCommand(open(command), jobCode, opts);
     });

@@ -261,8 +261,8 @@ describe('list, logs and prune', () => {
     expect(bad?.schedule).toMatch(/5 min/);
     expect(listed.jobs.find((j) => j.code === 'off')).toMatchObject({ enabled: false, nextRunAt: null });
     const text = (await cli(config, ['list'], '2026-01-05T10:01:00Z')).out;
-    expect(text).toMatch(/^JOB\s+SCHEDULE\s+TZ\s+NEXT\s+LAST\s+PAUSED\s+FAILURES\s+RUNTIME SCHEDULES$/m);
-    expect(text).toMatch(/^bad\s+every 5 minutes\s+UTC\s+in 4 min\s+55 s ago failed\s+1\s+0$/m);
+    expect(text).toMatch(/^JOB\s+SCHEDULE\s+TZ\s+NEXT\s+LAST\s+PAUSED\s+FAILURES\s+LAST SKIP\s+RUNTIME SCHEDULES$/m);
+    expect(text).toMatch(/^bad\s+every 5 minutes\s+UTC\s+in 4 min\s+55 s ago failed\s+1\s+—\s+0$/m);
   });
 
   it('logs filters by code, status and since, newest first in JSON', async () => {
@@ -289,6 +289,32 @@ describe('list, logs and prune', () => {
     const bad = await cli(config, ['logs', '--status', 'sad']);
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('--status: "sad" is not a run status');
+  });
+
+  it('logs --status skipped --reason lists the skipped slots with that reason, list shows the last one, a bad reason exits 2', async () => {
+    const config = configWith([{ code: 'minutely', schedule: every('1m'), run: () => undefined }]);
+    await cli(config, ['run'], '2026-01-05T10:00:05Z');
+    await cli(config, ['pause', 'minutely'], '2026-01-05T10:00:30Z');
+    await cli(config, ['resume', 'minutely'], '2026-01-05T10:03:30Z');
+    await cli(config, ['run'], '2026-01-05T10:06:05Z');
+    const paused = expectLogsJson(JSON.parse((await cli(config, ['logs', '--status', 'skipped', '--reason', 'paused', '--json'], '2026-01-05T10:07:00Z')).out));
+    expect(paused.runs.map((r) => [r.slotAt, r.rangeLastSlotAt, r.slotCount, r.skipReason])).toEqual([
+      ['2026-01-05T10:01:00.000Z', '2026-01-05T10:03:00.000Z', 3, 'paused'],
+    ]);
+    const missed = expectLogsJson(JSON.parse((await cli(config, ['logs', '--reason', 'missed-run-policy', '--json'], '2026-01-05T10:07:00Z')).out));
+    expect(missed.runs.map((r) => [r.slotAt, r.slotCount])).toEqual([['2026-01-05T10:04:00.000Z', 2]]);
+    expect((await cli(config, ['logs', '--reason', 'overlap'])).out).toBe('no runs match\n');
+    const text = (await cli(config, ['logs', '--reason', 'paused,missed-run-policy'], '2026-01-05T10:07:00Z')).out;
+    expect(text).toContain('2026-01-05 10:01:00Z … 2026-01-05 10:03:00Z (3 slots)');
+    expect(text).toContain('[paused]');
+    const listed = expectListJson(JSON.parse((await cli(config, ['list', '--json'], '2026-01-05T10:07:00Z')).out));
+    expect(listed.jobs[0]).toMatchObject({ lastSkipReason: 'missed-run-policy', lastSkippedSlotAt: '2026-01-05T10:05:00.000Z' });
+    expect((await cli(config, ['list'], '2026-01-05T10:07:00Z')).out).toContain('missed-run-policy (slot 2 min ago)');
+    const before = (await inspect().queryRuns({ limit: 1000 })).runs;
+    const bad = await cli(config, ['logs', '--status', 'skipped', '--reason', 'lazy']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--reason: "lazy" is not a skip reason; known: overlap, paused');
+    expect((await inspect().queryRuns({ limit: 1000 })).runs).toEqual(before);
   });
 
   it('prune deletes finished runs older than --older-than', async () => {

@@ -369,7 +369,7 @@ describe('list, logs and run with runtime schedules', () => {
     ]);
     const text = (await cli(config, ['list'])).out.trimEnd().split('\n');
     expect(text).toHaveLength(3);
-    expect(text[1]).toMatch(/^reports\s+runtime schedules only\s+UTC\s+—\s+never\s+0\s+1500$/);
+    expect(text[1]).toMatch(/^reports\s+runtime schedules only\s+UTC\s+—\s+never\s+0\s+—\s+1500$/);
     const doctor = await cli(config, ['doctor', '--json']);
     expect(doctor.code).toBe(0);
   });

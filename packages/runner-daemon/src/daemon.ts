@@ -356,7 +356,7 @@ class Daemon {
     const plans: Plan[] = [];
     for (const entry of batch) {
       const startAt = Math.max(nowMs, entry.dueAt as number);
-      const claims = planEntry(entry, startAt, this.o);
+      const claims = planEntry(entry, startAt, this.o, this.storeHealth.outages(this.o.clock.now()));
       if (claims.length === 0) {
         this.schedules.requeue(entry, startAt, false);
         continue;

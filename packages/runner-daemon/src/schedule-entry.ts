@@ -1,4 +1,4 @@
-import { describeThrown, nextDueAt, planDue, type CompiledSchedule, type Job, type JobState, type RuntimeSchedule, type SlotClaim } from '@tickwork/core';
+import { describeThrown, nextDueAt, planDue, type CompiledSchedule, type Job, type JobState, type RuntimeSchedule, type SlotClaim, type StoreOutage } from '@tickwork/core';
 import type { SharedValues } from './shared-values.js';
 import type { Queued } from './slot-queue.js';
 
@@ -141,8 +141,9 @@ export interface PlanOptions {
 }
 
 /** The claims due for this schedule at `nowMs` (core's planDue: the same slots the CLI computes). */
-export function planEntry(entry: ScheduleEntry, nowMs: number, options: PlanOptions): SlotClaim[] {
-  const claims = planDue({ job: entry.job, key: entry.key, schedule: entry.schedule, state: entry.state, now: new Date(nowMs), ...grace(options) });
+export function planEntry(entry: ScheduleEntry, nowMs: number, options: PlanOptions, outages?: readonly StoreOutage[]): SlotClaim[] {
+  const input = { job: entry.job, key: entry.key, schedule: entry.schedule, state: entry.state, now: new Date(nowMs), ...grace(options) };
+  const claims = planDue(outages && outages.length > 0 ? { ...input, outages } : input);
   return claims.map((claim) => versioned(entry, claim));
 }
 

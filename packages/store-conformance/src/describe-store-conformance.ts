@@ -14,6 +14,7 @@ import { describeRunLog } from './suites/run-log.js';
 import { describeRunRequests } from './suites/run-requests.js';
 import { describeRunners } from './suites/runners.js';
 import { describeSchedules } from './suites/schedules.js';
+import { describeSkippedSlots } from './suites/skipped-slots.js';
 
 /**
  * Declares the whole Store conformance suite for one store. Every test gets a fresh
@@ -31,6 +32,7 @@ export function describeStoreConformance(name: string, makeFixture: StoreFixture
     describeOverlapPolicies(harness);
     describeExactlyOnce(harness);
     describeLimitedRuns(harness);
+    describeSkippedSlots(harness);
     describeRunLog(harness);
     describeRunRequests(harness);
     describeChanges(harness);

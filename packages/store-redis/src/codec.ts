@@ -4,7 +4,7 @@
  */
 import { runtimeScheduleOf, StoreSchemaError } from '@tickwork/core';
 import { corruptValueError, MESSAGE_PREFIX } from './errors.js';
-import type { ClaimOutcome, JobState, Lease, ReapedRun, RunnerRecord, RunRecord, RunRequest, RunStatus, RunTrigger, RuntimeSchedule, ScheduleSpec } from '@tickwork/core';
+import type { ClaimOutcome, JobState, Lease, ReapedRun, RunnerRecord, RunRecord, RunRequest, RunStatus, RunTrigger, RuntimeSchedule, ScheduleSpec, SkipReason } from '@tickwork/core';
 
 /** A run as stored: the RunRecord fields plus the script's bookkeeping. */
 export interface StoredRun {
@@ -30,6 +30,10 @@ export interface StoredRun {
   message?: string | null;
   error?: string | null;
   stack?: string | null;
+  /** Absent in runs written before skip reasons (a skipped one is an overlap skip). */
+  skipReason?: SkipReason | null;
+  slotCount?: number;
+  rangeLastSlotAt?: number | null;
 }
 
 /** A job state as stored; the override is kept as JSON text so it round-trips exactly. */
@@ -47,6 +51,9 @@ export interface StoredState {
   lastFinishedSlotAt?: number | null;
   /** Absent in states written before overlap policies (read as null). */
   waitingSlotAt?: number | null;
+  /** Absent in states written before skip reasons (read as null). */
+  lastSkipReason?: SkipReason | null;
+  lastSkippedSlotAt?: number | null;
   consecutiveFailures: number;
   totalRuns: number;
   /** Absent in states written before limited runs (read as 0). */
@@ -93,6 +100,9 @@ export function toRun(stored: StoredRun): RunRecord {
     message: orNull(stored.message),
     error: orNull(stored.error),
     stack: orNull(stored.stack),
+    skipReason: stored.status === 'skipped' ? (stored.skipReason ?? 'overlap') : null,
+    slotCount: typeof stored.slotCount === 'number' ? stored.slotCount : 1,
+    rangeLastSlotAt: date(stored.rangeLastSlotAt),
   };
 }
 
@@ -170,6 +180,8 @@ export function toState(stored: StoredState): JobState {
     lastFinishedSlotAt: date(stored.lastFinishedSlotAt),
     waitingSlotAt: date(stored.waitingSlotAt),
     consecutiveFailures: stored.consecutiveFailures,
+    lastSkipReason: orNull(stored.lastSkipReason),
+    lastSkippedSlotAt: date(stored.lastSkippedSlotAt),
     totalRuns: stored.totalRuns,
     scheduledRuns: stored.scheduledRuns ?? 0,
     createdAt: new Date(stored.createdAt),

@@ -29,7 +29,7 @@ import type {
   StoreChange,
   Unsubscribe,
 } from '@tickwork/core';
-import { InvalidArgumentError, OVERLAP_POLICIES, RUNNER_RECORD_RETENTION_MS, storable } from '@tickwork/core';
+import { InvalidArgumentError, OVERLAP_POLICIES, passedSlotsProblem, RUNNER_RECORD_RETENTION_MS, SKIP_REASONS, storable, type SkipReason } from '@tickwork/core';
 import type { Redis } from 'ioredis';
 import {
   asArray,
@@ -207,7 +207,19 @@ export class RedisStore implements Store {
       if (requestId !== null && claim.attempt !== 1) throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}.attempt ${of}: a run-now request's claim has attempt 1, got ${claim.attempt}`);
       const version = claim.scheduleVersion === undefined ? null : checkInteger(claim.scheduleVersion, 1, Number.MAX_SAFE_INTEGER, `${where}.scheduleVersion ${of}`);
       const maxRuns = claim.maxRuns === undefined ? null : checkInteger(claim.maxRuns, 1, Number.MAX_SAFE_INTEGER, `${where}.maxRuns ${of}`);
+      if (claim.passed !== undefined) {
+        const problem = passedSlotsProblem(claim.passed, claim.slotAt);
+        if (problem) throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}.passed${problem.field} ${of}: ${problem.message}`);
+      }
       const startedAt = Math.max(now, slotAt);
+      const passed = claim.passed && claim.passed.ranges.length > 0
+        ? {
+            after: claim.passed.after?.getTime() ?? null,
+            ranges: claim.passed.ranges.map((r) => ({
+              first: r.firstSlotAt.getTime(), last: r.lastSlotAt.getTime(), count: r.count, reason: r.reason, message: storable(r.message), pad: padInstant(r.lastSlotAt.getTime()),
+            })),
+          }
+        : null;
       return {
         ce: encodeCode(claim.code),
         code: claim.code,
@@ -224,6 +236,7 @@ export class RedisStore implements Store {
         startedAt,
         leaseExpiresAt: startedAt + claim.leaseMs,
         pad: padInstant(startedAt),
+        passed,
       };
     });
     if (items.length === 0) return [];
@@ -359,7 +372,15 @@ export class RedisStore implements Store {
     }
     if (statuses && statuses.length === 0) return { runs: [], nextCursor: null };
     const ce = query.code === undefined ? null : encodeCode(query.code);
-    const request = { ce, key: query.key ?? null, statuses, from, before, cursor, limit, cap: QUERY_SCAN_CAP };
+    let reasons: string[] | null = null;
+    if (query.reason !== undefined) {
+      reasons = typeof query.reason === 'string' ? [query.reason] : [...query.reason];
+      for (const r of reasons) {
+        if (!SKIP_REASONS.includes(r as SkipReason)) throw new InvalidArgumentError(`${MESSAGE_PREFIX} queryRuns: reason must be one of ${SKIP_REASONS.join(', ')}, got ${JSON.stringify(r)}`);
+      }
+      if (reasons.length === 0) return { runs: [], nextCursor: null };
+    }
+    const request = { ce, key: query.key ?? null, statuses, reasons, from, before, cursor, limit, cap: QUERY_SCAN_CAP };
     const page = await this.script<{ runs: unknown; next: string | null }>('tickworkQuery', 'queryRuns', request, ce ? [ce] : []);
     return {
       runs: asArray<StoredRun>(page.runs).map(toRun),

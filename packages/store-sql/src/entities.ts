@@ -45,6 +45,8 @@ export interface TickworkJobStateRow {
   lastAttempt: number | null;
   lastFinishedSlotAt: Date | null;
   consecutiveFailures: number;
+  lastSkipReason: string | null;
+  lastSkippedSlotAt: Date | null;
   totalRuns: number;
   scheduledRuns: number;
   token: number;
@@ -73,6 +75,10 @@ export interface TickworkRunRow {
   message: string | null;
   error: string | null;
   stack: string | null;
+  /** Null on runs; on `skipped` records the reason (null on overlap skips written before the ninth migration: read as `overlap`). */
+  skipReason: string | null;
+  slotCount: number;
+  rangeLastSlotAt: Date | null;
 }
 
 /** One "run now" request (`tickwork_run_request`). */
@@ -113,6 +119,8 @@ export const TickworkJobState = new EntitySchema<TickworkJobStateRow>({
     lastAttempt: { type: 'integer', nullable: true },
     lastFinishedSlotAt: instant(true),
     consecutiveFailures: { type: 'integer' },
+    lastSkipReason: { type: 'string', columnType: 'text', nullable: true },
+    lastSkippedSlotAt: instant(true),
     totalRuns: count(false),
     scheduledRuns: count(false),
     token: count(false),
@@ -145,6 +153,9 @@ export const TickworkRun = new EntitySchema<TickworkRunRow>({
     message: { type: 'string', columnType: 'text', nullable: true },
     error: { type: 'string', columnType: 'text', nullable: true },
     stack: { type: 'string', columnType: 'text', nullable: true },
+    skipReason: { type: 'string', columnType: 'text', nullable: true },
+    slotCount: { type: 'integer' },
+    rangeLastSlotAt: instant(true),
   },
 });
 

@@ -16,6 +16,7 @@ import { runRequestIndexesMigration } from './migrations/Migration20261202231000
 import { compatInsert, schemaCompatMigration } from './migrations/Migration20261202000000_tickwork_schema_compat.js';
 import { runnersMigration } from './migrations/Migration20261203000000_tickwork_runners.js';
 import { limitedRunsMigration } from './migrations/Migration20261203010000_tickwork_limited_runs.js';
+import { skippedSlotsMigration } from './migrations/Migration20261203020000_tickwork_skipped_slots.js';
 import type { MigrationTarget } from './migrations/Migration20261123000000_tickwork_init.js';
 import { COMPAT_TABLE, compatRows, type CompatRow, MIGRATIONS, MIGRATIONS_TABLE, type MigrationInfo } from './migrations/names.js';
 import { releaseName } from './release.js';
@@ -41,7 +42,7 @@ export interface ShippedMigration {
 }
 
 /** Builders of {@link MIGRATIONS}, in the same order. */
-const BUILDERS = [initMigration, schedulesMigration, exactlyOnceMigration, schemaCompatMigration, accessMigration, hotRenewalsMigration, runRequestIndexesMigration, runnersMigration, limitedRunsMigration];
+const BUILDERS = [initMigration, schedulesMigration, exactlyOnceMigration, schemaCompatMigration, accessMigration, hotRenewalsMigration, runRequestIndexesMigration, runnersMigration, limitedRunsMigration, skippedSlotsMigration];
 
 /** What this release applies. */
 export const SHIPPED: readonly ShippedMigration[] = MIGRATIONS.map((info, i) => ({ info, build: BUILDERS[i]! }));

@@ -5,11 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
-  checkScheduleInputs, InvalidArgumentError, RUNNER_RECORD_RETENTION_MS, StoreUnavailableError, type RunnerHeartbeat, type RunnerRecord,
+  checkScheduleInputs, storable, InvalidArgumentError, RUNNER_RECORD_RETENTION_MS, StoreUnavailableError, type RunnerHeartbeat, type RunnerRecord,
   type AccessTokenRecord, type AuditInput, type AuditPage, type AuditQuery, type AuditRecord,
   type ClaimContext, type ClaimOutcome, type CompletionOutcome, type JobState, type Lease, type ReapedRun, type RunCompletion, type RunPage, type RunQuery,
   type RunRecord, type RunRequest, type RuntimeSchedule, type RuntimeScheduleInput, type ScheduleQuery, type SchedulePage, type ScheduleRef,
-  type ScheduleSpec, type SlotClaim, type Store, type StoreChange, type Unsubscribe,
+  type ScheduleSpec, type SlotClaim, type Store, type StoreChange, type Unsubscribe, type PassedSlots,
 } from '@tickwork/core';
 import type { PgConnection } from './connection/pg.js';
 import { PREFIX } from './errors.js';
@@ -21,6 +21,16 @@ import {
 } from './validate.js';
 
 /** The NOTIFY channel of one schema (channels are per database, so the schema keeps tests and tenants apart). */
+/** A claim's passed slots as the claim function reads them (instants as epoch milliseconds for exact comparison). */
+function passedParam(passed: PassedSlots) {
+  return {
+    after_ms: passed.after?.getTime() ?? null,
+    ranges: passed.ranges.map((r) => ({
+      first_slot_at: r.firstSlotAt.toISOString(), last_slot_at: r.lastSlotAt.toISOString(), count: r.count, reason: r.reason, message: storable(r.message),
+    })),
+  };
+}
+
 export function changeChannel(schema: string): string {
   return `tickwork_changes:${schema}`;
 }
@@ -135,9 +145,10 @@ export class PgStore implements Store {
       ord, code: c.code, key: c.key, slot_at: c.slotAt.toISOString(), attempt: c.attempt, trigger: c.trigger, overlap: c.overlap,
       backfill: c.backfill ?? false, request_id: requestIdParam(c.requestId), lease_ms: c.leaseMs, schedule_version: c.scheduleVersion ?? null,
       max_runs: c.maxRuns ?? null,
+      ...(c.passed && c.passed.ranges.length > 0 ? { passed: passedParam(c.passed) } : {}),
     }));
     const rows = await this.db.query<ClaimRow>(
-      `SELECT ord, outcome, run, reaped FROM ${this.t.fn}.tickwork_claim_slots($1::jsonb, $2, $3)`,
+      `SELECT ord, outcome, run, reaped FROM ${this.t.fn}.tickwork_claim_slots_passed($1::jsonb, $2, $3)`,
       [JSON.stringify(input), context.runnerId, context.now],
       'claimSlots',
     );
@@ -261,8 +272,9 @@ export class PgStore implements Store {
          AND ($3::text[] IS NULL OR status = ANY($3)) AND ($4::timestamptz IS NULL OR started_at >= $4)
          AND ($5::timestamptz IS NULL OR started_at < $5)
          AND ($6::timestamptz IS NULL OR (started_at, id) < ($6, $7::bigint))
+         AND ($9::text[] IS NULL OR (status = 'skipped' AND coalesce(skip_reason, 'overlap') = ANY($9)))
        ORDER BY started_at DESC, id DESC LIMIT $8`,
-      [q.code, q.key, q.statuses, q.since, q.until, q.cursor ? new Date(q.cursor.startedAt) : null, q.cursor?.id ?? null, q.limit + 1],
+      [q.code, q.key, q.statuses, q.since, q.until, q.cursor ? new Date(q.cursor.startedAt) : null, q.cursor?.id ?? null, q.limit + 1, q.reasons],
       'queryRuns',
       true,
     );

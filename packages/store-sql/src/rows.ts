@@ -4,7 +4,7 @@
  */
 import {
   runtimeScheduleOf, type ClaimOutcome, type JobState, type Lease, type ReapedRun, type RunnerRecord, type RunRecord, type RunRequest, type RunStatus, type RunTrigger, type RuntimeSchedule,
-  type ScheduleRef, type ScheduleSpec,
+  type ScheduleRef, type ScheduleSpec, type SkipReason,
 } from '@tickwork/core';
 import { PREFIX } from './errors.js';
 import { isStoreId } from './validate.js';
@@ -52,6 +52,10 @@ export function toRun(row: Row): RunRecord {
     message: optString(row.message),
     error: optString(row.error),
     stack: optString(row.stack),
+    // Overlap skips carry no reason column of their own (older releases write them too): a skipped run's reason is overlap.
+    skipReason: row.status === 'skipped' ? ((row.skip_reason ?? 'overlap') as SkipReason) : null,
+    slotCount: row.slot_count === null || row.slot_count === undefined ? 1 : Number(row.slot_count),
+    rangeLastSlotAt: optDate(row.range_last_slot_at),
   };
 }
 
@@ -74,6 +78,8 @@ export function toState(row: Row): JobState {
     lastAttempt: optNumber(row.last_attempt),
     lastFinishedSlotAt: optDate(row.last_finished_slot_at),
     consecutiveFailures: Number(row.consecutive_failures),
+    lastSkipReason: (row.last_skip_reason ?? null) as SkipReason | null,
+    lastSkippedSlotAt: optDate(row.last_skipped_slot_at),
     totalRuns: Number(row.total_runs),
     scheduledRuns: Number(row.scheduled_runs),
     waitingSlotAt: optDate(row.waiting_slot_at),

@@ -3,7 +3,7 @@
  * `BEGIN IMMEDIATE` transaction, so the file's write lock makes each batch atomic
  * across processes; this mirrors the PL/pgSQL functions of the PostgreSQL migration.
  */
-import type { ClaimContext, ClaimOutcome, CompletionOutcome, JobState, ReapedRun, RunCompletion, RunRecord, SlotClaim } from '@tickwork/core';
+import { storable, type ClaimContext, type ClaimOutcome, type CompletionOutcome, type JobState, type ReapedRun, type RunCompletion, type RunRecord, type SlotClaim } from '@tickwork/core';
 import type { SqliteTx } from './connection/sqlite.js';
 import { leaseOf, requestIdParam, toRun, toState, type Row } from './rows.js';
 
@@ -59,7 +59,19 @@ export async function claimInTx(tx: SqliteTx, claims: readonly SlotClaim[], cont
   const outcomes: ClaimOutcome[] = [];
   for (const c of claims) {
     const reaped: ReapedRun[] = [];
+    // The schedule's last_slot_at before this claim: its passed slots are recorded only when the plan started there.
+    const before = c.passed && c.trigger === 'schedule'
+      ? ((await tx.all<Row>(`SELECT last_slot_at FROM ${STATE} WHERE code = ?1 AND key = ?2`, [c.code, c.key]))[0]?.last_slot_at ?? null)
+      : undefined;
     const decision = await claimOne(tx, c, context, reaped);
+    if (decision.status === 'claimed' || decision.status === 'waiting' || decision.status === 'overlap') {
+      if (before !== undefined) await recordPassed(tx, c, context, before === null ? null : Number(before));
+      if (decision.status === 'overlap') {
+        await tx.all(`UPDATE ${STATE} SET last_skip_reason = 'overlap', last_skipped_slot_at = max(coalesce(last_skipped_slot_at, ?3), ?3) WHERE code = ?1 AND key = ?2`, [
+          c.code, c.key, c.slotAt.getTime(),
+        ]);
+      }
+    }
     let outcome: ClaimOutcome;
     if (decision.status === 'claimed') {
       const run = toRun(decision.row);
@@ -75,6 +87,25 @@ export async function claimInTx(tx: SqliteTx, claims: readonly SlotClaim[], cont
     outcomes.push(outcome);
   }
   return outcomes;
+}
+
+/** Records a winning claim's passed ranges when its plan started from `before` (see the Store contract, "Passed slots"). */
+async function recordPassed(tx: SqliteTx, c: SlotClaim, context: ClaimContext, before: number | null): Promise<void> {
+  const passed = c.passed!;
+  const slotAt = c.slotAt.getTime();
+  if ((passed.after?.getTime() ?? null) !== before || (before !== null && slotAt <= before) || passed.ranges.length === 0) return;
+  const recordedAt = Math.max(context.now.getTime(), slotAt);
+  for (const r of passed.ranges) {
+    await tx.all(
+      `INSERT INTO ${RUN} (code, key, slot_at, attempt, trigger, status, runner_id, token, started_at, finished_at, duration_ms, message, skip_reason, slot_count, range_last_slot_at)
+       VALUES (?1, ?2, ?3, 0, 'schedule', 'skipped', ?4, 0, ?5, ?6, 0, ?7, ?8, ?9, ?5) ON CONFLICT DO NOTHING`,
+      [c.code, c.key, r.firstSlotAt.getTime(), context.runnerId, r.lastSlotAt.getTime(), recordedAt, storable(r.message), r.reason, r.count],
+    );
+  }
+  const last = passed.ranges[passed.ranges.length - 1]!;
+  await tx.all(`UPDATE ${STATE} SET last_skip_reason = ?3, last_skipped_slot_at = max(coalesce(last_skipped_slot_at, ?4), ?4) WHERE code = ?1 AND key = ?2`, [
+    c.code, c.key, last.reason, last.lastSlotAt.getTime(),
+  ]);
 }
 
 async function claimOne(tx: SqliteTx, c: SlotClaim, context: ClaimContext, reaped: ReapedRun[]): Promise<Decision> {

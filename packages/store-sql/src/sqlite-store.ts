@@ -194,8 +194,12 @@ export class SqliteStore implements Store {
          AND (?3 IS NULL OR status IN (SELECT value FROM json_each(?3)))
          AND (?4 IS NULL OR started_at >= ?4) AND (?5 IS NULL OR started_at < ?5)
          AND (?6 IS NULL OR (started_at, id) < (?6, ?7))
+         AND (?9 IS NULL OR (status = 'skipped' AND coalesce(skip_reason, 'overlap') IN (SELECT value FROM json_each(?9))))
        ORDER BY started_at DESC, id DESC LIMIT ?8`,
-      [q.code, q.key, statuses, q.since?.getTime() ?? null, q.until?.getTime() ?? null, q.cursor?.startedAt ?? null, q.cursor ? Number(q.cursor.id) : null, q.limit + 1],
+      [
+        q.code, q.key, statuses, q.since?.getTime() ?? null, q.until?.getTime() ?? null, q.cursor?.startedAt ?? null, q.cursor ? Number(q.cursor.id) : null, q.limit + 1,
+        q.reasons === null ? null : JSON.stringify(q.reasons),
+      ],
       'queryRuns',
     );
     const runs = rows.slice(0, q.limit).map(toRun);

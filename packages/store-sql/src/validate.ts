@@ -3,8 +3,8 @@
  * InvalidArgumentError naming the field, and changes nothing.
  */
 import {
-  InvalidArgumentError, MAX_SCHEDULES_PER_CALL, OVERLAP_POLICIES, RUN_STATUSES, type Lease, type RunCompletion, type RunQuery, type RunStatus, type ScheduleQuery,
-  type RunnerHeartbeat, type ScheduleRef, type SlotClaim,
+  InvalidArgumentError, MAX_SCHEDULES_PER_CALL, OVERLAP_POLICIES, passedSlotsProblem, RUN_STATUSES, SKIP_REASONS, type Lease, type RunCompletion, type RunQuery, type RunStatus, type ScheduleQuery,
+  type RunnerHeartbeat, type ScheduleRef, type SkipReason, type SlotClaim,
 } from '@tickwork/core';
 import { PREFIX } from './errors.js';
 
@@ -88,6 +88,10 @@ export function checkClaims(claims: readonly SlotClaim[]): void {
     if (claim.requestId !== undefined && claim.attempt !== 1) bad('claimSlots', `${at}.attempt (job "${claim.code}")`, `must be 1 with a requestId, got ${claim.attempt}`);
     if (claim.scheduleVersion !== undefined) positiveInt('claimSlots', `${at}.scheduleVersion (job "${claim.code}")`, claim.scheduleVersion);
     if (claim.maxRuns !== undefined) positiveInt('claimSlots', `${at}.maxRuns (job "${claim.code}")`, claim.maxRuns);
+    if (claim.passed !== undefined) {
+      const problem = passedSlotsProblem(claim.passed, claim.slotAt);
+      if (problem) bad('claimSlots', `${at}.passed${problem.field} (job "${claim.code}")`, problem.message);
+    }
   });
 }
 
@@ -203,6 +207,7 @@ export interface CheckedQuery {
   code: string | null;
   key: string | null;
   statuses: RunStatus[] | null;
+  reasons: SkipReason[] | null;
   since: Date | null;
   until: Date | null;
   limit: number;
@@ -219,6 +224,11 @@ export function checkQuery(query: RunQuery = {}): CheckedQuery {
     statuses = typeof query.status === 'string' ? [query.status] : [...query.status];
     for (const s of statuses) if (!RUN_STATUSES.includes(s)) bad(op, 'status', `must be one of ${RUN_STATUSES.join(', ')}, got ${JSON.stringify(s)}`);
   }
+  let reasons: SkipReason[] | null = null;
+  if (query.reason !== undefined) {
+    reasons = typeof query.reason === 'string' ? [query.reason] : [...query.reason];
+    for (const r of reasons) if (!SKIP_REASONS.includes(r)) bad(op, 'reason', `must be one of ${SKIP_REASONS.join(', ')}, got ${JSON.stringify(r)}`);
+  }
   let cursor: CheckedQuery['cursor'] = null;
   if (query.cursor !== undefined) {
     const match = /^(-?\d+):(\d+)$/.exec(Buffer.from(String(query.cursor), 'base64url').toString('utf8'));
@@ -234,6 +244,7 @@ export function checkQuery(query: RunQuery = {}): CheckedQuery {
     code: query.code ?? null,
     key: query.key ?? null,
     statuses,
+    reasons,
     since: query.since === undefined ? null : checkDate(op, 'since', query.since),
     until: query.until === undefined ? null : checkDate(op, 'until', query.until),
     limit: checkLimit(op, query.limit, 50, 1000),

@@ -22,9 +22,9 @@ const TENANT = { code: 'report', key: 'tenant-1' };
 const TABLES = ['tickwork_job_state', 'tickwork_run', 'tickwork_run_request', 'tickwork_schedule', 'tickwork_schedule_counter'] as const;
 /** What the migration adds to each table's rows, at its defaults. */
 const ADDED: Record<(typeof TABLES)[number], (dialect: 'postgresql' | 'sqlite') => Record<string, unknown>> = {
-  // scheduled_runs: the limited-runs migration, applied by the same migrate() call (bigint as text on PostgreSQL).
-  tickwork_job_state: (dialect) => ({ waiting_slot_at: null, scheduled_runs: dialect === 'postgresql' ? '0' : 0 }),
-  tickwork_run: (dialect) => ({ request_id: null, cancel_requested: dialect === 'postgresql' ? false : 0 }),
+  // scheduled_runs: the limited-runs migration, skip columns: the skipped-slots one (#20), applied by the same migrate() call (bigint as text on PostgreSQL).
+  tickwork_job_state: (dialect) => ({ waiting_slot_at: null, scheduled_runs: dialect === 'postgresql' ? '0' : 0, last_skip_reason: null, last_skipped_slot_at: null }),
+  tickwork_run: (dialect) => ({ request_id: null, cancel_requested: dialect === 'postgresql' ? false : 0, skip_reason: null, slot_count: 1, range_last_slot_at: null }),
   tickwork_run_request: () => ({}),
   tickwork_schedule: () => ({}),
   tickwork_schedule_counter: () => ({}),
@@ -199,7 +199,7 @@ describe('a populated database of the runtime-schedules version migrates to the 
     };
     await checkUpgrade({ driver: 'sqlite', dbName: temp.file }, 'sqlite', snapshot, { running: { id: '3', token: 2 }, prunedId: 6, pending: ['2', '3'] }, undo);
     // The rebuilt table kept every index (and the old slot uniqueness for runs without a request), except the lease
-    // index, which the sixth migration (HOT renewals) drops on purpose.
+    // index, which the ninth migration (HOT renewals) drops on purpose.
     const indexes = await all(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tickwork_run' AND name NOT LIKE 'sqlite_%' ORDER BY name`);
     expect(indexes.map((r) => r.name)).toEqual([
       'tickwork_run_finished_idx', 'tickwork_run_request_unique', 'tickwork_run_running_idx', 'tickwork_run_schedule_started_idx',

@@ -3,6 +3,7 @@ import type {
   ClaimOutcome,
   CompletionOutcome,
   FinalRunStatus,
+  JobState,
   Lease,
   RunCompletion,
   ReapedRun,
@@ -75,6 +76,9 @@ function newRun(data: MemoryData, claim: SlotClaim, context: ClaimContext, start
     message: null,
     error: null,
     stack: null,
+    skipReason: null,
+    slotCount: 1,
+    rangeLastSlotAt: null,
   };
   data.runs.set(run.id, run);
   if (claim.requestId !== undefined) {
@@ -134,6 +138,7 @@ export function claimOne(data: MemoryData, claim: SlotClaim, context: ClaimConte
   if (state.paused) return { status: 'paused' };
   const scheduled = claim.trigger === 'schedule' && !named;
   if (scheduled && claim.maxRuns !== undefined && state.scheduledRuns >= claim.maxRuns) return { status: 'ended' };
+  const lastBefore = state.lastSlotAt;
   const key = refKey(claim);
   const startedAt = new Date(Math.max(now.getTime(), claim.slotAt.getTime()));
   const reaped: ReapedRun[] = [];
@@ -163,9 +168,13 @@ export function claimOne(data: MemoryData, claim: SlotClaim, context: ClaimConte
         skipped.status = 'skipped';
         skipped.finishedAt = new Date(startedAt);
         skipped.durationMs = 0;
+        skipped.skipReason = 'overlap';
         skipped.message = policy === 'skip'
           ? `skipped: ${because} (overlap policy skip)`
           : `skipped: slot ${waiting[0]?.slotAt.toISOString()} already waits for ${holder ? `run ${holder.id}` : 'its turn'} (overlap policy ${policy})`;
+        recordPassed(data, claim, context, lastBefore, startedAt, state);
+        state.lastSkipReason = 'overlap';
+        state.lastSkippedSlotAt = new Date(claim.slotAt);
         advanceSlot(state, claim, now);
         return withReaped({ status: 'overlap', run: skipped });
       }
@@ -176,6 +185,7 @@ export function claimOne(data: MemoryData, claim: SlotClaim, context: ClaimConte
       queued.message = `waiting: ${because} (overlap policy ${policy})`;
       setWaiting(data, queued, true);
       if (scheduled) state.scheduledRuns += 1;
+      recordPassed(data, claim, context, lastBefore, startedAt, state);
       advanceSlot(state, claim, now);
       return withReaped({ status: 'waiting', run: queued });
     }
@@ -199,8 +209,46 @@ export function claimOne(data: MemoryData, claim: SlotClaim, context: ClaimConte
   ids.add(run.id);
   state.totalRuns += 1;
   if (scheduled) state.scheduledRuns += 1;
+  recordPassed(data, claim, context, lastBefore, startedAt, state);
   advanceSlot(state, claim, now);
   return withReaped({ status: 'claimed', run, lease: leaseOf(run) });
+}
+
+/** Records a claim's passed ranges when its plan is current (see the Store contract, "Passed slots"). */
+function recordPassed(data: MemoryData, claim: SlotClaim, context: ClaimContext, lastBefore: Date | null, at: Date, state: JobState): void {
+  const { passed } = claim;
+  if (!passed || claim.trigger !== 'schedule' || passed.ranges.length === 0) return;
+  if ((passed.after?.getTime() ?? null) !== (lastBefore?.getTime() ?? null)) return;
+  if (lastBefore && claim.slotAt.getTime() <= lastBefore.getTime()) return;
+  for (const range of passed.ranges) {
+    const record: RunRecord = {
+      id: String(data.nextRunId++),
+      code: claim.code,
+      key: claim.key,
+      slotAt: new Date(range.firstSlotAt),
+      attempt: 0,
+      trigger: 'schedule',
+      status: 'skipped',
+      runnerId: context.runnerId,
+      token: 0,
+      requestId: null,
+      cancelRequested: false,
+      startedAt: new Date(range.lastSlotAt),
+      finishedAt: new Date(at),
+      durationMs: 0,
+      leaseExpiresAt: null,
+      message: range.message,
+      error: null,
+      stack: null,
+      skipReason: range.reason,
+      slotCount: range.count,
+      rangeLastSlotAt: new Date(range.lastSlotAt),
+    };
+    data.runs.set(record.id, record);
+    data.slots.set(slotKey(claim, range.firstSlotAt, 0), record.id);
+    state.lastSkipReason = range.reason;
+    state.lastSkippedSlotAt = new Date(range.lastSlotAt);
+  }
 }
 
 function advanceSlot(state: { lastSlotAt: Date | null; updatedAt: Date }, claim: SlotClaim, now: Date): void {

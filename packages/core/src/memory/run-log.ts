@@ -1,6 +1,6 @@
-import type { RunPage, RunQuery, RunRecord, RunStatus } from '../store.js';
+import type { RunPage, RunQuery, RunRecord, RunStatus, SkipReason } from '../store.js';
 import { refKey, slotKey, type MemoryData } from './backend.js';
-import { checkDate, checkInteger, checkStatusFilter, invalid } from './validate.js';
+import { checkDate, checkInteger, checkReasonFilter, checkStatusFilter, invalid } from './validate.js';
 
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 1000;
@@ -36,6 +36,7 @@ export function checkQuery(query: RunQuery): void {
   if (query.code !== undefined && typeof query.code !== 'string') invalid('queryRuns', `code must be a string, got ${String(query.code)}`);
   if (query.key !== undefined && typeof query.key !== 'string') invalid('queryRuns', `key must be a string, got ${String(query.key)}`);
   if (query.status !== undefined) checkStatusFilter(query.status, 'queryRuns: status');
+  if (query.reason !== undefined) checkReasonFilter(query.reason, 'queryRuns: reason');
   if (query.since !== undefined) checkDate(query.since, 'queryRuns: since');
   if (query.until !== undefined) checkDate(query.until, 'queryRuns: until');
   if (query.limit !== undefined) checkInteger(query.limit, 'queryRuns: limit', 1, MAX_LIMIT);
@@ -48,7 +49,9 @@ export function queryRuns(data: MemoryData, query: RunQuery): RunPage {
   const limit = query.limit ?? DEFAULT_LIMIT;
   const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
   const statuses = query.status === undefined ? null : new Set<RunStatus>(typeof query.status === 'string' ? [query.status] : query.status);
+  const reasons = query.reason === undefined ? null : new Set<SkipReason>(typeof query.reason === 'string' ? [query.reason] : query.reason);
   const matching = [...data.runs.values()].filter((run) => {
+    if (reasons && (run.skipReason === null || !reasons.has(run.skipReason))) return false;
     if (query.code !== undefined && run.code !== query.code) return false;
     if (query.key !== undefined && run.key !== query.key) return false;
     if (statuses && !statuses.has(run.status)) return false;

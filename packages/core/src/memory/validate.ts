@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import { show } from '../show.js';
-import { OVERLAP_POLICIES, RUN_STATUSES, type FinalRunStatus, type OverlapPolicy, type RunStatus, type RunTrigger, type ScheduleRef } from '../store.js';
+import { passedSlotsProblem } from '../passed-check.js';
+import { OVERLAP_POLICIES, RUN_STATUSES, SKIP_REASONS, type FinalRunStatus, type OverlapPolicy, type PassedSlots, type RunStatus, type RunTrigger, type ScheduleRef, type SkipReason } from '../store.js';
 
 const PREFIX = '[tickwork] [memory-store]';
 const TRIGGERS: readonly RunTrigger[] = ['schedule', 'retry', 'manual', 'force'];
@@ -61,6 +62,20 @@ export function checkStatusFilter(value: unknown, where: string): asserts value 
   for (const status of list) {
     if (!RUN_STATUSES.includes(status as RunStatus)) fail(where, `unknown run status ${show(status)}`);
   }
+}
+
+/** A skip reason filter: one reason or a list of them. */
+export function checkReasonFilter(value: unknown, where: string): asserts value is SkipReason | readonly SkipReason[] {
+  const list = Array.isArray(value) ? value : [value];
+  for (const reason of list) {
+    if (!SKIP_REASONS.includes(reason as SkipReason)) fail(where, `unknown skip reason ${show(reason)} (reasons: ${SKIP_REASONS.join(', ')})`);
+  }
+}
+
+/** A claim's passed slots (see core's `passedSlotsProblem`). */
+export function checkPassed(value: unknown, slotAt: Date, where: string): asserts value is PassedSlots {
+  const problem = passedSlotsProblem(value, slotAt);
+  if (problem) fail(`${where}${problem.field}`, problem.message);
 }
 
 /** A list of job codes. */

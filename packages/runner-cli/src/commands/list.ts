@@ -39,6 +39,12 @@ function runsLeft(v: StateView): string {
   return v.remainingRuns === null ? '' : ` (${v.remainingRuns} of ${v.maxRuns} run${v.maxRuns === 1 ? '' : 's'} left)`;
 }
 
+/** The LAST SKIP column: why the latest skipped slot did not run, and when it was due (`tickwork logs --status skipped --reason …` lists them). */
+export function skipCell(palette: Session['palette'], v: StateView, now: Date): string {
+  if (!v.lastSkipReason || !v.lastSkippedSlotAt) return palette.dim('—');
+  return `${v.lastSkipReason} (slot ${relativeTime(new Date(v.lastSkippedSlotAt), now)})`;
+}
+
 /** `tickwork list`: every configured job with its stored state and runtime schedule count; reads only. */
 export async function listCommand(session: Session, flags: { json?: boolean }): Promise<number> {
   const registry = await session.registry();
@@ -78,11 +84,12 @@ export async function listCommand(session: Session, flags: { json?: boolean }): 
     v.lastRunAt ? `${relativeTime(new Date(v.lastRunAt), now)} ${statusColour(palette, v.lastStatus ?? '')(v.lastStatus ?? '')}` : palette.dim('never'),
     v.paused ? palette.yellow(`paused${v.pausedNote ? `: ${v.pausedNote}` : ''}`) : '',
     v.consecutiveFailures > 0 ? palette.red(String(v.consecutiveFailures)) : '0',
+    skipCell(palette, v, now),
     String(v.runtimeSchedules),
   ]);
   session.out(
     renderTable(
-      [{ header: 'JOB' }, { header: 'SCHEDULE' }, { header: 'TZ' }, { header: 'NEXT' }, { header: 'LAST' }, { header: 'PAUSED' }, { header: 'FAILURES', align: 'right' }, { header: 'RUNTIME SCHEDULES', align: 'right' }],
+      [{ header: 'JOB' }, { header: 'SCHEDULE' }, { header: 'TZ' }, { header: 'NEXT' }, { header: 'LAST' }, { header: 'PAUSED' }, { header: 'FAILURES', align: 'right' }, { header: 'LAST SKIP' }, { header: 'RUNTIME SCHEDULES', align: 'right' }],
       rows,
     ),
   );

@@ -1,4 +1,4 @@
-import { assertScheduleKey, DEFAULT_SCHEDULE_KEY, parseDuration, RUN_STATUSES, type RunQuery, type RunRecord, type RunStatus } from '@tickwork/core';
+import { assertScheduleKey, DEFAULT_SCHEDULE_KEY, parseDuration, RUN_STATUSES, SKIP_REASONS, type RunQuery, type RunRecord, type RunStatus, type SkipReason } from '@tickwork/core';
 import { CliUsageError } from '../errors.js';
 import { statusColour } from '../output/colour.js';
 import { formatDuration, formatInstant, relativeTime } from '../output/relative-time.js';
@@ -8,6 +8,7 @@ import type { Session } from '../session.js';
 /** Flags of `tickwork logs`. */
 export interface LogsFlags {
   status?: string;
+  reason?: string;
   since?: string;
   key?: string;
   limit: number;
@@ -31,6 +32,12 @@ export interface RunJson {
   message: string | null;
   error: string | null;
   stack: string | null;
+  /** Why the slot(s) did not run (skipped records only). */
+  skipReason: SkipReason | null;
+  /** Slots the record stands for: 1, or a skipped range's count. */
+  slotCount: number;
+  /** The last slot of a skipped range, else null. */
+  rangeLastSlotAt: string | null;
 }
 
 /** The document `tickwork logs --json` prints (without --follow): runs newest first, as the store returns them. */
@@ -82,7 +89,21 @@ export function runToJson(run: RunRecord): RunJson {
     message: run.message,
     error: run.error,
     stack: run.stack,
+    skipReason: run.skipReason,
+    slotCount: run.slotCount,
+    rangeLastSlotAt: run.rangeLastSlotAt?.toISOString() ?? null,
   };
+}
+
+function parseReasons(text: string): SkipReason[] {
+  const reasons = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const reason of reasons) {
+    if (!SKIP_REASONS.includes(reason as SkipReason)) {
+      throw new CliUsageError(`--reason: "${reason}" is not a skip reason; known: ${SKIP_REASONS.join(', ')}`);
+    }
+  }
+  if (reasons.length === 0) throw new CliUsageError(`--reason: expected one of ${SKIP_REASONS.join(', ')}`);
+  return reasons as SkipReason[];
 }
 
 /** `tickwork logs [code]`: the run history through store.queryRuns (`--key`: one runtime schedule's); `--follow` polls for new and finished runs. */
@@ -94,6 +115,7 @@ export async function logsCommand(session: Session, code: string | undefined, fl
     query.key = flags.key;
   }
   if (flags.status !== undefined) query.status = parseStatuses(flags.status);
+  if (flags.reason !== undefined) query.reason = parseReasons(flags.reason);
   if (flags.since !== undefined) parseSince(flags.since, session.clock.now()); // bad input exits 2 before the store is opened
   const store = await session.store();
   if (flags.since !== undefined) query.since = parseSince(flags.since, session.clock.now()); // `2h` back from the store's now
@@ -123,11 +145,12 @@ export async function logsCommand(session: Session, code: string | undefined, fl
   // Follow: new runs appear by startedAt; runs seen `running` are re-read until they finish.
   // With --status, every run is watched and only matching ones printed: a run that was
   // `running` when first seen may finish into the filter later.
-  const { status: wanted, ...unfiltered } = query;
+  const { status: wanted, reason: reasons, ...unfiltered } = query;
   const matches = (run: RunRecord) =>
-    wanted === undefined || (typeof wanted === 'string' ? run.status === wanted : wanted.includes(run.status));
+    (wanted === undefined || (typeof wanted === 'string' ? run.status === wanted : wanted.includes(run.status))) &&
+    (reasons === undefined || (run.skipReason !== null && (reasons as readonly SkipReason[]).includes(run.skipReason)));
   const seen = new Map(chronological.map((run) => [run.id, run.status]));
-  if (wanted !== undefined) {
+  if (wanted !== undefined || reasons !== undefined) {
     for (const run of (await store.queryRuns({ ...unfiltered, status: 'running', limit: 1000 })).runs) {
       if (!seen.has(run.id)) seen.set(run.id, 'running');
     }
@@ -177,12 +200,12 @@ function renderRuns(session: Session, runs: readonly RunRecord[], header: boolea
     `${formatInstant(run.startedAt)} (${relativeTime(run.startedAt, now)})`,
     run.code + (run.key ? `[${run.key}]` : ''),
     statusColour(session.palette, run.status)(run.status),
-    formatInstant(run.slotAt),
+    run.rangeLastSlotAt ? `${formatInstant(run.slotAt)} … ${formatInstant(run.rangeLastSlotAt)} (${run.slotCount} slots)` : formatInstant(run.slotAt),
     String(run.attempt),
     run.trigger,
     run.durationMs !== null ? formatDuration(run.durationMs) : '',
     run.runnerId,
-    (run.error ?? run.message ?? '').split('\n')[0] ?? '',
+    (run.skipReason ? `[${run.skipReason}] ` : '') + ((run.error ?? run.message ?? '').split('\n')[0] ?? ''),
   ]);
   const table = renderTable(
     [

@@ -6,6 +6,8 @@
  * ones, returned as `reaped`), the limit of scheduled runs (`maxRuns`, null for none), fencing token, run record, indexes, request and state.
  * Request: `{ now, runnerId, items: [{ ce, code, key, version, field, slotAt, attempt, trigger,
  * policy, backfill, rid, maxRuns, startedAt, leaseExpiresAt, pad }] }`: `field` is the claim record
+ * policy, backfill, rid, startedAt, leaseExpiresAt, pad, passed }] }` (`passed`: `{ after, ranges: [{ first,
+ * last, count, reason, message, pad }] }` or null): `field` is the claim record
  * (`<key>|<slotMs>|<attempt>`, or `#<request id>` for a run-now request `rid`), `version` null
  * when the claim names none. Answers `[{ s, run, reaped }]` (`reaped`: `[{ run, state }]`).
  */
@@ -65,6 +67,37 @@ local function advance(c, state)
   state.updatedAt = now
 end
 
+-- A winning schedule claim's passed ranges, one skipped record each (attempt 0), when its plan started from the lastSlotAt it found (before).
+local function record_passed(c, state, before)
+  local after = c.passed.after
+  if before == nil then before = NULL end
+  if before ~= after then return end
+  if before ~= NULL and c.slotAt <= before then return end
+  for _, r in ipairs(c.passed.ranges) do
+    local field = c.key .. '|' .. string.format('%d', r.first) .. '|0'
+    if not redis.call('HGET', jk(c.ce, 'claims'), field) then
+      local n = next_id(jk(c.ce, 'seq'))
+      local run = {
+        id = n .. '.' .. c.ce, n = n, ce = c.ce, member = r.pad .. ':' .. pad12(n) .. ':' .. c.ce, cf = field,
+        code = c.code, key = c.key, slotAt = r.first, attempt = 0, trigger = 'schedule', status = 'skipped',
+        runnerId = req.runnerId, token = 0, requestId = NULL, cancelRequested = false, startedAt = r.last,
+        finishedAt = c.startedAt, durationMs = 0, leaseExpiresAt = NULL, message = r.message, error = NULL, stack = NULL,
+        skipReason = r.reason, slotCount = r.count, rangeLastSlotAt = r.last,
+      }
+      redis.call('HSET', jk(c.ce, 'claims'), field, n)
+      redis.call('ZADD', jk(c.ce, 'index'), 0, run.member)
+      redis.call('ZADD', gk('index'), 0, run.member)
+      put_run(c.ce, run)
+      redis.call('ZADD', gk('finished'), run.finishedAt, run.id)
+      -- The reason of the latest skipped slot (an overlap skip of this claim's own slot is later than any range).
+      if state.lastSkippedSlotAt == nil or state.lastSkippedSlotAt == NULL or r.last > state.lastSkippedSlotAt then
+        state.lastSkippedSlotAt = r.last
+        state.lastSkipReason = r.reason
+      end
+    end
+  end
+end
+
 local out = {}
 for i, c in ipairs(req.items) do
   local named, recorded = named_run(c)
@@ -84,8 +117,10 @@ for i, c in ipairs(req.items) do
     if (not gate) or (not gate.enabled) or (c.version ~= NULL and c.version ~= gate.version) then answer = { s = 'unscheduled' } end
   end
   local state, created = nil, false
+  local before = nil
   if not answer then
     state, created = get_state(c.ce, c.code, c.key, now)
+    before = state.lastSlotAt
     if state.paused then answer = { s = 'paused' } end
   end
   -- Ended: a limited schedule's scheduled runs were all claimed (a waiting run counted when it was queued;
@@ -128,6 +163,9 @@ for i, c in ipairs(req.items) do
           run.durationMs = 0
           if policy == 'skip' then run.message = 'skipped: ' .. because .. ' (overlap policy skip)'
           else run.message = 'skipped: run ' .. waiting[1].id .. ' already waits for its turn (overlap policy ' .. policy .. ')' end
+          run.skipReason = 'overlap'
+          state.lastSkipReason = 'overlap'
+          if state.lastSkippedSlotAt == nil or state.lastSkippedSlotAt == NULL or c.slotAt > state.lastSkippedSlotAt then state.lastSkippedSlotAt = c.slotAt end
           put_run(c.ce, run)
           redis.call('ZADD', gk('finished'), run.finishedAt, run.id)
           consume(c, request)
@@ -189,6 +227,10 @@ for i, c in ipairs(req.items) do
       advance(c, state)
       changed = true
       answer = { s = 'claimed', run = run }
+    end
+    if (answer.s == 'claimed' or answer.s == 'waiting' or answer.s == 'overlap') and c.trigger == 'schedule' and c.passed ~= NULL then
+      record_passed(c, state, before)
+      changed = true
     end
     if changed then put_state(c.ce, state, created) end
     if #reaped > 0 then answer.reaped = reaped end

@@ -1,7 +1,7 @@
 /** Run-log reads and pruning. */
 
 /**
- * Request `{ ce, key, statuses, from, before, cursor, limit, cap }`: walks the job's (or the
+ * Request `{ ce, key, statuses, reasons, from, before, cursor, limit, cap }`: walks the job's (or the
  * global) lexicographic index newest first, filtering by key and status, examining at most
  * `cap` entries so one query never blocks Redis for long; a page cut short by the cap still
  * carries a cursor. Answers `{ runs, next }`.
@@ -18,6 +18,19 @@ if req.statuses ~= NULL then
   wanted = {}
   for _, s in ipairs(req.statuses) do wanted[s] = true end
 end
+local reasons = nil
+if req.reasons ~= NULL then
+  reasons = {}
+  for _, r in ipairs(req.reasons) do reasons[r] = true end
+end
+-- A skipped run written before skip reasons is an overlap skip.
+local function reason_ok(run)
+  if not reasons then return true end
+  if run.status ~= 'skipped' then return false end
+  local reason = run.skipReason
+  if reason == nil or reason == NULL then reason = 'overlap' end
+  return reasons[reason] == true
+end
 local out = {}
 local examined = 0
 local last = NULL
@@ -30,7 +43,7 @@ while not more do
     local nstr, ce = string.match(m, '^%d+:(%d+):(.*)$')
     local run = nil
     if nstr then run = get_run(ce, tostring(tonumber(nstr))) end
-    if run and (req.key == NULL or run.key == req.key) and ((not wanted) or wanted[run.status]) then
+    if run and (req.key == NULL or run.key == req.key) and ((not wanted) or wanted[run.status]) and reason_ok(run) then
       if #out >= req.limit then more = true break end
       out[#out + 1] = run
       last = m

@@ -43,6 +43,8 @@ export const MIGRATIONS: readonly MigrationInfo[] = [
   // The state's scheduled-run counter (maxRuns); the claim and upsert functions keep their signatures and, for a
   // caller that sends no max_runs, their behaviour.
   { name: 'Migration20261203010000_tickwork_limited_runs', compat: { kind: 'expand' } },
+  // Skipped ranges and skip reasons (#20): added columns and a claim function under a new name; older releases ignore both.
+  { name: 'Migration20261203020000_tickwork_skipped_slots', compat: { kind: 'expand' } },
 ];
 
 /** Names recorded in `tickwork_migrations`, oldest first. */
