@@ -70,6 +70,12 @@ export interface ChaosResult extends Verdict {
   skipped: number;
   /** Missed slots the store's run log has no record of (interrupted before start, or skipped, would be recorded). */
   unaccountedMisses: number;
+  /** The window's missed slots by what the run log says of each: `run <status>`, `range <skip reason>` or `nothing`. */
+  missedBy: Record<string, number>;
+  /** Skipped ranges whose slotCount is not the number of every-second slots from their first to their last. */
+  rangeCountMismatches: number;
+  /** Slots a skipped range covers whose handler nevertheless started (must be 0: a range names only slots not run). */
+  rangedButStarted: number;
   kills: number;
   /** Daemons still alive 20 s after SIGTERM (killed then): a drain that does not end. */
   stuckOnStop: number;
@@ -254,10 +260,21 @@ export async function runScenario(scenario: ChaosScenario): Promise<ChaosResult>
       const leaseMs = Number.parseFloat(scenario.leaseTtl ?? '3s') * 1000;
       await store.reapExpired({ now: new Date(Date.now() + leaseMs + 1000) });
       const recorded = new Map<string, string>();
+      // Slots a skipped range (attempt 0) stands for, expanded over the every-second schedule, with its reason.
+      const ranged = new Map<string, string>();
+      let rangeCountMismatches = 0;
       let cursor: string | null = null;
       do {
         const page = await store.queryRuns({ limit: 1000, ...(cursor ? { cursor } : {}) });
-        for (const run of page.runs) recorded.set(`${run.code}|${run.slotAt.getTime()}`, run.status);
+        for (const run of page.runs) {
+          if (run.rangeLastSlotAt === null) {
+            recorded.set(`${run.code}|${run.slotAt.getTime()}`, run.status);
+            continue;
+          }
+          let slots = 0;
+          for (let slot = run.slotAt.getTime(); slot <= run.rangeLastSlotAt.getTime(); slot += 1000, slots++) ranged.set(`${run.code}|${slot}`, run.skipReason ?? 'none');
+          if (slots !== run.slotCount) rangeCountMismatches++;
+        }
         cursor = page.nextCursor;
       } while (cursor);
       const count = (status: string) => [...recorded.values()].filter((s) => s === status).length;
@@ -265,7 +282,16 @@ export async function runScenario(scenario: ChaosScenario): Promise<ChaosResult>
       const logged = (slot: number) => !disrupted?.dataLost || slot > disrupted.recoveredAt;
       let unlogged = 0;
       for (const e of entries) if (e.event === 'start' && logged(e.slot) && (await store.getRun(e.runId)) === null) unlogged++;
-      const unaccountedMisses = verdict.missed.filter((m) => logged(m.slot) && !recorded.has(`${m.code}|${m.slot}`)).length;
+      const unaccountedMisses = verdict.missed.filter((m) => logged(m.slot) && !recorded.has(`${m.code}|${m.slot}`) && !ranged.has(`${m.code}|${m.slot}`)).length;
+      // Each missed slot of the window by what the log says of it: a run's status, or a range's reason.
+      const missedBy: Record<string, number> = {};
+      for (const m of verdict.missed) {
+        const id = `${m.code}|${m.slot}`;
+        const why = recorded.has(id) ? `run ${recorded.get(id)}` : ranged.has(id) ? `range ${ranged.get(id)}` : 'nothing';
+        missedBy[why] = (missedBy[why] ?? 0) + 1;
+      }
+      const startedSlots = new Set(entries.filter((e) => e.event === 'start').map((e) => `${e.code}|${e.slot}`));
+      const rangedButStarted = [...ranged.keys()].filter((id) => startedSlots.has(id)).length;
       const recovered = disrupted && {
         ...judge(entries, codes, disrupted.recoveredAt, to),
         skipped: [...recorded].filter(([id, status]) => status === 'skipped' && Number(id.slice(id.lastIndexOf('|') + 1)) > (disrupted as DisruptOutcome).recoveredAt).length,
@@ -277,6 +303,9 @@ export async function runScenario(scenario: ChaosScenario): Promise<ChaosResult>
         interrupted: count('interrupted'),
         skipped: count('skipped'),
         unaccountedMisses,
+        missedBy,
+        rangeCountMismatches,
+        rangedButStarted,
         kills,
         stuckOnStop,
         warnings,

@@ -120,13 +120,16 @@ describe('chaos: exactly once with real runner processes', () => {
     );
     expectSound(result);
     expect(result.warnings, 'no MaxListenersExceededWarning or other process warning').toBe(0);
+    // Slots the lost data recorded are gone with it; from the restart on every miss has a logged reason.
+    expect(result.unaccountedMisses, JSON.stringify(result.missedBy)).toBe(0);
+    expect(result.rangedButStarted).toBe(0);
     const recovered = expectRecovered(result);
     expect(recovered.skipped, 'no overlap skips citing finished runs').toBe(0);
   }, SCENARIO_TIMEOUT);
 
   it('7) a private PostgreSQL stopped (pg_ctl stop -m fast) for 8 s and started again, jobs backfilling (missedRunPolicy all): no duplicates, every slot of the run starts, the outage slots once it answers', async () => {
     // `all`: the policy says every slot due during the outage runs once the store answers, so each is
-    // judged by the ledger. (With `latest` the outage's slots are coalesced without a logged reason: docs/reliability.md.)
+    // judged by the ledger (7b below: `latest`, whose coalesced slots each have a logged reason).
     const result = await withChaosPostgres((server) =>
       runScenario({
         store: 'pg',
@@ -145,6 +148,24 @@ describe('chaos: exactly once with real runner processes', () => {
     expect(result.misses, JSON.stringify(result.missed)).toBe(0);
     const recovered = expectRecovered(result);
     expect(recovered.skipped, 'no overlap skips citing finished runs').toBe(0);
+  }, SCENARIO_TIMEOUT * 2);
+
+  it('7b) the same stop with the default missed-run policy latest: no duplicates, every slot not run has a logged reason (a range per stretch, exact counts), every slot from 5 s after it answers runs', async () => {
+    const result = await withChaosPostgres((server) =>
+      runScenario({ store: 'pg', storeUrl: server.url, daemons: 4, cliLoop: false, jobs: 12, jobMs: 100, seconds: 30, disrupt: stopAndStart(server, 8_000, 5_000) }),
+    );
+    expectSound(result);
+    expect(result.warnings, 'no process warning').toBe(0);
+    expectRecovered(result);
+    // Every missed slot is in the log: as a run (interrupted, overlap-skipped) or inside a skipped range with its reason.
+    expect(result.missedBy.nothing, JSON.stringify(result.missedBy)).toBeUndefined();
+    expect(result.unaccountedMisses).toBe(0);
+    const outage = (result.missedBy['range store-outage'] ?? 0) + (result.missedBy['range missed-run-policy'] ?? 0);
+    expect(outage, `the outage's slots were coalesced by latest: ${JSON.stringify(result.missedBy)}`).toBeGreaterThan(0);
+    expect(Object.values(result.missedBy).reduce((a, b) => a + b, 0)).toBe(result.misses);
+    // Ranges name exactly the slots not run: their counts match their spans and none covers a slot that started.
+    expect(result.rangeCountMismatches).toBe(0);
+    expect(result.rangedButStarted).toBe(0);
   }, SCENARIO_TIMEOUT * 2);
 
   it('8) one of 4 daemons SIGKILLed mid-run and not restarted (PostgreSQL): no duplicates, every slot from its lease TTL + 3 s on runs, every miss is accounted for', async () => {
