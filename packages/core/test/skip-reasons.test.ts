@@ -177,6 +177,7 @@ function emptyState(code: string, createdAt: string) {
     lastAttempt: null,
     lastFinishedSlotAt: null,
     consecutiveFailures: 0,
+    scheduledRuns: 0,
     lastSkipReason: null,
     lastSkippedSlotAt: null,
     totalRuns: 0,
