@@ -67,7 +67,7 @@ export async function openExampleStore(
 // Every method of the contract, as a record so a method added to Store is a compile error here until listed.
 const METHOD_SET: Record<Exclude<keyof Store, 'name' | 'capabilities' | 'close'>, true> = {
   ping: true, ensureStates: true, getStates: true, setPaused: true, setScheduleOverride: true, claimSlots: true,
-  renewLeases: true, completeRuns: true, reapExpired: true, heartbeat: true, listRunners: true, queryRuns: true, getRun: true, pruneRuns: true,
+  renewLeases: true, completeRuns: true, reapExpired: true, heartbeat: true, listRunners: true, queryRuns: true, getRun: true, pruneRuns: true, claimMaintenance: true,
   requestRun: true, pendingRunRequests: true, upsertSchedules: true, removeSchedules: true,
   getSchedules: true, listSchedules: true, schedulesRevision: true, subscribe: true,
   appendAudit: true, listAudit: true, pruneAudit: true, addAccessToken: true, getAccessToken: true, listAccessTokens: true, removeAccessToken: true,

@@ -255,6 +255,17 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       return pruneRuns(d, olderThan, batchSize);
     },
 
+    async claimMaintenance(name, { now, everyMs }) {
+      const d = open('claimMaintenance');
+      if (typeof name !== 'string' || name.length === 0 || name.length > 100) invalid('claimMaintenance', `name must be a string of 1 to 100 characters, got ${show(name)}`);
+      checkDate(now, 'claimMaintenance: now');
+      checkInteger(everyMs, 'claimMaintenance: everyMs', 1000);
+      const last = d.maintenance.get(name);
+      if (last !== undefined && now.getTime() < last + everyMs) return false;
+      d.maintenance.set(name, now.getTime());
+      return true;
+    },
+
     async requestRun(ref, { now, requestedBy }) {
       const d = open('requestRun');
       checkRef(ref, 'requestRun: ref');

@@ -539,6 +539,14 @@ export interface Store {
    * running or waiting runs. Returns how many were deleted.
    */
   pruneRuns(options: { olderThan: Date; batchSize?: number }): Promise<number>;
+  /**
+   * Claims the maintenance task `name` (1–100 characters) for the period `everyMs` (an integer
+   * ≥ 1000): resolves true for exactly one caller, across every instance and process sharing
+   * the store, once `everyMs` has passed since the last winner's `now` (or when no call won
+   * yet), and records `now` as "last done at"; false for every other caller. Lets runners
+   * without a daemon share chores such as retention. Absent on stores that do not offer it.
+   */
+  claimMaintenance?(name: string, options: { now: Date; everyMs: number }): Promise<boolean>;
 
   // — run-now requests —
   /**

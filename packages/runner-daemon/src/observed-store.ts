@@ -39,7 +39,7 @@ const OPERATIONS = [
 ] as const;
 
 /** Operations a store may lack; wrapped only when it has them. */
-const OPTIONAL_OPERATIONS = ['heartbeat', 'listRunners'] as const;
+const OPTIONAL_OPERATIONS = ['heartbeat', 'listRunners', 'claimMaintenance'] as const;
 
 /**
  * Wraps a store so every call — including the lease renewals and completions core's

@@ -9,6 +9,7 @@ import { describeExactlyOnce } from './suites/exactly-once.js';
 import { describeJobState } from './suites/job-state.js';
 import { describeLeases } from './suites/leases.js';
 import { describeLimitedRuns } from './suites/limited-runs.js';
+import { describeMaintenance } from './suites/maintenance.js';
 import { describeOverlapPolicies } from './suites/overlap-policies.js';
 import { describeRunLog } from './suites/run-log.js';
 import { describeRunRequests } from './suites/run-requests.js';
@@ -39,5 +40,6 @@ export function describeStoreConformance(name: string, makeFixture: StoreFixture
     describeSchedules(harness);
     describeRunners(harness);
     describeAccess(harness);
+    describeMaintenance(harness);
   });
 }

@@ -37,6 +37,7 @@ export const GLOBAL_KEYS = {
   schedrev: 'hash',
   runners: 'hash',
   runnerexp: 'zset',
+  maintenance: 'hash',
   audit: 'zset',
   auditat: 'zset',
   auditrow: 'hash',

@@ -410,6 +410,18 @@ export class RedisStore implements Store {
     }
   }
 
+  async claimMaintenance(name: string, options: { now: Date; everyMs: number }): Promise<boolean> {
+    if (typeof name !== 'string' || name.length === 0 || name.length > 100) {
+      throw new InvalidArgumentError(`${MESSAGE_PREFIX} claimMaintenance: name must be a string of 1 to 100 characters, got ${JSON.stringify(name)}`);
+    }
+    const now = checkDate(options?.now, 'claimMaintenance: options.now');
+    const every = checkInteger(options.everyMs, 1000, Number.MAX_SAFE_INTEGER, 'claimMaintenance: options.everyMs');
+    const key = globalKey(this.options.prefix, 'maintenance');
+    // One script: the read of "last done at" and the write of the winner's `now` are one atomic step.
+    const won = await this.call('claimMaintenance', [], (client) => client.eval(MAINTENANCE_SCRIPT, 1, key, name, String(now), String(now - every)));
+    return won === 1;
+  }
+
   // — run-now requests —
 
   async requestRun(ref: ScheduleRef, options: { now: Date; requestedBy?: string | null }): Promise<RunRequest> {
@@ -608,3 +620,10 @@ export class RedisStore implements Store {
     return null;
   }
 }
+
+/** `claimMaintenance`: KEYS[1] the hash of last won claims; ARGV name, now, threshold (now − everyMs), in epoch ms. */
+const MAINTENANCE_SCRIPT = `
+local last = redis.call('HGET', KEYS[1], ARGV[1])
+if last and tonumber(last) > tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1`;

@@ -12,6 +12,7 @@ import { schedulesMigration } from './migrations/Migration20261124000000_tickwor
 import { exactlyOnceMigration } from './migrations/Migration20261201000000_tickwork_exactly_once.js';
 import { accessMigration } from './migrations/Migration20261202224500_tickwork_access.js';
 import { hotRenewalsMigration } from './migrations/Migration20261202230000_tickwork_hot_renewals.js';
+import { maintenanceMigration } from './migrations/Migration20261203030000_tickwork_maintenance.js';
 import { runRequestIndexesMigration } from './migrations/Migration20261202231000_tickwork_run_request_indexes.js';
 import { compatInsert, schemaCompatMigration } from './migrations/Migration20261202000000_tickwork_schema_compat.js';
 import { runnersMigration } from './migrations/Migration20261203000000_tickwork_runners.js';
@@ -42,7 +43,7 @@ export interface ShippedMigration {
 }
 
 /** Builders of {@link MIGRATIONS}, in the same order. */
-const BUILDERS = [initMigration, schedulesMigration, exactlyOnceMigration, schemaCompatMigration, accessMigration, hotRenewalsMigration, runRequestIndexesMigration, runnersMigration, limitedRunsMigration, skippedSlotsMigration];
+const BUILDERS = [initMigration, schedulesMigration, exactlyOnceMigration, schemaCompatMigration, accessMigration, hotRenewalsMigration, runRequestIndexesMigration, runnersMigration, limitedRunsMigration, skippedSlotsMigration, maintenanceMigration];
 
 /** What this release applies. */
 export const SHIPPED: readonly ShippedMigration[] = MIGRATIONS.map((info, i) => ({ info, build: BUILDERS[i]! }));

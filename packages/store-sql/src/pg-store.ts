@@ -16,7 +16,7 @@ import { PREFIX } from './errors.js';
 import { SqlAccess } from './sql-access.js';
 import { claimOutcome, inRefOrder, leaseOf, removedFlags, requestIdParam, toDate, toReaped, toRequest, toRun, toRunner, toSchedule, toState, type ClaimRow, type Row } from './rows.js';
 import {
-  checkClaims, checkCodes, checkContext, checkCompletions, checkDate, checkHeartbeat, checkLeases, checkLimit, checkLookupRefs, checkQuery, checkRef, checkRefs, checkScheduleQuery,
+  checkClaims, checkCodes, checkContext, checkCompletions, checkDate, checkHeartbeat, checkLeases, checkLimit, checkLookupRefs, checkMaintenance, checkQuery, checkRef, checkRefs, checkScheduleQuery,
   cursorAfter, isStoreId, noSuchSchedule, scheduleCursorAfter, uniqueRefs,
 } from './validate.js';
 
@@ -40,7 +40,7 @@ export class PgStore implements Store {
   private readonly subscriptions = new Set<Unsubscribe>();
   readonly name = 'postgresql';
   readonly capabilities = { changeSubscription: true, runnerPresence: 'connection' as const };
-  private readonly t: { state: string; run: string; request: string; schedule: string; counter: string; fn: string; runner: string };
+  private readonly t: { state: string; run: string; request: string; schedule: string; counter: string; fn: string; runner: string; maintenance: string };
   /** Advisory lock key (bigint as text) of each runner this instance beats for. */
   private readonly lockKeys = new Map<string, string>();
   private readonly channel: string;
@@ -54,7 +54,7 @@ export class PgStore implements Store {
     const s = `"${schema}"`;
     this.t = {
       state: `${s}.tickwork_job_state`, run: `${s}.tickwork_run`, request: `${s}.tickwork_run_request`,
-      schedule: `${s}.tickwork_schedule`, counter: `${s}.tickwork_schedule_counter`, fn: s, runner: `${s}.tickwork_runner`,
+      schedule: `${s}.tickwork_schedule`, counter: `${s}.tickwork_schedule_counter`, fn: s, runner: `${s}.tickwork_runner`, maintenance: `${s}.tickwork_maintenance`,
     };
     this.channel = changeChannel(schema);
     this.access = new SqlAccess({
@@ -287,6 +287,19 @@ export class PgStore implements Store {
     if (!isStoreId(id)) return null;
     const rows = await this.db.query<Row>(`SELECT * FROM ${this.t.run} WHERE id = $1`, [id], 'getRun', true);
     return rows[0] ? toRun(rows[0]) : null;
+  }
+
+  async claimMaintenance(name: string, options: { now: Date; everyMs: number }): Promise<boolean> {
+    checkMaintenance(name, options);
+    const now = options.now.getTime();
+    // One statement: a concurrent insert waits on the row and re-checks the condition against the winner's value.
+    const rows = await this.db.query<{ won: number }>(
+      `INSERT INTO ${this.t.maintenance} AS m (name, done_at_ms) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE
+         SET done_at_ms = EXCLUDED.done_at_ms WHERE m.done_at_ms <= $3 RETURNING 1 AS won`,
+      [name, now, now - options.everyMs],
+      'claimMaintenance',
+    );
+    return rows.length === 1;
   }
 
   async pruneRuns(options: { olderThan: Date; batchSize?: number }): Promise<number> {

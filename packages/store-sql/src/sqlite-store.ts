@@ -17,7 +17,7 @@ import { inRefOrder, leaseOf, removedFlags, toRequest, toRun, toRunner, toSchedu
 import { claimInTx, completeInTx, reapDeadRunnersInTx, reapInTx } from './sqlite-claims.js';
 import { listStatement, removeInTx, upsertInTx } from './sqlite-schedules.js';
 import {
-  checkClaims, checkCodes, checkContext, checkCompletions, checkDate, checkHeartbeat, checkLeases, checkLimit, checkLookupRefs, checkQuery, checkRef, checkRefs, checkScheduleQuery,
+  checkClaims, checkCodes, checkContext, checkCompletions, checkDate, checkHeartbeat, checkLeases, checkLimit, checkLookupRefs, checkMaintenance, checkQuery, checkRef, checkRefs, checkScheduleQuery,
   cursorAfter, isStoreId, noSuchSchedule, scheduleCursorAfter, uniqueRefs,
 } from './validate.js';
 
@@ -211,6 +211,19 @@ export class SqliteStore implements Store {
     if (!isStoreId(id)) return null;
     const rows = await this.db.query<Row>(`SELECT * FROM ${RUN} WHERE id = ?1`, [Number(id)], 'getRun');
     return rows[0] ? toRun(rows[0]) : null;
+  }
+
+  async claimMaintenance(name: string, options: { now: Date; everyMs: number }): Promise<boolean> {
+    checkMaintenance(name, options);
+    const now = options.now.getTime();
+    // One write statement: SQLite runs writers one at a time, so the condition sees the last winner.
+    const rows = await this.db.query<Row>(
+      `INSERT INTO tickwork_maintenance AS m (name, done_at_ms) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE
+         SET done_at_ms = excluded.done_at_ms WHERE m.done_at_ms <= ?3 RETURNING 1 AS won`,
+      [name, now, now - options.everyMs],
+      'claimMaintenance',
+    );
+    return rows.length === 1;
   }
 
   async pruneRuns(options: { olderThan: Date; batchSize?: number }): Promise<number> {

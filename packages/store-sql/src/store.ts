@@ -66,7 +66,7 @@ export function schemaOf(options: SqlStoreOptions): string {
 }
 
 /** A dialect store plus the query that reads which migrations are applied. */
-function openInner(options: SqlStoreOptions): { store: Store & Required<Pick<Store, 'heartbeat' | 'listRunners'>>; applied(): Promise<string[]>; compat(): Promise<CompatRow[]>; where: string } {
+function openInner(options: SqlStoreOptions): { store: Store & Required<Pick<Store, 'heartbeat' | 'listRunners' | 'claimMaintenance'>>; applied(): Promise<string[]>; compat(): Promise<CompatRow[]>; where: string } {
   const dialect = 'orm' in options ? ormDialect(options.orm) : options.driver;
   // A missing driver package fails here, at creation, naming the package to install (an injected SQLite ORM brings its own).
   if (!('orm' in options) || dialect === 'postgresql') driverPackagePath(dialect);
@@ -138,6 +138,7 @@ export function createSqlStore(options: SqlStoreOptions): SqlStore {
     queryRuns: async (query) => (await ensureReady(), target.queryRuns(query)),
     getRun: async (id) => (await ensureReady(), target.getRun(id)),
     pruneRuns: async (o) => (await ensureReady(), target.pruneRuns(o)),
+    claimMaintenance: async (name, o) => (await ensureReady(), target.claimMaintenance(name, o)),
     requestRun: async (ref, o) => (await ensureReady(), target.requestRun(ref, o)),
     pendingRunRequests: async (o) => (await ensureReady(), target.pendingRunRequests(o)),
     upsertSchedules: async (schedules, now) => (await ensureReady(), target.upsertSchedules(schedules, now)),

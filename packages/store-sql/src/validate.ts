@@ -274,3 +274,14 @@ export function checkHeartbeat(beat: RunnerHeartbeat): RunnerHeartbeat {
   }
   return beat;
 }
+
+/** A checked `claimMaintenance` call: the name (1–100 characters, storable) and the period (an integer ≥ 1000 ms). */
+export function checkMaintenance(name: string, options: { now: Date; everyMs: number }): void {
+  if (typeof name !== 'string' || name.length === 0 || name.length > 100 || UNSTORABLE.test(name)) {
+    bad('claimMaintenance', 'name', `must be a string of 1 to 100 characters, got ${JSON.stringify(name)}`);
+  }
+  if (typeof options !== 'object' || options === null) bad('claimMaintenance', 'options', 'must be { now, everyMs }');
+  checkDate('claimMaintenance', 'now', options.now);
+  const every = options.everyMs;
+  if (typeof every !== 'number' || !Number.isSafeInteger(every) || every < 1000) bad('claimMaintenance', 'everyMs', `must be an integer of at least 1000, got ${String(every)}`);
+}

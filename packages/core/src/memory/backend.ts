@@ -17,6 +17,8 @@ export interface MemoryListener {
 export interface MemoryData {
   /** By {@link refKey}. */
   states: Map<string, JobState>;
+  /** Maintenance task name → epoch ms of its last won claim ({@link Store.claimMaintenance}). */
+  maintenance: Map<string, number>;
   /** By id; insertion order is id order. */
   runs: Map<string, RunRecord>;
   /** {@link slotKey} → run id: what makes a slot + attempt claimable once. */
@@ -92,6 +94,7 @@ export function createMemoryBackend(): MemoryBackend {
     accessTokens: new Map(),
     listeners: new Set(),
     runners: new Map(),
+    maintenance: new Map(),
     closedOwners: new WeakSet(),
   });
   return backend;

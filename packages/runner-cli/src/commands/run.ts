@@ -1,9 +1,10 @@
 import { setMaxListeners } from 'node:events';
-import { runDue, type TickReport, type TickResult } from '@tickwork/core';
+import { describeThrown, retentionMs, runDue, type TickReport, type TickResult } from '@tickwork/core';
 import { EXIT } from '../errors.js';
 import { renderFailures, renderTickReport, type TickReportView } from '../output/tick-report.js';
 import type { Session } from '../session.js';
 import { createStderrLogger } from '../stderr-logger.js';
+import { pruneHourly } from '../retention.js';
 
 /** Flags of `tickwork run`. */
 export interface RunFlags {
@@ -92,6 +93,19 @@ export async function runCommand(session: Session, codes: readonly string[], fla
     });
   } finally {
     unsubscribe?.();
+  }
+
+  // Retention without a daemon: at most once an hour across every runner (decided in the store). A
+  // failure is logged and leaves the tick's exit code alone: a later run tries again.
+  const keepMs = retentionMs(config);
+  if (!flags.dryRun && !signalled && keepMs !== null) {
+    const logger = config.logger ?? createStderrLogger(session.io.stderr);
+    try {
+      const deleted = await pruneHourly(store, session.clock, keepMs);
+      if (deleted !== null && deleted > 0) logger.info({ deleted }, 'pruned old runs');
+    } catch (error) {
+      logger.warn({ err: describeThrown(error).message }, 'retention: pruning old runs failed; a later run tries again');
+    }
   }
 
   const exitCode = signalled === 'SIGINT' ? EXIT.sigint : signalled === 'SIGTERM' ? EXIT.sigterm : report.ok ? EXIT.ok : EXIT.jobFailed;

@@ -45,6 +45,8 @@ export const MIGRATIONS: readonly MigrationInfo[] = [
   { name: 'Migration20261203010000_tickwork_limited_runs', compat: { kind: 'expand' } },
   // Skipped ranges and skip reasons (#20): added columns and a claim function under a new name; older releases ignore both.
   { name: 'Migration20261203020000_tickwork_skipped_slots', compat: { kind: 'expand' } },
+  // Adds the maintenance table (`claimMaintenance`: who prunes this hour without a daemon), which older releases never read.
+  { name: 'Migration20261203030000_tickwork_maintenance', compat: { kind: 'expand' } },
 ];
 
 /** Names recorded in `tickwork_migrations`, oldest first. */
