@@ -27,7 +27,8 @@ async function slots(backend: MemoryBackend): Promise<string[]> {
   const store = createMemoryStore({ backend });
   opened.push(store);
   const { runs } = await store.queryRuns({ code: 'report' });
-  return runs.map((r) => r.slotAt.toISOString().slice(11, 16));
+  // Skipped-range records (slots passed over between ticks) are left out: they follow the same retention.
+  return runs.filter((r) => r.status !== 'skipped').map((r) => r.slotAt.toISOString().slice(11, 16));
 }
 
 afterEach(async () => {
