@@ -72,8 +72,14 @@ describe.each(DIALECTS)('markAbsentJob run by core runDue with the memory store,
 
     const page = await store.queryRuns({ code: MARK_ABSENT_CODE });
     const messages = page.runs.map((run) => [run.slotAt.toISOString(), run.status, run.message]).sort();
+    // The tick at 18:20 passed over 18:15 (missed-run policy latest): it is logged skipped with its reason (#20).
     expect(messages).toEqual([
       ['2025-03-01T18:10:00.000Z', 'succeeded', 'events closed: 1, rows updated: 0, rows inserted: 3'],
+      [
+        '2025-03-01T18:15:00.000Z',
+        'skipped',
+        'skipped 1 slot from 2025-03-01T18:15:00.000Z to 2025-03-01T18:15:00.000Z: missed-run policy latest: only the latest missed slot (2025-03-01T18:20:00.000Z) runs',
+      ],
       ['2025-03-01T18:20:00.000Z', 'succeeded', 'events closed: 1, rows updated: 0, rows inserted: 3'],
     ]);
     await store.close();
