@@ -103,7 +103,7 @@ describe.each<Backend>(['sqlite', 'postgresql'])('tickwork run on %s (spawned bi
     let listed = expectListJson(JSON.parse((await project.run(['list', '--json'], { now })).stdout));
     expect(listed.jobs.find((j) => j.code === 'report')).toMatchObject({ paused: true, pausedNote: 'vendor outage', nextRunAt: null });
     const text = await project.run(['list'], { now });
-    expect(text.stdout).toMatch(/^report\s+every 5 minutes\s+UTC\s+—\s+.*paused: vendor outage\s+0\s+0$/m);
+    expect(text.stdout).toMatch(/^report\s+every 5 minutes\s+UTC\s+—\s+.*paused: vendor outage\s+0\s+—\s+0$/m);
 
     expect((await project.run(['resume', 'report'], { now })).code).toBe(0);
     listed = expectListJson(JSON.parse((await project.run(['list', '--json'], { now })).stdout));
