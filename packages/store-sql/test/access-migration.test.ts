@@ -26,10 +26,14 @@ async function checkUpgrade(options: SqlStoreOptions, snapshot: () => Promise<un
   expect(await migrate(options)).toEqual({ applied: MIGRATION_NAMES.slice(PREVIOUS.length), current: [...MIGRATION_NAMES] });
   expect(MIGRATION_NAMES[PREVIOUS.length]).toBe(ACCESS);
   const after = (await snapshot()) as Record<string, Record<string, unknown>[]>;
-  // A later migration of this release adds a column of its own: limited runs' scheduled_runs, at 0.
+  // Later migrations of this release add columns of their own: limited runs' scheduled_runs, at 0,
+  // and skip reasons' last_skip_reason / last_skipped_slot_at, empty.
   for (const row of after.tickwork_job_state ?? []) {
     expect(Number(row.scheduled_runs)).toBe(0);
+    expect([row.last_skip_reason, row.last_skipped_slot_at]).toEqual([null, null]);
     delete row.scheduled_runs;
+    delete row.last_skip_reason;
+    delete row.last_skipped_slot_at;
   }
   expect(after).toEqual(before);
   // The old rows read as before through the upgraded store.

@@ -20,7 +20,7 @@ async function checkUpgraded(options: SqlStoreOptions, rows: () => Promise<Recor
   const before = await rows();
   expect(before).toHaveLength(2);
   expect(await migrate(options)).toEqual({ applied: MIGRATION_NAMES.slice(4), current: [...MIGRATION_NAMES] });
-  expect(MIGRATION_NAMES.at(-1)).toBe(SKIPPED_SLOTS);
+  expect(MIGRATION_NAMES).toContain(SKIPPED_SLOTS);
   const after = await rows();
   expect(after).toEqual(before.map((row) => ({ ...row, skip_reason: null, slot_count: 1, range_last_slot_at: null })));
   const store = createSqlStore(options);
