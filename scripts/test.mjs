@@ -132,9 +132,8 @@ async function onOtherNodes() {
 }
 
 // The whole suite on this Node through turbo and, beside it, the conformance and end-to-end files
-// on Node 22 and 24: those mostly wait on child processes and servers, so running them alongside
-// shortens CI by minutes on a 2-core machine (every test isolates its data: own schema, key prefix,
-// directory).
+// on Node 22 and 24: those mostly wait on child processes and servers, so they run alongside
+// instead of after it (every test isolates its data: own schema, key prefix, directory).
 const [tests, missingNodes] = await Promise.all([stepBeside('test', turbo, ['run', 'test', '--continue', '--concurrency=2']), onOtherNodes()]);
 
 let passed = 0;
