@@ -3,8 +3,12 @@
 //   node bench/engine.mjs             (BENCH_ONLY=Paris or a schedule's text: only matching rows)
 import { createRequire } from 'node:module';
 import { Cron } from 'croner';
-// BENCH_DIST: another build of core to compare against (e.g. a copy of dist from before a change).
-const { compileSchedule, cron, dailyAt, every, nextSlot } = await import(process.env.BENCH_DIST ?? '../dist/index.js');
+// BENCH_DIST: another build of core's dist/index.js to compare against (e.g. a copy of dist from before a change);
+// builds from before the subpath exports have the engine in index.js, later ones in entry/schedule.js.
+const mainUrl = new URL(process.env.BENCH_DIST ?? '../dist/index.js', import.meta.url);
+const main = await import(mainUrl.href);
+const { cron, dailyAt, every } = main;
+const { compileSchedule, nextSlot } = main.compileSchedule ? main : await import(new URL('entry/schedule.js', mainUrl).href);
 
 const require = createRequire(import.meta.url);
 const nodeScheduleRequire = createRequire(require.resolve('node-schedule'));

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileSchedule, nextSlot, slotsBetween } from '../src/index.js';
+import { compileSchedule, nextSlot, slotsBetween } from '../src/entry/schedule.js';
 import { oracleCronArb, type OracleCron } from './cron-oracle.js';
 
 // The full cron language against an oracle that reads each generated form from its definition

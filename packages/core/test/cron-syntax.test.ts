@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  compileSchedule,
-  createMemoryStore,
-  createScheduler,
-  defineJob,
-  jobSchedule,
-  nextSlot,
-  runtimeJob,
-  slotsBetween,
-  type ScheduleInput,
-} from '../src/index.js';
+import { createMemoryStore, createScheduler, defineJob, type ScheduleInput } from '../src/index.js';
+import { compileSchedule, jobSchedule, nextSlot, slotsBetween } from '../src/entry/schedule.js';
+import { runtimeJob } from '../src/entry/runner.js';
 
 // The cron language beyond Vixie cron: L, W, #, ?, the year field, the + prefix and Jenkins' H.
 // Expected slots below were read off a calendar by hand (2026: 1 January is a Thursday).

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileSchedule, slotsBetween, type DstPolicy } from '../src/index.js';
+import { type DstPolicy } from '../src/index.js';
+import { compileSchedule, slotsBetween } from '../src/entry/schedule.js';
 
 // Every DST policy against a brute-force oracle: it walks real minutes with Intl's wall times,
 // records each matching wall time's occurrences and each forward jump's skipped wall times, and

@@ -1,18 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
-  compileSchedule,
   createMemoryStore,
   createScheduler,
   cron,
   dailyAt,
   defineJob,
   InvalidScheduleError,
-  jobSchedule,
-  runtimeJob,
-  slotsBetween,
   type DstPolicy,
   type ScheduleInput,
 } from '../src/index.js';
+import { compileSchedule, jobSchedule, slotsBetween } from '../src/entry/schedule.js';
+import { runtimeJob } from '../src/entry/runner.js';
 
 // DST policies (`dst: { gap, overlap }`), zone by zone. Each zone's transitions are written in
 // the describe title; every expected instant below is worked out from them by hand.

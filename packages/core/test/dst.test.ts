@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compileSchedule, cron, dailyAt, every, slotsBetween, type ScheduleInput } from '../src/index.js';
+import { cron, dailyAt, every, type ScheduleInput } from '../src/index.js';
+import { compileSchedule, slotsBetween } from '../src/entry/schedule.js';
 
 /** The slots in (from, to] as ISO strings. */
 function slots(input: ScheduleInput, timezone: string, from: string, to: string): string[] {

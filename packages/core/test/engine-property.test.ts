@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileSchedule, nextSlot, previousSlot, slotsBetween, type CompiledSchedule, type ScheduleSpec } from '../src/index.js';
+import { type ScheduleSpec } from '../src/index.js';
+import { compileSchedule, nextSlot, previousSlot, slotsBetween, type CompiledSchedule } from '../src/entry/schedule.js';
 
 // An independent oracle: schedules are generated as value sets, rendered to text, and
 // checked against those sets with Intl-derived wall times — never with the engine's own code.

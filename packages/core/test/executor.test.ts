@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  type RuntimeScheduleInput,
   type ScheduleSpec,
   createFakeClock,
   createMemoryStore,
@@ -13,6 +12,7 @@ import {
   type RunContext,
   type Store,
 } from '../src/index.js';
+import { type RuntimeScheduleInput } from '../src/entry/store.js';
 
 const T0 = '2026-03-02T12:00:30.000Z';
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  CronJob,
   createRegistry,
   cron,
   dailyAt,
@@ -13,6 +12,7 @@ import {
   UnknownJobError,
   type RunContext,
 } from '../src/index.js';
+import { CronJob } from '../src/entry/runner.js';
 
 const noop = () => undefined;
 

@@ -8,13 +8,11 @@ import {
   every,
   InvalidArgumentError,
   InvalidJobError,
-  nextDueAt,
-  planDue,
-  remainingRuns,
   runDue,
   type JobDefinition,
   type RunContext,
 } from '../src/index.js';
+import { nextDueAt, planDue, remainingRuns } from '../src/entry/runner.js';
 import { initialJobState } from '../src/job-state.js';
 
 const T0 = '2026-03-02T12:00:00.000Z';

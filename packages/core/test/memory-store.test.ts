@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, StoreUnavailableError } from '../src/errors.js';
 import { createMemoryBackend, createMemoryStore, type MemoryBackend } from '../src/memory-store.js';
-import type { ScheduleSpec, StoreChange } from '../src/index.js';
+import type { ScheduleSpec } from '../src/index.js';
+import type { StoreChange } from '../src/entry/store.js';
 
 const t0 = new Date('2030-01-07T00:00:00.000Z');
 const at = (ms: number) => new Date(t0.getTime() + ms);

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { compileSchedule, defineJob, every, initialJobState, jitterMs, nextDueAt, planDue, type JobState } from '../src/index.js';
+import { defineJob, every, type JobState } from '../src/index.js';
+import { compileSchedule } from '../src/entry/schedule.js';
+import { initialJobState } from '../src/entry/store.js';
+import { jitterMs, nextDueAt, planDue } from '../src/entry/runner.js';
 
 const job = defineJob({ code: 'herd', schedule: every('1h'), jitter: '10m', retryAfterFailure: '5m', run: () => undefined });
 const schedule = compileSchedule(every('1h'));

@@ -6,10 +6,10 @@ import {
   defineJob,
   every,
   runDue,
-  startRunnerPresence,
   StoreUnavailableError,
   type Store,
 } from '../src/index.js';
+import { startRunnerPresence } from '../src/entry/runner.js';
 
 const T0 = '2026-03-02T12:00:00.000Z';
 

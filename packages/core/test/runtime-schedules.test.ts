@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  checkPayload,
   createFakeClock,
   createMemoryStore,
   createScheduler,
@@ -11,14 +10,14 @@ import {
   once,
   InvalidJobError,
   InvalidScheduleError,
-  MAX_PAYLOAD_BYTES,
   runDue,
-  runtimeJob,
   UnknownJobError,
   type RunContext,
   type RuntimeSchedule,
   type Store,
 } from '../src/index.js';
+import { checkPayload, MAX_PAYLOAD_BYTES } from '../src/entry/store.js';
+import { runtimeJob } from '../src/entry/runner.js';
 
 const T0 = '2026-03-02T12:00:30.000Z';
 

@@ -1,7 +1,7 @@
 import { Cron } from 'croner';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileSchedule, nextSlot } from '../src/index.js';
+import { compileSchedule, nextSlot } from '../src/entry/schedule.js';
 import { oracleCronArb } from './cron-oracle.js';
 
 // croner is an independent implementation; where no DST applies (UTC, Asia/Kolkata) its

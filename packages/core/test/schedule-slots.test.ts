@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compileSchedule, cron, type CronSpec, dailyAt, describeSchedule, every, InvalidArgumentError, nextSlot, once, previousSlot, slotsBetween } from '../src/index.js';
+import { cron, type CronSpec, dailyAt, every, InvalidArgumentError, once } from '../src/index.js';
+import { compileSchedule, describeSchedule, nextSlot, previousSlot, slotsBetween } from '../src/entry/schedule.js';
 
 const at = (iso: string) => new Date(iso);
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compileSchedule, dailyAt, every, InvalidScheduleError, type ScheduleInput } from '../src/index.js';
+import { dailyAt, every, InvalidScheduleError, type ScheduleInput } from '../src/index.js';
+import { compileSchedule } from '../src/entry/schedule.js';
 
 function rejection(input: ScheduleInput, timezone?: string): InvalidScheduleError {
   try {

@@ -7,13 +7,13 @@ import {
   defineJob,
   every,
   InvalidArgumentError,
-  jobSchedule,
-  planDue,
   runDue,
   type JobDefinition,
   type RunRecord,
   type Store,
 } from '../src/index.js';
+import { jobSchedule } from '../src/entry/schedule.js';
+import { planDue } from '../src/entry/runner.js';
 import { deferred, runsOf } from './run-fixtures.js';
 
 function setup(definitions: JobDefinition[], start: string) {

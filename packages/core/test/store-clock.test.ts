@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createFakeClock, createMemoryStore, createStoreClock, type Store } from '../src/index.js';
+import { createFakeClock, createMemoryStore, type Store } from '../src/index.js';
+import { createStoreClock } from '../src/entry/runner.js';
 
 /** A store whose clock is `aheadMs` ahead of `local`, answering each ping after `delays[i]` ms of (fake) round trip. */
 function storeWithClock(local: ReturnType<typeof createFakeClock>, aheadMs: number, delays: number[]): Store {

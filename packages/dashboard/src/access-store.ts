@@ -5,7 +5,8 @@
  * keeps only the SHA-256 of a token's secret; the secret is shown once, at creation.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { AuditPage, AuditRecord, Store } from '@tickwork/core';
+import type { Store } from '@tickwork/core';
+import type { AuditPage, AuditRecord } from '@tickwork/core/store';
 import { AccessStoreError } from './errors.js';
 import { isRole, type Role } from './roles.js';
 

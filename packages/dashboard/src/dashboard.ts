@@ -9,9 +9,9 @@ import {
   type JobInput,
   type JobRegistry,
   type Store,
-  toRegistry,
   createScheduler,
 } from '@tickwork/core';
+import { toRegistry } from '@tickwork/core/runner';
 import { createStoreAccess, type AuditEntry } from './access-store.js';
 import { Assets } from './assets.js';
 import { Gate, SESSION_COOKIE, sessionCookie, type Authenticated, type AuthenticateHook } from './auth.js';

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import type { RunRecord, Store, StoreChange, Unsubscribe } from '@tickwork/core';
+import type { RunRecord, Store } from '@tickwork/core';
+import type { StoreChange, Unsubscribe } from '@tickwork/core/store';
 import { SECURITY_HEADERS } from './http.js';
 import { runView } from './views.js';
 

@@ -4,15 +4,14 @@ import {
   DEFAULT_SCHEDULE_KEY,
   InvalidArgumentError,
   parseDuration,
-  RUN_STATUSES,
   type Clock,
   type JobRegistry,
-  type RunQuery,
   type RunStatus,
   type Scheduler,
   type ScheduleRef,
   type Store,
 } from '@tickwork/core';
+import { RUN_STATUSES, type RunQuery } from '@tickwork/core/store';
 import type { AccessStore, AuditEntry } from './access-store.js';
 import { SESSION_COOKIE, sessionCookie, type Authenticated, type Gate } from './auth.js';
 import { DashboardHttpError } from './errors.js';

@@ -2,7 +2,9 @@
  * The schedule form as the API takes it, turned into core's {@link ScheduleDefinition}; every
  * refusal names the form field at fault, so the page can put the message beside it.
  */
-import { assertScheduleKey, compileSchedule, InvalidArgumentError, parseDuration, type Job, type ScheduleDefinition, type ScheduleSpec } from '@tickwork/core';
+import { InvalidArgumentError, parseDuration, type Job, type ScheduleDefinition, type ScheduleSpec } from '@tickwork/core';
+import { compileSchedule } from '@tickwork/core/schedule';
+import { assertScheduleKey } from '@tickwork/core/store';
 import { DashboardHttpError } from './errors.js';
 
 /** The fields of the schedule form (and of `PUT …/schedules/:key`). */

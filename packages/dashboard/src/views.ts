@@ -1,20 +1,8 @@
 /** The JSON shapes the API answers with, built from core's records (dates become ISO text). */
-import {
-  DEFAULT_SCHEDULE_KEY,
-  describeSchedule,
-  initialJobState,
-  jobSchedule,
-  nextDueAt,
-  remainingRuns,
-  nextSlot,
-  runtimeJob,
-  type CompiledSchedule,
-  type Job,
-  type JobState,
-  type RunRecord,
-  type RunnerRecord,
-  type RuntimeSchedule,
-} from '@tickwork/core';
+import { DEFAULT_SCHEDULE_KEY, type Job, type JobState, type RunRecord, type RuntimeSchedule } from '@tickwork/core';
+import { describeSchedule, jobSchedule, nextSlot, type CompiledSchedule } from '@tickwork/core/schedule';
+import { initialJobState, type RunnerRecord } from '@tickwork/core/store';
+import { nextDueAt, remainingRuns, runtimeJob } from '@tickwork/core/runner';
 
 /** An instant as ISO text and as wall-clock text in `zone`. */
 export interface InstantView {

@@ -1,6 +1,5 @@
 import {
   parseDuration,
-  resolveStore,
   systemClock,
   type Clock,
   type Duration,
@@ -9,6 +8,7 @@ import {
   type RunRecord,
   type StoreInput,
 } from '@tickwork/core';
+import { resolveStore } from '@tickwork/core/runner';
 import { createEmailNotifier, type EmailOptions } from './email.js';
 import { InvalidNotifyOptionError } from './errors.js';
 import { composeNotification, type MessageInput, type Notification } from './message.js';

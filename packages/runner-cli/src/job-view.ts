@@ -1,15 +1,7 @@
-import {
-  DEFAULT_SCHEDULE_KEY,
-  describeSchedule,
-  initialJobState,
-  jobSchedule,
-  nextDueAt,
-  remainingRuns,
-  type Job,
-  type JobState,
-  type RunStatus,
-  type SkipReason,
-} from '@tickwork/core';
+import { DEFAULT_SCHEDULE_KEY, type Job, type JobState, type RunStatus, type SkipReason } from '@tickwork/core';
+import { describeSchedule, jobSchedule } from '@tickwork/core/schedule';
+import { initialJobState } from '@tickwork/core/store';
+import { nextDueAt, remainingRuns } from '@tickwork/core/runner';
 
 /** What a schedule's stored state says, as `list` and `schedules` show it. */
 export interface StateView {

@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
-import { exitCodeOf, isTickworkError, SKIP_REASONS, type TickworkConfig } from '@tickwork/core';
+import { exitCodeOf, isTickworkError, type TickworkConfig } from '@tickwork/core';
+import { SKIP_REASONS } from '@tickwork/core/store';
 import { EXIT, PREFIX } from './errors.js';
 import { processIo, type CliIo } from './io.js';
 import type { ScheduleSetFlags } from './schedule-definition.js';

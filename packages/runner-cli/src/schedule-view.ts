@@ -1,15 +1,13 @@
 import {
   describeThrown,
-  nextDueAt,
-  runtimeJob,
   type Job,
   type JobState,
   type JsonValue,
   type RuntimeSchedule,
   type RuntimeScheduleOptions,
-  type ScheduleCache,
   type ScheduleSpec,
 } from '@tickwork/core';
+import { nextDueAt, runtimeJob, type ScheduleCache } from '@tickwork/core/runner';
 import { viewState, type StateView } from './job-view.js';
 import { formatDuration } from './output/relative-time.js';
 

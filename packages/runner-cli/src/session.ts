@@ -1,14 +1,5 @@
-import {
-  createRegistry,
-  createStoreClock,
-  resolveStore,
-  systemClock,
-  type Clock,
-  type JobRegistry,
-  type Store,
-  type StoreClock,
-  type TickworkConfig,
-} from '@tickwork/core';
+import { createRegistry, systemClock, type Clock, type JobRegistry, type Store, type TickworkConfig } from '@tickwork/core';
+import { createStoreClock, resolveStore, type StoreClock } from '@tickwork/core/runner';
 import { clockFromEnv } from './clock.js';
 import { findConfig, loadConfig } from './config-loader.js';
 import { ConfigLoadError } from './errors.js';

@@ -1,18 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  compileSchedule,
   createMemoryBackend,
   createMemoryStore,
   createScheduler,
   defineConfig,
   every,
-  nextSlot,
   type JobInput,
   type MemoryBackend,
   type ScheduleDefinition,
   type Store,
   type TickworkConfig,
 } from '@tickwork/core';
+import { compileSchedule, nextSlot } from '@tickwork/core/schedule';
 import { runCli } from '../src/program.js';
 import { captureIo } from './fixtures/capture.js';
 import { expectListJson, expectLogsJson, expectRunReportJson, expectScheduleSetJson, expectSchedulesJson } from './fixtures/json-shapes.js';

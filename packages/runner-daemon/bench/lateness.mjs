@@ -8,7 +8,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { compileSchedule, slotsBetween } from '@tickwork/core';
+import { compileSchedule, slotsBetween } from '@tickwork/core/schedule';
 
 const { values } = parseArgs({
   options: {

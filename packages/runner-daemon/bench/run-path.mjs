@@ -4,7 +4,8 @@
 // Prints CPU µs per run and the heap after; with --cpu-prof (node's flag) it also writes a profile.
 // Usage: node [--cpu-prof] bench/run-path.mjs [--runs 20000] [--rounds 5]
 import { parseArgs } from 'node:util';
-import { createMemoryStore, defineJob, executeRun } from '@tickwork/core';
+import { createMemoryStore, defineJob } from '@tickwork/core';
+import { executeRun } from '@tickwork/core/runner';
 import { pino } from 'pino';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '5' } } });

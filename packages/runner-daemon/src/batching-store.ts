@@ -1,4 +1,5 @@
-import type { CompletionOutcome, Lease, RunCompletion, Store } from '@tickwork/core';
+import type { Store } from '@tickwork/core';
+import type { CompletionOutcome, Lease, RunCompletion } from '@tickwork/core/store';
 
 /** Most items one coalesced store call carries. */
 const MAX_BATCH = 1_000;

@@ -1,4 +1,15 @@
-import { describeThrown, reapInterrupted, type Clock, type Job, type JobState, type Lease, type Logger, type RunRecord, type ScheduleRef, type Store, type StoreChange } from '@tickwork/core';
+import {
+  describeThrown,
+  type Clock,
+  type Job,
+  type JobState,
+  type Logger,
+  type RunRecord,
+  type ScheduleRef,
+  type Store,
+} from '@tickwork/core';
+import { type Lease, type StoreChange } from '@tickwork/core/store';
+import { reapInterrupted } from '@tickwork/core/runner';
 import { readSchedules, schedulePages, SCHEDULE_PAGE, type StoredSchedule } from './runtime-schedules.js';
 import { scheduleId, type RunTarget, type ScheduleEntry } from './schedule-entry.js';
 import type { RunRequests } from './run-requests.js';

@@ -1,4 +1,15 @@
-import { alertInterrupted, createStoreClock, describeThrown, jitterMs, resolveStore, startRunnerPresence, type RunnerPresenceHandle, type StoreClock, type ClaimOutcome, type ExecutedRun, type Job, type Logger, type ScheduleRef, type SlotClaim, type Store } from '@tickwork/core';
+import { describeThrown, type Job, type Logger, type ScheduleRef, type Store } from '@tickwork/core';
+import { type ClaimOutcome, type SlotClaim } from '@tickwork/core/store';
+import {
+  alertInterrupted,
+  createStoreClock,
+  jitterMs,
+  resolveStore,
+  startRunnerPresence,
+  type RunnerPresenceHandle,
+  type StoreClock,
+  type ExecutedRun,
+} from '@tickwork/core/runner';
 import { pino } from 'pino';
 import type { Registry } from 'prom-client';
 import { startHealthServer, type DaemonHealth, type HealthServer } from './http.js';

@@ -1,4 +1,5 @@
-import { describeThrown, InvalidArgumentError, type ClaimOutcome, type ReapedRun, type Store } from '@tickwork/core';
+import { describeThrown, InvalidArgumentError, type Store } from '@tickwork/core';
+import { type ClaimOutcome, type ReapedRun } from '@tickwork/core/store';
 import type { DaemonMetrics } from './metrics.js';
 
 /** What the daemon learns from every store call, its own and executeRun's. */

@@ -1,8 +1,6 @@
 import {
   createRegistry,
-  defaultRunnerId,
   InvalidJobError,
-  retentionMs,
   systemClock,
   type Clock,
   type JobInput,
@@ -11,6 +9,7 @@ import {
   type StoreInput,
   type TickworkConfig,
 } from '@tickwork/core';
+import { defaultRunnerId, retentionMs } from '@tickwork/core/runner';
 import { DaemonOptionError } from './errors.js';
 
 /** Where the opt-in HTTP endpoint (`/healthz`, `/metrics`) listens. */

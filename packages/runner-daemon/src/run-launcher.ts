@@ -1,4 +1,6 @@
-import { describeThrown, executeRun, jitterMs, type Clock, type ExecutedRun, type Job, type Lease, type Logger, type RunRecord, type Store } from '@tickwork/core';
+import { describeThrown, type Clock, type Job, type Logger, type RunRecord, type Store } from '@tickwork/core';
+import { type Lease } from '@tickwork/core/store';
+import { executeRun, jitterMs, type ExecutedRun } from '@tickwork/core/runner';
 import type { DaemonMetrics, ScheduleLabels } from './metrics.js';
 import type { RunTarget, ScheduleEntry } from './schedule-entry.js';
 import { callAt } from './wake-timer.js';

@@ -1,4 +1,6 @@
-import { alertInterrupted, describeThrown, requestClaim, type ClaimOutcome, type RunRequest, type ScheduleRef, type SlotClaim } from '@tickwork/core';
+import { describeThrown, type ScheduleRef } from '@tickwork/core';
+import { type ClaimOutcome, type RunRequest, type SlotClaim } from '@tickwork/core/store';
+import { alertInterrupted, requestClaim } from '@tickwork/core/runner';
 import type { WatcherHost } from './change-watcher.js';
 import { SCHEDULE_PAGE } from './runtime-schedules.js';
 import { runnable, scheduleId, versioned, type RunTarget, type ScheduleEntry } from './schedule-entry.js';

@@ -1,4 +1,5 @@
-import type { JobState, RuntimeSchedule, SchedulePage, ScheduleRef, Store } from '@tickwork/core';
+import type { JobState, RuntimeSchedule, ScheduleRef, Store } from '@tickwork/core';
+import type { SchedulePage } from '@tickwork/core/store';
 import { scheduleId } from './schedule-entry.js';
 
 /** Page size of every runtime-schedule read: the most one store call takes. */

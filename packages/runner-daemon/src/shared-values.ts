@@ -1,4 +1,6 @@
-import { runtimeJob, ScheduleCache, type CompiledSchedule, type Job, type JobState, type RuntimeScheduleDefinition } from '@tickwork/core';
+import { type Job, type JobState } from '@tickwork/core';
+import { type CompiledSchedule } from '@tickwork/core/schedule';
+import { runtimeJob, ScheduleCache, type RuntimeScheduleDefinition } from '@tickwork/core/runner';
 
 /** The caches are renewed after this many definitions taken in (or twice the schedules held, if more). */
 const MIN_RENEWAL = 10_000;

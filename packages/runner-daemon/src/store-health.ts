@@ -1,4 +1,5 @@
-import type { Clock, Logger, StoreOutage } from '@tickwork/core';
+import type { Clock, Logger } from '@tickwork/core';
+import type { StoreOutage } from '@tickwork/core/runner';
 import type { DaemonHealth } from './http.js';
 import { BACKOFF_MAX_MS, BACKOFF_MIN_MS } from './repeat.js';
 

@@ -1,4 +1,5 @@
-import { every, jitterMs, defineJob, type RunContext } from '@tickwork/core';
+import { every, defineJob, type RunContext } from '@tickwork/core';
+import { jitterMs } from '@tickwork/core/runner';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { advance, fakeTime, START, startDaemons, stopAll } from './fixtures.js';
 

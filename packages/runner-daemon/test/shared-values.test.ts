@@ -1,4 +1,5 @@
-import { defineJob, type RuntimeScheduleDefinition } from '@tickwork/core';
+import { defineJob } from '@tickwork/core';
+import { type RuntimeScheduleDefinition } from '@tickwork/core/runner';
 import { describe, expect, it } from 'vitest';
 import { SharedValues } from '../src/shared-values.js';
 

@@ -1,4 +1,5 @@
-import type { JobState, RuntimeScheduleInput, ScheduleRef, SlotClaim, Store } from '@tickwork/core';
+import type { JobState, ScheduleRef, Store } from '@tickwork/core';
+import type { RuntimeScheduleInput, SlotClaim } from '@tickwork/core/store';
 
 /** The instant conformance tests count from (a Monday, far from any DST change); stores take `now` from the caller, so nothing sleeps. */
 export const BASE_INSTANT: Date = new Date('2030-01-07T00:00:00.000Z');

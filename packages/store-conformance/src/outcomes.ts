@@ -1,4 +1,5 @@
-import type { ClaimOutcome, CompletionOutcome, JobState, Lease, RunRecord } from '@tickwork/core';
+import type { JobState, RunRecord } from '@tickwork/core';
+import type { ClaimOutcome, CompletionOutcome, Lease } from '@tickwork/core/store';
 import { expect } from 'vitest';
 
 /** Asserts a claim succeeded and returns its run and lease. */

@@ -3,10 +3,23 @@
  * every store); one script call each, so appends racing from several instances each get their
  * own id, and a token id is added once.
  */
+import { StoreSchemaError } from '@tickwork/core';
 import {
-  auditPageOf, auditRecordOf, checkAccessToken, checkAuditInput, checkAuditQuery, duplicateTokenError, isAccessTokenId, MAX_ACCESS_TOKENS, StoreSchemaError,
-  tooManyTokensError, type AccessTokenRecord, type AuditInput, type AuditPage, type AuditQuery, type AuditRecord,
-} from '@tickwork/core';
+  auditPageOf,
+  auditRecordOf,
+  checkAccessToken,
+  checkAuditInput,
+  checkAuditQuery,
+  duplicateTokenError,
+  isAccessTokenId,
+  MAX_ACCESS_TOKENS,
+  tooManyTokensError,
+  type AccessTokenRecord,
+  type AuditInput,
+  type AuditPage,
+  type AuditQuery,
+  type AuditRecord,
+} from '@tickwork/core/store';
 import type { Redis } from 'ioredis';
 import { asArray } from './codec.js';
 import { MESSAGE_PREFIX } from './errors.js';

@@ -2,9 +2,11 @@
  * Turns the JSON the scripts store (instants as epoch milliseconds) into core's records.
  * Lua's cjson drops fields set to nil, so every optional field defaults to null here.
  */
-import { runtimeScheduleOf, StoreSchemaError } from '@tickwork/core';
+import { StoreSchemaError } from '@tickwork/core';
+import { runtimeScheduleOf } from '@tickwork/core/store';
 import { corruptValueError, MESSAGE_PREFIX } from './errors.js';
-import type { ClaimOutcome, JobState, Lease, ReapedRun, RunnerRecord, RunRecord, RunRequest, RunStatus, RunTrigger, RuntimeSchedule, ScheduleSpec, SkipReason } from '@tickwork/core';
+import type { JobState, RunRecord, RunStatus, RuntimeSchedule, ScheduleSpec, SkipReason } from '@tickwork/core';
+import type { ClaimOutcome, Lease, ReapedRun, RunnerRecord, RunRequest, RunTrigger } from '@tickwork/core/store';
 
 /** A run as stored: the RunRecord fields plus the script's bookkeeping. */
 export interface StoredRun {

@@ -2,7 +2,8 @@
  * Runtime schedules: the checks and requests the store sends the schedules script
  * (scripts/schedules.ts), and the list cursor. Everything here runs before any Redis call.
  */
-import { checkScheduleInputs, InvalidArgumentError, type RuntimeScheduleInput, type ScheduleQuery } from '@tickwork/core';
+import { InvalidArgumentError } from '@tickwork/core';
+import { checkScheduleInputs, type RuntimeScheduleInput, type ScheduleQuery } from '@tickwork/core/store';
 import { randomUUID } from 'node:crypto';
 import { MESSAGE_PREFIX } from './errors.js';
 import { encodeCode } from './keys.js';

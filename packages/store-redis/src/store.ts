@@ -1,3 +1,4 @@
+import type { JobState, RunRecord, RuntimeSchedule, ScheduleRef, ScheduleSpec, Store } from '@tickwork/core';
 import type {
   AccessTokenRecord,
   AuditInput,
@@ -7,7 +8,6 @@ import type {
   ClaimContext,
   ClaimOutcome,
   CompletionOutcome,
-  JobState,
   Lease,
   ReapedRun,
   RunnerHeartbeat,
@@ -15,21 +15,17 @@ import type {
   RunCompletion,
   RunPage,
   RunQuery,
-  RunRecord,
   RunRequest,
-  RuntimeSchedule,
   RuntimeScheduleInput,
   ScheduleQuery,
   SchedulePage,
-  ScheduleRef,
-  ScheduleSpec,
   SlotClaim,
-  Store,
   StoreCapabilities,
   StoreChange,
   Unsubscribe,
-} from '@tickwork/core';
-import { InvalidArgumentError, OVERLAP_POLICIES, passedSlotsProblem, RUNNER_RECORD_RETENTION_MS, SKIP_REASONS, storable, type SkipReason } from '@tickwork/core';
+} from '@tickwork/core/store';
+import { InvalidArgumentError, type SkipReason } from '@tickwork/core';
+import { OVERLAP_POLICIES, passedSlotsProblem, RUNNER_RECORD_RETENTION_MS, SKIP_REASONS, storable } from '@tickwork/core/store';
 import type { Redis } from 'ioredis';
 import {
   asArray,

@@ -5,7 +5,7 @@
  * connection was down are lost (Redis pub/sub keeps nothing), so a runner that must not
  * miss one also re-reads state on its regular poll.
  */
-import type { StoreChange, Unsubscribe } from '@tickwork/core';
+import type { StoreChange, Unsubscribe } from '@tickwork/core/store';
 import type { Redis } from 'ioredis';
 
 type Listener = (change: StoreChange) => void;

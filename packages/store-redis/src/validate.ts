@@ -1,5 +1,6 @@
 /** Input checks run before any Redis call, so bad input fails early and changes nothing. */
-import { InvalidArgumentError, MAX_SCHEDULES_PER_CALL, RUN_STATUSES, storable, type RunStatus, type ScheduleRef } from '@tickwork/core';
+import { InvalidArgumentError, type RunStatus, type ScheduleRef } from '@tickwork/core';
+import { MAX_SCHEDULES_PER_CALL, RUN_STATUSES, storable } from '@tickwork/core/store';
 import { MESSAGE_PREFIX } from './errors.js';
 
 /** Throws unless `ref` has a non-empty string code and a string key. */

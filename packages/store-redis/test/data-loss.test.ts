@@ -3,7 +3,7 @@
  * before (leases, schedule versions, request ids): nothing issued after the loss may be
  * mistaken for it. Each test restarts its own private redis-server with its own command.
  */
-import type { Lease, SlotClaim } from '@tickwork/core';
+import type { Lease, SlotClaim } from '@tickwork/core/store';
 import { scheduleInput } from '@tickwork/store-conformance';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore } from '../src/index.js';

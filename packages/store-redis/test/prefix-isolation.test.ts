@@ -1,4 +1,4 @@
-import type { StoreChange } from '@tickwork/core';
+import type { StoreChange } from '@tickwork/core/store';
 import { scheduleInput } from '@tickwork/store-conformance';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

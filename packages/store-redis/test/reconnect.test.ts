@@ -1,4 +1,5 @@
-import { StoreUnavailableError, type Lease, type StoreChange } from '@tickwork/core';
+import { StoreUnavailableError } from '@tickwork/core';
+import { type Lease, type StoreChange } from '@tickwork/core/store';
 import { scheduleInput } from '@tickwork/store-conformance';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

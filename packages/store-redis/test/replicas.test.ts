@@ -4,7 +4,8 @@
  * Real processes only: a private primary, a private replica (`--replicaof`), a promotion with
  * `REPLICAOF NO ONE`. The shared Redis on 6379 is never touched.
  */
-import { createFakeClock, defineJob, every, runDue, StoreUnavailableError, type SlotClaim } from '@tickwork/core';
+import { createFakeClock, defineJob, every, runDue, StoreUnavailableError } from '@tickwork/core';
+import { type SlotClaim } from '@tickwork/core/store';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore, type ReplicasOption } from '../src/index.js';

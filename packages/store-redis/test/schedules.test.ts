@@ -1,4 +1,5 @@
-import { encodeScheduleDefinition, InvalidArgumentError, StoreSchemaError, type ScheduleRef } from '@tickwork/core';
+import { InvalidArgumentError, StoreSchemaError, type ScheduleRef } from '@tickwork/core';
+import { encodeScheduleDefinition } from '@tickwork/core/store';
 import { claimFor, scheduleInput } from '@tickwork/store-conformance';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

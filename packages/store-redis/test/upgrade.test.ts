@@ -5,7 +5,7 @@
  * `token = n`, states without `waitingSlotAt`, no `J:waiting`, pending requests in the four
  * request indexes, 12-digit run numbers in index members.
  */
-import type { Lease, SlotClaim } from '@tickwork/core';
+import type { Lease, SlotClaim } from '@tickwork/core/store';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRedisStore } from '../src/index.js';

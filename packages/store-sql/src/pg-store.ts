@@ -5,12 +5,43 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
-  checkScheduleInputs, storable, InvalidArgumentError, RUNNER_RECORD_RETENTION_MS, StoreUnavailableError, type RunnerHeartbeat, type RunnerRecord,
-  type AccessTokenRecord, type AuditInput, type AuditPage, type AuditQuery, type AuditRecord,
-  type ClaimContext, type ClaimOutcome, type CompletionOutcome, type JobState, type Lease, type ReapedRun, type RunCompletion, type RunPage, type RunQuery,
-  type RunRecord, type RunRequest, type RuntimeSchedule, type RuntimeScheduleInput, type ScheduleQuery, type SchedulePage, type ScheduleRef,
-  type ScheduleSpec, type SlotClaim, type Store, type StoreChange, type Unsubscribe, type PassedSlots,
+  InvalidArgumentError,
+  StoreUnavailableError,
+  type JobState,
+  type RunRecord,
+  type RuntimeSchedule,
+  type ScheduleRef,
+  type ScheduleSpec,
+  type Store,
 } from '@tickwork/core';
+import {
+  checkScheduleInputs,
+  storable,
+  RUNNER_RECORD_RETENTION_MS,
+  type RunnerHeartbeat,
+  type RunnerRecord,
+  type AccessTokenRecord,
+  type AuditInput,
+  type AuditPage,
+  type AuditQuery,
+  type AuditRecord,
+  type ClaimContext,
+  type ClaimOutcome,
+  type CompletionOutcome,
+  type Lease,
+  type ReapedRun,
+  type RunCompletion,
+  type RunPage,
+  type RunQuery,
+  type RunRequest,
+  type RuntimeScheduleInput,
+  type ScheduleQuery,
+  type SchedulePage,
+  type SlotClaim,
+  type StoreChange,
+  type Unsubscribe,
+  type PassedSlots,
+} from '@tickwork/core/store';
 import type { PgConnection } from './connection/pg.js';
 import { PREFIX } from './errors.js';
 import { SqlAccess } from './sql-access.js';

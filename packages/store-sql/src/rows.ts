@@ -3,9 +3,23 @@
  * string), `to_jsonb` rows (ISO strings, numbers) and SQLite rows (epoch milliseconds).
  */
 import {
-  runtimeScheduleOf, type ClaimOutcome, type JobState, type Lease, type ReapedRun, type RunnerRecord, type RunRecord, type RunRequest, type RunStatus, type RunTrigger, type RuntimeSchedule,
-  type ScheduleRef, type ScheduleSpec, type SkipReason,
+  type JobState,
+  type RunRecord,
+  type RunStatus,
+  type RuntimeSchedule,
+  type ScheduleRef,
+  type ScheduleSpec,
+  type SkipReason,
 } from '@tickwork/core';
+import {
+  runtimeScheduleOf,
+  type ClaimOutcome,
+  type Lease,
+  type ReapedRun,
+  type RunnerRecord,
+  type RunRequest,
+  type RunTrigger,
+} from '@tickwork/core/store';
 import { PREFIX } from './errors.js';
 import { isStoreId } from './validate.js';
 

@@ -4,9 +4,21 @@
  * dialect's column type wants them (timestamptz / epoch milliseconds) by {@link SqlAccessTarget.instant}.
  */
 import {
-  auditPageOf, auditRecordOf, checkAccessToken, checkAuditInput, checkAuditQuery, duplicateTokenError, isAccessTokenId, MAX_ACCESS_TOKENS, tooManyTokensError,
-  type AccessTokenRecord, type AuditInput, type AuditPage, type AuditQuery, type AuditRecord,
-} from '@tickwork/core';
+  auditPageOf,
+  auditRecordOf,
+  checkAccessToken,
+  checkAuditInput,
+  checkAuditQuery,
+  duplicateTokenError,
+  isAccessTokenId,
+  MAX_ACCESS_TOKENS,
+  tooManyTokensError,
+  type AccessTokenRecord,
+  type AuditInput,
+  type AuditPage,
+  type AuditQuery,
+  type AuditRecord,
+} from '@tickwork/core/store';
 import { PREFIX } from './errors.js';
 import { toDate, type Row } from './rows.js';
 import { checkDate, checkLimit } from './validate.js';

@@ -3,7 +3,16 @@
  * `BEGIN IMMEDIATE` transaction, so the file's write lock makes each batch atomic
  * across processes; this mirrors the PL/pgSQL functions of the PostgreSQL migration.
  */
-import { storable, type ClaimContext, type ClaimOutcome, type CompletionOutcome, type JobState, type ReapedRun, type RunCompletion, type RunRecord, type SlotClaim } from '@tickwork/core';
+import { type JobState, type RunRecord } from '@tickwork/core';
+import {
+  storable,
+  type ClaimContext,
+  type ClaimOutcome,
+  type CompletionOutcome,
+  type ReapedRun,
+  type RunCompletion,
+  type SlotClaim,
+} from '@tickwork/core/store';
 import type { SqliteTx } from './connection/sqlite.js';
 import { leaseOf, requestIdParam, toRun, toState, type Row } from './rows.js';
 

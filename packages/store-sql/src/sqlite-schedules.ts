@@ -3,7 +3,8 @@
  * transaction each (the file's write lock makes them atomic across processes); this
  * mirrors `tickwork_upsert_schedules` / `tickwork_remove_schedules` of the PostgreSQL migration.
  */
-import type { RuntimeSchedule, RuntimeScheduleInput, ScheduleRef } from '@tickwork/core';
+import type { RuntimeSchedule, ScheduleRef } from '@tickwork/core';
+import type { RuntimeScheduleInput } from '@tickwork/core/store';
 import type { SqliteTx } from './connection/sqlite.js';
 import { toSchedule, type Row } from './rows.js';
 import type { CheckedScheduleQuery } from './validate.js';

@@ -4,12 +4,38 @@
  * cannot push changes: `capabilities.changeSubscription` is false and runners poll.
  */
 import {
-  checkScheduleInputs, InvalidArgumentError, RUNNER_RECORD_RETENTION_MS, type RunnerHeartbeat, type RunnerRecord,
-  type AccessTokenRecord, type AuditInput, type AuditPage, type AuditQuery, type AuditRecord,
-  type ClaimContext, type ClaimOutcome, type CompletionOutcome, type JobState, type Lease, type ReapedRun, type RunCompletion, type RunPage, type RunQuery,
-  type RunRecord, type RunRequest, type RuntimeSchedule, type RuntimeScheduleInput, type ScheduleQuery, type SchedulePage, type ScheduleRef,
-  type ScheduleSpec, type SlotClaim, type Store,
+  InvalidArgumentError,
+  type JobState,
+  type RunRecord,
+  type RuntimeSchedule,
+  type ScheduleRef,
+  type ScheduleSpec,
+  type Store,
 } from '@tickwork/core';
+import {
+  checkScheduleInputs,
+  RUNNER_RECORD_RETENTION_MS,
+  type RunnerHeartbeat,
+  type RunnerRecord,
+  type AccessTokenRecord,
+  type AuditInput,
+  type AuditPage,
+  type AuditQuery,
+  type AuditRecord,
+  type ClaimContext,
+  type ClaimOutcome,
+  type CompletionOutcome,
+  type Lease,
+  type ReapedRun,
+  type RunCompletion,
+  type RunPage,
+  type RunQuery,
+  type RunRequest,
+  type RuntimeScheduleInput,
+  type ScheduleQuery,
+  type SchedulePage,
+  type SlotClaim,
+} from '@tickwork/core/store';
 import type { SqliteConnection } from './connection/sqlite.js';
 import { PREFIX } from './errors.js';
 import { SqlAccess } from './sql-access.js';

@@ -2,10 +2,20 @@
  * Checks every argument before a statement is sent: bad input fails with
  * InvalidArgumentError naming the field, and changes nothing.
  */
+import { InvalidArgumentError, type RunStatus, type ScheduleRef, type SkipReason } from '@tickwork/core';
 import {
-  InvalidArgumentError, MAX_SCHEDULES_PER_CALL, OVERLAP_POLICIES, passedSlotsProblem, RUN_STATUSES, SKIP_REASONS, type Lease, type RunCompletion, type RunQuery, type RunStatus, type ScheduleQuery,
-  type RunnerHeartbeat, type ScheduleRef, type SkipReason, type SlotClaim,
-} from '@tickwork/core';
+  MAX_SCHEDULES_PER_CALL,
+  OVERLAP_POLICIES,
+  passedSlotsProblem,
+  RUN_STATUSES,
+  SKIP_REASONS,
+  type Lease,
+  type RunCompletion,
+  type RunQuery,
+  type ScheduleQuery,
+  type RunnerHeartbeat,
+  type SlotClaim,
+} from '@tickwork/core/store';
 import { PREFIX } from './errors.js';
 
 const TRIGGERS = new Set(['schedule', 'retry', 'manual', 'force']);

@@ -8,7 +8,8 @@
 import type { Options } from '@mikro-orm/core';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { LibSqlDriver } from '@mikro-orm/libsql';
-import { checkScheduleInputs, StoreSchemaError, type Lease, type Store } from '@tickwork/core';
+import { StoreSchemaError, type Store } from '@tickwork/core';
+import { checkScheduleInputs, type Lease } from '@tickwork/core/store';
 import { claimFor as claim } from '@tickwork/store-conformance';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqlStore, migrate, MIGRATION_NAMES, type SqlStoreOptions } from '../src/index.js';

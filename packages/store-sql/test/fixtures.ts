@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'libsql';
 import pg from 'pg';
-import type { RuntimeScheduleInput, ScheduleRef, Store } from '@tickwork/core';
+import type { ScheduleRef, Store } from '@tickwork/core';
+import type { RuntimeScheduleInput } from '@tickwork/core/store';
 import type { StoreFixture } from '@tickwork/store-conformance';
 import { createSqlStore, migrate, type SqlStoreOptions } from '../src/index.js';
 

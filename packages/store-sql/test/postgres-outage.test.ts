@@ -4,7 +4,8 @@
  * down for 8 s, started again. The store must fail fast while it is down (never hang),
  * never crash the process, and answer again — pool and LISTEN connection — by itself.
  */
-import { StoreUnavailableError, type StoreChange } from '@tickwork/core';
+import { StoreUnavailableError } from '@tickwork/core';
+import { type StoreChange } from '@tickwork/core/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqlStore, migrate, type SqlStore, type SqlStoreOptions } from '../src/index.js';
 import { startPrivatePostgres, type PrivatePostgres } from './private-postgres.js';

@@ -1,4 +1,5 @@
-import { StoreUnavailableError, type ClaimOutcome, type SlotClaim, type StoreChange } from '@tickwork/core';
+import { StoreUnavailableError } from '@tickwork/core';
+import { type ClaimOutcome, type SlotClaim, type StoreChange } from '@tickwork/core/store';
 import type { PoolClient } from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ownPool, PgConnection } from '../src/connection/pg.js';

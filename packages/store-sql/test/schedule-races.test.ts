@@ -1,4 +1,5 @@
-import { encodeScheduleDefinition, InvalidArgumentError, OVERLAP_POLICIES, type Lease, type RunRecord, type ScheduleRef, type Store } from '@tickwork/core';
+import { InvalidArgumentError, type RunRecord, type ScheduleRef, type Store } from '@tickwork/core';
+import { encodeScheduleDefinition, OVERLAP_POLICIES, type Lease } from '@tickwork/core/store';
 import { claimFor as claim } from '@tickwork/store-conformance';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';

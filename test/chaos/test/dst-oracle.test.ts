@@ -1,4 +1,4 @@
-import { compileSchedule, previousSlot } from '@tickwork/core';
+import { compileSchedule, previousSlot } from '@tickwork/core/schedule';
 import { describe, expect, it } from 'vitest';
 import { compareZone, ORACLE_CASES, ORACLE_ZONES, oracleSlots, transitionsBetween } from '../src/dst-oracle.js';
 import { seededRandom } from '../src/seeded-random.js';

@@ -1,4 +1,5 @@
-import { describeThrown, jobSchedule, type JobRegistry, type Store, type TickworkConfig } from '@tickwork/core';
+import { describeThrown, type JobRegistry, type Store, type TickworkConfig } from '@tickwork/core';
+import { jobSchedule } from '@tickwork/core/schedule';
 import { EXIT } from '../errors.js';
 import { renderTable } from '../output/table.js';
 import type { Session } from '../session.js';

@@ -1,4 +1,5 @@
-import { DEFAULT_SCHEDULE_KEY, MAX_SCHEDULES_PER_CALL, type Store } from '@tickwork/core';
+import { DEFAULT_SCHEDULE_KEY, type Store } from '@tickwork/core';
+import { MAX_SCHEDULES_PER_CALL } from '@tickwork/core/store';
 import { unseenState, viewJob, type JobView, type StateView } from '../job-view.js';
 import { statusColour } from '../output/colour.js';
 import { relativeTime } from '../output/relative-time.js';

@@ -1,4 +1,5 @@
-import { assertScheduleKey, DEFAULT_SCHEDULE_KEY, parseDuration, RUN_STATUSES, SKIP_REASONS, type RunQuery, type RunRecord, type RunStatus, type SkipReason } from '@tickwork/core';
+import { DEFAULT_SCHEDULE_KEY, parseDuration, type RunRecord, type RunStatus, type SkipReason } from '@tickwork/core';
+import { assertScheduleKey, RUN_STATUSES, SKIP_REASONS, type RunQuery } from '@tickwork/core/store';
 import { CliUsageError } from '../errors.js';
 import { statusColour } from '../output/colour.js';
 import { formatDuration, formatInstant, relativeTime } from '../output/relative-time.js';

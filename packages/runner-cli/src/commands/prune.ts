@@ -1,4 +1,5 @@
-import { parseDuration, retentionMs } from '@tickwork/core';
+import { parseDuration } from '@tickwork/core';
+import { retentionMs } from '@tickwork/core/runner';
 import { CliUsageError } from '../errors.js';
 import { formatInstant } from '../output/relative-time.js';
 import type { Session } from '../session.js';

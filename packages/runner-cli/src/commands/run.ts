@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
-import { describeThrown, retentionMs, runDue, type TickReport, type TickResult } from '@tickwork/core';
+import { describeThrown, runDue, type TickReport, type TickResult } from '@tickwork/core';
+import { retentionMs } from '@tickwork/core/runner';
 import { EXIT } from '../errors.js';
 import { renderFailures, renderTickReport, type TickReportView } from '../output/tick-report.js';
 import type { Session } from '../session.js';

@@ -1,4 +1,6 @@
-import { assertScheduleKey, createScheduler, normaliseSchedule, ScheduleCache, type DstPolicy, type Job, type JobRegistry, type JobSchedules } from '@tickwork/core';
+import { createScheduler, type DstPolicy, type Job, type JobRegistry, type JobSchedules } from '@tickwork/core';
+import { assertScheduleKey } from '@tickwork/core/store';
+import { normaliseSchedule, ScheduleCache } from '@tickwork/core/runner';
 import { CliUsageError } from '../errors.js';
 import { formatInstant, relativeTime } from '../output/relative-time.js';
 import { definitionFromFlags, type ScheduleSetFlags } from '../schedule-definition.js';

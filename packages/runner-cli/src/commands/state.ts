@@ -1,4 +1,5 @@
-import { assertScheduleKey, DEFAULT_SCHEDULE_KEY } from '@tickwork/core';
+import { DEFAULT_SCHEDULE_KEY } from '@tickwork/core';
+import { assertScheduleKey } from '@tickwork/core/store';
 import { CliUsageError } from '../errors.js';
 import type { Session } from '../session.js';
 

@@ -1,4 +1,5 @@
-import { InvalidArgumentError, MAX_AUDIT_ENTRY_BYTES, type AccessTokenRecord, type AuditInput } from '@tickwork/core';
+import { InvalidArgumentError } from '@tickwork/core';
+import { MAX_AUDIT_ENTRY_BYTES, type AccessTokenRecord, type AuditInput } from '@tickwork/core/store';
 import { describe, expect, it } from 'vitest';
 import { instantAt } from '../claim-for.js';
 import type { StoreHarness } from '../fixture.js';

@@ -1,4 +1,4 @@
-import type { StoreChange } from '@tickwork/core';
+import type { StoreChange } from '@tickwork/core/store';
 import { describe, expect, it } from 'vitest';
 import { instantAt } from '../claim-for.js';
 import type { StoreHarness } from '../fixture.js';

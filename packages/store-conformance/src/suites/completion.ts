@@ -1,4 +1,4 @@
-import type { FinalRunStatus } from '@tickwork/core';
+import type { FinalRunStatus } from '@tickwork/core/store';
 import { describe, expect, it } from 'vitest';
 import { claimFor, instantAt, prepareSchedules } from '../claim-for.js';
 import type { StoreHarness } from '../fixture.js';

@@ -1,0 +1,75 @@
+/**
+ * `@tickwork/core/store`: for store authors — the `Store` contract's types, the values and
+ * limits it fixes, and the checks and conversions every store shares so that they refuse the
+ * same input with the same message.
+ */
+
+// The contract
+export type {
+  ClaimContext,
+  ClaimOutcome,
+  CompletionOutcome,
+  FinalRunStatus,
+  JobState,
+  Lease,
+  PassedSlots,
+  ReapedRun,
+  RunCompletion,
+  RunnerHeartbeat,
+  RunnerPresence,
+  RunnerRecord,
+  RunPage,
+  RunQuery,
+  RunRecord,
+  RunRequest,
+  RunStatus,
+  RunTrigger,
+  ScheduleRef,
+  SkippedSlots,
+  SkipReason,
+  SlotClaim,
+  Store,
+  StoreCapabilities,
+  StoreChange,
+  Unsubscribe,
+} from '../store.js';
+export type {
+  AccessTokenRecord,
+  AuditActor,
+  AuditInput,
+  AuditPage,
+  AuditQuery,
+  AuditRecord,
+  AuditTarget,
+} from '../store-access.js';
+export type { RuntimeScheduleInput, SchedulePage, ScheduleQuery } from '../runtime-schedule.js';
+
+// Values and limits
+export { MAX_PASSED_RANGES, OVERLAP_POLICIES, RUN_STATUSES, RUNNER_PRESENCES, RUNNER_RECORD_RETENTION_MS, SKIP_REASONS } from '../store.js';
+export { MAX_ACCESS_TOKENS, MAX_AUDIT_ENTRY_BYTES } from '../store-access.js';
+export { MAX_PAYLOAD_BYTES, MAX_SCHEDULES_PER_CALL, SCHEDULE_KEY_PATTERN } from '../runtime-schedule.js';
+
+// Checks and conversions every store shares
+export {
+  auditPageOf,
+  auditRecordOf,
+  checkAccessToken,
+  checkAuditInput,
+  checkAuditQuery,
+  duplicateTokenError,
+  isAccessTokenId,
+  tooManyTokensError,
+} from '../store-access.js';
+export {
+  assertScheduleKey,
+  checkPayload,
+  checkScheduleInputs,
+  decodeScheduleDefinition,
+  earliest,
+  encodeScheduleDefinition,
+  latest,
+  runtimeScheduleOf,
+} from '../runtime-schedule.js';
+export { passedSlotsProblem } from '../passed-check.js';
+export { initialJobState } from '../job-state.js';
+export { storable } from '../run.js';
