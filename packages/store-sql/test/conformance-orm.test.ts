@@ -2,20 +2,19 @@ import { MikroORM, type Options } from '@mikro-orm/core';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { LibSqlDriver } from '@mikro-orm/libsql';
 import { describeStoreConformance, type StoreFixture } from '@tickwork/store-conformance';
+import { afterAll } from 'vitest';
 import { createSqlStore, migrate } from '../src/index.js';
-import { adminQuery, PG_URL, randomSchema, tempSqliteFile } from './fixtures.js';
+import { PG_URL, pgSchemaTemplate, sqliteFileTemplate } from './fixtures.js';
 
 /** Every `open()` is a separate host ORM (its own pool) whose connections the store borrows. */
-async function ormFixture(config: () => Options, drop: () => Promise<void>): Promise<StoreFixture> {
+function ormFixture(config: () => Options, drop: () => Promise<void>): StoreFixture {
   const orms: MikroORM[] = [];
-  const init = async () => {
-    const orm = await MikroORM.init(config());
-    orms.push(orm);
-    return orm;
-  };
-  await migrate({ orm: await init() });
   return {
-    open: async () => createSqlStore({ orm: await init() }),
+    open: async () => {
+      const orm = await MikroORM.init(config());
+      orms.push(orm);
+      return createSqlStore({ orm });
+    },
     cleanup: async () => {
       await Promise.all(orms.map((orm) => orm.close(true)));
       await drop();
@@ -23,18 +22,33 @@ async function ormFixture(config: () => Options, drop: () => Promise<void>): Pro
   };
 }
 
+/** `migrate({ orm })` with a host ORM of its own, closed afterwards. */
+async function migrateWithHostOrm(options: Options): Promise<void> {
+  const orm = await MikroORM.init(options);
+  try {
+    await migrate({ orm });
+  } finally {
+    await orm.close(true);
+  }
+}
+
+const pgOrmOptions = (schema: string): Options => ({
+  driver: PostgreSqlDriver, clientUrl: PG_URL, schema, entities: [], discovery: { warnWhenNoEntities: false }, pool: { min: 0, max: 3 },
+});
+const sqliteOrmOptions = (file: string): Options => ({ driver: LibSqlDriver, dbName: file, entities: [], discovery: { warnWhenNoEntities: false } });
+
+// Each test gets a schema no other test is using as this file migrated it through a host ORM (see pgSchemaTemplate), and a
+// SQLite file of its own, a copy of one this file migrated so.
+const schemas = pgSchemaTemplate((schema) => migrateWithHostOrm(pgOrmOptions(schema)));
+afterAll(() => schemas.drop());
+const files = sqliteFileTemplate((file) => migrateWithHostOrm(sqliteOrmOptions(file)));
+
 describeStoreConformance('store-sql on a host MikroORM (PostgreSQL)', async () => {
-  const schema = randomSchema();
-  return ormFixture(
-    () => ({ driver: PostgreSqlDriver, clientUrl: PG_URL, schema, entities: [], discovery: { warnWhenNoEntities: false }, pool: { min: 0, max: 3 } }),
-    async () => void (await adminQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)),
-  );
+  const schema = await schemas.take();
+  return ormFixture(() => pgOrmOptions(schema), () => schemas.give(schema));
 }, { raceInstances: 4 });
 
 describeStoreConformance('store-sql on a host MikroORM (SQLite)', async () => {
-  const temp = tempSqliteFile();
-  return ormFixture(
-    () => ({ driver: LibSqlDriver, dbName: temp.file, entities: [], discovery: { warnWhenNoEntities: false } }),
-    async () => temp.remove(),
-  );
+  const temp = await files();
+  return ormFixture(() => sqliteOrmOptions(temp.file), async () => temp.remove());
 }, { raceInstances: 4 });

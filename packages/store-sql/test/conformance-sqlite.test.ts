@@ -1,4 +1,7 @@
 import { describeStoreConformance } from '@tickwork/store-conformance';
-import { sqliteFixture } from './fixtures.js';
+import { sqliteFileTemplate, sqliteFixture } from './fixtures.js';
 
-describeStoreConformance('store-sql on SQLite', sqliteFixture, { raceInstances: 16 });
+// Each test gets a file of its own, a copy of one file this file migrated (see sqliteFileTemplate).
+const files = sqliteFileTemplate();
+
+describeStoreConformance('store-sql on SQLite', () => sqliteFixture(files), { raceInstances: 16 });

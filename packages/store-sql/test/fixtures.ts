@@ -3,9 +3,11 @@
  * cleanup) or a temp SQLite file. An unreachable PostgreSQL fails the test with how to
  * start it; it never skips.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import Database from 'libsql';
 import pg from 'pg';
 import type { ScheduleRef, Store } from '@tickwork/core';
@@ -44,17 +46,135 @@ export function pgOptions(schema: string): SqlStoreOptions {
   return { driver: 'postgresql', clientUrl: PG_URL, schema, poolSize: 3 };
 }
 
-/** A migrated schema of its own; `cleanup` drops it. */
-export async function pgFixture(): Promise<StoreFixture & { schema: string }> {
-  const schema = randomSchema();
-  await adminQuery('SELECT 1');
-  await migrate(pgOptions(schema));
+/** Where a fixture gets its migrated schema, and where the schema goes when the test is done with it. */
+export interface MigratedSchemas {
+  /** A migrated schema no test is using. */
+  take(): Promise<string>;
+  /** Takes back a schema from `take()` once every connection to it is closed. */
+  give(schema: string): Promise<void>;
+}
+
+/** A schema migrated by the package's `migrate()` for each fixture, dropped afterwards. */
+const migratedSchemas: MigratedSchemas = {
+  take: async () => {
+    const schema = randomSchema();
+    await adminQuery('SELECT 1');
+    await migrate(pgOptions(schema));
+    return schema;
+  },
+  give: async (schema) => void (await adminQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)),
+};
+
+const PLACEHOLDER = '__TICKWORK_SCHEMA__';
+
+/** `pg_dump` of one schema as SQL for a plain query (psql's meta-commands such as \restrict dropped), its name a placeholder. */
+async function dumpSchema(schema: string, ...args: string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)(
+    process.env.TICKWORK_PG_DUMP ?? 'pg_dump',
+    ['--dbname', PG_URL, '--schema', schema, '--inserts', '--no-owner', '--no-privileges', ...args],
+    { maxBuffer: 64 * 1024 * 1024 },
+  );
+  return stdout.split('\n').filter((line) => !line.startsWith('\\')).join('\n').replaceAll(schema, PLACEHOLDER);
+}
+
+/**
+ * Migrated schemas for a file whose every test needs one (the conformance suites). The first
+ * `take()` migrates a template schema with `migrateInto` and reads it back with `pg_dump`: its
+ * DDL and rows, and its rows alone. A later `take()` hands out a schema given back before or
+ * replays the DDL and rows under a new name; `give()` empties every table of the schema and
+ * writes the template's rows and sequence values back, so the next test finds it exactly as
+ * migrated. Migrating costs about a second of MikroORM and catalog work per test and a
+ * replay still hundreds of milliseconds on a busy machine; the reset is a few small DELETEs
+ * and INSERTs in one round trip. `drop()` (in the file's afterAll) drops the schemas.
+ * Without a usable `pg_dump` every `take()` migrates and every `give()` drops.
+ */
+export function pgSchemaTemplate(
+  migrateInto: (schema: string) => Promise<unknown> = (schema) => migrate(pgOptions(schema)),
+): MigratedSchemas & { drop(): Promise<void> } {
+  interface Template {
+    ddl: string;
+    rows: string;
+    reset: string;
+  }
+  let template: Promise<Template | null> | undefined;
+  const idle: string[] = [];
+  let resetChecked = false;
+  const all = new Set<string>();
+  let admin: pg.Client | undefined;
+  const query = async (sql: string) => {
+    if (!admin) {
+      admin = new pg.Client({ connectionString: PG_URL });
+      await admin.connect();
+    }
+    await admin.query(sql);
+  };
+
+  const makeTemplate = async (): Promise<Template | null> => {
+    const schema = randomSchema();
+    await adminQuery('SELECT 1');
+    all.add(schema);
+    await migrateInto(schema);
+    let ddl: string;
+    let rows: string;
+    try {
+      [ddl, rows] = await Promise.all([dumpSchema(schema), dumpSchema(schema, '--data-only')]);
+    } catch (error) {
+      console.warn(`[store-sql tests] pg_dump failed (${(error as Error).message.split('\n')[0]}); every test migrates a schema of its own (slower)`);
+      await migratedSchemas.give(schema);
+      all.delete(schema);
+      return null;
+    }
+    if (!ddl.includes(`CREATE SCHEMA ${PLACEHOLDER};`)) throw new Error(`pg_dump of schema ${schema} has no CREATE SCHEMA`);
+    const tables = await adminQuery<{ tablename: string }>('SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY 1', [schema]);
+    const empty = tables.map((t) => `DELETE FROM "${PLACEHOLDER}"."${t.tablename}";`).join('\n');
+    idle.push(schema);
+    return { ddl, rows, reset: `${empty}\n${rows}` };
+  };
+
+  return {
+    async take() {
+      template ??= makeTemplate();
+      const sql = await template;
+      if (!sql) return migratedSchemas.take();
+      const reused = idle.pop();
+      if (reused) return reused;
+      const schema = randomSchema();
+      all.add(schema);
+      await query(sql.ddl.replaceAll(PLACEHOLDER, schema));
+      return schema;
+    },
+    async give(schema) {
+      const sql = await template;
+      if (!sql || !all.has(schema)) return migratedSchemas.give(schema);
+      await query(sql.reset.replaceAll(PLACEHOLDER, schema));
+      if (!resetChecked) {
+        // Once a file: the reset schema's rows and sequences read back as the template's did.
+        const after = await dumpSchema(schema, '--data-only');
+        if (after !== sql.rows) throw new Error(`schema ${schema} reset by the test fixture differs from the migrated template:\n${after}`);
+        resetChecked = true;
+      }
+      idle.push(schema);
+    },
+    async drop() {
+      try {
+        for (const schema of all) await query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      } finally {
+        all.clear();
+        idle.length = 0;
+        await admin?.end();
+        admin = undefined;
+      }
+    },
+  };
+}
+
+/** A migrated schema of its own (from `schemas`: by default migrated for this fixture and dropped in `cleanup`). */
+export async function pgFixture(schemas: MigratedSchemas = migratedSchemas): Promise<StoreFixture & { schema: string }> {
+  const schema = await schemas.take();
   return {
     schema,
     open: async (): Promise<Store> => createSqlStore(pgOptions(schema)),
-    cleanup: async () => {
-      await adminQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    },
+    cleanup: () => schemas.give(schema),
   };
 }
 
@@ -79,10 +199,53 @@ export function rawSqlite<T = Record<string, unknown>>(file: string, ...statemen
   }
 }
 
-/** A migrated temp SQLite file; `cleanup` deletes it. */
-export async function sqliteFixture(): Promise<StoreFixture & { file: string }> {
+/** Creates a fresh migrated SQLite file in a temp directory of its own. */
+export type MigratedFiles = () => Promise<ReturnType<typeof tempSqliteFile>>;
+
+/** A fresh temp file migrated by the package's `migrate()`. */
+const migratedFile: MigratedFiles = async () => {
   const temp = tempSqliteFile();
   await migrate({ driver: 'sqlite', dbName: temp.file });
+  return temp;
+};
+
+/**
+ * Fresh migrated SQLite files for a test file that needs one per test: the first call migrates a
+ * template file with `migrateInto` and keeps its bytes (checkpointed: no WAL beside it); every
+ * call writes them to a new temp file.
+ */
+export function sqliteFileTemplate(migrateInto: (file: string) => Promise<unknown> = (file) => migrate({ driver: 'sqlite', dbName: file })): MigratedFiles {
+  let bytes: Promise<Buffer> | undefined;
+  const takeBytes = async (): Promise<Buffer> => {
+    const template = tempSqliteFile();
+    try {
+      await migrateInto(template.file);
+      const db = new Database(template.file);
+      try {
+        db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      } finally {
+        db.close();
+      }
+      if (existsSync(`${template.file}-wal`) && readFileSync(`${template.file}-wal`).length > 0) {
+        throw new Error('the migrated template SQLite file still has a WAL after its last connection closed');
+      }
+      return readFileSync(template.file);
+    } finally {
+      template.remove();
+    }
+  };
+  return async () => {
+    bytes ??= takeBytes();
+    const content = await bytes;
+    const temp = tempSqliteFile();
+    writeFileSync(temp.file, content);
+    return temp;
+  };
+}
+
+/** A migrated temp SQLite file (from `files`: by default migrated for this fixture); `cleanup` deletes it. */
+export async function sqliteFixture(files: MigratedFiles = migratedFile): Promise<StoreFixture & { file: string }> {
+  const temp = await files();
   return {
     file: temp.file,
     open: async (): Promise<Store> => createSqlStore({ driver: 'sqlite', dbName: temp.file }),
