@@ -15,7 +15,8 @@ const JOBS = `[
 // Creates runtime schedules of "reports" through core's API, as a host application would.
 const SEED = `
 import config from './tickwork.config.mjs';
-import { createScheduler, resolveStore } from ${JSON.stringify(new URL('../node_modules/@tickwork/core/dist/index.js', import.meta.url).href)};
+import { createScheduler } from ${JSON.stringify(new URL('../node_modules/@tickwork/core/dist/index.js', import.meta.url).href)};
+import { resolveStore } from ${JSON.stringify(new URL('../node_modules/@tickwork/core/dist/entry/runner.js', import.meta.url).href)};
 const [count, schedule] = process.argv.slice(2);
 const store = await resolveStore(config.store);
 const scheduler = createScheduler({ jobs: config.jobs, store, clock: { now: () => new Date('2026-01-05T09:00:00Z') } });
