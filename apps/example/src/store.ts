@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Store } from '@tickwork/core';
+import { decorateStore } from '@tickwork/core/store';
 import type { SqlStoreOptions } from '@tickwork/store-sql';
 import type { AppDatabase } from './database.js';
 import type { ExampleSettings } from './settings.js';
@@ -47,7 +48,8 @@ export async function openExampleStore(
     migrateStore = async () => (await sql.migrate(storeOptions)).applied;
   }
   return {
-    ...delegate(store),
+    // Every operation of the contract bound to the real store (class-based stores keep their private state).
+    ...decorateStore(store, {}),
     async migrate() {
       const orm = await database.orm();
       if (settings.database === 'postgres') {
@@ -62,24 +64,4 @@ export async function openExampleStore(
       if (options.ownsDatabase) await database.close();
     },
   };
-}
-
-// Every method of the contract, as a record so a method added to Store is a compile error here until listed.
-const METHOD_SET: Record<Exclude<keyof Store, 'name' | 'capabilities' | 'close'>, true> = {
-  ping: true, ensureStates: true, getStates: true, setPaused: true, setScheduleOverride: true, claimSlots: true,
-  renewLeases: true, completeRuns: true, reapExpired: true, heartbeat: true, listRunners: true, queryRuns: true, getRun: true, pruneRuns: true, claimMaintenance: true,
-  requestRun: true, pendingRunRequests: true, upsertSchedules: true, removeSchedules: true,
-  getSchedules: true, listSchedules: true, schedulesRevision: true, subscribe: true,
-  appendAudit: true, listAudit: true, pruneAudit: true, addAccessToken: true, getAccessToken: true, listAccessTokens: true, removeAccessToken: true,
-};
-const METHODS = Object.keys(METHOD_SET) as Array<keyof typeof METHOD_SET>;
-
-// Methods bound to the real store, so class-based stores keep their private state.
-function delegate(store: Store): Store {
-  const bound: Record<string, unknown> = { name: store.name, capabilities: store.capabilities, close: () => store.close() };
-  for (const method of METHODS) {
-    const fn = store[method] as ((...args: unknown[]) => unknown) | undefined;
-    if (typeof fn === 'function') bound[method] = fn.bind(store);
-  }
-  return bound as unknown as Store;
 }

@@ -1,5 +1,5 @@
 import type { Store } from '@tickwork/core';
-import type { CompletionOutcome, Lease, RunCompletion } from '@tickwork/core/store';
+import { type CompletionOutcome, decorateStore, type Lease, type RunCompletion } from '@tickwork/core/store';
 
 /** Most items one coalesced store call carries. */
 const MAX_BATCH = 1_000;
@@ -79,12 +79,5 @@ export function batchRunWrites(store: Store): Store {
   const completeRuns = (completions: readonly RunCompletion[]) => complete(completions);
   const renewLeases = (leases: readonly Lease[], options: { now: Date; leaseMs: number }) =>
     renewFor(options.leaseMs)(leases.map((lease) => ({ lease, now: options.now })));
-  return new Proxy(store, {
-    get(target, property) {
-      if (property === 'completeRuns') return completeRuns;
-      if (property === 'renewLeases') return renewLeases;
-      const value: unknown = Reflect.get(target, property);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+  return decorateStore(store, { replace: { completeRuns, renewLeases } });
 }

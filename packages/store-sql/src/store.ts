@@ -3,6 +3,7 @@
  * checks the schema version once before the first operation.
  */
 import type { Store } from '@tickwork/core';
+import { decorateStore } from '@tickwork/core/store';
 import type { MigrateResult } from './migrate.js';
 import type { PoolConfig } from 'pg';
 import { ormDialect, ormPgSource, ormSqliteSource } from './connection/orm.js';
@@ -66,7 +67,7 @@ export function schemaOf(options: SqlStoreOptions): string {
 }
 
 /** A dialect store plus the query that reads which migrations are applied. */
-function openInner(options: SqlStoreOptions): { store: Store & Required<Pick<Store, 'heartbeat' | 'listRunners' | 'claimMaintenance'>>; applied(): Promise<string[]>; compat(): Promise<CompatRow[]>; where: string } {
+function openInner(options: SqlStoreOptions): { store: Store; applied(): Promise<string[]>; compat(): Promise<CompatRow[]>; where: string } {
   const dialect = 'orm' in options ? ormDialect(options.orm) : options.driver;
   // A missing driver package fails here, at creation, naming the package to install (an injected SQLite ORM brings its own).
   if (!('orm' in options) || dialect === 'postgresql') driverPackagePath(dialect);
@@ -121,49 +122,12 @@ export function createSqlStore(options: SqlStoreOptions): SqlStore {
     });
     return ready;
   };
-  const store: SqlStore = {
-    name: target.name,
-    capabilities: target.capabilities,
-    ping: async () => (await ensureReady(), target.ping()),
-    ensureStates: async (refs, now) => (await ensureReady(), target.ensureStates(refs, now)),
-    getStates: async (refs) => (await ensureReady(), target.getStates(refs)),
-    setPaused: async (ref, paused, o) => (await ensureReady(), target.setPaused(ref, paused, o)),
-    setScheduleOverride: async (ref, schedule, now) => (await ensureReady(), target.setScheduleOverride(ref, schedule, now)),
-    claimSlots: async (claims, context) => (await ensureReady(), target.claimSlots(claims, context)),
-    renewLeases: async (leases, o) => (await ensureReady(), target.renewLeases(leases, o)),
-    completeRuns: async (completions) => (await ensureReady(), target.completeRuns(completions)),
-    reapExpired: async (o) => (await ensureReady(), target.reapExpired(o)),
-    heartbeat: async (beat) => (await ensureReady(), target.heartbeat(beat)),
-    listRunners: async (o) => (await ensureReady(), target.listRunners(o)),
-    queryRuns: async (query) => (await ensureReady(), target.queryRuns(query)),
-    getRun: async (id) => (await ensureReady(), target.getRun(id)),
-    pruneRuns: async (o) => (await ensureReady(), target.pruneRuns(o)),
-    claimMaintenance: async (name, o) => (await ensureReady(), target.claimMaintenance(name, o)),
-    requestRun: async (ref, o) => (await ensureReady(), target.requestRun(ref, o)),
-    pendingRunRequests: async (o) => (await ensureReady(), target.pendingRunRequests(o)),
-    upsertSchedules: async (schedules, now) => (await ensureReady(), target.upsertSchedules(schedules, now)),
-    removeSchedules: async (refs) => (await ensureReady(), target.removeSchedules(refs)),
-    getSchedules: async (refs) => (await ensureReady(), target.getSchedules(refs)),
-    listSchedules: async (query) => (await ensureReady(), target.listSchedules(query)),
-    schedulesRevision: async () => (await ensureReady(), target.schedulesRevision()),
-    appendAudit: async (entry) => (await ensureReady(), target.appendAudit(entry)),
-    listAudit: async (query) => (await ensureReady(), target.listAudit(query)),
-    pruneAudit: async (o) => (await ensureReady(), target.pruneAudit(o)),
-    addAccessToken: async (token) => (await ensureReady(), target.addAccessToken(token)),
-    getAccessToken: async (id) => (await ensureReady(), target.getAccessToken(id)),
-    listAccessTokens: async () => (await ensureReady(), target.listAccessTokens()),
-    removeAccessToken: async (id) => (await ensureReady(), target.removeAccessToken(id)),
-    close: () => target.close(),
-    async migrate() {
-      const { migrate } = await import('./migrate.js');
-      const result = await migrate(options);
-      ready = undefined;
-      return result;
-    },
+  const store = decorateStore(target, { before: ensureReady }) as SqlStore;
+  store.migrate = async () => {
+    const { migrate } = await import('./migrate.js');
+    const result = await migrate(options);
+    ready = undefined;
+    return result;
   };
-  if (target.subscribe) {
-    const subscribe = target.subscribe.bind(target);
-    store.subscribe = async (listener) => (await ensureReady(), subscribe(listener));
-  }
   return store;
 }

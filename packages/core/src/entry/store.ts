@@ -73,3 +73,14 @@ export {
 export { passedSlotsProblem } from '../passed-check.js';
 export { initialJobState } from '../job-state.js';
 export { storable } from '../run.js';
+
+// Decorating a store
+export {
+  decorateStore,
+  STORE_OPERATIONS,
+  type StoreAnswer,
+  type StoreArguments,
+  type StoreHooks,
+  type StoreOperation,
+  type StoreResult,
+} from '../decorate-store.js';
