@@ -69,6 +69,19 @@ interface Plan {
 }
 
 /**
+ * Where the daemon is in its life (Temporal's worker states): `initialized` until the store is
+ * resolved, the schedules loaded and the timers armed; `running`; `draining` from `stop()` (no new
+ * claims, running handlers given the shutdown grace); `stopped` once drained and torn down;
+ * `failed` when it could not start. `drained` is what every `stop()` call returns.
+ */
+type Lifecycle =
+  | { readonly phase: 'initialized' }
+  | { readonly phase: 'running' }
+  | { readonly phase: 'draining'; readonly drained: Promise<void> }
+  | { readonly phase: 'stopped'; readonly drained: Promise<void> }
+  | { readonly phase: 'failed'; readonly error: unknown };
+
+/**
  * Starts a resident runner: one timer over a priority queue of next slots, claims of each
  * instant in one store round trip shortly before it, handlers through core's executeRun.
  * Throws synchronously on invalid options; later failures reject `ready` and `done`.
@@ -79,10 +92,11 @@ export function createDaemon(source: DaemonSource & DaemonOptions, options: Daem
 
 class Daemon {
   readonly handle: DaemonHandle;
-  private readonly o: ResolvedDaemonOptions;
+  /** The resolved options, with `clock` on the store's time when `storeClock` is on. */
+  private readonly options: ResolvedDaemonOptions;
   private readonly storeClock: StoreClock | null;
   private readonly logger: Logger;
-  private readonly m: DaemonMetrics;
+  private readonly metrics: DaemonMetrics;
   /** Enabled jobs by code: every schedule this daemon runs is one of theirs. */
   private readonly jobs: ReadonlyMap<string, Job>;
   private readonly schedules: LoadedSchedules;
@@ -97,9 +111,8 @@ class Daemon {
   private closeStore: (() => Promise<void>) | null = null;
   private server: HealthServer | null = null;
   private loops: Array<() => void> = [];
-  private started = false;
-  private stopping: Promise<void> | null = null;
-  private claiming = false;
+  private lifecycle: Lifecycle = { phase: 'initialized' };
+  /** The scheduled claim in flight (one at a time); a draining daemon waits for it, so what it claimed runs. */
   private claimInFlight: Promise<void> | null = null;
   /** Slots whose claim is in flight (scheduled or run-now): counted against maxConcurrentRuns. */
   private reserved = 0;
@@ -113,31 +126,31 @@ class Daemon {
     // One clock object for every part of the daemon; with `storeClock` it carries the offset to the store's.
     // Read at each sync: the store is resolved in start(), after the parts below took the clock.
     this.storeClock = options.storeClock ? createStoreClock(() => this.store as Store, { base: options.clock, samples: 5 }) : null;
-    this.o = this.storeClock ? { ...options, clock: this.storeClock } : options;
+    this.options = this.storeClock ? { ...options, clock: this.storeClock } : options;
     this.startedAt = options.clock.now();
     const base = options.logger ?? (pino({ name: 'tickwork-daemon' }) as unknown as Logger);
     this.logger = base.child({ runner: options.runnerId });
-    this.m = createDaemonMetrics(options.runnerId, { perKey: options.metricsPerKey });
+    this.metrics = createDaemonMetrics(options.runnerId, { perKey: options.metricsPerKey });
     this.jobs = new Map(options.registry.jobs.filter((job) => job.enabled).map((job) => [job.code, job]));
     this.schedules = new LoadedSchedules({
       jobs: this.jobs,
       timezone: options.timezone,
-      clock: this.o.clock,
+      clock: this.options.clock,
       logger: this.logger,
-      metrics: this.m,
+      metrics: this.metrics,
       plan: { missedGraceMs: options.missedGraceMs },
       changed: (entry) => {
         if (entry.deferred) this.undefer(entry);
         this.armNext();
       },
     });
-    this.timer = new WakeTimer(this.o.clock, () => void this.wake());
-    this.storeHealth = new StoreHealth(this.o.clock, this.logger, () => this.armNext());
+    this.timer = new WakeTimer(this.options.clock, () => void this.wake());
+    this.storeHealth = new StoreHealth(this.options.clock, this.logger, () => this.armNext());
     this.launcher = new RunLauncher({
       store: () => this.store as Store,
-      clock: this.o.clock,
+      clock: this.options.clock,
       logger: this.logger,
-      metrics: this.m,
+      metrics: this.metrics,
       maxConcurrentRuns: options.maxConcurrentRuns,
       events: { finished: (entry, record) => this.runFinished(entry, record), freed: () => this.armNext() },
     });
@@ -149,6 +162,7 @@ class Daemon {
     // Callers await one of the two; the other must not crash the process as an unhandled rejection.
     done.catch(() => undefined);
     ready.catch((error: unknown) => {
+      if (!this.stopRequested) this.lifecycle = { phase: 'failed', error };
       this.logger.error({ err: describeThrown(error).message }, 'daemon failed to start');
       this.rejectDone(error);
       void this.teardown();
@@ -161,7 +175,7 @@ class Daemon {
       get address() {
         return self.server?.address ?? null;
       },
-      metrics: this.m.registry,
+      metrics: this.metrics.registry,
       health: () => this.health(),
       loadedSchedule: (ref) => this.schedules.inspect(ref),
       stop: () => this.stop(),
@@ -172,12 +186,12 @@ class Daemon {
   // — lifecycle —
 
   private async start(): Promise<void> {
-    const raw = await resolveStore(this.o.store);
-    if (typeof this.o.store === 'function') this.closeStore = () => raw.close();
+    const raw = await resolveStore(this.options.store);
+    if (typeof this.options.store === 'function') this.closeStore = () => raw.close();
     // stop() may have run while we awaited: it tore down what existed then; release what came since.
-    if (this.stopping) return this.teardown();
+    if (this.stopRequested) return this.teardown();
     this.store = batchRunWrites(
-      observeStore(raw, this.m, {
+      observeStore(raw, this.metrics, {
         succeeded: () => this.storeHealth.answered(),
         failed: (operation, message) => this.storeHealth.failed(operation, message),
       }),
@@ -190,21 +204,21 @@ class Daemon {
     // Beating from here on (on the store's clock), so the others see this runner before it claims anything.
     this.presence = startRunnerPresence({
       store: this.store,
-      runnerId: this.o.runnerId,
-      clock: this.o.clock,
+      runnerId: this.options.runnerId,
+      clock: this.options.clock,
       startedAt: this.startedAt,
       clockOffsetMs: () => (this.storeClock ? this.storeClock.offsetMs : null),
       logger: this.logger,
-      ...(this.o.runnerTtlMs === null ? {} : { ttlMs: this.o.runnerTtlMs }),
+      ...(this.options.runnerTtlMs === null ? {} : { ttlMs: this.options.runnerTtlMs }),
     });
-    if (this.o.http) this.server = await startHealthServer({ health: () => this.health(), registry: this.m.registry }, this.o.http);
-    if (this.stopping) return this.teardown();
+    if (this.options.http) this.server = await startHealthServer({ health: () => this.health(), registry: this.metrics.registry }, this.options.http);
+    if (this.stopRequested) return this.teardown();
     const host = this.watcherHost();
     const watcher = new ChangeWatcher(host, new RunRequests(host));
     this.watcher = watcher;
     // Subscribed before loading, so a change made while the schedules load is re-read after.
     await watcher.subscribe();
-    if (this.stopping) return this.teardown();
+    if (this.stopRequested) return this.teardown();
     await this.untilStored('load schedules', async () => {
       // Before listing: a change made during the load moves the revision past this one, so the first look sees it.
       await watcher.markRevision();
@@ -213,11 +227,11 @@ class Daemon {
       // The first estimate of a claim round trip: loading takes about as long as claiming as many slots.
       this.claimLatencyMs = performance.now() - began;
     });
-    if (this.stopping) return this.teardown();
-    this.loops.push(repeatEvery(this.o.pollIntervalMs, () => watcher.poll(), this.logger));
+    if (this.stopRequested) return this.teardown();
+    this.loops.push(repeatEvery(this.options.pollIntervalMs, () => watcher.poll(), this.logger));
     if (watcher.pushed) this.loops.push(repeatEvery(RESYNC_MS, () => watcher.resync(), this.logger));
-    if (this.o.retentionMs !== null) this.loops.push(repeatEvery(this.o.pruneIntervalMs, () => watcher.prune(), this.logger));
-    this.started = true;
+    if (this.options.retentionMs !== null) this.loops.push(repeatEvery(this.options.pruneIntervalMs, () => watcher.prune(), this.logger));
+    this.lifecycle = { phase: 'running' };
     watcher.start();
     this.logger.info({ schedules: this.schedules.counts, store: raw.name, push: watcher.pushed, http: this.server?.address ?? null }, 'daemon started');
     this.armNext();
@@ -233,14 +247,25 @@ class Daemon {
     }
   }
 
-  private async stop(): Promise<void> {
-    this.stopping ??= this.drain();
-    return this.stopping;
+  /** True from `stop()` on: draining or stopped. */
+  private get stopRequested(): boolean {
+    return this.lifecycle.phase === 'draining' || this.lifecycle.phase === 'stopped';
+  }
+
+  private stop(): Promise<void> {
+    const { lifecycle } = this;
+    if (lifecycle.phase === 'draining' || lifecycle.phase === 'stopped') return lifecycle.drained;
+    // A daemon that failed to start was torn down then; stopping it only waits for that.
+    if (lifecycle.phase === 'failed') return this.teardown();
+    const draining: { phase: 'draining'; drained: Promise<void> } = { phase: 'draining', drained: Promise.resolve() };
+    this.lifecycle = draining;
+    draining.drained = this.drain();
+    return draining.drained;
   }
 
   private async drain(): Promise<void> {
     this.timer.disarm();
-    this.logger.info({ running: this.launcher.active, graceMs: this.o.shutdownGraceMs }, 'daemon stopping: no new claims');
+    this.logger.info({ running: this.launcher.active, graceMs: this.options.shutdownGraceMs }, 'daemon stopping: no new claims');
     let abandon: ReturnType<typeof setTimeout> | null = null;
     const grace = setTimeout(() => {
       if (this.launcher.active > 0) this.logger.warn({ running: this.launcher.active }, 'shutdown grace over: aborting running handlers');
@@ -250,7 +275,7 @@ class Daemon {
         if (this.launcher.active > 0) this.logger.warn({ running: this.launcher.active }, 'handlers ignored their abort: recorded interrupted, abandoned');
         this.launcher.abandonAll();
       }, ABANDON_AFTER_ABORT_MS);
-    }, this.o.shutdownGraceMs);
+    }, this.options.shutdownGraceMs);
     // A claim answered after stop() still launches its runs: wait for it, so they are run (or
     // aborted at the grace) and recorded like every other, never left `running` for the reaper.
     await this.claimInFlight?.catch(() => undefined);
@@ -258,6 +283,7 @@ class Daemon {
     clearTimeout(grace);
     if (abandon) clearTimeout(abandon);
     await this.teardown();
+    this.lifecycle = { phase: 'stopped', drained: (this.lifecycle as { drained: Promise<void> }).drained };
     this.logger.info({}, 'daemon stopped');
     this.resolveDone();
   }
@@ -282,7 +308,7 @@ class Daemon {
   // — the timer: claim what falls due within preClaimMs, in one round trip —
 
   private armNext(): void {
-    if (this.stopping || !this.started || this.claiming) return;
+    if (this.lifecycle.phase !== 'running' || this.claimInFlight) return;
     const top = this.schedules.queue.peek();
     if (!top || this.claimAllowance() <= 0) {
       this.timer.arm(null);
@@ -294,8 +320,8 @@ class Daemon {
   }
 
   private async wake(): Promise<void> {
-    if (this.stopping || this.claiming) return;
-    const nowMs = this.o.clock.now().getTime();
+    if (this.stopRequested || this.claimInFlight) return;
+    const nowMs = this.options.clock.now().getTime();
     const horizon = nowMs + this.preClaimMs();
     const free = this.claimAllowance();
     const batch: ScheduleEntry[] = [];
@@ -308,15 +334,18 @@ class Daemon {
       else batch.push(entry);
     }
     if (batch.length > 0) {
-      this.claiming = true;
       const release = this.reserve(batch.length);
-      this.claimInFlight = this.claimBatch(batch, nowMs, release).finally(() => release());
+      // In flight before claimBatch runs: what it re-queues synchronously must not arm the timer under it.
+      let begin!: (claim: Promise<void>) => void;
+      this.claimInFlight = new Promise<void>((resolve) => {
+        begin = resolve;
+      });
+      begin(this.claimBatch(batch, nowMs, release).finally(() => release()));
       try {
         await this.claimInFlight;
       } catch (error) {
         this.logger.error({ err: describeThrown(error).message }, 'claim batch failed unexpectedly');
       } finally {
-        this.claiming = false;
         this.claimInFlight = null;
       }
     }
@@ -325,7 +354,7 @@ class Daemon {
 
   /** Runs this daemon may still start: its capacity less handlers not yet settled and claims in flight. */
   private freeCapacity(): number {
-    return this.o.maxConcurrentRuns - this.launcher.holding - this.reserved;
+    return this.options.maxConcurrentRuns - this.launcher.holding - this.reserved;
   }
 
   /**
@@ -335,7 +364,7 @@ class Daemon {
    * one daemon never holds more than twice its capacity, and long handlers never claim ahead.
    */
   private claimAllowance(): number {
-    return this.freeCapacity() + Math.min(this.o.maxConcurrentRuns, this.launcher.soon);
+    return this.freeCapacity() + Math.min(this.options.maxConcurrentRuns, this.launcher.soon);
   }
 
   /** Holds capacity for `count` slots while their claim is in flight; returns the release (of `some`, by default all still held). */
@@ -354,7 +383,7 @@ class Daemon {
    * longer (ten thousand slots at one instant take a while), so handlers still start on the instant.
    */
   private preClaimMs(): number {
-    return Math.max(this.o.preClaimMs, Math.min(MAX_ADAPTIVE_PRECLAIM_MS, 2 * this.claimLatencyMs));
+    return Math.max(this.options.preClaimMs, Math.min(MAX_ADAPTIVE_PRECLAIM_MS, 2 * this.claimLatencyMs));
   }
 
   /**
@@ -367,7 +396,7 @@ class Daemon {
     const plans: Plan[] = [];
     for (const entry of batch) {
       const startAt = Math.max(nowMs, entry.dueAt as number);
-      const claims = planEntry(entry, startAt, this.o, this.storeHealth.outages(this.o.clock.now()));
+      const claims = planEntry(entry, startAt, this.options, this.storeHealth.outages(this.options.clock.now()));
       if (claims.length === 0) {
         this.schedules.requeue(entry, startAt, false);
         continue;
@@ -408,7 +437,7 @@ class Daemon {
     try {
       outcomes = await (this.store as Store).claimSlots(
         plans.map((p) => p.claim),
-        { runnerId: this.o.runnerId, now: this.o.clock.now() },
+        { runnerId: this.options.runnerId, now: this.options.clock.now() },
       );
     } catch {
       // Nothing was claimed (or all of it was, and the retry will read `taken` and the reaper will
@@ -417,7 +446,7 @@ class Daemon {
       this.storeHealth.backOff();
       return false;
     }
-    const claimedAt = this.o.clock.now().getTime();
+    const claimedAt = this.options.clock.now().getTime();
     plans.forEach(({ entry, target, claim, startAt, followed }, index) => {
       entry.busy = false;
       const outcome = outcomes[index] as ClaimOutcome;
@@ -438,20 +467,20 @@ class Daemon {
           if (this.launcher.launch(entry, target, outcome.run, outcome.lease, startAt, this.preClaimMs())) entry.running++;
           break;
         case 'taken':
-          this.m.claimsLost.inc();
+          this.metrics.claimsLost.inc();
           slotKnown();
           if (claim.trigger !== 'schedule') this.watcher?.refreshState(entry.id);
           break;
         case 'overlap':
           slotKnown();
-          this.m.runs.inc({ ...this.m.labels(entry.job.code, entry.key), status: 'skipped' });
-          this.m.skipped.inc({ ...this.m.labels(entry.job.code, entry.key), reason: 'overlap' });
+          this.metrics.runs.inc({ ...this.metrics.labels(entry.job.code, entry.key), status: 'skipped' });
+          this.metrics.skipped.inc({ ...this.metrics.labels(entry.job.code, entry.key), reason: 'overlap' });
           this.logger.info({ job: entry.job.code, key: entry.key, slot: claim.slotAt.toISOString() }, 'slot skipped: previous run still holds the lease');
           break;
         case 'waiting':
           slotKnown();
           if (!entry.state.waitingSlotAt || entry.state.waitingSlotAt.getTime() > claim.slotAt.getTime()) this.schedules.learn(entry, { waitingSlotAt: claim.slotAt });
-          this.m.runs.inc({ ...this.m.labels(entry.job.code, entry.key), status: 'waiting' });
+          this.metrics.runs.inc({ ...this.metrics.labels(entry.job.code, entry.key), status: 'waiting' });
           this.logger.info({ job: entry.job.code, key: entry.key, slot: claim.slotAt.toISOString() }, 'slot waits for the running run (overlap policy)');
           break;
         case 'busy':
@@ -487,7 +516,7 @@ class Daemon {
   private awaitTurn(entry: ScheduleEntry, claim: SlotClaim, nowMs: number): void {
     if (!this.schedules.holds(entry)) return;
     const instant = claim.slotAt.getTime() + (claim.trigger === 'schedule' ? jitterMs(entry.job, entry.key, claim.slotAt) : 0);
-    entry.dueAt = instant > nowMs ? instant : nowMs + this.o.pollIntervalMs;
+    entry.dueAt = instant > nowMs ? instant : nowMs + this.options.pollIntervalMs;
     this.defer(entry);
   }
 
@@ -501,7 +530,7 @@ class Daemon {
 
   private defer(entry: ScheduleEntry): void {
     entry.deferred = true;
-    this.deferrals.set(entry, callAt(this.o.clock, entry.dueAt as number, () => this.undefer(entry)));
+    this.deferrals.set(entry, callAt(this.options.clock, entry.dueAt as number, () => this.undefer(entry)));
   }
 
   private undefer(entry: ScheduleEntry): void {
@@ -509,7 +538,7 @@ class Daemon {
     this.deferrals.delete(entry);
     if (!entry.deferred) return;
     entry.deferred = false;
-    if (entry.busy || this.stopping || !this.schedules.holds(entry)) return;
+    if (entry.busy || this.stopRequested || !this.schedules.holds(entry)) return;
     this.schedules.queue.update(entry);
     this.armNext();
   }
@@ -526,7 +555,7 @@ class Daemon {
     const { code: _code, key: _key, ...state } = executed.state;
     this.schedules.learn(entry, state);
     const again = executed.run.status !== 'succeeded' || entry.backlog || state.waitingSlotAt !== null;
-    if (again && !entry.busy && !this.stopping) this.schedules.requeue(entry, this.o.clock.now().getTime(), true);
+    if (again && !entry.busy && !this.stopRequested) this.schedules.requeue(entry, this.options.clock.now().getTime(), true);
   }
 
   // — runtime changes —
@@ -540,7 +569,7 @@ class Daemon {
       entry.held = 'stale';
       this.watcher?.refreshSchedule({ code: entry.job.code, key: entry.key });
     }
-    this.schedules.requeue(entry, this.o.clock.now().getTime(), false);
+    this.schedules.requeue(entry, this.options.clock.now().getTime(), false);
   }
 
   // — plumbing —
@@ -548,13 +577,13 @@ class Daemon {
   private watcherHost(): WatcherHost {
     return {
       store: this.store as Store,
-      clock: this.o.clock,
+      clock: this.options.clock,
       logger: this.logger,
-      runnerId: this.o.runnerId,
+      runnerId: this.options.runnerId,
       codes: new Set(this.jobs.keys()),
-      retentionMs: this.o.retentionMs,
-      live: () => this.started && this.stopping === null,
-      stopped: () => this.stopping !== null,
+      retentionMs: this.options.retentionMs,
+      live: () => this.lifecycle.phase === 'running',
+      stopped: () => this.stopRequested,
       reapsRunners: () => this.presence?.reapsRunners ?? false,
       entry: (id) => this.schedules.get(id),
       job: (code) => this.jobs.get(code),
@@ -576,16 +605,18 @@ class Daemon {
   }
 
   private untilStored<T>(what: string, body: () => Promise<T>): Promise<T> {
-    return retryUntilStored(what, body, { logger: this.logger, stopped: () => this.stopping !== null });
+    return retryUntilStored(what, body, { logger: this.logger, stopped: () => this.stopRequested });
   }
 
   private async health(): Promise<DaemonHealth> {
-    if (this.store && !this.stopping) await this.store.ping().catch(() => undefined);
+    if (this.store && !this.stopRequested) await this.store.ping().catch(() => undefined);
+    const { phase } = this.lifecycle;
     const timersArmed =
-      this.started && !this.stopping && (this.timer.armedAt !== null || this.claiming || this.schedules.queue.size === 0 || this.claimAllowance() <= 0);
-    const reason = this.stopping
+      phase === 'running' &&
+      (this.timer.armedAt !== null || this.claimInFlight !== null || this.schedules.queue.size === 0 || this.claimAllowance() <= 0);
+    const reason = this.stopRequested
       ? 'stopping'
-      : !this.started
+      : phase !== 'running'
         ? `starting (store ${this.storeHealth.status})`
         : this.storeHealth.status !== 'reachable'
           ? `store unreachable: ${this.storeHealth.lastError ?? 'no answer yet'}`
@@ -603,7 +634,7 @@ class Daemon {
       lastStoreError: this.storeHealth.lastError,
       clockOffsetMs: this.storeClock?.offsetMs ?? 0,
     };
-    this.m.healthy.set(health.ok ? 1 : 0);
+    this.metrics.healthy.set(health.ok ? 1 : 0);
     return health;
   }
 }
