@@ -71,7 +71,8 @@ export class PgStore implements Store {
   private readonly subscriptions = new Set<Unsubscribe>();
   readonly name = 'postgresql';
   readonly capabilities = { changeSubscription: true, runnerPresence: 'connection' as const };
-  private readonly t: { state: string; run: string; request: string; schedule: string; counter: string; fn: string; runner: string; maintenance: string };
+  /** Schema-qualified table names; `fn` is the quoted schema, for its functions. */
+  private readonly tables: { state: string; run: string; request: string; schedule: string; counter: string; fn: string; runner: string; maintenance: string };
   /** Advisory lock key (bigint as text) of each runner this instance beats for. */
   private readonly lockKeys = new Map<string, string>();
   private readonly channel: string;
@@ -83,7 +84,7 @@ export class PgStore implements Store {
     private readonly closeOnClose: boolean,
   ) {
     const s = `"${schema}"`;
-    this.t = {
+    this.tables = {
       state: `${s}.tickwork_job_state`, run: `${s}.tickwork_run`, request: `${s}.tickwork_run_request`,
       schedule: `${s}.tickwork_schedule`, counter: `${s}.tickwork_schedule_counter`, fn: s, runner: `${s}.tickwork_runner`, maintenance: `${s}.tickwork_maintenance`,
     };
@@ -109,11 +110,11 @@ export class PgStore implements Store {
     if (refs.length === 0) return [];
     const rows = await this.db.query<Row>(
       `WITH input AS (SELECT DISTINCT x.code, x.key FROM jsonb_to_recordset($1::jsonb) AS x(code text, key text)),
-       ins AS (INSERT INTO ${this.t.state} (code, key, created_at, updated_at)
+       ins AS (INSERT INTO ${this.tables.state} (code, key, created_at, updated_at)
                SELECT code, key, $2, $2 FROM input ORDER BY code, key ON CONFLICT DO NOTHING RETURNING *)
        SELECT * FROM ins
        UNION ALL
-       SELECT s.* FROM ${this.t.state} s JOIN input i ON s.code = i.code AND s.key = i.key`,
+       SELECT s.* FROM ${this.tables.state} s JOIN input i ON s.code = i.code AND s.key = i.key`,
       [JSON.stringify(refs.map(({ code, key }) => ({ code, key }))), now],
       'ensureStates',
       true,
@@ -125,12 +126,12 @@ export class PgStore implements Store {
 
   async getStates(refs?: readonly ScheduleRef[]): Promise<JobState[]> {
     if (refs === undefined) {
-      const rows = await this.db.query<Row>(`SELECT * FROM ${this.t.state} ORDER BY code, key`, [], 'getStates', true);
+      const rows = await this.db.query<Row>(`SELECT * FROM ${this.tables.state} ORDER BY code, key`, [], 'getStates', true);
       return rows.map(toState);
     }
     const stored = checkLookupRefs('getStates', refs);
     if (stored.length === 0) return [];
-    const rows = await this.rowsOfRefs(this.t.state, stored, 'getStates');
+    const rows = await this.rowsOfRefs(this.tables.state, stored, 'getStates');
     return inRefOrder(rows.map(toState), refs);
   }
 
@@ -140,7 +141,7 @@ export class PgStore implements Store {
     const note = paused ? (options.note ?? null) : null;
     const rows = await this.db.query<Row>(
       `WITH up AS (
-         INSERT INTO ${this.t.state} AS s (code, key, paused, paused_note, resumed_at, created_at, updated_at)
+         INSERT INTO ${this.tables.state} AS s (code, key, paused, paused_note, resumed_at, created_at, updated_at)
          VALUES ($1, $2, $3, $4, NULL, $5, $5)
          ON CONFLICT (code, key) DO UPDATE SET paused = $3, paused_note = $4,
            resumed_at = CASE WHEN s.paused AND NOT $3 THEN $5::timestamptz ELSE s.resumed_at END, updated_at = $5
@@ -158,7 +159,7 @@ export class PgStore implements Store {
     const json = schedule === null ? null : JSON.stringify(schedule);
     const rows = await this.db.query<Row>(
       `WITH up AS (
-         INSERT INTO ${this.t.state} AS s (code, key, schedule_override, created_at, updated_at) VALUES ($1, $2, $3::jsonb, $4, $4)
+         INSERT INTO ${this.tables.state} AS s (code, key, schedule_override, created_at, updated_at) VALUES ($1, $2, $3::jsonb, $4, $4)
          ON CONFLICT (code, key) DO UPDATE SET schedule_override = $3::jsonb, updated_at = $4
          RETURNING *)
        SELECT up.*, pg_notify($5, json_build_object('type', 'state', 'code', up.code, 'key', up.key)::text) FROM up`,
@@ -179,7 +180,7 @@ export class PgStore implements Store {
       ...(c.passed && c.passed.ranges.length > 0 ? { passed: passedParam(c.passed) } : {}),
     }));
     const rows = await this.db.query<ClaimRow>(
-      `SELECT ord, outcome, run, reaped FROM ${this.t.fn}.tickwork_claim_slots_passed($1::jsonb, $2, $3)`,
+      `SELECT ord, outcome, run, reaped FROM ${this.tables.fn}.tickwork_claim_slots_passed($1::jsonb, $2, $3)`,
       [JSON.stringify(input), context.runnerId, context.now],
       'claimSlots',
     );
@@ -199,8 +200,8 @@ export class PgStore implements Store {
     // order): a plain UPDATE … FROM would take them in plan order and could deadlock with those.
     const rows = await this.db.query<Row & { ord: number }>(
       `WITH l AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS l(ord integer, id bigint, token bigint)),
-       locked AS MATERIALIZED (SELECT x.id FROM ${this.t.run} x WHERE x.id = ANY(ARRAY(SELECT l.id FROM l)) AND x.status = 'running' ORDER BY x.id FOR UPDATE)
-       UPDATE ${this.t.run} x SET lease_expires_at = $2::timestamptz + $3 * interval '1 millisecond'
+       locked AS MATERIALIZED (SELECT x.id FROM ${this.tables.run} x WHERE x.id = ANY(ARRAY(SELECT l.id FROM l)) AND x.status = 'running' ORDER BY x.id FOR UPDATE)
+       UPDATE ${this.tables.run} x SET lease_expires_at = $2::timestamptz + $3 * interval '1 millisecond'
        FROM l
        WHERE x.id = l.id AND x.token = l.token AND x.status = 'running' AND x.id IN (SELECT locked.id FROM locked)
        RETURNING l.ord, x.*`,
@@ -222,7 +223,7 @@ export class PgStore implements Store {
       .filter((c) => isStoreId(c.id));
     if (input.length === 0) return outcomes;
     const rows = await this.db.query<{ ord: number; outcome: string; run: Row | null; state: Row | null }>(
-      `SELECT ord, outcome, run, state FROM ${this.t.fn}.tickwork_complete_runs($1::jsonb)`,
+      `SELECT ord, outcome, run, state FROM ${this.tables.fn}.tickwork_complete_runs($1::jsonb)`,
       [JSON.stringify(input)],
       'completeRuns',
     );
@@ -242,14 +243,14 @@ export class PgStore implements Store {
       throw new InvalidArgumentError(`${PREFIX} reapExpired: runners must be a boolean, got ${String(options.runners)}`);
     }
     const rows = await this.db.query<{ run: Row; state: Row | null }>(
-      `SELECT run, state FROM ${this.t.fn}.tickwork_reap_expired($1, $2)`,
+      `SELECT run, state FROM ${this.tables.fn}.tickwork_reap_expired($1, $2)`,
       [options.now, limit],
       'reapExpired',
     );
     const reaped = rows.map(toReaped);
     if (options.runners === true && reaped.length < limit) {
       const dead = await this.db.query<{ run: Row; state: Row | null }>(
-        `SELECT run, state FROM ${this.t.fn}.tickwork_reap_dead_runners($1, $2)`,
+        `SELECT run, state FROM ${this.tables.fn}.tickwork_reap_dead_runners($1, $2)`,
         [options.now, limit - reaped.length],
         'reapExpired',
       );
@@ -271,12 +272,12 @@ export class PgStore implements Store {
     }
     const cutoff = new Date(beat.now.getTime() - RUNNER_RECORD_RETENTION_MS);
     const rows = await this.db.query<Row & { connected: boolean }>(
-      `WITH pruned AS (DELETE FROM ${this.t.runner} WHERE expires_at < $7 AND runner_id <> $1)
-       INSERT INTO ${this.t.runner} AS w (runner_id, started_at, last_heartbeat_at, expires_at, clock_offset_ms, lock_key, released)
+      `WITH pruned AS (DELETE FROM ${this.tables.runner} WHERE expires_at < $7 AND runner_id <> $1)
+       INSERT INTO ${this.tables.runner} AS w (runner_id, started_at, last_heartbeat_at, expires_at, clock_offset_ms, lock_key, released)
        VALUES ($1, $2, $3, $4, $5, $6::bigint, false)
        ON CONFLICT (runner_id) DO UPDATE SET started_at = EXCLUDED.started_at, last_heartbeat_at = EXCLUDED.last_heartbeat_at,
          expires_at = EXCLUDED.expires_at, clock_offset_ms = EXCLUDED.clock_offset_ms, lock_key = EXCLUDED.lock_key, released = false
-       RETURNING w.*, ${this.t.fn}.tickwork_runner_connected(w.lock_key) AS connected`,
+       RETURNING w.*, ${this.tables.fn}.tickwork_runner_connected(w.lock_key) AS connected`,
       [beat.runnerId, beat.startedAt, beat.now, new Date(beat.now.getTime() + beat.ttlMs), beat.clockOffsetMs, key, cutoff],
       'heartbeat',
       true,
@@ -287,7 +288,7 @@ export class PgStore implements Store {
   async listRunners(options: { now: Date }): Promise<RunnerRecord[]> {
     checkDate('listRunners', 'now', options?.now);
     const rows = await this.db.query<Row & { connected: boolean }>(
-      `SELECT w.*, ${this.t.fn}.tickwork_runner_connected(w.lock_key) AS connected FROM ${this.t.runner} w ORDER BY w.runner_id COLLATE "C"`,
+      `SELECT w.*, ${this.tables.fn}.tickwork_runner_connected(w.lock_key) AS connected FROM ${this.tables.runner} w ORDER BY w.runner_id COLLATE "C"`,
       [],
       'listRunners',
       true,
@@ -298,7 +299,7 @@ export class PgStore implements Store {
   async queryRuns(query?: RunQuery): Promise<RunPage> {
     const q = checkQuery(query);
     const rows = await this.db.query<Row>(
-      `SELECT * FROM ${this.t.run}
+      `SELECT * FROM ${this.tables.run}
        WHERE ($1::text IS NULL OR code = $1) AND ($2::text IS NULL OR key = $2)
          AND ($3::text[] IS NULL OR status = ANY($3)) AND ($4::timestamptz IS NULL OR started_at >= $4)
          AND ($5::timestamptz IS NULL OR started_at < $5)
@@ -316,7 +317,7 @@ export class PgStore implements Store {
 
   async getRun(id: string): Promise<RunRecord | null> {
     if (!isStoreId(id)) return null;
-    const rows = await this.db.query<Row>(`SELECT * FROM ${this.t.run} WHERE id = $1`, [id], 'getRun', true);
+    const rows = await this.db.query<Row>(`SELECT * FROM ${this.tables.run} WHERE id = $1`, [id], 'getRun', true);
     return rows[0] ? toRun(rows[0]) : null;
   }
 
@@ -325,7 +326,7 @@ export class PgStore implements Store {
     const now = options.now.getTime();
     // One statement: a concurrent insert waits on the row and re-checks the condition against the winner's value.
     const rows = await this.db.query<{ won: number }>(
-      `INSERT INTO ${this.t.maintenance} AS m (name, done_at_ms) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE
+      `INSERT INTO ${this.tables.maintenance} AS m (name, done_at_ms) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE
          SET done_at_ms = EXCLUDED.done_at_ms WHERE m.done_at_ms <= $3 RETURNING 1 AS won`,
       [name, now, now - options.everyMs],
       'claimMaintenance',
@@ -340,8 +341,8 @@ export class PgStore implements Store {
     for (;;) {
       // Each batch is its own short statement: a long history never holds locks for long.
       const rows = await this.db.query<{ n: string }>(
-        `WITH gone AS (DELETE FROM ${this.t.run} WHERE id IN (
-           SELECT id FROM ${this.t.run} WHERE status NOT IN ('running', 'waiting') AND finished_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)
+        `WITH gone AS (DELETE FROM ${this.tables.run} WHERE id IN (
+           SELECT id FROM ${this.tables.run} WHERE status NOT IN ('running', 'waiting') AND finished_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)
          RETURNING 1) SELECT count(*) AS n FROM gone`,
         [options.olderThan, batchSize],
         'pruneRuns',
@@ -353,8 +354,8 @@ export class PgStore implements Store {
     // Consumed run-now requests go with the same retention (pending ones are never pruned), in batches too.
     for (;;) {
       const rows = await this.db.query<{ n: string }>(
-        `WITH gone AS (DELETE FROM ${this.t.request} WHERE id IN (
-           SELECT id FROM ${this.t.request} WHERE consumed_at IS NOT NULL AND consumed_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)
+        `WITH gone AS (DELETE FROM ${this.tables.request} WHERE id IN (
+           SELECT id FROM ${this.tables.request} WHERE consumed_at IS NOT NULL AND consumed_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)
          RETURNING 1) SELECT count(*) AS n FROM gone`,
         [options.olderThan, batchSize],
         'pruneRuns',
@@ -368,9 +369,9 @@ export class PgStore implements Store {
     checkDate('requestRun', 'now', options?.now);
     // FOR KEY SHARE: a removal running meanwhile either went first (nothing filed) or waits and then deletes this request too.
     const rows = await this.db.query<Row>(
-      `WITH ins AS (INSERT INTO ${this.t.request} (code, key, requested_at, requested_by)
+      `WITH ins AS (INSERT INTO ${this.tables.request} (code, key, requested_at, requested_by)
          SELECT $1::text, $2::text, $3::timestamptz, $4::text
-         WHERE $2::text = '' OR EXISTS (SELECT 1 FROM ${this.t.schedule} x WHERE x.code = $1 AND x.key = $2 FOR KEY SHARE)
+         WHERE $2::text = '' OR EXISTS (SELECT 1 FROM ${this.tables.schedule} x WHERE x.code = $1 AND x.key = $2 FOR KEY SHARE)
          RETURNING *)
        SELECT ins.*, pg_notify($5, json_build_object('type', 'run-request', 'code', ins.code, 'key', ins.key)::text) FROM ins`,
       [ref.code, ref.key, options.now, options.requestedBy ?? null, this.channel],
@@ -385,7 +386,7 @@ export class PgStore implements Store {
     const refs = options.refs === undefined ? null : checkRefs('pendingRunRequests', options.refs, false);
     const limit = options.limit === undefined ? null : checkLimit('pendingRunRequests', options.limit, 0, Number.MAX_SAFE_INTEGER);
     const rows = await this.db.query<Row>(
-      `SELECT * FROM ${this.t.request} WHERE consumed_at IS NULL AND ($1::text[] IS NULL OR code = ANY($1))
+      `SELECT * FROM ${this.tables.request} WHERE consumed_at IS NULL AND ($1::text[] IS NULL OR code = ANY($1))
          AND ($3::jsonb IS NULL OR (code, key) IN (SELECT r.code, r.key FROM jsonb_to_recordset($3::jsonb) AS r(code text, key text)))
        ORDER BY requested_at, id LIMIT $2`,
       [codes, limit, refs === null ? null : JSON.stringify(uniqueRefs(refs))],
@@ -401,7 +402,7 @@ export class PgStore implements Store {
     if (inputs.length === 0) return [];
     const items = inputs.map((s, ord) => ({ ord, code: s.code, key: s.key, definition: definitions[ord], enabled: s.enabled }));
     const rows = await this.db.query<{ ord: number; schedule: Row }>(
-      `SELECT ord, schedule FROM ${this.t.fn}.tickwork_upsert_schedules($1::jsonb, $2, $3)`,
+      `SELECT ord, schedule FROM ${this.tables.fn}.tickwork_upsert_schedules($1::jsonb, $2, $3)`,
       [JSON.stringify(items), now, this.channel],
       'upsertSchedules',
     );
@@ -414,7 +415,7 @@ export class PgStore implements Store {
     const stored = checkRefs('removeSchedules', refs, true);
     if (stored.length === 0) return refs.map(() => false);
     const rows = await this.db.query<ScheduleRef>(
-      `SELECT code, key FROM ${this.t.fn}.tickwork_remove_schedules($1::jsonb, $2)`,
+      `SELECT code, key FROM ${this.tables.fn}.tickwork_remove_schedules($1::jsonb, $2)`,
       [JSON.stringify(uniqueRefs(stored)), this.channel],
       'removeSchedules',
     );
@@ -424,7 +425,7 @@ export class PgStore implements Store {
   async getSchedules(refs: readonly ScheduleRef[]): Promise<RuntimeSchedule[]> {
     const unique = uniqueRefs(checkRefs('getSchedules', refs, true));
     if (unique.length === 0) return [];
-    const rows = await this.rowsOfRefs(this.t.schedule, unique, 'getSchedules');
+    const rows = await this.rowsOfRefs(this.tables.schedule, unique, 'getSchedules');
     return inRefOrder(rows.map(toSchedule), unique);
   }
 
@@ -441,7 +442,7 @@ export class PgStore implements Store {
   async listSchedules(query?: ScheduleQuery): Promise<SchedulePage> {
     const q = checkScheduleQuery(query);
     const rows = await this.db.query<Row>(
-      `SELECT * FROM ${this.t.schedule}
+      `SELECT * FROM ${this.tables.schedule}
        WHERE ($1::text IS NULL OR code = $1) AND ($2::text IS NULL OR (code, key) > ($2::text, $3::text))
        ORDER BY code, key LIMIT $4`,
       [q.code, q.after?.code ?? null, q.after?.key ?? null, q.limit + 1],
@@ -455,7 +456,7 @@ export class PgStore implements Store {
 
   async schedulesRevision(): Promise<string> {
     const rows = await this.db.query<{ last_version: string; removals: string }>(
-      `SELECT last_version, removals FROM ${this.t.counter}`,
+      `SELECT last_version, removals FROM ${this.tables.counter}`,
       [],
       'schedulesRevision',
       true,

@@ -49,14 +49,14 @@ function tokenOf(row: Row): AccessTokenRecord {
 
 /** The Store's audit and token methods over one {@link SqlAccessTarget}. */
 export class SqlAccess {
-  constructor(private readonly t: SqlAccessTarget) {}
+  constructor(private readonly target: SqlAccessTarget) {}
 
   async appendAudit(entry: AuditInput): Promise<AuditRecord> {
-    const p = this.t.param;
+    const p = this.target.param;
     const checked = checkAuditInput(entry, `${PREFIX} appendAudit`);
-    const rows = await this.t.query(
-      `INSERT INTO ${this.t.audit} (at, action, entry) VALUES (${p(1, 'timestamptz')}, ${p(2, 'text')}, ${p(3, 'text')}) RETURNING id`,
-      [this.t.instant(checked.entry.at), checked.entry.action, checked.json],
+    const rows = await this.target.query(
+      `INSERT INTO ${this.target.audit} (at, action, entry) VALUES (${p(1, 'timestamptz')}, ${p(2, 'text')}, ${p(3, 'text')}) RETURNING id`,
+      [this.target.instant(checked.entry.at), checked.entry.action, checked.json],
       'appendAudit',
       false,
     );
@@ -64,12 +64,12 @@ export class SqlAccess {
   }
 
   async listAudit(query?: AuditQuery): Promise<AuditPage> {
-    const p = this.t.param;
+    const p = this.target.param;
     const { limit, before } = checkAuditQuery(query, `${PREFIX} listAudit`);
-    const rows = await this.t.query(
+    const rows = await this.target.query(
       before === null
-        ? `SELECT id, at, entry FROM ${this.t.audit} ORDER BY id DESC LIMIT ${p(1, 'bigint')}`
-        : `SELECT id, at, entry FROM ${this.t.audit} WHERE id < ${p(2, 'bigint')} ORDER BY id DESC LIMIT ${p(1, 'bigint')}`,
+        ? `SELECT id, at, entry FROM ${this.target.audit} ORDER BY id DESC LIMIT ${p(1, 'bigint')}`
+        : `SELECT id, at, entry FROM ${this.target.audit} WHERE id < ${p(2, 'bigint')} ORDER BY id DESC LIMIT ${p(1, 'bigint')}`,
       before === null ? [limit + 1] : [limit + 1, before],
       'listAudit',
       true,
@@ -78,15 +78,15 @@ export class SqlAccess {
   }
 
   async pruneAudit(options: { olderThan: Date; batchSize?: number }): Promise<number> {
-    const p = this.t.param;
+    const p = this.target.param;
     checkDate('pruneAudit', 'olderThan', options?.olderThan);
     const batchSize = checkLimit('pruneAudit', options.batchSize, 1000, 100_000, 'batchSize');
     let total = 0;
     for (;;) {
       // One short statement per batch: a long log never holds locks for long.
-      const rows = await this.t.query(
-        `DELETE FROM ${this.t.audit} WHERE id IN (SELECT id FROM ${this.t.audit} WHERE at < ${p(1, 'timestamptz')} ORDER BY at LIMIT ${p(2, 'bigint')}) RETURNING id`,
-        [this.t.instant(options.olderThan), batchSize],
+      const rows = await this.target.query(
+        `DELETE FROM ${this.target.audit} WHERE id IN (SELECT id FROM ${this.target.audit} WHERE at < ${p(1, 'timestamptz')} ORDER BY at LIMIT ${p(2, 'bigint')}) RETURNING id`,
+        [this.target.instant(options.olderThan), batchSize],
         'pruneAudit',
         false,
       );
@@ -96,14 +96,14 @@ export class SqlAccess {
   }
 
   async addAccessToken(input: AccessTokenRecord): Promise<AccessTokenRecord> {
-    const p = this.t.param;
+    const p = this.target.param;
     const token = checkAccessToken(input, `${PREFIX} addAccessToken`);
-    const rows = await this.t.query(
-      `INSERT INTO ${this.t.token} (id, name, role, hash, created_at, expires_at)
+    const rows = await this.target.query(
+      `INSERT INTO ${this.target.token} (id, name, role, hash, created_at, expires_at)
        SELECT ${p(1, 'text')}, ${p(2, 'text')}, ${p(3, 'text')}, ${p(4, 'text')}, ${p(5, 'timestamptz')}, ${p(6, 'timestamptz')}
-       WHERE (SELECT count(*) FROM ${this.t.token}) < ${p(7, 'bigint')}
+       WHERE (SELECT count(*) FROM ${this.target.token}) < ${p(7, 'bigint')}
        ON CONFLICT (id) DO NOTHING RETURNING id`,
-      [token.id, token.name, token.role, token.hash, this.t.instant(token.createdAt), token.expiresAt ? this.t.instant(token.expiresAt) : null, MAX_ACCESS_TOKENS],
+      [token.id, token.name, token.role, token.hash, this.target.instant(token.createdAt), token.expiresAt ? this.target.instant(token.expiresAt) : null, MAX_ACCESS_TOKENS],
       'addAccessToken',
       false,
     );
@@ -113,21 +113,21 @@ export class SqlAccess {
   }
 
   async getAccessToken(id: string): Promise<AccessTokenRecord | null> {
-    const p = this.t.param;
+    const p = this.target.param;
     if (!isAccessTokenId(id)) return null;
-    const rows = await this.t.query(`SELECT * FROM ${this.t.token} WHERE id = ${p(1, 'text')}`, [id], 'getAccessToken', true);
+    const rows = await this.target.query(`SELECT * FROM ${this.target.token} WHERE id = ${p(1, 'text')}`, [id], 'getAccessToken', true);
     return rows[0] ? tokenOf(rows[0]) : null;
   }
 
   async listAccessTokens(): Promise<AccessTokenRecord[]> {
-    const rows = await this.t.query(`SELECT * FROM ${this.t.token} ORDER BY created_at, id`, [], 'listAccessTokens', true);
+    const rows = await this.target.query(`SELECT * FROM ${this.target.token} ORDER BY created_at, id`, [], 'listAccessTokens', true);
     return rows.map(tokenOf);
   }
 
   async removeAccessToken(id: string): Promise<boolean> {
-    const p = this.t.param;
+    const p = this.target.param;
     if (!isAccessTokenId(id)) return false;
-    const rows = await this.t.query(`DELETE FROM ${this.t.token} WHERE id = ${p(1, 'text')} RETURNING id`, [id], 'removeAccessToken', false);
+    const rows = await this.target.query(`DELETE FROM ${this.target.token} WHERE id = ${p(1, 'text')} RETURNING id`, [id], 'removeAccessToken', false);
     return rows.length === 1;
   }
 }
