@@ -8,7 +8,7 @@ import {
   type ScheduleRef,
   type Store,
 } from '@tickwork/core';
-import { type Lease, type StoreChange } from '@tickwork/core/store';
+import type { Lease, StoreChange } from '@tickwork/core/store';
 import { reapInterrupted } from '@tickwork/core/runner';
 import { readSchedules, schedulePages, SCHEDULE_PAGE, type StoredSchedule } from './runtime-schedules.js';
 import { scheduleId, type RunTarget, type ScheduleEntry } from './schedule-entry.js';

@@ -1,5 +1,5 @@
 import { describeThrown, type Job, type Logger, type ScheduleRef, type Store } from '@tickwork/core';
-import { type ClaimOutcome, type SlotClaim } from '@tickwork/core/store';
+import type { ClaimOutcome, SlotClaim } from '@tickwork/core/store';
 import {
   alertInterrupted,
   createStoreClock,

@@ -1,5 +1,5 @@
 import { describeThrown, type Clock, type Job, type Logger, type RunRecord, type Store } from '@tickwork/core';
-import { type Lease } from '@tickwork/core/store';
+import type { Lease } from '@tickwork/core/store';
 import { executeRun, jitterMs, type ExecutedRun } from '@tickwork/core/runner';
 import type { DaemonMetrics, ScheduleLabels } from './metrics.js';
 import type { RunTarget, ScheduleEntry } from './schedule-entry.js';

@@ -1,5 +1,5 @@
 import { describeThrown, type ScheduleRef } from '@tickwork/core';
-import { type ClaimOutcome, type RunRequest, type SlotClaim } from '@tickwork/core/store';
+import type { ClaimOutcome, RunRequest, SlotClaim } from '@tickwork/core/store';
 import { alertInterrupted, requestClaim } from '@tickwork/core/runner';
 import type { WatcherHost } from './change-watcher.js';
 import { SCHEDULE_PAGE } from './runtime-schedules.js';

@@ -1,6 +1,6 @@
 import { describeThrown, type Job, type JobState, type RuntimeSchedule } from '@tickwork/core';
-import { type CompiledSchedule } from '@tickwork/core/schedule';
-import { type SlotClaim } from '@tickwork/core/store';
+import type { CompiledSchedule } from '@tickwork/core/schedule';
+import type { SlotClaim } from '@tickwork/core/store';
 import { nextDueAt, planDue, type StoreOutage } from '@tickwork/core/runner';
 import type { SharedValues } from './shared-values.js';
 import type { Queued } from './slot-queue.js';

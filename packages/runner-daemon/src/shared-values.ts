@@ -1,5 +1,5 @@
-import { type Job, type JobState } from '@tickwork/core';
-import { type CompiledSchedule } from '@tickwork/core/schedule';
+import type { Job, JobState } from '@tickwork/core';
+import type { CompiledSchedule } from '@tickwork/core/schedule';
 import { runtimeJob, ScheduleCache, type RuntimeScheduleDefinition } from '@tickwork/core/runner';
 
 /** The caches are renewed after this many definitions taken in (or twice the schedules held, if more). */

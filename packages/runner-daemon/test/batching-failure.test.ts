@@ -1,5 +1,5 @@
 import { createMemoryStore, type Store } from '@tickwork/core';
-import { type RunCompletion } from '@tickwork/core/store';
+import type { RunCompletion } from '@tickwork/core/store';
 import { describe, expect, it } from 'vitest';
 import { batchRunWrites } from '../src/batching-store.js';
 

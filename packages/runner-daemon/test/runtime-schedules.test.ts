@@ -1,5 +1,5 @@
 import { createMemoryStore, createScheduler, defineJob, every, silentLogger, type Job, type RunContext, type Store } from '@tickwork/core';
-import { type SlotClaim } from '@tickwork/core/store';
+import type { SlotClaim } from '@tickwork/core/store';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createDaemon, type DaemonHandle, type LoadedSchedule } from '../src/index.js';
 import { advance, fakeTime, START, startDaemons, stopAll } from './fixtures.js';

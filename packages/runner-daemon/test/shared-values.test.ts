@@ -1,5 +1,5 @@
 import { defineJob } from '@tickwork/core';
-import { type RuntimeScheduleDefinition } from '@tickwork/core/runner';
+import type { RuntimeScheduleDefinition } from '@tickwork/core/runner';
 import { describe, expect, it } from 'vitest';
 import { SharedValues } from '../src/shared-values.js';
 

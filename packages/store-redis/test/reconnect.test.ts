@@ -1,5 +1,5 @@
 import { StoreUnavailableError } from '@tickwork/core';
-import { type Lease, type StoreChange } from '@tickwork/core/store';
+import type { Lease, StoreChange } from '@tickwork/core/store';
 import { scheduleInput } from '@tickwork/store-conformance';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

@@ -5,7 +5,7 @@
  * `REPLICAOF NO ONE`. The shared Redis on 6379 is never touched.
  */
 import { createFakeClock, defineJob, every, runDue, StoreUnavailableError } from '@tickwork/core';
-import { type SlotClaim } from '@tickwork/core/store';
+import type { SlotClaim } from '@tickwork/core/store';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore, type ReplicasOption } from '../src/index.js';

@@ -1,5 +1,5 @@
 import { StoreSchemaError, type ScheduleRef } from '@tickwork/core';
-import { type RunRequest, type SlotClaim } from '@tickwork/core/store';
+import type { RunRequest, SlotClaim } from '@tickwork/core/store';
 import { instantAt, scheduleInput } from '@tickwork/store-conformance';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

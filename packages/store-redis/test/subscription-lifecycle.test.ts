@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@tickwork/core';
-import { type StoreChange } from '@tickwork/core/store';
+import type { StoreChange } from '@tickwork/core/store';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRedisStore } from '../src/index.js';

@@ -2,14 +2,14 @@
  * Rows → contract records. One mapper serves every source: pg rows (Date, bigint as
  * string), `to_jsonb` rows (ISO strings, numbers) and SQLite rows (epoch milliseconds).
  */
-import {
-  type JobState,
-  type RunRecord,
-  type RunStatus,
-  type RuntimeSchedule,
-  type ScheduleRef,
-  type ScheduleSpec,
-  type SkipReason,
+import type {
+  JobState,
+  RunRecord,
+  RunStatus,
+  RuntimeSchedule,
+  ScheduleRef,
+  ScheduleSpec,
+  SkipReason,
 } from '@tickwork/core';
 import {
   runtimeScheduleOf,

@@ -3,7 +3,7 @@
  * `BEGIN IMMEDIATE` transaction, so the file's write lock makes each batch atomic
  * across processes; this mirrors the PL/pgSQL functions of the PostgreSQL migration.
  */
-import { type JobState, type RunRecord } from '@tickwork/core';
+import type { JobState, RunRecord } from '@tickwork/core';
 import {
   storable,
   type ClaimContext,

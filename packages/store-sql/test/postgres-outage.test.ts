@@ -5,7 +5,7 @@
  * never crash the process, and answer again — pool and LISTEN connection — by itself.
  */
 import { StoreUnavailableError } from '@tickwork/core';
-import { type StoreChange } from '@tickwork/core/store';
+import type { StoreChange } from '@tickwork/core/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqlStore, migrate, type SqlStore, type SqlStoreOptions } from '../src/index.js';
 import { startPrivatePostgres, type PrivatePostgres } from './private-postgres.js';

@@ -1,5 +1,5 @@
 import { StoreUnavailableError } from '@tickwork/core';
-import { type ClaimOutcome, type SlotClaim, type StoreChange } from '@tickwork/core/store';
+import type { ClaimOutcome, SlotClaim, StoreChange } from '@tickwork/core/store';
 import type { PoolClient } from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ownPool, PgConnection } from '../src/connection/pg.js';

@@ -1,4 +1,4 @@
-import { type DstPolicy, type ScheduleSpec } from '@tickwork/core';
+import type { DstPolicy, ScheduleSpec } from '@tickwork/core';
 import { compileSchedule, slotsBetween } from '@tickwork/core/schedule';
 import { IANAZone } from 'luxon';
 import { cronFollowsRealTime, oracleCron, oracleDaily, type OracleMatcher, type WallDay } from './oracle-cron.js';

@@ -1,5 +1,5 @@
 import { StoreUnavailableError } from '@tickwork/core';
-import { type RunnerRecord } from '@tickwork/core/store';
+import type { RunnerRecord } from '@tickwork/core/store';
 import { formatInstant, relativeTime } from '../output/relative-time.js';
 import { renderTable } from '../output/table.js';
 import type { Session } from '../session.js';

@@ -1,4 +1,4 @@
-import { type Job, type RuntimeSchedule, type Store } from '@tickwork/core';
+import type { Job, RuntimeSchedule, Store } from '@tickwork/core';
 import { initialJobState, MAX_SCHEDULES_PER_CALL } from '@tickwork/core/store';
 import { ScheduleCache } from '@tickwork/core/runner';
 import { relativeTime } from '../output/relative-time.js';

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type ScheduleRef } from '@tickwork/core';
-import { type ClaimOutcome } from '@tickwork/core/store';
+import type { ClaimOutcome } from '@tickwork/core/store';
 import { describe, expect, it } from 'vitest';
 import { claimFor, instantAt, prepareSchedules } from '../claim-for.js';
 import type { StoreHarness } from '../fixture.js';

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type RunRecord, type Store } from '@tickwork/core';
-import { type FinalRunStatus, type RunQuery } from '@tickwork/core/store';
+import type { FinalRunStatus, RunQuery } from '@tickwork/core/store';
 import { describe, expect, it } from 'vitest';
 import { claimFor, instantAt, prepareSchedules } from '../claim-for.js';
 import type { StoreHarness } from '../fixture.js';

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Store } from '@tickwork/core';
-import { type ReapedRun, type RunnerHeartbeat } from '@tickwork/core/store';
+import type { ReapedRun, RunnerHeartbeat } from '@tickwork/core/store';
 import { describe, expect, it } from 'vitest';
 import { claimFor, instantAt, prepareSchedules } from '../claim-for.js';
 import type { StoreHarness } from '../fixture.js';

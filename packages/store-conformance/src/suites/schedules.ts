@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type RuntimeSchedule, type ScheduleRef } from '@tickwork/core';
-import { type StoreChange } from '@tickwork/core/store';
+import type { StoreChange } from '@tickwork/core/store';
 import { describe, expect, it } from 'vitest';
 import { claimFor, instantAt, scheduleInput } from '../claim-for.js';
 import type { StoreHarness } from '../fixture.js';

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type ScheduleRef } from '@tickwork/core';
-import { type PassedSlots, type SkippedSlots } from '@tickwork/core/store';
+import type { PassedSlots, SkippedSlots } from '@tickwork/core/store';
 import { describe, expect, it } from 'vitest';
 import { claimFor, instantAt, prepareSchedules } from '../claim-for.js';
 import type { StoreHarness } from '../fixture.js';
