@@ -1,14 +1,13 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { APP_DIR, tempDir } from './support.js';
+import { APP_DIR, runInApp, tempDir } from './support.js';
 
 const TICKWORK = join(APP_DIR, 'node_modules', '.bin', 'tickwork');
 const DEPLOY = join(APP_DIR, 'deploy');
 
 function tickwork(args: string[], env: Record<string, string>) {
-  return spawnSync(TICKWORK, args, { cwd: APP_DIR, env: { ...process.env, NO_COLOR: '1', ...env }, encoding: 'utf8', timeout: 30_000 });
+  return runInApp(TICKWORK, args, env);
 }
 
 function deployFiles(): { name: string; text: string }[] {
@@ -24,8 +23,8 @@ function deployFiles(): { name: string; text: string }[] {
 }
 
 describe('deploy/', () => {
-  it('names only tickwork subcommands that exist and the real start script', () => {
-    const help = tickwork(['--help'], {});
+  it('names only tickwork subcommands that exist and the real start script', async () => {
+    const help = await tickwork(['--help'], {});
     expect(help.status).toBe(0);
     const files = deployFiles();
     expect(files.map((f) => f.name).sort()).toEqual(['Dockerfile', 'crontab', 'kubernetes/cli-mode.yaml', 'kubernetes/daemon-mode.yaml', 'kubernetes/migrate-job.yaml', 'tickwork-example.service']);
@@ -38,18 +37,18 @@ describe('deploy/', () => {
     for (const command of used) expect(help.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
   });
 
-  it('the crontab command works: `tickwork migrate` then `tickwork run` tick the example\'s config on a fresh database', () => {
+  it('the crontab command works: `tickwork migrate` then `tickwork run` tick the example\'s config on a fresh database', async () => {
     const dir = tempDir('tickwork-example-cli-');
     try {
       const env = { TICKWORK_STORE: 'sqlite', TICKWORK_SQLITE_FILE: join(dir.path, 'app.sqlite') };
-      const migrated = tickwork(['migrate'], env);
+      const migrated = await tickwork(['migrate'], env);
       expect(migrated.stderr).toBe('');
       expect(migrated.stdout).toMatch(/applied .*tickwork_init.*attendance-0001-initial/);
-      const run = tickwork(['run', 'attendance.mark-absent', '--force', '--json'], env);
+      const run = await tickwork(['run', 'attendance.mark-absent', '--force', '--json'], env);
       expect(run.status, run.stderr).toBe(0);
       const report = JSON.parse(run.stdout) as { results: { code: string; outcome: string; message?: string; reason?: string }[] };
       expect(report.results).toMatchObject([{ code: 'attendance.mark-absent', outcome: 'succeeded' }]);
-      const again = tickwork(['migrate'], env);
+      const again = await tickwork(['migrate'], env);
       expect(again.stdout).toMatch(/already up to date/);
     } finally {
       dir.dispose();

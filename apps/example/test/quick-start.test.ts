@@ -1,7 +1,6 @@
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APP_DIR, http, pollUntil, requireBuilt, spawnInApp, tempDir, type Spawned } from './support.js';
+import { APP_DIR, http, pollUntil, requireBuilt, runInApp, spawnInApp, tempDir, type Spawned } from './support.js';
 
 // Starts the example exactly as `npm start` does (node scripts/start.mjs in apps/example),
 // on a temporary SQLite file, a free port, and a 1-second mark-absent interval.
@@ -76,12 +75,7 @@ describe('npm start (scripts/start.mjs) on SQLite', () => {
     expect(closing[0]).toMatchObject({ code: 'attendance.mark-absent', status: 'succeeded', attempt: 1, trigger: 'schedule' });
 
     // The CLI reads the same store from another process, as a user would.
-    const cli = spawnSync(join(APP_DIR, 'node_modules', '.bin', 'tickwork'), ['logs', 'attendance.mark-absent', '--json', '--limit', '1000'], {
-      cwd: APP_DIR,
-      env: { ...process.env, ...env },
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
+    const cli = await runInApp(join(APP_DIR, 'node_modules', '.bin', 'tickwork'), ['logs', 'attendance.mark-absent', '--json', '--limit', '1000'], env);
     expect(cli.stderr).toBe('');
     expect(cli.status).toBe(0);
     const logged = JSON.parse(cli.stdout) as { runs: { id: string; status: string; message: string }[] };

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { onTestFinished } from 'vitest';
 
 /** apps/example. */
 export const APP_DIR = resolve(import.meta.dirname, '..');
@@ -73,6 +74,33 @@ export function spawnInApp(command: string, args: string[], env: Record<string, 
       });
     },
   };
+}
+
+/** Output and exit status of a command that ran to its end. */
+export interface Finished {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `command` in apps/example with `env` added to the environment, to its end — spawnSync
+ * without blocking and without a kill deadline of its own (one fails a slow but correct run on
+ * a busy machine): the test's timeout is the safety net, and the process is killed when the
+ * test ends while it still runs.
+ */
+export function runInApp(command: string, args: string[], env: Record<string, string>): Promise<Finished> {
+  const child = spawn(command, args, { cwd: APP_DIR, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  onTestFinished(() => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise((resolveRun, reject) => {
+    child.on('error', reject);
+    child.on('close', (status, signal) => resolveRun({ status, signal, stdout, stderr }));
+  });
 }
 
 /** Polls `probe` every 200 ms until it returns a value other than undefined, for at most `timeoutMs`. */
