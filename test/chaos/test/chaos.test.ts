@@ -1,34 +1,17 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { killOneDaemon, runScenario, type ChaosResult } from '../src/chaos-harness.js';
+import { killOneDaemon, runScenario } from '../src/chaos-harness.js';
 import { PG_URL, REDIS_URL } from '../src/fixtures.js';
-import { stopAndStart, withChaosPostgres } from '../src/private-postgres.js';
 import { restartWithoutSaving, withChaosRedis } from '../src/redis-server.js';
+import { expectRecovered, expectSound, SCENARIO_TIMEOUT } from './judge.js';
 
 /**
  * Short versions of the chaos scenarios (issue #9): real daemon processes and `tickwork run`
  * processes on a real store, every handler start appended to a ledger outside the store.
  * The full-length runs are `node test/chaos/scripts/chaos.mjs` (figures in docs/reliability.md).
+ * Scenarios 7, 7b and 8b are in chaos-recovery.test.ts (the two files run side by side).
  */
-
-const SCENARIO_TIMEOUT = 90_000;
-
-function expectSound(result: ChaosResult): void {
-  expect(result.duplicates, JSON.stringify(result)).toBe(0);
-  expect(result.unlogged, 'every started run is in the store log').toBe(0);
-  expect(result.leftRunning, 'no lease outlives its TTL').toBe(0);
-  expect(result.stuckOnStop, 'every daemon exits within 20 s of SIGTERM').toBe(0);
-}
-
-/** The slots from the disruption's `recoveredAt` on: there are some, and each started exactly once. */
-function expectRecovered(result: ChaosResult): NonNullable<ChaosResult['recovered']> {
-  const recovered = result.recovered;
-  expect(recovered?.slots).toBeGreaterThan(0);
-  expect(recovered?.misses, JSON.stringify(recovered?.missed)).toBe(0);
-  expect(recovered?.duplicates).toBe(0);
-  return recovered as NonNullable<ChaosResult['recovered']>;
-}
 
 describe('chaos: exactly once with real runner processes', () => {
   it('1) 3 daemons + a `tickwork run` every second on SQLite: every slot starts once, none missed', async () => {
@@ -127,46 +110,6 @@ describe('chaos: exactly once with real runner processes', () => {
     expect(recovered.skipped, 'no overlap skips citing finished runs').toBe(0);
   }, SCENARIO_TIMEOUT);
 
-  it('7) a private PostgreSQL stopped (pg_ctl stop -m fast) for 8 s and started again, jobs backfilling (missedRunPolicy all): no duplicates, every slot of the run starts, the outage slots once it answers', async () => {
-    // `all`: the policy says every slot due during the outage runs once the store answers, so each is
-    // judged by the ledger (7b below: `latest`, whose coalesced slots each have a logged reason).
-    const result = await withChaosPostgres((server) =>
-      runScenario({
-        store: 'pg',
-        storeUrl: server.url,
-        daemons: 4,
-        cliLoop: false,
-        jobs: 12,
-        jobMs: 100,
-        seconds: 30,
-        missedRunPolicy: { all: { within: '1m' } },
-        disrupt: stopAndStart(server, 8_000, 5_000),
-      }),
-    );
-    expectSound(result);
-    expect(result.warnings, 'no process warning').toBe(0);
-    expect(result.misses, JSON.stringify(result.missed)).toBe(0);
-    const recovered = expectRecovered(result);
-    expect(recovered.skipped, 'no overlap skips citing finished runs').toBe(0);
-  }, SCENARIO_TIMEOUT * 2);
-
-  it('7b) the same stop with the default missed-run policy latest: no duplicates, every slot not run has a logged reason (a range per stretch, exact counts), every slot from 5 s after it answers runs', async () => {
-    const result = await withChaosPostgres((server) =>
-      runScenario({ store: 'pg', storeUrl: server.url, daemons: 4, cliLoop: false, jobs: 12, jobMs: 100, seconds: 30, disrupt: stopAndStart(server, 8_000, 5_000) }),
-    );
-    expectSound(result);
-    expect(result.warnings, 'no process warning').toBe(0);
-    expectRecovered(result);
-    // Every missed slot is in the log: as a run (interrupted, overlap-skipped) or inside a skipped range with its reason.
-    expect(result.missedBy.nothing, JSON.stringify(result.missedBy)).toBeUndefined();
-    expect(result.unaccountedMisses).toBe(0);
-    const outage = (result.missedBy['range store-outage'] ?? 0) + (result.missedBy['range missed-run-policy'] ?? 0);
-    expect(outage, `the outage's slots were coalesced by latest: ${JSON.stringify(result.missedBy)}`).toBeGreaterThan(0);
-    expect(Object.values(result.missedBy).reduce((a, b) => a + b, 0)).toBe(result.misses);
-    // Ranges name exactly the slots not run: their counts match their spans and none covers a slot that started.
-    expect(result.rangeCountMismatches).toBe(0);
-    expect(result.rangedButStarted).toBe(0);
-  }, SCENARIO_TIMEOUT * 2);
 
   it('8) one of 4 daemons SIGKILLed mid-run and not restarted (PostgreSQL): no duplicates, every slot from its lease TTL + 3 s on runs, every miss is accounted for', async () => {
     const result = await runScenario({ store: 'pg', daemons: 4, cliLoop: false, jobs: 12, jobMs: 100, seconds: 15, disrupt: killOneDaemon(3_000) });
@@ -175,19 +118,4 @@ describe('chaos: exactly once with real runner processes', () => {
     expect(result.unaccountedMisses, JSON.stringify(result.missed)).toBe(0);
     expectRecovered(result);
   }, SCENARIO_TIMEOUT);
-
-  // Runner presence (#19): with a 60 s lease, only the release of the dead runner's runs (heartbeat TTL 3 s,
-  // its connection gone) lets its jobs run again before the end of the run; judged from 12 s after the kill
-  // (generous on a busy machine: the full runs in docs/reliability.md measure about 3 s).
-  for (const store of ['redis', 'pg'] as const) {
-    it(`8b) ${store}: a SIGKILLed daemon's jobs run again long before their 60 s leases end, each slot from 12 s after the kill exactly once`, async () => {
-      const result = await runScenario({ store, daemons: 4, cliLoop: false, jobs: 12, jobMs: 100, seconds: 24, leaseTtl: '60s', disrupt: killOneDaemon(0, 12_000, 50) });
-      expectSound(result);
-      expect(result.kills).toBe(1);
-      expect(result.unaccountedMisses, JSON.stringify(result.missed)).toBe(0);
-      expectRecovered(result);
-      // The daemon killed is one running a handler 50 ms into a second: its runs end as interrupted.
-      expect(result.interrupted, 'the killed daemon held runs').toBeGreaterThan(0);
-    }, SCENARIO_TIMEOUT);
-  }
 });
