@@ -23,7 +23,7 @@ import {
 import type { Redis } from 'ioredis';
 import { asArray } from './codec.js';
 import { MESSAGE_PREFIX } from './errors.js';
-import { globalKey } from './keys.js';
+import type { Layout } from './keys.js';
 import { checkDate, checkInteger } from './validate.js';
 
 /** Runs the access script with a request (the store's plumbing maps errors) and parses its answer. */
@@ -46,7 +46,7 @@ function tokenOf(text: string): AccessTokenRecord {
 /** The access methods over a store's script runner and command client. */
 export class RedisAccess {
   constructor(
-    private readonly prefix: string,
+    private readonly layout: Layout,
     private readonly script: AccessScript,
     private readonly call: AccessCall,
   ) {}
@@ -87,17 +87,17 @@ export class RedisAccess {
 
   async getAccessToken(id: string): Promise<AccessTokenRecord | null> {
     if (!isAccessTokenId(id)) return null;
-    const text = await this.call('getAccessToken', (client) => client.hget(globalKey(this.prefix, 'tokens'), id));
+    const text = await this.call('getAccessToken', (client) => client.hget(this.layout.meta('tokens'), id));
     return text === null ? null : tokenOf(text);
   }
 
   async listAccessTokens(): Promise<AccessTokenRecord[]> {
-    const texts = await this.call('listAccessTokens', (client) => client.hvals(globalKey(this.prefix, 'tokens')));
+    const texts = await this.call('listAccessTokens', (client) => client.hvals(this.layout.meta('tokens')));
     return texts.map(tokenOf).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   async removeAccessToken(id: string): Promise<boolean> {
     if (!isAccessTokenId(id)) return false;
-    return (await this.call('removeAccessToken', (client) => client.hdel(globalKey(this.prefix, 'tokens'), id))) === 1;
+    return (await this.call('removeAccessToken', (client) => client.hdel(this.layout.meta('tokens'), id))) === 1;
   }
 }

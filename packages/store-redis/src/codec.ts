@@ -134,7 +134,8 @@ export interface StoredRunner {
   lastHeartbeatAt: number;
   expiresAt: number;
   clockOffsetMs: number | null;
-  connected: boolean;
+  /** null on a Cluster (heartbeat-only presence). */
+  connected: boolean | null;
   alive: boolean;
 }
 
@@ -146,7 +147,7 @@ export function toRunner(stored: StoredRunner): RunnerRecord {
     lastHeartbeatAt: new Date(stored.lastHeartbeatAt),
     expiresAt: new Date(stored.expiresAt),
     clockOffsetMs: typeof stored.clockOffsetMs === 'number' ? stored.clockOffsetMs : null,
-    connected: stored.connected === true,
+    connected: typeof stored.connected === 'boolean' ? stored.connected : null,
     alive: stored.alive === true,
   };
 }

@@ -27,6 +27,12 @@ export function reconnectDelay(times: number): number {
 /** Where a url points, for messages. */
 export function endpointOf(options: ResolvedOptions): Endpoint {
   if (options.redis) {
+    // A Cluster client names its first startup node.
+    const first = (options.redis as unknown as { startupNodes?: unknown[] }).startupNodes?.[0];
+    if (first && typeof first === 'object') {
+      const node = first as { host?: string; port?: number };
+      return { host: node.host ?? '127.0.0.1', port: node.port ?? 6379 };
+    }
     const o = options.redis.options as { host?: string; port?: number };
     return { host: o.host ?? '127.0.0.1', port: o.port ?? 6379 };
   }
@@ -77,7 +83,7 @@ function failInFlight(client: Redis): void {
 /** Registers every script on a client (idempotent: ioredis replaces a same-named definition). */
 function defineScripts(client: Redis): void {
   for (const [name, lua] of Object.entries(SCRIPTS)) {
-    if (typeof (client as unknown as Record<string, unknown>)[name] !== 'function') client.defineCommand(name, { numberOfKeys: 0, lua });
+    if (typeof (client as unknown as Record<string, unknown>)[name] !== 'function') client.defineCommand(name, { lua });
   }
 }
 

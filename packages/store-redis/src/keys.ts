@@ -23,8 +23,8 @@ export const JOB_KEYS = {
   reqrefs: 'zset',
 } as const satisfies Record<string, RedisType>;
 
-/** Keys shared by every job of one prefix, and the Redis type each holds. */
-export const GLOBAL_KEYS = {
+/** Keys shared by the jobs of one shard (every job on a single node), and the Redis type each holds. */
+export const SHARD_KEYS = {
   codes: 'set',
   index: 'zset',
   leases: 'zset',
@@ -35,6 +35,10 @@ export const GLOBAL_KEYS = {
   schedules: 'zset',
   schedseq: 'string',
   schedrev: 'hash',
+} as const satisfies Record<string, RedisType>;
+
+/** Keys of the runners, maintenance, the audit log and tokens: one slot of their own on a Cluster. */
+export const META_KEYS = {
   runners: 'hash',
   runnerexp: 'zset',
   maintenance: 'hash',
@@ -44,6 +48,9 @@ export const GLOBAL_KEYS = {
   auditseq: 'string',
   tokens: 'hash',
 } as const satisfies Record<string, RedisType>;
+
+/** Keys shared by every job of one prefix, and the Redis type each holds. */
+export const GLOBAL_KEYS = { ...SHARD_KEYS, ...META_KEYS } as const;
 
 /** A job code as it appears inside key names and run ids. */
 export function encodeCode(code: string): string {
@@ -111,4 +118,103 @@ export function parseRunId(id: string): { n: string; encodedCode: string } | nul
   const match = RUN_ID.exec(id);
   if (!match || decodeCode(match[2] as string) === null) return null;
   return { n: match[1] as string, encodedCode: match[2] as string };
+}
+
+/** How many shards the per-shard indexes are split into on a Redis Cluster. Fixed: changing it would orphan every key. */
+export const CLUSTER_SHARDS = 16;
+
+/** FNV-1a (32 bits) of a string's UTF-16 code units: stable, so a job stays in its shard across versions and processes. */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i += 1) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/**
+ * Where each key lives. On a single node (`classic`) it is the layout every earlier version
+ * wrote — `P:{<code>}:<kind>` per job, `P:#:<kind>` for the rest, one shard — so an upgrade reads
+ * existing keys as they are. On a Cluster every job belongs to one of {@link CLUSTER_SHARDS}
+ * shards by a hash of its encoded code: its keys and its shard's indexes share the hash tag
+ * `{P.<shard>}` (one slot), and runners, maintenance, the audit log and tokens share `{P}`.
+ * Every script touches the keys of one shard, or the meta keys, never both.
+ */
+export class Layout {
+  /** The shard numbers: [0] on a single node. */
+  readonly shards: readonly number[];
+
+  constructor(
+    readonly prefix: string,
+    readonly cluster: boolean,
+  ) {
+    this.shards = cluster ? Array.from({ length: CLUSTER_SHARDS }, (_, i) => i) : [0];
+  }
+
+  /** The shard of a job (by its encoded code). */
+  shardOf(encodedCode: string): number {
+    return this.cluster ? fnv1a(encodedCode) % CLUSTER_SHARDS : 0;
+  }
+
+  /** The hash tag of a shard's keys; '' on a single node (each job keeps its own tag there). */
+  tag(shard: number): string {
+    return this.cluster ? `{${this.prefix}.${shard}}` : '';
+  }
+
+  /** The hash tag of the meta keys; '' on a single node. */
+  get metaTag(): string {
+    return this.cluster ? `{${this.prefix}}` : '';
+  }
+
+  job(encodedCode: string, kind: keyof typeof JOB_KEYS): string {
+    if (!this.cluster) return jobKey(this.prefix, encodedCode, kind);
+    return `${this.prefix}:${this.tag(this.shardOf(encodedCode))}:${encodedCode}:${kind}`;
+  }
+
+  schedule(encodedCode: string, key: string): string {
+    if (!this.cluster) return scheduleKey(this.prefix, encodedCode, key);
+    return `${this.prefix}:${this.tag(this.shardOf(encodedCode))}:${encodedCode}:schedule:${key}`;
+  }
+
+  shard(shard: number, kind: keyof typeof SHARD_KEYS): string {
+    if (!this.cluster) return globalKey(this.prefix, kind);
+    return `${this.prefix}:${this.tag(shard)}:#:${kind}`;
+  }
+
+  meta(kind: keyof typeof META_KEYS): string {
+    if (!this.cluster) return globalKey(this.prefix, kind);
+    return `${this.prefix}:${this.metaTag}:#:${kind}`;
+  }
+
+  /** Every key of these jobs (they must share one shard on a Cluster), with its type. */
+  jobKeys(encodedCodes: Iterable<string>): [string, RedisType][] {
+    const out: [string, RedisType][] = [];
+    for (const ce of new Set(encodedCodes)) {
+      for (const [kind, type] of Object.entries(JOB_KEYS)) out.push([this.job(ce, kind as keyof typeof JOB_KEYS), type]);
+    }
+    return out;
+  }
+
+  /** Every shard key of one shard, with its type. */
+  shardKeys(shard: number): [string, RedisType][] {
+    return Object.entries(SHARD_KEYS).map(([kind, type]) => [this.shard(shard, kind as keyof typeof SHARD_KEYS), type]);
+  }
+
+  /** Every meta key, with its type. */
+  metaKeys(): [string, RedisType][] {
+    return Object.entries(META_KEYS).map(([kind, type]) => [this.meta(kind as keyof typeof META_KEYS), type]);
+  }
+
+  /** Groups items by the shard of their encoded code, keeping their order within each shard. */
+  byShard<T>(items: readonly T[], ce: (item: T) => string): Map<number, { item: T; index: number }[]> {
+    const groups = new Map<number, { item: T; index: number }[]>();
+    items.forEach((item, index) => {
+      const shard = this.shardOf(ce(item));
+      const group = groups.get(shard) ?? [];
+      if (group.length === 0) groups.set(shard, group);
+      group.push({ item, index });
+    });
+    return groups;
+  }
 }

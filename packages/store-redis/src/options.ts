@@ -1,11 +1,11 @@
 import { InvalidArgumentError } from '@tickwork/core';
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { MESSAGE_PREFIX } from './errors.js';
 
 /** Options of {@link createRedisStore}. */
 export interface RedisStoreOptions {
-  /** An existing ioredis client; the store defines its scripts on it and never closes it. */
-  redis?: Redis;
+  /** An existing ioredis client — a `Redis` or a `Cluster` — the store defines its scripts on it and never closes it. */
+  redis?: Redis | Cluster;
   /** `redis://[user:password@]host:port[/db]` when the store should create (lazily) its own client. Default `redis://127.0.0.1:6379`. */
   url?: string;
   /** Every key starts with `<prefix>:`, so applications can share one Redis. Default `tickwork`. */
@@ -16,6 +16,12 @@ export interface RedisStoreOptions {
   clientOptions?: RedisOptions;
   /** Wait for this many replicas (`WAIT count timeoutMs`) after every write a runner decides on; fewer acknowledgements fail the call. Default: no waiting. */
   replicas?: ReplicasOption;
+  /**
+   * The Redis Cluster key layout (see the README "Redis Cluster"): every job in one of 16 shards,
+   * each script within one slot. Default: true exactly when `redis` is an ioredis `Cluster`. A
+   * single node can use it too (a proxy that enforces slots); it reads none of the single-node layout's keys.
+   */
+  cluster?: boolean;
 }
 
 /** The {@link RedisStoreOptions.replicas} option: how many replicas must acknowledge each decisive write, and how long to wait for them. */
@@ -26,13 +32,16 @@ export interface ReplicasOption {
   timeoutMs?: number;
 }
 
-const OPTION_NAMES = new Set(['redis', 'url', 'prefix', 'commandTimeoutMs', 'clientOptions', 'replicas']);
+const OPTION_NAMES = new Set(['redis', 'url', 'prefix', 'commandTimeoutMs', 'clientOptions', 'replicas', 'cluster']);
 const BAD_PREFIX = /[*?[\]{}\s]/;
 
 /** The validated options, with defaults applied. */
 export interface ResolvedOptions {
+  /** The injected client (a Cluster is used through the same commands as a Redis). */
   redis: Redis | null;
   url: string;
+  /** Whether the Cluster layout is used. */
+  cluster: boolean;
   prefix: string;
   commandTimeoutMs: number;
   clientOptions: RedisOptions;
@@ -59,15 +68,20 @@ export function resolveOptions(options: RedisStoreOptions): ResolvedOptions {
   if (options.redis !== undefined && options.url !== undefined) {
     throw new InvalidArgumentError(`${MESSAGE_PREFIX} createRedisStore(options): pass either redis (a client) or url, not both`);
   }
-  const redis = options.redis ?? null;
+  const redis = (options.redis ?? null) as Redis | null;
   if (redis !== null && (typeof redis !== 'object' || typeof (redis as { defineCommand?: unknown }).defineCommand !== 'function')) {
     throw new InvalidArgumentError(`${MESSAGE_PREFIX} createRedisStore(options): redis must be an ioredis client`);
   }
-  if (redis !== null && (redis as { isCluster?: boolean }).isCluster) {
+  const isCluster = redis !== null && (redis as { isCluster?: boolean }).isCluster === true;
+  if (options.cluster !== undefined && typeof options.cluster !== 'boolean') {
+    throw new InvalidArgumentError(`${MESSAGE_PREFIX} createRedisStore(options): cluster must be a boolean, got ${String(options.cluster)}`);
+  }
+  if (isCluster && options.cluster === false) {
     throw new InvalidArgumentError(
-      `${MESSAGE_PREFIX} createRedisStore(options): redis is a Cluster client; this version's scripts span the job and global key slots, so it needs a standalone Redis (or a primary with replicas / Sentinel) — see the README "Redis Cluster"`,
+      `${MESSAGE_PREFIX} createRedisStore(options): redis is a Cluster client but cluster is false; the single-node key layout spans slots — leave cluster out (or true) — see the README "Redis Cluster"`,
     );
   }
+  const cluster = options.cluster ?? isCluster;
   const url = options.url ?? 'redis://127.0.0.1:6379';
   if (typeof url !== 'string' || !/^rediss?:\/\//.test(url)) {
     throw new InvalidArgumentError(`${MESSAGE_PREFIX} createRedisStore(options): url ${JSON.stringify(url)} must start with redis:// or rediss://`);
@@ -82,7 +96,7 @@ export function resolveOptions(options: RedisStoreOptions): ResolvedOptions {
     throw new InvalidArgumentError(`${MESSAGE_PREFIX} createRedisStore(options): commandTimeoutMs must be a positive integer, got ${String(commandTimeoutMs)}`);
   }
   const replicas = resolveReplicas(options.replicas, commandTimeoutMs, redis !== null);
-  return { redis, url, prefix, commandTimeoutMs, clientOptions: options.clientOptions ?? {}, replicas };
+  return { redis, url, cluster, prefix, commandTimeoutMs, clientOptions: options.clientOptions ?? {}, replicas };
 }
 
 /** Checks the replicas option; `{ count: 0 }` (or none) means no write waits. */

@@ -48,7 +48,7 @@ import {
 import { RedisAccess } from './access.js';
 import { Connections, endpointOf } from './connection.js';
 import { MESSAGE_PREFIX, notReplicatedError, toStoreError, wrongTypeError, type Endpoint } from './errors.js';
-import { changeChannel, encodeCode, globalKey, jobKey, keysOf, padInstant, parseRunId, presenceChannel, scheduleKey } from './keys.js';
+import { changeChannel, encodeCode, Layout, padInstant, parseRunId, presenceChannel, type RedisType } from './keys.js';
 import type { ResolvedOptions } from './options.js';
 import type { ScriptName } from './scripts/index.js';
 import { encodeCursor, listRange, revisionEpoch, upsertRequest } from './schedules.js';
@@ -60,9 +60,21 @@ const TRIGGERS = new Set(['schedule', 'retry', 'manual', 'force']);
 /** Index entries one queryRuns call examines at most, so a sparse filter never blocks Redis for long. */
 const QUERY_SCAN_CAP = 5_000;
 const CURSOR = /^\d{15}:\d{12,15}:[A-Za-z0-9\-_.!~*'()%]+$/;
+/** Cluster errors a node answers before running a command (the slot is elsewhere, or moving, or not served). */
+const NOT_RUN_HERE = /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) /;
+/** Index members one read of a run-log query takes from each index. */
+const QUERY_PAGE = 200;
 const MAX_LEASE_MS = 365 * 24 * 3_600_000;
 
 type Reply<T> = T;
+
+/** What one script call touches: a shard's keys (its indexes, these jobs' keys and these schedules' hashes), or the meta keys. */
+type Scope = { shard: number; ces?: Iterable<string>; schedules?: Iterable<{ ce: string; key: string }> } | 'meta';
+
+/** The shard order of two strings, as Redis orders members (by their bytes). */
+function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
 
 /** Each ref once (first occurrence), with its encoded code, as the requests script reads them. */
 function uniqueRefs(refs: readonly ScheduleRef[]): { ce: string; key: string }[] {
@@ -78,7 +90,8 @@ function codeItems(codes: readonly string[]): { ce: string }[] {
 /** The Store on Redis; see the package README for the key layout and guarantees. */
 export class RedisStore implements Store {
   readonly name = 'redis';
-  readonly capabilities: StoreCapabilities = { changeSubscription: true, runnerPresence: 'connection' };
+  readonly capabilities: StoreCapabilities;
+  private readonly layout: Layout;
   private readonly connections: Connections;
   private readonly endpoint: Endpoint;
   private readonly changes: ChangeSubscription;
@@ -88,6 +101,9 @@ export class RedisStore implements Store {
   private readonly access: RedisAccess;
 
   constructor(private readonly options: ResolvedOptions) {
+    this.layout = new Layout(options.prefix, options.cluster);
+    // On a Cluster PUBSUB NUMSUB counts one node's subscribers only: presence is the heartbeat TTL there.
+    this.capabilities = { changeSubscription: true, runnerPresence: options.cluster ? 'heartbeat' : 'connection' };
     this.connections = new Connections(options);
     this.endpoint = endpointOf(options);
     this.changes = new ChangeSubscription(
@@ -96,9 +112,9 @@ export class RedisStore implements Store {
       (sub) => this.connections.release(sub),
     );
     this.access = new RedisAccess(
-      options.prefix,
+      this.layout,
       // Appends and token writes wait for the replicas (with the `replicas` option) like the other decisive writes.
-      (operation, request) => this.script('tickworkAccess', operation, request, [], request.op === 'append' || request.op === 'add'),
+      (operation, request) => this.script('tickworkAccess', operation, request, 'meta', [], request.op === 'append' || request.op === 'add'),
       (operation, work) => this.call(operation, [], work),
     );
   }
@@ -124,31 +140,49 @@ export class RedisStore implements Store {
     const nowMs = checkDate(now, 'ensureStates: now');
     if (refs.length === 0) return [];
     const items = refs.map((ref) => ({ ce: encodeCode(ref.code), code: ref.code, key: ref.key }));
-    const stored = await this.script<StoredState[]>('tickworkState', 'ensureStates', { op: 'ensure', now: nowMs, items }, items.map((i) => i.ce));
-    return asArray<StoredState>(stored).map(toState);
+    const stored = await this.perShard<(typeof items)[number], StoredState>('tickworkState', 'ensureStates', items, (part) => ({ op: 'ensure', now: nowMs, items: part }));
+    return stored.map(toState);
   }
 
   async getStates(refs?: readonly ScheduleRef[]): Promise<JobState[]> {
     refs?.forEach((ref, i) => checkRef(ref, `getStates: refs[${i}]`));
     if (refs && refs.length === 0) return [];
+    const layout = this.layout;
     return this.call('getStates', [], async (client) => {
-      const prefix = this.options.prefix;
       if (refs) {
-        const pipeline = client.pipeline();
-        const keys = refs.map((ref) => jobKey(prefix, encodeCode(ref.code), 'states'));
-        refs.forEach((ref, i) => pipeline.hget(keys[i] as string, ref.key));
-        const results = await this.execPipeline(pipeline, keys, 'hash');
-        return results.flatMap((raw, i) => (typeof raw === 'string' ? [decodeStored(raw, keys[i] as string, (v: StoredState) => toState(v))] : []));
+        // One pipeline per shard (a Cluster pipeline stays within one slot), answers in the order asked.
+        const found: (JobState | null)[] = refs.map(() => null);
+        await Promise.all(
+          [...layout.byShard(refs, (ref) => encodeCode(ref.code)).values()].map(async (group) => {
+            const pipeline = client.pipeline();
+            const keys = group.map(({ item }) => layout.job(encodeCode(item.code), 'states'));
+            group.forEach(({ item }, i) => {
+              pipeline.hget(keys[i] as string, item.key);
+            });
+            const results = await this.execPipeline(pipeline, keys, 'hash');
+            results.forEach((raw, i) => {
+              if (typeof raw === 'string') found[(group[i] as { index: number }).index] = decodeStored(raw, keys[i] as string, (v: StoredState) => toState(v));
+            });
+          }),
+        );
+        return found.filter((state): state is JobState => state !== null);
       }
-      const codesKey = globalKey(prefix, 'codes');
-      const [codes] = await this.execPipeline(client.pipeline().smembers(codesKey), [codesKey], 'set');
-      const list = (codes as string[]).sort();
-      if (list.length === 0) return [];
-      const pipeline = client.pipeline();
-      const keys = list.map((code) => jobKey(prefix, encodeCode(code), 'states'));
-      for (const key of keys) pipeline.hvals(key);
-      const results = await this.execPipeline(pipeline, keys, 'hash');
-      return results.flatMap((values, i) => (values as string[]).map((raw) => decodeStored(raw, keys[i] as string, (v: StoredState) => toState(v))));
+      const perShard = await Promise.all(
+        layout.shards.map(async (shard) => {
+          const codesKey = layout.shard(shard, 'codes');
+          const [codes] = await this.execPipeline(client.pipeline().smembers(codesKey), [codesKey], 'set');
+          const list = codes as string[];
+          if (list.length === 0) return [];
+          const pipeline = client.pipeline();
+          const keys = list.map((code) => layout.job(encodeCode(code), 'states'));
+          for (const key of keys) pipeline.hvals(key);
+          const results = await this.execPipeline(pipeline, keys, 'hash');
+          return list.map((code, i) => ({ code, raws: results[i] as string[], key: keys[i] as string }));
+        }),
+      );
+      // Every job once, in code order (a code sorts as JavaScript compares strings, as before).
+      const jobs = [...new Map(perShard.flat().map((job) => [job.code, job])).values()].sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
+      return jobs.flatMap((job) => job.raws.map((raw) => decodeStored(raw, job.key, (v: StoredState) => toState(v))));
     });
   }
 
@@ -158,7 +192,7 @@ export class RedisStore implements Store {
     const now = checkDate(options?.now, 'setPaused: options.now');
     const note = checkOptionalString(options.note, 'setPaused: options.note');
     const ce = encodeCode(ref.code);
-    const stored = await this.script<StoredState>('tickworkState', 'setPaused', { op: 'pause', ce, code: ref.code, key: ref.key, now, paused, note }, [ce], true);
+    const stored = await this.script<StoredState>('tickworkState', 'setPaused', { op: 'pause', ce, code: ref.code, key: ref.key, now, paused, note }, this.jobScope(ce), [ce], true);
     return toState(stored);
   }
 
@@ -170,7 +204,7 @@ export class RedisStore implements Store {
     }
     const ce = encodeCode(ref.code);
     const override = schedule === null ? null : JSON.stringify(schedule);
-    const stored = await this.script<StoredState>('tickworkState', 'setScheduleOverride', { op: 'override', ce, code: ref.code, key: ref.key, now: nowMs, override }, [ce], true);
+    const stored = await this.script<StoredState>('tickworkState', 'setScheduleOverride', { op: 'override', ce, code: ref.code, key: ref.key, now: nowMs, override }, this.jobScope(ce), [ce], true);
     return toState(stored);
   }
 
@@ -237,8 +271,10 @@ export class RedisStore implements Store {
     });
     if (items.length === 0) return [];
     type Answer = { s: 'claimed' | 'overlap' | 'waiting' | 'busy' | 'taken' | 'paused' | 'unscheduled' | 'ended'; run?: StoredRun; reaped?: StoredReaped[] };
-    const answers = await this.script<Answer[]>('tickworkClaim', 'claimSlots', { now, runnerId: context.runnerId, items }, items.map((i) => i.ce), true);
-    return asArray<Answer>(answers).map((answer): ClaimOutcome => {
+    const answers = await this.perShard<(typeof items)[number], Answer>('tickworkClaim', 'claimSlots', items, (part) => ({ now, runnerId: context.runnerId, items: part }), true, (part) =>
+      part.filter((i) => i.key !== '').map((i) => ({ ce: i.ce, key: i.key })),
+    );
+    return answers.map((answer): ClaimOutcome => {
       const outcome = claimOutcome(answer);
       const reaped = asArray<StoredReaped>(answer.reaped);
       return reaped.length > 0 ? { ...outcome, reaped: reaped.map(toReaped) } : outcome;
@@ -250,14 +286,9 @@ export class RedisStore implements Store {
     const leaseMs = checkInteger(options.leaseMs, 1, MAX_LEASE_MS, 'renewLeases: options.leaseMs');
     const items = leases.map((lease, i) => this.leaseItem(lease, `renewLeases: leases[${i}]`));
     if (items.length === 0) return [];
-    const answers = await this.script<(StoredRun | false)[]>(
-      'tickworkRenew',
-      'renewLeases',
-      { items: items.map((item) => ({ ...item, expiresAt: now + leaseMs })) },
-      items.map((i) => i.ce),
-      true,
-    );
-    return asArray<StoredRun | false>(answers).map((run) => (run ? toLease(run) : null));
+    const renewals = items.map((item) => ({ ...item, expiresAt: now + leaseMs }));
+    const answers = await this.perShard<(typeof renewals)[number], StoredRun | false>('tickworkRenew', 'renewLeases', renewals, (part) => ({ items: part }), true);
+    return answers.map((run) => (run ? toLease(run) : null));
   }
 
   async completeRuns(completions: readonly RunCompletion[]): Promise<CompletionOutcome[]> {
@@ -278,8 +309,8 @@ export class RedisStore implements Store {
     });
     if (items.length === 0) return [];
     type Answer = { s: 'completed' | 'stale'; run?: StoredRun | null; state?: StoredState | null };
-    const answers = await this.script<Answer[]>('tickworkComplete', 'completeRuns', { items }, items.map((i) => i.ce), true);
-    return asArray<Answer>(answers).map((answer): CompletionOutcome => {
+    const answers = await this.perShard<(typeof items)[number], Answer>('tickworkComplete', 'completeRuns', items, (part) => ({ items: part }), true);
+    return answers.map((answer): CompletionOutcome => {
       if (answer.s === 'completed' && answer.run) return { status: 'completed', run: toRun(answer.run), state: answer.state ? toState(answer.state) : null };
       return { status: 'stale', run: answer.run ? toRun(answer.run) : null };
     });
@@ -291,8 +322,43 @@ export class RedisStore implements Store {
     if (options.runners !== undefined && typeof options.runners !== 'boolean') {
       throw new InvalidArgumentError(`${MESSAGE_PREFIX} reapExpired: options.runners must be a boolean, got ${String(options.runners)}`);
     }
-    const reaped = await this.script<StoredReaped[]>('tickworkReap', 'reapExpired', { now, limit, runners: options.runners === true }, [], true);
-    return asArray<StoredReaped>(reaped).map(toReaped);
+    // Dead runners first (the meta keys), then each shard's expired leases and dead runners' runs (the
+    // shard's keys: the leases read first name the jobs the script touches), then dead runners released
+    // when no shard's limit cut their scan short.
+    const dead = options.runners === true ? await this.script<Record<string, number> | false>('tickworkRunners', 'reapExpired', { op: 'dead', now }, 'meta', []) : false;
+    const layout = this.layout;
+    const candidates = await this.call('reapExpired', [], (client) =>
+      Promise.all(
+        layout.shards.map(async (shard) => {
+          const leases = layout.shard(shard, 'leases');
+          const expired = await client.zrangebyscore(leases, '-inf', String(now), 'LIMIT', 0, limit);
+          const scan = dead ? await client.zrange(leases, '0', '-1') : [];
+          return { shard, expired, scan };
+        }),
+      ),
+    );
+    const out: StoredReaped[] = [];
+    let full = false;
+    for (const { shard, expired, scan } of candidates) {
+      if (expired.length === 0 && scan.length === 0) continue;
+      if (out.length >= limit) {
+        full = true;
+        break;
+      }
+      const ces = [...expired, ...scan].flatMap((id) => parseRunId(id)?.encodedCode ?? []);
+      const answer = await this.script<{ out: unknown; full: boolean }>(
+        'tickworkReap',
+        'reapExpired',
+        { now, limit: limit - out.length, expired: expired.filter((id) => parseRunId(id)), dead: dead || null, scan: scan.filter((id) => parseRunId(id)) },
+        { shard, ces },
+        ces,
+        true,
+      );
+      out.push(...asArray<StoredReaped>(answer.out));
+      full ||= answer.full;
+    }
+    if (dead && !full) await this.script('tickworkRunners', 'reapExpired', { op: 'release', ids: Object.keys(dead) }, 'meta', [], true);
+    return out.map(toReaped);
   }
 
   // — runners —
@@ -309,8 +375,8 @@ export class RedisStore implements Store {
     if (offset !== null && (typeof offset !== 'number' || !Number.isFinite(offset))) {
       throw new InvalidArgumentError(`${MESSAGE_PREFIX} heartbeat: clockOffsetMs of runner "${beat.runnerId}" must be a finite number or null, got ${String(offset)}`);
     }
-    // Bound first, so the record never claims a presence the connection does not carry yet.
-    await this.bindPresence(beat.runnerId);
+    // Bound first, so the record never claims a presence the connection does not carry yet (none on a Cluster).
+    if (!this.options.cluster) await this.bindPresence(beat.runnerId);
     const stored = await this.script<StoredRunner>('tickworkRunners', 'heartbeat', {
       op: 'beat',
       runnerId: beat.runnerId,
@@ -319,13 +385,13 @@ export class RedisStore implements Store {
       startedAt,
       clockOffsetMs: offset,
       retention: RUNNER_RECORD_RETENTION_MS,
-    }, []);
+    }, 'meta', []);
     return toRunner(stored);
   }
 
   async listRunners(options: { now: Date }): Promise<RunnerRecord[]> {
     const now = checkDate(options?.now, 'listRunners: now');
-    const stored = await this.script<StoredRunner[]>('tickworkRunners', 'listRunners', { op: 'list', now }, []);
+    const stored = await this.script<StoredRunner[]>('tickworkRunners', 'listRunners', { op: 'list', now }, 'meta', []);
     return asArray<StoredRunner>(stored).map(toRunner);
   }
 
@@ -376,19 +442,89 @@ export class RedisStore implements Store {
       }
       if (reasons.length === 0) return { runs: [], nextCursor: null };
     }
-    const request = { ce, key: query.key ?? null, statuses, reasons, from, before, cursor, limit, cap: QUERY_SCAN_CAP };
-    const page = await this.script<{ runs: unknown; next: string | null }>('tickworkQuery', 'queryRuns', request, ce ? [ce] : []);
-    return {
-      runs: asArray<StoredRun>(page.runs).map(toRun),
-      nextCursor: page.next ? Buffer.from(page.next, 'utf8').toString('base64url') : null,
-    };
+    const page = await this.walkRuns({ ce, key: query.key ?? null, statuses, reasons, from, max: cursor ?? before, limit });
+    return { runs: page.runs.map(toRun), nextCursor: page.next ? Buffer.from(page.next, 'utf8').toString('base64url') : null };
+  }
+
+  /**
+   * The run-log walk: the job's index (or every shard's global index, merged) newest first, below
+   * `max` and from `from`, filtered by key, status and skip reason, examining at most
+   * {@link QUERY_SCAN_CAP} entries so a sparse filter never reads for long; a page cut short by the
+   * cap still carries a cursor. Plain reads, QUERY_PAGE members and their runs at a time per index.
+   */
+  private walkRuns(q: {
+    ce: string | null;
+    key: string | null;
+    statuses: readonly string[] | null;
+    reasons: readonly string[] | null;
+    from: string | null;
+    max: string | null;
+    limit: number;
+  }): Promise<{ runs: StoredRun[]; next: string | null }> {
+    const layout = this.layout;
+    const indexes = q.ce !== null ? [layout.job(q.ce, 'index')] : layout.shards.map((shard) => layout.shard(shard, 'index'));
+    const wanted = q.statuses && new Set(q.statuses);
+    const reasons = q.reasons && new Set(q.reasons);
+    // A skipped run written before skip reasons is an overlap skip.
+    const matches = (run: StoredRun) =>
+      (q.key === null || run.key === q.key) &&
+      (!wanted || wanted.has(run.status)) &&
+      (!reasons || (run.status === 'skipped' && reasons.has(run.skipReason ?? 'overlap')));
+    const min = q.from === null ? '-' : `[${q.from}`;
+    return this.call('queryRuns', q.ce ? [q.ce] : [], async (client) => {
+      type Entry = { member: string; run: StoredRun | null };
+      const sources = indexes.map((index) => ({ index, max: q.max === null ? '+' : `(${q.max}`, buffer: [] as Entry[], dry: false }));
+      const refill = async (source: (typeof sources)[number]) => {
+        const members = await client.zrange(source.index, source.max, min, 'BYLEX', 'REV', 'LIMIT', 0, QUERY_PAGE);
+        if (members.length < QUERY_PAGE) source.dry = true;
+        const last = members[members.length - 1];
+        if (last !== undefined) source.max = `(${last}`;
+        // The runs of these members, one pipeline (they share the index's slot on a Cluster).
+        const pipeline = client.pipeline();
+        const keys: (string | null)[] = members.map((member) => {
+          const match = /^\d+:(\d+):(.*)$/.exec(member);
+          if (!match) return null;
+          const key = layout.job(match[2] as string, 'runs');
+          pipeline.hget(key, String(Number(match[1])));
+          return key;
+        });
+        const results = keys.some((key) => key !== null) ? await this.execPipeline(pipeline, keys.filter((key): key is string => key !== null), 'hash') : [];
+        let r = 0;
+        for (const [i, member] of members.entries()) {
+          const key = keys[i];
+          const raw = key === null || key === undefined ? null : results[r++];
+          source.buffer.push({ member, run: typeof raw === 'string' ? decodeStored(raw, key as string, (v: StoredRun) => v) : null });
+        }
+      };
+      const out: StoredRun[] = [];
+      let examined = 0;
+      let last: string | null = null;
+      for (;;) {
+        await Promise.all(sources.filter((source) => source.buffer.length === 0 && !source.dry).map(refill));
+        // The newest member over every index next.
+        let best: (typeof sources)[number] | null = null;
+        for (const source of sources) {
+          const head = source.buffer[0];
+          if (head && (!best || byteOrder(head.member, (best.buffer[0] as Entry).member) > 0)) best = source;
+        }
+        if (!best) return { runs: out, next: null };
+        const { member, run } = best.buffer.shift() as Entry;
+        if (run && matches(run)) {
+          if (out.length >= q.limit) return { runs: out, next: last };
+          out.push(run);
+          last = member;
+        }
+        examined += 1;
+        if (examined >= QUERY_SCAN_CAP) return { runs: out, next: member };
+      }
+    });
   }
 
   async getRun(id: string): Promise<RunRecord | null> {
     if (typeof id !== 'string') return null;
     const parsed = parseRunId(id);
     if (!parsed) return null;
-    const key = jobKey(this.options.prefix, parsed.encodedCode, 'runs');
+    const key = this.layout.job(parsed.encodedCode, 'runs');
     return this.call('getRun', [], async (client) => {
       const [raw] = await this.execPipeline(client.pipeline().hget(key, parsed.n), [key], 'hash');
       return typeof raw === 'string' ? decodeStored(raw, key, (v: StoredRun) => toRun(v)) : null;
@@ -399,11 +535,21 @@ export class RedisStore implements Store {
     const olderThan = checkDate(options?.olderThan, 'pruneRuns: options.olderThan');
     const batch = checkInteger(options.batchSize ?? 1_000, 1, 100_000, 'pruneRuns: options.batchSize');
     let deleted = 0;
-    for (;;) {
-      const answer = await this.script<{ deleted: number; scanned: number }>('tickworkPrune', 'pruneRuns', { olderThan, batch }, []);
-      deleted += answer.deleted;
-      if (answer.scanned < batch) return deleted;
+    // Shard by shard, one short script per batch: the finished runs' ids read first name the jobs it touches.
+    for (const shard of this.layout.shards) {
+      const finished = this.layout.shard(shard, 'finished');
+      for (;;) {
+        const ids = await this.call('pruneRuns', [], (client) => client.zrangebyscore(finished, '-inf', `(${olderThan}`, 'LIMIT', 0, batch));
+        const ours = ids.filter((id) => parseRunId(id));
+        const ces = ours.map((id) => (parseRunId(id) as { encodedCode: string }).encodedCode);
+        if (ours.length > 0) {
+          const answer = await this.script<{ deleted: number }>('tickworkPrune', 'pruneRuns', { olderThan, ids: ours }, { shard, ces }, ces);
+          deleted += answer.deleted;
+        }
+        if (ids.length < batch || ours.length === 0) break;
+      }
     }
+    return deleted;
   }
 
   async claimMaintenance(name: string, options: { now: Date; everyMs: number }): Promise<boolean> {
@@ -412,7 +558,7 @@ export class RedisStore implements Store {
     }
     const now = checkDate(options?.now, 'claimMaintenance: options.now');
     const every = checkInteger(options.everyMs, 1000, Number.MAX_SAFE_INTEGER, 'claimMaintenance: options.everyMs');
-    const key = globalKey(this.options.prefix, 'maintenance');
+    const key = this.layout.meta('maintenance');
     // One script: the read of "last done at" and the write of the winner's `now` are one atomic step.
     const won = await this.call('claimMaintenance', [], (client) => client.eval(MAINTENANCE_SCRIPT, 1, key, name, String(now), String(now - every)));
     return won === 1;
@@ -426,7 +572,7 @@ export class RedisStore implements Store {
     const requestedBy = checkOptionalString(options.requestedBy, 'requestRun: options.requestedBy');
     const ce = encodeCode(ref.code);
     const request = { op: 'request', ce, code: ref.code, key: ref.key, now, pad: padInstant(now), requestedBy };
-    const stored = await this.script<StoredRequest | { missing: true }>('tickworkRequests', 'requestRun', request, [ce], true);
+    const stored = await this.script<StoredRequest | { missing: true }>('tickworkRequests', 'requestRun', request, this.jobScope(ce, ref.key === '' ? [] : [{ ce, key: ref.key }]), [ce], true);
     if ('missing' in stored) throw new InvalidArgumentError(`${MESSAGE_PREFIX} requestRun: job "${ref.code}" has no runtime schedule with key "${ref.key}"; nothing was filed`);
     return toRequest(stored);
   }
@@ -440,8 +586,18 @@ export class RedisStore implements Store {
     const refs = refList && uniqueRefs(refList.filter((ref) => !wanted || wanted.has(ref.code)));
     const jobs = refs ? null : codes && codeItems(codes);
     if ((jobs && jobs.length === 0) || (refs && refs.length === 0)) return [];
-    const stored = await this.script<StoredRequest[]>('tickworkRequests', 'pendingRunRequests', { op: 'pending', codes: jobs, refs, limit }, []);
-    return asArray<StoredRequest>(stored).map(toRequest);
+    // Each shard's requests in order (the script merges its sources), then merged here, oldest first.
+    const layout = this.layout;
+    const shards = refs ? [...layout.byShard(refs, (r) => r.ce).entries()] : jobs ? [...layout.byShard(jobs, (j) => j.ce).entries()] : layout.shards.map((shard) => [shard, null] as const);
+    const parts = await Promise.all(
+      shards.map(async ([shard, group]) => {
+        const items = group?.map((g) => g.item) ?? [];
+        const request = { op: 'pending', codes: jobs ? items : null, refs: refs ? items : null, limit };
+        return asArray<StoredRequest>(await this.script<StoredRequest[]>('tickworkRequests', 'pendingRunRequests', request, { shard, ces: items.map((i) => i.ce) }, []));
+      }),
+    );
+    const merged = parts.flat().sort((a, b) => a.requestedAt - b.requestedAt || Number(a.id) - Number(b.id));
+    return (limit === null ? merged : merged.slice(0, limit)).map(toRequest);
   }
 
   // — runtime schedules —
@@ -450,19 +606,20 @@ export class RedisStore implements Store {
     const request = upsertRequest(schedules, now);
     if (request.items.length === 0) return [];
     type Answer = { v: number; c: number; u: number };
-    const answers = asArray<Answer>(await this.script<Answer[]>('tickworkSchedules', 'upsertSchedules', { op: 'upsert', ...request }, request.items.map((i) => i.ce), true));
+    const answers = await this.perShard<(typeof request.items)[number], Answer>('tickworkSchedules', 'upsertSchedules', request.items, (part) => ({ op: 'upsert', now: request.now, epoch: request.epoch, items: part }), true, (part) => part);
     // The script stored (or already held) exactly each item's definition text, so the records are built from it.
     return request.items.map((item, i) => {
       const answer = answers[i] as Answer;
-      return toSchedule({ ...item, k: scheduleKey(this.options.prefix, item.ce, item.key), en: item.enabled ? '1' : '0', v: answer.v, c: answer.c, u: answer.u });
+      return toSchedule({ ...item, k: this.layout.schedule(item.ce, item.key), en: item.enabled ? '1' : '0', v: answer.v, c: answer.c, u: answer.u });
     });
   }
 
   async removeSchedules(refs: readonly ScheduleRef[]): Promise<boolean[]> {
     const items = checkRefList(refs, 'removeSchedules', true).map((ref) => ({ ce: encodeCode(ref.code), code: ref.code, key: ref.key }));
     if (items.length === 0) return [];
-    const removed = await this.script<boolean[]>('tickworkSchedules', 'removeSchedules', { op: 'remove', epoch: revisionEpoch(), items }, items.map((i) => i.ce), true);
-    return items.map((_, i) => asArray<boolean>(removed)[i] === true);
+    const epoch = revisionEpoch();
+    const removed = await this.perShard<(typeof items)[number], boolean>('tickworkSchedules', 'removeSchedules', items, (part) => ({ op: 'remove', epoch, items: part }), true, (part) => part);
+    return items.map((_, i) => removed[i] === true);
   }
 
   async getSchedules(refs: readonly ScheduleRef[]): Promise<RuntimeSchedule[]> {
@@ -471,23 +628,53 @@ export class RedisStore implements Store {
     const unique = [...new Map(refs.map((ref) => [JSON.stringify([ref.code, ref.key]), ref])).values()];
     const items = unique.map((ref) => ({ ce: encodeCode(ref.code), code: ref.code, key: ref.key }));
     if (items.length === 0) return [];
-    const rows = await this.script<(StoredScheduleRow | false)[]>('tickworkSchedules', 'getSchedules', { op: 'get', items }, items.map((i) => i.ce));
-    return asArray<StoredScheduleRow | false>(rows).flatMap((row) => (row ? [toSchedule(row)] : []));
+    const rows = await this.getScheduleRows('getSchedules', items);
+    return rows.flatMap((row) => (row ? [toSchedule(row)] : []));
+  }
+
+  /** The stored rows of these schedules (false for one that does not exist), one script per shard. */
+  private getScheduleRows(operation: string, items: readonly { ce: string; code: string; key: string }[]): Promise<(StoredScheduleRow | false)[]> {
+    return this.perShard<(typeof items)[number], StoredScheduleRow | false>('tickworkSchedules', operation, items, (part) => ({ op: 'get', items: part }), false, (part) => part);
   }
 
   async listSchedules(query: ScheduleQuery = {}): Promise<SchedulePage> {
     const range = listRange(query);
     if (!range) return { schedules: [], nextCursor: null };
-    const page = await this.script<{ rows: unknown; more: boolean }>('tickworkSchedules', 'listSchedules', { op: 'list', ...range }, []);
-    const schedules = asArray<StoredScheduleRow>(page.rows).map(toSchedule);
+    // Every shard's index in (code, key) byte order, merged; then the rows of the page.
+    const layout = this.layout;
+    const { code, after, limit } = range;
+    let min = code === null ? '-' : `[${code}\u0000`;
+    const max = code === null ? '+' : `(${code}\u0001`;
+    if (after !== null) min = `(${after[0]}\u0000${after[1]}`;
+    const members = await this.call('listSchedules', [], (client) =>
+      Promise.all(layout.shards.map(async (shard) => ({ shard, members: await client.zrange(layout.shard(shard, 'schedules'), min, max, 'BYLEX', 'LIMIT', 0, limit + 1) }))),
+    );
+    const merged = members.flatMap(({ shard, members: list }) => list.map((member) => ({ shard, member }))).sort((a, b) => byteOrder(a.member, b.member));
+    const page = merged.slice(0, limit);
+    const items = page.flatMap(({ member }) => {
+      const z = member.indexOf('\u0000');
+      return z < 0 ? [] : [{ ce: encodeCode(member.slice(0, z)), code: member.slice(0, z), key: member.slice(z + 1) }];
+    });
+    const rows = await this.getScheduleRows('listSchedules', items);
+    let r = 0;
+    const schedules = page.map(({ shard, member }) => {
+      if (!member.includes('\u0000')) return toSchedule({ k: layout.shard(shard, 'schedules'), missing: true } as StoredScheduleRow);
+      const item = items[r] as { ce: string; key: string };
+      const row = rows[r++];
+      return toSchedule(row || ({ k: layout.schedule(item.ce, item.key), missing: true } as StoredScheduleRow));
+    });
     const last = schedules[schedules.length - 1];
-    return { schedules, nextCursor: page.more && last ? encodeCursor(last.code, last.key) : null };
+    return { schedules, nextCursor: merged.length > limit && last ? encodeCursor(last.code, last.key) : null };
   }
 
   async schedulesRevision(): Promise<string> {
-    const key = globalKey(this.options.prefix, 'schedrev');
-    const [epoch, n] = await this.call('schedulesRevision', [], (client) => client.hmget(key, 'epoch', 'n'));
-    return n ? `${epoch ?? ''}:${n}` : '0';
+    // One shard's `epoch:n` on a single node, as before; on a Cluster every shard's, joined.
+    const layout = this.layout;
+    const parts = await this.call('schedulesRevision', [], (client) =>
+      Promise.all(layout.shards.map((shard) => client.hmget(layout.shard(shard, 'schedrev'), 'epoch', 'n'))),
+    );
+    if (parts.every(([, n]) => !n)) return '0';
+    return parts.map(([epoch, n]) => (n ? `${epoch ?? ''}:${n}` : '0')).join(',');
   }
 
   // — changes —
@@ -562,28 +749,86 @@ export class RedisStore implements Store {
     }
   }
 
+  /** The scope of a script on one job (and these of its schedules). */
+  private jobScope(ce: string, schedules: { ce: string; key: string }[] = []): Scope {
+    return { shard: this.layout.shardOf(ce), ces: [ce], schedules };
+  }
+
+  /** The KEYS of a script call, and its layout arguments (ARGV[3..6]: shard tag, meta tag, shard, shard count). */
+  private keysOf(scope: Scope): { keys: string[]; layoutArgs: string[] } {
+    const layout = this.layout;
+    const shards = String(layout.shards.length);
+    if (scope === 'meta') {
+      // The meta tag stands in for the shard's on a Cluster, so the script knows it is on one.
+      return { keys: layout.metaKeys().map(([key]) => key), layoutArgs: [layout.metaTag, layout.metaTag, '0', shards] };
+    }
+    const keys = new Set(layout.shardKeys(scope.shard).map(([key]) => key));
+    for (const [key] of layout.jobKeys(scope.ces ?? [])) keys.add(key);
+    for (const { ce, key } of scope.schedules ?? []) keys.add(layout.schedule(ce, key));
+    return { keys: [...keys], layoutArgs: [layout.tag(scope.shard), layout.metaTag, String(scope.shard), shards] };
+  }
+
   /**
-   * Runs one registered script with a JSON request and parses its JSON answer. A `decisive` write
+   * Runs one registered script with a JSON request and parses its JSON answer. Every key it touches
+   * is in KEYS (from `scope`), so on a Cluster the call goes to the node of that one slot. A `decisive` write
    * (one a runner acts on) is followed, with the `replicas` option, by `WAIT count timeoutMs` in
    * the same pipeline on the same connection, and its answer is returned only when enough
    * replicas acknowledged it.
    */
-  private script<T>(name: ScriptName, operation: string, request: unknown, codes: readonly string[], decisive = false): Promise<Reply<T>> {
+  private script<T>(name: ScriptName, operation: string, request: unknown, scope: Scope, codes: readonly string[], decisive = false): Promise<Reply<T>> {
     const replicas = decisive ? this.options.replicas : null;
+    const { keys, layoutArgs } = this.keysOf(scope);
+    const args = [keys.length, ...keys, this.options.prefix, scriptJson(request), ...layoutArgs];
     return this.call(operation, codes, async (client) => {
       if (!replicas) {
-        const run = (client as unknown as Record<ScriptName, (prefix: string, json: string) => Promise<string>>)[name];
-        return JSON.parse(await run.call(client, this.options.prefix, scriptJson(request))) as T;
+        const run = (client as unknown as Record<ScriptName, (...args: (string | number)[]) => Promise<string>>)[name];
+        return JSON.parse(await run.apply(client, args)) as T;
       }
-      const pipeline = client.pipeline();
-      (pipeline as unknown as Record<ScriptName, (prefix: string, json: string) => unknown>)[name].call(pipeline, this.options.prefix, scriptJson(request));
-      pipeline.wait(replicas.count, replicas.timeoutMs);
-      const [[scriptError, answer] = [null, null], [waitError, acknowledged] = [null, null]] = (await pipeline.exec()) ?? [];
-      if (scriptError) throw scriptError;
-      if (waitError) throw waitError;
-      if (typeof acknowledged !== 'number' || acknowledged < replicas.count) throw notReplicatedError(operation, replicas, Number(acknowledged));
-      return JSON.parse(answer as string) as T;
+      for (let attempt = 1; ; attempt += 1) {
+        const pipeline = client.pipeline();
+        (pipeline as unknown as Record<ScriptName, (...args: (string | number)[]) => unknown>)[name].apply(pipeline, args);
+        pipeline.wait(replicas.count, replicas.timeoutMs);
+        const [[scriptError, answer] = [null, null], [waitError, acknowledged] = [null, null]] = (await pipeline.exec()) ?? [];
+        // On a Cluster whose slots moved (a failover), the node answers the script with a redirection
+        // before running it; ioredis retries a pipeline only when every command failed so, and WAIT did not.
+        if (scriptError && this.options.cluster && attempt < 4 && NOT_RUN_HERE.test(scriptError.message)) {
+          await new Promise<void>((resolve) => (client as unknown as { refreshSlotsCache(callback: () => void): void }).refreshSlotsCache(() => resolve()));
+          await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+          continue;
+        }
+        if (scriptError) throw scriptError;
+        if (waitError) throw waitError;
+        if (typeof acknowledged !== 'number' || acknowledged < replicas.count) throw notReplicatedError(operation, replicas, Number(acknowledged));
+        return JSON.parse(answer as string) as T;
+      }
     });
+  }
+
+  /**
+   * Runs a batch script once per shard of its items (one call on a single node), each call with its
+   * shard's items in their order, and answers per item in the order given. On a Cluster a batch is
+   * atomic per shard: a failing shard fails the call, though other shards' parts may have been applied.
+   */
+  private async perShard<I extends { ce: string }, A>(
+    name: ScriptName,
+    operation: string,
+    items: readonly I[],
+    request: (part: I[]) => unknown,
+    decisive = false,
+    schedules?: (part: I[]) => { ce: string; key: string }[],
+  ): Promise<A[]> {
+    const out: A[] = new Array(items.length);
+    await Promise.all(
+      [...this.layout.byShard(items, (item) => item.ce).entries()].map(async ([shard, group]) => {
+        const part = group.map((g) => g.item);
+        const ces = part.map((item) => item.ce);
+        const answers = asArray<A>(await this.script<A[]>(name, operation, request(part), { shard, ces, schedules: schedules?.(part) ?? [] }, ces, decisive));
+        group.forEach((g, i) => {
+          out[g.index] = answers[i] as A;
+        });
+      }),
+    );
+    return out;
   }
 
   /** Executes a pipeline; a WRONGTYPE reply is reported naming the key of that command. */
@@ -602,12 +847,15 @@ export class RedisStore implements Store {
   private async findWrongType(codes: readonly string[]): Promise<Error | null> {
     try {
       const client = await this.connections.client();
-      const keys = keysOf(this.options.prefix, codes);
-      const pipeline = client.pipeline();
-      for (const [key] of keys) pipeline.type(key);
-      const types = (await pipeline.exec()) ?? [];
+      const layout = this.layout;
+      const keys: [string, RedisType][] = [...layout.metaKeys()];
+      for (const shard of new Set(codes.map((ce) => layout.shardOf(ce)))) keys.push(...layout.shardKeys(shard));
+      if (codes.length === 0) for (const shard of layout.shards) keys.push(...layout.shardKeys(shard));
+      keys.push(...layout.jobKeys(codes));
+      // One command each (a Cluster pipeline stays within one slot).
+      const types = await Promise.all(keys.map(([key]) => client.type(key).catch(() => null)));
       for (const [i, [key, expected]] of keys.entries()) {
-        const actual = types[i]?.[1];
+        const actual = types[i];
         if (typeof actual === 'string' && actual !== 'none' && actual !== expected) return wrongTypeError(key, actual, expected);
       }
     } catch {

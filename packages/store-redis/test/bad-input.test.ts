@@ -43,7 +43,7 @@ describe('bad configuration and foreign data', () => {
     }
   });
 
-  it('rejects prefixes with glob, hash-tag or whitespace characters, and unknown options', () => {
+  it('rejects prefixes with glob, hash-tag or whitespace characters, unknown options, and a Cluster client without the Cluster layout', () => {
     for (const bad of ['a*b', 'a?b', 'a[b', 'a]b', 'a{b', 'a}b', 'a b', 'a\tb', '']) {
       expect(() => createRedisStore({ prefix: bad }), bad).toThrow(InvalidArgumentError);
     }
@@ -53,7 +53,10 @@ describe('bad configuration and foreign data', () => {
     expect(() => createRedisStore({ commandTimeoutMs: 0 })).toThrow(InvalidArgumentError);
     const cluster = new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true });
     try {
-      expect(() => createRedisStore({ redis: cluster as unknown as Redis })).toThrow(/Cluster client/);
+      // A Cluster client picks the Cluster layout by itself; the single-node layout would span slots, so it is refused.
+      expect(createRedisStore({ redis: cluster }).capabilities.runnerPresence).toBe('heartbeat');
+      expect(() => createRedisStore({ redis: cluster, cluster: false })).toThrow(/redis is a Cluster client but cluster is false/);
+      expect(() => createRedisStore({ redis: cluster, cluster: 'yes' as never })).toThrow(/cluster must be a boolean, got yes/);
     } finally {
       cluster.disconnect();
     }

@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRedisStore } from '../src/index.js';
 import type { RedisStore } from '../src/store.js';
-import { adminClient, deletePrefix, randomPrefix, REDIS_URL } from './redis-fixture.js';
+import { adminClient, deletePrefix, keysUnder, randomPrefix, REDIS_URL } from './redis-fixture.js';
 
 const T = Date.parse('2030-05-06T07:00:00.000Z');
 const pad = (ms: number) => String(ms).padStart(15, '0');
@@ -136,5 +136,21 @@ describe('data written by the previous version', () => {
 
     expect(await store.pruneRuns({ olderThan: new Date(T + 61_500) })).toBe(2);
     expect((await store.queryRuns({ code: 'legacy' })).runs.map((run) => run.id).sort()).toEqual(['2.legacy', '4.legacy', '5.legacy']);
+  });
+
+  it('this version keeps the single-node layout: every key it writes is one the previous version wrote or would write, none of the Cluster layout', async () => {
+    await store.claimSlots([slot(T + 72_000, { key: 'tenant' }), slot(T + 80_000, { code: 'fresh' })], { runnerId: 'new-runner', now: new Date(T + 80_000) });
+    await store.requestRun({ code: 'legacy', key: 'tenant' }, { now: new Date(T + 80_000) });
+    await store.upsertSchedules([{ code: 'fresh', key: 'k', schedule: { kind: 'cron', expression: '* * * * *' }, timezone: null, payload: null, enabled: true, startAt: null, expiresAt: null, description: null, options: {} }], new Date(T + 80_000));
+    await store.heartbeat({ runnerId: 'new-runner', now: new Date(T + 80_000), ttlMs: 3_000, startedAt: new Date(T), clockOffsetMs: null });
+    await store.appendAudit({ at: new Date(T + 80_000), actor: { id: 'ops', name: 'Ops', role: 'admin', via: 'cli' }, action: 'job.pause', target: { code: 'legacy' }, before: null, after: null });
+    await store.claimMaintenance('prune', { now: new Date(T + 80_000), everyMs: 60_000 });
+    const keys = await keysUnder(admin, prefix);
+    const jobKinds = 'states|claims|runs|active|waiting|seq|index|requests|reqrefs|schedule:.+';
+    const globalKinds = 'codes|index|leases|finished|requests|request|reqseq|schedules|schedseq|schedrev|runners|runnerexp|maintenance|audit|auditat|auditrow|auditseq|tokens';
+    const layout = new RegExp(`^${prefix}:(\\{(legacy|fresh)\\}:(${jobKinds})|#:(${globalKinds}))$`);
+    expect(keys.filter((key) => !layout.test(key))).toEqual([]);
+    expect(keys).toContain(`${prefix}:{fresh}:runs`);
+    expect(keys).toContain(`${prefix}:#:runners`);
   });
 });

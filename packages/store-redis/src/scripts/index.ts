@@ -3,7 +3,7 @@ import { CLAIM_LUA } from './claim.js';
 import { COMPLETE_LUA, REAP_LUA, REAP_TAIL_LUA, RENEW_LUA } from './leases.js';
 import { PRELUDE } from './prelude.js';
 import { REQUESTS_LUA } from './requests.js';
-import { PRUNE_LUA, QUERY_LUA } from './run-log.js';
+import { PRUNE_LUA } from './run-log.js';
 import { REAP_RUNNERS_LUA, RUNNERS_LUA, RUNNERS_PRELUDE } from './runners.js';
 import { SCHEDULES_LUA } from './schedules.js';
 import { STATE_LUA } from './state.js';
@@ -17,7 +17,6 @@ export const SCRIPTS = {
   tickworkRunners: PRELUDE + RUNNERS_PRELUDE + RUNNERS_LUA,
   tickworkState: PRELUDE + STATE_LUA,
   tickworkRequests: PRELUDE + REQUESTS_LUA,
-  tickworkQuery: PRELUDE + QUERY_LUA,
   tickworkPrune: PRELUDE + PRUNE_LUA,
   tickworkSchedules: PRELUDE + SCHEDULES_LUA,
   tickworkAccess: PRELUDE + ACCESS_LUA,

@@ -53,16 +53,21 @@ end
 return cjson.encode(out)
 `;
 
-/** Request `{ now, limit, runners }`: interrupts up to limit running runs whose lease expired (oldest expiry first), then (with `runners`) those of dead runners; answers `[{ run, state }]`. */
+/**
+ * One shard's reap. Request `{ now, limit, expired, dead, scan }`: interrupts up to limit running runs
+ * among `expired` (ids the store read from the shard's leases, oldest expiry first) whose lease
+ * expired, then (with `dead`, runner id -> last heartbeat of the dead runners) those of dead runners
+ * among `scan` (the shard's leases); answers `{ out: [{ run, state }], full }` (`full`: the limit cut the scan short).
+ */
 export const REAP_LUA = `
 local bad = check_globals()
 if bad then return redis.error_reply(bad) end
 local now = req.now
 local out = {}
-while #out < req.limit do
-  local ids = redis.call('ZRANGEBYSCORE', gk('leases'), '-inf', string.format('%d', now), 'LIMIT', 0, req.limit - #out)
-  if #ids == 0 then break end
-  for _, id in ipairs(ids) do
+for _, id in ipairs(req.expired) do
+  if #out >= req.limit then break end
+  local score = redis.call('ZSCORE', gk('leases'), id)
+  if score and tonumber(score) <= now then
     local n, ce = split_id(id)
     bad = check_job(ce)
     if bad then return redis.error_reply(bad) end
@@ -80,6 +85,6 @@ end
 
 /** The reap script's answer, after the dead runners' part (see runners.ts). */
 export const REAP_TAIL_LUA = `
-if #out == 0 then return '[]' end
-return cjson.encode(out)
+if #out == 0 then return cjson.encode({ out = 'none', full = full }) end
+return cjson.encode({ out = out, full = full })
 `;

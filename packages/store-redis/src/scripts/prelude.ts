@@ -1,6 +1,6 @@
 /**
- * Lua shared by every script. Scripts get the key prefix as ARGV[1] and a JSON request as
- * ARGV[2] and answer JSON. Before the first write, every key a script touches is checked
+ * Lua shared by every script. Scripts get the key prefix as ARGV[1], a JSON request as ARGV[2]
+ * and the layout as ARGV[3..6] (see below), every key they touch in KEYS, and answer JSON. Before the first write, every key a script touches is checked
  * to hold the expected Redis type, so a foreign key under the prefix fails the call with
  * a reply naming it and nothing is overwritten.
  */
@@ -8,9 +8,31 @@ export const PRELUDE = `
 local P = ARGV[1]
 local req = cjson.decode(ARGV[2])
 local NULL = cjson.null
-local function jk(ce, kind) return P .. ':{' .. ce .. '}:' .. kind end
-local function gk(kind) return P .. ':#:' .. kind end
-local function sk(ce, key) return P .. ':{' .. ce .. '}:schedule:' .. key end
+-- The layout (keys.ts): T is the hash tag of this call's shard on a Cluster ('' on a single node,
+-- where each job keeps its own tag), M the meta keys' tag; S this shard, of SHARDS.
+local T, M = ARGV[3], ARGV[4]
+local S, SHARDS = tonumber(ARGV[5]), tonumber(ARGV[6])
+-- Every key a script touches comes in KEYS; naming one that did not is a bug, failed before any use of it.
+local declared = {}
+for _, k in ipairs(KEYS) do declared[k] = true end
+local function use(name)
+  if not declared[name] then error('TICKWORK_UNDECLARED key=' .. string.gsub(name, '%c', '?')) end
+  return name
+end
+local META_KINDS = { runners = true, runnerexp = true, maintenance = true, audit = true, auditat = true, auditrow = true, auditseq = true, tokens = true }
+local function jk(ce, kind)
+  if T == '' then return use(P .. ':{' .. ce .. '}:' .. kind) end
+  return use(P .. ':' .. T .. ':' .. ce .. ':' .. kind)
+end
+local function gk(kind)
+  if T == '' and M == '' then return use(P .. ':#:' .. kind) end
+  if META_KINDS[kind] then return use(P .. ':' .. M .. ':#:' .. kind) end
+  return use(P .. ':' .. T .. ':#:' .. kind)
+end
+local function sk(ce, key)
+  if T == '' then return use(P .. ':{' .. ce .. '}:schedule:' .. key) end
+  return use(P .. ':' .. T .. ':' .. ce .. ':schedule:' .. key)
+end
 -- JavaScript's encodeURIComponent, which names a job's keys (see keys.ts).
 local function encode_code(code)
   return (string.gsub(code, "[^A-Za-z0-9%-_%.!~%*'%(%)]", function(ch) return string.format('%%%02X', string.byte(ch)) end))
@@ -18,8 +40,9 @@ end
 local JOB_TYPES = { states = 'hash', claims = 'hash', runs = 'hash', active = 'hash', waiting = 'hash', seq = 'string', index = 'zset' }
 local GLOBAL_TYPES = {
   codes = 'set', index = 'zset', leases = 'zset', finished = 'zset', requests = 'zset', request = 'hash', reqseq = 'string',
-  schedules = 'zset', schedseq = 'string', schedrev = 'hash', runners = 'hash', runnerexp = 'zset',
+  schedules = 'zset', schedseq = 'string', schedrev = 'hash',
 }
+local META_TYPES = { runners = 'hash', runnerexp = 'zset' }
 local checked = {}
 -- A key name as an error reply can carry it (a reply line cannot hold control characters).
 local function shown(key) return (string.gsub(key, '%c', '?')) end
@@ -34,6 +57,13 @@ local function check(key, expected)
 end
 local function check_globals()
   for kind, t in pairs(GLOBAL_TYPES) do
+    local bad = check(gk(kind), t)
+    if bad then return bad end
+  end
+  return nil
+end
+local function check_meta()
+  for kind, t in pairs(META_TYPES) do
     local bad = check(gk(kind), t)
     if bad then return bad end
   end
@@ -106,13 +136,13 @@ local function drop_request(ce, key, m, id)
   redis.call('HDEL', gk('request'), id)
 end
 -- The id a member names (its 12 digits without the padding).
-local function member_id(m) return tostring(tonumber(string.match(m, ':(%d+)$'))) end
+local function member_id(m) return string.format('%d', tonumber(string.match(m, ':(%d+)$'))) end
 local function split_id(id)
   local dot = string.find(id, '.', 1, true)
   return string.sub(id, 1, dot - 1), string.sub(id, dot + 1)
 end
 local function publish(kind, code, key)
-  redis.call('PUBLISH', gk('changes'), cjson.encode({ type = kind, code = code, key = key }))
+  redis.call('PUBLISH', P .. ':#:changes', cjson.encode({ type = kind, code = code, key = key }))
 end
 
 local function initial_state(code, key, now)

@@ -20,8 +20,9 @@ if req.op == 'request' then
     if why then return redis.error_reply(why) end
     if not gate then return cjson.encode({ missing = true }) end
   end
-  local id = next_id(gk('reqseq'))
-  local request = { id = tostring(id), code = req.code, key = req.key, requestedAt = req.now, requestedBy = req.requestedBy }
+  -- Unique across shards: each shard's counter times the shard count, plus the shard (the counter itself on a single node).
+  local id = next_id(gk('reqseq')) * SHARDS + S
+  local request = { id = string.format('%d', id), code = req.code, key = req.key, requestedAt = req.now, requestedBy = req.requestedBy }
   file_request(req.ce, request, req.pad .. ':' .. pad12(id))
   publish('run-request', req.code, req.key)
   return cjson.encode(request)
@@ -85,7 +86,7 @@ while #sources > 0 do
     local s = sources[c.i]
     from[c.i] = '(' .. c.full
     used[c.i] = used[c.i] + 1
-    local id = tostring(c.n)
+    local id = string.format('%d', c.n)
     local raw = nil
     if not seen[id] then raw = redis.call('HGET', gk('request'), id) end
     if seen[id] then

@@ -23,25 +23,60 @@ local function iso(ms)
   local y = yoe + era * 400 + (m <= 2 and 1 or 0)
   return string.format('%04d-%02d-%02dT%02d:%02d:%02d.%03dZ', y, m, d, math.floor(rem / 3600), math.floor(rem % 3600 / 60), rem % 60, ms - secs * 1000)
 end
+-- On a Cluster PUBSUB NUMSUB counts one node's subscribers only, so presence is the heartbeat alone there (T ~= '').
 local function presence_of(id)
+  if T ~= '' then return false end
   local counts = redis.call('PUBSUB', 'NUMSUB', P .. ':#:presence:' .. id)
   return tonumber(counts[2]) > 0
 end
 local function runner_view(record, now)
-  record.connected = presence_of(record.runnerId)
-  record.alive = record.expiresAt > now or record.connected
+  if T ~= '' then
+    record.connected = NULL
+    record.alive = record.expiresAt > now
+  else
+    record.connected = presence_of(record.runnerId)
+    record.alive = record.expiresAt > now or record.connected
+  end
   return record
 end
 `;
 
 /**
  * Request `{ op: 'beat', runnerId, now, ttlMs, startedAt, clockOffsetMs, retention }` (answers the
- * record) or `{ op: 'list', now }` (answers every record, by id).
+ * record), `{ op: 'list', now }` (answers every record, by id), `{ op: 'dead', now }` (answers
+ * runner id -> last heartbeat of the dead runners not yet released, or false) or `{ op: 'release', ids }`.
  */
 export const RUNNERS_LUA = `
-local bad = check_globals()
+local bad = check_meta()
 if bad then return redis.error_reply(bad) end
 local now = req.now
+if req.op == 'dead' then
+  local dead = {}
+  local any = false
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', gk('runnerexp'), '-inf', string.format('%d', now))) do
+    local raw = redis.call('HGET', gk('runners'), id)
+    if raw then
+      local record = cjson.decode(raw)
+      if record.released ~= true and not presence_of(id) then
+        dead[id] = record.lastHeartbeatAt
+        any = true
+      end
+    end
+  end
+  if not any then return 'false' end
+  return cjson.encode(dead)
+end
+if req.op == 'release' then
+  for _, id in ipairs(req.ids) do
+    local raw = redis.call('HGET', gk('runners'), id)
+    if raw then
+      local record = cjson.decode(raw)
+      record.released = true
+      redis.call('HSET', gk('runners'), id, cjson.encode(record))
+    end
+  end
+  return 'true'
+end
 if req.op == 'beat' then
   local old = redis.call('ZRANGEBYSCORE', gk('runnerexp'), '-inf', string.format('(%d', now - req.retention))
   for _, id in ipairs(old) do
@@ -65,44 +100,27 @@ return cjson.encode(out)
 `;
 
 /**
- * Appended to the reap script with \`runners\`: interrupts the running runs of dead runners (heartbeat
- * expired, presence channel without subscriber), up to the limit left. A dead runner whose runs
- * were all reaped is marked released, so later reaps do not scan the leases for it again.
+ * Appended to the reap script: interrupts the running runs of dead runners (`req.dead`, found by the
+ * runners script's `dead` op: heartbeat expired, presence channel without subscriber) among the
+ * shard's leases, up to the limit left. When the limit did not cut it short (`full` false) in any
+ * shard, the store marks those runners released, so later reaps do not scan the leases for them again.
  */
 export const REAP_RUNNERS_LUA = `
-if req.runners and #out < req.limit then
-  local dead = {}
-  local any = false
-  for _, id in ipairs(redis.call('ZRANGEBYSCORE', gk('runnerexp'), '-inf', string.format('%d', now))) do
-    local raw = redis.call('HGET', gk('runners'), id)
-    if raw then
-      local record = cjson.decode(raw)
-      if record.released ~= true and not presence_of(id) then
-        dead[id] = record
-        any = true
-      end
-    end
-  end
-  if any then
-    local full = false
-    for _, id in ipairs(redis.call('ZRANGE', gk('leases'), 0, -1)) do
-      if #out >= req.limit then full = true break end
+local full = false
+if req.dead ~= NULL then
+  for _, id in ipairs(req.scan) do
+    if #out >= req.limit then full = true break end
+    if redis.call('ZSCORE', gk('leases'), id) then
       local n, ce = split_id(id)
       bad = check_job(ce)
       if bad then return redis.error_reply(bad) end
       local run = get_run(ce, n)
-      if run and run.status == 'running' and dead[run.runnerId] then
-        local record = dead[run.runnerId]
+      local last = run and run.status == 'running' and req.dead[run.runnerId]
+      if last then
         local state, created = finish_state(ce, run, now)
-        interrupt(ce, run, state, now, 'interrupted: runner "' .. run.runnerId .. '" is dead (last heartbeat ' .. iso(record.lastHeartbeatAt) .. ', its connection closed)')
+        interrupt(ce, run, state, now, 'interrupted: runner "' .. run.runnerId .. '" is dead (last heartbeat ' .. iso(last) .. ', its connection closed)')
         if state then put_state(ce, state, created) end
         out[#out + 1] = { run = run, state = state or NULL }
-      end
-    end
-    if not full then
-      for id, record in pairs(dead) do
-        record.released = true
-        redis.call('HSET', gk('runners'), id, cjson.encode(record))
       end
     end
   end

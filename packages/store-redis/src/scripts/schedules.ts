@@ -7,9 +7,8 @@
  *
  * Requests: `{ op: 'upsert', now, epoch, items: [{ ce, code, key, def, enabled }] }` answers
  * `[{ v, c, u }]`; `{ op: 'remove', epoch, items: [{ ce, code, key }] }` answers whether each
- * existed; `{ op: 'get', items }` answers a row or false per item; `{ op: 'list', code, after,
- * limit }` (`after`: the [code, key] a page continues after) answers `{ rows, more }`. A row is `{ code, key, k, def, en, v, c, u }`, or
- * `{ k, missing = true }` for an index member without its hash.
+ * existed; `{ op: 'get', items }` answers a row `{ code, key, k, def, en, v, c, u }` or false per
+ * item. Lists read `G:schedules` of every shard and then get the rows (store.ts).
  */
 export const SCHEDULES_LUA = `
 -- A schedule hash as stored, nil when it does not exist, or an error naming a foreign or damaged key.
@@ -42,28 +41,6 @@ if req.op == 'get' then
     if s then out[i] = row_of(c.ce, c.code, c.key, s) else out[i] = false end
   end
   return cjson.encode(out)
-end
-
-if req.op == 'list' then
-  local min, max = '-', '+'
-  if req.code ~= NULL then min, max = '[' .. req.code .. '\\0', '(' .. req.code .. '\\1' end
-  if req.after ~= NULL then min = '(' .. req.after[1] .. '\\0' .. req.after[2] end
-  local members = redis.call('ZRANGE', gk('schedules'), min, max, 'BYLEX', 'LIMIT', 0, req.limit + 1)
-  local out = {}
-  for i = 1, math.min(#members, req.limit) do
-    local m = members[i]
-    local z = string.find(m, '\\0', 1, true)
-    if not z then
-      out[i] = { k = gk('schedules'), missing = true }
-    else
-      local code, key = string.sub(m, 1, z - 1), string.sub(m, z + 1)
-      local ce = encode_code(code)
-      local s, why = read_schedule(ce, key)
-      if why then return redis.error_reply(why) end
-      if s then out[i] = row_of(ce, code, key, s) else out[i] = { k = sk(ce, key), missing = true } end
-    end
-  end
-  return cjson.encode({ rows = out, more = #members > req.limit })
 end
 
 local bad = check_globals()
