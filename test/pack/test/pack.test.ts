@@ -42,13 +42,18 @@ function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
+// A daily slot 12 hours away, so no scheduled run comes due while the test runs: with every('1h') a
+// daemon started across hh:00 also ran the hh:00 slot beside the run-now request, and the test failed.
+const QUIET_HOUR = (new Date().getUTCHours() + 12) % 24;
+
 const CONFIG = `import { appendFileSync } from 'node:fs';
-import { defineConfig, defineJob, every } from '@tickwork/core';
+import { defineConfig, defineJob } from '@tickwork/core';
 import { createSqlStore } from '@tickwork/store-sql';
 
 const hello = defineJob({
   code: 'pack.hello',
-  schedule: every('1h'),
+  schedule: '0 ${QUIET_HOUR} * * *',
+  timezone: 'UTC',
   async run(ctx) {
     appendFileSync(process.env.PACK_MARKER as string, ctx.trigger + '\\n');
     ctx.report('hello from the packed app (' + ctx.trigger + ')');
