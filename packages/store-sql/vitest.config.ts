@@ -5,5 +5,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // Most files wait on PostgreSQL, SQLite files and child processes rather than compute: two at a time.
+    maxWorkers: 2,
   },
 });
