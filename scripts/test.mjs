@@ -1,14 +1,20 @@
 #!/usr/bin/env node
-// `npm test`: install (frozen lockfile), build, typecheck and test every package through
-// turbo, then print one plain line "N passed, N failed" totalled over all packages from
+// `npm test`: install (frozen lockfile), build (turbo), then typecheck and test every package
+// side by side, then print one plain line "N passed, N failed" totalled over all packages from
 // Vitest's JSON reports — CI reads that line, not Vitest's summary. Exits non-zero on any
 // failure, including a package whose tests did not report at all.
 //
-// Beside that, the store conformance suites and the CLI and daemon end-to-end tests run again on
-// Node 22 and 24 (engines stay >=20.19): their binaries come from the npm registry's `node`
-// package through npx, which caches them, so only the first run downloads them.
+// The store conformance suites and the CLI and daemon end-to-end tests also run on Node 22 and
+// 24 (engines stay >=20.19): their binaries come from the npm registry's `node` package through
+// npx, which caches them, so only the first run downloads them.
+//
+// Most of the suite waits on child processes, servers and real-time scenarios rather than
+// computing, so the test runs go TEST_JOBS at a time (default 4) from a queue, longest first:
+// a long package started last would leave the machine idle at the end. Each run prints its
+// output when it ends, then a table of every run's wall and CPU time closes the output.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -47,24 +53,13 @@ function workspacePackages() {
   return dirs;
 }
 
-/** The Node versions the conformance suites and end-to-end tests also run on (the registry's `node` package). */
-const OTHER_NODES = ['22.23.3', '24.9.0'];
-/** Per package, the test files run again on {@link OTHER_NODES}. */
-const ON_OTHER_NODES = {
-  '@tickwork/store-conformance': ['test/memory.test.ts'],
-  '@tickwork/store-sql': ['test/conformance-sqlite.test.ts', 'test/conformance-postgres.test.ts', 'test/conformance-orm.test.ts'],
-  '@tickwork/store-redis': ['test/conformance.test.ts'],
-  '@tickwork/runner-cli': ['test/e2e-tick.test.ts', 'test/e2e-bad-input.test.ts', 'test/e2e-runtime-schedules.test.ts', 'test/daemon.test.ts'],
-  '@tickwork/runner-daemon': ['test/exactly-once.test.ts', 'test/shutdown.test.ts', 'test/cluster-sqlite.test.ts'],
-};
-
 const packages = workspacePackages().filter((p) => p.manifest.scripts?.test);
 for (const p of packages) rmSync(join(p.dir, '.vitest'), { recursive: true, force: true });
 
 step('install', 'npx', [...PNPM, 'install', '--frozen-lockfile']);
 const turbo = join(root, 'node_modules', '.bin', 'turbo');
-step('build', turbo, ['run', 'build', '--output-logs=errors-only']);
-const typecheck = step('typecheck', turbo, ['run', 'typecheck', '--continue', '--output-logs=errors-only'], { allowFailure: true });
+// Emit only: the typecheck below checks the same sources (and the tests) with the same options.
+step('build', turbo, ['run', 'build', '--output-logs=errors-only', '--', '--noCheck']);
 
 /** The path of Node `version`'s binary, fetched once through npx (from its cache afterwards). */
 function nodeBinary(version) {
@@ -77,64 +72,117 @@ function nodeBinary(version) {
   return path;
 }
 
+/** The Node versions the conformance suites and end-to-end tests also run on (the registry's `node` package). */
+const OTHER_NODES = ['22.23.3', '24.9.0'];
+/** Per package, the test files run again on {@link OTHER_NODES}. */
+const ON_OTHER_NODES = {
+  '@tickwork/store-conformance': ['test/memory.test.ts'],
+  '@tickwork/store-sql': ['test/conformance-sqlite.test.ts', 'test/conformance-postgres.test.ts', 'test/conformance-orm.test.ts'],
+  '@tickwork/store-redis': ['test/conformance.test.ts'],
+  '@tickwork/runner-cli': ['test/e2e-tick.test.ts', 'test/e2e-bad-input.test.ts', 'test/e2e-runtime-schedules.test.ts', 'test/daemon.test.ts'],
+  '@tickwork/runner-daemon': ['test/exactly-once.test.ts', 'test/shutdown.test.ts', 'test/cluster-sqlite.test.ts'],
+};
+/**
+ * About how many seconds each run takes in a fresh clone on the 2-core CI machine (only the
+ * order matters): the queue starts the longest first. A package missing here goes first (it may be long).
+ */
+const SECONDS = {
+  '@tickwork/store-sql': 350, '@tickwork/chaos': 250, '@tickwork/runner-cli': 240, '@tickwork/example': 240, '@tickwork/pack-test': 230,
+  typecheck: 160, '@tickwork/runner-daemon': 130, '@tickwork/core': 120, '@tickwork/store-redis': 120, '@tickwork/dashboard': 100,
+  '@tickwork/cluster': 150, '@tickwork/notify': 65, '@tickwork/attendance': 45, '@tickwork/store-conformance': 10,
+  'other:@tickwork/runner-cli': 140, 'other:@tickwork/store-sql': 140, 'other:@tickwork/runner-daemon': 55,
+  'other:@tickwork/store-conformance': 30, 'other:@tickwork/store-redis': 30,
+};
+const TEST_JOBS = Number(process.env.TEST_JOBS ?? 4);
+if (!Number.isInteger(TEST_JOBS) || TEST_JOBS < 1) throw new Error(`TEST_JOBS must be a whole number ≥ 1, got ${process.env.TEST_JOBS}`);
+
 const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
-const reports = packages.map((p) => ({ label: p.manifest.name, report: join(p.dir, '.vitest', 'result.json') }));
-
-/** Runs one command, collecting its output (the two Node versions run side by side; each prints when done). */
-function collect(command, args, options) {
-  return new Promise((resolve) => {
-    let output = '';
-    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    child.on('error', (error) => resolve(`${output}\n${error.message}\n`));
-    child.on('close', () => resolve(output));
-  });
+const reports = [];
+/** Each run: what it is, where and how it runs, its queue weight. */
+const runs = [{ label: 'typecheck', cwd: root, command: turbo, args: ['run', 'typecheck', '--continue', '--output-logs=errors-only'], env, weight: SECONDS.typecheck }];
+for (const p of packages) {
+  // Each package's own `test` script (Vitest with the JSON report read below).
+  runs.push({ label: p.manifest.name, cwd: p.dir, command: 'pnpm', args: ['run', '--silent', 'test'], env, weight: SECONDS[p.manifest.name] ?? Number.POSITIVE_INFINITY });
+  reports.push({ label: p.manifest.name, report: join(p.dir, '.vitest', 'result.json') });
 }
-
-/** The conformance and end-to-end files of every package on Node `version`; false when its binary could not be had. */
-async function onOtherNode(version) {
-  const major = version.split('.')[0];
+let missingNodes = 0;
+console.log(`\n▶ Node ${OTHER_NODES.join(' and ')} binaries`);
+for (const version of OTHER_NODES) {
   const binary = nodeBinary(version);
-  if (!binary) return false;
+  if (!binary) {
+    missingNodes += 1;
+    continue;
+  }
+  const major = version.split('.')[0];
   // Child processes that tests start by name (node, npx) get the same Node.
   const nodeEnv = { ...env, PATH: `${dirname(binary)}${delimiter}${env.PATH}` };
-  let output = '';
   for (const p of packages) {
     const files = ON_OTHER_NODES[p.manifest.name];
     if (!files) continue;
     const outputFile = `.vitest/node${major}.json`;
-    output += await collect(binary, [vitest, 'run', ...files, '--reporter=default', '--reporter=json', `--outputFile.json=${outputFile}`], { cwd: p.dir, env: nodeEnv });
-    reports.push({ label: `${p.manifest.name} on Node ${major}`, report: join(p.dir, outputFile) });
+    const label = `${p.manifest.name} on Node ${major}`;
+    runs.push({
+      label, cwd: p.dir, command: binary, env: nodeEnv, weight: SECONDS[`other:${p.manifest.name}`] ?? Number.POSITIVE_INFINITY,
+      args: [vitest, 'run', ...files, '--reporter=default', '--reporter=json', `--outputFile.json=${outputFile}`],
+    });
+    reports.push({ label, report: join(p.dir, outputFile) });
   }
-  console.log(`\n▶ conformance and end-to-end tests on Node ${version}\n${output}`);
-  return true;
 }
 
-/** Like {@link step}, without blocking: the runs on the other Node versions go on beside it. */
-function stepBeside(title, command, args) {
-  console.log(`\n▶ ${title}`);
+const TIME = '/usr/bin/time';
+const timeDir = mkdtempSync(join(tmpdir(), 'tickwork-test-time-'));
+let timeFiles = 0;
+/** Runs one command, collecting its output, and resolves with its exit code, output, wall and (with GNU time) CPU seconds. */
+function collect(run) {
+  const started = Date.now();
+  const timeFile = join(timeDir, `${(timeFiles += 1)}.txt`);
+  const timed = existsSync(TIME);
+  const [command, args] = timed ? [TIME, ['-o', timeFile, '-f', '%U %S', run.command, ...run.args]] : [run.command, run.args];
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: root, stdio: 'inherit', env });
-    child.on('error', (error) => {
-      console.error(`✖ ${title}: ${error.message}`);
-      resolve(1);
-    });
-    child.on('close', (code) => resolve(code ?? 1));
+    let output = '';
+    const child = spawn(command, args, { cwd: run.cwd, env: run.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const done = (code, error) => {
+      let cpu = null;
+      if (timed && existsSync(timeFile)) {
+        const [user, system] = readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+        if (Number.isFinite(user) && Number.isFinite(system)) cpu = user + system;
+      }
+      resolve({ run, code, output: error ? `${output}\n${error.message}\n` : output, wall: (Date.now() - started) / 1000, cpu });
+    };
+    child.on('error', (error) => done(1, error));
+    child.on('close', (code) => done(code ?? 1));
   });
 }
 
-/** The other Node versions one after the other (each prints its output when done). */
-async function onOtherNodes() {
-  let missing = 0;
-  for (const version of OTHER_NODES) if (!(await onOtherNode(version))) missing += 1;
-  return missing;
+/** Every run, TEST_JOBS at a time, longest first; each prints its output when it ends. */
+async function runAll() {
+  const queue = [...runs].sort((a, b) => b.weight - a.weight);
+  const results = [];
+  const started = Date.now();
+  const worker = async () => {
+    for (let run = queue.shift(); run; run = queue.shift()) {
+      const result = await collect(run);
+      const at = Math.round((Date.now() - started) / 1000);
+      console.log(`\n▶ ${run.label} (${result.code === 0 ? 'ok' : `exit ${result.code}`}, ${result.wall.toFixed(0)} s, ended at +${at} s)\n${result.output}`);
+      results.push(result);
+    }
+  };
+  await Promise.all(Array.from({ length: TEST_JOBS }, worker));
+  return results;
 }
 
-// The whole suite on this Node through turbo and, beside it, the conformance and end-to-end files
-// on Node 22 and 24: those mostly wait on child processes and servers, so they run alongside
-// instead of after it (every test isolates its data: own schema, key prefix, directory).
-const [tests, missingNodes] = await Promise.all([stepBeside('test', turbo, ['run', 'test', '--continue', '--concurrency=2']), onOtherNodes()]);
+console.log(`\n▶ typecheck and test (${runs.length} runs, ${TEST_JOBS} at a time)`);
+const results = await runAll();
+rmSync(timeDir, { recursive: true, force: true });
+const typecheck = results.find((r) => r.run.label === 'typecheck')?.code ?? 1;
+const testFailures = results.filter((r) => r.run.label !== 'typecheck' && r.code !== 0).length;
+
+console.log('\n  run                                      wall s   cpu s');
+for (const r of [...results].sort((a, b) => b.wall - a.wall)) {
+  console.log(`  ${r.run.label.padEnd(40)} ${r.wall.toFixed(0).padStart(6)}  ${r.cpu === null ? '     -' : r.cpu.toFixed(0).padStart(6)}`);
+}
 
 let passed = 0;
 let failed = missingNodes;
@@ -159,8 +207,8 @@ if (typecheck !== 0) {
   console.error('✖ typecheck failed');
   failed += 1;
 }
-if (tests !== 0 && failed === 0) {
-  console.error('✖ turbo reported a failing test task');
+if (testFailures > 0 && failed === 0) {
+  console.error('✖ a test run exited non-zero with every report green');
   failed += 1;
 }
 console.log(`${passed} passed, ${failed} failed`);
