@@ -96,7 +96,19 @@ describe('logs --follow (spawned bin)', () => {
     const project = createProject('sqlite', `[{ code: 'a', schedule: every('1m'), run: record('a') }]`);
     try {
       expect((await project.run(['migrate'])).code).toBe(0);
+      expect((await project.run(['run', 'a', '--force'])).code).toBe(0);
       const follow = project.start(['logs', '--follow']);
+      // Following once it printed the run there is (its SIGINT handler is set in the same tick): a SIGINT sent while the
+      // process was still loading killed it by default (signal, no exit code) on a busy machine.
+      let printed = '';
+      follow.child.stdout?.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+      let exited = false;
+      void follow.result.then(() => (exited = true));
+      const following = (async () => {
+        while (!exited && !/\ba\b/.test(printed)) await new Promise((resolve) => setTimeout(resolve, 50));
+        return 'following';
+      })();
+      expect(await Promise.race([follow.result, following])).toBe('following');
       const early = await Promise.race([follow.result, new Promise((resolve) => setTimeout(resolve, 1_500, 'still following'))]);
       expect(early).toBe('still following');
       follow.child.kill('SIGINT');
