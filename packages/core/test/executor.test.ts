@@ -17,15 +17,25 @@ import { type RuntimeScheduleInput } from '../src/entry/store.js';
 const T0 = '2026-03-02T12:00:30.000Z';
 
 function runtimeInput(code: string, key: string, schedule: ScheduleSpec): RuntimeScheduleInput {
-  return { code, key, schedule, timezone: null, payload: null, enabled: true, startAt: null, expiresAt: null, description: null, options: {} };
+  return {
+    code,
+    key,
+    schedule,
+    timezone: null,
+    payload: null,
+    enabled: true,
+    startAt: null,
+    expiresAt: null,
+    description: null,
+    options: {},
+  };
 }
 
 function setup(definitions: JobDefinition[], start = T0) {
   const store = createMemoryStore();
   const clock = createFakeClock(start);
   const jobs = definitions.map((d) => defineJob(d));
-  const tick = (extra: Partial<Parameters<typeof runDue>[0]> = {}) =>
-    runDue({ jobs, store, clock, runnerId: 'test-runner', ...extra });
+  const tick = (extra: Partial<Parameters<typeof runDue>[0]> = {}) => runDue({ jobs, store, clock, runnerId: 'test-runner', ...extra });
   return { store, clock, tick };
 }
 
@@ -60,7 +70,10 @@ describe('runDue: due logic', () => {
 
   it('does not catch up slots from before the store first saw the job', async () => {
     const calls: Date[] = [];
-    const { tick } = setup([{ code: 'night', schedule: dailyAt('03:00'), run: (ctx) => void calls.push(ctx.slot) }], '2026-03-02T14:00:00Z');
+    const { tick } = setup(
+      [{ code: 'night', schedule: dailyAt('03:00'), run: (ctx) => void calls.push(ctx.slot) }],
+      '2026-03-02T14:00:00Z',
+    );
     const report = await tick();
     expect(report.results[0]).toMatchObject({ outcome: 'not-due', nextSlotAt: new Date('2026-03-03T03:00:00Z') });
     expect(calls).toEqual([]);
@@ -68,7 +81,10 @@ describe('runDue: due logic', () => {
 
   it('latest policy runs only the most recent missed slot, once', async () => {
     const calls: string[] = [];
-    const { clock, tick } = setup([{ code: 'five', schedule: every('5m'), run: (ctx) => void calls.push(ctx.slot.toISOString()) }], '2026-03-02T12:00:10Z');
+    const { clock, tick } = setup(
+      [{ code: 'five', schedule: every('5m'), run: (ctx) => void calls.push(ctx.slot.toISOString()) }],
+      '2026-03-02T12:00:10Z',
+    );
     await tick();
     clock.set('2026-03-02T12:17:00Z'); // runner was down for 12:05, 12:10, 12:15
     await tick();
@@ -95,7 +111,14 @@ describe('runDue: due logic', () => {
   it('all policy backfills every missed slot within the window, in order', async () => {
     const calls: string[] = [];
     const { clock, tick, store } = setup(
-      [{ code: 'all', schedule: every('5m'), missedRunPolicy: { all: { within: '10m' } }, run: (ctx) => void calls.push(ctx.slot.toISOString()) }],
+      [
+        {
+          code: 'all',
+          schedule: every('5m'),
+          missedRunPolicy: { all: { within: '10m' } },
+          run: (ctx) => void calls.push(ctx.slot.toISOString()),
+        },
+      ],
       '2026-03-02T12:00:10Z',
     );
     await tick();
@@ -163,8 +186,20 @@ describe('runDue: due logic', () => {
 describe('runDue: outcomes and options', () => {
   it('records failures, including non-Error throws, with a readable message', async () => {
     const { tick, store } = setup([
-      { code: 'err', schedule: every('1m'), run: () => { throw new TypeError('boom'); } },
-      { code: 'str', schedule: every('1m'), run: () => { throw 'plain string'; } },
+      {
+        code: 'err',
+        schedule: every('1m'),
+        run: () => {
+          throw new TypeError('boom');
+        },
+      },
+      {
+        code: 'str',
+        schedule: every('1m'),
+        run: () => {
+          throw 'plain string';
+        },
+      },
       { code: 'obj', schedule: every('1m'), run: () => Promise.reject({ reason: 42 }) },
     ]);
     const report = await tick();
@@ -186,7 +221,15 @@ describe('runDue: outcomes and options', () => {
     const gate = deferred();
     const started: string[] = [];
     const { clock, tick, store } = setup([
-      { code: 'slow', schedule: every('1m'), leaseTtl: '5m', run: async (ctx) => { started.push(ctx.slot.toISOString()); await gate.promise; } },
+      {
+        code: 'slow',
+        schedule: every('1m'),
+        leaseTtl: '5m',
+        run: async (ctx) => {
+          started.push(ctx.slot.toISOString());
+          await gate.promise;
+        },
+      },
     ]);
     const first = tick();
     await new Promise((r) => setTimeout(r, 10));
@@ -206,7 +249,16 @@ describe('runDue: outcomes and options', () => {
     const gate = deferred();
     const started: string[] = [];
     const { clock, tick, store } = setup([
-      { code: 'par', schedule: every('1m'), allowParallelRuns: true, leaseTtl: '5m', run: async (ctx) => { started.push(ctx.slot.toISOString()); await gate.promise; } },
+      {
+        code: 'par',
+        schedule: every('1m'),
+        allowParallelRuns: true,
+        leaseTtl: '5m',
+        run: async (ctx) => {
+          started.push(ctx.slot.toISOString());
+          await gate.promise;
+        },
+      },
     ]);
     const first = tick();
     await new Promise((r) => setTimeout(r, 10));
@@ -251,7 +303,9 @@ describe('runDue: outcomes and options', () => {
         schedule: every('1m'),
         failuresBeforeAlert: 2,
         onFailure: (ctx) => void alerts.push(ctx.consecutiveFailures),
-        run: () => { throw new Error('down'); },
+        run: () => {
+          throw new Error('down');
+        },
       },
     ]);
     for (const at of ['12:00:30', '12:01:30', '12:02:30']) {
@@ -263,7 +317,16 @@ describe('runDue: outcomes and options', () => {
 
   it('keeps running when the onFailure hook itself throws', async () => {
     const { tick } = setup([
-      { code: 'hook', schedule: every('1m'), onFailure: () => { throw new Error('mailer down'); }, run: () => { throw new Error('x'); } },
+      {
+        code: 'hook',
+        schedule: every('1m'),
+        onFailure: () => {
+          throw new Error('mailer down');
+        },
+        run: () => {
+          throw new Error('x');
+        },
+      },
     ]);
     const report = await tick();
     expect(report.results[0]?.outcome).toBe('failed');
@@ -272,7 +335,11 @@ describe('runDue: outcomes and options', () => {
   it('records runs as interrupted when the runner shuts down mid-run', async () => {
     const controller = new AbortController();
     const { tick, store } = setup([
-      { code: 'long', schedule: every('1m'), run: (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))) },
+      {
+        code: 'long',
+        schedule: every('1m'),
+        run: (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
+      },
     ]);
     const running = tick({ signal: controller.signal });
     await new Promise((r) => setTimeout(r, 10));
@@ -292,7 +359,10 @@ describe('runDue: selection, force, dry run, pause, requests', () => {
 
   it('force runs a job that is not due, once per second-slot even with two runners', async () => {
     let calls = 0;
-    const { clock, tick, store } = setup([{ code: 'daily', schedule: dailyAt('03:00'), run: () => void calls++ }], '2026-03-02T14:00:00.250Z');
+    const { clock, tick, store } = setup(
+      [{ code: 'daily', schedule: dailyAt('03:00'), run: () => void calls++ }],
+      '2026-03-02T14:00:00.250Z',
+    );
     const [a, b] = await Promise.all([
       tick({ force: true, only: ['daily'], runnerId: 'runner-a' }),
       tick({ force: true, only: ['daily'], runnerId: 'runner-b' }),
@@ -306,7 +376,15 @@ describe('runDue: selection, force, dry run, pause, requests', () => {
   });
 
   it('dry run reports what would run and changes nothing', async () => {
-    const { tick, store } = setup([{ code: 'dry', schedule: every('1m'), run: () => { throw new Error('must not run'); } }]);
+    const { tick, store } = setup([
+      {
+        code: 'dry',
+        schedule: every('1m'),
+        run: () => {
+          throw new Error('must not run');
+        },
+      },
+    ]);
     const report = await tick({ dryRun: true });
     expect(report.results[0]).toMatchObject({ outcome: 'would-run', slotAt: new Date('2026-03-02T12:00:00Z') });
     expect(await store.getStates()).toEqual([]);
@@ -329,7 +407,10 @@ describe('runDue: selection, force, dry run, pause, requests', () => {
 
   it('runs a pending run-now request once as a manual run', async () => {
     let calls = 0;
-    const { clock, tick, store } = setup([{ code: 'ondemand', schedule: dailyAt('03:00'), run: () => void calls++ }], '2026-03-02T14:00:00Z');
+    const { clock, tick, store } = setup(
+      [{ code: 'ondemand', schedule: dailyAt('03:00'), run: () => void calls++ }],
+      '2026-03-02T14:00:00Z',
+    );
     await tick();
     await store.requestRun({ code: 'ondemand', key: '' }, { now: clock.now(), requestedBy: 'cli' });
     clock.advance(30_000);
@@ -343,7 +424,17 @@ describe('runDue: selection, force, dry run, pause, requests', () => {
   async function claimAsDeadRunner(store: Store, now: Date, slotAt: string, attempt = 1) {
     await store.ensureStates([{ code: 'crashy', key: '' }], now);
     const [claim] = await store.claimSlots(
-      [{ code: 'crashy', key: '', slotAt: new Date(slotAt), attempt, trigger: attempt === 1 ? 'schedule' : 'retry', overlap: 'skip', leaseMs: 30_000 }],
+      [
+        {
+          code: 'crashy',
+          key: '',
+          slotAt: new Date(slotAt),
+          attempt,
+          trigger: attempt === 1 ? 'schedule' : 'retry',
+          overlap: 'skip',
+          leaseMs: 30_000,
+        },
+      ],
       { runnerId: 'dead-runner', now },
     );
     expect(claim?.status).toBe('claimed');
@@ -362,7 +453,9 @@ describe('runDue: selection, force, dry run, pause, requests', () => {
   });
 
   it('retries an interrupted slot only interruptedRetries times, then waits for retryAfterFailure', async () => {
-    const { clock, tick, store } = setup([{ code: 'crashy', schedule: every('1h'), leaseTtl: '30s', retryAfterFailure: '10m', run: () => undefined }]);
+    const { clock, tick, store } = setup([
+      { code: 'crashy', schedule: every('1h'), leaseTtl: '30s', retryAfterFailure: '10m', run: () => undefined },
+    ]);
     await claimAsDeadRunner(store, clock.now(), '2026-03-02T12:00:00Z');
     await store.reapExpired({ now: new Date('2026-03-02T12:01:10Z') });
     await claimAsDeadRunner(store, new Date('2026-03-02T12:01:10Z'), '2026-03-02T12:00:00Z', 2);
@@ -373,7 +466,9 @@ describe('runDue: selection, force, dry run, pause, requests', () => {
   });
 
   it('does not retry an interrupted slot when interruptedRetries is 0 and no retry policy is set', async () => {
-    const { clock, tick, store } = setup([{ code: 'crashy', schedule: every('1h'), leaseTtl: '30s', interruptedRetries: 0, run: () => undefined }]);
+    const { clock, tick, store } = setup([
+      { code: 'crashy', schedule: every('1h'), leaseTtl: '30s', interruptedRetries: 0, run: () => undefined },
+    ]);
     await claimAsDeadRunner(store, clock.now(), '2026-03-02T12:00:00Z');
     clock.set('2026-03-02T12:01:10Z');
     expect((await tick()).results[0]).toMatchObject({ outcome: 'not-due', nextSlotAt: new Date('2026-03-02T13:00:00Z') });
@@ -382,9 +477,24 @@ describe('runDue: selection, force, dry run, pause, requests', () => {
 
   it('hands ctx the slot, attempt, trigger and ids', async () => {
     let seen: RunContext | undefined;
-    const { tick } = setup([{ code: 'ctx', schedule: every('1m'), run: (ctx) => void (seen = ctx) }]);
+    const { tick } = setup([
+      {
+        code: 'ctx',
+        schedule: every('1m'),
+        run: (ctx) => {
+          seen = ctx;
+        },
+      },
+    ]);
     await tick();
-    expect(seen).toMatchObject({ code: 'ctx', key: '', slot: new Date('2026-03-02T12:00:00Z'), attempt: 1, trigger: 'schedule', runnerId: 'test-runner' });
+    expect(seen).toMatchObject({
+      code: 'ctx',
+      key: '',
+      slot: new Date('2026-03-02T12:00:00Z'),
+      attempt: 1,
+      trigger: 'schedule',
+      runnerId: 'test-runner',
+    });
     expect(typeof seen?.runId).toBe('string');
     expect(seen?.signal.aborted).toBe(false);
   });
@@ -394,7 +504,13 @@ describe('runDue: handler text every store can hold', () => {
   it('replaces NUL bytes and lone surrogates in reported messages and errors', async () => {
     const { tick, store } = setup([
       { code: 'nul', schedule: every('1m'), run: (ctx) => ctx.report('a\u0000b') },
-      { code: 'cut', schedule: every('1m'), run: () => { throw new Error('boom 😀'.slice(0, 6)); } },
+      {
+        code: 'cut',
+        schedule: every('1m'),
+        run: () => {
+          throw new Error('boom 😀'.slice(0, 6));
+        },
+      },
     ]);
     await tick();
     expect((await runsOf(store, 'nul'))[0]).toMatchObject({ status: 'succeeded', message: 'a\uFFFDb' });
@@ -404,10 +520,13 @@ describe('runDue: handler text every store can hold', () => {
 
 describe('runDue: review regressions', () => {
   it('leaves run-now requests of paused jobs and of paused runtime schedules pending instead of dropping them', async () => {
-    const { clock, tick, store } = setup([
-      { code: 'p', schedule: dailyAt('03:00'), run: () => undefined },
-      { code: 'k', schedule: dailyAt('03:00'), run: () => undefined },
-    ], '2026-03-02T14:00:00Z');
+    const { clock, tick, store } = setup(
+      [
+        { code: 'p', schedule: dailyAt('03:00'), run: () => undefined },
+        { code: 'k', schedule: dailyAt('03:00'), run: () => undefined },
+      ],
+      '2026-03-02T14:00:00Z',
+    );
     await tick();
     await store.upsertSchedules([runtimeInput('k', 'tenant-1', dailyAt('04:00'))], clock.now());
     await store.setPaused({ code: 'p', key: '' }, true, { now: clock.now() });
@@ -421,5 +540,4 @@ describe('runDue: review regressions', () => {
       ['k', 'tenant-1', 'api', '2026-03-02T14:00:00.000Z'],
     ]);
   });
-
 });

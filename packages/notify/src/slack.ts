@@ -48,19 +48,23 @@ export function createSlackNotifier(options: SlackOptions, what = 'slack'): Http
 /** The Slack message of a notification: `text` (the fallback shown in notifications) and `blocks`. */
 export function slackMessage(notification: Notification): { text: string; blocks: object[] } {
   const title = `${ICONS[notification.kind]} ${notification.title}`;
-  const facts = notification.text.trimEnd().split('\n').filter((line) => !line.startsWith('error: ') && !line.startsWith('run: '));
+  const facts = notification.text
+    .trimEnd()
+    .split('\n')
+    .filter((line) => !line.startsWith('error: ') && !line.startsWith('run: '));
   const blocks: object[] = [
-    { type: 'section', text: { type: 'mrkdwn', text: `*${escape(clip(title, 2900))}*` } },
-    { type: 'section', text: { type: 'mrkdwn', text: clip(facts.map(escape).join('\n'), 3000) } },
+    { type: 'section', text: { type: 'mrkdwn', text: `*${escapeMrkdwn(clip(title, 2900))}*` } },
+    { type: 'section', text: { type: 'mrkdwn', text: clip(facts.map(escapeMrkdwn).join('\n'), 3000) } },
   ];
   const error = notification.run?.error;
-  if (error) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `\`\`\`${clip(escape(error), 2990)}\`\`\`` } });
-  if (notification.url) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `<${notification.url}|Open in the dashboard>` }] });
+  if (error) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `\`\`\`${clip(escapeMrkdwn(error), 2990)}\`\`\`` } });
+  if (notification.url)
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `<${notification.url}|Open in the dashboard>` }] });
   return { text: clip(title, 3000), blocks };
 }
 
 // Slack's mrkdwn treats &, < and > as control characters.
-function escape(text: string): string {
+function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 

@@ -33,7 +33,11 @@ export default defineConfig({
 
 function spawnMs(args, cwd) {
   const started = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, args, { cwd, env: { ...process.env, TICKWORK_NOW: '2026-01-05T12:00:00Z' }, encoding: 'utf8' });
+  const result = spawnSync(process.execPath, args, {
+    cwd,
+    env: { ...process.env, TICKWORK_NOW: '2026-01-05T12:00:00Z' },
+    encoding: 'utf8',
+  });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (result.status !== 0) throw new Error(`${args.join(' ')} exited ${result.status}: ${result.stderr}`);
   return ms;
@@ -43,7 +47,10 @@ function spawnMs(args, cwd) {
 function measureAll(cases) {
   for (const c of cases) spawnMs(c.args, c.cwd); // warm the OS file cache once
   const times = cases.map(() => []);
-  for (let i = 0; i < runs; i++) cases.forEach((c, j) => times[j].push(spawnMs(c.args, c.cwd)));
+  for (let i = 0; i < runs; i++)
+    cases.forEach((c, j) => {
+      times[j].push(spawnMs(c.args, c.cwd));
+    });
   return cases.map((c, j) => {
     const sorted = times[j].sort((a, b) => a - b);
     return { label: c.label, min: sorted[0], median: sorted[Math.floor(sorted.length / 2)] };
@@ -66,7 +73,9 @@ try {
   const bare = rows[0];
   console.log(`cold start over ${runs} runs each (Node ${process.version}, ${(await import('node:os')).cpus().length} cores)`);
   for (const row of rows) {
-    console.log(`${row.label.padEnd(58)} min ${row.min.toFixed(0).padStart(4)} ms  median ${row.median.toFixed(0).padStart(4)} ms  (${(row.median / bare.median).toFixed(2)}× bare node)`);
+    console.log(
+      `${row.label.padEnd(58)} min ${row.min.toFixed(0).padStart(4)} ms  median ${row.median.toFixed(0).padStart(4)} ms  (${(row.median / bare.median).toFixed(2)}× bare node)`,
+    );
   }
 } finally {
   rmSync(sqliteDir, { recursive: true, force: true });

@@ -81,7 +81,9 @@ describe('tickwork run', () => {
   });
 
   it('exits 1 when a job times out', async () => {
-    const config = configWith([{ code: 'slow', schedule: every('1m'), timeout: 50, run: ({ signal }) => new Promise((r) => signal.addEventListener('abort', r)) }]);
+    const config = configWith([
+      { code: 'slow', schedule: every('1m'), timeout: 50, run: ({ signal }) => new Promise((r) => signal.addEventListener('abort', r)) },
+    ]);
     const result = await cli(config, ['run', '--json']);
     expect(result.code).toBe(1);
     expect(JSON.parse(result.out).results[0].outcome).toBe('timed_out');
@@ -228,7 +230,11 @@ describe('pause, resume and trigger', () => {
     // The one filed while paused and this one: each runs once.
     expect(await inspect().pendingRunRequests()).toHaveLength(2);
     const ran = await cli(config, ['run', '--json'], '2026-01-05T10:20:30Z');
-    expect(JSON.parse(ran.out).results.filter((r: { code: string }) => r.code === 'sync').map((r: { outcome: string }) => r.outcome)).toEqual(['succeeded', 'succeeded']);
+    expect(
+      JSON.parse(ran.out)
+        .results.filter((r: { code: string }) => r.code === 'sync')
+        .map((r: { outcome: string }) => r.outcome),
+    ).toEqual(['succeeded', 'succeeded']);
     expect(calls).toBe(2);
     expect(await inspect().pendingRunRequests()).toHaveLength(0);
     const { runs } = await inspect().queryRuns({ code: 'sync' });
@@ -257,7 +263,12 @@ describe('list, logs and prune', () => {
     await cli(config, ['run'], '2026-01-05T10:00:05Z');
     const listed = expectListJson(JSON.parse((await cli(config, ['list', '--json'], '2026-01-05T10:01:00Z')).out));
     const bad = listed.jobs.find((j) => j.code === 'bad');
-    expect(bad).toMatchObject({ lastStatus: 'failed', consecutiveFailures: 1, nextRunAt: '2026-01-05T10:05:00.000Z', lastRunAt: '2026-01-05T10:00:05.000Z' });
+    expect(bad).toMatchObject({
+      lastStatus: 'failed',
+      consecutiveFailures: 1,
+      nextRunAt: '2026-01-05T10:05:00.000Z',
+      lastRunAt: '2026-01-05T10:00:05.000Z',
+    });
     expect(bad?.schedule).toMatch(/5 min/);
     expect(listed.jobs.find((j) => j.code === 'off')).toMatchObject({ enabled: false, nextRunAt: null });
     const text = (await cli(config, ['list'], '2026-01-05T10:01:00Z')).out;
@@ -297,11 +308,15 @@ describe('list, logs and prune', () => {
     await cli(config, ['pause', 'minutely'], '2026-01-05T10:00:30Z');
     await cli(config, ['resume', 'minutely'], '2026-01-05T10:03:30Z');
     await cli(config, ['run'], '2026-01-05T10:06:05Z');
-    const paused = expectLogsJson(JSON.parse((await cli(config, ['logs', '--status', 'skipped', '--reason', 'paused', '--json'], '2026-01-05T10:07:00Z')).out));
+    const paused = expectLogsJson(
+      JSON.parse((await cli(config, ['logs', '--status', 'skipped', '--reason', 'paused', '--json'], '2026-01-05T10:07:00Z')).out),
+    );
     expect(paused.runs.map((r) => [r.slotAt, r.rangeLastSlotAt, r.slotCount, r.skipReason])).toEqual([
       ['2026-01-05T10:01:00.000Z', '2026-01-05T10:03:00.000Z', 3, 'paused'],
     ]);
-    const missed = expectLogsJson(JSON.parse((await cli(config, ['logs', '--reason', 'missed-run-policy', '--json'], '2026-01-05T10:07:00Z')).out));
+    const missed = expectLogsJson(
+      JSON.parse((await cli(config, ['logs', '--reason', 'missed-run-policy', '--json'], '2026-01-05T10:07:00Z')).out),
+    );
     expect(missed.runs.map((r) => [r.slotAt, r.slotCount])).toEqual([['2026-01-05T10:04:00.000Z', 2]]);
     expect((await cli(config, ['logs', '--reason', 'overlap'])).out).toBe('no runs match\n');
     const text = (await cli(config, ['logs', '--reason', 'paused,missed-run-policy'], '2026-01-05T10:07:00Z')).out;
@@ -333,7 +348,9 @@ describe('list, logs and prune', () => {
 
 describe('doctor, migrate and crontab', () => {
   it('doctor checks config, store, schema, clock and timezones', async () => {
-    const config = configWith([{ code: 'a', schedule: every('1m'), timezone: 'Asia/Tokyo', run: () => undefined }], { timezone: 'Europe/Paris' });
+    const config = configWith([{ code: 'a', schedule: every('1m'), timezone: 'Asia/Tokyo', run: () => undefined }], {
+      timezone: 'Europe/Paris',
+    });
     const io = captureIo({});
     const code = await runCli(['doctor', '--json'], { io, config });
     const json = JSON.parse(io.out()) as { ok: boolean; checks: { name: string; status: string; detail: string }[] };
@@ -360,7 +377,12 @@ describe('doctor, migrate and crontab', () => {
     let migrated = 0;
     const base = createMemoryStore();
     opened.push(base);
-    const store = Object.assign(Object.create(base) as Store, { migrate: async () => ((migrated += 1), { applied: ['0001_init'] }) });
+    const store = Object.assign(Object.create(base) as Store, {
+      migrate: async () => {
+        migrated += 1;
+        return { applied: ['0001_init'] };
+      },
+    });
     const config = defineConfig({ jobs: [], store });
     const io = captureIo({});
     expect(await runCli(['migrate'], { io, config })).toBe(0);
@@ -394,11 +416,19 @@ describe('signals, follow and help', () => {
     const store = inspect();
     const now = new Date('2026-01-05T10:00:05Z');
     const claim = (slot: string) =>
-      store.claimSlots([{ code: 'tick', key: '', slotAt: new Date(slot), attempt: 1, trigger: 'schedule', overlap: 'allowAll', leaseMs: 600_000 }], { runnerId: 'r', now });
+      store.claimSlots(
+        [{ code: 'tick', key: '', slotAt: new Date(slot), attempt: 1, trigger: 'schedule', overlap: 'allowAll', leaseMs: 600_000 }],
+        { runnerId: 'r', now },
+      );
     const [long] = await claim('2026-01-05T10:00:00Z');
     const io = captureIo({ TICKWORK_NOW: '2026-01-05T10:00:05Z' });
     const follow = runCli(['logs', '--follow', '--json', '--status', 'failed'], { io, config });
-    const lines = () => io.out().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { slotAt: string; status: string });
+    const lines = () =>
+      io
+        .out()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { slotAt: string; status: string });
     const { until } = await import('./fixtures/project.js');
     await new Promise((resolve) => setTimeout(resolve, 200));
     const [quick] = await claim('2026-01-05T10:01:00Z');
@@ -412,7 +442,11 @@ describe('signals, follow and help', () => {
     await until(() => lines().length === 2, 'the earlier run, once it failed too');
     io.signal('SIGINT');
     expect(await follow).toBe(0);
-    expect(lines().map((r) => r.slotAt).sort()).toEqual(['2026-01-05T10:00:00.000Z', '2026-01-05T10:01:00.000Z']);
+    expect(
+      lines()
+        .map((r) => r.slotAt)
+        .sort(),
+    ).toEqual(['2026-01-05T10:00:00.000Z', '2026-01-05T10:01:00.000Z']);
   });
 
   it('logs --follow prints new runs as they are recorded until interrupted', async () => {
@@ -420,7 +454,12 @@ describe('signals, follow and help', () => {
     await cli(config, ['run'], '2026-01-05T10:00:05Z');
     const io = captureIo({});
     const follow = runCli(['logs', '--follow', '--json'], { io, config });
-    const lines = () => io.out().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { slotAt: string; status: string });
+    const lines = () =>
+      io
+        .out()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { slotAt: string; status: string });
     const { until } = await import('./fixtures/project.js');
     await until(() => lines().length === 1, 'the existing run');
     await cli(config, ['run'], '2026-01-05T10:01:05Z');

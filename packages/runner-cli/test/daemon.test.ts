@@ -8,7 +8,9 @@ import { captureIo } from './fixtures/capture.js';
 import { createProject, until, type TestProject } from './fixtures/project.js';
 
 const cleanup: (() => void)[] = [];
-afterAll(() => cleanup.forEach((fn) => fn()));
+afterAll(() => {
+  for (const fn of cleanup) fn();
+});
 
 describe('tickwork daemon', () => {
   it("delegates to the project's @tickwork/runner-daemon and stops it on SIGTERM", async () => {
@@ -16,7 +18,10 @@ describe('tickwork daemon', () => {
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
     const pkg = join(dir, 'node_modules', '@tickwork', 'runner-daemon');
     mkdirSync(pkg, { recursive: true });
-    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: '@tickwork/runner-daemon', type: 'module', exports: { '.': { import: './main.mjs' } } }));
+    writeFileSync(
+      join(pkg, 'package.json'),
+      JSON.stringify({ name: '@tickwork/runner-daemon', type: 'module', exports: { '.': { import: './main.mjs' } } }),
+    );
     writeFileSync(
       join(pkg, 'main.mjs'),
       `export function createDaemon(options) {

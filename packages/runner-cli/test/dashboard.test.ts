@@ -9,13 +9,18 @@ import { captureIo } from './fixtures/capture.js';
 import { until } from './fixtures/project.js';
 
 const dirs: string[] = [];
-afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 function setup(): { dir: string; config: TickworkConfig; backend: ReturnType<typeof createMemoryBackend> } {
   const dir = mkdtempSync(join(tmpdir(), 'tickwork-cli-dashboard-'));
   dirs.push(dir);
   const backend = createMemoryBackend();
-  const config = defineConfig({ jobs: [{ code: 'reports', schedule: every('1h'), run: () => undefined }], store: () => createMemoryStore({ backend }) });
+  const config = defineConfig({
+    jobs: [{ code: 'reports', schedule: every('1h'), run: () => undefined }],
+    store: () => createMemoryStore({ backend }),
+  });
   return { dir, config, backend };
 }
 
@@ -38,18 +43,28 @@ describe('tickwork dashboard', () => {
     // Kept in the configured store, hashed: another store instance on it (a dashboard elsewhere) reads both.
     const other = createMemoryStore({ backend });
     expect(JSON.stringify(await other.listAccessTokens())).not.toContain(created.secret.slice('tw_'.length + 13));
-    expect((await other.listAudit()).entries).toMatchObject([{ action: 'token.create', actor: { name: 'cli:ops', via: 'cli' }, target: { token: created.token.id } }]);
+    expect((await other.listAudit()).entries).toMatchObject([
+      { action: 'token.create', actor: { name: 'cli:ops', via: 'cli' }, target: { token: created.token.id } },
+    ]);
 
     const port = await freePort();
     const serveIo = captureIo({}, dir);
     const serving = runCli(['dashboard', '--port', String(port)], { io: serveIo, config });
     await until(() => serveIo.out().includes('/dashboard/'), 'the dashboard to listen');
     const base = serveIo.out().trim();
-    const signIn = await fetch(new URL('api/session', base), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: created.secret }) });
+    const signIn = await fetch(new URL('api/session', base), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: created.secret }),
+    });
     expect(signIn.status).toBe(200);
     const { csrf } = (await signIn.json()) as { csrf: string };
     const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0] as string;
-    const pause = await fetch(new URL('api/jobs/reports/pause', base), { method: 'POST', headers: { cookie, 'x-csrf-token': csrf, 'content-type': 'application/json' }, body: JSON.stringify({ note: 'quarter close' }) });
+    const pause = await fetch(new URL('api/jobs/reports/pause', base), {
+      method: 'POST',
+      headers: { cookie, 'x-csrf-token': csrf, 'content-type': 'application/json' },
+      body: JSON.stringify({ note: 'quarter close' }),
+    });
     expect(pause.status).toBe(200);
 
     const listIo = captureIo({}, dir);
@@ -89,13 +104,21 @@ describe('tickwork dashboard', () => {
     const { dir, config } = setup();
     const pkg = join(dir, 'node_modules', '@tickwork', 'runner-daemon');
     mkdirSync(pkg, { recursive: true });
-    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: '@tickwork/runner-daemon', type: 'module', exports: { '.': { import: './main.mjs' } } }));
-    writeFileSync(join(pkg, 'main.mjs'), 'export function createDaemon() { let stop; const done = new Promise((r) => (stop = r)); return { done, stop: async () => stop() }; }\n');
+    writeFileSync(
+      join(pkg, 'package.json'),
+      JSON.stringify({ name: '@tickwork/runner-daemon', type: 'module', exports: { '.': { import: './main.mjs' } } }),
+    );
+    writeFileSync(
+      join(pkg, 'main.mjs'),
+      'export function createDaemon() { let stop; const done = new Promise((r) => (stop = r)); return { done, stop: async () => stop() }; }\n',
+    );
     const port = await freePort();
     const io = captureIo({}, dir);
     const exit = runCli(['daemon', '--dashboard', String(port)], { io, config });
     await until(() => io.errText().includes('dashboard at'), 'the dashboard to listen');
-    expect(io.errText()).toContain(`dashboard at http://127.0.0.1:${port}/dashboard/ — no tokens yet: tickwork dashboard token create --role admin`);
+    expect(io.errText()).toContain(
+      `dashboard at http://127.0.0.1:${port}/dashboard/ — no tokens yet: tickwork dashboard token create --role admin`,
+    );
     const anonymous = await fetch(`http://127.0.0.1:${port}/dashboard/api/jobs`);
     expect(anonymous.status).toBe(401);
     io.signal('SIGTERM');

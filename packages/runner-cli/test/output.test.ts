@@ -33,6 +33,7 @@ describe('tables', () => {
         ['longer-code', '100', 'failed'],
       ],
     );
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the colour codes this strips
     const plain = text.replace(/\u001b\[[0-9;]*m/g, '').split('\n');
     expect(plain[0]).toBe('JOB            N  STATUS');
     expect(plain[1]).toBe('a              1  ok');

@@ -68,7 +68,11 @@ if (process.env.TW_BULLMQ_WORKER) {
   });
   await Promise.all(children.map((c) => c.ready));
   for (let i = 0; i < jobs; i += 100) {
-    await Promise.all(Array.from({ length: Math.min(100, jobs - i) }, (_, j) => queue.upsertJobScheduler(`s${i + j}`, { pattern: '* * * * *' }, { name: 'tick', data: {} })));
+    await Promise.all(
+      Array.from({ length: Math.min(100, jobs - i) }, (_, j) =>
+        queue.upsertJobScheduler(`s${i + j}`, { pattern: '* * * * *' }, { name: 'tick', data: {} }),
+      ),
+    );
   }
   const load0 = loadavg();
   const from = Date.now();
@@ -94,10 +98,19 @@ if (process.env.TW_BULLMQ_WORKER) {
   for (const t of instants) for (let j = 0; j < jobs; j++) if (!seen.has(`s${j}@${t}`)) misses++;
   lateness.sort((a, b) => a - b);
   const pct = (p) => (lateness.length ? lateness[Math.min(lateness.length - 1, Math.floor((p / 100) * lateness.length))] : NaN);
-  console.log(`bullmq bench: jobs=${jobs} workers=${children.length} concurrency=${values.concurrency} window=${seconds}s, load average ${load0[0].toFixed(1)} at start, ${loadavg()[0].toFixed(1)} at end, ${cpus().length} cores, Node ${process.version}`);
-  console.log(`  slot instants in window: ${instants.length}; runs timed: ${lateness.length}; duplicates: ${duplicates}; misses: ${misses}`);
+  console.log(
+    `bullmq bench: jobs=${jobs} workers=${children.length} concurrency=${values.concurrency} window=${seconds}s, load average ${load0[0].toFixed(1)} at start, ${loadavg()[0].toFixed(1)} at end, ${cpus().length} cores, Node ${process.version}`,
+  );
+  console.log(
+    `  slot instants in window: ${instants.length}; runs timed: ${lateness.length}; duplicates: ${duplicates}; misses: ${misses}`,
+  );
   console.log(`  lateness ms: p50 ${pct(50).toFixed(2)}  p99 ${pct(99).toFixed(2)}  max ${(lateness.at(-1) ?? NaN).toFixed(2)}`);
-  summaries.forEach((s, i) => console.log(`  worker ${i + 1}: runs ${s.runs.length}, CPU ${s.cpuS.toFixed(2)} s, max RSS ${(s.maxRss / 1048576).toFixed(0)} MB`));
+  summaries.forEach(
+    (s, i) =>
+      void console.log(
+        `  worker ${i + 1}: runs ${s.runs.length}, CPU ${s.cpuS.toFixed(2)} s, max RSS ${(s.maxRss / 1048576).toFixed(0)} MB`,
+      ),
+  );
   await queue.obliterate({ force: true });
   await queue.close();
   rmSync(dir, { recursive: true, force: true });

@@ -21,7 +21,10 @@ function batched(store) {
     queue = [];
     store.completeRuns(taken.flatMap((p) => p.items)).then((outcomes) => {
       let at = 0;
-      for (const p of taken) p.resolve(outcomes.slice(at, (at += p.items.length)));
+      for (const p of taken) {
+        p.resolve(outcomes.slice(at, at + p.items.length));
+        at += p.items.length;
+      }
     });
   };
   return new Proxy(store, {
@@ -48,19 +51,31 @@ for (let round = 0; round < Number(values.rounds); round++) {
   const clock = { now: () => new Date(minute) };
   const claimed = [];
   for (let i = 0; i < N; i += 1000) {
-    const claims = jobs.slice(i, i + 1000).map((job) => ({ code: job.code, key: '', slotAt: now, attempt: 1, trigger: 'schedule', overlap: 'skip', leaseMs: job.leaseTtlMs }));
+    const claims = jobs
+      .slice(i, i + 1000)
+      .map((job) => ({ code: job.code, key: '', slotAt: now, attempt: 1, trigger: 'schedule', overlap: 'skip', leaseMs: job.leaseTtlMs }));
     const outcomes = await store.claimSlots(claims, { runnerId: 'bench', now });
-    outcomes.forEach((o, j) => o.status === 'claimed' && claimed.push({ job: jobs[i + j], run: o.run, lease: o.lease }));
+    outcomes.forEach((o, j) => {
+      if (o.status === 'claimed') claimed.push({ job: jobs[i + j], run: o.run, lease: o.lease });
+    });
   }
   const writes = batched(store);
   global.gc?.();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  await Promise.all(claimed.map(({ job, run, lease }) => executeRun({ job, run, lease, store: writes, clock, logger, signal: new AbortController().signal })));
+  await Promise.all(
+    claimed.map(({ job, run, lease }) =>
+      executeRun({ job, run, lease, store: writes, clock, logger, signal: new AbortController().signal }),
+    ),
+  );
   const cpu = process.cpuUsage(cpu0);
   const us = (cpu.user + cpu.system) / claimed.length;
   perRun.push(us);
-  console.log(`round ${round + 1}: ${claimed.length} runs in ${(performance.now() - t0).toFixed(0)} ms, CPU ${us.toFixed(1)} µs per run (incl. the memory store's completions), heap ${(process.memoryUsage().heapUsed / 1048576).toFixed(0)} MB`);
+  console.log(
+    `round ${round + 1}: ${claimed.length} runs in ${(performance.now() - t0).toFixed(0)} ms, CPU ${us.toFixed(1)} µs per run (incl. the memory store's completions), heap ${(process.memoryUsage().heapUsed / 1048576).toFixed(0)} MB`,
+  );
 }
 perRun.sort((a, b) => a - b);
-console.log(`median CPU per run: ${perRun[Math.floor(perRun.length / 2)].toFixed(1)} µs (N=${N}, ${perRun.length} rounds, Node ${process.version})`);
+console.log(
+  `median CPU per run: ${perRun[Math.floor(perRun.length / 2)].toFixed(1)} µs (N=${N}, ${perRun.length} rounds, Node ${process.version})`,
+);

@@ -30,12 +30,21 @@ function session(): { run(sql: string, tag: string): Promise<void>; end(): Promi
   try {
     execFileSync('psql', [PG_URL, '-qAtc', 'SELECT 1'], { stdio: 'pipe' });
   } catch (error) {
-    throw new Error(`PostgreSQL is not reachable at ${PG_URL} (${(error as Error).message}); start a PostgreSQL server there or set TICKWORK_PG_URL`, { cause: error });
+    throw new Error(
+      `PostgreSQL is not reachable at ${PG_URL} (${(error as Error).message}); start a PostgreSQL server there or set TICKWORK_PG_URL`,
+      { cause: error },
+    );
   }
-  const child: ChildProcessWithoutNullStreams = spawn('psql', [PG_URL, '-v', 'ON_ERROR_STOP=1'], { env: { ...process.env, PGAPPNAME: 'tickwork-test:lock-holder' } });
+  const child: ChildProcessWithoutNullStreams = spawn('psql', [PG_URL, '-v', 'ON_ERROR_STOP=1'], {
+    env: { ...process.env, PGAPPNAME: 'tickwork-test:lock-holder' },
+  });
   let output = '';
-  child.stdout.on('data', (chunk: Buffer) => void (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => void (output += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
   return {
     async run(sql, tag) {
       const from = output.length;
@@ -91,14 +100,26 @@ describe('daemon on PostgreSQL with its tables locked by another session', () =>
       },
     };
     let ran = 0;
-    const job = defineJob({ code: 'tick', schedule: every('1s'), run: () => void (ran += 1) });
-    const daemon: DaemonHandle = createDaemon({ jobs: [job], store }, { logger: silentLogger, runnerId: 'd1', pollIntervalMs: 200, shutdownGraceMs: GRACE_MS });
+    const job = defineJob({
+      code: 'tick',
+      schedule: every('1s'),
+      run: () => {
+        ran += 1;
+      },
+    });
+    const daemon: DaemonHandle = createDaemon(
+      { jobs: [job], store },
+      { logger: silentLogger, runnerId: 'd1', pollIntervalMs: 200, shutdownGraceMs: GRACE_MS },
+    );
     undo.push(() => daemon.stop());
     await daemon.ready;
     await until('two runs', () => ran >= 2);
 
     const lock = async () => {
-      await holder.run(`BEGIN; LOCK TABLE "${schema}".tickwork_job_state, "${schema}".tickwork_run IN ACCESS EXCLUSIVE MODE;`, 'LOCK TABLE');
+      await holder.run(
+        `BEGIN; LOCK TABLE "${schema}".tickwork_job_state, "${schema}".tickwork_run IN ACCESS EXCLUSIVE MODE;`,
+        'LOCK TABLE',
+      );
     };
     await lock();
     // The next claim waits for the lock and fails at lockTimeoutMs, with StoreUnavailableError's message.

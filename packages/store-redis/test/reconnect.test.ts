@@ -57,11 +57,19 @@ describe('connection loss and recovery', () => {
     const failures: unknown[] = [];
     let killed = 0;
     const kills: Promise<void>[] = [];
-    await other.upsertSchedules(Array.from({ length: 6 }, (_, i) => scheduleInput({ code: 'flaky', key: `k${i}` })), at(0));
+    await other.upsertSchedules(
+      Array.from({ length: 6 }, (_, i) => scheduleInput({ code: 'flaky', key: `k${i}` })),
+      at(0),
+    );
 
     for (let i = 0; i < 60; i += 1) {
       // Not awaited: the kill lands while the next claim is being sent or answered.
-      if (i === 20 || i === 40) kills.push(killConnections(admin, prefix).then((n) => void (killed += n)));
+      if (i === 20 || i === 40)
+        kills.push(
+          killConnections(admin, prefix).then((n) => {
+            killed += n;
+          }),
+        );
       const ref = { code: 'flaky', key: `k${i % 6}` };
       // A runner retries a store call that failed as unavailable: the claim is idempotent per slot.
       for (let attempt = 0; attempt < 20; attempt += 1) {

@@ -15,7 +15,15 @@ import { startReplicationLink } from './replication-link.js';
 
 const base = Date.parse('2030-03-04T10:00:00.000Z');
 const at = (ms: number) => new Date(base + ms);
-const claim = (code: string, slot: number): SlotClaim => ({ code, key: '', slotAt: at(slot * 1_000), attempt: 1, trigger: 'schedule', overlap: 'allowAll', leaseMs: 60_000 });
+const claim = (code: string, slot: number): SlotClaim => ({
+  code,
+  key: '',
+  slotAt: at(slot * 1_000),
+  attempt: 1,
+  trigger: 'schedule',
+  overlap: 'allowAll',
+  leaseMs: 60_000,
+});
 const REPLICAS: ReplicasOption = { count: 1, timeoutMs: 300 };
 /** Long enough that a live replica on a busy machine acknowledges in time; refused claims are retried anyway. */
 const FAILOVER_REPLICAS: ReplicasOption = { count: 1, timeoutMs: 1_000 };
@@ -51,10 +59,17 @@ describe('replicas option with a live and a stopped replica', () => {
     const onReplica = open(replica.url, 'live');
     const admin = await primary.admin();
     const waitsBefore = await waitCalls(admin);
-    const outcomes = await store.claimSlots([0, 1, 2, 3, 4].map((slot) => claim('tick', slot)), { runnerId: 'a', now: at(0) });
+    const outcomes = await store.claimSlots(
+      [0, 1, 2, 3, 4].map((slot) => claim('tick', slot)),
+      { runnerId: 'a', now: at(0) },
+    );
     expect(outcomes.map((o) => o.status)).toEqual(['claimed', 'claimed', 'claimed', 'claimed', 'claimed']);
     // Read right after the answer, without waiting: WAIT already made sure the replica has them.
-    for (const outcome of outcomes) expect(await onReplica.getRun(outcome.status === 'claimed' ? outcome.run.id : '?')).toMatchObject({ status: 'running', runnerId: 'a' });
+    for (const outcome of outcomes)
+      expect(await onReplica.getRun(outcome.status === 'claimed' ? outcome.run.id : '?')).toMatchObject({
+        status: 'running',
+        runnerId: 'a',
+      });
     const leases = outcomes.flatMap((o) => (o.status === 'claimed' ? [o.lease] : []));
     const done = await store.completeRuns(leases.map((lease) => ({ lease, status: 'succeeded', finishedAt: at(500) })));
     expect(done.map((d) => d.status)).toEqual(['completed', 'completed', 'completed', 'completed', 'completed']);
@@ -70,16 +85,29 @@ describe('replicas option with a live and a stopped replica', () => {
     await store.ensureStates([{ code: 'tick', key: '' }], at(0));
     await replica.shutdown();
 
-    const refused = await store.claimSlots([claim('tick', 0)], { runnerId: 'a', now: at(0) }).then(() => null, (error: unknown) => error);
+    const refused = await store.claimSlots([claim('tick', 0)], { runnerId: 'a', now: at(0) }).then(
+      () => null,
+      (error: unknown) => error,
+    );
     expect(refused).toBeInstanceOf(StoreUnavailableError);
-    expect((refused as Error).message).toContain('claimSlots: 0 of the 1 replica(s) the replicas option requires (replicas.count 1) acknowledged the write within replicas.timeoutMs (300 ms)');
+    expect((refused as Error).message).toContain(
+      'claimSlots: 0 of the 1 replica(s) the replicas option requires (replicas.count 1) acknowledged the write within replicas.timeoutMs (300 ms)',
+    );
     // The primary applied it (WAIT does not roll back); the runner just never acted on it.
     const [applied] = (await onPrimary.queryRuns({ code: 'tick' })).runs;
     expect(applied).toMatchObject({ status: 'running', runnerId: 'a' });
 
     // A runner (core's runDue) with a due every-second job starts no handler while the replica is down.
     let handlerCalls = 0;
-    const jobs = [defineJob({ code: 'tick', schedule: every('1s'), run: () => void (handlerCalls += 1) })];
+    const jobs = [
+      defineJob({
+        code: 'tick',
+        schedule: every('1s'),
+        run: () => {
+          handlerCalls += 1;
+        },
+      }),
+    ];
     // (Its reap finds no expired lease, so it writes nothing and needs no replica; the claim is refused.)
     const tick = await runDue({ jobs, store, clock: createFakeClock(at(1_000)), runnerId: 'a' });
     expect(tick.ok).toBe(false);
@@ -124,17 +152,25 @@ async function failover(replicas: ReplicasOption | undefined) {
       runners.map(async ({ id, store }) => {
         let outcome = null;
         for (let attempt = 0; attempt < attempts && !outcome; attempt += 1) {
-          outcome = await store.claimSlots([claim('tick', slot)], { runnerId: id, now: at(slot * 1_000) }).then(([o]) => o, () => null);
+          outcome = await store.claimSlots([claim('tick', slot)], { runnerId: id, now: at(slot * 1_000) }).then(
+            ([o]) => o,
+            () => null,
+          );
         }
         if (outcome?.status !== 'claimed') return;
         started.set(slot, [...(started.get(slot) ?? []), id]);
         acknowledged.set(slot, outcome.run.id);
-        await store.completeRuns([{ lease: outcome.lease, status: 'succeeded', finishedAt: at(slot * 1_000 + 100) }]).catch(() => undefined);
+        await store
+          .completeRuns([{ lease: outcome.lease, status: 'succeeded', finishedAt: at(slot * 1_000 + 100) }])
+          .catch(() => undefined);
       }),
     );
   };
   try {
-    const before = [{ id: 'a', store: open(primary.url) }, { id: 'b', store: open(primary.url) }];
+    const before = [
+      { id: 'a', store: open(primary.url) },
+      { id: 'b', store: open(primary.url) },
+    ];
     for (let slot = 0; slot < 10; slot += 1) await claimRound(before, slot, 20);
     const acknowledgedBeforeLag = new Map(acknowledged);
     // The lag starts now, not earlier: without WAIT a claim is answered before its replication
@@ -150,14 +186,25 @@ async function failover(replicas: ReplicasOption | undefined) {
     // A fresh replica of the promoted one (as Sentinel re-points the others), so `replicas: 1` can be met again.
     second = await startPrivateRedis({ replicaOf: replica.port });
 
-    const after = [{ id: 'c', store: open(replica.url) }, { id: 'd', store: open(replica.url) }];
+    const after = [
+      { id: 'c', store: open(replica.url) },
+      { id: 'd', store: open(replica.url) },
+    ];
     const [state] = await (after[0] as { store: RedisStore }).store.getStates([{ code: 'tick', key: '' }]);
     const resumeFrom = (state?.lastSlotAt?.getTime() ?? base - 1_000) - base + 1_000;
     for (let slot = resumeFrom / 1_000; slot < 20; slot += 1) await claimRound(after, slot, 20);
     // Every slot acknowledged before the lag is held by the promoted replica: another runner finds it taken.
     const third = open(replica.url);
-    const again = await third.claimSlots([...acknowledgedBeforeLag.keys()].map((slot) => claim('tick', slot)), { runnerId: 'e', now: at(20_000) });
-    return { started, acknowledgedBeforeLag: acknowledgedBeforeLag.size, retakenBeforeLag: again.map((o) => o.status), resumeFrom: resumeFrom / 1_000 };
+    const again = await third.claimSlots(
+      [...acknowledgedBeforeLag.keys()].map((slot) => claim('tick', slot)),
+      { runnerId: 'e', now: at(20_000) },
+    );
+    return {
+      started,
+      acknowledgedBeforeLag: acknowledgedBeforeLag.size,
+      retakenBeforeLag: again.map((o) => o.status),
+      resumeFrom: resumeFrom / 1_000,
+    };
   } finally {
     for (const store of stores) await store.close();
     await second?.stop();
@@ -193,10 +240,16 @@ describe('failover: primary killed while its replica lags, replica promoted', ()
     expect(slots(0, 20).map((slot) => result.started.get(slot)?.length ?? 0)).toEqual(Array(20).fill(1));
   });
 
-  it('without the option the claims acknowledged during the lag are lost with the primary, and those 5 slots run twice', { timeout: 90_000 }, async () => {
+  it('without the option the claims acknowledged during the lag are lost with the primary, and those 5 slots run twice', {
+    timeout: 90_000,
+  }, async () => {
     const result = await failover(undefined);
     expect(result.retakenBeforeLag).toEqual(Array(10).fill('taken'));
     expect(result.resumeFrom).toBe(10);
-    expect(slots(0, 20).map((slot) => result.started.get(slot)?.length ?? 0)).toEqual([...Array(10).fill(1), ...Array(5).fill(2), ...Array(5).fill(1)]);
+    expect(slots(0, 20).map((slot) => result.started.get(slot)?.length ?? 0)).toEqual([
+      ...Array(10).fill(1),
+      ...Array(5).fill(2),
+      ...Array(5).fill(1),
+    ]);
   });
 });

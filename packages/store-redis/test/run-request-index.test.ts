@@ -50,7 +50,9 @@ function requestFieldsTouched(commands: string[][], prefix: string): string[] {
 
 /** Commands that read a range of the global (all jobs) request order. */
 function globalOrderReads(commands: string[][], prefix: string): string[][] {
-  return commands.filter(([name, key]) => key === `${prefix}:#:requests` && /^(zrange|zrangebylex|zrangebyscore|zscan|zrevrange)/i.test(name ?? ''));
+  return commands.filter(
+    ([name, key]) => key === `${prefix}:#:requests` && /^(zrange|zrangebylex|zrangebyscore|zscan|zrevrange)/i.test(name ?? ''),
+  );
 }
 
 /** The claim that consumes one pending request (the only way a request is consumed). */
@@ -71,7 +73,8 @@ async function claimRequests(store: RedisStore, requests: readonly RunRequest[],
   return outcomes.map((outcome) => outcome.status);
 }
 
-const byAge = (requests: RunRequest[]) => [...requests].sort((a, b) => a.requestedAt.getTime() - b.requestedAt.getTime() || Number(a.id) - Number(b.id));
+const byAge = (requests: RunRequest[]) =>
+  [...requests].sort((a, b) => a.requestedAt.getTime() - b.requestedAt.getTime() || Number(a.id) - Number(b.id));
 
 describe('run-now requests are indexed by schedule and by job', () => {
   let admin: Redis;
@@ -95,9 +98,14 @@ describe('run-now requests are indexed by schedule and by job', () => {
   /** BACKLOG requests over 100 schedules of job `bulk`, and 3 for `target` and 2 for `quiet` filed in between. */
   async function fileBacklog(): Promise<{ targetRequests: RunRequest[]; quietRequests: RunRequest[] }> {
     const bulk = Array.from({ length: 100 }, (_, i): ScheduleRef => ({ code: 'bulk', key: `b${i}` }));
-    await store.upsertSchedules([...bulk, target, idle].map((ref) => scheduleInput(ref)), instantAt(0));
+    await store.upsertSchedules(
+      [...bulk, target, idle].map((ref) => scheduleInput(ref)),
+      instantAt(0),
+    );
     for (let i = 0; i < BACKLOG; i += 250) {
-      await Promise.all(Array.from({ length: 250 }, (_, j) => store.requestRun(bulk[(i + j) % 100] as ScheduleRef, { now: instantAt(10 * (i + j)) })));
+      await Promise.all(
+        Array.from({ length: 250 }, (_, j) => store.requestRun(bulk[(i + j) % 100] as ScheduleRef, { now: instantAt(10 * (i + j)) })),
+      );
     }
     // Requested at instants among the backlog's, and not in filing order.
     const targetRequests = [
@@ -105,7 +113,10 @@ describe('run-now requests are indexed by schedule and by job', () => {
       await store.requestRun(target, { now: instantAt(5_005) }),
       await store.requestRun(target, { now: instantAt(9_005) }),
     ];
-    const quietRequests = [await store.requestRun(quiet, { now: instantAt(7_005) }), await store.requestRun(quiet, { now: instantAt(12_005) })];
+    const quietRequests = [
+      await store.requestRun(quiet, { now: instantAt(7_005) }),
+      await store.requestRun(quiet, { now: instantAt(12_005) }),
+    ];
     expect(await store.pendingRunRequests()).toHaveLength(BACKLOG + 5);
     return { targetRequests, quietRequests };
   }
@@ -159,7 +170,9 @@ describe('run-now requests are indexed by schedule and by job', () => {
     expect(other.commands.length).toBeLessThan(FEW);
 
     const mine = byAge([...targetRequests, ...quietRequests]);
-    const pending = await scriptCommands(admin, prefix, () => store.pendingRunRequests({ codes: ['quiet', 'report', 'other', 'quiet'], limit: 10 }));
+    const pending = await scriptCommands(admin, prefix, () =>
+      store.pendingRunRequests({ codes: ['quiet', 'report', 'other', 'quiet'], limit: 10 }),
+    );
     expect(pending.result).toEqual(mine);
     expect(requestFieldsTouched(pending.commands, prefix).every((id) => mine.some((r) => r.id === id))).toBe(true);
     expect(globalOrderReads(pending.commands, prefix)).toEqual([]);
@@ -177,9 +190,15 @@ describe('run-now requests are indexed by schedule and by job', () => {
       { code: 'job', key: 'k1#' },
       { code: 'job', key: 'k' },
     ];
-    await store.upsertSchedules(runtime.map((ref) => scheduleInput(ref)), instantAt(0));
+    await store.upsertSchedules(
+      runtime.map((ref) => scheduleInput(ref)),
+      instantAt(0),
+    );
     let t = 0;
-    const file = (ref: ScheduleRef) => store.requestRun(ref, { now: instantAt((t += 1)) });
+    const file = (ref: ScheduleRef) => {
+      t += 1;
+      return store.requestRun(ref, { now: instantAt(t) });
+    };
     for (const code of odd) await file({ code, key: '' });
     for (const ref of runtime) await file(ref);
     for (const ref of runtime) await file(ref);
@@ -238,8 +257,13 @@ describe('run-now requests are indexed by schedule and by job', () => {
 
   it('racing instances listing with different filters and claiming what they list run each request exactly once', async () => {
     const refs = Array.from({ length: 20 }, (_, i): ScheduleRef => ({ code: `c${i % 4}`, key: `k${i}` }));
-    await store.upsertSchedules(refs.map((ref) => scheduleInput(ref)), instantAt(0));
-    const made = await Promise.all(Array.from({ length: 400 }, (_, i) => store.requestRun(refs[i % 20] as ScheduleRef, { now: instantAt((i * 7919) % 1_000) })));
+    await store.upsertSchedules(
+      refs.map((ref) => scheduleInput(ref)),
+      instantAt(0),
+    );
+    const made = await Promise.all(
+      Array.from({ length: 400 }, (_, i) => store.requestRun(refs[i % 20] as ScheduleRef, { now: instantAt((i * 7919) % 1_000) })),
+    );
     const filters: { codes?: string[]; refs?: ScheduleRef[]; limit: number }[] = [
       { limit: 7 },
       { codes: ['c0', 'c1'], limit: 5 },

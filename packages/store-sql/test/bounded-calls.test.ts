@@ -16,7 +16,11 @@ const AT = new Date(Date.UTC(2030, 0, 7, 12));
 const JOB = { code: 'billing', key: '' };
 
 /** A migrated schema of its own and a store on it with `bounds`. */
-async function storeWith(bounds: Partial<SqlStoreOptions>, undo: (() => Promise<unknown>)[], clientUrl = PG_URL): Promise<{ store: Store; schema: string }> {
+async function storeWith(
+  bounds: Partial<SqlStoreOptions>,
+  undo: (() => Promise<unknown>)[],
+  clientUrl = PG_URL,
+): Promise<{ store: Store; schema: string }> {
   const schema = randomSchema();
   undo.push(() => adminQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
   await migrate({ driver: 'postgresql', clientUrl: PG_URL, schema });
@@ -79,7 +83,15 @@ async function relay(undo: (() => Promise<unknown>)[]): Promise<{ url: string; f
   const url = new URL(PG_URL);
   url.hostname = '127.0.0.1';
   url.port = String(port);
-  return { url: url.toString(), freeze: () => void (frozen = true), thaw: () => void (frozen = false) };
+  return {
+    url: url.toString(),
+    freeze: () => {
+      frozen = true;
+    },
+    thaw: () => {
+      frozen = false;
+    },
+  };
 }
 
 describe('bounded PostgreSQL calls', () => {
@@ -93,7 +105,9 @@ describe('bounded PostgreSQL calls', () => {
     const lock = await holdLock(schema, 'tickwork_job_state', undo);
     const { error, ms } = await timedFailure(() => store.claimSlots([claim(JOB, AT)], { runnerId: 'r1', now: AT }));
     expect(error).toBeInstanceOf(StoreUnavailableError);
-    expect((error as Error).message).toMatch(/claimSlots: PostgreSQL at .* cancelled the statement, which waited longer than lockTimeoutMs for a lock another session holds .*nothing was changed/);
+    expect((error as Error).message).toMatch(
+      /claimSlots: PostgreSQL at .* cancelled the statement, which waited longer than lockTimeoutMs for a lock another session holds .*nothing was changed/,
+    );
     // It waited for the lock (the bound), and gave up long before the 60 s statement timeout (generous: a busy machine).
     expect(ms).toBeGreaterThanOrEqual(700);
     expect(ms).toBeLessThan(20_000);
@@ -139,8 +153,12 @@ describe('bounded PostgreSQL calls', () => {
     expect(() => createSqlStore({ ...base, lockTimeoutMs: 0 })).toThrow(/option "lockTimeoutMs" must be a positive integer, got 0/);
     expect(() => createSqlStore({ ...base, statementTimeoutMs: 1.5 })).toThrow(/option "statementTimeoutMs" must be a positive integer/);
     expect(() => createSqlStore({ ...base, keepAliveDelayMs: -1 })).toThrow(/option "keepAliveDelayMs" must be a positive integer/);
-    expect(() => createSqlStore({ ...base, queryTimeoutMs: 3_000 })).toThrow(/option "queryTimeoutMs" \(3000\) must be greater than statementTimeoutMs \(15000, the default\)/);
-    expect(() => createSqlStore({ ...base, statementTimeoutMs: 2_000, queryTimeoutMs: 2_000 })).toThrow(/option "queryTimeoutMs" \(2000\) must be greater than statementTimeoutMs \(2000\)/);
+    expect(() => createSqlStore({ ...base, queryTimeoutMs: 3_000 })).toThrow(
+      /option "queryTimeoutMs" \(3000\) must be greater than statementTimeoutMs \(15000, the default\)/,
+    );
+    expect(() => createSqlStore({ ...base, statementTimeoutMs: 2_000, queryTimeoutMs: 2_000 })).toThrow(
+      /option "queryTimeoutMs" \(2000\) must be greater than statementTimeoutMs \(2000\)/,
+    );
     expect(() => createSqlStore({ ...base, statementTimeoutMs: 2_000, queryTimeoutMs: 2_500 })).not.toThrow();
   });
 });

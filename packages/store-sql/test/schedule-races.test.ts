@@ -15,7 +15,9 @@ const TENANT = { code: 'report', key: 'tenant-1' };
 /** Resolves once a backend of the store on `schema` waits for a row lock (so the racing call is provably blocked). */
 async function blockedOnLock(schema: string): Promise<void> {
   for (let i = 0; i < 250; i += 1) {
-    const rows = await adminQuery(`SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`, [`tickwork:${schema}`]);
+    const rows = await adminQuery(`SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`, [
+      `tickwork:${schema}`,
+    ]);
     if (rows.length > 0) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -46,10 +48,18 @@ describe('PostgreSQL: schedule writes racing claims and each other (two real con
     await other.query('BEGIN');
     // The claim function exactly as the store calls it (two parallel runs), held open in a transaction.
     const input = [0, 1].map((ord) => ({
-      ord, ...TENANT, slot_at: new Date(AT.getTime() + ord * 60_000).toISOString(), attempt: 1, trigger: 'schedule', allow_parallel: true,
-      lease_ms: 60_000, schedule_version: 1,
+      ord,
+      ...TENANT,
+      slot_at: new Date(AT.getTime() + ord * 60_000).toISOString(),
+      attempt: 1,
+      trigger: 'schedule',
+      allow_parallel: true,
+      lease_ms: 60_000,
+      schedule_version: 1,
     }));
-    const held = (await other.query(`SELECT outcome FROM "${schema}".tickwork_claim_slots($1::jsonb, 'a', $2)`, [JSON.stringify(input), AT])).rows;
+    const held = (
+      await other.query(`SELECT outcome FROM "${schema}".tickwork_claim_slots($1::jsonb, 'a', $2)`, [JSON.stringify(input), AT])
+    ).rows;
     expect(held.map((row: { outcome: string }) => row.outcome)).toEqual(['claimed', 'claimed']);
 
     const removing = store.removeSchedules([TENANT]);
@@ -61,7 +71,14 @@ describe('PostgreSQL: schedule writes racing claims and each other (two real con
     expect(runs.map((r) => r.status)).toEqual(['running', 'running']);
     expect(await store.getStates([TENANT])).toEqual([]);
     const [second, first] = runs as [RunRecord, RunRecord];
-    const lease = { ...TENANT, runId: first.id, token: first.token, runnerId: 'a', expiresAt: first.leaseExpiresAt!, cancelRequested: false };
+    const lease = {
+      ...TENANT,
+      runId: first.id,
+      token: first.token,
+      runnerId: 'a',
+      expiresAt: first.leaseExpiresAt!,
+      cancelRequested: false,
+    };
     const [done] = await store.completeRuns([{ lease, status: 'failed', finishedAt: new Date(AT.getTime() + 1000), error: 'boom' }]);
     expect(done).toMatchObject({ status: 'completed', state: null, run: { status: 'failed', error: 'boom' } });
     const reaped = await store.reapExpired({ now: new Date(AT.getTime() + 3 * 60_000) });
@@ -73,7 +90,9 @@ describe('PostgreSQL: schedule writes racing claims and each other (two real con
     const { schema, store, other } = await setUp();
     await store.upsertSchedules([schedule(TENANT)], AT);
     await other.query('BEGIN');
-    const removed = await other.query(`SELECT code, key FROM "${schema}".tickwork_remove_schedules($1::jsonb, 'unused')`, [JSON.stringify([TENANT])]);
+    const removed = await other.query(`SELECT code, key FROM "${schema}".tickwork_remove_schedules($1::jsonb, 'unused')`, [
+      JSON.stringify([TENANT]),
+    ]);
     expect(removed.rows).toEqual([TENANT]);
 
     const claiming = store.claimSlots([claim(TENANT, AT)], { runnerId: 'b', now: AT });
@@ -124,7 +143,10 @@ function storeWithoutConflictRetries(schema: string): Store {
 
 /** `items` in a random order. */
 function shuffled<T>(items: readonly T[]): T[] {
-  return items.map((item) => [Math.random(), item] as const).sort((a, b) => a[0] - b[0]).map(([, item]) => item);
+  return items
+    .map((item) => [Math.random(), item] as const)
+    .sort((a, b) => a[0] - b[0])
+    .map(([, item]) => item);
 }
 
 describe('PostgreSQL: every function takes its row locks in one order (real concurrent connections)', () => {
@@ -143,7 +165,10 @@ describe('PostgreSQL: every function takes its row locks in one order (real conc
     const own: ScheduleRef = { code: 'billing', key: '' };
     const sample = (n: number) => shuffled(refs).slice(0, n);
     // Created in a random order, so the rows' heap order is not their key order (plans then visit them unsorted).
-    await stores[0]!.upsertSchedules(shuffled(refs).map((ref) => schedule(ref)), AT);
+    await stores[0]!.upsertSchedules(
+      shuffled(refs).map((ref) => schedule(ref)),
+      AT,
+    );
 
     let clock = AT.getTime();
     const leases: Lease[] = [];
@@ -152,24 +177,46 @@ describe('PostgreSQL: every function takes its row locks in one order (real conc
     const until = Date.now() + 6_000;
     const worker = async (store: Store, id: number) => {
       while (Date.now() < until) {
-        const now = new Date((clock += 1000));
+        clock += 1000;
+        const now = new Date(clock);
         const dice = Math.random();
-        const op = dice < 0.2 ? 'upsert' : dice < 0.3 ? 'remove' : dice < 0.5 ? 'claim' : dice < 0.6 ? 'renew' : dice < 0.8 ? 'complete' : dice < 0.9 ? 'reap' : 'request';
+        const op =
+          dice < 0.2
+            ? 'upsert'
+            : dice < 0.3
+              ? 'remove'
+              : dice < 0.5
+                ? 'claim'
+                : dice < 0.6
+                  ? 'renew'
+                  : dice < 0.8
+                    ? 'complete'
+                    : dice < 0.9
+                      ? 'reap'
+                      : 'request';
         try {
           if (op === 'upsert') {
             // Some re-enable schedules, which updates their states (resumedAt).
-            await store.upsertSchedules(sample(40).map((ref) => ({ ...schedule(ref), enabled: Math.random() < 0.7, payload: { v: Math.floor(Math.random() * 3) } })), now);
+            await store.upsertSchedules(
+              sample(40).map((ref) => ({ ...schedule(ref), enabled: Math.random() < 0.7, payload: { v: Math.floor(Math.random() * 3) } })),
+              now,
+            );
           } else if (op === 'remove') {
             await store.removeSchedules(sample(20));
           } else if (op === 'claim') {
             // Every overlap policy, so waiting runs are created, started and removed too.
-            const batch = shuffled([own, ...sample(60)]).map((ref) => claim(ref, now, { overlap: OVERLAP_POLICIES[Math.floor(Math.random() * OVERLAP_POLICIES.length)]!, leaseMs: 3_000 }));
-            for (const outcome of await store.claimSlots(batch, { runnerId: `runner-${id}`, now })) if (outcome.status === 'claimed') leases.push(outcome.lease);
+            const batch = shuffled([own, ...sample(60)]).map((ref) =>
+              claim(ref, now, { overlap: OVERLAP_POLICIES[Math.floor(Math.random() * OVERLAP_POLICIES.length)]!, leaseMs: 3_000 }),
+            );
+            for (const outcome of await store.claimSlots(batch, { runnerId: `runner-${id}`, now }))
+              if (outcome.status === 'claimed') leases.push(outcome.lease);
           } else if (op === 'renew') {
             await store.renewLeases(shuffled(leases).slice(0, 60), { now, leaseMs: 3_000 });
           } else if (op === 'complete') {
             const batch = shuffled(leases.splice(0, 60));
-            await store.completeRuns(batch.map((lease) => ({ lease, status: Math.random() < 0.8 ? 'succeeded' : 'failed', finishedAt: now })));
+            await store.completeRuns(
+              batch.map((lease) => ({ lease, status: Math.random() < 0.8 ? 'succeeded' : 'failed', finishedAt: now })),
+            );
           } else if (op === 'reap') {
             await store.reapExpired({ now });
           } else {
@@ -179,8 +226,11 @@ describe('PostgreSQL: every function takes its row locks in one order (real conc
               if (!(error instanceof InvalidArgumentError)) throw error;
             });
             const pending = await store.pendingRunRequests({ refs: sample(20) });
-            const claims = pending.map((r) => claim(r, r.requestedAt, { trigger: 'manual', requestId: r.id, overlap: 'bufferOne', leaseMs: 3_000 }));
-            for (const outcome of await store.claimSlots(claims, { runnerId: `runner-${id}`, now })) if (outcome.status === 'claimed') leases.push(outcome.lease);
+            const claims = pending.map((r) =>
+              claim(r, r.requestedAt, { trigger: 'manual', requestId: r.id, overlap: 'bufferOne', leaseMs: 3_000 }),
+            );
+            for (const outcome of await store.claimSlots(claims, { runnerId: `runner-${id}`, now }))
+              if (outcome.status === 'claimed') leases.push(outcome.lease);
           }
           done[op] += 1;
         } catch (error) {
@@ -211,7 +261,10 @@ describe('PostgreSQL: every function takes its row locks in one order (real conc
     await migrate(pgOptions(schema));
     const store = createSqlStore(pgOptions(schema));
     undo.push(() => store.close());
-    const [a, b] = [{ code: 'alpha', key: '' }, { code: 'beta', key: '' }];
+    const [a, b] = [
+      { code: 'alpha', key: '' },
+      { code: 'beta', key: '' },
+    ];
     const outcomes = await store.claimSlots([claim(a, AT), claim(b, AT)], { runnerId: 'r', now: AT });
     const leases = outcomes.map((o) => (o.status === 'claimed' ? o.lease : null));
     expect(leases.every((lease) => lease !== null)).toBe(true);
@@ -225,7 +278,10 @@ describe('PostgreSQL: every function takes its row locks in one order (real conc
     const finishedAt = new Date(AT.getTime() + 1000);
     let settled = false;
     const completing = store.completeRuns(leases.map((lease) => ({ lease: lease!, status: 'succeeded' as const, finishedAt })));
-    void completing.then(() => (settled = true), () => (settled = true));
+    void completing.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
     await blockedOnLock(schema);
     // Now the other session asks for alpha's row: a cycle. The store's backend has waited longest, so its deadlock
     // check fires first and aborts its statement, which frees alpha's row: this lock is granted while the call goes on.

@@ -43,7 +43,14 @@ function field(label: string, control: HTMLElement): HTMLElement {
 
 async function signIn(): Promise<void> {
   nav.replaceChildren();
-  const token = h('input', { type: 'password', id: 'token', name: 'token', autocomplete: 'current-password', required: true, 'aria-describedby': 'token-error' });
+  const token = h('input', {
+    type: 'password',
+    id: 'token',
+    name: 'token',
+    autocomplete: 'current-password',
+    required: true,
+    'aria-describedby': 'token-error',
+  });
   const error = h('p', { id: 'token-error', class: 'error', role: 'alert' });
   const form = h(
     'form',
@@ -88,7 +95,19 @@ async function start(): Promise<void> {
     can('admin') ? h('a', { href: '#/tokens' }, 'Tokens') : null,
     h('span', { class: 'who' }, `${me.name} (${me.role}) · store: ${me.store}`),
     h('span', { id: 'live', class: 'live', title: 'live feed' }, '○ live'),
-    h('button', { class: 'link', onclick: () => act('signed out', () => api('DELETE', '/api/session'), () => location.reload()) }, 'Sign out'),
+    h(
+      'button',
+      {
+        class: 'link',
+        onclick: () =>
+          act(
+            'signed out',
+            () => api('DELETE', '/api/session'),
+            () => location.reload(),
+          ),
+      },
+      'Sign out',
+    ),
   );
   events?.close();
   events = new EventSource(`${new URL('.', document.baseURI).pathname}api/events`);
@@ -123,7 +142,11 @@ async function route(): Promise<void> {
 async function jobsPage(): Promise<void> {
   document.title = 'Jobs · Tickwork';
   const search = h('input', { type: 'search', id: 'search', placeholder: 'code or description', 'aria-label': 'Search jobs' });
-  const filter = h('select', { id: 'filter', 'aria-label': 'Show' }, ...['all', 'paused', 'failing', 'active'].map((v) => h('option', { value: v }, v)));
+  const filter = h(
+    'select',
+    { id: 'filter', 'aria-label': 'Show' },
+    ...['all', 'paused', 'failing', 'active'].map((v) => h('option', { value: v }, v)),
+  );
   const note = h('input', { type: 'text', id: 'bulk-note', placeholder: 'note (for pause)', 'aria-label': 'Pause note' });
   const body = h('tbody');
   const selected = new Set<string>();
@@ -133,7 +156,8 @@ async function jobsPage(): Promise<void> {
     const shown = jobs.filter(
       (j) =>
         (q === '' || j.code.toLowerCase().includes(q) || (j.description ?? '').toLowerCase().includes(q)) &&
-        (filter.value === 'all' || (filter.value === 'paused' ? j.paused : filter.value === 'failing' ? j.consecutiveFailures > 0 : !j.paused)),
+        (filter.value === 'all' ||
+          (filter.value === 'paused' ? j.paused : filter.value === 'failing' ? j.consecutiveFailures > 0 : !j.paused)),
     );
     mount(
       body,
@@ -141,14 +165,52 @@ async function jobsPage(): Promise<void> {
         h(
           'tr',
           { 'data-code': j.code },
-          h('td', null, h('input', { type: 'checkbox', 'aria-label': `select ${j.code}`, checked: selected.has(j.code), onchange: (e: Event) => ((e.target as HTMLInputElement).checked ? selected.add(j.code) : selected.delete(j.code)) })),
-          h('td', null, h('a', { href: `#/job/${seg(j.code)}` }, j.code), j.description ? h('div', { class: 'hint' }, j.description) : null),
+          h(
+            'td',
+            null,
+            h('input', {
+              type: 'checkbox',
+              'aria-label': `select ${j.code}`,
+              checked: selected.has(j.code),
+              onchange: (e: Event) => ((e.target as HTMLInputElement).checked ? selected.add(j.code) : selected.delete(j.code)),
+            }),
+          ),
+          h(
+            'td',
+            null,
+            h('a', { href: `#/job/${seg(j.code)}` }, j.code),
+            j.description ? h('div', { class: 'hint' }, j.description) : null,
+          ),
           h('td', null, j.scheduleText, j.overridden ? h('span', { class: 'hint' }, ' (override)') : null),
-          h('td', null, j.paused ? h('span', { class: 'hint' }, 'not while paused') : j.nextRun ? [h('span', { title: j.nextRun.at }, relative(j.nextRun.at)), h('div', { class: 'hint' }, j.nextRun.local)] : '—'),
+          h(
+            'td',
+            null,
+            j.paused
+              ? h('span', { class: 'hint' }, 'not while paused')
+              : j.nextRun
+                ? [h('span', { title: j.nextRun.at }, relative(j.nextRun.at)), h('div', { class: 'hint' }, j.nextRun.local)]
+                : '—',
+          ),
           h('td', null, statusBadge(j.lastStatus), j.lastFinishedAt ? h('div', { class: 'hint' }, relative(j.lastFinishedAt)) : null),
           h('td', { class: j.consecutiveFailures ? 'bad num' : 'num' }, String(j.consecutiveFailures)),
-          h('td', null, j.paused ? [h('span', { class: 'badge paused' }, 'paused'), j.pausedNote ? h('div', { class: 'note' }, j.pausedNote) : null] : j.enabled ? 'active' : 'disabled in code'),
-          h('td', { class: 'num' }, h('a', { href: `#/job/${seg(j.code)}/schedules` }, `${j.runtimeSchedules.count.toLocaleString('en')}${j.runtimeSchedules.more ? '+' : ''}`)),
+          h(
+            'td',
+            null,
+            j.paused
+              ? [h('span', { class: 'badge paused' }, 'paused'), j.pausedNote ? h('div', { class: 'note' }, j.pausedNote) : null]
+              : j.enabled
+                ? 'active'
+                : 'disabled in code',
+          ),
+          h(
+            'td',
+            { class: 'num' },
+            h(
+              'a',
+              { href: `#/job/${seg(j.code)}/schedules` },
+              `${j.runtimeSchedules.count.toLocaleString('en')}${j.runtimeSchedules.more ? '+' : ''}`,
+            ),
+          ),
         ),
       ),
     );
@@ -161,17 +223,52 @@ async function jobsPage(): Promise<void> {
   search.addEventListener('input', draw);
   filter.addEventListener('change', draw);
   const bulk = (action: 'pause' | 'resume') =>
-    act(`${action}d ${selected.size} job(s)`, () => api('POST', '/api/bulk', { action, note: note.value || null, targets: [...selected].map((code) => ({ code, key: '' })) }), () => void load());
+    act(
+      `${action}d ${selected.size} job(s)`,
+      () => api('POST', '/api/bulk', { action, note: note.value || null, targets: [...selected].map((code) => ({ code, key: '' })) }),
+      () => void load(),
+    );
   mount(
     main,
     h('h1', null, 'Jobs'),
-    h('div', { class: 'toolbar' }, search, filter, can('operator') ? [note, h('button', { onclick: () => bulk('pause') }, 'Pause selected'), h('button', { onclick: () => bulk('resume') }, 'Resume selected')] : null),
-    h('table', null, h('thead', null, h('tr', null, ...['', 'Job', 'Schedule', 'Next run', 'Last run', 'Failures', 'State', 'Runtime schedules'].map((t) => h('th', { scope: 'col' }, t)))), body),
+    h(
+      'div',
+      { class: 'toolbar' },
+      search,
+      filter,
+      can('operator')
+        ? [
+            note,
+            h('button', { onclick: () => bulk('pause') }, 'Pause selected'),
+            h('button', { onclick: () => bulk('resume') }, 'Resume selected'),
+          ]
+        : null,
+    ),
+    h(
+      'table',
+      null,
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          ...['', 'Job', 'Schedule', 'Next run', 'Last run', 'Failures', 'State', 'Runtime schedules'].map((t) =>
+            h('th', { scope: 'col' }, t),
+          ),
+        ),
+      ),
+      body,
+    ),
   );
   await load();
   let pending: number | null = null;
   onLive = () => {
-    if (pending === null) pending = window.setTimeout(() => ((pending = null), void load()), 300);
+    if (pending === null)
+      pending = window.setTimeout(() => {
+        pending = null;
+        void load();
+      }, 300);
   };
 }
 
@@ -188,12 +285,36 @@ async function jobPage(code: string): Promise<void> {
         'div',
         { class: 'toolbar' },
         j.paused
-          ? h('button', { id: 'resume', onclick: () => act(`resumed ${code}`, () => api('POST', `/api/jobs/${seg(code)}/resume`), reload) }, 'Resume')
-          : [note, h('button', { id: 'pause', onclick: () => act(`paused ${code}`, () => api('POST', `/api/jobs/${seg(code)}/pause`, { note: note.value || null }), reload) }, 'Pause')],
-        h('button', { id: 'trigger', onclick: () => act(`requested a run of ${code}`, () => api('POST', `/api/jobs/${seg(code)}/trigger`), reload) }, 'Run now'),
+          ? h(
+              'button',
+              { id: 'resume', onclick: () => act(`resumed ${code}`, () => api('POST', `/api/jobs/${seg(code)}/resume`), reload) },
+              'Resume',
+            )
+          : [
+              note,
+              h(
+                'button',
+                {
+                  id: 'pause',
+                  onclick: () =>
+                    act(`paused ${code}`, () => api('POST', `/api/jobs/${seg(code)}/pause`, { note: note.value || null }), reload),
+                },
+                'Pause',
+              ),
+            ],
+        h(
+          'button',
+          { id: 'trigger', onclick: () => act(`requested a run of ${code}`, () => api('POST', `/api/jobs/${seg(code)}/trigger`), reload) },
+          'Run now',
+        ),
       )
     : null;
-  const status = h('select', { id: 'f-status', name: 'status', 'aria-label': 'Status' }, h('option', { value: '' }, 'any status'), ...['running', 'succeeded', 'failed', 'timed_out', 'interrupted', 'skipped'].map((v) => h('option', { value: v }, v)));
+  const status = h(
+    'select',
+    { id: 'f-status', name: 'status', 'aria-label': 'Status' },
+    h('option', { value: '' }, 'any status'),
+    ...['running', 'succeeded', 'failed', 'timed_out', 'interrupted', 'skipped'].map((v) => h('option', { value: v }, v)),
+  );
   const key = h('input', { type: 'text', id: 'f-key', name: 'key', placeholder: "schedule key ('' = own)", 'aria-label': 'Schedule key' });
   const since = h('input', { type: 'datetime-local', id: 'f-since', 'aria-label': 'Started since' });
   const until = h('input', { type: 'datetime-local', id: 'f-until', 'aria-label': 'Started before' });
@@ -220,7 +341,10 @@ async function jobPage(code: string): Promise<void> {
     more.hidden = cursor === null;
   };
   const load = async (append: boolean) => {
-    const page = await api('GET', `/api/jobs/${seg(code)}/runs${qs({ status: status.value, key: key.value === "''" ? '' : key.value || null, since: iso(since.value), until: iso(until.value), cursor: append ? cursor : null, limit: '50' })}`);
+    const page = await api(
+      'GET',
+      `/api/jobs/${seg(code)}/runs${qs({ status: status.value, key: key.value === "''" ? '' : key.value || null, since: iso(since.value), until: iso(until.value), cursor: append ? cursor : null, limit: '50' })}`,
+    );
     shown = append ? [...shown, ...page.runs] : page.runs;
     cursor = page.nextCursor;
     draw();
@@ -228,7 +352,11 @@ async function jobPage(code: string): Promise<void> {
   more.addEventListener('click', () => void load(true).catch((e) => say(errorText(e), 'error')));
   const filters = h(
     'form',
-    { class: 'toolbar', id: 'run-filters', onsubmit: (e: Event) => (e.preventDefault(), void load(false).catch((err) => say(errorText(err), 'error'))) },
+    {
+      class: 'toolbar',
+      id: 'run-filters',
+      onsubmit: (e: Event) => (e.preventDefault(), void load(false).catch((err) => say(errorText(err), 'error'))),
+    },
     status,
     key,
     field('since', since),
@@ -251,15 +379,47 @@ async function jobPage(code: string): Promise<void> {
           { class: 'card' },
           h('h2', null, 'Schedule'),
           h('p', null, j.scheduleText),
-          h('p', null, 'Next: ', j.paused ? 'not while paused (the slots below run after a resume)' : j.nextRun ? `${relative(j.nextRun.at)} — ${j.nextRun.local}` : '—'),
-          d.nextSlots.length ? h('ol', { class: 'slots' }, d.nextSlots.map((s: any) => h('li', null, s.local))) : null,
-          h('p', { id: 'job-stats' }, statusBadge(j.lastStatus), ` failure streak ${j.consecutiveFailures} · ${j.totalRuns} runs · ${j.pendingRequests} pending run-now`),
+          h(
+            'p',
+            null,
+            'Next: ',
+            j.paused
+              ? 'not while paused (the slots below run after a resume)'
+              : j.nextRun
+                ? `${relative(j.nextRun.at)} — ${j.nextRun.local}`
+                : '—',
+          ),
+          d.nextSlots.length
+            ? h(
+                'ol',
+                { class: 'slots' },
+                d.nextSlots.map((s: any) => h('li', null, s.local)),
+              )
+            : null,
+          h(
+            'p',
+            { id: 'job-stats' },
+            statusBadge(j.lastStatus),
+            ` failure streak ${j.consecutiveFailures} · ${j.totalRuns} runs · ${j.pendingRequests} pending run-now`,
+          ),
           j.maxRuns === null
             ? null
-            : h('p', { id: 'job-limit' }, j.remainingRuns === 0
-              ? `Ended: all ${j.maxRuns} scheduled runs (maxRuns) were claimed; retries and run-now requests still run`
-              : `${j.remainingRuns} of ${j.maxRuns} scheduled runs left (maxRuns)`),
-          h('p', null, h('a', { href: `#/job/${seg(code)}/schedules` }, `Runtime schedules: ${j.runtimeSchedules.count}${j.runtimeSchedules.more ? '+' : ''}`)),
+            : h(
+                'p',
+                { id: 'job-limit' },
+                j.remainingRuns === 0
+                  ? `Ended: all ${j.maxRuns} scheduled runs (maxRuns) were claimed; retries and run-now requests still run`
+                  : `${j.remainingRuns} of ${j.maxRuns} scheduled runs left (maxRuns)`,
+              ),
+          h(
+            'p',
+            null,
+            h(
+              'a',
+              { href: `#/job/${seg(code)}/schedules` },
+              `Runtime schedules: ${j.runtimeSchedules.count}${j.runtimeSchedules.more ? '+' : ''}`,
+            ),
+          ),
           actions,
         ),
         h(
@@ -269,7 +429,10 @@ async function jobPage(code: string): Promise<void> {
           h(
             'dl',
             null,
-            Object.entries(o).map(([k, v]) => [h('dt', null, k), h('dd', null, v === null ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v))]),
+            Object.entries(o).map(([k, v]) => [
+              h('dt', null, k),
+              h('dd', null, v === null ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v)),
+            ]),
           ),
         ),
       ),
@@ -278,7 +441,11 @@ async function jobPage(code: string): Promise<void> {
   drawSummary(data);
   let refresh: number | null = null;
   const refreshSummary = () => {
-    if (refresh === null) refresh = window.setTimeout(() => ((refresh = null), void api('GET', `/api/jobs/${seg(code)}`).then(drawSummary, () => undefined)), 300);
+    if (refresh === null)
+      refresh = window.setTimeout(() => {
+        refresh = null;
+        void api('GET', `/api/jobs/${seg(code)}`).then(drawSummary, () => undefined);
+      }, 300);
   };
   mount(
     main,
@@ -287,7 +454,16 @@ async function jobPage(code: string): Promise<void> {
     h('h2', null, 'Run history'),
     filters,
     chart,
-    h('table', null, h('thead', null, h('tr', null, ...[`Started (${zone})`, 'Status', 'Key', 'Attempt', 'Duration', 'Message'].map((t) => h('th', { scope: 'col' }, t)))), rows),
+    h(
+      'table',
+      null,
+      h(
+        'thead',
+        null,
+        h('tr', null, ...[`Started (${zone})`, 'Status', 'Key', 'Attempt', 'Duration', 'Message'].map((t) => h('th', { scope: 'col' }, t))),
+      ),
+      rows,
+    ),
     more,
   );
   await load(false);
@@ -368,11 +544,32 @@ async function schedulesPage(code: string): Promise<void> {
             return h(
               'tr',
               { 'data-key': s.key },
-              h('td', null, can('admin') ? h('a', { href: `#/job/${seg(code)}/schedule/${seg(s.key)}` }, s.key) : s.key, s.description ? h('div', { class: 'hint' }, s.description) : null),
+              h(
+                'td',
+                null,
+                can('admin') ? h('a', { href: `#/job/${seg(code)}/schedule/${seg(s.key)}` }, s.key) : s.key,
+                s.description ? h('div', { class: 'hint' }, s.description) : null,
+              ),
               h('td', null, s.scheduleText),
-              h('td', null, s.paused || !s.enabled ? h('span', { class: 'hint' }, s.enabled ? 'not while paused' : 'disabled') : s.nextRun ? [relative(s.nextRun.at), h('div', { class: 'hint' }, s.nextRun.local)] : '—'),
+              h(
+                'td',
+                null,
+                s.paused || !s.enabled
+                  ? h('span', { class: 'hint' }, s.enabled ? 'not while paused' : 'disabled')
+                  : s.nextRun
+                    ? [relative(s.nextRun.at), h('div', { class: 'hint' }, s.nextRun.local)]
+                    : '—',
+              ),
               h('td', null, statusBadge(s.lastStatus)),
-              h('td', null, !s.enabled ? h('span', { class: 'badge none' }, 'disabled') : s.paused ? [h('span', { class: 'badge paused' }, 'paused'), s.pausedNote ? h('div', { class: 'note' }, s.pausedNote) : null] : 'active'),
+              h(
+                'td',
+                null,
+                !s.enabled
+                  ? h('span', { class: 'badge none' }, 'disabled')
+                  : s.paused
+                    ? [h('span', { class: 'badge paused' }, 'paused'), s.pausedNote ? h('div', { class: 'note' }, s.pausedNote) : null]
+                    : 'active',
+              ),
               h('td', { class: 'payload' }, s.payload === null ? '—' : JSON.stringify(s.payload)),
               h(
                 'td',
@@ -380,15 +577,61 @@ async function schedulesPage(code: string): Promise<void> {
                 can('operator')
                   ? [
                       s.paused
-                        ? h('button', { onclick: () => act(`resumed ${s.key}`, () => api('POST', `${path}/resume`), () => void load()) }, 'Resume')
-                        : h('button', { onclick: () => act(`paused ${s.key}`, () => api('POST', `${path}/pause`, { note: prompt(`Why pause ${s.key}?`) || null }), () => void load()) }, 'Pause'),
+                        ? h(
+                            'button',
+                            {
+                              onclick: () =>
+                                act(
+                                  `resumed ${s.key}`,
+                                  () => api('POST', `${path}/resume`),
+                                  () => void load(),
+                                ),
+                            },
+                            'Resume',
+                          )
+                        : h(
+                            'button',
+                            {
+                              onclick: () =>
+                                act(
+                                  `paused ${s.key}`,
+                                  () => api('POST', `${path}/pause`, { note: prompt(`Why pause ${s.key}?`) || null }),
+                                  () => void load(),
+                                ),
+                            },
+                            'Pause',
+                          ),
                       h('button', { onclick: () => act(`requested a run of ${s.key}`, () => api('POST', `${path}/trigger`)) }, 'Run now'),
                     ]
                   : null,
                 can('admin')
                   ? [
-                      h('button', { onclick: () => act(`${s.enabled ? 'disabled' : 'enabled'} ${s.key}`, () => api('POST', `${path}/${s.enabled ? 'disable' : 'enable'}`), () => void load()) }, s.enabled ? 'Disable' : 'Enable'),
-                      h('button', { class: 'danger', onclick: () => confirm(`Remove schedule ${s.key}?`) && act(`removed ${s.key}`, () => api('DELETE', path), () => void load()) }, 'Remove'),
+                      h(
+                        'button',
+                        {
+                          onclick: () =>
+                            act(
+                              `${s.enabled ? 'disabled' : 'enabled'} ${s.key}`,
+                              () => api('POST', `${path}/${s.enabled ? 'disable' : 'enable'}`),
+                              () => void load(),
+                            ),
+                        },
+                        s.enabled ? 'Disable' : 'Enable',
+                      ),
+                      h(
+                        'button',
+                        {
+                          class: 'danger',
+                          onclick: () =>
+                            confirm(`Remove schedule ${s.key}?`) &&
+                            act(
+                              `removed ${s.key}`,
+                              () => api('DELETE', path),
+                              () => void load(),
+                            ),
+                        },
+                        'Remove',
+                      ),
                     ]
                   : null,
               ),
@@ -410,8 +653,23 @@ async function schedulesPage(code: string): Promise<void> {
     main,
     h('p', null, h('a', { href: `#/job/${seg(code)}` }, `← ${code}`)),
     h('h1', null, `Runtime schedules of ${code}`),
-    can('admin') ? h('p', null, h('a', { class: 'button', id: 'new-schedule', href: `#/job/${seg(code)}/schedule` }, 'New schedule')) : null,
-    h('table', null, h('thead', null, h('tr', null, ...['Key', 'Schedule', 'Next run', 'Last run', 'State', 'Payload', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))), rows),
+    can('admin')
+      ? h('p', null, h('a', { class: 'button', id: 'new-schedule', href: `#/job/${seg(code)}/schedule` }, 'New schedule'))
+      : null,
+    h(
+      'table',
+      null,
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          ...['Key', 'Schedule', 'Next run', 'Last run', 'State', 'Payload', 'Actions'].map((t) => h('th', { scope: 'col' }, t)),
+        ),
+      ),
+      rows,
+    ),
     h('div', { class: 'toolbar' }, prev, pageInfo, next),
   );
   await load();
@@ -423,10 +681,21 @@ async function runnersPage(): Promise<void> {
   const zone = me?.timezone ?? 'UTC';
   const data = await api('GET', '/api/runners');
   if (data.runners === null) {
-    mount(main, h('h1', null, 'Runners'), h('p', { id: 'runners-none' }, `The ${me?.store ?? ''} store does not list the runners sharing it (no runner presence); each daemon reports its own on /healthz.`));
+    mount(
+      main,
+      h('h1', null, 'Runners'),
+      h(
+        'p',
+        { id: 'runners-none' },
+        `The ${me?.store ?? ''} store does not list the runners sharing it (no runner presence); each daemon reports its own on /healthz.`,
+      ),
+    );
     return;
   }
-  const offset = (ms: number | null) => (ms === null ? '—' : `${ms >= 0 ? '+' : '−'}${Math.abs(ms) < 1000 ? `${Math.abs(Math.round(ms))} ms` : `${(Math.abs(ms) / 1000).toFixed(1)} s`}`);
+  const offset = (ms: number | null) =>
+    ms === null
+      ? '—'
+      : `${ms >= 0 ? '+' : '−'}${Math.abs(ms) < 1000 ? `${Math.abs(Math.round(ms))} ms` : `${(Math.abs(ms) / 1000).toFixed(1)} s`}`;
   const rows = data.runners.map((r: any) =>
     h(
       'tr',
@@ -442,11 +711,19 @@ async function runnersPage(): Promise<void> {
   mount(
     main,
     h('h1', null, 'Runners'),
-    h('p', { class: 'hint' }, `Daemons sharing this store, as their heartbeats report them (presence: ${data.presence}; times in ${zone}; clock offset = runner − store).`),
+    h(
+      'p',
+      { class: 'hint' },
+      `Daemons sharing this store, as their heartbeats report them (presence: ${data.presence}; times in ${zone}; clock offset = runner − store).`,
+    ),
     h(
       'table',
       null,
-      h('thead', null, h('tr', null, ...['Runner', 'State', 'Started', 'Last seen', 'Clock offset', 'Connected'].map((t) => h('th', { scope: 'col' }, t)))),
+      h(
+        'thead',
+        null,
+        h('tr', null, ...['Runner', 'State', 'Started', 'Last seen', 'Clock offset', 'Connected'].map((t) => h('th', { scope: 'col' }, t))),
+      ),
       h('tbody', { id: 'runners' }, rows.length ? rows : h('tr', null, h('td', { colspan: 6 }, 'No runner has reported yet.'))),
     ),
   );
@@ -478,7 +755,17 @@ async function auditPage(): Promise<void> {
     more.hidden = cursor === null;
   };
   more.addEventListener('click', () => void load());
-  mount(main, h('h1', null, 'Audit log'), h('table', null, h('thead', null, h('tr', null, ...['When', 'Who', 'What', 'Target', 'Before', 'After'].map((t) => h('th', { scope: 'col' }, t)))), rows), more);
+  mount(
+    main,
+    h('h1', null, 'Audit log'),
+    h(
+      'table',
+      null,
+      h('thead', null, h('tr', null, ...['When', 'Who', 'What', 'Target', 'Before', 'After'].map((t) => h('th', { scope: 'col' }, t)))),
+      rows,
+    ),
+    more,
+  );
   await load();
 }
 
@@ -528,7 +815,24 @@ async function tokensPage(): Promise<void> {
             h('td', null, t.role),
             h('td', null, zoned(t.createdAt, me?.timezone ?? 'UTC')),
             h('td', null, t.expiresAt ? zoned(t.expiresAt, me?.timezone ?? 'UTC') : 'never'),
-            h('td', null, h('button', { class: 'danger', onclick: () => confirm(`Revoke ${t.name}?`) && act(`revoked ${t.name}`, () => api('DELETE', `/api/tokens/${seg(t.id)}`), () => void tokensPage()) }, 'Revoke')),
+            h(
+              'td',
+              null,
+              h(
+                'button',
+                {
+                  class: 'danger',
+                  onclick: () =>
+                    confirm(`Revoke ${t.name}?`) &&
+                    act(
+                      `revoked ${t.name}`,
+                      () => api('DELETE', `/api/tokens/${seg(t.id)}`),
+                      () => void tokensPage(),
+                    ),
+                },
+                'Revoke',
+              ),
+            ),
           ),
         ),
       ),

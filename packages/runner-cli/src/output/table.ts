@@ -5,6 +5,7 @@ export interface Column {
 }
 
 // Escape sequences take no room on screen, so widths are measured without them.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the colour codes this strips
 const ANSI = /\u001b\[[0-9;]*m/g;
 
 function visibleLength(text: string): number {

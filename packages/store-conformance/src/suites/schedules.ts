@@ -27,14 +27,27 @@ export function describeSchedules(h: StoreHarness): void {
       expect(stored?.version).toBeGreaterThan(0);
       expect(await h.store.getSchedules([tenant('acme')])).toEqual([stored]);
       const [state] = await h.store.getStates([tenant('acme')]);
-      expect(state).toMatchObject({ code: 'report', key: 'acme', paused: false, lastSlotAt: null, totalRuns: 0, createdAt: instantAt(1_000) });
+      expect(state).toMatchObject({
+        code: 'report',
+        key: 'acme',
+        paused: false,
+        lastSlotAt: null,
+        totalRuns: 0,
+        createdAt: instantAt(1_000),
+      });
     });
 
     it('upserting the same definition again changes nothing: same version, updatedAt and revision', async () => {
-      const [first] = await h.store.upsertSchedules([scheduleInput(tenant('a'), { payload: { b: 1, a: [1, { y: 2, x: 1 }] } })], instantAt(0));
+      const [first] = await h.store.upsertSchedules(
+        [scheduleInput(tenant('a'), { payload: { b: 1, a: [1, { y: 2, x: 1 }] } })],
+        instantAt(0),
+      );
       const revision = await h.store.schedulesRevision();
       // The same payload with its keys in another order is the same definition.
-      const [again] = await h.store.upsertSchedules([scheduleInput(tenant('a'), { payload: { a: [1, { x: 1, y: 2 }], b: 1 } })], instantAt(5_000));
+      const [again] = await h.store.upsertSchedules(
+        [scheduleInput(tenant('a'), { payload: { a: [1, { x: 1, y: 2 }], b: 1 } })],
+        instantAt(5_000),
+      );
       expect(again).toEqual(first);
       expect(await h.store.schedulesRevision()).toBe(revision);
       expect((await h.store.listSchedules()).schedules).toHaveLength(1);
@@ -59,7 +72,8 @@ export function describeSchedules(h: StoreHarness): void {
 
     it('versions increase strictly over all schedules and are never reused after a removal', async () => {
       const versions: number[] = [];
-      for (const key of ['a', 'b', 'c']) versions.push(((await h.store.upsertSchedules([scheduleInput(tenant(key))], instantAt(0)))[0] as RuntimeSchedule).version);
+      for (const key of ['a', 'b', 'c'])
+        versions.push(((await h.store.upsertSchedules([scheduleInput(tenant(key))], instantAt(0)))[0] as RuntimeSchedule).version);
       await h.store.removeSchedules([tenant('c')]);
       const [recreated] = await h.store.upsertSchedules([scheduleInput(tenant('c'))], instantAt(1_000));
       versions.push(recreated?.version as number);
@@ -93,7 +107,10 @@ export function describeSchedules(h: StoreHarness): void {
         { code: 'a-job', key: 'T' },
         { code: 'a-job', key: 'a.b' },
       ];
-      await h.store.upsertSchedules(refs.map((ref) => scheduleInput(ref)), instantAt(0));
+      await h.store.upsertSchedules(
+        refs.map((ref) => scheduleInput(ref)),
+        instantAt(0),
+      );
       const expected = [...refs].sort((x, y) => (x.code === y.code ? (x.key < y.key ? -1 : 1) : x.code < y.code ? -1 : 1));
       const all: ScheduleRef[] = [];
       let cursor: string | null = null;
@@ -180,7 +197,10 @@ export function describeSchedules(h: StoreHarness): void {
         expect((await h.store.queryRuns()).runs).toEqual([]);
         expect(await h.store.getStates([tenant('missing')])).toEqual([]);
         expect((await h.store.getStates([ref]))[0]).toMatchObject({ lastSlotAt: null, totalRuns: 0 });
-        const [claimed] = await h.store.claimSlots([claimFor(ref, instantAt(60_000), { scheduleVersion: version })], { runnerId: 'r', now: instantAt(60_000) });
+        const [claimed] = await h.store.claimSlots([claimFor(ref, instantAt(60_000), { scheduleVersion: version })], {
+          runnerId: 'r',
+          now: instantAt(60_000),
+        });
         expect(expectClaimed(claimed).run).toMatchObject({ code: 'report', key: 'c' });
       });
 
@@ -189,18 +209,25 @@ export function describeSchedules(h: StoreHarness): void {
         await h.store.upsertSchedules([scheduleInput(ref)], instantAt(0));
         expectClaimed((await h.store.claimSlots([claimFor(ref, instantAt(0))], { runnerId: 'r', now: instantAt(0) }))[0]);
         await h.store.removeSchedules([ref]);
-        const outcomes = await h.store.claimSlots([claimFor(ref, instantAt(0)), claimFor(ref, instantAt(60_000))], { runnerId: 'q', now: instantAt(60_000) });
+        const outcomes = await h.store.claimSlots([claimFor(ref, instantAt(0)), claimFor(ref, instantAt(60_000))], {
+          runnerId: 'q',
+          now: instantAt(60_000),
+        });
         expect(outcomes.map((o) => o.status)).toEqual(['taken', 'unscheduled']);
       });
 
       it('a run of a removed schedule finishes and is logged; its completion has no state and recreates none', async () => {
         const ref = tenant('removed-while-running');
         await h.store.upsertSchedules([scheduleInput(ref)], instantAt(0));
-        const { run, lease } = expectClaimed((await h.store.claimSlots([claimFor(ref, instantAt(0))], { runnerId: 'r', now: instantAt(0) }))[0]);
+        const { run, lease } = expectClaimed(
+          (await h.store.claimSlots([claimFor(ref, instantAt(0))], { runnerId: 'r', now: instantAt(0) }))[0],
+        );
         await h.store.removeSchedules([ref]);
         const [renewed] = await h.store.renewLeases([lease], { now: instantAt(10_000), leaseMs: 60_000 });
         expect(renewed?.runId).toBe(run.id);
-        const [done] = await h.store.completeRuns([{ lease: renewed ?? lease, status: 'failed', finishedAt: instantAt(20_000), error: 'boom' }]);
+        const [done] = await h.store.completeRuns([
+          { lease: renewed ?? lease, status: 'failed', finishedAt: instantAt(20_000), error: 'boom' },
+        ]);
         expect(done).toMatchObject({ status: 'completed', state: null });
         expect(await h.store.getRun(run.id)).toMatchObject({ status: 'failed', error: 'boom', finishedAt: instantAt(20_000) });
         expect(await h.store.getStates([ref])).toEqual([]);
@@ -209,7 +236,9 @@ export function describeSchedules(h: StoreHarness): void {
       it('reaping an expired run of a removed schedule records it interrupted and recreates no state', async () => {
         const ref = tenant('reaped');
         await h.store.upsertSchedules([scheduleInput(ref)], instantAt(0));
-        const { run } = expectClaimed((await h.store.claimSlots([claimFor(ref, instantAt(0), { leaseMs: 1_000 })], { runnerId: 'dead', now: instantAt(0) }))[0]);
+        const { run } = expectClaimed(
+          (await h.store.claimSlots([claimFor(ref, instantAt(0), { leaseMs: 1_000 })], { runnerId: 'dead', now: instantAt(0) }))[0],
+        );
         await h.store.removeSchedules([ref]);
         const reaped = await h.store.reapExpired({ now: instantAt(5_000) });
         expect(reaped.map((r) => [r.run.id, r.run.status, r.state])).toEqual([[run.id, 'interrupted', null]]);
@@ -223,7 +252,9 @@ export function describeSchedules(h: StoreHarness): void {
         const racers = await h.openMany(h.raceInstances);
         const [removed, ...answers] = await Promise.all([
           h.store.removeSchedules([ref]),
-          ...racers.map((store, i) => store.claimSlots([claimFor(ref, instantAt(i * 60_000))], { runnerId: `r${i}`, now: instantAt(i * 60_000) })),
+          ...racers.map((store, i) =>
+            store.claimSlots([claimFor(ref, instantAt(i * 60_000))], { runnerId: `r${i}`, now: instantAt(i * 60_000) }),
+          ),
         ]);
         expect(removed).toEqual([true]);
         const statuses = answers.map((a) => (a as { status: string }[])[0]?.status);
@@ -243,11 +274,11 @@ export function describeSchedules(h: StoreHarness): void {
         );
         const { schedules } = await h.store.listSchedules();
         expect(schedules).toHaveLength(1);
-        const finalWriter = (schedules[0]?.payload as { writer: number }).writer;
+        const finalWriter = ((schedules[0] as RuntimeSchedule).payload as { writer: number }).writer;
         // The survivor is one of the writers' definitions, and it is the one with the highest version handed out.
         const versions = results.map((r) => (r[0] as RuntimeSchedule).version);
         expect(schedules[0]?.version).toBe(Math.max(...versions));
-        expect(results.some((r) => (r[0]?.payload as { writer: number }).writer === finalWriter)).toBe(true);
+        expect(results.some((r) => ((r[0] as RuntimeSchedule).payload as { writer: number }).writer === finalWriter)).toBe(true);
         expect(await h.store.getStates()).toHaveLength(1);
       });
 
@@ -269,7 +300,10 @@ export function describeSchedules(h: StoreHarness): void {
         ['a payload that is not JSON', () => [scheduleInput(tenant('ok')), { ...scheduleInput(tenant('fn')), payload: { run: () => 1 } }]],
         ['a payload over 64 KiB', () => [scheduleInput(tenant('big'), { payload: 'x'.repeat(70_000) })]],
         ['a schedule that is not a spec', () => [{ ...scheduleInput(tenant('s')), schedule: '* * * * *' }]],
-        ['a schedule kind this version does not know', () => [scheduleInput(tenant('ok')), scheduleInput(tenant('k'), { schedule: { kind: 'lunar' } as never })]],
+        [
+          'a schedule kind this version does not know',
+          () => [scheduleInput(tenant('ok')), scheduleInput(tenant('k'), { schedule: { kind: 'lunar' } as never })],
+        ],
         ['a malformed cron expression', () => [scheduleInput(tenant('c'), { schedule: { kind: 'cron', expression: '61 * * * *' } })]],
         ['a timezone that does not exist', () => [scheduleInput(tenant('z'), { timezone: 'Mars/Olympus' })]],
         ['enabled that is not a boolean', () => [{ ...scheduleInput(tenant('e')), enabled: 'yes' }]],
@@ -296,12 +330,19 @@ export function describeSchedules(h: StoreHarness): void {
     describe('run-now requests by schedule', () => {
       it('pendingRunRequests filters by refs (and codes together) and honours its limit', async () => {
         const refs = [tenant('a'), tenant('b'), { code: 'other', key: 'a' }];
-        await h.store.upsertSchedules(refs.map((ref) => scheduleInput(ref)), instantAt(0));
+        await h.store.upsertSchedules(
+          refs.map((ref) => scheduleInput(ref)),
+          instantAt(0),
+        );
         const made = [];
-        for (const [i, ref] of [...refs, tenant('a'), { code: 'report', key: '' }].entries()) made.push(await h.store.requestRun(ref, { now: instantAt(i) }));
+        for (const [i, ref] of [...refs, tenant('a'), { code: 'report', key: '' }].entries())
+          made.push(await h.store.requestRun(ref, { now: instantAt(i) }));
         expect(await h.store.pendingRunRequests({ limit: 2 })).toEqual(made.slice(0, 2));
         expect(await h.store.pendingRunRequests({ refs: [tenant('a'), { code: 'report', key: '' }] })).toEqual([made[0], made[3], made[4]]);
-        expect(await h.store.pendingRunRequests({ refs: [tenant('a'), { code: 'report', key: '' }], limit: 2 })).toEqual([made[0], made[3]]);
+        expect(await h.store.pendingRunRequests({ refs: [tenant('a'), { code: 'report', key: '' }], limit: 2 })).toEqual([
+          made[0],
+          made[3],
+        ]);
         expect(await h.store.pendingRunRequests({ refs: [tenant('b')], codes: ['other'] })).toEqual([]);
         expect(await h.store.pendingRunRequests({ refs: [] })).toEqual([]);
         expect(await h.store.pendingRunRequests()).toEqual(made);
