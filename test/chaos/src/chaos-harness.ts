@@ -194,7 +194,7 @@ export async function runScenario(scenario: ChaosScenario): Promise<ChaosResult>
     const to = from + scenario.seconds * 1000;
     const cliTimer = scenario.cliLoop
       ? setInterval(() => {
-          if (!stopping) cliRuns.push(runCli(['run', '--silent', '--config', CONFIG], { cwd: dir, env: { ...env, CHAOS_RUNNER_ID: `cli-${cliRuns.length}` } }));
+          if (!stopping) cliRuns.push(runCli(['run', '--silent', '--config', CONFIG], { cwd: dir, env: { ...env, CHAOS_RUNNER_ID: `cli-${cliRuns.length}` }, timeoutMs: 20_000 }));
         }, 1000)
       : null;
     const killer = scenario.killEveryMs

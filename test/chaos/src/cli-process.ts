@@ -9,7 +9,11 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `node packages/runner-cli/dist/bin.js …args` in `cwd` and collects its output. */
+/**
+ * Runs `node packages/runner-cli/dist/bin.js …args` in `cwd` and collects its output. With
+ * `timeoutMs` it is SIGKILLed after that long; without, it runs to its end (the test's timeout
+ * is the safety net: a kill deadline fails a slow but correct run on a busy machine).
+ */
 export function runCli(args: readonly string[], options: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI_BIN, ...args], {
@@ -21,7 +25,7 @@ export function runCli(args: readonly string[], options: { cwd: string; env?: Re
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);

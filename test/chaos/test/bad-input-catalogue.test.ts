@@ -165,7 +165,7 @@ describe('tickwork CLI: bad invocations and configs exit non-zero with a clear m
     observer = createSqlStore({ driver: 'sqlite', dbName: dbFile });
     snapshot = () => snapshotStore(observer);
     expect(await snapshot()).toContain('good.job');
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await observer?.close();
