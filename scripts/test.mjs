@@ -87,10 +87,10 @@ const ON_OTHER_NODES = {
  * order matters): the queue starts the longest first. A package missing here goes first (it may be long).
  */
 const SECONDS = {
-  '@tickwork/store-sql': 350, '@tickwork/chaos': 250, '@tickwork/runner-cli': 240, '@tickwork/example': 240, '@tickwork/pack-test': 230,
+  '@tickwork/runner-cli': 390, '@tickwork/store-sql': 350, '@tickwork/chaos': 250, '@tickwork/example': 240, '@tickwork/pack-test': 230,
   typecheck: 160, '@tickwork/runner-daemon': 130, '@tickwork/core': 120, '@tickwork/store-redis': 120, '@tickwork/dashboard': 100,
   '@tickwork/cluster': 150, '@tickwork/notify': 65, '@tickwork/attendance': 45, '@tickwork/store-conformance': 10,
-  'other:@tickwork/runner-cli': 140, 'other:@tickwork/store-sql': 140, 'other:@tickwork/runner-daemon': 55,
+  'other:@tickwork/runner-cli': 250, 'other:@tickwork/store-sql': 140, 'other:@tickwork/runner-daemon': 55,
   'other:@tickwork/store-conformance': 30, 'other:@tickwork/store-redis': 30,
 };
 const TEST_JOBS = Number(process.env.TEST_JOBS ?? 4);
