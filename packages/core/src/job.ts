@@ -136,6 +136,8 @@ export interface Job<Payload = unknown> {
   readonly description: string | null;
   /** The job's DST policy as given (null: each schedule's default). */
   readonly dst: DstPolicy | null;
+  /** A runtime schedule's effective job (`runtimeJob`): when its definition last changed (`updatedAt`); absent for a job's own schedule. */
+  readonly changedAt?: Date;
 }
 
 /** Default number of immediate retries of an interrupted slot. */

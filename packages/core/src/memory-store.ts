@@ -21,7 +21,7 @@ import { checkScheduleRefs, listSchedules, removeSchedules, scheduleRecord, sche
 import {
   checkCodes,
   checkDate,
-  checkFinalStatus,
+  checkCompletionStatus,
   checkInteger,
   checkLeaseMs,
   checkList,
@@ -189,7 +189,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       completions.forEach((completion, i) => {
         const where = `completeRuns: completions[${i}]`;
         checkRef(completion.lease, `${where}.lease`);
-        checkFinalStatus(completion.status, `${where}.status`);
+        checkCompletionStatus(completion, where);
         checkDate(completion.finishedAt, `${where}.finishedAt`);
         checkOptionalText(completion.message, `${where}.message`);
         checkOptionalText(completion.error, `${where}.error`);

@@ -108,6 +108,10 @@ function gapTwin(schedule: CompiledSchedule): CompiledSchedule | null {
 }
 
 function reasonOf(job: Job, state: JobState, ms: number, outages: readonly StoreOutage[] | undefined): SkipReason {
+  // Turning a runtime schedule's `enabled` back on sets its state's resumedAt and its updatedAt to the
+  // same instant (a resume leaves updatedAt alone): every slot before that was passed over while disabled.
+  // Checked before the window, whose floor a definition change also moves to updatedAt − grace.
+  if (state.resumedAt && ms < state.resumedAt.getTime() && job.changedAt?.getTime() === state.resumedAt.getTime()) return 'disabled';
   if (job.startAt && ms < job.startAt.getTime()) return 'window';
   if (state.resumedAt && ms < state.resumedAt.getTime()) return 'paused';
   if (outages?.some((o) => o.from.getTime() <= ms && ms <= o.to.getTime())) return 'store-outage';

@@ -2,7 +2,7 @@ import type { Clock } from './clock.js';
 import { describeThrown, InvalidJobError, StoreUnavailableError } from './errors.js';
 import type { Job, RunContext } from './job.js';
 import type { Logger } from './logger.js';
-import type { CompletionOutcome, FinalRunStatus, JobState, Lease, ReapedRun, RunCompletion, RunRecord, Store } from './store.js';
+import type { CompletionOutcome, FinalRunStatus, JobState, Lease, NotRunReason, ReapedRun, RunCompletion, RunRecord, Store } from './store.js';
 
 /** Input of {@link executeRun}. */
 export interface ExecuteRunInput {
@@ -31,14 +31,23 @@ export interface ExecuteRunInput {
   stopRecording?: AbortSignal;
   /**
    * Armed ahead: the handler is called when this settles, and the timeout counts from then. A run
-   * aborted by then (shutdown, lease lost, cancelled) is recorded without calling its handler.
+   * aborted by then (shutdown, lease lost, cancelled) is recorded without calling its handler. The
+   * gate may resolve to a {@link NotRun} (the schedule was paused, disabled or removed since the
+   * claim): the handler is not called and the run is completed `skipped` with that reason.
    */
-  start?: PromiseLike<unknown>;
+  start?: PromiseLike<NotRun | undefined>;
   /**
    * Called once, as soon as the handler settled (or was not called, see `start`) — before its result
    * is recorded: the runner's capacity is free again while the completion is still being stored.
    */
   onHandlerSettled?: () => void;
+}
+
+/** What a `start` gate answers when the run must not start: recorded `skipped` with this reason and message. */
+export interface NotRun {
+  notRun: NotRunReason;
+  /** Why, in words ("not run: the schedule was paused before its instant"). */
+  message: string;
 }
 
 /** What {@link executeRun} recorded: the run as stored, and its schedule's state after it (null when not recorded by this runner). */
@@ -140,11 +149,12 @@ export async function executeRun(input: ExecuteRunInput): Promise<ExecutedRun> {
   let error: string | null = null;
   let stack: string | null = null;
   let abandoned = false;
+  let notRun: NotRun | null = null;
   try {
-    if (input.start) await input.start;
+    if (input.start) notRun = asNotRun(await input.start);
     // Awaited to the end even after an abort: until it settles the handler may still act, so the
     // run keeps its lease (no next slot beside it) and its place in the caller's capacity.
-    if (!input.start || cause === null) {
+    if (!notRun && (!input.start || cause === null)) {
       if (job.timeoutMs !== null) timeout = setTimeout(() => abort('timeout'), job.timeoutMs);
       const handler = Promise.resolve()
         .then(() => job.run(ctx))
@@ -165,6 +175,7 @@ export async function executeRun(input: ExecuteRunInput): Promise<ExecutedRun> {
     input.signal?.removeEventListener('abort', onShutdown);
     input.onHandlerSettled?.();
   }
+  if (notRun) return recordNotRun(input, run, notRun, () => lease, renewal, logger);
   const why = cause as AbortCause | null;
   if (why === 'timeout') {
     status = 'timed_out';
@@ -204,6 +215,34 @@ export async function executeRun(input: ExecuteRunInput): Promise<ExecutedRun> {
   // A cancelOther cancellation is the policy working, not a failure to alert on.
   if (status !== 'succeeded' && why !== 'cancelled') await alertFailure(job, finished, outcome.state, logger);
   return { run: finished, state: outcome.state, outcome: 'completed' };
+}
+
+/** A gate's answer as a {@link NotRun}, or null (start the handler). */
+function asNotRun(value: unknown): NotRun | null {
+  return typeof value === 'object' && value !== null && typeof (value as NotRun).notRun === 'string' ? (value as NotRun) : null;
+}
+
+/** Completes a run whose handler was not called as `skipped` (no failure: no streak, no `onFailure`). */
+async function recordNotRun(input: ExecuteRunInput, run: RunRecord, notRun: NotRun, lease: () => Lease, renewal: { stop(): void }, logger: Logger): Promise<ExecutedRun> {
+  let outcome: CompletionOutcome;
+  try {
+    outcome = await completeUntilRecorded(
+      input.store,
+      { lease: lease(), status: 'skipped', skipReason: notRun.notRun, finishedAt: input.clock.now(), message: storable(notRun.message) },
+      lease,
+      input.completionBackoff ?? DEFAULT_BACKOFF,
+      logger,
+      input.stopRecording,
+    );
+  } finally {
+    renewal.stop();
+  }
+  if (outcome.status === 'stale') {
+    logger.warn({ runId: run.id, status: 'skipped' }, 'skip refused: the lease was taken over (fencing token is stale)');
+    return { run: outcome.run ?? { ...run, status: 'skipped' }, state: null, outcome: 'stale' };
+  }
+  logger.info({ runId: run.id, reason: notRun.notRun }, notRun.message);
+  return { run: outcome.run, state: outcome.state, outcome: 'completed' };
 }
 
 /**
@@ -393,3 +432,4 @@ async function completeUntilRecorded(
     }
   }
 }
+

@@ -301,6 +301,7 @@ export function runtimeJob<Payload>(job: Job<Payload>, schedule: RuntimeSchedule
     missedRunPolicy: o.missedRunPolicy ?? job.missedRunPolicy,
     maxRuns: o.maxRuns ?? job.maxRuns,
     description: schedule.description ?? job.description,
+    ...(schedule.updatedAt ? { changedAt: schedule.updatedAt } : {}),
   });
 }
 

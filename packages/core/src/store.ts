@@ -37,6 +37,9 @@ export const RUN_STATUSES: readonly RunStatus[] = [
 /** Statuses a finished run can be completed with. */
 export type FinalRunStatus = 'succeeded' | 'failed' | 'timed_out' | 'interrupted';
 
+/** What a completion may record: a final status, or `skipped` for a claimed run whose handler was never called ({@link RunCompletion.skipReason}). */
+export type CompletionStatus = FinalRunStatus | 'skipped';
+
 /** Why a run started: its schedule, a retry of a failed attempt, a run-now request, or `--force`. */
 export type RunTrigger = 'schedule' | 'retry' | 'manual' | 'force';
 
@@ -70,6 +73,29 @@ export type SkipReason = 'overlap' | 'paused' | 'disabled' | 'missed-run-policy'
 
 /** Every skip reason. */
 export const SKIP_REASONS: readonly SkipReason[] = ['overlap', 'paused', 'disabled', 'missed-run-policy', 'window', 'dst-gap', 'store-outage'];
+
+/**
+ * Why a claimed run's handler was not called at its instant (a `skipped` completion): its schedule
+ * was paused (`paused`), or its runtime schedule disabled or removed (`disabled`), after the runner
+ * claimed the slot ahead of its instant.
+ */
+export type NotRunReason = Extract<SkipReason, 'paused' | 'disabled'>;
+
+/** Every {@link NotRunReason}. */
+export const NOT_RUN_REASONS: readonly NotRunReason[] = ['paused', 'disabled'];
+
+/**
+ * What is wrong with a completion's status and `skipReason` together (see {@link Store.completeRuns}),
+ * as a phrase for a store's error message, or null when they fit. Stores call it to validate.
+ */
+export function completionStatusProblem(completion: { status: unknown; skipReason?: unknown }): string | null {
+  const { status, skipReason } = completion;
+  if (status === 'skipped') {
+    return NOT_RUN_REASONS.includes(skipReason as NotRunReason) ? null : `skipReason must be one of ${NOT_RUN_REASONS.join(', ')} with status skipped, got ${String(skipReason)}`;
+  }
+  if (!['succeeded', 'failed', 'timed_out', 'interrupted'].includes(status as string)) return `status must be one of succeeded, failed, timed_out, interrupted, skipped, got ${String(status)}`;
+  return skipReason === undefined ? null : `skipReason is only for status skipped (got status ${String(status)})`;
+}
 
 /**
  * A contiguous range of one schedule's slots that did not run for one reason: stored as one
@@ -342,11 +368,13 @@ export type ClaimOutcome = (
 /** The result a runner records for a run it holds the lease of. */
 export interface RunCompletion {
   lease: Lease;
-  status: FinalRunStatus;
+  status: CompletionStatus;
   finishedAt: Date;
   message?: string | null;
   error?: string | null;
   stack?: string | null;
+  /** Required with status `skipped`, refused with any other: why the handler was not called. */
+  skipReason?: NotRunReason;
 }
 
 /**
@@ -496,6 +524,17 @@ export interface Store {
    * `stale` for a token that is no longer current; accepted past the lease's expiry while
    * nobody reaped or took over the run. Releases the lease. The returned state's
    * `waitingSlotAt` tells the runner a waiting slot may now be claimed.
+   *
+   * A `skipped` completion (with `skipReason`; the runner did not call the handler because the
+   * schedule was paused, disabled or removed between its claim and the slot's instant) makes the
+   * run a `skipped` record with that reason and the completion's message, `durationMs` 0, no error
+   * or stack, and releases the lease. The state gets `lastSkipReason` and `lastSkippedSlotAt`
+   * (unless a later slot was skipped already) and gives back what the claim counted — `totalRuns` − 1, and for a
+   * `schedule`-triggered attempt 1 `scheduledRuns` − 1 (a slot not run is no run of `maxRuns`) —
+   * and leaves `lastStatus`, `lastFinishedAt`, `lastAttempt`, `lastFinishedSlotAt`,
+   * `consecutiveFailures` and `lastSlotAt` alone (it is no failure, and the slot stays consumed).
+   * `skipReason` missing with `skipped`, given with another status, or not a {@link NotRunReason}
+   * rejects the whole call with `InvalidArgumentError` before anything changes.
    */
   completeRuns(completions: readonly RunCompletion[]): Promise<CompletionOutcome[]>;
   /**

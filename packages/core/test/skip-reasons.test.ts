@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   createFakeClock,
   createMemoryStore,
+  createScheduler,
   cron,
   dailyAt,
   defineJob,
@@ -160,6 +161,33 @@ describe('a reason for every slot not run', () => {
     expect((await store.queryRuns({ reason: ['overlap', 'paused'] })).runs).toHaveLength(0);
     await expect(store.queryRuns({ reason: 'bogus' as never })).rejects.toThrow(InvalidArgumentError);
     await expect(store.queryRuns({ reason: 'bogus' as never })).rejects.toThrow(/reason.*bogus/);
+  });
+
+  it('a runtime schedule disabled and enabled again records the slots it missed as disabled; paused and resumed, as paused', async () => {
+    const store = createMemoryStore();
+    const clock = createFakeClock('2026-03-02T12:00:00.200Z');
+    const jobs = [defineJob({ code: 'tenant', schedule: null, run: () => {} })];
+    const tick = () => runDue({ jobs, store, clock, runnerId: 'test-runner' });
+    const schedules = createScheduler({ jobs, store, clock }).schedules('tenant');
+    await schedules.upsert([{ key: 'off', schedule: '* * * * * *' }, { key: 'held', schedule: '* * * * * *' }]);
+    await tick();
+    await schedules.upsert({ key: 'off', schedule: '* * * * * *', enabled: false });
+    await schedules.pause('held');
+    clock.set('2026-03-02T12:10:00.500Z');
+    const whileOff = await tick();
+    expect(whileOff.results.filter((r) => r.key !== '').map((r) => [r.key, r.outcome])).toEqual([['held', 'paused'], ['off', 'disabled']]);
+    await schedules.upsert({ key: 'off', schedule: '* * * * * *', enabled: true });
+    await schedules.resume('held');
+    clock.set('2026-03-02T12:10:01.100Z');
+    await tick();
+    const ranges = async (key: string) =>
+      skipped((await runsOf(store, 'tenant')).filter((r) => r.key === key)).map((r) => [r.skipReason, r.slotAt.toISOString(), r.rangeLastSlotAt?.toISOString(), r.slotCount]);
+    // Every slot from the one after the last run to the last one before the change, in one range each, with its true reason.
+    expect(await ranges('off')).toEqual([['disabled', '2026-03-02T12:00:01.000Z', '2026-03-02T12:10:00.000Z', 600]]);
+    expect(await ranges('held')).toEqual([['paused', '2026-03-02T12:00:01.000Z', '2026-03-02T12:10:00.000Z', 600]]);
+    expect((await runsOf(store, 'tenant')).filter((r) => r.status === 'skipped').find((r) => r.key === 'off')?.message).toContain('the schedule was disabled');
+    const [off] = await store.getStates([{ code: 'tenant', key: 'off' }]);
+    expect(off).toMatchObject({ lastSkipReason: 'disabled' });
   });
 });
 

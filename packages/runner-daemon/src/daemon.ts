@@ -1,5 +1,5 @@
 import { describeThrown, type Job, type Logger, type ScheduleRef, type Store } from '@tickwork/core';
-import type { ClaimOutcome, SlotClaim } from '@tickwork/core/store';
+import type { ClaimOutcome, RunRecord, SlotClaim } from '@tickwork/core/store';
 import {
   alertInterrupted,
   createStoreClock,
@@ -9,6 +9,7 @@ import {
   type RunnerPresenceHandle,
   type StoreClock,
   type ExecutedRun,
+  type NotRun,
 } from '@tickwork/core/runner';
 import { pino } from 'pino';
 import type { Registry } from 'prom-client';
@@ -153,6 +154,7 @@ class Daemon {
       metrics: this.metrics,
       maxConcurrentRuns: options.maxConcurrentRuns,
       events: { finished: (entry, record) => this.runFinished(entry, record), freed: () => this.armNext() },
+      notRun: (entry, run) => this.notRun(entry, run),
     });
     const done = new Promise<void>((resolve, reject) => {
       this.resolveDone = resolve;
@@ -556,6 +558,27 @@ class Daemon {
     this.schedules.learn(entry, state);
     const again = executed.run.status !== 'succeeded' || entry.backlog || state.waitingSlotAt !== null;
     if (again && !entry.busy && !this.stopRequested) this.schedules.requeue(entry, this.options.clock.now().getTime(), true);
+  }
+
+  /**
+   * Why a scheduled run claimed ahead of its instant must not start now, from what this daemon holds
+   * at the instant (changes reach it within a second by push, within a poll otherwise): its schedule
+   * was paused, or its runtime schedule disabled or removed, since the claim. Retries, run-now requests
+   * and forced runs are claimed when they start, and go on.
+   */
+  private notRun(entry: ScheduleEntry, run: RunRecord): NotRun | null {
+    if (run.trigger !== 'schedule') return null;
+    const slot = run.slotAt.toISOString();
+    const current = this.schedules.get(entry.id);
+    if (!current) {
+      return entry.key === '' ? null : { notRun: 'disabled', message: `not run: runtime schedule "${entry.key}" was removed after its slot ${slot} was claimed` };
+    }
+    if (!current.job.enabled) return { notRun: 'disabled', message: `not run: the runtime schedule was disabled after its slot ${slot} was claimed` };
+    if (current.state.paused) {
+      const note = current.state.pausedNote ? ` (${current.state.pausedNote})` : '';
+      return { notRun: 'paused', message: `not run: the schedule was paused${note} after its slot ${slot} was claimed` };
+    }
+    return null;
   }
 
   // — runtime changes —

@@ -1,6 +1,6 @@
 import { describeThrown, type Clock, type Job, type Logger, type RunRecord, type Store } from '@tickwork/core';
 import type { Lease } from '@tickwork/core/store';
-import { executeRun, jitterMs, type ExecutedRun } from '@tickwork/core/runner';
+import { executeRun, jitterMs, type ExecutedRun, type NotRun } from '@tickwork/core/runner';
 import type { DaemonMetrics, ScheduleLabels } from './metrics.js';
 import type { RunTarget, ScheduleEntry } from './schedule-entry.js';
 import { callAt } from './wake-timer.js';
@@ -46,7 +46,19 @@ export class RunLauncher {
   private startedCount = 0;
 
   constructor(
-    private readonly deps: { store: () => Store; clock: Clock; logger: Logger; metrics: DaemonMetrics; events: LauncherEvents; maxConcurrentRuns: number },
+    private readonly deps: {
+      store: () => Store;
+      clock: Clock;
+      logger: Logger;
+      metrics: DaemonMetrics;
+      events: LauncherEvents;
+      maxConcurrentRuns: number;
+      /**
+       * Asked at the run's instant, before its handler is called: why it must not start (its schedule
+       * was paused, disabled or removed since the claim), or null. The run is then recorded `skipped`.
+       */
+      notRun: (entry: ScheduleEntry, run: RunRecord) => NotRun | null;
+    },
   ) {}
 
   /** Runs claimed or armed and not yet finished (their result recorded). */
@@ -161,11 +173,17 @@ export class RunLauncher {
     // Armed ahead: executeRun's per-run setup (abort wiring, lease renewal, logger) happens when the
     // slot is pre-claimed, so at the instant only the handlers remain to be called. The timeout
     // counts from the start (executeRun's `start`), not from arming.
-    const gateIn = async () => {
+    // The claim was made ahead of the instant: what it was made for may have changed since (paused,
+    // disabled, removed). Checked at the instant, and again after waiting for capacity.
+    const gateIn = async (): Promise<NotRun | undefined> => {
       if (startAt > now()) await this.whenAt(startAt);
+      const before = this.deps.notRun(entry, run);
+      if (before) return before;
       const turn = this.admit();
       admitted = true;
       if (turn) await turn;
+      const after = this.deps.notRun(entry, run);
+      if (after) return after;
       startedMs = now();
       if (run.trigger === 'schedule') this.observeLateness(job.code, entry.key, startedMs - run.slotAt.getTime() - jitterMs(job, entry.key, run.slotAt));
     };
@@ -217,7 +235,8 @@ export class RunLauncher {
     const status = finished.status === 'running' || finished.status === 'waiting' ? 'interrupted' : finished.status;
     const labels = metrics.labels(job.code, entry.key);
     metrics.runs.inc({ ...labels, status });
-    metrics.duration.observe(labels, handlerMs / 1000);
+    if (status === 'skipped') metrics.skipped.inc({ ...labels, reason: finished.skipReason ?? 'paused' });
+    else metrics.duration.observe(labels, handlerMs / 1000);
     if (executed.state) metrics.streak(job.code, entry.key, executed.state.consecutiveFailures);
     this.deps.events.finished(entry, executed);
   }

@@ -10,6 +10,7 @@ import { describeJobState } from './suites/job-state.js';
 import { describeLeases } from './suites/leases.js';
 import { describeLimitedRuns } from './suites/limited-runs.js';
 import { describeMaintenance } from './suites/maintenance.js';
+import { describeNotRun } from './suites/not-run.js';
 import { describeOverlapPolicies } from './suites/overlap-policies.js';
 import { describeRunLog } from './suites/run-log.js';
 import { describeRunRequests } from './suites/run-requests.js';
@@ -30,6 +31,7 @@ export function describeStoreConformance(name: string, makeFixture: StoreFixture
     describeClaimRaces(harness);
     describeLeases(harness);
     describeCompletion(harness);
+    describeNotRun(harness);
     describeOverlapPolicies(harness);
     describeExactlyOnce(harness);
     describeLimitedRuns(harness);

@@ -25,7 +25,7 @@ import type {
   Unsubscribe,
 } from '@tickwork/core/store';
 import { InvalidArgumentError, type SkipReason } from '@tickwork/core';
-import { OVERLAP_POLICIES, passedSlotsProblem, RUNNER_RECORD_RETENTION_MS, SKIP_REASONS, storable } from '@tickwork/core/store';
+import { completionStatusProblem, OVERLAP_POLICIES, passedSlotsProblem, RUNNER_RECORD_RETENTION_MS, SKIP_REASONS, storable } from '@tickwork/core/store';
 import type { Redis } from 'ioredis';
 import {
   asArray,
@@ -55,7 +55,6 @@ import { encodeCursor, listRange, revisionEpoch, upsertRequest } from './schedul
 import { ChangeSubscription } from './subscription.js';
 import { checkCodes, checkDate, scriptJson, checkInteger, checkOptionalString, checkRef, checkRefList, checkStatuses } from './validate.js';
 
-const FINAL_STATUSES = new Set(['succeeded', 'failed', 'timed_out', 'interrupted']);
 const TRIGGERS = new Set(['schedule', 'retry', 'manual', 'force']);
 /** Index entries one queryRuns call examines at most, so a sparse filter never blocks Redis for long. */
 const QUERY_SCAN_CAP = 5_000;
@@ -295,12 +294,12 @@ export class RedisStore implements Store {
     const items = completions.map((completion, i) => {
       const where = `completeRuns: completions[${i}]`;
       const lease = this.leaseItem(completion?.lease, `${where}.lease`);
-      if (!FINAL_STATUSES.has(completion.status)) {
-        throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}.status must be one of ${[...FINAL_STATUSES].join(', ')}, got ${String(completion.status)}`);
-      }
+      const problem = completionStatusProblem(completion);
+      if (problem) throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}: ${problem}`);
       return {
         ...lease,
         status: completion.status,
+        reason: completion.skipReason ?? null,
         finishedAt: checkDate(completion.finishedAt, `${where}.finishedAt`),
         message: checkOptionalString(completion.message, `${where}.message`),
         error: checkOptionalString(completion.error, `${where}.error`),

@@ -215,12 +215,15 @@ export class PgStore implements Store {
   async completeRuns(completions: readonly RunCompletion[]): Promise<CompletionOutcome[]> {
     checkCompletions(completions);
     const outcomes: CompletionOutcome[] = completions.map(() => ({ status: 'stale', run: null }));
-    const input = completions
+    const all = completions
       .map((c, ord) => ({
         ord, id: c.lease.runId, token: c.lease.token, code: c.lease.code, key: c.lease.key, status: c.status,
-        finished_at: c.finishedAt.toISOString(), message: c.message ?? null, error: c.error ?? null, stack: c.stack ?? null,
+        finished_at: c.finishedAt.toISOString(), message: c.message ?? null, error: c.error ?? null, stack: c.stack ?? null, reason: c.skipReason ?? null,
       }))
       .filter((c) => isStoreId(c.id));
+    const input = all.filter((c) => c.status !== 'skipped');
+    const skipped = all.filter((c) => c.status === 'skipped');
+    if (skipped.length > 0) await this.skipClaimed(skipped, outcomes);
     if (input.length === 0) return outcomes;
     const rows = await this.db.query<{ ord: number; outcome: string; run: Row | null; state: Row | null }>(
       `SELECT ord, outcome, run, state FROM ${this.tables.fn}.tickwork_complete_runs($1::jsonb)`,
@@ -234,6 +237,47 @@ export class PgStore implements Store {
           : { status: 'stale', run: row.run ? toRun(row.run) : null };
     }
     return outcomes;
+  }
+
+  /**
+   * `skipped` completions (see `Store.completeRuns`), in one statement beside the completion function:
+   * the states are locked first, in (code, key) order, then the runs, as the function does.
+   */
+  private async skipClaimed(items: readonly { ord: number; id: string; token: number; code: string; key: string; reason: string | null; finished_at: string; message: string | null }[], outcomes: CompletionOutcome[]): Promise<void> {
+    const { run, state } = this.tables;
+    const rows = await this.db.query<{ ord: number; outcome: string; run: Row | null; state: Row | null }>(
+      `WITH input AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(ord integer, id bigint, token bigint, code text, key text, reason text, finished_at timestamptz, message text)),
+       locked AS (SELECT j.code, j.key FROM ${state} j WHERE (j.code, j.key) IN (SELECT i.code, i.key FROM input i) ORDER BY j.code, j.key FOR UPDATE),
+       done AS (
+         UPDATE ${run} x SET status = 'skipped', skip_reason = i.reason, finished_at = i.finished_at, duration_ms = 0, lease_expires_at = NULL,
+             message = i.message, error = NULL, stack = NULL
+           FROM input i
+           WHERE x.id = i.id AND x.token = i.token AND x.code = i.code AND x.key = i.key AND x.status = 'running' AND (SELECT count(*) FROM locked) >= 0
+           RETURNING i.ord AS ord, x.*),
+       counted AS (
+         SELECT d.code, d.key, count(*) AS runs, count(*) FILTER (WHERE d.trigger = 'schedule' AND d.attempt = 1) AS scheduled,
+             max(d.slot_at) AS last_slot, (array_agg(d.skip_reason ORDER BY d.slot_at DESC))[1] AS reason, max(d.finished_at) AS finished
+           FROM done d GROUP BY d.code, d.key),
+       st AS (
+         UPDATE ${state} j SET
+             last_skip_reason = CASE WHEN j.last_skipped_slot_at > c.last_slot THEN j.last_skip_reason ELSE c.reason END,
+             last_skipped_slot_at = greatest(j.last_skipped_slot_at, c.last_slot),
+             total_runs = greatest(0, j.total_runs - c.runs), scheduled_runs = greatest(0, j.scheduled_runs - c.scheduled),
+             updated_at = greatest(j.updated_at, c.finished)
+           FROM counted c WHERE j.code = c.code AND j.key = c.key RETURNING j.*)
+       SELECT i.ord, CASE WHEN d.ord IS NULL THEN 'stale' ELSE 'completed' END AS outcome,
+           CASE WHEN d.ord IS NULL THEN (SELECT to_jsonb(r) FROM ${run} r WHERE r.id = i.id) ELSE to_jsonb(d) - 'ord' END AS run,
+           (SELECT to_jsonb(s) FROM st s WHERE s.code = d.code AND s.key = d.key) AS state
+         FROM input i LEFT JOIN done d ON d.ord = i.ord`,
+      [JSON.stringify(items)],
+      'completeRuns',
+    );
+    for (const row of rows) {
+      outcomes[row.ord] =
+        row.outcome === 'completed' && row.run
+          ? { status: 'completed', run: toRun(row.run), state: row.state ? toState(row.state) : null }
+          : { status: 'stale', run: row.run ? toRun(row.run) : null };
+    }
   }
 
   async reapExpired(options: { now: Date; limit?: number; runners?: boolean }): Promise<ReapedRun[]> {

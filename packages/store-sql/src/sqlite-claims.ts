@@ -223,6 +223,10 @@ export async function completeInTx(tx: SqliteTx, completions: readonly RunComple
       continue;
     }
     const finishedAt = c.finishedAt.getTime();
+    if (c.status === 'skipped') {
+      outcomes.push(await skipClaimed(tx, c));
+      continue;
+    }
     const rows = await tx.all<Row>(
       `UPDATE ${RUN} SET status = ?1, finished_at = ?2, duration_ms = max(0, ?2 - started_at), lease_expires_at = NULL,
          message = ?3, error = ?4, stack = ?5
@@ -239,6 +243,31 @@ export async function completeInTx(tx: SqliteTx, completions: readonly RunComple
     }
   }
   return outcomes;
+}
+
+/** A `skipped` completion: the claimed run's handler was not called (see `Store.completeRuns`). */
+async function skipClaimed(tx: SqliteTx, c: RunCompletion): Promise<CompletionOutcome> {
+  const rows = await tx.all<Row>(
+    `UPDATE ${RUN} SET status = 'skipped', skip_reason = ?1, finished_at = ?2, duration_ms = 0, lease_expires_at = NULL,
+       message = ?3, error = NULL, stack = NULL
+     WHERE id = ?4 AND token = ?5 AND status = 'running' RETURNING *`,
+    [c.skipReason, c.finishedAt.getTime(), c.message ?? null, Number(c.lease.runId), c.lease.token],
+  );
+  if (!rows[0]) {
+    const current = await tx.all<Row>(`SELECT * FROM ${RUN} WHERE id = ?1`, [Number(c.lease.runId)]);
+    return { status: 'stale', run: current[0] ? toRun(current[0]) : null };
+  }
+  const run = toRun(rows[0]);
+  const later = `last_skipped_slot_at IS NOT NULL AND last_skipped_slot_at > ?2`;
+  const states = await tx.all<Row>(
+    `UPDATE ${STATE} SET
+       last_skip_reason = CASE WHEN ${later} THEN last_skip_reason ELSE ?1 END,
+       last_skipped_slot_at = CASE WHEN ${later} THEN last_skipped_slot_at ELSE ?2 END,
+       total_runs = max(0, total_runs - 1), scheduled_runs = max(0, scheduled_runs - ?3), updated_at = max(updated_at, ?4)
+     WHERE code = ?5 AND key = ?6 RETURNING *`,
+    [run.skipReason, run.slotAt.getTime(), run.trigger === 'schedule' && run.attempt === 1 ? 1 : 0, c.finishedAt.getTime(), run.code, run.key],
+  );
+  return { status: 'completed', run, state: states[0] ? toState(states[0]) : null };
 }
 
 /** Reaps up to `limit` expired runs (see `Store.reapExpired`), oldest expiry first, each with its state right after it. */

@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError, type RunStatus, type ScheduleRef, type SkipReason } from '@tickwork/core';
 import {
+  completionStatusProblem,
   MAX_SCHEDULES_PER_CALL,
   OVERLAP_POLICIES,
   passedSlotsProblem,
@@ -19,7 +20,6 @@ import {
 import { PREFIX } from './errors.js';
 
 const TRIGGERS = new Set(['schedule', 'retry', 'manual', 'force']);
-const FINAL = new Set(['succeeded', 'failed', 'timed_out', 'interrupted']);
 const ID = /^[1-9]\d{0,17}$/;
 // NUL, or half of a UTF-16 surrogate pair (with the u flag a whole pair is one code point, which this does not match).
 const UNSTORABLE = /[\u0000\uD800-\uDFFF]/u;
@@ -120,7 +120,8 @@ export function checkCompletions(completions: readonly RunCompletion[]): void {
   if (!Array.isArray(completions)) bad('completeRuns', 'completions', 'must be an array');
   checkLeases('completeRuns', completions.map((c) => c.lease), 'completions[].lease');
   completions.forEach((c, i) => {
-    if (!FINAL.has(c.status)) bad('completeRuns', `completions[${i}].status (job "${c.lease.code}")`, `must be succeeded, failed, timed_out or interrupted, got ${JSON.stringify(c.status)}`);
+    const problem = completionStatusProblem(c);
+    if (problem) bad('completeRuns', `completions[${i}] (job "${c.lease.code}")`, problem);
     checkDate('completeRuns', `completions[${i}].finishedAt`, c.finishedAt);
   });
 }

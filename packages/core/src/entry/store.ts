@@ -9,9 +9,11 @@ export type {
   ClaimContext,
   ClaimOutcome,
   CompletionOutcome,
+  CompletionStatus,
   FinalRunStatus,
   JobState,
   Lease,
+  NotRunReason,
   PassedSlots,
   ReapedRun,
   RunCompletion,
@@ -45,7 +47,7 @@ export type {
 export type { RuntimeScheduleInput, SchedulePage, ScheduleQuery } from '../runtime-schedule.js';
 
 // Values and limits
-export { MAX_PASSED_RANGES, OVERLAP_POLICIES, RUN_STATUSES, RUNNER_PRESENCES, RUNNER_RECORD_RETENTION_MS, SKIP_REASONS } from '../store.js';
+export { MAX_PASSED_RANGES, NOT_RUN_REASONS, OVERLAP_POLICIES, RUN_STATUSES, RUNNER_PRESENCES, RUNNER_RECORD_RETENTION_MS, SKIP_REASONS } from '../store.js';
 export { MAX_ACCESS_TOKENS, MAX_AUDIT_ENTRY_BYTES } from '../store-access.js';
 export { MAX_PAYLOAD_BYTES, MAX_SCHEDULES_PER_CALL, SCHEDULE_KEY_PATTERN } from '../runtime-schedule.js';
 
@@ -71,6 +73,7 @@ export {
   runtimeScheduleOf,
 } from '../runtime-schedule.js';
 export { passedSlotsProblem } from '../passed-check.js';
+export { completionStatusProblem } from '../store.js';
 export { initialJobState } from '../job-state.js';
 export { storable } from '../run.js';
 

@@ -291,7 +291,32 @@ export function renewOne(data: MemoryData, lease: Lease, now: Date, leaseMs: num
 export function completeOne(data: MemoryData, completion: RunCompletion): CompletionOutcome {
   const run = currentRun(data, completion.lease);
   if (!run) return { status: 'stale', run: data.runs.get(completion.lease.runId) ?? null };
-  finishRun(data, run, completion);
+  if (completion.status === 'skipped') return skipClaimed(data, run, completion);
+  finishRun(data, run, { ...completion, status: completion.status });
   const state = run.key === '' ? stateFor(data, run, completion.finishedAt) : (data.states.get(refKey(run)) ?? null);
+  return { status: 'completed', run, state };
+}
+
+/** A `skipped` completion: the claimed run's handler was not called (see `Store.completeRuns`). */
+function skipClaimed(data: MemoryData, run: RunRecord, completion: RunCompletion): CompletionOutcome {
+  run.status = 'skipped';
+  run.skipReason = completion.skipReason ?? 'paused';
+  run.finishedAt = new Date(completion.finishedAt);
+  run.durationMs = 0;
+  run.leaseExpiresAt = null;
+  run.message = completion.message ?? null;
+  run.error = null;
+  run.stack = null;
+  data.running.get(refKey(run))?.delete(run.id);
+  const state = run.key === '' ? stateFor(data, run, completion.finishedAt) : (data.states.get(refKey(run)) ?? null);
+  if (state) {
+    if (!state.lastSkippedSlotAt || state.lastSkippedSlotAt.getTime() <= run.slotAt.getTime()) {
+      state.lastSkipReason = run.skipReason;
+      state.lastSkippedSlotAt = new Date(run.slotAt);
+    }
+    state.totalRuns = Math.max(0, state.totalRuns - 1);
+    if (run.trigger === 'schedule' && run.attempt === 1) state.scheduledRuns = Math.max(0, state.scheduledRuns - 1);
+    if (state.updatedAt.getTime() < completion.finishedAt.getTime()) state.updatedAt = new Date(completion.finishedAt);
+  }
   return { status: 'completed', run, state };
 }

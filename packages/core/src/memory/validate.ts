@@ -1,11 +1,10 @@
 import { InvalidArgumentError } from '../errors.js';
 import { show } from '../show.js';
 import { passedSlotsProblem } from '../passed-check.js';
-import { OVERLAP_POLICIES, RUN_STATUSES, SKIP_REASONS, type FinalRunStatus, type OverlapPolicy, type PassedSlots, type RunStatus, type RunTrigger, type ScheduleRef, type SkipReason } from '../store.js';
+import { completionStatusProblem, OVERLAP_POLICIES, RUN_STATUSES, SKIP_REASONS, type CompletionStatus, type OverlapPolicy, type PassedSlots, type RunStatus, type RunTrigger, type ScheduleRef, type SkipReason } from '../store.js';
 
 const PREFIX = '[tickwork] [memory-store]';
 const TRIGGERS: readonly RunTrigger[] = ['schedule', 'retry', 'manual', 'force'];
-const FINAL_STATUSES: readonly FinalRunStatus[] = ['succeeded', 'failed', 'timed_out', 'interrupted'];
 
 function fail(where: string, message: string): never {
   throw new InvalidArgumentError(`${PREFIX} ${where}: ${message}`);
@@ -49,11 +48,10 @@ export function checkOverlap(value: unknown, where: string): asserts value is Ov
   if (!OVERLAP_POLICIES.includes(value as OverlapPolicy)) fail(where, `must be one of ${OVERLAP_POLICIES.join(', ')}, got ${show(value)}`);
 }
 
-/** A status a run can be completed with. */
-export function checkFinalStatus(value: unknown, where: string): asserts value is FinalRunStatus {
-  if (!FINAL_STATUSES.includes(value as FinalRunStatus)) {
-    fail(where, `status must be one of ${FINAL_STATUSES.join(', ')}, got ${show(value)}`);
-  }
+/** A status a run can be completed with, and the skip reason that goes with `skipped` (only with it). */
+export function checkCompletionStatus(completion: { status: unknown; skipReason?: unknown }, where: string): asserts completion is { status: CompletionStatus } {
+  const problem = completionStatusProblem(completion);
+  if (problem) fail(where, problem);
 }
 
 /** A run status filter: one status or a list of them. */

@@ -88,8 +88,10 @@ export function describeSchedules(h: StoreHarness): void {
       await h.store.upsertSchedules([scheduleInput(ref)], instantAt(0));
       await h.store.upsertSchedules([scheduleInput(ref, { enabled: false })], instantAt(10_000));
       expect((await h.store.getStates([ref]))[0]?.resumedAt).toBeNull();
-      await h.store.upsertSchedules([scheduleInput(ref, { enabled: true })], instantAt(20_000));
+      const [enabled] = await h.store.upsertSchedules([scheduleInput(ref, { enabled: true })], instantAt(20_000));
       expect((await h.store.getStates([ref]))[0]?.resumedAt).toEqual(instantAt(20_000));
+      // The same instant as the definition's updatedAt: core tells slots passed over while disabled from paused ones by it.
+      expect(enabled?.updatedAt).toEqual(instantAt(20_000));
     });
 
     it('getSchedules answers in request order and omits missing ones; key "" is refused', async () => {

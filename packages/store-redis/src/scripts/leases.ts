@@ -4,7 +4,7 @@
  */
 
 /**
- * Request `{ items: [{ ce, n, key, token, status, finishedAt, message, error, stack }] }`; answers per item
+ * Request `{ items: [{ ce, n, key, token, status, reason, finishedAt, message, error, stack }] }`; answers per item
  * (`state` null when there is none). Accepted while the run is \`running\` with that token, also past
  * its lease's expiry (nobody reaped or took it over); a completion without a message keeps the run's.
  */
@@ -16,6 +16,33 @@ for i, c in ipairs(req.items) do
   local run = get_run(c.ce, c.n)
   if (not run) or run.status ~= 'running' or run.token ~= c.token or run.key ~= c.key then
     out[i] = { s = 'stale', run = run or NULL }
+  elseif c.status == 'skipped' then
+    -- Its handler was not called (paused, disabled or removed before the instant): a skipped record,
+    -- no failure; the state gives back what the claim counted.
+    run.status = 'skipped'
+    run.skipReason = c.reason
+    run.finishedAt = c.finishedAt
+    run.durationMs = 0
+    run.leaseExpiresAt = NULL
+    run.message = c.message
+    run.error = NULL
+    run.stack = NULL
+    put_run(c.ce, run)
+    local state, created = finish_state(c.ce, run, c.finishedAt)
+    if state then
+      if state.lastSkippedSlotAt == nil or state.lastSkippedSlotAt == NULL or state.lastSkippedSlotAt <= run.slotAt then
+        state.lastSkippedSlotAt = run.slotAt
+        state.lastSkipReason = c.reason
+      end
+      state.totalRuns = math.max(0, (state.totalRuns or 0) - 1)
+      if run.trigger == 'schedule' and run.attempt == 1 then state.scheduledRuns = math.max(0, (state.scheduledRuns or 0) - 1) end
+      if state.updatedAt == nil or state.updatedAt == NULL or state.updatedAt < c.finishedAt then state.updatedAt = c.finishedAt end
+      put_state(c.ce, state, created)
+    end
+    redis.call('ZREM', gk('leases'), run.id)
+    redis.call('ZADD', gk('finished'), run.finishedAt, run.id)
+    remove_active(c.ce, run.key, run.n)
+    out[i] = { s = 'completed', run = run, state = state or NULL }
   else
     run.status = c.status
     run.finishedAt = c.finishedAt
