@@ -206,7 +206,7 @@ export async function executeRun(input: ExecuteRunInput): Promise<ExecutedRun> {
     renewal.stop();
   }
   if (outcome.status === 'stale') {
-    logger.warn({ runId: run.id, status }, 'result refused: the lease was taken over (fencing token is stale)');
+    logger.warn({ runId: run.id, status }, `result refused: ${staleReason(outcome.run, lease)}`);
     return { run: outcome.run ?? { ...run, status }, state: null, outcome: 'stale' };
   }
   const finished = outcome.run;
@@ -238,7 +238,7 @@ async function recordNotRun(input: ExecuteRunInput, run: RunRecord, notRun: NotR
     renewal.stop();
   }
   if (outcome.status === 'stale') {
-    logger.warn({ runId: run.id, status: 'skipped' }, 'skip refused: the lease was taken over (fencing token is stale)');
+    logger.warn({ runId: run.id, status: 'skipped' }, `skip refused: ${staleReason(outcome.run, lease())}`);
     return { run: outcome.run ?? { ...run, status: 'skipped' }, state: null, outcome: 'stale' };
   }
   logger.info({ runId: run.id, reason: notRun.notRun }, notRun.message);
@@ -413,7 +413,14 @@ async function completeUntilRecorded(
     try {
       const [outcome] = await store.completeRuns([{ ...completion, lease: lease() }]);
       if (!outcome) throw new StoreUnavailableError('store returned no completion outcome');
-      if (attempt > 1) logger.info({ attempt }, 'run recorded after the store came back');
+      if (attempt > 1 && outcome.status === 'stale' && landedBefore(outcome.run, completion)) {
+        // An earlier attempt was applied and only its answer was lost (a timeout, a WAIT for replicas
+        // that timed out): the result is recorded, by this runner. Its state is read back for the alert.
+        logger.info({ attempt }, 'run recorded: an earlier attempt had been applied though its answer was lost (the store failed after the write)');
+        const state = await store.getStates([{ code: outcome.run.code, key: outcome.run.key }]).then(([found]) => found ?? null, () => null);
+        return { status: 'completed', run: outcome.run, state };
+      }
+      if (attempt > 1) logger.info({ attempt, outcome: outcome.status }, outcome.status === 'completed' ? 'run recorded after the store came back' : 'the store answered again: the result was refused');
       return outcome;
     } catch (error) {
       if (!(error instanceof StoreUnavailableError) || stop?.aborted) throw error;
@@ -433,3 +440,25 @@ async function completeUntilRecorded(
   }
 }
 
+/** Whether a stale answer's run holds exactly this completion (same token, status, end and text): an earlier attempt of it landed. */
+function landedBefore(run: RunRecord | null, completion: RunCompletion): run is RunRecord {
+  return (
+    run !== null &&
+    run.token === completion.lease.token &&
+    run.runnerId === completion.lease.runnerId &&
+    run.status === completion.status &&
+    run.finishedAt?.getTime() === completion.finishedAt.getTime() &&
+    run.message === (completion.message ?? run.message) &&
+    run.error === (completion.error ?? null)
+  );
+}
+
+/** What made a completion stale, from the run the store holds: said as it happened, not assumed. */
+function staleReason(run: RunRecord | null, lease: Lease): string {
+  if (!run) return 'the store holds no such run any more (its data was lost or pruned)';
+  if (run.token !== lease.token || run.runnerId !== lease.runnerId) {
+    return `the run was taken over: the store holds token ${run.token} of runner "${run.runnerId}" (this runner had token ${lease.token})`;
+  }
+  if (run.status === 'running') return 'the store no longer accepts this lease';
+  return `the store already recorded the run as ${run.status}${run.message ? ` (${run.message})` : ''} (fencing token is stale)`;
+}

@@ -12,6 +12,7 @@ import {
   runDue,
   StoreUnavailableError,
   type FailureContext,
+  type Logger,
   type Store,
 } from '../src/index.js';
 
@@ -37,6 +38,53 @@ function faulty(store: Store, fails: (method: string, args: unknown[]) => 'befor
 
 
 describe('faults: results survive outages (case 1)', () => {
+  it('a completion applied whose answer was lost (a timeout, a WAIT for replicas) is recorded as it landed, never logged as taken over', async () => {
+    const memory = createMemoryStore();
+    let completions = 0;
+    // The first attempt is applied and then fails, as a write does when WAIT for replicas times out; the retry reads stale.
+    const store = faulty(memory, (method) => (method === 'completeRuns' && completions++ === 0 ? 'after' : false));
+    const lines: Array<{ level: string; msg: string }> = [];
+    const logger: Logger = {
+      debug: (_o, msg) => void lines.push({ level: 'debug', msg: msg ?? '' }),
+      info: (_o, msg) => void lines.push({ level: 'info', msg: msg ?? '' }),
+      warn: (_o, msg) => void lines.push({ level: 'warn', msg: msg ?? '' }),
+      error: (_o, msg) => void lines.push({ level: 'error', msg: msg ?? '' }),
+      child: () => logger,
+    };
+    const alerts: number[] = [];
+    const job = defineJob({ code: 'wait-timeout', schedule: every('1m'), onFailure: (ctx) => void alerts.push(ctx.consecutiveFailures), run: () => { throw new Error('boom'); } });
+    const report = await runDue({ jobs: [job], store, clock: createFakeClock(T0), runnerId: 'a', logger });
+    expect(completions).toBe(2);
+    expect(report.results.map((r) => [r.outcome, r.reason])).toEqual([['failed', 'boom']]);
+    expect(lines.some((l) => /taken over/.test(l.msg))).toBe(false);
+    expect(lines.filter((l) => /earlier attempt had been applied/.test(l.msg)).map((l) => l.level)).toEqual(['info']);
+    // Its state read back: the failure is alerted once, with the streak the store holds.
+    expect(alerts).toEqual([1]);
+    expect((await runsOf(memory, 'wait-timeout')).map((r) => r.status)).toEqual(['failed']);
+  });
+
+  it('a completion refused because the run was reaped meanwhile says so, not that another runner took it over', async () => {
+    const memory = createMemoryStore();
+    const clock = createFakeClock(T0);
+    let down = true;
+    const store = faulty(memory, (method) => (down && (method === 'completeRuns' || method === 'renewLeases') ? 'before' : false));
+    const warnings: string[] = [];
+    const logger: Logger = { debug: () => {}, info: () => {}, warn: (_o, msg) => void warnings.push(msg ?? ''), error: () => {}, child: () => logger };
+    const job = defineJob({ code: 'reaped', schedule: every('1m'), leaseTtl: 150, interruptedRetries: 0, run: () => {} });
+    const tick = runDue({ jobs: [job], store, clock, runnerId: 'a', logger });
+    // While its completion fails, the lease expires and another runner reaps the run.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    clock.advance(10_000);
+    await memory.reapExpired({ now: clock.now() });
+    down = false;
+    const report = await tick;
+    expect(report.results[0]?.outcome).toBe('interrupted');
+    const refused = warnings.filter((w) => w.startsWith('result refused'));
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toContain('already recorded the run as interrupted');
+    expect(refused[0]).not.toContain('taken over');
+  });
+
   it('a completion failing through a long outage is retried until it lands: the slot runs once, succeeded', async () => {
     const memory = createMemoryStore();
     let failedCompletions = 0;

@@ -4,7 +4,8 @@
  * Real processes only: a private primary, a private replica (`--replicaof`), a promotion with
  * `REPLICAOF NO ONE`. The shared Redis on 6379 is never touched.
  */
-import { createFakeClock, defineJob, every, runDue, StoreUnavailableError } from '@tickwork/core';
+import { createFakeClock, defineJob, every, runDue, StoreUnavailableError, type Logger } from '@tickwork/core';
+import { executeRun } from '@tickwork/core/runner';
 import type { SlotClaim } from '@tickwork/core/store';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -121,6 +122,38 @@ describe('replicas option with a live and a stopped replica', () => {
     expect(retried).toMatchObject({ status: 'claimed', run: { id: applied?.id, runnerId: 'a' } });
     expect((await open(replica.url, 'down').getRun(applied?.id ?? '?'))?.status).toBe('running');
   });
+
+  it('a completion applied on the primary whose WAIT timed out is retried and logged as recorded, not as taken over', async () => {
+    const store = open(primary.url, 'wait-complete', REPLICAS);
+    const onPrimary = open(primary.url, 'wait-complete');
+    const [claimed] = await onPrimary.claimSlots([claim('tick', 0)], { runnerId: 'a', now: at(0) });
+    if (claimed?.status !== 'claimed') throw new Error(`expected a claim, got ${claimed?.status}`);
+    await replica.shutdown();
+    const lines: Array<{ level: string; msg: string }> = [];
+    const logger: Logger = {
+      debug: () => {},
+      info: (_o, msg) => void lines.push({ level: 'info', msg: msg ?? '' }),
+      warn: (_o, msg) => void lines.push({ level: 'warn', msg: msg ?? '' }),
+      error: (_o, msg) => void lines.push({ level: 'error', msg: msg ?? '' }),
+      child: () => logger,
+    };
+    const job = defineJob({ code: 'tick', schedule: every('1s'), run: () => {} });
+    const executed = executeRun({ job, run: claimed.run, lease: claimed.lease, store, clock: createFakeClock(at(100)), logger, completionBackoff: { firstMs: 50, maxMs: 200 } });
+    // The first attempt is applied on the primary and refused for want of a replica: retried until the replica is back.
+    const deadline = Date.now() + 20_000;
+    while (!lines.some((l) => l.msg.startsWith('recording the run failed'))) {
+      if (Date.now() > deadline) throw new Error('the completion never failed for want of a replica');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect((await onPrimary.getRun(claimed.run.id))?.status).toBe('succeeded');
+    await replica.start();
+    const result = await executed;
+    expect(result.outcome).toBe('completed');
+    expect(result.run).toMatchObject({ id: claimed.run.id, status: 'succeeded' });
+    expect(result.state).toMatchObject({ code: 'tick', key: '', lastStatus: 'succeeded', consecutiveFailures: 0 });
+    expect(lines.filter((l) => /taken over/.test(l.msg))).toEqual([]);
+    expect(lines.filter((l) => /earlier attempt had been applied/.test(l.msg))).toHaveLength(1);
+  }, 60_000);
 });
 
 /**
