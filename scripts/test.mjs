@@ -198,7 +198,8 @@ for (const { label, report } of reports) {
     failed += 1;
     continue;
   }
-  const suiteFailures = (json.testResults ?? []).filter((r) => r.status === 'failed' && (r.assertionResults ?? []).length === 0).length;
+  // A file that failed without a failed test (a failing beforeAll skips its tests) counts once.
+  const suiteFailures = (json.testResults ?? []).filter((r) => r.status === 'failed' && !(r.assertionResults ?? []).some((a) => a.status === 'failed')).length;
   passed += json.numPassedTests ?? 0;
   failed += (json.numFailedTests ?? 0) + suiteFailures;
   console.log(`  ${label}: ${json.numPassedTests} passed, ${json.numFailedTests + suiteFailures} failed`);
