@@ -1,7 +1,7 @@
 import { parseDuration, type Duration } from './duration.js';
 import { InvalidJobError } from './errors.js';
 import { compileSchedule } from './schedule/engine.js';
-import type { JobInput } from './job.js';
+import type { JobInput, OverdueContext } from './job.js';
 import type { Logger } from './logger.js';
 import type { Store } from './store.js';
 
@@ -25,9 +25,15 @@ export interface TickworkConfig {
   maxConcurrentRuns?: number;
   /** Options read by `@tickwork/runner-daemon` (validated there). */
   daemon?: Record<string, unknown>;
+  /**
+   * Dead-man alerts of jobs without an `onOverdue` of their own — also of jobs this deployment does
+   * not define, whose windows another deployment wrote to the shared store: with it set, this
+   * deployment's runners take part in every overdue check of the store.
+   */
+  onOverdue?: (ctx: OverdueContext) => void | Promise<void>;
 }
 
-const CONFIG_FIELDS = new Set(['jobs', 'store', 'timezone', 'retention', 'runnerId', 'logger', 'maxConcurrentRuns', 'daemon']);
+const CONFIG_FIELDS = new Set(['jobs', 'store', 'timezone', 'retention', 'runnerId', 'logger', 'maxConcurrentRuns', 'daemon', 'onOverdue']);
 
 /** Default run-log retention. */
 export const DEFAULT_RETENTION = '30d';
@@ -45,6 +51,7 @@ export function defineConfig(config: TickworkConfig): TickworkConfig {
   if (config.maxConcurrentRuns !== undefined && (!Number.isInteger(config.maxConcurrentRuns) || config.maxConcurrentRuns < 1)) {
     throw new InvalidJobError(`config: maxConcurrentRuns must be an integer ≥ 1, got ${String(config.maxConcurrentRuns)}`);
   }
+  if (config.onOverdue !== undefined && typeof config.onOverdue !== 'function') throw new InvalidJobError('config: onOverdue must be a function');
   return config;
 }
 

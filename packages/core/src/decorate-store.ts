@@ -35,6 +35,7 @@ export const STORE_OPERATIONS: { readonly [K in StoreOperation]-?: undefined ext
   renewLeases: 'required',
   completeRuns: 'required',
   reapExpired: 'required',
+  claimOverdue: 'required',
   heartbeat: 'optional',
   listRunners: 'optional',
   queryRuns: 'required',

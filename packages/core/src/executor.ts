@@ -2,10 +2,10 @@ import { hostname } from 'node:os';
 import { systemClock, type Clock } from './clock.js';
 import { describeThrown, InvalidArgumentError, StoreSchemaError, StoreUnavailableError } from './errors.js';
 import { initialJobState } from './job-state.js';
-import { createRegistry, jobSchedule, type Job, type JobInput, type JobRegistry } from './job.js';
+import { createRegistry, jobSchedule, type Job, type JobInput, type JobRegistry, type OverdueContext } from './job.js';
 import { silentLogger, type Logger } from './logger.js';
 import { claimAt, nextDueAt, planDue, remainingRuns, requestClaim } from './plan.js';
-import { alertInterrupted, executeRun, reapInterrupted, type ExecutedRun } from './run.js';
+import { alertInterrupted, checkOverdue, executeRun, reapInterrupted, type ExecutedRun } from './run.js';
 import { runtimeJob, type RuntimeSchedule } from './runtime-schedule.js';
 import type { CompiledSchedule } from './schedule/engine.js';
 import { DEFAULT_SCHEDULE_KEY, type ClaimOutcome, type JobState, type RunRecord, type RunRequest, type SlotClaim, type Store } from './store.js';
@@ -35,6 +35,11 @@ export interface RunDueOptions {
   maxConcurrentRuns?: number;
   /** Also reap the runs of dead runners (a resident runner passes its presence's `reapsRunners`). Default false. */
   reapRunners?: boolean;
+  /**
+   * The config's `onOverdue`: called for overdue schedules whose job has no `onOverdue` of its own,
+   * also of jobs this runner does not define; with it the tick takes every overdue alert of the store.
+   */
+  onOverdue?: ((ctx: OverdueContext) => void | Promise<void>) | null;
 }
 
 /** Default of {@link RunDueOptions.maxConcurrentRuns}. */
@@ -222,6 +227,13 @@ export async function runDue(options: RunDueOptions): Promise<TickReport> {
       if (settled.status === 'fulfilled') results.push(...settled.value.results);
       if (failure) results.push(errorResult(p, settled.status === 'fulfilled' ? settled.value.failedClaim : (p.claims[0] as SlotClaim), failure));
     });
+  }
+  // After the runs, so a success this tick recorded is not reported overdue.
+  const windows = targets.filter((t) => t.key !== DEFAULT_SCHEDULE_KEY).map((t) => ({ code: t.job.code, key: t.key, expectSuccessWithinMs: t.job.enabled ? t.job.expectSuccessWithinMs : null }));
+  try {
+    await checkOverdue({ store, now: clock.now(), jobs: selected, windows, fallback: options.onOverdue ?? null, logger });
+  } catch (error) {
+    logger.error({ err: describeThrown(error).message }, 'dead-man check failed; the next tick checks again');
   }
   return finish(startedAt, clock, results);
 }

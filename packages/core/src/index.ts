@@ -25,6 +25,10 @@ export {
   type RunContext,
   /** What an `onFailure` hook receives once consecutive failures reach `failuresBeforeAlert`. */
   type FailureContext,
+  /** What an `onRecovery` hook receives: a success after ≥ 1 counted failure or an overdue alert. */
+  type RecoveryContext,
+  /** What an `onOverdue` hook receives: no run succeeded within `expectSuccessWithin`. */
+  type OverdueContext,
   /** What to do with slots missed while no runner was alive: `latest`, `skip` or `{ all: { within } }`. */
   type MissedRunPolicy,
 } from './job.js';

@@ -5,7 +5,7 @@ import { closest } from './suggest.js';
 import { bindSchedule, hashSeedOf } from './schedule/bind.js';
 import { compileSchedule, resolveDstPolicy, type CompiledSchedule } from './schedule/engine.js';
 import type { DstPolicy, ScheduleInput } from './schedule/spec.js';
-import { OVERLAP_POLICIES, type OverlapPolicy, type RunRecord, type RunTrigger } from './store.js';
+import { OVERLAP_POLICIES, type JobState, type OverlapPolicy, type RunRecord, type RunTrigger } from './store.js';
 
 /** What to do with slots missed while no runner was alive. */
 export type MissedRunPolicy = 'latest' | 'skip' | { all: { within: Duration } };
@@ -43,6 +43,51 @@ export interface FailureContext {
   key: string;
   run: RunRecord;
   consecutiveFailures: number;
+  /** The job's (or runtime schedule's) `failuresBeforeAlert`. */
+  failuresBeforeAlert: number;
+  /** When the streak's first failure ended (`JobState.failingSince`); null only for a state the store no longer keeps. */
+  streakStartedAt: Date | null;
+  logger: Logger;
+}
+
+/**
+ * What an `onRecovery` hook receives: a run succeeded after at least one counted failure (failed,
+ * timed out, interrupted), or after its schedule's overdue alert ({@link OverdueContext}). Called
+ * once, by the runner whose completion of that success landed.
+ */
+export interface RecoveryContext {
+  code: string;
+  key: string;
+  /** The succeeded run. */
+  run: RunRecord;
+  /** Failures in the streak this success ended (`consecutiveFailures` before it); 0 when it ended only an overdue episode. */
+  failures: number;
+  failuresBeforeAlert: number;
+  /** When the streak's first failure ended; null when `failures` is 0. */
+  streakStartedAt: Date | null;
+  /** The overdue alert this success ended, null when none was raised: when it was raised, and the window. */
+  overdue: { alertedAt: Date; expectSuccessWithinMs: number | null } | null;
+  logger: Logger;
+}
+
+/**
+ * What an `onOverdue` hook receives: no run of the schedule succeeded within its
+ * `expectSuccessWithin` (every runner down, every slot skipped or failed, a pause forgotten).
+ * Called once per overdue episode, by the one live runner the store handed it to; the next
+ * success calls `onRecovery` with `overdue` set.
+ */
+export interface OverdueContext {
+  code: string;
+  key: string;
+  expectSuccessWithinMs: number;
+  /** When the latest run succeeded; null: none ever did. */
+  lastSucceededAt: Date | null;
+  /** When the window ran out: `(lastSucceededAt ?? the state's createdAt) + expectSuccessWithinMs`. */
+  overdueSince: Date;
+  /** When this runner claimed the alert (the store's `overdueAlertedAt`). */
+  alertedAt: Date;
+  /** The schedule's state as the claim left it. */
+  state: JobState;
   logger: Logger;
 }
 
@@ -69,6 +114,16 @@ export interface JobOptions {
   failuresBeforeAlert?: number;
   /** Failure hook (e-mail, Sentry, Slack); its own errors are logged, never rethrown. */
   onFailure?: (ctx: FailureContext) => void | Promise<void>;
+  /** Called once when a run succeeds after ≥ 1 counted failure or an overdue alert (see {@link RecoveryContext}); errors are logged, never rethrown. */
+  onRecovery?: (ctx: RecoveryContext) => void | Promise<void>;
+  /**
+   * Dead-man window: alert (`onOverdue`, else the config's) when no run of a schedule succeeded
+   * this long — a duration (`'2h'`) or ms, positive. Each runtime schedule keeps its own window
+   * unless it sets its own `expectSuccessWithin`.
+   */
+  expectSuccessWithin?: Duration;
+  /** Called once per overdue episode by one live runner (see {@link OverdueContext}); errors are logged, never rethrown. */
+  onOverdue?: (ctx: OverdueContext) => void | Promise<void>;
   /** A disabled job is registered (listed) but never claimed. Default true. */
   enabled?: boolean;
   /** No slot before this instant [start_time]. */
@@ -124,6 +179,10 @@ export interface Job<Payload = unknown> {
   readonly timeoutMs: number | null;
   readonly failuresBeforeAlert: number;
   readonly onFailure: ((ctx: FailureContext) => void | Promise<void>) | null;
+  readonly onRecovery: ((ctx: RecoveryContext) => void | Promise<void>) | null;
+  readonly onOverdue: ((ctx: OverdueContext) => void | Promise<void>) | null;
+  /** Dead-man window in ms; null: none. */
+  readonly expectSuccessWithinMs: number | null;
   readonly enabled: boolean;
   readonly startAt: Date | null;
   readonly expiresAt: Date | null;
@@ -159,6 +218,9 @@ const KNOWN_FIELDS = new Set([
   'timeout',
   'failuresBeforeAlert',
   'onFailure',
+  'onRecovery',
+  'expectSuccessWithin',
+  'onOverdue',
   'enabled',
   'startAt',
   'expiresAt',
@@ -230,9 +292,10 @@ export function defineJob<Payload = unknown>(definition: JobDefinition<Payload>)
   if (!Number.isInteger(failuresBeforeAlert) || failuresBeforeAlert < 1) {
     throw new InvalidJobError(`${what('failuresBeforeAlert')} must be an integer ≥ 1, got ${String(definition.failuresBeforeAlert)}`);
   }
-  if (definition.onFailure !== undefined && typeof definition.onFailure !== 'function') {
-    throw new InvalidJobError(`${what('onFailure')} must be a function`);
+  for (const hook of ['onFailure', 'onRecovery', 'onOverdue'] as const) {
+    if (definition[hook] !== undefined && typeof definition[hook] !== 'function') throw new InvalidJobError(`${what(hook)} must be a function`);
   }
+  const expectSuccessWithinMs = definition.expectSuccessWithin === undefined ? null : parseDuration(definition.expectSuccessWithin, what('expectSuccessWithin'));
   for (const flag of ['allowParallelRuns', 'enabled'] as const) {
     const value = definition[flag];
     if (value !== undefined && typeof value !== 'boolean') throw new InvalidJobError(`${what(flag)} must be true or false`);
@@ -251,6 +314,9 @@ export function defineJob<Payload = unknown>(definition: JobDefinition<Payload>)
     timeoutMs: definition.timeout === undefined ? null : parseDuration(definition.timeout, what('timeout'), InvalidJobError, MAX_TIMER_MS),
     failuresBeforeAlert,
     onFailure: definition.onFailure ?? null,
+    onRecovery: definition.onRecovery ?? null,
+    onOverdue: definition.onOverdue ?? null,
+    expectSuccessWithinMs,
     enabled: definition.enabled ?? true,
     startAt,
     expiresAt,

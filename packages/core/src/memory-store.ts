@@ -22,6 +22,7 @@ import {
   checkCodes,
   checkDate,
   checkCompletionStatus,
+  checkOverdueOptions,
   checkInteger,
   checkLeaseMs,
   checkList,
@@ -264,6 +265,28 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       if (last !== undefined && now.getTime() < last + everyMs) return false;
       d.maintenance.set(name, now.getTime());
       return true;
+    },
+
+    async claimOverdue(options) {
+      const d = open('claimOverdue');
+      const { now, windows, codes, limit } = checkOverdueOptions(options);
+      for (const window of windows) {
+        const state = d.states.get(refKey(window));
+        if (state && state.expectSuccessWithinMs !== window.expectSuccessWithinMs) state.expectSuccessWithinMs = window.expectSuccessWithinMs;
+      }
+      const only = codes === undefined ? null : new Set(codes);
+      const due = [];
+      for (const state of d.states.values()) {
+        if (state.expectSuccessWithinMs === null || state.overdueAlertedAt !== null) continue;
+        if (only && !only.has(state.code)) continue;
+        const dueAt = (state.lastSucceededAt ?? state.createdAt).getTime() + state.expectSuccessWithinMs;
+        if (dueAt <= now.getTime()) due.push({ state, dueAt });
+      }
+      due.sort((a, b) => a.dueAt - b.dueAt || (a.state.code < b.state.code ? -1 : a.state.code > b.state.code ? 1 : a.state.key < b.state.key ? -1 : 1));
+      return due.slice(0, limit).map(({ state }) => {
+        state.overdueAlertedAt = new Date(now);
+        return copy(state);
+      });
     },
 
     async requestRun(ref, { now, requestedBy }) {

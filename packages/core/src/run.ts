@@ -1,8 +1,8 @@
 import type { Clock } from './clock.js';
 import { describeThrown, InvalidJobError, StoreUnavailableError } from './errors.js';
-import type { Job, RunContext } from './job.js';
+import type { Job, OverdueContext, RunContext } from './job.js';
 import type { Logger } from './logger.js';
-import type { CompletionOutcome, FinalRunStatus, JobState, Lease, NotRunReason, ReapedRun, RunCompletion, RunRecord, Store } from './store.js';
+import { DEFAULT_SCHEDULE_KEY, MAX_OVERDUE_WINDOWS, type CompletionOutcome, type FinalRunStatus, type JobState, type Lease, type NotRunReason, type OverdueWindow, type ReapedRun, type RunCompletion, type RunRecord, type Store } from './store.js';
 
 /** Input of {@link executeRun}. */
 export interface ExecuteRunInput {
@@ -214,6 +214,7 @@ export async function executeRun(input: ExecuteRunInput): Promise<ExecutedRun> {
   else if (infoEnabled) logger.info({ runId: run.id, status, durationMs: finished.durationMs }, 'run finished');
   // A cancelOther cancellation is the policy working, not a failure to alert on.
   if (status !== 'succeeded' && why !== 'cancelled') await alertFailure(job, finished, outcome.state, logger);
+  if (status === 'succeeded') await alertRecovery(job, finished, outcome.state, logger);
   return { run: finished, state: outcome.state, outcome: 'completed' };
 }
 
@@ -351,10 +352,117 @@ async function alertFailure(job: Job, run: RunRecord, state: JobState | null, lo
   const failures = state?.consecutiveFailures ?? 0;
   if (!job.onFailure || failures < job.failuresBeforeAlert) return;
   try {
-    await job.onFailure({ code: run.code, key: run.key, run, consecutiveFailures: failures, logger });
+    await job.onFailure({
+      code: run.code,
+      key: run.key,
+      run,
+      consecutiveFailures: failures,
+      failuresBeforeAlert: job.failuresBeforeAlert,
+      streakStartedAt: state?.failingSince ?? null,
+      logger,
+    });
   } catch (error) {
     logger.error({ err: describeThrown(error).message }, 'onFailure hook threw');
   }
+}
+
+/**
+ * A success that ended a failure streak (any length ≥ 1: the hook decides what is worth a
+ * message) or an overdue episode calls `onRecovery` — from the state its own completion returned,
+ * which only the runner whose completion landed receives.
+ */
+async function alertRecovery(job: Job, run: RunRecord, state: JobState | null, logger: Logger): Promise<void> {
+  if (!state || state.lastStatus !== 'succeeded' || (state.endedStreak < 1 && state.endedOverdueAlertedAt === null)) return;
+  if (state.endedStreak > 0) logger.info({ runId: run.id, failures: state.endedStreak }, 'recovered: succeeded after a failure streak');
+  if (state.endedOverdueAlertedAt) logger.info({ runId: run.id, overdueAlertedAt: state.endedOverdueAlertedAt.toISOString() }, 'recovered: succeeded again after an overdue alert');
+  if (!job.onRecovery) return;
+  try {
+    await job.onRecovery({
+      code: run.code,
+      key: run.key,
+      run,
+      failures: state.endedStreak,
+      failuresBeforeAlert: job.failuresBeforeAlert,
+      streakStartedAt: state.endedStreak > 0 ? state.endedStreakStartedAt : null,
+      overdue: state.endedOverdueAlertedAt ? { alertedAt: state.endedOverdueAlertedAt, expectSuccessWithinMs: state.expectSuccessWithinMs } : null,
+      logger,
+    });
+  } catch (error) {
+    logger.error({ err: describeThrown(error).message }, 'onRecovery hook threw');
+  }
+}
+
+/** Input of {@link checkOverdue}. */
+export interface OverdueCheck {
+  store: Store;
+  now: Date;
+  /** The jobs this runner defines: their windows are written, and their `onOverdue` hooks called. */
+  jobs: readonly Job[];
+  /** Windows of runtime schedules this runner has loaded (their own or their job's). */
+  windows?: readonly OverdueWindow[];
+  /**
+   * The config's `onOverdue`: called for overdue schedules of jobs without a hook of their own,
+   * including jobs this runner does not define (another deployment's). With it this runner claims
+   * every overdue schedule of the store; without it only those of its jobs that have a hook.
+   */
+  fallback?: ((ctx: OverdueContext) => void | Promise<void>) | null;
+  logger: Logger;
+  /** Most alerts this call takes (default the store's). */
+  limit?: number;
+}
+
+/**
+ * The dead-man check every runner makes (daemon: each poll; `tickwork run`: each tick): tells the
+ * store this runner's windows, lets it hand out the schedules now overdue — each to exactly one
+ * caller, once per episode — and calls their `onOverdue` (the job's, else `fallback`). An alert
+ * handed to a runner that crashes before its hook ran is lost (at most once); the next success
+ * still calls `onRecovery` with it. Returns the states handed to this runner.
+ */
+export async function checkOverdue(input: OverdueCheck): Promise<JobState[]> {
+  const { store, now, jobs, logger } = input;
+  const byCode = new Map(jobs.map((job) => [job.code, job]));
+  const windows: OverdueWindow[] = jobs.map((job) => ({
+    code: job.code,
+    key: DEFAULT_SCHEDULE_KEY,
+    expectSuccessWithinMs: job.enabled ? job.expectSuccessWithinMs : null,
+  }));
+  windows.push(...(input.windows ?? []));
+  const codes = input.fallback ? undefined : jobs.filter((job) => job.onOverdue).map((job) => job.code);
+  const claimed: JobState[] = [];
+  for (let i = 0; i < Math.max(1, windows.length); i += MAX_OVERDUE_WINDOWS) {
+    const last = i + MAX_OVERDUE_WINDOWS >= windows.length;
+    const batch = windows.slice(i, i + MAX_OVERDUE_WINDOWS);
+    // Only the last call claims (the earlier ones write windows): `codes: []` matches nothing.
+    const only = last ? codes : [];
+    const states = await store.claimOverdue({ now, windows: batch, ...(only ? { codes: only } : {}), ...(input.limit ? { limit: input.limit } : {}) });
+    claimed.push(...states);
+  }
+  for (const state of claimed) {
+    const windowMs = state.expectSuccessWithinMs ?? 0;
+    const overdueSince = new Date((state.lastSucceededAt ?? state.createdAt).getTime() + windowMs);
+    const runLogger = logger.child({ job: state.code, key: state.key });
+    runLogger.warn(
+      { expectSuccessWithinMs: windowMs, lastSucceededAt: state.lastSucceededAt?.toISOString() ?? null, overdueSince: overdueSince.toISOString() },
+      'overdue: no run succeeded within the expected window',
+    );
+    const hook = byCode.get(state.code)?.onOverdue ?? input.fallback ?? null;
+    if (!hook) continue;
+    try {
+      await hook({
+        code: state.code,
+        key: state.key,
+        expectSuccessWithinMs: windowMs,
+        lastSucceededAt: state.lastSucceededAt,
+        overdueSince,
+        alertedAt: state.overdueAlertedAt ?? now,
+        state,
+        logger: runLogger,
+      });
+    } catch (error) {
+      runLogger.error({ err: describeThrown(error).message }, 'onOverdue hook threw');
+    }
+  }
+  return claimed;
 }
 
 /**

@@ -29,6 +29,8 @@ export interface RuntimeScheduleOptions {
   missedRunPolicy?: 'latest' | 'skip' | { all: { withinMs: number } };
   /** Scheduled runs before this schedule ends (an integer ≥ 1). */
   maxRuns?: number;
+  /** Dead-man window of this schedule (an integer ≥ 1, ms). */
+  expectSuccessWithinMs?: number;
 }
 
 /** What a runtime schedule is, as persisted (plain JSON apart from the two instants). */
@@ -243,6 +245,10 @@ export function checkScheduleInputs(inputs: unknown, where: string): { inputs: r
     if (typeof s.options !== 'object' || s.options === null || Array.isArray(s.options)) {
       throw new InvalidArgumentError(`${at}: options must be an object, got ${show(s.options)}`);
     }
+    const window = s.options.expectSuccessWithinMs;
+    if (window !== undefined && (typeof window !== 'number' || !Number.isSafeInteger(window) || window < 1)) {
+      throw new InvalidArgumentError(`${at} (job "${s.code}" key "${s.key}"): options.expectSuccessWithinMs must be an integer ≥ 1 (ms), got ${show(window)}`);
+    }
     if (s.options.maxRuns !== undefined) checkMaxRuns(s.options.maxRuns, `${at} (job "${s.code}" key "${s.key}"): options.maxRuns`, InvalidArgumentError);
     checkPayload(s.payload === undefined ? null : s.payload, `${at} (job "${s.code}" key "${s.key}")`);
     // A spec this version cannot compile would be stored and then fail every read of it: refuse it now.
@@ -300,6 +306,7 @@ export function runtimeJob<Payload>(job: Job<Payload>, schedule: RuntimeSchedule
     leaseTtlMs: o.leaseTtlMs ?? job.leaseTtlMs,
     missedRunPolicy: o.missedRunPolicy ?? job.missedRunPolicy,
     maxRuns: o.maxRuns ?? job.maxRuns,
+    expectSuccessWithinMs: o.expectSuccessWithinMs ?? job.expectSuccessWithinMs,
     description: schedule.description ?? job.description,
     ...(schedule.updatedAt ? { changedAt: schedule.updatedAt } : {}),
   });

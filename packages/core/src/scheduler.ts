@@ -49,6 +49,8 @@ export interface ScheduleDefinition {
   missedRunPolicy?: MissedRunPolicy;
   /** This schedule ends after this many scheduled runs (default: its job's `maxRuns`, else no limit). */
   maxRuns?: number;
+  /** Dead-man window of this schedule: alert when none of its runs succeeded this long (default: its job's `expectSuccessWithin`). */
+  expectSuccessWithin?: Duration;
   /** DST policy of a cron or daily schedule (written into its spec). Default: the job's, else the schedule's kind's. */
   dst?: DstPolicy;
 }
@@ -70,6 +72,7 @@ const DEFINITION_FIELDS = new Set([
   'leaseTtl',
   'missedRunPolicy',
   'maxRuns',
+  'expectSuccessWithin',
   'dst',
 ]);
 
@@ -265,6 +268,8 @@ export function normaliseSchedule(
   if (leaseMs !== undefined) options.leaseTtlMs = leaseMs;
   if (definition.missedRunPolicy !== undefined) options.missedRunPolicy = resolveMissedRunPolicy(definition.missedRunPolicy, what('missedRunPolicy'), InvalidArgumentError);
   if (definition.maxRuns !== undefined) options.maxRuns = checkMaxRuns(definition.maxRuns, what('maxRuns'), InvalidArgumentError);
+  const windowMs = duration(definition.expectSuccessWithin, 'expectSuccessWithin');
+  if (windowMs !== undefined) options.expectSuccessWithinMs = windowMs;
   return {
     code: job.code,
     key: definition.key,

@@ -158,6 +158,28 @@ export interface JobState extends ScheduleRef {
   lastFinishedSlotAt: Date | null;
   /** Failed, timed-out and interrupted runs since the last success. */
   consecutiveFailures: number;
+  /** When the current failure streak's first failure ended (`consecutiveFailures` 0 → 1); null while not failing. */
+  failingSince: Date | null;
+  /** When the latest succeeded run ended; null: none has. */
+  lastSucceededAt: Date | null;
+  /**
+   * The failure streak the latest finished run ended: when it succeeded, the `consecutiveFailures`
+   * before it; 0 after a failure and after a success that followed a success. With
+   * `endedStreakStartedAt` and `endedOverdueAlertedAt`, written by the same atomic operation as the
+   * completion, so exactly one runner — the one whose completion landed — sees a recovery.
+   */
+  endedStreak: number;
+  /** `failingSince` before the latest success (the ended streak's start); null when `endedStreak` is 0. */
+  endedStreakStartedAt: Date | null;
+  /**
+   * Dead-man window in ms (the job's or runtime schedule's `expectSuccessWithin`), written through
+   * {@link Store.claimOverdue}'s `windows`; null: none.
+   */
+  expectSuccessWithinMs: number | null;
+  /** When {@link Store.claimOverdue} handed out this schedule's overdue alert; cleared by the next success. */
+  overdueAlertedAt: Date | null;
+  /** `overdueAlertedAt` before the latest success: the overdue episode that success ended (null: none). */
+  endedOverdueAlertedAt: Date | null;
   /** Why the latest skipped slot did not run (an overlap skip or a recorded range), null when none was skipped. */
   lastSkipReason: SkipReason | null;
   /** The latest slot recorded as skipped (a range's last slot). */
@@ -462,6 +484,18 @@ export interface RunnerHeartbeat {
   clockOffsetMs: number | null;
 }
 
+/** A schedule's dead-man window, as a runner that defines it tells the store ({@link Store.claimOverdue}). */
+export interface OverdueWindow extends ScheduleRef {
+  /** An integer ≥ 1 (ms), or null: the schedule has none. */
+  expectSuccessWithinMs: number | null;
+}
+
+/** Most windows one `claimOverdue` call may carry. */
+export const MAX_OVERDUE_WINDOWS = 1000;
+
+/** How many overdue schedules one `claimOverdue` call hands out when it names no `limit`. */
+export const DEFAULT_OVERDUE_LIMIT = 100;
+
 /** One runner as the store knows it ({@link Store.listRunners}). */
 export interface RunnerRecord {
   runnerId: string;
@@ -552,6 +586,23 @@ export interface Store {
    * never sent a heartbeat (the CLI, older releases) end only with their leases.
    */
   reapExpired(options: { now: Date; limit?: number; runners?: boolean }): Promise<ReapedRun[]>;
+
+  // — dead-man alerts —
+  /**
+   * Dead-man check, one atomic operation. First records the given `windows` (at most 1000): each
+   * existing state among them gets `expectSuccessWithinMs` (null clears it; states that do not
+   * exist are left alone). Then hands out up to `limit` (default 100) overdue schedules — a window
+   * set, `overdueAlertedAt` null, and `coalesce(lastSucceededAt, createdAt) + expectSuccessWithinMs
+   * <= now` — only of `codes` when given (an empty list matches nothing), oldest due first: each gets
+   * `overdueAlertedAt = now` (a compare-and-set on it being null) and is returned, so each overdue
+   * episode is returned to exactly one caller, across every instance and process sharing the
+   * store. A success (`completeRuns`) clears `overdueAlertedAt`, moving it to
+   * `endedOverdueAlertedAt`; the next window then alerts again. A paused schedule is not exempt
+   * (a pause forgotten is what the alert is for). Invalid input (a date that is not one, a window
+   * that is not an integer ≥ 1 or null, a bad ref, `limit` outside 1 … 1000) is an
+   * `InvalidArgumentError`, nothing changed.
+   */
+  claimOverdue(options: { now: Date; windows?: readonly OverdueWindow[]; codes?: readonly string[]; limit?: number }): Promise<JobState[]>;
 
   // — runners (stores with `capabilities.runnerPresence`) —
   /**

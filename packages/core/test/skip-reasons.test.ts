@@ -15,6 +15,7 @@ import {
 } from '../src/index.js';
 import { jobSchedule } from '../src/entry/schedule.js';
 import { planDue } from '../src/entry/runner.js';
+import { initialJobState } from '../src/job-state.js';
 import { deferred, runsOf } from './run-fixtures.js';
 
 function setup(definitions: JobDefinition[], start: string) {
@@ -192,27 +193,7 @@ describe('a reason for every slot not run', () => {
 });
 
 function emptyState(code: string, createdAt: string) {
-  return {
-    code,
-    key: '',
-    paused: false,
-    pausedNote: null,
-    resumedAt: null,
-    scheduleOverride: null,
-    lastSlotAt: null,
-    lastStatus: null,
-    lastFinishedAt: null,
-    lastAttempt: null,
-    lastFinishedSlotAt: null,
-    consecutiveFailures: 0,
-    scheduledRuns: 0,
-    lastSkipReason: null,
-    lastSkippedSlotAt: null,
-    totalRuns: 0,
-    waitingSlotAt: null,
-    createdAt: at(createdAt),
-    updatedAt: at(createdAt),
-  };
+  return initialJobState({ code, key: '' }, at(createdAt));
 }
 
 function compiled(job: ReturnType<typeof defineJob>) {

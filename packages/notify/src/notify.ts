@@ -5,6 +5,7 @@ import {
   type Duration,
   type FailureContext,
   type Logger,
+  type OverdueContext,
   type RunRecord,
   type StoreInput,
 } from '@tickwork/core';
@@ -27,9 +28,9 @@ export interface NotifyOptions {
   notifiers?: readonly Notifier[];
   /** After a streak's first message, remind every so long (`'1h'`) or every so many failures (`{ failures: 10 }`). Default: no reminders. */
   remindEvery?: Duration | { failures: number };
-  /** The failure count that opens a streak's message; the job's `failuresBeforeAlert`, which core does not pass to the hook yet. Default 1. */
+  /** The failure count that opens a streak's message when the context does not carry it (core passes the job's, which wins). Default 1. */
   failuresBeforeAlert?: number;
-  /** Base URL of `@tickwork/dashboard`; messages link to `${dashboardUrl}/jobs/<code>/runs/<id>`. */
+  /** Base URL of `@tickwork/dashboard`; messages link to the run's page, `${dashboardUrl}/#/run/<id>`. */
   dashboardUrl?: string | URL;
   /** The store the runners share, or a function returning it (as in `defineConfig`, called once, when first needed): reminders by time read the streak's start from its run log. */
   store?: StoreInput;
@@ -37,24 +38,32 @@ export interface NotifyOptions {
   clock?: Clock;
 }
 
-/** What `onFailure` receives: core's {@link FailureContext}, plus what core will pass once it wires the notify hooks (see the README). */
-export interface NotifyFailureContext extends FailureContext {
+/**
+ * What `onFailure` receives: core's {@link FailureContext} (which carries `failuresBeforeAlert`
+ * and `streakStartedAt`), or one a host builds, where those may be absent.
+ */
+export interface NotifyFailureContext extends Omit<FailureContext, 'failuresBeforeAlert' | 'streakStartedAt'> {
   /** The job's threshold; when absent, `notify({ failuresBeforeAlert })`. */
   failuresBeforeAlert?: number;
-  /** Finish time of the streak's first failure; when absent, read from `store`. */
+  /** Finish time of the streak's first failure; when absent or null (unknown), read from `store`. */
   streakStartedAt?: Date | null;
   /** Finish time of the streak's previous failure (null for the first); when absent, read from `store`. */
   previousFailureAt?: Date | null;
 }
 
-/** What `onRecovery` receives: the success that ended a failure streak. Called by core once per streak (see the README). */
+/**
+ * What `onRecovery` receives: core's `RecoveryContext` — the success that ended a failure streak
+ * and/or an overdue episode, called by core once, by one runner.
+ */
 export interface RecoveryContext {
   code: string;
   key: string;
   /** The succeeded run. */
   run: RunRecord;
-  /** Failures in a row that this success ended (≥ 1). */
+  /** Failures in a row that this success ended (0 when it ended only an overdue episode). */
   failures: number;
+  /** The overdue alert this success ended (core's `onOverdue` was called for it): a `dead-man-recovered` message. */
+  overdue?: { alertedAt: Date; expectSuccessWithinMs: number | null } | null;
   /** The job's threshold; a streak that never reached it sends no recovery. When absent, `notify({ failuresBeforeAlert })`. */
   failuresBeforeAlert?: number;
   /** Finish time of the streak's first failure; when absent, read from `store` if given. */
@@ -85,7 +94,9 @@ export interface NotifyHandlers {
   onFailure: (ctx: NotifyFailureContext) => Promise<void>;
   /** For core's recovery hook: "succeeded after 3 failures", when the streak had alerted. */
   onRecovery: (ctx: RecoveryContext) => Promise<void>;
-  /** For core's dead-man hook: "no run succeeded within 2h", and its recovery. */
+  /** For a job's (or the config's) `onOverdue`: "no run succeeded within 2h". Its recovery comes through `onRecovery`. */
+  onOverdue: (ctx: OverdueContext) => Promise<void>;
+  /** The dead-man message of either kind from a hand-built context (`onOverdue` and `onRecovery` call it for core's). */
   onDeadMan: (ctx: DeadManContext) => Promise<void>;
   /** Sends a composed notification to every notifier, logging each failure; never rejects. */
   deliver: (notification: Notification, logger: Logger) => Promise<void>;
@@ -163,7 +174,7 @@ export function notify(options: NotifyOptions): NotifyHandlers {
     const decision = decideFailureMessage({ consecutiveFailures: n, failuresBeforeAlert, failedAt, streakStartedAt, previousFailureAt }, rule);
     if (decision === null) return;
     // Otherwise the start is read only for a message that goes out (its "failing since" and thread).
-    if (streaks && streakStartedAt === null && ctx.streakStartedAt === undefined) streakStartedAt = (await streaks(ctx.run, n)).streakStartedAt;
+    if (streaks && streakStartedAt === null && ctx.streakStartedAt == null) streakStartedAt = (await streaks(ctx.run, n)).streakStartedAt;
     const notification = compose({
       kind: decision.kind,
       code: ctx.code,
@@ -177,21 +188,52 @@ export function notify(options: NotifyOptions): NotifyHandlers {
     await deliver(notification, ctx.logger);
   });
 
-  const onRecovery = guarded('onRecovery', async (ctx: RecoveryContext) => {
-    if (ctx.failures < (ctx.failuresBeforeAlert ?? threshold)) return;
-    const streakStartedAt = ctx.streakStartedAt !== undefined ? ctx.streakStartedAt : streaks ? (await streaks(ctx.run, ctx.failures)).streakStartedAt : null;
-    await deliver(compose({ kind: 'recovery', code: ctx.code, key: ctx.key, run: ctx.run, consecutiveFailures: ctx.failures, streakStartedAt, deadMan: null }), ctx.logger);
-  });
-
-  const onDeadMan = guarded('onDeadMan', async (ctx: DeadManContext) => {
+  const sendDeadMan = async (ctx: DeadManContext) => {
     const deadMan = { expectSuccessWithinMs: ctx.expectSuccessWithinMs, lastSucceededAt: ctx.lastSucceededAt, overdueSince: ctx.overdueSince };
     const kind = ctx.state === 'recovered' ? 'dead-man-recovered' : 'dead-man';
     await deliver(compose({ kind, code: ctx.code, key: ctx.key, run: ctx.run, consecutiveFailures: null, streakStartedAt: null, deadMan }), ctx.logger);
+  };
+
+  const onRecovery = guarded('onRecovery', async (ctx: RecoveryContext) => {
+    if (ctx.failures >= 1 && ctx.failures >= (ctx.failuresBeforeAlert ?? threshold)) {
+      const known = ctx.streakStartedAt ?? null;
+      const streakStartedAt = known !== null ? known : streaks ? (await streaks(ctx.run, ctx.failures)).streakStartedAt : null;
+      await deliver(compose({ kind: 'recovery', code: ctx.code, key: ctx.key, run: ctx.run, consecutiveFailures: ctx.failures, streakStartedAt, deadMan: null }), ctx.logger);
+    }
+    if (ctx.overdue) {
+      // The episode's "overdue since" is when the alert was raised (its id then matches on every runner); the last success is this run.
+      await sendDeadMan({
+        code: ctx.code,
+        key: ctx.key,
+        state: 'recovered',
+        expectSuccessWithinMs: ctx.overdue.expectSuccessWithinMs ?? 0,
+        lastSucceededAt: ctx.run.finishedAt,
+        overdueSince: ctx.overdue.alertedAt,
+        run: ctx.run,
+        logger: ctx.logger,
+      });
+    }
   });
+
+  const onOverdue = guarded('onOverdue', async (ctx: OverdueContext) => {
+    await sendDeadMan({
+      code: ctx.code,
+      key: ctx.key,
+      state: 'overdue',
+      expectSuccessWithinMs: ctx.expectSuccessWithinMs,
+      lastSucceededAt: ctx.lastSucceededAt,
+      overdueSince: ctx.overdueSince,
+      run: null,
+      logger: ctx.logger,
+    });
+  });
+
+  const onDeadMan = guarded('onDeadMan', sendDeadMan);
 
   return {
     onFailure,
     onRecovery,
+    onOverdue,
     onDeadMan,
     deliver,
     async close() {

@@ -69,7 +69,7 @@ describe('bad options are refused at construction, naming the field', () => {
       dashboardUrl: 'https://ops.example.com/tickwork',
       store,
     });
-    expect(Object.keys(handlers).sort()).toEqual(['close', 'deliver', 'onDeadMan', 'onFailure', 'onRecovery']);
+    expect(Object.keys(handlers).sort()).toEqual(['close', 'deliver', 'onDeadMan', 'onFailure', 'onOverdue', 'onRecovery']);
     expect(() => notify({ webhook, remindEvery: { failures: 10 } })).not.toThrow();
   });
 });

@@ -5,6 +5,7 @@ import { describeChanges } from './suites/changes.js';
 import { describeClaimRaces } from './suites/claim-races.js';
 import { describeClaims } from './suites/claims.js';
 import { describeCompletion } from './suites/completion.js';
+import { describeDeadMan } from './suites/dead-man.js';
 import { describeExactlyOnce } from './suites/exactly-once.js';
 import { describeJobState } from './suites/job-state.js';
 import { describeLeases } from './suites/leases.js';
@@ -32,6 +33,7 @@ export function describeStoreConformance(name: string, makeFixture: StoreFixture
     describeLeases(harness);
     describeCompletion(harness);
     describeNotRun(harness);
+    describeDeadMan(harness);
     describeOverlapPolicies(harness);
     describeExactlyOnce(harness);
     describeLimitedRuns(harness);

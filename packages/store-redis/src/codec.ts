@@ -57,6 +57,14 @@ export interface StoredState {
   lastSkipReason?: SkipReason | null;
   lastSkippedSlotAt?: number | null;
   consecutiveFailures: number;
+  /** The streak and dead-man fields: absent in states written before them (read as null / 0). */
+  failingSince?: number | null;
+  lastSucceededAt?: number | null;
+  endedStreak?: number;
+  endedStreakStartedAt?: number | null;
+  expectSuccessWithinMs?: number | null;
+  overdueAlertedAt?: number | null;
+  endedOverdueAlertedAt?: number | null;
   totalRuns: number;
   /** Absent in states written before limited runs (read as 0). */
   scheduledRuns?: number;
@@ -183,6 +191,13 @@ export function toState(stored: StoredState): JobState {
     lastFinishedSlotAt: date(stored.lastFinishedSlotAt),
     waitingSlotAt: date(stored.waitingSlotAt),
     consecutiveFailures: stored.consecutiveFailures,
+    failingSince: date(stored.failingSince),
+    lastSucceededAt: date(stored.lastSucceededAt),
+    endedStreak: stored.endedStreak ?? 0,
+    endedStreakStartedAt: date(stored.endedStreakStartedAt),
+    expectSuccessWithinMs: typeof stored.expectSuccessWithinMs === 'number' ? stored.expectSuccessWithinMs : null,
+    overdueAlertedAt: date(stored.overdueAlertedAt),
+    endedOverdueAlertedAt: date(stored.endedOverdueAlertedAt),
     lastSkipReason: orNull(stored.lastSkipReason),
     lastSkippedSlotAt: date(stored.lastSkippedSlotAt),
     totalRuns: stored.totalRuns,

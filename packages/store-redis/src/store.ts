@@ -25,7 +25,7 @@ import type {
   Unsubscribe,
 } from '@tickwork/core/store';
 import { InvalidArgumentError, type SkipReason } from '@tickwork/core';
-import { completionStatusProblem, OVERLAP_POLICIES, passedSlotsProblem, RUNNER_RECORD_RETENTION_MS, SKIP_REASONS, storable } from '@tickwork/core/store';
+import { checkOverdueOptions, completionStatusProblem, OVERLAP_POLICIES, passedSlotsProblem, RUNNER_RECORD_RETENTION_MS, SKIP_REASONS, storable } from '@tickwork/core/store';
 import type { Redis } from 'ioredis';
 import {
   asArray,
@@ -52,6 +52,7 @@ import { changeChannel, encodeCode, Layout, padInstant, parseRunId, presenceChan
 import type { ResolvedOptions } from './options.js';
 import type { ScriptName } from './scripts/index.js';
 import { encodeCursor, listRange, revisionEpoch, upsertRequest } from './schedules.js';
+import { OVERDUE_CLAIM_SCRIPT, OVERDUE_WINDOWS_SCRIPT } from './overdue.js';
 import { ChangeSubscription } from './subscription.js';
 import { checkCodes, checkDate, scriptJson, checkInteger, checkOptionalString, checkRef, checkRefList, checkStatuses } from './validate.js';
 
@@ -551,6 +552,72 @@ export class RedisStore implements Store {
     return deleted;
   }
 
+  async claimOverdue(options: Parameters<Store['claimOverdue']>[0]): Promise<JobState[]> {
+    const { now, windows, codes, limit } = checkOverdueOptions(options, (message) => {
+      throw new InvalidArgumentError(`${MESSAGE_PREFIX} claimOverdue: ${message}`);
+    });
+    const at = now.getTime();
+    const layout = this.layout;
+    const statesOf = (code: string) => layout.job(encodeCode(code), 'states');
+    const replicas = this.options.replicas;
+    // Pipelines per shard: a Cluster pipeline stays within one slot (each job's keys share its shard's tag).
+    const perShard = async <T>(client: Redis, items: readonly T[], code: (item: T) => string, add: (pipeline: ReturnType<Redis['pipeline']>, item: T) => void, wait = false) => {
+      const out: unknown[] = items.map(() => undefined);
+      await Promise.all(
+        [...layout.byShard(items, (item) => encodeCode(code(item))).values()].map(async (group) => {
+          const pipeline = client.pipeline();
+          for (const { item } of group) add(pipeline, item);
+          if (wait && replicas) pipeline.wait(replicas.count, replicas.timeoutMs);
+          const answers = await this.execPipeline(pipeline, group.map(({ item }) => statesOf(code(item))), 'hash');
+          if (wait && replicas) {
+            const acknowledged = answers.pop();
+            if (typeof acknowledged !== 'number' || acknowledged < replicas.count) throw notReplicatedError('claimOverdue', replicas, Number(acknowledged));
+          }
+          group.forEach(({ index }, i) => {
+            out[index] = answers[i];
+          });
+        }),
+      );
+      return out;
+    };
+    return this.call('claimOverdue', [...new Set([...windows.map((w) => encodeCode(w.code)), ...(codes ?? []).map(encodeCode)])], async (client) => {
+      // 1. Each job's windows: one script with its states hash as KEYS[1] (the last window given for a key wins).
+      const byCode = new Map<string, Map<string, number | null>>();
+      for (const w of windows) {
+        const keys = byCode.get(w.code) ?? new Map<string, number | null>();
+        keys.set(w.key, w.expectSuccessWithinMs);
+        byCode.set(w.code, keys);
+      }
+      await perShard(client, [...byCode], ([code]) => code, (pipeline, [code, items]) =>
+        pipeline.eval(OVERDUE_WINDOWS_SCRIPT, 1, statesOf(code), JSON.stringify([...items].map(([key, ms]) => ({ key, ms })))),
+      );
+      // 2. The candidates, oldest due first across jobs.
+      let list = codes ? [...new Set(codes)] : null;
+      if (!list) {
+        const all = await Promise.all(
+          layout.shards.map(async (shard) => {
+            const codesKey = layout.shard(shard, 'codes');
+            const [members] = await this.execPipeline(client.pipeline().smembers(codesKey), [codesKey], 'set');
+            return members as string[];
+          }),
+        );
+        list = [...new Set(all.flat())];
+      }
+      const values = await perShard(client, list, (code) => code, (pipeline, code) => pipeline.hvals(statesOf(code)));
+      const candidates = byDue(
+        values.flatMap((raws, i) => ((raws as string[] | undefined) ?? []).map((raw) => decodeStored(raw, statesOf(list[i] as string), (v: StoredState) => toState(v)))),
+      ).filter((state) => state.expectSuccessWithinMs !== null && state.overdueAlertedAt === null && dueAt(state) <= at);
+      const chosen = candidates.slice(0, limit);
+      if (chosen.length === 0) return [];
+      // 3. The compare-and-set, one script per job on its states hash: it checks every condition again.
+      const perCode = new Map<string, string[]>();
+      for (const state of chosen) perCode.set(state.code, [...(perCode.get(state.code) ?? []), state.key]);
+      const jobs = [...perCode];
+      const answers = await perShard(client, jobs, ([code]) => code, (pipeline, [code, keys]) => pipeline.eval(OVERDUE_CLAIM_SCRIPT, 1, statesOf(code), String(at), JSON.stringify(keys)), true);
+      return byDue(answers.flatMap((raws, i) => ((raws as string[] | undefined) ?? []).map((raw) => decodeStored(raw, statesOf((jobs[i] as [string, string[]])[0]), (v: StoredState) => toState(v)))));
+    });
+  }
+
   async claimMaintenance(name: string, options: { now: Date; everyMs: number }): Promise<boolean> {
     if (typeof name !== 'string' || name.length === 0 || name.length > 100) {
       throw new InvalidArgumentError(`${MESSAGE_PREFIX} claimMaintenance: name must be a string of 1 to 100 characters, got ${JSON.stringify(name)}`);
@@ -870,3 +937,13 @@ local last = redis.call('HGET', KEYS[1], ARGV[1])
 if last and tonumber(last) > tonumber(ARGV[3]) then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1`;
+
+/** When a state's dead-man window runs out (its window must be set). */
+function dueAt(state: JobState): number {
+  return (state.lastSucceededAt ?? state.createdAt).getTime() + (state.expectSuccessWithinMs ?? 0);
+}
+
+/** States in the order `claimOverdue` hands them out: oldest due first, then by code and key. */
+function byDue(states: JobState[]): JobState[] {
+  return states.sort((a, b) => dueAt(a) - dueAt(b) || (a.code < b.code ? -1 : a.code > b.code ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}

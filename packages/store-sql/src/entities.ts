@@ -45,6 +45,13 @@ export interface TickworkJobStateRow {
   lastAttempt: number | null;
   lastFinishedSlotAt: Date | null;
   consecutiveFailures: number;
+  failingSince: Date | null;
+  lastSucceededAt: Date | null;
+  endedStreak: number;
+  endedStreakStartedAt: Date | null;
+  expectSuccessWithinMs: number | null;
+  overdueAlertedAt: Date | null;
+  endedOverdueAlertedAt: Date | null;
   lastSkipReason: string | null;
   lastSkippedSlotAt: Date | null;
   totalRuns: number;
@@ -119,6 +126,13 @@ export const TickworkJobState = new EntitySchema<TickworkJobStateRow>({
     lastAttempt: { type: 'integer', nullable: true },
     lastFinishedSlotAt: instant(true),
     consecutiveFailures: { type: 'integer' },
+    failingSince: instant(true),
+    lastSucceededAt: instant(true),
+    endedStreak: { type: 'integer' },
+    endedStreakStartedAt: instant(true),
+    expectSuccessWithinMs: count(true),
+    overdueAlertedAt: instant(true),
+    endedOverdueAlertedAt: instant(true),
     lastSkipReason: { type: 'string', columnType: 'text', nullable: true },
     lastSkippedSlotAt: instant(true),
     totalRuns: count(false),

@@ -18,6 +18,7 @@ import { compatInsert, schemaCompatMigration } from './migrations/Migration20261
 import { runnersMigration } from './migrations/Migration20261203000000_tickwork_runners.js';
 import { limitedRunsMigration } from './migrations/Migration20261203010000_tickwork_limited_runs.js';
 import { skippedSlotsMigration } from './migrations/Migration20261203020000_tickwork_skipped_slots.js';
+import { deadManMigration } from './migrations/Migration20261203040000_tickwork_dead_man.js';
 import type { MigrationTarget } from './migrations/Migration20261123000000_tickwork_init.js';
 import { COMPAT_TABLE, compatRows, type CompatRow, MIGRATIONS, MIGRATIONS_TABLE, type MigrationInfo } from './migrations/names.js';
 import { releaseName } from './release.js';
@@ -43,7 +44,7 @@ export interface ShippedMigration {
 }
 
 /** Builders of {@link MIGRATIONS}, in the same order. */
-const BUILDERS = [initMigration, schedulesMigration, exactlyOnceMigration, schemaCompatMigration, accessMigration, hotRenewalsMigration, runRequestIndexesMigration, runnersMigration, limitedRunsMigration, skippedSlotsMigration, maintenanceMigration];
+const BUILDERS = [initMigration, schedulesMigration, exactlyOnceMigration, schemaCompatMigration, accessMigration, hotRenewalsMigration, runRequestIndexesMigration, runnersMigration, limitedRunsMigration, skippedSlotsMigration, maintenanceMigration, deadManMigration];
 
 /** What this release applies. */
 export const SHIPPED: readonly ShippedMigration[] = MIGRATIONS.map((info, i) => ({ info, build: BUILDERS[i]! }));

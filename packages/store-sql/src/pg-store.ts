@@ -48,7 +48,7 @@ import { SqlAccess } from './sql-access.js';
 import { claimOutcome, inRefOrder, leaseOf, removedFlags, requestIdParam, toDate, toReaped, toRequest, toRun, toRunner, toSchedule, toState, type ClaimRow, type Row } from './rows.js';
 import {
   checkClaims, checkCodes, checkContext, checkCompletions, checkDate, checkHeartbeat, checkLeases, checkLimit, checkLookupRefs, checkMaintenance, checkQuery, checkRef, checkRefs, checkScheduleQuery,
-  cursorAfter, isStoreId, noSuchSchedule, scheduleCursorAfter, uniqueRefs,
+  byDue, checkOverdue, cursorAfter, isStoreId, noSuchSchedule, scheduleCursorAfter, uniqueRefs,
 } from './validate.js';
 
 /** The NOTIFY channel of one schema (channels are per database, so the schema keeps tests and tenants apart). */
@@ -363,6 +363,16 @@ export class PgStore implements Store {
     if (!isStoreId(id)) return null;
     const rows = await this.db.query<Row>(`SELECT * FROM ${this.tables.run} WHERE id = $1`, [id], 'getRun', true);
     return rows[0] ? toRun(rows[0]) : null;
+  }
+
+  async claimOverdue(options: Parameters<Store['claimOverdue']>[0]): Promise<JobState[]> {
+    const { now, windows, codes, limit } = checkOverdue(options);
+    const rows = await this.db.query<{ state: Row }>(
+      `SELECT to_jsonb(x) AS state FROM ${this.tables.fn}.tickwork_claim_overdue($1::jsonb, $2::text[], $3, $4) x`,
+      [JSON.stringify(windows.map((w) => ({ code: w.code, key: w.key, ms: w.expectSuccessWithinMs }))), codes === undefined ? null : [...codes], now, limit],
+      'claimOverdue',
+    );
+    return byDue(rows.map((row) => toState(row.state)));
   }
 
   async claimMaintenance(name: string, options: { now: Date; everyMs: number }): Promise<boolean> {

@@ -29,6 +29,12 @@ async function finishState(tx: SqliteTx, run: RunRecord): Promise<JobState | nul
   const rows = await tx.all<Row>(
     `UPDATE ${STATE} SET last_status = ?1, last_finished_at = ?2, last_attempt = ?3, last_finished_slot_at = ?4,
        consecutive_failures = CASE WHEN ?1 = 'succeeded' THEN 0 ELSE consecutive_failures + 1 END,
+       failing_since = CASE WHEN ?1 = 'succeeded' THEN NULL WHEN consecutive_failures = 0 THEN ?2 ELSE failing_since END,
+       last_succeeded_at = CASE WHEN ?1 = 'succeeded' THEN ?2 ELSE last_succeeded_at END,
+       ended_streak = CASE WHEN ?1 = 'succeeded' THEN consecutive_failures ELSE 0 END,
+       ended_streak_started_at = CASE WHEN ?1 = 'succeeded' AND consecutive_failures > 0 THEN failing_since END,
+       ended_overdue_alerted_at = CASE WHEN ?1 = 'succeeded' THEN overdue_alerted_at END,
+       overdue_alerted_at = CASE WHEN ?1 = 'succeeded' THEN NULL ELSE overdue_alerted_at END,
        updated_at = max(updated_at, ?2)
      WHERE code = ?5 AND key = ?6 RETURNING *`,
     [run.status, run.finishedAt!.getTime(), run.attempt, run.slotAt.getTime(), run.code, run.key],

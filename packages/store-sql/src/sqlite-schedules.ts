@@ -19,7 +19,8 @@ const FRESH_STATE = `INSERT INTO ${STATE} (code, key, token, created_at, updated
   VALUES (?1, ?2, coalesce((SELECT max(token) FROM tickwork_run WHERE code = ?1 AND key = ?2), 0), ?3, ?3)
   ON CONFLICT (code, key) DO UPDATE SET paused = 0, paused_note = NULL, resumed_at = NULL, schedule_override = NULL,
     last_slot_at = NULL, last_status = NULL, last_finished_at = NULL, last_attempt = NULL, last_finished_slot_at = NULL,
-    consecutive_failures = 0, total_runs = 0, scheduled_runs = 0, token = max(token, excluded.token), created_at = ?3, updated_at = ?3`;
+    consecutive_failures = 0, failing_since = NULL, last_succeeded_at = NULL, ended_streak = 0, ended_streak_started_at = NULL,
+    expect_success_within_ms = NULL, overdue_alerted_at = NULL, ended_overdue_alerted_at = NULL, total_runs = 0, scheduled_runs = 0, token = max(token, excluded.token), created_at = ?3, updated_at = ?3`;
 
 /** Upserts a checked batch (see `Store.upsertSchedules`); returns the records in input order. */
 export async function upsertInTx(

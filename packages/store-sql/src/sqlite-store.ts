@@ -44,7 +44,7 @@ import { claimInTx, completeInTx, reapDeadRunnersInTx, reapInTx } from './sqlite
 import { listStatement, removeInTx, upsertInTx } from './sqlite-schedules.js';
 import {
   checkClaims, checkCodes, checkContext, checkCompletions, checkDate, checkHeartbeat, checkLeases, checkLimit, checkLookupRefs, checkMaintenance, checkQuery, checkRef, checkRefs, checkScheduleQuery,
-  cursorAfter, isStoreId, noSuchSchedule, scheduleCursorAfter, uniqueRefs,
+  byDue, checkOverdue, cursorAfter, isStoreId, noSuchSchedule, scheduleCursorAfter, uniqueRefs,
 } from './validate.js';
 
 const STATE = 'tickwork_job_state';
@@ -237,6 +237,31 @@ export class SqliteStore implements Store {
     if (!isStoreId(id)) return null;
     const rows = await this.db.query<Row>(`SELECT * FROM ${RUN} WHERE id = ?1`, [Number(id)], 'getRun');
     return rows[0] ? toRun(rows[0]) : null;
+  }
+
+  async claimOverdue(options: Parameters<Store['claimOverdue']>[0]): Promise<JobState[]> {
+    const { now, windows, codes, limit } = checkOverdue(options);
+    const at = now.getTime();
+    const due = 'coalesce(last_succeeded_at, created_at) + expect_success_within_ms';
+    // One write transaction: SQLite runs writers one at a time, so the compare-and-set on overdue_alerted_at
+    // (null → now) hands each episode to exactly one caller.
+    const rows = await this.db.transaction('claimOverdue', async (tx) => {
+      for (const w of windows) {
+        await tx.all(`UPDATE ${STATE} SET expect_success_within_ms = ?3 WHERE code = ?1 AND key = ?2 AND expect_success_within_ms IS NOT ?3`, [
+          w.code,
+          w.key,
+          w.expectSuccessWithinMs,
+        ]);
+      }
+      return tx.all<Row>(
+        `UPDATE ${STATE} SET overdue_alerted_at = ?1 WHERE (code, key) IN (
+           SELECT code, key FROM ${STATE} WHERE expect_success_within_ms IS NOT NULL AND overdue_alerted_at IS NULL
+             AND (?3 IS NULL OR code IN (SELECT value FROM json_each(?3))) AND ${due} <= ?1
+           ORDER BY ${due}, code, key LIMIT ?2) RETURNING *`,
+        [at, limit, codes === undefined ? null : JSON.stringify(codes)],
+      );
+    });
+    return byDue(rows.map(toState));
   }
 
   async claimMaintenance(name: string, options: { now: Date; everyMs: number }): Promise<boolean> {

@@ -10,6 +10,9 @@ import {
   passedSlotsProblem,
   RUN_STATUSES,
   SKIP_REASONS,
+  checkOverdueOptions,
+  type CheckedOverdueOptions,
+  type JobState,
   type Lease,
   type RunCompletion,
   type RunQuery,
@@ -295,4 +298,17 @@ export function checkMaintenance(name: string, options: { now: Date; everyMs: nu
   checkDate('claimMaintenance', 'now', options.now);
   const every = options.everyMs;
   if (typeof every !== 'number' || !Number.isSafeInteger(every) || every < 1000) bad('claimMaintenance', 'everyMs', `must be an integer of at least 1000, got ${String(every)}`);
+}
+
+/** `claimOverdue`'s options, checked as every store checks them (core's rules), with this store's prefix. */
+export function checkOverdue(options: unknown): CheckedOverdueOptions {
+  return checkOverdueOptions(options, (message) => {
+    throw new InvalidArgumentError(`${PREFIX} claimOverdue: ${message}`);
+  });
+}
+
+/** Overdue states in the order `claimOverdue` hands them out: oldest due first, then by code and key. */
+export function byDue(states: JobState[]): JobState[] {
+  const due = (s: JobState) => (s.lastSucceededAt ?? s.createdAt).getTime() + (s.expectSuccessWithinMs ?? 0);
+  return states.sort((a, b) => due(a) - due(b) || (a.code < b.code ? -1 : a.code > b.code ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createSqlStore, migrate, MIGRATION_NAMES, type SqlStoreOptions } from '../src/index.js';
 import { migrateWith, SHIPPED } from '../src/migrate.js';
 import { adminQuery, pgOptions, randomSchema, rawSqlite, tempSqliteFile } from './fixtures.js';
+import { DEAD_MAN_COLUMNS, DEAD_MAN_DEFAULTS } from './old-schema.js';
 
 const AT = new Date(Date.UTC(2030, 0, 7, 12));
 const TABLES = ['tickwork_job_state', 'tickwork_run', 'tickwork_run_request', 'tickwork_schedule', 'tickwork_schedule_counter'];
@@ -27,13 +28,15 @@ async function checkUpgrade(options: SqlStoreOptions, snapshot: () => Promise<un
   expect(MIGRATION_NAMES[PREVIOUS.length]).toBe(ACCESS);
   const after = (await snapshot()) as Record<string, Record<string, unknown>[]>;
   // Later migrations of this release add columns of their own: limited runs' scheduled_runs, at 0,
-  // and skip reasons' last_skip_reason / last_skipped_slot_at, empty.
+  // skip reasons' last_skip_reason / last_skipped_slot_at, empty, and the dead-man migration's columns (#20), empty.
   for (const row of after.tickwork_job_state ?? []) {
     expect(Number(row.scheduled_runs)).toBe(0);
     expect([row.last_skip_reason, row.last_skipped_slot_at]).toEqual([null, null]);
+    expect(Object.fromEntries(DEAD_MAN_COLUMNS.map((c) => [c, row[c]]))).toEqual(DEAD_MAN_DEFAULTS);
     delete row.scheduled_runs;
     delete row.last_skip_reason;
     delete row.last_skipped_slot_at;
+    for (const column of DEAD_MAN_COLUMNS) delete row[column];
   }
   expect(after).toEqual(before);
   // The old rows read as before through the upgraded store.

@@ -14,7 +14,7 @@ import { claimFor as claim } from '@tickwork/store-conformance';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqlStore, migrate, MIGRATION_NAMES, type SqlStoreOptions } from '../src/index.js';
 import { adminQuery, PG_URL, pgOptions, randomSchema, rawSqlite, runtimeSchedule, tempSqliteFile } from './fixtures.js';
-import { migrateEarlier } from './old-schema.js';
+import { DEAD_MAN_DEFAULTS, migrateEarlier } from './old-schema.js';
 
 const AT = new Date(Date.UTC(2030, 0, 7, 12));
 const at = (seconds: number) => new Date(AT.getTime() + seconds * 1000);
@@ -24,7 +24,7 @@ const TABLES = ['tickwork_job_state', 'tickwork_run', 'tickwork_run_request', 't
 /** What the migration adds to each table's rows, at its defaults. */
 const ADDED: Record<(typeof TABLES)[number], (dialect: 'postgresql' | 'sqlite') => Record<string, unknown>> = {
   // scheduled_runs: the limited-runs migration, skip columns: the skipped-slots one (#20), applied by the same migrate() call (bigint as text on PostgreSQL).
-  tickwork_job_state: (dialect) => ({ waiting_slot_at: null, scheduled_runs: dialect === 'postgresql' ? '0' : 0, last_skip_reason: null, last_skipped_slot_at: null }),
+  tickwork_job_state: (dialect) => ({ waiting_slot_at: null, scheduled_runs: dialect === 'postgresql' ? '0' : 0, last_skip_reason: null, last_skipped_slot_at: null, ...DEAD_MAN_DEFAULTS }),
   tickwork_run: (dialect) => ({ request_id: null, cancel_requested: dialect === 'postgresql' ? false : 0, skip_reason: null, slot_count: 1, range_last_slot_at: null }),
   tickwork_run_request: () => ({}),
   tickwork_schedule: () => ({}),

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createSqlStore, migrate, MIGRATION_NAMES, type SqlStoreOptions } from '../src/index.js';
 import { migrateWith, SHIPPED } from '../src/migrate.js';
 import { adminQuery, pgOptions, randomSchema, rawSqlite, tempSqliteFile } from './fixtures.js';
+import { DEAD_MAN_DEFAULTS } from './old-schema.js';
 
 const AT = new Date(Date.UTC(2030, 0, 7, 12));
 const minute = (n: number) => new Date(AT.getTime() + n * 60_000);
@@ -95,8 +96,8 @@ describe.each(DIALECTS)('the upgrade to limited runs on $name', ({ setUp }) => {
     expect(runs).toHaveLength(3);
 
     expect(await migrate(options)).toEqual({ applied: MIGRATION_NAMES.slice(LIMITED), current: [...MIGRATION_NAMES] });
-    // The skip-reasons migration after this one adds two empty columns of its own.
-    expect(await rows('tickwork_job_state')).toEqual(states.map((row) => ({ ...row, scheduled_runs: zero, last_skip_reason: null, last_skipped_slot_at: null })));
+    // The skip-reasons and dead-man migrations after this one add empty columns of their own.
+    expect(await rows('tickwork_job_state')).toEqual(states.map((row) => ({ ...row, scheduled_runs: zero, last_skip_reason: null, last_skipped_slot_at: null, ...DEAD_MAN_DEFAULTS })));
     expect(await rows('tickwork_run')).toEqual(runs.map((row) => ({ ...row, skip_reason: null, slot_count: 1, range_last_slot_at: null })));
 
     const store = createSqlStore(options);

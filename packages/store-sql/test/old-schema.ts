@@ -28,3 +28,17 @@ export async function migrateEarlier(count: 1 | 2, config: Options, dialect: 'po
     await orm.close(true);
   }
 }
+
+/** The state columns the dead-man migration (#20) adds, at their defaults (the same on both dialects): upgrade tests of earlier migrations allow them. */
+export const DEAD_MAN_DEFAULTS: Record<string, unknown> = {
+  failing_since: null,
+  last_succeeded_at: null,
+  ended_streak: 0,
+  ended_streak_started_at: null,
+  expect_success_within_ms: null,
+  overdue_alerted_at: null,
+  ended_overdue_alerted_at: null,
+};
+
+/** Their names. */
+export const DEAD_MAN_COLUMNS = Object.keys(DEAD_MAN_DEFAULTS);

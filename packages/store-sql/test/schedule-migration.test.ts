@@ -71,8 +71,8 @@ describe('a deployment migrated by the previous version migrates forward', () =>
       [schema],
     );
     expect(functions.map((f) => f.proname)).toEqual([
-      'tickwork_claim_slots', 'tickwork_claim_slots_passed', 'tickwork_complete_runs', 'tickwork_finish_state', 'tickwork_interrupt', 'tickwork_reap_dead_runners', 'tickwork_reap_expired',
-      'tickwork_remove_schedules', 'tickwork_runner_connected', 'tickwork_upsert_schedules',
+      'tickwork_claim_overdue', 'tickwork_claim_slots', 'tickwork_claim_slots_passed', 'tickwork_complete_runs', 'tickwork_finish_state', 'tickwork_interrupt', 'tickwork_reap_dead_runners', 'tickwork_reap_expired',
+      'tickwork_remove_schedules', 'tickwork_runner_connected', 'tickwork_state_finished', 'tickwork_upsert_schedules',
     ]);
     expect(functions.find((f) => f.proname === 'tickwork_claim_slots')?.prosrc).toContain(`'unscheduled'`);
     // Removing it then deletes the state and the request left from before.

@@ -14,6 +14,7 @@ export type {
   JobState,
   Lease,
   NotRunReason,
+  OverdueWindow,
   PassedSlots,
   ReapedRun,
   RunCompletion,
@@ -47,7 +48,7 @@ export type {
 export type { RuntimeScheduleInput, SchedulePage, ScheduleQuery } from '../runtime-schedule.js';
 
 // Values and limits
-export { MAX_PASSED_RANGES, NOT_RUN_REASONS, OVERLAP_POLICIES, RUN_STATUSES, RUNNER_PRESENCES, RUNNER_RECORD_RETENTION_MS, SKIP_REASONS } from '../store.js';
+export { DEFAULT_OVERDUE_LIMIT, MAX_OVERDUE_WINDOWS, MAX_PASSED_RANGES, NOT_RUN_REASONS, OVERLAP_POLICIES, RUN_STATUSES, RUNNER_PRESENCES, RUNNER_RECORD_RETENTION_MS, SKIP_REASONS } from '../store.js';
 export { MAX_ACCESS_TOKENS, MAX_AUDIT_ENTRY_BYTES } from '../store-access.js';
 export { MAX_PAYLOAD_BYTES, MAX_SCHEDULES_PER_CALL, SCHEDULE_KEY_PATTERN } from '../runtime-schedule.js';
 
@@ -74,6 +75,7 @@ export {
 } from '../runtime-schedule.js';
 export { passedSlotsProblem } from '../passed-check.js';
 export { completionStatusProblem } from '../store.js';
+export { type CheckedOverdueOptions, checkOverdueOptions } from '../overdue-check.js';
 export { initialJobState } from '../job-state.js';
 export { storable } from '../run.js';
 

@@ -35,8 +35,31 @@ export function finishRun(
   state.lastFinishedAt = new Date(outcome.finishedAt);
   state.lastAttempt = run.attempt;
   state.lastFinishedSlotAt = new Date(run.slotAt);
-  state.consecutiveFailures = outcome.status === 'succeeded' ? 0 : state.consecutiveFailures + 1;
+  applyFinish(state, outcome.status, outcome.finishedAt);
   state.updatedAt = new Date(outcome.finishedAt);
+}
+
+/**
+ * The streak and dead-man fields a finished run moves (every store does the same, in the same
+ * atomic operation as the completion): a success records the streak and the overdue alert it
+ * ended and clears both; a failure opens or extends the streak.
+ */
+export function applyFinish(state: JobState, status: FinalRunStatus, finishedAt: Date): void {
+  if (status === 'succeeded') {
+    state.endedStreak = state.consecutiveFailures;
+    state.endedStreakStartedAt = state.consecutiveFailures > 0 ? state.failingSince : null;
+    state.endedOverdueAlertedAt = state.overdueAlertedAt;
+    state.overdueAlertedAt = null;
+    state.failingSince = null;
+    state.lastSucceededAt = new Date(finishedAt);
+    state.consecutiveFailures = 0;
+  } else {
+    if (state.consecutiveFailures === 0) state.failingSince = new Date(finishedAt);
+    state.endedStreak = 0;
+    state.endedStreakStartedAt = null;
+    state.endedOverdueAlertedAt = null;
+    state.consecutiveFailures += 1;
+  }
 }
 
 /** Marks a run whose lease expired as interrupted; returns it with its schedule's state (live records). */

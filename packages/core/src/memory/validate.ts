@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import { show } from '../show.js';
 import { passedSlotsProblem } from '../passed-check.js';
+import { checkOverdueOptions as checkShared, type CheckedOverdueOptions } from '../overdue-check.js';
 import { completionStatusProblem, OVERLAP_POLICIES, RUN_STATUSES, SKIP_REASONS, type CompletionStatus, type OverlapPolicy, type PassedSlots, type RunStatus, type RunTrigger, type ScheduleRef, type SkipReason } from '../store.js';
 
 const PREFIX = '[tickwork] [memory-store]';
@@ -96,4 +97,9 @@ export function checkList(value: unknown, where: string): asserts value is reado
 /** Throws the memory store's InvalidArgumentError for a failed check done elsewhere. */
 export function invalid(where: string, message: string): never {
   fail(where, message);
+}
+
+/** `claimOverdue`'s options checked as every store checks them. */
+export function checkOverdueOptions(options: unknown): CheckedOverdueOptions {
+  return checkShared(options, (message) => fail('claimOverdue', message));
 }

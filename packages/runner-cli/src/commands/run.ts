@@ -91,6 +91,7 @@ export async function runCommand(session: Session, codes: readonly string[], fla
       ...(codes.length > 0 ? { only: codes } : {}),
       ...(flags.force ? { force: true } : {}),
       ...(flags.dryRun ? { dryRun: true } : {}),
+      ...(config.onOverdue ? { onOverdue: config.onOverdue } : {}),
     });
   } finally {
     unsubscribe?.();

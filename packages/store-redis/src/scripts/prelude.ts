@@ -233,8 +233,23 @@ local function finish(ce, run, state)
     state.lastFinishedAt = run.finishedAt
     state.lastAttempt = run.attempt
     state.lastFinishedSlotAt = run.slotAt
-    if run.status == 'succeeded' then state.consecutiveFailures = 0
-    else state.consecutiveFailures = state.consecutiveFailures + 1 end
+    -- The streak and dead-man fields (absent in states written before them: nil reads as null).
+    if run.status == 'succeeded' then
+      state.endedStreak = state.consecutiveFailures
+      if state.consecutiveFailures > 0 and state.failingSince ~= nil then state.endedStreakStartedAt = state.failingSince
+      else state.endedStreakStartedAt = NULL end
+      state.endedOverdueAlertedAt = state.overdueAlertedAt or NULL
+      state.overdueAlertedAt = NULL
+      state.failingSince = NULL
+      state.lastSucceededAt = run.finishedAt
+      state.consecutiveFailures = 0
+    else
+      if state.consecutiveFailures == 0 then state.failingSince = run.finishedAt end
+      state.endedStreak = 0
+      state.endedStreakStartedAt = NULL
+      state.endedOverdueAlertedAt = NULL
+      state.consecutiveFailures = state.consecutiveFailures + 1
+    end
     state.updatedAt = run.finishedAt
   end
   redis.call('ZREM', gk('leases'), run.id)

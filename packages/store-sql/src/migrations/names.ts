@@ -47,6 +47,9 @@ export const MIGRATIONS: readonly MigrationInfo[] = [
   { name: 'Migration20261203020000_tickwork_skipped_slots', compat: { kind: 'expand' } },
   // Adds the maintenance table (`claimMaintenance`: who prunes this hour without a daemon), which older releases never read.
   { name: 'Migration20261203030000_tickwork_maintenance', compat: { kind: 'expand' } },
+  // Dead-man alerts and recoveries (#20): state columns kept by a trigger on PostgreSQL (older releases' functions
+  // unchanged, and their completions keep the columns too) and a claim-overdue function under a new name.
+  { name: 'Migration20261203040000_tickwork_dead_man', compat: { kind: 'expand' } },
 ];
 
 /** Names recorded in `tickwork_migrations`, oldest first. */
