@@ -1,7 +1,8 @@
-import { describeThrown, type Job, type Logger, type ScheduleRef, type Store } from '@tickwork/core';
+import { DEFAULT_SCHEDULE_KEY, describeThrown, type Job, type Logger, type ScheduleRef, type Store } from '@tickwork/core';
 import type { ClaimOutcome, RunRecord, SlotClaim } from '@tickwork/core/store';
 import {
   alertInterrupted,
+  checkOverdue,
   createStoreClock,
   jitterMs,
   resolveStore,
@@ -233,10 +234,23 @@ class Daemon {
     this.loops.push(repeatEvery(this.options.pollIntervalMs, () => watcher.poll(), this.logger));
     if (watcher.pushed) this.loops.push(repeatEvery(RESYNC_MS, () => watcher.resync(), this.logger));
     if (this.options.retentionMs !== null) this.loops.push(repeatEvery(this.options.pruneIntervalMs, () => watcher.prune(), this.logger));
+    this.loops.push(repeatEvery(this.options.overdueIntervalMs, () => this.checkOverdue(), this.logger));
     this.lifecycle = { phase: 'running' };
     watcher.start();
     this.logger.info({ schedules: this.schedules.counts, store: raw.name, push: watcher.pushed, http: this.server?.address ?? null }, 'daemon started');
     this.armNext();
+  }
+
+  /**
+   * The dead-man check (core's `checkOverdue`): this daemon's windows — its jobs' and its loaded
+   * runtime schedules' — and the alerts the store hands it, each to exactly one runner.
+   */
+  private async checkOverdue(): Promise<void> {
+    if (this.stopRequested || !this.store) return;
+    const windows = [...this.schedules.values()]
+      .filter((entry) => entry.key !== DEFAULT_SCHEDULE_KEY)
+      .map((entry) => ({ code: entry.job.code, key: entry.key, expectSuccessWithinMs: entry.job.enabled ? entry.job.expectSuccessWithinMs : null }));
+    await checkOverdue({ store: this.store, now: this.options.clock.now(), jobs: this.options.registry.jobs, windows, fallback: this.options.onOverdue, logger: this.logger });
   }
 
   /** Re-measures the offset to the store's clock (a store without a clock leaves it 0); a notable one is logged. */

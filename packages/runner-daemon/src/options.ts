@@ -46,6 +46,12 @@ export interface DaemonOptions {
   /** How often finished runs past `config.retention` are pruned. Default 1 hour. */
   pruneIntervalMs?: number;
   /**
+   * How often this daemon takes part in the dead-man check (`expectSuccessWithin`): tells the store
+   * its windows and raises the alerts the store hands it. Default 30000 (an alert comes at most this
+   * long after its window ran out; windows are hours, typically).
+   */
+  overdueIntervalMs?: number;
+  /**
    * Heartbeat TTL of this runner's presence (beats every third of it). Default 3000 on stores whose
    * presence is bound to a connection (PostgreSQL, Redis: a stall never makes the runner dead
    * there, only a closed connection plus this TTL), 10000 on heartbeat-only stores (SQLite: a
@@ -82,6 +88,9 @@ export interface ResolvedDaemonOptions {
   shutdownGraceMs: number;
   missedGraceMs: number | null;
   pruneIntervalMs: number;
+  overdueIntervalMs: number;
+  /** The config's `onOverdue` (dead-man alerts of jobs without their own hook, this deployment's or not); null: none. */
+  onOverdue: NonNullable<TickworkConfig['onOverdue']> | null;
   /** null: core's default for the store's presence kind. */
   runnerTtlMs: number | null;
   http: { port: number; host: string } | null;
@@ -99,6 +108,7 @@ const OPTION_FIELDS = new Set([
   'shutdownGraceMs',
   'missedGraceMs',
   'pruneIntervalMs',
+  'overdueIntervalMs',
   'runnerTtlMs',
   'http',
   'metricsPerKey',
@@ -165,6 +175,8 @@ export function resolveDaemonOptions(source: DaemonSource & DaemonOptions, extra
     shutdownGraceMs: integer(merged.shutdownGraceMs, 'shutdownGraceMs', 30_000, 0),
     missedGraceMs: merged.missedGraceMs === undefined ? null : integer(merged.missedGraceMs, 'missedGraceMs', 0, 1),
     pruneIntervalMs: integer(merged.pruneIntervalMs, 'pruneIntervalMs', 3_600_000, 1000),
+    overdueIntervalMs: integer(merged.overdueIntervalMs, 'overdueIntervalMs', 30_000, 100),
+    onOverdue: onOverdueOf(config),
     runnerTtlMs: merged.runnerTtlMs === undefined ? null : integer(merged.runnerTtlMs, 'runnerTtlMs', 0, 300, 3_600_000),
     http: resolveHttp(merged.http),
     metricsPerKey: flag(merged.metricsPerKey, 'metricsPerKey', false),
@@ -213,4 +225,10 @@ function flag(value: unknown, name: string, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean') throw new DaemonOptionError(`${name}: expected true or false, got ${JSON.stringify(value)}`);
   return value;
+}
+
+function onOverdueOf(config: TickworkConfig): NonNullable<TickworkConfig['onOverdue']> | null {
+  const hook = config.onOverdue;
+  if (hook !== undefined && typeof hook !== 'function') throw new DaemonOptionError('config.onOverdue: expected a function');
+  return hook ?? null;
 }
