@@ -122,12 +122,13 @@ export function composeNotification(input: MessageInput): Notification {
 }
 
 /**
- * The dashboard page of a run: `${dashboardUrl}/jobs/<code>/runs/<id>`, or of the job
- * (`${dashboardUrl}/jobs/<code>`) when there is no run.
+ * The dashboard page of a run: `${dashboardUrl}/#/run/<id>`, or of the job (`${dashboardUrl}/#/job/<code>`)
+ * when there is no run — the hash routes of `@tickwork/dashboard`'s page (its router reads `#/run/:id`
+ * and `#/job/:code`), so the link works wherever the dashboard is mounted.
  */
 export function dashboardLink(dashboardUrl: URL, code: string, runId: string | null): string {
-  const base = dashboardUrl.href.replace(/\/+$/, '');
-  return `${base}/jobs/${encodeURIComponent(code)}${runId === null ? '' : `/runs/${encodeURIComponent(runId)}`}`;
+  const base = dashboardUrl.href.replace(/#.*$/, '').replace(/\/+$/, '');
+  return runId === null ? `${base}/#/job/${encodeURIComponent(code)}` : `${base}/#/run/${encodeURIComponent(runId)}`;
 }
 
 /** Milliseconds as the largest units that fit: 7200000 → "2h", 5400000 → "1h 30m". */

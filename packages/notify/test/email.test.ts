@@ -35,7 +35,7 @@ describe('e-mail notifier (nodemailer → a real SMTP server)', () => {
     expect(mail?.text).toContain('attempt: 1\n');
     expect(mail?.text).toContain('status: failed\n');
     expect(mail?.text).toContain('error: connection refused by the reporting database\n');
-    expect(mail?.text).toContain('run: https://ops.example.com/tickwork/jobs/reports.daily/runs/42\n');
+    expect(mail?.text).toContain('run: https://ops.example.com/tickwork/#/run/42\n');
   });
 
   it("threads a streak's reminder under its first message", async () => {

@@ -23,7 +23,7 @@ describe('Slack-compatible notifier', () => {
     expect(texts[1]).toContain('attempt: 1');
     expect(texts[1]).toContain('status: failed');
     expect(texts[2]).toBe('```x &lt; y &amp; z```');
-    expect(texts[3]).toBe('<https://ops.example.com/tickwork/jobs/reports.daily/runs/42|Open in the dashboard>');
+    expect(texts[3]).toBe('<https://ops.example.com/tickwork/#/run/42|Open in the dashboard>');
   });
 
   it('retries a 500 from the webhook like the generic webhook does', async () => {

@@ -69,7 +69,7 @@ describe('a failure streak through core’s executor', () => {
       '[tickwork] reports.hourly is still failing: 21 failures in a row since 2026-03-02T12:00:30.000Z',
     ]);
     const [firstRun] = (await store.queryRuns({ code: 'reports.hourly', limit: 1000 })).runs.reverse();
-    expect(smtp.mails[0]?.text).toContain(`run: https://ops.example.com/tickwork/jobs/reports.hourly/runs/${firstRun?.id}\n`);
+    expect(smtp.mails[0]?.text).toContain(`run: https://ops.example.com/tickwork/#/run/${firstRun?.id}\n`);
     expect(smtp.mails[0]?.text).toContain('slot: 2026-03-02T12:00:00.000Z\n');
     expect(smtp.mails[0]?.text).toContain('error: reporting database unreachable\n');
 
@@ -272,7 +272,7 @@ describe('dead-man alerts (the hook core will call)', () => {
     const common = { code: 'backup.nightly', key: 'tenant-7', expectSuccessWithinMs: 7_200_000, lastSucceededAt: new Date('2026-03-02T01:00:00Z'), overdueSince: new Date('2026-03-02T03:00:00Z'), logger };
     await alerts.onDeadMan({ ...common, state: 'overdue', run: null });
     expect(smtp.mails.map((m) => m.subject)).toEqual(['[tickwork] backup.nightly [tenant-7]: no run succeeded within 2h (last success: 2026-03-02T01:00:00.000Z)']);
-    expect(smtp.mails[0]?.text).toContain('run: https://ops.example.com/tickwork/jobs/backup.nightly\n');
+    expect(smtp.mails[0]?.text).toContain('run: https://ops.example.com/tickwork/#/job/backup.nightly\n');
     expect(smtp.mails[0]?.headers.get('x-tickwork-key')).toBe('tenant-7');
     await alerts.onDeadMan({ ...common, state: 'recovered', run: null });
     expect(smtp.mails.map((m) => m.headers.get('x-tickwork-kind'))).toEqual(['dead-man', 'dead-man-recovered']);

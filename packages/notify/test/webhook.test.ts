@@ -46,7 +46,7 @@ describe('webhook notifier', () => {
       code: 'reports.daily',
       key: '',
       run: { id: '42', slot: '2026-03-02T06:00:00.000Z', attempt: 1, status: 'failed', error: 'connection refused by the reporting database' },
-      url: 'https://ops.example.com/tickwork/jobs/reports.daily/runs/42',
+      url: 'https://ops.example.com/tickwork/#/run/42',
     });
   });
 
