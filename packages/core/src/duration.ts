@@ -30,8 +30,7 @@ export function parseDuration(
     PART.lastIndex = 0;
     let total = 0;
     let matched = 0;
-    let m: RegExpExecArray | null;
-    while ((m = PART.exec(text)) !== null) {
+    for (let m = PART.exec(text); m !== null; m = PART.exec(text)) {
       total += Number(m[1]) * (UNIT_MS[m[2] as string] as number);
       matched = PART.lastIndex;
     }

@@ -82,7 +82,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   };
   const checkRefs = (refs: unknown, method: string): readonly ScheduleRef[] => {
     checkList(refs, `${method}: refs`);
-    refs.forEach((ref, i) => checkRef(ref, `${method}: refs[${i}]`));
+    refs.forEach((ref, i) => {
+      checkRef(ref, `${method}: refs[${i}]`);
+    });
     return refs as readonly ScheduleRef[];
   };
 

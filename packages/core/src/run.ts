@@ -73,6 +73,7 @@ const INTERRUPTION: Record<Exclude<AbortCause, 'timeout'>, string> = {
 };
 const DEFAULT_BACKOFF = { firstMs: 50, maxMs: 5_000 };
 // NUL, a high surrogate without its low half, or a low surrogate without its high half.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is one of the characters no store keeps in text
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /**
@@ -273,7 +274,8 @@ class RunLogger implements Logger {
 
   private get bound(): Logger {
     const { run } = this;
-    return (this.made ??= this.parent.child({ job: run.code, key: run.key, slot: run.slotAt.toISOString(), attempt: run.attempt }));
+    this.made ??= this.parent.child({ job: run.code, key: run.key, slot: run.slotAt.toISOString(), attempt: run.attempt });
+    return this.made;
   }
 
   debug(obj: object, msg?: string): void {

@@ -146,7 +146,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         }) as JobSchedules['upsert'],
         remove: (async (input: string | readonly string[]) => {
           const keys = typeof input === 'string' ? [input] : [...input];
-          keys.forEach((key) => assertScheduleKey(key, `job "${code}": remove`));
+          for (const key of keys) assertScheduleKey(key, `job "${code}": remove`);
           const removed = keys.length === 0 ? [] : await store.removeSchedules(keys.map((key) => ({ code, key })));
           return typeof input === 'string' ? removed[0] : removed;
         }) as JobSchedules['remove'],

@@ -432,7 +432,8 @@ class Daemon {
     let failed = false;
     const lane = async () => {
       while (next < plans.length && !failed) {
-        const chunk = plans.slice(next, (next += CLAIM_CHUNK));
+        const chunk = plans.slice(next, next + CLAIM_CHUNK);
+        next += CLAIM_CHUNK;
         if (!(await this.claimChunk(chunk))) failed = true;
         release(chunk.length);
       }

@@ -91,7 +91,9 @@ export class LoadedSchedules {
     for (let i = 0; i < jobs.length; i += STATE_BATCH) {
       const chunk = jobs.slice(i, i + STATE_BATCH);
       const states = await store.ensureStates(chunk.map((job) => ({ code: job.code, key: DEFAULT_SCHEDULE_KEY })), now);
-      chunk.forEach((job, index) => this.add(job, states[index] as JobState));
+      chunk.forEach((job, index) => {
+        this.add(job, states[index] as JobState);
+      });
     }
     for await (const page of loadSchedules(store, new Set(this.deps.jobs.keys()))) {
       for (const { schedule, state } of page) this.add(this.deps.jobs.get(schedule.code) as Job, state, schedule);

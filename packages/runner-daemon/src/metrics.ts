@@ -72,7 +72,10 @@ export function createDaemonMetrics(runnerId: string, options: { perKey?: boolea
       }
       let keys = streaks.get(code);
       if (consecutiveFailures > 0) {
-        if (!keys) streaks.set(code, (keys = new Map()));
+        if (!keys) {
+          keys = new Map();
+          streaks.set(code, keys);
+        }
         keys.set(key, consecutiveFailures);
       } else keys?.delete(key);
       let longest = 0;

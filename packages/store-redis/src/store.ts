@@ -136,7 +136,9 @@ export class RedisStore implements Store {
   // — job state —
 
   async ensureStates(refs: readonly ScheduleRef[], now: Date): Promise<JobState[]> {
-    refs.forEach((ref, i) => checkRef(ref, `ensureStates: refs[${i}]`));
+    refs.forEach((ref, i) => {
+      checkRef(ref, `ensureStates: refs[${i}]`);
+    });
     const nowMs = checkDate(now, 'ensureStates: now');
     if (refs.length === 0) return [];
     const items = refs.map((ref) => ({ ce: encodeCode(ref.code), code: ref.code, key: ref.key }));
@@ -145,7 +147,9 @@ export class RedisStore implements Store {
   }
 
   async getStates(refs?: readonly ScheduleRef[]): Promise<JobState[]> {
-    refs?.forEach((ref, i) => checkRef(ref, `getStates: refs[${i}]`));
+    refs?.forEach((ref, i) => {
+      checkRef(ref, `getStates: refs[${i}]`);
+    });
     if (refs && refs.length === 0) return [];
     const layout = this.layout;
     return this.call('getStates', [], async (client) => {

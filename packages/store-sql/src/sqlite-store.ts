@@ -90,7 +90,9 @@ export class SqliteStore implements Store {
   }
 
   async ensureStates(refs: readonly ScheduleRef[], now: Date): Promise<JobState[]> {
-    refs.forEach((ref, i) => checkRef('ensureStates', ref, `refs[${i}]`));
+    refs.forEach((ref, i) => {
+      checkRef('ensureStates', ref, `refs[${i}]`);
+    });
     checkDate('ensureStates', 'now', now);
     if (refs.length === 0) return [];
     const rows = await this.db.transaction('ensureStates', async (tx) => {

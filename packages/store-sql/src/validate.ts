@@ -25,6 +25,7 @@ import { PREFIX } from './errors.js';
 const TRIGGERS = new Set(['schedule', 'retry', 'manual', 'force']);
 const ID = /^[1-9]\d{0,17}$/;
 // NUL, or half of a UTF-16 surrogate pair (with the u flag a whole pair is one code point, which this does not match).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what this refuses (neither database stores it in text)
 const UNSTORABLE = /[\u0000\uD800-\uDFFF]/u;
 
 function bad(operation: string, field: string, problem: string): never {
@@ -67,7 +68,9 @@ export function checkRef(operation: string, ref: ScheduleRef, field = 'ref'): vo
  * never reaches the database, which would reject the text.
  */
 export function checkLookupRefs(operation: string, refs: readonly ScheduleRef[]): ScheduleRef[] {
-  refs.forEach((ref, i) => checkRefShape(operation, ref, `refs[${i}]`));
+  refs.forEach((ref, i) => {
+    checkRefShape(operation, ref, `refs[${i}]`);
+  });
   return refs.filter(isStorableRef);
 }
 
@@ -195,7 +198,7 @@ export function checkScheduleQuery(query: ScheduleQuery = {}): CheckedScheduleQu
     try {
       const parsed: unknown = JSON.parse(Buffer.from(String(query.cursor), 'base64url').toString('utf8'));
       // No NUL or lone surrogate: the database must never see a value it would reject (that would read as an outage).
-      if (Array.isArray(parsed) && parsed.length === 2 && parsed.every((part) => typeof part === 'string' && !/[\u0000\uD800-\uDFFF]/u.test(part))) {
+      if (Array.isArray(parsed) && parsed.length === 2 && parsed.every((part) => typeof part === 'string' && !UNSTORABLE.test(part))) {
         after = { code: parsed[0], key: parsed[1] };
       }
     } catch {

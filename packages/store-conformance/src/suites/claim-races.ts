@@ -33,7 +33,9 @@ export function describeClaimRaces(h: StoreHarness): void {
       for (const state of stored) expect(created.has(state.createdAt.getTime())).toBe(true);
       // Every instance saw the one row that won, not its own attempt.
       for (const states of results) {
-        states.forEach((state, i) => expect(state.createdAt.getTime()).toBe(stored.find((s) => s.code === refs[i]?.code && s.key === refs[i]?.key)?.createdAt.getTime()));
+        states.forEach((state, i) => {
+          expect(state.createdAt.getTime()).toBe(stored.find((s) => s.code === refs[i]?.code && s.key === refs[i]?.key)?.createdAt.getTime());
+        });
       }
     });
 

@@ -139,7 +139,9 @@ export function describeClaims(h: StoreHarness): void {
       await prepareSchedules(h.store, tenants, instantAt(0));
       const outcomes = await h.store.claimSlots(tenants.map((t) => claimFor(t, instantAt(0))), { runnerId: 'a', now: instantAt(0) });
       expect(outcomes.map((o) => o.status)).toEqual(['claimed', 'claimed', 'claimed']);
-      outcomes.forEach((o, i) => expect(expectClaimed(o).run.key).toBe(tenants[i]?.key));
+      outcomes.forEach((o, i) => {
+        expect(expectClaimed(o).run.key).toBe(tenants[i]?.key);
+      });
     });
 
     it('a paused schedule answers paused and nothing changes; the slot is still claimable after resume', async () => {

@@ -65,7 +65,10 @@ const statementCache = new WeakMap<SqliteDatabase, Map<string, SqliteStatement>>
 /** Runs one statement (prepared once per connection) and returns its rows (none for a non-reader). */
 export async function runStatement<T>(db: SqliteDatabase, sql: string, params: readonly unknown[] = []): Promise<T[]> {
   let cache = statementCache.get(db);
-  if (!cache) statementCache.set(db, (cache = new Map()));
+  if (!cache) {
+    cache = new Map();
+    statementCache.set(db, cache);
+  }
   let statement = cache.get(sql);
   if (!statement) {
     // A statement that fails to prepare (missing table, …) throws here and is never cached.
