@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: install (frozen lockfile), build (turbo), then typecheck and test every package
+// `npm test`: install (frozen lockfile), build (turbo), then typecheck, lint (Biome) and test every package
 // side by side, then print one plain line "N passed, N failed" totalled over all packages from
 // Vitest's JSON reports — CI reads that line, not Vitest's summary. Exits non-zero on any
 // failure, including a package whose tests did not report at all.
@@ -99,7 +99,11 @@ if (!Number.isInteger(TEST_JOBS) || TEST_JOBS < 1) throw new Error(`TEST_JOBS mu
 const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
 const reports = [];
 /** Each run: what it is, where and how it runs, its queue weight. */
-const runs = [{ label: 'typecheck', cwd: root, command: turbo, args: ['run', 'typecheck', '--continue', '--output-logs=errors-only'], env, weight: SECONDS.typecheck }];
+const runs = [
+  { label: 'typecheck', cwd: root, command: turbo, args: ['run', 'typecheck', '--continue', '--output-logs=errors-only'], env, weight: SECONDS.typecheck },
+  // Formatting and the linter's recommended rules over the whole tree (biome.json); a few seconds.
+  { label: 'lint', cwd: root, command: join(root, 'node_modules', '.bin', 'biome'), args: ['check', '--max-diagnostics=50', '.'], env, weight: 5 },
+];
 for (const p of packages) {
   // Each package's own `test` script (Vitest with the JSON report read below).
   runs.push({ label: p.manifest.name, cwd: p.dir, command: 'pnpm', args: ['run', '--silent', 'test'], env, weight: SECONDS[p.manifest.name] ?? Number.POSITIVE_INFINITY });
@@ -135,7 +139,8 @@ let timeFiles = 0;
 /** Runs one command, collecting its output, and resolves with its exit code, output, wall and (with GNU time) CPU seconds. */
 function collect(run) {
   const started = Date.now();
-  const timeFile = join(timeDir, `${(timeFiles += 1)}.txt`);
+  timeFiles += 1;
+  const timeFile = join(timeDir, `${timeFiles}.txt`);
   const timed = existsSync(TIME);
   const [command, args] = timed ? [TIME, ['-o', timeFile, '-f', '%U %S', run.command, ...run.args]] : [run.command, run.args];
   return new Promise((resolve) => {
@@ -177,7 +182,8 @@ console.log(`\n▶ typecheck and test (${runs.length} runs, ${TEST_JOBS} at a ti
 const results = await runAll();
 rmSync(timeDir, { recursive: true, force: true });
 const typecheck = results.find((r) => r.run.label === 'typecheck')?.code ?? 1;
-const testFailures = results.filter((r) => r.run.label !== 'typecheck' && r.code !== 0).length;
+const lint = results.find((r) => r.run.label === 'lint')?.code ?? 1;
+const testFailures = results.filter((r) => r.run.label !== 'typecheck' && r.run.label !== 'lint' && r.code !== 0).length;
 
 console.log('\n  run                                      wall s   cpu s');
 for (const r of [...results].sort((a, b) => b.wall - a.wall)) {
@@ -206,6 +212,10 @@ for (const { label, report } of reports) {
 }
 if (typecheck !== 0) {
   console.error('✖ typecheck failed');
+  failed += 1;
+}
+if (lint !== 0) {
+  console.error('✖ lint failed (biome check: run `npm run format` for formatting, see its output for the rest)');
   failed += 1;
 }
 if (testFailures > 0 && failed === 0) {
