@@ -25,7 +25,14 @@ run('npx', ['-y', 'pnpm@10.34.8', 'install', '--frozen-lockfile']);
 // Only what the example needs (the chaos and pack suites are not), emitted without type
 // checking (`tsc --noCheck`): starting needs the JavaScript, and `npm test` type-checks every
 // package. turbo hashes the extra argument, so a later `npm test` builds checked, not from this.
-run(join(root, 'node_modules', '.bin', 'turbo'), ['run', 'build', '--filter=@tickwork/example...', '--output-logs=errors-only', '--', '--noCheck']);
+run(join(root, 'node_modules', '.bin', 'turbo'), [
+  'run',
+  'build',
+  '--filter=@tickwork/example...',
+  '--output-logs=errors-only',
+  '--',
+  '--noCheck',
+]);
 
 const example = join(root, 'apps', 'example');
 if (!existsSync(join(example, 'package.json'))) {

@@ -63,7 +63,11 @@ step('build', turbo, ['run', 'build', '--output-logs=errors-only', '--', '--noCh
 
 /** The path of Node `version`'s binary, fetched once through npx (from its cache afterwards). */
 function nodeBinary(version) {
-  const result = spawnSync('npx', ['-y', '--prefer-offline', `node@${version}`, '-p', 'process.execPath'], { cwd: root, env, encoding: 'utf8' });
+  const result = spawnSync('npx', ['-y', '--prefer-offline', `node@${version}`, '-p', 'process.execPath'], {
+    cwd: root,
+    env,
+    encoding: 'utf8',
+  });
   const path = result.stdout?.trim().split('\n').pop();
   if (result.status !== 0 || !path || !existsSync(path)) {
     console.error(`✖ could not get Node ${version} from the registry's node package: ${result.stderr}`);
@@ -79,7 +83,12 @@ const ON_OTHER_NODES = {
   '@tickwork/store-conformance': ['test/memory.test.ts'],
   '@tickwork/store-sql': ['test/conformance-sqlite.test.ts', 'test/conformance-postgres.test.ts', 'test/conformance-orm.test.ts'],
   '@tickwork/store-redis': ['test/conformance.test.ts'],
-  '@tickwork/runner-cli': ['test/e2e-tick.test.ts', 'test/e2e-bad-input.test.ts', 'test/e2e-runtime-schedules.test.ts', 'test/daemon.test.ts'],
+  '@tickwork/runner-cli': [
+    'test/e2e-tick.test.ts',
+    'test/e2e-bad-input.test.ts',
+    'test/e2e-runtime-schedules.test.ts',
+    'test/daemon.test.ts',
+  ],
   '@tickwork/runner-daemon': ['test/exactly-once.test.ts', 'test/shutdown.test.ts', 'test/cluster-sqlite.test.ts'],
 };
 /**
@@ -87,11 +96,25 @@ const ON_OTHER_NODES = {
  * order matters): the queue starts the longest first. A package missing here goes first (it may be long).
  */
 const SECONDS = {
-  '@tickwork/runner-cli': 390, '@tickwork/store-sql': 350, '@tickwork/chaos': 250, '@tickwork/example': 240, '@tickwork/pack-test': 230,
-  typecheck: 160, '@tickwork/runner-daemon': 130, '@tickwork/core': 120, '@tickwork/store-redis': 120, '@tickwork/dashboard': 100,
-  '@tickwork/cluster': 150, '@tickwork/notify': 65, '@tickwork/attendance': 45, '@tickwork/store-conformance': 10,
-  'other:@tickwork/runner-cli': 250, 'other:@tickwork/store-sql': 140, 'other:@tickwork/runner-daemon': 55,
-  'other:@tickwork/store-conformance': 30, 'other:@tickwork/store-redis': 30,
+  '@tickwork/runner-cli': 390,
+  '@tickwork/store-sql': 350,
+  '@tickwork/chaos': 250,
+  '@tickwork/example': 240,
+  '@tickwork/pack-test': 230,
+  typecheck: 160,
+  '@tickwork/runner-daemon': 130,
+  '@tickwork/core': 120,
+  '@tickwork/store-redis': 120,
+  '@tickwork/dashboard': 100,
+  '@tickwork/cluster': 150,
+  '@tickwork/notify': 65,
+  '@tickwork/attendance': 45,
+  '@tickwork/store-conformance': 10,
+  'other:@tickwork/runner-cli': 250,
+  'other:@tickwork/store-sql': 140,
+  'other:@tickwork/runner-daemon': 55,
+  'other:@tickwork/store-conformance': 30,
+  'other:@tickwork/store-redis': 30,
 };
 const TEST_JOBS = Number(process.env.TEST_JOBS ?? 4);
 if (!Number.isInteger(TEST_JOBS) || TEST_JOBS < 1) throw new Error(`TEST_JOBS must be a whole number ≥ 1, got ${process.env.TEST_JOBS}`);
@@ -100,13 +123,34 @@ const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
 const reports = [];
 /** Each run: what it is, where and how it runs, its queue weight. */
 const runs = [
-  { label: 'typecheck', cwd: root, command: turbo, args: ['run', 'typecheck', '--continue', '--output-logs=errors-only'], env, weight: SECONDS.typecheck },
+  {
+    label: 'typecheck',
+    cwd: root,
+    command: turbo,
+    args: ['run', 'typecheck', '--continue', '--output-logs=errors-only'],
+    env,
+    weight: SECONDS.typecheck,
+  },
   // Formatting and the linter's recommended rules over the whole tree (biome.json); a few seconds.
-  { label: 'lint', cwd: root, command: join(root, 'node_modules', '.bin', 'biome'), args: ['check', '--max-diagnostics=50', '.'], env, weight: 5 },
+  {
+    label: 'lint',
+    cwd: root,
+    command: join(root, 'node_modules', '.bin', 'biome'),
+    args: ['check', '--max-diagnostics=50', '.'],
+    env,
+    weight: 5,
+  },
 ];
 for (const p of packages) {
   // Each package's own `test` script (Vitest with the JSON report read below).
-  runs.push({ label: p.manifest.name, cwd: p.dir, command: 'pnpm', args: ['run', '--silent', 'test'], env, weight: SECONDS[p.manifest.name] ?? Number.POSITIVE_INFINITY });
+  runs.push({
+    label: p.manifest.name,
+    cwd: p.dir,
+    command: 'pnpm',
+    args: ['run', '--silent', 'test'],
+    env,
+    weight: SECONDS[p.manifest.name] ?? Number.POSITIVE_INFINITY,
+  });
   reports.push({ label: p.manifest.name, report: join(p.dir, '.vitest', 'result.json') });
 }
 let missingNodes = 0;
@@ -126,7 +170,11 @@ for (const version of OTHER_NODES) {
     const outputFile = `.vitest/node${major}.json`;
     const label = `${p.manifest.name} on Node ${major}`;
     runs.push({
-      label, cwd: p.dir, command: binary, env: nodeEnv, weight: SECONDS[`other:${p.manifest.name}`] ?? Number.POSITIVE_INFINITY,
+      label,
+      cwd: p.dir,
+      command: binary,
+      env: nodeEnv,
+      weight: SECONDS[`other:${p.manifest.name}`] ?? Number.POSITIVE_INFINITY,
       args: [vitest, 'run', ...files, '--reporter=default', '--reporter=json', `--outputFile.json=${outputFile}`],
     });
     reports.push({ label, report: join(p.dir, outputFile) });
@@ -170,7 +218,9 @@ async function runAll() {
     for (let run = queue.shift(); run; run = queue.shift()) {
       const result = await collect(run);
       const at = Math.round((Date.now() - started) / 1000);
-      console.log(`\n▶ ${run.label} (${result.code === 0 ? 'ok' : `exit ${result.code}`}, ${result.wall.toFixed(0)} s, ended at +${at} s)\n${result.output}`);
+      console.log(
+        `\n▶ ${run.label} (${result.code === 0 ? 'ok' : `exit ${result.code}`}, ${result.wall.toFixed(0)} s, ended at +${at} s)\n${result.output}`,
+      );
       results.push(result);
     }
   };
@@ -205,7 +255,9 @@ for (const { label, report } of reports) {
     continue;
   }
   // A file that failed without a failed test (a failing beforeAll skips its tests) counts once.
-  const suiteFailures = (json.testResults ?? []).filter((r) => r.status === 'failed' && !(r.assertionResults ?? []).some((a) => a.status === 'failed')).length;
+  const suiteFailures = (json.testResults ?? []).filter(
+    (r) => r.status === 'failed' && !(r.assertionResults ?? []).some((a) => a.status === 'failed'),
+  ).length;
   passed += json.numPassedTests ?? 0;
   failed += (json.numFailedTests ?? 0) + suiteFailures;
   console.log(`  ${label}: ${json.numPassedTests} passed, ${json.numFailedTests + suiteFailures} failed`);

@@ -9,4 +9,6 @@ import { createTickworkConfig } from './src/tickwork.js';
 const settings = readSettings(process.env);
 const database = createAppDatabase(settings);
 
-export default createTickworkConfig(settings, database, () => openExampleStore(settings, database, { ownsDatabase: true, ownConnection: true }));
+export default createTickworkConfig(settings, database, () =>
+  openExampleStore(settings, database, { ownsDatabase: true, ownConnection: true }),
+);

@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 
 const dist = new URL('../dist/index.js', import.meta.url);
 if (!existsSync(fileURLToPath(dist))) {
-  console.error('[tickwork] [example] dist/ is missing: build first (`npm start` at the repository root does, or `pnpm --filter @tickwork/example build`)');
+  console.error(
+    '[tickwork] [example] dist/ is missing: build first (`npm start` at the repository root does, or `pnpm --filter @tickwork/example build`)',
+  );
   process.exit(1);
 }
 const { readSettings, startExample, APP_DIR } = await import(dist.href);

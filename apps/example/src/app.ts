@@ -41,7 +41,8 @@ export async function startExample(settings: ExampleSettings, options: StartOpti
   const database = createAppDatabase(settings);
   const cleanups: Array<() => Promise<void>> = [() => database.close()];
   const stopAll = async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((error: unknown) => logger.error({ err: String(error) }, 'shutdown step failed'));
+    for (const cleanup of cleanups.splice(0).reverse())
+      await cleanup().catch((error: unknown) => logger.error({ err: String(error) }, 'shutdown step failed'));
   };
   try {
     logger.info({ database: settings.database, store: settings.store }, 'opening the database');
@@ -75,7 +76,12 @@ export async function startExample(settings: ExampleSettings, options: StartOpti
     for (const old of await access.listTokens()) {
       if (old.name.startsWith('npm start ') && old.expiresAt && old.expiresAt.getTime() <= now.getTime()) await access.revokeToken(old.id);
     }
-    const admin = await access.createToken({ name: `npm start ${now.toISOString()}`, role: 'admin', expiresAt: new Date(now.getTime() + 86_400_000), now });
+    const admin = await access.createToken({
+      name: `npm start ${now.toISOString()}`,
+      role: 'admin',
+      expiresAt: new Date(now.getTime() + 86_400_000),
+      now,
+    });
     const http = buildHttpApi({
       orm,
       store,
@@ -83,7 +89,9 @@ export async function startExample(settings: ExampleSettings, options: StartOpti
       clock,
       dashboard,
       health: async () =>
-        running ? { ...(await running.health()) } : { ok: true, store: (await store.ping(), 'reachable'), daemon: 'off (EXAMPLE_DAEMON=0)' },
+        running
+          ? { ...(await running.health()) }
+          : { ok: true, store: (await store.ping(), 'reachable'), daemon: 'off (EXAMPLE_DAEMON=0)' },
       metrics: running ? async () => ({ contentType: running.metrics.contentType, text: await running.metrics.metrics() }) : null,
       logLevel: settings.logLevel === 'debug' ? 'info' : 'warn',
       timezone: settings.timezone,

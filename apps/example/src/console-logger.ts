@@ -9,7 +9,10 @@ export type LogLevel = (typeof LEVELS)[number];
  * One readable line per event (`12:00:01 info  daemon started schedules=3`) for a terminal;
  * a production host would pass pino instead — any object with these methods fits core's Logger.
  */
-export function createConsoleLogger(level: LogLevel = 'info', write: (line: string) => void = (line) => process.stdout.write(line)): Logger {
+export function createConsoleLogger(
+  level: LogLevel = 'info',
+  write: (line: string) => void = (line) => process.stdout.write(line),
+): Logger {
   const threshold = LEVELS.indexOf(level);
   const make = (bindings: object): Logger => {
     const emit = (at: LogLevel) => (obj: object, msg?: string) => {

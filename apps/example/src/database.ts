@@ -47,7 +47,12 @@ async function openOrm(settings: ExampleSettings): Promise<MikroORM> {
     mkdirSync(dirname(settings.sqliteFile), { recursive: true });
     const { LibSqlDriver } = await import('@mikro-orm/libsql');
     // libsql's busy timeout is 0: without one, a write meeting the daemon's (or a CLI's) write lock fails at once.
-    return MikroORM.init({ ...common, driver: LibSqlDriver, dbName: settings.sqliteFile, driverOptions: { connection: { timeout: 5000 } } } as Options);
+    return MikroORM.init({
+      ...common,
+      driver: LibSqlDriver,
+      dbName: settings.sqliteFile,
+      driverOptions: { connection: { timeout: 5000 } },
+    } as Options);
   }
   const { PostgreSqlDriver } = await import('@mikro-orm/postgresql');
   return MikroORM.init({

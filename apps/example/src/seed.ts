@@ -30,11 +30,19 @@ export async function seedDemoData(orm: MikroORM, clock: Clock): Promise<SeededD
     await addMember(orm, { groupId: group.id, memberId: member.id, joinedAt: new Date(now - 24 * 60 * MINUTE) });
     memberIds.push(member.id);
   }
-  const past = await createEvent(orm, { groupId: group.id, title: 'Warm-up session', startsAt: new Date(now - 20 * MINUTE), failMinutes: 15 }, { clock });
+  const past = await createEvent(
+    orm,
+    { groupId: group.id, title: 'Warm-up session', startsAt: new Date(now - 20 * MINUTE), failMinutes: 15 },
+    { clock },
+  );
   await openRollCall(orm, { eventId: past.id });
   const [ada, grace] = memberIds as [number, number];
   await checkIn(orm, { eventId: past.id, memberId: ada, at: new Date(now - 21 * MINUTE) });
   await checkIn(orm, { eventId: past.id, memberId: grace, at: new Date(now - 12 * MINUTE) });
-  const future = await createEvent(orm, { groupId: group.id, title: 'Evening climb', startsAt: new Date(now + 60 * MINUTE), failMinutes: 15 }, { clock });
+  const future = await createEvent(
+    orm,
+    { groupId: group.id, title: 'Evening climb', startsAt: new Date(now + 60 * MINUTE), failMinutes: 15 },
+    { clock },
+  );
   return { groupId: group.id, memberIds, pastEventId: past.id, futureEventId: future.id };
 }

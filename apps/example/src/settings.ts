@@ -51,7 +51,9 @@ export function readSettings(env: Env = process.env): ExampleSettings {
   const store = oneOf(env, 'TICKWORK_STORE', ['sqlite', 'postgres', 'redis'] as const, 'sqlite');
   const database = oneOf(env, 'EXAMPLE_DATABASE', ['sqlite', 'postgres'] as const, store === 'postgres' ? 'postgres' : 'sqlite');
   if (store === 'postgres' && database === 'sqlite') {
-    throw new ExampleSettingsError('EXAMPLE_DATABASE=sqlite does not fit TICKWORK_STORE=postgres: the SQL store shares the application database');
+    throw new ExampleSettingsError(
+      'EXAMPLE_DATABASE=sqlite does not fit TICKWORK_STORE=postgres: the SQL store shares the application database',
+    );
   }
   if (store === 'sqlite' && database === 'postgres') {
     throw new ExampleSettingsError('EXAMPLE_DATABASE=postgres does not fit TICKWORK_STORE=sqlite: use TICKWORK_STORE=postgres');
@@ -65,7 +67,10 @@ export function readSettings(env: Env = process.env): ExampleSettings {
   try {
     parseDuration(markAbsentEvery, 'EXAMPLE_MARK_ABSENT_EVERY');
   } catch (error) {
-    throw new ExampleSettingsError(`EXAMPLE_MARK_ABSENT_EVERY must be a duration such as 1m or 30s, got ${JSON.stringify(markAbsentEvery)}`, { cause: error });
+    throw new ExampleSettingsError(
+      `EXAMPLE_MARK_ABSENT_EVERY must be a duration such as 1m or 30s, got ${JSON.stringify(markAbsentEvery)}`,
+      { cause: error },
+    );
   }
   const timezone = text(env, 'EXAMPLE_TIMEZONE', Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
   return {

@@ -67,7 +67,12 @@ describe('HTTP API bad input', () => {
       expect(response.json()).toMatchObject({ statusCode: 400, field });
       expect(response.json().message).toContain(field);
     }
-    const malformed = await f.api.inject({ method: 'POST', url: '/members', payload: '{"name": ', headers: { 'content-type': 'application/json' } });
+    const malformed = await f.api.inject({
+      method: 'POST',
+      url: '/members',
+      payload: '{"name": ',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(malformed.statusCode).toBe(400);
     expect(await f.snapshot()).toBe(before);
   });
@@ -93,7 +98,7 @@ describe('HTTP API bad input', () => {
     expect(await f.snapshot()).toBe(before);
   });
 
-  it('answers 409 to a member outside the event\'s group and to a second membership, and writes nothing', async () => {
+  it("answers 409 to a member outside the event's group and to a second membership, and writes nothing", async () => {
     const outsider = (await call('POST', '/members', { name: 'Outsider' })).json();
     const before = await f.snapshot();
     const notInGroup = await call('POST', `/events/${f.seeded.futureEventId}/check-ins`, { memberId: outsider.id });

@@ -19,7 +19,12 @@ describe('HTTP API', () => {
     const member = (await post('/members', { name: 'Judit Polgar' })).json();
     const joined = await post(`/groups/${group.json().id}/members`, { memberId: member.id, joinedAt: '2026-03-01T00:00:00Z' });
     expect(joined.statusCode).toBe(201);
-    const event = await post('/events', { groupId: group.json().id, title: 'Blitz night', startsAt: '2026-03-10T18:05:00Z', failMinutes: 10 });
+    const event = await post('/events', {
+      groupId: group.json().id,
+      title: 'Blitz night',
+      startsAt: '2026-03-10T18:05:00Z',
+      failMinutes: 10,
+    });
     expect(event.statusCode).toBe(201);
     expect(event.json()).toMatchObject({ open: true, failMinutes: 10, absentFrom: '2026-03-10T18:15:00.000Z' });
 
@@ -42,7 +47,11 @@ describe('HTTP API', () => {
     const { markAbsent } = await import('@tickwork/attendance');
     await markAbsent(f.orm, { now: f.clock.now() });
     const linus = f.seeded.memberIds[2];
-    const override = await f.api.inject({ method: 'PUT', url: `/events/${f.seeded.pastEventId}/attendance/${linus}`, payload: { status: 'LATE' } });
+    const override = await f.api.inject({
+      method: 'PUT',
+      url: `/events/${f.seeded.pastEventId}/attendance/${linus}`,
+      payload: { status: 'LATE' },
+    });
     expect(override.statusCode).toBe(200);
     expect(override.json()).toMatchObject({ status: 'LATE', overriddenAt: '2026-03-10T18:00:00.000Z' });
     const detail = (await f.api.inject({ method: 'GET', url: `/events/${f.seeded.pastEventId}` })).json();
@@ -55,6 +64,11 @@ describe('HTTP API', () => {
     expect(triggered.statusCode).toBe(202);
     expect(await f.store.pendingRunRequests()).toMatchObject([{ code: 'app.hourly-report', requestedBy: 'http:admin-test' }]);
     const jobs = (await f.api.inject({ method: 'GET', url: '/jobs', headers: f.auth })).json() as { code: string; schedule: unknown }[];
-    expect(jobs.map((j) => j.code)).toEqual(['attendance.mark-absent', 'app.cleanup-old-events', 'app.hourly-report', 'app.event-reminder']);
+    expect(jobs.map((j) => j.code)).toEqual([
+      'attendance.mark-absent',
+      'app.cleanup-old-events',
+      'app.hourly-report',
+      'app.event-reminder',
+    ]);
   });
 });

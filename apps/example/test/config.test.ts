@@ -7,7 +7,7 @@ import { DEFAULT_SQLITE_FILE, readSettings } from '../src/settings.js';
 import { APP_DIR } from './support.js';
 
 describe('tickwork.config.ts', () => {
-  it('loads through the CLI\'s loader with the four jobs, every schedule style, and a lazy store', async () => {
+  it("loads through the CLI's loader with the four jobs, every schedule style, and a lazy store", async () => {
     const config = await loadConfig(join(APP_DIR, 'tickwork.config.ts'));
     expect(typeof config.store).toBe('function');
     const jobs = createRegistry(config.jobs);
@@ -22,13 +22,29 @@ describe('tickwork.config.ts', () => {
 describe('environment settings', () => {
   it('defaults to SQLite under apps/example/data with the daemon on', () => {
     const settings = readSettings({});
-    expect(settings).toMatchObject({ store: 'sqlite', database: 'sqlite', sqliteFile: DEFAULT_SQLITE_FILE, port: 3000, daemon: true, seed: true, markAbsentEvery: '1m' });
+    expect(settings).toMatchObject({
+      store: 'sqlite',
+      database: 'sqlite',
+      sqliteFile: DEFAULT_SQLITE_FILE,
+      port: 3000,
+      daemon: true,
+      seed: true,
+      markAbsentEvery: '1m',
+    });
     expect(DEFAULT_SQLITE_FILE).toBe(join(APP_DIR, 'data', 'tickwork.sqlite'));
   });
 
   it('switches to PostgreSQL or Redis by environment variables only', () => {
-    expect(readSettings({ TICKWORK_STORE: 'postgres', TICKWORK_PG_URL: 'postgres://u@db:5432/app' })).toMatchObject({ store: 'postgres', database: 'postgres', pgUrl: 'postgres://u@db:5432/app' });
-    expect(readSettings({ TICKWORK_STORE: 'redis' })).toMatchObject({ store: 'redis', database: 'sqlite', redisUrl: 'redis://127.0.0.1:6379' });
+    expect(readSettings({ TICKWORK_STORE: 'postgres', TICKWORK_PG_URL: 'postgres://u@db:5432/app' })).toMatchObject({
+      store: 'postgres',
+      database: 'postgres',
+      pgUrl: 'postgres://u@db:5432/app',
+    });
+    expect(readSettings({ TICKWORK_STORE: 'redis' })).toMatchObject({
+      store: 'redis',
+      database: 'sqlite',
+      redisUrl: 'redis://127.0.0.1:6379',
+    });
     expect(readSettings({ TICKWORK_STORE: 'redis', EXAMPLE_DATABASE: 'postgres' })).toMatchObject({ store: 'redis', database: 'postgres' });
   });
 

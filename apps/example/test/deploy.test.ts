@@ -27,17 +27,27 @@ describe('deploy/', () => {
     const help = await tickwork(['--help'], {});
     expect(help.status).toBe(0);
     const files = deployFiles();
-    expect(files.map((f) => f.name).sort()).toEqual(['Dockerfile', 'crontab', 'kubernetes/cli-mode.yaml', 'kubernetes/daemon-mode.yaml', 'kubernetes/migrate-job.yaml', 'tickwork-example.service']);
+    expect(files.map((f) => f.name).sort()).toEqual([
+      'Dockerfile',
+      'crontab',
+      'kubernetes/cli-mode.yaml',
+      'kubernetes/daemon-mode.yaml',
+      'kubernetes/migrate-job.yaml',
+      'tickwork-example.service',
+    ]);
     const used = new Set<string>();
     for (const { text } of files) {
-      for (const match of text.matchAll(/tickwork["']?(?:,\s*|\s+)["']?(run|migrate|list|logs|daemon|trigger|pause|resume|prune|doctor|crontab)\b/g)) used.add(match[1] as string);
+      for (const match of text.matchAll(
+        /tickwork["']?(?:,\s*|\s+)["']?(run|migrate|list|logs|daemon|trigger|pause|resume|prune|doctor|crontab)\b/g,
+      ))
+        used.add(match[1] as string);
       for (const match of text.matchAll(/scripts\/start\.mjs/g)) expect(existsSync(join(APP_DIR, match[0])), match[0]).toBe(true);
     }
     expect([...used].sort()).toEqual(['migrate', 'run']);
     for (const command of used) expect(help.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
   });
 
-  it('the crontab command works: `tickwork migrate` then `tickwork run` tick the example\'s config on a fresh database', async () => {
+  it("the crontab command works: `tickwork migrate` then `tickwork run` tick the example's config on a fresh database", async () => {
     const dir = tempDir('tickwork-example-cli-');
     try {
       const env = { TICKWORK_STORE: 'sqlite', TICKWORK_SQLITE_FILE: join(dir.path, 'app.sqlite') };

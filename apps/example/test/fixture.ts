@@ -48,7 +48,9 @@ export async function openApiFixture(start = '2026-03-10T18:00:00Z'): Promise<Ap
   const jobs = createRegistry(config.jobs);
   const access = createStoreAccess(store);
   const dashboard = createDashboard({ store, jobs, clock, timezone: 'Europe/Paris' });
-  const authAs = async (role: Role) => ({ authorization: `Bearer ${(await access.createToken({ name: `${role}-test`, role, expiresAt: null, now: clock.now() })).secret}` });
+  const authAs = async (role: Role) => ({
+    authorization: `Bearer ${(await access.createToken({ name: `${role}-test`, role, expiresAt: null, now: clock.now() })).secret}`,
+  });
   const auth = await authAs('admin');
   const api = buildHttpApi({
     orm,

@@ -23,12 +23,16 @@ describe('the two ordinary jobs', () => {
     const report = await runDue({ jobs: [job], store: f.store, clock: f.clock, timezone: 'Europe/Paris' });
     const result = report.results.find((r) => r.code === HOURLY_REPORT_CODE);
     expect(result).toMatchObject({ outcome: 'succeeded', slotAt: new Date('2026-03-10T18:00:00Z') });
-    expect(result?.run?.message).toBe('1 event(s) closed in the hour to 2026-03-10T18:00:00.000Z: 1 present, 1 late, 2 absent, 0 unchecked');
+    expect(result?.run?.message).toBe(
+      '1 event(s) closed in the hour to 2026-03-10T18:00:00.000Z: 1 present, 1 late, 2 absent, 0 unchecked',
+    );
 
     // An hour later nothing closed in the window: the next report says so.
     f.clock.set('2026-03-10T19:00:00Z');
     const next = await runDue({ jobs: [job], store: f.store, clock: f.clock, timezone: 'Europe/Paris' });
-    expect(next.results[0]?.run?.message).toBe('0 event(s) closed in the hour to 2026-03-10T19:00:00.000Z: 0 present, 0 late, 0 absent, 0 unchecked');
+    expect(next.results[0]?.run?.message).toBe(
+      '0 event(s) closed in the hour to 2026-03-10T19:00:00.000Z: 0 present, 0 late, 0 absent, 0 unchecked',
+    );
   });
 
   it('the nightly cleanup runs at 03:00 local time and deletes only events closed longer ago than keepDays, with their records', async () => {
@@ -42,7 +46,9 @@ describe('the two ordinary jobs', () => {
 
     const events = (await f.api.inject({ method: 'GET', url: '/events' })).json() as { id: number }[];
     expect(events.map((e) => e.id)).toEqual([f.seeded.futureEventId]);
-    const records = await f.orm.em.getConnection().execute('select count(*) as n from attendance_record where event_id = ?', [f.seeded.pastEventId]);
+    const records = await f.orm.em
+      .getConnection()
+      .execute('select count(*) as n from attendance_record where event_id = ?', [f.seeded.pastEventId]);
     expect(Number(records[0].n)).toBe(0);
   });
 

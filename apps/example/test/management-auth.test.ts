@@ -35,15 +35,33 @@ describe('the management routes (/jobs/...) are guarded like the dashboard', () 
     const refused = await f.api.inject({ method: 'POST', url: '/jobs/app.hourly-report/trigger', headers: viewer, payload: {} });
     expect(refused.statusCode).toBe(403);
     expect(refused.json().message).toMatch(/needs the operator role/);
-    const edit = await f.api.inject({ method: 'PUT', url: `/jobs/${EVENT_REMINDER_CODE}/schedules/a`, headers: operator, payload: { cron: '0 9 * * *' } });
+    const edit = await f.api.inject({
+      method: 'PUT',
+      url: `/jobs/${EVENT_REMINDER_CODE}/schedules/a`,
+      headers: operator,
+      payload: { cron: '0 9 * * *' },
+    });
     expect(edit.statusCode).toBe(403);
     expect(await f.store.pendingRunRequests()).toEqual([]);
     expect((await f.store.listSchedules()).schedules).toEqual([]);
     expect((await f.access.listAudit()).entries).toEqual([]);
 
-    expect((await f.api.inject({ method: 'POST', url: '/jobs/app.hourly-report/trigger', headers: operator, payload: {} })).statusCode).toBe(202);
-    expect((await f.api.inject({ method: 'PUT', url: `/jobs/${EVENT_REMINDER_CODE}/schedules/a`, headers: f.auth, payload: { cron: '0 9 * * *' } })).statusCode).toBe(201);
-    expect((await f.api.inject({ method: 'DELETE', url: `/jobs/${EVENT_REMINDER_CODE}/schedules/a`, headers: f.auth })).statusCode).toBe(204);
+    expect(
+      (await f.api.inject({ method: 'POST', url: '/jobs/app.hourly-report/trigger', headers: operator, payload: {} })).statusCode,
+    ).toBe(202);
+    expect(
+      (
+        await f.api.inject({
+          method: 'PUT',
+          url: `/jobs/${EVENT_REMINDER_CODE}/schedules/a`,
+          headers: f.auth,
+          payload: { cron: '0 9 * * *' },
+        })
+      ).statusCode,
+    ).toBe(201);
+    expect((await f.api.inject({ method: 'DELETE', url: `/jobs/${EVENT_REMINDER_CODE}/schedules/a`, headers: f.auth })).statusCode).toBe(
+      204,
+    );
     const { entries } = await f.access.listAudit();
     expect(entries.map((e) => [e.action, e.actor.name, e.target.code])).toEqual([
       ['schedule.remove', 'admin-test', EVENT_REMINDER_CODE],
@@ -62,7 +80,12 @@ describe('the management routes (/jobs/...) are guarded like the dashboard', () 
     const forged = await f.api.inject({ method: 'POST', url: '/jobs/app.hourly-report/trigger', headers: { cookie }, payload: {} });
     expect(forged.statusCode).toBe(403);
     expect(forged.json().message).toMatch(/CSRF token missing/);
-    const withCsrf = await f.api.inject({ method: 'POST', url: '/jobs/app.hourly-report/trigger', headers: { cookie, 'x-csrf-token': signIn.json().csrf }, payload: {} });
+    const withCsrf = await f.api.inject({
+      method: 'POST',
+      url: '/jobs/app.hourly-report/trigger',
+      headers: { cookie, 'x-csrf-token': signIn.json().csrf },
+      payload: {},
+    });
     expect(withCsrf.statusCode).toBe(202);
     const page = await f.api.inject({ method: 'GET', url: '/dashboard/' });
     expect(page.statusCode).toBe(200);

@@ -15,10 +15,18 @@ const unique = `${process.pid}_${Date.now().toString(36)}`;
 // The same start script, switched to a server store by environment variables only.
 describe.each([
   { store: 'postgres' as const, env: { TICKWORK_STORE: 'postgres', TICKWORK_PG_URL: PG_URL, TICKWORK_PG_SCHEMA: `example_e2e_${unique}` } },
-  { store: 'redis' as const, env: { TICKWORK_STORE: 'redis', TICKWORK_REDIS_URL: REDIS_URL, TICKWORK_REDIS_PREFIX: `example-e2e-${unique}` } },
+  {
+    store: 'redis' as const,
+    env: { TICKWORK_STORE: 'redis', TICKWORK_REDIS_URL: REDIS_URL, TICKWORK_REDIS_PREFIX: `example-e2e-${unique}` },
+  },
 ])('npm start with TICKWORK_STORE=$store', ({ store, env: storeEnv }) => {
   const dir = tempDir('tickwork-example-store-');
-  const env: Record<string, string> = { ...storeEnv, TICKWORK_SQLITE_FILE: join(dir.path, 'app.sqlite'), PORT: '0', EXAMPLE_MARK_ABSENT_EVERY: '1s' };
+  const env: Record<string, string> = {
+    ...storeEnv,
+    TICKWORK_SQLITE_FILE: join(dir.path, 'app.sqlite'),
+    PORT: '0',
+    EXAMPLE_MARK_ABSENT_EVERY: '1s',
+  };
   let app: Spawned;
   let url: string;
 
@@ -50,13 +58,21 @@ describe.each([
 
   it('marks the seeded absentees ABSENT, logs the run in that store, and stops cleanly on SIGINT', async () => {
     expect(app.output()).toContain(store === 'redis' ? `Redis ${REDIS_URL}` : `PostgreSQL ${PG_URL}`);
-    const event = await pollUntil(async () => {
-      const { body } = await http(`${url}/events/1`);
-      return body.open ? undefined : body;
-    }, 20_000, 'event 1 to be closed');
+    const event = await pollUntil(
+      async () => {
+        const { body } = await http(`${url}/events/1`);
+        return body.open ? undefined : body;
+      },
+      20_000,
+      'event 1 to be closed',
+    );
     expect(event.attendance.map((a: { status: string }) => a.status)).toEqual(['PRESENT', 'LATE', 'ABSENT', 'ABSENT']);
-    const { body: runs } = await http(`${url}/jobs/attendance.mark-absent/runs?limit=1000`, { token: (await app.waitFor(/one-time admin token \(valid 24 h\): (\S+)/, 90_000))[1] as string });
-    expect(runs.filter((r: { message: string; status: string }) => r.status === 'succeeded' && r.message.startsWith('events closed: 1,'))).toHaveLength(1);
+    const { body: runs } = await http(`${url}/jobs/attendance.mark-absent/runs?limit=1000`, {
+      token: (await app.waitFor(/one-time admin token \(valid 24 h\): (\S+)/, 90_000))[1] as string,
+    });
+    expect(
+      runs.filter((r: { message: string; status: string }) => r.status === 'succeeded' && r.message.startsWith('events closed: 1,')),
+    ).toHaveLength(1);
     app.child.kill('SIGINT');
     expect(await app.exited).toBe(0);
     expect(app.output()).toContain('stopped cleanly');

@@ -34,7 +34,9 @@ describe('npm start (scripts/start.mjs) on SQLite', () => {
 
   it('prints the URLs and what to try', () => {
     const out = app.output();
-    expect(out).toMatch(/migrated\s+Migration\d+_tickwork_init, Migration\d+_tickwork_schedules, Migration\d+_tickwork_exactly_once(, Migration\d+_tickwork_\w+)*, attendance-0001-initial/);
+    expect(out).toMatch(
+      /migrated\s+Migration\d+_tickwork_init, Migration\d+_tickwork_schedules, Migration\d+_tickwork_exactly_once(, Migration\d+_tickwork_\w+)*, attendance-0001-initial/,
+    );
     expect(out).toMatch(/seeded: event 1 started 20 min ago/);
     expect(out).toContain(`curl ${url}/events/1`);
     expect(out).toContain('tickwork logs');
@@ -52,14 +54,23 @@ describe('npm start (scripts/start.mjs) on SQLite', () => {
     expect((await http(`${url}/dashboard/api/me`, { token })).body).toMatchObject({ role: 'admin' });
   });
 
-  it('marks the past event\'s absentees ABSENT on the first mark-absent run and leaves the future event open', async () => {
-    const event = await pollUntil(async () => {
-      const { status, body } = await http(`${url}/events/1`);
-      expect(status).toBe(200);
-      return body.open ? undefined : body;
-    }, 20_000, 'event 1 to be closed by attendance.mark-absent');
+  it("marks the past event's absentees ABSENT on the first mark-absent run and leaves the future event open", async () => {
+    const event = await pollUntil(
+      async () => {
+        const { status, body } = await http(`${url}/events/1`);
+        expect(status).toBe(200);
+        return body.open ? undefined : body;
+      },
+      20_000,
+      'event 1 to be closed by attendance.mark-absent',
+    );
     const statuses = Object.fromEntries(event.attendance.map((a: { name: string; status: string }) => [a.name, a.status]));
-    expect(statuses).toEqual({ 'Ada Lovelace': 'PRESENT', 'Grace Hopper': 'LATE', 'Linus Torvalds': 'ABSENT', 'Margaret Hamilton': 'ABSENT' });
+    expect(statuses).toEqual({
+      'Ada Lovelace': 'PRESENT',
+      'Grace Hopper': 'LATE',
+      'Linus Torvalds': 'ABSENT',
+      'Margaret Hamilton': 'ABSENT',
+    });
     expect(event.failMinutes).toBe(15);
 
     const future = await http(`${url}/events/2`);
@@ -75,7 +86,11 @@ describe('npm start (scripts/start.mjs) on SQLite', () => {
     expect(closing[0]).toMatchObject({ code: 'attendance.mark-absent', status: 'succeeded', attempt: 1, trigger: 'schedule' });
 
     // The CLI reads the same store from another process, as a user would.
-    const cli = await runInApp(join(APP_DIR, 'node_modules', '.bin', 'tickwork'), ['logs', 'attendance.mark-absent', '--json', '--limit', '1000'], env);
+    const cli = await runInApp(
+      join(APP_DIR, 'node_modules', '.bin', 'tickwork'),
+      ['logs', 'attendance.mark-absent', '--json', '--limit', '1000'],
+      env,
+    );
     expect(cli.stderr).toBe('');
     expect(cli.status).toBe(0);
     const logged = JSON.parse(cli.stdout) as { runs: { id: string; status: string; message: string }[] };

@@ -17,11 +17,18 @@ describe('runtime schedules in the example', () => {
   const tick = () => runDue({ jobs: f.jobs, store: f.store, clock: f.clock, timezone: 'Europe/Paris', runnerId: 'test' });
 
   it('creating an event stores its reminder, which runs 15 minutes before the start with the event in its payload', async () => {
-    const created = await inject('POST', '/events', { groupId: f.seeded.groupId, title: 'Board meeting', startsAt: '2026-03-10T20:00:00Z', failMinutes: 10 });
+    const created = await inject('POST', '/events', {
+      groupId: f.seeded.groupId,
+      title: 'Board meeting',
+      startsAt: '2026-03-10T20:00:00Z',
+      failMinutes: 10,
+    });
     expect(created.statusCode).toBe(201);
     const { id, reminder } = created.json() as { id: number; reminder: { key: string; at: string } };
     expect(reminder).toEqual({ key: `event-${id}`, at: '2026-03-10T19:45:00.000Z' });
-    const listed = (await inject('GET', `/jobs/${EVENT_REMINDER_CODE}/schedules`)).json() as { schedules: Array<{ key: string; payload: unknown }> };
+    const listed = (await inject('GET', `/jobs/${EVENT_REMINDER_CODE}/schedules`)).json() as {
+      schedules: Array<{ key: string; payload: unknown }>;
+    };
     expect(listed.schedules.map((s) => [s.key, s.payload])).toContainEqual([`event-${id}`, { eventId: id }]);
 
     f.clock.set('2026-03-10T19:44:59Z');
@@ -29,13 +36,20 @@ describe('runtime schedules in the example', () => {
     f.clock.set('2026-03-10T19:45:00Z');
     const result = (await tick()).results.find((r) => r.key === `event-${id}`);
     expect(result?.outcome).toBe('succeeded');
-    expect(result?.run?.message).toMatch(/^reminder: "Board meeting" \(group ".+"\) starts at 2026-03-10T20:00:00.000Z: \d+ member\(s\) expected$/);
+    expect(result?.run?.message).toMatch(
+      /^reminder: "Board meeting" \(group ".+"\) starts at 2026-03-10T20:00:00.000Z: \d+ member\(s\) expected$/,
+    );
     f.clock.set('2026-03-10T19:50:00Z');
     expect((await tick()).results.find((r) => r.key === `event-${id}`)?.outcome).toBe('not-due');
   });
 
   it('an event whose reminder time has passed gets no reminder', async () => {
-    const created = await inject('POST', '/events', { groupId: f.seeded.groupId, title: 'Soon', startsAt: '2026-03-10T18:10:00Z', failMinutes: 10 });
+    const created = await inject('POST', '/events', {
+      groupId: f.seeded.groupId,
+      title: 'Soon',
+      startsAt: '2026-03-10T18:10:00Z',
+      failMinutes: 10,
+    });
     expect(created.json()).toMatchObject({ reminder: null });
   });
 
@@ -43,10 +57,20 @@ describe('runtime schedules in the example', () => {
     const url = `/jobs/${EVENT_REMINDER_CODE}/schedules/manual-1`;
     const created = await inject('PUT', url, { cron: '0 9 * * 1', timezone: 'Europe/Paris', payload: { eventId: 1 } });
     expect(created.statusCode).toBe(201);
-    expect(created.json()).toMatchObject({ key: 'manual-1', schedule: { kind: 'cron', expression: '0 9 * * 1' }, timezone: 'Europe/Paris', enabled: true });
+    expect(created.json()).toMatchObject({
+      key: 'manual-1',
+      schedule: { kind: 'cron', expression: '0 9 * * 1' },
+      timezone: 'Europe/Paris',
+      enabled: true,
+    });
     const replaced = await inject('PUT', url, { every: '1h', enabled: false });
     expect(replaced.statusCode).toBe(200);
-    expect(replaced.json()).toMatchObject({ schedule: { kind: 'every', everyMs: 3_600_000 }, enabled: false, payload: null, timezone: null });
+    expect(replaced.json()).toMatchObject({
+      schedule: { kind: 'every', everyMs: 3_600_000 },
+      enabled: false,
+      payload: null,
+      timezone: null,
+    });
     expect((await inject('DELETE', url)).statusCode).toBe(204);
     const again = await inject('DELETE', url);
     expect(again.statusCode).toBe(404);

@@ -120,7 +120,10 @@ export async function pollUntil<T>(probe: () => Promise<T | undefined>, timeoutM
 }
 
 /** JSON request helper: returns status and parsed body. */
-export async function http(url: string, init: { method?: string; body?: unknown; token?: string } = {}): Promise<{ status: number; body: any }> {
+export async function http(
+  url: string,
+  init: { method?: string; body?: unknown; token?: string } = {},
+): Promise<{ status: number; body: any }> {
   const headers: Record<string, string> = {};
   if (init.body !== undefined) headers['content-type'] = 'application/json';
   if (init.token !== undefined) headers.authorization = `Bearer ${init.token}`;

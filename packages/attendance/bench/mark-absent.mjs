@@ -28,7 +28,11 @@ async function open(dialect, tag) {
     const schema = `attendance_bench_${process.pid}_${tag}`;
     const orm = await PostgresOrm.init({ clientUrl: PG_URL, schema, entities: [...attendanceEntities] });
     await orm.em.getConnection().execute(`drop schema if exists "${schema}" cascade`);
-    return { orm, t: (name) => `"${schema}"."attendance_${name}"`, drop: () => orm.em.getConnection().execute(`drop schema if exists "${schema}" cascade`) };
+    return {
+      orm,
+      t: (name) => `"${schema}"."attendance_${name}"`,
+      drop: () => orm.em.getConnection().execute(`drop schema if exists "${schema}" cascade`),
+    };
   }
   const file = join(tmpdir(), `attendance-bench-${process.pid}-${tag}.sqlite`);
   await rm(file, { force: true });
@@ -40,7 +44,10 @@ async function seed(dialect, { orm, t }) {
   await migrateAttendance(orm);
   const run = (sql) => orm.em.getConnection().execute(sql, [], 'run');
   const pg = dialect === 'postgresql';
-  const series = (n) => (pg ? `generate_series(1, ${n}) s(g)` : `(with recursive s(g) as (select 1 union all select g + 1 from s where g < ${n}) select g from s) s`);
+  const series = (n) =>
+    pg
+      ? `generate_series(1, ${n}) s(g)`
+      : `(with recursive s(g) as (select 1 union all select g + 1 from s where g < ${n}) select g from s) s`;
   const ts = (ms) => (pg ? `to_timestamp(${ms} / 1000.0)` : `${ms}`);
   const nowMs = NOW.getTime();
   await run(`insert into ${t('group')} (name, created_at) select 'group ' || g, ${ts(nowMs)} from ${series(GROUPS)}`);
@@ -72,14 +79,18 @@ async function bench(dialect) {
     const pg = dialect === 'postgresql';
     const { t } = rawDb;
     const raw = await time(() =>
-      rawDb.orm.em.getConnection().execute(
-        `insert into ${t('record')} (event_id, member_id, status) select e.id, m.member_id, 'ABSENT' from ${t('event')} e ` +
-          `join ${t('group_membership')} m on m.group_id = e.group_id where e.attendance_closed_at is null and ` +
-          (pg ? `e.starts_at + e.fail_minutes * interval '1 minute' <= now()` : `e.starts_at + e.fail_minutes * 60000 <= ${NOW.getTime()}`) +
-          ' on conflict (event_id, member_id) do nothing',
-        [],
-        'run',
-      ),
+      rawDb.orm.em
+        .getConnection()
+        .execute(
+          `insert into ${t('record')} (event_id, member_id, status) select e.id, m.member_id, 'ABSENT' from ${t('event')} e ` +
+            `join ${t('group_membership')} m on m.group_id = e.group_id where e.attendance_closed_at is null and ` +
+            (pg
+              ? `e.starts_at + e.fail_minutes * interval '1 minute' <= now()`
+              : `e.starts_at + e.fail_minutes * 60000 <= ${NOW.getTime()}`) +
+            ' on conflict (event_id, member_id) do nothing',
+          [],
+          'run',
+        ),
     );
     const idle = [];
     for (let i = 0; i < 21; i++) idle.push((await time(() => markAbsent(jobDb.orm, { now: NOW }))).ms);

@@ -42,10 +42,14 @@ export async function checkIn(
   const sql = attendanceSql(await resolveEntityManager(database));
   const { event, joinedAt } = await loadExpected(sql, eventId, memberId, 'checkIn');
   if (event.attendance_closed_at !== null && event.attendance_closed_at !== undefined) {
-    throw new EventClosedError(`checkIn: event ${eventId}'s attendance was closed at ${sql.toDate(event.attendance_closed_at)?.toISOString()}; ask an admin to mark member ${memberId} present`);
+    throw new EventClosedError(
+      `checkIn: event ${eventId}'s attendance was closed at ${sql.toDate(event.attendance_closed_at)?.toISOString()}; ask an admin to mark member ${memberId} present`,
+    );
   }
   if (joinedAt.getTime() > at.getTime()) {
-    throw new NotInGroupError(`checkIn: member ${memberId} joined group ${event.group_id} at ${joinedAt.toISOString()}, after the check-in instant ${at.toISOString()}`);
+    throw new NotInGroupError(
+      `checkIn: member ${memberId} joined group ${event.group_id} at ${joinedAt.toISOString()}, after the check-in instant ${at.toISOString()}`,
+    );
   }
   const startsAt = sql.toDate(event.starts_at) as Date;
   const deadline = absenceDeadline({ startsAt, failMinutes: event.fail_minutes });
@@ -66,7 +70,9 @@ export async function checkIn(
   const current = await readAttendance(sql, eventId, memberId);
   if (written.affectedRows > 0) return { ...current, changed: true };
   if (current.status === 'ABSENT' || current.status === 'UNCHECKED') {
-    throw new EventClosedError(`checkIn: event ${eventId}'s attendance was closed while member ${memberId} checked in; ask an admin to mark them present`);
+    throw new EventClosedError(
+      `checkIn: event ${eventId}'s attendance was closed while member ${memberId} checked in; ask an admin to mark them present`,
+    );
   }
   return { ...current, changed: false };
 }
@@ -100,7 +106,12 @@ export async function markPresent(
   return { ...(await readAttendance(sql, eventId, memberId)), changed: true };
 }
 
-async function loadExpected(sql: AttendanceSql, eventId: number, memberId: number, what: string): Promise<{ event: EventRow; joinedAt: Date }> {
+async function loadExpected(
+  sql: AttendanceSql,
+  eventId: number,
+  memberId: number,
+  what: string,
+): Promise<{ event: EventRow; joinedAt: Date }> {
   const [event] = await sql.all<EventRow>(
     `select group_id, starts_at, fail_minutes, attendance_closed_at from ${sql.table('event')} where id = ?`,
     [eventId],

@@ -57,13 +57,13 @@ export function attendanceSql(em: EntityManager): AttendanceSql {
     table: (name) => `${schema ? `"${schema}".` : ''}"attendance_${name}"`,
     instant: (value) => (dialect === 'postgresql' ? value.toISOString() : value.getTime()),
     deadline: (startsAt, failMinutes) =>
-      dialect === 'postgresql'
-        ? `(${startsAt} + ${failMinutes} * interval '1 minute')`
-        : `(${startsAt} + ${failMinutes} * 60000)`,
+      dialect === 'postgresql' ? `(${startsAt} + ${failMinutes} * interval '1 minute')` : `(${startsAt} + ${failMinutes} * 60000)`,
     instantParam: dialect === 'postgresql' ? '?::timestamptz' : '?',
     toDate: (value) => {
       if (value === null || value === undefined) return null;
-      return value instanceof Date ? value : new Date(typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : (value as string | number));
+      return value instanceof Date
+        ? value
+        : new Date(typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : (value as string | number));
     },
     all: async (sql, params = []) => (await sqlEm.execute(sql, params, 'all')) as never,
     write: async (sql, params = []) => (await sqlEm.execute(sql, params, 'run')) as WriteResult,

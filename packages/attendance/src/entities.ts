@@ -134,10 +134,4 @@ export const AttendanceSchema = new EntitySchema<Attendance>({
 });
 
 /** Every attendance entity, for the host's `entities` option. */
-export const attendanceEntities = [
-  MemberSchema,
-  GroupSchema,
-  GroupMembershipSchema,
-  AttendanceEventSchema,
-  AttendanceSchema,
-] as const;
+export const attendanceEntities = [MemberSchema, GroupSchema, GroupMembershipSchema, AttendanceEventSchema, AttendanceSchema] as const;

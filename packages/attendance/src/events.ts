@@ -18,7 +18,11 @@ export interface CreateEventInput {
 export const MAX_FAIL_MINUTES = 7 * 24 * 60;
 
 /** Creates an event of a group; its attendance stays open until the mark-absent job closes it. */
-export async function createEvent(database: AttendanceDatabase, input: CreateEventInput, options: ClockOption = {}): Promise<AttendanceEvent> {
+export async function createEvent(
+  database: AttendanceDatabase,
+  input: CreateEventInput,
+  options: ClockOption = {},
+): Promise<AttendanceEvent> {
   requireObject(input, 'createEvent: input');
   if (input.groupId === undefined || input.groupId === null) {
     throw new InvalidAttendanceInputError('createEvent: groupId is required (an event belongs to the group whose members are expected)');
@@ -61,7 +65,9 @@ export async function openRollCall(database: AttendanceDatabase, input: { eventI
   requireObject(input, 'openRollCall: input');
   const eventId = requireId(input.eventId, 'openRollCall: eventId');
   const sql = attendanceSql(await resolveEntityManager(database));
-  const [event] = await sql.all<{ attendance_closed_at: unknown }>(`select attendance_closed_at from ${sql.table('event')} where id = ?`, [eventId]);
+  const [event] = await sql.all<{ attendance_closed_at: unknown }>(`select attendance_closed_at from ${sql.table('event')} where id = ?`, [
+    eventId,
+  ]);
   if (!event) throw new NotFoundError('event', eventId);
   if (event.attendance_closed_at !== null && event.attendance_closed_at !== undefined) {
     throw new EventClosedError(`openRollCall: event ${eventId}'s attendance is already closed`);

@@ -42,7 +42,8 @@ export async function addMember(
   requireObject(input, 'addMember: input');
   const groupId = requireId(input.groupId, 'addMember: groupId');
   const memberId = requireId(input.memberId, 'addMember: memberId');
-  const joinedAt = input.joinedAt === undefined ? (options.clock ?? systemClock).now() : requireInstant(input.joinedAt, 'addMember: joinedAt');
+  const joinedAt =
+    input.joinedAt === undefined ? (options.clock ?? systemClock).now() : requireInstant(input.joinedAt, 'addMember: joinedAt');
   const em = await resolveEntityManager(database);
   const [group, member] = await Promise.all([em.findOne(GroupSchema, groupId), em.findOne(MemberSchema, memberId)]);
   if (!group) throw new NotFoundError('group', groupId);

@@ -22,7 +22,12 @@ export const attendanceMigrations: readonly { name: string; class: MigrationClas
  */
 export async function migrateAttendance(orm: MikroORM): Promise<string[]> {
   const driver = orm.em.getDriver() as unknown as AbstractSqlDriver;
-  const options: MigrationsOptions = { tableName: ATTENDANCE_MIGRATIONS_TABLE, transactional: true, allOrNothing: true, disableForeignKeys: false };
+  const options: MigrationsOptions = {
+    tableName: ATTENDANCE_MIGRATIONS_TABLE,
+    transactional: true,
+    allOrNothing: true,
+    disableForeignKeys: false,
+  };
   const storage = new MigrationStorage(driver, options);
   const runner = new MigrationRunner(driver, options, orm.config);
   const connection = driver.getConnection();
@@ -37,7 +42,12 @@ export async function migrateAttendance(orm: MikroORM): Promise<string[]> {
       // One lock per schema, so a stuck migration of one schema never blocks another's; and a
       // bounded wait, so a stuck one fails loudly instead of hanging every start-up behind it.
       await connection.execute(`set local lock_timeout = '60s'`, [], 'run', trx);
-      await connection.execute(`select pg_advisory_xact_lock(hashtext(?))`, [`tickwork.attendance.migrations:${schema ?? 'public'}`], 'all', trx);
+      await connection.execute(
+        `select pg_advisory_xact_lock(hashtext(?))`,
+        [`tickwork.attendance.migrations:${schema ?? 'public'}`],
+        'all',
+        trx,
+      );
     }
     storage.setMasterMigration(trx);
     runner.setMasterMigration(trx);

@@ -17,8 +17,7 @@ const DIST = new URL('../dist/index.js', import.meta.url).href;
 /** PostgreSQL URL of the test database. */
 export const PG_URL = process.env.TICKWORK_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-const PG_HINT =
-  'start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start (or set TICKWORK_PG_URL)';
+const PG_HINT = 'start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start (or set TICKWORK_PG_URL)';
 
 /** One isolated database: its own PostgreSQL schema or its own SQLite file. */
 export interface Database {
@@ -62,7 +61,13 @@ export async function openDatabase(dialect: 'postgresql' | 'sqlite'): Promise<Da
   if (dialect === 'postgresql') {
     const schema = `attendance_test_${id}`;
     connect = async () => {
-      const orm = await PostgresOrm.init({ clientUrl: PG_URL, schema, entities: [...attendanceEntities], pool: { min: 0, max: 3 }, onQuery: recordFor(opened.length === 0) });
+      const orm = await PostgresOrm.init({
+        clientUrl: PG_URL,
+        schema,
+        entities: [...attendanceEntities],
+        pool: { min: 0, max: 3 },
+        onQuery: recordFor(opened.length === 0),
+      });
       const check = await orm.checkConnection();
       if (!check.ok) {
         await orm.close(true);
@@ -80,7 +85,12 @@ export async function openDatabase(dialect: 'postgresql' | 'sqlite'): Promise<Da
     const file = join(tmpdir(), `tickwork-attendance-${id}.sqlite`);
     connect = async () => {
       // libsql's busy timeout is 0; the host gives one so a second runner waits for the write lock.
-      const orm = await SqliteOrm.init({ dbName: file, entities: [...attendanceEntities], driverOptions: { connection: { timeout: 5000 } }, onQuery: recordFor(opened.length === 0) });
+      const orm = await SqliteOrm.init({
+        dbName: file,
+        entities: [...attendanceEntities],
+        driverOptions: { connection: { timeout: 5000 } },
+        onQuery: recordFor(opened.length === 0),
+      });
       opened.push(orm);
       return orm;
     };

@@ -62,7 +62,9 @@ describe.each(DIALECTS)('markAbsentJob run by core runDue with the memory store,
     const clock = createFakeClock(start.getTime() + minutes(10) + 2_500);
     const first = await runDue({ jobs, store, clock, runnerId: 'test' });
     expect(first.ok).toBe(true);
-    expect(first.results).toMatchObject([{ code: MARK_ABSENT_CODE, outcome: 'succeeded', slotAt: new Date(start.getTime() + minutes(10)) }]);
+    expect(first.results).toMatchObject([
+      { code: MARK_ABSENT_CODE, outcome: 'succeeded', slotAt: new Date(start.getTime() + minutes(10)) },
+    ]);
     expect(await db.closedAt(early)).toEqual(new Date(start.getTime() + minutes(10)));
     expect(await db.closedAt(later)).toBeNull();
 

@@ -44,7 +44,12 @@ describe.each(DIALECTS)('markAbsent on %s', (dialect) => {
     const { groupId, memberIds } = await seedGroup(db.orm, 3);
     const eventId = (await createEvent(db.orm, { groupId, title: 'Practice', startsAt: START, failMinutes: 10 })).id;
 
-    expect(await markAbsent(db.orm, { now: new Date(at(10).getTime() - 1) })).toEqual({ eventsClosed: 0, rowsUpdated: 0, rowsInserted: 0, batches: 0 });
+    expect(await markAbsent(db.orm, { now: new Date(at(10).getTime() - 1) })).toEqual({
+      eventsClosed: 0,
+      rowsUpdated: 0,
+      rowsInserted: 0,
+      batches: 0,
+    });
     expect(await db.records(eventId)).toEqual([]);
     expect(await db.closedAt(eventId)).toBeNull();
 
@@ -130,7 +135,12 @@ describe.each(DIALECTS)('markAbsent on %s', (dialect) => {
     for (let i = 0; i < 3; i++) await createEvent(db.orm, { groupId, title: `E${i}`, startsAt: at(-i * 60), failMinutes: 5 });
     const first = await markAbsent(db.orm, { now: at(5), batchSize: 2 });
     expect(first).toEqual({ eventsClosed: 3, rowsUpdated: 0, rowsInserted: 12, batches: 2 });
-    expect(await markAbsent(db.orm, { now: at(5), batchSize: 2 })).toEqual({ eventsClosed: 0, rowsUpdated: 0, rowsInserted: 0, batches: 0 });
+    expect(await markAbsent(db.orm, { now: at(5), batchSize: 2 })).toEqual({
+      eventsClosed: 0,
+      rowsUpdated: 0,
+      rowsInserted: 0,
+      batches: 0,
+    });
   });
 
   it('sends the same number of statements whatever the number of members (set-based)', async () => {
@@ -150,10 +160,14 @@ describe.each(DIALECTS)('markAbsent on %s', (dialect) => {
   it('rejects bad input and writes nothing', async () => {
     const { groupId } = await seedGroup(db.orm, 1);
     const base = { groupId, title: 'Bad', startsAt: START };
-    await expect(createEvent(db.orm, { ...base, failMinutes: -1 })).rejects.toThrow(/^\[tickwork\] \[attendance\] createEvent: failMinutes must be an integer/);
+    await expect(createEvent(db.orm, { ...base, failMinutes: -1 })).rejects.toThrow(
+      /^\[tickwork\] \[attendance\] createEvent: failMinutes must be an integer/,
+    );
     await expect(createEvent(db.orm, { ...base, failMinutes: Number.NaN })).rejects.toBeInstanceOf(InvalidAttendanceInputError);
     await expect(createEvent(db.orm, { ...base, failMinutes: 1.5 })).rejects.toThrow(/failMinutes/);
-    await expect(createEvent(db.orm, { title: 'No group', startsAt: START, failMinutes: 5 } as never)).rejects.toThrow(/createEvent: groupId is required/);
+    await expect(createEvent(db.orm, { title: 'No group', startsAt: START, failMinutes: 5 } as never)).rejects.toThrow(
+      /createEvent: groupId is required/,
+    );
     await expect(createEvent(db.orm, { ...base, groupId: 424_242, failMinutes: 5 })).rejects.toBeInstanceOf(NotFoundError);
     await expect(createEvent(db.orm, { ...base, startsAt: 'soon', failMinutes: 5 })).rejects.toThrow(/createEvent: startsAt/);
     await expect(markAbsent(db.orm, { now: new Date(Number.NaN) })).rejects.toThrow(/markAbsent: now/);

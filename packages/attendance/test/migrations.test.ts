@@ -1,15 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DatabaseSchema, type SqlEntityManager, type Table } from '@mikro-orm/postgresql';
 import { createFakeClock } from '@tickwork/core';
-import {
-  AttendanceSchema,
-  addMember,
-  checkIn,
-  createEvent,
-  createGroup,
-  createMember,
-  migrateAttendance,
-} from '../src/index.js';
+import { AttendanceSchema, addMember, checkIn, createEvent, createGroup, createMember, migrateAttendance } from '../src/index.js';
 import { DIALECTS, openDatabase, type Database } from './fixtures.js';
 
 describe.each(DIALECTS)('migrateAttendance on %s', (dialect) => {
@@ -39,7 +31,6 @@ describe.each(DIALECTS)('migrateAttendance on %s', (dialect) => {
     expect(row?.member.name).toBe('Eve');
     expect(row?.event.group.name).toBe('Band');
   });
-
 });
 
 // On PostgreSQL MikroORM introspects checks and enums exactly; its SQLite introspection

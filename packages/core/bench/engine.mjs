@@ -98,15 +98,26 @@ for (const zone of ['UTC', 'Europe/Paris']) {
         });
       }
     }
-    rows.push({ zone, schedule: name, tickwork: ours, croner, 'cron-parser (node-schedule)': parser, ratio: croner ? ours / croner : null });
+    rows.push({
+      zone,
+      schedule: name,
+      tickwork: ours,
+      croner,
+      'cron-parser (node-schedule)': parser,
+      ratio: croner ? ours / croner : null,
+    });
   }
 }
 
 const fmt = (n) => (n === null ? 'n/a' : n.toLocaleString('en-US'));
-console.log(`node ${process.version}, ${(await import('node:os')).cpus().length} cpus — next-slot computations per CPU second (best of 3 rounds)`);
+console.log(
+  `node ${process.version}, ${(await import('node:os')).cpus().length} cpus — next-slot computations per CPU second (best of 3 rounds)`,
+);
 console.log('| zone | schedule | tickwork | croner 11 | tickwork ÷ croner | cron-parser 4 (node-schedule) |');
 console.log('|---|---|---:|---:|---:|---:|');
 for (const r of rows) {
   const ratio = r.ratio === null ? 'n/a' : `${Math.round(r.ratio)}×`;
-  console.log(`| ${r.zone} | ${r.schedule} | ${fmt(r.tickwork)} | ${fmt(r.croner)} | ${ratio} | ${fmt(r['cron-parser (node-schedule)'])} |`);
+  console.log(
+    `| ${r.zone} | ${r.schedule} | ${fmt(r.tickwork)} | ${fmt(r.croner)} | ${ratio} | ${fmt(r['cron-parser (node-schedule)'])} |`,
+  );
 }

@@ -42,7 +42,8 @@ export const DEFAULT_RETENTION = '30d';
 export function defineConfig(config: TickworkConfig): TickworkConfig {
   if (config === null || typeof config !== 'object') throw new InvalidJobError('config: expected an object with jobs and store');
   for (const key of Object.keys(config)) {
-    if (!CONFIG_FIELDS.has(key)) throw new InvalidJobError(`config: "${key}" is not a known option (known: ${[...CONFIG_FIELDS].join(', ')})`);
+    if (!CONFIG_FIELDS.has(key))
+      throw new InvalidJobError(`config: "${key}" is not a known option (known: ${[...CONFIG_FIELDS].join(', ')})`);
   }
   if (!Array.isArray(config.jobs)) throw new InvalidJobError('config: jobs must be an array of jobs');
   if (config.store === undefined || config.store === null) throw new InvalidJobError('config: store is required');
@@ -51,7 +52,8 @@ export function defineConfig(config: TickworkConfig): TickworkConfig {
   if (config.maxConcurrentRuns !== undefined && (!Number.isInteger(config.maxConcurrentRuns) || config.maxConcurrentRuns < 1)) {
     throw new InvalidJobError(`config: maxConcurrentRuns must be an integer ≥ 1, got ${String(config.maxConcurrentRuns)}`);
   }
-  if (config.onOverdue !== undefined && typeof config.onOverdue !== 'function') throw new InvalidJobError('config: onOverdue must be a function');
+  if (config.onOverdue !== undefined && typeof config.onOverdue !== 'function')
+    throw new InvalidJobError('config: onOverdue must be a function');
   return config;
 }
 

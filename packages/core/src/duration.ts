@@ -4,10 +4,7 @@ import { InvalidJobError } from './errors.js';
 export const MAX_TIMER_MS = 2_147_483_647;
 
 /** A length of time: milliseconds, a string like "90s", "5m", "1h30m", "2d", or an object. */
-export type Duration =
-  | number
-  | string
-  | { days?: number; hours?: number; minutes?: number; seconds?: number; milliseconds?: number };
+export type Duration = number | string | { days?: number; hours?: number; minutes?: number; seconds?: number; milliseconds?: number };
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/gy;
@@ -35,9 +32,7 @@ export function parseDuration(
       matched = PART.lastIndex;
     }
     if (text === '' || matched !== text.length) {
-      throw new ErrorClass(
-        `${what}: "${value}" is not a duration (use e.g. "90s", "5m", "1h30m", "2d" or milliseconds)`,
-      );
+      throw new ErrorClass(`${what}: "${value}" is not a duration (use e.g. "90s", "5m", "1h30m", "2d" or milliseconds)`);
     }
     ms = total;
   } else if (value !== null && typeof value === 'object') {

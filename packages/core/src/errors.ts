@@ -88,9 +88,7 @@ export class UnknownJobError extends UsageError {
     readonly code: string,
     readonly knownCodes: readonly string[],
   ) {
-    super(
-      `unknown job code "${code}"; known codes: ${knownCodes.length ? knownCodes.join(', ') : '(none registered)'}`,
-    );
+    super(`unknown job code "${code}"; known codes: ${knownCodes.length ? knownCodes.join(', ') : '(none registered)'}`);
   }
 }
 

@@ -8,7 +8,15 @@ import { claimAt, nextDueAt, planDue, remainingRuns, requestClaim } from './plan
 import { alertInterrupted, checkOverdue, executeRun, reapInterrupted, type ExecutedRun } from './run.js';
 import { runtimeJob, type RuntimeSchedule } from './runtime-schedule.js';
 import type { CompiledSchedule } from './schedule/engine.js';
-import { DEFAULT_SCHEDULE_KEY, type ClaimOutcome, type JobState, type RunRecord, type RunRequest, type SlotClaim, type Store } from './store.js';
+import {
+  DEFAULT_SCHEDULE_KEY,
+  type ClaimOutcome,
+  type JobState,
+  type RunRecord,
+  type RunRequest,
+  type SlotClaim,
+  type Store,
+} from './store.js';
 
 /** Options of {@link runDue}; the daemon takes the same ones. */
 export interface RunDueOptions {
@@ -139,7 +147,9 @@ export async function runDue(options: RunDueOptions): Promise<TickReport> {
   // Reap first, so a dead runner's interrupted slot is retried in this very tick; each reaped run
   // comes to one runner only, which calls its onFailure.
   if (!options.dryRun) {
-    await reapInterrupted(store, now, (code) => (registry.has(code) ? registry.get(code) : undefined), logger, { runners: options.reapRunners === true });
+    await reapInterrupted(store, now, (code) => (registry.has(code) ? registry.get(code) : undefined), logger, {
+      runners: options.reapRunners === true,
+    });
   }
   const states = options.dryRun ? await readStates(store, refs, now) : await store.ensureStates(refs, now);
   if (states.length !== refs.length) {
@@ -154,7 +164,9 @@ export async function runDue(options: RunDueOptions): Promise<TickReport> {
 
   // Run-now requests of the schedules this tick claims for; each is consumed only by the claim
   // that names it, so one not claimed (paused meanwhile, store blip) simply stays pending.
-  const eligible = new Map(targets.filter((t) => t.job.enabled && !t.state.paused).map((t) => [scheduleId({ code: t.job.code, key: t.key }), t]));
+  const eligible = new Map(
+    targets.filter((t) => t.job.enabled && !t.state.paused).map((t) => [scheduleId({ code: t.job.code, key: t.key }), t]),
+  );
   const requests = options.force || options.signal?.aborted || eligible.size === 0 ? [] : await pendingRequests(store, eligible);
   const requestsOf = new Map<string, RunRequest[]>();
   for (const request of requests) requestsOf.set(scheduleId(request), [...(requestsOf.get(scheduleId(request)) ?? []), request]);
@@ -166,18 +178,30 @@ export async function runDue(options: RunDueOptions): Promise<TickReport> {
     const base = { code: job.code, key };
     const upcoming = () => nextDueAt({ job, key, schedule, state, now, ...grace(options) });
     if (!job.enabled) {
-      const reason = key === DEFAULT_SCHEDULE_KEY || !registry.get(job.code).enabled ? 'disabled in code (enabled: false)' : 'schedule disabled (enabled: false)';
+      const reason =
+        key === DEFAULT_SCHEDULE_KEY || !registry.get(job.code).enabled
+          ? 'disabled in code (enabled: false)'
+          : 'schedule disabled (enabled: false)';
       results.push({ ...base, outcome: 'disabled', slotAt: null, attempt: null, run: null, reason, nextSlotAt: null });
       continue;
     }
     if (state.paused) {
-      results.push({ ...base, outcome: 'paused', slotAt: null, attempt: null, run: null, reason: state.pausedNote ?? 'paused', nextSlotAt: upcoming() });
+      results.push({
+        ...base,
+        outcome: 'paused',
+        slotAt: null,
+        attempt: null,
+        run: null,
+        reason: state.pausedNote ?? 'paused',
+        nextSlotAt: upcoming(),
+      });
       continue;
     }
     // --force runs each selected job's own schedule now; its runtime schedules keep their plan.
-    const claims = options.force && key === DEFAULT_SCHEDULE_KEY
-      ? [claimAt(job, key, now, 'force')]
-      : planDue({ job, key, schedule, state, now, ...grace(options) });
+    const claims =
+      options.force && key === DEFAULT_SCHEDULE_KEY
+        ? [claimAt(job, key, now, 'force')]
+        : planDue({ job, key, schedule, state, now, ...grace(options) });
     for (const request of requestsOf.get(scheduleId({ code: job.code, key })) ?? []) claims.push(requestClaim(job, key, request));
     if (target.version !== undefined) for (const claim of claims) claim.scheduleVersion = target.version;
     if (claims.length === 0 && remainingRuns(job, state) === 0) {
@@ -194,7 +218,16 @@ export async function runDue(options: RunDueOptions): Promise<TickReport> {
   if (options.dryRun) {
     for (const { target, claims } of planned) {
       for (const claim of claims) {
-        results.push({ code: target.job.code, key: claim.key, outcome: 'would-run', slotAt: claim.slotAt, attempt: claim.attempt, run: null, reason: claim.trigger, nextSlotAt: null });
+        results.push({
+          code: target.job.code,
+          key: claim.key,
+          outcome: 'would-run',
+          slotAt: claim.slotAt,
+          attempt: claim.attempt,
+          run: null,
+          reason: claim.trigger,
+          nextSlotAt: null,
+        });
       }
     }
     return finish(startedAt, clock, results);
@@ -214,7 +247,12 @@ export async function runDue(options: RunDueOptions): Promise<TickReport> {
     let first: ClaimOutcome[] | null = null;
     let claimError: unknown = null;
     try {
-      first = await claimWithRetry(store, wave.map((p) => p.claims[0] as SlotClaim), { runnerId, now: from === 0 ? now : clock.now() }, logger);
+      first = await claimWithRetry(
+        store,
+        wave.map((p) => p.claims[0] as SlotClaim),
+        { runnerId, now: from === 0 ? now : clock.now() },
+        logger,
+      );
     } catch (error) {
       claimError = error;
     }
@@ -225,11 +263,14 @@ export async function runDue(options: RunDueOptions): Promise<TickReport> {
       const p = wave[index] as Planned;
       const failure = claimError ?? (settled.status === 'rejected' ? settled.reason : null);
       if (settled.status === 'fulfilled') results.push(...settled.value.results);
-      if (failure) results.push(errorResult(p, settled.status === 'fulfilled' ? settled.value.failedClaim : (p.claims[0] as SlotClaim), failure));
+      if (failure)
+        results.push(errorResult(p, settled.status === 'fulfilled' ? settled.value.failedClaim : (p.claims[0] as SlotClaim), failure));
     });
   }
   // After the runs, so a success this tick recorded is not reported overdue.
-  const windows = targets.filter((t) => t.key !== DEFAULT_SCHEDULE_KEY).map((t) => ({ code: t.job.code, key: t.key, expectSuccessWithinMs: t.job.enabled ? t.job.expectSuccessWithinMs : null }));
+  const windows = targets
+    .filter((t) => t.key !== DEFAULT_SCHEDULE_KEY)
+    .map((t) => ({ code: t.job.code, key: t.key, expectSuccessWithinMs: t.job.enabled ? t.job.expectSuccessWithinMs : null }));
   try {
     await checkOverdue({ store, now: clock.now(), jobs: selected, windows, fallback: options.onOverdue ?? null, logger });
   } catch (error) {
@@ -271,7 +312,11 @@ async function runSchedule(
     if (outcome.status === 'busy' && !waitsInStore(claim, p.target.state)) break;
     const waiting = executed?.state?.waitingSlotAt;
     if (waiting && !queue.some((c) => c.requestId === undefined && c.slotAt.getTime() === waiting.getTime() && c.attempt === 1)) {
-      queue.unshift(...planDue({ job: p.target.job, key: p.target.key, schedule: null, state: executed.state as JobState, now: deps.clock.now() }).slice(0, 1).map((c) => versioned(c, p.target)));
+      queue.unshift(
+        ...planDue({ job: p.target.job, key: p.target.key, schedule: null, state: executed.state as JobState, now: deps.clock.now() })
+          .slice(0, 1)
+          .map((c) => versioned(c, p.target)),
+      );
     }
     outcome = undefined;
   }
@@ -292,7 +337,12 @@ interface RunDeps {
 }
 
 /** Claims are idempotent per runner, so one whose answer was lost (store blip) is simply made again. */
-async function claimWithRetry(store: Store, claims: readonly SlotClaim[], context: { runnerId: string; now: Date }, logger: Logger): Promise<ClaimOutcome[]> {
+async function claimWithRetry(
+  store: Store,
+  claims: readonly SlotClaim[],
+  context: { runnerId: string; now: Date },
+  logger: Logger,
+): Promise<ClaimOutcome[]> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await store.claimSlots(claims, context);
@@ -338,7 +388,12 @@ async function pendingRequests(store: Store, eligible: ReadonlyMap<string, Targe
   return found;
 }
 
-async function settle(target: Target, claim: SlotClaim, outcome: ClaimOutcome, deps: RunDeps): Promise<{ result: TickResult; executed?: ExecutedRun }> {
+async function settle(
+  target: Target,
+  claim: SlotClaim,
+  outcome: ClaimOutcome,
+  deps: RunDeps,
+): Promise<{ result: TickResult; executed?: ExecutedRun }> {
   const { job } = target;
   const base = { code: job.code, key: claim.key, slotAt: claim.slotAt, attempt: claim.attempt, nextSlotAt: null };
   switch (outcome.status) {
@@ -347,11 +402,15 @@ async function settle(target: Target, claim: SlotClaim, outcome: ClaimOutcome, d
     case 'paused':
       return { result: { ...base, outcome: 'paused', run: null, reason: 'paused' } };
     case 'unscheduled':
-      return { result: { ...base, outcome: 'unscheduled', run: null, reason: 'the runtime schedule was removed, disabled or changed meanwhile' } };
+      return {
+        result: { ...base, outcome: 'unscheduled', run: null, reason: 'the runtime schedule was removed, disabled or changed meanwhile' },
+      };
     case 'ended':
       return { result: { ...base, outcome: 'ended', run: null, reason: endedReason(job) } };
     case 'overlap':
-      return { result: { ...base, outcome: 'skipped', run: outcome.run, reason: outcome.run.message ?? 'previous run still holds the lease' } };
+      return {
+        result: { ...base, outcome: 'skipped', run: outcome.run, reason: outcome.run.message ?? 'previous run still holds the lease' },
+      };
     case 'waiting':
       return { result: { ...base, outcome: 'waiting', run: outcome.run, reason: outcome.run.message ?? 'waits for the running run' } };
     case 'busy':
@@ -376,10 +435,7 @@ async function settle(target: Target, claim: SlotClaim, outcome: ClaimOutcome, d
 
 async function readStates(store: Store, refs: { code: string; key: string }[], now: Date): Promise<JobState[]> {
   const existing = await store.getStates(refs);
-  return refs.map(
-    (ref) =>
-      existing.find((s) => s.code === ref.code && s.key === ref.key) ?? initialJobState(ref, now),
-  );
+  return refs.map((ref) => existing.find((s) => s.code === ref.code && s.key === ref.key) ?? initialJobState(ref, now));
 }
 
 /**
@@ -387,7 +443,13 @@ async function readStates(store: Store, refs: { code: string; key: string }[], n
  * codes this deployment does not register are left alone (another deployment's); one whose
  * state is gone was removed between the two reads and is skipped.
  */
-async function readRuntimeTargets(store: Store, jobs: readonly Job[], onlySome: boolean, compiler: ScheduleCache, logger: Logger): Promise<Target[]> {
+async function readRuntimeTargets(
+  store: Store,
+  jobs: readonly Job[],
+  onlySome: boolean,
+  compiler: ScheduleCache,
+  logger: Logger,
+): Promise<Target[]> {
   const byCode = new Map(jobs.map((job) => [job.code, job]));
   const schedules: RuntimeSchedule[] = [];
   const pages = onlySome ? jobs.map((job) => ({ code: job.code })) : [{}];
@@ -408,10 +470,20 @@ async function readRuntimeTargets(store: Store, jobs: readonly Job[], onlySome: 
       if (!state) continue;
       const job = runtimeJob(byCode.get(schedule.code) as Job, schedule);
       try {
-        targets.push({ job, key: schedule.key, state, schedule: compiler.compile(job, state.scheduleOverride), payload: schedule.payload, version: schedule.version });
+        targets.push({
+          job,
+          key: schedule.key,
+          state,
+          schedule: compiler.compile(job, state.scheduleOverride),
+          payload: schedule.payload,
+          version: schedule.version,
+        });
       } catch (error) {
         // A stored schedule this version cannot read must not stop every other schedule.
-        logger.error({ job: schedule.code, key: schedule.key, err: describeThrown(error).message }, 'runtime schedule skipped: invalid schedule');
+        logger.error(
+          { job: schedule.code, key: schedule.key, err: describeThrown(error).message },
+          'runtime schedule skipped: invalid schedule',
+        );
       }
     }
   }
@@ -450,6 +522,8 @@ function grace(options: RunDueOptions): { missedGraceMs?: number } {
 }
 
 function finish(startedAt: Date, clock: Clock, results: TickResult[]): TickReport {
-  const ok = results.every((r) => r.outcome !== 'failed' && r.outcome !== 'timed_out' && r.outcome !== 'interrupted' && r.outcome !== 'error');
+  const ok = results.every(
+    (r) => r.outcome !== 'failed' && r.outcome !== 'timed_out' && r.outcome !== 'interrupted' && r.outcome !== 'error',
+  );
   return { startedAt, finishedAt: clock.now(), results, ok };
 }

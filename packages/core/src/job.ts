@@ -256,9 +256,7 @@ export function defineJob<Payload = unknown>(definition: JobDefinition<Payload>)
   for (const key of Object.keys(definition)) {
     if (!KNOWN_FIELDS.has(key)) {
       const suggestion = closest(key, KNOWN_FIELDS);
-      throw new InvalidJobError(
-        `${what(key)} is not a known option${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
-      );
+      throw new InvalidJobError(`${what(key)} is not a known option${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`);
     }
   }
   if (typeof definition.run !== 'function') throw new InvalidJobError(`${what('run')} must be a function`);
@@ -270,7 +268,10 @@ export function defineJob<Payload = unknown>(definition: JobDefinition<Payload>)
   }
   if (definition.dst !== undefined) resolveDstPolicy(definition.dst, false, what('dst'));
   // The seed of `H` and the job's DST policy go into the spec itself: compiled schedules are shared by spec.
-  const schedule = definition.schedule === null ? null : bindSchedule(definition.schedule, { hashSeed: hashSeedOf(code, ''), dst: definition.dst ?? null });
+  const schedule =
+    definition.schedule === null
+      ? null
+      : bindSchedule(definition.schedule, { hashSeed: hashSeedOf(code, ''), dst: definition.dst ?? null });
   // Validate the schedule now; runners compile it again with the configured default zone.
   if (schedule !== null) {
     compileSchedule(schedule, {
@@ -293,9 +294,11 @@ export function defineJob<Payload = unknown>(definition: JobDefinition<Payload>)
     throw new InvalidJobError(`${what('failuresBeforeAlert')} must be an integer ≥ 1, got ${String(definition.failuresBeforeAlert)}`);
   }
   for (const hook of ['onFailure', 'onRecovery', 'onOverdue'] as const) {
-    if (definition[hook] !== undefined && typeof definition[hook] !== 'function') throw new InvalidJobError(`${what(hook)} must be a function`);
+    if (definition[hook] !== undefined && typeof definition[hook] !== 'function')
+      throw new InvalidJobError(`${what(hook)} must be a function`);
   }
-  const expectSuccessWithinMs = definition.expectSuccessWithin === undefined ? null : parseDuration(definition.expectSuccessWithin, what('expectSuccessWithin'));
+  const expectSuccessWithinMs =
+    definition.expectSuccessWithin === undefined ? null : parseDuration(definition.expectSuccessWithin, what('expectSuccessWithin'));
   for (const flag of ['allowParallelRuns', 'enabled'] as const) {
     const value = definition[flag];
     if (value !== undefined && typeof value !== 'boolean') throw new InvalidJobError(`${what(flag)} must be true or false`);
@@ -323,7 +326,10 @@ export function defineJob<Payload = unknown>(definition: JobDefinition<Payload>)
     missedRunPolicy: resolveMissedRunPolicy(definition.missedRunPolicy, what('missedRunPolicy')),
     timezone: definition.timezone ?? null,
     jitterMs: definition.jitter === undefined ? 0 : parseDuration(definition.jitter, what('jitter')),
-    leaseTtlMs: definition.leaseTtl === undefined ? DEFAULT_LEASE_TTL_MS : parseDuration(definition.leaseTtl, what('leaseTtl'), InvalidJobError, MAX_TIMER_MS),
+    leaseTtlMs:
+      definition.leaseTtl === undefined
+        ? DEFAULT_LEASE_TTL_MS
+        : parseDuration(definition.leaseTtl, what('leaseTtl'), InvalidJobError, MAX_TIMER_MS),
     maxRuns: definition.maxRuns === undefined ? null : checkMaxRuns(definition.maxRuns, what('maxRuns')),
     description: definition.description ?? null,
     dst: definition.dst === undefined ? null : Object.freeze({ ...definition.dst }),
@@ -429,7 +435,9 @@ export function resolveOverlapPolicy(
     );
   }
   if (allowParallelRuns === true && policy !== undefined && policy !== 'allowAll') {
-    throw new ErrorClass(`${what('overlapPolicy')} '${String(policy)}' contradicts allowParallelRuns: true (which means 'allowAll'); set only one of them`);
+    throw new ErrorClass(
+      `${what('overlapPolicy')} '${String(policy)}' contradicts allowParallelRuns: true (which means 'allowAll'); set only one of them`,
+    );
   }
   if (allowParallelRuns === true) return 'allowAll';
   return (policy as OverlapPolicy | undefined) ?? 'skip';
@@ -438,7 +446,9 @@ export function resolveOverlapPolicy(
 /** A `maxRuns` value: an integer ≥ 1; throws `ErrorClass` naming `what`. */
 export function checkMaxRuns(value: unknown, what: string, ErrorClass: new (message: string) => Error = InvalidJobError): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new ErrorClass(`${what} must be an integer ≥ 1 (scheduled runs before the schedule ends), got ${typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value))}`);
+    throw new ErrorClass(
+      `${what} must be an integer ≥ 1 (scheduled runs before the schedule ends), got ${typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value))}`,
+    );
   }
   return value;
 }

@@ -17,7 +17,14 @@ import { addAccessToken, appendAudit, getAccessToken, listAccessTokens, listAudi
 import { claimOne, completeOne, interruptExpired, renewOne } from './memory/leases.js';
 import { pruneRuns, queryRuns } from './memory/run-log.js';
 import { interruptDeadRunners, recordHeartbeat, runnerRecord } from './memory/runners.js';
-import { checkScheduleRefs, listSchedules, removeSchedules, scheduleRecord, schedulesRevision, upsertSchedules } from './memory/schedules.js';
+import {
+  checkScheduleRefs,
+  listSchedules,
+  removeSchedules,
+  scheduleRecord,
+  schedulesRevision,
+  upsertSchedules,
+} from './memory/schedules.js';
 import {
   checkCodes,
   checkDate,
@@ -33,7 +40,16 @@ import {
   checkTrigger,
   invalid,
 } from './memory/validate.js';
-import { RUNNER_PRESENCES, type RunnerPresence, type RunRecord, type RunRequest, type ScheduleRef, type Store, type StoreChange, type Unsubscribe } from './store.js';
+import {
+  RUNNER_PRESENCES,
+  type RunnerPresence,
+  type RunRecord,
+  type RunRequest,
+  type ScheduleRef,
+  type Store,
+  type StoreChange,
+  type Unsubscribe,
+} from './store.js';
 import { show } from './show.js';
 
 export { createMemoryBackend, type MemoryBackend } from './memory/backend.js';
@@ -65,7 +81,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const data: MemoryData = shared;
   const withSubscription = options.changeSubscription ?? true;
   const presence = options.runnerPresence ?? 'connection';
-  if (!RUNNER_PRESENCES.includes(presence)) invalid('createMemoryStore', `runnerPresence must be one of ${RUNNER_PRESENCES.join(', ')}, got ${show(presence)}`);
+  if (!RUNNER_PRESENCES.includes(presence))
+    invalid('createMemoryStore', `runnerPresence must be one of ${RUNNER_PRESENCES.join(', ')}, got ${show(presence)}`);
   const owner = {};
   let closed = false;
 
@@ -164,12 +181,15 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
         checkInteger(claim.attempt, `${where}.attempt`, 1);
         checkTrigger(claim.trigger, `${where}.trigger`);
         checkOverlap(claim.overlap, `${where}.overlap`);
-        if (claim.backfill !== undefined && typeof claim.backfill !== 'boolean') invalid(where, `backfill must be a boolean, got ${String(claim.backfill)}`);
+        if (claim.backfill !== undefined && typeof claim.backfill !== 'boolean')
+          invalid(where, `backfill must be a boolean, got ${String(claim.backfill)}`);
         if (claim.requestId !== undefined && (typeof claim.requestId !== 'string' || claim.requestId.length === 0)) {
           invalid(where, `requestId must be a non-empty string, got ${String(claim.requestId)}`);
         }
-        if ((claim.trigger === 'manual') !== (claim.requestId !== undefined)) invalid(where, "trigger 'manual' goes with a requestId, and a requestId with trigger 'manual'");
-        if (claim.requestId !== undefined && claim.attempt !== 1) invalid(where, `a run-now request's claim has attempt 1, got ${claim.attempt}`);
+        if ((claim.trigger === 'manual') !== (claim.requestId !== undefined))
+          invalid(where, "trigger 'manual' goes with a requestId, and a requestId with trigger 'manual'");
+        if (claim.requestId !== undefined && claim.attempt !== 1)
+          invalid(where, `a run-now request's claim has attempt 1, got ${claim.attempt}`);
         checkLeaseMs(claim.leaseMs, `${where}.leaseMs`);
         if (claim.scheduleVersion !== undefined) checkInteger(claim.scheduleVersion, `${where}.scheduleVersion`, 1);
         if (claim.maxRuns !== undefined) checkInteger(claim.maxRuns, `${where}.maxRuns`, 1);
@@ -222,7 +242,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     async heartbeat(beat) {
       const d = open('heartbeat');
       if (typeof beat !== 'object' || beat === null) invalid('heartbeat', `expected a RunnerHeartbeat, got ${show(beat)}`);
-      if (typeof beat.runnerId !== 'string' || beat.runnerId.length === 0) invalid('heartbeat', `runnerId must be a non-empty string, got ${show(beat.runnerId)}`);
+      if (typeof beat.runnerId !== 'string' || beat.runnerId.length === 0)
+        invalid('heartbeat', `runnerId must be a non-empty string, got ${show(beat.runnerId)}`);
       checkDate(beat.now, 'heartbeat: now');
       checkDate(beat.startedAt, 'heartbeat: startedAt');
       checkLeaseMs(beat.ttlMs, 'heartbeat: ttlMs');
@@ -260,7 +281,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
 
     async claimMaintenance(name, { now, everyMs }) {
       const d = open('claimMaintenance');
-      if (typeof name !== 'string' || name.length === 0 || name.length > 100) invalid('claimMaintenance', `name must be a string of 1 to 100 characters, got ${show(name)}`);
+      if (typeof name !== 'string' || name.length === 0 || name.length > 100)
+        invalid('claimMaintenance', `name must be a string of 1 to 100 characters, got ${show(name)}`);
       checkDate(now, 'claimMaintenance: now');
       checkInteger(everyMs, 'claimMaintenance: everyMs', 1000);
       const last = d.maintenance.get(name);
@@ -274,7 +296,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       const { now, windows, codes, limit } = checkOverdueOptions(options);
       for (const window of windows) {
         const state = d.states.get(refKey(window));
-        if (state && state.expectSuccessWithinMs !== window.expectSuccessWithinMs) state.expectSuccessWithinMs = window.expectSuccessWithinMs;
+        if (state && state.expectSuccessWithinMs !== window.expectSuccessWithinMs)
+          state.expectSuccessWithinMs = window.expectSuccessWithinMs;
       }
       const only = codes === undefined ? null : new Set(codes);
       const due = [];
@@ -284,7 +307,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
         const dueAt = (state.lastSucceededAt ?? state.createdAt).getTime() + state.expectSuccessWithinMs;
         if (dueAt <= now.getTime()) due.push({ state, dueAt });
       }
-      due.sort((a, b) => a.dueAt - b.dueAt || (a.state.code < b.state.code ? -1 : a.state.code > b.state.code ? 1 : a.state.key < b.state.key ? -1 : 1));
+      due.sort(
+        (a, b) =>
+          a.dueAt - b.dueAt || (a.state.code < b.state.code ? -1 : a.state.code > b.state.code ? 1 : a.state.key < b.state.key ? -1 : 1),
+      );
       return due.slice(0, limit).map(({ state }) => {
         state.overdueAlertedAt = new Date(now);
         return copy(state);
@@ -421,4 +447,3 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   }
   return store;
 }
-

@@ -22,7 +22,8 @@ export function checkOverdueOptions(options: unknown, fail: (message: string) =>
     if (!Array.isArray(windows)) fail(`windows: expected a list, got ${show(windows)}`);
     if (windows.length > MAX_OVERDUE_WINDOWS) fail(`windows holds ${windows.length} items; at most ${MAX_OVERDUE_WINDOWS}`);
     windows.forEach((window: unknown, i) => {
-      if (window === null || typeof window !== 'object') fail(`windows[${i}]: expected { code, key, expectSuccessWithinMs }, got ${show(window)}`);
+      if (window === null || typeof window !== 'object')
+        fail(`windows[${i}]: expected { code, key, expectSuccessWithinMs }, got ${show(window)}`);
       const { code, key, expectSuccessWithinMs: ms } = window as Record<string, unknown>;
       if (typeof code !== 'string' || code.length === 0) fail(`windows[${i}]: code must be a non-empty string, got ${show(code)}`);
       if (typeof key !== 'string') fail(`windows[${i}]: key of job "${code}" must be a string, got ${show(key)}`);

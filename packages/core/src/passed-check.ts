@@ -24,7 +24,8 @@ export function passedSlotsProblem(value: unknown, slotAt: Date): { field: strin
     if (typeof r.count !== 'number' || !Number.isSafeInteger(r.count) || r.count < 1) {
       return { field: `${at}.count`, message: `expected an integer ≥ 1, got ${show(r.count)}` };
     }
-    if (!SKIP_REASONS.includes(r.reason as SkipReason)) return { field: `${at}.reason`, message: `must be one of ${SKIP_REASONS.join(', ')}, got ${show(r.reason)}` };
+    if (!SKIP_REASONS.includes(r.reason as SkipReason))
+      return { field: `${at}.reason`, message: `must be one of ${SKIP_REASONS.join(', ')}, got ${show(r.reason)}` };
     if (typeof r.message !== 'string') return { field: `${at}.message`, message: `must be a string, got ${show(r.message)}` };
     const first = r.firstSlotAt.getTime();
     const last = r.lastSlotAt.getTime();

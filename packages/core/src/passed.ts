@@ -118,7 +118,12 @@ function reasonOf(job: Job, state: JobState, ms: number, outages: readonly Store
   return 'missed-run-policy';
 }
 
-function rangeOf(open: { first: number; last: number; count: number; reason: SkipReason }, job: Job, slotAt: Date, capped: boolean): SkippedSlots {
+function rangeOf(
+  open: { first: number; last: number; count: number; reason: SkipReason },
+  job: Job,
+  slotAt: Date,
+  capped: boolean,
+): SkippedSlots {
   const count = capped ? `at least ${open.count}` : String(open.count);
   const slots = `${count} slot${open.count === 1 ? '' : 's'} from ${new Date(open.first).toISOString()} to ${new Date(open.last).toISOString()}`;
   return {

@@ -42,13 +42,19 @@ export function planDue(input: PlanInput): SlotClaim[] {
   const regular = schedule && left !== 0 ? dueSlots(job, key, schedule, state, now, grace).slice(0, left ?? undefined) : [];
   // The slots the first regular claim passes over (and why), recorded by the claim that moves past them.
   const first = regular[0];
-  const passed = schedule && first ? passedSlots({ job, key, schedule, state, slotAt: first, ...(input.outages ? { outages: input.outages } : {}) }) : undefined;
+  const passed =
+    schedule && first
+      ? passedSlots({ job, key, schedule, state, slotAt: first, ...(input.outages ? { outages: input.outages } : {}) })
+      : undefined;
   const withPassed = (claim: SlotClaim, index: number): SlotClaim => (index === 0 && passed ? { ...claim, passed } : claim);
-  if (waiting.length > 0) return [...waiting, ...regular.map((slotAt, index) => withPassed(claimOf(job, key, slotAt, 1, 'schedule'), index))];
+  if (waiting.length > 0)
+    return [...waiting, ...regular.map((slotAt, index) => withPassed(claimOf(job, key, slotAt, 1, 'schedule'), index))];
   if (regular.length > 0) {
     // Missed-run policy `all`: every slot is owed, so none may be consumed by an overlap; they wait.
     const backfill = typeof job.missedRunPolicy === 'object';
-    return regular.map((slotAt, index) => withPassed({ ...claimOf(job, key, slotAt, 1, 'schedule'), ...(backfill ? { backfill } : {}) }, index));
+    return regular.map((slotAt, index) =>
+      withPassed({ ...claimOf(job, key, slotAt, 1, 'schedule'), ...(backfill ? { backfill } : {}) }, index),
+    );
   }
   const retry = dueRetry(job, state);
   return retry && retry.at <= now.getTime() ? [claimOf(job, key, retry.slotAt, retry.attempt, 'retry')] : [];
@@ -160,7 +166,8 @@ function dueRetry(job: Job, state: JobState): { slotAt: Date; attempt: number; a
   const retry = { slotAt: state.lastFinishedSlotAt, attempt: state.lastAttempt + 1 };
   // The runner died or was stopped (not the job's fault): any live runner takes the slot over at once,
   // so no due slot is lost while a runner is alive.
-  if (state.lastStatus === 'interrupted' && state.lastAttempt <= job.interruptedRetries) return { ...retry, at: state.lastFinishedAt.getTime() };
+  if (state.lastStatus === 'interrupted' && state.lastAttempt <= job.interruptedRetries)
+    return { ...retry, at: state.lastFinishedAt.getTime() };
   if (job.retryAfterFailureMs === null) return null;
   return { ...retry, at: state.lastFinishedAt.getTime() + job.retryAfterFailureMs };
 }

@@ -54,7 +54,8 @@ export function startRunnerPresence(options: RunnerPresenceOptions): RunnerPrese
   const heartbeat = store.heartbeat?.bind(store);
   if (!kind || !heartbeat) return null;
   const ttlMs = options.ttlMs ?? (kind === 'connection' ? DEFAULT_RUNNER_TTL_MS : DEFAULT_HEARTBEAT_ONLY_TTL_MS);
-  if (!Number.isInteger(ttlMs) || ttlMs < 300) throw new InvalidArgumentError(`runner presence: ttlMs must be an integer ≥ 300, got ${String(ttlMs)}`);
+  if (!Number.isInteger(ttlMs) || ttlMs < 300)
+    throw new InvalidArgumentError(`runner presence: ttlMs must be an integer ≥ 300, got ${String(ttlMs)}`);
   const logger = options.logger ?? silentLogger;
   const startedAt = options.startedAt ?? clock.now();
   const everyMs = Math.floor(ttlMs / 3);

@@ -2,7 +2,20 @@ import type { Clock } from './clock.js';
 import { describeThrown, InvalidJobError, StoreUnavailableError } from './errors.js';
 import type { Job, OverdueContext, RunContext } from './job.js';
 import type { Logger } from './logger.js';
-import { DEFAULT_SCHEDULE_KEY, MAX_OVERDUE_WINDOWS, type CompletionOutcome, type FinalRunStatus, type JobState, type Lease, type NotRunReason, type OverdueWindow, type ReapedRun, type RunCompletion, type RunRecord, type Store } from './store.js';
+import {
+  DEFAULT_SCHEDULE_KEY,
+  MAX_OVERDUE_WINDOWS,
+  type CompletionOutcome,
+  type FinalRunStatus,
+  type JobState,
+  type Lease,
+  type NotRunReason,
+  type OverdueWindow,
+  type ReapedRun,
+  type RunCompletion,
+  type RunRecord,
+  type Store,
+} from './store.js';
 
 /** Input of {@link executeRun}. */
 export interface ExecuteRunInput {
@@ -118,13 +131,18 @@ export async function executeRun(input: ExecuteRunInput): Promise<ExecutedRun> {
   input.signal?.addEventListener('abort', onShutdown, { once: true });
   if (lease.cancelRequested) abort('cancelled');
   let timeout: ReturnType<typeof setTimeout> | null = null;
-  const renewal = keepRenewing(input, () => lease, (renewed) => {
-    if (!renewed) abort('lease-lost');
-    else {
-      lease = renewed;
-      if (renewed.cancelRequested) abort('cancelled');
-    }
-  }, logger);
+  const renewal = keepRenewing(
+    input,
+    () => lease,
+    (renewed) => {
+      if (!renewed) abort('lease-lost');
+      else {
+        lease = renewed;
+        if (renewed.cancelRequested) abort('cancelled');
+      }
+    },
+    logger,
+  );
 
   const ctx: RunContext = {
     code: run.code,
@@ -211,7 +229,8 @@ export async function executeRun(input: ExecuteRunInput): Promise<ExecutedRun> {
     return { run: outcome.run ?? { ...run, status }, state: null, outcome: 'stale' };
   }
   const finished = outcome.run;
-  if (status !== 'succeeded') logger.warn({ runId: run.id, status, durationMs: finished.durationMs, ...(error ? { error } : {}) }, 'run finished');
+  if (status !== 'succeeded')
+    logger.warn({ runId: run.id, status, durationMs: finished.durationMs, ...(error ? { error } : {}) }, 'run finished');
   else if (infoEnabled) logger.info({ runId: run.id, status, durationMs: finished.durationMs }, 'run finished');
   // A cancelOther cancellation is the policy working, not a failure to alert on.
   if (status !== 'succeeded' && why !== 'cancelled') await alertFailure(job, finished, outcome.state, logger);
@@ -225,7 +244,14 @@ function asNotRun(value: unknown): NotRun | null {
 }
 
 /** Completes a run whose handler was not called as `skipped` (no failure: no streak, no `onFailure`). */
-async function recordNotRun(input: ExecuteRunInput, run: RunRecord, notRun: NotRun, lease: () => Lease, renewal: { stop(): void }, logger: Logger): Promise<ExecutedRun> {
+async function recordNotRun(
+  input: ExecuteRunInput,
+  run: RunRecord,
+  notRun: NotRun,
+  lease: () => Lease,
+  renewal: { stop(): void },
+  logger: Logger,
+): Promise<ExecutedRun> {
   let outcome: CompletionOutcome;
   try {
     outcome = await completeUntilRecorded(
@@ -252,9 +278,16 @@ async function recordNotRun(input: ExecuteRunInput, run: RunRecord, notRun: NotR
  * claim's `reaped`) — each is handed to exactly one caller, so exactly one runner alerts on it.
  * `jobOf` finds the job of a code (undefined: not this deployment's job; nothing to call).
  */
-export async function alertInterrupted(reaped: readonly ReapedRun[], jobOf: (code: string) => Job | undefined, logger: Logger): Promise<void> {
+export async function alertInterrupted(
+  reaped: readonly ReapedRun[],
+  jobOf: (code: string) => Job | undefined,
+  logger: Logger,
+): Promise<void> {
   for (const { run, state } of reaped) {
-    logger.warn({ job: run.code, key: run.key, runId: run.id, runner: run.runnerId, reason: run.message }, 'run recorded as interrupted (lease expired or runner dead)');
+    logger.warn(
+      { job: run.code, key: run.key, runId: run.id, runner: run.runnerId, reason: run.message },
+      'run recorded as interrupted (lease expired or runner dead)',
+    );
     const job = jobOf(run.code);
     if (job) await alertFailure(job, run, state, logger.child({ job: run.code, key: run.key, attempt: run.attempt }));
   }
@@ -317,7 +350,9 @@ function isModule(value: unknown): value is Record<string, unknown> {
 function moduleHandler(module: Record<string, unknown>, code: string): (ctx: RunContext) => unknown {
   const handler = typeof module.default === 'function' ? module.default : module.run;
   if (typeof handler !== 'function') {
-    throw new InvalidJobError(`job "${code}": run resolved to a module with neither a default nor a \`run\` export function (a lazily loaded handler module must export its handler)`);
+    throw new InvalidJobError(
+      `job "${code}": run resolved to a module with neither a default nor a \`run\` export function (a lazily loaded handler module must export its handler)`,
+    );
   }
   return handler as (ctx: RunContext) => unknown;
 }
@@ -376,7 +411,11 @@ async function alertFailure(job: Job, run: RunRecord, state: JobState | null, lo
 async function alertRecovery(job: Job, run: RunRecord, state: JobState | null, logger: Logger): Promise<void> {
   if (!state || state.lastStatus !== 'succeeded' || (state.endedStreak < 1 && state.endedOverdueAlertedAt === null)) return;
   if (state.endedStreak > 0) logger.info({ runId: run.id, failures: state.endedStreak }, 'recovered: succeeded after a failure streak');
-  if (state.endedOverdueAlertedAt) logger.info({ runId: run.id, overdueAlertedAt: state.endedOverdueAlertedAt.toISOString() }, 'recovered: succeeded again after an overdue alert');
+  if (state.endedOverdueAlertedAt)
+    logger.info(
+      { runId: run.id, overdueAlertedAt: state.endedOverdueAlertedAt.toISOString() },
+      'recovered: succeeded again after an overdue alert',
+    );
   if (!job.onRecovery) return;
   try {
     await job.onRecovery({
@@ -386,7 +425,9 @@ async function alertRecovery(job: Job, run: RunRecord, state: JobState | null, l
       failures: state.endedStreak,
       failuresBeforeAlert: job.failuresBeforeAlert,
       streakStartedAt: state.endedStreak > 0 ? state.endedStreakStartedAt : null,
-      overdue: state.endedOverdueAlertedAt ? { alertedAt: state.endedOverdueAlertedAt, expectSuccessWithinMs: state.expectSuccessWithinMs } : null,
+      overdue: state.endedOverdueAlertedAt
+        ? { alertedAt: state.endedOverdueAlertedAt, expectSuccessWithinMs: state.expectSuccessWithinMs }
+        : null,
       logger,
     });
   } catch (error) {
@@ -436,7 +477,12 @@ export async function checkOverdue(input: OverdueCheck): Promise<JobState[]> {
     const batch = windows.slice(i, i + MAX_OVERDUE_WINDOWS);
     // Only the last call claims (the earlier ones write windows): `codes: []` matches nothing.
     const only = last ? codes : [];
-    const states = await store.claimOverdue({ now, windows: batch, ...(only ? { codes: only } : {}), ...(input.limit ? { limit: input.limit } : {}) });
+    const states = await store.claimOverdue({
+      now,
+      windows: batch,
+      ...(only ? { codes: only } : {}),
+      ...(input.limit ? { limit: input.limit } : {}),
+    });
     claimed.push(...states);
   }
   for (const state of claimed) {
@@ -444,7 +490,11 @@ export async function checkOverdue(input: OverdueCheck): Promise<JobState[]> {
     const overdueSince = new Date((state.lastSucceededAt ?? state.createdAt).getTime() + windowMs);
     const runLogger = logger.child({ job: state.code, key: state.key });
     runLogger.warn(
-      { expectSuccessWithinMs: windowMs, lastSucceededAt: state.lastSucceededAt?.toISOString() ?? null, overdueSince: overdueSince.toISOString() },
+      {
+        expectSuccessWithinMs: windowMs,
+        lastSucceededAt: state.lastSucceededAt?.toISOString() ?? null,
+        overdueSince: overdueSince.toISOString(),
+      },
       'overdue: no run succeeded within the expected window',
     );
     const hook = byCode.get(state.code)?.onOverdue ?? input.fallback ?? null;
@@ -472,23 +522,31 @@ export async function checkOverdue(input: OverdueCheck): Promise<JobState[]> {
  * recorded), one renewal in flight at a time. A renewal that fails (store outage) is retried at
  * the next beat — the lease is given up only when the store answers that it is no longer current.
  */
-function keepRenewing(input: ExecuteRunInput, current: () => Lease, answered: (lease: Lease | null) => void, logger: Logger): { stop(): void } {
+function keepRenewing(
+  input: ExecuteRunInput,
+  current: () => Lease,
+  answered: (lease: Lease | null) => void,
+  logger: Logger,
+): { stop(): void } {
   const { job, store, clock } = input;
   let inFlight = false;
   let stopped = false;
-  const timer = setInterval(() => {
-    if (inFlight || stopped) return;
-    inFlight = true;
-    store
-      .renewLeases([current()], { now: clock.now(), leaseMs: job.leaseTtlMs })
-      .then(([renewed]) => {
-        if (!stopped) answered(renewed ?? null);
-      })
-      .catch((error: unknown) => logger.warn({ err: describeThrown(error).message }, 'lease renewal failed; retrying'))
-      .finally(() => {
-        inFlight = false;
-      });
-  }, Math.max(50, Math.floor(job.leaseTtlMs / 3)));
+  const timer = setInterval(
+    () => {
+      if (inFlight || stopped) return;
+      inFlight = true;
+      store
+        .renewLeases([current()], { now: clock.now(), leaseMs: job.leaseTtlMs })
+        .then(([renewed]) => {
+          if (!stopped) answered(renewed ?? null);
+        })
+        .catch((error: unknown) => logger.warn({ err: describeThrown(error).message }, 'lease renewal failed; retrying'))
+        .finally(() => {
+          inFlight = false;
+        });
+    },
+    Math.max(50, Math.floor(job.leaseTtlMs / 3)),
+  );
   return {
     stop() {
       stopped = true;
@@ -526,11 +584,21 @@ async function completeUntilRecorded(
       if (attempt > 1 && outcome.status === 'stale' && landedBefore(outcome.run, completion)) {
         // An earlier attempt was applied and only its answer was lost (a timeout, a WAIT for replicas
         // that timed out): the result is recorded, by this runner. Its state is read back for the alert.
-        logger.info({ attempt }, 'run recorded: an earlier attempt had been applied though its answer was lost (the store failed after the write)');
-        const state = await store.getStates([{ code: outcome.run.code, key: outcome.run.key }]).then(([found]) => found ?? null, () => null);
+        logger.info(
+          { attempt },
+          'run recorded: an earlier attempt had been applied though its answer was lost (the store failed after the write)',
+        );
+        const state = await store.getStates([{ code: outcome.run.code, key: outcome.run.key }]).then(
+          ([found]) => found ?? null,
+          () => null,
+        );
         return { status: 'completed', run: outcome.run, state };
       }
-      if (attempt > 1) logger.info({ attempt, outcome: outcome.status }, outcome.status === 'completed' ? 'run recorded after the store came back' : 'the store answered again: the result was refused');
+      if (attempt > 1)
+        logger.info(
+          { attempt, outcome: outcome.status },
+          outcome.status === 'completed' ? 'run recorded after the store came back' : 'the store answered again: the result was refused',
+        );
       return outcome;
     } catch (error) {
       if (!(error instanceof StoreUnavailableError) || stop?.aborted) throw error;

@@ -220,7 +220,8 @@ export function checkScheduleInputs(inputs: unknown, where: string): { inputs: r
   const seen = new Set<string>();
   const definitions = inputs.map((input: unknown, i) => {
     const at = `${where}: schedules[${i}]`;
-    if (typeof input !== 'object' || input === null) throw new InvalidArgumentError(`${at}: expected a schedule object, got ${show(input)}`);
+    if (typeof input !== 'object' || input === null)
+      throw new InvalidArgumentError(`${at}: expected a schedule object, got ${show(input)}`);
     const s = input as Partial<RuntimeScheduleInput>;
     if (typeof s.code !== 'string' || !JOB_CODE_PATTERN.test(s.code)) {
       throw new InvalidArgumentError(`${at}: code must be a job code (letters, digits and . _ : -, at most 128), got ${show(s.code)}`);
@@ -240,16 +241,20 @@ export function checkScheduleInputs(inputs: unknown, where: string): { inputs: r
       }
     }
     for (const field of ['timezone', 'description'] as const) {
-      if (s[field] !== null && typeof s[field] !== 'string') throw new InvalidArgumentError(`${at}: ${field} must be a string or null, got ${show(s[field])}`);
+      if (s[field] !== null && typeof s[field] !== 'string')
+        throw new InvalidArgumentError(`${at}: ${field} must be a string or null, got ${show(s[field])}`);
     }
     if (typeof s.options !== 'object' || s.options === null || Array.isArray(s.options)) {
       throw new InvalidArgumentError(`${at}: options must be an object, got ${show(s.options)}`);
     }
     const window = s.options.expectSuccessWithinMs;
     if (window !== undefined && (typeof window !== 'number' || !Number.isSafeInteger(window) || window < 1)) {
-      throw new InvalidArgumentError(`${at} (job "${s.code}" key "${s.key}"): options.expectSuccessWithinMs must be an integer ≥ 1 (ms), got ${show(window)}`);
+      throw new InvalidArgumentError(
+        `${at} (job "${s.code}" key "${s.key}"): options.expectSuccessWithinMs must be an integer ≥ 1 (ms), got ${show(window)}`,
+      );
     }
-    if (s.options.maxRuns !== undefined) checkMaxRuns(s.options.maxRuns, `${at} (job "${s.code}" key "${s.key}"): options.maxRuns`, InvalidArgumentError);
+    if (s.options.maxRuns !== undefined)
+      checkMaxRuns(s.options.maxRuns, `${at} (job "${s.code}" key "${s.key}"): options.maxRuns`, InvalidArgumentError);
     checkPayload(s.payload === undefined ? null : s.payload, `${at} (job "${s.code}" key "${s.key}")`);
     // A spec this version cannot compile would be stored and then fail every read of it: refuse it now.
     try {
@@ -313,7 +318,10 @@ export function runtimeJob<Payload>(job: Job<Payload>, schedule: RuntimeSchedule
 }
 
 /** A runtime schedule's own overlap policy over its job's (`allowParallelRuns` alone: `true` is `allowAll`, `false` the job's policy but never `allowAll`). */
-function overlapOf(job: Pick<Job, 'overlapPolicy'>, o: RuntimeScheduleOptions): { overlapPolicy: OverlapPolicy; allowParallelRuns: boolean } {
+function overlapOf(
+  job: Pick<Job, 'overlapPolicy'>,
+  o: RuntimeScheduleOptions,
+): { overlapPolicy: OverlapPolicy; allowParallelRuns: boolean } {
   let policy = o.overlapPolicy ?? (o.allowParallelRuns === true ? 'allowAll' : job.overlapPolicy);
   if (o.overlapPolicy === undefined && o.allowParallelRuns === false && policy === 'allowAll') policy = 'skip';
   return { overlapPolicy: policy, allowParallelRuns: policy === 'allowAll' };

@@ -1,7 +1,15 @@
 import { systemClock, type Clock } from './clock.js';
 import { MAX_TIMER_MS, parseDuration, type Duration } from './duration.js';
 import { InvalidArgumentError } from './errors.js';
-import { checkMaxRuns, resolveMissedRunPolicy, resolveOverlapPolicy, type Job, type JobInput, type JobRegistry, type MissedRunPolicy } from './job.js';
+import {
+  checkMaxRuns,
+  resolveMissedRunPolicy,
+  resolveOverlapPolicy,
+  type Job,
+  type JobInput,
+  type JobRegistry,
+  type MissedRunPolicy,
+} from './job.js';
 import { toRegistry } from './executor.js';
 import { DEFAULT_MISSED_GRACE_MS } from './plan.js';
 import {
@@ -132,7 +140,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
           const list = many ? (input as readonly ScheduleDefinition[]) : [input as ScheduleDefinition];
           if (list.length === 0) return [];
           if (list.length > MAX_SCHEDULES_PER_CALL) {
-            throw new InvalidArgumentError(`job "${code}": upsert: ${list.length} schedules in one call; the limit is ${MAX_SCHEDULES_PER_CALL}`);
+            throw new InvalidArgumentError(
+              `job "${code}": upsert: ${list.length} schedules in one call; the limit is ${MAX_SCHEDULES_PER_CALL}`,
+            );
           }
           const now = clock.now();
           const normalised = list.map((definition, i) => normaliseSchedule(job, definition, timezone, many ? `[${i}]` : '', now));
@@ -167,7 +177,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         async trigger(key, triggerOptions = {}) {
           const schedule = await existing(key, 'trigger');
           if (!job.enabled || !schedule.enabled) {
-            throw new InvalidArgumentError(`job "${code}": trigger: ${job.enabled ? `schedule "${key}"` : 'the job'} is disabled (enabled: false); a run-now request would never run`);
+            throw new InvalidArgumentError(
+              `job "${code}": trigger: ${job.enabled ? `schedule "${key}"` : 'the job'} is disabled (enabled: false); a run-now request would never run`,
+            );
           }
           return store.requestRun({ code, key }, { now: clock.now(), requestedBy: triggerOptions.requestedBy ?? null });
         },
@@ -204,22 +216,30 @@ export function normaliseSchedule(
     typeof definition.schedule === 'string' ? { kind: 'cron', expression: definition.schedule } : definition.schedule;
   if (tz !== null && (spec.kind === 'every' || spec.kind === 'once')) {
     // Absolute-time kinds have no wall clock: a zone here is a mistake (the CLI refuses it too).
-    throw new InvalidArgumentError(`${what('timezone')} applies to cron and daily schedules only; a "${spec.kind}" schedule is absolute time`);
+    throw new InvalidArgumentError(
+      `${what('timezone')} applies to cron and daily schedules only; a "${spec.kind}" schedule is absolute time`,
+    );
   }
   if (definition.dst !== undefined) {
     if (spec.kind !== 'cron' && spec.kind !== 'daily') {
       throw new InvalidArgumentError(`${what('dst')} applies to cron and daily schedules only; a "${spec.kind}" schedule is absolute time`);
     }
-    if (spec.dst !== undefined) throw new InvalidArgumentError(`${what('dst')} is given twice: beside the schedule and in its spec; give it once`);
+    if (spec.dst !== undefined)
+      throw new InvalidArgumentError(`${what('dst')} is given twice: beside the schedule and in its spec; give it once`);
     spec = { ...spec, dst: definition.dst };
   }
   // `H` is hashed from the job code and this key, written into the stored spec so that every runner reads the same.
   spec = bindSchedule(spec, { hashSeed: hashSeedOf(job.code, definition.key) }) as ScheduleSpec;
   // Throws InvalidScheduleError naming the field for a malformed cron, a bad zone, a bad instant, …; compiled as it will run.
-  const compiled = compileSchedule(bindSchedule(spec, { dst: job.dst }), { timezone: tz ?? job.timezone ?? defaultTimezone, what: what('schedule') });
+  const compiled = compileSchedule(bindSchedule(spec, { dst: job.dst }), {
+    timezone: tz ?? job.timezone ?? defaultTimezone,
+    what: what('schedule'),
+  });
   if (now && spec.kind === 'cron' && compiled.next(new Date(now.getTime() - DEFAULT_MISSED_GRACE_MS)) === null) {
     // As a one-off in the past: a cron whose years are all behind us would be stored and never run.
-    throw new InvalidArgumentError(`${what('schedule')}: cron "${spec.expression}" never matches after now (${now.toISOString()}); its year field lies in the past`);
+    throw new InvalidArgumentError(
+      `${what('schedule')}: cron "${spec.expression}" never matches after now (${now.toISOString()}); its year field lies in the past`,
+    );
   }
   // A JSON round trip of the spec: what the store will give back.
   const storedSpec = JSON.parse(JSON.stringify(spec)) as ScheduleSpec;
@@ -242,14 +262,17 @@ export function normaliseSchedule(
     // Choice: a one-off in the past is refused rather than run at once or never (within the missed-run grace it still runs).
     const at = Date.parse(spec.at);
     if (at < now.getTime() - DEFAULT_MISSED_GRACE_MS) {
-      throw new InvalidArgumentError(`${what('schedule')}: once at ${spec.at} is in the past (now ${now.toISOString()}); a one-off schedule must be in the future`);
+      throw new InvalidArgumentError(
+        `${what('schedule')}: once at ${spec.at} is in the past (now ${now.toISOString()}); a one-off schedule must be in the future`,
+      );
     }
   }
   const description = definition.description ?? null;
   if (description !== null && typeof description !== 'string') throw new InvalidArgumentError(`${what('description')} must be a string`);
   const options: RuntimeScheduleOptions = {};
   if (definition.allowParallelRuns !== undefined) {
-    if (typeof definition.allowParallelRuns !== 'boolean') throw new InvalidArgumentError(`${what('allowParallelRuns')} must be true or false`);
+    if (typeof definition.allowParallelRuns !== 'boolean')
+      throw new InvalidArgumentError(`${what('allowParallelRuns')} must be true or false`);
     options.allowParallelRuns = definition.allowParallelRuns;
   }
   if (definition.overlapPolicy !== undefined || definition.allowParallelRuns === true) {
@@ -266,7 +289,8 @@ export function normaliseSchedule(
   if (jitterMs !== undefined) options.jitterMs = jitterMs;
   const leaseMs = duration(definition.leaseTtl, 'leaseTtl', MAX_TIMER_MS);
   if (leaseMs !== undefined) options.leaseTtlMs = leaseMs;
-  if (definition.missedRunPolicy !== undefined) options.missedRunPolicy = resolveMissedRunPolicy(definition.missedRunPolicy, what('missedRunPolicy'), InvalidArgumentError);
+  if (definition.missedRunPolicy !== undefined)
+    options.missedRunPolicy = resolveMissedRunPolicy(definition.missedRunPolicy, what('missedRunPolicy'), InvalidArgumentError);
   if (definition.maxRuns !== undefined) options.maxRuns = checkMaxRuns(definition.maxRuns, what('maxRuns'), InvalidArgumentError);
   const windowMs = duration(definition.expectSuccessWithin, 'expectSuccessWithin');
   if (windowMs !== undefined) options.expectSuccessWithinMs = windowMs;

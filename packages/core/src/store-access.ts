@@ -89,7 +89,8 @@ function text(value: unknown, max: number, at: string): string {
 }
 
 function validDate(value: unknown, at: string): Date {
-  if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw new InvalidArgumentError(`${at} must be a valid Date, got ${show(value)}`);
+  if (!(value instanceof Date) || Number.isNaN(value.getTime()))
+    throw new InvalidArgumentError(`${at} must be a valid Date, got ${show(value)}`);
   return value;
 }
 
@@ -97,11 +98,15 @@ function validDate(value: unknown, at: string): Date {
 function jsonOf(value: unknown, at: string): unknown {
   let seen: unknown;
   try {
-    seen = JSON.parse(JSON.stringify(value ?? null, (_k, v: unknown) => {
-      if (typeof v === 'number' && !Number.isFinite(v)) throw new InvalidArgumentError(`${at} holds the number ${v}, which JSON cannot carry`);
-      if (typeof v === 'bigint' || typeof v === 'function' || typeof v === 'symbol') throw new InvalidArgumentError(`${at} holds a ${typeof v}, which JSON cannot carry`);
-      return v;
-    }));
+    seen = JSON.parse(
+      JSON.stringify(value ?? null, (_k, v: unknown) => {
+        if (typeof v === 'number' && !Number.isFinite(v))
+          throw new InvalidArgumentError(`${at} holds the number ${v}, which JSON cannot carry`);
+        if (typeof v === 'bigint' || typeof v === 'function' || typeof v === 'symbol')
+          throw new InvalidArgumentError(`${at} holds a ${typeof v}, which JSON cannot carry`);
+        return v;
+      }),
+    );
   } catch (error) {
     if (error instanceof InvalidArgumentError) throw error;
     throw new InvalidArgumentError(`${at} must be a JSON value: ${(error as Error).message}`, { cause: error });
@@ -114,10 +119,12 @@ function jsonOf(value: unknown, at: string): unknown {
  * and after as they read back from JSON) with its JSON text (without `at`), which stores keep.
  */
 export function checkAuditInput(entry: unknown, where: string): { entry: AuditInput; json: string } {
-  if (typeof entry !== 'object' || entry === null) throw new InvalidArgumentError(`${where}: expected an audit entry object, got ${show(entry)}`);
+  if (typeof entry !== 'object' || entry === null)
+    throw new InvalidArgumentError(`${where}: expected an audit entry object, got ${show(entry)}`);
   const e = entry as Partial<AuditInput>;
   const at = validDate(e.at, `${where}: at`);
-  if (typeof e.actor !== 'object' || e.actor === null) throw new InvalidArgumentError(`${where}: actor must be { id, name, role, via }, got ${show(e.actor)}`);
+  if (typeof e.actor !== 'object' || e.actor === null)
+    throw new InvalidArgumentError(`${where}: actor must be { id, name, role, via }, got ${show(e.actor)}`);
   const actor: AuditActor = {
     id: text(e.actor.id, 200, `${where}: actor.id`),
     name: text(e.actor.name, 200, `${where}: actor.name`),
@@ -130,16 +137,19 @@ export function checkAuditInput(entry: unknown, where: string): { entry: AuditIn
   }
   const target: AuditTarget = {};
   for (const [name, value] of Object.entries(e.target)) {
-    if (name !== 'code' && name !== 'key' && name !== 'token') throw new InvalidArgumentError(`${where}: target.${name} is not a target field (code, key, token)`);
+    if (name !== 'code' && name !== 'key' && name !== 'token')
+      throw new InvalidArgumentError(`${where}: target.${name} is not a target field (code, key, token)`);
     if (value === undefined) continue;
-    if (typeof value !== 'string' || value.length > 1000) throw new InvalidArgumentError(`${where}: target.${name} must be a string of at most 1000 characters, got ${show(value)}`);
+    if (typeof value !== 'string' || value.length > 1000)
+      throw new InvalidArgumentError(`${where}: target.${name} must be a string of at most 1000 characters, got ${show(value)}`);
     target[name] = value;
   }
   const before = jsonOf(e.before, `${where}: before`);
   const after = jsonOf(e.after, `${where}: after`);
   const json = JSON.stringify({ actor, action, target, before, after });
   const bytes = Buffer.byteLength(json);
-  if (bytes > MAX_AUDIT_ENTRY_BYTES) throw new InvalidArgumentError(`${where}: the entry is ${bytes} bytes as JSON; the limit is ${MAX_AUDIT_ENTRY_BYTES}`);
+  if (bytes > MAX_AUDIT_ENTRY_BYTES)
+    throw new InvalidArgumentError(`${where}: the entry is ${bytes} bytes as JSON; the limit is ${MAX_AUDIT_ENTRY_BYTES}`);
   return { entry: { at: new Date(at), actor, action, target, before, after }, json };
 }
 
@@ -151,12 +161,15 @@ export function auditRecordOf(id: string | number, at: Date, json: string): Audi
 
 /** Checks an audit query: the page size and the id the page starts below (null: the newest). */
 export function checkAuditQuery(query: unknown, where: string): { limit: number; before: number | null } {
-  if (query !== undefined && (typeof query !== 'object' || query === null)) throw new InvalidArgumentError(`${where}: expected a query object, got ${show(query)}`);
+  if (query !== undefined && (typeof query !== 'object' || query === null))
+    throw new InvalidArgumentError(`${where}: expected a query object, got ${show(query)}`);
   const q = (query ?? {}) as AuditQuery;
   const limit = q.limit ?? 50;
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 1000) throw new InvalidArgumentError(`${where}: limit must be an integer 1 … 1000, got ${show(limit)}`);
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 1000)
+    throw new InvalidArgumentError(`${where}: limit must be an integer 1 … 1000, got ${show(limit)}`);
   if (q.cursor === undefined || q.cursor === null) return { limit, before: null };
-  if (typeof q.cursor !== 'string' || !AUDIT_ID.test(q.cursor)) throw new InvalidArgumentError(`${where}: cursor ${show(q.cursor)} is not one this audit log issued`);
+  if (typeof q.cursor !== 'string' || !AUDIT_ID.test(q.cursor))
+    throw new InvalidArgumentError(`${where}: cursor ${show(q.cursor)} is not one this audit log issued`);
   return { limit, before: Number(q.cursor) };
 }
 
@@ -168,9 +181,11 @@ export function auditPageOf(rows: readonly AuditRecord[], limit: number): AuditP
 
 /** Checks an access token to add and returns a copy of it with only the contract's fields. */
 export function checkAccessToken(token: unknown, where: string): AccessTokenRecord {
-  if (typeof token !== 'object' || token === null) throw new InvalidArgumentError(`${where}: expected an access token object, got ${show(token)}`);
+  if (typeof token !== 'object' || token === null)
+    throw new InvalidArgumentError(`${where}: expected an access token object, got ${show(token)}`);
   const t = token as Partial<AccessTokenRecord>;
-  if (typeof t.id !== 'string' || !TOKEN_ID.test(t.id)) throw new InvalidArgumentError(`${where}: id must be 1 … 64 of A-Z a-z 0-9 _ -, got ${show(t.id)}`);
+  if (typeof t.id !== 'string' || !TOKEN_ID.test(t.id))
+    throw new InvalidArgumentError(`${where}: id must be 1 … 64 of A-Z a-z 0-9 _ -, got ${show(t.id)}`);
   const expiresAt = t.expiresAt === null ? null : validDate(t.expiresAt, `${where}: expiresAt (or null)`);
   return {
     id: t.id,

@@ -35,7 +35,8 @@ export interface StoreClockOptions {
 export function createStoreClock(store: Store | (() => Store), options: StoreClockOptions = {}): StoreClock {
   const base = options.base ?? systemClock;
   const samples = options.samples ?? 5;
-  if (!Number.isInteger(samples) || samples < 1) throw new TypeError(`[tickwork] createStoreClock: samples must be an integer ≥ 1, got ${String(samples)}`);
+  if (!Number.isInteger(samples) || samples < 1)
+    throw new TypeError(`[tickwork] createStoreClock: samples must be an integer ≥ 1, got ${String(samples)}`);
   let offsetMs = 0;
   return {
     now: () => new Date(base.now().getTime() + offsetMs),

@@ -24,15 +24,7 @@ export const DEFAULT_SCHEDULE_KEY = '';
 export type RunStatus = 'waiting' | 'running' | 'succeeded' | 'failed' | 'timed_out' | 'interrupted' | 'skipped';
 
 /** Every run status, in display order. */
-export const RUN_STATUSES: readonly RunStatus[] = [
-  'waiting',
-  'running',
-  'succeeded',
-  'failed',
-  'timed_out',
-  'interrupted',
-  'skipped',
-];
+export const RUN_STATUSES: readonly RunStatus[] = ['waiting', 'running', 'succeeded', 'failed', 'timed_out', 'interrupted', 'skipped'];
 
 /** Statuses a finished run can be completed with. */
 export type FinalRunStatus = 'succeeded' | 'failed' | 'timed_out' | 'interrupted';
@@ -72,7 +64,15 @@ export const OVERLAP_POLICIES: readonly OverlapPolicy[] = ['skip', 'bufferOne', 
 export type SkipReason = 'overlap' | 'paused' | 'disabled' | 'missed-run-policy' | 'window' | 'dst-gap' | 'store-outage';
 
 /** Every skip reason. */
-export const SKIP_REASONS: readonly SkipReason[] = ['overlap', 'paused', 'disabled', 'missed-run-policy', 'window', 'dst-gap', 'store-outage'];
+export const SKIP_REASONS: readonly SkipReason[] = [
+  'overlap',
+  'paused',
+  'disabled',
+  'missed-run-policy',
+  'window',
+  'dst-gap',
+  'store-outage',
+];
 
 /**
  * Why a claimed run's handler was not called at its instant (a `skipped` completion): its schedule
@@ -91,9 +91,12 @@ export const NOT_RUN_REASONS: readonly NotRunReason[] = ['paused', 'disabled'];
 export function completionStatusProblem(completion: { status: unknown; skipReason?: unknown }): string | null {
   const { status, skipReason } = completion;
   if (status === 'skipped') {
-    return NOT_RUN_REASONS.includes(skipReason as NotRunReason) ? null : `skipReason must be one of ${NOT_RUN_REASONS.join(', ')} with status skipped, got ${String(skipReason)}`;
+    return NOT_RUN_REASONS.includes(skipReason as NotRunReason)
+      ? null
+      : `skipReason must be one of ${NOT_RUN_REASONS.join(', ')} with status skipped, got ${String(skipReason)}`;
   }
-  if (!['succeeded', 'failed', 'timed_out', 'interrupted'].includes(status as string)) return `status must be one of succeeded, failed, timed_out, interrupted, skipped, got ${String(status)}`;
+  if (!['succeeded', 'failed', 'timed_out', 'interrupted'].includes(status as string))
+    return `status must be one of succeeded, failed, timed_out, interrupted, skipped, got ${String(status)}`;
   return skipReason === undefined ? null : `skipReason is only for status skipped (got status ${String(status)})`;
 }
 
@@ -407,8 +410,7 @@ export interface RunCompletion {
  */
 export type CompletionOutcome =
   /** `state` is null when the run's runtime schedule was removed while it ran (the run is still recorded). */
-  | { status: 'completed'; run: RunRecord; state: JobState | null }
-  | { status: 'stale'; run: RunRecord | null };
+  { status: 'completed'; run: RunRecord; state: JobState | null } | { status: 'stale'; run: RunRecord | null };
 
 /** Filter and page of a run-log query. Results are newest first (startedAt desc, id desc). */
 export interface RunQuery {

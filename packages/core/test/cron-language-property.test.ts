@@ -35,12 +35,17 @@ function compiles(c: OracleCron): ReturnType<typeof compileSchedule> | null {
 describe('the full cron language in UTC, against a brute-force oracle', () => {
   it('slotsBetween over a window of days equals the brute-force walk (nothing skipped, nothing extra)', () => {
     fc.assert(
-      fc.property(oracleCronArb({ years: [2000, 2010] }), fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2010, 0, 1) }), fc.integer({ min: 1, max: 62 }), (c, from, days) => {
-        const schedule = compiles(c);
-        if (!schedule) return;
-        const to = from + days * DAY;
-        expect(slotsBetween(schedule, new Date(from), new Date(to), 1_000_000).map((d) => d.getTime())).toEqual(bruteForce(c, from, to));
-      }),
+      fc.property(
+        oracleCronArb({ years: [2000, 2010] }),
+        fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2010, 0, 1) }),
+        fc.integer({ min: 1, max: 62 }),
+        (c, from, days) => {
+          const schedule = compiles(c);
+          if (!schedule) return;
+          const to = from + days * DAY;
+          expect(slotsBetween(schedule, new Date(from), new Date(to), 1_000_000).map((d) => d.getTime())).toEqual(bruteForce(c, from, to));
+        },
+      ),
       { numRuns: 150 },
     );
   }, 120_000);

@@ -13,7 +13,12 @@ function slots(input: ScheduleInput, from: string, count: number, timezone = 'UT
 
 describe('day-of-month forms', () => {
   it('L is the last day of each month, leap February included', () => {
-    expect(slots('0 0 L * *', '2028-01-01T00:00Z', 4)).toEqual(['2028-01-31T00:00', '2028-02-29T00:00', '2028-03-31T00:00', '2028-04-30T00:00']);
+    expect(slots('0 0 L * *', '2028-01-01T00:00Z', 4)).toEqual([
+      '2028-01-31T00:00',
+      '2028-02-29T00:00',
+      '2028-03-31T00:00',
+      '2028-04-30T00:00',
+    ]);
   });
 
   it('L-n counts back n days from the last day; a month too short for it is skipped', () => {
@@ -24,8 +29,14 @@ describe('day-of-month forms', () => {
   it('NW is the weekday nearest the Nth: Friday before a Saturday, Monday after a Sunday', () => {
     // 15 Feb 2026 is a Sunday → Monday 16; 15 Aug 2026 is a Saturday → Friday 14.
     expect(slots('0 12 15W * *', '2026-01-01T00:00Z', 8)).toEqual([
-      '2026-01-15T12:00', '2026-02-16T12:00', '2026-03-16T12:00', '2026-04-15T12:00',
-      '2026-05-15T12:00', '2026-06-15T12:00', '2026-07-15T12:00', '2026-08-14T12:00',
+      '2026-01-15T12:00',
+      '2026-02-16T12:00',
+      '2026-03-16T12:00',
+      '2026-04-15T12:00',
+      '2026-05-15T12:00',
+      '2026-06-15T12:00',
+      '2026-07-15T12:00',
+      '2026-08-14T12:00',
     ]);
   });
 
@@ -39,7 +50,13 @@ describe('day-of-month forms', () => {
 
   it('LW is the last weekday of the month', () => {
     // 31 Jan 2026 is a Saturday, 28 Feb a Saturday, 31 May a Sunday.
-    expect(slots('0 0 LW * *', '2026-01-01T00:00Z', 5)).toEqual(['2026-01-30T00:00', '2026-02-27T00:00', '2026-03-31T00:00', '2026-04-30T00:00', '2026-05-29T00:00']);
+    expect(slots('0 0 LW * *', '2026-01-01T00:00Z', 5)).toEqual([
+      '2026-01-30T00:00',
+      '2026-02-27T00:00',
+      '2026-03-31T00:00',
+      '2026-04-30T00:00',
+      '2026-05-29T00:00',
+    ]);
   });
 
   it('mixes plain days and the special forms in one list', () => {
@@ -69,7 +86,12 @@ describe('day-of-week forms', () => {
   it('both day fields restricted match either (Vixie cron); + on the day of week asks for both', () => {
     expect(slots('0 0 13 * FRI', '2026-02-01T00:00Z', 3)).toEqual(['2026-02-06T00:00', '2026-02-13T00:00', '2026-02-20T00:00']);
     // Friday the 13th: February, March and November 2026, then August 2027.
-    expect(slots('0 0 13 * +FRI', '2026-01-01T00:00Z', 4)).toEqual(['2026-02-13T00:00', '2026-03-13T00:00', '2026-11-13T00:00', '2027-08-13T00:00']);
+    expect(slots('0 0 13 * +FRI', '2026-01-01T00:00Z', 4)).toEqual([
+      '2026-02-13T00:00',
+      '2026-03-13T00:00',
+      '2026-11-13T00:00',
+      '2027-08-13T00:00',
+    ]);
     expect(slots('0 0 L * +FRI#L', '2026-01-01T00:00Z', 2)).toEqual(['2026-07-31T00:00', '2027-04-30T00:00']);
   });
 
@@ -112,7 +134,11 @@ describe('the year field (7 fields: seconds first, year last, as croner and Quar
 
   it('works with every other form, in a zone', () => {
     // The last Friday of each month of 2026, 18:00 in Paris (CET +1 in winter, CEST +2 in summer).
-    expect(slots('0 0 18 ? * FRI#L 2026', '2026-01-01T00:00Z', 3, 'Europe/Paris')).toEqual(['2026-01-30T17:00', '2026-02-27T17:00', '2026-03-27T17:00']);
+    expect(slots('0 0 18 ? * FRI#L 2026', '2026-01-01T00:00Z', 3, 'Europe/Paris')).toEqual([
+      '2026-01-30T17:00',
+      '2026-02-27T17:00',
+      '2026-03-27T17:00',
+    ]);
   });
 });
 
@@ -131,7 +157,9 @@ describe("Jenkins' H: a hashed value, stable per seed", () => {
 
   it('H/n starts at a hashed offset below n; H(a-b) stays in its range; H in the day of month stays in 1-28', () => {
     for (let i = 0; i < 200; i++) {
-      const minutes = slotsBetween(seeded('H/15 * * * *', `s${i}`), new Date('2025-12-31T23:59:59Z'), new Date('2026-01-01T00:59:59Z')).map((d) => d.getUTCMinutes());
+      const minutes = slotsBetween(seeded('H/15 * * * *', `s${i}`), new Date('2025-12-31T23:59:59Z'), new Date('2026-01-01T00:59:59Z')).map(
+        (d) => d.getUTCMinutes(),
+      );
       expect(minutes).toHaveLength(4);
       expect(minutes.map((m) => m - (minutes[0] as number))).toEqual([0, 15, 30, 45]);
       const hour = (nextSlot(seeded('0 H(9-17) * * *', `s${i}`), new Date('2026-01-01T00:00:00Z')) as Date).getUTCHours();

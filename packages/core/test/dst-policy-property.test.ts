@@ -17,10 +17,20 @@ interface Generated {
   matches(wall: number): boolean;
 }
 
-const minuteField = fc.constantFrom(['*', null], ['*/15', [0, 15, 30, 45]], ['0,30', [0, 30]], ['5', [5]], ['45', [45]], ['0', [0]], ['20,50', [20, 50]]) as fc.Arbitrary<[string, number[] | null]>;
+const minuteField = fc.constantFrom(
+  ['*', null],
+  ['*/15', [0, 15, 30, 45]],
+  ['0,30', [0, 30]],
+  ['5', [5]],
+  ['45', [45]],
+  ['0', [0]],
+  ['20,50', [20, 50]],
+) as fc.Arbitrary<[string, number[] | null]>;
 const hourField = fc.oneof(
   fc.constantFrom(['*', null], ['*/2', [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22]]) as fc.Arbitrary<[string, number[] | null]>,
-  fc.uniqueArray(fc.constantFrom(0, 1, 2, 3, 23), { minLength: 1, maxLength: 3 }).map((hs): [string, number[] | null] => [hs.join(','), hs]),
+  fc
+    .uniqueArray(fc.constantFrom(0, 1, 2, 3, 23), { minLength: 1, maxLength: 3 })
+    .map((hs): [string, number[] | null] => [hs.join(','), hs]),
 );
 
 const cronArb: fc.Arbitrary<Generated> = fc.tuple(minuteField, hourField).map(([[m, minutes], [h, hours]]) => ({
@@ -38,11 +48,16 @@ const policyArb: fc.Arbitrary<DstPolicy> = fc.record(
 ) as fc.Arbitrary<DstPolicy>;
 
 const TRANSITIONS: [string, string][] = [
-  ['America/New_York', '2026-03-08T07:00:00Z'], ['America/New_York', '2026-11-01T06:00:00Z'],
-  ['Europe/London', '2026-03-29T01:00:00Z'], ['Europe/London', '2026-10-25T01:00:00Z'],
-  ['Australia/Lord_Howe', '2026-04-04T15:00:00Z'], ['Australia/Lord_Howe', '2026-10-03T15:30:00Z'],
-  ['America/Santiago', '2026-04-05T03:00:00Z'], ['America/Santiago', '2026-09-06T04:00:00Z'],
-  ['Pacific/Apia', '2011-12-30T10:00:00Z'], ['Asia/Kolkata', '2026-03-08T07:00:00Z'],
+  ['America/New_York', '2026-03-08T07:00:00Z'],
+  ['America/New_York', '2026-11-01T06:00:00Z'],
+  ['Europe/London', '2026-03-29T01:00:00Z'],
+  ['Europe/London', '2026-10-25T01:00:00Z'],
+  ['Australia/Lord_Howe', '2026-04-04T15:00:00Z'],
+  ['Australia/Lord_Howe', '2026-10-03T15:30:00Z'],
+  ['America/Santiago', '2026-04-05T03:00:00Z'],
+  ['America/Santiago', '2026-09-06T04:00:00Z'],
+  ['Pacific/Apia', '2011-12-30T10:00:00Z'],
+  ['Asia/Kolkata', '2026-03-08T07:00:00Z'],
 ];
 
 const formats = new Map<string, Intl.DateTimeFormat>();
@@ -54,7 +69,15 @@ function wallAt(instant: number, zone: string): number {
   if (known !== undefined) return known;
   let format = formats.get(zone);
   if (!format) {
-    format = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric' });
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+    });
     formats.set(zone, format);
   }
   const p = Object.fromEntries(format.formatToParts(instant).map((part) => [part.type, Number(part.value)]));
@@ -97,13 +120,19 @@ function oracleSlots(c: Generated, zone: string, dst: DstPolicy, from: number, t
 describe('DST policies against a brute-force oracle', () => {
   it('slots over a window around a transition are exactly the oracle’s, for every policy and zone', () => {
     fc.assert(
-      fc.property(cronArb, policyArb, fc.constantFrom(...TRANSITIONS), fc.integer({ min: -28 * HOUR, max: 0 }), (c, dst, [zone, at], shift) => {
-        const from = Date.parse(at) + shift;
-        const to = from + 30 * HOUR;
-        const schedule = compileSchedule({ kind: 'cron', expression: c.expression, dst }, { timezone: zone });
-        const got = slotsBetween(schedule, new Date(from), new Date(to)).map((d) => d.toISOString());
-        expect(got).toEqual(oracleSlots(c, zone, dst, from, to).map((t) => new Date(t).toISOString()));
-      }),
+      fc.property(
+        cronArb,
+        policyArb,
+        fc.constantFrom(...TRANSITIONS),
+        fc.integer({ min: -28 * HOUR, max: 0 }),
+        (c, dst, [zone, at], shift) => {
+          const from = Date.parse(at) + shift;
+          const to = from + 30 * HOUR;
+          const schedule = compileSchedule({ kind: 'cron', expression: c.expression, dst }, { timezone: zone });
+          const got = slotsBetween(schedule, new Date(from), new Date(to)).map((d) => d.toISOString());
+          expect(got).toEqual(oracleSlots(c, zone, dst, from, to).map((t) => new Date(t).toISOString()));
+        },
+      ),
       { numRuns: 150 },
     );
   }, 120_000);

@@ -39,7 +39,11 @@ describe('America/New_York: 02:00 EST → 03:00 EDT on 2026-03-08 at 07:00Z; 02:
     expect(spring(dailyAt(times, { dst: { gap: 'next-instant' } }))).toEqual(['2026-03-08T07:00', '2026-03-08T07:30']);
     // 02:00 → 03:00 EDT and 02:30 → 03:30 EDT coincide with the real 03:00 and 03:30: one slot each.
     expect(spring(dailyAt(times, { dst: { gap: 'shift' } }))).toEqual(['2026-03-08T07:00', '2026-03-08T07:30']);
-    expect(spring(dailyAt(['02:15', '02:45', '03:30'], { dst: { gap: 'shift' } }))).toEqual(['2026-03-08T07:15', '2026-03-08T07:30', '2026-03-08T07:45']);
+    expect(spring(dailyAt(['02:15', '02:45', '03:30'], { dst: { gap: 'shift' } }))).toEqual([
+      '2026-03-08T07:15',
+      '2026-03-08T07:30',
+      '2026-03-08T07:45',
+    ]);
     expect(spring(dailyAt(times, { dst: { gap: 'skip' } }))).toEqual(['2026-03-08T07:00', '2026-03-08T07:30']);
   });
 
@@ -53,19 +57,45 @@ describe('America/New_York: 02:00 EST → 03:00 EDT on 2026-03-08 at 07:00Z; 02:
     expect(spring(cron('15 1,2,3 * * *', { dst: { gap: 'shift' } }))).toEqual(['2026-03-08T06:15', '2026-03-08T07:15']);
     expect(spring(cron('15 1,2,3 * * *', { dst: { gap: 'skip' } }))).toEqual(['2026-03-08T06:15', '2026-03-08T07:15']);
     expect(spring(cron('20 1,2,3 * * *', { dst: { gap: 'shift' } }))).toEqual(['2026-03-08T06:20', '2026-03-08T07:20']);
-    expect(fall(cron('15 1,2,3 * * *', { dst: { overlap: 'last' } }))).toEqual(['2026-11-01T06:15', '2026-11-01T07:15', '2026-11-01T08:15']);
-    expect(fall(cron('15 1,2,3 * * *', { dst: { overlap: 'both' } }))).toEqual(['2026-11-01T05:15', '2026-11-01T06:15', '2026-11-01T07:15', '2026-11-01T08:15']);
+    expect(fall(cron('15 1,2,3 * * *', { dst: { overlap: 'last' } }))).toEqual([
+      '2026-11-01T06:15',
+      '2026-11-01T07:15',
+      '2026-11-01T08:15',
+    ]);
+    expect(fall(cron('15 1,2,3 * * *', { dst: { overlap: 'both' } }))).toEqual([
+      '2026-11-01T05:15',
+      '2026-11-01T06:15',
+      '2026-11-01T07:15',
+      '2026-11-01T08:15',
+    ]);
   });
 
   it('real-time cron keeps real time by default; an explicit policy applies to it too', () => {
     expect(fall('30 * * * *').slice(0, 4)).toEqual(['2026-11-01T00:30', '2026-11-01T01:30', '2026-11-01T02:30', '2026-11-01T03:30']);
-    expect(slots('30 * * * *', zone, '2026-11-01T04:00Z', '2026-11-01T08:00Z')).toEqual(['2026-11-01T04:30', '2026-11-01T05:30', '2026-11-01T06:30', '2026-11-01T07:30']);
+    expect(slots('30 * * * *', zone, '2026-11-01T04:00Z', '2026-11-01T08:00Z')).toEqual([
+      '2026-11-01T04:30',
+      '2026-11-01T05:30',
+      '2026-11-01T06:30',
+      '2026-11-01T07:30',
+    ]);
     // overlap first: 01:30 only at its EDT occurrence; gap next-instant: the missing 02:30 runs at 03:00 EDT.
-    expect(slots(cron('30 * * * *', { dst: { overlap: 'first' } }), zone, '2026-11-01T04:00Z', '2026-11-01T08:00Z')).toEqual(['2026-11-01T04:30', '2026-11-01T05:30', '2026-11-01T07:30']);
-    expect(slots(cron('30 * * * *', { dst: { gap: 'next-instant' } }), zone, '2026-03-08T05:00Z', '2026-03-08T08:00Z')).toEqual(['2026-03-08T05:30', '2026-03-08T06:30', '2026-03-08T07:00', '2026-03-08T07:30']);
+    expect(slots(cron('30 * * * *', { dst: { overlap: 'first' } }), zone, '2026-11-01T04:00Z', '2026-11-01T08:00Z')).toEqual([
+      '2026-11-01T04:30',
+      '2026-11-01T05:30',
+      '2026-11-01T07:30',
+    ]);
+    expect(slots(cron('30 * * * *', { dst: { gap: 'next-instant' } }), zone, '2026-03-08T05:00Z', '2026-03-08T08:00Z')).toEqual([
+      '2026-03-08T05:30',
+      '2026-03-08T06:30',
+      '2026-03-08T07:00',
+      '2026-03-08T07:30',
+    ]);
     expect(compileSchedule('30 * * * *', { timezone: zone }).dst).toEqual({ gap: 'skip', overlap: 'both' });
     expect(compileSchedule('30 2 * * *', { timezone: zone }).dst).toEqual({ gap: 'next-instant', overlap: 'first' });
-    expect(compileSchedule(cron('30 2 * * *', { dst: { gap: 'shift' } }), { timezone: zone }).dst).toEqual({ gap: 'shift', overlap: 'first' });
+    expect(compileSchedule(cron('30 2 * * *', { dst: { gap: 'shift' } }), { timezone: zone }).dst).toEqual({
+      gap: 'shift',
+      overlap: 'first',
+    });
   });
 });
 
@@ -136,7 +166,9 @@ describe('Asia/Kolkata (+05:30, no DST): every policy gives the same slots', () 
     for (const gap of ['next-instant', 'shift', 'skip'] as const) {
       for (const overlap of ['first', 'last', 'both'] as const) {
         expect(slots(daily('02:30', { gap, overlap }), 'Asia/Kolkata', '2026-03-07T00:00Z', '2026-03-10T00:00Z')).toEqual(reference);
-        expect(slots(cron('*/30 * * * *', { dst: { gap, overlap } }), 'Asia/Kolkata', '2026-03-07T00:00Z', '2026-03-07T03:00Z')).toHaveLength(6);
+        expect(
+          slots(cron('*/30 * * * *', { dst: { gap, overlap } }), 'Asia/Kolkata', '2026-03-07T00:00Z', '2026-03-07T03:00Z'),
+        ).toHaveLength(6);
       }
     }
   });
@@ -145,13 +177,20 @@ describe('Asia/Kolkata (+05:30, no DST): every policy gives the same slots', () 
 describe('where a DST policy is given', () => {
   const zone = 'America/New_York';
   const at = new Date('2026-03-08T00:00:00Z');
-  const spring = (compiled: ReturnType<typeof compileSchedule> | null) => (compiled ? slotsBetween(compiled, at, new Date('2026-03-08T23:59:00Z')).map((d) => d.toISOString().slice(11, 16)) : null);
+  const spring = (compiled: ReturnType<typeof compileSchedule> | null) =>
+    compiled ? slotsBetween(compiled, at, new Date('2026-03-08T23:59:00Z')).map((d) => d.toISOString().slice(11, 16)) : null;
 
   it('a job’s dst applies to its own schedule and to runtime schedules naming none; a spec’s own dst wins', async () => {
     const job = defineJob({ code: 'report', schedule: '30 2 * * *', timezone: zone, dst: { gap: 'skip' }, run: () => undefined });
     expect(job.schedule).toEqual({ kind: 'cron', expression: '30 2 * * *', dst: { gap: 'skip' } });
     expect(spring(jobSchedule(job))).toEqual([]);
-    const own = defineJob({ code: 'own', schedule: cron('30 2 * * *', { dst: { gap: 'shift' } }), timezone: zone, dst: { gap: 'skip' }, run: () => undefined });
+    const own = defineJob({
+      code: 'own',
+      schedule: cron('30 2 * * *', { dst: { gap: 'shift' } }),
+      timezone: zone,
+      dst: { gap: 'skip' },
+      run: () => undefined,
+    });
     expect(spring(jobSchedule(own))).toEqual(['07:30']);
 
     const store = createMemoryStore();
@@ -171,14 +210,26 @@ describe('where a DST policy is given', () => {
     expect(() => compileSchedule(cron('0 2 * * *', { dst: { gap: 'later' } as never }), { what: 'job "x": schedule' })).toThrow(
       /job "x": schedule: dst\.gap must be one of 'next-instant', 'shift', 'skip', got "later"/,
     );
-    expect(() => compileSchedule(cron('0 2 * * *', { dst: { overlap: 'twice' } as never }))).toThrow(/dst\.overlap must be one of 'first', 'last', 'both'/);
-    expect(() => compileSchedule(cron('0 2 * * *', { dst: { gaps: 'skip' } as never }))).toThrow(/"gaps" is not a field of a DST policy.*did you mean "gap"/);
-    expect(() => compileSchedule({ kind: 'every', everyMs: 1000, dst: {} } as never)).toThrow(InvalidScheduleError);
-    expect(() => defineJob({ code: 'x', schedule: '0 2 * * *', dst: 'skip' as never, run: () => undefined })).toThrow(/job "x": dst must be an object/);
-    const scheduler = createScheduler({ jobs: [{ code: 'x', schedule: null, run: () => undefined }], store: createMemoryStore(), clock: { now: () => at } });
-    await expect(scheduler.schedules('x').upsert({ key: 'k', schedule: { kind: 'every', everyMs: 60_000 }, dst: { gap: 'skip' } })).rejects.toThrow(
-      /job "x" schedule "k": dst applies to cron and daily schedules only/,
+    expect(() => compileSchedule(cron('0 2 * * *', { dst: { overlap: 'twice' } as never }))).toThrow(
+      /dst\.overlap must be one of 'first', 'last', 'both'/,
     );
-    await expect(scheduler.schedules('x').upsert({ key: 'k', schedule: cron('0 2 * * *', { dst: { gap: 'skip' } }), dst: { gap: 'shift' } })).rejects.toThrow(/dst is given twice/);
+    expect(() => compileSchedule(cron('0 2 * * *', { dst: { gaps: 'skip' } as never }))).toThrow(
+      /"gaps" is not a field of a DST policy.*did you mean "gap"/,
+    );
+    expect(() => compileSchedule({ kind: 'every', everyMs: 1000, dst: {} } as never)).toThrow(InvalidScheduleError);
+    expect(() => defineJob({ code: 'x', schedule: '0 2 * * *', dst: 'skip' as never, run: () => undefined })).toThrow(
+      /job "x": dst must be an object/,
+    );
+    const scheduler = createScheduler({
+      jobs: [{ code: 'x', schedule: null, run: () => undefined }],
+      store: createMemoryStore(),
+      clock: { now: () => at },
+    });
+    await expect(
+      scheduler.schedules('x').upsert({ key: 'k', schedule: { kind: 'every', everyMs: 60_000 }, dst: { gap: 'skip' } }),
+    ).rejects.toThrow(/job "x" schedule "k": dst applies to cron and daily schedules only/);
+    await expect(
+      scheduler.schedules('x').upsert({ key: 'k', schedule: cron('0 2 * * *', { dst: { gap: 'skip' } }), dst: { gap: 'shift' } }),
+    ).rejects.toThrow(/dst is given twice/);
   });
 });

@@ -36,7 +36,6 @@ function faulty(store: Store, fails: (method: string, args: unknown[]) => 'befor
   }) as Store;
 }
 
-
 describe('faults: results survive outages (case 1)', () => {
   it('a completion applied whose answer was lost (a timeout, a WAIT for replicas) is recorded as it landed, never logged as taken over', async () => {
     const memory = createMemoryStore();
@@ -52,7 +51,14 @@ describe('faults: results survive outages (case 1)', () => {
       child: () => logger,
     };
     const alerts: number[] = [];
-    const job = defineJob({ code: 'wait-timeout', schedule: every('1m'), onFailure: (ctx) => void alerts.push(ctx.consecutiveFailures), run: () => { throw new Error('boom'); } });
+    const job = defineJob({
+      code: 'wait-timeout',
+      schedule: every('1m'),
+      onFailure: (ctx) => void alerts.push(ctx.consecutiveFailures),
+      run: () => {
+        throw new Error('boom');
+      },
+    });
     const report = await runDue({ jobs: [job], store, clock: createFakeClock(T0), runnerId: 'a', logger });
     expect(completions).toBe(2);
     expect(report.results.map((r) => [r.outcome, r.reason])).toEqual([['failed', 'boom']]);
@@ -69,7 +75,13 @@ describe('faults: results survive outages (case 1)', () => {
     let down = true;
     const store = faulty(memory, (method) => (down && (method === 'completeRuns' || method === 'renewLeases') ? 'before' : false));
     const warnings: string[] = [];
-    const logger: Logger = { debug: () => {}, info: () => {}, warn: (_o, msg) => void warnings.push(msg ?? ''), error: () => {}, child: () => logger };
+    const logger: Logger = {
+      debug: () => {},
+      info: () => {},
+      warn: (_o, msg) => void warnings.push(msg ?? ''),
+      error: () => {},
+      child: () => logger,
+    };
     const job = defineJob({ code: 'reaped', schedule: every('1m'), leaseTtl: 150, interruptedRetries: 0, run: () => {} });
     const tick = runDue({ jobs: [job], store, clock, runnerId: 'a', logger });
     // While its completion fails, the lease expires and another runner reaps the run.
@@ -99,7 +111,9 @@ describe('faults: results survive outages (case 1)', () => {
     clock.advance(120_000);
     await runDue({ jobs: [job], store: memory, clock, runnerId: 'b', only: ['once'] });
     const runs = await runsOf(memory, 'once');
-    expect(runs.filter((r) => r.slotAt.getTime() === new Date('2026-03-02T12:00:00Z').getTime()).map((r) => r.status)).toEqual(['succeeded']);
+    expect(runs.filter((r) => r.slotAt.getTime() === new Date('2026-03-02T12:00:00Z').getTime()).map((r) => r.status)).toEqual([
+      'succeeded',
+    ]);
     expect(calls).toBe(2); // the 12:00 slot once, then 12:02
   }, 30_000);
 
@@ -180,7 +194,14 @@ describe('faults: every failure counts (case 5)', () => {
     const backend = createMemoryBackend();
     const clock = createFakeClock(T0);
     const calls: FailureContext[] = [];
-    const job = defineJob({ code: 'oom', schedule: every('1m'), run: () => undefined, interruptedRetries: 0, failuresBeforeAlert: 3, onFailure: (ctx) => void calls.push(ctx) });
+    const job = defineJob({
+      code: 'oom',
+      schedule: every('1m'),
+      run: () => undefined,
+      interruptedRetries: 0,
+      failuresBeforeAlert: 3,
+      onFailure: (ctx) => void calls.push(ctx),
+    });
     const runners = [createMemoryStore({ backend }), createMemoryStore({ backend })];
     const ref = { code: 'oom', key: '' };
     await runners[0]?.ensureStates([ref], clock.now());
@@ -227,7 +248,13 @@ describe('faults: a tick isolates schedules (case 6)', () => {
         },
       }),
     ];
-    await memory.ensureStates([{ code: 'flaky', key: '' }, { code: 'slow', key: '' }], new Date('2026-03-02T12:02:00Z'));
+    await memory.ensureStates(
+      [
+        { code: 'flaky', key: '' },
+        { code: 'slow', key: '' },
+      ],
+      new Date('2026-03-02T12:02:00Z'),
+    );
     const request = await memory.requestRun({ code: 'flaky', key: '' }, { now: clock.now() });
     setTimeout(() => slow.resolve(), 50);
     const report = await runDue({ jobs, store, clock, runnerId: 'a' });

@@ -35,10 +35,20 @@ describe('defineJob', () => {
   });
 
   it('takes an overlap policy; allowParallelRuns: true is allowAll', () => {
-    expect(defineJob({ code: 'a', schedule: every('1m'), run: noop, overlapPolicy: 'bufferAll' })).toMatchObject({ overlapPolicy: 'bufferAll', allowParallelRuns: false });
-    expect(defineJob({ code: 'b', schedule: every('1m'), run: noop, allowParallelRuns: true })).toMatchObject({ overlapPolicy: 'allowAll', allowParallelRuns: true });
-    expect(defineJob({ code: 'c', schedule: every('1m'), run: noop, allowParallelRuns: true, overlapPolicy: 'allowAll' }).overlapPolicy).toBe('allowAll');
-    expect(defineJob({ code: 'd', schedule: every('1m'), run: noop, allowParallelRuns: false, overlapPolicy: 'cancelOther' }).overlapPolicy).toBe('cancelOther');
+    expect(defineJob({ code: 'a', schedule: every('1m'), run: noop, overlapPolicy: 'bufferAll' })).toMatchObject({
+      overlapPolicy: 'bufferAll',
+      allowParallelRuns: false,
+    });
+    expect(defineJob({ code: 'b', schedule: every('1m'), run: noop, allowParallelRuns: true })).toMatchObject({
+      overlapPolicy: 'allowAll',
+      allowParallelRuns: true,
+    });
+    expect(
+      defineJob({ code: 'c', schedule: every('1m'), run: noop, allowParallelRuns: true, overlapPolicy: 'allowAll' }).overlapPolicy,
+    ).toBe('allowAll');
+    expect(
+      defineJob({ code: 'd', schedule: every('1m'), run: noop, allowParallelRuns: false, overlapPolicy: 'cancelOther' }).overlapPolicy,
+    ).toBe('cancelOther');
   });
 
   it('parses durations and policies into milliseconds', () => {
@@ -74,7 +84,10 @@ describe('defineJob', () => {
     [{ interruptedRetries: -1 }, /job "x": interruptedRetries must be an integer ≥ 0/],
     [{ interruptedRetries: 1.5 }, /job "x": interruptedRetries must be an integer ≥ 0, got 1.5/],
     [{ interruptedRetries: '2' }, /job "x": interruptedRetries must be an integer ≥ 0, got 2/],
-    [{ overlapPolicy: 'bufferTwo' }, /job "x": overlapPolicy must be one of skip, bufferOne, bufferAll, cancelOther, allowAll, got "bufferTwo" \(did you mean "bufferOne"\?\)/],
+    [
+      { overlapPolicy: 'bufferTwo' },
+      /job "x": overlapPolicy must be one of skip, bufferOne, bufferAll, cancelOther, allowAll, got "bufferTwo" \(did you mean "bufferOne"\?\)/,
+    ],
     [{ overlapPolicy: 7 }, /job "x": overlapPolicy must be one of skip, bufferOne, bufferAll, cancelOther, allowAll, got 7/],
     [{ overlapPolicy: 'bufferOne', allowParallelRuns: true }, /job "x": overlapPolicy 'bufferOne' contradicts allowParallelRuns: true/],
     [{ missedRunPolicy: 'sometimes' }, /job "x": missedRunPolicy must be 'latest', 'skip'/],
@@ -120,7 +133,10 @@ describe('registry', () => {
   });
 
   it('names the known codes when asked for an unknown one', () => {
-    const registry = createRegistry([{ code: 'a', schedule: every('1m'), run: noop }, { code: 'b', schedule: every('1m'), run: noop }]);
+    const registry = createRegistry([
+      { code: 'a', schedule: every('1m'), run: noop },
+      { code: 'b', schedule: every('1m'), run: noop },
+    ]);
     expect(() => registry.get('c')).toThrow(UnknownJobError);
     expect(() => registry.get('c')).toThrow('unknown job code "c"; known codes: a, b');
     expect(registry.codes()).toEqual(['a', 'b']);

@@ -23,7 +23,13 @@ function setup(definition: Partial<JobDefinition> = {}) {
   const store = createMemoryStore({ backend });
   const clock = createFakeClock(T0);
   const ran: string[] = [];
-  const job = defineJob({ code: 'limited', schedule: every('1m'), maxRuns: 3, run: (ctx: RunContext) => void ran.push(`${ctx.key}@${ctx.slot.toISOString()}#${ctx.attempt}:${ctx.trigger}`), ...definition });
+  const job = defineJob({
+    code: 'limited',
+    schedule: every('1m'),
+    maxRuns: 3,
+    run: (ctx: RunContext) => void ran.push(`${ctx.key}@${ctx.slot.toISOString()}#${ctx.attempt}:${ctx.trigger}`),
+    ...definition,
+  });
   const jobs = [job];
   const tick = (runnerId = 'r') => runDue({ jobs, store, clock, runnerId });
   return { backend, store, clock, ran, job, jobs, tick, scheduler: createScheduler({ jobs, store, clock }) };
@@ -38,7 +44,9 @@ describe('maxRuns', () => {
     }
     clock.advance(MINUTE);
     const report = await tick();
-    expect(report.results).toMatchObject([{ outcome: 'ended', nextSlotAt: null, reason: 'schedule ended: its 3 scheduled runs (maxRuns) were claimed' }]);
+    expect(report.results).toMatchObject([
+      { outcome: 'ended', nextSlotAt: null, reason: 'schedule ended: its 3 scheduled runs (maxRuns) were claimed' },
+    ]);
     expect(report.ok).toBe(true);
     expect(ran).toHaveLength(3);
     expect((await store.getStates())[0]).toMatchObject({ scheduledRuns: 3, totalRuns: 3 });
@@ -115,24 +123,47 @@ describe('maxRuns', () => {
   });
 
   it.each([0, -1, 1.5, Number.NaN, '3', null])('refuses maxRuns %s naming the job and the field', (maxRuns) => {
-    expect(() => defineJob({ code: 'bad', schedule: every('1m'), maxRuns: maxRuns as number, run: () => undefined })).toThrow(InvalidJobError);
+    expect(() => defineJob({ code: 'bad', schedule: every('1m'), maxRuns: maxRuns as number, run: () => undefined })).toThrow(
+      InvalidJobError,
+    );
     expect(() => defineJob({ code: 'bad', schedule: every('1m'), maxRuns: maxRuns as number, run: () => undefined })).toThrow(
       /^\[tickwork\] job "bad": maxRuns must be an integer ≥ 1 \(scheduled runs before the schedule ends\), got /,
     );
   });
 
-  it.each([0, -2, 2.5, 'x'])('refuses a runtime schedule with maxRuns %s naming the job, the key and the field, storing nothing', async (maxRuns) => {
-    const { scheduler, store } = setup({ schedule: null });
-    await expect(scheduler.schedules('limited').upsert({ key: 'acme', schedule: every('1m'), maxRuns: maxRuns as number })).rejects.toThrow(InvalidArgumentError);
-    await expect(scheduler.schedules('limited').upsert({ key: 'acme', schedule: every('1m'), maxRuns: maxRuns as number })).rejects.toThrow(
-      'job "limited" schedule "acme": maxRuns must be an integer ≥ 1',
-    );
-    expect((await store.listSchedules()).schedules).toEqual([]);
-    // A store refuses it too, when given directly.
-    await expect(
-      store.upsertSchedules([{ code: 'limited', key: 'acme', schedule: { kind: 'every', everyMs: MINUTE }, timezone: null, payload: null, enabled: true, startAt: null, expiresAt: null, description: null, options: { maxRuns: maxRuns as number } }], clock0()),
-    ).rejects.toThrow('options.maxRuns must be an integer ≥ 1');
-  });
+  it.each([0, -2, 2.5, 'x'])(
+    'refuses a runtime schedule with maxRuns %s naming the job, the key and the field, storing nothing',
+    async (maxRuns) => {
+      const { scheduler, store } = setup({ schedule: null });
+      await expect(
+        scheduler.schedules('limited').upsert({ key: 'acme', schedule: every('1m'), maxRuns: maxRuns as number }),
+      ).rejects.toThrow(InvalidArgumentError);
+      await expect(
+        scheduler.schedules('limited').upsert({ key: 'acme', schedule: every('1m'), maxRuns: maxRuns as number }),
+      ).rejects.toThrow('job "limited" schedule "acme": maxRuns must be an integer ≥ 1');
+      expect((await store.listSchedules()).schedules).toEqual([]);
+      // A store refuses it too, when given directly.
+      await expect(
+        store.upsertSchedules(
+          [
+            {
+              code: 'limited',
+              key: 'acme',
+              schedule: { kind: 'every', everyMs: MINUTE },
+              timezone: null,
+              payload: null,
+              enabled: true,
+              startAt: null,
+              expiresAt: null,
+              description: null,
+              options: { maxRuns: maxRuns as number },
+            },
+          ],
+          clock0(),
+        ),
+      ).rejects.toThrow('options.maxRuns must be an integer ≥ 1');
+    },
+  );
 });
 
 function clock0(): Date {

@@ -2,8 +2,16 @@
 // stores sharing one memory backend), a fake clock, handlers held open by gates.
 import { describe, expect, it } from 'vitest';
 import { deferred, runsOf } from './run-fixtures.js';
-import { createFakeClock, createMemoryBackend, createMemoryStore, defineJob, every, runDue, type JobDefinition, type Store } from '../src/index.js';
-
+import {
+  createFakeClock,
+  createMemoryBackend,
+  createMemoryStore,
+  defineJob,
+  every,
+  runDue,
+  type JobDefinition,
+  type Store,
+} from '../src/index.js';
 
 /** Two runners on one backend, one fake clock. */
 function twoRunners(definition: JobDefinition, start: string) {

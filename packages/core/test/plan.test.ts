@@ -9,7 +9,11 @@ const schedule = compileSchedule(every('1h'));
 const noon = new Date('2026-03-02T12:00:00Z');
 
 function state(patch: Partial<JobState>): JobState {
-  return { ...initialJobState({ code: 'herd', key: '' }, new Date('2026-03-01T00:00:00Z')), lastSlotAt: new Date('2026-03-02T11:00:00Z'), ...patch };
+  return {
+    ...initialJobState({ code: 'herd', key: '' }, new Date('2026-03-01T00:00:00Z')),
+    lastSlotAt: new Date('2026-03-02T11:00:00Z'),
+    ...patch,
+  };
 }
 
 describe('nextDueAt and planDue agree', () => {
@@ -38,7 +42,12 @@ describe('nextDueAt and planDue agree', () => {
   });
 
   it('a pending retry is due retryAfterFailure after the failure, and planned then', () => {
-    const failed = state({ lastStatus: 'failed', lastAttempt: 1, lastFinishedSlotAt: new Date('2026-03-02T11:00:00Z'), lastFinishedAt: new Date('2026-03-02T11:00:05Z') });
+    const failed = state({
+      lastStatus: 'failed',
+      lastAttempt: 1,
+      lastFinishedSlotAt: new Date('2026-03-02T11:00:00Z'),
+      lastFinishedAt: new Date('2026-03-02T11:00:05Z'),
+    });
     const now = new Date('2026-03-02T11:01:00Z');
     expect(nextDueAt({ job, key: '', schedule, state: failed, now })).toEqual(new Date('2026-03-02T11:05:05Z'));
     const claims = planDue({ job, key: '', schedule, state: failed, now: new Date('2026-03-02T11:05:05Z') });
@@ -46,14 +55,25 @@ describe('nextDueAt and planDue agree', () => {
   });
 
   it('all-policy backfill stops at the first slot still waiting for its jitter, so none is skipped', () => {
-    const jittery = defineJob({ code: 'backfill', schedule: every('1s'), jitter: '5s', missedRunPolicy: { all: { within: '1m' } }, run: () => undefined });
+    const jittery = defineJob({
+      code: 'backfill',
+      schedule: every('1s'),
+      jitter: '5s',
+      missedRunPolicy: { all: { within: '1m' } },
+      run: () => undefined,
+    });
     const sched = compileSchedule(every('1s'));
     // At 12:00:15 the slot of 12:00:14 has started (small jitter) while 12:00:13's is still waiting.
     const now = new Date('2026-03-02T12:00:15Z');
-    const st = { ...initialJobState({ code: 'backfill', key: '' }, new Date('2026-03-01T00:00:00Z')), lastSlotAt: new Date('2026-03-02T12:00:00Z') };
+    const st = {
+      ...initialJobState({ code: 'backfill', key: '' }, new Date('2026-03-01T00:00:00Z')),
+      lastSlotAt: new Date('2026-03-02T12:00:00Z'),
+    };
     const claimed = planDue({ job: jittery, key: '', schedule: sched, state: st, now }).map((c) => c.slotAt.getTime());
     const all = [...Array(15).keys()].map((i) => Date.parse('2026-03-02T12:00:01Z') + i * 1000);
-    expect(all.filter((slot) => slot + jitterMs(jittery, '', new Date(slot)) <= now.getTime())).toContain(Date.parse('2026-03-02T12:00:14Z'));
+    expect(all.filter((slot) => slot + jitterMs(jittery, '', new Date(slot)) <= now.getTime())).toContain(
+      Date.parse('2026-03-02T12:00:14Z'),
+    );
     // A prefix of the missed slots, in order: every slot before the last claimed one is claimed too.
     expect(claimed).toEqual(all.slice(0, claimed.length));
     const firstWaiting = all[claimed.length];
@@ -79,6 +99,8 @@ describe('missed-run policy all on a schedule the store has just met', () => {
   });
 
   it('a first tick right at its creation runs the slot due then and nothing before', () => {
-    expect(planDue({ job: backfill, key: '', schedule: everySecond, state: fresh, now: created }).map((c) => c.slotAt.toISOString())).toEqual(['2026-03-02T12:00:00.000Z']);
+    expect(
+      planDue({ job: backfill, key: '', schedule: everySecond, state: fresh, now: created }).map((c) => c.slotAt.toISOString()),
+    ).toEqual(['2026-03-02T12:00:00.000Z']);
   });
 });

@@ -14,7 +14,7 @@ import { startRunnerPresence } from '../src/entry/runner.js';
 const T0 = '2026-03-02T12:00:00.000Z';
 
 describe('runner presence', () => {
-  it('beats at once with the runner\'s fields, and reaps runners only after two TTLs of healthy beats', async () => {
+  it("beats at once with the runner's fields, and reaps runners only after two TTLs of healthy beats", async () => {
     const clock = createFakeClock(T0);
     const store = createMemoryStore();
     const presence = startRunnerPresence({ store, runnerId: 'r1', clock, ttlMs: 3_000, clockOffsetMs: () => 7 });
@@ -75,11 +75,19 @@ describe('runner presence', () => {
     expect(startRunnerPresence({ store, runnerId: 'r', clock: createFakeClock(T0) })).toBeNull();
   });
 
-  it('a tick with reapRunners interrupts a dead runner\'s live-leased run once, alerts once, and retries the slot', async () => {
+  it("a tick with reapRunners interrupts a dead runner's live-leased run once, alerts once, and retries the slot", async () => {
     const backend = createMemoryBackend();
     const clock = createFakeClock(T0);
     const failures: string[] = [];
-    const jobs = [defineJob({ code: 'crashy', schedule: every('1h'), leaseTtl: '30s', run: () => undefined, onFailure: (f) => void failures.push(f.run.status) })];
+    const jobs = [
+      defineJob({
+        code: 'crashy',
+        schedule: every('1h'),
+        leaseTtl: '30s',
+        run: () => undefined,
+        onFailure: (f) => void failures.push(f.run.status),
+      }),
+    ];
     const dying = createMemoryStore({ backend });
     await dying.heartbeat!({ runnerId: 'dying', now: clock.now(), ttlMs: 3_000, startedAt: clock.now(), clockOffsetMs: null });
     await dying.ensureStates([{ code: 'crashy', key: '' }], clock.now());

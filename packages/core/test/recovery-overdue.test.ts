@@ -39,7 +39,7 @@ function hookedJob(overrides: Partial<JobDefinition> = {}) {
 }
 
 describe('onRecovery', () => {
-  it('is called once, by the runner whose success ended the streak, with the streak\'s failures and start', async () => {
+  it("is called once, by the runner whose success ended the streak, with the streak's failures and start", async () => {
     const { job, failing, calls } = hookedJob({ failuresBeforeAlert: 2 });
     const backend = createMemoryBackend();
     const stores = [createMemoryStore({ backend }), createMemoryStore({ backend })];
@@ -94,7 +94,17 @@ describe('onRecovery', () => {
     });
     // A runner that died holding the run: its lease expires and the next tick reaps it.
     const [claim] = await store.claimSlots(
-      [{ code: 'crashy', key: '', slotAt: new Date('2026-03-02T12:00:00Z'), attempt: 1, trigger: 'schedule', overlap: 'skip', leaseMs: 1_000 }],
+      [
+        {
+          code: 'crashy',
+          key: '',
+          slotAt: new Date('2026-03-02T12:00:00Z'),
+          attempt: 1,
+          trigger: 'schedule',
+          overlap: 'skip',
+          leaseMs: 1_000,
+        },
+      ],
       { runnerId: 'dead', now: clock.now() },
     );
     expect(claim?.status).toBe('claimed');
@@ -181,7 +191,7 @@ describe('dead-man alerts (expectSuccessWithin)', () => {
     expect(seen.map((c) => [c.code, c.expectSuccessWithinMs, c.lastSucceededAt?.toISOString()])).toEqual([['owned', 90 * 60_000, T0]]);
   });
 
-  it('a runtime schedule has its own window, else its job\'s', async () => {
+  it("a runtime schedule has its own window, else its job's", async () => {
     const { job, calls } = hookedJob({ code: 'tenant-sync', schedule: null, expectSuccessWithin: '3h' });
     const store = createMemoryStore();
     const clock = createFakeClock(T0);
@@ -202,13 +212,25 @@ describe('dead-man alerts (expectSuccessWithin)', () => {
 
   it('refuses a window that is negative, zero or not a duration, naming the job and the field', () => {
     for (const bad of [-5, 0, '-1h', 'soon', '0s']) {
-      expect(() => defineJob({ code: 'nightly', schedule: every('1h'), run: () => {}, expectSuccessWithin: bad as string })).toThrow(InvalidJobError);
-      expect(() => defineJob({ code: 'nightly', schedule: every('1h'), run: () => {}, expectSuccessWithin: bad as string })).toThrow(/job "nightly": expectSuccessWithin/);
+      expect(() => defineJob({ code: 'nightly', schedule: every('1h'), run: () => {}, expectSuccessWithin: bad as string })).toThrow(
+        InvalidJobError,
+      );
+      expect(() => defineJob({ code: 'nightly', schedule: every('1h'), run: () => {}, expectSuccessWithin: bad as string })).toThrow(
+        /job "nightly": expectSuccessWithin/,
+      );
     }
-    expect(() => defineJob({ code: 'nightly', schedule: every('1h'), run: () => {}, onOverdue: 'page me' as never })).toThrow(/job "nightly": onOverdue must be a function/);
-    expect(() => defineJob({ code: 'nightly', schedule: every('1h'), run: () => {}, onRecovery: 1 as never })).toThrow(/job "nightly": onRecovery must be a function/);
-    expect(() => defineConfig({ jobs: [], store: createMemoryStore(), onOverdue: true as never })).toThrow(/config: onOverdue must be a function/);
-    expect(defineJob({ code: 'nightly', schedule: every('1h'), run: () => {}, expectSuccessWithin: '2h' }).expectSuccessWithinMs).toBe(2 * HOUR);
+    expect(() => defineJob({ code: 'nightly', schedule: every('1h'), run: () => {}, onOverdue: 'page me' as never })).toThrow(
+      /job "nightly": onOverdue must be a function/,
+    );
+    expect(() => defineJob({ code: 'nightly', schedule: every('1h'), run: () => {}, onRecovery: 1 as never })).toThrow(
+      /job "nightly": onRecovery must be a function/,
+    );
+    expect(() => defineConfig({ jobs: [], store: createMemoryStore(), onOverdue: true as never })).toThrow(
+      /config: onOverdue must be a function/,
+    );
+    expect(defineJob({ code: 'nightly', schedule: every('1h'), run: () => {}, expectSuccessWithin: '2h' }).expectSuccessWithinMs).toBe(
+      2 * HOUR,
+    );
   });
 
   it('refuses a runtime schedule window that is not a positive duration, naming job, key and field, and stores nothing', async () => {
@@ -218,7 +240,9 @@ describe('dead-man alerts (expectSuccessWithin)', () => {
     for (const bad of [0, -1, 'later']) {
       const attempt = schedules.upsert({ key: 'acme', schedule: every('1d'), expectSuccessWithin: bad as string });
       await expect(attempt).rejects.toBeInstanceOf(InvalidArgumentError);
-      await expect(schedules.upsert({ key: 'acme', schedule: every('1d'), expectSuccessWithin: bad as string })).rejects.toThrow(/job "tenant-sync" schedule "acme": expectSuccessWithin/);
+      await expect(schedules.upsert({ key: 'acme', schedule: every('1d'), expectSuccessWithin: bad as string })).rejects.toThrow(
+        /job "tenant-sync" schedule "acme": expectSuccessWithin/,
+      );
     }
     expect((await store.listSchedules()).schedules).toEqual([]);
   });

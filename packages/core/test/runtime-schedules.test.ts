@@ -48,7 +48,13 @@ async function snapshot(store: Store) {
 describe('scheduler.schedules(code)', () => {
   it('upserts, gets, lists and removes runtime schedules of a job defined in code', async () => {
     const { schedules, clock } = setup();
-    const created = await schedules.upsert({ key: 'acme', schedule: '*/5 * * * *', timezone: 'Europe/Paris', payload: { tenant: 'acme' }, timeout: '30s' });
+    const created = await schedules.upsert({
+      key: 'acme',
+      schedule: '*/5 * * * *',
+      timezone: 'Europe/Paris',
+      payload: { tenant: 'acme' },
+      timeout: '30s',
+    });
     expect(created).toMatchObject({
       code: 'report',
       key: 'acme',
@@ -92,8 +98,16 @@ describe('scheduler.schedules(code)', () => {
     const cases: Array<[unknown, new (...args: never[]) => Error, RegExp]> = [
       [{ key: 'a', schedule: '61 * * * *' }, InvalidScheduleError, /job "report" schedule "a": schedule/],
       [{ key: 'a', schedule: '* * * * *', timezone: 'Mars/Olympus' }, InvalidScheduleError, /Mars\/Olympus/],
-      [{ key: 'a', schedule: every('5m'), timezone: 'Europe/Paris' }, InvalidArgumentError, /schedule "a": timezone applies to cron and daily schedules only/],
-      [{ key: 'a', schedule: { kind: 'cron', expression: '* * * * *', timezon: 'Europe/Paris' } }, InvalidScheduleError, /timezon.*did you mean "timezone"/],
+      [
+        { key: 'a', schedule: every('5m'), timezone: 'Europe/Paris' },
+        InvalidArgumentError,
+        /schedule "a": timezone applies to cron and daily schedules only/,
+      ],
+      [
+        { key: 'a', schedule: { kind: 'cron', expression: '* * * * *', timezon: 'Europe/Paris' } },
+        InvalidScheduleError,
+        /timezon.*did you mean "timezone"/,
+      ],
       [{ key: 'a', schedule: once('2026-03-02T11:00:00Z') }, InvalidArgumentError, /once at 2026-03-02T11:00:00.000Z is in the past/],
       [{ key: 'a', schedule: { kind: 'every', everyMs: -5 } }, InvalidScheduleError, /everyMs/],
       [{ key: 'a', schedule: '* * * * *', payload: { when: new Date(0) } }, InvalidArgumentError, /payload\.when is a Date/],
@@ -102,18 +116,33 @@ describe('scheduler.schedules(code)', () => {
       [{ key: 'a', schedule: '* * * * *', timeout: '-5m' }, InvalidArgumentError, /schedule "a": timeout/],
       [{ key: 'a', schedule: '* * * * *', retries: 3 }, InvalidArgumentError, /"a": retries is not a known field/],
       [{ key: 'a' }, InvalidArgumentError, /schedule "a": schedule is required/],
-      [{ key: 'a', schedule: '* * * * *', startAt: '2026-01-02', expiresAt: '2026-01-01' }, InvalidArgumentError, /expiresAt .* must be after startAt/],
-      [{ key: 'a', schedule: '* * * * *', overlapPolicy: 'queue' }, InvalidArgumentError, /job "report" schedule "a": overlapPolicy must be one of skip, bufferOne/],
-      [{ key: 'a', schedule: '* * * * *', overlapPolicy: 'bufferOne', allowParallelRuns: true }, InvalidArgumentError, /schedule "a": overlapPolicy 'bufferOne' contradicts allowParallelRuns: true/],
+      [
+        { key: 'a', schedule: '* * * * *', startAt: '2026-01-02', expiresAt: '2026-01-01' },
+        InvalidArgumentError,
+        /expiresAt .* must be after startAt/,
+      ],
+      [
+        { key: 'a', schedule: '* * * * *', overlapPolicy: 'queue' },
+        InvalidArgumentError,
+        /job "report" schedule "a": overlapPolicy must be one of skip, bufferOne/,
+      ],
+      [
+        { key: 'a', schedule: '* * * * *', overlapPolicy: 'bufferOne', allowParallelRuns: true },
+        InvalidArgumentError,
+        /schedule "a": overlapPolicy 'bufferOne' contradicts allowParallelRuns: true/,
+      ],
     ];
     for (const [input, ErrorClass, message] of cases) {
       const attempt = schedules.upsert([{ key: 'valid-first', schedule: '* * * * *' }, input as never]);
       await expect(attempt).rejects.toBeInstanceOf(ErrorClass);
       await expect(schedules.upsert(input as never)).rejects.toThrow(message);
     }
-    await expect(schedules.upsert([{ key: 'dup', schedule: '* * * * *' }, { key: 'dup', schedule: '0 * * * *' }])).rejects.toThrow(
-      /key "dup" appears twice in one call/,
-    );
+    await expect(
+      schedules.upsert([
+        { key: 'dup', schedule: '* * * * *' },
+        { key: 'dup', schedule: '0 * * * *' },
+      ]),
+    ).rejects.toThrow(/key "dup" appears twice in one call/);
     expect(() => scheduler.schedules('nope')).toThrow(UnknownJobError);
     expect(await snapshot(store)).toEqual(before);
   });
@@ -236,7 +265,9 @@ describe('runDue over runtime schedules', () => {
           return async (...args: Parameters<Store['claimSlots']>) => {
             if (!edited) {
               edited = true;
-              await createScheduler({ jobs: [defineJob({ code: 'report', schedule: null, run: () => undefined })], store: target, clock }).schedules('report').upsert({ key: 'v', schedule: '0 * * * *' });
+              await createScheduler({ jobs: [defineJob({ code: 'report', schedule: null, run: () => undefined })], store: target, clock })
+                .schedules('report')
+                .upsert({ key: 'v', schedule: '0 * * * *' });
             }
             return target.claimSlots(...args);
           };
@@ -244,7 +275,11 @@ describe('runDue over runtime schedules', () => {
         return Reflect.get(target, property) as unknown;
       },
     }) as Store;
-    const report = await runDue({ jobs: [defineJob({ code: 'report', schedule: null, run: () => void seen.push({ key: 'v', payload: null, slot: '', trigger: '' }) })], store: racing, clock });
+    const report = await runDue({
+      jobs: [defineJob({ code: 'report', schedule: null, run: () => void seen.push({ key: 'v', payload: null, slot: '', trigger: '' }) })],
+      store: racing,
+      clock,
+    });
     expect(report.results.find((r) => r.key === 'v')?.outcome).toBe('unscheduled');
     expect(seen).toEqual([]);
     expect((await store.queryRuns()).runs).toEqual([]);
@@ -300,10 +335,17 @@ describe('runtime schedules: review regressions', () => {
     const store = createMemoryStore();
     const clock = createFakeClock('2026-02-27T00:00:00.000Z');
     const ran: string[] = [];
-    const job = defineJob({ code: 'w', schedule: null, expiresAt: '2026-03-01T00:00:00Z', run: (ctx: RunContext) => void ran.push(ctx.slot.toISOString()) });
+    const job = defineJob({
+      code: 'w',
+      schedule: null,
+      expiresAt: '2026-03-01T00:00:00Z',
+      run: (ctx: RunContext) => void ran.push(ctx.slot.toISOString()),
+    });
     const schedules = createScheduler({ jobs: [job], store, clock }).schedules('w');
     await schedules.upsert({ key: 'longer', schedule: every('1h'), expiresAt: '2026-12-31T00:00:00Z' });
-    await expect(schedules.upsert({ key: 'never', schedule: every('1h'), startAt: '2026-03-02T00:00:00Z' })).rejects.toThrow(/window .* is empty/);
+    await expect(schedules.upsert({ key: 'never', schedule: every('1h'), startAt: '2026-03-02T00:00:00Z' })).rejects.toThrow(
+      /window .* is empty/,
+    );
     clock.set('2026-03-03T00:00:00.000Z');
     await runDue({ jobs: [job], store, clock });
     // The latest slot within the job's expiry is caught up once, not the 03-03 one the schedule's own expiry would allow.
@@ -320,7 +362,10 @@ describe('runtime schedules: review regressions', () => {
     const ran: string[] = [];
     const job = defineJob({ code: 'r', schedule: null, run: (ctx: RunContext) => void ran.push(ctx.key) });
     const schedules = createScheduler({ jobs: [job], store, clock }).schedules('r');
-    await schedules.upsert([{ key: 'paused-meanwhile', schedule: '0 3 * * *' }, { key: 'changed-meanwhile', schedule: '0 3 * * *' }]);
+    await schedules.upsert([
+      { key: 'paused-meanwhile', schedule: '0 3 * * *' },
+      { key: 'changed-meanwhile', schedule: '0 3 * * *' },
+    ]);
     await schedules.trigger('paused-meanwhile');
     await schedules.trigger('changed-meanwhile');
     let raced = false;
@@ -338,7 +383,15 @@ describe('runtime schedules: review regressions', () => {
       },
     }) as Store;
     const report = await runDue({ jobs: [job], store: racing, clock });
-    expect(report.results.filter((r) => r.key !== '').map((r) => [r.key, r.outcome]).sort()).toEqual([['changed-meanwhile', 'unscheduled'], ['paused-meanwhile', 'paused']]);
+    expect(
+      report.results
+        .filter((r) => r.key !== '')
+        .map((r) => [r.key, r.outcome])
+        .sort(),
+    ).toEqual([
+      ['changed-meanwhile', 'unscheduled'],
+      ['paused-meanwhile', 'paused'],
+    ]);
     expect((await store.pendingRunRequests()).map((r) => r.key).sort()).toEqual(['changed-meanwhile', 'paused-meanwhile']);
     clock.advance(2_000);
     await runDue({ jobs: [job], store, clock });
@@ -372,7 +425,12 @@ describe('runtime schedules: review regressions', () => {
     const { schedules, store, clock } = setup();
     await schedules.upsert({ key: 'acme', schedule: '0 3 * * *' });
     await schedules.trigger('acme');
-    const report = await runDue({ jobs: [defineJob({ code: 'report', schedule: null, run: () => undefined })], store, clock, dryRun: true });
+    const report = await runDue({
+      jobs: [defineJob({ code: 'report', schedule: null, run: () => undefined })],
+      store,
+      clock,
+      dryRun: true,
+    });
     expect(report.results.find((r) => r.key === 'acme')).toMatchObject({ outcome: 'would-run', reason: 'manual' });
     expect(await store.pendingRunRequests()).toHaveLength(1);
   });
@@ -393,7 +451,9 @@ describe('runtime schedules: review regressions', () => {
         running -= 1;
       },
     });
-    await createScheduler({ jobs: [job], store, clock }).schedules('wave').upsert(Array.from({ length: 7 }, (_, i) => ({ key: `k${i}`, schedule: '* * * * *' })));
+    await createScheduler({ jobs: [job], store, clock })
+      .schedules('wave')
+      .upsert(Array.from({ length: 7 }, (_, i) => ({ key: `k${i}`, schedule: '* * * * *' })));
     clock.set('2026-03-02T12:01:00.000Z');
     const report = await runDue({ jobs: [job], store, clock, maxConcurrentRuns: 3 });
     expect(report.results.filter((r) => r.outcome === 'succeeded')).toHaveLength(7);

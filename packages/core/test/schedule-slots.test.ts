@@ -40,7 +40,9 @@ describe('slot computation', () => {
 
   it('finds the previous slot of an every-second cron with notBefore years back', () => {
     const perSecond = compileSchedule('* * * * * *', { timezone: 'Europe/Paris' });
-    expect(previousSlot(perSecond, at('2026-03-29T01:00:00.500Z'), at('2000-01-01T00:00Z'))?.toISOString()).toBe('2026-03-29T01:00:00.000Z');
+    expect(previousSlot(perSecond, at('2026-03-29T01:00:00.500Z'), at('2000-01-01T00:00Z'))?.toISOString()).toBe(
+      '2026-03-29T01:00:00.000Z',
+    );
     const leapDay = compileSchedule('0 12 29 2 *', { timezone: 'America/New_York' });
     expect(previousSlot(leapDay, at('2026-03-07T12:00Z'), at('2000-01-01T00:00Z'))?.toISOString()).toBe('2024-02-29T17:00:00.000Z');
     expect(previousSlot(leapDay, at('2026-03-07T12:00Z'), at('2024-02-29T17:00:00Z'))).toBeNull();
@@ -49,14 +51,19 @@ describe('slot computation', () => {
 
   it('computes the previous slot of every() arithmetically', () => {
     const perMs = compileSchedule(every(7));
-    expect(previousSlot(perMs, at('2026-03-02T12:00:00.000Z'), at('1970-01-01T00:00:00Z'))?.getTime()).toBe(Math.floor(Date.parse('2026-03-02T12:00:00Z') / 7) * 7);
+    expect(previousSlot(perMs, at('2026-03-02T12:00:00.000Z'), at('1970-01-01T00:00:00Z'))?.getTime()).toBe(
+      Math.floor(Date.parse('2026-03-02T12:00:00Z') / 7) * 7,
+    );
     expect(previousSlot(perMs, at('1970-01-01T00:00:00.006Z'), at('1970-01-01T00:00:00.000Z'))).toBeNull();
   });
 
   it('combines day-of-month and day-of-week with OR when both are restricted, AND for daily filters', () => {
     const either = compileSchedule('0 0 13 * 5');
     expect(slotsBetween(either, at('2026-02-01T00:00Z'), at('2026-02-28T00:00Z')).map((d) => d.toISOString().slice(0, 10))).toEqual([
-      '2026-02-06', '2026-02-13', '2026-02-20', '2026-02-27',
+      '2026-02-06',
+      '2026-02-13',
+      '2026-02-20',
+      '2026-02-27',
     ]);
     const both = compileSchedule(dailyAt('00:00', { weekdays: ['fri'], monthDays: [13] }));
     expect(nextSlot(both, at('2026-01-01T00:00Z'))?.toISOString()).toBe('2026-02-13T00:00:00.000Z');
@@ -80,7 +87,12 @@ describe('slot computation', () => {
 });
 
 // The time "H H * * 1-5" hashes to for the seed "reports", read off its first slot.
-const hashedTime = nextSlot(compileSchedule({ kind: 'cron', expression: 'H H * * 1-5', hashSeed: 'reports' }), new Date('2026-01-05T00:00:00Z'))?.toISOString().slice(11, 16);
+const hashedTime = nextSlot(
+  compileSchedule({ kind: 'cron', expression: 'H H * * 1-5', hashSeed: 'reports' }),
+  new Date('2026-01-05T00:00:00Z'),
+)
+  ?.toISOString()
+  .slice(11, 16);
 
 describe('describeSchedule', () => {
   it.each([
@@ -91,14 +103,20 @@ describe('describeSchedule', () => {
     [every('2d'), 'every 2 days'],
     [dailyAt(['18:30', '06:00'], { weekdays: 'weekdays', timezone: 'Europe/Paris' }), 'at 06:00 and 18:30 on weekdays (Europe/Paris)'],
     [dailyAt('03:00'), 'at 03:00 every day (UTC)'],
-    [dailyAt('07:15:30', { weekdays: ['mon', 'wed'], monthDays: [1, 15] }), 'at 07:15:30 on Monday and Wednesday when also on days 1 and 15 of the month (UTC)'],
+    [
+      dailyAt('07:15:30', { weekdays: ['mon', 'wed'], monthDays: [1, 15] }),
+      'at 07:15:30 on Monday and Wednesday when also on days 1 and 15 of the month (UTC)',
+    ],
     [cron('* * * * *'), 'every minute'],
     [cron('*/15 * * * *'), 'every 15 minutes'],
     [cron('30 * * * *'), 'at minute 30 of every hour'],
     [cron('15 2 * * *'), 'at 02:15 every day (UTC)'],
     [cron('0 9 * * 1-5', { timezone: 'Asia/Tokyo' }), 'at 09:00 on weekdays (Asia/Tokyo)'],
     [cron('*/7 * * * *'), 'cron "*/7 * * * *" (UTC)'],
-    [cron('0 0 1 */3 *', { timezone: 'Europe/London' }), 'at 00:00 on day 1 of the month in January, April, July and October (Europe/London)'],
+    [
+      cron('0 0 1 */3 *', { timezone: 'Europe/London' }),
+      'at 00:00 on day 1 of the month in January, April, July and October (Europe/London)',
+    ],
     [cron('0 12 15W * *'), 'at 12:00 on the weekday nearest the 15th (UTC)'],
     [cron('0 0 * * FRI#L'), 'at 00:00 on the last Friday of the month (UTC)'],
     [cron('0 0 * * 5L'), 'at 00:00 on the last Friday of the month (UTC)'],
@@ -122,7 +140,9 @@ describe('describeSchedule', () => {
   });
 
   it('names the zone a compiled schedule got from the options', () => {
-    expect(describeSchedule(compileSchedule(dailyAt('03:00'), { timezone: 'America/New_York' }))).toBe('at 03:00 every day (America/New_York)');
+    expect(describeSchedule(compileSchedule(dailyAt('03:00'), { timezone: 'America/New_York' }))).toBe(
+      'at 03:00 every day (America/New_York)',
+    );
     expect(describeSchedule(compileSchedule('*/15 * * * *', { timezone: 'Asia/Kathmandu' }))).toBe('every 15 minutes (Asia/Kathmandu)');
   });
 });

@@ -101,7 +101,9 @@ describe('invalid schedules are rejected with an error naming the job, the field
     }
     expect(() => every(0)).toThrow(InvalidScheduleError);
     expect(() => every('-5m')).toThrow(InvalidScheduleError);
-    expect(rejection({ kind: 'every', everyMs: 1000, anchor: 'yesterday' }).message).toContain('anchor: "yesterday" is not an ISO-8601 instant');
+    expect(rejection({ kind: 'every', everyMs: 1000, anchor: 'yesterday' }).message).toContain(
+      'anchor: "yesterday" is not an ISO-8601 instant',
+    );
   });
 
   it('rejects bad daily times, an empty list, and out-of-range weekdays and month days', () => {
@@ -120,22 +122,49 @@ describe('invalid schedules are rejected with an error naming the job, the field
   });
 
   it('uses "schedule" when no `what` is given', () => {
-    expect(() => compileSchedule('61 * * * *')).toThrow(/^\[tickwork\] schedule: cron "61 \* \* \* \*": minute field: "61" is out of range 0-59$/);
+    expect(() => compileSchedule('61 * * * *')).toThrow(
+      /^\[tickwork\] schedule: cron "61 \* \* \* \*": minute field: "61" is out of range 0-59$/,
+    );
   });
 });
 
 describe('valid schedules compile', () => {
   it('accepts names, 7 as Sunday, ? in day fields, steps on ranges and starts, and lists', () => {
-    for (const expression of ['0 0 * JAN-mar SUN', '0 0 * * 7', '0 0 ? * MON', '0 0 1 * ?', '0-30/10 9-17 * * 1-5', '5/15 * * * *', '0 0,12 1,15 * *', '*/5 * * * * *']) {
+    for (const expression of [
+      '0 0 * JAN-mar SUN',
+      '0 0 * * 7',
+      '0 0 ? * MON',
+      '0 0 1 * ?',
+      '0-30/10 9-17 * * 1-5',
+      '5/15 * * * *',
+      '0 0,12 1,15 * *',
+      '*/5 * * * * *',
+    ]) {
       expect(() => compileSchedule(expression)).not.toThrow();
     }
   });
 
   it('accepts L, L-n, W, LW, #, nL, ?, +, H and a year, alone and in lists', () => {
     for (const expression of [
-      '0 0 L * *', '0 0 L-3 * *', '0 12 15W * *', '0 0 LW * *', '0 0 1,15W,L * ?', '0 0 ? * TUE#2', '0 0 * * 5#L',
-      '0 0 * * FRI#L', '0 0 * * 5L', '0 0 * * 1-5#1', '0 0 1 * +MON', '0 0 ? * +MON-FRI', 'H H * * *', 'H/15 * * * *',
-      'H(0-29)/10 H(9-17) * * 1-5', '0 0 0 1 1 * 2026-2030', '0 0 0 L * * */4', '0 0 0 1 1 ? 2026,2028', '0 0 0 29 2 * 2028/4',
+      '0 0 L * *',
+      '0 0 L-3 * *',
+      '0 12 15W * *',
+      '0 0 LW * *',
+      '0 0 1,15W,L * ?',
+      '0 0 ? * TUE#2',
+      '0 0 * * 5#L',
+      '0 0 * * FRI#L',
+      '0 0 * * 5L',
+      '0 0 * * 1-5#1',
+      '0 0 1 * +MON',
+      '0 0 ? * +MON-FRI',
+      'H H * * *',
+      'H/15 * * * *',
+      'H(0-29)/10 H(9-17) * * 1-5',
+      '0 0 0 1 1 * 2026-2030',
+      '0 0 0 L * * */4',
+      '0 0 0 1 1 ? 2026,2028',
+      '0 0 0 29 2 * 2028/4',
     ]) {
       expect(() => compileSchedule(expression)).not.toThrow();
     }

@@ -42,7 +42,10 @@ describe('a reason for every slot not run', () => {
     clock.set('2026-03-02T12:05:10Z');
     await tick();
     const runs = await runsOf(store, 'minutely');
-    expect(runs.filter((r) => r.status === 'succeeded').map((r) => r.slotAt.toISOString())).toEqual(['2026-03-02T12:00:00.000Z', '2026-03-02T12:05:00.000Z']);
+    expect(runs.filter((r) => r.status === 'succeeded').map((r) => r.slotAt.toISOString())).toEqual([
+      '2026-03-02T12:00:00.000Z',
+      '2026-03-02T12:05:00.000Z',
+    ]);
     expect(skipped(runs)).toMatchObject([
       {
         attempt: 0,
@@ -170,23 +173,36 @@ describe('a reason for every slot not run', () => {
     const jobs = [defineJob({ code: 'tenant', schedule: null, run: () => {} })];
     const tick = () => runDue({ jobs, store, clock, runnerId: 'test-runner' });
     const schedules = createScheduler({ jobs, store, clock }).schedules('tenant');
-    await schedules.upsert([{ key: 'off', schedule: '* * * * * *' }, { key: 'held', schedule: '* * * * * *' }]);
+    await schedules.upsert([
+      { key: 'off', schedule: '* * * * * *' },
+      { key: 'held', schedule: '* * * * * *' },
+    ]);
     await tick();
     await schedules.upsert({ key: 'off', schedule: '* * * * * *', enabled: false });
     await schedules.pause('held');
     clock.set('2026-03-02T12:10:00.500Z');
     const whileOff = await tick();
-    expect(whileOff.results.filter((r) => r.key !== '').map((r) => [r.key, r.outcome])).toEqual([['held', 'paused'], ['off', 'disabled']]);
+    expect(whileOff.results.filter((r) => r.key !== '').map((r) => [r.key, r.outcome])).toEqual([
+      ['held', 'paused'],
+      ['off', 'disabled'],
+    ]);
     await schedules.upsert({ key: 'off', schedule: '* * * * * *', enabled: true });
     await schedules.resume('held');
     clock.set('2026-03-02T12:10:01.100Z');
     await tick();
     const ranges = async (key: string) =>
-      skipped((await runsOf(store, 'tenant')).filter((r) => r.key === key)).map((r) => [r.skipReason, r.slotAt.toISOString(), r.rangeLastSlotAt?.toISOString(), r.slotCount]);
+      skipped((await runsOf(store, 'tenant')).filter((r) => r.key === key)).map((r) => [
+        r.skipReason,
+        r.slotAt.toISOString(),
+        r.rangeLastSlotAt?.toISOString(),
+        r.slotCount,
+      ]);
     // Every slot from the one after the last run to the last one before the change, in one range each, with its true reason.
     expect(await ranges('off')).toEqual([['disabled', '2026-03-02T12:00:01.000Z', '2026-03-02T12:10:00.000Z', 600]]);
     expect(await ranges('held')).toEqual([['paused', '2026-03-02T12:00:01.000Z', '2026-03-02T12:10:00.000Z', 600]]);
-    expect((await runsOf(store, 'tenant')).filter((r) => r.status === 'skipped').find((r) => r.key === 'off')?.message).toContain('the schedule was disabled');
+    expect((await runsOf(store, 'tenant')).filter((r) => r.status === 'skipped').find((r) => r.key === 'off')?.message).toContain(
+      'the schedule was disabled',
+    );
     const [off] = await store.getStates([{ code: 'tenant', key: 'off' }]);
     expect(off).toMatchObject({ lastSkipReason: 'disabled' });
   });

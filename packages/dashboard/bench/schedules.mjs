@@ -12,7 +12,9 @@ import { parseArgs } from 'node:util';
 import { createMemoryStore, defineJob, every } from '@tickwork/core';
 import { createDashboard, createStoreAccess, startDashboardServer } from '../dist/index.js';
 
-const { values } = parseArgs({ options: { store: { type: 'string', default: 'memory' }, schedules: { type: 'string', default: '100000' } } });
+const { values } = parseArgs({
+  options: { store: { type: 'string', default: 'memory' }, schedules: { type: 'string', default: '100000' } },
+});
 const n = Number(values.schedules);
 const dir = mkdtempSync(join(tmpdir(), 'tickwork-bench-dashboard-'));
 const schema = `tw_bench_dash_${process.pid}`;
@@ -20,9 +22,10 @@ const schema = `tw_bench_dash_${process.pid}`;
 async function openStore() {
   if (values.store === 'memory') return { store: createMemoryStore(), drop: async () => undefined };
   const { createSqlStore, migrate } = await import('@tickwork/store-sql');
-  const options = values.store === 'sqlite'
-    ? { driver: 'sqlite', dbName: join(dir, 'bench.db') }
-    : { driver: 'postgresql', clientUrl: process.env.TICKWORK_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test', schema };
+  const options =
+    values.store === 'sqlite'
+      ? { driver: 'sqlite', dbName: join(dir, 'bench.db') }
+      : { driver: 'postgresql', clientUrl: process.env.TICKWORK_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test', schema };
   await migrate(options);
   const store = createSqlStore(options);
   const drop = async () => {
@@ -48,11 +51,24 @@ const loadStart = performance.now();
 for (let at = 0; at < n; at += 1000) {
   const batch = [];
   for (let i = at; i < Math.min(n, at + 1000); i += 1) {
-    batch.push({ code: 'tenants.report', key: `tenant-${String(i).padStart(6, '0')}`, schedule: { kind: 'cron', expression: `${i % 60} ${i % 24} * * *` }, timezone: 'Europe/Paris', payload: { tenant: i }, enabled: true, startAt: null, expiresAt: null, description: null, options: {} });
+    batch.push({
+      code: 'tenants.report',
+      key: `tenant-${String(i).padStart(6, '0')}`,
+      schedule: { kind: 'cron', expression: `${i % 60} ${i % 24} * * *` },
+      timezone: 'Europe/Paris',
+      payload: { tenant: i },
+      enabled: true,
+      startAt: null,
+      expiresAt: null,
+      description: null,
+      options: {},
+    });
   }
   await store.upsertSchedules(batch, now);
 }
-console.log(`store ${values.store}: ${n.toLocaleString('en')} runtime schedules loaded in ${((performance.now() - loadStart) / 1000).toFixed(1)} s`);
+console.log(
+  `store ${values.store}: ${n.toLocaleString('en')} runtime schedules loaded in ${((performance.now() - loadStart) / 1000).toFixed(1)} s`,
+);
 
 const access = createStoreAccess(store);
 const { secret } = await access.createToken({ name: 'bench', role: 'admin', expiresAt: null, now });
@@ -65,7 +81,9 @@ function get(path, headers = {}) {
     const req = request(new URL(path, server.url), { headers: { authorization: `Bearer ${secret}`, ...headers } }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, ms: performance.now() - started, bytes: Buffer.concat(chunks), headers: res.headers }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode, ms: performance.now() - started, bytes: Buffer.concat(chunks), headers: res.headers }),
+      );
     });
     req.on('error', reject);
     req.end();
@@ -86,16 +104,25 @@ async function timed(path, times = 5) {
 const first = await get('api/jobs');
 const overview = await timed('api/jobs');
 const count = JSON.parse(first.bytes.toString()).jobs.find((j) => j.code === 'tenants.report').runtimeSchedules;
-console.log(`overview (${jobs.length} jobs): first ${first.ms.toFixed(1)} ms (counts schedules: ${count.count}${count.more ? '+' : ''}), warm ${overview.ms.toFixed(1)} ms`);
+console.log(
+  `overview (${jobs.length} jobs): first ${first.ms.toFixed(1)} ms (counts schedules: ${count.count}${count.more ? '+' : ''}), warm ${overview.ms.toFixed(1)} ms`,
+);
 const page1 = await timed('api/jobs/tenants.report/schedules?limit=50');
-console.log(`schedules page 1 (50 rows): ${page1.ms.toFixed(1)} ms, ${JSON.stringify(page1.body).length.toLocaleString('en')} bytes of JSON`);
+console.log(
+  `schedules page 1 (50 rows): ${page1.ms.toFixed(1)} ms, ${JSON.stringify(page1.body).length.toLocaleString('en')} bytes of JSON`,
+);
 const target = Math.min(500, Math.ceil(n / 50));
 let cursor = page1.body.nextCursor;
 const walkStart = performance.now();
-for (let page = 2; page < target; page += 1) cursor = JSON.parse((await get(`api/jobs/tenants.report/schedules?limit=50&cursor=${encodeURIComponent(cursor)}`)).bytes.toString()).nextCursor;
+for (let page = 2; page < target; page += 1)
+  cursor = JSON.parse(
+    (await get(`api/jobs/tenants.report/schedules?limit=50&cursor=${encodeURIComponent(cursor)}`)).bytes.toString(),
+  ).nextCursor;
 const walk = performance.now() - walkStart;
 const page500 = await timed(`api/jobs/tenants.report/schedules?limit=50&cursor=${encodeURIComponent(cursor)}`);
-console.log(`schedules page ${target}: ${page500.ms.toFixed(1)} ms (first key ${page500.body.schedules[0].key}; walking pages 2-${target - 1} took ${(walk / 1000).toFixed(1)} s, ${(walk / Math.max(1, target - 2)).toFixed(1)} ms a page)`);
+console.log(
+  `schedules page ${target}: ${page500.ms.toFixed(1)} ms (first key ${page500.body.schedules[0].key}; walking pages 2-${target - 1} took ${(walk / 1000).toFixed(1)} s, ${(walk / Math.max(1, target - 2)).toFixed(1)} ms a page)`,
+);
 
 let total = 0;
 let js = 0;
@@ -105,7 +132,9 @@ for (const file of files) {
   total += res.bytes.length;
   if (file.endsWith('.js')) js += res.bytes.length;
 }
-console.log(`first visit: ${files.length} files, ${total.toLocaleString('en')} bytes gzipped (JavaScript ${js.toLocaleString('en')} bytes)`);
+console.log(
+  `first visit: ${files.length} files, ${total.toLocaleString('en')} bytes gzipped (JavaScript ${js.toLocaleString('en')} bytes)`,
+);
 
 await server.close();
 await store.close();

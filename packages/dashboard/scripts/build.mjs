@@ -13,4 +13,6 @@ for (const project of ['tsconfig.build.json', 'tsconfig.web.json']) {
   const result = spawnSync(process.execPath, [tsc, '-p', project, ...process.argv.slice(2)], { cwd, stdio: 'inherit' });
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
-cpSync(fileURLToPath(new URL('../src/web/static', import.meta.url)), fileURLToPath(new URL('../dist/web', import.meta.url)), { recursive: true });
+cpSync(fileURLToPath(new URL('../src/web/static', import.meta.url)), fileURLToPath(new URL('../dist/web', import.meta.url)), {
+  recursive: true,
+});

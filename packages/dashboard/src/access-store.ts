@@ -54,7 +54,10 @@ export function createStoreAccess(store: Store): AccessStore {
   const read = async (id: string) => {
     const stored = await store.getAccessToken(id);
     if (!stored) return null;
-    if (!isRole(stored.role)) throw new AccessStoreError(`access token ${stored.id} in the store has the role ${JSON.stringify(stored.role)}, which the dashboard does not know`);
+    if (!isRole(stored.role))
+      throw new AccessStoreError(
+        `access token ${stored.id} in the store has the role ${JSON.stringify(stored.role)}, which the dashboard does not know`,
+      );
     return { token: tokenOf(stored), hash: stored.hash };
   };
   return {
@@ -92,7 +95,8 @@ export function createStoreAccess(store: Store): AccessStore {
     appendAudit: (entry) => store.appendAudit(entry),
     async listAudit(query = {}) {
       const limit = query.limit ?? 50;
-      if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new AccessStoreError(`audit limit must be an integer 1 … 500, got ${String(limit)}`);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+        throw new AccessStoreError(`audit limit must be an integer 1 … 500, got ${String(limit)}`);
       return store.listAudit({ limit, cursor: query.cursor ?? null });
     },
   };

@@ -32,13 +32,19 @@ export class Assets {
     } catch (error) {
       throw new AccessStoreError(`the front end is not built (${directory} is missing): run the package's build`, { cause: error });
     }
-    if (!names.includes('index.html')) throw new AccessStoreError(`the front end build in ${directory} has no index.html: run the package's build`);
+    if (!names.includes('index.html'))
+      throw new AccessStoreError(`the front end build in ${directory} has no index.html: run the package's build`);
     for (const name of names) {
       const ext = name.slice(name.lastIndexOf('.'));
       const type = TYPES[ext];
       if (!type) continue;
       const body = readFileSync(`${directory}${name}`);
-      this.files.set(name, { body, gzip: gzipSync(body, { level: 9 }), type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"` });
+      this.files.set(name, {
+        body,
+        gzip: gzipSync(body, { level: 9 }),
+        type,
+        etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"`,
+      });
     }
   }
 
@@ -55,7 +61,13 @@ export class Assets {
   /** Sends an asset (gzipped when the client accepts it; 304 on a matching ETag). */
   send(req: IncomingMessage, res: ServerResponse, name: string): void {
     const asset = this.files.get(name) as Asset;
-    const headers: Record<string, string> = { ...SECURITY_HEADERS, 'content-type': asset.type, etag: asset.etag, 'cache-control': 'no-cache', vary: 'accept-encoding' };
+    const headers: Record<string, string> = {
+      ...SECURITY_HEADERS,
+      'content-type': asset.type,
+      etag: asset.etag,
+      'cache-control': 'no-cache',
+      vary: 'accept-encoding',
+    };
     if (req.headers['if-none-match'] === asset.etag) {
       res.writeHead(304, headers).end();
       return;

@@ -55,9 +55,16 @@ export class Gate {
   constructor(
     private readonly access: AccessStore,
     private readonly clock: Clock,
-    private readonly options: { sessionTtlMs: number; authenticate: AuthenticateHook | null; allowedOrigins: readonly string[]; trustProxy: boolean; secret: string | null },
+    private readonly options: {
+      sessionTtlMs: number;
+      authenticate: AuthenticateHook | null;
+      allowedOrigins: readonly string[];
+      trustProxy: boolean;
+      secret: string | null;
+    },
   ) {
-    this.hostSecret = options.secret === null ? randomBytes(32) : createHash('sha256').update(`tickwork-dashboard:${options.secret}`).digest();
+    this.hostSecret =
+      options.secret === null ? randomBytes(32) : createHash('sha256').update(`tickwork-dashboard:${options.secret}`).digest();
   }
 
   /** Exchanges a token for a session (the cookie's value); 401 for an unknown or expired token. */
@@ -81,7 +88,8 @@ export class Gate {
   async authenticate(req: IncomingMessage): Promise<Authenticated> {
     if (this.options.authenticate) {
       const principal = await this.options.authenticate(req);
-      if (principal) return { principal: { ...principal, via: 'host' }, via: 'host', csrf: this.hmac(this.hostSecret, `csrf:host:${principal.id}`) };
+      if (principal)
+        return { principal: { ...principal, via: 'host' }, via: 'host', csrf: this.hmac(this.hostSecret, `csrf:host:${principal.id}`) };
     }
     const header = String(req.headers.authorization ?? '');
     if (header !== '') {
@@ -99,12 +107,15 @@ export class Gate {
     if (!key) throw new DashboardHttpError(401, 'the token of this session was revoked: sign in again');
     const expected = Buffer.from(this.sign(key.hash, session.tokenId, session.issuedAt, session.expiresAt));
     const presented = Buffer.from(cookie);
-    if (expected.length !== presented.length || !timingSafeEqual(expected, presented)) throw new DashboardHttpError(401, 'your session has expired or ended: sign in again');
+    if (expected.length !== presented.length || !timingSafeEqual(expected, presented))
+      throw new DashboardHttpError(401, 'your session has expired or ended: sign in again');
     const { token } = key;
-    if (token.expiresAt && token.expiresAt.getTime() <= now) throw new DashboardHttpError(401, `token "${token.name}" expired at ${token.expiresAt.toISOString()}`);
-    const renewed = session.expiresAt - now < this.options.sessionTtlMs - RENEW_AFTER_MS
-      ? this.sign(key.hash, token.id, session.issuedAt, now + this.options.sessionTtlMs)
-      : undefined;
+    if (token.expiresAt && token.expiresAt.getTime() <= now)
+      throw new DashboardHttpError(401, `token "${token.name}" expired at ${token.expiresAt.toISOString()}`);
+    const renewed =
+      session.expiresAt - now < this.options.sessionTtlMs - RENEW_AFTER_MS
+        ? this.sign(key.hash, token.id, session.issuedAt, now + this.options.sessionTtlMs)
+        : undefined;
     return {
       principal: { id: token.id, name: token.name, role: token.role, via: 'token' },
       via: 'session',
@@ -150,7 +161,8 @@ export class Gate {
   private async tokenPrincipal(secret: string): Promise<Principal> {
     const check = await this.access.verifyToken(secret, this.clock.now());
     if (check.status === 'unknown') throw new DashboardHttpError(401, 'unknown token');
-    if (check.status === 'expired') throw new DashboardHttpError(401, `token "${check.token.name}" expired at ${check.token.expiresAt?.toISOString()}`);
+    if (check.status === 'expired')
+      throw new DashboardHttpError(401, `token "${check.token.name}" expired at ${check.token.expiresAt?.toISOString()}`);
     return { id: check.token.id, name: check.token.name, role: check.token.role, via: 'token' };
   }
 

@@ -94,11 +94,19 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const assets = new Assets();
   const scheduler = createScheduler({ jobs: registry, store: options.store, clock, timezone });
   const retentionMs = options.auditRetentionMs ?? DEFAULT_AUDIT_RETENTION_MS;
-  if (!Number.isFinite(retentionMs) || retentionMs <= 0) throw new InvalidArgumentError(`${PREFIX} auditRetentionMs must be a positive number of milliseconds, got ${String(retentionMs)}`);
+  if (!Number.isFinite(retentionMs) || retentionMs <= 0)
+    throw new InvalidArgumentError(`${PREFIX} auditRetentionMs must be a positive number of milliseconds, got ${String(retentionMs)}`);
   let prunedAt = Number.NEGATIVE_INFINITY;
   const audit: Dashboard['audit'] = async (principal, action, target, before, after) => {
     const now = clock.now();
-    const row = await access.appendAudit({ at: now, actor: { id: principal.id, name: principal.name, role: principal.role, via: principal.via }, action, target, before, after });
+    const row = await access.appendAudit({
+      at: now,
+      actor: { id: principal.id, name: principal.name, role: principal.role, via: principal.via },
+      action,
+      target,
+      before,
+      after,
+    });
     if (now.getTime() - prunedAt >= AUDIT_PRUNE_EVERY_MS) {
       prunedAt = now.getTime();
       // Retention is housekeeping: a failed prune never fails the change it follows; the next append after an hour tries again.
@@ -117,7 +125,9 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     live,
     gate,
     basePath,
-    secureCookie: (req) => (options.trustProxy && String(req.headers['x-forwarded-proto'] ?? '').startsWith('https')) || (req.socket as { encrypted?: boolean }).encrypted === true,
+    secureCookie: (req) =>
+      (options.trustProxy && String(req.headers['x-forwarded-proto'] ?? '').startsWith('https')) ||
+      (req.socket as { encrypted?: boolean }).encrypted === true,
     audit: async (auth, action, target, before, after) => {
       await audit(auth.principal, action, target, before, after);
       if (target.code !== undefined) live.changed({ type: 'state', code: target.code, key: target.key ?? '' });
@@ -190,7 +200,11 @@ export function createDashboard(options: DashboardOptions): Dashboard {
           return;
         }
         const http = toHttpError(error);
-        sendError(res, http, http.status === 401 ? { 'set-cookie': `${SESSION_COOKIE}=; Path=${basePath || '/'}; Max-Age=0; HttpOnly; SameSite=Strict` } : {});
+        sendError(
+          res,
+          http,
+          http.status === 401 ? { 'set-cookie': `${SESSION_COOKIE}=; Path=${basePath || '/'}; Max-Age=0; HttpOnly; SameSite=Strict` } : {},
+        );
       }
     },
     async guard(req, { role, mutation, what }) {
@@ -210,12 +224,17 @@ export function createDashboard(options: DashboardOptions): Dashboard {
 export function toHttpError(error: unknown): DashboardHttpError {
   if (error instanceof DashboardHttpError) return error;
   if (error instanceof UnknownJobError) return new DashboardHttpError(404, error.message);
-  if (error instanceof InvalidArgumentError || error instanceof InvalidScheduleError) return new DashboardHttpError(400, error.message, fieldOfCoreMessage(error.message));
+  if (error instanceof InvalidArgumentError || error instanceof InvalidScheduleError)
+    return new DashboardHttpError(400, error.message, fieldOfCoreMessage(error.message));
   if (error instanceof StoreUnavailableError) return new DashboardHttpError(503, `the store is unavailable: ${error.message}`);
   return new DashboardHttpError(500, `${PREFIX} internal error: ${error instanceof Error ? error.message : String(error)}`);
 }
 
-function matchRoute(list: readonly Route[], method: string, segments: readonly string[]): { route: Route; params: Record<string, string> } | null {
+function matchRoute(
+  list: readonly Route[],
+  method: string,
+  segments: readonly string[],
+): { route: Route; params: Record<string, string> } | null {
   for (const route of list) {
     if (route.method !== method && !(method === 'HEAD' && route.method === 'GET')) continue;
     if (route.path.length !== segments.length) continue;
@@ -235,6 +254,7 @@ function matchRoute(list: readonly Route[], method: string, segments: readonly s
 
 function normaliseBase(base: string): string {
   if (base === '' || base === '/') return '';
-  if (!/^\/[A-Za-z0-9._~/-]*[^/]$/.test(base)) throw new InvalidArgumentError(`${PREFIX} basePath must look like /dashboard (no trailing slash), got ${JSON.stringify(base)}`);
+  if (!/^\/[A-Za-z0-9._~/-]*[^/]$/.test(base))
+    throw new InvalidArgumentError(`${PREFIX} basePath must look like /dashboard (no trailing slash), got ${JSON.stringify(base)}`);
   return base;
 }

@@ -4,7 +4,10 @@ import type { Dashboard } from './dashboard.js';
 /** The part of a Fastify instance the plugin uses (no Fastify dependency here). */
 export interface FastifyLike {
   removeAllContentTypeParsers(): void;
-  addContentTypeParser(type: string, handler: (req: unknown, payload: unknown, done: (error: Error | null, body?: unknown) => void) => void): void;
+  addContentTypeParser(
+    type: string,
+    handler: (req: unknown, payload: unknown, done: (error: Error | null, body?: unknown) => void) => void,
+  ): void;
   all(path: string, handler: (request: { raw: IncomingMessage }, reply: { raw: ServerResponse; hijack(): void }) => void): void;
 }
 

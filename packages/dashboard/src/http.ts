@@ -19,7 +19,12 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 /** Sends a JSON answer with the security headers. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
+  res.writeHead(status, {
+    ...SECURITY_HEADERS,
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -46,7 +51,10 @@ const STATUS_TEXT: Record<number, string> = {
  * before reading, or while reading), 415 for another content type, 400 for malformed JSON.
  */
 export async function readJsonBody(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
-  const type = String(req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  const type = String(req.headers['content-type'] ?? '')
+    .split(';')[0]
+    ?.trim()
+    .toLowerCase();
   const declared = Number(req.headers['content-length'] ?? Number.NaN);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
@@ -63,14 +71,16 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
     chunks.push(chunk);
   }
   if (size === 0) return {};
-  if (type !== 'application/json') throw new DashboardHttpError(415, `send the body as application/json (got ${type || 'no content type'})`);
+  if (type !== 'application/json')
+    throw new DashboardHttpError(415, `send the body as application/json (got ${type || 'no content type'})`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch (error) {
     throw new DashboardHttpError(400, `request body is not valid JSON: ${(error as Error).message}`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new DashboardHttpError(400, 'request body must be a JSON object');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new DashboardHttpError(400, 'request body must be a JSON object');
   return parsed as Record<string, unknown>;
 }
 
@@ -92,20 +102,29 @@ export function cookiesOf(req: IncomingMessage): Map<string, string> {
 
 /** A request's own origin (`http://host:port`), trusting `x-forwarded-proto` only when told to. */
 export function originOf(req: IncomingMessage, trustProxy: boolean): string {
-  const forwarded = trustProxy ? String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]?.trim() : '';
+  const forwarded = trustProxy
+    ? String(req.headers['x-forwarded-proto'] ?? '')
+        .split(',')[0]
+        ?.trim()
+    : '';
   const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
   const proto = forwarded || (encrypted ? 'https' : 'http');
   return `${proto}://${String(req.headers.host ?? '')}`;
 }
 
 /** A string field of a JSON body (or undefined); 400 naming it when of another type. */
-export function stringField(body: Record<string, unknown>, field: string, options: { max?: number; required?: boolean } = {}): string | undefined {
+export function stringField(
+  body: Record<string, unknown>,
+  field: string,
+  options: { max?: number; required?: boolean } = {},
+): string | undefined {
   const value = body[field];
   if (value === undefined || value === null) {
     if (options.required) throw new DashboardHttpError(400, `${field} is required`, field);
     return undefined;
   }
   if (typeof value !== 'string') throw new DashboardHttpError(400, `${field} must be a string, got ${typeof value}`, field);
-  if (options.max !== undefined && value.length > options.max) throw new DashboardHttpError(400, `${field} is ${value.length} characters; at most ${options.max}`, field);
+  if (options.max !== undefined && value.length > options.max)
+    throw new DashboardHttpError(400, `${field} is ${value.length} characters; at most ${options.max}`, field);
   return value;
 }

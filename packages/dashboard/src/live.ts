@@ -29,12 +29,21 @@ export class LiveFeed {
 
   /** Streams events to one client until it disconnects. */
   attach(res: ServerResponse): void {
-    res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     res.write('retry: 1000\n\n');
     this.clients.add(res);
     // A new watcher sees what is running now at once; later polls send only changes.
     this.store.queryRuns({ status: 'running', limit: 200 }).then(
-      (page) => this.clients.has(res) && page.runs.length > 0 && res.write(`event: runs\ndata: ${JSON.stringify({ runs: page.runs.map(runView) })}\n\n`),
+      (page) =>
+        this.clients.has(res) &&
+        page.runs.length > 0 &&
+        res.write(`event: runs\ndata: ${JSON.stringify({ runs: page.runs.map(runView) })}\n\n`),
       () => undefined,
     );
     res.on('close', () => {
@@ -85,7 +94,10 @@ export class LiveFeed {
     if (this.polling) return; // a slow store: skip a beat rather than pile up reads
     this.polling = true;
     try {
-      const [running, recent] = await Promise.all([this.store.queryRuns({ status: 'running', limit: 200 }), this.store.queryRuns({ limit: 50 })]);
+      const [running, recent] = await Promise.all([
+        this.store.queryRuns({ status: 'running', limit: 200 }),
+        this.store.queryRuns({ limit: 50 }),
+      ]);
       const current = new Map<string, RunRecord>();
       for (const run of [...running.runs, ...recent.runs]) current.set(run.id, run);
       const previous = this.seen;

@@ -114,7 +114,8 @@ function limitParam(query: URLSearchParams, fallback: number, max: number): numb
   const value = query.get('limit');
   if (value === null || value === '') return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new DashboardHttpError(400, `limit must be a whole number 1 … ${max}, got ${JSON.stringify(value)}`, 'limit');
+  if (!Number.isInteger(n) || n < 1 || n > max)
+    throw new DashboardHttpError(400, `limit must be a whole number 1 … ${max}, got ${JSON.stringify(value)}`, 'limit');
   return n;
 }
 
@@ -124,19 +125,33 @@ async function pauseOrResume(ctx: RouteContext, key: string, paused: boolean): P
   if (key !== DEFAULT_SCHEDULE_KEY) await existingSchedule(ctx, key);
   const [before] = await ctx.store.getStates([ref(ctx, key)]);
   const state = await ctx.store.setPaused(ref(ctx, key), paused, { now: ctx.clock.now(), ...(paused ? { note } : {}) });
-  await ctx.audit(auth, `${key === DEFAULT_SCHEDULE_KEY ? 'job' : 'schedule'}.${paused ? 'pause' : 'resume'}`, ref(ctx, key), pauseView(before), pauseView(state));
+  await ctx.audit(
+    auth,
+    `${key === DEFAULT_SCHEDULE_KEY ? 'job' : 'schedule'}.${paused ? 'pause' : 'resume'}`,
+    ref(ctx, key),
+    pauseView(before),
+    pauseView(state),
+  );
   ok(ctx, { state: stateView(state) });
 }
 
-const pauseView = (state: { paused: boolean; pausedNote: string | null } | undefined) => ({ paused: state?.paused ?? false, note: state?.pausedNote ?? null });
+const pauseView = (state: { paused: boolean; pausedNote: string | null } | undefined) => ({
+  paused: state?.paused ?? false,
+  note: state?.pausedNote ?? null,
+});
 
 async function trigger(ctx: RouteContext, key: string): Promise<void> {
   const auth = ctx.auth as Authenticated;
   const job = ctx.registry.get(ctx.params.code as string);
-  if (!job.enabled) throw new DashboardHttpError(409, `job "${job.code}" is disabled in code (enabled: false): no runner runs it, so no request was filed`);
+  if (!job.enabled)
+    throw new DashboardHttpError(409, `job "${job.code}" is disabled in code (enabled: false): no runner runs it, so no request was filed`);
   if (key !== DEFAULT_SCHEDULE_KEY) {
     const schedule = await existingSchedule(ctx, key);
-    if (!schedule.enabled) throw new DashboardHttpError(409, `runtime schedule "${key}" of "${job.code}" is disabled: no runner runs it, so no request was filed`);
+    if (!schedule.enabled)
+      throw new DashboardHttpError(
+        409,
+        `runtime schedule "${key}" of "${job.code}" is disabled: no runner runs it, so no request was filed`,
+      );
   }
   const request = await ctx.store.requestRun(ref(ctx, key), { now: ctx.clock.now(), requestedBy: `dashboard:${auth.principal.name}` });
   await ctx.audit(auth, `${key === DEFAULT_SCHEDULE_KEY ? 'job' : 'schedule'}.trigger`, ref(ctx, key), null, { request: request.id });
@@ -147,7 +162,13 @@ async function setEnabled(ctx: RouteContext, enabled: boolean): Promise<void> {
   const key = ctx.params.key as string;
   const before = await existingSchedule(ctx, key);
   const [after] = await ctx.store.upsertSchedules([{ ...before, enabled }], ctx.clock.now());
-  await ctx.audit(ctx.auth as Authenticated, `schedule.${enabled ? 'enable' : 'disable'}`, ref(ctx, key), { enabled: before.enabled }, { enabled: after?.enabled ?? enabled });
+  await ctx.audit(
+    ctx.auth as Authenticated,
+    `schedule.${enabled ? 'enable' : 'disable'}`,
+    ref(ctx, key),
+    { enabled: before.enabled },
+    { enabled: after?.enabled ?? enabled },
+  );
   ok(ctx, { schedule: after });
 }
 
@@ -160,11 +181,24 @@ export const routes: readonly Route[] = [
   }),
   route('DELETE', '/api/session', 'viewer', 'signing out', async (ctx) => {
     ctx.gate.signOut(ctx.req);
-    sendJson(ctx.res, 200, { signedOut: true }, { 'set-cookie': `${SESSION_COOKIE}=; Path=${ctx.basePath || '/'}; Max-Age=0; HttpOnly; SameSite=Strict` });
+    sendJson(
+      ctx.res,
+      200,
+      { signedOut: true },
+      { 'set-cookie': `${SESSION_COOKIE}=; Path=${ctx.basePath || '/'}; Max-Age=0; HttpOnly; SameSite=Strict` },
+    );
   }),
   route('GET', '/api/me', 'viewer', 'reading who you are', async (ctx) => {
     const auth = ctx.auth as Authenticated;
-    ok(ctx, { name: auth.principal.name, role: auth.principal.role, via: auth.principal.via, csrf: auth.csrf, timezone: ctx.timezone, store: ctx.store.name, runners: typeof ctx.store.listRunners === 'function' });
+    ok(ctx, {
+      name: auth.principal.name,
+      role: auth.principal.role,
+      via: auth.principal.via,
+      csrf: auth.csrf,
+      timezone: ctx.timezone,
+      store: ctx.store.name,
+      runners: typeof ctx.store.listRunners === 'function',
+    });
   }),
   route('GET', '/api/jobs', 'viewer', 'reading jobs', async (ctx) => {
     const now = ctx.clock.now();
@@ -180,7 +214,10 @@ export const routes: readonly Route[] = [
     ok(ctx, {
       now,
       jobs: jobs.map((job) =>
-        jobSummary(job, stateOf.get(job.code), ctx.timezone, now, { pending: pendingOf.get(job.code) ?? 0, runtimeSchedules: schedules.get(job.code) ?? { count: 0, more: false } }),
+        jobSummary(job, stateOf.get(job.code), ctx.timezone, now, {
+          pending: pendingOf.get(job.code) ?? 0,
+          runtimeSchedules: schedules.get(job.code) ?? { count: 0, more: false },
+        }),
       ),
     });
   }),
@@ -192,9 +229,18 @@ export const routes: readonly Route[] = [
       ctx.store.pendingRunRequests({ codes: [job.code], limit: 100 }),
       scheduleCounts(ctx.store, [job.code]),
     ]);
-    const summary = jobSummary(job, state, ctx.timezone, now, { pending: pending.length, runtimeSchedules: schedules.get(job.code) ?? { count: 0, more: false } });
+    const summary = jobSummary(job, state, ctx.timezone, now, {
+      pending: pending.length,
+      runtimeSchedules: schedules.get(job.code) ?? { count: 0, more: false },
+    });
     const compiled = summary.schedule ? compiledOf(job, ctx.timezone, state).schedule : null;
-    ok(ctx, { now, job: summary, options: jobOptions(job), nextSlots: compiled ? nextSlots(compiled, now, 5, summary.timezone) : [], pending });
+    ok(ctx, {
+      now,
+      job: summary,
+      options: jobOptions(job),
+      nextSlots: compiled ? nextSlots(compiled, now, 5, summary.timezone) : [],
+      pending,
+    });
   }),
   route('GET', '/api/jobs/:code/runs', 'viewer', 'reading runs', async (ctx) => {
     const query: RunQuery = { code: ctx.params.code as string, limit: limitParam(ctx.query, 50, 200) };
@@ -202,7 +248,8 @@ export const routes: readonly Route[] = [
     if (status) {
       const list = status.split(',').filter((s) => s !== '');
       const bad = list.find((s) => !(RUN_STATUSES as readonly string[]).includes(s));
-      if (bad !== undefined) throw new DashboardHttpError(400, `status: "${bad}" is not a run status (${RUN_STATUSES.join(', ')})`, 'status');
+      if (bad !== undefined)
+        throw new DashboardHttpError(400, `status: "${bad}" is not a run status (${RUN_STATUSES.join(', ')})`, 'status');
       query.status = list as RunStatus[];
     }
     const key = ctx.query.get('key');
@@ -217,7 +264,8 @@ export const routes: readonly Route[] = [
       const page = await ctx.store.queryRuns(query);
       ok(ctx, { runs: page.runs.map(runView), nextCursor: page.nextCursor });
     } catch (error) {
-      if (error instanceof InvalidArgumentError && /cursor/i.test(error.message)) throw new DashboardHttpError(400, error.message, 'cursor');
+      if (error instanceof InvalidArgumentError && /cursor/i.test(error.message))
+        throw new DashboardHttpError(400, error.message, 'cursor');
       throw error;
     }
   }),
@@ -238,13 +286,19 @@ export const routes: readonly Route[] = [
     const now = ctx.clock.now();
     const job = ctx.registry.get(ctx.params.code as string);
     const cursor = ctx.query.get('cursor');
-    const page = await ctx.store.listSchedules({ code: job.code, limit: limitParam(ctx.query, 50, 500), ...(cursor ? { cursor } : {}) }).catch((error: unknown) => {
-      if (error instanceof InvalidArgumentError && /cursor/i.test(error.message)) throw new DashboardHttpError(400, error.message, 'cursor');
-      throw error;
-    });
+    const page = await ctx.store
+      .listSchedules({ code: job.code, limit: limitParam(ctx.query, 50, 500), ...(cursor ? { cursor } : {}) })
+      .catch((error: unknown) => {
+        if (error instanceof InvalidArgumentError && /cursor/i.test(error.message))
+          throw new DashboardHttpError(400, error.message, 'cursor');
+        throw error;
+      });
     const states = page.schedules.length ? await ctx.store.getStates(page.schedules.map((s) => ({ code: s.code, key: s.key }))) : [];
     const stateOf = new Map(states.map((s) => [s.key, s]));
-    ok(ctx, { schedules: page.schedules.map((s) => scheduleView(job, s, stateOf.get(s.key), ctx.timezone, now)), nextCursor: page.nextCursor });
+    ok(ctx, {
+      schedules: page.schedules.map((s) => scheduleView(job, s, stateOf.get(s.key), ctx.timezone, now)),
+      nextCursor: page.nextCursor,
+    });
   }),
   route('GET', '/api/jobs/:code/schedules/:key', 'viewer', 'reading a runtime schedule', async (ctx) => {
     const job = ctx.registry.get(ctx.params.code as string);
@@ -278,20 +332,29 @@ export const routes: readonly Route[] = [
   route('POST', '/api/jobs/:code/pause', 'operator', 'pausing a job', (ctx) => pauseOrResume(ctx, DEFAULT_SCHEDULE_KEY, true)),
   route('POST', '/api/jobs/:code/resume', 'operator', 'resuming a job', (ctx) => pauseOrResume(ctx, DEFAULT_SCHEDULE_KEY, false)),
   route('POST', '/api/jobs/:code/trigger', 'operator', 'triggering a job', (ctx) => trigger(ctx, DEFAULT_SCHEDULE_KEY)),
-  route('POST', '/api/jobs/:code/schedules/:key/pause', 'operator', 'pausing a runtime schedule', (ctx) => pauseOrResume(ctx, ctx.params.key as string, true)),
-  route('POST', '/api/jobs/:code/schedules/:key/resume', 'operator', 'resuming a runtime schedule', (ctx) => pauseOrResume(ctx, ctx.params.key as string, false)),
-  route('POST', '/api/jobs/:code/schedules/:key/trigger', 'operator', 'triggering a runtime schedule', (ctx) => trigger(ctx, ctx.params.key as string)),
+  route('POST', '/api/jobs/:code/schedules/:key/pause', 'operator', 'pausing a runtime schedule', (ctx) =>
+    pauseOrResume(ctx, ctx.params.key as string, true),
+  ),
+  route('POST', '/api/jobs/:code/schedules/:key/resume', 'operator', 'resuming a runtime schedule', (ctx) =>
+    pauseOrResume(ctx, ctx.params.key as string, false),
+  ),
+  route('POST', '/api/jobs/:code/schedules/:key/trigger', 'operator', 'triggering a runtime schedule', (ctx) =>
+    trigger(ctx, ctx.params.key as string),
+  ),
   route('POST', '/api/jobs/:code/schedules/:key/enable', 'admin', 'enabling a runtime schedule', (ctx) => setEnabled(ctx, true)),
   route('POST', '/api/jobs/:code/schedules/:key/disable', 'admin', 'disabling a runtime schedule', (ctx) => setEnabled(ctx, false)),
   route('POST', '/api/bulk', 'operator', 'pausing or resuming several', async (ctx) => {
     const action = ctx.body.action;
-    if (action !== 'pause' && action !== 'resume') throw new DashboardHttpError(400, `action must be "pause" or "resume", got ${JSON.stringify(action ?? null)}`, 'action');
+    if (action !== 'pause' && action !== 'resume')
+      throw new DashboardHttpError(400, `action must be "pause" or "resume", got ${JSON.stringify(action ?? null)}`, 'action');
     const note = action === 'pause' ? (stringField(ctx.body, 'note', { max: 500 }) ?? null) : null;
     const targets = ctx.body.targets;
-    if (!Array.isArray(targets) || targets.length === 0 || targets.length > 1000) throw new DashboardHttpError(400, 'targets must be a list of 1 … 1000 { code, key } items', 'targets');
+    if (!Array.isArray(targets) || targets.length === 0 || targets.length > 1000)
+      throw new DashboardHttpError(400, 'targets must be a list of 1 … 1000 { code, key } items', 'targets');
     const refs = targets.map((t: unknown, i): ScheduleRef => {
       const item = t as Partial<ScheduleRef> | null;
-      if (!item || typeof item.code !== 'string' || (item.key !== undefined && typeof item.key !== 'string')) throw new DashboardHttpError(400, `targets[${i}] must be { code, key? }`, 'targets');
+      if (!item || typeof item.code !== 'string' || (item.key !== undefined && typeof item.key !== 'string'))
+        throw new DashboardHttpError(400, `targets[${i}] must be { code, key? }`, 'targets');
       if (!ctx.registry.has(item.code)) throw new DashboardHttpError(404, `targets[${i}]: no job "${item.code}"`, 'targets');
       return { code: item.code, key: item.key ?? DEFAULT_SCHEDULE_KEY };
     });
@@ -299,13 +362,24 @@ export const routes: readonly Route[] = [
     const found = runtime.length ? await ctx.store.getSchedules(runtime) : [];
     const exists = new Set(found.map((s) => `${s.code}\u0000${s.key}`));
     const missing = runtime.find((r) => !exists.has(`${r.code}\u0000${r.key}`));
-    if (missing) throw new DashboardHttpError(404, `targets: job "${missing.code}" has no runtime schedule "${missing.key}"; nothing was changed`, 'targets');
+    if (missing)
+      throw new DashboardHttpError(
+        404,
+        `targets: job "${missing.code}" has no runtime schedule "${missing.key}"; nothing was changed`,
+        'targets',
+      );
     const before = new Map((await ctx.store.getStates(refs)).map((s) => [`${s.code}\u0000${s.key}`, s]));
     const now = ctx.clock.now();
     const states = [];
     for (const r of refs) {
       const state = await ctx.store.setPaused(r, action === 'pause', { now, ...(action === 'pause' ? { note } : {}) });
-      await ctx.audit(ctx.auth as Authenticated, `${r.key === DEFAULT_SCHEDULE_KEY ? 'job' : 'schedule'}.${action}`, r, pauseView(before.get(`${r.code}\u0000${r.key}`)), pauseView(state));
+      await ctx.audit(
+        ctx.auth as Authenticated,
+        `${r.key === DEFAULT_SCHEDULE_KEY ? 'job' : 'schedule'}.${action}`,
+        r,
+        pauseView(before.get(`${r.code}\u0000${r.key}`)),
+        pauseView(state),
+      );
       states.push({ code: r.code, key: r.key, ...stateView(state) });
     }
     ok(ctx, { states });
@@ -320,7 +394,8 @@ export const routes: readonly Route[] = [
     const name = stringField(ctx.body, 'name', { required: true, max: 100 }) as string;
     if (name.trim() === '') throw new DashboardHttpError(400, 'name must not be empty', 'name');
     const role = ctx.body.role;
-    if (!isRole(role)) throw new DashboardHttpError(400, `role must be viewer, operator or admin, got ${JSON.stringify(role ?? null)}`, 'role');
+    if (!isRole(role))
+      throw new DashboardHttpError(400, `role must be viewer, operator or admin, got ${JSON.stringify(role ?? null)}`, 'role');
     const expiresIn = stringField(ctx.body, 'expiresIn', { max: 20 });
     const now = ctx.clock.now();
     let expiresAt: Date | null = null;

@@ -8,7 +8,22 @@ import { assertScheduleKey } from '@tickwork/core/store';
 import { DashboardHttpError } from './errors.js';
 
 /** The fields of the schedule form (and of `PUT …/schedules/:key`). */
-export const FORM_FIELDS = ['kind', 'every', 'anchor', 'times', 'weekdays', 'monthDays', 'expression', 'at', 'timezone', 'payload', 'enabled', 'description', 'startAt', 'expiresAt'] as const;
+export const FORM_FIELDS = [
+  'kind',
+  'every',
+  'anchor',
+  'times',
+  'weekdays',
+  'monthDays',
+  'expression',
+  'at',
+  'timezone',
+  'payload',
+  'enabled',
+  'description',
+  'startAt',
+  'expiresAt',
+] as const;
 
 const KINDS = ['every', 'daily', 'cron', 'once'] as const;
 
@@ -20,13 +35,20 @@ export function specOfForm(body: Record<string, unknown>): ScheduleSpec {
   }
   const text = (field: string): string => {
     const value = body[field];
-    if (typeof value !== 'string' || value.trim() === '') throw new DashboardHttpError(400, `${field} is required for a "${kind}" schedule`, field);
+    if (typeof value !== 'string' || value.trim() === '')
+      throw new DashboardHttpError(400, `${field} is required for a "${kind}" schedule`, field);
     return value.trim();
   };
   const numbers = (field: string, min: number, max: number): number[] | undefined => {
     const value = body[field];
     if (value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0)) return undefined;
-    const list = typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter((s) => s !== '') : value;
+    const list =
+      typeof value === 'string'
+        ? value
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s !== '')
+        : value;
     if (!Array.isArray(list)) throw new DashboardHttpError(400, `${field} must be a list of numbers`, field);
     return list.map((item: unknown) => {
       const n = typeof item === 'string' && /^\d+$/.test(item) ? Number(item) : item;
@@ -49,7 +71,8 @@ export function specOfForm(body: Record<string, unknown>): ScheduleSpec {
       const anchor = typeof body.anchor === 'string' && body.anchor.trim() !== '' ? body.anchor.trim() : undefined;
       if (anchor !== undefined) {
         const d = new Date(anchor);
-        if (Number.isNaN(d.getTime())) throw new DashboardHttpError(400, `anchor: ${JSON.stringify(anchor)} is not an ISO instant`, 'anchor');
+        if (Number.isNaN(d.getTime()))
+          throw new DashboardHttpError(400, `anchor: ${JSON.stringify(anchor)} is not an ISO instant`, 'anchor');
         spec.anchor = d.toISOString();
       }
       return spec;
@@ -59,8 +82,10 @@ export function specOfForm(body: Record<string, unknown>): ScheduleSpec {
       const times = (Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : [])
         .map((t: unknown) => (typeof t === 'string' ? t.trim() : t))
         .filter((t: unknown) => t !== '');
-      if (times.length === 0) throw new DashboardHttpError(400, 'times is required for a "daily" schedule (HH:MM, comma-separated)', 'times');
-      if (times.some((t: unknown) => typeof t !== 'string')) throw new DashboardHttpError(400, 'times must be text like 06:00, 18:30', 'times');
+      if (times.length === 0)
+        throw new DashboardHttpError(400, 'times is required for a "daily" schedule (HH:MM, comma-separated)', 'times');
+      if (times.some((t: unknown) => typeof t !== 'string'))
+        throw new DashboardHttpError(400, 'times must be text like 06:00, 18:30', 'times');
       const spec: ScheduleSpec = { kind: 'daily', times: times as string[] };
       const weekdays = numbers('weekdays', 0, 6);
       const monthDays = numbers('monthDays', 1, 31);
@@ -72,7 +97,8 @@ export function specOfForm(body: Record<string, unknown>): ScheduleSpec {
       return { kind: 'cron', expression: text('expression') };
     default: {
       const at = new Date(text('at'));
-      if (Number.isNaN(at.getTime())) throw new DashboardHttpError(400, `at: ${JSON.stringify(body.at)} is not an instant (use e.g. 2026-03-01T09:00:00Z)`, 'at');
+      if (Number.isNaN(at.getTime()))
+        throw new DashboardHttpError(400, `at: ${JSON.stringify(body.at)} is not an instant (use e.g. 2026-03-01T09:00:00Z)`, 'at');
       return { kind: 'once', at: at.toISOString() };
     }
   }
@@ -92,10 +118,15 @@ function specField(spec: ScheduleSpec, message: string): string {
 export function compileForm(job: Job, body: Record<string, unknown>, defaultTimezone: string) {
   const spec = specOfForm(body);
   const tz = typeof body.timezone === 'string' && body.timezone.trim() !== '' ? body.timezone.trim() : null;
-  if (body.timezone !== undefined && body.timezone !== null && typeof body.timezone !== 'string') throw new DashboardHttpError(400, 'timezone must be text (an IANA zone)', 'timezone');
+  if (body.timezone !== undefined && body.timezone !== null && typeof body.timezone !== 'string')
+    throw new DashboardHttpError(400, 'timezone must be text (an IANA zone)', 'timezone');
   if (tz !== null) {
     if (spec.kind === 'every' || spec.kind === 'once') {
-      throw new DashboardHttpError(400, `timezone applies to cron and daily schedules only; a "${spec.kind}" schedule is absolute time`, 'timezone');
+      throw new DashboardHttpError(
+        400,
+        `timezone applies to cron and daily schedules only; a "${spec.kind}" schedule is absolute time`,
+        'timezone',
+      );
     }
     try {
       compileSchedule('* * * * *', { timezone: tz, what: 'timezone' });
@@ -115,7 +146,8 @@ export function compileForm(job: Job, body: Record<string, unknown>, defaultTime
 /** The whole form as core's definition (core's own checks still run on upsert). */
 export function definitionOfForm(job: Job, key: string, body: Record<string, unknown>, defaultTimezone: string): ScheduleDefinition {
   for (const field of Object.keys(body)) {
-    if (!(FORM_FIELDS as readonly string[]).includes(field)) throw new DashboardHttpError(400, `${field} is not a field of a schedule (known: ${FORM_FIELDS.join(', ')})`, field);
+    if (!(FORM_FIELDS as readonly string[]).includes(field))
+      throw new DashboardHttpError(400, `${field} is not a field of a schedule (known: ${FORM_FIELDS.join(', ')})`, field);
   }
   try {
     assertScheduleKey(key, `job "${job.code}"`);
@@ -135,7 +167,8 @@ export function definitionOfForm(job: Job, key: string, body: Record<string, unk
   } else if (body.payload !== undefined) {
     payload = body.payload;
   }
-  if (body.enabled !== undefined && typeof body.enabled !== 'boolean') throw new DashboardHttpError(400, 'enabled must be true or false', 'enabled');
+  if (body.enabled !== undefined && typeof body.enabled !== 'boolean')
+    throw new DashboardHttpError(400, 'enabled must be true or false', 'enabled');
   const optionalText = (field: 'description' | 'startAt' | 'expiresAt'): string | null => {
     const value = body[field];
     if (value === undefined || value === null || value === '') return null;

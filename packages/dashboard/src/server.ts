@@ -26,7 +26,14 @@ export async function startDashboardServer(dashboard: Dashboard, options: { port
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(new DashboardHttpError(500, `cannot listen on ${host}:${options.port}: ${error.code === 'EADDRINUSE' ? 'the port is already in use' : error.message}`, null, { cause: error })),
+      reject(
+        new DashboardHttpError(
+          500,
+          `cannot listen on ${host}:${options.port}: ${error.code === 'EADDRINUSE' ? 'the port is already in use' : error.message}`,
+          null,
+          { cause: error },
+        ),
+      ),
     );
     server.listen(options.port, host, () => resolve());
   });

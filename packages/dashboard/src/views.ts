@@ -54,7 +54,11 @@ export function stateView(state: JobState | undefined) {
 }
 
 /** A job's compiled own schedule (override included), or null; a broken override is reported as text rather than failing the page. */
-export function compiledOf(job: Job, timezone: string, state: JobState | undefined): { schedule: CompiledSchedule | null; problem: string | null } {
+export function compiledOf(
+  job: Job,
+  timezone: string,
+  state: JobState | undefined,
+): { schedule: CompiledSchedule | null; problem: string | null } {
   try {
     return { schedule: jobSchedule(job, timezone, state?.scheduleOverride ?? null), problem: null };
   } catch (error) {
@@ -68,10 +72,19 @@ export function jobZone(job: Job, schedule: CompiledSchedule | null, timezone: s
 }
 
 /** One row of the jobs page. */
-export function jobSummary(job: Job, state: JobState | undefined, timezone: string, now: Date, extra: { pending: number; runtimeSchedules: { count: number; more: boolean } }) {
+export function jobSummary(
+  job: Job,
+  state: JobState | undefined,
+  timezone: string,
+  now: Date,
+  extra: { pending: number; runtimeSchedules: { count: number; more: boolean } },
+) {
   const { schedule, problem } = compiledOf(job, timezone, state);
   const zone = jobZone(job, schedule, timezone);
-  const next = schedule && job.enabled ? nextDueAt({ job, key: DEFAULT_SCHEDULE_KEY, schedule, state: state ?? initialJobState({ code: job.code, key: '' }, now), now }) : null;
+  const next =
+    schedule && job.enabled
+      ? nextDueAt({ job, key: DEFAULT_SCHEDULE_KEY, schedule, state: state ?? initialJobState({ code: job.code, key: '' }, now), now })
+      : null;
   return {
     code: job.code,
     description: job.description,
@@ -133,7 +146,8 @@ export function scheduleView(job: Job, schedule: RuntimeSchedule, state: JobStat
     const compiled = jobSchedule(effective, timezone);
     text = compiled ? describeSchedule(compiled) : '—';
     zone = compiled?.timezone ?? zone;
-    if (compiled && effective.enabled) next = nextDueAt({ job: effective, key: schedule.key, schedule: compiled, state: state ?? initialJobState(schedule, now), now });
+    if (compiled && effective.enabled)
+      next = nextDueAt({ job: effective, key: schedule.key, schedule: compiled, state: state ?? initialJobState(schedule, now), now });
   } catch (error) {
     text = (error as Error).message;
   }

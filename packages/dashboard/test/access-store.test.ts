@@ -26,7 +26,15 @@ describe('tokens, sessions and the audit log live in the store', () => {
     expect((await onA.send('POST', 'api/jobs/cleanup/pause', { note: 'from A' })).status).toBe(200);
     // The row A wrote is B's audit log too, with who, what, before → after.
     const { body } = await onB.json('GET', 'api/audit');
-    expect(body.entries).toMatchObject([{ action: 'job.pause', actor: { name: 'operator-user', role: 'operator', via: 'token' }, target: { code: 'cleanup', key: '' }, before: { paused: false }, after: { paused: true, note: 'from A' } }]);
+    expect(body.entries).toMatchObject([
+      {
+        action: 'job.pause',
+        actor: { name: 'operator-user', role: 'operator', via: 'token' },
+        target: { code: 'cleanup', key: '' },
+        before: { paused: false },
+        after: { paused: true, note: 'from A' },
+      },
+    ]);
     expect((await createMemoryStore({ backend }).listAudit()).entries).toHaveLength(1);
 
     const admin = await b.client('admin');
@@ -74,8 +82,12 @@ describe('tokens, sessions and the audit log live in the store', () => {
     const store = createMemoryStore();
     const access = createStoreAccess(store);
     const now = new Date();
-    await expect(access.createToken({ name: 'x', role: 'root' as never, expiresAt: null, now })).rejects.toThrow(/role must be viewer, operator or admin/);
-    await expect(access.createToken({ name: ' ', role: 'viewer', expiresAt: null, now })).rejects.toThrow(/name must be 1 … 100 characters/);
+    await expect(access.createToken({ name: 'x', role: 'root' as never, expiresAt: null, now })).rejects.toThrow(
+      /role must be viewer, operator or admin/,
+    );
+    await expect(access.createToken({ name: ' ', role: 'viewer', expiresAt: null, now })).rejects.toThrow(
+      /name must be 1 … 100 characters/,
+    );
     expect(await store.listAccessTokens()).toEqual([]);
   });
 

@@ -58,7 +58,11 @@ describe('authentication', () => {
 
   it('accepts a bearer token without a session (no CSRF needed: browsers never send it on their own)', async () => {
     const token = await h.token('operator');
-    const res = await fetch(new URL('api/jobs/cleanup/pause', h.url), { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"note":"api"}' });
+    const res = await fetch(new URL('api/jobs/cleanup/pause', h.url), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: '{"note":"api"}',
+    });
     expect(res.status).toBe(200);
     const [state] = await h.store.getStates([{ code: 'cleanup', key: '' }]);
     expect(state?.pausedNote).toBe('api');
@@ -66,7 +70,9 @@ describe('authentication', () => {
 
   it('uses the host hook when it names a user, with the role it gives', async () => {
     await h.close();
-    h = await startHarness({ extra: { authenticate: (req) => (req.headers['x-user'] === 'ada' ? { id: 'u1', name: 'ada', role: 'operator', via: 'host' } : null) } });
+    h = await startHarness({
+      extra: { authenticate: (req) => (req.headers['x-user'] === 'ada' ? { id: 'u1', name: 'ada', role: 'operator', via: 'host' } : null) },
+    });
     const anonymous = await fetch(new URL('api/me', h.url));
     expect(anonymous.status).toBe(401);
     const me = await fetch(new URL('api/me', h.url), { headers: { 'x-user': 'ada' } });
@@ -74,7 +80,10 @@ describe('authentication', () => {
     expect(body).toMatchObject({ name: 'ada', role: 'operator' });
     const noCsrf = await fetch(new URL('api/jobs/cleanup/pause', h.url), { method: 'POST', headers: { 'x-user': 'ada' } });
     expect(noCsrf.status).toBe(403);
-    const ok = await fetch(new URL('api/jobs/cleanup/pause', h.url), { method: 'POST', headers: { 'x-user': 'ada', 'x-csrf-token': body.csrf } });
+    const ok = await fetch(new URL('api/jobs/cleanup/pause', h.url), {
+      method: 'POST',
+      headers: { 'x-user': 'ada', 'x-csrf-token': body.csrf },
+    });
     expect(ok.status).toBe(200);
     const { entries } = await h.store.listAudit();
     expect(entries[0]).toMatchObject({ action: 'job.pause', actor: { name: 'ada', via: 'host', role: 'operator' } });
@@ -123,10 +132,17 @@ describe('roles', () => {
     const operator = await h.client('operator');
     expect((await operator.send('POST', 'api/jobs/cleanup/pause', { note: 'maintenance' })).status).toBe(200);
     expect((await operator.send('POST', 'api/jobs/cleanup/trigger')).status).toBe(202);
-    expect((await operator.send('PUT', 'api/jobs/reports.daily/schedules/acme', { kind: 'cron', expression: '0 * * * *' })).status).toBe(403);
+    expect((await operator.send('PUT', 'api/jobs/reports.daily/schedules/acme', { kind: 'cron', expression: '0 * * * *' })).status).toBe(
+      403,
+    );
     expect((await operator.send('GET', 'api/tokens')).status).toBe(403);
     const { entries } = await h.store.listAudit();
     expect(entries.map((e) => e.action)).toEqual(['job.trigger', 'job.pause']);
-    expect(entries[1]).toMatchObject({ actor: { name: 'operator-user', role: 'operator', via: 'token' }, target: { code: 'cleanup', key: '' }, before: { paused: false, note: null }, after: { paused: true, note: 'maintenance' } });
+    expect(entries[1]).toMatchObject({
+      actor: { name: 'operator-user', role: 'operator', via: 'token' },
+      target: { code: 'cleanup', key: '' },
+      before: { paused: false, note: null },
+      after: { paused: true, note: 'maintenance' },
+    });
   });
 });

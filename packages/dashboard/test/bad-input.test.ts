@@ -26,7 +26,9 @@ describe('bad input: a clear status and message, nothing changed', () => {
     ] as const) {
       const res = await admin.send(method, path, method === 'GET' ? undefined : { kind: 'cron', expression: '* * * * *' });
       expect(res.status, path).toBe(404);
-      expect(((await res.json()) as { message: string }).message).toBe('[tickwork] [dashboard] no job "nope" (known: reports.daily, reminders.send, cleanup)');
+      expect(((await res.json()) as { message: string }).message).toBe(
+        '[tickwork] [dashboard] no job "nope" (known: reports.daily, reminders.send, cleanup)',
+      );
     }
     await nothingStored();
   });
@@ -57,7 +59,11 @@ describe('bad input: a clear status and message, nothing changed', () => {
       [{ kind: 'once', at: '2020-01-01T00:00:00Z' }, 'at', /in the past/],
       [{ kind: 'weekly' }, 'kind', /kind must be one of/],
       [{ kind: 'cron', expression: '0 * * * *', colour: 'red' }, 'colour', /not a field of a schedule/],
-      [{ kind: 'cron', expression: '0 * * * *', startAt: '2026-07-01T00:00:00Z', expiresAt: '2026-06-01T00:00:00Z' }, 'expiresAt', /must be after startAt/],
+      [
+        { kind: 'cron', expression: '0 * * * *', startAt: '2026-07-01T00:00:00Z', expiresAt: '2026-06-01T00:00:00Z' },
+        'expiresAt',
+        /must be after startAt/,
+      ],
     ];
     for (const [body, field, message] of cases) {
       const res = await admin.send('PUT', 'api/jobs/reports.daily/schedules/acme', body);
@@ -66,7 +72,10 @@ describe('bad input: a clear status and message, nothing changed', () => {
       expect(answer.field, JSON.stringify(body)).toBe(field);
       expect(answer.message).toMatch(message);
     }
-    const key = await admin.send('PUT', `api/jobs/reports.daily/schedules/${encodeURIComponent('has space')}`, { kind: 'cron', expression: '0 * * * *' });
+    const key = await admin.send('PUT', `api/jobs/reports.daily/schedules/${encodeURIComponent('has space')}`, {
+      kind: 'cron',
+      expression: '0 * * * *',
+    });
     expect(key.status).toBe(400);
     expect(((await key.json()) as { field: string }).field).toBe('key');
     await nothingStored();
@@ -75,9 +84,15 @@ describe('bad input: a clear status and message, nothing changed', () => {
   it('answers 400 for a non-JSON body and 415 for another content type', async () => {
     const res = await admin.send('POST', 'api/jobs/cleanup/pause', '{not json');
     expect(res.status).toBe(400);
-    const form = await admin.send('POST', 'api/jobs/cleanup/pause', undefined, { headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const form = await admin.send('POST', 'api/jobs/cleanup/pause', undefined, {
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(form.status).toBe(200); // no body at all is fine
-    const typed = await fetch(new URL('api/jobs/cleanup/resume', h.url), { method: 'POST', headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf, 'content-type': 'text/plain' }, body: 'note=x' });
+    const typed = await fetch(new URL('api/jobs/cleanup/resume', h.url), {
+      method: 'POST',
+      headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf, 'content-type': 'text/plain' },
+      body: 'note=x',
+    });
     expect(typed.status).toBe(415);
   });
 
@@ -91,7 +106,10 @@ describe('bad input: a clear status and message, nothing changed', () => {
   });
 
   it('refuses a bulk action naming a missing schedule before changing any target', async () => {
-    const res = await admin.send('POST', 'api/bulk', { action: 'pause', targets: [{ code: 'cleanup' }, { code: 'reports.daily', key: 'ghost' }] });
+    const res = await admin.send('POST', 'api/bulk', {
+      action: 'pause',
+      targets: [{ code: 'cleanup' }, { code: 'reports.daily', key: 'ghost' }],
+    });
     expect(res.status).toBe(404);
     expect(await h.store.getStates()).toEqual([]);
     expect((await h.store.listAudit()).entries).toEqual([]);

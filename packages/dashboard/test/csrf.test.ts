@@ -43,7 +43,11 @@ describe('CSRF and Origin checks on every mutation', () => {
   });
 
   it('refuses a sign-in posted from another origin', async () => {
-    const res = await fetch(new URL('api/session', h.url), { method: 'POST', headers: { origin: 'https://evil.example', 'content-type': 'application/json' }, body: JSON.stringify({ token: await h.token('admin') }) });
+    const res = await fetch(new URL('api/session', h.url), {
+      method: 'POST',
+      headers: { origin: 'https://evil.example', 'content-type': 'application/json' },
+      body: JSON.stringify({ token: await h.token('admin') }),
+    });
     expect(res.status).toBe(403);
     expect(res.headers.get('set-cookie')).toBeNull();
   });

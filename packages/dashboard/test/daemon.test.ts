@@ -28,7 +28,11 @@ it('a runtime schedule created in the dashboard is run by a running daemon with 
   daemon = createDaemon({ jobs, store, logger: silentLogger, http: null, pollIntervalMs: 100 });
   await daemon.ready;
   const admin = await h.client('admin');
-  const created = await admin.send('PUT', 'api/jobs/tenant.sync/schedules/acme', { kind: 'every', every: '1s', payload: '{"tenant":"acme"}' });
+  const created = await admin.send('PUT', 'api/jobs/tenant.sync/schedules/acme', {
+    kind: 'every',
+    every: '1s',
+    payload: '{"tenant":"acme"}',
+  });
   expect(created.status).toBe(201);
   await until(async () => (seen.length >= 2 ? true : undefined), 'the daemon to run the new schedule twice');
   expect(seen.slice(0, 2)).toEqual([{ tenant: 'acme' }, { tenant: 'acme' }]);
@@ -38,7 +42,10 @@ it('a runtime schedule created in the dashboard is run by a running daemon with 
   expect((await admin.send('POST', 'api/jobs/tenant.sync/schedules/acme/pause', { note: 'tenant on hold' })).status).toBe(200);
   // Once the pause is stored the store refuses every claim; a slot claimed ahead of its instant
   // before that (the daemon pre-claims at most 5 s ahead) may still start, so look after that margin.
-  await until(async () => ((await store.getStates([{ code: 'tenant.sync', key: 'acme' }]))[0]?.paused ? true : undefined), 'the pause to be stored');
+  await until(
+    async () => ((await store.getStates([{ code: 'tenant.sync', key: 'acme' }]))[0]?.paused ? true : undefined),
+    'the pause to be stored',
+  );
   await new Promise((resolve) => setTimeout(resolve, 6_000));
   const settled = seen.length;
   await new Promise((resolve) => setTimeout(resolve, 2_500));

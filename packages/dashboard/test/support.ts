@@ -3,7 +3,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFakeClock, createMemoryStore, defineJob, every, type Clock, type Job, type Store } from '@tickwork/core';
-import { createDashboard, createStoreAccess, startDashboardServer, type AccessStore, type Dashboard, type DashboardOptions, type Role } from '../src/index.js';
+import {
+  createDashboard,
+  createStoreAccess,
+  startDashboardServer,
+  type AccessStore,
+  type Dashboard,
+  type DashboardOptions,
+  type Role,
+} from '../src/index.js';
 
 /** The jobs every test dashboard shows. */
 export function testJobs(): Job[] {
@@ -31,7 +39,9 @@ export interface Harness {
 }
 
 /** Starts a dashboard over `store` (default: a fresh memory store) on a free port. */
-export async function startHarness(options: { store?: Store; clock?: Clock; jobs?: Job[]; extra?: Partial<DashboardOptions>; keepStore?: boolean } = {}): Promise<Harness> {
+export async function startHarness(
+  options: { store?: Store; clock?: Clock; jobs?: Job[]; extra?: Partial<DashboardOptions>; keepStore?: boolean } = {},
+): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'tickwork-dashboard-'));
   const store = options.store ?? createMemoryStore();
   const clock = options.clock ?? createFakeClock('2026-06-01T10:00:00Z');
@@ -86,13 +96,22 @@ export class Client {
   }
 
   /** A request; `csrf: false` leaves the CSRF header off, `origin` overrides the Origin header. */
-  async send(method: string, path: string, body?: unknown, options: { csrf?: boolean; origin?: string | null; headers?: Record<string, string> } = {}): Promise<Response> {
+  async send(
+    method: string,
+    path: string,
+    body?: unknown,
+    options: { csrf?: boolean; origin?: string | null; headers?: Record<string, string> } = {},
+  ): Promise<Response> {
     const headers: Record<string, string> = { ...options.headers };
     if (this.cookie) headers.cookie = this.cookie;
     if (method !== 'GET' && options.csrf !== false && this.csrf) headers['x-csrf-token'] = this.csrf;
     if (method !== 'GET' && options.origin !== null) headers.origin = options.origin ?? this.origin;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    return fetch(new URL(path, this.base), { method, headers, ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}) });
+    return fetch(new URL(path, this.base), {
+      method,
+      headers,
+      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+    });
   }
 
   async json<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {

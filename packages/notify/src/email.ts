@@ -46,7 +46,10 @@ const SMTP_OPTIONS = ['host', 'port', 'secure', 'requireTLS', 'ignoreTLS', 'auth
 export function createEmailNotifier(options: EmailOptions, what = 'email'): Notifier {
   const raw = assertOptions(options, what, EMAIL_OPTIONS);
   if (raw.smtp === undefined) throw new InvalidNotifyOptionError(`${what}.smtp is required (an smtp:// URL or { host, port, … })`);
-  const server = typeof raw.smtp === 'string' || raw.smtp instanceof URL ? smtpFromUrl(raw.smtp, `${what}.smtp`) : smtpFromObject(raw.smtp, `${what}.smtp`);
+  const server =
+    typeof raw.smtp === 'string' || raw.smtp instanceof URL
+      ? smtpFromUrl(raw.smtp, `${what}.smtp`)
+      : smtpFromObject(raw.smtp, `${what}.smtp`);
   const from = address(raw.from, `${what}.from`);
   const to = addresses(raw.to, `${what}.to`);
   const cc = raw.cc === undefined ? [] : addresses(raw.cc, `${what}.cc`);

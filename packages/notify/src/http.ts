@@ -107,7 +107,10 @@ export async function postJson(
       throw new DeliveryError(`${failure} (gave up after ${attempt} attempt${attempt === 1 ? '' : 's'})`, attempt);
     }
     if (retryAfterMs !== null && retryAfterMs > delivery.maxBackoffMs) {
-      throw new DeliveryError(`${failure}; it asked to retry after ${formatMs(retryAfterMs)}, longer than maxBackoff (${formatMs(delivery.maxBackoffMs)})`, attempt);
+      throw new DeliveryError(
+        `${failure}; it asked to retry after ${formatMs(retryAfterMs)}, longer than maxBackoff (${formatMs(delivery.maxBackoffMs)})`,
+        attempt,
+      );
     }
     await delivery.sleep(retryAfterMs ?? backoffDelay(attempt, delivery));
   }

@@ -133,7 +133,12 @@ export function dashboardLink(dashboardUrl: URL, code: string, runId: string | n
 
 /** Milliseconds as the largest units that fit: 7200000 → "2h", 5400000 → "1h 30m". */
 export function formatMs(ms: number): string {
-  const units: [string, number][] = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]];
+  const units: [string, number][] = [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+  ];
   const parts: string[] = [];
   let rest = ms;
   for (const [unit, size] of units) {

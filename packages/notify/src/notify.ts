@@ -120,7 +120,9 @@ export function notify(options: NotifyOptions): NotifyHandlers {
   const dashboardUrl = raw.dashboardUrl === undefined ? null : urlOption(raw.dashboardUrl, 'notify.dashboardUrl', ['http:', 'https:']);
   const store = (raw.store as StoreInput | undefined) ?? null;
   if (store !== null && typeof store !== 'function' && (typeof store !== 'object' || typeof store.queryRuns !== 'function')) {
-    throw new InvalidNotifyOptionError('notify.store must be a Tickwork Store (createSqlStore, createRedisStore, createMemoryStore) or a function returning one');
+    throw new InvalidNotifyOptionError(
+      'notify.store must be a Tickwork Store (createSqlStore, createRedisStore, createMemoryStore) or a function returning one',
+    );
   }
   if (rule !== null && 'everyMs' in rule && store === null) {
     throw new InvalidNotifyOptionError(
@@ -141,7 +143,11 @@ export function notify(options: NotifyOptions): NotifyHandlers {
         } catch (error) {
           const attempts = (error as { attempts?: unknown }).attempts;
           logger.error(
-            { ...fields, err: error instanceof Error ? error.message : String(error), ...(typeof attempts === 'number' ? { attempts } : {}) },
+            {
+              ...fields,
+              err: error instanceof Error ? error.message : String(error),
+              ...(typeof attempts === 'number' ? { attempts } : {}),
+            },
             'notification not delivered',
           );
         }
@@ -156,7 +162,10 @@ export function notify(options: NotifyOptions): NotifyHandlers {
       try {
         await handler(ctx);
       } catch (error) {
-        ctx.logger.error({ err: error instanceof Error ? error.message : String(error), job: ctx.code, key: ctx.key }, `notify ${what} failed`);
+        ctx.logger.error(
+          { err: error instanceof Error ? error.message : String(error), job: ctx.code, key: ctx.key },
+          `notify ${what} failed`,
+        );
       }
     };
 
@@ -171,7 +180,10 @@ export function notify(options: NotifyOptions): NotifyHandlers {
     if (streaks && !fromCore && rule !== null && 'everyMs' in rule && n > failuresBeforeAlert) {
       ({ streakStartedAt, previousFailureAt } = await streaks(ctx.run, n));
     }
-    const decision = decideFailureMessage({ consecutiveFailures: n, failuresBeforeAlert, failedAt, streakStartedAt, previousFailureAt }, rule);
+    const decision = decideFailureMessage(
+      { consecutiveFailures: n, failuresBeforeAlert, failedAt, streakStartedAt, previousFailureAt },
+      rule,
+    );
     if (decision === null) return;
     // Otherwise the start is read only for a message that goes out (its "failing since" and thread).
     if (streaks && streakStartedAt === null && ctx.streakStartedAt == null) streakStartedAt = (await streaks(ctx.run, n)).streakStartedAt;
@@ -189,16 +201,34 @@ export function notify(options: NotifyOptions): NotifyHandlers {
   });
 
   const sendDeadMan = async (ctx: DeadManContext) => {
-    const deadMan = { expectSuccessWithinMs: ctx.expectSuccessWithinMs, lastSucceededAt: ctx.lastSucceededAt, overdueSince: ctx.overdueSince };
+    const deadMan = {
+      expectSuccessWithinMs: ctx.expectSuccessWithinMs,
+      lastSucceededAt: ctx.lastSucceededAt,
+      overdueSince: ctx.overdueSince,
+    };
     const kind = ctx.state === 'recovered' ? 'dead-man-recovered' : 'dead-man';
-    await deliver(compose({ kind, code: ctx.code, key: ctx.key, run: ctx.run, consecutiveFailures: null, streakStartedAt: null, deadMan }), ctx.logger);
+    await deliver(
+      compose({ kind, code: ctx.code, key: ctx.key, run: ctx.run, consecutiveFailures: null, streakStartedAt: null, deadMan }),
+      ctx.logger,
+    );
   };
 
   const onRecovery = guarded('onRecovery', async (ctx: RecoveryContext) => {
     if (ctx.failures >= 1 && ctx.failures >= (ctx.failuresBeforeAlert ?? threshold)) {
       const known = ctx.streakStartedAt ?? null;
       const streakStartedAt = known !== null ? known : streaks ? (await streaks(ctx.run, ctx.failures)).streakStartedAt : null;
-      await deliver(compose({ kind: 'recovery', code: ctx.code, key: ctx.key, run: ctx.run, consecutiveFailures: ctx.failures, streakStartedAt, deadMan: null }), ctx.logger);
+      await deliver(
+        compose({
+          kind: 'recovery',
+          code: ctx.code,
+          key: ctx.key,
+          run: ctx.run,
+          consecutiveFailures: ctx.failures,
+          streakStartedAt,
+          deadMan: null,
+        }),
+        ctx.logger,
+      );
     }
     if (ctx.overdue) {
       // The episode's "overdue since" is when the alert was raised (its id then matches on every runner); the last success is this run.

@@ -64,7 +64,12 @@ describe("notifiers as core's onFailure, onRecovery and onOverdue", () => {
     expect(recovery.url).toBe(`https://ops.example.com/tickwork/#/run/${recovery.run?.id}`);
     expect(recovered.title).toBe('exports.hourly succeeded again after being overdue since 2026-03-02T13:00:00.000Z');
     // The same four reached the real receiver, signed.
-    expect(hook.received.map((r) => (JSON.parse(r.body) as Notification).kind)).toEqual(['failure', 'dead-man', 'recovery', 'dead-man-recovered']);
+    expect(hook.received.map((r) => (JSON.parse(r.body) as Notification).kind)).toEqual([
+      'failure',
+      'dead-man',
+      'recovery',
+      'dead-man-recovered',
+    ]);
     expect(logger.lines.filter((l) => l.msg === 'notification not delivered')).toEqual([]);
   });
 });

@@ -18,7 +18,13 @@ describe('e-mail notifier (nodemailer → a real SMTP server)', () => {
     const smtp = await startSmtpReceiver();
     cleanup.push(smtp.close);
     const notification = failureNotification();
-    const email = closing(createEmailNotifier({ smtp: `smtp://ops:secret@127.0.0.1:${smtp.port}`, from: '"Tickwork" <alerts@example.com>', to: ['ops@example.com', 'oncall@example.com'] }));
+    const email = closing(
+      createEmailNotifier({
+        smtp: `smtp://ops:secret@127.0.0.1:${smtp.port}`,
+        from: '"Tickwork" <alerts@example.com>',
+        to: ['ops@example.com', 'oncall@example.com'],
+      }),
+    );
     await email.send(notification);
 
     expect(smtp.mails).toHaveLength(1);
@@ -41,7 +47,14 @@ describe('e-mail notifier (nodemailer → a real SMTP server)', () => {
   it("threads a streak's reminder under its first message", async () => {
     const smtp = await startSmtpReceiver();
     cleanup.push(smtp.close);
-    const email = closing(createEmailNotifier({ smtp: { host: '127.0.0.1', port: smtp.port, ignoreTLS: true }, from: 'alerts@example.com', to: 'ops@example.com', subjectPrefix: '' }));
+    const email = closing(
+      createEmailNotifier({
+        smtp: { host: '127.0.0.1', port: smtp.port, ignoreTLS: true },
+        from: 'alerts@example.com',
+        to: 'ops@example.com',
+        subjectPrefix: '',
+      }),
+    );
     const first = failureNotification();
     const run = runRecord({ id: '43', attempt: 2 });
     const reminder = composeNotification({
@@ -76,7 +89,9 @@ describe('e-mail notifier (nodemailer → a real SMTP server)', () => {
 
   it('rejects when no SMTP server listens', async () => {
     const port = await closedPort();
-    const email = closing(createEmailNotifier({ smtp: `smtp://127.0.0.1:${port}`, from: 'alerts@example.com', to: 'ops@example.com', timeout: '5s' }));
+    const email = closing(
+      createEmailNotifier({ smtp: `smtp://127.0.0.1:${port}`, from: 'alerts@example.com', to: 'ops@example.com', timeout: '5s' }),
+    );
     await expect(email.send(failureNotification())).rejects.toThrow(/ECONNREFUSED/);
   });
 });

@@ -6,14 +6,23 @@ const at = (minutes: number) => new Date(T0 + minutes * 60_000);
 const HOUR = { everyMs: 3_600_000 };
 
 function facts(n: number, failedMin: number, previousMin: number | null, threshold = 1, startMin: number | null = 0): StreakFacts {
-  return { consecutiveFailures: n, failuresBeforeAlert: threshold, failedAt: at(failedMin), previousFailureAt: previousMin === null ? null : at(previousMin), streakStartedAt: startMin === null ? null : at(startMin) };
+  return {
+    consecutiveFailures: n,
+    failuresBeforeAlert: threshold,
+    failedAt: at(failedMin),
+    previousFailureAt: previousMin === null ? null : at(previousMin),
+    streakStartedAt: startMin === null ? null : at(startMin),
+  };
 }
 
 /** Every message a streak of failures at these minutes sends, as [failure number, kind/reminder]. */
 function messages(minutes: readonly number[], rule: Parameters<typeof decideFailureMessage>[1], threshold = 1): [number, string][] {
   const sent: [number, string][] = [];
   minutes.forEach((minute, i) => {
-    const decision = decideFailureMessage(facts(i + 1, minute, i === 0 ? null : (minutes[i - 1] as number), threshold, minutes[0] as number), rule);
+    const decision = decideFailureMessage(
+      facts(i + 1, minute, i === 0 ? null : (minutes[i - 1] as number), threshold, minutes[0] as number),
+      rule,
+    );
     if (decision) sent.push([i + 1, decision.kind === 'reminder' ? `reminder ${decision.reminder}` : decision.kind]);
   });
   return sent;
@@ -55,7 +64,13 @@ describe('the streak rule', () => {
   });
 
   it('reminds every k failures after the opening', () => {
-    expect(messages(Array.from({ length: 12 }, (_, i) => i), { everyFailures: 4 }, 2)).toEqual([
+    expect(
+      messages(
+        Array.from({ length: 12 }, (_, i) => i),
+        { everyFailures: 4 },
+        2,
+      ),
+    ).toEqual([
       [2, 'failure'],
       [6, 'reminder 1'],
       [10, 'reminder 2'],
@@ -73,7 +88,9 @@ describe('retry timing', () => {
   it('doubles the delay up to the cap, with half of it random', () => {
     const delivery = { backoffMs: 1000, maxBackoffMs: 10_000 };
     expect([1, 2, 3, 4, 5, 6].map((n) => backoffDelay(n, { ...delivery, random: () => 0 }))).toEqual([500, 1000, 2000, 4000, 5000, 5000]);
-    expect([1, 2, 3, 4, 5, 6].map((n) => backoffDelay(n, { ...delivery, random: () => 0.999999 }))).toEqual([1000, 2000, 4000, 8000, 10_000, 10_000]);
+    expect([1, 2, 3, 4, 5, 6].map((n) => backoffDelay(n, { ...delivery, random: () => 0.999999 }))).toEqual([
+      1000, 2000, 4000, 8000, 10_000, 10_000,
+    ]);
   });
 
   it('reads Retry-After as seconds or an HTTP date', () => {

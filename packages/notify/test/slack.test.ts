@@ -18,7 +18,9 @@ describe('Slack-compatible notifier', () => {
     expect(posted.channel).toBe('#ops');
     expect(posted.username).toBe('tickwork');
     expect(posted.text).toBe(':red_circle: reports.daily failed');
-    const texts = posted.blocks.map((b: { text?: { text: string }; elements?: { text: string }[] }) => b.text?.text ?? b.elements?.[0]?.text);
+    const texts = posted.blocks.map(
+      (b: { text?: { text: string }; elements?: { text: string }[] }) => b.text?.text ?? b.elements?.[0]?.text,
+    );
     expect(texts[1]).toContain('slot: 2026-03-02T06:00:00.000Z');
     expect(texts[1]).toContain('attempt: 1');
     expect(texts[1]).toContain('status: failed');

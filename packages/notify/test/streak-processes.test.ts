@@ -26,7 +26,9 @@ async function pgAdmin(sql: string): Promise<void> {
   try {
     await client.connect();
   } catch (error) {
-    throw new Error(`PostgreSQL is not reachable at ${PG_URL} (${(error as Error).message}); start it, or set TICKWORK_PG_URL`, { cause: error });
+    throw new Error(`PostgreSQL is not reachable at ${PG_URL} (${(error as Error).message}); start it, or set TICKWORK_PG_URL`, {
+      cause: error,
+    });
   }
   try {
     await client.query(sql);
@@ -54,7 +56,9 @@ const backends: Backend[] = [
       try {
         await admin.connect();
       } catch (error) {
-        throw new Error(`Redis is not reachable at ${REDIS_URL} (${(error as Error).message}); start it, or set TICKWORK_REDIS_URL`, { cause: error });
+        throw new Error(`Redis is not reachable at ${REDIS_URL} (${(error as Error).message}); start it, or set TICKWORK_REDIS_URL`, {
+          cause: error,
+        });
       }
       return async () => {
         // Only this test's keys: SCAN + UNLINK under its own random prefix, never a flush.

@@ -10,7 +10,11 @@ afterEach(async () => {
 });
 
 /** A job on core's real executor and memory store, failing while `state.failing`, ticked once a minute on a fake clock. */
-async function setup(options: { notify: (store: Store, clock: ReturnType<typeof createFakeClock>) => NotifyOptions; failuresBeforeAlert?: number; interval?: string }) {
+async function setup(options: {
+  notify: (store: Store, clock: ReturnType<typeof createFakeClock>) => NotifyOptions;
+  failuresBeforeAlert?: number;
+  interval?: string;
+}) {
   const store = createMemoryStore();
   const clock = createFakeClock('2026-03-02T12:00:30.000Z');
   const alerts = notify(options.notify(store, clock));
@@ -88,7 +92,12 @@ describe('a failure streak through core’s executor', () => {
     const hook = await webhookReceiver();
     const { tick, clock } = await setup({
       failuresBeforeAlert: 3,
-      notify: (_store, clock) => ({ webhook: { url: hook.url, secret: SECRET }, failuresBeforeAlert: 3, remindEvery: { failures: 5 }, clock }),
+      notify: (_store, clock) => ({
+        webhook: { url: hook.url, secret: SECRET },
+        failuresBeforeAlert: 3,
+        remindEvery: { failures: 5 },
+        clock,
+      }),
     });
     for (let i = 0; i < 14; i++) {
       await tick();
@@ -99,12 +108,18 @@ describe('a failure streak through core’s executor', () => {
       ['reminder', 8],
       ['reminder', 13],
     ]);
-    for (const r of hook.received) expect(verifyWebhookSignature({ body: r.body, headers: r.headers, secret: SECRET, now: clock.now(), toleranceMs: 900_000 }).ok).toBe(true);
+    for (const r of hook.received)
+      expect(verifyWebhookSignature({ body: r.body, headers: r.headers, secret: SECRET, now: clock.now(), toleranceMs: 900_000 }).ok).toBe(
+        true,
+      );
   });
 
   it('sends no reminder without remindEvery, and no recovery for a streak below the threshold', async () => {
     const hook = await webhookReceiver();
-    const { tick, clock, alerts, state, store, logger } = await setup({ notify: () => ({ webhook: { url: hook.url }, failuresBeforeAlert: 3 }), failuresBeforeAlert: 3 });
+    const { tick, clock, alerts, state, store, logger } = await setup({
+      notify: () => ({ webhook: { url: hook.url }, failuresBeforeAlert: 3 }),
+      failuresBeforeAlert: 3,
+    });
     for (let i = 0; i < 2; i++) {
       await tick();
       clock.advance(60_000);
@@ -124,7 +139,9 @@ describe('a failure streak through core’s executor', () => {
 
   it('decides from the shared store, so runners taking turns send what one runner would', async () => {
     const hook = await webhookReceiver();
-    const { tick, clock, store } = await setup({ notify: (store, clock) => ({ webhook: { url: hook.url }, remindEvery: '10m', store, clock }) });
+    const { tick, clock, store } = await setup({
+      notify: (store, clock) => ({ webhook: { url: hook.url }, remindEvery: '10m', store, clock }),
+    });
     // A second process: its own notify() (nothing in memory shared; the store given as a factory, as in defineConfig), the same store and receiver.
     const other = notify({ webhook: { url: hook.url }, remindEvery: '10m', store: async () => store, clock });
     cleanup.push(() => other.close());
@@ -180,7 +197,10 @@ describe('a failure streak through core’s executor', () => {
 
   it('keeps timing reminders from the streak’s start past 1,000 failures (run-log paging)', async () => {
     const hook = await webhookReceiver();
-    const { tick, clock } = await setup({ interval: '1s', notify: (store, clock) => ({ webhook: { url: hook.url }, remindEvery: '5m', store, clock }) });
+    const { tick, clock } = await setup({
+      interval: '1s',
+      notify: (store, clock) => ({ webhook: { url: hook.url }, remindEvery: '5m', store, clock }),
+    });
     for (let second = 0; second < 1210; second++) {
       await tick();
       clock.advance(1_000);
@@ -199,7 +219,10 @@ describe('a failure streak through core’s executor', () => {
     const hook = await webhookReceiver();
     const port = await closedPort();
     const { tick, store, logger } = await setup({
-      notify: () => ({ webhook: { url: `http://127.0.0.1:${port}/down`, retries: 2, sleep: async () => undefined }, slack: { url: hook.url } }),
+      notify: () => ({
+        webhook: { url: `http://127.0.0.1:${port}/down`, retries: 2, sleep: async () => undefined },
+        slack: { url: hook.url },
+      }),
     });
     const report = await tick();
     expect(report.results.map((r) => r.outcome)).toEqual(['failed']);
@@ -209,7 +232,13 @@ describe('a failure streak through core’s executor', () => {
     const failures = logger.lines.filter((l) => l.msg === 'notification not delivered');
     expect(failures).toHaveLength(1);
     expect(failures[0]?.level).toBe('error');
-    expect(failures[0]?.fields).toMatchObject({ notifier: 'webhook', kind: 'failure', attempts: 3, job: 'reports.hourly', slot: '2026-03-02T12:00:00.000Z' });
+    expect(failures[0]?.fields).toMatchObject({
+      notifier: 'webhook',
+      kind: 'failure',
+      attempts: 3,
+      job: 'reports.hourly',
+      slot: '2026-03-02T12:00:00.000Z',
+    });
     expect(String(failures[0]?.fields.err)).toMatch(/could not be reached/);
   });
 
@@ -266,12 +295,24 @@ describe('dead-man alerts (the hook core will call)', () => {
   it('sends the overdue message and the recovery, with the job link', async () => {
     const smtp = await startSmtpReceiver();
     cleanup.push(smtp.close);
-    const alerts = notify({ email: { smtp: smtp.url, from: 'alerts@example.com', to: 'ops@example.com' }, dashboardUrl: 'https://ops.example.com/tickwork/' });
+    const alerts = notify({
+      email: { smtp: smtp.url, from: 'alerts@example.com', to: 'ops@example.com' },
+      dashboardUrl: 'https://ops.example.com/tickwork/',
+    });
     cleanup.push(() => alerts.close());
     const logger = recordingLogger();
-    const common = { code: 'backup.nightly', key: 'tenant-7', expectSuccessWithinMs: 7_200_000, lastSucceededAt: new Date('2026-03-02T01:00:00Z'), overdueSince: new Date('2026-03-02T03:00:00Z'), logger };
+    const common = {
+      code: 'backup.nightly',
+      key: 'tenant-7',
+      expectSuccessWithinMs: 7_200_000,
+      lastSucceededAt: new Date('2026-03-02T01:00:00Z'),
+      overdueSince: new Date('2026-03-02T03:00:00Z'),
+      logger,
+    };
     await alerts.onDeadMan({ ...common, state: 'overdue', run: null });
-    expect(smtp.mails.map((m) => m.subject)).toEqual(['[tickwork] backup.nightly [tenant-7]: no run succeeded within 2h (last success: 2026-03-02T01:00:00.000Z)']);
+    expect(smtp.mails.map((m) => m.subject)).toEqual([
+      '[tickwork] backup.nightly [tenant-7]: no run succeeded within 2h (last success: 2026-03-02T01:00:00.000Z)',
+    ]);
     expect(smtp.mails[0]?.text).toContain('run: https://ops.example.com/tickwork/#/job/backup.nightly\n');
     expect(smtp.mails[0]?.headers.get('x-tickwork-key')).toBe('tenant-7');
     await alerts.onDeadMan({ ...common, state: 'recovered', run: null });

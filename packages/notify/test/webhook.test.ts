@@ -45,7 +45,13 @@ describe('webhook notifier', () => {
       kind: 'failure',
       code: 'reports.daily',
       key: '',
-      run: { id: '42', slot: '2026-03-02T06:00:00.000Z', attempt: 1, status: 'failed', error: 'connection refused by the reporting database' },
+      run: {
+        id: '42',
+        slot: '2026-03-02T06:00:00.000Z',
+        attempt: 1,
+        status: 'failed',
+        error: 'connection refused by the reporting database',
+      },
       url: 'https://ops.example.com/tickwork/#/run/42',
     });
   });
@@ -56,18 +62,37 @@ describe('webhook notifier', () => {
     const { body, headers } = hook.received[0] ?? { body: '', headers: {} };
     const now = clock.now();
     expect(verifyWebhookSignature({ body, headers, secret: SECRET, now })).toEqual({ ok: true });
-    expect(verifyWebhookSignature({ body: body.replace('failed', 'succeeded'), headers, secret: SECRET, now })).toEqual({ ok: false, reason: 'bad-signature' });
-    expect(verifyWebhookSignature({ body, headers, secret: 'whsec_' + Buffer.from('another key').toString('base64'), now })).toEqual({ ok: false, reason: 'bad-signature' });
-    expect(verifyWebhookSignature({ body, headers, secret: SECRET, now: new Date(now.getTime() + 301_000) })).toEqual({ ok: false, reason: 'stale-timestamp' });
-    expect(verifyWebhookSignature({ body, headers: { ...headers, 'webhook-signature': undefined }, secret: SECRET, now })).toEqual({ ok: false, reason: 'missing-header' });
+    expect(verifyWebhookSignature({ body: body.replace('failed', 'succeeded'), headers, secret: SECRET, now })).toEqual({
+      ok: false,
+      reason: 'bad-signature',
+    });
+    expect(verifyWebhookSignature({ body, headers, secret: 'whsec_' + Buffer.from('another key').toString('base64'), now })).toEqual({
+      ok: false,
+      reason: 'bad-signature',
+    });
+    expect(verifyWebhookSignature({ body, headers, secret: SECRET, now: new Date(now.getTime() + 301_000) })).toEqual({
+      ok: false,
+      reason: 'stale-timestamp',
+    });
+    expect(verifyWebhookSignature({ body, headers: { ...headers, 'webhook-signature': undefined }, secret: SECRET, now })).toEqual({
+      ok: false,
+      reason: 'missing-header',
+    });
   });
 
   it('retries 500s with exponential backoff and jitter, re-signing each attempt under the same id', async () => {
     const hook = await receiver([{ status: 500 }, { status: 502 }, { status: 503 }, { status: 200 }]);
     const { waits, sleep } = recordingSleep();
-    const result = await createWebhookNotifier({ url: hook.url, secret: SECRET, clock, retries: 3, backoff: '1s', maxBackoff: '30s', sleep, random: () => 0.5 }).send(
-      failureNotification(),
-    );
+    const result = await createWebhookNotifier({
+      url: hook.url,
+      secret: SECRET,
+      clock,
+      retries: 3,
+      backoff: '1s',
+      maxBackoff: '30s',
+      sleep,
+      random: () => 0.5,
+    }).send(failureNotification());
     expect(result).toEqual({ attempts: 4, status: 200 });
     expect(hook.received).toHaveLength(4);
     // ceilings 1 s, 2 s, 4 s; "equal jitter" at random 0.5 waits 3/4 of each.
@@ -91,7 +116,9 @@ describe('webhook notifier', () => {
   it('caps the backoff at maxBackoff', async () => {
     const hook = await receiver([{ status: 500 }, { status: 500 }, { status: 500 }, { status: 500 }, { status: 200 }]);
     const { waits, sleep } = recordingSleep();
-    await createWebhookNotifier({ url: hook.url, retries: 4, backoff: '1s', maxBackoff: '3s', sleep, random: () => 0 }).send(failureNotification());
+    await createWebhookNotifier({ url: hook.url, retries: 4, backoff: '1s', maxBackoff: '3s', sleep, random: () => 0 }).send(
+      failureNotification(),
+    );
     expect(waits).toEqual([500, 1000, 1500, 1500]);
   });
 
@@ -99,7 +126,9 @@ describe('webhook notifier', () => {
     for (const status of [400, 401, 404, 410, 422, 302]) {
       const hook = await receiver([{ status, headers: status === 302 ? { location: 'http://127.0.0.1:1/elsewhere' } : {} }]);
       const { waits, sleep } = recordingSleep();
-      const error = await createWebhookNotifier({ url: hook.url, sleep }).send(failureNotification()).catch((e: unknown) => e);
+      const error = await createWebhookNotifier({ url: hook.url, sleep })
+        .send(failureNotification())
+        .catch((e: unknown) => e);
       expect((error as DeliveryError).attempts).toBe(1);
       expect((error as Error).message).toContain(`answered ${status}`);
       expect(hook.received).toHaveLength(1);
@@ -123,7 +152,9 @@ describe('webhook notifier', () => {
   it('stops when Retry-After asks for longer than maxBackoff, rather than send early', async () => {
     const hook = await receiver([{ status: 429, headers: { 'retry-after': '3600' } }]);
     const { waits, sleep } = recordingSleep();
-    const error = await createWebhookNotifier({ url: hook.url, sleep }).send(failureNotification()).catch((e: unknown) => e);
+    const error = await createWebhookNotifier({ url: hook.url, sleep })
+      .send(failureNotification())
+      .catch((e: unknown) => e);
     expect((error as DeliveryError).attempts).toBe(1);
     expect((error as Error).message).toContain('asked to retry after 1h');
     expect(waits).toEqual([]);
@@ -140,7 +171,9 @@ describe('webhook notifier', () => {
   it('reports a receiver that is down after every attempt', async () => {
     const port = await closedPort();
     const { waits, sleep } = recordingSleep();
-    const error = await createWebhookNotifier({ url: `http://127.0.0.1:${port}/hook`, retries: 2, sleep }).send(failureNotification()).catch((e: unknown) => e);
+    const error = await createWebhookNotifier({ url: `http://127.0.0.1:${port}/hook`, retries: 2, sleep })
+      .send(failureNotification())
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DeliveryError);
     expect((error as DeliveryError).attempts).toBe(3);
     expect((error as Error).message).toMatch(/could not be reached: .*ECONNREFUSED/);

@@ -35,7 +35,11 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
   let code: number = EXIT.ok;
   const open = (command: Command): Session => {
     const configPath = (command.optsWithGlobals() as { config?: string }).config;
-    session = createSession({ io, ...(configPath !== undefined ? { configPath } : {}), ...(options.config ? { config: options.config } : {}) });
+    session = createSession({
+      io,
+      ...(configPath !== undefined ? { configPath } : {}),
+      ...(options.config ? { config: options.config } : {}),
+    });
     return session;
   };
 
@@ -80,10 +84,16 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
     .option('--limit <n>', 'at most this many runs', positiveInt, 20)
     .option('-f, --follow', 'keep printing new runs until interrupted')
     .option('--json', 'print JSON (with --follow: one run per line)')
-    .action(async (jobCode: string | undefined, opts: { status?: string; reason?: string; since?: string; key?: string; limit: number; follow?: boolean; json?: boolean }, command: Command) => {
-      const { logsCommand } = await import('./commands/logs.js');
-      code = await logsCommand(open(command), jobCode, opts);
-    });
+    .action(
+      async (
+        jobCode: string | undefined,
+        opts: { status?: string; reason?: string; since?: string; key?: string; limit: number; follow?: boolean; json?: boolean },
+        command: Command,
+      ) => {
+        const { logsCommand } = await import('./commands/logs.js');
+        code = await logsCommand(open(command), jobCode, opts);
+      },
+    );
 
   for (const action of ['pause', 'resume', 'trigger'] as const) {
     const sub = program
@@ -181,7 +191,9 @@ Examples:
   for (const action of ['pause', 'resume'] as const) {
     const sub = schedule
       .command(action)
-      .description(action === 'pause' ? 'pause a runtime schedule' : 'resume a runtime schedule (slots missed while paused are not caught up)')
+      .description(
+        action === 'pause' ? 'pause a runtime schedule' : 'resume a runtime schedule (slots missed while paused are not caught up)',
+      )
       .argument('<code>', 'job code')
       .argument('<key>', 'schedule key');
     if (action === 'pause') sub.option('--note <text>', 'why it is paused (shown by schedules)');

@@ -25,11 +25,13 @@ export async function importFromProject<Module>(projectDir: string, name: string
 }
 
 function entryOf(pkg: { exports?: unknown; main?: string }): string {
-  const root = typeof pkg.exports === 'object' && pkg.exports !== null ? ((pkg.exports as Record<string, unknown>)['.'] ?? pkg.exports) : pkg.exports;
+  const root =
+    typeof pkg.exports === 'object' && pkg.exports !== null ? ((pkg.exports as Record<string, unknown>)['.'] ?? pkg.exports) : pkg.exports;
   if (typeof root === 'string') return root;
   if (typeof root === 'object' && root !== null) {
     const conditions = root as Record<string, unknown>;
-    for (const condition of ['import', 'node', 'default']) if (typeof conditions[condition] === 'string') return conditions[condition] as string;
+    for (const condition of ['import', 'node', 'default'])
+      if (typeof conditions[condition] === 'string') return conditions[condition] as string;
   }
   return pkg.main ?? 'index.js';
 }

@@ -1,4 +1,11 @@
-import { parseDuration, type DstPolicy, type MissedRunPolicy, type OverlapPolicy, type ScheduleDefinition, type ScheduleSpec } from '@tickwork/core';
+import {
+  parseDuration,
+  type DstPolicy,
+  type MissedRunPolicy,
+  type OverlapPolicy,
+  type ScheduleDefinition,
+  type ScheduleSpec,
+} from '@tickwork/core';
 import { CliUsageError } from './errors.js';
 
 /** Flags of `tickwork schedule set` (commander's names). */
@@ -66,7 +73,8 @@ export function definitionFromFlags(code: string, key: string, flags: ScheduleSe
   if (flags.missedRunPolicy !== undefined) definition.missedRunPolicy = missedRunPolicy(flags.missedRunPolicy, what('--missed-run-policy'));
   if (flags.maxRuns !== undefined) {
     // Digits only here; core refuses 0 with the field's own message.
-    if (!/^\d+$/.test(flags.maxRuns)) throw new CliUsageError(`${what('--max-runs')}: "${flags.maxRuns}" is not a whole number of runs (1 or more)`);
+    if (!/^\d+$/.test(flags.maxRuns))
+      throw new CliUsageError(`${what('--max-runs')}: "${flags.maxRuns}" is not a whole number of runs (1 or more)`);
     definition.maxRuns = Number(flags.maxRuns);
   }
   if (flags.dst !== undefined) {
@@ -97,13 +105,18 @@ function parseJson(text: string, what: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new CliUsageError(`${what} is not JSON (${error instanceof Error ? error.message : String(error)}); e.g. --payload '{"tenant":"acme"}'`);
+    throw new CliUsageError(
+      `${what} is not JSON (${error instanceof Error ? error.message : String(error)}); e.g. --payload '{"tenant":"acme"}'`,
+    );
   }
 }
 
 function instant(text: string, what: string): string {
   const ms = ISO_INSTANT.test(text) ? Date.parse(text) : Number.NaN;
-  if (Number.isNaN(ms)) throw new CliUsageError(`${what}: "${text}" is not an ISO instant with an offset (e.g. 2026-01-05T10:00:00Z or 2026-01-05T11:00:00+01:00)`);
+  if (Number.isNaN(ms))
+    throw new CliUsageError(
+      `${what}: "${text}" is not an ISO instant with an offset (e.g. 2026-01-05T10:00:00Z or 2026-01-05T11:00:00+01:00)`,
+    );
   return new Date(ms).toISOString();
 }
 
@@ -125,7 +138,13 @@ function dstPolicy(text: string, what: string): DstPolicy {
     const [field, value, extra] = part.trim().split('=');
     if (field === 'gap' && value !== undefined && extra === undefined && DST_GAPS.includes(value) && policy.gap === undefined) {
       policy.gap = value as Required<DstPolicy>['gap'];
-    } else if (field === 'overlap' && value !== undefined && extra === undefined && DST_OVERLAPS.includes(value) && policy.overlap === undefined) {
+    } else if (
+      field === 'overlap' &&
+      value !== undefined &&
+      extra === undefined &&
+      DST_OVERLAPS.includes(value) &&
+      policy.overlap === undefined
+    ) {
       policy.overlap = value as Required<DstPolicy>['overlap'];
     } else {
       throw new CliUsageError(`${what}: "${part.trim()}" in "${text}" is not one of ${usage}`);

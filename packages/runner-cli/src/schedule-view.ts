@@ -104,6 +104,7 @@ export function describeOptions(options: RuntimeScheduleOptions): string {
   if (options.leaseTtlMs !== undefined) parts.push(`lease ${formatDuration(options.leaseTtlMs)}`);
   if (options.maxRuns !== undefined) parts.push(`at most ${options.maxRuns} scheduled run${options.maxRuns === 1 ? '' : 's'}`);
   const policy = options.missedRunPolicy;
-  if (policy !== undefined) parts.push(`missed runs: ${typeof policy === 'string' ? policy : `all within ${formatDuration(policy.all.withinMs)}`}`);
+  if (policy !== undefined)
+    parts.push(`missed runs: ${typeof policy === 'string' ? policy : `all within ${formatDuration(policy.all.withinMs)}`}`);
   return parts.join(', ');
 }

@@ -88,7 +88,10 @@ export function createSession(options: SessionOptions): Session {
         registry ??= createRegistry(loaded.jobs);
       } catch (error) {
         const where = session.configPath() ?? 'config';
-        throw new ConfigLoadError(`${where}: jobs: ${error instanceof Error ? error.message.replace(/^\[tickwork\] /, '') : String(error)}`, { cause: error });
+        throw new ConfigLoadError(
+          `${where}: jobs: ${error instanceof Error ? error.message.replace(/^\[tickwork\] /, '') : String(error)}`,
+          { cause: error },
+        );
       }
       return registry;
     },

@@ -45,7 +45,9 @@ describe('bad input (spawned bin)', () => {
     mkdirSync(nested, { recursive: true });
     const result = await spawnIn(nested, ['run']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('no config file found: looked for tickwork.config.ts, tickwork.config.mts, tickwork.config.js, tickwork.config.mjs in');
+    expect(result.stderr).toContain(
+      'no config file found: looked for tickwork.config.ts, tickwork.config.mts, tickwork.config.js, tickwork.config.mjs in',
+    );
     expect(result.stderr).toContain(`${nested}, ${join(dir, 'a')}, ${dir}`);
     const explicit = await spawnIn(dir, ['list', '--config', 'nope.mjs']);
     expect(explicit.code).toBe(2);
@@ -83,7 +85,9 @@ describe('bad input (spawned bin)', () => {
   });
 
   it('an unreachable store exits 3 with host and port in the message', async () => {
-    const p = project(undefined, { storeOptions: `{ driver: 'postgresql', clientUrl: 'postgres://postgres@127.0.0.1:1/test', connectTimeoutMs: 2000 }` });
+    const p = project(undefined, {
+      storeOptions: `{ driver: 'postgresql', clientUrl: 'postgres://postgres@127.0.0.1:1/test', connectTimeoutMs: 2000 }`,
+    });
     const result = await p.run(['run']);
     expect(result.code).toBe(3);
     expect(result.stderr).toContain('127.0.0.1:1');
@@ -127,7 +131,10 @@ describe('bad input (spawned bin)', () => {
     const dir = emptyDir();
     mkdirSync(join(dir, 'deploy'));
     const path = join(dir, 'deploy', 'jobs.mjs');
-    writeFileSync(path, `import { defineConfig, every, createMemoryStore } from ${JSON.stringify(CORE)};\nexport default defineConfig({ jobs: [{ code: 'elsewhere', schedule: every('1m'), run() {} }], store: () => createMemoryStore() });\n`);
+    writeFileSync(
+      path,
+      `import { defineConfig, every, createMemoryStore } from ${JSON.stringify(CORE)};\nexport default defineConfig({ jobs: [{ code: 'elsewhere', schedule: every('1m'), run() {} }], store: () => createMemoryStore() });\n`,
+    );
     const result = await spawnIn(dir, ['--config', 'deploy/jobs.mjs', 'list', '--json']);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout).jobs.map((j: { code: string }) => j.code)).toEqual(['elsewhere']);

@@ -34,7 +34,9 @@ describe.each<Backend>(['sqlite', 'postgresql'])('runtime schedules on %s (spawn
 
   /** What a schedule command could change: every schedule with its state, and the run log. */
   const snapshot = async () => ({
-    schedules: expectSchedulesJson(JSON.parse((await project.run(['schedules', 'reports', '--json'], { now: '2026-01-05T10:00:00Z' })).stdout)).schedules,
+    schedules: expectSchedulesJson(
+      JSON.parse((await project.run(['schedules', 'reports', '--json'], { now: '2026-01-05T10:00:00Z' })).stdout),
+    ).schedules,
     runs: expectLogsJson(JSON.parse((await project.run(['logs', '--json', '--limit', '1000'])).stdout)).runs,
   });
 
@@ -53,15 +55,51 @@ describe.each<Backend>(['sqlite', 'postgresql'])('runtime schedules on %s (spawn
 
   it('set, schedules, pause, resume and rm round-trip through the store', async () => {
     const now = '2026-01-05T09:00:00Z';
-    const created = await project.run(['schedule', 'set', 'reports', 'acme', '--cron', '0 10 * * *', '--tz', 'Europe/Paris', '--payload', '{"tenant":"acme"}'], { now });
+    const created = await project.run(
+      ['schedule', 'set', 'reports', 'acme', '--cron', '0 10 * * *', '--tz', 'Europe/Paris', '--payload', '{"tenant":"acme"}'],
+      { now },
+    );
     expect(created.stderr).toBe('');
     expect(created.code).toBe(0);
     expect(created.stdout).toMatch(/^created runtime schedule "acme" of job "reports" \(version \d+\)$/m);
     expect(created.stdout).toMatch(/next run\s+2026-01-06 09:00:00Z \(in 1 d\)/);
-    const same = expectScheduleSetJson(JSON.parse((await project.run(['schedule', 'set', 'reports', 'acme', '--cron', '0 10 * * *', '--tz', 'Europe/Paris', '--payload', '{"tenant":"acme"}', '--json'], { now })).stdout));
+    const same = expectScheduleSetJson(
+      JSON.parse(
+        (
+          await project.run(
+            [
+              'schedule',
+              'set',
+              'reports',
+              'acme',
+              '--cron',
+              '0 10 * * *',
+              '--tz',
+              'Europe/Paris',
+              '--payload',
+              '{"tenant":"acme"}',
+              '--json',
+            ],
+            { now },
+          )
+        ).stdout,
+      ),
+    );
     expect(same.change).toBe('unchanged');
-    const globex = expectScheduleSetJson(JSON.parse((await project.run(['schedule', 'set', 'reports', 'globex', '--every', '1h', '--payload', '{"tenant":"globex"}', '--json'], { now })).stdout));
-    expect(globex).toMatchObject({ change: 'created', previousVersion: null, schedule: { key: 'globex', nextRunAt: '2026-01-05T10:00:00.000Z', payload: { tenant: 'globex' } } });
+    const globex = expectScheduleSetJson(
+      JSON.parse(
+        (
+          await project.run(['schedule', 'set', 'reports', 'globex', '--every', '1h', '--payload', '{"tenant":"globex"}', '--json'], {
+            now,
+          })
+        ).stdout,
+      ),
+    );
+    expect(globex).toMatchObject({
+      change: 'created',
+      previousVersion: null,
+      schedule: { key: 'globex', nextRunAt: '2026-01-05T10:00:00.000Z', payload: { tenant: 'globex' } },
+    });
 
     expect((await project.run(['schedule', 'pause', 'reports', 'acme', '--note', 'contract ended'], { now })).code).toBe(0);
     let listed = expectSchedulesJson(JSON.parse((await project.run(['schedules', 'reports', '--json'], { now })).stdout));
@@ -70,7 +108,9 @@ describe.each<Backend>(['sqlite', 'postgresql'])('runtime schedules on %s (spawn
       ['globex', 'UTC', false, null, '2026-01-05T10:00:00.000Z'],
     ]);
     const text = await project.run(['schedules', 'reports'], { now });
-    expect(text.stdout).toMatch(/^acme\s+at 10:00 every day \(Europe\/Paris\)\s+Europe\/Paris\s+yes\s+paused: contract ended\s+—\s+never\s+\{"tenant":"acme"\}$/m);
+    expect(text.stdout).toMatch(
+      /^acme\s+at 10:00 every day \(Europe\/Paris\)\s+Europe\/Paris\s+yes\s+paused: contract ended\s+—\s+never\s+\{"tenant":"acme"\}$/m,
+    );
     const list = expectListJson(JSON.parse((await project.run(['list', '--json'], { now })).stdout));
     expect(list.jobs.map((j) => [j.code, j.schedule, j.runtimeSchedules])).toEqual([
       ['reports', null, 2],
@@ -106,25 +146,48 @@ describe.each<Backend>(['sqlite', 'postgresql'])('runtime schedules on %s (spawn
     expect(project.calls().filter((line) => line.startsWith('reports '))).toHaveLength(1);
 
     const logs = expectLogsJson(JSON.parse((await project.run(['logs', 'reports', '--key', 'globex', '--json'])).stdout));
-    expect(logs.runs.map((r) => [r.code, r.key, r.slotAt, r.status])).toEqual([['reports', 'globex', '2026-01-05T10:00:00.000Z', 'succeeded']]);
+    expect(logs.runs.map((r) => [r.code, r.key, r.slotAt, r.status])).toEqual([
+      ['reports', 'globex', '2026-01-05T10:00:00.000Z', 'succeeded'],
+    ]);
     expect((await project.run(['logs'])).stdout).toMatch(/reports\[globex\]\s+succeeded\s+2026-01-05 10:00:00Z/);
-    const listed = expectSchedulesJson(JSON.parse((await project.run(['schedules', 'reports', '--json'], { now: '2026-01-05T10:01:00Z' })).stdout));
-    expect(listed.schedules[0]).toMatchObject({ key: 'globex', lastStatus: 'succeeded', totalRuns: 1, nextRunAt: '2026-01-05T11:00:00.000Z' });
+    const listed = expectSchedulesJson(
+      JSON.parse((await project.run(['schedules', 'reports', '--json'], { now: '2026-01-05T10:01:00Z' })).stdout),
+    );
+    expect(listed.schedules[0]).toMatchObject({
+      key: 'globex',
+      lastStatus: 'succeeded',
+      totalRuns: 1,
+      nextRunAt: '2026-01-05T11:00:00.000Z',
+    });
 
     // A run-now request for one runtime schedule: the next tick runs it with its payload.
     const triggered = await project.run(['trigger', 'reports', '--key', 'globex'], { now: '2026-01-05T10:02:00Z' });
     expect(triggered.code).toBe(0);
     const ran = expectRunReportJson(JSON.parse((await project.run(['run', 'reports', '--json'], { now: '2026-01-05T10:02:30Z' })).stdout));
-    expect(ran.results.filter((r) => r.outcome === 'succeeded').map((r) => [r.key, r.slotAt])).toEqual([['globex', '2026-01-05T10:02:00.000Z']]);
+    expect(ran.results.filter((r) => r.outcome === 'succeeded').map((r) => [r.key, r.slotAt])).toEqual([
+      ['globex', '2026-01-05T10:02:00.000Z'],
+    ]);
     expect(project.calls()).toContain('reports globex 2026-01-05T10:02:00.000Z {"tenant":"globex"}');
   });
 
   it.each<[string, string[], string]>([
     ['an invalid cron', ['schedule', 'set', 'reports', 'globex', '--cron', '61 * * * *'], 'minute field: "61" is out of range 0-59'],
-    ['a nonexistent timezone', ['schedule', 'set', 'reports', 'globex', '--cron', '0 6 * * *', '--tz', 'Europe/Lutetia'], 'timezone "Europe/Lutetia" is not a known IANA timezone'],
-    ['a payload that is not JSON', ['schedule', 'set', 'reports', 'globex', '--every', '1h', '--payload', 'tenant=globex'], '--payload is not JSON'],
+    [
+      'a nonexistent timezone',
+      ['schedule', 'set', 'reports', 'globex', '--cron', '0 6 * * *', '--tz', 'Europe/Lutetia'],
+      'timezone "Europe/Lutetia" is not a known IANA timezone',
+    ],
+    [
+      'a payload that is not JSON',
+      ['schedule', 'set', 'reports', 'globex', '--every', '1h', '--payload', 'tenant=globex'],
+      '--payload is not JSON',
+    ],
     ['a key with a brace', ['schedule', 'set', 'reports', '{globex}', '--every', '1h'], 'key "{globex}" must be 1 … 200 characters'],
-    ['two schedule options', ['schedule', 'set', 'reports', 'globex', '--every', '1h', '--daily', '06:00'], 'give exactly one of --cron, --every, --at, --daily'],
+    [
+      'two schedule options',
+      ['schedule', 'set', 'reports', 'globex', '--every', '1h', '--daily', '06:00'],
+      'give exactly one of --cron, --every, --at, --daily',
+    ],
     ['rm of a missing key', ['schedule', 'rm', 'reports', 'initech'], 'no runtime schedule with key "initech"; nothing removed'],
     ['pause of a missing key', ['schedule', 'pause', 'reports', 'initech'], 'pause: no runtime schedule with key "initech"'],
   ])('rejects %s with exit 2 and changes nothing', async (_name, args, message) => {
@@ -143,10 +206,16 @@ describe.each<Backend>(['sqlite', 'postgresql'])('runtime schedules on %s (spawn
       child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`seed exited ${code}`))));
     });
     // About 1.2 MB through a pipe: the bin must let stdout drain before it exits.
-    const all = expectSchedulesJson(JSON.parse((await project.run(['schedules', 'reports', '--json'], { now: '2026-01-05T10:05:00Z' })).stdout));
+    const all = expectSchedulesJson(
+      JSON.parse((await project.run(['schedules', 'reports', '--json'], { now: '2026-01-05T10:05:00Z' })).stdout),
+    );
     expect(all.schedules).toHaveLength(2_501);
-    expect(all.schedules.filter((s) => s.key.startsWith('bulk-')).map((s) => s.payload)).toEqual(Array.from({ length: 2_500 }, (_, n) => ({ n })));
-    const limited = expectSchedulesJson(JSON.parse((await project.run(['schedules', 'reports', '--json', '--limit', '1001'], { now: '2026-01-05T10:05:00Z' })).stdout));
+    expect(all.schedules.filter((s) => s.key.startsWith('bulk-')).map((s) => s.payload)).toEqual(
+      Array.from({ length: 2_500 }, (_, n) => ({ n })),
+    );
+    const limited = expectSchedulesJson(
+      JSON.parse((await project.run(['schedules', 'reports', '--json', '--limit', '1001'], { now: '2026-01-05T10:05:00Z' })).stdout),
+    );
     expect(limited).toMatchObject({ truncated: true });
     expect(limited.schedules.map((s) => s.key)).toEqual(all.schedules.slice(0, 1001).map((s) => s.key));
     const list = expectListJson(JSON.parse((await project.run(['list', '--json'], { now: '2026-01-05T10:05:00Z' })).stdout));

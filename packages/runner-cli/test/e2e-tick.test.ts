@@ -67,14 +67,21 @@ describe.each<Backend>(['sqlite', 'postgresql'])('tickwork run on %s (spawned bi
     const third = await project.run(['run', 'report', 'hourly'], { now: '2026-01-05T10:05:01Z' });
     expect(third.code).toBe(0);
     expect(third.stdout).toMatch(/report\s+succeeded\s+2026-01-05 10:05:00Z/);
-    expect(project.calls()).toEqual(['report 2026-01-05T10:00:00.000Z', 'hourly 2026-01-05T10:00:00.000Z', 'report 2026-01-05T10:05:00.000Z']);
+    expect(project.calls()).toEqual([
+      'report 2026-01-05T10:00:00.000Z',
+      'hourly 2026-01-05T10:00:00.000Z',
+      'report 2026-01-05T10:05:00.000Z',
+    ]);
   });
 
   it('two processes started at the same moment run each due slot once', async () => {
     const before = project.calls().length;
     const now = '2026-01-05T10:07:00Z';
     const codes = Array.from({ length: 6 }, (_, i) => `burst-${i}`);
-    const [a, b] = await Promise.all([project.run(['run', ...codes, '--json'], { now }), project.run(['run', ...codes, '--json'], { now })]);
+    const [a, b] = await Promise.all([
+      project.run(['run', ...codes, '--json'], { now }),
+      project.run(['run', ...codes, '--json'], { now }),
+    ]);
     expect([a.code, b.code], `${a.stdout}${a.stderr}${b.stdout}${b.stderr}`).toEqual([0, 0]);
     const calls = project.calls().slice(before).sort();
     expect(calls).toEqual(codes.map((code) => `${code} 2026-01-05T10:07:00.000Z`));
@@ -107,14 +114,20 @@ describe.each<Backend>(['sqlite', 'postgresql'])('tickwork run on %s (spawned bi
 
     expect((await project.run(['resume', 'report'], { now })).code).toBe(0);
     listed = expectListJson(JSON.parse((await project.run(['list', '--json'], { now })).stdout));
-    expect(listed.jobs.find((j) => j.code === 'report')).toMatchObject({ paused: false, pausedNote: null, nextRunAt: '2026-01-05T10:25:00.000Z' });
+    expect(listed.jobs.find((j) => j.code === 'report')).toMatchObject({
+      paused: false,
+      pausedNote: null,
+      nextRunAt: '2026-01-05T10:25:00.000Z',
+    });
 
     const triggered = await project.run(['trigger', 'hourly'], { now });
     expect(triggered.code).toBe(0);
     expect(triggered.stdout).toContain('tickwork run hourly --force');
     const before = project.calls().length;
     const ran = await project.run(['run', 'hourly', '--json'], { now: '2026-01-05T10:20:10Z' });
-    expect(expectRunReportJson(JSON.parse(ran.stdout)).results.map((r) => [r.outcome, r.slotAt])).toEqual([['succeeded', '2026-01-05T10:20:00.000Z']]);
+    expect(expectRunReportJson(JSON.parse(ran.stdout)).results.map((r) => [r.outcome, r.slotAt])).toEqual([
+      ['succeeded', '2026-01-05T10:20:00.000Z'],
+    ]);
     expect(project.calls().slice(before)).toEqual(['hourly 2026-01-05T10:20:00.000Z']);
     listed = expectListJson(JSON.parse((await project.run(['list', '--json'], { now: '2026-01-05T10:20:30Z' })).stdout));
     expect(listed.jobs.find((j) => j.code === 'hourly')?.lastRunAt).toBe('2026-01-05T10:20:10.000Z');

@@ -1,5 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMemoryBackend, createMemoryStore, defineConfig, every, type MemoryBackend, type Store, type TickworkConfig } from '@tickwork/core';
+import {
+  createMemoryBackend,
+  createMemoryStore,
+  defineConfig,
+  every,
+  type MemoryBackend,
+  type Store,
+  type TickworkConfig,
+} from '@tickwork/core';
 import { runCli } from '../src/program.js';
 import { captureIo } from './fixtures/capture.js';
 

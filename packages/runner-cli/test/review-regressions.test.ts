@@ -35,7 +35,10 @@ describe('review regressions', () => {
     // A second copy of core's build, as a host gets when two packages pin different copies.
     const dir = await mkdtemp(join(tmpdir(), 'tickwork-core-copy-'));
     try {
-      await cp(dirname(fileURLToPath(import.meta.resolve('@tickwork/core'))), join(dir, 'dist'), { recursive: true, filter: (from) => !from.endsWith('.map') });
+      await cp(dirname(fileURLToPath(import.meta.resolve('@tickwork/core'))), join(dir, 'dist'), {
+        recursive: true,
+        filter: (from) => !from.endsWith('.map'),
+      });
       await writeFile(join(dir, 'package.json'), '{"type":"module"}');
       const copy = (await import(pathToFileURL(join(dir, 'dist', 'index.js')).href)) as typeof import('@tickwork/core');
       expect(copy.StoreSchemaError).not.toBe(StoreUnavailableError);

@@ -26,8 +26,20 @@ describe('tickwork runners', () => {
     const live = open();
     const gone = open();
     const at = (iso: string) => new Date(iso);
-    await live.heartbeat!({ runnerId: 'host-a:11', now: at('2026-01-05T10:00:00Z'), ttlMs: 3_000, startedAt: at('2026-01-05T09:00:00Z'), clockOffsetMs: -12.4 });
-    await gone.heartbeat!({ runnerId: 'host-b:22', now: at('2026-01-05T09:59:00Z'), ttlMs: 3_000, startedAt: at('2026-01-05T09:30:00Z'), clockOffsetMs: null });
+    await live.heartbeat!({
+      runnerId: 'host-a:11',
+      now: at('2026-01-05T10:00:00Z'),
+      ttlMs: 3_000,
+      startedAt: at('2026-01-05T09:00:00Z'),
+      clockOffsetMs: -12.4,
+    });
+    await gone.heartbeat!({
+      runnerId: 'host-b:22',
+      now: at('2026-01-05T09:59:00Z'),
+      ttlMs: 3_000,
+      startedAt: at('2026-01-05T09:30:00Z'),
+      clockOffsetMs: null,
+    });
     await gone.close();
 
     const text = await cli(open, ['runners'], '2026-01-05T10:00:20Z');
@@ -42,8 +54,24 @@ describe('tickwork runners', () => {
     const doc = JSON.parse(json.out) as { now: string; presence: string; runners: Record<string, unknown>[] };
     expect(doc.presence).toBe('connection');
     expect(doc.runners).toEqual([
-      { runnerId: 'host-a:11', startedAt: '2026-01-05T09:00:00.000Z', lastHeartbeatAt: '2026-01-05T10:00:00.000Z', expiresAt: '2026-01-05T10:00:03.000Z', clockOffsetMs: -12.4, connected: true, alive: true },
-      { runnerId: 'host-b:22', startedAt: '2026-01-05T09:30:00.000Z', lastHeartbeatAt: '2026-01-05T09:59:00.000Z', expiresAt: '2026-01-05T09:59:03.000Z', clockOffsetMs: null, connected: false, alive: false },
+      {
+        runnerId: 'host-a:11',
+        startedAt: '2026-01-05T09:00:00.000Z',
+        lastHeartbeatAt: '2026-01-05T10:00:00.000Z',
+        expiresAt: '2026-01-05T10:00:03.000Z',
+        clockOffsetMs: -12.4,
+        connected: true,
+        alive: true,
+      },
+      {
+        runnerId: 'host-b:22',
+        startedAt: '2026-01-05T09:30:00.000Z',
+        lastHeartbeatAt: '2026-01-05T09:59:00.000Z',
+        expiresAt: '2026-01-05T09:59:03.000Z',
+        clockOffsetMs: null,
+        connected: false,
+        alive: false,
+      },
     ]);
   });
 

@@ -32,7 +32,12 @@ function setup(jobs?: JobInput[], extra: Partial<TickworkConfig> = {}) {
   backend = createMemoryBackend();
   const config = defineConfig({
     jobs: jobs ?? [
-      { code: 'reports', schedule: null, description: 'tenant reports', run: (ctx) => void calls.push({ key: ctx.key, slot: ctx.slot.toISOString(), payload: ctx.payload }) },
+      {
+        code: 'reports',
+        schedule: null,
+        description: 'tenant reports',
+        run: (ctx) => void calls.push({ key: ctx.key, slot: ctx.slot.toISOString(), payload: ctx.payload }),
+      },
       { code: 'cache', schedule: every('5m'), run: () => undefined },
     ],
     store: () => {
@@ -68,9 +73,16 @@ async function snapshot() {
 
 /** Creates `count` schedules of "reports" straight through core's API (what a host app does). */
 async function bulk(count: number, make: (i: number) => Omit<ScheduleDefinition, 'key'>) {
-  const scheduler = createScheduler({ jobs: [{ code: 'reports', schedule: null, run: () => undefined }], store: inspect(), clock: { now: () => new Date('2026-01-05T09:00:00Z') } });
+  const scheduler = createScheduler({
+    jobs: [{ code: 'reports', schedule: null, run: () => undefined }],
+    store: inspect(),
+    clock: { now: () => new Date('2026-01-05T09:00:00Z') },
+  });
   for (let start = 0; start < count; start += 1000) {
-    const batch = Array.from({ length: Math.min(1000, count - start) }, (_, j) => ({ key: `tenant-${String(start + j).padStart(5, '0')}`, ...make(start + j) }));
+    const batch = Array.from({ length: Math.min(1000, count - start) }, (_, j) => ({
+      key: `tenant-${String(start + j).padStart(5, '0')}`,
+      ...make(start + j),
+    }));
     await scheduler.schedules('reports').upsert(batch);
   }
 }
@@ -82,7 +94,24 @@ afterEach(async () => {
 describe('tickwork schedule set', () => {
   it('creates, changes and leaves unchanged, comparing versions, and prints what is stored', async () => {
     const { config } = setup();
-    const created = await cli(config, ['schedule', 'set', 'reports', 'acme', '--daily', '06:00,18:30', '--tz', 'Europe/Paris', '--payload', '{"tenant":"acme","lang":"fr"}', '--timeout', '5m'], '2026-01-05T09:00:00Z');
+    const created = await cli(
+      config,
+      [
+        'schedule',
+        'set',
+        'reports',
+        'acme',
+        '--daily',
+        '06:00,18:30',
+        '--tz',
+        'Europe/Paris',
+        '--payload',
+        '{"tenant":"acme","lang":"fr"}',
+        '--timeout',
+        '5m',
+      ],
+      '2026-01-05T09:00:00Z',
+    );
     expect(created.err).toBe('');
     expect(created.code).toBe(0);
     expect(created.out).toContain('created runtime schedule "acme" of job "reports" (version');
@@ -92,33 +121,82 @@ describe('tickwork schedule set', () => {
     expect(created.out).toMatch(/options\s+timeout 5 min/);
 
     const [stored] = (await inspect().listSchedules()).schedules;
-    expect(stored).toMatchObject({ code: 'reports', key: 'acme', timezone: 'Europe/Paris', payload: { tenant: 'acme', lang: 'fr' }, enabled: true, options: { timeoutMs: 300_000 } });
+    expect(stored).toMatchObject({
+      code: 'reports',
+      key: 'acme',
+      timezone: 'Europe/Paris',
+      payload: { tenant: 'acme', lang: 'fr' },
+      enabled: true,
+      options: { timeoutMs: 300_000 },
+    });
     expect(stored?.schedule).toEqual({ kind: 'daily', times: ['06:00', '18:30'] });
 
     const again = expectScheduleSetJson(
-      JSON.parse((await cli(config, ['schedule', 'set', 'reports', 'acme', '--daily', '06:00,18:30', '--tz', 'Europe/Paris', '--payload', '{"lang":"fr","tenant":"acme"}', '--timeout', '5m', '--json'])).out),
+      JSON.parse(
+        (
+          await cli(config, [
+            'schedule',
+            'set',
+            'reports',
+            'acme',
+            '--daily',
+            '06:00,18:30',
+            '--tz',
+            'Europe/Paris',
+            '--payload',
+            '{"lang":"fr","tenant":"acme"}',
+            '--timeout',
+            '5m',
+            '--json',
+          ])
+        ).out,
+      ),
     );
     expect(again).toMatchObject({ change: 'unchanged', previousVersion: stored?.version, schedule: { version: stored?.version } });
 
     // The whole definition is replaced: the timeout and the zone left out are gone.
-    const changed = await cli(config, ['schedule', 'set', 'reports', 'acme', '--cron', '*/15 * * * *', '--disabled', '--description', 'paused for audit']);
+    const changed = await cli(config, [
+      'schedule',
+      'set',
+      'reports',
+      'acme',
+      '--cron',
+      '*/15 * * * *',
+      '--disabled',
+      '--description',
+      'paused for audit',
+    ]);
     expect(changed.code).toBe(0);
     expect(changed.out).toMatch(new RegExp(`changed runtime schedule "acme" of job "reports" \\(version ${stored?.version} → \\d+\\)`));
     expect(changed.out).toMatch(/enabled\s+no/);
     expect(changed.out).toMatch(/next run\s+—/);
     const [replaced] = (await inspect().listSchedules()).schedules;
-    expect(replaced).toMatchObject({ schedule: { kind: 'cron', expression: '*/15 * * * *' }, timezone: null, payload: null, enabled: false, options: {}, description: 'paused for audit' });
+    expect(replaced).toMatchObject({
+      schedule: { kind: 'cron', expression: '*/15 * * * *' },
+      timezone: null,
+      payload: null,
+      enabled: false,
+      options: {},
+      description: 'paused for audit',
+    });
     expect(replaced?.version).toBeGreaterThan(stored?.version ?? Infinity);
   });
 
   it('takes every form of the cron language in --cron, H seeded from the job and the key as core seeds it', async () => {
     const { config } = setup();
-    const set = await cli(config, ['schedule', 'set', 'reports', 'acme', '--cron', 'H 12 15W * *', '--tz', 'Europe/Paris', '--json'], '2026-01-05T09:00:00Z');
+    const set = await cli(
+      config,
+      ['schedule', 'set', 'reports', 'acme', '--cron', 'H 12 15W * *', '--tz', 'Europe/Paris', '--json'],
+      '2026-01-05T09:00:00Z',
+    );
     expect(set.err).toBe('');
     expect(set.code).toBe(0);
     const [stored] = (await inspect().listSchedules()).schedules;
     expect(stored?.schedule).toEqual({ kind: 'cron', expression: 'H 12 15W * *', hashSeed: 'reports acme' });
-    const expected = nextSlot(compileSchedule({ kind: 'cron', expression: 'H 12 15W * *', hashSeed: 'reports acme' }, { timezone: 'Europe/Paris' }), new Date('2026-01-05T09:00:00Z'));
+    const expected = nextSlot(
+      compileSchedule({ kind: 'cron', expression: 'H 12 15W * *', hashSeed: 'reports acme' }, { timezone: 'Europe/Paris' }),
+      new Date('2026-01-05T09:00:00Z'),
+    );
     expect(expectScheduleSetJson(JSON.parse(set.out)).schedule.nextRunAt).toBe(expected?.toISOString());
     for (const expression of ['0 0 L-2 * *', '0 9 ? * TUE#2', '0 0 13 * +FRI', '0 30 9 * * 1-5 2026-2030', '0 0 LW * *']) {
       expect((await cli(config, ['schedule', 'set', 'reports', 'acme', '--cron', expression])).code).toBe(0);
@@ -135,7 +213,11 @@ describe('tickwork schedule set', () => {
     // New York springs forward on 2026-03-08 at 02:00 → 03:00: 02:30 does not exist that day.
     const at = '2026-03-07T12:00:00Z';
     const next = async (key: string, extra: string[]) => {
-      const set = await cli(config, ['schedule', 'set', 'reports', key, '--cron', '30 2 * * *', '--tz', 'America/New_York', ...extra, '--json'], at);
+      const set = await cli(
+        config,
+        ['schedule', 'set', 'reports', key, '--cron', '30 2 * * *', '--tz', 'America/New_York', ...extra, '--json'],
+        at,
+      );
       expect(set.err).toBe('');
       return expectScheduleSetJson(JSON.parse(set.out)).schedule;
     };
@@ -144,7 +226,11 @@ describe('tickwork schedule set', () => {
     expect(shifted.spec).toEqual({ kind: 'cron', expression: '30 2 * * *', dst: { gap: 'shift', overlap: 'last' } });
     expect(shifted.nextRunAt).toBe('2026-03-08T07:30:00.000Z'); // 03:30 EDT: the wall-clock distance kept
     expect((await next('skip', ['--dst', 'gap=skip'])).nextRunAt).toBe('2026-03-09T06:30:00.000Z'); // not that day at all
-    const daily = await cli(config, ['schedule', 'set', 'reports', 'daily', '--daily', '02:30', '--tz', 'America/New_York', '--dst', 'overlap=both'], at);
+    const daily = await cli(
+      config,
+      ['schedule', 'set', 'reports', 'daily', '--daily', '02:30', '--tz', 'America/New_York', '--dst', 'overlap=both'],
+      at,
+    );
     expect(daily.code).toBe(0);
     expect(daily.out).toMatch(/dst\s+overlap both/);
     const [, , , stored] = (await inspect().listSchedules({ code: 'reports' })).schedules;
@@ -153,7 +239,9 @@ describe('tickwork schedule set', () => {
 
   it('takes --max-runs: the schedule ends after that many scheduled runs, shown by set, schedules and run', async () => {
     const { config, calls } = setup();
-    const set = expectScheduleSetJson(JSON.parse((await cli(config, ['schedule', 'set', 'reports', 'twice', '--every', '1m', '--max-runs', '2', '--json'])).out));
+    const set = expectScheduleSetJson(
+      JSON.parse((await cli(config, ['schedule', 'set', 'reports', 'twice', '--every', '1m', '--max-runs', '2', '--json'])).out),
+    );
     expect(set.schedule).toMatchObject({ options: { maxRuns: 2 }, maxRuns: 2, scheduledRuns: 0, remainingRuns: 2 });
     const text = await cli(config, ['schedule', 'set', 'reports', 'twice', '--every', '1m', '--max-runs', '2']);
     expect(text.out).toMatch(/runs\s+0 of at most 2 scheduled \(2 left\)/);
@@ -161,7 +249,10 @@ describe('tickwork schedule set', () => {
     for (const now of ['2026-01-05T10:01:05Z', '2026-01-05T10:02:05Z']) expect((await cli(config, ['run'], now)).code).toBe(0);
     expect(calls.map((c) => c.slot)).toEqual(['2026-01-05T10:01:00.000Z', '2026-01-05T10:02:00.000Z']);
     const ended = await cli(config, ['run', '--json'], '2026-01-05T10:03:05Z');
-    expect(expectRunReportJson(JSON.parse(ended.out)).results.find((r) => r.key === 'twice')).toMatchObject({ outcome: 'ended', nextSlotAt: null });
+    expect(expectRunReportJson(JSON.parse(ended.out)).results.find((r) => r.key === 'twice')).toMatchObject({
+      outcome: 'ended',
+      nextSlotAt: null,
+    });
     expect(calls).toHaveLength(2);
     const listed = await cli(config, ['schedules', 'reports'], '2026-01-05T10:03:05Z');
     expect(listed.out).toContain('ended: 2 of 2 runs');
@@ -175,8 +266,26 @@ describe('tickwork schedule set', () => {
       JSON.parse(
         (
           await cli(config, [
-            'schedule', 'set', 'reports', 'poll', '--every', '90s', '--start-at', '2026-01-06T00:00:00+01:00', '--expires-at', '2026-02-01T00:00:00Z',
-            '--jitter', '10s', '--retry-after-failure', '2m', '--lease-ttl', '1m', '--allow-parallel-runs', '--missed-run-policy', 'all:6h', '--json',
+            'schedule',
+            'set',
+            'reports',
+            'poll',
+            '--every',
+            '90s',
+            '--start-at',
+            '2026-01-06T00:00:00+01:00',
+            '--expires-at',
+            '2026-02-01T00:00:00Z',
+            '--jitter',
+            '10s',
+            '--retry-after-failure',
+            '2m',
+            '--lease-ttl',
+            '1m',
+            '--allow-parallel-runs',
+            '--missed-run-policy',
+            'all:6h',
+            '--json',
           ])
         ).out,
       ),
@@ -187,13 +296,25 @@ describe('tickwork schedule set', () => {
       spec: { kind: 'every', everyMs: 90_000 },
       startAt: '2026-01-05T23:00:00.000Z',
       expiresAt: '2026-02-01T00:00:00.000Z',
-      options: { jitterMs: 10_000, retryAfterFailureMs: 120_000, leaseTtlMs: 60_000, allowParallelRuns: true, missedRunPolicy: { all: { withinMs: 21_600_000 } } },
+      options: {
+        jitterMs: 10_000,
+        retryAfterFailureMs: 120_000,
+        leaseTtlMs: 60_000,
+        allowParallelRuns: true,
+        missedRunPolicy: { all: { withinMs: 21_600_000 } },
+      },
     });
     // Jitter delays the first slot (23:00) by a stable amount under 10 s.
     expect(every.schedule.nextRunAt).toMatch(/^2026-01-05T23:00:0\d\.\d{3}Z$/);
-    const buffered = expectScheduleSetJson(JSON.parse((await cli(config, ['schedule', 'set', 'reports', 'queue', '--every', '5m', '--overlap-policy', 'bufferAll', '--json'])).out));
+    const buffered = expectScheduleSetJson(
+      JSON.parse(
+        (await cli(config, ['schedule', 'set', 'reports', 'queue', '--every', '5m', '--overlap-policy', 'bufferAll', '--json'])).out,
+      ),
+    );
     expect(buffered.schedule).toMatchObject({ options: { overlapPolicy: 'bufferAll' } });
-    const once = expectScheduleSetJson(JSON.parse((await cli(config, ['schedule', 'set', 'reports', 'one-off', '--at', '2026-01-05T12:00:00+01:00', '--json'])).out));
+    const once = expectScheduleSetJson(
+      JSON.parse((await cli(config, ['schedule', 'set', 'reports', 'one-off', '--at', '2026-01-05T12:00:00+01:00', '--json'])).out),
+    );
     expect(once.schedule).toMatchObject({ spec: { kind: 'once', at: '2026-01-05T11:00:00.000Z' }, nextRunAt: '2026-01-05T11:00:00.000Z' });
   });
 
@@ -207,35 +328,139 @@ describe('tickwork schedule set', () => {
 
 describe('bad input to schedule commands', () => {
   const cases: [string, string[], string][] = [
-    ['an unknown job code', ['schedule', 'set', 'reprots', 'acme', '--every', '5m'], 'unknown job code "reprots"; known codes: reports, cache'],
-    ['an unknown overlap policy', ['schedule', 'set', 'reports', 'acme', '--every', '5m', '--overlap-policy', 'bufferTwo'], 'job "reports" schedule "acme": overlapPolicy must be one of skip, bufferOne, bufferAll, cancelOther, allowAll, got "bufferTwo" (did you mean "bufferOne"?)'],
-    ['bufferOne with --allow-parallel-runs', ['schedule', 'set', 'reports', 'acme', '--every', '5m', '--overlap-policy', 'bufferOne', '--allow-parallel-runs'], "job \"reports\" schedule \"acme\": overlapPolicy 'bufferOne' contradicts allowParallelRuns: true"],
-    ['an invalid cron expression', ['schedule', 'set', 'reports', 'acme', '--cron', '0 25 * * *'], 'job "reports" schedule "acme": schedule: cron "0 25 * * *": hour field: "25" is out of range 0-23'],
-    ['a nonexistent timezone', ['schedule', 'set', 'reports', 'acme', '--cron', '0 6 * * *', '--tz', 'Mars/Olympus'], 'timezone "Mars/Olympus" is not a known IANA timezone'],
-    ['a zone for an interval', ['schedule', 'set', 'reports', 'acme', '--every', '5m', '--tz', 'Europe/Paris'], '--tz: only --cron and --daily follow a timezone'],
-    ['a negative --every', ['schedule', 'set', 'reports', 'acme', '--every', '-5m'], 'job "reports" schedule "acme": --every: "-5m" is not a duration'],
-    ['a zero --every', ['schedule', 'set', 'reports', 'acme', '--every', '0s'], 'job "reports" schedule "acme": --every: duration must be a positive'],
-    ['two schedule options', ['schedule', 'set', 'reports', 'acme', '--every', '5m', '--cron', '* * * * *'], 'give exactly one of --cron, --every, --at, --daily, got --cron, --every'],
-    ['no schedule option', ['schedule', 'set', 'reports', 'acme', '--payload', '{}'], 'job "reports" schedule "acme": give one of --cron, --every, --at, --daily'],
-    ['a payload that is not JSON', ['schedule', 'set', 'reports', 'acme', '--every', '5m', '--payload', "{tenant:'acme'}"], 'job "reports" schedule "acme": --payload is not JSON'],
-    ['a payload over 64 KiB', ['schedule', 'set', 'reports', 'acme', '--every', '5m', '--payload', JSON.stringify({ blob: 'x'.repeat(70_000) })], 'payload is 70011 bytes as JSON; the limit is 65536'],
-    ['an instant without an offset', ['schedule', 'set', 'reports', 'acme', '--at', '2026-01-05T10:00'], '--at: "2026-01-05T10:00" is not an ISO instant with an offset'],
-    ['expiry before start', ['schedule', 'set', 'reports', 'acme', '--every', '5m', '--start-at', '2026-02-01T00:00:00Z', '--expires-at', '2026-01-01T00:00:00Z'], 'expiresAt (2026-01-01T00:00:00.000Z) must be after startAt'],
-    ['an unknown missed-run policy', ['schedule', 'set', 'reports', 'acme', '--every', '5m', '--missed-run-policy', 'some'], '--missed-run-policy: "some" is not one of latest, skip, all:DURATION'],
-    ['an unknown --dst gap policy', ['schedule', 'set', 'reports', 'acme', '--cron', '0 2 * * *', '--dst', 'gap=later'], 'job "reports" schedule "acme": --dst: "gap=later" in "gap=later" is not one of gap=next-instant|shift|skip and/or overlap=first|last|both'],
-    ['an unknown --dst field', ['schedule', 'set', 'reports', 'acme', '--daily', '02:30', '--dst', 'gap=shift,fold=last'], '--dst: "fold=last" in "gap=shift,fold=last" is not one of'],
-    ['--dst given as a bare word', ['schedule', 'set', 'reports', 'acme', '--daily', '02:30', '--dst', 'shift'], '--dst: "shift" in "shift" is not one of'],
-    ['--dst for an interval', ['schedule', 'set', 'reports', 'acme', '--every', '5m', '--dst', 'gap=skip'], 'job "reports" schedule "acme": --dst: only --cron and --daily follow the wall clock'],
-    ['--max-runs 0', ['schedule', 'set', 'reports', 'acme', '--every', '5m', '--max-runs', '0'], 'job "reports" schedule "acme": maxRuns must be an integer ≥ 1 (scheduled runs before the schedule ends), got 0'],
-    ['--max-runs that is not a whole number', ['schedule', 'set', 'reports', 'acme', '--every', '5m', '--max-runs', '2.5'], 'job "reports" schedule "acme": --max-runs: "2.5" is not a whole number of runs (1 or more)'],
-    ['--max-runs that is negative', ['schedule', 'set', 'reports', 'acme', '--every', '5m', '--max-runs=-3'], '--max-runs: "-3" is not a whole number of runs'],
-    ['a key with a space', ['schedule', 'set', 'reports', 'acme corp', '--every', '5m'], 'job "reports": key "acme corp" must be 1 … 200 characters'],
+    [
+      'an unknown job code',
+      ['schedule', 'set', 'reprots', 'acme', '--every', '5m'],
+      'unknown job code "reprots"; known codes: reports, cache',
+    ],
+    [
+      'an unknown overlap policy',
+      ['schedule', 'set', 'reports', 'acme', '--every', '5m', '--overlap-policy', 'bufferTwo'],
+      'job "reports" schedule "acme": overlapPolicy must be one of skip, bufferOne, bufferAll, cancelOther, allowAll, got "bufferTwo" (did you mean "bufferOne"?)',
+    ],
+    [
+      'bufferOne with --allow-parallel-runs',
+      ['schedule', 'set', 'reports', 'acme', '--every', '5m', '--overlap-policy', 'bufferOne', '--allow-parallel-runs'],
+      'job "reports" schedule "acme": overlapPolicy \'bufferOne\' contradicts allowParallelRuns: true',
+    ],
+    [
+      'an invalid cron expression',
+      ['schedule', 'set', 'reports', 'acme', '--cron', '0 25 * * *'],
+      'job "reports" schedule "acme": schedule: cron "0 25 * * *": hour field: "25" is out of range 0-23',
+    ],
+    [
+      'a nonexistent timezone',
+      ['schedule', 'set', 'reports', 'acme', '--cron', '0 6 * * *', '--tz', 'Mars/Olympus'],
+      'timezone "Mars/Olympus" is not a known IANA timezone',
+    ],
+    [
+      'a zone for an interval',
+      ['schedule', 'set', 'reports', 'acme', '--every', '5m', '--tz', 'Europe/Paris'],
+      '--tz: only --cron and --daily follow a timezone',
+    ],
+    [
+      'a negative --every',
+      ['schedule', 'set', 'reports', 'acme', '--every', '-5m'],
+      'job "reports" schedule "acme": --every: "-5m" is not a duration',
+    ],
+    [
+      'a zero --every',
+      ['schedule', 'set', 'reports', 'acme', '--every', '0s'],
+      'job "reports" schedule "acme": --every: duration must be a positive',
+    ],
+    [
+      'two schedule options',
+      ['schedule', 'set', 'reports', 'acme', '--every', '5m', '--cron', '* * * * *'],
+      'give exactly one of --cron, --every, --at, --daily, got --cron, --every',
+    ],
+    [
+      'no schedule option',
+      ['schedule', 'set', 'reports', 'acme', '--payload', '{}'],
+      'job "reports" schedule "acme": give one of --cron, --every, --at, --daily',
+    ],
+    [
+      'a payload that is not JSON',
+      ['schedule', 'set', 'reports', 'acme', '--every', '5m', '--payload', "{tenant:'acme'}"],
+      'job "reports" schedule "acme": --payload is not JSON',
+    ],
+    [
+      'a payload over 64 KiB',
+      ['schedule', 'set', 'reports', 'acme', '--every', '5m', '--payload', JSON.stringify({ blob: 'x'.repeat(70_000) })],
+      'payload is 70011 bytes as JSON; the limit is 65536',
+    ],
+    [
+      'an instant without an offset',
+      ['schedule', 'set', 'reports', 'acme', '--at', '2026-01-05T10:00'],
+      '--at: "2026-01-05T10:00" is not an ISO instant with an offset',
+    ],
+    [
+      'expiry before start',
+      ['schedule', 'set', 'reports', 'acme', '--every', '5m', '--start-at', '2026-02-01T00:00:00Z', '--expires-at', '2026-01-01T00:00:00Z'],
+      'expiresAt (2026-01-01T00:00:00.000Z) must be after startAt',
+    ],
+    [
+      'an unknown missed-run policy',
+      ['schedule', 'set', 'reports', 'acme', '--every', '5m', '--missed-run-policy', 'some'],
+      '--missed-run-policy: "some" is not one of latest, skip, all:DURATION',
+    ],
+    [
+      'an unknown --dst gap policy',
+      ['schedule', 'set', 'reports', 'acme', '--cron', '0 2 * * *', '--dst', 'gap=later'],
+      'job "reports" schedule "acme": --dst: "gap=later" in "gap=later" is not one of gap=next-instant|shift|skip and/or overlap=first|last|both',
+    ],
+    [
+      'an unknown --dst field',
+      ['schedule', 'set', 'reports', 'acme', '--daily', '02:30', '--dst', 'gap=shift,fold=last'],
+      '--dst: "fold=last" in "gap=shift,fold=last" is not one of',
+    ],
+    [
+      '--dst given as a bare word',
+      ['schedule', 'set', 'reports', 'acme', '--daily', '02:30', '--dst', 'shift'],
+      '--dst: "shift" in "shift" is not one of',
+    ],
+    [
+      '--dst for an interval',
+      ['schedule', 'set', 'reports', 'acme', '--every', '5m', '--dst', 'gap=skip'],
+      'job "reports" schedule "acme": --dst: only --cron and --daily follow the wall clock',
+    ],
+    [
+      '--max-runs 0',
+      ['schedule', 'set', 'reports', 'acme', '--every', '5m', '--max-runs', '0'],
+      'job "reports" schedule "acme": maxRuns must be an integer ≥ 1 (scheduled runs before the schedule ends), got 0',
+    ],
+    [
+      '--max-runs that is not a whole number',
+      ['schedule', 'set', 'reports', 'acme', '--every', '5m', '--max-runs', '2.5'],
+      'job "reports" schedule "acme": --max-runs: "2.5" is not a whole number of runs (1 or more)',
+    ],
+    [
+      '--max-runs that is negative',
+      ['schedule', 'set', 'reports', 'acme', '--every', '5m', '--max-runs=-3'],
+      '--max-runs: "-3" is not a whole number of runs',
+    ],
+    [
+      'a key with a space',
+      ['schedule', 'set', 'reports', 'acme corp', '--every', '5m'],
+      'job "reports": key "acme corp" must be 1 … 200 characters',
+    ],
     ['a key with a quote', ['schedule', 'set', 'reports', 'acme"', '--every', '5m'], 'key "acme\\"" must be 1 … 200 characters'],
     ['a key with a brace', ['schedule', 'set', 'reports', '{acme}', '--every', '5m'], 'key "{acme}" must be 1 … 200 characters'],
-    ['rm of a missing key', ['schedule', 'rm', 'reports', 'globex'], 'job "reports": no runtime schedule with key "globex"; nothing removed'],
+    [
+      'rm of a missing key',
+      ['schedule', 'rm', 'reports', 'globex'],
+      'job "reports": no runtime schedule with key "globex"; nothing removed',
+    ],
     ['pause of a missing key', ['schedule', 'pause', 'reports', 'globex'], 'job "reports": pause: no runtime schedule with key "globex"'],
-    ['resume of a missing key', ['schedule', 'resume', 'reports', 'globex'], 'job "reports": resume: no runtime schedule with key "globex"'],
-    ['trigger of a missing key', ['trigger', 'reports', '--key', 'globex'], 'job "reports": no runtime schedule with key "globex"; no request was filed'],
+    [
+      'resume of a missing key',
+      ['schedule', 'resume', 'reports', 'globex'],
+      'job "reports": resume: no runtime schedule with key "globex"',
+    ],
+    [
+      'trigger of a missing key',
+      ['trigger', 'reports', '--key', 'globex'],
+      'job "reports": no runtime schedule with key "globex"; no request was filed',
+    ],
     ['rm for an unknown job', ['schedule', 'rm', 'reprots', 'acme'], 'unknown job code "reprots"'],
     ['schedules of an unknown job', ['schedules', 'reprots'], 'unknown job code "reprots"'],
     ['logs of a bad key', ['logs', '--key', 'a b'], '--key: key "a b" must be 1 … 200 characters'],
@@ -243,7 +468,9 @@ describe('bad input to schedule commands', () => {
 
   it.each(cases)('rejects %s with exit 2 and a clear message, and changes nothing', async (_name, argv, message) => {
     const { config } = setup();
-    expect((await cli(config, ['schedule', 'set', 'reports', 'acme', '--cron', '0 6 * * *', '--payload', '{"tenant":"acme"}'])).code).toBe(0);
+    expect((await cli(config, ['schedule', 'set', 'reports', 'acme', '--cron', '0 6 * * *', '--payload', '{"tenant":"acme"}'])).code).toBe(
+      0,
+    );
     const before = await snapshot();
     const result = await cli(config, argv);
     expect(result.code, result.err).toBe(2);
@@ -265,8 +492,28 @@ describe('bad input to schedule commands', () => {
 describe('tickwork schedules, rm, pause, resume and trigger --key', () => {
   it('round-trip through the store and show in schedules', async () => {
     const { config, calls } = setup();
-    await cli(config, ['schedule', 'set', 'reports', 'acme', '--cron', '0 6 * * *', '--tz', 'Asia/Tokyo', '--payload', '{"tenant":"acme"}']);
-    await cli(config, ['schedule', 'set', 'reports', 'globex', '--every', '1h', '--payload', JSON.stringify({ tenant: 'globex', recipients: ['a@globex.test', 'b@globex.test'] })]);
+    await cli(config, [
+      'schedule',
+      'set',
+      'reports',
+      'acme',
+      '--cron',
+      '0 6 * * *',
+      '--tz',
+      'Asia/Tokyo',
+      '--payload',
+      '{"tenant":"acme"}',
+    ]);
+    await cli(config, [
+      'schedule',
+      'set',
+      'reports',
+      'globex',
+      '--every',
+      '1h',
+      '--payload',
+      JSON.stringify({ tenant: 'globex', recipients: ['a@globex.test', 'b@globex.test'] }),
+    ]);
 
     const paused = await cli(config, ['schedule', 'pause', 'reports', 'acme', '--note', 'contract ended']);
     expect(paused.code).toBe(0);
@@ -274,7 +521,9 @@ describe('tickwork schedules, rm, pause, resume and trigger --key', () => {
 
     const text = (await cli(config, ['schedules', 'reports'])).out.split('\n');
     expect(text[0]).toMatch(/^KEY\s+SCHEDULE\s+TZ\s+ENABLED\s+PAUSED\s+NEXT\s+LAST\s+PAYLOAD$/);
-    expect(text[1]).toMatch(/^acme\s+at 06:00 every day \(Asia\/Tokyo\)\s+Asia\/Tokyo\s+yes\s+paused: contract ended\s+—\s+never\s+\{"tenant":"acme"\}$/);
+    expect(text[1]).toMatch(
+      /^acme\s+at 06:00 every day \(Asia\/Tokyo\)\s+Asia\/Tokyo\s+yes\s+paused: contract ended\s+—\s+never\s+\{"tenant":"acme"\}$/,
+    );
     expect(text[2]).toMatch(/^globex\s+every hour\s+UTC\s+yes\s+in 59 min\s+never\s+\{"recipients":\["a@globex.test","b@globe…$/);
     expect(text[3]).toBe('2 runtime schedules of job "reports"');
 
@@ -287,7 +536,9 @@ describe('tickwork schedules, rm, pause, resume and trigger --key', () => {
     expect(json.schedules[1]?.payload).toEqual({ tenant: 'globex', recipients: ['a@globex.test', 'b@globex.test'] });
 
     // A paused schedule is not run, even on request, until resumed; globex's 10:00 slot is due.
-    expect((await cli(config, ['trigger', 'reports', '--key', 'acme'])).out).toContain('the schedule is paused, so it runs after `tickwork schedule resume reports acme`');
+    expect((await cli(config, ['trigger', 'reports', '--key', 'acme'])).out).toContain(
+      'the schedule is paused, so it runs after `tickwork schedule resume reports acme`',
+    );
     expect((await cli(config, ['run', '--json'], '2026-01-05T10:00:10Z')).code).toBe(0);
     expect(calls.map((c) => [c.key, c.slot])).toEqual([['globex', '2026-01-05T10:00:00.000Z']]);
     const resumed = await cli(config, ['schedule', 'resume', 'reports', 'acme']);
@@ -324,8 +575,12 @@ describe('tickwork schedules, rm, pause, resume and trigger --key', () => {
     const text = (await cli(config, ['schedules', 'reports'])).out.trimEnd().split('\n');
     expect(text).toHaveLength(2_502);
     expect(text.at(-1)).toBe('2500 runtime schedules of job "reports"');
-    expect((await cli(config, ['schedules', 'reports', '--limit', '3'])).out).toContain('3 runtime schedules shown (--limit 3); job "reports" has more');
-    expect((await cli(config, ['schedules', 'cache'])).out).toBe('job "cache" has no runtime schedules; create one with: tickwork schedule set cache KEY --cron "0 6 * * *"\n');
+    expect((await cli(config, ['schedules', 'reports', '--limit', '3'])).out).toContain(
+      '3 runtime schedules shown (--limit 3); job "reports" has more',
+    );
+    expect((await cli(config, ['schedules', 'cache'])).out).toBe(
+      'job "cache" has no runtime schedules; create one with: tickwork schedule set cache KEY --cron "0 6 * * *"\n',
+    );
   });
 
   it('shows a stored schedule this Node cannot read instead of failing the listing', async () => {
@@ -379,16 +634,30 @@ describe('list, logs and run with runtime schedules', () => {
       { code: 'cache', schedule: every('5m'), run: () => undefined },
     ]);
     await cli(config, ['schedule', 'set', 'reports', 'acme', '--every', '1h']);
-    expect((await cli(config, ['pause', 'reports'])).out).toContain('its runtime schedules are not affected (`tickwork schedule pause reports KEY`)');
+    expect((await cli(config, ['pause', 'reports'])).out).toContain(
+      'its runtime schedules are not affected (`tickwork schedule pause reports KEY`)',
+    );
     expect((await cli(config, ['pause', 'cache'])).out).not.toContain('runtime schedules');
   });
 
   it('run runs a due runtime schedule with its payload, records its key, and logs show and filter it', async () => {
     const { config, calls } = setup([
-      { code: 'reports', schedule: every('1d'), run: (ctx) => void calls.push({ key: ctx.key, slot: ctx.slot.toISOString(), payload: ctx.payload }) },
+      {
+        code: 'reports',
+        schedule: every('1d'),
+        run: (ctx) => void calls.push({ key: ctx.key, slot: ctx.slot.toISOString(), payload: ctx.payload }),
+      },
     ]);
-    await cli(config, ['schedule', 'set', 'reports', 'acme', '--cron', '0 10 * * *', '--payload', '{"tenant":"acme"}'], '2026-01-05T09:00:00Z');
-    await cli(config, ['schedule', 'set', 'reports', 'globex', '--cron', '0 11 * * *', '--payload', '{"tenant":"globex"}'], '2026-01-05T09:00:00Z');
+    await cli(
+      config,
+      ['schedule', 'set', 'reports', 'acme', '--cron', '0 10 * * *', '--payload', '{"tenant":"acme"}'],
+      '2026-01-05T09:00:00Z',
+    );
+    await cli(
+      config,
+      ['schedule', 'set', 'reports', 'globex', '--cron', '0 11 * * *', '--payload', '{"tenant":"globex"}'],
+      '2026-01-05T09:00:00Z',
+    );
 
     const first = await cli(config, ['run'], '2026-01-05T10:00:05Z');
     expect(first.code).toBe(0);
@@ -449,7 +718,9 @@ describe('list, logs and run with runtime schedules', () => {
     expect(result.code).toBe(1);
     const lines = result.out.trimEnd().split('\n');
     const failedRows = lines.filter((l) => /^reports\[tenant-\d+\]\s+failed\s+2026-01-05 10:00:00Z\s+1\s.*has no mailbox$/.test(l));
-    expect(failedRows.map((l) => l.split(' ')[0])).toEqual(Array.from({ length: 20 }, (_, i) => `reports[tenant-${String(i * 40).padStart(5, '0')}]`));
+    expect(failedRows.map((l) => l.split(' ')[0])).toEqual(
+      Array.from({ length: 20 }, (_, i) => `reports[tenant-${String(i * 40).padStart(5, '0')}]`),
+    );
     expect(lines.filter((l) => l.startsWith('reports['))).toHaveLength(20);
     expect(lines.slice(-3)).toEqual([
       'reports: 1,500 runtime schedules: 975 succeeded, 500 not-due, 25 failed (tickwork logs reports)',

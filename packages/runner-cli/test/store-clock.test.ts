@@ -78,7 +78,9 @@ describe('every command that touches the store runs on the store clock', () => {
 
   it('doctor still measures this machine’s clock against the store’s, uncorrected', async () => {
     const { store } = skewedStore(HOUR);
-    const doctor = JSON.parse((await cli(store, ['doctor', '--json'])).out) as { checks: { name: string; status: string; detail: string }[] };
+    const doctor = JSON.parse((await cli(store, ['doctor', '--json'])).out) as {
+      checks: { name: string; status: string; detail: string }[];
+    };
     const clock = doctor.checks.find((c) => c.name === 'clock');
     expect(clock?.status).toBe('fail');
     expect(clock?.detail).toMatch(/^local clock is 3\d{6} ms behind the store's$/);

@@ -42,7 +42,17 @@ if (values.store === 'pg') {
 const script = fileURLToPath(new URL('./lateness-daemon.mjs', import.meta.url));
 const children = Array.from({ length: daemons }, (_, i) => {
   const out = join(dir, `d${i + 1}.json`);
-  const env = { ...process.env, TW_BENCH: JSON.stringify({ store, jobs, schedule: values.schedule, runnerId: `bench-d${i + 1}`, out, ...(values['max-concurrent'] ? { maxConcurrentRuns: Number(values['max-concurrent']) } : {}) }) };
+  const env = {
+    ...process.env,
+    TW_BENCH: JSON.stringify({
+      store,
+      jobs,
+      schedule: values.schedule,
+      runnerId: `bench-d${i + 1}`,
+      out,
+      ...(values['max-concurrent'] ? { maxConcurrentRuns: Number(values['max-concurrent']) } : {}),
+    }),
+  };
   const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const ready = new Promise((resolve, reject) => {
     let text = '';
@@ -83,18 +93,29 @@ for (const slot of expected) for (let j = 0; j < jobs; j++) if (!seen.has(`${j}@
 lateness.sort((a, b) => a - b);
 const pct = (p) => (lateness.length ? lateness[Math.min(lateness.length - 1, Math.floor((p / 100) * lateness.length))] : NaN);
 
-console.log(`lateness bench: store=${values.store} jobs=${jobs} daemons=${daemons} schedule="${values.schedule}" maxConcurrentRuns=${values['max-concurrent'] ?? 'default'} window=${seconds}s, load average ${load0[0].toFixed(1)} at start, ${loadavg()[0].toFixed(1)} at end, ${cpus().length} cores, Node ${process.version}`);
+console.log(
+  `lateness bench: store=${values.store} jobs=${jobs} daemons=${daemons} schedule="${values.schedule}" maxConcurrentRuns=${values['max-concurrent'] ?? 'default'} window=${seconds}s, load average ${load0[0].toFixed(1)} at start, ${loadavg()[0].toFixed(1)} at end, ${cpus().length} cores, Node ${process.version}`,
+);
 console.log(`  slot instants in window: ${expected.length}; runs timed: ${lateness.length}; duplicates: ${duplicates}; misses: ${misses}`);
 console.log(`  lateness ms: p50 ${pct(50).toFixed(2)}  p99 ${pct(99).toFixed(2)}  max ${(lateness.at(-1) ?? NaN).toFixed(2)}`);
 summaries.forEach((s, i) => {
   const on = s.runs.filter(([, slot]) => slot > from).length;
-  console.log(`  ${s.runnerId}: ready in ${readies[i].readyMs.toFixed(0)} ms, runs ${on}, CPU ${s.cpuS.toFixed(2)} s, max RSS ${(s.maxRss / 1048576).toFixed(0)} MB`);
+  console.log(
+    `  ${s.runnerId}: ready in ${readies[i].readyMs.toFixed(0)} ms, runs ${on}, CPU ${s.cpuS.toFixed(2)} s, max RSS ${(s.maxRss / 1048576).toFixed(0)} MB`,
+  );
 });
 
-if (values.store === 'pg') execFileSync('psql', [pgUrl, '-q', '-c', `DROP SCHEMA IF EXISTS "${store.schema}" CASCADE`], { stdio: 'ignore' });
+if (values.store === 'pg')
+  execFileSync('psql', [pgUrl, '-q', '-c', `DROP SCHEMA IF EXISTS "${store.schema}" CASCADE`], { stdio: 'ignore' });
 if (values.store === 'redis') {
   const { hostname, port } = new URL(redisUrl);
-  const keys = execFileSync('redis-cli', ['-h', hostname, '-p', port, '--scan', '--pattern', `${store.prefix}:*`], { encoding: 'utf8', maxBuffer: 1 << 28 }).split('\n').filter(Boolean);
-  for (let i = 0; i < keys.length; i += 500) execFileSync('redis-cli', ['-h', hostname, '-p', port, 'DEL', ...keys.slice(i, i + 500)], { stdio: 'ignore' });
+  const keys = execFileSync('redis-cli', ['-h', hostname, '-p', port, '--scan', '--pattern', `${store.prefix}:*`], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  })
+    .split('\n')
+    .filter(Boolean);
+  for (let i = 0; i < keys.length; i += 500)
+    execFileSync('redis-cli', ['-h', hostname, '-p', port, 'DEL', ...keys.slice(i, i + 500)], { stdio: 'ignore' });
 }
 rmSync(dir, { recursive: true, force: true });

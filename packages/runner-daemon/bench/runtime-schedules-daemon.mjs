@@ -68,6 +68,9 @@ process.on('SIGTERM', async () => {
   await daemon.stop();
   clearInterval(sampler);
   const cpu = process.cpuUsage();
-  writeFileSync(spec.out, JSON.stringify({ readyMs, rssReady, maxRss, cpuS: (cpu.user + cpu.system) / 1e6, lateness, latenessSlot, perInstant: [...perInstant] }));
+  writeFileSync(
+    spec.out,
+    JSON.stringify({ readyMs, rssReady, maxRss, cpuS: (cpu.user + cpu.system) / 1e6, lateness, latenessSlot, perInstant: [...perInstant] }),
+  );
   process.exit(0);
 });

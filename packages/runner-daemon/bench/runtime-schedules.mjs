@@ -63,7 +63,9 @@ for (let j = 0; j < jobCount; j++) {
   const keys = [];
   for (let i = j; i < n; i += jobCount) keys.push(i);
   for (let k = 0; k < keys.length; k += 1000) {
-    await scheduler.schedules(`rt-${j}`).upsert(keys.slice(k, k + 1000).map((i) => ({ key: `s-${i}`, schedule: cronOf(i), payload: { i }, startAt })));
+    await scheduler
+      .schedules(`rt-${j}`)
+      .upsert(keys.slice(k, k + 1000).map((i) => ({ key: `s-${i}`, schedule: cronOf(i), payload: { i }, startAt })));
   }
 }
 const loadMs = performance.now() - loadStarted;
@@ -121,7 +123,8 @@ const summary = JSON.parse(readFileSync(out, 'utf8'));
 const due = new Map();
 for (let i = 0; i < n; i++) {
   const second = values.spread ? i % 60 : 0;
-  for (let t = Math.ceil((from + 1 - second * 1000) / 60_000) * 60_000 + second * 1000; t <= to; t += 60_000) due.set(t, (due.get(t) ?? 0) + 1);
+  for (let t = Math.ceil((from + 1 - second * 1000) / 60_000) * 60_000 + second * 1000; t <= to; t += 60_000)
+    due.set(t, (due.get(t) ?? 0) + 1);
 }
 const perInstant = new Map(summary.perInstant);
 const misses = [...due].reduce((sum, [t, count]) => sum + Math.max(0, count - (perInstant.get(t) ?? 0)), 0);
@@ -131,19 +134,35 @@ const pct = (list, p) => (list.length ? list[Math.min(list.length - 1, Math.floo
 const sortedChanges = [...changes].sort((a, b) => a - b);
 
 const shape = values.spread ? '"S * * * * *", S = i % 60' : '"* * * * *"';
-console.log(`runtime-schedules bench: store=${values.store} schedules=${n} over ${jobCount} jobs (${shape}) maxConcurrentRuns=${concurrency} window=${seconds}s, ${cpus().length} cores, Node ${process.version}`);
+console.log(
+  `runtime-schedules bench: store=${values.store} schedules=${n} over ${jobCount} jobs (${shape}) maxConcurrentRuns=${concurrency} window=${seconds}s, ${cpus().length} cores, Node ${process.version}`,
+);
 console.log(`  stored in ${(loadMs / 1000).toFixed(1)} s (upsertSchedules, 1,000 per call)`);
-console.log(`  daemon: createDaemon → ready ${summary.readyMs.toFixed(0)} ms (${readiness.loaded.runtime} runtime + ${readiness.loaded.code} code schedules), RSS after ready ${(summary.rssReady / 1048576).toFixed(0)} MB, max RSS ${(summary.maxRss / 1048576).toFixed(0)} MB, CPU ${summary.cpuS.toFixed(1)} s`);
-console.log(`  slot instants in window: ${due.size}; slots due: ${[...due.values()].reduce((a, b) => a + b, 0)}; runs timed: ${lateness.length}; misses: ${misses}; extra: ${extra}`);
-console.log(`  lateness ms: p50 ${pct(lateness, 50).toFixed(2)}  p99 ${pct(lateness, 99).toFixed(2)}  max ${(lateness.at(-1) ?? NaN).toFixed(2)}`);
-console.log(`  upsert → first run ms (${changes.length} samples): p50 ${pct(sortedChanges, 50).toFixed(0)}  max ${(sortedChanges.at(-1) ?? NaN).toFixed(0)}  [${changes.map((c) => c.toFixed(0)).join(', ')}]`);
+console.log(
+  `  daemon: createDaemon → ready ${summary.readyMs.toFixed(0)} ms (${readiness.loaded.runtime} runtime + ${readiness.loaded.code} code schedules), RSS after ready ${(summary.rssReady / 1048576).toFixed(0)} MB, max RSS ${(summary.maxRss / 1048576).toFixed(0)} MB, CPU ${summary.cpuS.toFixed(1)} s`,
+);
+console.log(
+  `  slot instants in window: ${due.size}; slots due: ${[...due.values()].reduce((a, b) => a + b, 0)}; runs timed: ${lateness.length}; misses: ${misses}; extra: ${extra}`,
+);
+console.log(
+  `  lateness ms: p50 ${pct(lateness, 50).toFixed(2)}  p99 ${pct(lateness, 99).toFixed(2)}  max ${(lateness.at(-1) ?? NaN).toFixed(2)}`,
+);
+console.log(
+  `  upsert → first run ms (${changes.length} samples): p50 ${pct(sortedChanges, 50).toFixed(0)}  max ${(sortedChanges.at(-1) ?? NaN).toFixed(0)}  [${changes.map((c) => c.toFixed(0)).join(', ')}]`,
+);
 
 await store.close();
 if (values.store === 'pg') execFileSync('psql', [pgUrl, '-q', '-c', `DROP SCHEMA IF EXISTS "${spec.schema}" CASCADE`], { stdio: 'ignore' });
 if (values.store === 'redis') {
   const { hostname, port } = new URL(redisUrl);
-  const keys = execFileSync('redis-cli', ['-h', hostname, '-p', port, '--scan', '--pattern', `${spec.prefix}:*`], { encoding: 'utf8', maxBuffer: 1 << 28 }).split('\n').filter(Boolean);
-  for (let i = 0; i < keys.length; i += 500) execFileSync('redis-cli', ['-h', hostname, '-p', port, 'DEL', ...keys.slice(i, i + 500)], { stdio: 'ignore' });
+  const keys = execFileSync('redis-cli', ['-h', hostname, '-p', port, '--scan', '--pattern', `${spec.prefix}:*`], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  })
+    .split('\n')
+    .filter(Boolean);
+  for (let i = 0; i < keys.length; i += 500)
+    execFileSync('redis-cli', ['-h', hostname, '-p', port, 'DEL', ...keys.slice(i, i + 500)], { stdio: 'ignore' });
 }
 rmSync(dir, { recursive: true, force: true });
 process.exit(0);

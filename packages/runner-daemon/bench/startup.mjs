@@ -22,7 +22,13 @@ if (values.store === 'pg') {
 
 // A realistic mix: minute crons, hourly and daily crons at spread times, intervals.
 const schedule = (i) =>
-  i % 4 === 0 ? '* * * * *' : i % 4 === 1 ? `${i % 60} * * * *` : i % 4 === 2 ? `${i % 60} ${i % 24} * * *` : { kind: 'every', everyMs: 60_000 * (1 + (i % 30)) };
+  i % 4 === 0
+    ? '* * * * *'
+    : i % 4 === 1
+      ? `${i % 60} * * * *`
+      : i % 4 === 2
+        ? `${i % 60} ${i % 24} * * *`
+        : { kind: 'every', everyMs: 60_000 * (1 + (i % 30)) };
 global.gc?.();
 const rss0 = process.memoryUsage().rss;
 const t0 = performance.now();
@@ -35,8 +41,12 @@ global.gc?.();
 const rss = process.memoryUsage().rss;
 const health = await daemon.health();
 console.log(`startup bench: ${n} schedules, store=${values.store}, Node ${process.version}`);
-console.log(`  defineJob ×${n}: ${(defined - t0).toFixed(0)} ms; createDaemon → ready: ${(ready - defined).toFixed(0)} ms; total ${(ready - t0).toFixed(0)} ms`);
-console.log(`  RSS after ready: ${(rss / 1048576).toFixed(0)} MB (+${((rss - rss0) / 1048576).toFixed(0)} MB, ${((rss - rss0) / n / 1024).toFixed(2)} KB per schedule); scheduled ${health.scheduled}, healthy ${health.ok}`);
+console.log(
+  `  defineJob ×${n}: ${(defined - t0).toFixed(0)} ms; createDaemon → ready: ${(ready - defined).toFixed(0)} ms; total ${(ready - t0).toFixed(0)} ms`,
+);
+console.log(
+  `  RSS after ready: ${(rss / 1048576).toFixed(0)} MB (+${((rss - rss0) / 1048576).toFixed(0)} MB, ${((rss - rss0) / n / 1024).toFixed(2)} KB per schedule); scheduled ${health.scheduled}, healthy ${health.ok}`,
+);
 await daemon.stop();
 await store.close();
 if (values.store === 'pg') execFileSync('psql', [pgUrl, '-q', '-c', `DROP SCHEMA IF EXISTS "${schema}" CASCADE`], { stdio: 'ignore' });

@@ -10,7 +10,9 @@ const mode = process.argv[3];
 if (!mode) {
   console.log(`arming ${n} future timers (Node ${process.version}, ${(await import('node:os')).cpus().length} cores)`);
   for (const m of ['node-schedule', 'slot-queue']) {
-    process.stdout.write(execFileSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), String(n), m], { encoding: 'utf8' }));
+    process.stdout.write(
+      execFileSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), String(n), m], { encoding: 'utf8' }),
+    );
   }
   process.exit(0);
 }
@@ -43,6 +45,8 @@ if (mode === 'node-schedule') {
 const ms = performance.now() - t0;
 global.gc?.();
 const rss = process.memoryUsage().rss;
-console.log(`  ${mode}: armed ${n} in ${ms.toFixed(0)} ms, RSS +${((rss - rss0) / 1048576).toFixed(1)} MB (total ${(rss / 1048576).toFixed(0)} MB)`);
+console.log(
+  `  ${mode}: armed ${n} in ${ms.toFixed(0)} ms, RSS +${((rss - rss0) / 1048576).toFixed(1)} MB (total ${(rss / 1048576).toFixed(0)} MB)`,
+);
 await cleanup();
 process.exit(0);

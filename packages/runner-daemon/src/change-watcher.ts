@@ -152,7 +152,10 @@ export class ChangeWatcher {
       }
       const ids = first(this.stateIds, SCHEDULE_PAGE);
       for (const id of ids) this.stateIds.delete(id);
-      const stateRefs = ids.map((id) => this.host.entry(id)).filter((e) => e !== undefined).map((e) => ({ code: e.job.code, key: e.key }));
+      const stateRefs = ids
+        .map((id) => this.host.entry(id))
+        .filter((e) => e !== undefined)
+        .map((e) => ({ code: e.job.code, key: e.key }));
       try {
         const [schedules, states] = await Promise.all([
           refs.length > 0 ? readSchedules(this.host.store, refs) : new Map<string, StoredSchedule>(),
@@ -176,7 +179,9 @@ export class ChangeWatcher {
     const store = this.host.store;
     const now = this.host.clock.now();
     // Core's reaping: each interrupted run comes to one runner, which calls its job's onFailure.
-    const reaped = await reapInterrupted(store, now, (code) => this.host.job(code), this.host.logger, { runners: this.host.reapsRunners() });
+    const reaped = await reapInterrupted(store, now, (code) => this.host.job(code), this.host.logger, {
+      runners: this.host.reapsRunners(),
+    });
     for (const { run } of reaped) {
       if (this.host.entry(scheduleId(run.code, run.key))) this.refreshState(scheduleId(run.code, run.key));
     }

@@ -214,7 +214,8 @@ class Daemon {
       logger: this.logger,
       ...(this.options.runnerTtlMs === null ? {} : { ttlMs: this.options.runnerTtlMs }),
     });
-    if (this.options.http) this.server = await startHealthServer({ health: () => this.health(), registry: this.metrics.registry }, this.options.http);
+    if (this.options.http)
+      this.server = await startHealthServer({ health: () => this.health(), registry: this.metrics.registry }, this.options.http);
     if (this.stopRequested) return this.teardown();
     const host = this.watcherHost();
     const watcher = new ChangeWatcher(host, new RunRequests(host));
@@ -237,7 +238,10 @@ class Daemon {
     this.loops.push(repeatEvery(this.options.overdueIntervalMs, () => this.checkOverdue(), this.logger));
     this.lifecycle = { phase: 'running' };
     watcher.start();
-    this.logger.info({ schedules: this.schedules.counts, store: raw.name, push: watcher.pushed, http: this.server?.address ?? null }, 'daemon started');
+    this.logger.info(
+      { schedules: this.schedules.counts, store: raw.name, push: watcher.pushed, http: this.server?.address ?? null },
+      'daemon started',
+    );
     this.armNext();
   }
 
@@ -249,8 +253,19 @@ class Daemon {
     if (this.stopRequested || !this.store) return;
     const windows = [...this.schedules.values()]
       .filter((entry) => entry.key !== DEFAULT_SCHEDULE_KEY)
-      .map((entry) => ({ code: entry.job.code, key: entry.key, expectSuccessWithinMs: entry.job.enabled ? entry.job.expectSuccessWithinMs : null }));
-    await checkOverdue({ store: this.store, now: this.options.clock.now(), jobs: this.options.registry.jobs, windows, fallback: this.options.onOverdue, logger: this.logger });
+      .map((entry) => ({
+        code: entry.job.code,
+        key: entry.key,
+        expectSuccessWithinMs: entry.job.enabled ? entry.job.expectSuccessWithinMs : null,
+      }));
+    await checkOverdue({
+      store: this.store,
+      now: this.options.clock.now(),
+      jobs: this.options.registry.jobs,
+      windows,
+      fallback: this.options.onOverdue,
+      logger: this.logger,
+    });
   }
 
   /** Re-measures the offset to the store's clock (a store without a clock leaves it 0); a notable one is logged. */
@@ -288,7 +303,8 @@ class Daemon {
       this.launcher.abortAll();
       // A handler that ignores its aborted signal keeps its lease a while longer, then is given up as the process exits.
       abandon = setTimeout(() => {
-        if (this.launcher.active > 0) this.logger.warn({ running: this.launcher.active }, 'handlers ignored their abort: recorded interrupted, abandoned');
+        if (this.launcher.active > 0)
+          this.logger.warn({ running: this.launcher.active }, 'handlers ignored their abort: recorded interrupted, abandoned');
         this.launcher.abandonAll();
       }, ABANDON_AFTER_ABORT_MS);
     }, this.options.shutdownGraceMs);
@@ -480,7 +496,8 @@ class Daemon {
         case 'claimed':
           slotKnown();
           // The waiting slot started; the next one (if any) shows in this run's completion state.
-          if (entry.state.waitingSlotAt?.getTime() === claim.slotAt.getTime() && claim.requestId === undefined) this.schedules.learn(entry, { waitingSlotAt: null });
+          if (entry.state.waitingSlotAt?.getTime() === claim.slotAt.getTime() && claim.requestId === undefined)
+            this.schedules.learn(entry, { waitingSlotAt: null });
           if (this.launcher.launch(entry, target, outcome.run, outcome.lease, startAt, this.preClaimMs())) entry.running++;
           break;
         case 'taken':
@@ -492,13 +509,20 @@ class Daemon {
           slotKnown();
           this.metrics.runs.inc({ ...this.metrics.labels(entry.job.code, entry.key), status: 'skipped' });
           this.metrics.skipped.inc({ ...this.metrics.labels(entry.job.code, entry.key), reason: 'overlap' });
-          this.logger.info({ job: entry.job.code, key: entry.key, slot: claim.slotAt.toISOString() }, 'slot skipped: previous run still holds the lease');
+          this.logger.info(
+            { job: entry.job.code, key: entry.key, slot: claim.slotAt.toISOString() },
+            'slot skipped: previous run still holds the lease',
+          );
           break;
         case 'waiting':
           slotKnown();
-          if (!entry.state.waitingSlotAt || entry.state.waitingSlotAt.getTime() > claim.slotAt.getTime()) this.schedules.learn(entry, { waitingSlotAt: claim.slotAt });
+          if (!entry.state.waitingSlotAt || entry.state.waitingSlotAt.getTime() > claim.slotAt.getTime())
+            this.schedules.learn(entry, { waitingSlotAt: claim.slotAt });
           this.metrics.runs.inc({ ...this.metrics.labels(entry.job.code, entry.key), status: 'waiting' });
-          this.logger.info({ job: entry.job.code, key: entry.key, slot: claim.slotAt.toISOString() }, 'slot waits for the running run (overlap policy)');
+          this.logger.info(
+            { job: entry.job.code, key: entry.key, slot: claim.slotAt.toISOString() },
+            'slot waits for the running run (overlap policy)',
+          );
           break;
         case 'busy':
           // Nothing consumed. The slot claimed right after this one in the same call decides what comes next.
@@ -513,7 +537,10 @@ class Daemon {
           // Another runner claimed the last of its maxRuns scheduled runs: no slot is planned any more (retries and
           // run-now requests still are); the requeue below finds none.
           this.schedules.learn(entry, { scheduledRuns: Math.max(entry.state.scheduledRuns, claim.maxRuns ?? 0) });
-          this.logger.info({ job: entry.job.code, key: entry.key, maxRuns: claim.maxRuns }, 'schedule ended: its maxRuns scheduled runs were claimed');
+          this.logger.info(
+            { job: entry.job.code, key: entry.key, maxRuns: claim.maxRuns },
+            'schedule ended: its maxRuns scheduled runs were claimed',
+          );
           break;
       }
       if (followed) return;
@@ -547,7 +574,10 @@ class Daemon {
 
   private defer(entry: ScheduleEntry): void {
     entry.deferred = true;
-    this.deferrals.set(entry, callAt(this.options.clock, entry.dueAt as number, () => this.undefer(entry)));
+    this.deferrals.set(
+      entry,
+      callAt(this.options.clock, entry.dueAt as number, () => this.undefer(entry)),
+    );
   }
 
   private undefer(entry: ScheduleEntry): void {
@@ -586,9 +616,12 @@ class Daemon {
     const slot = run.slotAt.toISOString();
     const current = this.schedules.get(entry.id);
     if (!current) {
-      return entry.key === '' ? null : { notRun: 'disabled', message: `not run: runtime schedule "${entry.key}" was removed after its slot ${slot} was claimed` };
+      return entry.key === ''
+        ? null
+        : { notRun: 'disabled', message: `not run: runtime schedule "${entry.key}" was removed after its slot ${slot} was claimed` };
     }
-    if (!current.job.enabled) return { notRun: 'disabled', message: `not run: the runtime schedule was disabled after its slot ${slot} was claimed` };
+    if (!current.job.enabled)
+      return { notRun: 'disabled', message: `not run: the runtime schedule was disabled after its slot ${slot} was claimed` };
     if (current.state.paused) {
       const note = current.state.pausedNote ? ` (${current.state.pausedNote})` : '';
       return { notRun: 'paused', message: `not run: the schedule was paused${note} after its slot ${slot} was claimed` };

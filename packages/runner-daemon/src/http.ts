@@ -65,8 +65,13 @@ export async function startHealthServer(target: HttpTarget, options: { port: num
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
-      const why = error.code === 'EADDRINUSE' ? 'is already in use' : error.code === 'EACCES' ? 'needs more privileges' : `failed (${error.message})`;
-      reject(new DaemonStartError(`http: port ${options.port} on ${options.host} ${why}; pick another http.port (tickwork daemon --port)`, { cause: error }));
+      const why =
+        error.code === 'EADDRINUSE' ? 'is already in use' : error.code === 'EACCES' ? 'needs more privileges' : `failed (${error.message})`;
+      reject(
+        new DaemonStartError(`http: port ${options.port} on ${options.host} ${why}; pick another http.port (tickwork daemon --port)`, {
+          cause: error,
+        }),
+      );
     };
     server.once('error', onError);
     server.listen(options.port, options.host, () => {

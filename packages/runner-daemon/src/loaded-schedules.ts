@@ -10,7 +10,15 @@ import {
 } from '@tickwork/core';
 import type { DaemonMetrics } from './metrics.js';
 import { loadSchedules, type StoredSchedule } from './runtime-schedules.js';
-import { applyFreshState, applyRuntimeSchedule, createEntry, dueAtOf, scheduleId, type PlanOptions, type ScheduleEntry } from './schedule-entry.js';
+import {
+  applyFreshState,
+  applyRuntimeSchedule,
+  createEntry,
+  dueAtOf,
+  scheduleId,
+  type PlanOptions,
+  type ScheduleEntry,
+} from './schedule-entry.js';
 import { SharedValues } from './shared-values.js';
 import { SlotQueue } from './slot-queue.js';
 
@@ -90,7 +98,10 @@ export class LoadedSchedules {
     const now = this.deps.clock.now();
     for (let i = 0; i < jobs.length; i += STATE_BATCH) {
       const chunk = jobs.slice(i, i + STATE_BATCH);
-      const states = await store.ensureStates(chunk.map((job) => ({ code: job.code, key: DEFAULT_SCHEDULE_KEY })), now);
+      const states = await store.ensureStates(
+        chunk.map((job) => ({ code: job.code, key: DEFAULT_SCHEDULE_KEY })),
+        now,
+      );
       chunk.forEach((job, index) => {
         this.add(job, states[index] as JobState);
       });

@@ -37,13 +37,18 @@ export function createDaemonMetrics(runnerId: string, options: { perKey?: boolea
     name: 'tickwork_failure_streak',
     help: perKey
       ? 'Consecutive failures of the schedule, as of the latest of its runs this daemon recorded or reaped'
-      : 'Longest run of consecutive failures among the job\'s schedules, as of the latest of their runs this daemon recorded or reaped',
+      : "Longest run of consecutive failures among the job's schedules, as of the latest of their runs this daemon recorded or reaped",
     labelNames: [...schedule],
     registers,
   });
   return {
     registry,
-    runs: new Counter({ name: 'tickwork_runs_total', help: 'Runs finished by this daemon, by job and status', labelNames: [...schedule, 'status'], registers }),
+    runs: new Counter({
+      name: 'tickwork_runs_total',
+      help: 'Runs finished by this daemon, by job and status',
+      labelNames: [...schedule, 'status'],
+      registers,
+    }),
     duration: new Histogram({
       name: 'tickwork_run_duration_seconds',
       help: 'Handler duration of runs finished by this daemon',
@@ -83,14 +88,32 @@ export function createDaemonMetrics(runnerId: string, options: { perKey?: boolea
       if (keys?.size === 0) streaks.delete(code);
       streak.set({ job: code }, longest);
     },
-    claimsLost: new Counter({ name: 'tickwork_claims_lost_total', help: 'Slots this daemon tried to claim that another runner had claimed', registers }),
-    leaseRenewals: new Counter({ name: 'tickwork_lease_renewals_total', help: 'Lease renewals, by result (renewed, lost)', labelNames: ['result'], registers }),
-    storeErrors: new Counter({ name: 'tickwork_store_errors_total', help: 'Failed store calls, by operation', labelNames: ['operation'], registers }),
-    running: new Gauge({ name: 'tickwork_running_runs', help: 'Handlers running (or claimed and about to start) in this daemon', registers }),
+    claimsLost: new Counter({
+      name: 'tickwork_claims_lost_total',
+      help: 'Slots this daemon tried to claim that another runner had claimed',
+      registers,
+    }),
+    leaseRenewals: new Counter({
+      name: 'tickwork_lease_renewals_total',
+      help: 'Lease renewals, by result (renewed, lost)',
+      labelNames: ['result'],
+      registers,
+    }),
+    storeErrors: new Counter({
+      name: 'tickwork_store_errors_total',
+      help: 'Failed store calls, by operation',
+      labelNames: ['operation'],
+      registers,
+    }),
+    running: new Gauge({
+      name: 'tickwork_running_runs',
+      help: 'Handlers running (or claimed and about to start) in this daemon',
+      registers,
+    }),
     scheduled: new Gauge({ name: 'tickwork_scheduled_schedules', help: 'Schedules with an armed next slot', registers }),
     loaded: new Gauge({
       name: 'tickwork_loaded_schedules',
-      help: 'Schedules this daemon holds, by source: code (the jobs\' own) or runtime (stored in the store)',
+      help: "Schedules this daemon holds, by source: code (the jobs' own) or runtime (stored in the store)",
       labelNames: ['source'],
       registers,
     }),

@@ -123,7 +123,9 @@ export function resolveDaemonOptions(source: DaemonSource & DaemonOptions, extra
   }
   for (const key of Object.keys(source)) {
     if (!SOURCE_FIELDS.has(key) && !OPTION_FIELDS.has(key)) {
-      throw new DaemonOptionError(`createDaemon: "${key}" is not a known option (known: ${[...SOURCE_FIELDS, ...OPTION_FIELDS].join(', ')})`);
+      throw new DaemonOptionError(
+        `createDaemon: "${key}" is not a known option (known: ${[...SOURCE_FIELDS, ...OPTION_FIELDS].join(', ')})`,
+      );
     }
   }
   checkKnown(extra, OPTION_FIELDS, 'createDaemon options');
@@ -182,7 +184,6 @@ export function resolveDaemonOptions(source: DaemonSource & DaemonOptions, extra
     metricsPerKey: flag(merged.metricsPerKey, 'metricsPerKey', false),
   };
 }
-
 
 function pick(source: object): DaemonOptions {
   const options: Record<string, unknown> = {};

@@ -23,7 +23,11 @@ export function repeatEvery(everyMs: number, body: () => Promise<void>, logger: 
 }
 
 /** Retries `body` with exponential backoff until it succeeds, or rethrows once `stopped()` says so. */
-export async function retryUntilStored<T>(what: string, body: () => Promise<T>, options: { logger: Logger; stopped: () => boolean }): Promise<T> {
+export async function retryUntilStored<T>(
+  what: string,
+  body: () => Promise<T>,
+  options: { logger: Logger; stopped: () => boolean },
+): Promise<T> {
   for (let delay = BACKOFF_MIN_MS; ; delay = Math.min(delay * 2, BACKOFF_MAX_MS)) {
     try {
       return await body();

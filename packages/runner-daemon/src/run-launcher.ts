@@ -151,7 +151,7 @@ export class RunLauncher {
   }
 
   private admitWaiting(limit: number): void {
-    while (this.waitingFrom < this.waiting.length && (this.startedCount < limit)) {
+    while (this.waitingFrom < this.waiting.length && this.startedCount < limit) {
       const go = this.waiting[this.waitingFrom] as () => void;
       this.waiting[this.waitingFrom++] = noop;
       this.startedCount++;
@@ -163,7 +163,14 @@ export class RunLauncher {
     }
   }
 
-  private async execute(entry: ScheduleEntry, target: RunTarget, run: RunRecord, lease: Lease, startAt: number, release: () => void): Promise<void> {
+  private async execute(
+    entry: ScheduleEntry,
+    target: RunTarget,
+    run: RunRecord,
+    lease: Lease,
+    startAt: number,
+    release: () => void,
+  ): Promise<void> {
     const { job, payload } = target;
     const { clock, metrics, logger } = this.deps;
     const now = () => clock.now().getTime();
@@ -185,7 +192,8 @@ export class RunLauncher {
       const after = this.deps.notRun(entry, run);
       if (after) return after;
       startedMs = now();
-      if (run.trigger === 'schedule') this.observeLateness(job.code, entry.key, startedMs - run.slotAt.getTime() - jitterMs(job, entry.key, run.slotAt));
+      if (run.trigger === 'schedule')
+        this.observeLateness(job.code, entry.key, startedMs - run.slotAt.getTime() - jitterMs(job, entry.key, run.slotAt));
     };
     const settledHandler = () => {
       if (admitted) {

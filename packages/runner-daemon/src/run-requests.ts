@@ -77,7 +77,9 @@ export class RunRequests {
     try {
       const pending: RunRequest[] = [];
       for (let i = 0; i < wanted.length && pending.length < free; i += SCHEDULE_PAGE) {
-        pending.push(...(await this.host.store.pendingRunRequests({ refs: wanted.slice(i, i + SCHEDULE_PAGE), limit: free - pending.length })));
+        pending.push(
+          ...(await this.host.store.pendingRunRequests({ refs: wanted.slice(i, i + SCHEDULE_PAGE), limit: free - pending.length })),
+        );
       }
       await this.claim(pending);
     } finally {
@@ -90,14 +92,22 @@ export class RunRequests {
     for (const request of requests) {
       const entry = this.host.entry(scheduleId(request.code, request.key));
       if (entry && runnable(entry)) {
-        claims.push({ request, entry, target: { job: entry.job, payload: entry.payload }, claim: versioned(entry, requestClaim(entry.job, entry.key, request)) });
+        claims.push({
+          request,
+          entry,
+          target: { job: entry.job, payload: entry.payload },
+          claim: versioned(entry, requestClaim(entry.job, entry.key, request)),
+        });
       }
     }
     if (claims.length === 0) return;
     const now = this.host.clock.now();
     // Idempotent per runner: a claim retried after a lost answer gets its own run back.
     const outcomes = await this.host.untilStored('claim run-now requests', () =>
-      this.host.store.claimSlots(claims.map((c) => c.claim), { runnerId: this.host.runnerId, now: this.host.clock.now() }),
+      this.host.store.claimSlots(
+        claims.map((c) => c.claim),
+        { runnerId: this.host.runnerId, now: this.host.clock.now() },
+      ),
     );
     claims.forEach(({ request, entry, target }, index) => {
       const outcome = outcomes[index] as ClaimOutcome;
@@ -108,7 +118,8 @@ export class RunRequests {
       }
       if (outcome.status === 'unscheduled' || outcome.status === 'paused') this.host.refused(entry, outcome.status);
       const log = { job: entry.job.code, key: entry.key, requestId: request.id, outcome: outcome.status };
-      if (outcome.status === 'busy' || outcome.status === 'paused' || outcome.status === 'unscheduled') this.host.logger.info(log, 'run-now request left pending');
+      if (outcome.status === 'busy' || outcome.status === 'paused' || outcome.status === 'unscheduled')
+        this.host.logger.info(log, 'run-now request left pending');
       else this.host.logger.info(log, 'run-now request not run');
     });
   }

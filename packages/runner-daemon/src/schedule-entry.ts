@@ -57,7 +57,12 @@ export function scheduleId(code: string, key: string): string {
  * Creates the entry of a job's own schedule, or — given `runtime` — of one runtime schedule of
  * that job. Returns why its schedule does not compile (the entry is then held `invalid`), or null.
  */
-export function createEntry(job: Job, state: JobState, shared: SharedValues, runtime?: RuntimeSchedule): { entry: ScheduleEntry; error: string | null } {
+export function createEntry(
+  job: Job,
+  state: JobState,
+  shared: SharedValues,
+  runtime?: RuntimeSchedule,
+): { entry: ScheduleEntry; error: string | null } {
   const entry: ScheduleEntry = {
     id: scheduleId(job.code, state.key),
     key: state.key,
@@ -93,7 +98,13 @@ export function applyFreshState(entry: ScheduleEntry, fresh: JobState, shared: S
  * payload, version) replaces the old one, and the entry is no longer `stale`. Returns why its
  * schedule does not compile, or null.
  */
-export function applyRuntimeSchedule(entry: ScheduleEntry, job: Job, schedule: RuntimeSchedule, state: JobState, shared: SharedValues): string | null {
+export function applyRuntimeSchedule(
+  entry: ScheduleEntry,
+  job: Job,
+  schedule: RuntimeSchedule,
+  state: JobState,
+  shared: SharedValues,
+): string | null {
   entry.job = shared.job(job, schedule);
   entry.payload = schedule.payload;
   entry.version = schedule.version;

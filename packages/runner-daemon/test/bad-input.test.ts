@@ -8,16 +8,24 @@ const job = defineJob({ code: 'ok', schedule: '* * * * *', run: () => undefined 
 describe('bad input', () => {
   it('a config with no jobs is refused before anything starts, naming the field', () => {
     expect(() => createDaemon({ config: { jobs: [], store: createMemoryStore() } })).toThrow(DaemonOptionError);
-    expect(() => createDaemon({ config: { jobs: [], store: createMemoryStore() } })).toThrow(/\[tickwork\] \[runner-daemon\] config\.jobs: .*at least one job/);
+    expect(() => createDaemon({ config: { jobs: [], store: createMemoryStore() } })).toThrow(
+      /\[tickwork\] \[runner-daemon\] config\.jobs: .*at least one job/,
+    );
   });
 
   it('unknown and invalid options are refused, naming the option', () => {
     const store = createMemoryStore();
-    expect(() => createDaemon({ jobs: [job], store }, { pollIntervalMs: -1 })).toThrow(/pollIntervalMs must be an integer from 10 to 2147483647, got -1/);
+    expect(() => createDaemon({ jobs: [job], store }, { pollIntervalMs: -1 })).toThrow(
+      /pollIntervalMs must be an integer from 10 to 2147483647, got -1/,
+    );
     // Node clamps longer timers to 1 ms: a "very long" grace would end at once.
-    expect(() => createDaemon({ jobs: [job], store }, { shutdownGraceMs: 2 ** 31 })).toThrow(/shutdownGraceMs must be an integer from 0 to 2147483647/);
+    expect(() => createDaemon({ jobs: [job], store }, { shutdownGraceMs: 2 ** 31 })).toThrow(
+      /shutdownGraceMs must be an integer from 0 to 2147483647/,
+    );
     expect(() => createDaemon({ jobs: [job], store }, { pollInterval: 5 } as never)).toThrow(/"pollInterval" is not a known option/);
-    expect(() => createDaemon({ config: { jobs: [job], store, daemon: { preclaimMs: 5 } } })).toThrow(/config\.daemon: "preclaimMs" is not a known option/);
+    expect(() => createDaemon({ config: { jobs: [job], store, daemon: { preclaimMs: 5 } } })).toThrow(
+      /config\.daemon: "preclaimMs" is not a known option/,
+    );
     expect(() => createDaemon({ jobs: [job], store }, { http: { port: 70_000 } })).toThrow(/http\.port must be an integer 0 … 65535/);
   });
 

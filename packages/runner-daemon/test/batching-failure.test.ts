@@ -19,14 +19,28 @@ describe('batched run writes', () => {
       },
     }) as Store;
     const store = batchRunWrites(picky);
-    const claims = ['a', 'b', 'c'].map((code) => ({ code, key: '', slotAt: now, attempt: 1, trigger: 'schedule' as const, overlap: 'skip' as const, leaseMs: 60_000 }));
+    const claims = ['a', 'b', 'c'].map((code) => ({
+      code,
+      key: '',
+      slotAt: now,
+      attempt: 1,
+      trigger: 'schedule' as const,
+      overlap: 'skip' as const,
+      leaseMs: 60_000,
+    }));
     const outcomes = await store.claimSlots(claims, { runnerId: 'r', now });
     const leases = outcomes.map((o) => (o.status === 'claimed' ? o.lease : null));
     const settled = await Promise.allSettled(
-      leases.map((lease, i) => store.completeRuns([{ lease: lease!, status: 'succeeded', finishedAt: now, message: i === 1 ? 'poison' : 'fine' }])),
+      leases.map((lease, i) =>
+        store.completeRuns([{ lease: lease!, status: 'succeeded', finishedAt: now, message: i === 1 ? 'poison' : 'fine' }]),
+      ),
     );
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     const { runs } = await memory.queryRuns({});
-    expect(runs.map((r) => [r.code, r.status]).sort()).toEqual([['a', 'succeeded'], ['b', 'running'], ['c', 'succeeded']]);
+    expect(runs.map((r) => [r.code, r.status]).sort()).toEqual([
+      ['a', 'succeeded'],
+      ['b', 'running'],
+      ['c', 'succeeded'],
+    ]);
   });
 });

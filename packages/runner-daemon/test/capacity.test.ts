@@ -26,10 +26,14 @@ describe('capacity', () => {
           resolve();
         };
         const timer = setTimeout(finish, 3_000);
-        ctx.signal.addEventListener('abort', () => {
-          clearTimeout(timer);
-          finish();
-        }, { once: true });
+        ctx.signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(timer);
+            finish();
+          },
+          { once: true },
+        );
       });
     const jobs = [
       defineJob({ code: 'tick', schedule: every('10s'), run: busy }),
@@ -41,12 +45,16 @@ describe('capacity', () => {
     const slow = new Proxy(memory, {
       get(target, property) {
         if (property === 'claimSlots') {
-          return (...args: Parameters<Store['claimSlots']>) => new Promise((resolve) => setTimeout(resolve, 300)).then(() => target.claimSlots(...args));
+          return (...args: Parameters<Store['claimSlots']>) =>
+            new Promise((resolve) => setTimeout(resolve, 300)).then(() => target.claimSlots(...args));
         }
         return Reflect.get(target, property) as unknown;
       },
     }) as Store;
-    const daemon = createDaemon({ jobs, store: slow }, { clock: { now: () => new Date() }, logger: silentLogger, maxConcurrentRuns: 1, pollIntervalMs: 100, preClaimMs: 500 });
+    const daemon = createDaemon(
+      { jobs, store: slow },
+      { clock: { now: () => new Date() }, logger: silentLogger, maxConcurrentRuns: 1, pollIntervalMs: 100, preClaimMs: 500 },
+    );
     await advance(0);
     await daemon.ready;
     await advance(9_600); // the 10 s slot's claim is now in flight
@@ -62,7 +70,9 @@ describe('capacity', () => {
   it('frees a place when a handler settles, while its completion is still being stored', async () => {
     fakeTime();
     const events: string[] = [];
-    const jobs = ['a', 'b'].map((code) => defineJob({ code, schedule: '* * * * *', run: (ctx: RunContext) => void events.push(`start ${ctx.code}`) }));
+    const jobs = ['a', 'b'].map((code) =>
+      defineJob({ code, schedule: '* * * * *', run: (ctx: RunContext) => void events.push(`start ${ctx.code}`) }),
+    );
     const memory = createMemoryStore();
     // Completions take 3 s to land: before, the second handler waited for the first one's.
     const slow = new Proxy(memory, {
@@ -79,7 +89,10 @@ describe('capacity', () => {
         return Reflect.get(target, property) as unknown;
       },
     }) as Store;
-    const daemon = createDaemon({ jobs, store: slow }, { clock: { now: () => new Date() }, logger: silentLogger, maxConcurrentRuns: 1, pollIntervalMs: 100 });
+    const daemon = createDaemon(
+      { jobs, store: slow },
+      { clock: { now: () => new Date() }, logger: silentLogger, maxConcurrentRuns: 1, pollIntervalMs: 100 },
+    );
     await advance(0);
     await daemon.ready;
     await advance(60_000 + 10_000);
@@ -130,7 +143,10 @@ describe('capacity', () => {
         return Reflect.get(target, property) as unknown;
       },
     }) as Store;
-    const daemon = createDaemon({ jobs, store: counted }, { clock: { now: () => new Date() }, logger: silentLogger, maxConcurrentRuns: 2, pollIntervalMs: 100 });
+    const daemon = createDaemon(
+      { jobs, store: counted },
+      { clock: { now: () => new Date() }, logger: silentLogger, maxConcurrentRuns: 2, pollIntervalMs: 100 },
+    );
     await advance(0);
     await daemon.ready;
     const caughtUp = claimsDuringRuns;

@@ -6,7 +6,16 @@
  * the daemon's clock is held one second before the instant until the change is honoured, so the
  * order claim → change → instant never depends on timing.
  */
-import { createMemoryBackend, createMemoryStore, createScheduler, defineJob, silentLogger, type Clock, type RunContext, type RunRecord } from '@tickwork/core';
+import {
+  createMemoryBackend,
+  createMemoryStore,
+  createScheduler,
+  defineJob,
+  silentLogger,
+  type Clock,
+  type RunContext,
+  type RunRecord,
+} from '@tickwork/core';
 import { describe, expect, it } from 'vitest';
 import { createDaemon, type DaemonHandle } from '../src/index.js';
 import { allRuns, sleep, type StoreKit } from './cluster.js';
@@ -76,13 +85,18 @@ async function scenario(kit: StoreKit): Promise<void> {
   const definition = (key: string, enabled = true) => ({ key, schedule: '*/2 * * * * *', startAt: new Date(T), enabled });
   try {
     await schedules.upsert(keys.map((key) => definition(key)));
-    daemon = createDaemon({ jobs: [tenant, own], store: daemonStore }, { clock, logger: silentLogger, runnerId: `${kit.name}-held`, pollIntervalMs: 200, preClaimMs: 2_000 });
+    daemon = createDaemon(
+      { jobs: [tenant, own], store: daemonStore },
+      { clock, logger: silentLogger, runnerId: `${kit.name}-held`, pollIntervalMs: 200, preClaimMs: 2_000 },
+    );
     await daemon.ready;
     const d = daemon;
 
     // 1. Every schedule's slot T is claimed ahead (clock held at T − 1 s): five running runs.
     const claimed = await until(async () => {
-      const running = [...(await allRuns(admin, 'tenant')), ...(await allRuns(admin, 'own'))].filter((r) => r.status === 'running' && r.slotAt.getTime() === T);
+      const running = [...(await allRuns(admin, 'tenant')), ...(await allRuns(admin, 'own'))].filter(
+        (r) => r.status === 'running' && r.slotAt.getTime() === T,
+      );
       return running.length === 5 ? running : undefined;
     }, 'slot T of five schedules to be pre-claimed');
     expect(claimed.every((r) => r.runnerId === `${kit.name}-held`)).toBe(true);
@@ -94,14 +108,20 @@ async function scenario(kit: StoreKit): Promise<void> {
     await admin.setPaused({ code: 'own', key: '' }, true, { now: clock.now() });
     await until(() => {
       const held = (key: string, code = 'tenant') => d.loadedSchedule({ code, key });
-      const honoured = held('disabled')?.enabled === false && held('removed') === null && held('paused')?.paused === true && held('', 'own')?.paused === true;
+      const honoured =
+        held('disabled')?.enabled === false &&
+        held('removed') === null &&
+        held('paused')?.paused === true &&
+        held('', 'own')?.paused === true;
       return honoured ? true : undefined;
     }, 'the daemon to hold the changes');
 
     // 3. The instant comes: only the untouched schedule runs.
     clock.release();
     const runsAtT = await until(async () => {
-      const runs = [...(await allRuns(admin, 'tenant')), ...(await allRuns(admin, 'own'))].filter((r) => r.slotAt.getTime() === T && r.attempt === 1);
+      const runs = [...(await allRuns(admin, 'tenant')), ...(await allRuns(admin, 'own'))].filter(
+        (r) => r.slotAt.getTime() === T && r.attempt === 1,
+      );
       return runs.length === 5 && runs.every((r) => r.status !== 'running') ? runs : undefined;
     }, 'the five runs of slot T to end');
     const at = (code: string, key: string) => runsAtT.find((r) => r.code === code && r.key === key) as RunRecord;
@@ -125,7 +145,10 @@ async function scenario(kit: StoreKit): Promise<void> {
     await admin.setPaused({ code: 'own', key: '' }, false, { now: clock.now() });
     await until(async () => {
       const ran = (runs: RunRecord[]) => runs.some((r) => r.slotAt.getTime() > T && r.status === 'succeeded');
-      const done = ran(await allRuns(admin, 'tenant', 'disabled')) && ran(await allRuns(admin, 'tenant', 'paused')) && ran(await allRuns(admin, 'own', ''));
+      const done =
+        ran(await allRuns(admin, 'tenant', 'disabled')) &&
+        ran(await allRuns(admin, 'tenant', 'paused')) &&
+        ran(await allRuns(admin, 'own', ''));
       return done ? true : undefined;
     }, 'a later slot of each re-enabled or resumed schedule to succeed');
     await d.stop();
@@ -142,7 +165,12 @@ async function scenario(kit: StoreKit): Promise<void> {
 }
 
 describe('a slot claimed ahead whose schedule is paused, disabled or removed before its instant', () => {
-  const kits: [string, () => StoreKit][] = [['memory', memoryKit], ['redis', redisKit], ['postgresql', postgresKit], ['sqlite', sqliteKit]];
+  const kits: [string, () => StoreKit][] = [
+    ['memory', memoryKit],
+    ['redis', redisKit],
+    ['postgresql', postgresKit],
+    ['sqlite', sqliteKit],
+  ];
   for (const [name, kit] of kits) {
     it(`is not run but recorded skipped with its reason, and the next slot runs once enabled again (${name})`, async () => {
       await scenario(kit());

@@ -70,7 +70,10 @@ export async function runClusterScenario(kit: StoreKit): Promise<void> {
     await victim.exited;
 
     const retried = await waitFor(
-      () => readLedger(ledger).find((l) => l.code === 'slow' && l.slot === victimLine.slot && l.attempt === victimLine.attempt + 1 && l.phase === 'start'),
+      () =>
+        readLedger(ledger).find(
+          (l) => l.code === 'slow' && l.slot === victimLine.slot && l.attempt === victimLine.attempt + 1 && l.phase === 'start',
+        ),
       15_000,
       'the killed run to be retried by another daemon',
     );
@@ -118,8 +121,12 @@ export async function runClusterScenario(kit: StoreKit): Promise<void> {
     // Paused: nothing started after the pause took effect.
     expect(ticks.filter((l) => l.at > pausedAt + bound)).toEqual([]);
 
-    const perRunner = Object.fromEntries(survivors.concat(victim).map((m) => [m.runnerId, ticks.filter((l) => l.runner === m.runnerId).length]));
-    console.log(`[${kit.name}] tick slots ${first}…${last} (${(last - first) / 1000 + 1}, ${notRun.length} skipped for the killed lease), runs per daemon ${JSON.stringify(perRunner)}, killed ${victim.runnerId} in slow@${victimLine.slot}, retried by ${retried.runner}`);
+    const perRunner = Object.fromEntries(
+      survivors.concat(victim).map((m) => [m.runnerId, ticks.filter((l) => l.runner === m.runnerId).length]),
+    );
+    console.log(
+      `[${kit.name}] tick slots ${first}…${last} (${(last - first) / 1000 + 1}, ${notRun.length} skipped for the killed lease), runs per daemon ${JSON.stringify(perRunner)}, killed ${victim.runnerId} in slow@${victimLine.slot}, retried by ${retried.runner}`,
+    );
 
     const slowRuns = await allRuns(store, 'slow');
     const killed = slowRuns.find((r) => r.slotAt.getTime() === victimLine.slot && r.attempt === victimLine.attempt);

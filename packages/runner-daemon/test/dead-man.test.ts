@@ -46,7 +46,16 @@ afterEach(() => {
 
 function spawnMember(kit: StoreKit, role: 'owner' | 'watcher', runnerId: string, dir: string): Member {
   const child = spawn(process.execPath, [SCRIPT], {
-    env: { ...process.env, TW_DEAD_MAN: JSON.stringify({ role, store: kit.spec, ledger: join(dir, 'ledger.jsonl'), log: join(dir, `${runnerId}.log`), runnerId }) },
+    env: {
+      ...process.env,
+      TW_DEAD_MAN: JSON.stringify({
+        role,
+        store: kit.spec,
+        ledger: join(dir, 'ledger.jsonl'),
+        log: join(dir, `${runnerId}.log`),
+        runnerId,
+      }),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stderr: string[] = [];
@@ -83,7 +92,10 @@ async function stop(member: Member): Promise<void> {
 function lines(dir: string): Line[] {
   const file = join(dir, 'ledger.jsonl');
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Line);
 }
 
 /** Waits for a condition; the deadline is a safety net for a loaded machine, never a speed claim. */
@@ -109,7 +121,11 @@ async function scenario(kit: StoreKit): Promise<void> {
     await until(() => (lines(dir).filter((l) => l.kind === 'run').length >= 2 ? true : undefined), 'two runs of the job');
     await stop(owner);
     const stoppedAt = Date.now();
-    const lastRun = Math.max(...lines(dir).filter((l) => l.kind === 'run').map((l) => l.at));
+    const lastRun = Math.max(
+      ...lines(dir)
+        .filter((l) => l.kind === 'run')
+        .map((l) => l.at),
+    );
 
     // The watcher, which does not define the job, raises the alert from the window the owner stored.
     const alert = await until(() => lines(dir).find((l) => l.kind === 'overdue'), 'the overdue alert');

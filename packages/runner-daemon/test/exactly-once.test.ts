@@ -49,7 +49,9 @@ describe('several daemons on one store', () => {
     await advance(30_000);
     await stopAll(daemons);
     const onTime = starts.filter((s) => s.slot >= START.getTime());
-    const expected = [0, 1, 2, 3].map((i) => START.getTime() + i * 10_000).filter((slot) => slot + jitterMs(job, '', new Date(slot)) <= end);
+    const expected = [0, 1, 2, 3]
+      .map((i) => START.getTime() + i * 10_000)
+      .filter((slot) => slot + jitterMs(job, '', new Date(slot)) <= end);
     expect(onTime.map((s) => s.slot)).toEqual(expected);
     expect(expected.length).toBeGreaterThanOrEqual(3);
     for (const s of onTime) expect(s.at - s.slot).toBe(jitterMs(job, '', new Date(s.slot)));

@@ -1,4 +1,12 @@
-import { createMemoryBackend, createMemoryStore, silentLogger, StoreUnavailableError, type Clock, type JobInput, type Store } from '@tickwork/core';
+import {
+  createMemoryBackend,
+  createMemoryStore,
+  silentLogger,
+  StoreUnavailableError,
+  type Clock,
+  type JobInput,
+  type Store,
+} from '@tickwork/core';
 import { vi } from 'vitest';
 import { createDaemon, type DaemonHandle, type DaemonOptions } from '../src/index.js';
 
@@ -7,7 +15,10 @@ export const START = new Date('2026-03-02T10:00:00.000Z');
 
 /** Installs fake timers at START (or `at`) and returns a clock reading the faked Date. */
 export function fakeTime(at: Date = START): Clock {
-  vi.useFakeTimers({ now: at, toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate', 'Date'] });
+  vi.useFakeTimers({
+    now: at,
+    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate', 'Date'],
+  });
   return { now: () => new Date() };
 }
 
@@ -26,7 +37,10 @@ export async function startDaemons(
   const { changeSubscription = true, ...daemonOptions } = options;
   const stores = Array.from({ length: count }, () => createMemoryStore({ backend, changeSubscription }));
   const daemons = stores.map((store, i) =>
-    createDaemon({ jobs, store }, { clock: { now: () => new Date() }, logger: silentLogger, runnerId: `d${i + 1}`, pollIntervalMs: 200, ...daemonOptions }),
+    createDaemon(
+      { jobs, store },
+      { clock: { now: () => new Date() }, logger: silentLogger, runnerId: `d${i + 1}`, pollIntervalMs: 200, ...daemonOptions },
+    ),
   );
   await advance(0);
   await Promise.all(daemons.map((d) => d.ready));
@@ -55,7 +69,8 @@ export function flaky(store: Store): Store & { down: boolean } {
       get: () =>
         typeof value === 'function'
           ? (...args: unknown[]) => {
-              if (wrapper.down && key !== 'close') return Promise.reject(new StoreUnavailableError('[tickwork] [memory-store] connection refused'));
+              if (wrapper.down && key !== 'close')
+                return Promise.reject(new StoreUnavailableError('[tickwork] [memory-store] connection refused'));
               return (value as (...a: unknown[]) => unknown).apply(store, args);
             }
           : value,
@@ -63,4 +78,3 @@ export function flaky(store: Store): Store & { down: boolean } {
   }
   return wrapper;
 }
-

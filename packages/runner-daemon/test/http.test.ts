@@ -24,7 +24,11 @@ describe('HTTP endpoint', () => {
       store.down = true;
       const down = await fetch(`${base}/healthz`);
       expect(down.status).toBe(503);
-      expect(await down.json()).toMatchObject({ ok: false, store: 'unreachable', reason: expect.stringMatching(/store unreachable: ping: .*connection refused/) });
+      expect(await down.json()).toMatchObject({
+        ok: false,
+        store: 'unreachable',
+        reason: expect.stringMatching(/store unreachable: ping: .*connection refused/),
+      });
       store.down = false;
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
       expect(await (await fetch(`${base}/nope`)).text()).toMatch(/not found/);

@@ -10,7 +10,12 @@ describe('maxRuns', () => {
   it('two daemons run a job limited to 3 runs exactly 3 times, then plan nothing for it', async () => {
     fakeTime();
     const slots: number[] = [];
-    const job = defineJob({ code: 'thrice', schedule: '*/10 * * * * *', maxRuns: 3, run: (ctx: RunContext) => void slots.push(ctx.slot.getTime()) });
+    const job = defineJob({
+      code: 'thrice',
+      schedule: '*/10 * * * * *',
+      maxRuns: 3,
+      run: (ctx: RunContext) => void slots.push(ctx.slot.getTime()),
+    });
     const other = defineJob({ code: 'other', schedule: '*/10 * * * * *', run: () => undefined });
     const { daemons, store } = await startDaemons(2, [job, other]);
     await advance(90_000);

@@ -40,7 +40,10 @@ async function scrapeUntil(daemon: DaemonHandle, check: (samples: Sample[]) => b
   for (;;) {
     const samples = await scrape(daemon);
     if (check(samples)) return samples;
-    if (Date.now() > deadline) throw new Error(`metrics never showed ${what}:\n${samples.map((s) => `${s.name} ${JSON.stringify(s.labels)} ${s.value}`).join('\n')}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `metrics never showed ${what}:\n${samples.map((s) => `${s.name} ${JSON.stringify(s.labels)} ${s.value}`).join('\n')}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -59,12 +62,17 @@ describe('per-job metrics on /metrics', () => {
     // Each run holds its lease past the next second's slot, so that slot is skipped (overlap policy skip).
     const slow = defineJob({ code: 'slow', schedule: '* * * * * *', run: () => new Promise((resolve) => setTimeout(resolve, 1_500)) });
     const tenants = defineJob({ code: 'tenants', schedule: null, run: () => undefined });
-    await createScheduler({ jobs: [tenants], store }).schedules('tenants').upsert([
-      { key: 'tenant-1', schedule: '* * * * * *' },
-      { key: 'tenant-2', schedule: '* * * * * *' },
-      { key: 'tenant-3', schedule: '* * * * * *' },
-    ]);
-    const daemon = createDaemon({ jobs: [flaky, slow, tenants], store }, { logger: silentLogger, http: { port: 0 }, runnerId: 'm-1', storeClock: false });
+    await createScheduler({ jobs: [tenants], store })
+      .schedules('tenants')
+      .upsert([
+        { key: 'tenant-1', schedule: '* * * * * *' },
+        { key: 'tenant-2', schedule: '* * * * * *' },
+        { key: 'tenant-3', schedule: '* * * * * *' },
+      ]);
+    const daemon = createDaemon(
+      { jobs: [flaky, slow, tenants], store },
+      { logger: silentLogger, http: { port: 0 }, runnerId: 'm-1', storeClock: false },
+    );
     try {
       await daemon.ready;
       let samples = await scrapeUntil(
@@ -77,7 +85,9 @@ describe('per-job metrics on /metrics', () => {
       );
       const failed = value(samples, 'tickwork_runs_total', { job: 'flaky', status: 'failed' })!;
       expect(failed).toBeGreaterThanOrEqual(value(samples, 'tickwork_failure_streak', { job: 'flaky' })!);
-      expect(value(samples, 'tickwork_runs_total', { job: 'slow', status: 'skipped' })).toBe(value(samples, 'tickwork_skipped_total', { job: 'slow', reason: 'overlap' }));
+      expect(value(samples, 'tickwork_runs_total', { job: 'slow', status: 'skipped' })).toBe(
+        value(samples, 'tickwork_skipped_total', { job: 'slow', reason: 'overlap' }),
+      );
       for (const job of ['flaky', 'slow', 'tenants']) {
         expect(value(samples, 'tickwork_run_lateness_seconds_count', { job, runner: 'm-1' })).toBeGreaterThan(0);
       }
@@ -87,7 +97,11 @@ describe('per-job metrics on /metrics', () => {
       expect(samples.some((s) => 'key' in s.labels)).toBe(false);
 
       failing = false;
-      samples = await scrapeUntil(daemon, (s) => value(s, 'tickwork_failure_streak', { job: 'flaky' }) === 0, 'the streak ended by a success');
+      samples = await scrapeUntil(
+        daemon,
+        (s) => value(s, 'tickwork_failure_streak', { job: 'flaky' }) === 0,
+        'the streak ended by a success',
+      );
       expect(value(samples, 'tickwork_runs_total', { job: 'flaky', status: 'succeeded' })).toBeGreaterThanOrEqual(1);
     } finally {
       await daemon.stop();
@@ -96,17 +110,30 @@ describe('per-job metrics on /metrics', () => {
 
   it('metricsPerKey labels every per-job series with the schedule key', async () => {
     const store = createMemoryStore();
-    const tenants = defineJob({ code: 'tenants', schedule: null, run: (ctx: RunContext) => { if (ctx.key === 'tenant-2') throw new Error('no'); } });
-    await createScheduler({ jobs: [tenants], store }).schedules('tenants').upsert([
-      { key: 'tenant-1', schedule: '* * * * * *' },
-      { key: 'tenant-2', schedule: '* * * * * *' },
-    ]);
-    const daemon = createDaemon({ jobs: [tenants], store }, { logger: silentLogger, http: { port: 0 }, runnerId: 'm-2', storeClock: false, metricsPerKey: true });
+    const tenants = defineJob({
+      code: 'tenants',
+      schedule: null,
+      run: (ctx: RunContext) => {
+        if (ctx.key === 'tenant-2') throw new Error('no');
+      },
+    });
+    await createScheduler({ jobs: [tenants], store })
+      .schedules('tenants')
+      .upsert([
+        { key: 'tenant-1', schedule: '* * * * * *' },
+        { key: 'tenant-2', schedule: '* * * * * *' },
+      ]);
+    const daemon = createDaemon(
+      { jobs: [tenants], store },
+      { logger: silentLogger, http: { port: 0 }, runnerId: 'm-2', storeClock: false, metricsPerKey: true },
+    );
     try {
       await daemon.ready;
       const samples = await scrapeUntil(
         daemon,
-        (s) => (value(s, 'tickwork_failure_streak', { job: 'tenants', key: 'tenant-2' }) ?? 0) >= 2 && (value(s, 'tickwork_runs_total', { key: 'tenant-1', status: 'succeeded' }) ?? 0) >= 2,
+        (s) =>
+          (value(s, 'tickwork_failure_streak', { job: 'tenants', key: 'tenant-2' }) ?? 0) >= 2 &&
+          (value(s, 'tickwork_runs_total', { key: 'tenant-1', status: 'succeeded' }) ?? 0) >= 2,
         'per-key series',
       );
       expect(value(samples, 'tickwork_runs_total', { job: 'tenants', key: 'tenant-2', status: 'succeeded' })).toBeUndefined();
@@ -118,7 +145,11 @@ describe('per-job metrics on /metrics', () => {
 
   it('refuses a metricsPerKey that is not a boolean, naming the option', () => {
     const job = defineJob({ code: 'j', schedule: '* * * * *', run: () => undefined });
-    expect(() => createDaemon({ jobs: [job], store: createMemoryStore() }, { metricsPerKey: 'yes' as unknown as boolean })).toThrow(DaemonOptionError);
-    expect(() => createDaemon({ jobs: [job], store: createMemoryStore() }, { metricsPerKey: 'yes' as unknown as boolean })).toThrow(/metricsPerKey: expected true or false/);
+    expect(() => createDaemon({ jobs: [job], store: createMemoryStore() }, { metricsPerKey: 'yes' as unknown as boolean })).toThrow(
+      DaemonOptionError,
+    );
+    expect(() => createDaemon({ jobs: [job], store: createMemoryStore() }, { metricsPerKey: 'yes' as unknown as boolean })).toThrow(
+      /metricsPerKey: expected true or false/,
+    );
   });
 });

@@ -66,10 +66,27 @@ describe('crashes alert (case 5)', () => {
   it("a dead runner's expired run is recorded interrupted and alerts once, though two daemons poll", async () => {
     fakeTime();
     const alerts: FailureContext[] = [];
-    const job = defineJob({ code: 'crashy', schedule: '0 0 1 1 *', interruptedRetries: 0, leaseTtl: '5s', onFailure: (ctx) => void alerts.push(ctx), run: () => undefined });
+    const job = defineJob({
+      code: 'crashy',
+      schedule: '0 0 1 1 *',
+      interruptedRetries: 0,
+      leaseTtl: '5s',
+      onFailure: (ctx) => void alerts.push(ctx),
+      run: () => undefined,
+    });
     const { daemons, store } = await startDaemons(2, [job]);
     const [claimed] = await store.claimSlots(
-      [{ code: 'crashy', key: '', slotAt: new Date(START.getTime() - 60_000), attempt: 1, trigger: 'retry', overlap: 'skip', leaseMs: 5_000 }],
+      [
+        {
+          code: 'crashy',
+          key: '',
+          slotAt: new Date(START.getTime() - 60_000),
+          attempt: 1,
+          trigger: 'retry',
+          overlap: 'skip',
+          leaseMs: 5_000,
+        },
+      ],
       { runnerId: 'oom-killed', now: new Date() },
     );
     expect(claimed?.status).toBe('claimed');

@@ -68,7 +68,9 @@ describe.each([
     const job = defineJob({ code: 'report', schedule: '0 3 * * *', run: (ctx: RunContext) => void triggers.push(ctx.trigger) });
     const elsewhere = defineJob({ code: 'elsewhere', schedule: null, run: () => undefined });
     const { daemons, store } = await startDaemons(2, [job], { changeSubscription, pollIntervalMs: 500 });
-    await createScheduler({ jobs: [elsewhere], store }).schedules('elsewhere').upsert({ key: 'tenant-1', schedule: '0 3 * * *' });
+    await createScheduler({ jobs: [elsewhere], store })
+      .schedules('elsewhere')
+      .upsert({ key: 'tenant-1', schedule: '0 3 * * *' });
     await store.setPaused({ code: 'report', key: '' }, true, { now: new Date() });
     await advance(1_000);
     await store.requestRun({ code: 'report', key: '' }, { now: new Date() });
@@ -76,7 +78,11 @@ describe.each([
     await store.requestRun({ code: 'elsewhere', key: '' }, { now: new Date() });
     await advance(2_000);
     expect(triggers).toEqual([]);
-    expect((await store.pendingRunRequests()).map((r) => `${r.code}/${r.key}`).sort()).toEqual(['elsewhere/', 'elsewhere/tenant-1', 'report/']);
+    expect((await store.pendingRunRequests()).map((r) => `${r.code}/${r.key}`).sort()).toEqual([
+      'elsewhere/',
+      'elsewhere/tenant-1',
+      'report/',
+    ]);
     await store.setPaused({ code: 'report', key: '' }, false, { now: new Date() });
     await advance(2_000);
     await stopAll(daemons);

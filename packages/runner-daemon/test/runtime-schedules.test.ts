@@ -23,17 +23,29 @@ function tenantJob(seen: Seen[], options: { handlerMs?: number } = {}): Job {
     code: 'report',
     schedule: null,
     run: async (ctx: RunContext) => {
-      seen.push({ key: ctx.key, slot: ctx.slot.getTime(), at: Date.now(), payload: ctx.payload, trigger: ctx.trigger, runner: ctx.runnerId });
+      seen.push({
+        key: ctx.key,
+        slot: ctx.slot.getTime(),
+        at: Date.now(),
+        payload: ctx.payload,
+        trigger: ctx.trigger,
+        runner: ctx.runnerId,
+      });
       if (options.handlerMs) await new Promise((resolve) => setTimeout(resolve, options.handlerMs));
     },
   });
 }
 
 /** Fake milliseconds from now until every daemon's view of `ref` passes `check`. */
-async function untilHonoured(daemons: DaemonHandle[], ref: { code: string; key: string }, check: (held: LoadedSchedule | null) => boolean): Promise<number> {
+async function untilHonoured(
+  daemons: DaemonHandle[],
+  ref: { code: string; key: string },
+  check: (held: LoadedSchedule | null) => boolean,
+): Promise<number> {
   const from = Date.now();
   while (!daemons.every((d) => check(d.loadedSchedule(ref)))) {
-    if (Date.now() - from > 10_000) throw new Error(`not honoured within 10 s: ${JSON.stringify(daemons.map((d) => d.loadedSchedule(ref)))}`);
+    if (Date.now() - from > 10_000)
+      throw new Error(`not honoured within 10 s: ${JSON.stringify(daemons.map((d) => d.loadedSchedule(ref)))}`);
     await advance(5);
   }
   return Date.now() - from;
@@ -60,7 +72,9 @@ describe.each([
     await advance(1_500);
     const stored = await schedules.upsert({ key: 'tenant-1', schedule: '* * * * * *', payload: { tenant: 1, to: ['a@example.com'] } });
     const upsertedAt = Date.now();
-    expect(await untilHonoured(daemons, { code: 'report', key: 'tenant-1' }, (held) => held?.version === stored.version)).toBeLessThanOrEqual(boundMs);
+    expect(
+      await untilHonoured(daemons, { code: 'report', key: 'tenant-1' }, (held) => held?.version === stored.version),
+    ).toBeLessThanOrEqual(boundMs);
     await advance(5_000);
     await stopAll(daemons);
     const slots = seen.map((s) => s.slot);
@@ -84,10 +98,14 @@ describe.each([
     await advance(3_000);
     const changed = await schedules.upsert({ key: 'a', schedule: '*/10 * * * * *', payload: 'v2' });
     const changedAt = Date.now();
-    expect(await untilHonoured(daemons, { code: 'report', key: 'a' }, (held) => held?.version === changed.version)).toBeLessThanOrEqual(boundMs);
+    expect(await untilHonoured(daemons, { code: 'report', key: 'a' }, (held) => held?.version === changed.version)).toBeLessThanOrEqual(
+      boundMs,
+    );
     await schedules.upsert({ key: 'b', schedule: '* * * * * *', enabled: false });
     const disabledAt = Date.now();
-    expect(await untilHonoured(daemons, { code: 'report', key: 'b' }, (held) => held?.enabled === false && held.nextDueAt === null)).toBeLessThanOrEqual(boundMs);
+    expect(
+      await untilHonoured(daemons, { code: 'report', key: 'b' }, (held) => held?.enabled === false && held.nextDueAt === null),
+    ).toBeLessThanOrEqual(boundMs);
     await advance(25_000);
     await stopAll(daemons);
     const laterA = seen.filter((s) => s.key === 'a' && s.at > changedAt + boundMs);
@@ -173,7 +191,7 @@ describe('runtime schedules', () => {
     expect(new Set(seen.map((s) => s.runner)).size).toBeGreaterThan(1);
   });
 
-  it('loads at start-up the runtime schedules of the jobs it runs, ignoring other jobs\' and those of disabled jobs', async () => {
+  it("loads at start-up the runtime schedules of the jobs it runs, ignoring other jobs' and those of disabled jobs", async () => {
     fakeTime();
     const seen: Seen[] = [];
     const job = tenantJob(seen);
@@ -214,7 +232,14 @@ describe('runtime schedules', () => {
       schedule: null,
       retryAfterFailure: '2s',
       run: (ctx: RunContext) => {
-        seen.push({ key: ctx.key, slot: ctx.slot.getTime(), at: Date.now(), payload: ctx.payload, trigger: ctx.trigger, runner: ctx.runnerId });
+        seen.push({
+          key: ctx.key,
+          slot: ctx.slot.getTime(),
+          at: Date.now(),
+          payload: ctx.payload,
+          trigger: ctx.trigger,
+          runner: ctx.runnerId,
+        });
         if (ctx.key === '' && failOnce) {
           failOnce = false;
           throw new Error('first run-now fails');
@@ -222,7 +247,9 @@ describe('runtime schedules', () => {
       },
     });
     const { daemons, store } = await startDaemons(1, [job]);
-    await createScheduler({ jobs: [job], store }).schedules('report').upsert({ key: 'k', schedule: every('5s'), payload: 'k' });
+    await createScheduler({ jobs: [job], store })
+      .schedules('report')
+      .upsert({ key: 'k', schedule: every('5s'), payload: 'k' });
     await advance(500);
     await store.requestRun({ code: 'report', key: '' }, { now: new Date() });
     await advance(12_000);
@@ -263,7 +290,7 @@ describe('a claim answered unscheduled', () => {
   it.each([
     { change: 'removed', expected: ['claimed', 'claimed', 'unscheduled'] },
     { change: 'changed', expected: ['claimed', 'claimed', 'unscheduled', 'claimed', 'claimed'] },
-  ])('re-reads the schedule when it was $change behind the daemon\'s back, and does not loop', async ({ change, expected }) => {
+  ])("re-reads the schedule when it was $change behind the daemon's back, and does not loop", async ({ change, expected }) => {
     fakeTime();
     const seen: Seen[] = [];
     const job = tenantJob(seen);

@@ -93,14 +93,36 @@ export async function runRuntimeScheduleScenario(kit: StoreKit): Promise<void> {
 
     // A slot of b claimed ahead before the change is recorded skipped (disabled), never run; every other run of b succeeded.
     const bRuns = await allRuns(admin, CODE, 'b');
-    for (const run of bRuns.filter((r) => r.status !== 'succeeded')) expect(run).toMatchObject({ status: 'skipped', skipReason: 'disabled' });
-    expect(bRuns.filter((r) => r.status === 'succeeded').map((r) => r.slotAt.getTime()).sort()).toEqual(starts.filter((s) => s.key === 'b').map((s) => s.slot).sort());
+    for (const run of bRuns.filter((r) => r.status !== 'succeeded'))
+      expect(run).toMatchObject({ status: 'skipped', skipReason: 'disabled' });
+    expect(
+      bRuns
+        .filter((r) => r.status === 'succeeded')
+        .map((r) => r.slotAt.getTime())
+        .sort(),
+    ).toEqual(
+      starts
+        .filter((s) => s.key === 'b')
+        .map((s) => s.slot)
+        .sort(),
+    );
 
     // The removed schedule's runs that were going on finished and are in the run log; one claimed ahead is skipped (disabled).
     const slowRuns = await allRuns(admin, CODE, 'slow');
     expect(slowRuns.some((r) => r.slotAt.getTime() === firstSlow.slot && r.status === 'succeeded')).toBe(true);
-    for (const run of slowRuns.filter((r) => r.status !== 'succeeded')) expect(run).toMatchObject({ status: 'skipped', skipReason: 'disabled' });
-    expect(slowRuns.filter((r) => r.status === 'succeeded').map((r) => r.slotAt.getTime()).sort()).toEqual(starts.filter((s) => s.key === 'slow').map((s) => s.slot).sort());
+    for (const run of slowRuns.filter((r) => r.status !== 'succeeded'))
+      expect(run).toMatchObject({ status: 'skipped', skipReason: 'disabled' });
+    expect(
+      slowRuns
+        .filter((r) => r.status === 'succeeded')
+        .map((r) => r.slotAt.getTime())
+        .sort(),
+    ).toEqual(
+      starts
+        .filter((s) => s.key === 'slow')
+        .map((s) => s.slot)
+        .sort(),
+    );
   } finally {
     await Promise.all(daemons.map((d) => d.stop()));
     for (const store of [...stores, admin]) await store.close();
@@ -111,6 +133,11 @@ export async function runRuntimeScheduleScenario(kit: StoreKit): Promise<void> {
 /** Real milliseconds until both daemons' view of the schedule passes `check` (read in this process every 5 ms). */
 async function untilHonoured(daemons: DaemonHandle[], key: string, check: (held: LoadedSchedule | null) => boolean): Promise<number> {
   const from = performance.now();
-  await waitFor(() => (daemons.every((d) => check(d.loadedSchedule({ code: CODE, key }))) ? true : undefined), 10_000, `schedule "${key}" to be honoured`, 5);
+  await waitFor(
+    () => (daemons.every((d) => check(d.loadedSchedule({ code: CODE, key }))) ? true : undefined),
+    10_000,
+    `schedule "${key}" to be honoured`,
+    5,
+  );
   return Math.round(performance.now() - from);
 }

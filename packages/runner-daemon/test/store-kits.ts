@@ -89,10 +89,14 @@ export function redisKit(): StoreKit {
     },
     async teardown() {
       const { hostname, port } = new URL(REDIS_URL);
-      const keys = execFileSync('redis-cli', ['-h', hostname, '-p', port, '--scan', '--pattern', `${prefix}:*`], { encoding: 'utf8', maxBuffer: 1 << 28 })
+      const keys = execFileSync('redis-cli', ['-h', hostname, '-p', port, '--scan', '--pattern', `${prefix}:*`], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 28,
+      })
         .split('\n')
         .filter((k) => k.length > 0);
-      for (let i = 0; i < keys.length; i += 500) execFileSync('redis-cli', ['-h', hostname, '-p', port, 'DEL', ...keys.slice(i, i + 500)], { stdio: 'ignore' });
+      for (let i = 0; i < keys.length; i += 500)
+        execFileSync('redis-cli', ['-h', hostname, '-p', port, 'DEL', ...keys.slice(i, i + 500)], { stdio: 'ignore' });
     },
   };
 }

@@ -11,7 +11,11 @@ describe('store outage', () => {
   it('keeps running, reports degraded health, and catches up per each job’s missed-run policy when the store returns', async () => {
     const clock = fakeTime(new Date(START.getTime() + 30_000));
     const seen = { latest: [] as number[], all: [] as number[] };
-    const latest = defineJob({ code: 'latest', schedule: '* * * * *', run: (ctx: RunContext) => void seen.latest.push(ctx.slot.getTime()) });
+    const latest = defineJob({
+      code: 'latest',
+      schedule: '* * * * *',
+      run: (ctx: RunContext) => void seen.latest.push(ctx.slot.getTime()),
+    });
     const all = defineJob({
       code: 'all',
       schedule: '* * * * *',

@@ -10,11 +10,7 @@ export function instantAt(offsetMs: number): Date {
 }
 
 /** A schedule-triggered first-attempt claim of `slotAt` for `ref` (60 s lease, overlap `skip`), with `overrides` applied. */
-export function claimFor(
-  ref: ScheduleRef,
-  slotAt: Date,
-  overrides: Partial<Omit<SlotClaim, 'code' | 'key' | 'slotAt'>> = {},
-): SlotClaim {
+export function claimFor(ref: ScheduleRef, slotAt: Date, overrides: Partial<Omit<SlotClaim, 'code' | 'key' | 'slotAt'>> = {}): SlotClaim {
   return {
     code: ref.code,
     key: ref.key,
@@ -51,7 +47,10 @@ export function scheduleInput(ref: ScheduleRef, overrides: Partial<Omit<RuntimeS
 export async function prepareSchedules(store: Store, refs: readonly ScheduleRef[], now: Date): Promise<JobState[]> {
   const runtime = [...new Map(refs.filter((ref) => ref.key !== '').map((ref) => [`${ref.code}\u0000${ref.key}`, ref])).values()];
   for (let i = 0; i < runtime.length; i += 1000) {
-    await store.upsertSchedules(runtime.slice(i, i + 1000).map((ref) => scheduleInput(ref)), now);
+    await store.upsertSchedules(
+      runtime.slice(i, i + 1000).map((ref) => scheduleInput(ref)),
+      now,
+    );
   }
   return store.ensureStates(refs, now);
 }

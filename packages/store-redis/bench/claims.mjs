@@ -30,7 +30,25 @@ async function privateRedis(primaryPort) {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'tickwork-bench-'));
   const replica = primaryPort ? ['--replicaof', '127.0.0.1', String(primaryPort)] : [];
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--repl-diskless-sync-delay', '0', ...replica], { stdio: 'ignore' });
+  const child = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--repl-diskless-sync-delay',
+      '0',
+      ...replica,
+    ],
+    { stdio: 'ignore' },
+  );
   servers.push({ child, dir });
   const client = new Redis(port, '127.0.0.1', { retryStrategy: () => 50 });
   client.on('error', () => {});
@@ -66,7 +84,17 @@ async function claimThroughput(claimants, options = {}) {
   const stores = Array.from({ length: claimants }, () => createRedisStore({ url, prefix, ...options }));
   const refs = Array.from({ length: SCHEDULES }, (_, i) => ({ code: `job-${i % 100}`, key: `k${i}` }));
   // Runtime schedules (claims of their keys check each one's hash), created 1,000 per call.
-  const inputs = refs.map((ref) => ({ ...ref, schedule: { kind: 'cron', expression: '* * * * *' }, timezone: null, payload: null, enabled: true, startAt: null, expiresAt: null, description: null, options: {} }));
+  const inputs = refs.map((ref) => ({
+    ...ref,
+    schedule: { kind: 'cron', expression: '* * * * *' },
+    timezone: null,
+    payload: null,
+    enabled: true,
+    startAt: null,
+    expiresAt: null,
+    description: null,
+    options: {},
+  }));
   for (let i = 0; i < inputs.length; i += 1_000) await stores[0].upsertSchedules(inputs.slice(i, i + 1_000), new Date(base));
   await Promise.all(stores.map((store) => store.ping()));
   let claimed = 0;
@@ -85,7 +113,8 @@ async function claimThroughput(claimants, options = {}) {
           );
           const leases = outcomes.filter((o) => o.status === 'claimed').map((o) => o.lease);
           claimed += leases.length;
-          if (leases.length) await store.completeRuns(leases.map((lease) => ({ lease, status: 'succeeded', finishedAt: new Date(slotAt.getTime() + 10) })));
+          if (leases.length)
+            await store.completeRuns(leases.map((lease) => ({ lease, status: 'succeeded', finishedAt: new Date(slotAt.getTime() + 10) })));
         }
       }
     }),
@@ -105,7 +134,10 @@ async function idleCost(states, seconds) {
   await store.subscribe(() => {});
   const list = await admin.client('LIST');
   const addrs = new Set(
-    list.split('\n').filter((line) => line.includes(` name=tickwork:${prefix}:`)).map((line) => /addr=(\S+)/.exec(line)?.[1]),
+    list
+      .split('\n')
+      .filter((line) => line.includes(` name=tickwork:${prefix}:`))
+      .map((line) => /addr=(\S+)/.exec(line)?.[1]),
   );
   const monitor = await admin.monitor();
   let commands = 0;
@@ -129,9 +161,10 @@ const report = (r, label = '') =>
   );
 for (const claimants of (process.env.BENCH_CLAIMANTS ?? (withReplica ? '1,4' : '1,4,16')).split(',').filter(Boolean).map(Number)) {
   if (!withReplica) report(await claimThroughput(claimants));
-  else for (const replicas of [undefined, { count: 1, timeoutMs: 1_000 }, undefined, { count: 1, timeoutMs: 1_000 }]) {
-    report(await claimThroughput(claimants, replicas ? { replicas } : {}), replicas ? '  replicas=1' : '  replicas=none');
-  }
+  else
+    for (const replicas of [undefined, { count: 1, timeoutMs: 1_000 }, undefined, { count: 1, timeoutMs: 1_000 }]) {
+      report(await claimThroughput(claimants, replicas ? { replicas } : {}), replicas ? '  replicas=1' : '  replicas=none');
+    }
 }
 /** Round trip of one single-slot claim (then its completion), sequentially, one store: median and p99 ms. */
 async function callLatency(options, calls = 500) {
@@ -142,7 +175,10 @@ async function callLatency(options, calls = 500) {
   for (let i = 0; i < calls; i += 1) {
     const slotAt = new Date(base + i * 1_000);
     const started = performance.now();
-    const [outcome] = await store.claimSlots([{ code: 'latency', key: '', slotAt, attempt: 1, trigger: 'schedule', overlap: 'skip', leaseMs: 60_000 }], { runnerId: 'bench', now: slotAt });
+    const [outcome] = await store.claimSlots(
+      [{ code: 'latency', key: '', slotAt, attempt: 1, trigger: 'schedule', overlap: 'skip', leaseMs: 60_000 }],
+      { runnerId: 'bench', now: slotAt },
+    );
     times.push(performance.now() - started);
     await store.completeRuns([{ lease: outcome.lease, status: 'succeeded', finishedAt: new Date(slotAt.getTime() + 10) }]);
   }
@@ -154,7 +190,9 @@ async function callLatency(options, calls = 500) {
 if (withReplica) {
   for (const replicas of [undefined, { count: 1, timeoutMs: 1_000 }, undefined, { count: 1, timeoutMs: 1_000 }]) {
     const { median, p99 } = await callLatency(replicas ? { replicas } : {});
-    console.log(`one-slot claim round trip${replicas ? '  replicas=1' : '  replicas=none'}: median ${median.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms`);
+    console.log(
+      `one-slot claim round trip${replicas ? '  replicas=1' : '  replicas=none'}: median ${median.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms`,
+    );
   }
 } else {
   const idle = await idleCost(1_000, 10);

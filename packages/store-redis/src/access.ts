@@ -60,8 +60,13 @@ export class RedisAccess {
 
   async listAudit(query?: AuditQuery): Promise<AuditPage> {
     const { limit, before } = checkAuditQuery(query, `${MESSAGE_PREFIX} listAudit`);
-    const rows = asArray<{ id: string; row: unknown }>(await this.script('listAudit', { op: 'list', before: before === null ? null : String(before), limit: limit + 1 }));
-    return auditPageOf(rows.map((r) => rowOf(String(r.id), r.row)), limit);
+    const rows = asArray<{ id: string; row: unknown }>(
+      await this.script('listAudit', { op: 'list', before: before === null ? null : String(before), limit: limit + 1 }),
+    );
+    return auditPageOf(
+      rows.map((r) => rowOf(String(r.id), r.row)),
+      limit,
+    );
   }
 
   async pruneAudit(options: { olderThan: Date; batchSize?: number }): Promise<number> {
@@ -78,7 +83,11 @@ export class RedisAccess {
 
   async addAccessToken(input: AccessTokenRecord): Promise<AccessTokenRecord> {
     const token = checkAccessToken(input, `${MESSAGE_PREFIX} addAccessToken`);
-    const text = JSON.stringify({ ...token, createdAt: token.createdAt.getTime(), expiresAt: token.expiresAt ? token.expiresAt.getTime() : null });
+    const text = JSON.stringify({
+      ...token,
+      createdAt: token.createdAt.getTime(),
+      expiresAt: token.expiresAt ? token.expiresAt.getTime() : null,
+    });
     const answer = await this.script<string>('addAccessToken', { op: 'add', id: token.id, token: text, max: MAX_ACCESS_TOKENS });
     if (answer === 'taken') throw duplicateTokenError(`${MESSAGE_PREFIX} addAccessToken`, token.id);
     if (answer === 'full') throw tooManyTokensError(`${MESSAGE_PREFIX} addAccessToken`);

@@ -221,7 +221,12 @@ export function toRequest(stored: StoredRequest): RunRequest {
 /** A stored runtime schedule as core's RuntimeSchedule; an unreadable one is a StoreSchemaError naming its key. */
 export function toSchedule(row: StoredScheduleRow): RuntimeSchedule {
   if (row.missing) throw corruptValueError(row.k, 'the schedule index names a schedule whose hash is missing');
-  const schedule = runtimeScheduleOf(row, row.def, { version: row.v, createdAt: new Date(row.c), updatedAt: new Date(row.u) }, `${MESSAGE_PREFIX} key "${row.k}"`);
+  const schedule = runtimeScheduleOf(
+    row,
+    row.def,
+    { version: row.v, createdAt: new Date(row.c), updatedAt: new Date(row.u) },
+    `${MESSAGE_PREFIX} key "${row.k}"`,
+  );
   if (schedule.enabled !== (row.en === '1')) throw corruptValueError(row.k, `its enabled field "${row.en}" contradicts its definition`);
   return schedule;
 }

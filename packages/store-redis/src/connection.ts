@@ -122,7 +122,9 @@ export class Connections {
       return Promise.resolve();
     }
     if (this.wasReady) {
-      return Promise.reject(new Error(`Connection is closed and is being re-established (status ${client.status}); the command was not sent`));
+      return Promise.reject(
+        new Error(`Connection is closed and is being re-established (status ${client.status}); the command was not sent`),
+      );
     }
     this.firstConnect ??= this.untilReady(client).finally(() => {
       this.firstConnect = null;
@@ -155,7 +157,12 @@ export class Connections {
       };
       client.on('error', onError);
       const timer = setTimeout(
-        () => done(new Error(`Connection is not ready after ${this.options.commandTimeoutMs} ms (status ${client.status}); the command was not sent`)),
+        () =>
+          done(
+            new Error(
+              `Connection is not ready after ${this.options.commandTimeoutMs} ms (status ${client.status}); the command was not sent`,
+            ),
+          ),
         this.options.commandTimeoutMs,
       );
       client.on('ready', onReady);

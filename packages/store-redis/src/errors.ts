@@ -54,7 +54,11 @@ export function corruptValueError(key: string, why: string, cause?: unknown): St
  * The call's write was applied on the primary but fewer replicas than the `replicas` option asks
  * for acknowledged it in time: a failover now could lose it, so its answer must not be acted on.
  */
-export function notReplicatedError(operation: string, replicas: { count: number; timeoutMs: number }, acknowledged: number): StoreUnavailableError {
+export function notReplicatedError(
+  operation: string,
+  replicas: { count: number; timeoutMs: number },
+  acknowledged: number,
+): StoreUnavailableError {
   return new StoreUnavailableError(
     `${MESSAGE_PREFIX} ${operation}: ${acknowledged} of the ${replicas.count} replica(s) the replicas option requires (replicas.count ${replicas.count}) acknowledged the write within replicas.timeoutMs (${replicas.timeoutMs} ms); the primary applied it, but a failover could lose it, so its answer is not used — retry the call once replicas are back (claims by the same runner are idempotent)`,
   );
@@ -81,9 +85,12 @@ export function toStoreError(thrown: unknown, operation: string, endpoint: Endpo
     });
   }
   if (/Cannot read properties|Expected value but found|Expected object key|cjson/i.test(message)) {
-    return new StoreSchemaError(`${MESSAGE_PREFIX} ${operation}: a value under the prefix is not the JSON this version writes (${message})`, {
-      cause: thrown,
-    });
+    return new StoreSchemaError(
+      `${MESSAGE_PREFIX} ${operation}: a value under the prefix is not the JSON this version writes (${message})`,
+      {
+        cause: thrown,
+      },
+    );
   }
   if (UNAVAILABLE_PATTERNS.some((pattern) => pattern.test(message)) || !(thrown instanceof Error) || !('command' in thrown)) {
     return new StoreUnavailableError(

@@ -56,7 +56,9 @@ export function resolveOptions(options: RedisStoreOptions): ResolvedOptions {
   }
   for (const name of Object.keys(options)) {
     if (!OPTION_NAMES.has(name)) {
-      throw new InvalidArgumentError(`${MESSAGE_PREFIX} createRedisStore(options): unknown option "${name}"; known: ${[...OPTION_NAMES].join(', ')}`);
+      throw new InvalidArgumentError(
+        `${MESSAGE_PREFIX} createRedisStore(options): unknown option "${name}"; known: ${[...OPTION_NAMES].join(', ')}`,
+      );
     }
   }
   const prefix = options.prefix ?? 'tickwork';
@@ -74,7 +76,9 @@ export function resolveOptions(options: RedisStoreOptions): ResolvedOptions {
   }
   const isCluster = redis !== null && (redis as { isCluster?: boolean }).isCluster === true;
   if (options.cluster !== undefined && typeof options.cluster !== 'boolean') {
-    throw new InvalidArgumentError(`${MESSAGE_PREFIX} createRedisStore(options): cluster must be a boolean, got ${String(options.cluster)}`);
+    throw new InvalidArgumentError(
+      `${MESSAGE_PREFIX} createRedisStore(options): cluster must be a boolean, got ${String(options.cluster)}`,
+    );
   }
   if (isCluster && options.cluster === false) {
     throw new InvalidArgumentError(
@@ -84,7 +88,9 @@ export function resolveOptions(options: RedisStoreOptions): ResolvedOptions {
   const cluster = options.cluster ?? isCluster;
   const url = options.url ?? 'redis://127.0.0.1:6379';
   if (typeof url !== 'string' || !/^rediss?:\/\//.test(url)) {
-    throw new InvalidArgumentError(`${MESSAGE_PREFIX} createRedisStore(options): url ${JSON.stringify(url)} must start with redis:// or rediss://`);
+    throw new InvalidArgumentError(
+      `${MESSAGE_PREFIX} createRedisStore(options): url ${JSON.stringify(url)} must start with redis:// or rediss://`,
+    );
   }
   try {
     new URL(url);
@@ -93,7 +99,9 @@ export function resolveOptions(options: RedisStoreOptions): ResolvedOptions {
   }
   const commandTimeoutMs = options.commandTimeoutMs ?? 5_000;
   if (!Number.isInteger(commandTimeoutMs) || commandTimeoutMs <= 0) {
-    throw new InvalidArgumentError(`${MESSAGE_PREFIX} createRedisStore(options): commandTimeoutMs must be a positive integer, got ${String(commandTimeoutMs)}`);
+    throw new InvalidArgumentError(
+      `${MESSAGE_PREFIX} createRedisStore(options): commandTimeoutMs must be a positive integer, got ${String(commandTimeoutMs)}`,
+    );
   }
   const replicas = resolveReplicas(options.replicas, commandTimeoutMs, redis !== null);
   return { redis, url, cluster, prefix, commandTimeoutMs, clientOptions: options.clientOptions ?? {}, replicas };
@@ -103,9 +111,11 @@ export function resolveOptions(options: RedisStoreOptions): ResolvedOptions {
 function resolveReplicas(replicas: ReplicasOption | undefined, commandTimeoutMs: number, injected: boolean): ResolvedOptions['replicas'] {
   if (replicas === undefined) return null;
   const where = `${MESSAGE_PREFIX} createRedisStore(options): replicas`;
-  if (replicas === null || typeof replicas !== 'object') throw new InvalidArgumentError(`${where} must be an object { count, timeoutMs? }, got ${String(replicas)}`);
+  if (replicas === null || typeof replicas !== 'object')
+    throw new InvalidArgumentError(`${where} must be an object { count, timeoutMs? }, got ${String(replicas)}`);
   for (const name of Object.keys(replicas)) {
-    if (name !== 'count' && name !== 'timeoutMs') throw new InvalidArgumentError(`${where}: unknown field "${name}"; known: count, timeoutMs`);
+    if (name !== 'count' && name !== 'timeoutMs')
+      throw new InvalidArgumentError(`${where}: unknown field "${name}"; known: count, timeoutMs`);
   }
   const { count } = replicas;
   if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
@@ -113,11 +123,15 @@ function resolveReplicas(replicas: ReplicasOption | undefined, commandTimeoutMs:
   }
   const timeoutMs = replicas.timeoutMs ?? 1_000;
   if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs <= 0) {
-    throw new InvalidArgumentError(`${where}.timeoutMs must be a positive integer (ms; WAIT with 0 would block forever), got ${String(timeoutMs)}`);
+    throw new InvalidArgumentError(
+      `${where}.timeoutMs must be a positive integer (ms; WAIT with 0 would block forever), got ${String(timeoutMs)}`,
+    );
   }
   // Clients the store creates time a command out after commandTimeoutMs: WAIT must answer first.
   if (!injected && timeoutMs >= commandTimeoutMs) {
-    throw new InvalidArgumentError(`${where}.timeoutMs (${timeoutMs}) must be below commandTimeoutMs (${commandTimeoutMs}), or the command would time out before WAIT answers`);
+    throw new InvalidArgumentError(
+      `${where}.timeoutMs (${timeoutMs}) must be below commandTimeoutMs (${commandTimeoutMs}), or the command would time out before WAIT answers`,
+    );
   }
   return count === 0 ? null : { count, timeoutMs };
 }

@@ -49,7 +49,8 @@ export function revisionEpoch(): string {
  * request text cannot carry the NUL separator, which `scriptJson` would replace.)
  */
 export function listRange(query: ScheduleQuery): { code: string | null; after: [string, string] | null; limit: number } | null {
-  if (typeof query !== 'object' || query === null) throw new InvalidArgumentError(`${MESSAGE_PREFIX} listSchedules: query must be an object`);
+  if (typeof query !== 'object' || query === null)
+    throw new InvalidArgumentError(`${MESSAGE_PREFIX} listSchedules: query must be an object`);
   const limit = checkInteger(query.limit ?? DEFAULT_LIST_LIMIT, 1, MAX_LIST_LIMIT, 'listSchedules: limit');
   const code = query.code ?? null;
   if (code !== null) checkRef({ code, key: '' }, 'listSchedules: code');
@@ -79,5 +80,7 @@ function decodeCursor(cursor: unknown): { code: string; key: string } {
       // reported below
     }
   }
-  throw new InvalidArgumentError(`${MESSAGE_PREFIX} listSchedules: cursor ${JSON.stringify(cursor)} is not a cursor from a previous page's nextCursor`);
+  throw new InvalidArgumentError(
+    `${MESSAGE_PREFIX} listSchedules: cursor ${JSON.stringify(cursor)} is not a cursor from a previous page's nextCursor`,
+  );
 }

@@ -25,7 +25,15 @@ import type {
   Unsubscribe,
 } from '@tickwork/core/store';
 import { InvalidArgumentError, type SkipReason } from '@tickwork/core';
-import { checkOverdueOptions, completionStatusProblem, OVERLAP_POLICIES, passedSlotsProblem, RUNNER_RECORD_RETENTION_MS, SKIP_REASONS, storable } from '@tickwork/core/store';
+import {
+  checkOverdueOptions,
+  completionStatusProblem,
+  OVERLAP_POLICIES,
+  passedSlotsProblem,
+  RUNNER_RECORD_RETENTION_MS,
+  SKIP_REASONS,
+  storable,
+} from '@tickwork/core/store';
 import type { Redis } from 'ioredis';
 import {
   asArray,
@@ -114,7 +122,8 @@ export class RedisStore implements Store {
     this.access = new RedisAccess(
       this.layout,
       // Appends and token writes wait for the replicas (with the `replicas` option) like the other decisive writes.
-      (operation, request) => this.script('tickworkAccess', operation, request, 'meta', [], request.op === 'append' || request.op === 'add'),
+      (operation, request) =>
+        this.script('tickworkAccess', operation, request, 'meta', [], request.op === 'append' || request.op === 'add'),
       (operation, work) => this.call(operation, [], work),
     );
   }
@@ -142,7 +151,11 @@ export class RedisStore implements Store {
     const nowMs = checkDate(now, 'ensureStates: now');
     if (refs.length === 0) return [];
     const items = refs.map((ref) => ({ ce: encodeCode(ref.code), code: ref.code, key: ref.key }));
-    const stored = await this.perShard<(typeof items)[number], StoredState>('tickworkState', 'ensureStates', items, (part) => ({ op: 'ensure', now: nowMs, items: part }));
+    const stored = await this.perShard<(typeof items)[number], StoredState>('tickworkState', 'ensureStates', items, (part) => ({
+      op: 'ensure',
+      now: nowMs,
+      items: part,
+    }));
     return stored.map(toState);
   }
 
@@ -165,7 +178,8 @@ export class RedisStore implements Store {
             });
             const results = await this.execPipeline(pipeline, keys, 'hash');
             results.forEach((raw, i) => {
-              if (typeof raw === 'string') found[(group[i] as { index: number }).index] = decodeStored(raw, keys[i] as string, (v: StoredState) => toState(v));
+              if (typeof raw === 'string')
+                found[(group[i] as { index: number }).index] = decodeStored(raw, keys[i] as string, (v: StoredState) => toState(v));
             });
           }),
         );
@@ -185,18 +199,28 @@ export class RedisStore implements Store {
         }),
       );
       // Every job once, in code order (a code sorts as JavaScript compares strings, as before).
-      const jobs = [...new Map(perShard.flat().map((job) => [job.code, job])).values()].sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
+      const jobs = [...new Map(perShard.flat().map((job) => [job.code, job])).values()].sort((a, b) =>
+        a.code < b.code ? -1 : a.code > b.code ? 1 : 0,
+      );
       return jobs.flatMap((job) => job.raws.map((raw) => decodeStored(raw, job.key, (v: StoredState) => toState(v))));
     });
   }
 
   async setPaused(ref: ScheduleRef, paused: boolean, options: { note?: string | null; now: Date }): Promise<JobState> {
     checkRef(ref, 'setPaused');
-    if (typeof paused !== 'boolean') throw new InvalidArgumentError(`${MESSAGE_PREFIX} setPaused: paused must be a boolean, got ${String(paused)}`);
+    if (typeof paused !== 'boolean')
+      throw new InvalidArgumentError(`${MESSAGE_PREFIX} setPaused: paused must be a boolean, got ${String(paused)}`);
     const now = checkDate(options?.now, 'setPaused: options.now');
     const note = checkOptionalString(options.note, 'setPaused: options.note');
     const ce = encodeCode(ref.code);
-    const stored = await this.script<StoredState>('tickworkState', 'setPaused', { op: 'pause', ce, code: ref.code, key: ref.key, now, paused, note }, this.jobScope(ce), [ce], true);
+    const stored = await this.script<StoredState>(
+      'tickworkState',
+      'setPaused',
+      { op: 'pause', ce, code: ref.code, key: ref.key, now, paused, note },
+      this.jobScope(ce),
+      [ce],
+      true,
+    );
     return toState(stored);
   }
 
@@ -208,7 +232,14 @@ export class RedisStore implements Store {
     }
     const ce = encodeCode(ref.code);
     const override = schedule === null ? null : JSON.stringify(schedule);
-    const stored = await this.script<StoredState>('tickworkState', 'setScheduleOverride', { op: 'override', ce, code: ref.code, key: ref.key, now: nowMs, override }, this.jobScope(ce), [ce], true);
+    const stored = await this.script<StoredState>(
+      'tickworkState',
+      'setScheduleOverride',
+      { op: 'override', ce, code: ref.code, key: ref.key, now: nowMs, override },
+      this.jobScope(ce),
+      [ce],
+      true,
+    );
     return toState(stored);
   }
 
@@ -226,34 +257,53 @@ export class RedisStore implements Store {
       const slotAt = checkDate(claim.slotAt, `${where}.slotAt ${of}`);
       checkInteger(claim.attempt, 1, 1_000_000, `${where}.attempt ${of}`);
       checkInteger(claim.leaseMs, 1, MAX_LEASE_MS, `${where}.leaseMs ${of}`);
-      if (!TRIGGERS.has(claim.trigger)) throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}.trigger ${of} is invalid: ${String(claim.trigger)}`);
+      if (!TRIGGERS.has(claim.trigger))
+        throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}.trigger ${of} is invalid: ${String(claim.trigger)}`);
       if (!OVERLAP_POLICIES.includes(claim.overlap)) {
-        throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}.overlap ${of} must be one of ${OVERLAP_POLICIES.join(', ')}, got ${String(claim.overlap)}`);
+        throw new InvalidArgumentError(
+          `${MESSAGE_PREFIX} ${where}.overlap ${of} must be one of ${OVERLAP_POLICIES.join(', ')}, got ${String(claim.overlap)}`,
+        );
       }
-      if (claim.backfill !== undefined && typeof claim.backfill !== 'boolean') throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}.backfill ${of} must be a boolean`);
+      if (claim.backfill !== undefined && typeof claim.backfill !== 'boolean')
+        throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}.backfill ${of} must be a boolean`);
       const requestId = claim.requestId ?? null;
       if (requestId !== null && (typeof requestId !== 'string' || requestId.length === 0)) {
         throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}.requestId ${of} must be a non-empty string, got ${String(requestId)}`);
       }
       if ((claim.trigger === 'manual') !== (requestId !== null)) {
-        throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where} ${of}: trigger 'manual' goes with a requestId, and a requestId with trigger 'manual'`);
+        throw new InvalidArgumentError(
+          `${MESSAGE_PREFIX} ${where} ${of}: trigger 'manual' goes with a requestId, and a requestId with trigger 'manual'`,
+        );
       }
-      if (requestId !== null && claim.attempt !== 1) throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}.attempt ${of}: a run-now request's claim has attempt 1, got ${claim.attempt}`);
-      const version = claim.scheduleVersion === undefined ? null : checkInteger(claim.scheduleVersion, 1, Number.MAX_SAFE_INTEGER, `${where}.scheduleVersion ${of}`);
-      const maxRuns = claim.maxRuns === undefined ? null : checkInteger(claim.maxRuns, 1, Number.MAX_SAFE_INTEGER, `${where}.maxRuns ${of}`);
+      if (requestId !== null && claim.attempt !== 1)
+        throw new InvalidArgumentError(
+          `${MESSAGE_PREFIX} ${where}.attempt ${of}: a run-now request's claim has attempt 1, got ${claim.attempt}`,
+        );
+      const version =
+        claim.scheduleVersion === undefined
+          ? null
+          : checkInteger(claim.scheduleVersion, 1, Number.MAX_SAFE_INTEGER, `${where}.scheduleVersion ${of}`);
+      const maxRuns =
+        claim.maxRuns === undefined ? null : checkInteger(claim.maxRuns, 1, Number.MAX_SAFE_INTEGER, `${where}.maxRuns ${of}`);
       if (claim.passed !== undefined) {
         const problem = passedSlotsProblem(claim.passed, claim.slotAt);
         if (problem) throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}.passed${problem.field} ${of}: ${problem.message}`);
       }
       const startedAt = Math.max(now, slotAt);
-      const passed = claim.passed && claim.passed.ranges.length > 0
-        ? {
-            after: claim.passed.after?.getTime() ?? null,
-            ranges: claim.passed.ranges.map((r) => ({
-              first: r.firstSlotAt.getTime(), last: r.lastSlotAt.getTime(), count: r.count, reason: r.reason, message: storable(r.message), pad: padInstant(r.lastSlotAt.getTime()),
-            })),
-          }
-        : null;
+      const passed =
+        claim.passed && claim.passed.ranges.length > 0
+          ? {
+              after: claim.passed.after?.getTime() ?? null,
+              ranges: claim.passed.ranges.map((r) => ({
+                first: r.firstSlotAt.getTime(),
+                last: r.lastSlotAt.getTime(),
+                count: r.count,
+                reason: r.reason,
+                message: storable(r.message),
+                pad: padInstant(r.lastSlotAt.getTime()),
+              })),
+            }
+          : null;
       return {
         ce: encodeCode(claim.code),
         code: claim.code,
@@ -274,9 +324,18 @@ export class RedisStore implements Store {
       };
     });
     if (items.length === 0) return [];
-    type Answer = { s: 'claimed' | 'overlap' | 'waiting' | 'busy' | 'taken' | 'paused' | 'unscheduled' | 'ended'; run?: StoredRun; reaped?: StoredReaped[] };
-    const answers = await this.perShard<(typeof items)[number], Answer>('tickworkClaim', 'claimSlots', items, (part) => ({ now, runnerId: context.runnerId, items: part }), true, (part) =>
-      part.filter((i) => i.key !== '').map((i) => ({ ce: i.ce, key: i.key })),
+    type Answer = {
+      s: 'claimed' | 'overlap' | 'waiting' | 'busy' | 'taken' | 'paused' | 'unscheduled' | 'ended';
+      run?: StoredRun;
+      reaped?: StoredReaped[];
+    };
+    const answers = await this.perShard<(typeof items)[number], Answer>(
+      'tickworkClaim',
+      'claimSlots',
+      items,
+      (part) => ({ now, runnerId: context.runnerId, items: part }),
+      true,
+      (part) => part.filter((i) => i.key !== '').map((i) => ({ ce: i.ce, key: i.key })),
     );
     return answers.map((answer): ClaimOutcome => {
       const outcome = claimOutcome(answer);
@@ -291,7 +350,13 @@ export class RedisStore implements Store {
     const items = leases.map((lease, i) => this.leaseItem(lease, `renewLeases: leases[${i}]`));
     if (items.length === 0) return [];
     const renewals = items.map((item) => ({ ...item, expiresAt: now + leaseMs }));
-    const answers = await this.perShard<(typeof renewals)[number], StoredRun | false>('tickworkRenew', 'renewLeases', renewals, (part) => ({ items: part }), true);
+    const answers = await this.perShard<(typeof renewals)[number], StoredRun | false>(
+      'tickworkRenew',
+      'renewLeases',
+      renewals,
+      (part) => ({ items: part }),
+      true,
+    );
     return answers.map((run) => (run ? toLease(run) : null));
   }
 
@@ -313,9 +378,16 @@ export class RedisStore implements Store {
     });
     if (items.length === 0) return [];
     type Answer = { s: 'completed' | 'stale'; run?: StoredRun | null; state?: StoredState | null };
-    const answers = await this.perShard<(typeof items)[number], Answer>('tickworkComplete', 'completeRuns', items, (part) => ({ items: part }), true);
+    const answers = await this.perShard<(typeof items)[number], Answer>(
+      'tickworkComplete',
+      'completeRuns',
+      items,
+      (part) => ({ items: part }),
+      true,
+    );
     return answers.map((answer): CompletionOutcome => {
-      if (answer.s === 'completed' && answer.run) return { status: 'completed', run: toRun(answer.run), state: answer.state ? toState(answer.state) : null };
+      if (answer.s === 'completed' && answer.run)
+        return { status: 'completed', run: toRun(answer.run), state: answer.state ? toState(answer.state) : null };
       return { status: 'stale', run: answer.run ? toRun(answer.run) : null };
     });
   }
@@ -329,7 +401,10 @@ export class RedisStore implements Store {
     // Dead runners first (the meta keys), then each shard's expired leases and dead runners' runs (the
     // shard's keys: the leases read first name the jobs the script touches), then dead runners released
     // when no shard's limit cut their scan short.
-    const dead = options.runners === true ? await this.script<Record<string, number> | false>('tickworkRunners', 'reapExpired', { op: 'dead', now }, 'meta', []) : false;
+    const dead =
+      options.runners === true
+        ? await this.script<Record<string, number> | false>('tickworkRunners', 'reapExpired', { op: 'dead', now }, 'meta', [])
+        : false;
     const layout = this.layout;
     const candidates = await this.call('reapExpired', [], (client) =>
       Promise.all(
@@ -353,7 +428,13 @@ export class RedisStore implements Store {
       const answer = await this.script<{ out: unknown; full: boolean }>(
         'tickworkReap',
         'reapExpired',
-        { now, limit: limit - out.length, expired: expired.filter((id) => parseRunId(id)), dead: dead || null, scan: scan.filter((id) => parseRunId(id)) },
+        {
+          now,
+          limit: limit - out.length,
+          expired: expired.filter((id) => parseRunId(id)),
+          dead: dead || null,
+          scan: scan.filter((id) => parseRunId(id)),
+        },
         { shard, ces },
         ces,
         true,
@@ -368,28 +449,39 @@ export class RedisStore implements Store {
   // — runners —
 
   async heartbeat(beat: RunnerHeartbeat): Promise<RunnerRecord> {
-    if (beat === null || typeof beat !== 'object') throw new InvalidArgumentError(`${MESSAGE_PREFIX} heartbeat: expected a RunnerHeartbeat, got ${String(beat)}`);
+    if (beat === null || typeof beat !== 'object')
+      throw new InvalidArgumentError(`${MESSAGE_PREFIX} heartbeat: expected a RunnerHeartbeat, got ${String(beat)}`);
     if (typeof beat.runnerId !== 'string' || beat.runnerId.length === 0) {
-      throw new InvalidArgumentError(`${MESSAGE_PREFIX} heartbeat: runnerId must be a non-empty string, got ${JSON.stringify(beat.runnerId)}`);
+      throw new InvalidArgumentError(
+        `${MESSAGE_PREFIX} heartbeat: runnerId must be a non-empty string, got ${JSON.stringify(beat.runnerId)}`,
+      );
     }
     const now = checkDate(beat.now, 'heartbeat: now');
     const startedAt = checkDate(beat.startedAt, 'heartbeat: startedAt');
     const ttlMs = checkInteger(beat.ttlMs, 1, MAX_LEASE_MS, `heartbeat: ttlMs of runner "${beat.runnerId}"`);
     const offset = beat.clockOffsetMs;
     if (offset !== null && (typeof offset !== 'number' || !Number.isFinite(offset))) {
-      throw new InvalidArgumentError(`${MESSAGE_PREFIX} heartbeat: clockOffsetMs of runner "${beat.runnerId}" must be a finite number or null, got ${String(offset)}`);
+      throw new InvalidArgumentError(
+        `${MESSAGE_PREFIX} heartbeat: clockOffsetMs of runner "${beat.runnerId}" must be a finite number or null, got ${String(offset)}`,
+      );
     }
     // Bound first, so the record never claims a presence the connection does not carry yet (none on a Cluster).
     if (!this.options.cluster) await this.bindPresence(beat.runnerId);
-    const stored = await this.script<StoredRunner>('tickworkRunners', 'heartbeat', {
-      op: 'beat',
-      runnerId: beat.runnerId,
-      now,
-      ttlMs,
-      startedAt,
-      clockOffsetMs: offset,
-      retention: RUNNER_RECORD_RETENTION_MS,
-    }, 'meta', []);
+    const stored = await this.script<StoredRunner>(
+      'tickworkRunners',
+      'heartbeat',
+      {
+        op: 'beat',
+        runnerId: beat.runnerId,
+        now,
+        ttlMs,
+        startedAt,
+        clockOffsetMs: offset,
+        retention: RUNNER_RECORD_RETENTION_MS,
+      },
+      'meta',
+      [],
+    );
     return toRunner(stored);
   }
 
@@ -427,14 +519,18 @@ export class RedisStore implements Store {
     if (query.code !== undefined && (typeof query.code !== 'string' || query.code.length === 0)) {
       throw new InvalidArgumentError(`${MESSAGE_PREFIX} queryRuns: code must be a non-empty string`);
     }
-    if (query.key !== undefined && typeof query.key !== 'string') throw new InvalidArgumentError(`${MESSAGE_PREFIX} queryRuns: key must be a string`);
+    if (query.key !== undefined && typeof query.key !== 'string')
+      throw new InvalidArgumentError(`${MESSAGE_PREFIX} queryRuns: key must be a string`);
     const statuses = checkStatuses(query.status);
     const from = query.since === undefined ? null : padInstant(checkDate(query.since, 'queryRuns: since'));
     const before = query.until === undefined ? null : padInstant(checkDate(query.until, 'queryRuns: until'));
     let cursor: string | null = null;
     if (query.cursor !== undefined) {
       cursor = typeof query.cursor === 'string' ? Buffer.from(query.cursor, 'base64url').toString('utf8') : '';
-      if (!CURSOR.test(cursor)) throw new InvalidArgumentError(`${MESSAGE_PREFIX} queryRuns: cursor ${JSON.stringify(query.cursor)} is not a cursor this store issued`);
+      if (!CURSOR.test(cursor))
+        throw new InvalidArgumentError(
+          `${MESSAGE_PREFIX} queryRuns: cursor ${JSON.stringify(query.cursor)} is not a cursor this store issued`,
+        );
     }
     if (statuses && statuses.length === 0) return { runs: [], nextCursor: null };
     const ce = query.code === undefined ? null : encodeCode(query.code);
@@ -442,7 +538,10 @@ export class RedisStore implements Store {
     if (query.reason !== undefined) {
       reasons = typeof query.reason === 'string' ? [query.reason] : [...query.reason];
       for (const r of reasons) {
-        if (!SKIP_REASONS.includes(r as SkipReason)) throw new InvalidArgumentError(`${MESSAGE_PREFIX} queryRuns: reason must be one of ${SKIP_REASONS.join(', ')}, got ${JSON.stringify(r)}`);
+        if (!SKIP_REASONS.includes(r as SkipReason))
+          throw new InvalidArgumentError(
+            `${MESSAGE_PREFIX} queryRuns: reason must be one of ${SKIP_REASONS.join(', ')}, got ${JSON.stringify(r)}`,
+          );
       }
       if (reasons.length === 0) return { runs: [], nextCursor: null };
     }
@@ -492,7 +591,13 @@ export class RedisStore implements Store {
           pipeline.hget(key, String(Number(match[1])));
           return key;
         });
-        const results = keys.some((key) => key !== null) ? await this.execPipeline(pipeline, keys.filter((key): key is string => key !== null), 'hash') : [];
+        const results = keys.some((key) => key !== null)
+          ? await this.execPipeline(
+              pipeline,
+              keys.filter((key): key is string => key !== null),
+              'hash',
+            )
+          : [];
         let r = 0;
         for (const [i, member] of members.entries()) {
           const key = keys[i];
@@ -543,11 +648,19 @@ export class RedisStore implements Store {
     for (const shard of this.layout.shards) {
       const finished = this.layout.shard(shard, 'finished');
       for (;;) {
-        const ids = await this.call('pruneRuns', [], (client) => client.zrangebyscore(finished, '-inf', `(${olderThan}`, 'LIMIT', 0, batch));
+        const ids = await this.call('pruneRuns', [], (client) =>
+          client.zrangebyscore(finished, '-inf', `(${olderThan}`, 'LIMIT', 0, batch),
+        );
         const ours = ids.filter((id) => parseRunId(id));
         const ces = ours.map((id) => (parseRunId(id) as { encodedCode: string }).encodedCode);
         if (ours.length > 0) {
-          const answer = await this.script<{ deleted: number }>('tickworkPrune', 'pruneRuns', { olderThan, ids: ours }, { shard, ces }, ces);
+          const answer = await this.script<{ deleted: number }>(
+            'tickworkPrune',
+            'pruneRuns',
+            { olderThan, ids: ours },
+            { shard, ces },
+            ces,
+          );
           deleted += answer.deleted;
         }
         if (ids.length < batch || ours.length === 0) break;
@@ -565,17 +678,28 @@ export class RedisStore implements Store {
     const statesOf = (code: string) => layout.job(encodeCode(code), 'states');
     const replicas = this.options.replicas;
     // Pipelines per shard: a Cluster pipeline stays within one slot (each job's keys share its shard's tag).
-    const perShard = async <T>(client: Redis, items: readonly T[], code: (item: T) => string, add: (pipeline: ReturnType<Redis['pipeline']>, item: T) => void, wait = false) => {
+    const perShard = async <T>(
+      client: Redis,
+      items: readonly T[],
+      code: (item: T) => string,
+      add: (pipeline: ReturnType<Redis['pipeline']>, item: T) => void,
+      wait = false,
+    ) => {
       const out: unknown[] = items.map(() => undefined);
       await Promise.all(
         [...layout.byShard(items, (item) => encodeCode(code(item))).values()].map(async (group) => {
           const pipeline = client.pipeline();
           for (const { item } of group) add(pipeline, item);
           if (wait && replicas) pipeline.wait(replicas.count, replicas.timeoutMs);
-          const answers = await this.execPipeline(pipeline, group.map(({ item }) => statesOf(code(item))), 'hash');
+          const answers = await this.execPipeline(
+            pipeline,
+            group.map(({ item }) => statesOf(code(item))),
+            'hash',
+          );
           if (wait && replicas) {
             const acknowledged = answers.pop();
-            if (typeof acknowledged !== 'number' || acknowledged < replicas.count) throw notReplicatedError('claimOverdue', replicas, Number(acknowledged));
+            if (typeof acknowledged !== 'number' || acknowledged < replicas.count)
+              throw notReplicatedError('claimOverdue', replicas, Number(acknowledged));
           }
           group.forEach(({ index }, i) => {
             out[index] = answers[i];
@@ -584,53 +708,86 @@ export class RedisStore implements Store {
       );
       return out;
     };
-    return this.call('claimOverdue', [...new Set([...windows.map((w) => encodeCode(w.code)), ...(codes ?? []).map(encodeCode)])], async (client) => {
-      // 1. Each job's windows: one script with its states hash as KEYS[1] (the last window given for a key wins).
-      const byCode = new Map<string, Map<string, number | null>>();
-      for (const w of windows) {
-        const keys = byCode.get(w.code) ?? new Map<string, number | null>();
-        keys.set(w.key, w.expectSuccessWithinMs);
-        byCode.set(w.code, keys);
-      }
-      await perShard(client, [...byCode], ([code]) => code, (pipeline, [code, items]) =>
-        pipeline.eval(OVERDUE_WINDOWS_SCRIPT, 1, statesOf(code), JSON.stringify([...items].map(([key, ms]) => ({ key, ms })))),
-      );
-      // 2. The candidates, oldest due first across jobs.
-      let list = codes ? [...new Set(codes)] : null;
-      if (!list) {
-        const all = await Promise.all(
-          layout.shards.map(async (shard) => {
-            const codesKey = layout.shard(shard, 'codes');
-            const [members] = await this.execPipeline(client.pipeline().smembers(codesKey), [codesKey], 'set');
-            return members as string[];
-          }),
+    return this.call(
+      'claimOverdue',
+      [...new Set([...windows.map((w) => encodeCode(w.code)), ...(codes ?? []).map(encodeCode)])],
+      async (client) => {
+        // 1. Each job's windows: one script with its states hash as KEYS[1] (the last window given for a key wins).
+        const byCode = new Map<string, Map<string, number | null>>();
+        for (const w of windows) {
+          const keys = byCode.get(w.code) ?? new Map<string, number | null>();
+          keys.set(w.key, w.expectSuccessWithinMs);
+          byCode.set(w.code, keys);
+        }
+        await perShard(
+          client,
+          [...byCode],
+          ([code]) => code,
+          (pipeline, [code, items]) =>
+            pipeline.eval(OVERDUE_WINDOWS_SCRIPT, 1, statesOf(code), JSON.stringify([...items].map(([key, ms]) => ({ key, ms })))),
         );
-        list = [...new Set(all.flat())];
-      }
-      const values = await perShard(client, list, (code) => code, (pipeline, code) => pipeline.hvals(statesOf(code)));
-      const candidates = byDue(
-        values.flatMap((raws, i) => ((raws as string[] | undefined) ?? []).map((raw) => decodeStored(raw, statesOf(list[i] as string), (v: StoredState) => toState(v)))),
-      ).filter((state) => state.expectSuccessWithinMs !== null && state.overdueAlertedAt === null && dueAt(state) <= at);
-      const chosen = candidates.slice(0, limit);
-      if (chosen.length === 0) return [];
-      // 3. The compare-and-set, one script per job on its states hash: it checks every condition again.
-      const perCode = new Map<string, string[]>();
-      for (const state of chosen) perCode.set(state.code, [...(perCode.get(state.code) ?? []), state.key]);
-      const jobs = [...perCode];
-      const answers = await perShard(client, jobs, ([code]) => code, (pipeline, [code, keys]) => pipeline.eval(OVERDUE_CLAIM_SCRIPT, 1, statesOf(code), String(at), JSON.stringify(keys)), true);
-      return byDue(answers.flatMap((raws, i) => ((raws as string[] | undefined) ?? []).map((raw) => decodeStored(raw, statesOf((jobs[i] as [string, string[]])[0]), (v: StoredState) => toState(v)))));
-    });
+        // 2. The candidates, oldest due first across jobs.
+        let list = codes ? [...new Set(codes)] : null;
+        if (!list) {
+          const all = await Promise.all(
+            layout.shards.map(async (shard) => {
+              const codesKey = layout.shard(shard, 'codes');
+              const [members] = await this.execPipeline(client.pipeline().smembers(codesKey), [codesKey], 'set');
+              return members as string[];
+            }),
+          );
+          list = [...new Set(all.flat())];
+        }
+        const values = await perShard(
+          client,
+          list,
+          (code) => code,
+          (pipeline, code) => pipeline.hvals(statesOf(code)),
+        );
+        const candidates = byDue(
+          values.flatMap((raws, i) =>
+            ((raws as string[] | undefined) ?? []).map((raw) =>
+              decodeStored(raw, statesOf(list[i] as string), (v: StoredState) => toState(v)),
+            ),
+          ),
+        ).filter((state) => state.expectSuccessWithinMs !== null && state.overdueAlertedAt === null && dueAt(state) <= at);
+        const chosen = candidates.slice(0, limit);
+        if (chosen.length === 0) return [];
+        // 3. The compare-and-set, one script per job on its states hash: it checks every condition again.
+        const perCode = new Map<string, string[]>();
+        for (const state of chosen) perCode.set(state.code, [...(perCode.get(state.code) ?? []), state.key]);
+        const jobs = [...perCode];
+        const answers = await perShard(
+          client,
+          jobs,
+          ([code]) => code,
+          (pipeline, [code, keys]) => pipeline.eval(OVERDUE_CLAIM_SCRIPT, 1, statesOf(code), String(at), JSON.stringify(keys)),
+          true,
+        );
+        return byDue(
+          answers.flatMap((raws, i) =>
+            ((raws as string[] | undefined) ?? []).map((raw) =>
+              decodeStored(raw, statesOf((jobs[i] as [string, string[]])[0]), (v: StoredState) => toState(v)),
+            ),
+          ),
+        );
+      },
+    );
   }
 
   async claimMaintenance(name: string, options: { now: Date; everyMs: number }): Promise<boolean> {
     if (typeof name !== 'string' || name.length === 0 || name.length > 100) {
-      throw new InvalidArgumentError(`${MESSAGE_PREFIX} claimMaintenance: name must be a string of 1 to 100 characters, got ${JSON.stringify(name)}`);
+      throw new InvalidArgumentError(
+        `${MESSAGE_PREFIX} claimMaintenance: name must be a string of 1 to 100 characters, got ${JSON.stringify(name)}`,
+      );
     }
     const now = checkDate(options?.now, 'claimMaintenance: options.now');
     const every = checkInteger(options.everyMs, 1000, Number.MAX_SAFE_INTEGER, 'claimMaintenance: options.everyMs');
     const key = this.layout.meta('maintenance');
     // One script: the read of "last done at" and the write of the winner's `now` are one atomic step.
-    const won = await this.call('claimMaintenance', [], (client) => client.eval(MAINTENANCE_SCRIPT, 1, key, name, String(now), String(now - every)));
+    const won = await this.call('claimMaintenance', [], (client) =>
+      client.eval(MAINTENANCE_SCRIPT, 1, key, name, String(now), String(now - every)),
+    );
     return won === 1;
   }
 
@@ -642,14 +799,27 @@ export class RedisStore implements Store {
     const requestedBy = checkOptionalString(options.requestedBy, 'requestRun: options.requestedBy');
     const ce = encodeCode(ref.code);
     const request = { op: 'request', ce, code: ref.code, key: ref.key, now, pad: padInstant(now), requestedBy };
-    const stored = await this.script<StoredRequest | { missing: true }>('tickworkRequests', 'requestRun', request, this.jobScope(ce, ref.key === '' ? [] : [{ ce, key: ref.key }]), [ce], true);
-    if ('missing' in stored) throw new InvalidArgumentError(`${MESSAGE_PREFIX} requestRun: job "${ref.code}" has no runtime schedule with key "${ref.key}"; nothing was filed`);
+    const stored = await this.script<StoredRequest | { missing: true }>(
+      'tickworkRequests',
+      'requestRun',
+      request,
+      this.jobScope(ce, ref.key === '' ? [] : [{ ce, key: ref.key }]),
+      [ce],
+      true,
+    );
+    if ('missing' in stored)
+      throw new InvalidArgumentError(
+        `${MESSAGE_PREFIX} requestRun: job "${ref.code}" has no runtime schedule with key "${ref.key}"; nothing was filed`,
+      );
     return toRequest(stored);
   }
 
-  async pendingRunRequests(options: { codes?: readonly string[]; refs?: readonly ScheduleRef[]; limit?: number } = {}): Promise<RunRequest[]> {
+  async pendingRunRequests(
+    options: { codes?: readonly string[]; refs?: readonly ScheduleRef[]; limit?: number } = {},
+  ): Promise<RunRequest[]> {
     const codes = checkCodes(options.codes, 'pendingRunRequests');
-    const limit = options.limit === undefined ? null : checkInteger(options.limit, 1, Number.MAX_SAFE_INTEGER, 'pendingRunRequests: options.limit');
+    const limit =
+      options.limit === undefined ? null : checkInteger(options.limit, 1, Number.MAX_SAFE_INTEGER, 'pendingRunRequests: options.limit');
     const refList = options.refs === undefined ? null : checkRefList(options.refs, 'pendingRunRequests', false);
     // The script reads per schedule when refs are given (the code filter applied here), else per job, else in global order.
     const wanted = codes && new Set(codes);
@@ -658,12 +828,18 @@ export class RedisStore implements Store {
     if ((jobs && jobs.length === 0) || (refs && refs.length === 0)) return [];
     // Each shard's requests in order (the script merges its sources), then merged here, oldest first.
     const layout = this.layout;
-    const shards = refs ? [...layout.byShard(refs, (r) => r.ce).entries()] : jobs ? [...layout.byShard(jobs, (j) => j.ce).entries()] : layout.shards.map((shard) => [shard, null] as const);
+    const shards = refs
+      ? [...layout.byShard(refs, (r) => r.ce).entries()]
+      : jobs
+        ? [...layout.byShard(jobs, (j) => j.ce).entries()]
+        : layout.shards.map((shard) => [shard, null] as const);
     const parts = await Promise.all(
       shards.map(async ([shard, group]) => {
         const items = group?.map((g) => g.item) ?? [];
         const request = { op: 'pending', codes: jobs ? items : null, refs: refs ? items : null, limit };
-        return asArray<StoredRequest>(await this.script<StoredRequest[]>('tickworkRequests', 'pendingRunRequests', request, { shard, ces: items.map((i) => i.ce) }, []));
+        return asArray<StoredRequest>(
+          await this.script<StoredRequest[]>('tickworkRequests', 'pendingRunRequests', request, { shard, ces: items.map((i) => i.ce) }, []),
+        );
       }),
     );
     const merged = parts.flat().sort((a, b) => a.requestedAt - b.requestedAt || Number(a.id) - Number(b.id));
@@ -676,11 +852,25 @@ export class RedisStore implements Store {
     const request = upsertRequest(schedules, now);
     if (request.items.length === 0) return [];
     type Answer = { v: number; c: number; u: number };
-    const answers = await this.perShard<(typeof request.items)[number], Answer>('tickworkSchedules', 'upsertSchedules', request.items, (part) => ({ op: 'upsert', now: request.now, epoch: request.epoch, items: part }), true, (part) => part);
+    const answers = await this.perShard<(typeof request.items)[number], Answer>(
+      'tickworkSchedules',
+      'upsertSchedules',
+      request.items,
+      (part) => ({ op: 'upsert', now: request.now, epoch: request.epoch, items: part }),
+      true,
+      (part) => part,
+    );
     // The script stored (or already held) exactly each item's definition text, so the records are built from it.
     return request.items.map((item, i) => {
       const answer = answers[i] as Answer;
-      return toSchedule({ ...item, k: this.layout.schedule(item.ce, item.key), en: item.enabled ? '1' : '0', v: answer.v, c: answer.c, u: answer.u });
+      return toSchedule({
+        ...item,
+        k: this.layout.schedule(item.ce, item.key),
+        en: item.enabled ? '1' : '0',
+        v: answer.v,
+        c: answer.c,
+        u: answer.u,
+      });
     });
   }
 
@@ -688,7 +878,14 @@ export class RedisStore implements Store {
     const items = checkRefList(refs, 'removeSchedules', true).map((ref) => ({ ce: encodeCode(ref.code), code: ref.code, key: ref.key }));
     if (items.length === 0) return [];
     const epoch = revisionEpoch();
-    const removed = await this.perShard<(typeof items)[number], boolean>('tickworkSchedules', 'removeSchedules', items, (part) => ({ op: 'remove', epoch, items: part }), true, (part) => part);
+    const removed = await this.perShard<(typeof items)[number], boolean>(
+      'tickworkSchedules',
+      'removeSchedules',
+      items,
+      (part) => ({ op: 'remove', epoch, items: part }),
+      true,
+      (part) => part,
+    );
     return items.map((_, i) => removed[i] === true);
   }
 
@@ -703,8 +900,18 @@ export class RedisStore implements Store {
   }
 
   /** The stored rows of these schedules (false for one that does not exist), one script per shard. */
-  private getScheduleRows(operation: string, items: readonly { ce: string; code: string; key: string }[]): Promise<(StoredScheduleRow | false)[]> {
-    return this.perShard<(typeof items)[number], StoredScheduleRow | false>('tickworkSchedules', operation, items, (part) => ({ op: 'get', items: part }), false, (part) => part);
+  private getScheduleRows(
+    operation: string,
+    items: readonly { ce: string; code: string; key: string }[],
+  ): Promise<(StoredScheduleRow | false)[]> {
+    return this.perShard<(typeof items)[number], StoredScheduleRow | false>(
+      'tickworkSchedules',
+      operation,
+      items,
+      (part) => ({ op: 'get', items: part }),
+      false,
+      (part) => part,
+    );
   }
 
   async listSchedules(query: ScheduleQuery = {}): Promise<SchedulePage> {
@@ -717,9 +924,16 @@ export class RedisStore implements Store {
     const max = code === null ? '+' : `(${code}\u0001`;
     if (after !== null) min = `(${after[0]}\u0000${after[1]}`;
     const members = await this.call('listSchedules', [], (client) =>
-      Promise.all(layout.shards.map(async (shard) => ({ shard, members: await client.zrange(layout.shard(shard, 'schedules'), min, max, 'BYLEX', 'LIMIT', 0, limit + 1) }))),
+      Promise.all(
+        layout.shards.map(async (shard) => ({
+          shard,
+          members: await client.zrange(layout.shard(shard, 'schedules'), min, max, 'BYLEX', 'LIMIT', 0, limit + 1),
+        })),
+      ),
     );
-    const merged = members.flatMap(({ shard, members: list }) => list.map((member) => ({ shard, member }))).sort((a, b) => byteOrder(a.member, b.member));
+    const merged = members
+      .flatMap(({ shard, members: list }) => list.map((member) => ({ shard, member })))
+      .sort((a, b) => byteOrder(a.member, b.member));
     const page = merged.slice(0, limit);
     const items = page.flatMap(({ member }) => {
       const z = member.indexOf('\u0000');
@@ -800,7 +1014,9 @@ export class RedisStore implements Store {
     checkRef(lease, where);
     const parsed = typeof lease.runId === 'string' ? parseRunId(lease.runId) : null;
     if (!parsed || parsed.encodedCode !== encodeCode(lease.code)) {
-      throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}.runId ${JSON.stringify(lease.runId)} of "${lease.code}" is not a run id this store issued`);
+      throw new InvalidArgumentError(
+        `${MESSAGE_PREFIX} ${where}.runId ${JSON.stringify(lease.runId)} of "${lease.code}" is not a run id this store issued`,
+      );
     }
     checkInteger(lease.token, 0, Number.MAX_SAFE_INTEGER, `${where}.token of "${lease.code}"`);
     return { ce: parsed.encodedCode, n: parsed.n, key: lease.key, token: lease.token };
@@ -845,7 +1061,14 @@ export class RedisStore implements Store {
    * the same pipeline on the same connection, and its answer is returned only when enough
    * replicas acknowledged it.
    */
-  private script<T>(name: ScriptName, operation: string, request: unknown, scope: Scope, codes: readonly string[], decisive = false): Promise<Reply<T>> {
+  private script<T>(
+    name: ScriptName,
+    operation: string,
+    request: unknown,
+    scope: Scope,
+    codes: readonly string[],
+    decisive = false,
+  ): Promise<Reply<T>> {
     const replicas = decisive ? this.options.replicas : null;
     const { keys, layoutArgs } = this.keysOf(scope);
     const args = [keys.length, ...keys, this.options.prefix, scriptJson(request), ...layoutArgs];
@@ -862,13 +1085,16 @@ export class RedisStore implements Store {
         // On a Cluster whose slots moved (a failover), the node answers the script with a redirection
         // before running it; ioredis retries a pipeline only when every command failed so, and WAIT did not.
         if (scriptError && this.options.cluster && attempt < 4 && NOT_RUN_HERE.test(scriptError.message)) {
-          await new Promise<void>((resolve) => (client as unknown as { refreshSlotsCache(callback: () => void): void }).refreshSlotsCache(() => resolve()));
+          await new Promise<void>((resolve) =>
+            (client as unknown as { refreshSlotsCache(callback: () => void): void }).refreshSlotsCache(() => resolve()),
+          );
           await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
           continue;
         }
         if (scriptError) throw scriptError;
         if (waitError) throw waitError;
-        if (typeof acknowledged !== 'number' || acknowledged < replicas.count) throw notReplicatedError(operation, replicas, Number(acknowledged));
+        if (typeof acknowledged !== 'number' || acknowledged < replicas.count)
+          throw notReplicatedError(operation, replicas, Number(acknowledged));
         return JSON.parse(answer as string) as T;
       }
     });
@@ -892,7 +1118,9 @@ export class RedisStore implements Store {
       [...this.layout.byShard(items, (item) => item.ce).entries()].map(async ([shard, group]) => {
         const part = group.map((g) => g.item);
         const ces = part.map((item) => item.ce);
-        const answers = asArray<A>(await this.script<A[]>(name, operation, request(part), { shard, ces, schedules: schedules?.(part) ?? [] }, ces, decisive));
+        const answers = asArray<A>(
+          await this.script<A[]>(name, operation, request(part), { shard, ces, schedules: schedules?.(part) ?? [] }, ces, decisive),
+        );
         group.forEach((g, i) => {
           out[g.index] = answers[i] as A;
         });
@@ -902,7 +1130,11 @@ export class RedisStore implements Store {
   }
 
   /** Executes a pipeline; a WRONGTYPE reply is reported naming the key of that command. */
-  private async execPipeline(pipeline: ReturnType<Redis['pipeline']>, keys: readonly string[], expected: 'hash' | 'set'): Promise<unknown[]> {
+  private async execPipeline(
+    pipeline: ReturnType<Redis['pipeline']>,
+    keys: readonly string[],
+    expected: 'hash' | 'set',
+  ): Promise<unknown[]> {
     const results = (await pipeline.exec()) ?? [];
     return results.map(([error, value], i) => {
       if (error) {
@@ -949,5 +1181,7 @@ function dueAt(state: JobState): number {
 
 /** States in the order `claimOverdue` hands them out: oldest due first, then by code and key. */
 function byDue(states: JobState[]): JobState[] {
-  return states.sort((a, b) => dueAt(a) - dueAt(b) || (a.code < b.code ? -1 : a.code > b.code ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return states.sort(
+    (a, b) => dueAt(a) - dueAt(b) || (a.code < b.code ? -1 : a.code > b.code ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+  );
 }

@@ -5,15 +5,20 @@ import { MESSAGE_PREFIX } from './errors.js';
 
 /** Throws unless `ref` has a non-empty string code and a string key. */
 export function checkRef(ref: ScheduleRef, where: string): void {
-  if (ref === null || typeof ref !== 'object') throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}: expected { code, key }, got ${String(ref)}`);
+  if (ref === null || typeof ref !== 'object')
+    throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}: expected { code, key }, got ${String(ref)}`);
   if (typeof ref.code !== 'string' || ref.code.length === 0) {
     throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}: code must be a non-empty string, got ${JSON.stringify(ref.code)}`);
   }
   if (typeof ref.key !== 'string') {
-    throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}: key of job "${ref.code}" must be a string ('' for the code-defined schedule), got ${String(ref.key)}`);
+    throw new InvalidArgumentError(
+      `${MESSAGE_PREFIX} ${where}: key of job "${ref.code}" must be a string ('' for the code-defined schedule), got ${String(ref.key)}`,
+    );
   }
   if (storable(ref.code) !== ref.code || storable(ref.key) !== ref.key) {
-    throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}: code and key must be well-formed Unicode without NUL (a lone UTF-16 surrogate cannot be stored), got ${JSON.stringify(ref)}`);
+    throw new InvalidArgumentError(
+      `${MESSAGE_PREFIX} ${where}: code and key must be well-formed Unicode without NUL (a lone UTF-16 surrogate cannot be stored), got ${JSON.stringify(ref)}`,
+    );
   }
 }
 
@@ -79,7 +84,9 @@ export function checkRefList(refs: readonly ScheduleRef[], where: string, runtim
   refs.forEach((ref, i) => {
     checkRef(ref, `${where}: refs[${i}]`);
     if (runtime && ref.key === '') {
-      throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}: refs[${i}]: key '' is job "${ref.code}"'s own schedule, not a runtime one`);
+      throw new InvalidArgumentError(
+        `${MESSAGE_PREFIX} ${where}: refs[${i}]: key '' is job "${ref.code}"'s own schedule, not a runtime one`,
+      );
     }
   });
   return refs;

@@ -63,7 +63,10 @@ describe('bad configuration and foreign data', () => {
   });
 
   it('rejects a replicas option that is not a count ≥ 0 with a positive timeout below commandTimeoutMs, naming the field', () => {
-    const replicas = (value: unknown, extra: object = {}) => () => createRedisStore({ replicas: value as never, ...extra });
+    const replicas =
+      (value: unknown, extra: object = {}) =>
+      () =>
+        createRedisStore({ replicas: value as never, ...extra });
     expect(replicas(1.5)).toThrow(/replicas must be an object \{ count, timeoutMs\? \}, got 1\.5/);
     expect(replicas(null)).toThrow(/replicas must be an object/);
     expect(replicas({ count: 1.5 })).toThrow(/replicas\.count must be an integer ≥ 0 .*got 1\.5/);
@@ -73,10 +76,13 @@ describe('bad configuration and foreign data', () => {
     expect(replicas({ count: 1, timeoutMs: -5 })).toThrow(/replicas\.timeoutMs must be a positive integer .*got -5/);
     expect(replicas({ count: 1, timeoutMs: 2.5 })).toThrow(/replicas\.timeoutMs must be a positive integer/);
     expect(replicas({ count: 1, timeoutMs: 5_000 })).toThrow(/replicas\.timeoutMs \(5000\) must be below commandTimeoutMs \(5000\)/);
-    expect(replicas({ count: 1 }, { commandTimeoutMs: 800 })).toThrow(/replicas\.timeoutMs \(1000\) must be below commandTimeoutMs \(800\)/);
+    expect(replicas({ count: 1 }, { commandTimeoutMs: 800 })).toThrow(
+      /replicas\.timeoutMs \(1000\) must be below commandTimeoutMs \(800\)/,
+    );
     expect(replicas({ count: 1, timeout: 5 })).toThrow(/replicas: unknown field "timeout"; known: count, timeoutMs/);
     for (const fine of [{ count: 0 }, { count: 2, timeoutMs: 4_999 }]) expect(replicas(fine)).not.toThrow();
-    for (const error of [replicas(-1), replicas({ count: -1 }), replicas({ count: 1, timeoutMs: 0 })]) expect(error).toThrow(InvalidArgumentError);
+    for (const error of [replicas(-1), replicas({ count: -1 }), replicas({ count: 1, timeoutMs: 0 })])
+      expect(error).toThrow(InvalidArgumentError);
   });
 
   it('a per-job key holding another type fails with StoreSchemaError naming it, and nothing is overwritten', async () => {
@@ -86,7 +92,13 @@ describe('bad configuration and foreign data', () => {
       const foreign = `${prefix}:{report}:states`;
       await admin.set(foreign, 'not ours');
       const error = await store
-        .ensureStates([{ code: 'other', key: '' }, { code: 'report', key: '' }], now)
+        .ensureStates(
+          [
+            { code: 'other', key: '' },
+            { code: 'report', key: '' },
+          ],
+          now,
+        )
         .catch((thrown: unknown) => thrown);
       expect(error).toBeInstanceOf(StoreSchemaError);
       expect((error as Error).message).toContain(`key "${foreign}" holds a Redis string, expected a hash`);
@@ -94,7 +106,15 @@ describe('bad configuration and foreign data', () => {
       // The batch was refused as a whole: the valid item before the bad one was not created either.
       expect((await store.getStates()).map((state) => state.code)).toEqual(['fine']);
       await expect(store.getStates([{ code: 'report', key: '' }])).rejects.toThrow(foreign);
-      const claim = { code: 'report', key: '', slotAt: now, attempt: 1, trigger: 'schedule' as const, overlap: 'skip' as const, leaseMs: 1_000 };
+      const claim = {
+        code: 'report',
+        key: '',
+        slotAt: now,
+        attempt: 1,
+        trigger: 'schedule' as const,
+        overlap: 'skip' as const,
+        leaseMs: 1_000,
+      };
       await expect(store.claimSlots([claim], { runnerId: 'r', now })).rejects.toBeInstanceOf(StoreSchemaError);
       expect(await admin.get(foreign)).toBe('not ours');
     } finally {
@@ -110,7 +130,9 @@ describe('bad configuration and foreign data', () => {
       const error = await store.getStates().catch((thrown: unknown) => thrown);
       expect(error).toBeInstanceOf(StoreSchemaError);
       expect((error as Error).message).toContain(codes);
-      await expect(store.requestRun({ code: 'job', key: '' }, { now })).rejects.toThrow(`key "${codes}" holds a Redis list, expected a set`);
+      await expect(store.requestRun({ code: 'job', key: '' }, { now })).rejects.toThrow(
+        `key "${codes}" holds a Redis list, expected a set`,
+      );
       expect(await admin.lrange(codes, 0, -1)).toEqual(['x']);
     } finally {
       await store.close();
@@ -139,9 +161,12 @@ describe('bad configuration and foreign data', () => {
       await expect(store.queryRuns({ status: 'done' as never })).rejects.toBeInstanceOf(InvalidArgumentError);
       await expect(store.queryRuns({ since: new Date('nope') })).rejects.toBeInstanceOf(InvalidArgumentError);
       await expect(store.pruneRuns({ olderThan: now, batchSize: 0 })).rejects.toBeInstanceOf(InvalidArgumentError);
-      await expect(store.renewLeases([{ code: 'a', key: '', runId: 'forged', token: 1, runnerId: 'r', expiresAt: now, cancelRequested: false }], { now, leaseMs: 1_000 })).rejects.toBeInstanceOf(
-        InvalidArgumentError,
-      );
+      await expect(
+        store.renewLeases([{ code: 'a', key: '', runId: 'forged', token: 1, runnerId: 'r', expiresAt: now, cancelRequested: false }], {
+          now,
+          leaseMs: 1_000,
+        }),
+      ).rejects.toBeInstanceOf(InvalidArgumentError);
       await expect(store.claimSlots([], { runnerId: '', now })).rejects.toBeInstanceOf(InvalidArgumentError);
     } finally {
       await store.close();

@@ -13,8 +13,14 @@ const SLOTS = 500;
 type Won = { slot?: string; runId?: string; unexpected?: string }[];
 
 /** Starts one worker; resolves `ready` once it is connected, `done` with what it won after `go()`. */
-function startWorker(prefix: string, seed: number, mode: 'plain' | 'limited' = 'plain'): { ready: Promise<void>; go: () => void; done: Promise<Won> } {
-  const child = spawn(process.execPath, [WORKER, REDIS_URL, prefix, String(SLOTS), String(seed), mode], { stdio: ['pipe', 'pipe', 'pipe'] });
+function startWorker(
+  prefix: string,
+  seed: number,
+  mode: 'plain' | 'limited' = 'plain',
+): { ready: Promise<void>; go: () => void; done: Promise<Won> } {
+  const child = spawn(process.execPath, [WORKER, REDIS_URL, prefix, String(SLOTS), String(seed), mode], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let markReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => (markReady = resolve));
   const done = new Promise<Won>((resolve, reject) => {
@@ -51,7 +57,10 @@ describe('claims raced by separate processes', () => {
     const setup = createRedisStore({ url: REDIS_URL, prefix });
     try {
       const refs = Array.from({ length: SLOTS }, (_, i) => ({ code: `job-${i % 25}`, key: `k${i}` }));
-      await setup.upsertSchedules(refs.map((ref) => scheduleInput(ref)), new Date('2030-01-07T00:00:00.000Z'));
+      await setup.upsertSchedules(
+        refs.map((ref) => scheduleInput(ref)),
+        new Date('2030-01-07T00:00:00.000Z'),
+      );
     } finally {
       await setup.close();
     }

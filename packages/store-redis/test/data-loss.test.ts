@@ -12,10 +12,21 @@ import { startPrivateRedis, type PrivateRedis } from './private-redis.js';
 
 const base = Date.parse('2030-03-04T10:00:00.000Z');
 const at = (ms: number) => new Date(base + ms);
-const claim = (slot: number, key = ''): SlotClaim => ({ code: 'lossy', key, slotAt: at(slot * 1_000), attempt: 1, trigger: 'schedule', overlap: 'allowAll', leaseMs: 60_000 });
+const claim = (slot: number, key = ''): SlotClaim => ({
+  code: 'lossy',
+  key,
+  slotAt: at(slot * 1_000),
+  attempt: 1,
+  trigger: 'schedule',
+  overlap: 'allowAll',
+  leaseMs: 60_000,
+});
 
 async function claimAll(store: RedisStore, slots: number[]): Promise<Lease[]> {
-  const outcomes = await store.claimSlots(slots.map((slot) => claim(slot)), { runnerId: 'r', now: at(slots[0] as number * 1_000) });
+  const outcomes = await store.claimSlots(
+    slots.map((slot) => claim(slot)),
+    { runnerId: 'r', now: at((slots[0] as number) * 1_000) },
+  );
   return outcomes.map((outcome) => {
     if (outcome.status !== 'claimed') throw new Error(`expected claimed, got ${outcome.status}`);
     return outcome.lease;
@@ -68,7 +79,10 @@ describe('after Redis lost its data (restart without persistence)', () => {
 
   it('schedule versions and run-now request ids are never reused, and the schedules revision moves', async () => {
     store = createRedisStore({ url: redis.url, prefix: 'loss2' });
-    const [old] = await store.upsertSchedules([scheduleInput({ code: 'lossy', key: 'tenant' }, { schedule: { kind: 'cron', expression: '*/5 * * * *' } })], at(0));
+    const [old] = await store.upsertSchedules(
+      [scheduleInput({ code: 'lossy', key: 'tenant' }, { schedule: { kind: 'cron', expression: '*/5 * * * *' } })],
+      at(0),
+    );
     const oldRequest = await store.requestRun({ code: 'lossy', key: '' }, { now: at(0) });
     const oldRevision = await store.schedulesRevision();
     await redis.shutdown();
@@ -77,7 +91,10 @@ describe('after Redis lost its data (restart without persistence)', () => {
     // A daemon still holds the old definition with its version: the revision tells it to re-list,
     // and the re-created schedule (another definition) must not carry the version it holds.
     expect(await whenBack(() => store.schedulesRevision())).not.toBe(oldRevision);
-    const [recreated] = await store.upsertSchedules([scheduleInput({ code: 'lossy', key: 'tenant' }, { schedule: { kind: 'cron', expression: '*/7 * * * *' } })], at(1_000));
+    const [recreated] = await store.upsertSchedules(
+      [scheduleInput({ code: 'lossy', key: 'tenant' }, { schedule: { kind: 'cron', expression: '*/7 * * * *' } })],
+      at(1_000),
+    );
     expect(recreated?.version).toBeGreaterThan(old?.version as number);
     expect(await store.schedulesRevision()).not.toBe(oldRevision);
     const request = await store.requestRun({ code: 'lossy', key: '' }, { now: at(1_000) });

@@ -73,7 +73,12 @@ describe('while Redis is down', () => {
       await redis.shutdown();
       const store = open('down2');
       // 30 calls before the first connection exists (as a daemon's first tick of 50 jobs makes).
-      const calls = Array.from({ length: 30 }, (_, i) => store.ensureStates([{ code: `job${i}`, key: '' }], at(0)).then(() => 'ok', (error: unknown) => error));
+      const calls = Array.from({ length: 30 }, (_, i) =>
+        store.ensureStates([{ code: `job${i}`, key: '' }], at(0)).then(
+          () => 'ok',
+          (error: unknown) => error,
+        ),
+      );
       const results = await Promise.all(calls);
       for (const result of results) expect(result).toBeInstanceOf(StoreUnavailableError);
       await redis.start();

@@ -32,7 +32,10 @@ describe('prefix isolation', () => {
     const heardByA: StoreChange[] = [];
     await a.subscribe((change) => heardByA.push(change));
 
-    await a.upsertSchedules([scheduleInput(ref), scheduleInput({ code: 'other', key: ref.key }), scheduleInput({ code: 'a-only', key: 'k' })], now);
+    await a.upsertSchedules(
+      [scheduleInput(ref), scheduleInput({ code: 'other', key: ref.key }), scheduleInput({ code: 'a-only', key: 'k' })],
+      now,
+    );
     await b.upsertSchedules([scheduleInput(ref)], now);
 
     await a.setPaused(ref, true, { note: 'only in a', now });

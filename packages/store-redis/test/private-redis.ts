@@ -74,9 +74,27 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
   const start = async () => {
     if (child && child.exitCode === null) return;
     const replica = options.replicaOf === undefined ? [] : ['--replicaof', '127.0.0.1', String(options.replicaOf)];
-    const spawned = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--repl-diskless-sync-delay', '0', ...replica], {
-      stdio: 'ignore',
-    });
+    const spawned = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+        '--repl-diskless-sync-delay',
+        '0',
+        ...replica,
+      ],
+      {
+        stdio: 'ignore',
+      },
+    );
     let failed: Error | null = null;
     spawned.once('error', (error) => {
       failed = new Error(`cannot start redis-server (${error.message}); install it (apt-get install -y redis-server) and put it on PATH`);
@@ -86,7 +104,8 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
       if (failed) throw failed;
       return answers();
     }, 'did not answer PING');
-    if (options.replicaOf !== undefined) await until(async () => /master_link_status:up/.test(await info('replication')), 'replica link did not come up');
+    if (options.replicaOf !== undefined)
+      await until(async () => /master_link_status:up/.test(await info('replication')), 'replica link did not come up');
   };
   const info = async (section: string) => {
     const client = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });

@@ -138,7 +138,15 @@ describe('replicas option with a live and a stopped replica', () => {
       child: () => logger,
     };
     const job = defineJob({ code: 'tick', schedule: every('1s'), run: () => {} });
-    const executed = executeRun({ job, run: claimed.run, lease: claimed.lease, store, clock: createFakeClock(at(100)), logger, completionBackoff: { firstMs: 50, maxMs: 200 } });
+    const executed = executeRun({
+      job,
+      run: claimed.run,
+      lease: claimed.lease,
+      store,
+      clock: createFakeClock(at(100)),
+      logger,
+      completionBackoff: { firstMs: 50, maxMs: 200 },
+    });
     // The first attempt is applied on the primary and refused for want of a replica: retried until the replica is back.
     const deadline = Date.now() + 20_000;
     while (!lines.some((l) => l.msg.startsWith('recording the run failed'))) {

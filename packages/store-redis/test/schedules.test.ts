@@ -57,7 +57,10 @@ describe('runtime schedules on Redis', () => {
         return (original as (...args: unknown[]) => unknown)(command, ...rest);
       }) as typeof client.sendCommand;
       const refs = Array.from({ length: 1_000 }, (_, i) => ref(`k${String(i).padStart(4, '0')}`, `job-${i % 10}`));
-      const stored = await injected.upsertSchedules(refs.map((r) => scheduleInput(r)), now);
+      const stored = await injected.upsertSchedules(
+        refs.map((r) => scheduleInput(r)),
+        now,
+      );
       expect(sent).toEqual(['evalsha']);
       expect(stored).toHaveLength(1_000);
       sent.length = 0;
@@ -74,7 +77,10 @@ describe('runtime schedules on Redis', () => {
 
   it('codes that need percent-encoding in key names list and read back (the list script encodes them as keys.ts does)', async () => {
     const codes = ['a:b', 'x.y:z', '9:1', 'A-Z_0.9', 'a-b:c'];
-    await store.upsertSchedules(codes.map((code) => scheduleInput(ref('k', code))), now);
+    await store.upsertSchedules(
+      codes.map((code) => scheduleInput(ref('k', code))),
+      now,
+    );
     const byBytes = [...codes].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
     const listed = await store.listSchedules();
     expect(listed.schedules.map((s) => s.code)).toEqual(byBytes);
@@ -101,7 +107,11 @@ describe('runtime schedules on Redis', () => {
     named(await store.getSchedules([ref('bad')]).catch((e: unknown) => e));
     named(await store.listSchedules().catch((e: unknown) => e));
     named(await store.claimSlots([claimFor(ref('good'), now), claimFor(ref('bad'), now)], { runnerId: 'r', now }).catch((e: unknown) => e));
-    named(await store.upsertSchedules([scheduleInput(ref('good'), { payload: 2 }), scheduleInput(ref('bad'), { payload: 2 })], now).catch((e: unknown) => e));
+    named(
+      await store
+        .upsertSchedules([scheduleInput(ref('good'), { payload: 2 }), scheduleInput(ref('bad'), { payload: 2 })], now)
+        .catch((e: unknown) => e),
+    );
     named(await store.requestRun(ref('bad'), { now }).catch((e: unknown) => e));
     // Nothing of the refused batches happened: no run, the good schedule and its state untouched.
     expect((await store.queryRuns()).runs).toEqual([]);
@@ -117,7 +127,9 @@ describe('runtime schedules on Redis', () => {
     const [off] = await store.upsertSchedules([scheduleInput(ref('off'), { enabled: false }), scheduleInput(ref('other'))], now);
     await admin.hset(`${prefix}:{report}:states`, 'off', '{nope');
     const later = new Date(now.getTime() + 1_000);
-    const error = await store.upsertSchedules([scheduleInput(ref('new')), scheduleInput(ref('off'), { enabled: true })], later).catch((e: unknown) => e);
+    const error = await store
+      .upsertSchedules([scheduleInput(ref('new')), scheduleInput(ref('off'), { enabled: true })], later)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StoreSchemaError);
     expect((error as Error).message).toContain(`key "${prefix}:{report}:states"`);
     expect(await store.getSchedules([ref('off'), ref('new')])).toEqual([off]);
@@ -178,7 +190,10 @@ describe('runtime schedules on Redis', () => {
       const bad: [string, () => Promise<unknown>][] = [
         ["getSchedules: refs[0]: key ''", () => offline.getSchedules([ref('')])],
         ['removeSchedules: 1001 refs', () => offline.removeSchedules(Array.from({ length: 1_001 }, (_, i) => ref(`k${i}`)))],
-        ['pendingRunRequests: 1001 refs', () => offline.pendingRunRequests({ refs: Array.from({ length: 1_001 }, (_, i) => ref(`k${i}`)) })],
+        [
+          'pendingRunRequests: 1001 refs',
+          () => offline.pendingRunRequests({ refs: Array.from({ length: 1_001 }, (_, i) => ref(`k${i}`)) }),
+        ],
         ['listSchedules: cursor', () => offline.listSchedules({ cursor: Buffer.from('["a"]').toString('base64url') })],
         ['listSchedules: limit', () => offline.listSchedules({ limit: 1.5 })],
         ['pendingRunRequests: options.limit', () => offline.pendingRunRequests({ limit: 0 })],

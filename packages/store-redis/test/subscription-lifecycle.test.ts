@@ -59,7 +59,15 @@ describe('subscriptions and text the store cannot hold as is', () => {
       await expect(store.getStates([{ code: 'bad\uD800', key: '' }])).rejects.toBeInstanceOf(InvalidArgumentError);
       const paused = await store.setPaused({ code: 'job', key: '' }, true, { note: 'cut \uD83D', now });
       expect(paused.pausedNote).toBe('cut \uFFFD');
-      const claims = ['a', 'b'].map((code) => ({ code, key: '', slotAt: now, attempt: 1, trigger: 'schedule' as const, overlap: 'skip' as const, leaseMs: 60_000 }));
+      const claims = ['a', 'b'].map((code) => ({
+        code,
+        key: '',
+        slotAt: now,
+        attempt: 1,
+        trigger: 'schedule' as const,
+        overlap: 'skip' as const,
+        leaseMs: 60_000,
+      }));
       const outcomes = await store.claimSlots(claims, { runnerId: 'r', now });
       const leases = outcomes.map((o) => (o.status === 'claimed' ? o.lease : null));
       const done = await store.completeRuns([

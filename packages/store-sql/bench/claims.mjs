@@ -82,12 +82,17 @@ async function freshSqlite() {
 }
 
 console.log(`node ${process.version}, ${SLOTS} slots per run, batches of ${BATCH}; claims+completions per second`);
-for (const [name, fresh] of [['postgresql', freshPg], ['sqlite', freshSqlite]]) {
+for (const [name, fresh] of [
+  ['postgresql', freshPg],
+  ['sqlite', freshSqlite],
+]) {
   for (const claimants of [1, 4, 16]) {
     const db = await fresh();
     try {
       const r = await throughput(db.options, claimants);
-      console.log(`${name.padEnd(10)} claimants=${String(claimants).padStart(2)}  ${String(r.perSecond).padStart(6)} claims+completions/s  (${r.slots} slots)`);
+      console.log(
+        `${name.padEnd(10)} claimants=${String(claimants).padStart(2)}  ${String(r.perSecond).padStart(6)} claims+completions/s  (${r.slots} slots)`,
+      );
     } finally {
       await db.drop();
     }
@@ -95,7 +100,9 @@ for (const [name, fresh] of [['postgresql', freshPg], ['sqlite', freshSqlite]]) 
   const db = await fresh();
   try {
     const s = startup(db.options);
-    console.log(`${name.padEnd(10)} startup (fresh process: import + connect + schema check + first read): min ${s.minMs} ms, median ${s.medianMs} ms of 11`);
+    console.log(
+      `${name.padEnd(10)} startup (fresh process: import + connect + schema check + first read): min ${s.minMs} ms, median ${s.medianMs} ms of 11`,
+    );
   } finally {
     await db.drop();
   }

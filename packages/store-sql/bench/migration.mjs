@@ -27,7 +27,10 @@ async function secondSchema(config, dialect, schema) {
     orm.config.set('migrations', {
       ...orm.config.get('migrations'),
       tableName: dialect === 'postgresql' ? `${schema}.tickwork_migrations` : 'tickwork_migrations',
-      migrationsList: [initMigration, schedulesMigration].map((build, i) => ({ name: MIGRATION_NAMES[i], class: build({ dialect, schema }) })),
+      migrationsList: [initMigration, schedulesMigration].map((build, i) => ({
+        name: MIGRATION_NAMES[i],
+        class: build({ dialect, schema }),
+      })),
       transactional: true,
       snapshot: false,
       silent: true,
@@ -42,7 +45,9 @@ async function timed(label, fn) {
   const started = performance.now();
   await fn();
   const ms = performance.now() - started;
-  console.log(`${label}: ${RUNS.toLocaleString('en-US')} runs migrated in ${(ms / 1000).toFixed(2)} s (${Math.round(RUNS / (ms / 1000)).toLocaleString('en-US')} runs/s)`);
+  console.log(
+    `${label}: ${RUNS.toLocaleString('en-US')} runs migrated in ${(ms / 1000).toFixed(2)} s (${Math.round(RUNS / (ms / 1000)).toLocaleString('en-US')} runs/s)`,
+  );
 }
 
 async function onPostgres() {
@@ -58,7 +63,9 @@ async function onPostgres() {
        FROM generate_series(1, $2) AS i`,
       [AT, RUNS],
     );
-    await client.query(`INSERT INTO "${schema}".tickwork_job_state (code, key, created_at, updated_at) SELECT 'job-' || i, '', now(), now() FROM generate_series(0, 999) AS i`);
+    await client.query(
+      `INSERT INTO "${schema}".tickwork_job_state (code, key, created_at, updated_at) SELECT 'job-' || i, '', now(), now() FROM generate_series(0, 999) AS i`,
+    );
     await client.query(`VACUUM ANALYZE "${schema}".tickwork_run`);
     await timed('PostgreSQL', () => migrate({ driver: 'postgresql', clientUrl: PG_URL, schema }));
   } finally {

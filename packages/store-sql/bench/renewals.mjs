@@ -35,7 +35,17 @@ const gid = Number(execFileSync('id', ['-g', 'postgres']));
 chownSync(dir, uid, gid);
 const asPostgres = (...args) => execFileSync('runuser', ['-u', 'postgres', '--', ...args], { stdio: 'pipe' });
 asPostgres(join(BIN, 'initdb'), '-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres', '--no-sync');
-asPostgres(join(BIN, 'pg_ctl'), '-D', join(dir, 'data'), '-l', join(dir, 'log'), '-w', '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c fsync=off -c autovacuum=off`, 'start');
+asPostgres(
+  join(BIN, 'pg_ctl'),
+  '-D',
+  join(dir, 'data'),
+  '-l',
+  join(dir, 'log'),
+  '-w',
+  '-o',
+  `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c fsync=off -c autovacuum=off`,
+  'start',
+);
 const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
 
 async function measure(label, undoHot) {
@@ -46,7 +56,9 @@ async function measure(label, undoHot) {
     // The schema before the sixth migration: its down() puts the lease index and the default fillfactor back.
     const c = new pg.Client({ connectionString: url });
     await c.connect();
-    await c.query(`CREATE INDEX tickwork_run_lease_idx ON "${schema}".tickwork_run (lease_expires_at) WHERE status = 'running'; ALTER TABLE "${schema}".tickwork_run RESET (fillfactor)`);
+    await c.query(
+      `CREATE INDEX tickwork_run_lease_idx ON "${schema}".tickwork_run (lease_expires_at) WHERE status = 'running'; ALTER TABLE "${schema}".tickwork_run RESET (fillfactor)`,
+    );
     await c.end();
   } else if (FILLFACTOR) {
     const c = new pg.Client({ connectionString: url });
@@ -63,11 +75,16 @@ async function measure(label, undoHot) {
   let leases = claimed.map((c) => c.lease);
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
-  const stats = async () => (await admin.query(
-    `SELECT n_tup_upd::int AS upd, n_tup_hot_upd::int AS hot, n_dead_tup::int AS dead,
+  const stats = async () =>
+    (
+      await admin.query(
+        `SELECT n_tup_upd::int AS upd, n_tup_hot_upd::int AS hot, n_dead_tup::int AS dead,
             (SELECT sum(pg_relation_size(indexrelid))::bigint FROM pg_index WHERE indrelid = '${schema}.tickwork_run'::regclass) AS index_bytes,
             pg_current_wal_lsn() AS lsn
-       FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'tickwork_run'`, [schema])).rows[0];
+       FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'tickwork_run'`,
+        [schema],
+      )
+    ).rows[0];
   const flush = async () => {
     // Other sessions' counters reach the shared stats at their transaction ends, at most once a second.
     await new Promise((r) => setTimeout(r, 1500));
@@ -80,7 +97,8 @@ async function measure(label, undoHot) {
   for (let round = 1; round <= ROUNDS; round++) {
     const now = new Date(AT.getTime() + round * 1000);
     const next = [];
-    for (let i = 0; i < leases.length; i += BATCH) next.push(...(await store.renewLeases(leases.slice(i, i + BATCH), { now, leaseMs: 60_000 })));
+    for (let i = 0; i < leases.length; i += BATCH)
+      next.push(...(await store.renewLeases(leases.slice(i, i + BATCH), { now, leaseMs: 60_000 })));
     leases = next;
     if (leases.some((l) => l === null)) throw new Error('a lease was lost');
   }

@@ -67,7 +67,14 @@ export function isPgConflict(error: unknown): boolean {
 export function isAccessError(error: unknown): boolean {
   const e = asDriverError(error);
   const code = e.code ?? '';
-  return isPgConnectionError(error) || code.startsWith('28') || code === '3D000' || code === 'SQLITE_READONLY' || isSqliteCantOpen(e) || /readonly|read-only/i.test(e.message ?? '');
+  return (
+    isPgConnectionError(error) ||
+    code.startsWith('28') ||
+    code === '3D000' ||
+    code === 'SQLITE_READONLY' ||
+    isSqliteCantOpen(e) ||
+    /readonly|read-only/i.test(e.message ?? '')
+  );
 }
 
 /** Maps a pg error to a Tickwork error naming where the server is. */
@@ -77,23 +84,43 @@ export function pgError(error: unknown, where: string, operation: string): Error
   const code = e.code ?? '';
   const detail = e.message ?? String(error);
   if (code === '28P01' || code === '28000') {
-    return new StoreUnavailableError(`${PREFIX} ${operation}: PostgreSQL at ${where} refused the credentials (${detail}); check the user and password in clientUrl`, { cause: error });
+    return new StoreUnavailableError(
+      `${PREFIX} ${operation}: PostgreSQL at ${where} refused the credentials (${detail}); check the user and password in clientUrl`,
+      { cause: error },
+    );
   }
   if (code === '3D000') {
-    return new StoreUnavailableError(`${PREFIX} ${operation}: PostgreSQL at ${where}: ${detail}; create the database or fix dbName/clientUrl`, { cause: error });
+    return new StoreUnavailableError(
+      `${PREFIX} ${operation}: PostgreSQL at ${where}: ${detail}; create the database or fix dbName/clientUrl`,
+      { cause: error },
+    );
   }
   if (code === '42P01' || code === '42883' || code === '3F000') {
-    return new StoreSchemaError(`${PREFIX} ${operation}: the Tickwork tables are missing at ${where} (${detail}); run \`tickwork migrate\``, { cause: error });
+    return new StoreSchemaError(
+      `${PREFIX} ${operation}: the Tickwork tables are missing at ${where} (${detail}); run \`tickwork migrate\``,
+      { cause: error },
+    );
   }
   if (isPgQueryTimeout(error)) {
-    return new StoreUnavailableError(`${PREFIX} ${operation}: PostgreSQL at ${where} did not answer within queryTimeoutMs (the connection was dropped; a write may or may not have happened)`, { cause: error });
+    return new StoreUnavailableError(
+      `${PREFIX} ${operation}: PostgreSQL at ${where} did not answer within queryTimeoutMs (the connection was dropped; a write may or may not have happened)`,
+      { cause: error },
+    );
   }
   if (isPgTimeout(error)) {
-    const what = asDriverError(error).code === '55P03' ? 'waited longer than lockTimeoutMs for a lock another session holds' : 'ran longer than statementTimeoutMs';
-    return new StoreUnavailableError(`${PREFIX} ${operation}: PostgreSQL at ${where} cancelled the statement, which ${what} (${detail}); nothing was changed`, { cause: error });
+    const what =
+      asDriverError(error).code === '55P03'
+        ? 'waited longer than lockTimeoutMs for a lock another session holds'
+        : 'ran longer than statementTimeoutMs';
+    return new StoreUnavailableError(
+      `${PREFIX} ${operation}: PostgreSQL at ${where} cancelled the statement, which ${what} (${detail}); nothing was changed`,
+      { cause: error },
+    );
   }
   if (isPgConnectionError(error)) {
-    return new StoreUnavailableError(`${PREFIX} ${operation}: cannot reach PostgreSQL at ${where} (${detail}); ${START_POSTGRES_HINT}`, { cause: error });
+    return new StoreUnavailableError(`${PREFIX} ${operation}: cannot reach PostgreSQL at ${where} (${detail}); ${START_POSTGRES_HINT}`, {
+      cause: error,
+    });
   }
   return new StoreUnavailableError(`${PREFIX} ${operation}: PostgreSQL at ${where} failed: ${detail}`, { cause: error });
 }
@@ -109,13 +136,22 @@ export function sqliteError(error: unknown, file: string, operation: string): Er
   const e = asDriverError(error);
   const detail = e.message ?? String(error);
   if (e.code === 'SQLITE_READONLY' || /readonly|read-only/i.test(detail)) {
-    return new StoreUnavailableError(`${PREFIX} ${operation}: SQLite file ${file} is read-only (${detail}); the store needs write access to the file and its directory (WAL and -shm files)`, { cause: error });
+    return new StoreUnavailableError(
+      `${PREFIX} ${operation}: SQLite file ${file} is read-only (${detail}); the store needs write access to the file and its directory (WAL and -shm files)`,
+      { cause: error },
+    );
   }
   if (/no such table|no such column/i.test(detail)) {
-    return new StoreSchemaError(`${PREFIX} ${operation}: the Tickwork tables are missing in SQLite file ${file} (${detail}); run \`tickwork migrate\``, { cause: error });
+    return new StoreSchemaError(
+      `${PREFIX} ${operation}: the Tickwork tables are missing in SQLite file ${file} (${detail}); run \`tickwork migrate\``,
+      { cause: error },
+    );
   }
   if (isSqliteCantOpen(e)) {
-    return new StoreUnavailableError(`${PREFIX} ${operation}: cannot open SQLite file ${file} (${detail}); check that its directory exists and is writable`, { cause: error });
+    return new StoreUnavailableError(
+      `${PREFIX} ${operation}: cannot open SQLite file ${file} (${detail}); check that its directory exists and is writable`,
+      { cause: error },
+    );
   }
   return new StoreUnavailableError(`${PREFIX} ${operation}: SQLite file ${file} failed: ${detail}`, { cause: error });
 }

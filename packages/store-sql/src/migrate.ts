@@ -44,7 +44,20 @@ export interface ShippedMigration {
 }
 
 /** Builders of {@link MIGRATIONS}, in the same order. */
-const BUILDERS = [initMigration, schedulesMigration, exactlyOnceMigration, schemaCompatMigration, accessMigration, hotRenewalsMigration, runRequestIndexesMigration, runnersMigration, limitedRunsMigration, skippedSlotsMigration, maintenanceMigration, deadManMigration];
+const BUILDERS = [
+  initMigration,
+  schedulesMigration,
+  exactlyOnceMigration,
+  schemaCompatMigration,
+  accessMigration,
+  hotRenewalsMigration,
+  runRequestIndexesMigration,
+  runnersMigration,
+  limitedRunsMigration,
+  skippedSlotsMigration,
+  maintenanceMigration,
+  deadManMigration,
+];
 
 /** What this release applies. */
 export const SHIPPED: readonly ShippedMigration[] = MIGRATIONS.map((info, i) => ({ info, build: BUILDERS[i]! }));
@@ -60,7 +73,10 @@ const COMPAT_FROM = MIGRATIONS.findIndex((m) => m.name === 'Migration20261202000
 function declared(shipped: readonly ShippedMigration[], i: number, target: MigrationTarget): typeof Migration {
   const Base = shipped[i]!.build(target) as unknown as new (...args: unknown[]) => Migration;
   if (i < COMPAT_FROM) return Base as unknown as typeof Migration;
-  const rows = compatRows(shipped.map((m) => m.info), releaseName());
+  const rows = compatRows(
+    shipped.map((m) => m.info),
+    releaseName(),
+  );
   const own = i === COMPAT_FROM ? rows.slice(0, i + 1) : [rows[i]!];
   const baseUp = Base.prototype.up as () => void | Promise<void>;
   return class extends Base {
@@ -91,7 +107,12 @@ async function ownOrm(options: PostgresConnectionOptions | SqliteConnectionOptio
     const { LibSqlDriver } = await import('@mikro-orm/libsql');
     // A busy timeout on MikroORM's connection too: a concurrent migrator waits for the write lock instead of failing at once.
     const timeout = options.busyTimeoutMs ?? 5000;
-    return MikroORM.init({ ...common, driver: LibSqlDriver, dbName: options.dbName, driverOptions: { connection: { timeout } } } as Options);
+    return MikroORM.init({
+      ...common,
+      driver: LibSqlDriver,
+      dbName: options.dbName,
+      driverOptions: { connection: { timeout } },
+    } as Options);
   }
   const { PostgreSqlDriver } = await import('@mikro-orm/postgresql');
   const { config } = pgPoolConfig(options);
@@ -151,7 +172,12 @@ async function afterConcurrentMigrations<T>(fn: () => Promise<T>, beforeRetry: (
       return await fn();
     } catch (error) {
       // "database is locked": MikroORM's connection has no busy timeout, so it fails at once while another migrator writes.
-      if (Date.now() >= deadline || error instanceof TickworkError || !/already exists/i.test((error as Error).message ?? '') && !isSqliteLocked(error)) throw error;
+      if (
+        Date.now() >= deadline ||
+        error instanceof TickworkError ||
+        (!/already exists/i.test((error as Error).message ?? '') && !isSqliteLocked(error))
+      )
+        throw error;
       await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt) * (0.5 + Math.random())));
       await beforeRetry();
     }
@@ -203,7 +229,11 @@ export async function migrateWith(options: SqlStoreOptions, shipped: readonly Sh
     orm ??= injected ? options.orm : await ownOrm(options);
     // WAL first (a fresh file is in rollback-journal mode): readers then never wait for a migrator's write lock, so
     // concurrent migrators only take turns on writing instead of also failing each other's schema listings.
-    if (dialect === 'sqlite') await orm.em.getConnection().execute('PRAGMA journal_mode = WAL').catch(() => undefined);
+    if (dialect === 'sqlite')
+      await orm.em
+        .getConnection()
+        .execute('PRAGMA journal_mode = WAL')
+        .catch(() => undefined);
     const { Migrator } = await import('@mikro-orm/migrations');
     const config = orm.config;
     const previous = config.get('migrations');
@@ -219,8 +249,16 @@ export async function migrateWith(options: SqlStoreOptions, shipped: readonly Sh
     if (executed.some((name) => !names.includes(name))) {
       // A newer release migrated: fine (nothing to apply) when it declares this release may run against it, refused otherwise.
       const table = dialect === 'postgresql' ? `"${schema}".${COMPAT_TABLE}` : COMPAT_TABLE;
-      const readCompat = async () => (await orm!.em.getConnection().execute(`SELECT name, version, oldest_version, oldest_release, applied_by FROM ${table}`)) as CompatRow[];
-      await checkAppliedMigrations(executed, where, readCompat, shipped.map((m) => m.info));
+      const readCompat = async () =>
+        (await orm!.em
+          .getConnection()
+          .execute(`SELECT name, version, oldest_version, oldest_release, applied_by FROM ${table}`)) as CompatRow[];
+      await checkAppliedMigrations(
+        executed,
+        where,
+        readCompat,
+        shipped.map((m) => m.info),
+      );
       return { applied: [], current: executed };
     }
     let applied: string[];
@@ -232,11 +270,18 @@ export async function migrateWith(options: SqlStoreOptions, shipped: readonly Sh
       if (names.every((name) => now.includes(name))) return { applied: [], current: now };
       if (isAccessError(error) || isSqliteLocked(error)) throw error;
       // Nobody else applied it: the migration itself failed (and was rolled back). Final, not retried.
-      throw new StoreSchemaError(`${PREFIX} migrate: migrating ${where} failed and was rolled back, nothing changed: ${(error as Error).message}`, { cause: error });
+      throw new StoreSchemaError(
+        `${PREFIX} migrate: migrating ${where} failed and was rolled back, nothing changed: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     // WAL lets readers and the writer proceed together; it is a property of the file, so set it once here.
     // Best effort: switching needs exclusive access, and every store connection retries it on open.
-    if (dialect === 'sqlite') await orm.em.getConnection().execute('PRAGMA journal_mode = WAL').catch(() => undefined);
+    if (dialect === 'sqlite')
+      await orm.em
+        .getConnection()
+        .execute('PRAGMA journal_mode = WAL')
+        .catch(() => undefined);
     return { applied, current: [...executed, ...applied] };
   };
   try {
@@ -250,7 +295,10 @@ export async function migrateWith(options: SqlStoreOptions, shipped: readonly Sh
   } catch (error) {
     if (error instanceof TickworkError) throw error;
     if (isAccessError(error)) throw dialect === 'sqlite' ? sqliteError(error, where, 'migrate') : pgError(error, where, 'migrate');
-    throw new StoreSchemaError(`${PREFIX} migrate: migrating ${where} failed and was rolled back, nothing changed: ${(error as Error).message}`, { cause: error });
+    throw new StoreSchemaError(
+      `${PREFIX} migrate: migrating ${where} failed and was rolled back, nothing changed: ${(error as Error).message}`,
+      { cause: error },
+    );
   } finally {
     if (!injected) await orm?.close(true);
   }

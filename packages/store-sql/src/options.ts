@@ -51,7 +51,22 @@ export interface OrmConnectionOptions {
 export type SqlStoreOptions = PostgresConnectionOptions | SqliteConnectionOptions | OrmConnectionOptions;
 
 const KNOWN_KEYS: Record<string, readonly string[]> = {
-  postgresql: ['driver', 'clientUrl', 'dbName', 'host', 'port', 'user', 'password', 'schema', 'poolSize', 'connectTimeoutMs', 'statementTimeoutMs', 'lockTimeoutMs', 'queryTimeoutMs', 'keepAliveDelayMs'],
+  postgresql: [
+    'driver',
+    'clientUrl',
+    'dbName',
+    'host',
+    'port',
+    'user',
+    'password',
+    'schema',
+    'poolSize',
+    'connectTimeoutMs',
+    'statementTimeoutMs',
+    'lockTimeoutMs',
+    'queryTimeoutMs',
+    'keepAliveDelayMs',
+  ],
   sqlite: ['driver', 'dbName', 'busyTimeoutMs'],
   orm: ['orm', 'schema'],
 };
@@ -65,7 +80,10 @@ function fail(field: string, problem: string): never {
 /** Checks a PostgreSQL schema name (it is spliced into SQL as an identifier, so it must be plain). */
 export function checkSchemaName(schema: unknown): string {
   if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema)) {
-    fail('schema', `must be a lower-case identifier (letters, digits, _; at most 46 characters: the change channel "tickwork_changes:<schema>" must fit PostgreSQL's 63), got ${JSON.stringify(schema)}`);
+    fail(
+      'schema',
+      `must be a lower-case identifier (letters, digits, _; at most 46 characters: the change channel "tickwork_changes:<schema>" must fit PostgreSQL's 63), got ${JSON.stringify(schema)}`,
+    );
   }
   return schema;
 }
@@ -135,7 +153,12 @@ export const QUERY_TIMEOUT_MARGIN_MS = 5_000;
 export const DEFAULT_KEEPALIVE_DELAY_MS = 10_000;
 
 /** The bounds of the store's PostgreSQL calls, defaults applied. */
-export function pgBounds(options: PostgresConnectionOptions): { statementTimeoutMs: number; lockTimeoutMs: number; queryTimeoutMs: number; keepAliveDelayMs: number } {
+export function pgBounds(options: PostgresConnectionOptions): {
+  statementTimeoutMs: number;
+  lockTimeoutMs: number;
+  queryTimeoutMs: number;
+  keepAliveDelayMs: number;
+} {
   const statementTimeoutMs = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
   return {
     statementTimeoutMs,

@@ -45,10 +45,44 @@ import {
 import type { PgConnection } from './connection/pg.js';
 import { PREFIX } from './errors.js';
 import { SqlAccess } from './sql-access.js';
-import { claimOutcome, inRefOrder, leaseOf, removedFlags, requestIdParam, toDate, toReaped, toRequest, toRun, toRunner, toSchedule, toState, type ClaimRow, type Row } from './rows.js';
 import {
-  checkClaims, checkCodes, checkContext, checkCompletions, checkDate, checkHeartbeat, checkLeases, checkLimit, checkLookupRefs, checkMaintenance, checkQuery, checkRef, checkRefs, checkScheduleQuery,
-  byDue, checkOverdue, cursorAfter, isStoreId, noSuchSchedule, scheduleCursorAfter, uniqueRefs,
+  claimOutcome,
+  inRefOrder,
+  leaseOf,
+  removedFlags,
+  requestIdParam,
+  toDate,
+  toReaped,
+  toRequest,
+  toRun,
+  toRunner,
+  toSchedule,
+  toState,
+  type ClaimRow,
+  type Row,
+} from './rows.js';
+import {
+  checkClaims,
+  checkCodes,
+  checkContext,
+  checkCompletions,
+  checkDate,
+  checkHeartbeat,
+  checkLeases,
+  checkLimit,
+  checkLookupRefs,
+  checkMaintenance,
+  checkQuery,
+  checkRef,
+  checkRefs,
+  checkScheduleQuery,
+  byDue,
+  checkOverdue,
+  cursorAfter,
+  isStoreId,
+  noSuchSchedule,
+  scheduleCursorAfter,
+  uniqueRefs,
 } from './validate.js';
 
 /** The NOTIFY channel of one schema (channels are per database, so the schema keeps tests and tenants apart). */
@@ -57,7 +91,11 @@ function passedParam(passed: PassedSlots) {
   return {
     after_ms: passed.after?.getTime() ?? null,
     ranges: passed.ranges.map((r) => ({
-      first_slot_at: r.firstSlotAt.toISOString(), last_slot_at: r.lastSlotAt.toISOString(), count: r.count, reason: r.reason, message: storable(r.message),
+      first_slot_at: r.firstSlotAt.toISOString(),
+      last_slot_at: r.lastSlotAt.toISOString(),
+      count: r.count,
+      reason: r.reason,
+      message: storable(r.message),
     })),
   };
 }
@@ -72,7 +110,16 @@ export class PgStore implements Store {
   readonly name = 'postgresql';
   readonly capabilities = { changeSubscription: true, runnerPresence: 'connection' as const };
   /** Schema-qualified table names; `fn` is the quoted schema, for its functions. */
-  private readonly tables: { state: string; run: string; request: string; schedule: string; counter: string; fn: string; runner: string; maintenance: string };
+  private readonly tables: {
+    state: string;
+    run: string;
+    request: string;
+    schedule: string;
+    counter: string;
+    fn: string;
+    runner: string;
+    maintenance: string;
+  };
   /** Advisory lock key (bigint as text) of each runner this instance beats for. */
   private readonly lockKeys = new Map<string, string>();
   private readonly channel: string;
@@ -85,8 +132,14 @@ export class PgStore implements Store {
   ) {
     const s = `"${schema}"`;
     this.tables = {
-      state: `${s}.tickwork_job_state`, run: `${s}.tickwork_run`, request: `${s}.tickwork_run_request`,
-      schedule: `${s}.tickwork_schedule`, counter: `${s}.tickwork_schedule_counter`, fn: s, runner: `${s}.tickwork_runner`, maintenance: `${s}.tickwork_maintenance`,
+      state: `${s}.tickwork_job_state`,
+      run: `${s}.tickwork_run`,
+      request: `${s}.tickwork_run_request`,
+      schedule: `${s}.tickwork_schedule`,
+      counter: `${s}.tickwork_schedule_counter`,
+      fn: s,
+      runner: `${s}.tickwork_runner`,
+      maintenance: `${s}.tickwork_maintenance`,
     };
     this.channel = changeChannel(schema);
     this.access = new SqlAccess({
@@ -176,8 +229,17 @@ export class PgStore implements Store {
     checkContext(context);
     if (claims.length === 0) return [];
     const input = claims.map((c, ord) => ({
-      ord, code: c.code, key: c.key, slot_at: c.slotAt.toISOString(), attempt: c.attempt, trigger: c.trigger, overlap: c.overlap,
-      backfill: c.backfill ?? false, request_id: requestIdParam(c.requestId), lease_ms: c.leaseMs, schedule_version: c.scheduleVersion ?? null,
+      ord,
+      code: c.code,
+      key: c.key,
+      slot_at: c.slotAt.toISOString(),
+      attempt: c.attempt,
+      trigger: c.trigger,
+      overlap: c.overlap,
+      backfill: c.backfill ?? false,
+      request_id: requestIdParam(c.requestId),
+      lease_ms: c.leaseMs,
+      schedule_version: c.scheduleVersion ?? null,
       max_runs: c.maxRuns ?? null,
       ...(c.passed && c.passed.ranges.length > 0 ? { passed: passedParam(c.passed) } : {}),
     }));
@@ -219,8 +281,17 @@ export class PgStore implements Store {
     const outcomes: CompletionOutcome[] = completions.map(() => ({ status: 'stale', run: null }));
     const all = completions
       .map((c, ord) => ({
-        ord, id: c.lease.runId, token: c.lease.token, code: c.lease.code, key: c.lease.key, status: c.status,
-        finished_at: c.finishedAt.toISOString(), message: c.message ?? null, error: c.error ?? null, stack: c.stack ?? null, reason: c.skipReason ?? null,
+        ord,
+        id: c.lease.runId,
+        token: c.lease.token,
+        code: c.lease.code,
+        key: c.lease.key,
+        status: c.status,
+        finished_at: c.finishedAt.toISOString(),
+        message: c.message ?? null,
+        error: c.error ?? null,
+        stack: c.stack ?? null,
+        reason: c.skipReason ?? null,
       }))
       .filter((c) => isStoreId(c.id));
     const input = all.filter((c) => c.status !== 'skipped');
@@ -245,7 +316,19 @@ export class PgStore implements Store {
    * `skipped` completions (see `Store.completeRuns`), in one statement beside the completion function:
    * the states are locked first, in (code, key) order, then the runs, as the function does.
    */
-  private async skipClaimed(items: readonly { ord: number; id: string; token: number; code: string; key: string; reason: string | null; finished_at: string; message: string | null }[], outcomes: CompletionOutcome[]): Promise<void> {
+  private async skipClaimed(
+    items: readonly {
+      ord: number;
+      id: string;
+      token: number;
+      code: string;
+      key: string;
+      reason: string | null;
+      finished_at: string;
+      message: string | null;
+    }[],
+    outcomes: CompletionOutcome[],
+  ): Promise<void> {
     const { run, state } = this.tables;
     const rows = await this.db.query<{ ord: number; outcome: string; run: Row | null; state: Row | null }>(
       `WITH input AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(ord integer, id bigint, token bigint, code text, key text, reason text, finished_at timestamptz, message text)),
@@ -312,7 +395,8 @@ export class PgStore implements Store {
     let key = this.lockKeys.get(beat.runnerId);
     // A key another session holds (the old connection of this runner not yet gone, or a collision): take a fresh one.
     for (let attempt = 0; key === undefined || !(await this.db.holdLock(key, 'heartbeat')); attempt += 1) {
-      if (attempt >= 5) throw new StoreUnavailableError(`${PREFIX} heartbeat: no free advisory lock key for runner "${beat.runnerId}" after 5 tries`);
+      if (attempt >= 5)
+        throw new StoreUnavailableError(`${PREFIX} heartbeat: no free advisory lock key for runner "${beat.runnerId}" after 5 tries`);
       key = (randomBytes(8).readBigUInt64BE() >> 2n).toString();
       this.lockKeys.set(beat.runnerId, key);
     }
@@ -352,7 +436,17 @@ export class PgStore implements Store {
          AND ($6::timestamptz IS NULL OR (started_at, id) < ($6, $7::bigint))
          AND ($9::text[] IS NULL OR (status = 'skipped' AND coalesce(skip_reason, 'overlap') = ANY($9)))
        ORDER BY started_at DESC, id DESC LIMIT $8`,
-      [q.code, q.key, q.statuses, q.since, q.until, q.cursor ? new Date(q.cursor.startedAt) : null, q.cursor?.id ?? null, q.limit + 1, q.reasons],
+      [
+        q.code,
+        q.key,
+        q.statuses,
+        q.since,
+        q.until,
+        q.cursor ? new Date(q.cursor.startedAt) : null,
+        q.cursor?.id ?? null,
+        q.limit + 1,
+        q.reasons,
+      ],
       'queryRuns',
       true,
     );
@@ -371,7 +465,12 @@ export class PgStore implements Store {
     const { now, windows, codes, limit } = checkOverdue(options);
     const rows = await this.db.query<{ state: Row }>(
       `SELECT to_jsonb(x) AS state FROM ${this.tables.fn}.tickwork_claim_overdue($1::jsonb, $2::text[], $3, $4) x`,
-      [JSON.stringify(windows.map((w) => ({ code: w.code, key: w.key, ms: w.expectSuccessWithinMs }))), codes === undefined ? null : [...codes], now, limit],
+      [
+        JSON.stringify(windows.map((w) => ({ code: w.code, key: w.key, ms: w.expectSuccessWithinMs }))),
+        codes === undefined ? null : [...codes],
+        now,
+        limit,
+      ],
       'claimOverdue',
     );
     return byDue(rows.map((row) => toState(row.state)));
@@ -437,7 +536,9 @@ export class PgStore implements Store {
     return toRequest(rows[0]);
   }
 
-  async pendingRunRequests(options: { codes?: readonly string[]; refs?: readonly ScheduleRef[]; limit?: number } = {}): Promise<RunRequest[]> {
+  async pendingRunRequests(
+    options: { codes?: readonly string[]; refs?: readonly ScheduleRef[]; limit?: number } = {},
+  ): Promise<RunRequest[]> {
     const codes = checkCodes('pendingRunRequests', options.codes);
     const refs = options.refs === undefined ? null : checkRefs('pendingRunRequests', options.refs, false);
     const limit = options.limit === undefined ? null : checkLimit('pendingRunRequests', options.limit, 0, Number.MAX_SAFE_INTEGER);

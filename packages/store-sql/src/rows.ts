@@ -2,15 +2,7 @@
  * Rows → contract records. One mapper serves every source: pg rows (Date, bigint as
  * string), `to_jsonb` rows (ISO strings, numbers) and SQLite rows (epoch milliseconds).
  */
-import type {
-  JobState,
-  RunRecord,
-  RunStatus,
-  RuntimeSchedule,
-  ScheduleRef,
-  ScheduleSpec,
-  SkipReason,
-} from '@tickwork/core';
+import type { JobState, RunRecord, RunStatus, RuntimeSchedule, ScheduleRef, ScheduleSpec, SkipReason } from '@tickwork/core';
 import {
   runtimeScheduleOf,
   type ClaimOutcome,
@@ -179,7 +171,12 @@ export function inRefOrder<T extends ScheduleRef>(items: T[], refs: readonly Sch
 /** The lease a running run holds. */
 export function leaseOf(run: RunRecord): Lease {
   return {
-    code: run.code, key: run.key, runId: run.id, token: run.token, runnerId: run.runnerId, expiresAt: run.leaseExpiresAt!,
+    code: run.code,
+    key: run.key,
+    runId: run.id,
+    token: run.token,
+    runnerId: run.runnerId,
+    expiresAt: run.leaseExpiresAt!,
     cancelRequested: run.cancelRequested,
   };
 }

@@ -74,7 +74,10 @@ export class SqlAccess {
       'listAudit',
       true,
     );
-    return auditPageOf(rows.map((row) => auditRecordOf(String(row.id), toDate(row.at), String(row.entry))), limit);
+    return auditPageOf(
+      rows.map((row) => auditRecordOf(String(row.id), toDate(row.at), String(row.entry))),
+      limit,
+    );
   }
 
   async pruneAudit(options: { olderThan: Date; batchSize?: number }): Promise<number> {
@@ -103,7 +106,15 @@ export class SqlAccess {
        SELECT ${p(1, 'text')}, ${p(2, 'text')}, ${p(3, 'text')}, ${p(4, 'text')}, ${p(5, 'timestamptz')}, ${p(6, 'timestamptz')}
        WHERE (SELECT count(*) FROM ${this.target.token}) < ${p(7, 'bigint')}
        ON CONFLICT (id) DO NOTHING RETURNING id`,
-      [token.id, token.name, token.role, token.hash, this.target.instant(token.createdAt), token.expiresAt ? this.target.instant(token.expiresAt) : null, MAX_ACCESS_TOKENS],
+      [
+        token.id,
+        token.name,
+        token.role,
+        token.hash,
+        this.target.instant(token.createdAt),
+        token.expiresAt ? this.target.instant(token.expiresAt) : null,
+        MAX_ACCESS_TOKENS,
+      ],
       'addAccessToken',
       false,
     );
@@ -127,7 +138,12 @@ export class SqlAccess {
   async removeAccessToken(id: string): Promise<boolean> {
     const p = this.target.param;
     if (!isAccessTokenId(id)) return false;
-    const rows = await this.target.query(`DELETE FROM ${this.target.token} WHERE id = ${p(1, 'text')} RETURNING id`, [id], 'removeAccessToken', false);
+    const rows = await this.target.query(
+      `DELETE FROM ${this.target.token} WHERE id = ${p(1, 'text')} RETURNING id`,
+      [id],
+      'removeAccessToken',
+      false,
+    );
     return rows.length === 1;
   }
 }

@@ -58,7 +58,8 @@ async function interrupt(tx: SqliteTx, now: number, expired: readonly Row[]): Pr
   return out;
 }
 
-const RUN_COLUMNS = 'code, key, slot_at, attempt, trigger, status, runner_id, token, request_id, started_at, finished_at, duration_ms, lease_expires_at, message';
+const RUN_COLUMNS =
+  'code, key, slot_at, attempt, trigger, status, runner_id, token, request_id, started_at, finished_at, duration_ms, lease_expires_at, message';
 const INSERT_RUN = `INSERT INTO ${RUN} (${RUN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON CONFLICT DO NOTHING RETURNING *`;
 
 const iso = (ms: unknown) => new Date(Number(ms)).toISOString();
@@ -75,16 +76,18 @@ export async function claimInTx(tx: SqliteTx, claims: readonly SlotClaim[], cont
   for (const c of claims) {
     const reaped: ReapedRun[] = [];
     // The schedule's last_slot_at before this claim: its passed slots are recorded only when the plan started there.
-    const before = c.passed && c.trigger === 'schedule'
-      ? ((await tx.all<Row>(`SELECT last_slot_at FROM ${STATE} WHERE code = ?1 AND key = ?2`, [c.code, c.key]))[0]?.last_slot_at ?? null)
-      : undefined;
+    const before =
+      c.passed && c.trigger === 'schedule'
+        ? ((await tx.all<Row>(`SELECT last_slot_at FROM ${STATE} WHERE code = ?1 AND key = ?2`, [c.code, c.key]))[0]?.last_slot_at ?? null)
+        : undefined;
     const decision = await claimOne(tx, c, context, reaped);
     if (decision.status === 'claimed' || decision.status === 'waiting' || decision.status === 'overlap') {
       if (before !== undefined) await recordPassed(tx, c, context, before === null ? null : Number(before));
       if (decision.status === 'overlap') {
-        await tx.all(`UPDATE ${STATE} SET last_skip_reason = 'overlap', last_skipped_slot_at = max(coalesce(last_skipped_slot_at, ?3), ?3) WHERE code = ?1 AND key = ?2`, [
-          c.code, c.key, c.slotAt.getTime(),
-        ]);
+        await tx.all(
+          `UPDATE ${STATE} SET last_skip_reason = 'overlap', last_skipped_slot_at = max(coalesce(last_skipped_slot_at, ?3), ?3) WHERE code = ?1 AND key = ?2`,
+          [c.code, c.key, c.slotAt.getTime()],
+        );
       }
     }
     let outcome: ClaimOutcome;
@@ -114,13 +117,24 @@ async function recordPassed(tx: SqliteTx, c: SlotClaim, context: ClaimContext, b
     await tx.all(
       `INSERT INTO ${RUN} (code, key, slot_at, attempt, trigger, status, runner_id, token, started_at, finished_at, duration_ms, message, skip_reason, slot_count, range_last_slot_at)
        VALUES (?1, ?2, ?3, 0, 'schedule', 'skipped', ?4, 0, ?5, ?6, 0, ?7, ?8, ?9, ?5) ON CONFLICT DO NOTHING`,
-      [c.code, c.key, r.firstSlotAt.getTime(), context.runnerId, r.lastSlotAt.getTime(), recordedAt, storable(r.message), r.reason, r.count],
+      [
+        c.code,
+        c.key,
+        r.firstSlotAt.getTime(),
+        context.runnerId,
+        r.lastSlotAt.getTime(),
+        recordedAt,
+        storable(r.message),
+        r.reason,
+        r.count,
+      ],
     );
   }
   const last = passed.ranges[passed.ranges.length - 1]!;
-  await tx.all(`UPDATE ${STATE} SET last_skip_reason = ?3, last_skipped_slot_at = max(coalesce(last_skipped_slot_at, ?4), ?4) WHERE code = ?1 AND key = ?2`, [
-    c.code, c.key, last.reason, last.lastSlotAt.getTime(),
-  ]);
+  await tx.all(
+    `UPDATE ${STATE} SET last_skip_reason = ?3, last_skipped_slot_at = max(coalesce(last_skipped_slot_at, ?4), ?4) WHERE code = ?1 AND key = ?2`,
+    [c.code, c.key, last.reason, last.lastSlotAt.getTime()],
+  );
 }
 
 async function claimOne(tx: SqliteTx, c: SlotClaim, context: ClaimContext, reaped: ReapedRun[]): Promise<Decision> {
@@ -129,21 +143,35 @@ async function claimOne(tx: SqliteTx, c: SlotClaim, context: ClaimContext, reape
   const request = requestIdParam(c.requestId);
   const requestId = request === null ? null : Number(request);
   // 1. The run the claim names: by request id, or by slot + attempt among runs without one.
-  const [named] = requestId === null
-    ? await tx.all<Row>(`SELECT * FROM ${RUN} WHERE code = ?1 AND key = ?2 AND slot_at = ?3 AND attempt = ?4 AND request_id IS NULL`, [c.code, c.key, slotAt, c.attempt])
-    : await tx.all<Row>(`SELECT * FROM ${RUN} WHERE request_id = ?1`, [requestId]);
+  const [named] =
+    requestId === null
+      ? await tx.all<Row>(`SELECT * FROM ${RUN} WHERE code = ?1 AND key = ?2 AND slot_at = ?3 AND attempt = ?4 AND request_id IS NULL`, [
+          c.code,
+          c.key,
+          slotAt,
+          c.attempt,
+        ])
+      : await tx.all<Row>(`SELECT * FROM ${RUN} WHERE request_id = ?1`, [requestId]);
   if (named) {
     // The same runner again (its answer was lost): its own run and lease back, unchanged.
     if (named.status === 'running' && named.runner_id === context.runnerId) return { status: 'claimed', row: named };
     if (named.status !== 'waiting') return { status: 'taken' };
   } else if (requestId !== null) {
-    const pending = await tx.all(`SELECT 1 FROM ${REQUEST} WHERE id = ?1 AND code = ?2 AND key = ?3 AND consumed_at IS NULL`, [requestId, c.code, c.key]);
+    const pending = await tx.all(`SELECT 1 FROM ${REQUEST} WHERE id = ?1 AND code = ?2 AND key = ?3 AND consumed_at IS NULL`, [
+      requestId,
+      c.code,
+      c.key,
+    ]);
     if (pending.length === 0) return { status: 'taken' };
   }
   // 2. Unscheduled, 3. paused: nothing changes.
   if (c.key !== '') {
-    const [schedule] = await tx.all<{ enabled: number; version: number }>(`SELECT enabled, version FROM tickwork_schedule WHERE code = ?1 AND key = ?2`, [c.code, c.key]);
-    if (!schedule || schedule.enabled !== 1 || (c.scheduleVersion !== undefined && Number(schedule.version) !== c.scheduleVersion)) return { status: 'unscheduled' };
+    const [schedule] = await tx.all<{ enabled: number; version: number }>(
+      `SELECT enabled, version FROM tickwork_schedule WHERE code = ?1 AND key = ?2`,
+      [c.code, c.key],
+    );
+    if (!schedule || schedule.enabled !== 1 || (c.scheduleVersion !== undefined && Number(schedule.version) !== c.scheduleVersion))
+      return { status: 'unscheduled' };
   }
   const [state] = await tx.all<{ paused: number; token: number; scheduled_runs: number }>(
     `INSERT INTO ${STATE} (code, key, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
@@ -157,11 +185,21 @@ async function claimOne(tx: SqliteTx, c: SlotClaim, context: ClaimContext, reape
   const start = Math.max(now, slotAt);
   const schedule = c.trigger === 'schedule' ? 1 : 0;
   const advance = `last_slot_at = CASE WHEN ?4 THEN max(coalesce(last_slot_at, ?3), ?3) ELSE last_slot_at END, updated_at = ?5`;
-  const consume = () => (requestId === null ? Promise.resolve([]) : tx.all(`UPDATE ${REQUEST} SET consumed_at = ?1 WHERE id = ?2`, [now, requestId]));
+  const consume = () =>
+    requestId === null ? Promise.resolve([]) : tx.all(`UPDATE ${REQUEST} SET consumed_at = ?1 WHERE id = ?2`, [now, requestId]);
   // 4. Overlap.
   if (c.overlap !== 'allowAll') {
-    const running = await tx.all<Row>(`SELECT * FROM ${RUN} WHERE code = ?1 AND key = ?2 AND status = 'running' ORDER BY id`, [c.code, c.key]);
-    reaped.push(...(await interrupt(tx, now, running.filter((r) => Number(r.lease_expires_at) <= now))));
+    const running = await tx.all<Row>(`SELECT * FROM ${RUN} WHERE code = ?1 AND key = ?2 AND status = 'running' ORDER BY id`, [
+      c.code,
+      c.key,
+    ]);
+    reaped.push(
+      ...(await interrupt(
+        tx,
+        now,
+        running.filter((r) => Number(r.lease_expires_at) <= now),
+      )),
+    );
     const holder = running.find((r) => Number(r.lease_expires_at) > now);
     const [waits] = await tx.all<Row>(
       `SELECT * FROM ${RUN} WHERE code = ?1 AND key = ?2 AND status = 'waiting' AND id <> ?3 ORDER BY slot_at, id LIMIT 1`,
@@ -174,17 +212,49 @@ async function claimOne(tx: SqliteTx, c: SlotClaim, context: ClaimContext, reape
       if (named || now < slotAt || c.trigger === 'retry' || c.backfill === true) return { status: 'busy' };
       let decision: Decision;
       if (c.overlap === 'skip' || ((c.overlap === 'bufferOne' || c.overlap === 'cancelOther') && waits)) {
-        const message = c.overlap === 'skip'
-          ? `skipped: ${because} (overlap policy skip)`
-          : `skipped: slot ${iso(waits!.slot_at)} already waits for ${holder ? `run ${String(holder.id)}` : 'its turn'} (overlap policy ${c.overlap})`;
-        const [row] = await tx.all<Row>(INSERT_RUN, [c.code, c.key, slotAt, c.attempt, c.trigger, 'skipped', context.runnerId, 0, requestId, start, start, 0, null, message]);
+        const message =
+          c.overlap === 'skip'
+            ? `skipped: ${because} (overlap policy skip)`
+            : `skipped: slot ${iso(waits!.slot_at)} already waits for ${holder ? `run ${String(holder.id)}` : 'its turn'} (overlap policy ${c.overlap})`;
+        const [row] = await tx.all<Row>(INSERT_RUN, [
+          c.code,
+          c.key,
+          slotAt,
+          c.attempt,
+          c.trigger,
+          'skipped',
+          context.runnerId,
+          0,
+          requestId,
+          start,
+          start,
+          0,
+          null,
+          message,
+        ]);
         decision = { status: 'overlap', row: row! };
       } else {
-        if (c.overlap === 'cancelOther') await tx.all(`UPDATE ${RUN} SET cancel_requested = 1 WHERE code = ?1 AND key = ?2 AND status = 'running'`, [c.code, c.key]);
+        if (c.overlap === 'cancelOther')
+          await tx.all(`UPDATE ${RUN} SET cancel_requested = 1 WHERE code = ?1 AND key = ?2 AND status = 'running'`, [c.code, c.key]);
         // A request waits as a request (pending), not as a waiting run.
         if (requestId !== null) return { status: 'busy' };
         const message = `waiting: ${because} (overlap policy ${c.overlap})`;
-        const [row] = await tx.all<Row>(INSERT_RUN, [c.code, c.key, slotAt, c.attempt, c.trigger, 'waiting', context.runnerId, 0, null, start, null, null, null, message]);
+        const [row] = await tx.all<Row>(INSERT_RUN, [
+          c.code,
+          c.key,
+          slotAt,
+          c.attempt,
+          c.trigger,
+          'waiting',
+          context.runnerId,
+          0,
+          null,
+          start,
+          null,
+          null,
+          null,
+          message,
+        ]);
         await tx.all(
           `UPDATE ${STATE} SET waiting_slot_at = min(coalesce(waiting_slot_at, ?3), ?3), scheduled_runs = scheduled_runs + ?4 WHERE code = ?1 AND key = ?2`,
           [c.code, c.key, slotAt, counted],
@@ -209,7 +279,22 @@ async function claimOne(tx: SqliteTx, c: SlotClaim, context: ClaimContext, reape
       [c.code, c.key],
     );
   } else {
-    [row] = await tx.all<Row>(INSERT_RUN, [c.code, c.key, slotAt, c.attempt, c.trigger, 'running', context.runnerId, token, requestId, start, null, null, start + c.leaseMs, null]);
+    [row] = await tx.all<Row>(INSERT_RUN, [
+      c.code,
+      c.key,
+      slotAt,
+      c.attempt,
+      c.trigger,
+      'running',
+      context.runnerId,
+      token,
+      requestId,
+      start,
+      null,
+      null,
+      start + c.leaseMs,
+      null,
+    ]);
     if (!row) return { status: 'taken' };
   }
   await consume();
@@ -221,7 +306,11 @@ async function claimOne(tx: SqliteTx, c: SlotClaim, context: ClaimContext, reape
 }
 
 /** Completes a batch (see `Store.completeRuns`). */
-export async function completeInTx(tx: SqliteTx, completions: readonly RunCompletion[], isId: (id: string) => boolean): Promise<CompletionOutcome[]> {
+export async function completeInTx(
+  tx: SqliteTx,
+  completions: readonly RunCompletion[],
+  isId: (id: string) => boolean,
+): Promise<CompletionOutcome[]> {
   const outcomes: CompletionOutcome[] = [];
   for (const c of completions) {
     if (!isId(c.lease.runId)) {
@@ -271,7 +360,14 @@ async function skipClaimed(tx: SqliteTx, c: RunCompletion): Promise<CompletionOu
        last_skipped_slot_at = CASE WHEN ${later} THEN last_skipped_slot_at ELSE ?2 END,
        total_runs = max(0, total_runs - 1), scheduled_runs = max(0, scheduled_runs - ?3), updated_at = max(updated_at, ?4)
      WHERE code = ?5 AND key = ?6 RETURNING *`,
-    [run.skipReason, run.slotAt.getTime(), run.trigger === 'schedule' && run.attempt === 1 ? 1 : 0, c.finishedAt.getTime(), run.code, run.key],
+    [
+      run.skipReason,
+      run.slotAt.getTime(),
+      run.trigger === 'schedule' && run.attempt === 1 ? 1 : 0,
+      c.finishedAt.getTime(),
+      run.code,
+      run.key,
+    ],
   );
   return { status: 'completed', run, state: states[0] ? toState(states[0]) : null };
 }
@@ -298,7 +394,11 @@ export async function reapDeadRunnersInTx(tx: SqliteTx, now: number, limit: numb
     `SELECT id, runner_id FROM ${RUN} WHERE status = 'running' AND runner_id IN (SELECT value FROM json_each(?1)) ORDER BY id LIMIT ?2`,
     [ids, limit],
   );
-  if (runs.length < limit) await tx.all(`UPDATE tickwork_runner SET released = 1 WHERE runner_id IN (SELECT value FROM json_each(?1)) AND expires_at <= ?2`, [ids, now]);
+  if (runs.length < limit)
+    await tx.all(`UPDATE tickwork_runner SET released = 1 WHERE runner_id IN (SELECT value FROM json_each(?1)) AND expires_at <= ?2`, [
+      ids,
+      now,
+    ]);
   const beats = new Map(dead.map((d) => [String(d.runner_id), Number(d.last_heartbeat_at)]));
   const out: ReapedRun[] = [];
   for (const row of runs) {

@@ -43,8 +43,27 @@ import { inRefOrder, leaseOf, removedFlags, toRequest, toRun, toRunner, toSchedu
 import { claimInTx, completeInTx, reapDeadRunnersInTx, reapInTx } from './sqlite-claims.js';
 import { listStatement, removeInTx, upsertInTx } from './sqlite-schedules.js';
 import {
-  checkClaims, checkCodes, checkContext, checkCompletions, checkDate, checkHeartbeat, checkLeases, checkLimit, checkLookupRefs, checkMaintenance, checkQuery, checkRef, checkRefs, checkScheduleQuery,
-  byDue, checkOverdue, cursorAfter, isStoreId, noSuchSchedule, scheduleCursorAfter, uniqueRefs,
+  checkClaims,
+  checkCodes,
+  checkContext,
+  checkCompletions,
+  checkDate,
+  checkHeartbeat,
+  checkLeases,
+  checkLimit,
+  checkLookupRefs,
+  checkMaintenance,
+  checkQuery,
+  checkRef,
+  checkRefs,
+  checkScheduleQuery,
+  byDue,
+  checkOverdue,
+  cursorAfter,
+  isStoreId,
+  noSuchSchedule,
+  scheduleCursorAfter,
+  uniqueRefs,
 } from './validate.js';
 
 const STATE = 'tickwork_job_state';
@@ -98,7 +117,11 @@ export class SqliteStore implements Store {
     const rows = await this.db.transaction('ensureStates', async (tx) => {
       const out: Row[] = [];
       for (const ref of refs) {
-        await tx.all(`INSERT INTO ${STATE} (code, key, created_at, updated_at) VALUES (?1, ?2, ?3, ?3) ON CONFLICT DO NOTHING`, [ref.code, ref.key, now.getTime()]);
+        await tx.all(`INSERT INTO ${STATE} (code, key, created_at, updated_at) VALUES (?1, ?2, ?3, ?3) ON CONFLICT DO NOTHING`, [
+          ref.code,
+          ref.key,
+          now.getTime(),
+        ]);
         out.push(...(await tx.all<Row>(`SELECT * FROM ${STATE} WHERE code = ?1 AND key = ?2`, [ref.code, ref.key])));
       }
       return out;
@@ -161,7 +184,11 @@ export class SqliteStore implements Store {
       const out: (Lease | null)[] = [];
       for (const lease of leases) {
         const rows = isStoreId(lease.runId)
-          ? await tx.all<Row>(`UPDATE ${RUN} SET lease_expires_at = ?1 WHERE id = ?2 AND token = ?3 AND status = 'running' RETURNING *`, [expiresAt, Number(lease.runId), lease.token])
+          ? await tx.all<Row>(`UPDATE ${RUN} SET lease_expires_at = ?1 WHERE id = ?2 AND token = ?3 AND status = 'running' RETURNING *`, [
+              expiresAt,
+              Number(lease.runId),
+              lease.token,
+            ])
           : [];
         out.push(rows[0] ? leaseOf(toRun(rows[0])) : null);
       }
@@ -195,7 +222,10 @@ export class SqliteStore implements Store {
     checkHeartbeat(beat);
     const now = beat.now.getTime();
     const rows = await this.db.transaction('heartbeat', async (tx) => {
-      await tx.all(`DELETE FROM tickwork_runner WHERE expires_at < ?1 AND runner_id <> ?2`, [now - RUNNER_RECORD_RETENTION_MS, beat.runnerId]);
+      await tx.all(`DELETE FROM tickwork_runner WHERE expires_at < ?1 AND runner_id <> ?2`, [
+        now - RUNNER_RECORD_RETENTION_MS,
+        beat.runnerId,
+      ]);
       return tx.all<Row>(
         `INSERT INTO tickwork_runner (runner_id, started_at, last_heartbeat_at, expires_at, clock_offset_ms, released) VALUES (?1, ?2, ?3, ?4, ?5, 0)
          ON CONFLICT (runner_id) DO UPDATE SET started_at = excluded.started_at, last_heartbeat_at = excluded.last_heartbeat_at,
@@ -225,7 +255,14 @@ export class SqliteStore implements Store {
          AND (?9 IS NULL OR (status = 'skipped' AND coalesce(skip_reason, 'overlap') IN (SELECT value FROM json_each(?9))))
        ORDER BY started_at DESC, id DESC LIMIT ?8`,
       [
-        q.code, q.key, statuses, q.since?.getTime() ?? null, q.until?.getTime() ?? null, q.cursor?.startedAt ?? null, q.cursor ? Number(q.cursor.id) : null, q.limit + 1,
+        q.code,
+        q.key,
+        statuses,
+        q.since?.getTime() ?? null,
+        q.until?.getTime() ?? null,
+        q.cursor?.startedAt ?? null,
+        q.cursor ? Number(q.cursor.id) : null,
+        q.limit + 1,
         q.reasons === null ? null : JSON.stringify(q.reasons),
       ],
       'queryRuns',
@@ -249,11 +286,10 @@ export class SqliteStore implements Store {
     // (null → now) hands each episode to exactly one caller.
     const rows = await this.db.transaction('claimOverdue', async (tx) => {
       for (const w of windows) {
-        await tx.all(`UPDATE ${STATE} SET expect_success_within_ms = ?3 WHERE code = ?1 AND key = ?2 AND expect_success_within_ms IS NOT ?3`, [
-          w.code,
-          w.key,
-          w.expectSuccessWithinMs,
-        ]);
+        await tx.all(
+          `UPDATE ${STATE} SET expect_success_within_ms = ?3 WHERE code = ?1 AND key = ?2 AND expect_success_within_ms IS NOT ?3`,
+          [w.code, w.key, w.expectSuccessWithinMs],
+        );
       }
       return tx.all<Row>(
         `UPDATE ${STATE} SET overdue_alerted_at = ?1 WHERE (code, key) IN (
@@ -318,7 +354,9 @@ export class SqliteStore implements Store {
     return toRequest(rows[0]);
   }
 
-  async pendingRunRequests(options: { codes?: readonly string[]; refs?: readonly ScheduleRef[]; limit?: number } = {}): Promise<RunRequest[]> {
+  async pendingRunRequests(
+    options: { codes?: readonly string[]; refs?: readonly ScheduleRef[]; limit?: number } = {},
+  ): Promise<RunRequest[]> {
     const filter = codeFilter(checkCodes('pendingRunRequests', options.codes), 3);
     const refs = options.refs === undefined ? null : checkRefs('pendingRunRequests', options.refs, false);
     // LIMIT -1: no limit.

@@ -67,23 +67,37 @@ export function schemaOf(options: SqlStoreOptions): string {
 }
 
 /** A dialect store plus the query that reads which migrations are applied. */
-function openInner(options: SqlStoreOptions): { store: Store; applied(): Promise<string[]>; compat(): Promise<CompatRow[]>; where: string } {
+function openInner(options: SqlStoreOptions): {
+  store: Store;
+  applied(): Promise<string[]>;
+  compat(): Promise<CompatRow[]>;
+  where: string;
+} {
   const dialect = 'orm' in options ? ormDialect(options.orm) : options.driver;
   // A missing driver package fails here, at creation, naming the package to install (an injected SQLite ORM brings its own).
   if (!('orm' in options) || dialect === 'postgresql') driverPackagePath(dialect);
   if (dialect === 'postgresql') {
     const schema = schemaOf(options);
-    const source = 'orm' in options ? ormPgSource(options.orm) : (() => {
-      const { config, where } = pgStoreConfig(options as PostgresConnectionOptions);
-      return ownPool(config, where);
-    })();
+    const source =
+      'orm' in options
+        ? ormPgSource(options.orm)
+        : (() => {
+            const { config, where } = pgStoreConfig(options as PostgresConnectionOptions);
+            return ownPool(config, where);
+          })();
     const db = new PgConnection(source);
     return {
       store: new PgStore(db, schema, !('orm' in options)),
       where: `${source.where} schema "${schema}"`,
       applied: async () =>
         (await db.query<{ name: string }>(`SELECT name FROM "${schema}".${MIGRATIONS_TABLE}`, [], 'schema check', true)).map((r) => r.name),
-      compat: () => db.query<CompatRow>(`SELECT name, version, oldest_version, oldest_release, applied_by FROM "${schema}".${COMPAT_TABLE}`, [], 'schema check', true),
+      compat: () =>
+        db.query<CompatRow>(
+          `SELECT name, version, oldest_version, oldest_release, applied_by FROM "${schema}".${COMPAT_TABLE}`,
+          [],
+          'schema check',
+          true,
+        ),
     };
   }
   const own = options as SqliteConnectionOptions;
@@ -93,7 +107,8 @@ function openInner(options: SqlStoreOptions): { store: Store; applied(): Promise
     store: new SqliteStore(db, !('orm' in options)),
     where: `SQLite file ${source.file}`,
     applied: async () => (await db.query<{ name: string }>(`SELECT name FROM ${MIGRATIONS_TABLE}`, [], 'schema check')).map((r) => r.name),
-    compat: () => db.query<CompatRow>(`SELECT name, version, oldest_version, oldest_release, applied_by FROM ${COMPAT_TABLE}`, [], 'schema check'),
+    compat: () =>
+      db.query<CompatRow>(`SELECT name, version, oldest_version, oldest_release, applied_by FROM ${COMPAT_TABLE}`, [], 'schema check'),
   };
 }
 

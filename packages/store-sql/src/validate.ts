@@ -40,8 +40,14 @@ export function checkDate(operation: string, field: string, value: unknown): Dat
 
 function checkRefShape(operation: string, ref: ScheduleRef, field: string): void {
   if (typeof ref !== 'object' || ref === null) bad(operation, field, 'must be { code, key }');
-  if (typeof ref.code !== 'string' || ref.code === '') bad(operation, `${field}.code`, `must be a non-empty string, got ${JSON.stringify(ref.code)}`);
-  if (typeof ref.key !== 'string') bad(operation, `${field}.key (job "${ref.code}")`, `must be a string ('' for the code-defined schedule), got ${JSON.stringify(ref.key)}`);
+  if (typeof ref.code !== 'string' || ref.code === '')
+    bad(operation, `${field}.code`, `must be a non-empty string, got ${JSON.stringify(ref.code)}`);
+  if (typeof ref.key !== 'string')
+    bad(
+      operation,
+      `${field}.key (job "${ref.code}")`,
+      `must be a string ('' for the code-defined schedule), got ${JSON.stringify(ref.key)}`,
+    );
 }
 
 /** True when the database can hold `ref` as it is: no NUL and no lone UTF-16 surrogate in its code or key. */
@@ -57,7 +63,11 @@ function isStorableRef(ref: ScheduleRef): boolean {
 export function checkRef(operation: string, ref: ScheduleRef, field = 'ref'): void {
   checkRefShape(operation, ref, field);
   if (!isStorableRef(ref)) {
-    bad(operation, `${field} (job ${JSON.stringify(ref.code)})`, `must be well-formed Unicode text without NUL in code and key (a lone UTF-16 surrogate cannot be stored), got ${JSON.stringify(ref)}`);
+    bad(
+      operation,
+      `${field} (job ${JSON.stringify(ref.code)})`,
+      `must be well-formed Unicode text without NUL in code and key (a lone UTF-16 surrogate cannot be stored), got ${JSON.stringify(ref)}`,
+    );
   }
 }
 
@@ -90,19 +100,31 @@ export function checkClaims(claims: readonly SlotClaim[]): void {
     checkDate('claimSlots', `${at}.slotAt (job "${claim.code}")`, claim.slotAt);
     positiveInt('claimSlots', `${at}.attempt (job "${claim.code}")`, claim.attempt, 1_000_000);
     positiveInt('claimSlots', `${at}.leaseMs (job "${claim.code}")`, claim.leaseMs);
-    if (!TRIGGERS.has(claim.trigger)) bad('claimSlots', `${at}.trigger (job "${claim.code}")`, `must be schedule, retry, manual or force, got ${JSON.stringify(claim.trigger)}`);
+    if (!TRIGGERS.has(claim.trigger))
+      bad(
+        'claimSlots',
+        `${at}.trigger (job "${claim.code}")`,
+        `must be schedule, retry, manual or force, got ${JSON.stringify(claim.trigger)}`,
+      );
     if (!OVERLAP_POLICIES.includes(claim.overlap)) {
-      bad('claimSlots', `${at}.overlap (job "${claim.code}")`, `must be one of ${OVERLAP_POLICIES.join(', ')}, got ${JSON.stringify(claim.overlap)}`);
+      bad(
+        'claimSlots',
+        `${at}.overlap (job "${claim.code}")`,
+        `must be one of ${OVERLAP_POLICIES.join(', ')}, got ${JSON.stringify(claim.overlap)}`,
+      );
     }
-    if (claim.backfill !== undefined && typeof claim.backfill !== 'boolean') bad('claimSlots', `${at}.backfill (job "${claim.code}")`, 'must be a boolean');
+    if (claim.backfill !== undefined && typeof claim.backfill !== 'boolean')
+      bad('claimSlots', `${at}.backfill (job "${claim.code}")`, 'must be a boolean');
     if (claim.requestId !== undefined && (typeof claim.requestId !== 'string' || claim.requestId === '')) {
       bad('claimSlots', `${at}.requestId (job "${claim.code}")`, `must be a non-empty string, got ${JSON.stringify(claim.requestId)}`);
     }
     if ((claim.trigger === 'manual') !== (claim.requestId !== undefined)) {
       bad('claimSlots', `${at}.requestId (job "${claim.code}")`, "goes with trigger 'manual', and trigger 'manual' with a requestId");
     }
-    if (claim.requestId !== undefined && claim.attempt !== 1) bad('claimSlots', `${at}.attempt (job "${claim.code}")`, `must be 1 with a requestId, got ${claim.attempt}`);
-    if (claim.scheduleVersion !== undefined) positiveInt('claimSlots', `${at}.scheduleVersion (job "${claim.code}")`, claim.scheduleVersion);
+    if (claim.requestId !== undefined && claim.attempt !== 1)
+      bad('claimSlots', `${at}.attempt (job "${claim.code}")`, `must be 1 with a requestId, got ${claim.attempt}`);
+    if (claim.scheduleVersion !== undefined)
+      positiveInt('claimSlots', `${at}.scheduleVersion (job "${claim.code}")`, claim.scheduleVersion);
     if (claim.maxRuns !== undefined) positiveInt('claimSlots', `${at}.maxRuns (job "${claim.code}")`, claim.maxRuns);
     if (claim.passed !== undefined) {
       const problem = passedSlotsProblem(claim.passed, claim.slotAt);
@@ -124,7 +146,11 @@ export function checkLeases(operation: string, leases: readonly Lease[], field =
 /** Checks a batch of completions. */
 export function checkCompletions(completions: readonly RunCompletion[]): void {
   if (!Array.isArray(completions)) bad('completeRuns', 'completions', 'must be an array');
-  checkLeases('completeRuns', completions.map((c) => c.lease), 'completions[].lease');
+  checkLeases(
+    'completeRuns',
+    completions.map((c) => c.lease),
+    'completions[].lease',
+  );
   completions.forEach((c, i) => {
     const problem = completionStatusProblem(c);
     if (problem) bad('completeRuns', `completions[${i}] (job "${c.lease.code}")`, problem);
@@ -145,7 +171,8 @@ export function checkLimit(operation: string, value: number | undefined, fallbac
 /** A checked claim context. */
 export function checkContext(context: { runnerId: string; now: Date }): void {
   if (typeof context !== 'object' || context === null) bad('claimSlots', 'context', 'must be { runnerId, now }');
-  if (typeof context.runnerId !== 'string' || context.runnerId === '') bad('claimSlots', 'context.runnerId', `must be a non-empty string, got ${JSON.stringify(context.runnerId)}`);
+  if (typeof context.runnerId !== 'string' || context.runnerId === '')
+    bad('claimSlots', 'context.runnerId', `must be a non-empty string, got ${JSON.stringify(context.runnerId)}`);
   checkDate('claimSlots', 'context.now', context.now);
 }
 
@@ -162,7 +189,8 @@ export function checkCodes(operation: string, codes: readonly string[] | undefin
  */
 export function checkRefs(operation: string, refs: readonly ScheduleRef[], runtime: boolean): ScheduleRef[] {
   if (!Array.isArray(refs)) bad(operation, 'refs', 'must be an array of { code, key }');
-  if (refs.length > MAX_SCHEDULES_PER_CALL) bad(operation, 'refs', `has ${refs.length} refs; the limit is ${MAX_SCHEDULES_PER_CALL} in one call`);
+  if (refs.length > MAX_SCHEDULES_PER_CALL)
+    bad(operation, 'refs', `has ${refs.length} refs; the limit is ${MAX_SCHEDULES_PER_CALL} in one call`);
   const storable = checkLookupRefs(operation, refs);
   refs.forEach((ref, i) => {
     if (runtime && ref.key === '') bad(operation, `refs[${i}].key (job "${ref.code}")`, `is '', the job's own schedule, not a runtime one`);
@@ -173,12 +201,14 @@ export function checkRefs(operation: string, refs: readonly ScheduleRef[], runti
 /** The refs without repeats, first occurrence first. */
 export function uniqueRefs(refs: readonly ScheduleRef[]): ScheduleRef[] {
   const seen = new Set<string>();
-  return refs.filter((ref) => {
-    const id = `${ref.code}\u0000${ref.key}`;
-    if (seen.has(id)) return false;
-    seen.add(id);
-    return true;
-  }).map(({ code, key }) => ({ code, key }));
+  return refs
+    .filter((ref) => {
+      const id = `${ref.code}\u0000${ref.key}`;
+      if (seen.has(id)) return false;
+      seen.add(id);
+      return true;
+    })
+    .map(({ code, key }) => ({ code, key }));
 }
 
 /** A schedule-list query made explicit: code filter, page size, the ref to continue after. */
@@ -192,7 +222,8 @@ export interface CheckedScheduleQuery {
 export function checkScheduleQuery(query: ScheduleQuery = {}): CheckedScheduleQuery {
   const op = 'listSchedules';
   if (typeof query !== 'object' || query === null) bad(op, 'query', 'must be an object');
-  if (query.code !== undefined && (typeof query.code !== 'string' || query.code === '')) bad(op, 'code', `must be a non-empty string, got ${JSON.stringify(query.code)}`);
+  if (query.code !== undefined && (typeof query.code !== 'string' || query.code === ''))
+    bad(op, 'code', `must be a non-empty string, got ${JSON.stringify(query.code)}`);
   let after: ScheduleRef | null = null;
   if (query.cursor !== undefined) {
     try {
@@ -239,12 +270,14 @@ export function checkQuery(query: RunQuery = {}): CheckedQuery {
   let statuses: RunStatus[] | null = null;
   if (query.status !== undefined) {
     statuses = typeof query.status === 'string' ? [query.status] : [...query.status];
-    for (const s of statuses) if (!RUN_STATUSES.includes(s)) bad(op, 'status', `must be one of ${RUN_STATUSES.join(', ')}, got ${JSON.stringify(s)}`);
+    for (const s of statuses)
+      if (!RUN_STATUSES.includes(s)) bad(op, 'status', `must be one of ${RUN_STATUSES.join(', ')}, got ${JSON.stringify(s)}`);
   }
   let reasons: SkipReason[] | null = null;
   if (query.reason !== undefined) {
     reasons = typeof query.reason === 'string' ? [query.reason] : [...query.reason];
-    for (const r of reasons) if (!SKIP_REASONS.includes(r)) bad(op, 'reason', `must be one of ${SKIP_REASONS.join(', ')}, got ${JSON.stringify(r)}`);
+    for (const r of reasons)
+      if (!SKIP_REASONS.includes(r)) bad(op, 'reason', `must be one of ${SKIP_REASONS.join(', ')}, got ${JSON.stringify(r)}`);
   }
   let cursor: CheckedQuery['cursor'] = null;
   if (query.cursor !== undefined) {
@@ -300,7 +333,8 @@ export function checkMaintenance(name: string, options: { now: Date; everyMs: nu
   if (typeof options !== 'object' || options === null) bad('claimMaintenance', 'options', 'must be { now, everyMs }');
   checkDate('claimMaintenance', 'now', options.now);
   const every = options.everyMs;
-  if (typeof every !== 'number' || !Number.isSafeInteger(every) || every < 1000) bad('claimMaintenance', 'everyMs', `must be an integer of at least 1000, got ${String(every)}`);
+  if (typeof every !== 'number' || !Number.isSafeInteger(every) || every < 1000)
+    bad('claimMaintenance', 'everyMs', `must be an integer of at least 1000, got ${String(every)}`);
 }
 
 /** `claimOverdue`'s options, checked as every store checks them (core's rules), with this store's prefix. */
@@ -313,5 +347,7 @@ export function checkOverdue(options: unknown): CheckedOverdueOptions {
 /** Overdue states in the order `claimOverdue` hands them out: oldest due first, then by code and key. */
 export function byDue(states: JobState[]): JobState[] {
   const due = (s: JobState) => (s.lastSucceededAt ?? s.createdAt).getTime() + (s.expectSuccessWithinMs ?? 0);
-  return states.sort((a, b) => due(a) - due(b) || (a.code < b.code ? -1 : a.code > b.code ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return states.sort(
+    (a, b) => due(a) - due(b) || (a.code < b.code ? -1 : a.code > b.code ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+  );
 }

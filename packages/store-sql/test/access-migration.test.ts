@@ -14,7 +14,10 @@ const AT = new Date(Date.UTC(2030, 0, 7, 12));
 const TABLES = ['tickwork_job_state', 'tickwork_run', 'tickwork_run_request', 'tickwork_schedule', 'tickwork_schedule_counter'];
 const ACCESS = 'Migration20261202224500_tickwork_access';
 /** What the previous release shipped: every migration before this one. */
-const PREVIOUS = SHIPPED.slice(0, SHIPPED.findIndex((m) => m.info.name === ACCESS));
+const PREVIOUS = SHIPPED.slice(
+  0,
+  SHIPPED.findIndex((m) => m.info.name === ACCESS),
+);
 
 async function checkUpgrade(options: SqlStoreOptions, snapshot: () => Promise<unknown>, undo: (() => Promise<unknown>)[]): Promise<void> {
   const store = createSqlStore(options);
@@ -44,8 +47,12 @@ async function checkUpgrade(options: SqlStoreOptions, snapshot: () => Promise<un
   expect((await store.pendingRunRequests()).map((r) => r.requestedBy)).toEqual(['ops']);
 
   const row = await store.appendAudit({
-    at: AT, actor: { id: 'cli', name: 'ops', role: 'admin', via: 'cli' }, action: 'job.resume', target: { code: 'billing', key: '' },
-    before: { paused: true }, after: { paused: false },
+    at: AT,
+    actor: { id: 'cli', name: 'ops', role: 'admin', via: 'cli' },
+    action: 'job.resume',
+    target: { code: 'billing', key: '' },
+    before: { paused: true },
+    after: { paused: false },
   });
   expect(row.id).toBe('1');
   expect((await store.listAudit()).entries).toEqual([row]);
@@ -66,9 +73,15 @@ describe('a populated database of the previous release migrates to the audit-log
     const s = `"${schema}"`;
     undo.push(() => adminQuery(`DROP SCHEMA IF EXISTS ${s} CASCADE`));
     await migrateWith(pgOptions(schema), PREVIOUS);
-    await adminQuery(`INSERT INTO ${s}.tickwork_job_state (code, key, paused, paused_note, created_at, updated_at) VALUES ('billing', '', true, 'before the upgrade', $1, $1)`, [AT]);
-    await adminQuery(`INSERT INTO ${s}.tickwork_run_request (code, key, requested_at, requested_by) VALUES ('billing', '', $1, 'ops')`, [AT]);
-    const snapshot = async () => Object.fromEntries(await Promise.all(TABLES.map(async (t) => [t, await adminQuery(`SELECT * FROM ${s}.${t} ORDER BY 1, 2`)])));
+    await adminQuery(
+      `INSERT INTO ${s}.tickwork_job_state (code, key, paused, paused_note, created_at, updated_at) VALUES ('billing', '', true, 'before the upgrade', $1, $1)`,
+      [AT],
+    );
+    await adminQuery(`INSERT INTO ${s}.tickwork_run_request (code, key, requested_at, requested_by) VALUES ('billing', '', $1, 'ops')`, [
+      AT,
+    ]);
+    const snapshot = async () =>
+      Object.fromEntries(await Promise.all(TABLES.map(async (t) => [t, await adminQuery(`SELECT * FROM ${s}.${t} ORDER BY 1, 2`)])));
     await checkUpgrade(pgOptions(schema), snapshot, undo);
   });
 

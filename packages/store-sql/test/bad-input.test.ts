@@ -75,7 +75,10 @@ describe('bad input fails early with a clear message and changes nothing', () =>
     const error = await migrate(pgOptions(schema)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StoreSchemaError);
     expect((error as Error).message).toMatch(/\[tickwork\] \[store-sql\] migrate: .* rolled back/);
-    const tables = await adminQuery<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [schema]);
+    const tables = await adminQuery<{ table_name: string }>(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`,
+      [schema],
+    );
     expect(tables.map((t) => t.table_name).filter((t) => t !== 'tickwork_migrations')).toEqual(['tickwork_run_request']);
     const applied = await adminQuery(`SELECT name FROM "${schema}".tickwork_migrations`).catch(() => []);
     expect(applied).toEqual([]);
@@ -89,7 +92,10 @@ describe('bad input fails early with a clear message and changes nothing', () =>
     await blocker.close();
     rawSqlite(temp.file, 'CREATE TABLE tickwork_run_request (x INTEGER)');
     await expect(migrate({ driver: 'sqlite', dbName: temp.file })).rejects.toThrow(/\[tickwork\] \[store-sql\] migrate: .* rolled back/);
-    const tables = rawSqlite<{ name: string }>(temp.file, `SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'tickwork_%' ORDER BY name`).map((r) => r.name);
+    const tables = rawSqlite<{ name: string }>(
+      temp.file,
+      `SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'tickwork_%' ORDER BY name`,
+    ).map((r) => r.name);
     expect(tables.filter((t) => t !== 'tickwork_migrations')).toEqual(['tickwork_run_request']);
   });
 
@@ -104,15 +110,21 @@ describe('bad input fails early with a clear message and changes nothing', () =>
 
   it('invalid options are SqlStoreOptionsError naming the field, before anything is opened', () => {
     expect(() => createSqlStore({ driver: 'postgresql', clientUrl: 'not a url' })).toThrow(/option "clientUrl" is not a valid URL/);
-    expect(() => createSqlStore({ driver: 'postgresql', clientUrl: 'mysql://root@localhost/db' })).toThrow(/option "clientUrl" must start with postgres:\/\//);
+    expect(() => createSqlStore({ driver: 'postgresql', clientUrl: 'mysql://root@localhost/db' })).toThrow(
+      /option "clientUrl" must start with postgres:\/\//,
+    );
     expect(() => createSqlStore({ driver: 'postgresql', clientUrl: PG_URL, schema: 'Robert"; DROP' })).toThrow(/option "schema"/);
     expect(() => createSqlStore({ driver: 'mysql' } as never)).toThrow(/option "driver" must be "postgresql" or "sqlite"/);
-    expect(() => createSqlStore({ driver: 'sqlite', dbName: 'x.db', schema: 'nope' } as never)).toThrow(/option "schema" is not an option of the sqlite store/);
+    expect(() => createSqlStore({ driver: 'sqlite', dbName: 'x.db', schema: 'nope' } as never)).toThrow(
+      /option "schema" is not an option of the sqlite store/,
+    );
     expect(() => createSqlStore({ driver: 'sqlite', dbName: '' })).toThrow(SqlStoreOptionsError);
     // The change channel "tickwork_changes:<schema>" must fit PostgreSQL's 63-character identifiers.
     expect(() => createSqlStore({ ...pgOptions('s'.repeat(47)) })).toThrow(/option "schema" .*at most 46 characters/);
     expect(() => createSqlStore({ ...pgOptions('s'.repeat(46)) })).not.toThrow();
-    expect(() => createSqlStore({ driver: 'postgresql', clientUrl: PG_URL, poolSize: 0 })).toThrow(/option "poolSize" must be a positive integer/);
+    expect(() => createSqlStore({ driver: 'postgresql', clientUrl: PG_URL, poolSize: 0 })).toThrow(
+      /option "poolSize" must be a positive integer/,
+    );
   });
 
   it('invalid arguments are InvalidArgumentError naming the job and field, and claim nothing', async () => {
@@ -154,7 +166,11 @@ describe('bad input fails early with a clear message and changes nothing', () =>
       const tenant = { code: 'report', key: 'tenant-1' };
       await store.upsertSchedules([runtimeSchedule(tenant)], now);
       await store.requestRun(tenant, { now });
-      for (const bad of [{ code: 'report', key: 'a\u0000b' }, { code: 'report', key: 'a\ud800b' }, { code: 'rep\udc00ort', key: 'tenant-1' }]) {
+      for (const bad of [
+        { code: 'report', key: 'a\u0000b' },
+        { code: 'report', key: 'a\ud800b' },
+        { code: 'rep\udc00ort', key: 'tenant-1' },
+      ]) {
         expect(await store.getSchedules([bad, tenant])).toMatchObject([tenant]);
         expect(await store.getStates([bad])).toEqual([]);
         expect(await store.removeSchedules([bad])).toEqual([false]);
@@ -223,12 +239,14 @@ describe('bad input fails early with a clear message and changes nothing', () =>
     const script = `const { migrate } = await import(${JSON.stringify(DIST)});
       console.log(JSON.stringify(await migrate({ driver: 'sqlite', dbName: ${JSON.stringify(temp.file)} })));`;
     const runs = await Promise.all(
-      Array.from({ length: 4 }, () =>
-        new Promise<{ applied: string[] }>((resolve, reject) => {
-          execFile(process.execPath, ['--input-type=module', '-e', script], (error, stdout, stderr) =>
-            error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout) as { applied: string[] }),
-          );
-        }),
+      Array.from(
+        { length: 4 },
+        () =>
+          new Promise<{ applied: string[] }>((resolve, reject) => {
+            execFile(process.execPath, ['--input-type=module', '-e', script], (error, stdout, stderr) =>
+              error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout) as { applied: string[] }),
+            );
+          }),
       ),
     );
     expect(runs.flatMap((r) => r.applied)).toEqual([...MIGRATION_NAMES]);

@@ -20,7 +20,10 @@ describe('PostgreSQL: a claim racing a late lease renewal', () => {
     const store: Store = createSqlStore(pgOptions(fixture.schema));
     undo.push(() => store.close());
     const claim = (slotMs: number, runnerId: string) =>
-      store.claimSlots([{ ...ref, slotAt: at(slotMs), attempt: 1, trigger: 'schedule', overlap: 'skip', leaseMs: 1_000 }], { runnerId, now: at(Math.max(slotMs, 5_000)) });
+      store.claimSlots([{ ...ref, slotAt: at(slotMs), attempt: 1, trigger: 'schedule', overlap: 'skip', leaseMs: 1_000 }], {
+        runnerId,
+        now: at(Math.max(slotMs, 5_000)),
+      });
     const [first] = await claim(0, 'a');
     expect(first?.status).toBe('claimed');
     const runId = first?.status === 'claimed' ? first.run.id : '';

@@ -33,9 +33,19 @@ async function migrateWithHostOrm(options: Options): Promise<void> {
 }
 
 const pgOrmOptions = (schema: string): Options => ({
-  driver: PostgreSqlDriver, clientUrl: PG_URL, schema, entities: [], discovery: { warnWhenNoEntities: false }, pool: { min: 0, max: 3 },
+  driver: PostgreSqlDriver,
+  clientUrl: PG_URL,
+  schema,
+  entities: [],
+  discovery: { warnWhenNoEntities: false },
+  pool: { min: 0, max: 3 },
 });
-const sqliteOrmOptions = (file: string): Options => ({ driver: LibSqlDriver, dbName: file, entities: [], discovery: { warnWhenNoEntities: false } });
+const sqliteOrmOptions = (file: string): Options => ({
+  driver: LibSqlDriver,
+  dbName: file,
+  entities: [],
+  discovery: { warnWhenNoEntities: false },
+});
 
 // Each test gets a schema no other test is using as this file migrated it through a host ORM (see pgSchemaTemplate), and a
 // SQLite file of its own, a copy of one this file migrated so.
@@ -43,12 +53,26 @@ const schemas = pgSchemaTemplate((schema) => migrateWithHostOrm(pgOrmOptions(sch
 afterAll(() => schemas.drop());
 const files = sqliteFileTemplate((file) => migrateWithHostOrm(sqliteOrmOptions(file)));
 
-describeStoreConformance('store-sql on a host MikroORM (PostgreSQL)', async () => {
-  const schema = await schemas.take();
-  return ormFixture(() => pgOrmOptions(schema), () => schemas.give(schema));
-}, { raceInstances: 4 });
+describeStoreConformance(
+  'store-sql on a host MikroORM (PostgreSQL)',
+  async () => {
+    const schema = await schemas.take();
+    return ormFixture(
+      () => pgOrmOptions(schema),
+      () => schemas.give(schema),
+    );
+  },
+  { raceInstances: 4 },
+);
 
-describeStoreConformance('store-sql on a host MikroORM (SQLite)', async () => {
-  const temp = await files();
-  return ormFixture(() => sqliteOrmOptions(temp.file), async () => temp.remove());
-}, { raceInstances: 4 });
+describeStoreConformance(
+  'store-sql on a host MikroORM (SQLite)',
+  async () => {
+    const temp = await files();
+    return ormFixture(
+      () => sqliteOrmOptions(temp.file),
+      async () => temp.remove(),
+    );
+  },
+  { raceInstances: 4 },
+);

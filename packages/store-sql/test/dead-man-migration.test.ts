@@ -33,7 +33,12 @@ function upgradedView(after: Record<string, unknown>[], before: Record<string, u
 }
 
 /** The checks on an upgraded database: billing failed twice (the second run still running at AT), idle never ran. */
-async function checkUpgraded(options: SqlStoreOptions, states: () => Promise<Record<string, unknown>[]>, runs: () => Promise<Record<string, unknown>[]>, undo: (() => Promise<unknown>)[]) {
+async function checkUpgraded(
+  options: SqlStoreOptions,
+  states: () => Promise<Record<string, unknown>[]>,
+  runs: () => Promise<Record<string, unknown>[]>,
+  undo: (() => Promise<unknown>)[],
+) {
   const statesBefore = await states();
   const runsBefore = await runs();
   expect(statesBefore).toHaveLength(2);
@@ -43,7 +48,9 @@ async function checkUpgraded(options: SqlStoreOptions, states: () => Promise<Rec
   const statesAfter = await states();
   expect(upgradedView(statesAfter, statesBefore)).toEqual(statesBefore.map((row) => ({ ...row, ...NEW_COLUMNS })));
   const runsAfter = await runs();
-  expect(upgradedView(runsAfter, runsBefore).map((row) => Object.fromEntries(Object.keys(runsBefore[0]!).map((k) => [k, row[k]])))).toEqual(runsBefore);
+  expect(upgradedView(runsAfter, runsBefore).map((row) => Object.fromEntries(Object.keys(runsBefore[0]!).map((k) => [k, row[k]])))).toEqual(
+    runsBefore,
+  );
 
   const store = createSqlStore(options);
   undo.push(() => store.close());
@@ -70,7 +77,7 @@ describe('a populated database migrates to the dead-man schema', () => {
     for (const step of undo.splice(0).reverse()) await step();
   });
 
-  it('on PostgreSQL; the previous release\'s completion function still answers and keeps the new columns', async () => {
+  it("on PostgreSQL; the previous release's completion function still answers and keeps the new columns", async () => {
     const schema = randomSchema();
     const s = `"${schema}"`;
     undo.push(() => adminQuery(`DROP SCHEMA IF EXISTS ${s} CASCADE`));
@@ -94,11 +101,31 @@ describe('a populated database migrates to the dead-man schema', () => {
       { runnerId: 'old', now: at(70) },
     );
     if (claim?.status !== 'claimed') throw new Error(`expected a claim, got ${claim?.status}`);
-    const [completed] = await adminQuery<{ outcome: string; state: Record<string, unknown> }>(`SELECT * FROM ${s}.tickwork_complete_runs($1::jsonb)`, [
-      JSON.stringify([{ ord: 0, ...JOB, id: Number(claim.run.id), token: claim.lease.token, status: 'failed', finished_at: at(71).toISOString(), message: null, error: 'boom', stack: null }]),
-    ]);
+    const [completed] = await adminQuery<{ outcome: string; state: Record<string, unknown> }>(
+      `SELECT * FROM ${s}.tickwork_complete_runs($1::jsonb)`,
+      [
+        JSON.stringify([
+          {
+            ord: 0,
+            ...JOB,
+            id: Number(claim.run.id),
+            token: claim.lease.token,
+            status: 'failed',
+            finished_at: at(71).toISOString(),
+            message: null,
+            error: 'boom',
+            stack: null,
+          },
+        ]),
+      ],
+    );
     expect(completed?.outcome).toBe('completed');
-    expect((await store.getStates([JOB]))[0]).toMatchObject({ consecutiveFailures: 1, failingSince: at(71), endedStreak: 0, lastSucceededAt: at(3) });
+    expect((await store.getStates([JOB]))[0]).toMatchObject({
+      consecutiveFailures: 1,
+      failingSince: at(71),
+      endedStreak: 0,
+      lastSucceededAt: at(3),
+    });
   });
 
   it('on SQLite, seeded with the rows the previous version wrote', async () => {

@@ -24,8 +24,20 @@ const TABLES = ['tickwork_job_state', 'tickwork_run', 'tickwork_run_request', 't
 /** What the migration adds to each table's rows, at its defaults. */
 const ADDED: Record<(typeof TABLES)[number], (dialect: 'postgresql' | 'sqlite') => Record<string, unknown>> = {
   // scheduled_runs: the limited-runs migration, skip columns: the skipped-slots one (#20), applied by the same migrate() call (bigint as text on PostgreSQL).
-  tickwork_job_state: (dialect) => ({ waiting_slot_at: null, scheduled_runs: dialect === 'postgresql' ? '0' : 0, last_skip_reason: null, last_skipped_slot_at: null, ...DEAD_MAN_DEFAULTS }),
-  tickwork_run: (dialect) => ({ request_id: null, cancel_requested: dialect === 'postgresql' ? false : 0, skip_reason: null, slot_count: 1, range_last_slot_at: null }),
+  tickwork_job_state: (dialect) => ({
+    waiting_slot_at: null,
+    scheduled_runs: dialect === 'postgresql' ? '0' : 0,
+    last_skip_reason: null,
+    last_skipped_slot_at: null,
+    ...DEAD_MAN_DEFAULTS,
+  }),
+  tickwork_run: (dialect) => ({
+    request_id: null,
+    cancel_requested: dialect === 'postgresql' ? false : 0,
+    skip_reason: null,
+    slot_count: 1,
+    range_last_slot_at: null,
+  }),
   tickwork_run_request: () => ({}),
   tickwork_schedule: () => ({}),
   tickwork_schedule_counter: () => ({}),
@@ -56,7 +68,9 @@ async function checkUpgrade(
   undo.push(() => store.close());
   const refused = await store.getStates().catch((e: unknown) => e);
   expect(refused).toBeInstanceOf(StoreSchemaError);
-  expect((refused as Error).message).toMatch(/missing migrations \(Migration20261201000000_tickwork_exactly_once(, \w+)*\); run `tickwork migrate`/);
+  expect((refused as Error).message).toMatch(
+    /missing migrations \(Migration20261201000000_tickwork_exactly_once(, \w+)*\); run `tickwork migrate`/,
+  );
 
   const before = await snapshot();
   expect(before.tickwork_run!.length).toBeGreaterThanOrEqual(5);
@@ -73,12 +87,26 @@ async function checkUpgrade(
   // While it runs, a run-now request under bufferOne is busy and stays pending.
   const requestClaim = (id: string) => claim(BILLING, at(70), { trigger: 'manual', requestId: id, overlap: 'bufferOne' });
   expect(await store.claimSlots([requestClaim(seeded.pending[0])], { runnerId: 'new', now: at(100) })).toEqual([{ status: 'busy' }]);
-  const lease: Lease = { ...BILLING, runId: old!.id, token: old!.token, runnerId: 'old', expiresAt: old!.leaseExpiresAt!, cancelRequested: false };
+  const lease: Lease = {
+    ...BILLING,
+    runId: old!.id,
+    token: old!.token,
+    runnerId: 'old',
+    expiresAt: old!.leaseExpiresAt!,
+    cancelRequested: false,
+  };
   const [done] = await store.completeRuns([{ lease, status: 'succeeded', finishedAt: at(140) }]);
-  expect(done).toMatchObject({ status: 'completed', run: { status: 'succeeded' }, state: { lastStatus: 'succeeded', waitingSlotAt: null } });
+  expect(done).toMatchObject({
+    status: 'completed',
+    run: { status: 'succeeded' },
+    state: { lastStatus: 'succeeded', waitingSlotAt: null },
+  });
 
   // The two old requests of one second each run once, by id, in turn; new ids are above every id the old version used.
-  const [first, meanwhile] = await store.claimSlots([requestClaim(seeded.pending[0]), requestClaim(seeded.pending[1])], { runnerId: 'new', now: at(141) });
+  const [first, meanwhile] = await store.claimSlots([requestClaim(seeded.pending[0]), requestClaim(seeded.pending[1])], {
+    runnerId: 'new',
+    now: at(141),
+  });
   if (first?.status !== 'claimed') throw new Error(`expected claimed, got ${first?.status}`);
   expect(meanwhile).toEqual({ status: 'busy' });
   expect(first.run).toMatchObject({ trigger: 'manual', requestId: seeded.pending[0] });
@@ -98,7 +126,8 @@ async function checkUpgrade(
   // The old version's other running runs (leases until at(60) and at(125)) are reaped once, oldest expiry first, with their states.
   const reaped = await store.reapExpired({ now: at(200) });
   expect(reaped.map((r) => [r.run.code, r.run.runnerId, r.run.status, r.state?.consecutiveFailures])).toEqual([
-    ['report', 'old', 'interrupted', 1], ['manual-only', 'old', 'interrupted', 1],
+    ['report', 'old', 'interrupted', 1],
+    ['manual-only', 'old', 'interrupted', 1],
   ]);
   expect(await store.reapExpired({ now: at(200) })).toEqual([]);
   return store;
@@ -118,26 +147,56 @@ describe('a populated database of the runtime-schedules version migrates to the 
 
     const { definitions } = checkScheduleInputs([runtimeSchedule(TENANT)], 'seed');
     await adminQuery(`SELECT * FROM ${s}.tickwork_upsert_schedules($1::jsonb, $2, 'seed')`, [
-      JSON.stringify([{ ord: 0, ...TENANT, definition: definitions[0], enabled: true }]), AT,
+      JSON.stringify([{ ord: 0, ...TENANT, definition: definitions[0], enabled: true }]),
+      AT,
     ]);
     type OldOutcome = { ord: number; outcome: string; run: { id: number; token: number } | null };
     const oldClaim = async (items: { ref: typeof BILLING; slot: Date; trigger?: string }[], now: Date) =>
       adminQuery<OldOutcome>(`SELECT * FROM ${s}.tickwork_claim_slots($1::jsonb, 'old', $2)`, [
-        JSON.stringify(items.map(({ ref, slot, trigger }, ord) => ({
-          ord, ...ref, slot_at: slot.toISOString(), attempt: 1, trigger: trigger ?? 'schedule', allow_parallel: false, lease_ms: 60_000,
-        }))),
+        JSON.stringify(
+          items.map(({ ref, slot, trigger }, ord) => ({
+            ord,
+            ...ref,
+            slot_at: slot.toISOString(),
+            attempt: 1,
+            trigger: trigger ?? 'schedule',
+            allow_parallel: false,
+            lease_ms: 60_000,
+          })),
+        ),
         now,
       ]);
     const oldComplete = (run: { id: number; token: number }, ref: typeof BILLING, finishedAt: Date) =>
       adminQuery(`SELECT * FROM ${s}.tickwork_complete_runs($1::jsonb)`, [
-        JSON.stringify([{ ord: 0, id: run.id, token: run.token, ...ref, status: 'succeeded', finished_at: finishedAt.toISOString(), message: 'ok', error: null, stack: null }]),
+        JSON.stringify([
+          {
+            ord: 0,
+            id: run.id,
+            token: run.token,
+            ...ref,
+            status: 'succeeded',
+            finished_at: finishedAt.toISOString(),
+            message: 'ok',
+            error: null,
+            stack: null,
+          },
+        ]),
       ]);
-    const [billing0] = await oldClaim([{ ref: BILLING, slot: AT }, { ref: TENANT, slot: AT }], AT);
+    const [billing0] = await oldClaim(
+      [
+        { ref: BILLING, slot: AT },
+        { ref: TENANT, slot: AT },
+      ],
+      AT,
+    );
     await oldComplete(billing0!.run!, BILLING, at(1));
     const [running] = await oldClaim([{ ref: BILLING, slot: at(60) }], at(60));
     expect((await oldClaim([{ ref: BILLING, slot: at(120) }], at(61)))[0]?.outcome).toBe('overlap');
     // The old run-now flow: a request consumed, then claimed as a manual run of its second; two more pending in one second.
-    await adminQuery(`INSERT INTO ${s}.tickwork_run_request (code, key, requested_at, requested_by, consumed_at) VALUES ('billing', '', $1, 'ops', $1)`, [at(65)]);
+    await adminQuery(
+      `INSERT INTO ${s}.tickwork_run_request (code, key, requested_at, requested_by, consumed_at) VALUES ('billing', '', $1, 'ops', $1)`,
+      [at(65)],
+    );
     await oldClaim([{ ref: { code: 'manual-only', key: '' }, slot: at(65), trigger: 'manual' }], at(65));
     const pending = await adminQuery<{ id: string }>(
       `INSERT INTO ${s}.tickwork_run_request (code, key, requested_at, requested_by) VALUES ('billing', '', $1, 'a'), ('billing', '', $1, 'b') RETURNING id`,
@@ -157,7 +216,11 @@ describe('a populated database of the runtime-schedules version migrates to the 
       pgOptions(schema),
       'postgresql',
       snapshot,
-      { running: { id: String(running!.run!.id), token: running!.run!.token }, prunedId: gap!.run!.id, pending: [pending[0]!.id, pending[1]!.id] },
+      {
+        running: { id: String(running!.run!.id), token: running!.run!.token },
+        prunedId: gap!.run!.id,
+        pending: [pending[0]!.id, pending[1]!.id],
+      },
       undo,
     );
     // Removing the runtime schedule still removes its state (and would remove its waiting runs and pending requests).
@@ -170,7 +233,14 @@ describe('a populated database of the runtime-schedules version migrates to the 
     undo.push(async () => temp.remove());
     await migrateEarlier(2, { driver: LibSqlDriver, dbName: temp.file } as Options, 'sqlite', '');
     // One statement per line end with ';' (the seed below), each run on its own.
-    const exec = async (sql: string) => void rawSqlite(temp.file, ...sql.split(/;\s*\n/).map((x) => x.trim()).filter((x) => x !== ''));
+    const exec = async (sql: string) =>
+      void rawSqlite(
+        temp.file,
+        ...sql
+          .split(/;\s*\n/)
+          .map((x) => x.trim())
+          .filter((x) => x !== ''),
+      );
     const all = async (sql: string) => rawSqlite(temp.file, sql);
     const t = (seconds: number) => at(seconds).getTime();
     const { definitions } = checkScheduleInputs([runtimeSchedule(TENANT)], 'seed');
@@ -198,13 +268,26 @@ describe('a populated database of the runtime-schedules version migrates to the 
       for (const table of TABLES) out[table] = await all(`SELECT * FROM ${table} ORDER BY 1, 2`);
       return out;
     };
-    await checkUpgrade({ driver: 'sqlite', dbName: temp.file }, 'sqlite', snapshot, { running: { id: '3', token: 2 }, prunedId: 6, pending: ['2', '3'] }, undo);
+    await checkUpgrade(
+      { driver: 'sqlite', dbName: temp.file },
+      'sqlite',
+      snapshot,
+      { running: { id: '3', token: 2 }, prunedId: 6, pending: ['2', '3'] },
+      undo,
+    );
     // The rebuilt table kept every index (and the old slot uniqueness for runs without a request), except the lease
     // index, which the ninth migration (HOT renewals) drops on purpose.
-    const indexes = await all(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tickwork_run' AND name NOT LIKE 'sqlite_%' ORDER BY name`);
+    const indexes = await all(
+      `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tickwork_run' AND name NOT LIKE 'sqlite_%' ORDER BY name`,
+    );
     expect(indexes.map((r) => r.name)).toEqual([
-      'tickwork_run_finished_idx', 'tickwork_run_request_unique', 'tickwork_run_running_idx', 'tickwork_run_schedule_started_idx',
-      'tickwork_run_slot_unique', 'tickwork_run_started_idx', 'tickwork_run_waiting_idx',
+      'tickwork_run_finished_idx',
+      'tickwork_run_request_unique',
+      'tickwork_run_running_idx',
+      'tickwork_run_schedule_started_idx',
+      'tickwork_run_slot_unique',
+      'tickwork_run_started_idx',
+      'tickwork_run_waiting_idx',
     ]);
   });
 });

@@ -74,7 +74,11 @@ async function dumpSchema(schema: string, ...args: string[]): Promise<string> {
     ['--dbname', PG_URL, '--schema', schema, '--inserts', '--no-owner', '--no-privileges', ...args],
     { maxBuffer: 64 * 1024 * 1024 },
   );
-  return stdout.split('\n').filter((line) => !line.startsWith('\\')).join('\n').replaceAll(schema, PLACEHOLDER);
+  return stdout
+    .split('\n')
+    .filter((line) => !line.startsWith('\\'))
+    .join('\n')
+    .replaceAll(schema, PLACEHOLDER);
 }
 
 /**
@@ -119,7 +123,9 @@ export function pgSchemaTemplate(
     try {
       [ddl, rows] = await Promise.all([dumpSchema(schema), dumpSchema(schema, '--data-only')]);
     } catch (error) {
-      console.warn(`[store-sql tests] pg_dump failed (${(error as Error).message.split('\n')[0]}); every test migrates a schema of its own (slower)`);
+      console.warn(
+        `[store-sql tests] pg_dump failed (${(error as Error).message.split('\n')[0]}); every test migrates a schema of its own (slower)`,
+      );
       await migratedSchemas.give(schema);
       all.delete(schema);
       return null;
@@ -214,7 +220,9 @@ const migratedFile: MigratedFiles = async () => {
  * template file with `migrateInto` and keeps its bytes (checkpointed: no WAL beside it); every
  * call writes them to a new temp file.
  */
-export function sqliteFileTemplate(migrateInto: (file: string) => Promise<unknown> = (file) => migrate({ driver: 'sqlite', dbName: file })): MigratedFiles {
+export function sqliteFileTemplate(
+  migrateInto: (file: string) => Promise<unknown> = (file) => migrate({ driver: 'sqlite', dbName: file }),
+): MigratedFiles {
   let bytes: Promise<Buffer> | undefined;
   const takeBytes = async (): Promise<Buffer> => {
     const template = tempSqliteFile();
@@ -256,7 +264,14 @@ export async function sqliteFixture(files: MigratedFiles = migratedFile): Promis
 /** A runtime schedule for `ref`: every minute, a small payload, enabled. */
 export function runtimeSchedule(ref: ScheduleRef): RuntimeScheduleInput {
   return {
-    ...ref, schedule: { kind: 'every', everyMs: 60_000 }, timezone: null, payload: { tenant: 1 }, enabled: true,
-    startAt: null, expiresAt: null, description: null, options: {},
+    ...ref,
+    schedule: { kind: 'every', everyMs: 60_000 },
+    timezone: null,
+    payload: { tenant: 1 },
+    enabled: true,
+    startAt: null,
+    expiresAt: null,
+    description: null,
+    options: {},
   };
 }

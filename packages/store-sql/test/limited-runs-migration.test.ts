@@ -19,8 +19,17 @@ const PREVIOUS = SHIPPED.slice(0, LIMITED);
 
 /** A claim as the previous release sends it to `tickwork_claim_slots` (no max_runs). */
 const oldClaim = (slot: Date, ord = 0) => ({
-  ord, code: BILLING.code, key: '', slot_at: slot.toISOString(), attempt: 1, trigger: 'schedule', overlap: 'allowAll',
-  backfill: false, request_id: null, lease_ms: 60_000, schedule_version: null,
+  ord,
+  code: BILLING.code,
+  key: '',
+  slot_at: slot.toISOString(),
+  attempt: 1,
+  trigger: 'schedule',
+  overlap: 'allowAll',
+  backfill: false,
+  request_id: null,
+  lease_ms: 60_000,
+  schedule_version: null,
 });
 
 interface Dialect {
@@ -68,7 +77,9 @@ const DIALECTS: Dialect[] = [
             temp.file,
             `INSERT INTO tickwork_job_state (code, key, last_slot_at, total_runs, token, created_at, updated_at) VALUES ('billing', '', ${ms(2)}, 3, 3, ${ms(0)}, ${ms(2)})`,
             ...[0, 1, 2].map(
-              (n) => `INSERT INTO tickwork_run (code, key, slot_at, attempt, trigger, status, runner_id, token, started_at, lease_expires_at)
+              (
+                n,
+              ) => `INSERT INTO tickwork_run (code, key, slot_at, attempt, trigger, status, runner_id, token, started_at, lease_expires_at)
                 VALUES ('billing', '', ${ms(n)}, 1, 'schedule', 'running', 'old', ${n + 1}, ${ms(2)}, ${ms(3)})`,
             ),
           );
@@ -97,7 +108,9 @@ describe.each(DIALECTS)('the upgrade to limited runs on $name', ({ setUp }) => {
 
     expect(await migrate(options)).toEqual({ applied: MIGRATION_NAMES.slice(LIMITED), current: [...MIGRATION_NAMES] });
     // The skip-reasons and dead-man migrations after this one add empty columns of their own.
-    expect(await rows('tickwork_job_state')).toEqual(states.map((row) => ({ ...row, scheduled_runs: zero, last_skip_reason: null, last_skipped_slot_at: null, ...DEAD_MAN_DEFAULTS })));
+    expect(await rows('tickwork_job_state')).toEqual(
+      states.map((row) => ({ ...row, scheduled_runs: zero, last_skip_reason: null, last_skipped_slot_at: null, ...DEAD_MAN_DEFAULTS })),
+    );
     expect(await rows('tickwork_run')).toEqual(runs.map((row) => ({ ...row, skip_reason: null, slot_count: 1, range_last_slot_at: null })));
 
     const store = createSqlStore(options);
@@ -130,6 +143,8 @@ describe('a runner of the previous release on the upgraded PostgreSQL schema', (
     undo.push(() => store.close());
     expect((await store.getStates([BILLING]))[0]?.scheduledRuns).toBe(3);
     // A new runner with maxRuns 3 sees the limit reached by the old runner's runs.
-    expect(await store.claimSlots([claim(BILLING, minute(3), { maxRuns: 3 })], { runnerId: 'new', now: minute(9) })).toEqual([{ status: 'ended' }]);
+    expect(await store.claimSlots([claim(BILLING, minute(3), { maxRuns: 3 })], { runnerId: 'new', now: minute(9) })).toEqual([
+      { status: 'ended' },
+    ]);
   });
 });

@@ -23,7 +23,10 @@ function createIn(options: object): { name: string; message: string } {
     catch (e) { console.log(JSON.stringify({ name: e.constructor.name, message: e.message })); }`;
   // Without NODE_PATH: pnpm's bin shims point it at the workspace's hoisted packages, where the drivers are.
   const { NODE_PATH: _, ...env } = process.env;
-  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: app, env, encoding: 'utf8' })) as { name: string; message: string };
+  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: app, env, encoding: 'utf8' })) as {
+    name: string;
+    message: string;
+  };
 }
 
 describe('a missing driver package fails at store creation, naming the package to install', () => {
@@ -32,14 +35,16 @@ describe('a missing driver package fails at store creation, naming the package t
   it('SQLite without @mikro-orm/libsql', () => {
     expect(createIn({ driver: 'sqlite', dbName: join(app, 'x.db') })).toEqual({
       name: 'SqlStoreOptionsError',
-      message: '[tickwork] [store-sql] driver "sqlite" needs the package @mikro-orm/libsql (it brings libsql), which is not installed: run `npm install @mikro-orm/libsql@6.6.16`',
+      message:
+        '[tickwork] [store-sql] driver "sqlite" needs the package @mikro-orm/libsql (it brings libsql), which is not installed: run `npm install @mikro-orm/libsql@6.6.16`',
     });
   });
 
   it('PostgreSQL without @mikro-orm/postgresql', () => {
     expect(createIn({ driver: 'postgresql', clientUrl: 'postgres://u@127.0.0.1:5432/db' })).toEqual({
       name: 'SqlStoreOptionsError',
-      message: '[tickwork] [store-sql] driver "postgresql" needs the package @mikro-orm/postgresql (it brings pg), which is not installed: run `npm install @mikro-orm/postgresql@6.6.16`',
+      message:
+        '[tickwork] [store-sql] driver "postgresql" needs the package @mikro-orm/postgresql (it brings pg), which is not installed: run `npm install @mikro-orm/postgresql@6.6.16`',
     });
   });
 });

@@ -18,7 +18,9 @@ async function useThroughOrm(orm: MikroORM): Promise<void> {
     { runnerId: 'host', now: AT },
   );
   if (outcome?.status !== 'claimed') throw new Error(`expected a claim, got ${outcome?.status}`);
-  const [done] = await store.completeRuns([{ lease: outcome.lease, status: 'succeeded', finishedAt: new Date(AT.getTime() + 1500), message: 'ok' }]);
+  const [done] = await store.completeRuns([
+    { lease: outcome.lease, status: 'succeeded', finishedAt: new Date(AT.getTime() + 1500), message: 'ok' },
+  ]);
   expect(done?.status).toBe('completed');
   await store.setScheduleOverride({ code: 'billing', key: 'acme' }, { kind: 'every', everyMs: 60_000 }, AT);
   await store.close(); // the host's ORM stays open

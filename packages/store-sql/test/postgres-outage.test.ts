@@ -43,7 +43,9 @@ describe('PostgreSQL stopped for 8 s and started again (private server)', () => 
     await server?.destroy();
   }, 120_000);
 
-  it('fails fast while down, never crashes, and claims, completes and delivers changes again right after the restart', { timeout: 120_000 }, async () => {
+  it('fails fast while down, never crashes, and claims, completes and delivers changes again right after the restart', {
+    timeout: 120_000,
+  }, async () => {
     const store: SqlStore = createSqlStore(options);
     const writer = createSqlStore(options);
     const changes: StoreChange[] = [];
@@ -60,7 +62,15 @@ describe('PostgreSQL stopped for 8 s and started again (private server)', () => 
           n += 1;
           try {
             const outcomes = await store.claimSlots(
-              Array.from({ length: 5 }, (_, i) => ({ code: `job-${i}`, key: '', slotAt, attempt: 1, trigger: 'schedule' as const, overlap: 'allowAll' as const, leaseMs: 30_000 })),
+              Array.from({ length: 5 }, (_, i) => ({
+                code: `job-${i}`,
+                key: '',
+                slotAt,
+                attempt: 1,
+                trigger: 'schedule' as const,
+                overlap: 'allowAll' as const,
+                leaseMs: 30_000,
+              })),
               { runnerId: 'runner', now: slotAt },
             );
             const leases = outcomes.flatMap((o) => (o.status === 'claimed' ? [o.lease] : []));
@@ -88,7 +98,8 @@ describe('PostgreSQL stopped for 8 s and started again (private server)', () => 
       // Up again: the same store instance answers, with no reopen, within the bound.
       await firstSuccessWithin(RECOVERY_BOUND_MS, () => store.ping());
       await firstSuccessWithin(RECOVERY_BOUND_MS, async () => {
-        if (completed.size < beforeRestart + 20) throw new Error(`the loop completed ${completed.size - beforeRestart} runs since the restart`);
+        if (completed.size < beforeRestart + 20)
+          throw new Error(`the loop completed ${completed.size - beforeRestart} runs since the restart`);
       });
       // The LISTEN connection is back too: a change made after the restart arrives.
       await firstSuccessWithin(RECOVERY_BOUND_MS, async () => {

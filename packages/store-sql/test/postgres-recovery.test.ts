@@ -11,7 +11,13 @@ const AT = new Date(Date.UTC(2030, 0, 7));
 
 function claims(count: number, prefix: string): SlotClaim[] {
   return Array.from({ length: count }, (_, i) => ({
-    code: `${prefix}-${i}`, key: '', slotAt: AT, attempt: 1, trigger: 'schedule' as const, overlap: 'skip' as const, leaseMs: 60_000,
+    code: `${prefix}-${i}`,
+    key: '',
+    slotAt: AT,
+    attempt: 1,
+    trigger: 'schedule' as const,
+    overlap: 'skip' as const,
+    leaseMs: 60_000,
   }));
 }
 
@@ -89,7 +95,9 @@ describe('PostgreSQL restarts and killed connections', () => {
       await terminateBackends(fx.schema);
       const result = await claiming;
       const logged = (await store.queryRuns({ limit: 1000, since: AT })).runs.filter((r) => r.code.startsWith(`cut-${round}-`));
-      const count = await adminQuery<{ n: string }>(`SELECT count(*) AS n FROM "${fx.schema}".tickwork_run WHERE code LIKE $1`, [`cut-${round}-%`]);
+      const count = await adminQuery<{ n: string }>(`SELECT count(*) AS n FROM "${fx.schema}".tickwork_run WHERE code LIKE $1`, [
+        `cut-${round}-%`,
+      ]);
       if (result.ok) {
         expect(result.claimed).toBe(2000);
         expect(Number(count[0]?.n)).toBe(2000);
@@ -119,12 +127,16 @@ describe('PostgreSQL restarts and killed connections', () => {
     await writer.setPaused({ code: 'before', key: '' }, true, { now: AT });
     await until('the first change', async () => (received.length > 0 ? true : undefined));
     const firstPid = await until('the listener backend', async () => {
-      const rows = await adminQuery<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = $1`, [`tickwork:${fx.schema}:listen`]);
+      const rows = await adminQuery<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = $1`, [
+        `tickwork:${fx.schema}:listen`,
+      ]);
       return rows[0]?.pid;
     });
     expect(await terminateBackends(fx.schema, ':listen')).toBe(1);
     await until('a new listener backend', async () => {
-      const rows = await adminQuery<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = $1`, [`tickwork:${fx.schema}:listen`]);
+      const rows = await adminQuery<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = $1`, [
+        `tickwork:${fx.schema}:listen`,
+      ]);
       return rows[0] && rows[0].pid !== firstPid ? rows[0].pid : undefined;
     });
     await writer.requestRun({ code: 'after', key: '' }, { now: AT });

@@ -49,14 +49,26 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'tickwork-pg-'));
   // The server runs as postgres: it owns the folder (the temp folder itself is 0700).
-  const { uid, gid } = await run('id', ['-u', 'postgres']).then(async (u) => ({ uid: Number(u.stdout), gid: Number((await run('id', ['-g', 'postgres'])).stdout) }));
+  const { uid, gid } = await run('id', ['-u', 'postgres']).then(async (u) => ({
+    uid: Number(u.stdout),
+    gid: Number((await run('id', ['-g', 'postgres'])).stdout),
+  }));
   chownSync(dir, uid, gid);
   const data = join(dir, 'data');
   await asPostgres([join(BIN, 'initdb'), '-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
   const port = await freePort();
   const ctl = (...args: string[]) => asPostgres([join(BIN, 'pg_ctl'), '-D', data, ...args]);
   const start = () =>
-    ctl('-l', join(dir, 'server.log'), '-w', '-t', '60', '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c fsync=off`, 'start');
+    ctl(
+      '-l',
+      join(dir, 'server.log'),
+      '-w',
+      '-t',
+      '60',
+      '-o',
+      `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c fsync=off`,
+      'start',
+    );
   // `fast`: what `pg_ctl stop` and `pg_ctlcluster stop` do by default (backends are terminated, 57P01).
   const stop = () => ctl('-m', 'fast', '-w', '-t', '60', 'stop');
   await start();

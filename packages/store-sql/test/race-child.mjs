@@ -23,7 +23,16 @@ await new Promise((resolve) => process.stdin.once('data', resolve));
 
 const claimOf = (i) =>
   mode === 'limited'
-    ? { code: `job-${i % 10}`, key: '', slotAt: new Date(slotAt.getTime() + Math.floor(i / 10) * 60_000), attempt: 1, trigger: 'schedule', overlap: 'allowAll', leaseMs: 60_000, maxRuns: 5 }
+    ? {
+        code: `job-${i % 10}`,
+        key: '',
+        slotAt: new Date(slotAt.getTime() + Math.floor(i / 10) * 60_000),
+        attempt: 1,
+        trigger: 'schedule',
+        overlap: 'allowAll',
+        leaseMs: 60_000,
+        maxRuns: 5,
+      }
     : { code: `job-${i}`, key: '', slotAt, attempt: 1, trigger: 'schedule', overlap: 'skip', leaseMs: 60_000 };
 const now = new Date(slotAt.getTime() + slotCount * 60_000);
 const claimed = [];

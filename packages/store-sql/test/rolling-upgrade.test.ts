@@ -32,7 +32,11 @@ function future(name: string, compat: MigrationCompat, sql: (s: string) => strin
 }
 
 // Expand: a column this release never reads. Contract: drops a column this release writes.
-const EXPAND = future('Migration20991230000000_future_expand', { kind: 'expand' }, (s) => `ALTER TABLE ${s}tickwork_run ADD COLUMN future_note varchar(100)`);
+const EXPAND = future(
+  'Migration20991230000000_future_expand',
+  { kind: 'expand' },
+  (s) => `ALTER TABLE ${s}tickwork_run ADD COLUMN future_note varchar(100)`,
+);
 const CONTRACT = future(
   'Migration20991231000000_future_contract',
   { kind: 'contract', oldestRelease: 'Migration20991231000000_future_contract' },
@@ -49,7 +53,12 @@ async function claimAndComplete(store: Store): Promise<void> {
   expect(done?.status).toBe('completed');
 }
 
-function dialects(): { name: string; open(undo: (() => Promise<unknown>)[]): Promise<{ options: SqlStoreOptions; compatRows(): Promise<{ name: string; version: number; oldest_version: number }[]> }> }[] {
+function dialects(): {
+  name: string;
+  open(
+    undo: (() => Promise<unknown>)[],
+  ): Promise<{ options: SqlStoreOptions; compatRows(): Promise<{ name: string; version: number; oldest_version: number }[]> }>;
+}[] {
   return [
     {
       name: 'PostgreSQL',
@@ -95,7 +104,11 @@ describe.each(dialects())('rolling upgrade on $name', ({ open }) => {
   it('a schema one compatible (expand) migration ahead is accepted by this release: store calls and migrate() work', async () => {
     const { options, compatRows } = await open(undo);
     expect((await migrateWith(options, [...SHIPPED, EXPAND])).applied).toContain(EXPAND.info.name);
-    expect((await compatRows()).at(-1)).toMatchObject({ name: EXPAND.info.name, version: MINE + 1, oldest_version: (await compatRows()).at(-2)!.oldest_version });
+    expect((await compatRows()).at(-1)).toMatchObject({
+      name: EXPAND.info.name,
+      version: MINE + 1,
+      oldest_version: (await compatRows()).at(-2)!.oldest_version,
+    });
 
     const store = createSqlStore(options);
     undo.push(() => store.close());
@@ -124,7 +137,11 @@ describe.each(dialects())('rolling upgrade on $name', ({ open }) => {
 
   it('an expand after a contract needs the contract’s release: the oldest release is inherited', async () => {
     const { options } = await open(undo);
-    const later = future('Migration20991231000001_future_expand_again', { kind: 'expand' }, (s) => `CREATE TABLE ${s}tickwork_future (id integer)`);
+    const later = future(
+      'Migration20991231000001_future_expand_again',
+      { kind: 'expand' },
+      (s) => `CREATE TABLE ${s}tickwork_future (id integer)`,
+    );
     await migrateWith(options, [...SHIPPED, CONTRACT, later]);
     const store = createSqlStore(options);
     undo.push(() => store.close());
@@ -132,6 +149,9 @@ describe.each(dialects())('rolling upgrade on $name', ({ open }) => {
     expect((refused as Error).message).toContain(`is at schema version ${MINE + 2} (${later.info.name},`);
     expect((refused as Error).message).toContain(`only releases of schema version ${MINE + 1} (${CONTRACT.info.name}) or later`);
     // The release that shipped the contract runs against the later expand.
-    expect(await migrateWith(options, [...SHIPPED, CONTRACT])).toEqual({ applied: [], current: [...MIGRATION_NAMES, CONTRACT.info.name, later.info.name] });
+    expect(await migrateWith(options, [...SHIPPED, CONTRACT])).toEqual({
+      applied: [],
+      current: [...MIGRATION_NAMES, CONTRACT.info.name, later.info.name],
+    });
   });
 });

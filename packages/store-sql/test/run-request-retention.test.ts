@@ -36,7 +36,10 @@ const dialects: Dialect[] = [
     open: async (undo) => {
       const temp = tempSqliteFile();
       undo.push(async () => temp.remove());
-      return { options: { driver: 'sqlite', dbName: temp.file }, sql: async (statement) => rawSqlite(temp.file, statement.replaceAll('{s}', '')) };
+      return {
+        options: { driver: 'sqlite', dbName: temp.file },
+        sql: async (statement) => rawSqlite(temp.file, statement.replaceAll('{s}', '')),
+      };
     },
   },
 ];
@@ -58,8 +61,12 @@ describe.each(dialects)('run-now requests through the seventh migration on $name
         ? `INSERT INTO {s}tickwork_run_request (code, key, requested_at, consumed_at) SELECT 'billing', '', ${instant(old)}, ${instant(old + 1000)} FROM generate_series(1, ${CONSUMED})`
         : `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${CONSUMED}) INSERT INTO tickwork_run_request (code, key, requested_at, consumed_at) SELECT 'billing', '', ${old}, ${old + 1000} FROM n`,
     );
-    for (const [code, n] of [['billing', 3], ['report', 2]] as const) {
-      for (let i = 0; i < n; i++) await sql(`INSERT INTO {s}tickwork_run_request (code, key, requested_at) VALUES ('${code}', '', ${instant(old + i)})`);
+    for (const [code, n] of [
+      ['billing', 3],
+      ['report', 2],
+    ] as const) {
+      for (let i = 0; i < n; i++)
+        await sql(`INSERT INTO {s}tickwork_run_request (code, key, requested_at) VALUES ('${code}', '', ${instant(old + i)})`);
     }
 
     expect((await migrate(options)).applied).toEqual(MIGRATION_NAMES.slice(SEVENTH));
@@ -68,7 +75,9 @@ describe.each(dialects)('run-now requests through the seventh migration on $name
         ? `SELECT indexname AS name FROM pg_indexes WHERE schemaname = '${(options as { schema: string }).schema}' AND tablename = 'tickwork_run_request' ORDER BY 1`
         : `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tickwork_run_request' AND name NOT LIKE 'sqlite_%' ORDER BY 1`,
     );
-    expect(indexes.map((r) => r.name)).toEqual(expect.arrayContaining(['tickwork_run_request_consumed_idx', 'tickwork_run_request_schedule_idx']));
+    expect(indexes.map((r) => r.name)).toEqual(
+      expect.arrayContaining(['tickwork_run_request_consumed_idx', 'tickwork_run_request_schedule_idx']),
+    );
 
     const store = createSqlStore(options);
     undo.push(() => store.close());
@@ -79,7 +88,10 @@ describe.each(dialects)('run-now requests through the seventh migration on $name
     expect(billing).toHaveLength(3);
 
     // One pending request is claimed (consumed now, at AT): retention 7 days keeps it and every pending one.
-    const [claimed] = await store.claimSlots([claim(BILLING, billing[0]!.requestedAt, { trigger: 'manual', requestId: billing[0]!.id })], { runnerId: 'r1', now: AT });
+    const [claimed] = await store.claimSlots([claim(BILLING, billing[0]!.requestedAt, { trigger: 'manual', requestId: billing[0]!.id })], {
+      runnerId: 'r1',
+      now: AT,
+    });
     expect(claimed?.status).toBe('claimed');
     const count = async () => Number((await sql(`SELECT count(*) AS n FROM {s}tickwork_run_request`))[0]!.n);
     expect(await count()).toBe(CONSUMED + 5);

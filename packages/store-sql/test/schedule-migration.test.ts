@@ -24,7 +24,9 @@ async function upgrade(options: SqlStoreOptions, seedOldRows: () => Promise<void
   undo.push(() => store.close());
   const refused = await store.getStates().catch((e: unknown) => e);
   expect(refused).toBeInstanceOf(StoreSchemaError);
-  expect((refused as Error).message).toMatch(/missing migrations \(Migration20261124000000_tickwork_schedules, Migration20261201000000_tickwork_exactly_once(, \w+)*\); run `tickwork migrate`/);
+  expect((refused as Error).message).toMatch(
+    /missing migrations \(Migration20261124000000_tickwork_schedules, Migration20261201000000_tickwork_exactly_once(, \w+)*\); run `tickwork migrate`/,
+  );
 
   expect(await migrate(options)).toEqual({ applied: MIGRATION_NAMES.slice(1), current: [...MIGRATION_NAMES] });
   expect((await store.queryRuns()).runs.map((r) => `${r.code}/${r.key}`).sort()).toEqual(['billing/', 'report/tenant-1']);
@@ -60,7 +62,14 @@ describe('a deployment migrated by the previous version migrates forward', () =>
     const seed = async () => {
       // Rows the previous version wrote, through its own claim function: a runtime key's claim then created a state.
       const input = [claim({ code: 'billing', key: '' }, AT), claim(TENANT, AT)].map((c, ord) => ({
-        ord, code: c.code, key: c.key, slot_at: c.slotAt.toISOString(), attempt: 1, trigger: 'schedule', allow_parallel: false, lease_ms: 60_000,
+        ord,
+        code: c.code,
+        key: c.key,
+        slot_at: c.slotAt.toISOString(),
+        attempt: 1,
+        trigger: 'schedule',
+        allow_parallel: false,
+        lease_ms: 60_000,
       }));
       await adminQuery(`SELECT * FROM "${schema}".tickwork_claim_slots($1::jsonb, 'old', $2)`, [JSON.stringify(input), AT]);
       await adminQuery(`INSERT INTO "${schema}".tickwork_run_request (code, key, requested_at) VALUES ('report', 'tenant-1', $1)`, [AT]);
@@ -71,8 +80,18 @@ describe('a deployment migrated by the previous version migrates forward', () =>
       [schema],
     );
     expect(functions.map((f) => f.proname)).toEqual([
-      'tickwork_claim_overdue', 'tickwork_claim_slots', 'tickwork_claim_slots_passed', 'tickwork_complete_runs', 'tickwork_finish_state', 'tickwork_interrupt', 'tickwork_reap_dead_runners', 'tickwork_reap_expired',
-      'tickwork_remove_schedules', 'tickwork_runner_connected', 'tickwork_state_finished', 'tickwork_upsert_schedules',
+      'tickwork_claim_overdue',
+      'tickwork_claim_slots',
+      'tickwork_claim_slots_passed',
+      'tickwork_complete_runs',
+      'tickwork_finish_state',
+      'tickwork_interrupt',
+      'tickwork_reap_dead_runners',
+      'tickwork_reap_expired',
+      'tickwork_remove_schedules',
+      'tickwork_runner_connected',
+      'tickwork_state_finished',
+      'tickwork_upsert_schedules',
     ]);
     expect(functions.find((f) => f.proname === 'tickwork_claim_slots')?.prosrc).toContain(`'unscheduled'`);
     // Removing it then deletes the state and the request left from before.
@@ -108,10 +127,18 @@ describe('a deployment migrated by the previous version migrates forward', () =>
     // A table in the way of the migration's second CREATE TABLE, after the first one ran.
     await adminQuery(`CREATE TABLE "${schema}".tickwork_schedule_counter (x int)`);
     await expect(migrate(pgOptions(schema))).rejects.toThrow(/\[tickwork\] \[store-sql\] migrate: .* rolled back/);
-    const tables = await adminQuery<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [schema]);
+    const tables = await adminQuery<{ table_name: string }>(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`,
+      [schema],
+    );
     expect(tables.map((r) => r.table_name)).not.toContain('tickwork_schedule');
-    expect((await adminQuery<{ name: string }>(`SELECT name FROM "${schema}".tickwork_migrations`)).map((r) => r.name)).toEqual([MIGRATION_NAMES[0]]);
-    const functions = await adminQuery<{ prosrc: string }>(`SELECT prosrc FROM pg_proc WHERE pronamespace = $1::regnamespace AND proname = 'tickwork_claim_slots'`, [schema]);
+    expect((await adminQuery<{ name: string }>(`SELECT name FROM "${schema}".tickwork_migrations`)).map((r) => r.name)).toEqual([
+      MIGRATION_NAMES[0],
+    ]);
+    const functions = await adminQuery<{ prosrc: string }>(
+      `SELECT prosrc FROM pg_proc WHERE pronamespace = $1::regnamespace AND proname = 'tickwork_claim_slots'`,
+      [schema],
+    );
     expect(functions[0]?.prosrc).not.toContain('unscheduled');
   });
 });

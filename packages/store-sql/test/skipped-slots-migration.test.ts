@@ -32,9 +32,14 @@ async function checkUpgraded(options: SqlStoreOptions, rows: () => Promise<Recor
   const lease = { ...JOB, runId: old!.id, token: old!.token, runnerId: 'old', expiresAt: old!.leaseExpiresAt!, cancelRequested: false };
   expect((await store.completeRuns([{ lease, status: 'succeeded', finishedAt: at(1) }]))[0]?.status).toBe('completed');
   const range = { firstSlotAt: at(2), lastSlotAt: at(9), count: 8, reason: 'missed-run-policy' as const, message: 'skipped 8 slots' };
-  const [next] = await store.claimSlots([claim(JOB, at(10), { passed: { after: at(1), ranges: [range] } })], { runnerId: 'new', now: at(10) });
+  const [next] = await store.claimSlots([claim(JOB, at(10), { passed: { after: at(1), ranges: [range] } })], {
+    runnerId: 'new',
+    now: at(10),
+  });
   expect(next?.status).toBe('claimed');
-  expect((await store.queryRuns({ reason: 'missed-run-policy' })).runs).toMatchObject([{ attempt: 0, slotAt: at(2), rangeLastSlotAt: at(9), slotCount: 8 }]);
+  expect((await store.queryRuns({ reason: 'missed-run-policy' })).runs).toMatchObject([
+    { attempt: 0, slotAt: at(2), rangeLastSlotAt: at(9), slotCount: 8 },
+  ]);
   expect((await store.getStates([JOB]))[0]).toMatchObject({ lastSkipReason: 'missed-run-policy', lastSkippedSlotAt: at(9) });
 }
 
@@ -52,7 +57,20 @@ describe('a populated database of the exactly-once schema migrates to the skippe
     await migrateWith(options, SHIPPED.slice(0, 4));
     const oldClaim = (slot: Date) =>
       adminQuery<{ outcome: string }>(`SELECT * FROM ${s}.tickwork_claim_slots($1::jsonb, 'old', $2)`, [
-        JSON.stringify([{ ord: 0, ...JOB, slot_at: slot.toISOString(), attempt: 1, trigger: 'schedule', overlap: 'skip', backfill: false, request_id: null, lease_ms: 3_600_000, schedule_version: null }]),
+        JSON.stringify([
+          {
+            ord: 0,
+            ...JOB,
+            slot_at: slot.toISOString(),
+            attempt: 1,
+            trigger: 'schedule',
+            overlap: 'skip',
+            backfill: false,
+            request_id: null,
+            lease_ms: 3_600_000,
+            schedule_version: null,
+          },
+        ]),
         slot,
       ]);
     expect((await oldClaim(AT))[0]?.outcome).toBe('claimed');

@@ -31,16 +31,36 @@ function storeFactory() {
 function openStore() {
   const [kind, ...rest] = (env.CHAOS_STORE ?? '').split(':');
   const target = rest.join(':');
-  if (kind === 'sqlite') return import('@tickwork/store-sql').then((m) => m.createSqlStore({ driver: 'sqlite', dbName: target, busyTimeoutMs: 10_000 }));
-  if (kind === 'pg') return import('@tickwork/store-sql').then((m) => m.createSqlStore({ driver: 'postgresql', clientUrl: env.TICKWORK_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test', schema: target, poolSize: 3 }));
-  if (kind === 'redis') return import('@tickwork/store-redis').then((m) => m.createRedisStore({ url: env.TICKWORK_REDIS_URL ?? 'redis://127.0.0.1:6379', prefix: target }));
+  if (kind === 'sqlite')
+    return import('@tickwork/store-sql').then((m) => m.createSqlStore({ driver: 'sqlite', dbName: target, busyTimeoutMs: 10_000 }));
+  if (kind === 'pg')
+    return import('@tickwork/store-sql').then((m) =>
+      m.createSqlStore({
+        driver: 'postgresql',
+        clientUrl: env.TICKWORK_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+        schema: target,
+        poolSize: 3,
+      }),
+    );
+  if (kind === 'redis')
+    return import('@tickwork/store-redis').then((m) =>
+      m.createRedisStore({ url: env.TICKWORK_REDIS_URL ?? 'redis://127.0.0.1:6379', prefix: target }),
+    );
   throw new Error(`[tickwork] [chaos] CHAOS_STORE must be sqlite:<file>, pg:<schema> or redis:<prefix>, got "${env.CHAOS_STORE}"`);
 }
 
-const sleep = (ms, signal) => new Promise((resolve) => {
-  const timer = setTimeout(resolve, ms);
-  signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
-});
+const sleep = (ms, signal) =>
+  new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
 
 const jobs = Array.from({ length: jobCount }, (_, i) => ({
   code: `chaos.j${i}`,
@@ -49,7 +69,16 @@ const jobs = Array.from({ length: jobCount }, (_, i) => ({
   leaseTtl: env.CHAOS_LEASE_TTL ?? '3s',
   missedRunPolicy: env.CHAOS_MISSED_POLICY ? JSON.parse(env.CHAOS_MISSED_POLICY) : 'latest',
   async run(ctx) {
-    const line = { event: 'start', code: ctx.code, slot: ctx.slot.getTime(), attempt: ctx.attempt, runId: ctx.runId, runner, pid: process.pid, at: Date.now() };
+    const line = {
+      event: 'start',
+      code: ctx.code,
+      slot: ctx.slot.getTime(),
+      attempt: ctx.attempt,
+      runId: ctx.runId,
+      runner,
+      pid: process.pid,
+      at: Date.now(),
+    };
     appendFileSync(ledger, `${JSON.stringify(line)}\n`);
     await sleep(jobMs, ctx.signal);
     appendFileSync(ledger, `${JSON.stringify({ ...line, event: 'end', at: Date.now(), aborted: ctx.signal.aborted })}\n`);

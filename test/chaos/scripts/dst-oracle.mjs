@@ -19,7 +19,9 @@ const zones = values.zones ? values.zones.split(',') : ORACLE_ZONES;
 const from = Date.UTC(fromYear, 0, 1);
 const to = Date.UTC(fromYear + years, 0, 1);
 
-console.log(`DST oracle: ${zones.length} zones, ${fromYear}-01-01 → ${fromYear + years}-01-01 (${years} years), ${ORACLE_CASES.length} schedules`);
+console.log(
+  `DST oracle: ${zones.length} zones, ${fromYear}-01-01 → ${fromYear + years}-01-01 (${years} years), ${ORACLE_CASES.length} schedules`,
+);
 console.log(`schedules: ${ORACLE_CASES.map((c) => c.label).join(' | ')}`);
 console.log('');
 console.log('| zone | transitions | slots compared | mismatches | seconds |');

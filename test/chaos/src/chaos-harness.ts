@@ -137,7 +137,10 @@ async function prepareStore(kind: ChaosStoreKind, dir: string, url?: string): Pr
 
 function startDaemon(id: string, env: NodeJS.ProcessEnv, onStderr: (text: string) => void): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(SCRIPTS, 'chaos-daemon.mjs')], { env: { ...env, CHAOS_RUNNER_ID: id }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(SCRIPTS, 'chaos-daemon.mjs')], {
+      env: { ...env, CHAOS_RUNNER_ID: id },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
@@ -194,7 +197,14 @@ export async function runScenario(scenario: ChaosScenario): Promise<ChaosResult>
     const to = from + scenario.seconds * 1000;
     const cliTimer = scenario.cliLoop
       ? setInterval(() => {
-          if (!stopping) cliRuns.push(runCli(['run', '--silent', '--config', CONFIG], { cwd: dir, env: { ...env, CHAOS_RUNNER_ID: `cli-${cliRuns.length}` }, timeoutMs: 20_000 }));
+          if (!stopping)
+            cliRuns.push(
+              runCli(['run', '--silent', '--config', CONFIG], {
+                cwd: dir,
+                env: { ...env, CHAOS_RUNNER_ID: `cli-${cliRuns.length}` },
+                timeoutMs: 20_000,
+              }),
+            );
         }, 1000)
       : null;
     const killer = scenario.killEveryMs
@@ -272,7 +282,8 @@ export async function runScenario(scenario: ChaosScenario): Promise<ChaosResult>
             continue;
           }
           let slots = 0;
-          for (let slot = run.slotAt.getTime(); slot <= run.rangeLastSlotAt.getTime(); slot += 1000, slots++) ranged.set(`${run.code}|${slot}`, run.skipReason ?? 'none');
+          for (let slot = run.slotAt.getTime(); slot <= run.rangeLastSlotAt.getTime(); slot += 1000, slots++)
+            ranged.set(`${run.code}|${slot}`, run.skipReason ?? 'none');
           if (slots !== run.slotCount) rangeCountMismatches++;
         }
         cursor = page.nextCursor;
@@ -282,7 +293,9 @@ export async function runScenario(scenario: ChaosScenario): Promise<ChaosResult>
       const logged = (slot: number) => !disrupted?.dataLost || slot > disrupted.recoveredAt;
       let unlogged = 0;
       for (const e of entries) if (e.event === 'start' && logged(e.slot) && (await store.getRun(e.runId)) === null) unlogged++;
-      const unaccountedMisses = verdict.missed.filter((m) => logged(m.slot) && !recorded.has(`${m.code}|${m.slot}`) && !ranged.has(`${m.code}|${m.slot}`)).length;
+      const unaccountedMisses = verdict.missed.filter(
+        (m) => logged(m.slot) && !recorded.has(`${m.code}|${m.slot}`) && !ranged.has(`${m.code}|${m.slot}`),
+      ).length;
       // Each missed slot of the window by what the log says of it: a run's status, or a range's reason.
       const missedBy: Record<string, number> = {};
       for (const m of verdict.missed) {
@@ -294,7 +307,9 @@ export async function runScenario(scenario: ChaosScenario): Promise<ChaosResult>
       const rangedButStarted = [...ranged.keys()].filter((id) => startedSlots.has(id)).length;
       const recovered = disrupted && {
         ...judge(entries, codes, disrupted.recoveredAt, to),
-        skipped: [...recorded].filter(([id, status]) => status === 'skipped' && Number(id.slice(id.lastIndexOf('|') + 1)) > (disrupted as DisruptOutcome).recoveredAt).length,
+        skipped: [...recorded].filter(
+          ([id, status]) => status === 'skipped' && Number(id.slice(id.lastIndexOf('|') + 1)) > (disrupted as DisruptOutcome).recoveredAt,
+        ).length,
       };
       return {
         ...verdict,
@@ -334,7 +349,11 @@ function resumedAfter(missed: readonly { slot: number }[], disruptedAt: number |
  * SIGKILLs one daemon (not restarted), `atMsIntoSecond` ms into a second when given. Slots from the killed daemon's lease TTL plus `settleMs`
  * on are judged as `recovered`: the other daemons must run every one of them.
  */
-export function killOneDaemon(leaseTtlMs: number, settleMs = 3_000, atMsIntoSecond?: number): (target: DisruptTarget) => Promise<DisruptOutcome> {
+export function killOneDaemon(
+  leaseTtlMs: number,
+  settleMs = 3_000,
+  atMsIntoSecond?: number,
+): (target: DisruptTarget) => Promise<DisruptOutcome> {
   return async ({ killDaemon }) => {
     // Optionally at a fixed point of a second (while the slot's handlers run), a daemon running one then, so it holds runs.
     if (atMsIntoSecond !== undefined) await sleep((atMsIntoSecond - (Date.now() % 1000) + 1000) % 1000);

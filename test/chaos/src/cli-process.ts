@@ -14,7 +14,10 @@ export interface CliResult {
  * `timeoutMs` it is SIGKILLed after that long; without, it runs to its end (the test's timeout
  * is the safety net: a kill deadline fails a slow but correct run on a busy machine).
  */
-export function runCli(args: readonly string[], options: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  options: { cwd: string; env?: Record<string, string>; timeoutMs?: number },
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI_BIN, ...args], {
       cwd: options.cwd,

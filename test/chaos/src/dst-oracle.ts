@@ -50,12 +50,23 @@ function dailyCase(times: string[], weekdays?: number[], monthDays?: number[], d
   if (monthDays) spec.monthDays = monthDays;
   if (dst) spec.dst = dst;
   const filters = `${weekdays ? ` wd=${weekdays.join(',')}` : ''}${monthDays ? ` md=${monthDays.join(',')}` : ''}${dst ? ` dst=${dst.gap ?? ''}/${dst.overlap ?? ''}` : ''}`;
-  return { label: `daily ${times.join(',')}${filters}`, spec, rule: 'fixed-time', matcher: oracleDaily(times, weekdays, monthDays), ...(dst ? { dst } : {}) };
+  return {
+    label: `daily ${times.join(',')}${filters}`,
+    spec,
+    rule: 'fixed-time',
+    matcher: oracleDaily(times, weekdays, monthDays),
+    ...(dst ? { dst } : {}),
+  };
 }
 
 function everyCase(everyMs: number, anchor?: string): OracleCase {
   const spec: ScheduleSpec = anchor === undefined ? { kind: 'every', everyMs } : { kind: 'every', everyMs, anchor };
-  return { label: `every ${everyMs / MINUTE}m${anchor ? ` @${anchor}` : ''}`, spec, rule: 'absolute', every: { everyMs, anchor: anchor ? Date.parse(anchor) : 0 } };
+  return {
+    label: `every ${everyMs / MINUTE}m${anchor ? ` @${anchor}` : ''}`,
+    spec,
+    rule: 'absolute',
+    every: { everyMs, anchor: anchor ? Date.parse(anchor) : 0 },
+  };
 }
 
 /** The schedules every zone is checked with: gap/overlap-sensitive fixed times, real-time cadences, intervals. */
@@ -83,10 +94,26 @@ export const ORACLE_CASES: readonly OracleCase[] = [
 
 /** The zones the oracle covers: DST zones with 30-minute, 2-hour, midnight and historical transitions. */
 export const ORACLE_ZONES: readonly string[] = [
-  'Australia/Lord_Howe', 'America/Santiago', 'Europe/Chisinau', 'Asia/Tehran', 'Pacific/Apia',
-  'America/St_Johns', 'America/New_York', 'Europe/London', 'Europe/Paris', 'Asia/Beirut',
-  'America/Havana', 'Africa/Cairo', 'Australia/Sydney', 'Pacific/Auckland', 'America/Sao_Paulo',
-  'Asia/Jerusalem', 'Europe/Lisbon', 'America/Mexico_City', 'America/Chicago', 'Antarctica/Troll',
+  'Australia/Lord_Howe',
+  'America/Santiago',
+  'Europe/Chisinau',
+  'Asia/Tehran',
+  'Pacific/Apia',
+  'America/St_Johns',
+  'America/New_York',
+  'Europe/London',
+  'Europe/Paris',
+  'Asia/Beirut',
+  'America/Havana',
+  'Africa/Cairo',
+  'Australia/Sydney',
+  'Pacific/Auckland',
+  'America/Sao_Paulo',
+  'Asia/Jerusalem',
+  'Europe/Lisbon',
+  'America/Mexico_City',
+  'America/Chicago',
+  'Antarctica/Troll',
 ];
 
 /** The zone's UTC offset in milliseconds at `t`, from Luxon (IANA data via Intl). */
@@ -221,7 +248,13 @@ export function compareZone(zone: string, from: number, to: number, cases: reado
     for (let k = 0; k < length; k++) {
       if (actual[k] !== want[k]) {
         const iso = (v: number | undefined) => (v === undefined ? null : new Date(v).toISOString());
-        verdict.mismatches.push({ zone, schedule: c.label, at: iso(Math.min(actual[k] ?? Infinity, want[k] ?? Infinity)) ?? '', core: iso(actual[k]), oracle: iso(want[k]) });
+        verdict.mismatches.push({
+          zone,
+          schedule: c.label,
+          at: iso(Math.min(actual[k] ?? Infinity, want[k] ?? Infinity)) ?? '',
+          core: iso(actual[k]),
+          oracle: iso(want[k]),
+        });
         break;
       }
     }

@@ -23,7 +23,8 @@ export const REDIS_URL = process.env.TICKWORK_REDIS_URL ?? 'redis://127.0.0.1:63
 /** How to start the shared servers, quoted when one is unreachable. */
 export const START_HINT = {
   postgres: 'start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start',
-  redis: 'start it: redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log',
+  redis:
+    'start it: redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log',
 };
 
 /** A fresh temporary directory. */

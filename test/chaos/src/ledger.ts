@@ -107,7 +107,14 @@ function maxConcurrent(entries: readonly LedgerEntry[]): number {
   }
   let max = 0;
   for (const list of byCode.values()) {
-    const points = list.flatMap(([a, b]): Array<[number, number]> => [[a, 1], [b, -1]]).sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+    const points = list
+      .flatMap(
+        ([a, b]): Array<[number, number]> => [
+          [a, 1],
+          [b, -1],
+        ],
+      )
+      .sort((x, y) => x[0] - y[0] || x[1] - y[1]);
     let current = 0;
     for (const [, delta] of points) {
       current += delta;

@@ -36,7 +36,9 @@ async function asPostgres(args: string[]): Promise<void> {
 /** Runs `scenario` with a private PostgreSQL server, stopped and removed afterwards whatever happens. */
 export async function withChaosPostgres<T>(scenario: (pg: ChaosPostgres) => Promise<T>): Promise<T> {
   if (!existsSync(join(BIN, 'pg_ctl'))) {
-    throw new Error(`[tickwork] [chaos] PostgreSQL 15 binaries are not at ${BIN}; install them (apt-get install -y postgresql-15) or set TICKWORK_PG_BIN`);
+    throw new Error(
+      `[tickwork] [chaos] PostgreSQL 15 binaries are not at ${BIN}; install them (apt-get install -y postgresql-15) or set TICKWORK_PG_BIN`,
+    );
   }
   const dir = tempDir('postgres');
   // The server runs as postgres: it owns the folder (the temp folder itself is 0700).
@@ -48,7 +50,16 @@ export async function withChaosPostgres<T>(scenario: (pg: ChaosPostgres) => Prom
   const server: ChaosPostgres = {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     start: () =>
-      ctl('-l', join(dir, 'server.log'), '-w', '-t', '60', '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c fsync=off`, 'start'),
+      ctl(
+        '-l',
+        join(dir, 'server.log'),
+        '-w',
+        '-t',
+        '60',
+        '-o',
+        `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c fsync=off`,
+        'start',
+      ),
     stop: () => ctl('-m', 'fast', '-w', '-t', '60', 'stop'),
   };
   try {
@@ -74,4 +85,3 @@ export function stopAndStart(server: ChaosPostgres, outageMs = 8_000, settleMs =
     return { recoveredAt: Date.now() + settleMs };
   };
 }
-

@@ -37,7 +37,10 @@ export async function withChaosRedis<T>(scenario: (redis: ChaosRedis) => Promise
   const pong = async () => {
     const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
     probe.on('error', () => {});
-    const answered = await probe.connect().then(() => probe.ping()).catch(() => null);
+    const answered = await probe
+      .connect()
+      .then(() => probe.ping())
+      .catch(() => null);
     probe.disconnect();
     return answered === 'PONG';
   };
@@ -45,7 +48,9 @@ export async function withChaosRedis<T>(scenario: (redis: ChaosRedis) => Promise
     url,
     async start() {
       let failed: Error | null = null;
-      server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+      server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+        stdio: 'ignore',
+      });
       server.once('error', (error) => {
         failed = new Error(`[tickwork] [chaos] cannot start redis-server (${error.message}): install it (apt-get install -y redis-server)`);
       });

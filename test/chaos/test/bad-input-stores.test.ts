@@ -60,42 +60,60 @@ describe('Redis store: corrupted keys under the prefix fail with StoreSchemaErro
   const CASES: RedisCase[] = [
     {
       name: 'job states key holds a string instead of a hash (tick)',
-      corrupt: async (p) => { await redis.del(J(p, 'states')); await redis.set(J(p, 'states'), 'oops'); },
+      corrupt: async (p) => {
+        await redis.del(J(p, 'states'));
+        await redis.set(J(p, 'states'), 'oops');
+      },
       act: (store) => tick(store, LATER),
       error: StoreSchemaError,
       message: /\{nightly\}:states.*string.*hash/,
     },
     {
       name: 'claims key holds a list (tick)',
-      corrupt: async (p) => { await redis.del(J(p, 'claims')); await redis.rpush(J(p, 'claims'), 'x'); },
+      corrupt: async (p) => {
+        await redis.del(J(p, 'claims'));
+        await redis.rpush(J(p, 'claims'), 'x');
+      },
       act: (store) => tick(store, LATER),
       error: StoreSchemaError,
       message: /\{nightly\}:claims.*list.*hash/,
     },
     {
       name: 'run sequence holds a set (tick)',
-      corrupt: async (p) => { await redis.del(J(p, 'seq')); await redis.sadd(J(p, 'seq'), '1'); },
+      corrupt: async (p) => {
+        await redis.del(J(p, 'seq'));
+        await redis.sadd(J(p, 'seq'), '1');
+      },
       act: (store) => tick(store, LATER),
       error: StoreSchemaError,
       message: /\{nightly\}:seq.*set.*string/,
     },
     {
       name: 'global lease index holds a string (reapExpired)',
-      corrupt: async (p) => { await redis.del(G(p, 'leases')); await redis.set(G(p, 'leases'), '1'); },
+      corrupt: async (p) => {
+        await redis.del(G(p, 'leases'));
+        await redis.set(G(p, 'leases'), '1');
+      },
       act: (store) => store.reapExpired({ now: new Date(LATER) }),
       error: StoreSchemaError,
       message: /#:leases.*string.*zset/,
     },
     {
       name: 'code registry holds a hash (getStates)',
-      corrupt: async (p) => { await redis.del(G(p, 'codes')); await redis.hset(G(p, 'codes'), 'nightly', '1'); },
+      corrupt: async (p) => {
+        await redis.del(G(p, 'codes'));
+        await redis.hset(G(p, 'codes'), 'nightly', '1');
+      },
       act: (store) => store.getStates(),
       error: StoreSchemaError,
       message: /key "chaos-bad-[a-z0-9]+:#:codes" holds a Redis/,
     },
     {
       name: 'run-now request queue holds a list (requestRun)',
-      corrupt: async (p) => { await redis.del(G(p, 'requests')); await redis.rpush(G(p, 'requests'), 'x'); },
+      corrupt: async (p) => {
+        await redis.del(G(p, 'requests'));
+        await redis.rpush(G(p, 'requests'), 'x');
+      },
       act: (store) => store.requestRun({ code: 'nightly', key: '' }, { now: new Date(LATER) }),
       error: StoreSchemaError,
       message: /#:requests.*list.*zset/,
@@ -180,12 +198,16 @@ describe('SQL store: missing or foreign tables fail with StoreSchemaError and ch
     {
       name: 'schema with no Tickwork tables at all',
       // cascade: the store's PL/pgSQL functions return tickwork_run rows, so they depend on it.
-      corrupt: (s) => admin.query(`drop table "${s}".tickwork_run, "${s}".tickwork_job_state, "${s}".tickwork_run_request, "${s}".tickwork_migrations cascade`),
+      corrupt: (s) =>
+        admin.query(
+          `drop table "${s}".tickwork_run, "${s}".tickwork_job_state, "${s}".tickwork_run_request, "${s}".tickwork_migrations cascade`,
+        ),
       message: /\[store-sql\].*(missing|tickwork migrate)/,
     },
     {
       name: 'migrations table lists a migration from a newer version',
-      corrupt: (s) => admin.query(`insert into "${s}".tickwork_migrations (name, executed_at) values ('Migration29990101000000_future', now())`),
+      corrupt: (s) =>
+        admin.query(`insert into "${s}".tickwork_migrations (name, executed_at) values ('Migration29990101000000_future', now())`),
       message: /\[store-sql\].*newer.*Migration29990101000000_future/,
     },
     {
@@ -229,7 +251,11 @@ describe('SQL store: missing or foreign tables fail with StoreSchemaError and ch
 
   const OPTION_CASES: Array<[string, Record<string, unknown>, RegExp]> = [
     ['driver mysql', { driver: 'mysql', clientUrl: PG_URL }, /\[store-sql\].*driver.*mysql/],
-    ['schema with upper case and a dash', { driver: 'postgresql', clientUrl: PG_URL, schema: 'Bad-Schema' }, /\[store-sql\] option "schema".*"Bad-Schema"/],
+    [
+      'schema with upper case and a dash',
+      { driver: 'postgresql', clientUrl: PG_URL, schema: 'Bad-Schema' },
+      /\[store-sql\] option "schema".*"Bad-Schema"/,
+    ],
     ['unknown option for sqlite', { driver: 'sqlite', dbName: 'x.db', poolSize: 3 }, /\[store-sql\].*poolSize/],
     ['sqlite without a file name', { driver: 'sqlite' }, /\[store-sql\].*dbName/],
   ];

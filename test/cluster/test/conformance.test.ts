@@ -37,26 +37,30 @@ async function deletePrefix(prefix: string): Promise<void> {
 }
 
 describe('on a Redis Cluster', () => {
-  describeStoreConformance('redis cluster', async (): Promise<StoreFixture> => {
-    const prefix = `twcluster-${randomBytes(6).toString('hex')}`;
-    const clients: Cluster[] = [];
-    return {
-      async open() {
-        // Each instance its own Cluster client, as separate processes would have.
-        const client = cluster.client();
-        clients.push(client);
-        const store = createRedisStore({ redis: client, prefix });
-        const close = store.close.bind(store);
-        store.close = async () => {
-          await close();
-          client.disconnect();
-        };
-        return store;
-      },
-      async cleanup() {
-        for (const client of clients) client.disconnect();
-        await deletePrefix(prefix);
-      },
-    };
-  }, { raceInstances: 8 });
+  describeStoreConformance(
+    'redis cluster',
+    async (): Promise<StoreFixture> => {
+      const prefix = `twcluster-${randomBytes(6).toString('hex')}`;
+      const clients: Cluster[] = [];
+      return {
+        async open() {
+          // Each instance its own Cluster client, as separate processes would have.
+          const client = cluster.client();
+          clients.push(client);
+          const store = createRedisStore({ redis: client, prefix });
+          const close = store.close.bind(store);
+          store.close = async () => {
+            await close();
+            client.disconnect();
+          };
+          return store;
+        },
+        async cleanup() {
+          for (const client of clients) client.disconnect();
+          await deletePrefix(prefix);
+        },
+      };
+    },
+    { raceInstances: 8 },
+  );
 });

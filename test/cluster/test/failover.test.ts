@@ -60,9 +60,13 @@ async function mastersOfJobs(prefix: string): Promise<Map<string, number>> {
 }
 
 describe('a Redis Cluster master killed mid-run', () => {
-  it('keeps every write whose call answered (replicas: { count: 1 }); only failed calls are in doubt, and none runs a slot twice', { timeout: 240_000 }, async () => {
+  it('keeps every write whose call answered (replicas: { count: 1 }); only failed calls are in doubt, and none runs a slot twice', {
+    timeout: 240_000,
+  }, async () => {
     const prefix = `twfailover-${randomBytes(6).toString('hex')}`;
-    const client = cluster.client({ redisOptions: { autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 1, commandTimeout: 10_000 } });
+    const client = cluster.client({
+      redisOptions: { autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 1, commandTimeout: 10_000 },
+    });
     // WAIT blocks the node's one connection for up to timeoutMs per shard call while a master lacks
     // its replica (the README's "Redis Cluster"): a short timeout keeps a batch's calls there within the command timeout.
     const store = createRedisStore({ redis: client, prefix, replicas: { count: 1, timeoutMs: 500 } });
@@ -70,7 +74,10 @@ describe('a Redis Cluster master killed mid-run', () => {
       JOBS.map((code) => scheduleInput({ code, key: 'tenant' })),
       at(0),
     );
-    await store.ensureStates(JOBS.map((code) => ({ code, key: '' })), at(0));
+    await store.ensureStates(
+      JOBS.map((code) => ({ code, key: '' })),
+      at(0),
+    );
     const masters = await mastersOfJobs(prefix);
     expect(masters.size).toBe(JOBS.length);
     const perMaster = new Map<number, string[]>();
@@ -87,7 +94,10 @@ describe('a Redis Cluster master killed mid-run', () => {
     const phase = (what: string) => console.log(`failover +${((Date.now() - started) / 1_000).toFixed(1)} s: ${what}`);
     /** One round: claim every job's slot, complete the claimed runs; a failed call leaves its slots in doubt. Answers the claim's error, or null. */
     const round = async (n: number, during?: () => Promise<void>): Promise<string | null> => {
-      const claiming = store.claimSlots(JOBS.map((code) => claim(code, n)), { runnerId: 'runner-a', now: at(n) });
+      const claiming = store.claimSlots(
+        JOBS.map((code) => claim(code, n)),
+        { runnerId: 'runner-a', now: at(n) },
+      );
       const side = during?.();
       let outcomes: ClaimOutcome[];
       try {
@@ -109,7 +119,9 @@ describe('a Redis Cluster master killed mid-run', () => {
         }
       });
       try {
-        const done = await store.completeRuns(leases.map((lease) => ({ lease, status: 'succeeded', finishedAt: new Date(at(n).getTime() + 10) })));
+        const done = await store.completeRuns(
+          leases.map((lease) => ({ lease, status: 'succeeded', finishedAt: new Date(at(n).getTime() + 10) })),
+        );
         done.forEach((outcome, i) => {
           expect(outcome.status).toBe('completed');
           completed.set((leases[i] as Lease).runId, 'succeeded');
@@ -142,12 +154,16 @@ describe('a Redis Cluster master killed mid-run', () => {
     // The promoted master has no replica yet: WAIT 1 cannot be satisfied there, so a batch touching its
     // jobs is refused (their writes applied on it, unacknowledged), the other masters' part applied.
     // (Until the client has the new slot map, calls may also time out or be redirected.)
-    await until(5, (error) => error?.includes('0 of the 1 replica(s) the replicas option requires') === true, 'the refusal for want of a replica');
+    await until(
+      5,
+      (error) => error?.includes('0 of the 1 replica(s) the replicas option requires') === true,
+      'the refusal for want of a replica',
+    );
     // The killed node restarts empty, rejoins as the new master's replica and copies its data.
     phase('round 5 refused for want of a replica; restarting the killed node');
     await cluster.restart(victim);
     await cluster.replicated(60_000);
-    phase('the restarted node is the new master\'s replica');
+    phase("the restarted node is the new master's replica");
     for (let n = 6; n <= 8; n += 1) await until(n, (error) => error === null, 'a claimed round');
     await store.close();
 
@@ -172,9 +188,16 @@ describe('a Redis Cluster master killed mid-run', () => {
       const [code, round] = slot.split('@') as [string, string];
       return claim(code, Number(round));
     });
-    for (const outcome of await verifier.claimSlots(recheck, { runnerId: 'runner-b', now: at(1_000) })) expect(outcome.status).toBe('taken');
+    for (const outcome of await verifier.claimSlots(recheck, { runnerId: 'runner-b', now: at(1_000) }))
+      expect(outcome.status).toBe('taken');
     // In doubt: each slot of a failed batch either kept (taken) or not there (claimed now, once).
-    const doubtOutcomes = inDoubt.size === 0 ? [] : await verifier.claimSlots([...inDoubt.values()].map(({ code, round }) => claim(code, round)), { runnerId: 'runner-b', now: at(1_000) });
+    const doubtOutcomes =
+      inDoubt.size === 0
+        ? []
+        : await verifier.claimSlots(
+            [...inDoubt.values()].map(({ code, round }) => claim(code, round)),
+            { runnerId: 'runner-b', now: at(1_000) },
+          );
     const doubted = [...inDoubt.values()];
     doubtOutcomes.forEach((outcome, i) => {
       const { code, round: n } = doubted[i] as { code: string; round: number };

@@ -49,7 +49,8 @@ async function until<T>(probe: () => Promise<T | null | false>, what: string, ti
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`redis cluster: ${what} within ${timeoutMs} ms${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`redis cluster: ${what} within ${timeoutMs} ms${last ? ` (last error: ${(last as Error).message})` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -100,7 +101,8 @@ interface Server {
 /** Starts 3 masters + 3 replicas and waits for cluster_state:ok. */
 export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisCluster> {
   const version = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
-  if (version.error || version.status !== 0) throw new Error(`redis cluster: cannot run redis-server (${version.error?.message ?? version.stderr}); ${HOW_TO_INSTALL}`);
+  if (version.error || version.status !== 0)
+    throw new Error(`redis cluster: cannot run redis-server (${version.error?.message ?? version.stderr}); ${HOW_TO_INSTALL}`);
   const nodeTimeout = options.nodeTimeoutMs ?? 5_000;
   const dir = mkdtempSync(join(tmpdir(), 'tickwork-cluster-'));
   const servers: Server[] = [];
@@ -133,10 +135,27 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     const child = spawn(
       'redis-server',
       [
-        '--port', String(server.port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf',
-        '--cluster-node-timeout', String(nodeTimeout), '--save', '', '--appendonly', 'no', '--dir', home, '--logfile', join(home, 'redis.log'),
+        '--port',
+        String(server.port),
+        '--bind',
+        '127.0.0.1',
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        'nodes.conf',
+        '--cluster-node-timeout',
+        String(nodeTimeout),
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        home,
+        '--logfile',
+        join(home, 'redis.log'),
         // A replica promoted after its master died must not wait for data it can never get.
-        '--cluster-replica-validity-factor', '0',
+        '--cluster-replica-validity-factor',
+        '0',
       ],
       { stdio: 'ignore' },
     );
@@ -164,7 +183,14 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       servers.push(server);
     }
     const node = (port: number): Redis => {
-      const client = new Redis({ host: '127.0.0.1', port, lazyConnect: false, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: 2_000 });
+      const client = new Redis({
+        host: '127.0.0.1',
+        port,
+        lazyConnect: false,
+        maxRetriesPerRequest: 1,
+        retryStrategy: () => null,
+        connectTimeout: 2_000,
+      });
       client.on('error', () => {});
       clients.push(client);
       return client;
@@ -178,13 +204,19 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       return client;
     };
     for (const server of servers) {
-      await until(async () => (await admin(server.port).ping()) === 'PONG', `node ${server.port} answering PING (log: ${join(dir, String(server.port), 'redis.log')})`, 15_000);
+      await until(
+        async () => (await admin(server.port).ping()) === 'PONG',
+        `node ${server.port} answering PING (log: ${join(dir, String(server.port), 'redis.log')})`,
+        15_000,
+      );
     }
     const addresses = servers.map((server) => `127.0.0.1:${server.port}`);
     try {
       await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '1', '--cluster-yes'], { timeout: 60_000 });
     } catch (error) {
-      throw new Error(`redis cluster: redis-cli --cluster create failed: ${(error as { stderr?: string }).stderr ?? (error as Error).message}; ${HOW_TO_INSTALL}`);
+      throw new Error(
+        `redis cluster: redis-cli --cluster create failed: ${(error as { stderr?: string }).stderr ?? (error as Error).message}; ${HOW_TO_INSTALL}`,
+      );
     }
 
     const healthy = async (timeoutMs = 30_000) => {
@@ -273,7 +305,11 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     // Keep the first node's log in the message: the dir goes with stop().
     let log = '';
     try {
-      if (servers[0]) log = readFileSync(join(dir, String(servers[0].port), 'redis.log'), 'utf8').split('\n').slice(-10).join('\n');
+      if (servers[0])
+        log = readFileSync(join(dir, String(servers[0].port), 'redis.log'), 'utf8')
+          .split('\n')
+          .slice(-10)
+          .join('\n');
     } catch {
       // no log
     }

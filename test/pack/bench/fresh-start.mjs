@@ -19,7 +19,12 @@ if (git.status !== 0) process.exit(1);
 spawnSync('git', ['-C', clone, 'checkout', '--quiet', ref], { stdio: 'inherit' });
 
 const started = process.hrtime.bigint();
-const child = spawn('npm', ['start'], { cwd: clone, env: { ...process.env, PORT: '0' }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+const child = spawn('npm', ['start'], {
+  cwd: clone,
+  env: { ...process.env, PORT: '0' },
+  detached: true,
+  stdio: ['ignore', 'pipe', 'pipe'],
+});
 let out = '';
 const seconds = await new Promise((done, fail) => {
   const timer = setTimeout(() => fail(new Error(`no URL after 600 s; output:\n${out}`)), 600_000);

@@ -19,11 +19,27 @@ mkdirSync(packed);
 mkdirSync(app);
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_PATH' && !k.startsWith('npm_')));
 for (const name of ['core', 'store-sql', 'runner-cli']) {
-  execFileSync('npx', ['-y', 'pnpm@10.34.8', 'pack', '--pack-destination', packed], { cwd: join(repo, 'packages', name), env, stdio: 'ignore' });
+  execFileSync('npx', ['-y', 'pnpm@10.34.8', 'pack', '--pack-destination', packed], {
+    cwd: join(repo, 'packages', name),
+    env,
+    stdio: 'ignore',
+  });
 }
 writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'size-app', private: true, type: 'module' }));
 const started = Date.now();
-execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...readdirSync(packed).map((f) => join(packed, f)), ...extra], { cwd: app, env, stdio: 'inherit' });
+execFileSync(
+  'npm',
+  [
+    'install',
+    '--prefer-offline',
+    '--no-audit',
+    '--no-fund',
+    '--loglevel=error',
+    ...readdirSync(packed).map((f) => join(packed, f)),
+    ...extra,
+  ],
+  { cwd: app, env, stdio: 'inherit' },
+);
 const seconds = (Date.now() - started) / 1000;
 const du = execFileSync('du', ['-sh', join(app, 'node_modules')], { encoding: 'utf8' }).split('\t')[0];
 const count = execFileSync('npm', ['ls', '--all', '--parseable'], { cwd: app, env, encoding: 'utf8' }).trim().split('\n').length - 1;

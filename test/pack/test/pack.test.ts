@@ -29,14 +29,25 @@ interface Manifest {
 }
 
 const publishable = readdirSync(join(ROOT, 'packages'))
-  .map((dir) => ({ dir: join(ROOT, 'packages', dir), manifest: JSON.parse(readFileSync(join(ROOT, 'packages', dir, 'package.json'), 'utf8')) as Manifest }))
+  .map((dir) => ({
+    dir: join(ROOT, 'packages', dir),
+    manifest: JSON.parse(readFileSync(join(ROOT, 'packages', dir, 'package.json'), 'utf8')) as Manifest,
+  }))
   .filter((p) => !p.manifest.private);
 
 /** The environment of a user's shell: none of pnpm's or vitest's variables (NODE_PATH would reach the workspace's packages). */
 function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (key === 'NODE_PATH' || key === 'NODE_OPTIONS' || key === 'VITEST' || key.startsWith('VITEST_') || key.startsWith('npm_') || key.startsWith('PNPM_')) continue;
+    if (
+      key === 'NODE_PATH' ||
+      key === 'NODE_OPTIONS' ||
+      key === 'VITEST' ||
+      key.startsWith('VITEST_') ||
+      key.startsWith('npm_') ||
+      key.startsWith('PNPM_')
+    )
+      continue;
     env[key] = value;
   }
   return { ...env, ...extra };
@@ -88,7 +99,11 @@ beforeAll(async () => {
   for (const [name, file] of tarballs) dependencies[name] = `file:${file}`;
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'pack-app', private: true, type: 'module', dependencies }, null, 2));
   writeFileSync(join(app, 'tickwork.config.ts'), CONFIG);
-  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: app, env: userEnv(), maxBuffer: 16 << 20 });
+  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], {
+    cwd: app,
+    env: userEnv(),
+    maxBuffer: 16 << 20,
+  });
 });
 
 afterAll(() => {
@@ -104,12 +119,20 @@ describe('the packed packages', () => {
       expect(entries, name).toContain('package/LICENSE');
       expect(entries, name).toContain('package/README.md');
       expect(entries, name).toContain('package/dist/index.js');
-      expect(entries.filter((e) => /^package\/(src|test|bench)\//.test(e)), name).toEqual([]);
+      expect(
+        entries.filter((e) => /^package\/(src|test|bench)\//.test(e)),
+        name,
+      ).toEqual([]);
       const { stdout: manifestText } = await run('tar', ['-xzOf', file, 'package/package.json']);
       const manifest = JSON.parse(manifestText) as Manifest;
       const ranges = { ...manifest.dependencies, ...manifest.peerDependencies };
-      expect(Object.entries(ranges).filter(([, range]) => range.startsWith('workspace:')), name).toEqual([]);
-      expect(readFileSync(join(app, 'node_modules', ...name.split('/'), 'README.md'), 'utf8'), name).toMatch(/^# \S+\n\n```sh\nnpm install /);
+      expect(
+        Object.entries(ranges).filter(([, range]) => range.startsWith('workspace:')),
+        name,
+      ).toEqual([]);
+      expect(readFileSync(join(app, 'node_modules', ...name.split('/'), 'README.md'), 'utf8'), name).toMatch(
+        /^# \S+\n\n```sh\nnpm install /,
+      );
     }
   });
 
@@ -127,7 +150,13 @@ describe.each(['sqlite', 'postgresql'] as const)('a scratch app with tickwork.co
 
   beforeAll(() => {
     marker = join(work, `${store}.marker`);
-    env = userEnv({ PACK_STORE: store, PACK_SCHEMA: schema, PACK_SQLITE: join(work, 'tickwork.sqlite'), PACK_MARKER: marker, TICKWORK_PG_URL: PG_URL });
+    env = userEnv({
+      PACK_STORE: store,
+      PACK_SCHEMA: schema,
+      PACK_SQLITE: join(work, 'tickwork.sqlite'),
+      PACK_MARKER: marker,
+      TICKWORK_PG_URL: PG_URL,
+    });
   });
 
   afterAll(async () => {
@@ -155,10 +184,14 @@ describe.each(['sqlite', 'postgresql'] as const)('a scratch app with tickwork.co
     expect(await tickwork('migrate')).toMatch(/Migration20261123000000_tickwork_init/);
     await tickwork('run', 'pack.hello', '--force');
     expect(triggers()).toEqual(['force']);
-    const list = JSON.parse(await tickwork('list', '--json')) as { jobs: { code: string; lastStatus?: string; lastRun?: { status: string } }[] };
+    const list = JSON.parse(await tickwork('list', '--json')) as {
+      jobs: { code: string; lastStatus?: string; lastRun?: { status: string } }[];
+    };
     expect(list.jobs.map((j) => j.code)).toEqual(['pack.hello']);
     expect(await tickwork('list')).toMatch(/pack\.hello/);
-    const logs = JSON.parse(await tickwork('logs', 'pack.hello', '--json')) as { runs: { trigger: string; status: string; message: string }[] };
+    const logs = JSON.parse(await tickwork('logs', 'pack.hello', '--json')) as {
+      runs: { trigger: string; status: string; message: string }[];
+    };
     expect(logs.runs.map((r) => [r.trigger, r.status, r.message])).toEqual([['force', 'succeeded', 'hello from the packed app (force)']]);
   });
 
@@ -180,6 +213,9 @@ describe.each(['sqlite', 'postgresql'] as const)('a scratch app with tickwork.co
     }
     expect(await exited, output).toBe(0);
     const logs = JSON.parse(await tickwork('logs', 'pack.hello', '--json')) as { runs: { trigger: string; status: string }[] };
-    expect(logs.runs.map((r) => [r.trigger, r.status])).toEqual([['manual', 'succeeded'], ['force', 'succeeded']]);
+    expect(logs.runs.map((r) => [r.trigger, r.status])).toEqual([
+      ['manual', 'succeeded'],
+      ['force', 'succeeded'],
+    ]);
   });
 });

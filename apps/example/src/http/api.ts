@@ -53,19 +53,36 @@ export function buildHttpApi(deps: HttpApiDeps): FastifyInstance {
   });
   app.setErrorHandler(sendProblem);
   app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ statusCode: 404, error: 'Not Found', message: `[tickwork] [example] no route ${request.method} ${request.url}` }),
+    reply
+      .status(404)
+      .send({ statusCode: 404, error: 'Not Found', message: `[tickwork] [example] no route ${request.method} ${request.url}` }),
   );
 
   app.get('/', async () => ({
     name: 'tickwork example: attendance service',
-    try: ['/dashboard/', '/groups', '/events', '/events/1', '/jobs', '/jobs/attendance.mark-absent/runs', '/jobs/app.event-reminder/schedules', '/healthz', '/metrics'],
+    try: [
+      '/dashboard/',
+      '/groups',
+      '/events',
+      '/events/1',
+      '/jobs',
+      '/jobs/attendance.mark-absent/runs',
+      '/jobs/app.event-reminder/schedules',
+      '/healthz',
+      '/metrics',
+    ],
   }));
   app.get('/healthz', async (_request, reply) => {
     const health = await deps.health().catch((error: unknown) => ({ ok: false, reason: String(error) }));
     return reply.status(health.ok ? 200 : 503).send(health);
   });
   app.get('/metrics', async (_request, reply) => {
-    if (!deps.metrics) return reply.status(404).send({ statusCode: 404, error: 'Not Found', message: '[tickwork] [example] no daemon in this process (EXAMPLE_DAEMON=0): no metrics' });
+    if (!deps.metrics)
+      return reply.status(404).send({
+        statusCode: 404,
+        error: 'Not Found',
+        message: '[tickwork] [example] no daemon in this process (EXAMPLE_DAEMON=0): no metrics',
+      });
     const { contentType, text } = await deps.metrics();
     return reply.type(contentType).send(text);
   });
@@ -76,10 +93,15 @@ export function buildHttpApi(deps: HttpApiDeps): FastifyInstance {
     if (path !== '/jobs' && !path.startsWith('/jobs/')) return;
     const mutation = request.method !== 'GET' && request.method !== 'HEAD';
     try {
-      principals.set(request, await deps.dashboard.guard(request.raw, { role: roleFor(request.method, path), mutation, what: `${request.method} ${path}` }));
+      principals.set(
+        request,
+        await deps.dashboard.guard(request.raw, { role: roleFor(request.method, path), mutation, what: `${request.method} ${path}` }),
+      );
     } catch (error) {
       if (!(error instanceof DashboardHttpError)) throw error;
-      return reply.status(error.status).send({ statusCode: error.status, error: error.status === 401 ? 'Unauthorized' : 'Forbidden', message: error.message });
+      return reply
+        .status(error.status)
+        .send({ statusCode: error.status, error: error.status === 401 ? 'Unauthorized' : 'Forbidden', message: error.message });
     }
   });
   app.register(dashboardPlugin(deps.dashboard));

@@ -18,16 +18,7 @@ import { describeThrown, type Clock, type Scheduler } from '@tickwork/core';
 import { EVENT_REMINDER_CODE, reminderSchedule } from '../jobs/event-reminder.js';
 import type { FastifyInstance } from 'fastify';
 import { readRoll } from './event-roll.js';
-import {
-  attendanceParams,
-  checkInBody,
-  eventBody,
-  eventsQuery,
-  idParams,
-  membershipBody,
-  nameBody,
-  overrideBody,
-} from './schemas.js';
+import { attendanceParams, checkInBody, eventBody, eventsQuery, idParams, membershipBody, nameBody, overrideBody } from './schemas.js';
 
 /** What the attendance routes need. */
 export interface AttendanceRoutesDeps {

@@ -34,7 +34,9 @@ export async function readRoll(em: EntityManager, event: { id: number; groupId: 
     .select('m.member_id', 'p.name', 'm.joined_at', 'r.status', 'r.checked_at', 'r.overridden_at')
     .from(table('attendance_group_membership', 'm'))
     .join(table('attendance_member', 'p'), 'p.id', 'm.member_id')
-    .leftJoin(table('attendance_record', 'r'), (on) => on.on('r.member_id', '=', 'm.member_id').andOn('r.event_id', '=', knex.raw('?', [event.id])))
+    .leftJoin(table('attendance_record', 'r'), (on) =>
+      on.on('r.member_id', '=', 'm.member_id').andOn('r.event_id', '=', knex.raw('?', [event.id])),
+    )
     .where('m.group_id', event.groupId)
     .orderBy('m.id')) as RollRow[];
   return rows

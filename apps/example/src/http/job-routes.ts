@@ -1,4 +1,15 @@
-import { DEFAULT_SCHEDULE_KEY, every, once, type Clock, type JobRegistry, type RunRecord, type RuntimeSchedule, type ScheduleDefinition, type Scheduler, type Store } from '@tickwork/core';
+import {
+  DEFAULT_SCHEDULE_KEY,
+  every,
+  once,
+  type Clock,
+  type JobRegistry,
+  type RunRecord,
+  type RuntimeSchedule,
+  type ScheduleDefinition,
+  type Scheduler,
+  type Store,
+} from '@tickwork/core';
 import type { Dashboard } from '@tickwork/dashboard';
 import type { FastifyInstance } from 'fastify';
 import { principalOf } from './api.js';
@@ -82,7 +93,13 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRoutesDeps): vo
       const schedules = scheduler.schedules(request.params.code);
       const before = await schedules.get(request.params.key);
       const stored = await schedules.upsert(definition);
-      await dashboard.audit(principalOf(request), before ? 'schedule.update' : 'schedule.create', { code: request.params.code, key: request.params.key }, before, stored);
+      await dashboard.audit(
+        principalOf(request),
+        before ? 'schedule.update' : 'schedule.create',
+        { code: request.params.code, key: request.params.key },
+        before,
+        stored,
+      );
       return reply.status(before ? 200 : 201).send(scheduleView(stored));
     },
   );
@@ -94,9 +111,20 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRoutesDeps): vo
       const schedules = scheduler.schedules(request.params.code);
       const before = await schedules.get(request.params.key);
       const removed = await schedules.remove(request.params.key);
-      if (removed) await dashboard.audit(principalOf(request), 'schedule.remove', { code: request.params.code, key: request.params.key }, before, null);
+      if (removed)
+        await dashboard.audit(
+          principalOf(request),
+          'schedule.remove',
+          { code: request.params.code, key: request.params.key },
+          before,
+          null,
+        );
       if (!removed) {
-        return reply.status(404).send({ statusCode: 404, error: 'Not Found', message: `[tickwork] [example] job "${request.params.code}" has no runtime schedule "${request.params.key}"` });
+        return reply.status(404).send({
+          statusCode: 404,
+          error: 'Not Found',
+          message: `[tickwork] [example] job "${request.params.code}" has no runtime schedule "${request.params.key}"`,
+        });
       }
       return reply.status(204).send();
     },
@@ -105,7 +133,10 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRoutesDeps): vo
   app.post<{ Params: { code: string } }>('/jobs/:code/trigger', { schema: { params: codeParams } }, async (request, reply) => {
     const job = jobs.get(request.params.code);
     const principal = principalOf(request);
-    const requested = await store.requestRun({ code: job.code, key: DEFAULT_SCHEDULE_KEY }, { now: clock.now(), requestedBy: `http:${principal.name}` });
+    const requested = await store.requestRun(
+      { code: job.code, key: DEFAULT_SCHEDULE_KEY },
+      { now: clock.now(), requestedBy: `http:${principal.name}` },
+    );
     await dashboard.audit(principal, 'job.trigger', { code: job.code, key: DEFAULT_SCHEDULE_KEY }, null, { request: requested.id });
     return reply.status(202).send({ id: requested.id, code: requested.code, requestedAt: requested.requestedAt });
   });

@@ -33,16 +33,24 @@ export function toProblem(error: unknown): Problem {
   if (Array.isArray(e.validation) && e.validation.length > 0) {
     const issue = e.validation[0] as AjvIssue;
     const field = fieldOf(e.validationContext ?? 'body', issue);
-    const detail = issue.keyword === 'required' ? 'is required'
-      : issue.keyword === 'additionalProperties' ? 'is not a known field'
-      : (issue.message ?? 'is invalid');
+    const detail =
+      issue.keyword === 'required'
+        ? 'is required'
+        : issue.keyword === 'additionalProperties'
+          ? 'is not a known field'
+          : (issue.message ?? 'is invalid');
     return { statusCode: 400, error: 'Bad Request', field, message: `${PREFIX} ${field} ${detail}` };
   }
   if (error instanceof NotFoundError || error instanceof UnknownJobError) return problem(404, 'Not Found', error.message);
   if (error instanceof InvalidAttendanceInputError || error instanceof InvalidArgumentError || error instanceof InvalidScheduleError) {
     return problem(400, 'Bad Request', error.message);
   }
-  if (error instanceof EventClosedError || error instanceof CheckInTooLateError || error instanceof NotInGroupError || error instanceof AttendanceError) {
+  if (
+    error instanceof EventClosedError ||
+    error instanceof CheckInTooLateError ||
+    error instanceof NotInGroupError ||
+    error instanceof AttendanceError
+  ) {
     return problem(409, 'Conflict', error.message);
   }
   if (error instanceof StoreUnavailableError) return problem(503, 'Service Unavailable', error.message);

@@ -36,7 +36,9 @@ export function eventReminderJob(options: { database: AppDatabase }): Job<Remind
         return;
       }
       const expected = await em.count(GroupMembershipSchema, { group: event.group.id, joinedAt: { $lte: event.startsAt } });
-      ctx.report(`reminder: "${event.title}" (group "${event.group.name}") starts at ${event.startsAt.toISOString()}: ${expected} member(s) expected`);
+      ctx.report(
+        `reminder: "${event.title}" (group "${event.group.name}") starts at ${event.startsAt.toISOString()}: ${expected} member(s) expected`,
+      );
     },
   });
 }

@@ -29,7 +29,9 @@ export function hourlyReportJob(options: { database: AppDatabase }): Job {
     async run(ctx) {
       const report = await buildHourlyReport(database, ctx.slot);
       const { PRESENT, LATE, ABSENT, UNCHECKED } = report.byStatus;
-      ctx.report(`${report.events} event(s) closed in the hour to ${ctx.slot.toISOString()}: ${PRESENT} present, ${LATE} late, ${ABSENT} absent, ${UNCHECKED} unchecked`);
+      ctx.report(
+        `${report.events} event(s) closed in the hour to ${ctx.slot.toISOString()}: ${PRESENT} present, ${LATE} late, ${ABSENT} absent, ${UNCHECKED} unchecked`,
+      );
       return report;
     },
   });

@@ -20,7 +20,16 @@ export { MAX_COUNTED_PASSED_SLOTS, type PassedInput, passedSlots, type StoreOuta
 export { DEFAULT_MAX_CONCURRENT_RUNS, defaultRunnerId, ScheduleCache, toRegistry } from '../executor.js';
 
 // Running
-export { alertInterrupted, checkOverdue, type ExecutedRun, executeRun, type ExecuteRunInput, type NotRun, type OverdueCheck, reapInterrupted } from '../run.js';
+export {
+  alertInterrupted,
+  checkOverdue,
+  type ExecutedRun,
+  executeRun,
+  type ExecuteRunInput,
+  type NotRun,
+  type OverdueCheck,
+  reapInterrupted,
+} from '../run.js';
 
 // Runner presence and the store's clock
 export {

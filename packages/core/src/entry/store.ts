@@ -48,7 +48,17 @@ export type {
 export type { RuntimeScheduleInput, SchedulePage, ScheduleQuery } from '../runtime-schedule.js';
 
 // Values and limits
-export { DEFAULT_OVERDUE_LIMIT, MAX_OVERDUE_WINDOWS, MAX_PASSED_RANGES, NOT_RUN_REASONS, OVERLAP_POLICIES, RUN_STATUSES, RUNNER_PRESENCES, RUNNER_RECORD_RETENTION_MS, SKIP_REASONS } from '../store.js';
+export {
+  DEFAULT_OVERDUE_LIMIT,
+  MAX_OVERDUE_WINDOWS,
+  MAX_PASSED_RANGES,
+  NOT_RUN_REASONS,
+  OVERLAP_POLICIES,
+  RUN_STATUSES,
+  RUNNER_PRESENCES,
+  RUNNER_RECORD_RETENTION_MS,
+  SKIP_REASONS,
+} from '../store.js';
 export { MAX_ACCESS_TOKENS, MAX_AUDIT_ENTRY_BYTES } from '../store-access.js';
 export { MAX_PAYLOAD_BYTES, MAX_SCHEDULES_PER_CALL, SCHEDULE_KEY_PATTERN } from '../runtime-schedule.js';
 

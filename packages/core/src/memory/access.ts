@@ -1,7 +1,16 @@
 /** The memory store's audit log and access tokens (the checks are core's, shared by every store). */
 import {
-  auditPageOf, checkAccessToken, checkAuditInput, checkAuditQuery, duplicateTokenError, isAccessTokenId, MAX_ACCESS_TOKENS, tooManyTokensError,
-  type AccessTokenRecord, type AuditPage, type AuditRecord,
+  auditPageOf,
+  checkAccessToken,
+  checkAuditInput,
+  checkAuditQuery,
+  duplicateTokenError,
+  isAccessTokenId,
+  MAX_ACCESS_TOKENS,
+  tooManyTokensError,
+  type AccessTokenRecord,
+  type AuditPage,
+  type AuditRecord,
 } from '../store-access.js';
 import type { MemoryData } from './backend.js';
 
@@ -46,7 +55,9 @@ export function addAccessToken(d: MemoryData, input: unknown): AccessTokenRecord
 
 /** Every token, oldest first. */
 export function listAccessTokens(d: MemoryData): AccessTokenRecord[] {
-  return [...d.accessTokens.values()].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return [...d.accessTokens.values()].sort(
+    (a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
 }
 
 /** One token, or null. */

@@ -75,7 +75,8 @@ export function interruptExpired(data: MemoryData, run: RunRecord, now: Date): R
 
 /** The run a claim names: by request id, or by slot + attempt among runs without one. */
 function namedRun(data: MemoryData, claim: SlotClaim): RunRecord | null {
-  const id = claim.requestId !== undefined ? data.requestRuns.get(claim.requestId) : data.slots.get(slotKey(claim, claim.slotAt, claim.attempt));
+  const id =
+    claim.requestId !== undefined ? data.requestRuns.get(claim.requestId) : data.slots.get(slotKey(claim, claim.slotAt, claim.attempt));
   return id === undefined ? null : (data.runs.get(id) ?? null);
 }
 
@@ -192,9 +193,10 @@ export function claimOne(data: MemoryData, claim: SlotClaim, context: ClaimConte
         skipped.finishedAt = new Date(startedAt);
         skipped.durationMs = 0;
         skipped.skipReason = 'overlap';
-        skipped.message = policy === 'skip'
-          ? `skipped: ${because} (overlap policy skip)`
-          : `skipped: slot ${waiting[0]?.slotAt.toISOString()} already waits for ${holder ? `run ${holder.id}` : 'its turn'} (overlap policy ${policy})`;
+        skipped.message =
+          policy === 'skip'
+            ? `skipped: ${because} (overlap policy skip)`
+            : `skipped: slot ${waiting[0]?.slotAt.toISOString()} already waits for ${holder ? `run ${holder.id}` : 'its turn'} (overlap policy ${policy})`;
         recordPassed(data, claim, context, lastBefore, startedAt, state);
         state.lastSkipReason = 'overlap';
         state.lastSkippedSlotAt = new Date(claim.slotAt);

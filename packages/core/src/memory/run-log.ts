@@ -75,7 +75,8 @@ export function pruneRuns(data: MemoryData, olderThan: Date, batchSize: number):
   for (;;) {
     const batch: RunRecord[] = [];
     for (const run of data.runs.values()) {
-      if (run.status !== 'running' && run.status !== 'waiting' && run.finishedAt && run.finishedAt.getTime() < olderThan.getTime()) batch.push(run);
+      if (run.status !== 'running' && run.status !== 'waiting' && run.finishedAt && run.finishedAt.getTime() < olderThan.getTime())
+        batch.push(run);
       if (batch.length >= batchSize) break;
     }
     for (const run of batch) {

@@ -1,4 +1,11 @@
-import { RUNNER_RECORD_RETENTION_MS, type ReapedRun, type RunnerHeartbeat, type RunnerPresence, type RunnerRecord, type RunRecord } from '../store.js';
+import {
+  RUNNER_RECORD_RETENTION_MS,
+  type ReapedRun,
+  type RunnerHeartbeat,
+  type RunnerPresence,
+  type RunnerRecord,
+  type RunRecord,
+} from '../store.js';
 import type { MemoryData, MemoryRunner } from './backend.js';
 import { finishRun } from './leases.js';
 import { refKey } from './backend.js';

@@ -1,4 +1,11 @@
-import { checkScheduleInputs, MAX_SCHEDULES_PER_CALL, runtimeScheduleOf, type RuntimeSchedule, type ScheduleQuery, type SchedulePage } from '../runtime-schedule.js';
+import {
+  checkScheduleInputs,
+  MAX_SCHEDULES_PER_CALL,
+  runtimeScheduleOf,
+  type RuntimeSchedule,
+  type ScheduleQuery,
+  type SchedulePage,
+} from '../runtime-schedule.js';
 import { initialJobState } from '../job-state.js';
 import type { ScheduleRef } from '../store.js';
 import { refKey, slotKey, type MemoryData, type StoredSchedule } from './backend.js';
@@ -18,7 +25,8 @@ export function checkScheduleRefs(refs: unknown, where: string): readonly Schedu
   if (refs.length > MAX_SCHEDULES_PER_CALL) invalid(where, `${refs.length} refs in one call; the limit is ${MAX_SCHEDULES_PER_CALL}`);
   refs.forEach((ref, i) => {
     checkRef(ref, `${where}: refs[${i}]`);
-    if ((ref as ScheduleRef).key === '') invalid(where, `refs[${i}]: key '' is job "${(ref as ScheduleRef).code}"'s own schedule, not a runtime one`);
+    if ((ref as ScheduleRef).key === '')
+      invalid(where, `refs[${i}]: key '' is job "${(ref as ScheduleRef).code}"'s own schedule, not a runtime one`);
   });
   return refs as readonly ScheduleRef[];
 }

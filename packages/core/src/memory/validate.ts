@@ -2,7 +2,19 @@ import { InvalidArgumentError } from '../errors.js';
 import { show } from '../show.js';
 import { passedSlotsProblem } from '../passed-check.js';
 import { checkOverdueOptions as checkShared, type CheckedOverdueOptions } from '../overdue-check.js';
-import { completionStatusProblem, OVERLAP_POLICIES, RUN_STATUSES, SKIP_REASONS, type CompletionStatus, type OverlapPolicy, type PassedSlots, type RunStatus, type RunTrigger, type ScheduleRef, type SkipReason } from '../store.js';
+import {
+  completionStatusProblem,
+  OVERLAP_POLICIES,
+  RUN_STATUSES,
+  SKIP_REASONS,
+  type CompletionStatus,
+  type OverlapPolicy,
+  type PassedSlots,
+  type RunStatus,
+  type RunTrigger,
+  type ScheduleRef,
+  type SkipReason,
+} from '../store.js';
 
 const PREFIX = '[tickwork] [memory-store]';
 const TRIGGERS: readonly RunTrigger[] = ['schedule', 'retry', 'manual', 'force'];
@@ -10,7 +22,6 @@ const TRIGGERS: readonly RunTrigger[] = ['schedule', 'retry', 'manual', 'force']
 function fail(where: string, message: string): never {
   throw new InvalidArgumentError(`${PREFIX} ${where}: ${message}`);
 }
-
 
 /** A schedule reference: non-empty string code, string key. */
 export function checkRef(ref: unknown, where: string): asserts ref is ScheduleRef {
@@ -50,7 +61,10 @@ export function checkOverlap(value: unknown, where: string): asserts value is Ov
 }
 
 /** A status a run can be completed with, and the skip reason that goes with `skipped` (only with it). */
-export function checkCompletionStatus(completion: { status: unknown; skipReason?: unknown }, where: string): asserts completion is { status: CompletionStatus } {
+export function checkCompletionStatus(
+  completion: { status: unknown; skipReason?: unknown },
+  where: string,
+): asserts completion is { status: CompletionStatus } {
   const problem = completionStatusProblem(completion);
   if (problem) fail(where, problem);
 }
@@ -67,7 +81,8 @@ export function checkStatusFilter(value: unknown, where: string): asserts value 
 export function checkReasonFilter(value: unknown, where: string): asserts value is SkipReason | readonly SkipReason[] {
   const list = Array.isArray(value) ? value : [value];
   for (const reason of list) {
-    if (!SKIP_REASONS.includes(reason as SkipReason)) fail(where, `unknown skip reason ${show(reason)} (reasons: ${SKIP_REASONS.join(', ')})`);
+    if (!SKIP_REASONS.includes(reason as SkipReason))
+      fail(where, `unknown skip reason ${show(reason)} (reasons: ${SKIP_REASONS.join(', ')})`);
   }
 }
 

@@ -1,5 +1,13 @@
 import { InvalidScheduleError } from '../errors.js';
-import { createWallClockMatcher, matchesSomeDay, monthMask, weekdayMasks, type DayRule, type TimeOfDayRule, type WallClockMatcher } from './wall-clock.js';
+import {
+  createWallClockMatcher,
+  matchesSomeDay,
+  monthMask,
+  weekdayMasks,
+  type DayRule,
+  type TimeOfDayRule,
+  type WallClockMatcher,
+} from './wall-clock.js';
 
 /** A parsed cron expression: its wall-clock matcher and how DST applies to it. */
 export interface ParsedCron {
@@ -251,7 +259,11 @@ function parseField(text: string, index: number, where: string, hashSeed: string
     if (index === DOM && special(item, field, fail)) continue;
     if (index === DOW && item.includes('#')) {
       const [base, nth] = item.split('#') as [string, string];
-      const n = /^[1-5]$/.test(nth) ? Number(nth) : /^L$/i.test(nth) ? 'L' : fail(item, 'asks for an nth weekday that is not 1-5 or L (TUE#2, FRI#L)');
+      const n = /^[1-5]$/.test(nth)
+        ? Number(nth)
+        : /^L$/i.test(nth)
+          ? 'L'
+          : fail(item, 'asks for an nth weekday that is not 1-5 or L (TUE#2, FRI#L)');
       const [from, to] = bounds(base, spec, item, fail);
       for (let v = from; v <= to; v++) field.nth.push([v % 7, n]);
       continue;
@@ -328,9 +340,11 @@ function special(item: string, field: DayField, fail: (token: string, why: strin
 
 /** Names the field a special form belongs to when it is used elsewhere. */
 function misplaced(item: string, index: number, fail: (token: string, why: string) => never): void {
-  if (item.includes('+')) fail(item, 'is not valid: the + prefix (both day fields must match) belongs to the day-of-week field, before its first item');
+  if (item.includes('+'))
+    fail(item, 'is not valid: the + prefix (both day fields must match) belongs to the day-of-week field, before its first item');
   if (item.includes('#')) fail(item, 'is not valid: # (nth weekday of the month) belongs to the day-of-week field');
-  if (/^(L(-\d+)?|LW|\d+W)$/i.test(item)) fail(item, 'is not valid: L (last) and W (nearest weekday) belong to the day-of-month field (L also to the day of week: 5L, FRI#L)');
+  if (/^(L(-\d+)?|LW|\d+W)$/i.test(item))
+    fail(item, 'is not valid: L (last) and W (nearest weekday) belong to the day-of-month field (L also to the day of week: 5L, FRI#L)');
   if (/^\d+L$/i.test(item)) fail(item, 'is not valid: NL (the last such weekday) belongs to the day-of-week field');
 }
 
@@ -351,7 +365,11 @@ function value(token: string, spec: FieldSpec, item: string, fail: (token: strin
   if (/^\d+$/.test(token)) n = Number(token);
   else {
     const index = spec.names?.indexOf(token.toLowerCase()) ?? -1;
-    if (index < 0) return fail(item, `is not a valid ${spec.name} value${spec.names ? ` (numbers ${spec.min}-${spec.max} or names like ${spec.names[1]?.toUpperCase()})` : ` (${spec.min}-${spec.max})`}`);
+    if (index < 0)
+      return fail(
+        item,
+        `is not a valid ${spec.name} value${spec.names ? ` (numbers ${spec.min}-${spec.max} or names like ${spec.names[1]?.toUpperCase()})` : ` (${spec.min}-${spec.max})`}`,
+      );
     n = index + (spec.name === 'month' ? 1 : 0);
   }
   if (n < spec.min || n > spec.max) fail(token, `is out of range ${spec.min}-${spec.max}`);

@@ -31,7 +31,8 @@ export function describeCron(cron: ParsedCron, expression: string, timezone: str
   const days = cronDays(cron);
   if (times === null || days === null) return `cron "${expression.trim()}" (${timezone})`;
   if (days === 'every day' && times.startsWith('every') && !times.includes('minutes')) return times; // every minute, every second
-  if (days === 'every day' && (times.startsWith('every') || times.startsWith('at minute'))) return timezone === 'UTC' ? times : `${times} (${timezone})`;
+  if (days === 'every day' && (times.startsWith('every') || times.startsWith('at minute')))
+    return timezone === 'UTC' ? times : `${times} (${timezone})`;
   return `${times} ${days} (${timezone})`;
 }
 
@@ -60,14 +61,16 @@ function cronDays(cron: ParsedCron): string | null {
   const domParts: string[] = [];
   if (!days.domStar) {
     if (monthDays.length > 0) domParts.push(`on day${monthDays.length === 1 ? '' : 's'} ${list(monthDays.map(String))} of the month`);
-    for (const n of days.fromLast) domParts.push(n === 0 ? 'on the last day of the month' : `on the ${ordinal(n + 1)}-last day of the month`);
+    for (const n of days.fromLast)
+      domParts.push(n === 0 ? 'on the last day of the month' : `on the ${ordinal(n + 1)}-last day of the month`);
     for (const n of days.nearest) domParts.push(`on the weekday nearest the ${ordinal(n)}`);
     if (days.lastWeekday) domParts.push('on the last weekday of the month');
   }
   const dowParts: string[] = [];
   if (!days.dowStar) {
     if (weekdays.length > 0) dowParts.push(describeDays(weekdays, null));
-    for (const [weekday, n] of days.nth) dowParts.push(`on the ${n === 'L' ? 'last' : (NTH[n - 1] as string)} ${WEEKDAY_NAMES[weekday] as string} of the month`);
+    for (const [weekday, n] of days.nth)
+      dowParts.push(`on the ${n === 'L' ? 'last' : (NTH[n - 1] as string)} ${WEEKDAY_NAMES[weekday] as string} of the month`);
   }
   if (domParts.length + dowParts.length > 3) return null;
   const dom = domParts.join(' and ');
@@ -88,7 +91,20 @@ function cronDays(cron: ParsedCron): string | null {
 }
 
 const NTH = ['first', 'second', 'third', 'fourth', 'fifth'];
-const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const MONTH_NAMES = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 
 /** 1st, 2nd, 3rd, 4th, 11th, 21st, … */
 function ordinal(n: number): string {

@@ -100,7 +100,9 @@ export function compileSchedule(input: ScheduleInput, options: CompileOptions = 
 function compileEvery(spec: ScheduleSpec & { kind: 'every' }, what: string): CompiledSchedule {
   const { everyMs } = spec;
   if (typeof everyMs !== 'number' || !Number.isInteger(everyMs) || everyMs <= 0 || everyMs > MAX_INSTANT) {
-    throw new InvalidScheduleError(`${what}: everyMs must be a positive whole number of milliseconds, got ${typeof everyMs === 'number' ? String(everyMs) : JSON.stringify(everyMs) ?? String(everyMs)}`);
+    throw new InvalidScheduleError(
+      `${what}: everyMs must be a positive whole number of milliseconds, got ${typeof everyMs === 'number' ? String(everyMs) : (JSON.stringify(everyMs) ?? String(everyMs))}`,
+    );
   }
   const anchor = spec.anchor === undefined ? 0 : instant(spec.anchor, `${what}: anchor`);
   const frozen = Object.freeze({ kind: 'every' as const, everyMs, ...(spec.anchor !== undefined ? { anchor: spec.anchor } : {}) });
@@ -175,20 +177,33 @@ export function resolveDstPolicy(input: unknown, realTime: boolean, what: string
   for (const field of Object.keys(input)) {
     if (field !== 'gap' && field !== 'overlap') {
       const hint = closest(field, ['gap', 'overlap']);
-      throw new InvalidScheduleError(`${what}: "${field}" is not a field of a DST policy (fields: gap, overlap)${hint ? `; did you mean "${hint}"?` : ''}`);
+      throw new InvalidScheduleError(
+        `${what}: "${field}" is not a field of a DST policy (fields: gap, overlap)${hint ? `; did you mean "${hint}"?` : ''}`,
+      );
     }
   }
   const { gap, overlap } = input as Partial<Record<'gap' | 'overlap', unknown>>;
   if (gap !== undefined && !GAP_POLICIES.includes(gap as Required<DstPolicy>['gap'])) {
-    throw new InvalidScheduleError(`${what}.gap must be one of ${GAP_POLICIES.map((p) => `'${p}'`).join(', ')}, got ${JSON.stringify(gap) ?? String(gap)}`);
+    throw new InvalidScheduleError(
+      `${what}.gap must be one of ${GAP_POLICIES.map((p) => `'${p}'`).join(', ')}, got ${JSON.stringify(gap) ?? String(gap)}`,
+    );
   }
   if (overlap !== undefined && !OVERLAP_POLICIES.includes(overlap as Required<DstPolicy>['overlap'])) {
-    throw new InvalidScheduleError(`${what}.overlap must be one of ${OVERLAP_POLICIES.map((p) => `'${p}'`).join(', ')}, got ${JSON.stringify(overlap) ?? String(overlap)}`);
+    throw new InvalidScheduleError(
+      `${what}.overlap must be one of ${OVERLAP_POLICIES.map((p) => `'${p}'`).join(', ')}, got ${JSON.stringify(overlap) ?? String(overlap)}`,
+    );
   }
   return { gap: (gap as DstPolicy['gap']) ?? defaults.gap, overlap: (overlap as DstPolicy['overlap']) ?? defaults.overlap };
 }
 
-function build(spec: ScheduleSpec, timezone: string, dstRule: DstRule, dst: Required<DstPolicy> | null, description: string, source: SlotSource): CompiledSchedule {
+function build(
+  spec: ScheduleSpec,
+  timezone: string,
+  dstRule: DstRule,
+  dst: Required<DstPolicy> | null,
+  description: string,
+  source: SlotSource,
+): CompiledSchedule {
   const compiled: Compiled = {
     spec,
     timezone,
@@ -262,7 +277,8 @@ export function nextSlot(schedule: CompiledSchedule, after: Date): Date | null {
 /** Every slot `s` with `from < s ≤ to`, ascending, at most `limit` (default 10,000) of them. */
 export function slotsBetween(schedule: CompiledSchedule, from: Date, to: Date, limit = 10_000): Date[] {
   const source = sourceOf(schedule);
-  if (!Number.isInteger(limit) || limit < 0) throw new InvalidArgumentError(`slotsBetween(): limit must be a whole number ≥ 0, got ${String(limit)}`);
+  if (!Number.isInteger(limit) || limit < 0)
+    throw new InvalidArgumentError(`slotsBetween(): limit must be a whole number ≥ 0, got ${String(limit)}`);
   const end = time(to, 'slotsBetween(): to');
   const slots: Date[] = [];
   let cursor = time(from, 'slotsBetween(): from');

@@ -21,7 +21,24 @@ export interface ZoneRules {
   transitionAfter(instant: number, limit: number): number | null;
 }
 
-const UTC_NAMES = new Set(['UTC', 'ETC/UTC', 'GMT', 'ETC/GMT', 'UCT', 'ETC/UCT', 'ETC/UNIVERSAL', 'UNIVERSAL', 'ETC/ZULU', 'ZULU', 'ETC/GMT0', 'ETC/GMT+0', 'ETC/GMT-0', 'GMT0', 'GMT+0', 'GMT-0']);
+const UTC_NAMES = new Set([
+  'UTC',
+  'ETC/UTC',
+  'GMT',
+  'ETC/GMT',
+  'UCT',
+  'ETC/UCT',
+  'ETC/UNIVERSAL',
+  'UNIVERSAL',
+  'ETC/ZULU',
+  'ZULU',
+  'ETC/GMT0',
+  'ETC/GMT+0',
+  'ETC/GMT-0',
+  'GMT0',
+  'GMT+0',
+  'GMT-0',
+]);
 
 const UTC_RULES: ZoneRules = {
   name: 'UTC',
@@ -59,7 +76,9 @@ export function zoneRules(name: string, what: string): ZoneRules {
         second: 'numeric',
       });
     } catch (error) {
-      throw new InvalidScheduleError(`${what}: timezone "${name}" is not a known IANA timezone (e.g. "Europe/Paris", "UTC")`, { cause: error });
+      throw new InvalidScheduleError(`${what}: timezone "${name}" is not a known IANA timezone (e.g. "Europe/Paris", "UTC")`, {
+        cause: error,
+      });
     }
     rules = intlRules(name, format);
   }
@@ -89,13 +108,26 @@ function intlRules(name: string, format: Intl.DateTimeFormat): ZoneRules {
     for (const part of format.formatToParts(instant)) {
       const n = Number(part.value);
       switch (part.type) {
-        case 'year': y = n; break;
-        case 'month': mo = n; break;
-        case 'day': d = n; break;
-        case 'hour': h = n; break;
-        case 'minute': mi = n; break;
-        case 'second': s = n; break;
-        default: break;
+        case 'year':
+          y = n;
+          break;
+        case 'month':
+          mo = n;
+          break;
+        case 'day':
+          d = n;
+          break;
+        case 'hour':
+          h = n;
+          break;
+        case 'minute':
+          mi = n;
+          break;
+        case 'second':
+          s = n;
+          break;
+        default:
+          break;
       }
     }
     const wall = new Date(0);

@@ -16,13 +16,31 @@ export function runChart(runs: any[]): SVGElement {
   const list = [...runs].reverse().slice(-100);
   const max = Math.max(1, ...list.map((r) => r.durationMs ?? 0));
   const step = list.length ? width / list.length : width;
-  const svg = s('svg', { viewBox: `0 0 ${width} ${height + 16}`, role: 'img', 'aria-label': `Durations and outcomes of the ${list.length} runs shown (longest ${max} ms)`, class: 'chart-svg' });
+  const svg = s('svg', {
+    viewBox: `0 0 ${width} ${height + 16}`,
+    role: 'img',
+    'aria-label': `Durations and outcomes of the ${list.length} runs shown (longest ${max} ms)`,
+    class: 'chart-svg',
+  });
   list.forEach((run, i) => {
     const h = Math.max(2, ((run.durationMs ?? 0) / max) * height);
     svg.append(
-      s('rect', { x: (i * step + 1).toFixed(1), y: (height - h).toFixed(1), width: Math.max(1, step - 2).toFixed(1), height: h.toFixed(1), fill: COLOURS[run.status] ?? '#607d8b' }, s('title', null, `${run.startedAt} ${run.status} ${run.durationMs ?? '—'} ms`)),
+      s(
+        'rect',
+        {
+          x: (i * step + 1).toFixed(1),
+          y: (height - h).toFixed(1),
+          width: Math.max(1, step - 2).toFixed(1),
+          height: h.toFixed(1),
+          fill: COLOURS[run.status] ?? '#607d8b',
+        },
+        s('title', null, `${run.startedAt} ${run.status} ${run.durationMs ?? '—'} ms`),
+      ),
     );
   });
-  svg.append(s('text', { x: 0, y: height + 13, class: 'axis' }, list.length ? 'older' : 'no runs'), s('text', { x: width, y: height + 13, 'text-anchor': 'end', class: 'axis' }, `max ${max} ms · newer`));
+  svg.append(
+    s('text', { x: 0, y: height + 13, class: 'axis' }, list.length ? 'older' : 'no runs'),
+    s('text', { x: width, y: height + 13, 'text-anchor': 'end', class: 'axis' }, `max ${max} ms · newer`),
+  );
   return svg;
 }

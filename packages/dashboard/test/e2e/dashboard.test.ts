@@ -16,7 +16,12 @@ let h: Harness;
 let dir: string;
 let attempts = 0;
 const jobs: Job[] = [
-  defineJob({ code: 'reports.daily', schedule: every('1h'), description: 'tenant reports', run: (ctx) => ctx.report(`report for ${JSON.stringify(ctx.payload)}`) }),
+  defineJob({
+    code: 'reports.daily',
+    schedule: every('1h'),
+    description: 'tenant reports',
+    run: (ctx) => ctx.report(`report for ${JSON.stringify(ctx.payload)}`),
+  }),
   defineJob({
     code: 'flaky.sync',
     schedule: every('1m'),
@@ -82,12 +87,24 @@ describe('the dashboard in Chromium', () => {
     await page.locator('tr[data-code="flaky.sync"] .note', { hasText: 'upstream maintenance' }).waitFor(WAIT);
     await shot(page, '03-jobs-paused');
     const { entries } = await h.store.listAudit();
-    expect(entries[0]).toMatchObject({ action: 'job.pause', target: { code: 'flaky.sync', key: '' }, actor: { role: 'operator' }, before: { paused: false }, after: { paused: true, note: 'upstream maintenance until 14:00' } });
+    expect(entries[0]).toMatchObject({
+      action: 'job.pause',
+      target: { code: 'flaky.sync', key: '' },
+      actor: { role: 'operator' },
+      before: { paused: false },
+      after: { paused: true, note: 'upstream maintenance until 14:00' },
+    });
     await page.locator('a', { hasText: 'flaky.sync' }).click();
     await page.locator('#resume').click();
     await page.locator('#pause').waitFor(WAIT);
     expect((await h.store.getStates([{ code: 'flaky.sync', key: '' }]))[0]?.paused).toBe(false);
-    expect((await h.store.listAudit({ limit: 1 })).entries[0]).toMatchObject({ action: 'job.resume', target: { code: 'flaky.sync', key: '' }, actor: { role: 'operator' }, before: { paused: true }, after: { paused: false } });
+    expect((await h.store.listAudit({ limit: 1 })).entries[0]).toMatchObject({
+      action: 'job.resume',
+      target: { code: 'flaky.sync', key: '' },
+      actor: { role: 'operator' },
+      before: { paused: true },
+      after: { paused: false },
+    });
     await page.context().close();
   });
 
@@ -127,7 +144,11 @@ describe('the dashboard in Chromium', () => {
     await page.locator('tr[data-key="tenant-acme"]').waitFor(WAIT);
     await shot(page, '06-schedules');
     const [stored] = await h.store.getSchedules([{ code: 'reports.daily', key: 'tenant-acme' }]);
-    expect(stored).toMatchObject({ schedule: { kind: 'daily', times: ['06:00', '18:30'] }, timezone: 'Europe/Paris', payload: { tenant: 'acme' } });
+    expect(stored).toMatchObject({
+      schedule: { kind: 'daily', times: ['06:00', '18:30'] },
+      timezone: 'Europe/Paris',
+      payload: { tenant: 'acme' },
+    });
     // Run now from the schedule's row, then one runner tick runs it with its payload.
     await page.locator('tr[data-key="tenant-acme"] button', { hasText: 'Run now' }).click();
     await page.locator('.flash.ok', { hasText: 'requested a run of tenant-acme' }).waitFor(WAIT);
@@ -145,15 +166,20 @@ describe('the dashboard in Chromium', () => {
     await page.getByRole('heading', { name: 'Run history' }).waitFor(WAIT);
     // Forced runs are once per second-slot: give each its own second, in the recent past.
     const base = Date.now() - 10_000;
-    for (let i = 0; i < 4; i += 1) await runDue({ jobs, store: h.store, force: true, only: ['flaky.sync'], clock: { now: () => new Date(base + i * 1000) } });
+    for (let i = 0; i < 4; i += 1)
+      await runDue({ jobs, store: h.store, force: true, only: ['flaky.sync'], clock: { now: () => new Date(base + i * 1000) } });
     // The four runs arrive over the live feed, without a reload.
     await page.locator('#runs tr[data-run]').nth(3).waitFor(WAIT);
     await page.getByLabel('Status').selectOption('failed');
     await page.getByRole('button', { name: 'Filter' }).click();
-    await page.waitForFunction(() => {
-      const rows = [...document.querySelectorAll('#runs tr[data-run]')];
-      return rows.length === 2 && rows.every((row) => row.textContent?.includes('failed'));
-    }, undefined, WAIT);
+    await page.waitForFunction(
+      () => {
+        const rows = [...document.querySelectorAll('#runs tr[data-run]')];
+        return rows.length === 2 && rows.every((row) => row.textContent?.includes('failed'));
+      },
+      undefined,
+      WAIT,
+    );
     // The job's options name its overlap policy; run times are in the job's zone, in one unambiguous form.
     expect(await page.locator('#job-summary dt', { hasText: /^overlapPolicy$/ }).count()).toBe(1);
     expect(await page.locator('#job-summary dd', { hasText: /^bufferOne$/ }).count()).toBe(1);
@@ -162,7 +188,18 @@ describe('the dashboard in Chromium', () => {
     const firstId = await page.locator('#runs tr[data-run]').first().getAttribute('data-run');
     const shownAt = await page.locator('#runs tr[data-run] a').first().textContent();
     const startedAt = (await h.store.getRun(firstId as string))?.startedAt as Date;
-    const paris = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(startedAt).replace(', ', ' ');
+    const paris = new Intl.DateTimeFormat('en-CA', {
+      timeZone: 'Europe/Paris',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+    })
+      .format(startedAt)
+      .replace(', ', ' ');
     expect(shownAt).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \+0[12]:00$/);
     expect(shownAt?.startsWith(paris)).toBe(true);
     await shot(page, '07-job-history-failed');
@@ -180,14 +217,22 @@ describe('the dashboard in Chromium', () => {
     expect(await viewer.locator('#pause').count()).toBe(0);
     const viewerAnswer = await viewer.evaluate(async () => {
       const me = (await (await fetch('api/me')).json()) as { csrf: string };
-      const res = await fetch('api/jobs/reports.daily/pause', { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrf }, body: '{"note":"viewer"}' });
+      const res = await fetch('api/jobs/reports.daily/pause', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrf },
+        body: '{"note":"viewer"}',
+      });
       return { status: res.status, body: (await res.json()) as { message: string } };
     });
     expect(viewerAnswer.status).toBe(403);
     expect(viewerAnswer.body.message).toMatch(/needs the operator role/);
     const admin = await signedIn('admin');
     const noCsrf = await admin.evaluate(async () => {
-      const res = await fetch('api/jobs/reports.daily/pause', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"note":"forged"}' });
+      const res = await fetch('api/jobs/reports.daily/pause', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"note":"forged"}',
+      });
       return { status: res.status, body: (await res.json()) as { message: string } };
     });
     expect(noCsrf.status).toBe(403);

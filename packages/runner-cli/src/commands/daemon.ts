@@ -20,7 +20,10 @@ export interface DaemonHandle {
 const PACKAGE = '@tickwork/runner-daemon';
 
 /** `tickwork daemon`: starts `@tickwork/runner-daemon` with this config; SIGTERM/SIGINT stop it gracefully. */
-export async function daemonCommand(session: Session, flags: { port?: number; dashboard?: number; dashboardHost?: string }): Promise<number> {
+export async function daemonCommand(
+  session: Session,
+  flags: { port?: number; dashboard?: number; dashboardHost?: string },
+): Promise<number> {
   const path = session.configPath();
   const daemon = await importFromProject<DaemonModule>(path ? dirname(path) : session.io.cwd, PACKAGE);
   if (!daemon || typeof daemon.createDaemon !== 'function') {
@@ -36,7 +39,10 @@ export async function daemonCommand(session: Session, flags: { port?: number; da
   let dashboard: RunningDashboard | null = null;
   if (flags.dashboard !== undefined) {
     try {
-      dashboard = await startDashboardBeside(session, { port: flags.dashboard, ...(flags.dashboardHost !== undefined ? { host: flags.dashboardHost } : {}) });
+      dashboard = await startDashboardBeside(session, {
+        port: flags.dashboard,
+        ...(flags.dashboardHost !== undefined ? { host: flags.dashboardHost } : {}),
+      });
     } catch (error) {
       await handle.stop();
       throw error;

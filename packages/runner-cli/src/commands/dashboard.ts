@@ -12,11 +12,23 @@ interface DashboardModule {
 }
 
 interface AccessStoreLike {
-  createToken(input: { name: string; role: string; expiresAt: Date | null; now: Date }): Promise<{ secret: string; token: { id: string; name: string; role: string; expiresAt: Date | null } }>;
+  createToken(input: {
+    name: string;
+    role: string;
+    expiresAt: Date | null;
+    now: Date;
+  }): Promise<{ secret: string; token: { id: string; name: string; role: string; expiresAt: Date | null } }>;
   listTokens(): Promise<Array<{ id: string; name: string; role: string; createdAt: Date; expiresAt: Date | null }>>;
   getToken(id: string): Promise<{ id: string; name: string; role: string; createdAt: Date; expiresAt: Date | null } | null>;
   revokeToken(id: string): Promise<boolean>;
-  appendAudit(entry: { at: Date; actor: { id: string; name: string; role: string; via: string }; action: string; target: { token?: string }; before: unknown; after: unknown }): Promise<unknown>;
+  appendAudit(entry: {
+    at: Date;
+    actor: { id: string; name: string; role: string; via: string };
+    action: string;
+    target: { token?: string };
+    before: unknown;
+    after: unknown;
+  }): Promise<unknown>;
 }
 
 /** A dashboard served by the CLI. */
@@ -44,9 +56,14 @@ export async function startDashboardBeside(session: Session, options: { port: nu
   const store = await session.store();
   const access = module.createStoreAccess(store);
   const dashboard = module.createDashboard({ store, jobs: config.jobs, timezone: await session.timezone() });
-  const server = await module.startDashboardServer(dashboard, { port: options.port, ...(options.host !== undefined ? { host: options.host } : {}) });
+  const server = await module.startDashboardServer(dashboard, {
+    port: options.port,
+    ...(options.host !== undefined ? { host: options.host } : {}),
+  });
   const tokens = await access.listTokens();
-  session.err(`[tickwork] dashboard at ${server.url}${tokens.length === 0 ? ' — no tokens yet: tickwork dashboard token create --role admin' : ''}\n`);
+  session.err(
+    `[tickwork] dashboard at ${server.url}${tokens.length === 0 ? ' — no tokens yet: tickwork dashboard token create --role admin' : ''}\n`,
+  );
   return server;
 }
 
@@ -79,26 +96,40 @@ export async function tokenCommand(
     const tokens = await access.listTokens();
     if (flags.json) session.out(`${JSON.stringify({ tokens })}\n`);
     else if (tokens.length === 0) session.out('no tokens (tickwork dashboard token create --role admin)\n');
-    else for (const t of tokens) session.out(`${t.id}  ${t.role.padEnd(8)} ${t.name}  ${t.expiresAt ? `expires ${t.expiresAt.toISOString()}` : 'never expires'}\n`);
+    else
+      for (const t of tokens)
+        session.out(`${t.id}  ${t.role.padEnd(8)} ${t.name}  ${t.expiresAt ? `expires ${t.expiresAt.toISOString()}` : 'never expires'}\n`);
     return 0;
   }
   if (action === 'revoke') {
     const id = flags.id as string;
     const before = await access.getToken(id);
-    if (!before || !(await access.revokeToken(id))) throw new CliUsageError(`no dashboard token with id "${id}" (tickwork dashboard token list)`);
+    if (!before || !(await access.revokeToken(id)))
+      throw new CliUsageError(`no dashboard token with id "${id}" (tickwork dashboard token list)`);
     await access.appendAudit({ at: now, actor, action: 'token.revoke', target: { token: id }, before, after: null });
     session.out(`revoked token ${id}\n`);
     return 0;
   }
-  if (flags.role === undefined || !ROLES.includes(flags.role)) throw new CliUsageError(`--role must be one of ${ROLES.join(', ')}, got ${JSON.stringify(flags.role ?? null)}`);
-  const expiresAt = flags.expiresIn === undefined ? null : new Date(now.getTime() + parseDuration(flags.expiresIn, '--expires-in', InvalidArgumentError));
+  if (flags.role === undefined || !ROLES.includes(flags.role))
+    throw new CliUsageError(`--role must be one of ${ROLES.join(', ')}, got ${JSON.stringify(flags.role ?? null)}`);
+  const expiresAt =
+    flags.expiresIn === undefined ? null : new Date(now.getTime() + parseDuration(flags.expiresIn, '--expires-in', InvalidArgumentError));
   const name = flags.name ?? `${flags.role} (${actor.name})`;
   const created = await access.createToken({ name, role: flags.role, expiresAt, now });
-  await access.appendAudit({ at: now, actor, action: 'token.create', target: { token: created.token.id }, before: null, after: created.token });
+  await access.appendAudit({
+    at: now,
+    actor,
+    action: 'token.create',
+    target: { token: created.token.id },
+    before: null,
+    after: created.token,
+  });
   if (flags.json) session.out(`${JSON.stringify(created)}\n`);
   else {
     session.out(`${created.secret}\n`);
-    session.err(`[tickwork] created ${flags.role} token ${created.token.id} ("${name}"${expiresAt ? `, expires ${expiresAt.toISOString()}` : ''}); it is shown only now. Sign in to the dashboard with it.\n`);
+    session.err(
+      `[tickwork] created ${flags.role} token ${created.token.id} ("${name}"${expiresAt ? `, expires ${expiresAt.toISOString()}` : ''}); it is shown only now. Sign in to the dashboard with it.\n`,
+    );
   }
   return 0;
 }

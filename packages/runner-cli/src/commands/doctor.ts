@@ -92,7 +92,12 @@ export async function doctorCommand(session: Session, flags: { json?: boolean })
   } else {
     const { palette } = session;
     const colour = { ok: palette.green, warn: palette.yellow, fail: palette.red, skipped: palette.dim };
-    session.out(renderTable([{ header: 'CHECK' }, { header: 'STATUS' }, { header: 'DETAIL' }], checks.map((c) => [c.name, colour[c.status](c.status), c.detail])));
+    session.out(
+      renderTable(
+        [{ header: 'CHECK' }, { header: 'STATUS' }, { header: 'DETAIL' }],
+        checks.map((c) => [c.name, colour[c.status](c.status), c.detail]),
+      ),
+    );
   }
   return ok ? EXIT.ok : EXIT.jobFailed;
 }
@@ -124,7 +129,11 @@ function timezoneCheck(config: TickworkConfig | null, registry: JobRegistry | nu
   }
   const data = `ICU ${process.versions.icu ?? '?'}, tzdata ${process.versions.tz ?? '?'}`;
   if (bad.length > 0) {
-    return { name: 'timezones', status: 'fail', detail: `unknown to this Node (${data}): ${bad.join(', ')}; Node needs full-icu timezone data` };
+    return {
+      name: 'timezones',
+      status: 'fail',
+      detail: `unknown to this Node (${data}): ${bad.join(', ')}; Node needs full-icu timezone data`,
+    };
   }
   return { name: 'timezones', status: 'ok', detail: `${[...zones].join(', ')} known (${data})` };
 }

@@ -81,8 +81,11 @@ export async function listCommand(session: Session, flags: { json?: boolean }): 
     v.code,
     v.schedule === null ? palette.dim('runtime schedules only') : v.schedule + (v.scheduleOverridden ? ' (override)' : ''),
     v.timezone,
-    (!v.enabled ? palette.dim('disabled') : nextCell(palette, v, now)) + (v.pendingRequests > 0 ? palette.yellow(` (+${v.pendingRequests} run-now pending)`) : ''),
-    v.lastRunAt ? `${relativeTime(new Date(v.lastRunAt), now)} ${statusColour(palette, v.lastStatus ?? '')(v.lastStatus ?? '')}` : palette.dim('never'),
+    (!v.enabled ? palette.dim('disabled') : nextCell(palette, v, now)) +
+      (v.pendingRequests > 0 ? palette.yellow(` (+${v.pendingRequests} run-now pending)`) : ''),
+    v.lastRunAt
+      ? `${relativeTime(new Date(v.lastRunAt), now)} ${statusColour(palette, v.lastStatus ?? '')(v.lastStatus ?? '')}`
+      : palette.dim('never'),
     v.paused ? palette.yellow(`paused${v.pausedNote ? `: ${v.pausedNote}` : ''}`) : '',
     v.consecutiveFailures > 0 ? palette.red(String(v.consecutiveFailures)) : '0',
     skipCell(palette, v, now),
@@ -90,7 +93,17 @@ export async function listCommand(session: Session, flags: { json?: boolean }): 
   ]);
   session.out(
     renderTable(
-      [{ header: 'JOB' }, { header: 'SCHEDULE' }, { header: 'TZ' }, { header: 'NEXT' }, { header: 'LAST' }, { header: 'PAUSED' }, { header: 'FAILURES', align: 'right' }, { header: 'LAST SKIP' }, { header: 'RUNTIME SCHEDULES', align: 'right' }],
+      [
+        { header: 'JOB' },
+        { header: 'SCHEDULE' },
+        { header: 'TZ' },
+        { header: 'NEXT' },
+        { header: 'LAST' },
+        { header: 'PAUSED' },
+        { header: 'FAILURES', align: 'right' },
+        { header: 'LAST SKIP' },
+        { header: 'RUNTIME SCHEDULES', align: 'right' },
+      ],
       rows,
     ),
   );

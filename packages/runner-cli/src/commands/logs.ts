@@ -63,7 +63,10 @@ export function parseSince(text: string, now: Date): Date {
 }
 
 function parseStatuses(text: string): RunStatus[] {
-  const statuses = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const statuses = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const status of statuses) {
     if (!RUN_STATUSES.includes(status as RunStatus)) {
       throw new CliUsageError(`--status: "${status}" is not a run status; known: ${RUN_STATUSES.join(', ')}`);
@@ -97,7 +100,10 @@ export function runToJson(run: RunRecord): RunJson {
 }
 
 function parseReasons(text: string): SkipReason[] {
-  const reasons = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const reasons = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const reason of reasons) {
     if (!SKIP_REASONS.includes(reason as SkipReason)) {
       throw new CliUsageError(`--reason: "${reason}" is not a skip reason; known: ${SKIP_REASONS.join(', ')}`);
@@ -201,7 +207,9 @@ function renderRuns(session: Session, runs: readonly RunRecord[], header: boolea
     `${formatInstant(run.startedAt)} (${relativeTime(run.startedAt, now)})`,
     run.code + (run.key ? `[${run.key}]` : ''),
     statusColour(session.palette, run.status)(run.status),
-    run.rangeLastSlotAt ? `${formatInstant(run.slotAt)} … ${formatInstant(run.rangeLastSlotAt)} (${run.slotCount} slots)` : formatInstant(run.slotAt),
+    run.rangeLastSlotAt
+      ? `${formatInstant(run.slotAt)} … ${formatInstant(run.rangeLastSlotAt)} (${run.slotCount} slots)`
+      : formatInstant(run.slotAt),
     String(run.attempt),
     run.trigger,
     run.durationMs !== null ? formatDuration(run.durationMs) : '',

@@ -67,11 +67,20 @@ export async function runnersCommand(session: Session, flags: { json?: boolean }
   ]);
   session.out(
     renderTable(
-      [{ header: 'RUNNER' }, { header: 'STATUS' }, { header: 'STARTED' }, { header: 'LAST HEARTBEAT' }, { header: 'CLOCK OFFSET', align: 'right' }, { header: 'CONNECTED' }],
+      [
+        { header: 'RUNNER' },
+        { header: 'STATUS' },
+        { header: 'STARTED' },
+        { header: 'LAST HEARTBEAT' },
+        { header: 'CLOCK OFFSET', align: 'right' },
+        { header: 'CONNECTED' },
+      ],
       rows,
     ),
   );
   const alive = runners.filter((r) => r.alive).length;
-  session.out(`${alive} alive, ${runners.length - alive} dead (presence: ${presence === 'connection' ? 'heartbeat TTL and connection' : 'heartbeat TTL'})\n`);
+  session.out(
+    `${alive} alive, ${runners.length - alive} dead (presence: ${presence === 'connection' ? 'heartbeat TTL and connection' : 'heartbeat TTL'})\n`,
+  );
   return 0;
 }

@@ -70,14 +70,22 @@ export async function scheduleSetCommand(session: Session, code: string, key: st
 export async function scheduleRemoveCommand(session: Session, code: string, key: string): Promise<number> {
   const schedules = await schedulesOf(session, (await target(session, code, key)).registry, code);
   if (!(await schedules.remove(key))) {
-    throw new CliUsageError(`job "${code}": no runtime schedule with key "${key}"; nothing removed (\`tickwork schedules ${code}\` lists them)`);
+    throw new CliUsageError(
+      `job "${code}": no runtime schedule with key "${key}"; nothing removed (\`tickwork schedules ${code}\` lists them)`,
+    );
   }
   session.out(`removed runtime schedule "${key}" of job "${code}"; a run already started finishes and is logged\n`);
   return 0;
 }
 
 /** `tickwork schedule pause|resume <job> <key>`: the schedule's state, as `pause`/`resume` do for a job's own schedule. */
-export async function schedulePauseCommand(session: Session, action: 'pause' | 'resume', code: string, key: string, flags: { note?: string }): Promise<number> {
+export async function schedulePauseCommand(
+  session: Session,
+  action: 'pause' | 'resume',
+  code: string,
+  key: string,
+  flags: { note?: string },
+): Promise<number> {
   const schedules = await schedulesOf(session, (await target(session, code, key)).registry, code);
   if (action === 'resume') {
     await schedules.resume(key);
@@ -107,12 +115,19 @@ function describeView(v: ScheduleView, now: Date): string {
     ['enabled', v.enabled ? 'yes' : 'no'],
     ['paused', v.paused ? `yes${v.pausedNote ? `: ${v.pausedNote}` : ''}` : 'no'],
     ['next run', instant(v.nextRunAt)],
-    ...(v.maxRuns === null ? [] : [['runs', `${v.scheduledRuns} of at most ${v.maxRuns} scheduled (${v.remainingRuns === 0 ? 'ended' : `${v.remainingRuns} left`})`] as [string, string]]),
+    ...(v.maxRuns === null
+      ? []
+      : [
+          [
+            'runs',
+            `${v.scheduledRuns} of at most ${v.maxRuns} scheduled (${v.remainingRuns === 0 ? 'ended' : `${v.remainingRuns} left`})`,
+          ] as [string, string],
+        ]),
     ['start at', instant(v.startAt)],
     ['expires at', instant(v.expiresAt)],
     ['description', v.description ?? '—'],
     ['payload', v.payload === null ? '—' : JSON.stringify(v.payload)],
-    ['options', describeOptions(v.options) || '— (the job\'s)'],
+    ['options', describeOptions(v.options) || "— (the job's)"],
     ...(v.spec.kind === 'cron' || v.spec.kind === 'daily' ? [['dst', describeDst(v.spec.dst)] as [string, string]] : []),
   ];
   return fields.map(([name, value]) => `  ${name.padEnd(12)}${value}\n`).join('');

@@ -25,7 +25,12 @@ export interface SchedulesFlags {
 }
 
 /** Views of runtime schedules, with their states read in one call per page. */
-export async function viewSchedules(store: Store, job: Job, schedules: readonly RuntimeSchedule[], planning: Planning): Promise<ScheduleView[]> {
+export async function viewSchedules(
+  store: Store,
+  job: Job,
+  schedules: readonly RuntimeSchedule[],
+  planning: Planning,
+): Promise<ScheduleView[]> {
   const states = new Map((await store.getStates(schedules)).map((state) => [state.key, state]));
   // A state is missing only when the schedule was removed between the two reads.
   return schedules.map((s) => viewSchedule(job, s, states.get(s.key) ?? initialJobState(s, s.createdAt), planning));
@@ -40,12 +45,17 @@ export async function schedulesCommand(session: Session, code: string, flags: Sc
   const registry = await session.registry();
   const job = registry.get(code); // unknown code: exit 2 listing the known ones, before touching the store
   const store = await session.store();
-  const planning: Planning = { cache: new ScheduleCache(await session.timezone()), timezone: await session.timezone(), now: session.clock.now() };
+  const planning: Planning = {
+    cache: new ScheduleCache(await session.timezone()),
+    timezone: await session.timezone(),
+    now: session.clock.now(),
+  };
   const limit = flags.limit ?? Number.POSITIVE_INFINITY;
   const rows: string[][] = [];
   let count = 0;
   let cursor: string | null = null;
-  if (flags.json) session.out(`{\n  "now": ${JSON.stringify(planning.now.toISOString())},\n  "code": ${JSON.stringify(code)},\n  "schedules": [`);
+  if (flags.json)
+    session.out(`{\n  "now": ${JSON.stringify(planning.now.toISOString())},\n  "code": ${JSON.stringify(code)},\n  "schedules": [`);
   do {
     const page = await store.listSchedules({ code, limit: Math.min(MAX_SCHEDULES_PER_CALL, limit - count), ...(cursor ? { cursor } : {}) });
     const views = await viewSchedules(store, job, page.schedules, planning);
@@ -68,7 +78,16 @@ export async function schedulesCommand(session: Session, code: string, flags: Sc
   }
   session.out(
     renderTable(
-      [{ header: 'KEY' }, { header: 'SCHEDULE' }, { header: 'TZ' }, { header: 'ENABLED' }, { header: 'PAUSED' }, { header: 'NEXT' }, { header: 'LAST' }, { header: 'PAYLOAD' }],
+      [
+        { header: 'KEY' },
+        { header: 'SCHEDULE' },
+        { header: 'TZ' },
+        { header: 'ENABLED' },
+        { header: 'PAUSED' },
+        { header: 'NEXT' },
+        { header: 'LAST' },
+        { header: 'PAYLOAD' },
+      ],
       rows,
     ),
   );
@@ -89,7 +108,9 @@ function row(session: Session, v: ScheduleView, now: Date): string[] {
     v.enabled ? 'yes' : palette.dim('no'),
     v.paused ? palette.yellow(`paused${v.pausedNote ? `: ${v.pausedNote}` : ''}`) : '',
     nextCell(palette, v, now),
-    v.lastRunAt ? `${relativeTime(new Date(v.lastRunAt), now)} ${statusColour(palette, v.lastStatus ?? '')(v.lastStatus ?? '')}` : palette.dim('never'),
+    v.lastRunAt
+      ? `${relativeTime(new Date(v.lastRunAt), now)} ${statusColour(palette, v.lastStatus ?? '')(v.lastStatus ?? '')}`
+      : palette.dim('never'),
     payloadSummary(v.payload),
   ];
 }

@@ -28,7 +28,10 @@ export async function stateCommand(
     const what = own ? `"${code}"` : `runtime schedule "${key}" of "${code}"`;
     if (!own) {
       const [schedule] = await store.getSchedules([ref]);
-      if (!schedule) throw new CliUsageError(`job "${code}": no runtime schedule with key "${key}"; no request was filed (\`tickwork schedules ${code}\` lists them)`);
+      if (!schedule)
+        throw new CliUsageError(
+          `job "${code}": no runtime schedule with key "${key}"; no request was filed (\`tickwork schedules ${code}\` lists them)`,
+        );
       if (!schedule.enabled) throw new CliUsageError(`${what} is disabled (enabled: false): no runner runs it, so no request was filed`);
     }
     const [state] = await store.getStates([ref]);

@@ -26,5 +26,9 @@ export function formatDuration(ms: number): string {
 
 /** "2026-01-05 10:00:00Z": a compact UTC instant for tables. */
 export function formatInstant(instant: Date): string {
-  return instant.toISOString().replace('T', ' ').replace(/\.000Z$/, 'Z').replace(/\.(\d{3})Z$/, '.$1Z');
+  return instant
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.000Z$/, 'Z')
+    .replace(/\.(\d{3})Z$/, '.$1Z');
 }

@@ -43,7 +43,8 @@ export function renderTickReport(report: TickReport, view: TickReportView): stri
   let text = shown.length > 0 ? renderResults(shown, view) : '';
   for (const [code, results] of groupByCode(report.results.filter(isRuntime))) {
     const ran = results.some((r) => LOGGED.has(r.outcome));
-    text += `${code}: ${count(results.length)} runtime schedule${results.length === 1 ? '' : 's'}: ${countOutcomes(results)} ` +
+    text +=
+      `${code}: ${count(results.length)} runtime schedule${results.length === 1 ? '' : 's'}: ${countOutcomes(results)} ` +
       `(tickwork ${ran ? 'logs' : 'schedules'} ${code})\n`;
     text += moreLine(code, hidden.get(code), view.dryRun);
   }
@@ -100,7 +101,10 @@ function groupByCode(results: readonly TickResult[]): Map<string, TickResult[]> 
 function countOutcomes(results: readonly TickResult[]): string {
   const counts = new Map<string, number>();
   for (const r of results) counts.set(r.outcome, (counts.get(r.outcome) ?? 0) + 1);
-  return [...counts].sort((a, b) => b[1] - a[1]).map(([outcome, n]) => `${count(n)} ${outcome}`).join(', ');
+  return [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([outcome, n]) => `${count(n)} ${outcome}`)
+    .join(', ');
 }
 
 function renderResults(results: readonly TickResult[], view: TickReportView): string {
@@ -124,7 +128,14 @@ function renderResults(results: readonly TickResult[], view: TickReportView): st
     ];
   });
   return renderTable(
-    [{ header: 'JOB' }, { header: 'OUTCOME' }, { header: 'SLOT (UTC)' }, { header: 'ATTEMPT', align: 'right' }, { header: 'DURATION', align: 'right' }, { header: 'DETAIL' }],
+    [
+      { header: 'JOB' },
+      { header: 'OUTCOME' },
+      { header: 'SLOT (UTC)' },
+      { header: 'ATTEMPT', align: 'right' },
+      { header: 'DURATION', align: 'right' },
+      { header: 'DETAIL' },
+    ],
     rows,
   );
 }

@@ -128,7 +128,9 @@ export function describeAccess(h: StoreHarness): void {
 
     it('the same id added from racing instances is kept once', async () => {
       const stores = [h.store, ...(await h.openMany(Math.min(h.raceInstances, 8) - 1))];
-      const results = await Promise.allSettled(stores.map((store, i) => store.addAccessToken(token('tok-race', 1_000, { name: `racer ${i}` }))));
+      const results = await Promise.allSettled(
+        stores.map((store, i) => store.addAccessToken(token('tok-race', 1_000, { name: `racer ${i}` }))),
+      );
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       expect(results.filter((r) => r.status === 'rejected' && r.reason instanceof InvalidArgumentError)).toHaveLength(stores.length - 1);
       expect(await h.store.listAccessTokens()).toHaveLength(1);

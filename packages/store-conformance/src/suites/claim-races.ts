@@ -34,7 +34,9 @@ export function describeClaimRaces(h: StoreHarness): void {
       // Every instance saw the one row that won, not its own attempt.
       for (const states of results) {
         states.forEach((state, i) => {
-          expect(state.createdAt.getTime()).toBe(stored.find((s) => s.code === refs[i]?.code && s.key === refs[i]?.key)?.createdAt.getTime());
+          expect(state.createdAt.getTime()).toBe(
+            stored.find((s) => s.code === refs[i]?.code && s.key === refs[i]?.key)?.createdAt.getTime(),
+          );
         });
       }
     });
@@ -65,7 +67,10 @@ export function describeClaimRaces(h: StoreHarness): void {
       const outcomes = await Promise.all(
         racers.map(async (store, i) => {
           const order = shuffled(refs, i);
-          const answers = await store.claimSlots(order.map((r) => claimFor(r, instantAt(0))), { runnerId: `runner-${i}`, now: instantAt(0) });
+          const answers = await store.claimSlots(
+            order.map((r) => claimFor(r, instantAt(0))),
+            { runnerId: `runner-${i}`, now: instantAt(0) },
+          );
           return answers.map((outcome, j): [ScheduleRef, ClaimOutcome | undefined] => [order[j] as ScheduleRef, outcome]);
         }),
       );
@@ -100,7 +105,10 @@ export function describeClaimRaces(h: StoreHarness): void {
     it('racing claims of a second slot after the lease expired: one winner, the old run interrupted once', async () => {
       const ref = { code: 'takeover', key: '' };
       await prepareSchedules(h.store, [ref], instantAt(0));
-      const [held] = await h.store.claimSlots([claimFor(ref, instantAt(0), { leaseMs: 1_000 })], { runnerId: 'crashed', now: instantAt(0) });
+      const [held] = await h.store.claimSlots([claimFor(ref, instantAt(0), { leaseMs: 1_000 })], {
+        runnerId: 'crashed',
+        now: instantAt(0),
+      });
       const old = expectClaimed(held);
       const racers = await h.openMany(h.raceInstances);
       const outcomes = await Promise.all(

@@ -135,9 +135,16 @@ export function describeClaims(h: StoreHarness): void {
     });
 
     it('different keys of one job do not block each other', async () => {
-      const tenants = [{ code: 'report', key: 'tenant-a' }, { code: 'report', key: 'tenant-b' }, { code: 'report', key: '' }];
+      const tenants = [
+        { code: 'report', key: 'tenant-a' },
+        { code: 'report', key: 'tenant-b' },
+        { code: 'report', key: '' },
+      ];
       await prepareSchedules(h.store, tenants, instantAt(0));
-      const outcomes = await h.store.claimSlots(tenants.map((t) => claimFor(t, instantAt(0))), { runnerId: 'a', now: instantAt(0) });
+      const outcomes = await h.store.claimSlots(
+        tenants.map((t) => claimFor(t, instantAt(0))),
+        { runnerId: 'a', now: instantAt(0) },
+      );
       expect(outcomes.map((o) => o.status)).toEqual(['claimed', 'claimed', 'claimed']);
       outcomes.forEach((o, i) => {
         expect(expectClaimed(o).run.key).toBe(tenants[i]?.key);
@@ -192,7 +199,10 @@ export function describeClaims(h: StoreHarness): void {
     it('claims a batch of 1000 slots in one call, answering in request order', async () => {
       const refs = Array.from({ length: 1000 }, (_, i) => ({ code: `bulk-${i % 10}`, key: `k${i}` }));
       await prepareSchedules(h.store, refs, instantAt(0));
-      const outcomes = await h.store.claimSlots(refs.map((r) => claimFor(r, instantAt(0))), { runnerId: 'bulk', now: instantAt(0) });
+      const outcomes = await h.store.claimSlots(
+        refs.map((r) => claimFor(r, instantAt(0))),
+        { runnerId: 'bulk', now: instantAt(0) },
+      );
       expect(outcomes).toHaveLength(1000);
       outcomes.forEach((outcome, i) => {
         const { run } = expectClaimed(outcome);

@@ -16,7 +16,14 @@ export function describeCompletion(h: StoreHarness): void {
         const [outcome] = await h.store.claimSlots([claimFor(ref, instantAt(0))], { runnerId: 'r', now: instantAt(1_000) });
         const { run, lease } = expectClaimed(outcome);
         const [completion] = await h.store.completeRuns([
-          { lease, status, finishedAt: instantAt(4_500), message: 'processed 12 rows', error: `error of ${status}`, stack: 'Error: x\n    at y' },
+          {
+            lease,
+            status,
+            finishedAt: instantAt(4_500),
+            message: 'processed 12 rows',
+            error: `error of ${status}`,
+            stack: 'Error: x\n    at y',
+          },
         ]);
         const done = expectCompleted(completion);
         expectRunShape(done.run);
@@ -73,7 +80,9 @@ export function describeCompletion(h: StoreHarness): void {
     it('a second completion of the same run is stale and changes nothing', async () => {
       const ref = { code: 'twice', key: '' };
       await prepareSchedules(h.store, [ref], instantAt(0));
-      const { run, lease } = expectClaimed((await h.store.claimSlots([claimFor(ref, instantAt(0))], { runnerId: 'r', now: instantAt(0) }))[0]);
+      const { run, lease } = expectClaimed(
+        (await h.store.claimSlots([claimFor(ref, instantAt(0))], { runnerId: 'r', now: instantAt(0) }))[0],
+      );
       const first = expectCompleted((await h.store.completeRuns([{ lease, status: 'succeeded', finishedAt: instantAt(100) }]))[0]);
       const [second] = await h.store.completeRuns([{ lease, status: 'failed', finishedAt: instantAt(200), error: 'late' }]);
       expect(second?.status).toBe('stale');
@@ -84,9 +93,15 @@ export function describeCompletion(h: StoreHarness): void {
     });
 
     it('a batch answers per item in request order; a forged token is stale', async () => {
-      const refs = [{ code: 'batch', key: 'a' }, { code: 'batch', key: 'b' }];
+      const refs = [
+        { code: 'batch', key: 'a' },
+        { code: 'batch', key: 'b' },
+      ];
       await prepareSchedules(h.store, refs, instantAt(0));
-      const outcomes = await h.store.claimSlots(refs.map((r) => claimFor(r, instantAt(0))), { runnerId: 'r', now: instantAt(0) });
+      const outcomes = await h.store.claimSlots(
+        refs.map((r) => claimFor(r, instantAt(0))),
+        { runnerId: 'r', now: instantAt(0) },
+      );
       const a = expectClaimed(outcomes[0]);
       const b = expectClaimed(outcomes[1]);
       const answers = await h.store.completeRuns([

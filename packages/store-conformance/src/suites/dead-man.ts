@@ -11,8 +11,16 @@ const WINDOW = 2 * HOUR;
 const time = (date: Date | null | undefined): number | null => (date ? date.getTime() : null);
 
 /** Claims and completes one run of `ref` at `slotMs` with `status`, finishing at `finishMs`; returns the completion's state. */
-async function finish(store: Store, ref: ScheduleRef, slotMs: number, finishMs: number, status: 'succeeded' | 'failed' | 'timed_out'): Promise<JobState> {
-  const { lease } = expectClaimed((await store.claimSlots([claimFor(ref, instantAt(slotMs))], { runnerId: 'r', now: instantAt(slotMs) }))[0]);
+async function finish(
+  store: Store,
+  ref: ScheduleRef,
+  slotMs: number,
+  finishMs: number,
+  status: 'succeeded' | 'failed' | 'timed_out',
+): Promise<JobState> {
+  const { lease } = expectClaimed(
+    (await store.claimSlots([claimFor(ref, instantAt(slotMs))], { runnerId: 'r', now: instantAt(slotMs) }))[0],
+  );
   return expectCompleted((await store.completeRuns([{ lease, status, finishedAt: instantAt(finishMs) }]))[0]).state;
 }
 
@@ -27,11 +35,23 @@ export function describeDeadMan(h: StoreHarness): void {
       const ref = { code: 'streaky', key: '' };
       await prepareSchedules(h.store, [ref], instantAt(0));
       const first = await finish(h.store, ref, 0, 1_000, 'failed');
-      expect([first.consecutiveFailures, time(first.failingSince), first.endedStreak, first.lastSucceededAt]).toEqual([1, instantAt(1_000).getTime(), 0, null]);
+      expect([first.consecutiveFailures, time(first.failingSince), first.endedStreak, first.lastSucceededAt]).toEqual([
+        1,
+        instantAt(1_000).getTime(),
+        0,
+        null,
+      ]);
       const second = await finish(h.store, ref, MINUTE, MINUTE + 500, 'timed_out');
       expect([second.consecutiveFailures, time(second.failingSince)]).toEqual([2, instantAt(1_000).getTime()]);
       // The third failure: a run whose runner died, interrupted by a reap.
-      expectClaimed((await h.store.claimSlots([claimFor(ref, instantAt(2 * MINUTE), { leaseMs: 1_000 })], { runnerId: 'dead', now: instantAt(2 * MINUTE) }))[0]);
+      expectClaimed(
+        (
+          await h.store.claimSlots([claimFor(ref, instantAt(2 * MINUTE), { leaseMs: 1_000 })], {
+            runnerId: 'dead',
+            now: instantAt(2 * MINUTE),
+          })
+        )[0],
+      );
       const [reaped] = await h.store.reapExpired({ now: instantAt(3 * MINUTE) });
       expect(reaped?.state).toMatchObject({ consecutiveFailures: 3, endedStreak: 0 });
       expect(time(reaped?.state?.failingSince)).toBe(instantAt(1_000).getTime());
@@ -47,18 +67,26 @@ export function describeDeadMan(h: StoreHarness): void {
       expect(time(again.lastSucceededAt)).toBe(instantAt(5 * MINUTE + 100).getTime());
       // A new streak starts at its own first failure.
       const next = await finish(h.store, ref, 6 * MINUTE, 6 * MINUTE + 100, 'failed');
-      expect([next.consecutiveFailures, time(next.failingSince), time(next.lastSucceededAt)]).toEqual([1, instantAt(6 * MINUTE + 100).getTime(), instantAt(5 * MINUTE + 100).getTime()]);
+      expect([next.consecutiveFailures, time(next.failingSince), time(next.lastSucceededAt)]).toEqual([
+        1,
+        instantAt(6 * MINUTE + 100).getTime(),
+        instantAt(5 * MINUTE + 100).getTime(),
+      ]);
     });
 
-    it('a run interrupted by the next slot\'s claim counts in the streak like any failure', async () => {
+    it("a run interrupted by the next slot's claim counts in the streak like any failure", async () => {
       const ref = { code: 'taken-over', key: '' };
       await prepareSchedules(h.store, [ref], instantAt(0));
-      expectClaimed((await h.store.claimSlots([claimFor(ref, instantAt(0), { leaseMs: 1_000 })], { runnerId: 'dead', now: instantAt(0) }))[0]);
+      expectClaimed(
+        (await h.store.claimSlots([claimFor(ref, instantAt(0), { leaseMs: 1_000 })], { runnerId: 'dead', now: instantAt(0) }))[0],
+      );
       const [next] = await h.store.claimSlots([claimFor(ref, instantAt(MINUTE))], { runnerId: 'r', now: instantAt(MINUTE) });
       const { lease } = expectClaimed(next);
       expect(next?.reaped?.[0]?.state).toMatchObject({ consecutiveFailures: 1 });
       expect(time(next?.reaped?.[0]?.state?.failingSince)).toBe(instantAt(MINUTE).getTime());
-      const done = expectCompleted((await h.store.completeRuns([{ lease, status: 'succeeded', finishedAt: instantAt(MINUTE + 10) }]))[0]).state;
+      const done = expectCompleted(
+        (await h.store.completeRuns([{ lease, status: 'succeeded', finishedAt: instantAt(MINUTE + 10) }]))[0],
+      ).state;
       expect(done.endedStreak).toBe(1);
       expect(time(done.endedStreakStartedAt)).toBe(instantAt(MINUTE).getTime());
     });
@@ -66,7 +94,11 @@ export function describeDeadMan(h: StoreHarness): void {
     it('completions of one schedule in one batch each report the state after themselves', async () => {
       const ref = { code: 'batched', key: '' };
       await prepareSchedules(h.store, [ref], instantAt(0));
-      const claims = [claimFor(ref, instantAt(0), { overlap: 'allowAll' }), claimFor(ref, instantAt(MINUTE), { overlap: 'allowAll' }), claimFor(ref, instantAt(2 * MINUTE), { overlap: 'allowAll' })];
+      const claims = [
+        claimFor(ref, instantAt(0), { overlap: 'allowAll' }),
+        claimFor(ref, instantAt(MINUTE), { overlap: 'allowAll' }),
+        claimFor(ref, instantAt(2 * MINUTE), { overlap: 'allowAll' }),
+      ];
       const outcomes = await h.store.claimSlots(claims, { runnerId: 'r', now: instantAt(2 * MINUTE) });
       const leases = outcomes.map((o) => expectClaimed(o).lease);
       const done = await h.store.completeRuns([
@@ -124,7 +156,13 @@ export function describeDeadMan(h: StoreHarness): void {
       const cleared = { code: 'cleared', key: '' };
       await prepareSchedules(h.store, [paused, cleared], instantAt(0));
       await h.store.setPaused(paused, true, { note: 'until the migration is done', now: instantAt(10) });
-      await h.store.claimOverdue({ now: instantAt(0), windows: [{ ...paused, expectSuccessWithinMs: WINDOW }, { ...cleared, expectSuccessWithinMs: WINDOW }] });
+      await h.store.claimOverdue({
+        now: instantAt(0),
+        windows: [
+          { ...paused, expectSuccessWithinMs: WINDOW },
+          { ...cleared, expectSuccessWithinMs: WINDOW },
+        ],
+      });
       await h.store.claimOverdue({ now: instantAt(1), windows: [{ ...cleared, expectSuccessWithinMs: null }] });
       const due = await h.store.claimOverdue({ now: instantAt(WINDOW) });
       expect(due.map((s) => [s.code, s.paused])).toEqual([['forgotten', true]]);
@@ -163,7 +201,14 @@ export function describeDeadMan(h: StoreHarness): void {
       await h.store.removeSchedules([ref]);
       await h.store.upsertSchedules([scheduleInput(ref)], instantAt(3 * HOUR));
       const [fresh] = await h.store.getStates([ref]);
-      expect(fresh).toMatchObject({ consecutiveFailures: 0, failingSince: null, lastSucceededAt: null, expectSuccessWithinMs: null, overdueAlertedAt: null, endedStreak: 0 });
+      expect(fresh).toMatchObject({
+        consecutiveFailures: 0,
+        failingSince: null,
+        lastSucceededAt: null,
+        expectSuccessWithinMs: null,
+        overdueAlertedAt: null,
+        endedStreak: 0,
+      });
     });
 
     it('refuses bad input with InvalidArgumentError and changes nothing', async () => {
@@ -184,7 +229,9 @@ export function describeDeadMan(h: StoreHarness): void {
         { now: instantAt(0), windows: [good], limit: 1_001 },
       ];
       for (const options of bad) {
-        await expect(h.store.claimOverdue(options as Parameters<Store['claimOverdue']>[0]), JSON.stringify(options)).rejects.toBeInstanceOf(InvalidArgumentError);
+        await expect(h.store.claimOverdue(options as Parameters<Store['claimOverdue']>[0]), JSON.stringify(options)).rejects.toBeInstanceOf(
+          InvalidArgumentError,
+        );
       }
       expect((await h.store.getStates([ref]))[0]?.expectSuccessWithinMs).toBeNull();
     });

@@ -29,8 +29,12 @@ export function describeExactlyOnce(h: StoreHarness): void {
       // Issue #15 case 1: the store was unreachable past the lease; the handler's result must land.
       const ref = { code: 'late-result', key: '' };
       await prepareSchedules(h.store, [ref], instantAt(0));
-      const { run, lease } = expectClaimed((await h.store.claimSlots([claimFor(ref, instantAt(0), { leaseMs: 1_000 })], { runnerId: 'a', now: instantAt(0) }))[0]);
-      const done = expectCompleted((await h.store.completeRuns([{ lease, status: 'succeeded', finishedAt: instantAt(9_000), message: 'done' }]))[0]);
+      const { run, lease } = expectClaimed(
+        (await h.store.claimSlots([claimFor(ref, instantAt(0), { leaseMs: 1_000 })], { runnerId: 'a', now: instantAt(0) }))[0],
+      );
+      const done = expectCompleted(
+        (await h.store.completeRuns([{ lease, status: 'succeeded', finishedAt: instantAt(9_000), message: 'done' }]))[0],
+      );
       expect(done.run).toMatchObject({ id: run.id, status: 'succeeded', message: 'done' });
       expect(done.state).toMatchObject({ lastStatus: 'succeeded', consecutiveFailures: 0 });
       expect(await h.store.reapExpired({ now: instantAt(10_000) })).toEqual([]);
@@ -40,13 +44,19 @@ export function describeExactlyOnce(h: StoreHarness): void {
       // Issue #15 case 5: exactly one runner must see each interruption, so exactly one calls onFailure.
       const refs: ScheduleRef[] = Array.from({ length: 12 }, (_, i) => ({ code: 'crashy', key: `k${i}` }));
       await prepareSchedules(h.store, refs, instantAt(0));
-      const dead = await h.store.claimSlots(refs.map((r) => claimFor(r, instantAt(0), { leaseMs: 1_000 })), { runnerId: 'dead', now: instantAt(0) });
+      const dead = await h.store.claimSlots(
+        refs.map((r) => claimFor(r, instantAt(0), { leaseMs: 1_000 })),
+        { runnerId: 'dead', now: instantAt(0) },
+      );
       const ids = dead.map((o) => expectClaimed(o).run.id);
       const racers = await h.openMany(h.raceInstances);
       const results = await Promise.all(
         racers.map(async (store, i) => {
           if (i % 2 === 0) return (await store.reapExpired({ now: instantAt(60_000) })).map((r) => r.run.id);
-          const answers = await store.claimSlots(refs.map((r) => claimFor(r, instantAt(60_000))), { runnerId: `r${i}`, now: instantAt(60_000) });
+          const answers = await store.claimSlots(
+            refs.map((r) => claimFor(r, instantAt(60_000))),
+            { runnerId: `r${i}`, now: instantAt(60_000) },
+          );
           return answers.flatMap((o) => (o.reaped ?? []).map((r) => r.run.id));
         }),
       );
@@ -68,7 +78,9 @@ export function describeExactlyOnce(h: StoreHarness): void {
       // Issue #15 case 7: the holder learns of cancelOther through renewal; its token fences its own effects.
       const ref = { code: 'fenced', key: '' };
       await prepareSchedules(h.store, [ref], instantAt(0));
-      const { lease } = expectClaimed((await h.store.claimSlots([claimFor(ref, instantAt(0), { leaseMs: 600_000 })], { runnerId: 'a', now: instantAt(0) }))[0]);
+      const { lease } = expectClaimed(
+        (await h.store.claimSlots([claimFor(ref, instantAt(0), { leaseMs: 600_000 })], { runnerId: 'a', now: instantAt(0) }))[0],
+      );
       const [plain] = await h.store.renewLeases([lease], { now: instantAt(1_000), leaseMs: 600_000 });
       expect(plain?.cancelRequested).toBe(false);
       const [forged] = await h.store.renewLeases([{ ...lease, token: lease.token + 1 }], { now: instantAt(1_000), leaseMs: 600_000 });

@@ -11,8 +11,17 @@ export function describeJobState(h: StoreHarness): void {
   describe('job state', () => {
     it('ensureStates creates fresh states stamped with now, in request order', async () => {
       const now = instantAt(0);
-      const states = await h.store.ensureStates([{ code: 'b', key: '' }, { code: 'a', key: 'tenant-1' }], now);
-      expect(states.map((s) => [s.code, s.key])).toEqual([['b', ''], ['a', 'tenant-1']]);
+      const states = await h.store.ensureStates(
+        [
+          { code: 'b', key: '' },
+          { code: 'a', key: 'tenant-1' },
+        ],
+        now,
+      );
+      expect(states.map((s) => [s.code, s.key])).toEqual([
+        ['b', ''],
+        ['a', 'tenant-1'],
+      ]);
       for (const state of states) {
         expectStateShape(state);
         expect(state).toMatchObject({
@@ -46,13 +55,24 @@ export function describeJobState(h: StoreHarness): void {
     });
 
     it('getStates returns every state without refs, and only existing requested ones with refs', async () => {
-      const refs = [{ code: 'a', key: '' }, { code: 'a', key: 'x' }, { code: 'b', key: '' }];
+      const refs = [
+        { code: 'a', key: '' },
+        { code: 'a', key: 'x' },
+        { code: 'b', key: '' },
+      ];
       await h.store.ensureStates(refs, instantAt(0));
       const all = await h.store.getStates();
       expect(all.map(({ code, key }) => ({ code, key })).sort(byRef)).toEqual([...refs].sort(byRef));
       all.forEach(expectStateShape);
-      const some = await h.store.getStates([{ code: 'a', key: 'x' }, { code: 'missing', key: '' }, { code: 'b', key: '' }]);
-      expect(some.map(({ code, key }) => ({ code, key })).sort(byRef)).toEqual([{ code: 'a', key: 'x' }, { code: 'b', key: '' }]);
+      const some = await h.store.getStates([
+        { code: 'a', key: 'x' },
+        { code: 'missing', key: '' },
+        { code: 'b', key: '' },
+      ]);
+      expect(some.map(({ code, key }) => ({ code, key })).sort(byRef)).toEqual([
+        { code: 'a', key: 'x' },
+        { code: 'b', key: '' },
+      ]);
       expect(await h.store.getStates([])).toEqual([]);
     });
 
@@ -113,9 +133,15 @@ export function describeJobState(h: StoreHarness): void {
     });
 
     it('rejects an empty code or a non-string key with InvalidArgumentError and creates nothing', async () => {
-      await expect(h.store.ensureStates([{ code: 'ok', key: '' }, { code: '', key: '' }], instantAt(0))).rejects.toBeInstanceOf(
-        InvalidArgumentError,
-      );
+      await expect(
+        h.store.ensureStates(
+          [
+            { code: 'ok', key: '' },
+            { code: '', key: '' },
+          ],
+          instantAt(0),
+        ),
+      ).rejects.toBeInstanceOf(InvalidArgumentError);
       const badKey = { code: 'ok', key: 42 } as unknown as ScheduleRef;
       await expect(h.store.ensureStates([{ code: 'ok', key: '' }, badKey], instantAt(0))).rejects.toBeInstanceOf(InvalidArgumentError);
       await expect(h.store.setPaused({ code: '', key: '' }, true, { now: instantAt(0) })).rejects.toBeInstanceOf(InvalidArgumentError);

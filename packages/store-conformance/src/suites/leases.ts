@@ -76,7 +76,11 @@ export function describeLeases(h: StoreHarness): void {
 
     it('reapExpired marks expired runs interrupted, updates their state and never touches live leases', async () => {
       const keys = ['a', 'b', 'c'];
-      await prepareSchedules(h.store, keys.map((key) => ({ code: ref.code, key })), instantAt(0));
+      await prepareSchedules(
+        h.store,
+        keys.map((key) => ({ code: ref.code, key })),
+        instantAt(0),
+      );
       const a = await claimOne(h.store, 0, 1_000, 'r', 'a');
       const b = await claimOne(h.store, 0, 2_000, 'r', 'b');
       const c = await claimOne(h.store, 0, 60_000, 'r', 'c');
@@ -95,7 +99,9 @@ export function describeLeases(h: StoreHarness): void {
       expect(stateA?.lastFinishedAt?.getTime()).toBe(instantAt(5_000).getTime());
       expect(await h.store.reapExpired({ now: instantAt(5_000) })).toEqual([]);
       expect(await h.store.renewLeases([a.lease], { now: instantAt(5_001), leaseMs: 1_000 })).toEqual([null]);
-      expect((await h.store.completeRuns([{ lease: b.lease, status: 'succeeded', finishedAt: instantAt(5_002) }]))[0]?.status).toBe('stale');
+      expect((await h.store.completeRuns([{ lease: b.lease, status: 'succeeded', finishedAt: instantAt(5_002) }]))[0]?.status).toBe(
+        'stale',
+      );
     });
 
     it('a lease is live only while expiresAt > now: at exactly expiresAt it is reaped and can be taken over', async () => {
@@ -116,7 +122,11 @@ export function describeLeases(h: StoreHarness): void {
 
     it('reapExpired honours limit', async () => {
       const keys = ['a', 'b', 'c', 'd', 'e'];
-      await prepareSchedules(h.store, keys.map((key) => ({ code: ref.code, key })), instantAt(0));
+      await prepareSchedules(
+        h.store,
+        keys.map((key) => ({ code: ref.code, key })),
+        instantAt(0),
+      );
       for (const key of keys) await claimOne(h.store, 0, 1_000, 'r', key);
       const first = await h.store.reapExpired({ now: instantAt(2_000), limit: 2 });
       expect(first).toHaveLength(2);
@@ -127,7 +137,11 @@ export function describeLeases(h: StoreHarness): void {
 
     it('each expired run is reaped by exactly one of N racing instances', async () => {
       const keys = Array.from({ length: 30 }, (_, i) => `k${i}`);
-      await prepareSchedules(h.store, keys.map((key) => ({ code: ref.code, key })), instantAt(0));
+      await prepareSchedules(
+        h.store,
+        keys.map((key) => ({ code: ref.code, key })),
+        instantAt(0),
+      );
       const expired = [];
       for (const [i, key] of keys.entries()) {
         const claimed = await claimOne(h.store, 0, i < 20 ? 1_000 : 600_000, 'r', key);

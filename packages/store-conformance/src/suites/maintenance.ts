@@ -26,7 +26,7 @@ export function describeMaintenance(h: StoreHarness): void {
       expect(await claim('retention', { now: instantAt(2 * HOUR), everyMs: HOUR })).toBe(true);
     });
 
-    it('names are independent, and a second instance sees the first one\'s win', async () => {
+    it("names are independent, and a second instance sees the first one's win", async () => {
       if (!h.store.claimMaintenance) return;
       const other = claimOf(await h.open());
       const claim = claimOf(h.store);

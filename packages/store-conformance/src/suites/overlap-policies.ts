@@ -7,7 +7,14 @@ import { expectClaimed, expectCompleted, expectOverlap } from '../outcomes.js';
 const MINUTE = 60_000;
 
 /** Claims `ref`'s slot at `minute` minutes with `overlap` and a 10-minute lease, as of `nowMs` (default: the slot's instant). */
-async function claimMinute(store: Store, ref: ScheduleRef, minute: number, overlap: OverlapPolicy, nowMs = minute * MINUTE, runnerId = 'r') {
+async function claimMinute(
+  store: Store,
+  ref: ScheduleRef,
+  minute: number,
+  overlap: OverlapPolicy,
+  nowMs = minute * MINUTE,
+  runnerId = 'r',
+) {
   const claim = claimFor(ref, instantAt(minute * MINUTE), { overlap, leaseMs: 10 * MINUTE });
   const [outcome] = await store.claimSlots([claim], { runnerId, now: instantAt(nowMs) });
   return outcome;
@@ -21,7 +28,9 @@ export function describeOverlapPolicies(h: StoreHarness): void {
       const ref = { code: 'preclaim', key: '' };
       await prepareSchedules(h.store, [ref], instantAt(0));
       const holder = expectClaimed(await claimMinute(h.store, ref, 0, 'skip', 0, 'a'));
-      expect(await h.store.claimSlots([claimFor(ref, instantAt(MINUTE))], { runnerId: 'b', now: instantAt(MINUTE - 2_000) })).toEqual([{ status: 'busy' }]);
+      expect(await h.store.claimSlots([claimFor(ref, instantAt(MINUTE))], { runnerId: 'b', now: instantAt(MINUTE - 2_000) })).toEqual([
+        { status: 'busy' },
+      ]);
       const [state] = await h.store.getStates([ref]);
       expect(state?.lastSlotAt?.getTime()).toBe(instantAt(0).getTime());
       expect((await h.store.queryRuns({})).runs).toHaveLength(1);
@@ -35,7 +44,9 @@ export function describeOverlapPolicies(h: StoreHarness): void {
       const ref = { code: 'backfill', key: '' };
       await prepareSchedules(h.store, [ref], instantAt(0));
       const now = instantAt(6 * MINUTE);
-      const first = expectClaimed((await h.store.claimSlots([claimFor(ref, instantAt(MINUTE), { backfill: true })], { runnerId: 'a', now }))[0]);
+      const first = expectClaimed(
+        (await h.store.claimSlots([claimFor(ref, instantAt(MINUTE), { backfill: true })], { runnerId: 'a', now }))[0],
+      );
       const rest = [2, 3, 4, 5, 6].map((m) => claimFor(ref, instantAt(m * MINUTE), { backfill: true }));
       const answers = await h.store.claimSlots(rest, { runnerId: 'b', now });
       expect(answers).toEqual(rest.map(() => ({ status: 'busy' })));
@@ -111,7 +122,9 @@ export function describeOverlapPolicies(h: StoreHarness): void {
       const [renewed] = await h.store.renewLeases([holder.lease], { now: instantAt(MINUTE + 10), leaseMs: MINUTE });
       expect(renewed).toMatchObject({ runId: holder.run.id, cancelRequested: true });
       expect((await h.store.getRun(holder.run.id))?.cancelRequested).toBe(true);
-      await h.store.completeRuns([{ lease: holder.lease, status: 'interrupted', finishedAt: instantAt(MINUTE + 20), message: 'cancelled' }]);
+      await h.store.completeRuns([
+        { lease: holder.lease, status: 'interrupted', finishedAt: instantAt(MINUTE + 20), message: 'cancelled' },
+      ]);
       const next = expectClaimed(await claimMinute(h.store, ref, 1, 'cancelOther', MINUTE + 30));
       expect(next.lease.cancelRequested).toBe(false);
     });
@@ -143,12 +156,12 @@ export function describeOverlapPolicies(h: StoreHarness): void {
       await prepareSchedules(h.store, [ref], instantAt(0));
       const context = { runnerId: 'a', now: instantAt(0) };
       const ok = claimFor(ref, instantAt(0));
-      await expect(h.store.claimSlots([ok, { ...ok, slotAt: instantAt(1), overlap: 'sometimes' as OverlapPolicy }], context)).rejects.toBeInstanceOf(
-        InvalidArgumentError,
-      );
-      await expect(h.store.claimSlots([ok, { ...ok, slotAt: instantAt(1), backfill: 'yes' as unknown as boolean }], context)).rejects.toBeInstanceOf(
-        InvalidArgumentError,
-      );
+      await expect(
+        h.store.claimSlots([ok, { ...ok, slotAt: instantAt(1), overlap: 'sometimes' as OverlapPolicy }], context),
+      ).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(
+        h.store.claimSlots([ok, { ...ok, slotAt: instantAt(1), backfill: 'yes' as unknown as boolean }], context),
+      ).rejects.toBeInstanceOf(InvalidArgumentError);
       expect((await h.store.queryRuns({})).runs).toEqual([]);
     });
   });

@@ -16,7 +16,11 @@ interface Seed {
 
 /** Claims (and completes) one run per seed; each finishes 100 ms after it started. */
 async function seedRuns(store: Store, seeds: readonly Seed[]): Promise<RunRecord[]> {
-  await prepareSchedules(store, seeds.map(({ code, key }) => ({ code, key })), instantAt(0));
+  await prepareSchedules(
+    store,
+    seeds.map(({ code, key }) => ({ code, key })),
+    instantAt(0),
+  );
   const runs: RunRecord[] = [];
   for (const seed of seeds) {
     const [outcome] = await store.claimSlots([claimFor(seed, instantAt(seed.startMs), { overlap: 'allowAll', leaseMs: 3_600_000 })], {
@@ -76,11 +80,17 @@ export function describeRunLog(h: StoreHarness): void {
       const refs = Array.from({ length: 23 }, (_, i) => ({ code: 'page', key: `k${i % 3}` }));
       await prepareSchedules(h.store, refs, instantAt(0));
       // Slots in the past: every run starts at `now`, so order falls back to the id tie-break.
-      const tied = await h.store.claimSlots(refs.map((r, i) => claimFor(r, instantAt(i), { overlap: 'allowAll' })), {
-        runnerId: 'r',
-        now: instantAt(10_000),
-      });
-      const later = await seedRuns(h.store, Array.from({ length: 9 }, (_, i) => ({ code: 'page', key: 'x', startMs: 20_000 + i * 10, status: null })));
+      const tied = await h.store.claimSlots(
+        refs.map((r, i) => claimFor(r, instantAt(i), { overlap: 'allowAll' })),
+        {
+          runnerId: 'r',
+          now: instantAt(10_000),
+        },
+      );
+      const later = await seedRuns(
+        h.store,
+        Array.from({ length: 9 }, (_, i) => ({ code: 'page', key: 'x', startMs: 20_000 + i * 10, status: null })),
+      );
       const all = await readAll(h.store, { limit: 4 });
       expect(all).toHaveLength(32);
       expect(new Set(ids(all)).size).toBe(32);
@@ -115,7 +125,10 @@ export function describeRunLog(h: StoreHarness): void {
     it('limit defaults to 50 and must lie within 1 … 1000', async () => {
       const refs = Array.from({ length: 55 }, (_, i) => ({ code: 'many', key: `k${i}` }));
       await prepareSchedules(h.store, refs, instantAt(0));
-      await h.store.claimSlots(refs.map((r) => claimFor(r, instantAt(0))), { runnerId: 'r', now: instantAt(0) });
+      await h.store.claimSlots(
+        refs.map((r) => claimFor(r, instantAt(0))),
+        { runnerId: 'r', now: instantAt(0) },
+      );
       const first = await h.store.queryRuns({});
       expect(first.runs).toHaveLength(50);
       expect(first.nextCursor).toEqual(expect.any(String));
@@ -149,11 +162,21 @@ export function describeRunLog(h: StoreHarness): void {
     it('pruneRuns works through many small batches, skipped runs included', async () => {
       const refs = Array.from({ length: 11 }, (_, i) => ({ code: 'prune', key: `k${i}` }));
       await prepareSchedules(h.store, refs, instantAt(0));
-      const outcomes = await h.store.claimSlots(refs.map((r) => claimFor(r, instantAt(0))), { runnerId: 'r', now: instantAt(0) });
-      await h.store.completeRuns(outcomes.map((o) => ({ lease: expectClaimed(o).lease, status: 'succeeded' as const, finishedAt: instantAt(10) })));
+      const outcomes = await h.store.claimSlots(
+        refs.map((r) => claimFor(r, instantAt(0))),
+        { runnerId: 'r', now: instantAt(0) },
+      );
+      await h.store.completeRuns(
+        outcomes.map((o) => ({ lease: expectClaimed(o).lease, status: 'succeeded' as const, finishedAt: instantAt(10) })),
+      );
       // Two overlap skips: claims of a later slot while a fresh run holds the lease.
-      const holder = expectClaimed((await h.store.claimSlots([claimFor(refs[0]!, instantAt(20))], { runnerId: 'r', now: instantAt(20) }))[0]);
-      const skips = await h.store.claimSlots([claimFor(refs[0]!, instantAt(30)), claimFor(refs[0]!, instantAt(40))], { runnerId: 'r', now: instantAt(40) });
+      const holder = expectClaimed(
+        (await h.store.claimSlots([claimFor(refs[0]!, instantAt(20))], { runnerId: 'r', now: instantAt(20) }))[0],
+      );
+      const skips = await h.store.claimSlots([claimFor(refs[0]!, instantAt(30)), claimFor(refs[0]!, instantAt(40))], {
+        runnerId: 'r',
+        now: instantAt(40),
+      });
       expect(skips.map((s) => s.status)).toEqual(['overlap', 'overlap']);
       const deleted = await h.store.pruneRuns({ olderThan: instantAt(1_000), batchSize: 2 });
       expect(deleted).toBe(13);

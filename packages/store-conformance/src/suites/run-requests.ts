@@ -52,11 +52,16 @@ export function describeRunRequests(h: StoreHarness): void {
     it('a request has its own identity: a scheduled slot of the same instant and two requests in one second each run once', async () => {
       const ref = { code: 'same-second', key: '' };
       await prepareSchedules(h.store, [ref], instantAt(0));
-      const scheduled = expectClaimed((await h.store.claimSlots([claimFor(ref, instantAt(60_000))], { runnerId: 'a', now: instantAt(60_000) }))[0]);
+      const scheduled = expectClaimed(
+        (await h.store.claimSlots([claimFor(ref, instantAt(60_000))], { runnerId: 'a', now: instantAt(60_000) }))[0],
+      );
       await h.store.completeRuns([{ lease: scheduled.lease, status: 'succeeded', finishedAt: instantAt(60_100) }]);
       const first = await h.store.requestRun(ref, { now: instantAt(60_000) });
       const second = await h.store.requestRun(ref, { now: instantAt(60_000) });
-      const outcomes = await h.store.claimSlots([requestClaim(first, 'allowAll'), requestClaim(second, 'allowAll')], { runnerId: 'b', now: instantAt(60_200) });
+      const outcomes = await h.store.claimSlots([requestClaim(first, 'allowAll'), requestClaim(second, 'allowAll')], {
+        runnerId: 'b',
+        now: instantAt(60_200),
+      });
       const runs = outcomes.map((o) => expectClaimed(o).run);
       expect(runs.map((r) => r.requestId)).toEqual([first.id, second.id]);
       expect(new Set([scheduled.run.id, ...runs.map((r) => r.id)]).size).toBe(3);
@@ -82,10 +87,15 @@ export function describeRunRequests(h: StoreHarness): void {
       const skip = expectOverlap((await h.store.claimSlots([requestClaim(skipped, 'skip')], { runnerId: 'b', now: instantAt(1_000) }))[0]);
       expect(skip).toMatchObject({ status: 'skipped', requestId: skipped.id, trigger: 'manual' });
       const waiting = await h.store.requestRun(ref, { now: instantAt(2_000) });
-      expect(await h.store.claimSlots([requestClaim(waiting, 'bufferAll')], { runnerId: 'b', now: instantAt(2_000) })).toEqual([{ status: 'busy' }]);
+      expect(await h.store.claimSlots([requestClaim(waiting, 'bufferAll')], { runnerId: 'b', now: instantAt(2_000) })).toEqual([
+        { status: 'busy' },
+      ]);
       expect(await h.store.pendingRunRequests()).toEqual([waiting]);
       await h.store.completeRuns([{ lease: holder.lease, status: 'succeeded', finishedAt: instantAt(3_000) }]);
-      expect(expectClaimed((await h.store.claimSlots([requestClaim(waiting, 'bufferAll')], { runnerId: 'b', now: instantAt(3_000) }))[0]).run.requestId).toBe(waiting.id);
+      expect(
+        expectClaimed((await h.store.claimSlots([requestClaim(waiting, 'bufferAll')], { runnerId: 'b', now: instantAt(3_000) }))[0]).run
+          .requestId,
+      ).toBe(waiting.id);
       expect(await h.store.pendingRunRequests()).toEqual([]);
     });
 
@@ -93,10 +103,12 @@ export function describeRunRequests(h: StoreHarness): void {
       const ref = { code: 'owner', key: '' };
       await prepareSchedules(h.store, [ref], instantAt(0));
       const request = await h.store.requestRun({ code: 'someone-else', key: '' }, { now: instantAt(0) });
-      expect(await h.store.claimSlots([{ ...requestClaim(request), code: ref.code }], { runnerId: 'a', now: instantAt(1) })).toEqual([{ status: 'taken' }]);
-      expect(await h.store.claimSlots([{ ...requestClaim(request), requestId: 'no-such-request' }], { runnerId: 'a', now: instantAt(1) })).toEqual([
+      expect(await h.store.claimSlots([{ ...requestClaim(request), code: ref.code }], { runnerId: 'a', now: instantAt(1) })).toEqual([
         { status: 'taken' },
       ]);
+      expect(
+        await h.store.claimSlots([{ ...requestClaim(request), requestId: 'no-such-request' }], { runnerId: 'a', now: instantAt(1) }),
+      ).toEqual([{ status: 'taken' }]);
       expect(await h.store.pendingRunRequests()).toEqual([request]);
       expect((await h.store.queryRuns({})).runs).toEqual([]);
     });
@@ -106,8 +118,12 @@ export function describeRunRequests(h: StoreHarness): void {
       await prepareSchedules(h.store, [ref], instantAt(0));
       const request = await h.store.requestRun(ref, { now: instantAt(0) });
       const context = { runnerId: 'a', now: instantAt(1) };
-      await expect(h.store.claimSlots([claimFor(ref, instantAt(0), { trigger: 'manual' })], context)).rejects.toBeInstanceOf(InvalidArgumentError);
-      await expect(h.store.claimSlots([claimFor(ref, instantAt(0), { requestId: request.id })], context)).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(h.store.claimSlots([claimFor(ref, instantAt(0), { trigger: 'manual' })], context)).rejects.toBeInstanceOf(
+        InvalidArgumentError,
+      );
+      await expect(h.store.claimSlots([claimFor(ref, instantAt(0), { requestId: request.id })], context)).rejects.toBeInstanceOf(
+        InvalidArgumentError,
+      );
       await expect(h.store.pendingRunRequests({ limit: 0 })).rejects.toBeInstanceOf(InvalidArgumentError);
       expect(await h.store.pendingRunRequests()).toEqual([request]);
       expect((await h.store.queryRuns({})).runs).toEqual([]);
@@ -120,15 +136,27 @@ export function describeRunRequests(h: StoreHarness): void {
       for (const [i, ref] of refs.entries()) made.push(await h.store.requestRun(ref, { now: instantAt(i) }));
       const racers = await h.openMany(h.raceInstances);
       const answers = await Promise.all(
-        racers.map((store, i) => store.claimSlots(made.map((r) => requestClaim(r)), { runnerId: `runner-${i}`, now: instantAt(1_000) })),
+        racers.map((store, i) =>
+          store.claimSlots(
+            made.map((r) => requestClaim(r)),
+            { runnerId: `runner-${i}`, now: instantAt(1_000) },
+          ),
+        ),
       );
-      const claimed = answers.flat().filter((o) => o.status === 'claimed').map((o) => expectClaimed(o).run.requestId);
+      const claimed = answers
+        .flat()
+        .filter((o) => o.status === 'claimed')
+        .map((o) => expectClaimed(o).run.requestId);
       expect(claimed).toHaveLength(40);
       expect([...countBy(claimed).values()].every((n) => n === 1)).toBe(true);
       expect(answers.flat().every((o) => o.status === 'claimed' || o.status === 'taken')).toBe(true);
       expect(await h.store.pendingRunRequests()).toEqual([]);
       const [done] = await h.store.completeRuns([
-        { lease: expectClaimed(answers.flat().find((o) => o.status === 'claimed')).lease, status: 'succeeded', finishedAt: instantAt(2_000) },
+        {
+          lease: expectClaimed(answers.flat().find((o) => o.status === 'claimed')).lease,
+          status: 'succeeded',
+          finishedAt: instantAt(2_000),
+        },
       ]);
       expectCompleted(done);
     });

@@ -19,7 +19,10 @@ function presenceOf(store: Store) {
 
 /** Claims one slot of `key` as `runnerId` with a lease far longer than any heartbeat TTL here. */
 async function claimAs(store: Store, runnerId: string, key = '') {
-  const [outcome] = await store.claimSlots([claimFor({ code: ref.code, key }, instantAt(0), { leaseMs: 600_000 })], { runnerId, now: instantAt(0) });
+  const [outcome] = await store.claimSlots([claimFor({ code: ref.code, key }, instantAt(0), { leaseMs: 600_000 })], {
+    runnerId,
+    now: instantAt(0),
+  });
   return expectClaimed(outcome);
 }
 
@@ -100,7 +103,7 @@ export function describeRunners(h: StoreHarness): void {
       expect(await p.listRunners({ now: instantAt(0) })).toEqual([]);
     });
 
-    it('a dead runner\'s running runs are interrupted by reapExpired({ runners: true }) before their leases expire, once', async () => {
+    it("a dead runner's running runs are interrupted by reapExpired({ runners: true }) before their leases expire, once", async () => {
       if (!h.store.capabilities.runnerPresence) return;
       await prepareSchedules(h.store, [ref, { code: ref.code, key: 'k' }, { code: ref.code, key: 'other' }], instantAt(0));
       const doomed = await h.open();
@@ -122,7 +125,9 @@ export function describeRunners(h: StoreHarness): void {
       }
       expect(await h.store.reapExpired({ now: instantAt(6_000), runners: true })).toEqual([]);
       expect(await h.store.renewLeases([a.lease], { now: instantAt(6_001), leaseMs: 1_000 })).toEqual([null]);
-      expect((await h.store.completeRuns([{ lease: b.lease, status: 'succeeded', finishedAt: instantAt(6_002) }]))[0]?.status).toBe('stale');
+      expect((await h.store.completeRuns([{ lease: b.lease, status: 'succeeded', finishedAt: instantAt(6_002) }]))[0]?.status).toBe(
+        'stale',
+      );
       // A runner id that never sent a heartbeat (the CLI, an older release) keeps its run until its lease expires.
       expect((await h.store.getRun(bystander.run.id))?.status).toBe('running');
       const [listed] = await presenceOf(h.store).listRunners({ now: instantAt(6_000) });
@@ -175,10 +180,14 @@ export function describeRunners(h: StoreHarness): void {
       expect((await p.listRunners({ now: instantAt(3_000 + 3_600_001) })).map((r) => r.runnerId)).toEqual(['fresh']);
     });
 
-    it('each dead runner\'s run is reaped by exactly one of N racing instances', async () => {
+    it("each dead runner's run is reaped by exactly one of N racing instances", async () => {
       if (!h.store.capabilities.runnerPresence) return;
       const keys = Array.from({ length: 12 }, (_, i) => `k${i}`);
-      await prepareSchedules(h.store, keys.map((key) => ({ code: ref.code, key })), instantAt(0));
+      await prepareSchedules(
+        h.store,
+        keys.map((key) => ({ code: ref.code, key })),
+        instantAt(0),
+      );
       const doomed = await h.open();
       await presenceOf(doomed).heartbeat(beat('doomed', 0));
       const ids = [];

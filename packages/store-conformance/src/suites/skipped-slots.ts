@@ -22,8 +22,19 @@ function passed(afterMinute: number | null, ...ranges: SkippedSlots[]): PassedSl
 }
 
 /** Claims `ref`'s slot at `minute` (now = the instant + 1 s) carrying `passedSlots`. */
-async function claimPassing(h: StoreHarness, ref: ScheduleRef, minute: number, passedSlots: PassedSlots | undefined, runnerId = 'r', overlap: 'skip' | 'bufferAll' = 'skip') {
-  const claim = claimFor(ref, instantAt(minute * MINUTE), { leaseMs: 10 * MINUTE, overlap, ...(passedSlots ? { passed: passedSlots } : {}) });
+async function claimPassing(
+  h: StoreHarness,
+  ref: ScheduleRef,
+  minute: number,
+  passedSlots: PassedSlots | undefined,
+  runnerId = 'r',
+  overlap: 'skip' | 'bufferAll' = 'skip',
+) {
+  const claim = claimFor(ref, instantAt(minute * MINUTE), {
+    leaseMs: 10 * MINUTE,
+    overlap,
+    ...(passedSlots ? { passed: passedSlots } : {}),
+  });
   const [outcome] = await h.store.claimSlots([claim], { runnerId, now: instantAt(minute * MINUTE + 1_000) });
   return outcome;
 }
@@ -62,7 +73,11 @@ export function describeSkippedSlots(h: StoreHarness): void {
       });
       expect(records[1]).toMatchObject({ slotAt: instantAt(5000 * MINUTE), slotCount: 4000, skipReason: 'missed-run-policy' });
       const [state] = await h.store.getStates([ref]);
-      expect(state).toMatchObject({ lastSkipReason: 'missed-run-policy', lastSkippedSlotAt: instantAt(8999 * MINUTE), lastSlotAt: instantAt(9000 * MINUTE) });
+      expect(state).toMatchObject({
+        lastSkipReason: 'missed-run-policy',
+        lastSkippedSlotAt: instantAt(8999 * MINUTE),
+        lastSlotAt: instantAt(9000 * MINUTE),
+      });
       // A run is one slot and has no reason.
       const [run] = (await h.store.queryRuns({ code: 'passed', status: 'running' })).runs;
       expect(run).toMatchObject({ slotCount: 1, skipReason: null, rangeLastSlotAt: null });

@@ -31,10 +31,14 @@ export function ormDialect(orm: MikroORM): 'postgresql' | 'sqlite' {
   if (/postgres|pg/i.test(name)) return 'postgresql';
   if (client.driverName === 'sqlite3') {
     // sqlite3's callback connections are not the synchronous better-sqlite3 API the store runs its statements on.
-    throw new SqlStoreOptionsError(`${PREFIX} option "orm" uses @mikro-orm/sqlite (sqlite3); the SQLite store borrows connections of @mikro-orm/libsql or @mikro-orm/better-sqlite: switch the ORM's driver to LibSqlDriver from @mikro-orm/libsql`);
+    throw new SqlStoreOptionsError(
+      `${PREFIX} option "orm" uses @mikro-orm/sqlite (sqlite3); the SQLite store borrows connections of @mikro-orm/libsql or @mikro-orm/better-sqlite: switch the ORM's driver to LibSqlDriver from @mikro-orm/libsql`,
+    );
   }
   if (/sqlite|libsql/i.test(name)) return 'sqlite';
-  throw new SqlStoreOptionsError(`${PREFIX} option "orm" uses ${name.trim() || 'an unknown driver'}; only PostgreSQL and SQLite are supported`);
+  throw new SqlStoreOptionsError(
+    `${PREFIX} option "orm" uses ${name.trim() || 'an unknown driver'}; only PostgreSQL and SQLite are supported`,
+  );
 }
 
 /** PostgreSQL connections borrowed from the ORM's pool. */

@@ -23,7 +23,12 @@ export function initMigration(target: MigrationTarget): typeof Migration {
     override down(): void {
       const s = target.dialect === 'postgresql' ? `"${target.schema}".` : '';
       if (target.dialect === 'postgresql') {
-        for (const fn of ['tickwork_claim_slots(jsonb, text, timestamptz)', 'tickwork_complete_runs(jsonb)', 'tickwork_reap_expired(timestamptz, integer)', 'tickwork_finish_state(text, text, text, timestamptz, integer, timestamptz)']) {
+        for (const fn of [
+          'tickwork_claim_slots(jsonb, text, timestamptz)',
+          'tickwork_complete_runs(jsonb)',
+          'tickwork_reap_expired(timestamptz, integer)',
+          'tickwork_finish_state(text, text, text, timestamptz, integer, timestamptz)',
+        ]) {
           this.addSql(`DROP FUNCTION IF EXISTS ${s}${fn}`);
         }
       }

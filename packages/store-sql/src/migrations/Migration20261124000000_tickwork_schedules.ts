@@ -22,7 +22,8 @@ export function schedulesMigration(target: MigrationTarget): typeof Migration {
         for (const fn of SCHEDULE_FUNCTIONS) this.addSql(`DROP FUNCTION IF EXISTS ${s}${fn}`);
         // The first migration's claim, completion and reap functions, back in place of this one's.
         for (const sql of initPostgres(target.schema)) {
-          if (/^CREATE FUNCTION \S+\.tickwork_(claim_slots|complete_runs|reap_expired)\(/.test(sql)) this.addSql(sql.replace('CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION'));
+          if (/^CREATE FUNCTION \S+\.tickwork_(claim_slots|complete_runs|reap_expired)\(/.test(sql))
+            this.addSql(sql.replace('CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION'));
         }
       }
       for (const table of ['tickwork_schedule_counter', 'tickwork_schedule']) this.addSql(`DROP TABLE IF EXISTS ${s}${table}`);

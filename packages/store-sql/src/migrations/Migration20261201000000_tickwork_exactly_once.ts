@@ -19,7 +19,9 @@ export function exactlyOnceMigration(target: MigrationTarget): typeof Migration 
     override down(): void {
       // Not supported: waiting runs and request-named runs have no place in the previous schema, and the previous
       // claim function would read a run-now run as its slot's. Restore a backup taken before `tickwork migrate`.
-      throw new Error('[tickwork] [store-sql] Migration20261201000000_tickwork_exactly_once cannot be reverted; restore a backup taken before migrating');
+      throw new Error(
+        '[tickwork] [store-sql] Migration20261201000000_tickwork_exactly_once cannot be reverted; restore a backup taken before migrating',
+      );
     }
   } as unknown as typeof Migration;
 }

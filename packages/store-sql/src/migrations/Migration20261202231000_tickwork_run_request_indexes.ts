@@ -12,7 +12,9 @@ export function runRequestIndexesMigration(target: MigrationTarget): typeof Migr
   const s = target.dialect === 'postgresql' ? `"${target.schema}".` : '';
   return class Migration20261202231000TickworkRunRequestIndexes extends Migration {
     override up(): void {
-      this.addSql(`CREATE INDEX tickwork_run_request_schedule_idx ON ${s}tickwork_run_request (code, key, requested_at, id) WHERE consumed_at IS NULL`);
+      this.addSql(
+        `CREATE INDEX tickwork_run_request_schedule_idx ON ${s}tickwork_run_request (code, key, requested_at, id) WHERE consumed_at IS NULL`,
+      );
       this.addSql(`CREATE INDEX tickwork_run_request_consumed_idx ON ${s}tickwork_run_request (consumed_at) WHERE consumed_at IS NOT NULL`);
     }
 

@@ -18,7 +18,9 @@ export function limitedRunsMigration(target: MigrationTarget): typeof Migration 
 
     override down(): void {
       // Not supported: the previous claim function is the exactly-once migration's, and the counter's values would be lost.
-      throw new Error('[tickwork] [store-sql] Migration20261203010000_tickwork_limited_runs cannot be reverted; restore a backup taken before migrating');
+      throw new Error(
+        '[tickwork] [store-sql] Migration20261203010000_tickwork_limited_runs cannot be reverted; restore a backup taken before migrating',
+      );
     }
   } as unknown as typeof Migration;
 }

@@ -21,8 +21,10 @@ export function skippedSlotsMigration(target: MigrationTarget): typeof Migration
       const s = target.dialect === 'postgresql' ? `"${target.schema}".` : '';
       if (target.dialect === 'postgresql') this.addSql(`DROP FUNCTION IF EXISTS ${s}tickwork_claim_slots_passed(jsonb, text, timestamptz)`);
       // Range rows (attempt 0) mean nothing to the previous schema's readers beyond a skipped run; they stay.
-      for (const column of ['skip_reason', 'slot_count', 'range_last_slot_at']) this.addSql(`ALTER TABLE ${s}tickwork_run DROP COLUMN ${column}`);
-      for (const column of ['last_skip_reason', 'last_skipped_slot_at']) this.addSql(`ALTER TABLE ${s}tickwork_job_state DROP COLUMN ${column}`);
+      for (const column of ['skip_reason', 'slot_count', 'range_last_slot_at'])
+        this.addSql(`ALTER TABLE ${s}tickwork_run DROP COLUMN ${column}`);
+      for (const column of ['last_skip_reason', 'last_skipped_slot_at'])
+        this.addSql(`ALTER TABLE ${s}tickwork_job_state DROP COLUMN ${column}`);
     }
   } as unknown as typeof Migration;
 }

@@ -21,7 +21,8 @@
 /** Statements of the dead-man migration in `schema`. */
 export function deadManPostgres(schema: string): string[] {
   const s = `"${schema}"`;
-  const due = (alias: string) => `coalesce(${alias}.last_succeeded_at, ${alias}.created_at) + ${alias}.expect_success_within_ms * interval '1 millisecond'`;
+  const due = (alias: string) =>
+    `coalesce(${alias}.last_succeeded_at, ${alias}.created_at) + ${alias}.expect_success_within_ms * interval '1 millisecond'`;
   return [
     // Nullable columns and a constant default: no table rewrite.
     `ALTER TABLE ${s}.tickwork_job_state ADD COLUMN failing_since timestamptz,

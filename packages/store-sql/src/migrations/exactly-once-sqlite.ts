@@ -8,7 +8,8 @@
 
 const TRIGGERS = `'schedule', 'retry', 'manual', 'force'`;
 const STATUSES = `'waiting', 'running', 'succeeded', 'failed', 'timed_out', 'interrupted', 'skipped'`;
-const OLD_COLUMNS = 'id, code, key, slot_at, attempt, trigger, status, runner_id, token, started_at, finished_at, duration_ms, lease_expires_at, message, error, stack';
+const OLD_COLUMNS =
+  'id, code, key, slot_at, attempt, trigger, status, runner_id, token, started_at, finished_at, duration_ms, lease_expires_at, message, error, stack';
 
 /** Statements of the third migration. */
 export function exactlyOnceSqlite(): string[] {

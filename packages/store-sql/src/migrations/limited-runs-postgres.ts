@@ -18,7 +18,8 @@ function amended(text: string, what: string, changes: readonly (readonly [string
   let out = text;
   for (const [from, to] of changes) {
     const at = out.indexOf(from);
-    if (at < 0 || out.indexOf(from, at + 1) >= 0) throw new Error(`[tickwork] [store-sql] limited-runs migration: ${what} does not hold exactly one "${from.slice(0, 60)}"`);
+    if (at < 0 || out.indexOf(from, at + 1) >= 0)
+      throw new Error(`[tickwork] [store-sql] limited-runs migration: ${what} does not hold exactly one "${from.slice(0, 60)}"`);
     out = out.slice(0, at) + to + out.slice(at + from.length);
   }
   return out;
@@ -27,7 +28,8 @@ function amended(text: string, what: string, changes: readonly (readonly [string
 /** The one statement of `statements` that starts with `prefix` (after whitespace). */
 function statement(statements: readonly string[], prefix: string): string {
   const found = statements.filter((sql) => sql.trimStart().startsWith(prefix));
-  if (found.length !== 1) throw new Error(`[tickwork] [store-sql] limited-runs migration: ${found.length} statements start with "${prefix}"`);
+  if (found.length !== 1)
+    throw new Error(`[tickwork] [store-sql] limited-runs migration: ${found.length} statements start with "${prefix}"`);
   return found[0] as string;
 }
 
@@ -36,7 +38,10 @@ export function limitedRunsPostgres(schema: string): string[] {
   const s = `"${schema}"`;
   const claim = amended(statement(exactlyOncePostgres(schema), `CREATE FUNCTION ${s}.tickwork_claim_slots(`), 'tickwork_claim_slots', [
     [`CREATE FUNCTION ${s}.tickwork_claim_slots(`, `CREATE OR REPLACE FUNCTION ${s}.tickwork_claim_slots(`],
-    [`lease_ms bigint, schedule_version bigint) ORDER BY x.ord LOOP`, `lease_ms bigint, schedule_version bigint, max_runs bigint) ORDER BY x.ord LOOP`],
+    [
+      `lease_ms bigint, schedule_version bigint) ORDER BY x.ord LOOP`,
+      `lease_ms bigint, schedule_version bigint, max_runs bigint) ORDER BY x.ord LOOP`,
+    ],
     [
       `IF st.paused THEN
             outcome := 'paused'; EXIT decide;
@@ -60,10 +65,17 @@ export function limitedRunsPostgres(schema: string): string[] {
               scheduled_runs = j.scheduled_runs + (c.trigger = 'schedule' AND NOT v_named)::integer,`,
     ],
   ]);
-  const upsert = amended(statement(schedulesPostgres(schema), `CREATE FUNCTION ${s}.tickwork_upsert_schedules(`), 'tickwork_upsert_schedules', [
-    [`CREATE FUNCTION ${s}.tickwork_upsert_schedules(`, `CREATE OR REPLACE FUNCTION ${s}.tickwork_upsert_schedules(`],
-    [`consecutive_failures = 0, total_runs = 0, created_at = p_now`, `consecutive_failures = 0, total_runs = 0, scheduled_runs = 0, created_at = p_now`],
-  ]);
+  const upsert = amended(
+    statement(schedulesPostgres(schema), `CREATE FUNCTION ${s}.tickwork_upsert_schedules(`),
+    'tickwork_upsert_schedules',
+    [
+      [`CREATE FUNCTION ${s}.tickwork_upsert_schedules(`, `CREATE OR REPLACE FUNCTION ${s}.tickwork_upsert_schedules(`],
+      [
+        `consecutive_failures = 0, total_runs = 0, created_at = p_now`,
+        `consecutive_failures = 0, total_runs = 0, scheduled_runs = 0, created_at = p_now`,
+      ],
+    ],
+  );
   return [
     // A constant default: metadata only, no table rewrite. Schedules older than this count from the upgrade
     // (the run log may have been pruned, so it cannot tell how many ran before).

@@ -28,8 +28,14 @@ export interface MigrationInfo {
 export const MIGRATIONS: readonly MigrationInfo[] = [
   // The first three predate the declarations; each needed every runner upgraded.
   { name: 'Migration20261123000000_tickwork_init', compat: { kind: 'contract', oldestRelease: 'Migration20261123000000_tickwork_init' } },
-  { name: 'Migration20261124000000_tickwork_schedules', compat: { kind: 'contract', oldestRelease: 'Migration20261124000000_tickwork_schedules' } },
-  { name: 'Migration20261201000000_tickwork_exactly_once', compat: { kind: 'contract', oldestRelease: 'Migration20261201000000_tickwork_exactly_once' } },
+  {
+    name: 'Migration20261124000000_tickwork_schedules',
+    compat: { kind: 'contract', oldestRelease: 'Migration20261124000000_tickwork_schedules' },
+  },
+  {
+    name: 'Migration20261201000000_tickwork_exactly_once',
+    compat: { kind: 'contract', oldestRelease: 'Migration20261201000000_tickwork_exactly_once' },
+  },
   // Adds only the declarations' table (releases of the exactly-once schema never read it, but refuse any unknown migration).
   { name: 'Migration20261202000000_tickwork_schema_compat', compat: { kind: 'expand' } },
   // Adds the audit-log and access-token tables (#17), which older releases never read.
@@ -87,7 +93,10 @@ export function compatRows(list: readonly MigrationInfo[], appliedBy: string): C
     } else {
       const release = info.compat.oldestRelease;
       const at = list.findIndex((m) => m.name === release);
-      if (at < 0 || at > i) throw new Error(`[tickwork] [store-sql] migration ${info.name} names oldestRelease ${release}, which is not it or an earlier migration`);
+      if (at < 0 || at > i)
+        throw new Error(
+          `[tickwork] [store-sql] migration ${info.name} names oldestRelease ${release}, which is not it or an earlier migration`,
+        );
       oldest = at + 1;
     }
     rows.push({ name: info.name, version: i + 1, oldest_version: oldest, oldest_release: list[oldest - 1]!.name, applied_by: appliedBy });
