@@ -6,6 +6,7 @@ import { createRegistry, jobSchedule, type Job, type JobInput, type JobRegistry,
 import { silentLogger, type Logger } from './logger.js';
 import { claimAt, nextDueAt, planDue, remainingRuns, requestClaim } from './plan.js';
 import { alertInterrupted, checkOverdue, executeRun, reapInterrupted, type ExecutedRun } from './run.js';
+import type { RunTracer } from './tracing.js';
 import { runtimeJob, type RuntimeSchedule } from './runtime-schedule.js';
 import type { CompiledSchedule } from './schedule/engine.js';
 import {
@@ -48,6 +49,8 @@ export interface RunDueOptions {
    * also of jobs this runner does not define; with it the tick takes every overdue alert of the store.
    */
   onOverdue?: ((ctx: OverdueContext) => void | Promise<void>) | null;
+  /** OpenTelemetry: a span per attempt, the handler inside it (see `executeRun`'s `tracer`). Default: none. */
+  tracer?: RunTracer;
 }
 
 /** Default of {@link RunDueOptions.maxConcurrentRuns}. */
@@ -240,7 +243,7 @@ export async function runDue(options: RunDueOptions): Promise<TickReport> {
   // previous run ends, so they don't overlap it.
   const capacity = options.maxConcurrentRuns ?? DEFAULT_MAX_CONCURRENT_RUNS;
   const jobOf = (code: string) => (registry.has(code) ? registry.get(code) : undefined);
-  const deps = { store, clock, logger, signal: options.signal, jobOf, runnerId };
+  const deps = { store, clock, logger, signal: options.signal, jobOf, runnerId, tracer: options.tracer };
   for (let from = 0; from < planned.length; from += capacity) {
     if (options.signal?.aborted) break;
     const wave = planned.slice(from, from + capacity);
@@ -334,6 +337,7 @@ interface RunDeps {
   signal: AbortSignal | undefined;
   jobOf: (code: string) => Job | undefined;
   runnerId: string;
+  tracer: RunTracer | undefined;
 }
 
 /** Claims are idempotent per runner, so one whose answer was lost (store blip) is simply made again. */
@@ -425,6 +429,7 @@ async function settle(
         logger: deps.logger,
         ...(target.payload !== undefined ? { payload: target.payload } : {}),
         ...(deps.signal ? { signal: deps.signal } : {}),
+        ...(deps.tracer ? { tracer: deps.tracer } : {}),
       });
       const { run } = executed;
       const status = run.status === 'running' || run.status === 'waiting' ? 'interrupted' : run.status;

@@ -88,6 +88,14 @@ export {
   /** What one tick did for one schedule. */
   type TickResult,
 } from './executor.js';
+export type {
+  /** The slice of an OpenTelemetry `Tracer` the runners' `tracer` option takes (`trace.getTracer('tickwork')`). */
+  RunTracer,
+  /** The slice of an OpenTelemetry `Span` core calls on a run's span. */
+  RunSpan,
+  /** What a span attribute may hold. */
+  SpanAttributeValue,
+} from './tracing.js';
 
 // Runtime schedules
 export {

@@ -2,6 +2,7 @@ import type { Clock } from './clock.js';
 import { describeThrown, InvalidJobError, StoreUnavailableError } from './errors.js';
 import type { Job, OverdueContext, RunContext } from './job.js';
 import type { Logger } from './logger.js';
+import { runSpanAttributes, SPAN_STATUS_ERROR, SPAN_STATUS_OK, type RunSpan, type RunTracer } from './tracing.js';
 import {
   DEFAULT_SCHEDULE_KEY,
   MAX_OVERDUE_WINDOWS,
@@ -54,6 +55,11 @@ export interface ExecuteRunInput {
    * is recorded: the runner's capacity is free again while the completion is still being stored.
    */
   onHandlerSettled?: () => void;
+  /**
+   * OpenTelemetry: a span per attempt (`tickwork.job`, `.key`, `.slot`, `.attempt`, `.status`), the
+   * handler running inside it (active in its context), ended once the result is recorded. Absent: no tracing.
+   */
+  tracer?: RunTracer;
 }
 
 /** What a `start` gate answers when the run must not start: recorded `skipped` with this reason and message. */
@@ -169,15 +175,24 @@ export async function executeRun(input: ExecuteRunInput): Promise<ExecutedRun> {
   let stack: string | null = null;
   let abandoned = false;
   let notRun: NotRun | null = null;
+  let span: RunSpan | null = null;
   try {
     if (input.start) notRun = asNotRun(await input.start);
     // Awaited to the end even after an abort: until it settles the handler may still act, so the
     // run keeps its lease (no next slot beside it) and its place in the caller's capacity.
     if (!notRun && (!input.start || cause === null)) {
       if (job.timeoutMs !== null) timeout = setTimeout(() => abort('timeout'), job.timeoutMs);
-      const handler = Promise.resolve()
-        .then(() => job.run(ctx))
-        .then((result) => (isModule(result) ? moduleHandler(result, run.code)(ctx) : result));
+      const invoke = () =>
+        Promise.resolve()
+          .then(() => job.run(ctx))
+          .then((result) => (isModule(result) ? moduleHandler(result, run.code)(ctx) : result));
+      // Created inside the span's callback, the handler's promise chain carries the span's context.
+      const handler = input.tracer
+        ? input.tracer.startActiveSpan(`tickwork.run ${run.code}`, { attributes: runSpanAttributes(run) }, (started) => {
+            span = started;
+            return invoke();
+          })
+        : invoke();
       if (!input.abandon) await handler;
       else if ((await Promise.race([handler.then(() => 'settled' as const), untilAborted(input.abandon)])) === 'abandoned') {
         handler.catch(() => undefined);
@@ -221,9 +236,14 @@ export async function executeRun(input: ExecuteRunInput): Promise<ExecutedRun> {
       logger,
       input.stopRecording,
     );
+  } catch (thrown) {
+    endSpan(span, status, error, stack);
+    throw thrown;
   } finally {
     renewal.stop();
   }
+  // The status recorded — or, when refused, the one the store holds.
+  endSpan(span, outcome.status === 'stale' ? (outcome.run?.status ?? status) : status, error, stack);
   if (outcome.status === 'stale') {
     logger.warn({ runId: run.id, status }, `result refused: ${staleReason(outcome.run, lease)}`);
     return { run: outcome.run ?? { ...run, status }, state: null, outcome: 'stale' };
@@ -236,6 +256,23 @@ export async function executeRun(input: ExecuteRunInput): Promise<ExecutedRun> {
   if (status !== 'succeeded' && why !== 'cancelled') await alertFailure(job, finished, outcome.state, logger);
   if (status === 'succeeded') await alertRecovery(job, finished, outcome.state, logger);
   return { run: finished, state: outcome.state, outcome: 'completed' };
+}
+
+/** Ends a run's span (if traced) with the run's status: OK when it succeeded, ERROR with the error otherwise. */
+function endSpan(span: RunSpan | null, status: string, error: string | null, stack: string | null): void {
+  if (!span) return;
+  try {
+    span.setAttribute('tickwork.status', status);
+    if (status === 'succeeded') span.setStatus({ code: SPAN_STATUS_OK });
+    else {
+      const message = error ?? status;
+      if (status === 'failed') span.recordException({ name: 'Error', message, ...(stack ? { stack } : {}) });
+      span.setStatus({ code: SPAN_STATUS_ERROR, message });
+    }
+    span.end();
+  } catch {
+    // A tracer that throws must not lose the run's result.
+  }
 }
 
 /** A gate's answer as a {@link NotRun}, or null (start the handler). */

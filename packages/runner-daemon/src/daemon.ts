@@ -156,6 +156,7 @@ class Daemon {
       maxConcurrentRuns: options.maxConcurrentRuns,
       events: { finished: (entry, record) => this.runFinished(entry, record), freed: () => this.armNext() },
       notRun: (entry, run) => this.notRun(entry, run),
+      tracer: options.tracer,
     });
     const done = new Promise<void>((resolve, reject) => {
       this.resolveDone = resolve;

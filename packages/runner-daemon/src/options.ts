@@ -6,6 +6,7 @@ import {
   type JobInput,
   type JobRegistry,
   type Logger,
+  type RunTracer,
   type StoreInput,
   type TickworkConfig,
 } from '@tickwork/core';
@@ -60,6 +61,8 @@ export interface DaemonOptions {
   runnerTtlMs?: number;
   /** Serve `/healthz` and `/metrics` here; off by default. */
   http?: DaemonHttpOptions | null;
+  /** OpenTelemetry: a span per attempt, the handler inside it (`trace.getTracer('tickwork')`; see core's README). Default: none. */
+  tracer?: RunTracer;
   /**
    * Label per-job metrics with the schedule `key` too. Default false: one series per job, however
    * many runtime schedules it has (a key per tenant would grow the scrape with the tenants).
@@ -95,6 +98,7 @@ export interface ResolvedDaemonOptions {
   runnerTtlMs: number | null;
   http: { port: number; host: string } | null;
   metricsPerKey: boolean;
+  tracer: RunTracer | null;
 }
 
 const OPTION_FIELDS = new Set([
@@ -112,8 +116,9 @@ const OPTION_FIELDS = new Set([
   'runnerTtlMs',
   'http',
   'metricsPerKey',
+  'tracer',
 ]);
-const CONFIG_DAEMON_FIELDS = new Set([...OPTION_FIELDS].filter((field) => field !== 'clock' && field !== 'logger'));
+const CONFIG_DAEMON_FIELDS = new Set([...OPTION_FIELDS].filter((field) => field !== 'clock' && field !== 'logger' && field !== 'tracer'));
 const SOURCE_FIELDS = new Set(['config', 'jobs', 'store', 'timezone', 'retention']);
 
 /** Validates the arguments of `createDaemon`; throws naming the field, before anything starts. */
@@ -182,6 +187,7 @@ export function resolveDaemonOptions(source: DaemonSource & DaemonOptions, extra
     runnerTtlMs: merged.runnerTtlMs === undefined ? null : integer(merged.runnerTtlMs, 'runnerTtlMs', 0, 300, 3_600_000),
     http: resolveHttp(merged.http),
     metricsPerKey: flag(merged.metricsPerKey, 'metricsPerKey', false),
+    tracer: tracerOption(merged.tracer),
   };
 }
 
@@ -232,4 +238,13 @@ function onOverdueOf(config: TickworkConfig): NonNullable<TickworkConfig['onOver
   const hook = config.onOverdue;
   if (hook !== undefined && typeof hook !== 'function') throw new DaemonOptionError('config.onOverdue: expected a function');
   return hook ?? null;
+}
+
+/** An OpenTelemetry tracer (anything with `startActiveSpan`), or null. */
+function tracerOption(value: unknown): RunTracer | null {
+  if (value === undefined || value === null) return null;
+  if (typeof (value as RunTracer).startActiveSpan !== 'function') {
+    throw new DaemonOptionError(`tracer: expected an OpenTelemetry Tracer (with startActiveSpan), got ${typeof value}`);
+  }
+  return value as RunTracer;
 }

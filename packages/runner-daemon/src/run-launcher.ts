@@ -1,4 +1,4 @@
-import { describeThrown, type Clock, type Job, type Logger, type RunRecord, type Store } from '@tickwork/core';
+import { describeThrown, type Clock, type Job, type Logger, type RunRecord, type RunTracer, type Store } from '@tickwork/core';
 import type { Lease } from '@tickwork/core/store';
 import { executeRun, jitterMs, type ExecutedRun, type NotRun } from '@tickwork/core/runner';
 import type { DaemonMetrics, ScheduleLabels } from './metrics.js';
@@ -58,6 +58,8 @@ export class RunLauncher {
        * was paused, disabled or removed since the claim), or null. The run is then recorded `skipped`.
        */
       notRun: (entry: ScheduleEntry, run: RunRecord) => NotRun | null;
+      /** OpenTelemetry: a span per attempt (core's executeRun). */
+      tracer: RunTracer | null;
     },
   ) {}
 
@@ -226,6 +228,7 @@ export class RunLauncher {
         stopRecording: recording.signal,
         start: gateIn(),
         onHandlerSettled: settledHandler,
+        ...(this.deps.tracer ? { tracer: this.deps.tracer } : {}),
         ...(payload !== undefined ? { payload } : {}),
       });
     } catch (error) {

@@ -30,6 +30,7 @@ export {
   type OverdueCheck,
   reapInterrupted,
 } from '../run.js';
+export { runSpanAttributes, SPAN_STATUS_ERROR, SPAN_STATUS_OK } from '../tracing.js';
 
 // Runner presence and the store's clock
 export {
