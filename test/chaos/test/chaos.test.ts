@@ -99,7 +99,9 @@ describe('chaos: exactly once with real runner processes', () => {
       const result = await runScenario({ store: 'redis', daemons: 3, cliLoop: false, jobs: 2, seconds: 4, skewMs: 2000 });
       expectSound(result);
       expect(result.misses, JSON.stringify(result.missed)).toBe(0);
-      expect(result.skipped, 'no overlap skips from early leases').toBe(0);
+      // Judged over the window: slots before it fall while the three daemons start one after the other (a late one
+      // meets a lease of the first slots it plans), which is no early lease of a corrected clock.
+      expect(result.skippedInWindow, 'no overlap skips from early leases').toBe(0);
       expect(result.starts).toBe(result.slots);
     },
     SCENARIO_TIMEOUT,
