@@ -252,10 +252,35 @@ export async function executeRun(input: ExecuteRunInput): Promise<ExecutedRun> {
   if (status !== 'succeeded')
     logger.warn({ runId: run.id, status, durationMs: finished.durationMs, ...(error ? { error } : {}) }, 'run finished');
   else if (infoEnabled) logger.info({ runId: run.id, status, durationMs: finished.durationMs }, 'run finished');
+  const state = outcome.state ? await storeWindow(input, outcome.state, logger) : null;
   // A cancelOther cancellation is the policy working, not a failure to alert on.
-  if (status !== 'succeeded' && why !== 'cancelled') await alertFailure(job, finished, outcome.state, logger);
-  if (status === 'succeeded') await alertRecovery(job, finished, outcome.state, logger);
-  return { run: finished, state: outcome.state, outcome: 'completed' };
+  if (status !== 'succeeded' && why !== 'cancelled') await alertFailure(job, finished, state, logger);
+  if (status === 'succeeded') await alertRecovery(job, finished, state, logger);
+  return { run: finished, state, outcome: 'completed' };
+}
+
+/**
+ * Tells the store this job's dead-man window when the state the completion returned holds
+ * another one (the schedule's first run, or a window changed in code): a runner stopped or
+ * killed before its first periodic dead-man check still leaves the window for the other runners
+ * to alert from. Costs a store call only when the window differs; a failure is logged, and the
+ * next periodic check writes it.
+ */
+async function storeWindow(input: ExecuteRunInput, state: JobState, logger: RunLogger): Promise<JobState> {
+  const expectSuccessWithinMs = input.job.enabled ? input.job.expectSuccessWithinMs : null;
+  if (state.expectSuccessWithinMs === expectSuccessWithinMs) return state;
+  try {
+    // `codes: []` matches no schedule: the call writes the window and hands out nothing.
+    await input.store.claimOverdue({
+      now: input.clock.now(),
+      windows: [{ code: state.code, key: state.key, expectSuccessWithinMs }],
+      codes: [],
+    });
+    return { ...state, expectSuccessWithinMs };
+  } catch (error) {
+    logger.warn({ err: describeThrown(error).message }, 'storing the dead-man window failed; the next dead-man check stores it');
+    return state;
+  }
 }
 
 /** Ends a run's span (if traced) with the run's status: OK when it succeeded, ERROR with the error otherwise. */

@@ -89,6 +89,19 @@ async function stop(member: Member): Promise<void> {
   expect(await member.exited).toBe(0);
 }
 
+/** What a failed wait shows: the ledger, and each member's log lines that are not a run's own. */
+function diagnose(dir: string, group: Member[]): string {
+  const read = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : '(none)');
+  const logs = group.map((m) => {
+    const own = read(join(dir, `${m.runnerId}.log`))
+      .split('\n')
+      .filter((l) => l && !(l.includes('"msg":"run finished"') && l.includes('"status":"succeeded"')))
+      .slice(-40);
+    return `--- ${m.runnerId} (exit ${m.child.exitCode}) log:\n${own.join('\n')}\nstderr: ${m.stderr.join('')}`;
+  });
+  return [`ledger:\n${read(join(dir, 'ledger.jsonl'))}`, ...logs].join('\n');
+}
+
 function lines(dir: string): Line[] {
   const file = join(dir, 'ledger.jsonl');
   if (!existsSync(file)) return [];
@@ -99,12 +112,12 @@ function lines(dir: string): Line[] {
 }
 
 /** Waits for a condition; the deadline is a safety net for a loaded machine, never a speed claim. */
-async function until<T>(probe: () => T | undefined, what: string, deadlineMs = 60_000): Promise<T> {
+async function until<T>(probe: () => T | undefined, what: string, deadlineMs = 60_000, context?: () => string): Promise<T> {
   const end = Date.now() + deadlineMs;
   for (;;) {
     const value = probe();
     if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${context ? `\n${context()}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -128,7 +141,12 @@ async function scenario(kit: StoreKit): Promise<void> {
     );
 
     // The watcher, which does not define the job, raises the alert from the window the owner stored.
-    const alert = await until(() => lines(dir).find((l) => l.kind === 'overdue'), 'the overdue alert');
+    const alert = await until(
+      () => lines(dir).find((l) => l.kind === 'overdue'),
+      'the overdue alert',
+      60_000,
+      () => diagnose(dir, [owner, watcher]),
+    );
     expect(alert).toMatchObject({ runner: watcher.runnerId, code: 'exports.nightly', key: '', windowMs: WINDOW_MS });
     expect(Date.parse(alert.overdueSince!)).toBe(Date.parse(alert.lastSucceededAt!) + WINDOW_MS);
     expect(Date.parse(alert.lastSucceededAt!)).toBeLessThanOrEqual(lastRun + 1_000);
