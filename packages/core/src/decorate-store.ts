@@ -38,6 +38,8 @@ export const STORE_OPERATIONS: { readonly [K in StoreOperation]-?: undefined ext
   claimOverdue: 'required',
   heartbeat: 'optional',
   listRunners: 'optional',
+  leasePartitions: 'optional',
+  releasePartitions: 'optional',
   queryRuns: 'required',
   getRun: 'required',
   pruneRuns: 'required',

@@ -32,6 +32,8 @@ import {
   checkOverdueOptions,
   checkInteger,
   checkLeaseMs,
+  checkLeasePartitions,
+  checkReleasePartitions,
   checkList,
   checkOptionalText,
   checkRef,
@@ -50,6 +52,7 @@ import {
   type StoreChange,
   type Unsubscribe,
 } from './store.js';
+import { planPartitionLease, planPartitionRelease } from './partitions.js';
 import { show } from './show.js';
 
 export { createMemoryBackend, type MemoryBackend } from './memory/backend.js';
@@ -259,6 +262,18 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       return [...d.runners.values()]
         .sort((a, b) => (a.runnerId < b.runnerId ? -1 : a.runnerId > b.runnerId ? 1 : 0))
         .map((runner) => copy(runnerRecord(d, runner, now, presence)));
+    },
+
+    async leasePartitions(request) {
+      const d = open('leasePartitions');
+      const checked = checkLeasePartitions(request);
+      return copy(planPartitionLease(d.partitions, d.partitionMembers, checked).leases);
+    },
+
+    async releasePartitions(request) {
+      const d = open('releasePartitions');
+      const { runnerId } = checkReleasePartitions(request);
+      return planPartitionRelease(d.partitions, d.partitionMembers, runnerId).length;
     },
 
     async queryRuns(query = {}) {

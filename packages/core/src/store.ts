@@ -11,6 +11,7 @@
  */
 import type { RuntimeSchedule, RuntimeScheduleInput, ScheduleQuery, SchedulePage } from './runtime-schedule.js';
 import type { ScheduleSpec } from './schedule/spec.js';
+import type { PartitionLeaseRequest, PartitionLeases } from './partitions.js';
 import type { AccessTokenRecord, AuditInput, AuditPage, AuditQuery, AuditRecord } from './store-access.js';
 
 /** The key of a job's own, code-defined schedule. */
@@ -619,6 +620,23 @@ export interface Store {
   heartbeat?(beat: RunnerHeartbeat): Promise<RunnerRecord>;
   /** Every runner with a record, ordered by runnerId; `alive` as of `now`. */
   listRunners?(options: { now: Date }): Promise<RunnerRecord[]>;
+
+  // — partitioned schedules (see partitions.ts) —
+  /**
+   * One atomic operation that divides the `PARTITION_COUNT` partitions among the runners
+   * that call it: records the caller as a member until `now + ttlMs` (members lapsed at `now` are
+   * removed), computes its fair share ceil(P / live members), keeps what it holds up to that
+   * share and releases the highest-numbered ones above it (so a joining runner finds free ones
+   * on its next call), takes free partitions and those whose lease lapsed (`expiresAt <= now`,
+   * lowest first) up to the share — each taken one's fencing token + 1 — and renews every held
+   * one to `now + ttlMs`. Each partition is held by at most one runner at any `now`, and a dead
+   * runner's partitions are taken over by the first call after its TTL. Invalid input (a runnerId
+   * that is not 1–200 storable characters, a date that is not one, `ttlMs` not an integer
+   * 1000 … 3,600,000) is an `InvalidArgumentError` naming the field, nothing changed.
+   */
+  leasePartitions?(request: PartitionLeaseRequest): Promise<PartitionLeases>;
+  /** Frees every partition `runnerId` holds and ends its membership (a runner that stops); answers how many it held. Invalid input as {@link leasePartitions}. */
+  releasePartitions?(request: { runnerId: string }): Promise<number>;
 
   // — run log —
   /** Run-log query, newest first, paginated. */

@@ -28,7 +28,7 @@ describe('decorateStore', () => {
         .filter(([, kind]) => kind === 'optional')
         .map(([name]) => name)
         .sort(),
-    ).toEqual(['claimMaintenance', 'heartbeat', 'listRunners', 'subscribe']);
+    ).toEqual(['claimMaintenance', 'heartbeat', 'leasePartitions', 'listRunners', 'releasePartitions', 'subscribe']);
     // Compile-time: a list missing an operation, naming one the contract lacks, or calling an optional one required fails typechecking.
     // @ts-expect-error — ping is missing
     const missing: typeof STORE_OPERATIONS = { ...STORE_OPERATIONS, ping: undefined };

@@ -12,6 +12,7 @@ import { describeLeases } from './suites/leases.js';
 import { describeLimitedRuns } from './suites/limited-runs.js';
 import { describeMaintenance } from './suites/maintenance.js';
 import { describeNotRun } from './suites/not-run.js';
+import { describePartitions } from './suites/partitions.js';
 import { describeOverlapPolicies } from './suites/overlap-policies.js';
 import { describeRunLog } from './suites/run-log.js';
 import { describeRunRequests } from './suites/run-requests.js';
@@ -45,5 +46,6 @@ export function describeStoreConformance(name: string, makeFixture: StoreFixture
     describeRunners(harness);
     describeAccess(harness);
     describeMaintenance(harness);
+    describePartitions(harness);
   });
 }

@@ -37,7 +37,7 @@ export const SHARD_KEYS = {
   schedrev: 'hash',
 } as const satisfies Record<string, RedisType>;
 
-/** Keys of the runners, maintenance, the audit log and tokens: one slot of their own on a Cluster. */
+/** Keys of the runners, maintenance, the audit log, tokens and partition leases: one slot of their own on a Cluster. */
 export const META_KEYS = {
   runners: 'hash',
   runnerexp: 'zset',
@@ -47,6 +47,8 @@ export const META_KEYS = {
   auditrow: 'hash',
   auditseq: 'string',
   tokens: 'hash',
+  partitions: 'hash',
+  partmembers: 'hash',
 } as const satisfies Record<string, RedisType>;
 
 /** Keys shared by every job of one prefix, and the Redis type each holds. */

@@ -11,6 +11,8 @@ import type {
   Lease,
   ReapedRun,
   RunnerHeartbeat,
+  PartitionLeaseRequest,
+  PartitionLeases,
   RunnerRecord,
   RunCompletion,
   RunPage,
@@ -29,6 +31,7 @@ import {
   checkOverdueOptions,
   completionStatusProblem,
   OVERLAP_POLICIES,
+  PARTITION_COUNT,
   passedSlotsProblem,
   RUNNER_RECORD_RETENTION_MS,
   SKIP_REASONS,
@@ -62,7 +65,18 @@ import type { ScriptName } from './scripts/index.js';
 import { encodeCursor, listRange, revisionEpoch, upsertRequest } from './schedules.js';
 import { OVERDUE_CLAIM_SCRIPT, OVERDUE_WINDOWS_SCRIPT } from './overdue.js';
 import { ChangeSubscription } from './subscription.js';
-import { checkCodes, checkDate, scriptJson, checkInteger, checkOptionalString, checkRef, checkRefList, checkStatuses } from './validate.js';
+import {
+  checkCodes,
+  checkDate,
+  checkLeasePartitions,
+  checkReleasePartitions,
+  scriptJson,
+  checkInteger,
+  checkOptionalString,
+  checkRef,
+  checkRefList,
+  checkStatuses,
+} from './validate.js';
 
 const TRIGGERS = new Set(['schedule', 'retry', 'manual', 'force']);
 /** Index entries one queryRuns call examines at most, so a sparse filter never blocks Redis for long. */
@@ -489,6 +503,43 @@ export class RedisStore implements Store {
     const now = checkDate(options?.now, 'listRunners: now');
     const stored = await this.script<StoredRunner[]>('tickworkRunners', 'listRunners', { op: 'list', now }, 'meta', []);
     return asArray<StoredRunner>(stored).map(toRunner);
+  }
+
+  // — partition leases —
+
+  async leasePartitions(request: PartitionLeaseRequest): Promise<PartitionLeases> {
+    const { runnerId, now, ttlMs } = checkLeasePartitions(request);
+    const answer = await this.script<{ partitions: string; expiresAt: number; runners: number; share: number }>(
+      'tickworkPartitions',
+      'leasePartitions',
+      { op: 'lease', runnerId, now, ttlMs, count: PARTITION_COUNT },
+      'meta',
+      [],
+      true,
+    );
+    const partitions = answer.partitions === '' ? [] : answer.partitions.split(',');
+    return {
+      partitions: partitions.map((item) => {
+        const [partition, token] = item.split(':');
+        return { partition: Number(partition), token: Number(token) };
+      }),
+      expiresAt: new Date(answer.expiresAt),
+      runners: answer.runners,
+      share: answer.share,
+    };
+  }
+
+  async releasePartitions(request: { runnerId: string }): Promise<number> {
+    const { runnerId } = checkReleasePartitions(request);
+    const released = await this.script<string>(
+      'tickworkPartitions',
+      'releasePartitions',
+      { op: 'release', runnerId, count: PARTITION_COUNT },
+      'meta',
+      [],
+      true,
+    );
+    return Number(released);
   }
 
   /** Subscribes this instance's presence connection to the runner's channel (ioredis resubscribes after a reconnect). */

@@ -1,6 +1,13 @@
 /** Input checks run before any Redis call, so bad input fails early and changes nothing. */
 import { InvalidArgumentError, type RunStatus, type ScheduleRef } from '@tickwork/core';
-import { MAX_SCHEDULES_PER_CALL, RUN_STATUSES, storable } from '@tickwork/core/store';
+import {
+  type CheckedPartitionLease,
+  checkPartitionLease,
+  checkPartitionRelease,
+  MAX_SCHEDULES_PER_CALL,
+  RUN_STATUSES,
+  storable,
+} from '@tickwork/core/store';
 import { MESSAGE_PREFIX } from './errors.js';
 
 /** Throws unless `ref` has a non-empty string code and a string key. */
@@ -90,4 +97,18 @@ export function checkRefList(refs: readonly ScheduleRef[], where: string, runtim
     }
   });
   return refs;
+}
+
+/** `leasePartitions`' request, checked as every store checks it. */
+export function checkLeasePartitions(request: unknown): CheckedPartitionLease {
+  return checkPartitionLease(request, (message) => {
+    throw new InvalidArgumentError(`${MESSAGE_PREFIX} leasePartitions: ${message}`);
+  });
+}
+
+/** `releasePartitions`' request, checked as every store checks it. */
+export function checkReleasePartitions(request: unknown): { runnerId: string } {
+  return checkPartitionRelease(request, (message) => {
+    throw new InvalidArgumentError(`${MESSAGE_PREFIX} releasePartitions: ${message}`);
+  });
 }

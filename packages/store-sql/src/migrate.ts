@@ -19,6 +19,7 @@ import { runnersMigration } from './migrations/Migration20261203000000_tickwork_
 import { limitedRunsMigration } from './migrations/Migration20261203010000_tickwork_limited_runs.js';
 import { skippedSlotsMigration } from './migrations/Migration20261203020000_tickwork_skipped_slots.js';
 import { deadManMigration } from './migrations/Migration20261203040000_tickwork_dead_man.js';
+import { partitionsMigration } from './migrations/Migration20261203050000_tickwork_partitions.js';
 import type { MigrationTarget } from './migrations/Migration20261123000000_tickwork_init.js';
 import { COMPAT_TABLE, compatRows, type CompatRow, MIGRATIONS, MIGRATIONS_TABLE, type MigrationInfo } from './migrations/names.js';
 import { releaseName } from './release.js';
@@ -57,6 +58,7 @@ const BUILDERS = [
   skippedSlotsMigration,
   maintenanceMigration,
   deadManMigration,
+  partitionsMigration,
 ];
 
 /** What this release applies. */

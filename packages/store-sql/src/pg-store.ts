@@ -18,6 +18,8 @@ import {
   checkScheduleInputs,
   storable,
   RUNNER_RECORD_RETENTION_MS,
+  type PartitionLeaseRequest,
+  type PartitionLeases,
   type RunnerHeartbeat,
   type RunnerRecord,
   type AccessTokenRecord,
@@ -43,6 +45,7 @@ import {
   type PassedSlots,
 } from '@tickwork/core/store';
 import type { PgConnection } from './connection/pg.js';
+import { leasePartitionsInTx, type PartitionTables, pgPartitionTables, releasePartitionsInTx } from './partition-leases.js';
 import { PREFIX } from './errors.js';
 import { SqlAccess } from './sql-access.js';
 import {
@@ -72,6 +75,8 @@ import {
   checkLimit,
   checkLookupRefs,
   checkMaintenance,
+  checkLeasePartitions,
+  checkReleasePartitions,
   checkQuery,
   checkRef,
   checkRefs,
@@ -123,6 +128,7 @@ export class PgStore implements Store {
   /** Advisory lock key (bigint as text) of each runner this instance beats for. */
   private readonly lockKeys = new Map<string, string>();
   private readonly channel: string;
+  private readonly partitionTables: PartitionTables;
   private readonly access: SqlAccess;
 
   constructor(
@@ -142,6 +148,7 @@ export class PgStore implements Store {
       maintenance: `${s}.tickwork_maintenance`,
     };
     this.channel = changeChannel(schema);
+    this.partitionTables = pgPartitionTables(s);
     this.access = new SqlAccess({
       query: (sql, params, operation, read) => this.db.query(sql, params, operation, read),
       param: (n, type) => `$${n}::${type}`,
@@ -474,6 +481,16 @@ export class PgStore implements Store {
       'claimOverdue',
     );
     return byDue(rows.map((row) => toState(row.state)));
+  }
+
+  async leasePartitions(request: PartitionLeaseRequest): Promise<PartitionLeases> {
+    const checked = checkLeasePartitions(request);
+    return this.db.transaction('leasePartitions', (tx) => leasePartitionsInTx(tx, this.partitionTables, checked));
+  }
+
+  async releasePartitions(request: { runnerId: string }): Promise<number> {
+    const { runnerId } = checkReleasePartitions(request);
+    return this.db.transaction('releasePartitions', (tx) => releasePartitionsInTx(tx, this.partitionTables, runnerId));
   }
 
   async claimMaintenance(name: string, options: { now: Date; everyMs: number }): Promise<boolean> {

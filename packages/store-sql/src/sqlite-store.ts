@@ -15,6 +15,8 @@ import {
 import {
   checkScheduleInputs,
   RUNNER_RECORD_RETENTION_MS,
+  type PartitionLeaseRequest,
+  type PartitionLeases,
   type RunnerHeartbeat,
   type RunnerRecord,
   type AccessTokenRecord,
@@ -39,6 +41,7 @@ import {
 import type { SqliteConnection } from './connection/sqlite.js';
 import { PREFIX } from './errors.js';
 import { SqlAccess } from './sql-access.js';
+import { leasePartitionsInTx, releasePartitionsInTx, SQLITE_PARTITION_TABLES } from './partition-leases.js';
 import { inRefOrder, leaseOf, removedFlags, toRequest, toRun, toRunner, toSchedule, toState, type Row } from './rows.js';
 import { claimInTx, completeInTx, reapDeadRunnersInTx, reapInTx } from './sqlite-claims.js';
 import { listStatement, removeInTx, upsertInTx } from './sqlite-schedules.js';
@@ -53,6 +56,8 @@ import {
   checkLimit,
   checkLookupRefs,
   checkMaintenance,
+  checkLeasePartitions,
+  checkReleasePartitions,
   checkQuery,
   checkRef,
   checkRefs,
@@ -241,6 +246,16 @@ export class SqliteStore implements Store {
     checkDate('listRunners', 'now', options?.now);
     const rows = await this.db.query<Row>(`SELECT * FROM tickwork_runner ORDER BY runner_id`, [], 'listRunners');
     return rows.map((row) => toRunner(row, options.now, null));
+  }
+
+  async leasePartitions(request: PartitionLeaseRequest): Promise<PartitionLeases> {
+    const checked = checkLeasePartitions(request);
+    return this.db.transaction('leasePartitions', (tx) => leasePartitionsInTx(tx, SQLITE_PARTITION_TABLES, checked));
+  }
+
+  async releasePartitions(request: { runnerId: string }): Promise<number> {
+    const { runnerId } = checkReleasePartitions(request);
+    return this.db.transaction('releasePartitions', (tx) => releasePartitionsInTx(tx, SQLITE_PARTITION_TABLES, runnerId));
   }
 
   async queryRuns(query?: RunQuery): Promise<RunPage> {

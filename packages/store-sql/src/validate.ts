@@ -11,7 +11,10 @@ import {
   RUN_STATUSES,
   SKIP_REASONS,
   checkOverdueOptions,
+  checkPartitionLease,
+  checkPartitionRelease,
   type CheckedOverdueOptions,
+  type CheckedPartitionLease,
   type JobState,
   type Lease,
   type RunCompletion,
@@ -350,4 +353,18 @@ export function byDue(states: JobState[]): JobState[] {
   return states.sort(
     (a, b) => due(a) - due(b) || (a.code < b.code ? -1 : a.code > b.code ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
   );
+}
+
+/** `leasePartitions`' request, checked as every store checks it. */
+export function checkLeasePartitions(request: unknown): CheckedPartitionLease {
+  return checkPartitionLease(request, (message) => {
+    throw new InvalidArgumentError(`${PREFIX} leasePartitions: ${message}`);
+  });
+}
+
+/** `releasePartitions`' request, checked as every store checks it. */
+export function checkReleasePartitions(request: unknown): { runnerId: string } {
+  return checkPartitionRelease(request, (message) => {
+    throw new InvalidArgumentError(`${PREFIX} releasePartitions: ${message}`);
+  });
 }

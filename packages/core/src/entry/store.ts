@@ -46,6 +46,14 @@ export type {
   AuditTarget,
 } from '../store-access.js';
 export type { RuntimeScheduleInput, SchedulePage, ScheduleQuery } from '../runtime-schedule.js';
+export type {
+  CheckedPartitionLease,
+  PartitionLease,
+  PartitionLeaseRequest,
+  PartitionLeases,
+  PartitionPlan,
+  PartitionSlot,
+} from '../partitions.js';
 
 // Values and limits
 export {
@@ -87,6 +95,17 @@ export { passedSlotsProblem } from '../passed-check.js';
 export { completionStatusProblem } from '../store.js';
 export { type CheckedOverdueOptions, checkOverdueOptions } from '../overdue-check.js';
 export { initialJobState } from '../job-state.js';
+export {
+  checkPartitionLease,
+  checkPartitionRelease,
+  freePartitionSlots,
+  MAX_PARTITION_TTL_MS,
+  MIN_PARTITION_TTL_MS,
+  PARTITION_COUNT,
+  partitionOf,
+  planPartitionLease,
+  planPartitionRelease,
+} from '../partitions.js';
 export { storable } from '../run.js';
 
 // Decorating a store

@@ -1,3 +1,4 @@
+import { freePartitionSlots, type PartitionSlot } from '../partitions.js';
 import type { JobState, RunRecord, RunnerRecord, RunRequest, ScheduleRef, StoreChange } from '../store.js';
 import type { AccessTokenRecord, AuditRecord } from '../store-access.js';
 import { initialJobState } from '../job-state.js';
@@ -51,6 +52,10 @@ export interface MemoryData {
   listeners: Set<MemoryListener>;
   /** Runner records by id, each with the store instance that sent its last heartbeat. */
   runners: Map<string, MemoryRunner>;
+  /** Partition leases, indexed by partition. */
+  partitions: PartitionSlot[];
+  /** Partition members: runner id → membership expiry (epoch ms). */
+  partitionMembers: Map<string, number>;
   /** Store instances closed so far (their runners' presence is gone). */
   closedOwners: WeakSet<object>;
 }
@@ -94,6 +99,8 @@ export function createMemoryBackend(): MemoryBackend {
     accessTokens: new Map(),
     listeners: new Set(),
     runners: new Map(),
+    partitions: freePartitionSlots(),
+    partitionMembers: new Map(),
     maintenance: new Map(),
     closedOwners: new WeakSet(),
   });

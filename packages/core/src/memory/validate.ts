@@ -1,3 +1,4 @@
+import { type CheckedPartitionLease, checkPartitionLease, checkPartitionRelease } from '../partitions.js';
 import { InvalidArgumentError } from '../errors.js';
 import { show } from '../show.js';
 import { passedSlotsProblem } from '../passed-check.js';
@@ -117,4 +118,14 @@ export function invalid(where: string, message: string): never {
 /** `claimOverdue`'s options checked as every store checks them. */
 export function checkOverdueOptions(options: unknown): CheckedOverdueOptions {
   return checkShared(options, (message) => fail('claimOverdue', message));
+}
+
+/** `leasePartitions`' request checked as every store checks it. */
+export function checkLeasePartitions(request: unknown): CheckedPartitionLease {
+  return checkPartitionLease(request, (message) => fail('leasePartitions', message));
+}
+
+/** `releasePartitions`' request checked as every store checks it. */
+export function checkReleasePartitions(request: unknown): { runnerId: string } {
+  return checkPartitionRelease(request, (message) => fail('releasePartitions', message));
 }

@@ -1,6 +1,7 @@
 import { ACCESS_LUA } from './access.js';
 import { CLAIM_LUA } from './claim.js';
 import { COMPLETE_LUA, REAP_LUA, REAP_TAIL_LUA, RENEW_LUA } from './leases.js';
+import { PARTITIONS_LUA } from './partitions.js';
 import { PRELUDE } from './prelude.js';
 import { REQUESTS_LUA } from './requests.js';
 import { PRUNE_LUA } from './run-log.js';
@@ -20,6 +21,7 @@ export const SCRIPTS = {
   tickworkPrune: PRELUDE + PRUNE_LUA,
   tickworkSchedules: PRELUDE + SCHEDULES_LUA,
   tickworkAccess: PRELUDE + ACCESS_LUA,
+  tickworkPartitions: PRELUDE + PARTITIONS_LUA,
 } as const;
 
 /** The name of one registered script. */

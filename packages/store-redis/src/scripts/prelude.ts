@@ -19,7 +19,10 @@ local function use(name)
   if not declared[name] then error('TICKWORK_UNDECLARED key=' .. string.gsub(name, '%c', '?')) end
   return name
 end
-local META_KINDS = { runners = true, runnerexp = true, maintenance = true, audit = true, auditat = true, auditrow = true, auditseq = true, tokens = true }
+local META_KINDS = {
+  runners = true, runnerexp = true, maintenance = true, audit = true, auditat = true, auditrow = true, auditseq = true, tokens = true,
+  partitions = true, partmembers = true,
+}
 local function jk(ce, kind)
   if T == '' then return use(P .. ':{' .. ce .. '}:' .. kind) end
   return use(P .. ':' .. T .. ':' .. ce .. ':' .. kind)
@@ -42,7 +45,7 @@ local GLOBAL_TYPES = {
   codes = 'set', index = 'zset', leases = 'zset', finished = 'zset', requests = 'zset', request = 'hash', reqseq = 'string',
   schedules = 'zset', schedseq = 'string', schedrev = 'hash',
 }
-local META_TYPES = { runners = 'hash', runnerexp = 'zset' }
+local META_TYPES = { runners = 'hash', runnerexp = 'zset', partitions = 'hash', partmembers = 'hash' }
 local checked = {}
 -- A key name as an error reply can carry it (a reply line cannot hold control characters).
 local function shown(key) return (string.gsub(key, '%c', '?')) end

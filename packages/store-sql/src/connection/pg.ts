@@ -119,6 +119,38 @@ export class PgConnection {
   }
 
   /**
+   * Runs `fn` in one transaction on a connection borrowed for it; a deadlock or serialization
+   * failure rolls it back whole and runs it again, as {@link query} does. For the few operations
+   * that read, decide in TypeScript and write (partition leases); hot paths stay one statement.
+   */
+  async transaction<T>(
+    operation: string,
+    fn: (tx: { all<R>(sql: string, params: readonly unknown[]): Promise<R[]> }) => Promise<T>,
+  ): Promise<T> {
+    for (let conflicts = 0; ; conflicts += 1) {
+      let borrowed: Borrowed | undefined;
+      try {
+        borrowed = await this.source.borrow();
+        const { client } = borrowed;
+        await client.query('BEGIN');
+        try {
+          const result = await fn({ all: async (sql, params) => (await client.query(sql, params as unknown[])).rows });
+          await client.query('COMMIT');
+          borrowed.release();
+          return result;
+        } catch (error) {
+          if (!isPgConnectionError(error)) await client.query('ROLLBACK').catch(() => {});
+          throw error;
+        }
+      } catch (error) {
+        borrowed?.release(isPgConnectionError(error) ? (error as Error) : undefined);
+        if (!isPgConflict(error) || conflicts >= this.conflictRetries) throw pgError(error, this.source.where, operation);
+        await new Promise((resolve) => setTimeout(resolve, (conflicts + 1) * 20 + Math.random() * 30));
+      }
+    }
+  }
+
+  /**
    * Listens on `channel` on a dedicated connection that reconnects after it drops, every
    * 100 ms doubling to {@link LISTEN_RETRY_MAX_MS} while the server stays away, so it is back
    * within about a second of the server.

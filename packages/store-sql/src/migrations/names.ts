@@ -56,6 +56,8 @@ export const MIGRATIONS: readonly MigrationInfo[] = [
   // Dead-man alerts and recoveries (#20): state columns kept by a trigger on PostgreSQL (older releases' functions
   // unchanged, and their completions keep the columns too) and a claim-overdue function under a new name.
   { name: 'Migration20261203040000_tickwork_dead_man', compat: { kind: 'expand' } },
+  // Partition leases (#23): two tables older releases never read.
+  { name: 'Migration20261203050000_tickwork_partitions', compat: { kind: 'expand' } },
 ];
 
 /** Names recorded in `tickwork_migrations`, oldest first. */
