@@ -20,6 +20,7 @@ import { limitedRunsMigration } from './migrations/Migration20261203010000_tickw
 import { skippedSlotsMigration } from './migrations/Migration20261203020000_tickwork_skipped_slots.js';
 import { deadManMigration } from './migrations/Migration20261203040000_tickwork_dead_man.js';
 import { partitionsMigration } from './migrations/Migration20261203050000_tickwork_partitions.js';
+import { runPartitionsMigration } from './migrations/Migration20261203060000_tickwork_run_partitions.js';
 import type { MigrationTarget } from './migrations/Migration20261123000000_tickwork_init.js';
 import { COMPAT_TABLE, compatRows, type CompatRow, MIGRATIONS, MIGRATIONS_TABLE, type MigrationInfo } from './migrations/names.js';
 import { releaseName } from './release.js';
@@ -59,6 +60,7 @@ const BUILDERS = [
   maintenanceMigration,
   deadManMigration,
   partitionsMigration,
+  runPartitionsMigration,
 ];
 
 /** What this release applies. */

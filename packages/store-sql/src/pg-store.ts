@@ -105,6 +105,9 @@ function passedParam(passed: PassedSlots) {
   };
 }
 
+/** How long a prune waits for a partition's lock (and the run log's, to drop one) before leaving it for the next prune. */
+const PARTITION_LOCK_TIMEOUT_MS = 5000;
+
 export function changeChannel(schema: string): string {
   return `tickwork_changes:${schema}`;
 }
@@ -509,14 +512,30 @@ export class PgStore implements Store {
   async pruneRuns(options: { olderThan: Date; batchSize?: number }): Promise<number> {
     checkDate('pruneRuns', 'olderThan', options?.olderThan);
     const batchSize = checkLimit('pruneRuns', options.batchSize, 1000, 100_000, 'batchSize');
+    // The month partitions of now and next month first (their own transaction), then whole months past the retention.
+    await this.db.query(`SELECT ${this.tables.fn}.tickwork_run_partitions_ahead(now())`, [], 'pruneRuns');
+    const partitions = await this.db.query<{ range_start: Date; range_end: Date; outcome: string; runs: string | null }>(
+      `SELECT range_start, range_end, outcome, runs FROM ${this.tables.fn}.tickwork_run_drop_partitions($1, $2)`,
+      [options.olderThan, PARTITION_LOCK_TIMEOUT_MS],
+      'pruneRuns',
+    );
     let total = 0;
+    for (const p of partitions) if (p.outcome === 'dropped') total += Number(p.runs);
+    // A partition whose lock was not had stays whole for the next prune rather than be deleted row by row now.
+    const busy = partitions.filter((p) => p.outcome === 'busy');
+    const params: unknown[] = [options.olderThan, batchSize];
+    const whole = busy
+      .map((p) => `AND NOT (slot_at >= $${params.push(p.range_start)} AND slot_at < $${params.push(p.range_end)})`)
+      .join(' ');
     for (;;) {
-      // Each batch is its own short statement: a long history never holds locks for long.
+      // Each batch is its own short statement: a long history never holds locks for long. What is left after the drops
+      // is the month the retention boundary falls in, the default partition and months still holding a needed run.
       const rows = await this.db.query<{ n: string }>(
-        `WITH gone AS (DELETE FROM ${this.tables.run} WHERE id IN (
-           SELECT id FROM ${this.tables.run} WHERE status NOT IN ('running', 'waiting') AND finished_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)
+        `WITH gone AS (DELETE FROM ${this.tables.run} WHERE (id, slot_at) IN (
+           SELECT id, slot_at FROM ${this.tables.run} WHERE status NOT IN ('running', 'waiting') AND finished_at < $1 ${whole}
+           LIMIT $2 FOR UPDATE SKIP LOCKED)
          RETURNING 1) SELECT count(*) AS n FROM gone`,
-        [options.olderThan, batchSize],
+        params,
         'pruneRuns',
       );
       const deleted = Number(rows[0]?.n ?? 0);

@@ -58,6 +58,9 @@ export const MIGRATIONS: readonly MigrationInfo[] = [
   { name: 'Migration20261203040000_tickwork_dead_man', compat: { kind: 'expand' } },
   // Partition leases (#23): two tables older releases never read.
   { name: 'Migration20261203050000_tickwork_partitions', compat: { kind: 'expand' } },
+  // The run log partitioned by month of slot_at on PostgreSQL (#23; nothing on SQLite): same table name, columns and
+  // function signatures, so older releases run unchanged.
+  { name: 'Migration20261203060000_tickwork_run_partitions', compat: { kind: 'expand' } },
 ];
 
 /** Names recorded in `tickwork_migrations`, oldest first. */

@@ -1,0 +1,93 @@
+// Removing a month of runs from the partitioned PostgreSQL run log (#23): row DELETE against
+// dropping the month's partition through the store's retention. A schema of its own is
+// migrated; a month six months back is filled twice with RUNS finished runs (INSERT … SELECT
+// generate_series, then VACUUM ANALYZE, as a month long past would be): once removed by one
+// `DELETE` of the month's rows (the most favourable row delete: one statement, the partition
+// pruned to), once by `store.pruneRuns()`, which drops the partition whole. Wall time and WAL
+// (pg_wal_lsn_diff of pg_current_wal_lsn() before and after; WAL is the whole server's, so
+// other sessions' writes meanwhile count too). The schema is dropped at the end.
+// Run after `npx tsc -p tsconfig.build.json`:
+//   node bench/partition-drop.mjs
+// Env: TICKWORK_PG_URL (default postgres://postgres@127.0.0.1:5432/test), RUNS (default 1000000).
+import pg from 'pg';
+import { createSqlStore, migrate } from '../dist/index.js';
+
+const PG_URL = process.env.TICKWORK_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const RUNS = Number(process.env.RUNS ?? 1_000_000);
+const schema = `tw_bench_part_${Date.now().toString(36)}`;
+const s = `"${schema}"`;
+const client = new pg.Client({ connectionString: PG_URL });
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const mb = (bytes) => `${(Number(bytes) / 1024 / 1024).toFixed(1)} MB`;
+
+async function one(sql, params = []) {
+  return (await client.query(sql, params)).rows[0];
+}
+
+/** The month six months before the server's, as [from, to) instants and its partition's name. */
+async function benchMonth() {
+  const row = await one(`SELECT date_trunc('month', now() AT TIME ZONE 'UTC') - interval '6 months' AS lo`);
+  const lo = new Date(Date.UTC(row.lo.getFullYear(), row.lo.getMonth(), 1));
+  const hi = new Date(Date.UTC(lo.getUTCFullYear(), lo.getUTCMonth() + 1, 1));
+  const name = `tickwork_run_p${lo.getUTCFullYear()}${String(lo.getUTCMonth() + 1).padStart(2, '0')}`;
+  return { lo, hi, name };
+}
+
+/** Fills the month with RUNS finished runs, spread evenly over it, 1,000 jobs. */
+async function fill({ lo, hi, name }) {
+  await one(`SELECT ${s}.tickwork_run_ensure_partition($1)`, [lo]);
+  const started = performance.now();
+  const step = (hi.getTime() - lo.getTime()) / RUNS;
+  await client.query(
+    `INSERT INTO ${s}.tickwork_run (code, key, slot_at, attempt, trigger, status, runner_id, token, started_at, finished_at, duration_ms)
+     SELECT 'job-' || (g % 1000), '', t, 1, 'schedule', 'succeeded', 'bench', g, t, t + interval '1 second', 1000
+     FROM (SELECT g, $1::timestamptz + (g * $2::float8) * interval '1 millisecond' AS t FROM generate_series(0, $3::bigint - 1) g) x`,
+    [lo, step, RUNS],
+  );
+  await client.query(`VACUUM (ANALYZE) ${s}.${name}`);
+  const size = await one(`SELECT pg_total_relation_size('${s}.${name}') AS bytes`);
+  console.log(
+    `filled ${fmt(RUNS)} runs in ${((performance.now() - started) / 1000).toFixed(1)} s; partition with indexes ${mb(size.bytes)}`,
+  );
+}
+
+/** Wall time and WAL bytes of `fn`. */
+async function measured(label, fn) {
+  const before = await one('SELECT pg_current_wal_lsn() AS lsn');
+  const started = performance.now();
+  const result = await fn();
+  const ms = performance.now() - started;
+  const wal = await one('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1) AS bytes', [before.lsn]);
+  console.log(`${label}: ${(ms / 1000).toFixed(3)} s, WAL ${mb(wal.bytes)} (${fmt(Number(wal.bytes))} bytes)`);
+  return result;
+}
+
+await client.connect();
+try {
+  await migrate({ driver: 'postgresql', clientUrl: PG_URL, schema, poolSize: 2 });
+  const month = await benchMonth();
+  console.log(`month ${month.lo.toISOString().slice(0, 7)}, ${fmt(RUNS)} runs, schema ${schema}`);
+
+  await fill(month);
+  const deleted = await measured('row DELETE of the month', async () => {
+    const result = await client.query(`DELETE FROM ${s}.tickwork_run WHERE slot_at >= $1 AND slot_at < $2`, [month.lo, month.hi]);
+    return result.rowCount;
+  });
+  if (deleted !== RUNS) throw new Error(`the DELETE removed ${deleted} runs, expected ${RUNS}`);
+  // The emptied partition goes too, so the second fill starts from a fresh one.
+  await client.query(`DROP TABLE ${s}.${month.name}`);
+
+  await fill(month);
+  const store = createSqlStore({ driver: 'postgresql', clientUrl: PG_URL, schema, poolSize: 2 });
+  try {
+    const pruned = await measured('pruneRuns dropping the partition', () => store.pruneRuns({ olderThan: month.hi }));
+    if (pruned !== RUNS) throw new Error(`pruneRuns reported ${pruned} runs, expected ${RUNS}`);
+    const left = await one(`SELECT to_regclass('${s}.${month.name}') AS t`);
+    if (left.t !== null) throw new Error(`partition ${month.name} is still there`);
+  } finally {
+    await store.close();
+  }
+} finally {
+  await client.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+  await client.end();
+}
