@@ -25,6 +25,8 @@ export interface WatcherHost {
   readonly runnerId: string;
   /** Codes of the jobs this daemon runs (registered and enabled). */
   readonly codes: ReadonlySet<string>;
+  /** Whether this daemon runs a runtime schedule (with `partitions: true`: its partition is held). */
+  owns(code: string, key: string): boolean;
   readonly retentionMs: number | null;
   /** True while started and not stopping. */
   live(): boolean;
@@ -112,7 +114,7 @@ export class ChangeWatcher {
     const id = scheduleId(change.code, change.key);
     if (change.type === 'run-request') this.requests.notified(change);
     else if (change.type === 'schedule') {
-      if (this.host.codes.has(change.code)) this.refreshSchedule(change);
+      if (this.host.codes.has(change.code) && this.host.owns(change.code, change.key)) this.refreshSchedule(change);
     } else if (this.host.entry(id)) this.refreshState(id);
   }
 
@@ -220,7 +222,7 @@ export class ChangeWatcher {
     if (revision === this.revision) return;
     const listed = new Set<string>();
     const changed: ScheduleRef[] = [];
-    for await (const page of schedulePages(store, this.host.codes)) {
+    for await (const page of schedulePages(store, this.host.codes, (code, key) => this.host.owns(code, key))) {
       for (const schedule of page) {
         const id = scheduleId(schedule.code, schedule.key);
         listed.add(id);
@@ -240,6 +242,17 @@ export class ChangeWatcher {
       const entry = this.host.entry(scheduleId(state.code, state.key));
       if (entry && changedSince(entry.state, state)) this.host.applyState(state);
     }
+  }
+
+  /**
+   * Loads the runtime schedules of partitions just taken: lists them, then re-reads each through
+   * the one queue (so a change read meanwhile is never overtaken by this older listing).
+   */
+  async loadPartitions(partitions: ReadonlySet<number>, partitionOf: (code: string, key: string) => number): Promise<void> {
+    for await (const page of schedulePages(this.host.store, this.host.codes, (code, key) => partitions.has(partitionOf(code, key)))) {
+      for (const schedule of page) this.refreshSchedule(schedule);
+    }
+    await this.settled();
   }
 
   /** Deletes finished runs older than the retention. */

@@ -1,5 +1,5 @@
 import { DEFAULT_SCHEDULE_KEY, describeThrown, type Job, type Logger, type ScheduleRef, type Store } from '@tickwork/core';
-import type { ClaimOutcome, RunRecord, SlotClaim } from '@tickwork/core/store';
+import { type ClaimOutcome, partitionOf, type RunRecord, type SlotClaim } from '@tickwork/core/store';
 import {
   alertInterrupted,
   checkOverdue,
@@ -23,6 +23,8 @@ import { LoadedSchedules, type LoadedSchedule } from './loaded-schedules.js';
 import { planEntry, type RunTarget, type ScheduleEntry } from './schedule-entry.js';
 import { repeatEvery, retryUntilStored } from './repeat.js';
 import { ChangeWatcher, RESYNC_MS, type WatcherHost } from './change-watcher.js';
+import { DaemonStartError } from './errors.js';
+import { PartitionShare } from './partitions.js';
 
 /** After the shutdown grace aborts the handlers, how long stop() still waits for one that ignores its signal. */
 export const ABANDON_AFTER_ABORT_MS = 5_000;
@@ -109,6 +111,8 @@ class Daemon {
   private watcher: ChangeWatcher | null = null;
   /** Heartbeats into the store (null: the store has no runner presence); kept until teardown, so a draining daemon stays alive. */
   private presence: RunnerPresenceHandle | null = null;
+  /** With `partitions: true`, this daemon's share of the runtime schedules (null: it loads them all). */
+  private share: PartitionShare | null = null;
   private readonly startedAt: Date;
   private closeStore: (() => Promise<void>) | null = null;
   private server: HealthServer | null = null;
@@ -215,6 +219,18 @@ class Daemon {
       logger: this.logger,
       ...(this.options.runnerTtlMs === null ? {} : { ttlMs: this.options.runnerTtlMs }),
     });
+    if (this.options.partitions) {
+      if (!this.store.leasePartitions || !this.store.releasePartitions)
+        throw new DaemonStartError(`partitions: true needs a store with leasePartitions; the ${raw.name} store has none`);
+      this.share = new PartitionShare({
+        store: this.store,
+        runnerId: this.options.runnerId,
+        clock: this.options.clock,
+        logger: this.logger,
+        ttlMs: this.options.partitionTtlMs,
+        counted: (held) => this.metrics.partitions.set(held),
+      });
+    }
     if (this.options.http)
       this.server = await startHealthServer({ health: () => this.health(), registry: this.metrics.registry }, this.options.http);
     if (this.stopRequested) return this.teardown();
@@ -228,7 +244,9 @@ class Daemon {
       // Before listing: a change made during the load moves the revision past this one, so the first look sees it.
       await watcher.markRevision();
       const began = performance.now();
-      await this.schedules.load(this.store as Store);
+      // The first share before the first listing: the load keeps only its partitions' runtime schedules.
+      await this.share?.renew();
+      await this.schedules.load(this.store as Store, (code, key) => this.owns(code, key));
       // The first estimate of a claim round trip: loading takes about as long as claiming as many slots.
       this.claimLatencyMs = performance.now() - began;
     });
@@ -237,6 +255,17 @@ class Daemon {
     if (watcher.pushed) this.loops.push(repeatEvery(RESYNC_MS, () => watcher.resync(), this.logger));
     if (this.options.retentionMs !== null) this.loops.push(repeatEvery(this.options.pruneIntervalMs, () => watcher.prune(), this.logger));
     this.loops.push(repeatEvery(this.options.overdueIntervalMs, () => this.checkOverdue(), this.logger));
+    const share = this.share;
+    if (share) {
+      share.listen({
+        gained: (partitions) => watcher.loadPartitions(partitions, partitionOf),
+        lost: (partitions) => {
+          const dropped = this.schedules.drop((entry) => partitions.has(partitionOf(entry.job.code, entry.key)));
+          this.logger.info({ partitions: partitions.size, dropped }, 'runtime schedules of partitions given up dropped');
+        },
+      });
+      this.loops.push(repeatEvery(Math.max(1, Math.floor(this.options.partitionTtlMs / 3)), () => share.renew(), this.logger));
+    }
     this.lifecycle = { phase: 'running' };
     watcher.start();
     this.logger.info(
@@ -277,6 +306,11 @@ class Daemon {
     if (Math.abs(offset - before) >= 100 || Math.abs(offset) >= 1_000) {
       this.logger[Math.abs(offset) >= 1_000 ? 'warn' : 'info']({ offsetMs: offset }, 'clock corrected to the store clock');
     }
+  }
+
+  /** Whether this daemon runs a schedule: always without `partitions`, else a job's own one or one of its partitions'. */
+  private owns(code: string, key: string): boolean {
+    return this.share === null || this.share.owns(code, key);
   }
 
   /** True from `stop()` on: draining or stopped. */
@@ -329,6 +363,8 @@ class Daemon {
     this.loops = [];
     this.presence?.stop();
     this.presence = null;
+    // Freed before the store closes, so the other daemons take this one's partitions at once.
+    await this.share?.release();
     const { watcher, server, closeStore } = this;
     this.watcher = null;
     this.server = null;
@@ -653,6 +689,7 @@ class Daemon {
       logger: this.logger,
       runnerId: this.options.runnerId,
       codes: new Set(this.jobs.keys()),
+      owns: (code, key) => this.owns(code, key),
       retentionMs: this.options.retentionMs,
       live: () => this.lifecycle.phase === 'running',
       stopped: () => this.stopRequested,
@@ -661,7 +698,8 @@ class Daemon {
       job: (code) => this.jobs.get(code),
       entries: () => this.schedules.values(),
       applyState: (state) => this.schedules.applyState(state),
-      applySchedule: (ref, found) => this.schedules.applySchedule(ref, found),
+      // A schedule read after its partition went elsewhere is dropped, not added.
+      applySchedule: (ref, found) => this.schedules.applySchedule(ref, found && this.owns(ref.code, ref.key) ? found : undefined),
       freeCapacity: () => this.freeCapacity(),
       reserve: (count) => this.reserve(count),
       launch: (entry, target, run, lease, startAt) => {
@@ -703,6 +741,7 @@ class Daemon {
       running: this.launcher.active,
       scheduled: this.schedules.queue.size,
       schedules: this.schedules.counts,
+      partitions: this.share?.size ?? null,
       lastStoreError: this.storeHealth.lastError,
       clockOffsetMs: this.storeClock?.offsetMs ?? 0,
     };

@@ -17,6 +17,8 @@ export interface DaemonHealth {
   scheduled: number;
   /** Schedules this daemon holds: the jobs' own (`code`) and those stored in the store (`runtime`). */
   schedules: { code: number; runtime: number };
+  /** Partitions this daemon holds (`partitions: true`), else null. */
+  partitions: number | null;
   lastStoreError: string | null;
   /** The correction applied to this machine's clock to match the store's, in ms (0 without `storeClock`). */
   clockOffsetMs: number;

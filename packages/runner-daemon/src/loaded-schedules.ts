@@ -9,7 +9,7 @@ import {
   type Store,
 } from '@tickwork/core';
 import type { DaemonMetrics } from './metrics.js';
-import { loadSchedules, type StoredSchedule } from './runtime-schedules.js';
+import { type Keep, loadSchedules, type StoredSchedule } from './runtime-schedules.js';
 import {
   applyFreshState,
   applyRuntimeSchedule,
@@ -91,7 +91,7 @@ export class LoadedSchedules {
    * Loads the jobs' own schedules (creating missing states) and the runtime schedules of those
    * jobs (pages of 1,000 with their states), then computes every next instant.
    */
-  async load(store: Store): Promise<void> {
+  async load(store: Store, keep?: Keep): Promise<void> {
     this.entries.clear();
     this.runtimeCount = 0;
     const jobs = [...this.deps.jobs.values()];
@@ -106,7 +106,7 @@ export class LoadedSchedules {
         this.add(job, states[index] as JobState);
       });
     }
-    for await (const page of loadSchedules(store, new Set(this.deps.jobs.keys()))) {
+    for await (const page of loadSchedules(store, new Set(this.deps.jobs.keys()), keep)) {
       for (const { schedule, state } of page) this.add(this.deps.jobs.get(schedule.code) as Job, state, schedule);
     }
     this.countLoaded();
@@ -184,14 +184,21 @@ export class LoadedSchedules {
     return entry;
   }
 
-  private remove(entry: ScheduleEntry): void {
+  /** Drops the runtime schedules `gone` says (their partition went to another daemon); a run of one going on finishes and is recorded. */
+  drop(gone: (entry: ScheduleEntry) => boolean): number {
+    const dropped = [...this.entries.values()].filter((entry) => entry.version !== null && gone(entry));
+    for (const entry of dropped) this.remove(entry, false);
+    return dropped.length;
+  }
+
+  private remove(entry: ScheduleEntry, log = true): void {
     this.entries.delete(entry.id);
     this.queue.remove(entry);
     this.runtimeCount--;
     this.countLoaded();
     this.deps.metrics.scheduled.set(this.queue.size);
     this.deps.changed(entry);
-    this.deps.logger.info({ job: entry.job.code, key: entry.key, running: entry.running }, 'runtime schedule removed');
+    if (log) this.deps.logger.info({ job: entry.job.code, key: entry.key, running: entry.running }, 'runtime schedule removed');
   }
 
   private invalid(entry: ScheduleEntry, error: string): void {

@@ -20,6 +20,7 @@ export interface DaemonMetrics {
   readonly running: Gauge;
   readonly scheduled: Gauge;
   readonly loaded: Gauge<'source'>;
+  readonly partitions: Gauge;
   readonly healthy: Gauge;
 }
 
@@ -115,6 +116,11 @@ export function createDaemonMetrics(runnerId: string, options: { perKey?: boolea
       name: 'tickwork_loaded_schedules',
       help: "Schedules this daemon holds, by source: code (the jobs' own) or runtime (stored in the store)",
       labelNames: ['source'],
+      registers,
+    }),
+    partitions: new Gauge({
+      name: 'tickwork_partitions_held',
+      help: 'Schedule partitions this daemon holds (with partitions: true)',
       registers,
     }),
     healthy: new Gauge({ name: 'tickwork_daemon_healthy', help: '1 when the store is reachable and timers are armed', registers }),

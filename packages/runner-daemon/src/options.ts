@@ -1,3 +1,4 @@
+import { MAX_PARTITION_TTL_MS, MIN_PARTITION_TTL_MS } from '@tickwork/core/store';
 import {
   createRegistry,
   InvalidJobError,
@@ -59,6 +60,15 @@ export interface DaemonOptions {
    * stall this long does).
    */
   runnerTtlMs?: number;
+  /**
+   * Partitioned runtime schedules: the daemons sharing a store divide the runtime schedules'
+   * 256 partitions among themselves through the store (`leasePartitions`), and each loads only
+   * its partitions' runtime schedules; the jobs' own schedules stay on every daemon. Default
+   * false: every daemon loads every runtime schedule (as before).
+   */
+  partitions?: boolean;
+  /** Lease TTL of this daemon's partitions (renewed every third of it): a dead daemon's partitions are taken over within it. Default 15000. */
+  partitionTtlMs?: number;
   /** Serve `/healthz` and `/metrics` here; off by default. */
   http?: DaemonHttpOptions | null;
   /** OpenTelemetry: a span per attempt, the handler inside it (`trace.getTracer('tickwork')`; see core's README). Default: none. */
@@ -97,6 +107,8 @@ export interface ResolvedDaemonOptions {
   /** null: core's default for the store's presence kind. */
   runnerTtlMs: number | null;
   http: { port: number; host: string } | null;
+  partitions: boolean;
+  partitionTtlMs: number;
   metricsPerKey: boolean;
   tracer: RunTracer | null;
 }
@@ -114,6 +126,8 @@ const OPTION_FIELDS = new Set([
   'pruneIntervalMs',
   'overdueIntervalMs',
   'runnerTtlMs',
+  'partitions',
+  'partitionTtlMs',
   'http',
   'metricsPerKey',
   'tracer',
@@ -186,6 +200,8 @@ export function resolveDaemonOptions(source: DaemonSource & DaemonOptions, extra
     onOverdue: onOverdueOf(config),
     runnerTtlMs: merged.runnerTtlMs === undefined ? null : integer(merged.runnerTtlMs, 'runnerTtlMs', 0, 300, 3_600_000),
     http: resolveHttp(merged.http),
+    partitions: flag(merged.partitions, 'partitions', false),
+    partitionTtlMs: integer(merged.partitionTtlMs, 'partitionTtlMs', 15_000, MIN_PARTITION_TTL_MS, MAX_PARTITION_TTL_MS),
     metricsPerKey: flag(merged.metricsPerKey, 'metricsPerKey', false),
     tracer: tracerOption(merged.tracer),
   };

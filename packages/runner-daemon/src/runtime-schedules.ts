@@ -8,6 +8,11 @@ export const SCHEDULE_PAGE = 1_000;
 /** State reads of a load in flight at once. */
 const STATE_READS_IN_FLIGHT = 4;
 
+/** Which runtime schedules a daemon runs (with `partitions: true`, those of its partitions). */
+export type Keep = (code: string, key: string) => boolean;
+
+const always: Keep = () => true;
+
 /** A runtime schedule with its state, as read together. */
 export interface StoredSchedule {
   schedule: RuntimeSchedule;
@@ -19,14 +24,14 @@ export interface StoredSchedule {
  * alone), page by page in the store's order; the next page is requested while the caller works
  * on this one.
  */
-export async function* schedulePages(store: Store, codes: ReadonlySet<string>): AsyncGenerator<RuntimeSchedule[]> {
+export async function* schedulePages(store: Store, codes: ReadonlySet<string>, keep: Keep = always): AsyncGenerator<RuntimeSchedule[]> {
   let next: Promise<SchedulePage> | null = store.listSchedules({ limit: SCHEDULE_PAGE });
   while (next) {
     const page: SchedulePage = await next;
     next = page.nextCursor ? store.listSchedules({ limit: SCHEDULE_PAGE, cursor: page.nextCursor }) : null;
     // A caller that stops early must not leave the prefetch's failure unhandled.
     next?.catch(() => undefined);
-    yield page.schedules.filter((schedule) => codes.has(schedule.code));
+    yield page.schedules.filter((schedule) => codes.has(schedule.code) && keep(schedule.code, schedule.key));
   }
 }
 
@@ -35,10 +40,10 @@ export async function* schedulePages(store: Store, codes: ReadonlySet<string>): 
  * are requested as soon as it is listed, so listing and state reads overlap ({@link STATE_READS_IN_FLIGHT}
  * at once). One whose state is gone was removed between the two reads and is left out.
  */
-export async function* loadSchedules(store: Store, codes: ReadonlySet<string>): AsyncGenerator<StoredSchedule[]> {
+export async function* loadSchedules(store: Store, codes: ReadonlySet<string>, keep: Keep = always): AsyncGenerator<StoredSchedule[]> {
   const reads: Array<Promise<StoredSchedule[]>> = [];
   try {
-    for await (const schedules of schedulePages(store, codes)) {
+    for await (const schedules of schedulePages(store, codes, keep)) {
       if (schedules.length === 0) continue;
       reads.push(store.getStates(schedules).then((states) => withStates(schedules, states)));
       if (reads.length >= STATE_READS_IN_FLIGHT) yield await (reads.shift() as Promise<StoredSchedule[]>);

@@ -1,0 +1,160 @@
+import { createMemoryBackend, createMemoryStore, createScheduler, defineJob, every, silentLogger, type RunContext } from '@tickwork/core';
+import { PARTITION_COUNT, partitionOf } from '@tickwork/core/store';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createDaemon, type DaemonHandle, DaemonStartError } from '../src/index.js';
+import { advance, fakeTime, flaky, stopAll } from './fixtures.js';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+const SCHEDULES = 300;
+const TTL = 3_000;
+const keys = Array.from({ length: SCHEDULES }, (_, i) => `tenant-${i}`);
+
+/** Three daemons with partitions on (one store instance each, one backend), a job with 300 every-second runtime schedules. */
+async function threeDaemons() {
+  fakeTime();
+  const backend = createMemoryBackend();
+  const seen: { key: string; slot: number; runner: string }[] = [];
+  const job = defineJob({
+    code: 'report',
+    schedule: null,
+    allowParallelRuns: true,
+    run: (ctx: RunContext) => {
+      seen.push({ key: ctx.key, slot: ctx.slot.getTime(), runner: ctx.runnerId });
+    },
+  });
+  const ticks: string[] = [];
+  const own = defineJob({ code: 'own', schedule: every('1s'), run: (ctx: RunContext) => void ticks.push(ctx.runnerId) });
+  const store = createMemoryStore({ backend });
+  await createScheduler({ jobs: [job], store })
+    .schedules('report')
+    .upsert(keys.map((key) => ({ key, schedule: every('1s') })));
+  const stores = [0, 1, 2].map(() => flaky(createMemoryStore({ backend })));
+  const daemons = stores.map((s, i) =>
+    createDaemon(
+      { jobs: [job, own], store: s },
+      {
+        clock: { now: () => new Date() },
+        logger: silentLogger,
+        runnerId: `d${i + 1}`,
+        pollIntervalMs: 200,
+        partitions: true,
+        partitionTtlMs: TTL,
+      },
+    ),
+  );
+  await advance(0);
+  await Promise.all(daemons.map((d) => d.ready));
+  return { daemons, stores, seen, ticks };
+}
+
+/** Per key, how many of `daemons` hold it loaded. */
+function holders(daemons: DaemonHandle[]): number[] {
+  return keys.map((key) => daemons.filter((d) => d.loadedSchedule({ code: 'report', key }) !== null).length);
+}
+
+/** Advances fake time in steps until `done` holds; a fake-time bound, never a wall-clock one. */
+async function until(done: () => Promise<boolean> | boolean, what: string, boundMs = 60_000): Promise<void> {
+  for (let waited = 0; !(await done()); waited += 100) {
+    if (waited > boundMs) throw new Error(`${what}: not reached within ${boundMs} ms of fake time`);
+    await advance(100);
+  }
+}
+
+describe('partitioned runtime schedules (partitions: true)', () => {
+  it('each runtime schedule is loaded by exactly one daemon, each daemon loads only its partitions, and every slot runs once', async () => {
+    const { daemons, seen } = await threeDaemons();
+    // The first daemon took every partition; its next renewals give the others their shares.
+    await until(async () => {
+      const healths = await Promise.all(daemons.map((d) => d.health()));
+      return healths.every((h) => h.partitions !== null && h.partitions >= 84) && holders(daemons).every((n) => n === 1);
+    }, 'fair shares, each schedule loaded once');
+    const healths = await Promise.all(daemons.map((d) => d.health()));
+    expect(healths.map((h) => h.partitions).reduce((a, b) => (a ?? 0) + (b ?? 0), 0)).toBe(PARTITION_COUNT);
+    expect(holders(daemons).every((n) => n === 1)).toBe(true);
+    // Each daemon holds exactly the schedules of its partitions: its loaded count is theirs.
+    for (const [i, daemon] of daemons.entries()) {
+      const mine = keys.filter((key) => daemon.loadedSchedule({ code: 'report', key }) !== null);
+      expect(healths[i]?.schedules.runtime).toBe(mine.length);
+      // Both jobs' own schedules are on every daemon.
+      expect(healths[i]?.schedules.code).toBe(2);
+      expect(mine.length).toBeLessThan(SCHEDULES);
+    }
+    const from = Date.now() + 2_000;
+    await advance(5_000);
+    const to = Date.now() - 1_000;
+    await stopAll(daemons);
+    const window = seen.filter((s) => s.slot >= from && s.slot < to);
+    const slots = Math.ceil((to - from) / 1_000);
+    expect(window).toHaveLength(SCHEDULES * slots);
+    expect(new Set(window.map((s) => `${s.key} ${s.slot}`)).size).toBe(SCHEDULES * slots);
+    // Run by the daemon holding its partition (no two daemons share a schedule's slots in the window).
+    const runnersOf = new Map<string, Set<string>>();
+    for (const s of window) runnersOf.set(s.key, (runnersOf.get(s.key) ?? new Set()).add(s.runner));
+    expect([...runnersOf.values()].every((runners) => runners.size === 1)).toBe(true);
+  });
+
+  it('a daemon cut off from the store drops its partitions before their lease ends; the others take them over and miss no slot', async () => {
+    const { daemons, stores, seen, ticks } = await threeDaemons();
+    await until(async () => (await Promise.all(daemons.map((d) => d.health()))).every((h) => (h.partitions ?? 0) >= 84), 'fair shares');
+    const cut = stores[0] as (typeof stores)[number];
+    const [lonely, ...others] = daemons as [DaemonHandle, ...DaemonHandle[]];
+    cut.down = true;
+    const cutAt = Date.now();
+    // Within 5/6 of the TTL it holds nothing (the store could hand its partitions to another after the TTL).
+    await until(async () => (await lonely.health()).partitions === 0, 'the cut-off daemon drops its partitions', TTL);
+    expect(Date.now() - cutAt).toBeLessThan(TTL);
+    expect((await lonely.health()).schedules.runtime).toBe(0);
+    // The two others cover every schedule once, each loading only its own.
+    await until(() => holders(others).every((n) => n === 1), 'takeover by the others');
+    const healths = await Promise.all(others.map((d) => d.health()));
+    expect(healths.map((h) => h.partitions ?? 0).reduce((a, b) => a + b, 0)).toBe(PARTITION_COUNT);
+    const from = Date.now() + 2_000;
+    await advance(5_000);
+    const to = Date.now() - 1_000;
+    const window = seen.filter((s) => s.slot >= from && s.slot < to);
+    const slots = Math.ceil((to - from) / 1_000);
+    expect(new Set(window.map((s) => `${s.key} ${s.slot}`)).size).toBe(SCHEDULES * slots);
+    expect(window).toHaveLength(SCHEDULES * slots);
+    expect(window.some((s) => s.runner === 'd1')).toBe(false);
+    // The jobs' own schedules stay on every daemon: the cut-off one still has its own job loaded.
+    expect(lonely.loadedSchedule({ code: 'own', key: '' })).not.toBeNull();
+    expect(ticks.length).toBeGreaterThan(0);
+    cut.down = false;
+    // Back: it gets a share again.
+    await until(async () => ((await lonely.health()).partitions ?? 0) > 0, 'the daemon rejoins');
+    await stopAll(daemons);
+  });
+
+  it('a stopped daemon frees its partitions at once: the others take them on their next renewal', async () => {
+    const { daemons } = await threeDaemons();
+    await until(async () => (await Promise.all(daemons.map((d) => d.health()))).every((h) => (h.partitions ?? 0) >= 84), 'fair shares');
+    const [first, ...others] = daemons as [DaemonHandle, ...DaemonHandle[]];
+    await stopAll([first]);
+    const stoppedAt = Date.now();
+    await until(() => holders(others).every((n) => n === 1), 'takeover after a stop');
+    // Freed, not lapsed: the renewals after the stop (every TTL / 3) take them, well before the TTL.
+    expect(Date.now() - stoppedAt).toBeLessThan(TTL);
+    await stopAll(others);
+  });
+
+  it('is off by default, and refused with a store that cannot lease partitions', async () => {
+    fakeTime();
+    const job = defineJob({ code: 'report', schedule: every('1s'), run: () => {} });
+    const plain = createDaemon({ jobs: [job], store: createMemoryStore() }, { clock: { now: () => new Date() }, logger: silentLogger });
+    await advance(0);
+    await plain.ready;
+    expect((await plain.health()).partitions).toBeNull();
+    await stopAll([plain]);
+    const store = createMemoryStore();
+    const { leasePartitions: _lease, releasePartitions: _release, ...without } = store;
+    const refused = createDaemon(
+      { jobs: [job], store: without as typeof store },
+      { clock: { now: () => new Date() }, logger: silentLogger, partitions: true },
+    );
+    await expect(refused.ready).rejects.toThrow(DaemonStartError);
+    await expect(refused.ready).rejects.toThrow(/leasePartitions/);
+  });
+});
