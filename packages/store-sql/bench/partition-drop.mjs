@@ -1,9 +1,10 @@
 // Removing a month of runs from the partitioned PostgreSQL run log (#23): row DELETE against
 // dropping the month's partition through the store's retention. A schema of its own is
 // migrated; a month six months back is filled twice with RUNS finished runs (INSERT … SELECT
-// generate_series, then VACUUM ANALYZE, as a month long past would be): once removed by one
-// `DELETE` of the month's rows (the most favourable row delete: one statement, the partition
-// pruned to), once by `store.pruneRuns()`, which drops the partition whole. Wall time and WAL
+// generate_series, then VACUUM ANALYZE, as a month long past would be) three times: removed by
+// one `DELETE` of the month's rows (the most favourable row delete: one statement, the partition
+// pruned to), by batches of 1,000 as `pruneRuns` deleted before the partitions, and by
+// `store.pruneRuns()`, which drops the partition whole. Wall time and WAL
 // (pg_wal_lsn_diff of pg_current_wal_lsn() before and after; WAL is the whole server's, so
 // other sessions' writes meanwhile count too). The schema is dropped at the end.
 // Run after `npx tsc -p tsconfig.build.json`:
@@ -75,6 +76,24 @@ try {
   });
   if (deleted !== RUNS) throw new Error(`the DELETE removed ${deleted} runs, expected ${RUNS}`);
   // The emptied partition goes too, so the second fill starts from a fresh one.
+  await client.query(`DROP TABLE ${s}.${month.name}`);
+
+  await fill(month);
+  // The row delete retention did before the partitions: batches of 1,000, each its own statement.
+  const batched = await measured('batched row DELETE (1,000 a statement, as pruneRuns did before)', async () => {
+    let total = 0;
+    for (;;) {
+      const result = await client.query(
+        `WITH gone AS (DELETE FROM ${s}.tickwork_run WHERE (id, slot_at) IN (
+           SELECT id, slot_at FROM ${s}.tickwork_run WHERE status NOT IN ('running', 'waiting') AND finished_at < $1 LIMIT 1000 FOR UPDATE SKIP LOCKED)
+         RETURNING 1) SELECT count(*)::int AS n FROM gone`,
+        [month.hi],
+      );
+      total += result.rows[0].n;
+      if (result.rows[0].n < 1000) return total;
+    }
+  });
+  if (batched !== RUNS) throw new Error(`the batched DELETE removed ${batched} runs, expected ${RUNS}`);
   await client.query(`DROP TABLE ${s}.${month.name}`);
 
   await fill(month);
