@@ -296,6 +296,41 @@ describe('the run log partitioned by month on PostgreSQL', () => {
     expect([...first, ...again].map((o) => o.status)).toEqual(['claimed', 'taken', 'taken']);
   });
 
+  it("pruneRuns keeps this month's and next month's partitions ahead, moving their rows out of the default partition", async () => {
+    const schema = randomSchema();
+    const s = `"${schema}"`;
+    undo.push(() => adminQuery(`DROP SCHEMA IF EXISTS ${s} CASCADE`));
+    const options: SqlStoreOptions = pgOptions(schema);
+    await migrate(options);
+    const month = await monthsFromNow();
+    // As if the migration ran two months ago and nothing pruned since: the months' runs went to the default partition.
+    for (const k of [0, 1]) await adminQuery(`DROP TABLE ${s}.${partitionOf(month(k))}`);
+    await seedRuns(s, [
+      { code: 'a', slot: month(0, 1), status: 'running' },
+      { code: 'a', slot: month(1, 1), status: 'waiting' },
+    ]);
+    const where = () =>
+      adminQuery<{ part: string }>(
+        `SELECT (SELECT c.relname FROM pg_class c WHERE c.oid = r.tableoid) AS part FROM ${s}.tickwork_run r ORDER BY r.id`,
+      );
+    expect((await where()).map((w) => w.part)).toEqual(['tickwork_run_default', 'tickwork_run_default']);
+    const store = createSqlStore(options);
+    undo.push(() => store.close());
+    expect(await store.pruneRuns({ olderThan: month(-1) })).toBe(0);
+    expect((await where()).map((w) => w.part)).toEqual([partitionOf(month(0)), partitionOf(month(1))]);
+    // Still one run a slot: the moved running run's slot is taken.
+    const claim = {
+      code: 'a',
+      key: '',
+      slotAt: month(0, 1),
+      attempt: 1,
+      trigger: 'schedule' as const,
+      overlap: 'allowAll' as const,
+      leaseMs: 60_000,
+    };
+    expect((await store.claimSlots([claim], { runnerId: 'r', now: month(0, 1) }))[0]?.status).toBe('taken');
+  });
+
   it('on SQLite the migration changes nothing: the run log stays one table', async () => {
     const temp = tempSqliteFile();
     undo.push(async () => temp.remove());
