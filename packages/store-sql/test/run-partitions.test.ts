@@ -6,8 +6,10 @@
  * deletes rows only where a month still holds a needed run, the boundary month and the default
  * partition, and leaves a partition whose lock it cannot have for the next prune. On SQLite the
  * migration changes nothing. Partition months follow the database's clock (month partitions are
- * calendar months of the server's now()); the months used here are far enough back that a
- * month boundary passing during the test changes none of them.
+ * calendar months of the server's now()); the retention checks use months far enough back that
+ * a month boundary passing during the test changes none of them. Only the checks of this and
+ * next month's partitions would see them shift if a test ran across the last midnight of a
+ * month (UTC): a calendar edge, not a timing race.
  */
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
