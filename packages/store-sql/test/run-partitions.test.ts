@@ -195,6 +195,63 @@ describe('the run log partitioned by month on PostgreSQL', () => {
     expect(slot!.match(/on tickwork_run_p\d{6}/g)).toEqual([`on ${partitionOf(month(-2))}`]);
   });
 
+  it('a session of an older release that called the functions before the migration calls them after it (recompiled against the new table)', async () => {
+    const schema = randomSchema();
+    const s = `"${schema}"`;
+    undo.push(() => adminQuery(`DROP SCHEMA IF EXISTS ${s} CASCADE`));
+    await migrateWith(pgOptions(schema), SHIPPED.slice(0, BEFORE));
+    const month = await monthsFromNow();
+    const old = new pg.Client({ connectionString: PG_URL });
+    await old.connect();
+    undo.push(() => old.end());
+    const claimSql = `SELECT ord, outcome, run FROM ${s}.tickwork_claim_slots_passed($1::jsonb, 'old', $2)`;
+    const claimOf = (slot: Date) =>
+      JSON.stringify([
+        {
+          ord: 0,
+          code: 'a',
+          key: '',
+          slot_at: slot.toISOString(),
+          attempt: 1,
+          trigger: 'schedule',
+          overlap: 'skip',
+          backfill: false,
+          request_id: null,
+          lease_ms: 60_000,
+          schedule_version: null,
+          max_runs: null,
+        },
+      ]);
+    const completeSql = `SELECT outcome FROM ${s}.tickwork_complete_runs($1::jsonb)`;
+    const completion = (run: { id: number; token: number }, at: Date) =>
+      JSON.stringify([
+        {
+          ord: 0,
+          code: 'a',
+          key: '',
+          id: run.id,
+          token: run.token,
+          status: 'succeeded',
+          finished_at: at.toISOString(),
+          message: null,
+          error: null,
+          stack: null,
+        },
+      ]);
+    // The old session compiles the claim, completion and reap functions (and their row variables) against the old table.
+    const first = (await old.query(claimSql, [claimOf(month(0, 1)), month(0, 1)])).rows[0];
+    expect(first.outcome).toBe('claimed');
+    await old.query(`SELECT * FROM ${s}.tickwork_reap_expired($1, 10)`, [month(0, 1)]);
+    await migrate(pgOptions(schema));
+    // The same session, after the migration: its run completes, its slot is taken, a new slot is claimed, the reaper works.
+    expect((await old.query(completeSql, [completion(first.run, month(0, 2))])).rows[0].outcome).toBe('completed');
+    expect((await old.query(claimSql, [claimOf(month(0, 1)), month(0, 3)])).rows[0].outcome).toBe('taken');
+    const next = (await old.query(claimSql, [claimOf(month(0, 4)), month(0, 4)])).rows[0];
+    expect(next.outcome).toBe('claimed');
+    const reaped = (await old.query(`SELECT run FROM ${s}.tickwork_reap_expired($1, 10)`, [month(0, 5)])).rows;
+    expect(reaped.map((r) => [r.run.id, r.run.status])).toEqual([[next.run.id, 'interrupted']]);
+  });
+
   it('retention drops whole months, deletes rows only where a month still holds a needed run, and leaves a locked month whole', async () => {
     const schema = randomSchema();
     const s = `"${schema}"`;
