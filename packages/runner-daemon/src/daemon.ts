@@ -240,12 +240,27 @@ class Daemon {
     // Subscribed before loading, so a change made while the schedules load is re-read after.
     await watcher.subscribe();
     if (this.stopRequested) return this.teardown();
+    const share = this.share;
+    let renewing = false;
     await this.untilStored('load schedules', async () => {
       // Before listing: a change made during the load moves the revision past this one, so the first look sees it.
       await watcher.markRevision();
       const began = performance.now();
       // The first share before the first listing: the load keeps only its partitions' runtime schedules.
-      await this.share?.renew();
+      // Renewals go on during the load (a long one must not let the lease lapse), and what they
+      // gain or lose meanwhile is applied like later changes.
+      if (share && !renewing) {
+        await share.renew();
+        share.listen({
+          gained: (partitions) => watcher.loadPartitions(partitions, partitionOf),
+          lost: (partitions) => {
+            const dropped = this.schedules.drop((entry) => partitions.has(partitionOf(entry.job.code, entry.key)));
+            this.logger.info({ partitions: partitions.size, dropped }, 'runtime schedules of partitions given up dropped');
+          },
+        });
+        renewing = true;
+        this.loops.push(repeatEvery(Math.max(1, Math.floor(this.options.partitionTtlMs / 3)), () => share.renew(), this.logger));
+      }
       await this.schedules.load(this.store as Store, (code, key) => this.owns(code, key));
       // The first estimate of a claim round trip: loading takes about as long as claiming as many slots.
       this.claimLatencyMs = performance.now() - began;
@@ -255,17 +270,6 @@ class Daemon {
     if (watcher.pushed) this.loops.push(repeatEvery(RESYNC_MS, () => watcher.resync(), this.logger));
     if (this.options.retentionMs !== null) this.loops.push(repeatEvery(this.options.pruneIntervalMs, () => watcher.prune(), this.logger));
     this.loops.push(repeatEvery(this.options.overdueIntervalMs, () => this.checkOverdue(), this.logger));
-    const share = this.share;
-    if (share) {
-      share.listen({
-        gained: (partitions) => watcher.loadPartitions(partitions, partitionOf),
-        lost: (partitions) => {
-          const dropped = this.schedules.drop((entry) => partitions.has(partitionOf(entry.job.code, entry.key)));
-          this.logger.info({ partitions: partitions.size, dropped }, 'runtime schedules of partitions given up dropped');
-        },
-      });
-      this.loops.push(repeatEvery(Math.max(1, Math.floor(this.options.partitionTtlMs / 3)), () => share.renew(), this.logger));
-    }
     this.lifecycle = { phase: 'running' };
     watcher.start();
     this.logger.info(

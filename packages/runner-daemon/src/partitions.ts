@@ -22,6 +22,8 @@ export class PartitionShare {
   private dropTimer: NodeJS.Timeout | null = null;
   private events: PartitionEvents | null = null;
   private stopped = false;
+  /** Loads of gained partitions, one after the other; renewals never wait for them (a load may outlast the TTL). */
+  private loading: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly deps: {
@@ -50,7 +52,12 @@ export class PartitionShare {
     this.events = events;
   }
 
-  /** One renewal: leases the share, then reports what was lost (first) and gained. */
+  /** Resolves once the loads of every partition gained so far have finished. */
+  loaded(): Promise<void> {
+    return this.loading;
+  }
+
+  /** One renewal: leases the share, then reports what was lost (at once) and gained (its load queued, not awaited). */
   async renew(): Promise<void> {
     if (this.stopped) return;
     const store = this.deps.store;
@@ -71,7 +78,17 @@ export class PartitionShare {
       );
     }
     if (lost.size > 0) this.events?.lost(lost);
-    if (gained.size > 0) await this.events?.gained(gained);
+    const events = this.events;
+    if (gained.size > 0 && events) {
+      this.loading = this.loading
+        .then(() => events.gained(gained))
+        .catch((error: unknown) =>
+          this.deps.logger.warn(
+            { err: describeThrown(error).message },
+            'loading the schedules of gained partitions failed; the next resync re-reads them',
+          ),
+        );
+    }
   }
 
   /** Stops renewing and frees what is held in the store, so the others take it over at once. */

@@ -140,6 +140,42 @@ describe('partitioned runtime schedules (partitions: true)', () => {
     await stopAll(others);
   });
 
+  it('keeps renewing its lease while a load outlasts the TTL (start-up and gained partitions), so it never drops them', async () => {
+    fakeTime();
+    const backend = createMemoryBackend();
+    const job = defineJob({ code: 'report', schedule: null, run: () => {} });
+    const store = createMemoryStore({ backend });
+    await createScheduler({ jobs: [job], store })
+      .schedules('report')
+      .upsert(keys.slice(0, 50).map((key) => ({ key, schedule: every('1s') })));
+    // Every listing takes twice the TTL: the start-up load, and a later daemon's load of what it gains.
+    const slow = (inner: typeof store): typeof store => ({
+      ...inner,
+      listSchedules: async (query) => {
+        await new Promise((resolve) => setTimeout(resolve, 2 * TTL));
+        return inner.listSchedules(query);
+      },
+    });
+    const warnings: string[] = [];
+    const logger = { ...silentLogger, warn: (_: object, msg?: string) => void warnings.push(msg ?? ''), child: () => logger };
+    const options = { clock: { now: () => new Date() }, logger, pollIntervalMs: 200, partitions: true, partitionTtlMs: TTL };
+    const first = createDaemon({ jobs: [job], store: slow(createMemoryStore({ backend })) }, { ...options, runnerId: 'd1' });
+    await until(async () => (await first.health()).ok, 'the first daemon ready');
+    const second = createDaemon({ jobs: [job], store: slow(createMemoryStore({ backend })) }, { ...options, runnerId: 'd2' });
+    await until(
+      () =>
+        holders([first, second])
+          .slice(0, 50)
+          .every((n) => n === 1),
+      'both daemons sharing the schedules',
+    );
+    await advance(4 * TTL);
+    expect(warnings.filter((w) => /not renewed in time/.test(w))).toEqual([]);
+    const healths = await Promise.all([first.health(), second.health()]);
+    expect(healths.map((h) => h.partitions)).toEqual([PARTITION_COUNT / 2, PARTITION_COUNT / 2]);
+    await stopAll([first, second]);
+  });
+
   it('is off by default, and refused with a store that cannot lease partitions', async () => {
     fakeTime();
     const job = defineJob({ code: 'report', schedule: every('1s'), run: () => {} });
