@@ -390,6 +390,70 @@ describe('the run log partitioned by month on PostgreSQL', () => {
     expect((await store.claimSlots([claim], { runnerId: 'r', now: month(0, 1) }))[0]?.status).toBe('taken');
   });
 
+  it('claims from four stores racing with prunes that drop old months: every slot claimed exactly once, every old run pruned once', async () => {
+    const schema = randomSchema();
+    const s = `"${schema}"`;
+    undo.push(() => adminQuery(`DROP SCHEMA IF EXISTS ${s} CASCADE`));
+    const options: SqlStoreOptions = pgOptions(schema);
+    await migrate(options);
+    const month = await monthsFromNow();
+    const stores = Array.from({ length: 4 }, () => createSqlStore(options));
+    const pruner = createSqlStore(options);
+    for (const store of [...stores, pruner]) undo.push(() => store.close());
+    const SLOTS = 120;
+    const slot = (i: number) => new Date(month(0, 1).getTime() + i * 60_000);
+    const claims = async (store: (typeof stores)[number], runner: string) => {
+      const statuses: string[] = [];
+      for (let i = 0; i < SLOTS; i += 10) {
+        const batch = Array.from({ length: 10 }, (_, j) => ({
+          code: 'race',
+          key: '',
+          slotAt: slot(i + j),
+          attempt: 1,
+          trigger: 'schedule' as const,
+          overlap: 'allowAll' as const,
+          leaseMs: 60_000,
+        }));
+        statuses.push(...(await store.claimSlots(batch, { runnerId: runner, now: slot(i) })).map((o) => o.status));
+      }
+      return statuses;
+    };
+    // Meanwhile: four old months, each filled with 50 finished runs and pruned (dropped whole, or left for a later prune).
+    const OLD = [-9, -8, -7, -6];
+    const prunes = async () => {
+      let pruned = 0;
+      for (const k of OLD) {
+        await adminQuery(`SELECT ${s}.tickwork_run_ensure_partition($1)`, [month(k)]);
+        await adminQuery(
+          `INSERT INTO ${s}.tickwork_run (code, key, slot_at, attempt, trigger, status, runner_id, token, started_at, finished_at, duration_ms)
+           SELECT 'old', '', t, 1, 'schedule', 'succeeded', 'old', 1, t, t + interval '1 minute', 60000
+           FROM (SELECT $1::timestamptz + g * interval '1 minute' AS t FROM generate_series(0, 49) g) x`,
+          [month(k)],
+        );
+        pruned += await pruner.pruneRuns({ olderThan: month(-5) });
+      }
+      return pruned;
+    };
+    const [pruned, ...outcomes] = await Promise.all([prunes(), ...stores.map((store, i) => claims(store, `r${i}`))]);
+    const all = outcomes.flat();
+    expect(all.filter((o) => o === 'claimed')).toHaveLength(SLOTS);
+    expect(all.filter((o) => o === 'taken')).toHaveLength(SLOTS * 3);
+    const [runs] = await adminQuery<{ n: number }>(`SELECT count(*)::int AS n FROM ${s}.tickwork_run WHERE code = 'race'`);
+    expect(runs?.n).toBe(SLOTS);
+    // Every old run pruned exactly once (by this loop or, for a month left busy, by the last prune).
+    const rest = await pruner.pruneRuns({ olderThan: month(-5) });
+    expect(pruned + rest).toBe(OLD.length * 50);
+    const [left] = await adminQuery<{ n: number }>(`SELECT count(*)::int AS n FROM ${s}.tickwork_run WHERE code = 'old'`);
+    expect(left?.n).toBe(0);
+    // Gone as whole partitions, not row by row.
+    const [kept] = await adminQuery<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+       WHERE i.inhparent = '${s}.tickwork_run'::regclass AND c.relname = ANY($1)`,
+      [OLD.map((k) => partitionOf(month(k)))],
+    );
+    expect(kept?.n).toBe(0);
+  }, 300_000);
+
   it('on SQLite the migration changes nothing: the run log stays one table', async () => {
     const temp = tempSqliteFile();
     undo.push(async () => temp.remove());
