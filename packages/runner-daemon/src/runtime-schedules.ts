@@ -45,7 +45,11 @@ export async function* loadSchedules(store: Store, codes: ReadonlySet<string>, k
   try {
     for await (const schedules of schedulePages(store, codes, keep)) {
       if (schedules.length === 0) continue;
-      reads.push(store.getStates(schedules).then((states) => withStates(schedules, states)));
+      const read = store.getStates(schedules).then((states) => withStates(schedules, states));
+      // Handled from the start: it may fail while this generator waits for the next page or its caller
+      // works on one (an unhandled rejection ends the process); awaiting it below still throws.
+      read.catch(() => undefined);
+      reads.push(read);
       if (reads.length >= STATE_READS_IN_FLIGHT) yield await (reads.shift() as Promise<StoredSchedule[]>);
     }
     while (reads.length > 0) yield await (reads.shift() as Promise<StoredSchedule[]>);
