@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { binPath } from '../bin-path.js';
 import type { Session } from '../session.js';
 
 /** Quotes a word for a POSIX shell. */
@@ -20,7 +20,7 @@ function systemdWord(word: string): string {
 export async function crontabCommand(session: Session, flags: { node: string }): Promise<number> {
   const configPath = session.configPath();
   const project = configPath ? dirname(configPath) : session.io.cwd;
-  const bin = fileURLToPath(new URL('../bin.js', import.meta.url));
+  const bin = binPath();
   const explicitConfig = session.configGiven ? configPath : null;
   const argv = [flags.node, bin, ...(explicitConfig ? ['--config', explicitConfig] : []), 'run'];
   const name = project.split('/').filter(Boolean).at(-1) ?? 'app';
