@@ -13,7 +13,6 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
-import { rolldown } from 'rolldown';
 
 const cwd = process.cwd();
 const pkg = JSON.parse(readFileSync(join(cwd, 'package.json'), 'utf8'));
@@ -31,6 +30,16 @@ for (const target of Object.values(pkg.exports ?? {})) {
 }
 const input = Object.fromEntries([...entries].map((file) => [relative('dist', file).replace(/\.js$/, ''), join(cwd, file)]));
 
+// A checkout whose node_modules predate the rolldown devDependency (a worktree rebased without
+// `pnpm install`) still builds: tsc's files are complete and correct, only not bundled.
+const rolldown = await import('rolldown').then(
+  (module) => module.rolldown,
+  () => null,
+);
+if (rolldown === null) {
+  console.warn(`${pkg.name}: rolldown is not installed (run pnpm install): dist/ left unbundled, a slower cold start`);
+  process.exit(0);
+}
 const bundle = await rolldown({
   input,
   platform: 'node',
