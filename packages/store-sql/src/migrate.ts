@@ -21,6 +21,7 @@ import { skippedSlotsMigration } from './migrations/Migration20261203020000_tick
 import { deadManMigration } from './migrations/Migration20261203040000_tickwork_dead_man.js';
 import { partitionsMigration } from './migrations/Migration20261203050000_tickwork_partitions.js';
 import { runPartitionsMigration } from './migrations/Migration20261203060000_tickwork_run_partitions.js';
+import { leasePartitionsMigration } from './migrations/Migration20261203070000_tickwork_lease_partitions.js';
 import type { MigrationTarget } from './migrations/Migration20261123000000_tickwork_init.js';
 import { COMPAT_TABLE, compatRows, type CompatRow, MIGRATIONS, MIGRATIONS_TABLE, type MigrationInfo } from './migrations/names.js';
 import { releaseName } from './release.js';
@@ -61,6 +62,7 @@ const BUILDERS = [
   deadManMigration,
   partitionsMigration,
   runPartitionsMigration,
+  leasePartitionsMigration,
 ];
 
 /** What this release applies. */

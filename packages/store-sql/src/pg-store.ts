@@ -17,6 +17,7 @@ import {
   checkScheduleInputs,
   storable,
   RUNNER_RECORD_RETENTION_MS,
+  PARTITION_COUNT,
   type PartitionLeaseRequest,
   type PartitionLeases,
   type RunnerHeartbeat,
@@ -44,7 +45,7 @@ import {
   type PassedSlots,
 } from '@tickwork/core/store';
 import type { PgConnection } from './connection/pg.js';
-import { leasePartitionsInTx, type PartitionTables, pgPartitionTables, releasePartitionsInTx } from './partition-leases.js';
+import { type PartitionTables, pgPartitionTables, releasePartitionsInTx } from './partition-leases.js';
 import { PREFIX } from './errors.js';
 import { SqlAccess } from './sql-access.js';
 import {
@@ -488,8 +489,20 @@ export class PgStore implements Store {
   }
 
   async leasePartitions(request: PartitionLeaseRequest): Promise<PartitionLeases> {
-    const checked = checkLeasePartitions(request);
-    return this.db.transaction('leasePartitions', (tx) => leasePartitionsInTx(tx, this.partitionTables, checked));
+    const { runnerId, now, ttlMs } = checkLeasePartitions(request);
+    // One statement: the lock of the member table is held only inside the server (see the migration).
+    const rows = await this.db.query<{ o_parts: number[]; o_tokens: string[]; o_runners: number; o_share: number }>(
+      `SELECT * FROM ${this.tables.fn}.tickwork_lease_partitions($1, $2, $3, $4)`,
+      [runnerId, now, ttlMs, PARTITION_COUNT],
+      'leasePartitions',
+    );
+    const row = rows[0] as { o_parts: number[]; o_tokens: string[]; o_runners: number; o_share: number };
+    return {
+      partitions: row.o_parts.map((partition, i) => ({ partition, token: Number(row.o_tokens[i]) })),
+      expiresAt: new Date(now + ttlMs),
+      runners: row.o_runners,
+      share: row.o_share,
+    };
   }
 
   async releasePartitions(request: { runnerId: string }): Promise<number> {

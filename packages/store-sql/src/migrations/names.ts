@@ -61,6 +61,8 @@ export const MIGRATIONS: readonly MigrationInfo[] = [
   // The run log partitioned by month of slot_at on PostgreSQL (#23; nothing on SQLite): same table name, columns and
   // function signatures, so older releases run unchanged.
   { name: 'Migration20261203060000_tickwork_run_partitions', compat: { kind: 'expand' } },
+  // leasePartitions as one PostgreSQL function (#23), under a new name; nothing on SQLite.
+  { name: 'Migration20261203070000_tickwork_lease_partitions', compat: { kind: 'expand' } },
 ];
 
 /** Names recorded in `tickwork_migrations`, oldest first. */
