@@ -17,37 +17,15 @@ import { addAccessToken, appendAudit, getAccessToken, listAccessTokens, listAudi
 import { claimOne, completeOne, interruptExpired, renewOne } from './memory/leases.js';
 import { pruneRuns, queryRuns } from './memory/run-log.js';
 import { interruptDeadRunners, recordHeartbeat, runnerRecord } from './memory/runners.js';
-import {
-  checkScheduleRefs,
-  listSchedules,
-  removeSchedules,
-  scheduleRecord,
-  schedulesRevision,
-  upsertSchedules,
-} from './memory/schedules.js';
-import {
-  checkCodes,
-  checkDate,
-  checkCompletionStatus,
-  checkOverdueOptions,
-  checkInteger,
-  checkLeaseMs,
-  checkLeasePartitions,
-  checkReleasePartitions,
-  checkList,
-  checkOptionalText,
-  checkRef,
-  checkOverlap,
-  checkPassed,
-  checkTrigger,
-  invalid,
-} from './memory/validate.js';
+import { listSchedules, removeSchedules, scheduleRecord, schedulesRevision, upsertSchedules } from './memory/schedules.js';
+import { check, checkLeasePartitions, checkReleasePartitions, fail, invalid } from './memory/validate.js';
+import { checkOverdueOptions } from './overdue-check.js';
+import { checkUpsertArguments, noRuntimeScheduleMessage } from './store-arguments.js';
 import {
   RUNNER_PRESENCES,
   type RunnerPresence,
   type RunRecord,
   type RunRequest,
-  type ScheduleRef,
   type Store,
   type StoreChange,
   type Unsubscribe,
@@ -100,13 +78,6 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       queueMicrotask(() => listener(delivered));
     }
   };
-  const checkRefs = (refs: unknown, method: string): readonly ScheduleRef[] => {
-    checkList(refs, `${method}: refs`);
-    refs.forEach((ref, i) => {
-      checkRef(ref, `${method}: refs[${i}]`);
-    });
-    return refs as readonly ScheduleRef[];
-  };
 
   const store: Store = {
     name: 'memory',
@@ -119,15 +90,14 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
 
     async ensureStates(refs, now) {
       const d = open('ensureStates');
-      checkRefs(refs, 'ensureStates');
-      checkDate(now, 'ensureStates: now');
+      check('ensureStates', refs, now);
       return refs.map((ref) => copy(stateFor(d, ref, now)));
     },
 
     async getStates(refs) {
       const d = open('getStates');
+      check('getStates', refs);
       if (refs === undefined) return [...d.states.values()].map(copy);
-      checkRefs(refs, 'getStates');
       const seen = new Set<string>();
       const found = [];
       for (const ref of refs) {
@@ -139,12 +109,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       return found;
     },
 
-    async setPaused(ref, paused, { note, now }) {
+    async setPaused(ref, paused, options) {
       const d = open('setPaused');
-      checkRef(ref, 'setPaused: ref');
-      if (typeof paused !== 'boolean') invalid('setPaused', `paused must be a boolean, got ${String(paused)}`);
-      checkOptionalText(note, 'setPaused: note');
-      checkDate(now, 'setPaused: now');
+      check('setPaused', ref, paused, options);
+      const { note, now } = options;
       const state = stateFor(d, ref, now);
       if (!paused && state.paused) state.resumedAt = new Date(now);
       state.paused = paused;
@@ -156,11 +124,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
 
     async setScheduleOverride(ref, schedule, now) {
       const d = open('setScheduleOverride');
-      checkRef(ref, 'setScheduleOverride: ref');
-      checkDate(now, 'setScheduleOverride: now');
-      if (schedule !== null && (typeof schedule !== 'object' || typeof schedule.kind !== 'string')) {
-        invalid('setScheduleOverride', `schedule of job "${ref.code}" must be a ScheduleSpec or null`);
-      }
+      check('setScheduleOverride', ref, schedule, now);
       // A JSON round trip, as every persistent store does, so the memory store cannot accept what they would mangle.
       const stored = schedule === null ? null : (JSON.parse(JSON.stringify(schedule)) as typeof schedule);
       const state = stateFor(d, ref, now);
@@ -172,63 +136,27 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
 
     async claimSlots(claims, context) {
       const d = open('claimSlots');
-      checkList(claims, 'claimSlots: claims');
-      if (typeof context?.runnerId !== 'string' || context.runnerId.length === 0) {
-        invalid('claimSlots', 'context.runnerId must be a non-empty string');
-      }
-      checkDate(context.now, 'claimSlots: context.now');
-      claims.forEach((claim, i) => {
-        const where = `claimSlots: claims[${i}]`;
-        checkRef(claim, where);
-        checkDate(claim.slotAt, `${where}.slotAt`);
-        checkInteger(claim.attempt, `${where}.attempt`, 1);
-        checkTrigger(claim.trigger, `${where}.trigger`);
-        checkOverlap(claim.overlap, `${where}.overlap`);
-        if (claim.backfill !== undefined && typeof claim.backfill !== 'boolean')
-          invalid(where, `backfill must be a boolean, got ${String(claim.backfill)}`);
-        if (claim.requestId !== undefined && (typeof claim.requestId !== 'string' || claim.requestId.length === 0)) {
-          invalid(where, `requestId must be a non-empty string, got ${String(claim.requestId)}`);
-        }
-        if ((claim.trigger === 'manual') !== (claim.requestId !== undefined))
-          invalid(where, "trigger 'manual' goes with a requestId, and a requestId with trigger 'manual'");
-        if (claim.requestId !== undefined && claim.attempt !== 1)
-          invalid(where, `a run-now request's claim has attempt 1, got ${claim.attempt}`);
-        checkLeaseMs(claim.leaseMs, `${where}.leaseMs`);
-        if (claim.scheduleVersion !== undefined) checkInteger(claim.scheduleVersion, `${where}.scheduleVersion`, 1);
-        if (claim.maxRuns !== undefined) checkInteger(claim.maxRuns, `${where}.maxRuns`, 1);
-        if (claim.passed !== undefined) checkPassed(claim.passed, claim.slotAt, `${where}.passed`);
-      });
+      check('claimSlots', claims, context);
       return claims.map((claim) => copy(claimOne(d, claim, context)));
     },
 
-    async renewLeases(leases, { now, leaseMs }) {
+    async renewLeases(leases, options) {
       const d = open('renewLeases');
-      checkList(leases, 'renewLeases: leases');
-      checkDate(now, 'renewLeases: now');
-      checkLeaseMs(leaseMs, 'renewLeases: leaseMs');
+      check('renewLeases', leases, options);
+      const { now, leaseMs } = options;
       return leases.map((lease) => copy(renewOne(d, lease, now, leaseMs)));
     },
 
     async completeRuns(completions) {
       const d = open('completeRuns');
-      checkList(completions, 'completeRuns: completions');
-      completions.forEach((completion, i) => {
-        const where = `completeRuns: completions[${i}]`;
-        checkRef(completion.lease, `${where}.lease`);
-        checkCompletionStatus(completion, where);
-        checkDate(completion.finishedAt, `${where}.finishedAt`);
-        checkOptionalText(completion.message, `${where}.message`);
-        checkOptionalText(completion.error, `${where}.error`);
-        checkOptionalText(completion.stack, `${where}.stack`);
-      });
+      check('completeRuns', completions);
       return completions.map((completion) => copy(completeOne(d, completion)));
     },
 
-    async reapExpired({ now, limit = DEFAULT_REAP_LIMIT, runners = false }) {
+    async reapExpired(options) {
       const d = open('reapExpired');
-      checkDate(now, 'reapExpired: now');
-      checkInteger(limit, 'reapExpired: limit', 1);
-      if (typeof runners !== 'boolean') invalid('reapExpired', `runners must be a boolean, got ${show(runners)}`);
+      check('reapExpired', options);
+      const { now, limit = DEFAULT_REAP_LIMIT, runners = false } = options;
       const expired: RunRecord[] = [];
       for (const ids of d.running.values()) {
         for (const id of ids) {
@@ -244,21 +172,14 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
 
     async heartbeat(beat) {
       const d = open('heartbeat');
-      if (typeof beat !== 'object' || beat === null) invalid('heartbeat', `expected a RunnerHeartbeat, got ${show(beat)}`);
-      if (typeof beat.runnerId !== 'string' || beat.runnerId.length === 0)
-        invalid('heartbeat', `runnerId must be a non-empty string, got ${show(beat.runnerId)}`);
-      checkDate(beat.now, 'heartbeat: now');
-      checkDate(beat.startedAt, 'heartbeat: startedAt');
-      checkLeaseMs(beat.ttlMs, 'heartbeat: ttlMs');
-      if (beat.clockOffsetMs !== null && (typeof beat.clockOffsetMs !== 'number' || !Number.isFinite(beat.clockOffsetMs))) {
-        invalid('heartbeat', `clockOffsetMs of runner "${beat.runnerId}" must be a finite number or null, got ${show(beat.clockOffsetMs)}`);
-      }
+      check('heartbeat', beat);
       return copy(recordHeartbeat(d, beat, owner, presence));
     },
 
-    async listRunners({ now }) {
+    async listRunners(options) {
       const d = open('listRunners');
-      checkDate(now, 'listRunners: now');
+      check('listRunners', options);
+      const { now } = options;
       return [...d.runners.values()]
         .sort((a, b) => (a.runnerId < b.runnerId ? -1 : a.runnerId > b.runnerId ? 1 : 0))
         .map((runner) => copy(runnerRecord(d, runner, now, presence)));
@@ -282,24 +203,22 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
 
     async getRun(id) {
       const d = open('getRun');
-      if (typeof id !== 'string') invalid('getRun', `id must be a string, got ${String(id)}`);
+      check('getRun', id);
       const run = d.runs.get(id);
       return run ? copy(run) : null;
     },
 
-    async pruneRuns({ olderThan, batchSize = DEFAULT_PRUNE_BATCH }) {
+    async pruneRuns(options) {
       const d = open('pruneRuns');
-      checkDate(olderThan, 'pruneRuns: olderThan');
-      checkInteger(batchSize, 'pruneRuns: batchSize', 1);
+      check('pruneRuns', options);
+      const { olderThan, batchSize = DEFAULT_PRUNE_BATCH } = options;
       return pruneRuns(d, olderThan, batchSize);
     },
 
-    async claimMaintenance(name, { now, everyMs }) {
+    async claimMaintenance(name, options) {
       const d = open('claimMaintenance');
-      if (typeof name !== 'string' || name.length === 0 || name.length > 100)
-        invalid('claimMaintenance', `name must be a string of 1 to 100 characters, got ${show(name)}`);
-      checkDate(now, 'claimMaintenance: now');
-      checkInteger(everyMs, 'claimMaintenance: everyMs', 1000);
+      check('claimMaintenance', name, options);
+      const { now, everyMs } = options;
       const last = d.maintenance.get(name);
       if (last !== undefined && now.getTime() < last + everyMs) return false;
       d.maintenance.set(name, now.getTime());
@@ -308,7 +227,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
 
     async claimOverdue(options) {
       const d = open('claimOverdue');
-      const { now, windows, codes, limit } = checkOverdueOptions(options);
+      const { now, windows, codes, limit } = checkOverdueOptions(options, (message) => fail(`claimOverdue: ${message}`));
       for (const window of windows) {
         const state = d.states.get(refKey(window));
         if (state && state.expectSuccessWithinMs !== window.expectSuccessWithinMs)
@@ -332,14 +251,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       });
     },
 
-    async requestRun(ref, { now, requestedBy }) {
+    async requestRun(ref, options) {
       const d = open('requestRun');
-      checkRef(ref, 'requestRun: ref');
-      checkDate(now, 'requestRun: now');
-      checkOptionalText(requestedBy, 'requestRun: requestedBy');
-      if (ref.key !== '' && !d.schedules.has(refKey(ref))) {
-        invalid('requestRun', `job "${ref.code}" has no runtime schedule with key "${ref.key}"`);
-      }
+      check('requestRun', ref, options);
+      const { now, requestedBy } = options;
+      if (ref.key !== '' && !d.schedules.has(refKey(ref))) fail(noRuntimeScheduleMessage(ref));
       const request: RunRequest = {
         id: String(d.nextRequestId++),
         code: ref.code,
@@ -356,12 +272,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
 
     async pendingRunRequests(options = {}) {
       const d = open('pendingRunRequests');
-      if (options.codes !== undefined) checkCodes(options.codes, 'pendingRunRequests: codes');
-      if (options.limit !== undefined) checkInteger(options.limit, 'pendingRunRequests: limit', 1);
-      if (options.refs !== undefined) {
-        checkRefs(options.refs, 'pendingRunRequests');
-        if (options.refs.length > 1000) invalid('pendingRunRequests', `${options.refs.length} refs in one call; the limit is 1000`);
-      }
+      check('pendingRunRequests', options);
       const wanted = options.codes === undefined ? null : new Set(options.codes);
       const wantedRefs = options.refs === undefined ? null : new Set(options.refs.map(refKey));
       return d.requests
@@ -372,17 +283,17 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
 
     async upsertSchedules(schedules, now) {
       const d = open('upsertSchedules');
-      checkDate(now, 'upsertSchedules: now');
-      const { records, changed } = upsertSchedules(d, schedules, now);
+      const checked = checkUpsertArguments(schedules, now, fail);
+      const { records, changed } = upsertSchedules(d, checked, now);
       for (const ref of changed) emit({ type: 'schedule', code: ref.code, key: ref.key });
       return records;
     },
 
     async removeSchedules(refs) {
       const d = open('removeSchedules');
-      const list = checkScheduleRefs(refs, 'removeSchedules');
-      const removed = removeSchedules(d, list);
-      list.forEach((ref, i) => {
+      check('removeSchedules', refs);
+      const removed = removeSchedules(d, refs);
+      refs.forEach((ref, i) => {
         if (removed[i]) emit({ type: 'schedule', code: ref.code, key: ref.key });
       });
       return removed;
@@ -390,10 +301,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
 
     async getSchedules(refs) {
       const d = open('getSchedules');
-      const list = checkScheduleRefs(refs, 'getSchedules');
+      check('getSchedules', refs);
       const seen = new Set<string>();
       const found = [];
-      for (const ref of list) {
+      for (const ref of refs) {
         const id = refKey(ref);
         const stored = d.schedules.get(id);
         if (stored && !seen.has(id)) found.push(scheduleRecord(stored));
@@ -420,8 +331,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
 
     async pruneAudit(options) {
       const d = open('pruneAudit');
-      checkDate(options?.olderThan, 'pruneAudit: olderThan');
-      if (options.batchSize !== undefined) checkInteger(options.batchSize, 'pruneAudit: batchSize', 1);
+      check('pruneAudit', options);
       return pruneAudit(d, options.olderThan);
     },
 
@@ -452,7 +362,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   if (withSubscription) {
     store.subscribe = async (listener): Promise<Unsubscribe> => {
       const d = open('subscribe');
-      if (typeof listener !== 'function') invalid('subscribe', 'listener must be a function');
+      check('subscribe', listener);
       const entry: MemoryListener = { owner, listener };
       d.listeners.add(entry);
       return async () => {

@@ -100,9 +100,9 @@ describe('memory store', () => {
     expect(() => createMemoryStore({ backend: fake })).toThrow(InvalidArgumentError);
     const store = createMemoryStore();
     await expect(store.claimSlots([{ ...claim(t0), leaseMs: -5 }], { runnerId: 'r', now: t0 })).rejects.toThrow(
-      /^\[tickwork\] \[memory-store\] claimSlots: claims\[0\]\.leaseMs: must be a positive number/,
+      /^\[tickwork\] \[memory-store\] claimSlots: claims\[0\]\.leaseMs \(job "report"\) must be an integer from 1 to /,
     );
-    await expect(store.queryRuns({ limit: 1001 })).rejects.toThrow(/queryRuns: limit/);
+    await expect(store.queryRuns({ limit: 1001 })).rejects.toThrow(/queryRuns: query\.limit must be an integer from 1 to 1000/);
   });
 
   it('without changeSubscription it has no subscribe method', () => {

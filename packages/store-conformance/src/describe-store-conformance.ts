@@ -1,6 +1,7 @@
 import { describe } from 'vitest';
 import { useStoreHarness, type ConformanceOptions, type StoreFixtureFactory } from './fixture.js';
 import { describeAccess } from './suites/access.js';
+import { describeArgumentChecks } from './suites/argument-checks.js';
 import { describeChanges } from './suites/changes.js';
 import { describeClaimRaces } from './suites/claim-races.js';
 import { describeClaims } from './suites/claims.js';
@@ -47,5 +48,6 @@ export function describeStoreConformance(name: string, makeFixture: StoreFixture
     describeAccess(harness);
     describeMaintenance(harness);
     describePartitions(harness);
+    describeArgumentChecks(harness);
   });
 }

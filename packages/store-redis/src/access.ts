@@ -24,7 +24,7 @@ import type { Redis } from 'ioredis';
 import { asArray } from './codec.js';
 import { MESSAGE_PREFIX } from './errors.js';
 import type { Layout } from './keys.js';
-import { checkDate, checkInteger } from './validate.js';
+import { check } from './validate.js';
 
 /** Runs the access script with a request (the store's plumbing maps errors) and parses its answer. */
 export type AccessScript = <T>(operation: string, request: Record<string, unknown>) => Promise<T>;
@@ -70,8 +70,9 @@ export class RedisAccess {
   }
 
   async pruneAudit(options: { olderThan: Date; batchSize?: number }): Promise<number> {
-    const olderThan = checkDate(options?.olderThan, 'pruneAudit: olderThan');
-    const batch = options.batchSize === undefined ? 1000 : checkInteger(options.batchSize, 1, 100_000, 'pruneAudit: batchSize');
+    check('pruneAudit', options);
+    const olderThan = options.olderThan.getTime();
+    const batch = options.batchSize ?? 1000;
     let total = 0;
     for (;;) {
       // One short script per batch, so a long log never blocks Redis for long.

@@ -2,15 +2,12 @@
  * Runtime schedules: the checks and requests the store sends the schedules script
  * (scripts/schedules.ts), and the list cursor. Everything here runs before any Redis call.
  */
-import { InvalidArgumentError } from '@tickwork/core';
-import { checkScheduleInputs, type RuntimeScheduleInput, type ScheduleQuery } from '@tickwork/core/store';
+import { notACursorMessage, storable, type RuntimeScheduleInput, type ScheduleQuery } from '@tickwork/core/store';
 import { randomUUID } from 'node:crypto';
-import { MESSAGE_PREFIX } from './errors.js';
 import { encodeCode } from './keys.js';
-import { checkDate, checkInteger, checkRef } from './validate.js';
+import { check, checkStorable, checkUpsert, fail } from './validate.js';
 
 const DEFAULT_LIST_LIMIT = 100;
-const MAX_LIST_LIMIT = 1_000;
 
 /** One upsert item as the script takes it. */
 export interface UpsertItem {
@@ -26,13 +23,12 @@ export interface UpsertItem {
  * (what the script stores and compares), this store adds its own ref rules (no NUL, no lone surrogate).
  */
 export function upsertRequest(inputs: readonly RuntimeScheduleInput[], now: Date): { now: number; epoch: string; items: UpsertItem[] } {
-  const nowMs = checkDate(now, 'upsertSchedules: now');
-  const checked = checkScheduleInputs(inputs, `${MESSAGE_PREFIX} upsertSchedules`);
+  const checked = checkUpsert(inputs, now);
   const items = checked.inputs.map((input, i) => {
-    checkRef(input, `upsertSchedules: schedules[${i}]`);
+    checkStorable(input, `upsertSchedules: schedules[${i}]`);
     return { ce: encodeCode(input.code), code: input.code, key: input.key, def: checked.definitions[i] as string, enabled: input.enabled };
   });
-  return { now: nowMs, epoch: revisionEpoch(), items };
+  return { now: now.getTime(), epoch: revisionEpoch(), items };
 }
 
 /**
@@ -49,11 +45,10 @@ export function revisionEpoch(): string {
  * request text cannot carry the NUL separator, which `scriptJson` would replace.)
  */
 export function listRange(query: ScheduleQuery): { code: string | null; after: [string, string] | null; limit: number } | null {
-  if (typeof query !== 'object' || query === null)
-    throw new InvalidArgumentError(`${MESSAGE_PREFIX} listSchedules: query must be an object`);
-  const limit = checkInteger(query.limit ?? DEFAULT_LIST_LIMIT, 1, MAX_LIST_LIMIT, 'listSchedules: limit');
+  check('listSchedules', query);
+  const limit = query.limit ?? DEFAULT_LIST_LIMIT;
   const code = query.code ?? null;
-  if (code !== null) checkRef({ code, key: '' }, 'listSchedules: code');
+  if (code !== null) checkStorable({ code, key: '' }, 'listSchedules: query.code');
   const cursor = query.cursor === undefined ? null : decodeCursor(query.cursor);
   if (!cursor) return { code, after: null, limit };
   // Redis orders members by their bytes, so the cursor's code is compared with the one asked for the same way.
@@ -73,14 +68,11 @@ function decodeCursor(cursor: unknown): { code: string; key: string } {
       const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
       if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && typeof parsed[1] === 'string') {
         const ref = { code: parsed[0], key: parsed[1] };
-        checkRef(ref, 'listSchedules: cursor');
-        return ref;
+        if (storable(ref.code) === ref.code && storable(ref.key) === ref.key) return ref;
       }
     } catch {
       // reported below
     }
   }
-  throw new InvalidArgumentError(
-    `${MESSAGE_PREFIX} listSchedules: cursor ${JSON.stringify(cursor)} is not a cursor from a previous page's nextCursor`,
-  );
+  return fail(notACursorMessage('listSchedules', cursor));
 }

@@ -26,15 +26,13 @@ import type {
   StoreChange,
   Unsubscribe,
 } from '@tickwork/core/store';
-import { InvalidArgumentError, type SkipReason } from '@tickwork/core';
+import { InvalidArgumentError } from '@tickwork/core';
 import {
   checkOverdueOptions,
-  completionStatusProblem,
-  OVERLAP_POLICIES,
+  noRuntimeScheduleMessage,
+  notACursorMessage,
   PARTITION_COUNT,
-  passedSlotsProblem,
   RUNNER_RECORD_RETENTION_MS,
-  SKIP_REASONS,
   storable,
 } from '@tickwork/core/store';
 import type { Redis } from 'ioredis';
@@ -65,20 +63,8 @@ import type { ScriptName } from './scripts/index.js';
 import { encodeCursor, listRange, revisionEpoch, upsertRequest } from './schedules.js';
 import { OVERDUE_CLAIM_SCRIPT, OVERDUE_WINDOWS_SCRIPT } from './overdue.js';
 import { ChangeSubscription } from './subscription.js';
-import {
-  checkCodes,
-  checkDate,
-  checkLeasePartitions,
-  checkReleasePartitions,
-  scriptJson,
-  checkInteger,
-  checkOptionalString,
-  checkRef,
-  checkRefList,
-  checkStatuses,
-} from './validate.js';
+import { check, checkLeasePartitions, checkReleasePartitions, checkStorable, checkStorableRefs, fail, scriptJson } from './validate.js';
 
-const TRIGGERS = new Set(['schedule', 'retry', 'manual', 'force']);
 /** Index entries one queryRuns call examines at most, so a sparse filter never blocks Redis for long. */
 const QUERY_SCAN_CAP = 5_000;
 const CURSOR = /^\d{15}:\d{12,15}:[A-Za-z0-9\-_.!~*'()%]+$/;
@@ -86,8 +72,6 @@ const CURSOR = /^\d{15}:\d{12,15}:[A-Za-z0-9\-_.!~*'()%]+$/;
 const NOT_RUN_HERE = /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) /;
 /** Index members one read of a run-log query takes from each index. */
 const QUERY_PAGE = 200;
-const MAX_LEASE_MS = 365 * 24 * 3_600_000;
-
 type Reply<T> = T;
 
 /** What one script call touches: a shard's keys (its indexes, these jobs' keys and these schedules' hashes), or the meta keys. */
@@ -159,10 +143,9 @@ export class RedisStore implements Store {
   // — job state —
 
   async ensureStates(refs: readonly ScheduleRef[], now: Date): Promise<JobState[]> {
-    refs.forEach((ref, i) => {
-      checkRef(ref, `ensureStates: refs[${i}]`);
-    });
-    const nowMs = checkDate(now, 'ensureStates: now');
+    check('ensureStates', refs, now);
+    checkStorableRefs(refs, 'ensureStates: refs');
+    const nowMs = now.getTime();
     if (refs.length === 0) return [];
     const items = refs.map((ref) => ({ ce: encodeCode(ref.code), code: ref.code, key: ref.key }));
     const stored = await this.perShard<(typeof items)[number], StoredState>('tickworkState', 'ensureStates', items, (part) => ({
@@ -174,9 +157,8 @@ export class RedisStore implements Store {
   }
 
   async getStates(refs?: readonly ScheduleRef[]): Promise<JobState[]> {
-    refs?.forEach((ref, i) => {
-      checkRef(ref, `getStates: refs[${i}]`);
-    });
+    check('getStates', refs);
+    if (refs) checkStorableRefs(refs, 'getStates: refs');
     if (refs && refs.length === 0) return [];
     const layout = this.layout;
     return this.call('getStates', [], async (client) => {
@@ -221,11 +203,10 @@ export class RedisStore implements Store {
   }
 
   async setPaused(ref: ScheduleRef, paused: boolean, options: { note?: string | null; now: Date }): Promise<JobState> {
-    checkRef(ref, 'setPaused');
-    if (typeof paused !== 'boolean')
-      throw new InvalidArgumentError(`${MESSAGE_PREFIX} setPaused: paused must be a boolean, got ${String(paused)}`);
-    const now = checkDate(options?.now, 'setPaused: options.now');
-    const note = checkOptionalString(options.note, 'setPaused: options.note');
+    check('setPaused', ref, paused, options);
+    checkStorable(ref, 'setPaused: ref');
+    const now = options.now.getTime();
+    const note = options.note ?? null;
     const ce = encodeCode(ref.code);
     const stored = await this.script<StoredState>(
       'tickworkState',
@@ -239,11 +220,9 @@ export class RedisStore implements Store {
   }
 
   async setScheduleOverride(ref: ScheduleRef, schedule: ScheduleSpec | null, now: Date): Promise<JobState> {
-    checkRef(ref, 'setScheduleOverride');
-    const nowMs = checkDate(now, 'setScheduleOverride: now');
-    if (schedule !== null && (typeof schedule !== 'object' || typeof (schedule as { kind?: unknown }).kind !== 'string')) {
-      throw new InvalidArgumentError(`${MESSAGE_PREFIX} setScheduleOverride: schedule of "${ref.code}" must be a ScheduleSpec or null`);
-    }
+    check('setScheduleOverride', ref, schedule, now);
+    checkStorable(ref, 'setScheduleOverride: ref');
+    const nowMs = now.getTime();
     const ce = encodeCode(ref.code);
     const override = schedule === null ? null : JSON.stringify(schedule);
     const stored = await this.script<StoredState>(
@@ -260,49 +239,14 @@ export class RedisStore implements Store {
   // — claims and leases —
 
   async claimSlots(claims: readonly SlotClaim[], context: ClaimContext): Promise<ClaimOutcome[]> {
-    const now = checkDate(context?.now, 'claimSlots: context.now');
-    if (typeof context.runnerId !== 'string' || context.runnerId.length === 0) {
-      throw new InvalidArgumentError(`${MESSAGE_PREFIX} claimSlots: context.runnerId must be a non-empty string`);
-    }
-    const items = claims.map((claim, i) => {
-      const where = `claimSlots: claims[${i}]`;
-      checkRef(claim, where);
-      const of = `of "${claim.code}"`;
-      const slotAt = checkDate(claim.slotAt, `${where}.slotAt ${of}`);
-      checkInteger(claim.attempt, 1, 1_000_000, `${where}.attempt ${of}`);
-      checkInteger(claim.leaseMs, 1, MAX_LEASE_MS, `${where}.leaseMs ${of}`);
-      if (!TRIGGERS.has(claim.trigger))
-        throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}.trigger ${of} is invalid: ${String(claim.trigger)}`);
-      if (!OVERLAP_POLICIES.includes(claim.overlap)) {
-        throw new InvalidArgumentError(
-          `${MESSAGE_PREFIX} ${where}.overlap ${of} must be one of ${OVERLAP_POLICIES.join(', ')}, got ${String(claim.overlap)}`,
-        );
-      }
-      if (claim.backfill !== undefined && typeof claim.backfill !== 'boolean')
-        throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}.backfill ${of} must be a boolean`);
+    check('claimSlots', claims, context);
+    checkStorableRefs(claims, 'claimSlots: claims');
+    const now = context.now.getTime();
+    const items = claims.map((claim) => {
+      const slotAt = claim.slotAt.getTime();
       const requestId = claim.requestId ?? null;
-      if (requestId !== null && (typeof requestId !== 'string' || requestId.length === 0)) {
-        throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}.requestId ${of} must be a non-empty string, got ${String(requestId)}`);
-      }
-      if ((claim.trigger === 'manual') !== (requestId !== null)) {
-        throw new InvalidArgumentError(
-          `${MESSAGE_PREFIX} ${where} ${of}: trigger 'manual' goes with a requestId, and a requestId with trigger 'manual'`,
-        );
-      }
-      if (requestId !== null && claim.attempt !== 1)
-        throw new InvalidArgumentError(
-          `${MESSAGE_PREFIX} ${where}.attempt ${of}: a run-now request's claim has attempt 1, got ${claim.attempt}`,
-        );
-      const version =
-        claim.scheduleVersion === undefined
-          ? null
-          : checkInteger(claim.scheduleVersion, 1, Number.MAX_SAFE_INTEGER, `${where}.scheduleVersion ${of}`);
-      const maxRuns =
-        claim.maxRuns === undefined ? null : checkInteger(claim.maxRuns, 1, Number.MAX_SAFE_INTEGER, `${where}.maxRuns ${of}`);
-      if (claim.passed !== undefined) {
-        const problem = passedSlotsProblem(claim.passed, claim.slotAt);
-        if (problem) throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}.passed${problem.field} ${of}: ${problem.message}`);
-      }
+      const version = claim.scheduleVersion ?? null;
+      const maxRuns = claim.maxRuns ?? null;
       const startedAt = Math.max(now, slotAt);
       const passed =
         claim.passed && claim.passed.ranges.length > 0
@@ -359,8 +303,9 @@ export class RedisStore implements Store {
   }
 
   async renewLeases(leases: readonly Lease[], options: { now: Date; leaseMs: number }): Promise<(Lease | null)[]> {
-    const now = checkDate(options?.now, 'renewLeases: options.now');
-    const leaseMs = checkInteger(options.leaseMs, 1, MAX_LEASE_MS, 'renewLeases: options.leaseMs');
+    check('renewLeases', leases, options);
+    const now = options.now.getTime();
+    const leaseMs = options.leaseMs;
     const items = leases.map((lease, i) => this.leaseItem(lease, `renewLeases: leases[${i}]`));
     if (items.length === 0) return [];
     const renewals = items.map((item) => ({ ...item, expiresAt: now + leaseMs }));
@@ -375,21 +320,16 @@ export class RedisStore implements Store {
   }
 
   async completeRuns(completions: readonly RunCompletion[]): Promise<CompletionOutcome[]> {
-    const items = completions.map((completion, i) => {
-      const where = `completeRuns: completions[${i}]`;
-      const lease = this.leaseItem(completion?.lease, `${where}.lease`);
-      const problem = completionStatusProblem(completion);
-      if (problem) throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where}: ${problem}`);
-      return {
-        ...lease,
-        status: completion.status,
-        reason: completion.skipReason ?? null,
-        finishedAt: checkDate(completion.finishedAt, `${where}.finishedAt`),
-        message: checkOptionalString(completion.message, `${where}.message`),
-        error: checkOptionalString(completion.error, `${where}.error`),
-        stack: checkOptionalString(completion.stack, `${where}.stack`),
-      };
-    });
+    check('completeRuns', completions);
+    const items = completions.map((completion, i) => ({
+      ...this.leaseItem(completion.lease, `completeRuns: completions[${i}].lease`),
+      status: completion.status,
+      reason: completion.skipReason ?? null,
+      finishedAt: completion.finishedAt.getTime(),
+      message: completion.message ?? null,
+      error: completion.error ?? null,
+      stack: completion.stack ?? null,
+    }));
     if (items.length === 0) return [];
     type Answer = { s: 'completed' | 'stale'; run?: StoredRun | null; state?: StoredState | null };
     const answers = await this.perShard<(typeof items)[number], Answer>(
@@ -407,11 +347,9 @@ export class RedisStore implements Store {
   }
 
   async reapExpired(options: { now: Date; limit?: number; runners?: boolean }): Promise<ReapedRun[]> {
-    const now = checkDate(options?.now, 'reapExpired: options.now');
-    const limit = checkInteger(options.limit ?? 1_000, 1, 100_000, 'reapExpired: options.limit');
-    if (options.runners !== undefined && typeof options.runners !== 'boolean') {
-      throw new InvalidArgumentError(`${MESSAGE_PREFIX} reapExpired: options.runners must be a boolean, got ${String(options.runners)}`);
-    }
+    check('reapExpired', options);
+    const now = options.now.getTime();
+    const limit = options.limit ?? 1_000;
     // Dead runners first (the meta keys), then each shard's expired leases and dead runners' runs (the
     // shard's keys: the leases read first name the jobs the script touches), then dead runners released
     // when no shard's limit cut their scan short.
@@ -463,22 +401,11 @@ export class RedisStore implements Store {
   // — runners —
 
   async heartbeat(beat: RunnerHeartbeat): Promise<RunnerRecord> {
-    if (beat === null || typeof beat !== 'object')
-      throw new InvalidArgumentError(`${MESSAGE_PREFIX} heartbeat: expected a RunnerHeartbeat, got ${String(beat)}`);
-    if (typeof beat.runnerId !== 'string' || beat.runnerId.length === 0) {
-      throw new InvalidArgumentError(
-        `${MESSAGE_PREFIX} heartbeat: runnerId must be a non-empty string, got ${JSON.stringify(beat.runnerId)}`,
-      );
-    }
-    const now = checkDate(beat.now, 'heartbeat: now');
-    const startedAt = checkDate(beat.startedAt, 'heartbeat: startedAt');
-    const ttlMs = checkInteger(beat.ttlMs, 1, MAX_LEASE_MS, `heartbeat: ttlMs of runner "${beat.runnerId}"`);
+    check('heartbeat', beat);
+    const now = beat.now.getTime();
+    const startedAt = beat.startedAt.getTime();
+    const ttlMs = beat.ttlMs;
     const offset = beat.clockOffsetMs;
-    if (offset !== null && (typeof offset !== 'number' || !Number.isFinite(offset))) {
-      throw new InvalidArgumentError(
-        `${MESSAGE_PREFIX} heartbeat: clockOffsetMs of runner "${beat.runnerId}" must be a finite number or null, got ${String(offset)}`,
-      );
-    }
     // Bound first, so the record never claims a presence the connection does not carry yet (none on a Cluster).
     if (!this.options.cluster) await this.bindPresence(beat.runnerId);
     const stored = await this.script<StoredRunner>(
@@ -500,7 +427,8 @@ export class RedisStore implements Store {
   }
 
   async listRunners(options: { now: Date }): Promise<RunnerRecord[]> {
-    const now = checkDate(options?.now, 'listRunners: now');
+    check('listRunners', options);
+    const now = options.now.getTime();
     const stored = await this.script<StoredRunner[]>('tickworkRunners', 'listRunners', { op: 'list', now }, 'meta', []);
     return asArray<StoredRunner>(stored).map(toRunner);
   }
@@ -566,34 +494,21 @@ export class RedisStore implements Store {
   // — run log —
 
   async queryRuns(query: RunQuery = {}): Promise<RunPage> {
-    const limit = checkInteger(query.limit ?? 50, 1, 1_000, 'queryRuns: limit');
-    if (query.code !== undefined && (typeof query.code !== 'string' || query.code.length === 0)) {
-      throw new InvalidArgumentError(`${MESSAGE_PREFIX} queryRuns: code must be a non-empty string`);
-    }
-    if (query.key !== undefined && typeof query.key !== 'string')
-      throw new InvalidArgumentError(`${MESSAGE_PREFIX} queryRuns: key must be a string`);
-    const statuses = checkStatuses(query.status);
-    const from = query.since === undefined ? null : padInstant(checkDate(query.since, 'queryRuns: since'));
-    const before = query.until === undefined ? null : padInstant(checkDate(query.until, 'queryRuns: until'));
+    check('queryRuns', query);
+    const limit = query.limit ?? 50;
+    const statuses = query.status === undefined ? null : typeof query.status === 'string' ? [query.status] : [...query.status];
+    const from = query.since === undefined ? null : padInstant(query.since.getTime());
+    const before = query.until === undefined ? null : padInstant(query.until.getTime());
     let cursor: string | null = null;
     if (query.cursor !== undefined) {
-      cursor = typeof query.cursor === 'string' ? Buffer.from(query.cursor, 'base64url').toString('utf8') : '';
-      if (!CURSOR.test(cursor))
-        throw new InvalidArgumentError(
-          `${MESSAGE_PREFIX} queryRuns: cursor ${JSON.stringify(query.cursor)} is not a cursor this store issued`,
-        );
+      cursor = Buffer.from(query.cursor, 'base64url').toString('utf8');
+      if (!CURSOR.test(cursor)) fail(notACursorMessage('queryRuns', query.cursor));
     }
     if (statuses && statuses.length === 0) return { runs: [], nextCursor: null };
     const ce = query.code === undefined ? null : encodeCode(query.code);
     let reasons: string[] | null = null;
     if (query.reason !== undefined) {
       reasons = typeof query.reason === 'string' ? [query.reason] : [...query.reason];
-      for (const r of reasons) {
-        if (!SKIP_REASONS.includes(r as SkipReason))
-          throw new InvalidArgumentError(
-            `${MESSAGE_PREFIX} queryRuns: reason must be one of ${SKIP_REASONS.join(', ')}, got ${JSON.stringify(r)}`,
-          );
-      }
       if (reasons.length === 0) return { runs: [], nextCursor: null };
     }
     const page = await this.walkRuns({ ce, key: query.key ?? null, statuses, reasons, from, max: cursor ?? before, limit });
@@ -681,7 +596,7 @@ export class RedisStore implements Store {
   }
 
   async getRun(id: string): Promise<RunRecord | null> {
-    if (typeof id !== 'string') return null;
+    check('getRun', id);
     const parsed = parseRunId(id);
     if (!parsed) return null;
     const key = this.layout.job(parsed.encodedCode, 'runs');
@@ -692,8 +607,9 @@ export class RedisStore implements Store {
   }
 
   async pruneRuns(options: { olderThan: Date; batchSize?: number }): Promise<number> {
-    const olderThan = checkDate(options?.olderThan, 'pruneRuns: options.olderThan');
-    const batch = checkInteger(options.batchSize ?? 1_000, 1, 100_000, 'pruneRuns: options.batchSize');
+    check('pruneRuns', options);
+    const olderThan = options.olderThan.getTime();
+    const batch = options.batchSize ?? 1_000;
     let deleted = 0;
     // Shard by shard, one short script per batch: the finished runs' ids read first name the jobs it touches.
     for (const shard of this.layout.shards) {
@@ -721,9 +637,7 @@ export class RedisStore implements Store {
   }
 
   async claimOverdue(options: Parameters<Store['claimOverdue']>[0]): Promise<JobState[]> {
-    const { now, windows, codes, limit } = checkOverdueOptions(options, (message) => {
-      throw new InvalidArgumentError(`${MESSAGE_PREFIX} claimOverdue: ${message}`);
-    });
+    const { now, windows, codes, limit } = checkOverdueOptions(options, (message) => fail(`claimOverdue: ${message}`));
     const at = now.getTime();
     const layout = this.layout;
     const statesOf = (code: string) => layout.job(encodeCode(code), 'states');
@@ -827,13 +741,9 @@ export class RedisStore implements Store {
   }
 
   async claimMaintenance(name: string, options: { now: Date; everyMs: number }): Promise<boolean> {
-    if (typeof name !== 'string' || name.length === 0 || name.length > 100) {
-      throw new InvalidArgumentError(
-        `${MESSAGE_PREFIX} claimMaintenance: name must be a string of 1 to 100 characters, got ${JSON.stringify(name)}`,
-      );
-    }
-    const now = checkDate(options?.now, 'claimMaintenance: options.now');
-    const every = checkInteger(options.everyMs, 1000, Number.MAX_SAFE_INTEGER, 'claimMaintenance: options.everyMs');
+    check('claimMaintenance', name, options);
+    const now = options.now.getTime();
+    const every = options.everyMs;
     const key = this.layout.meta('maintenance');
     // One script: the read of "last done at" and the write of the winner's `now` are one atomic step.
     const won = await this.call('claimMaintenance', [], (client) =>
@@ -845,9 +755,10 @@ export class RedisStore implements Store {
   // — run-now requests —
 
   async requestRun(ref: ScheduleRef, options: { now: Date; requestedBy?: string | null }): Promise<RunRequest> {
-    checkRef(ref, 'requestRun');
-    const now = checkDate(options?.now, 'requestRun: options.now');
-    const requestedBy = checkOptionalString(options.requestedBy, 'requestRun: options.requestedBy');
+    check('requestRun', ref, options);
+    checkStorable(ref, 'requestRun: ref');
+    const now = options.now.getTime();
+    const requestedBy = options.requestedBy ?? null;
     const ce = encodeCode(ref.code);
     const request = { op: 'request', ce, code: ref.code, key: ref.key, now, pad: padInstant(now), requestedBy };
     const stored = await this.script<StoredRequest | { missing: true }>(
@@ -858,20 +769,18 @@ export class RedisStore implements Store {
       [ce],
       true,
     );
-    if ('missing' in stored)
-      throw new InvalidArgumentError(
-        `${MESSAGE_PREFIX} requestRun: job "${ref.code}" has no runtime schedule with key "${ref.key}"; nothing was filed`,
-      );
+    if ('missing' in stored) fail(noRuntimeScheduleMessage(ref));
     return toRequest(stored);
   }
 
   async pendingRunRequests(
     options: { codes?: readonly string[]; refs?: readonly ScheduleRef[]; limit?: number } = {},
   ): Promise<RunRequest[]> {
-    const codes = checkCodes(options.codes, 'pendingRunRequests');
-    const limit =
-      options.limit === undefined ? null : checkInteger(options.limit, 1, Number.MAX_SAFE_INTEGER, 'pendingRunRequests: options.limit');
-    const refList = options.refs === undefined ? null : checkRefList(options.refs, 'pendingRunRequests', false);
+    check('pendingRunRequests', options);
+    const codes = options.codes === undefined ? null : [...options.codes];
+    const limit = options.limit ?? null;
+    const refList = options.refs ?? null;
+    if (refList) checkStorableRefs(refList, 'pendingRunRequests: options.refs');
     // The script reads per schedule when refs are given (the code filter applied here), else per job, else in global order.
     const wanted = codes && new Set(codes);
     const refs = refList && uniqueRefs(refList.filter((ref) => !wanted || wanted.has(ref.code)));
@@ -926,7 +835,9 @@ export class RedisStore implements Store {
   }
 
   async removeSchedules(refs: readonly ScheduleRef[]): Promise<boolean[]> {
-    const items = checkRefList(refs, 'removeSchedules', true).map((ref) => ({ ce: encodeCode(ref.code), code: ref.code, key: ref.key }));
+    check('removeSchedules', refs);
+    checkStorableRefs(refs, 'removeSchedules: refs');
+    const items = refs.map((ref) => ({ ce: encodeCode(ref.code), code: ref.code, key: ref.key }));
     if (items.length === 0) return [];
     const epoch = revisionEpoch();
     const removed = await this.perShard<(typeof items)[number], boolean>(
@@ -941,7 +852,8 @@ export class RedisStore implements Store {
   }
 
   async getSchedules(refs: readonly ScheduleRef[]): Promise<RuntimeSchedule[]> {
-    checkRefList(refs, 'getSchedules', true);
+    check('getSchedules', refs);
+    checkStorableRefs(refs, 'getSchedules: refs');
     // Each schedule once, in the order first asked for.
     const unique = [...new Map(refs.map((ref) => [JSON.stringify([ref.code, ref.key]), ref])).values()];
     const items = unique.map((ref) => ({ ce: encodeCode(ref.code), code: ref.code, key: ref.key }));
@@ -1015,7 +927,7 @@ export class RedisStore implements Store {
   // — changes —
 
   async subscribe(listener: (change: StoreChange) => void): Promise<Unsubscribe> {
-    if (typeof listener !== 'function') throw new InvalidArgumentError(`${MESSAGE_PREFIX} subscribe: listener must be a function`);
+    check('subscribe', listener);
     try {
       return await this.changes.add(listener);
     } catch (error) {
@@ -1061,15 +973,13 @@ export class RedisStore implements Store {
   // — plumbing —
 
   private leaseItem(lease: Lease, where: string): { ce: string; n: string; key: string; token: number } {
-    if (lease === null || typeof lease !== 'object') throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${where} must be a Lease`);
-    checkRef(lease, where);
+    checkStorable(lease, where);
     const parsed = typeof lease.runId === 'string' ? parseRunId(lease.runId) : null;
     if (!parsed || parsed.encodedCode !== encodeCode(lease.code)) {
       throw new InvalidArgumentError(
         `${MESSAGE_PREFIX} ${where}.runId ${JSON.stringify(lease.runId)} of "${lease.code}" is not a run id this store issued`,
       );
     }
-    checkInteger(lease.token, 0, Number.MAX_SAFE_INTEGER, `${where}.token of "${lease.code}"`);
     return { ce: parsed.encodedCode, n: parsed.n, key: lease.key, token: lease.token };
   }
 

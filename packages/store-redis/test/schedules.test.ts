@@ -188,14 +188,17 @@ describe('runtime schedules on Redis', () => {
     const offline = createRedisStore({ url: 'redis://127.0.0.1:1', prefix });
     try {
       const bad: [string, () => Promise<unknown>][] = [
-        ["getSchedules: refs[0]: key ''", () => offline.getSchedules([ref('')])],
-        ['removeSchedules: 1001 refs', () => offline.removeSchedules(Array.from({ length: 1_001 }, (_, i) => ref(`k${i}`)))],
+        [`getSchedules: refs[0].key (job "report") is ''`, () => offline.getSchedules([ref('')])],
         [
-          'pendingRunRequests: 1001 refs',
+          'removeSchedules: refs holds 1001 items; the limit is 1000',
+          () => offline.removeSchedules(Array.from({ length: 1_001 }, (_, i) => ref(`k${i}`))),
+        ],
+        [
+          'pendingRunRequests: options.refs holds 1001 items; the limit is 1000',
           () => offline.pendingRunRequests({ refs: Array.from({ length: 1_001 }, (_, i) => ref(`k${i}`)) }),
         ],
-        ['listSchedules: cursor', () => offline.listSchedules({ cursor: Buffer.from('["a"]').toString('base64url') })],
-        ['listSchedules: limit', () => offline.listSchedules({ limit: 1.5 })],
+        ['listSchedules: query.cursor', () => offline.listSchedules({ cursor: Buffer.from('["a"]').toString('base64url') })],
+        ['listSchedules: query.limit', () => offline.listSchedules({ limit: 1.5 })],
         ['pendingRunRequests: options.limit', () => offline.pendingRunRequests({ limit: 0 })],
         ['scheduleVersion', () => offline.claimSlots([claimFor(ref('k'), now, { scheduleVersion: 0 })], { runnerId: 'r', now })],
         ['upsertSchedules: schedules[0]', () => offline.upsertSchedules([scheduleInput(ref('k', 'nul\u0000code'))], now)],

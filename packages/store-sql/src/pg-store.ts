@@ -4,7 +4,6 @@
  * runtime changes are pushed with NOTIFY on a per-schema channel.
  */
 import {
-  InvalidArgumentError,
   StoreUnavailableError,
   type JobState,
   type RunRecord,
@@ -14,7 +13,6 @@ import {
   type Store,
 } from '@tickwork/core';
 import {
-  checkScheduleInputs,
   storable,
   RUNNER_RECORD_RETENTION_MS,
   PARTITION_COUNT,
@@ -65,28 +63,21 @@ import {
   type Row,
 } from './rows.js';
 import {
-  checkClaims,
-  checkCodes,
-  checkContext,
-  checkCompletions,
-  checkDate,
-  checkHeartbeat,
-  checkLeases,
-  checkLimit,
-  checkLookupRefs,
-  checkMaintenance,
   checkLeasePartitions,
   checkReleasePartitions,
-  checkQuery,
-  checkRef,
-  checkRefs,
-  checkScheduleQuery,
   byDue,
+  check,
   checkOverdue,
+  checkStorable,
+  checkStorableText,
+  checkUpsert,
   cursorAfter,
   isStoreId,
+  lookupRefs,
   noSuchSchedule,
+  queryOf,
   scheduleCursorAfter,
+  scheduleQueryOf,
   uniqueRefs,
 } from './validate.js';
 
@@ -168,10 +159,10 @@ export class PgStore implements Store {
   }
 
   async ensureStates(refs: readonly ScheduleRef[], now: Date): Promise<JobState[]> {
+    check('ensureStates', refs, now);
     refs.forEach((ref, i) => {
-      checkRef('ensureStates', ref, `refs[${i}]`);
+      checkStorable('ensureStates', ref, `refs[${i}]`);
     });
-    checkDate('ensureStates', 'now', now);
     if (refs.length === 0) return [];
     const rows = await this.db.query<Row>(
       `WITH input AS (SELECT DISTINCT x.code, x.key FROM jsonb_to_recordset($1::jsonb) AS x(code text, key text)),
@@ -190,19 +181,20 @@ export class PgStore implements Store {
   }
 
   async getStates(refs?: readonly ScheduleRef[]): Promise<JobState[]> {
+    check('getStates', refs);
     if (refs === undefined) {
       const rows = await this.db.query<Row>(`SELECT * FROM ${this.tables.state} ORDER BY code, key`, [], 'getStates', true);
       return rows.map(toState);
     }
-    const stored = checkLookupRefs('getStates', refs);
+    const stored = lookupRefs(refs);
     if (stored.length === 0) return [];
     const rows = await this.rowsOfRefs(this.tables.state, stored, 'getStates');
     return inRefOrder(rows.map(toState), refs);
   }
 
   async setPaused(ref: ScheduleRef, paused: boolean, options: { note?: string | null; now: Date }): Promise<JobState> {
-    checkRef('setPaused', ref);
-    checkDate('setPaused', 'now', options?.now);
+    check('setPaused', ref, paused, options);
+    checkStorable('setPaused', ref);
     const note = paused ? (options.note ?? null) : null;
     const rows = await this.db.query<Row>(
       `WITH up AS (
@@ -219,8 +211,8 @@ export class PgStore implements Store {
   }
 
   async setScheduleOverride(ref: ScheduleRef, schedule: ScheduleSpec | null, now: Date): Promise<JobState> {
-    checkRef('setScheduleOverride', ref);
-    checkDate('setScheduleOverride', 'now', now);
+    check('setScheduleOverride', ref, schedule, now);
+    checkStorable('setScheduleOverride', ref);
     const json = schedule === null ? null : JSON.stringify(schedule);
     const rows = await this.db.query<Row>(
       `WITH up AS (
@@ -235,8 +227,10 @@ export class PgStore implements Store {
   }
 
   async claimSlots(claims: readonly SlotClaim[], context: ClaimContext): Promise<ClaimOutcome[]> {
-    checkClaims(claims);
-    checkContext(context);
+    check('claimSlots', claims, context);
+    claims.forEach((claim, i) => {
+      checkStorable('claimSlots', claim, `claims[${i}]`);
+    });
     if (claims.length === 0) return [];
     const input = claims.map((c, ord) => ({
       ord,
@@ -264,9 +258,10 @@ export class PgStore implements Store {
   }
 
   async renewLeases(leases: readonly Lease[], options: { now: Date; leaseMs: number }): Promise<(Lease | null)[]> {
-    checkLeases('renewLeases', leases);
-    checkDate('renewLeases', 'now', options?.now);
-    checkLimit('renewLeases', options.leaseMs, 1, Number.MAX_SAFE_INTEGER, 'leaseMs');
+    check('renewLeases', leases, options);
+    leases.forEach((lease, i) => {
+      checkStorable('renewLeases', lease, `leases[${i}]`);
+    });
     const valid = leases.map((l, ord) => ({ ord, id: l.runId, token: l.token })).filter((l) => isStoreId(l.id));
     const renewed: (Lease | null)[] = leases.map(() => null);
     if (valid.length === 0) return renewed;
@@ -287,7 +282,10 @@ export class PgStore implements Store {
   }
 
   async completeRuns(completions: readonly RunCompletion[]): Promise<CompletionOutcome[]> {
-    checkCompletions(completions);
+    check('completeRuns', completions);
+    completions.forEach((completion, i) => {
+      checkStorable('completeRuns', completion.lease, `completions[${i}].lease`);
+    });
     const outcomes: CompletionOutcome[] = completions.map(() => ({ status: 'stale', run: null }));
     const all = completions
       .map((c, ord) => ({
@@ -376,11 +374,8 @@ export class PgStore implements Store {
   }
 
   async reapExpired(options: { now: Date; limit?: number; runners?: boolean }): Promise<ReapedRun[]> {
-    checkDate('reapExpired', 'now', options?.now);
-    const limit = checkLimit('reapExpired', options.limit, 1000, 100_000);
-    if (options.runners !== undefined && typeof options.runners !== 'boolean') {
-      throw new InvalidArgumentError(`${PREFIX} reapExpired: runners must be a boolean, got ${String(options.runners)}`);
-    }
+    check('reapExpired', options);
+    const limit = options.limit ?? 1000;
     const rows = await this.db.query<{ run: Row; state: Row | null }>(
       `SELECT run, state FROM ${this.tables.fn}.tickwork_reap_expired($1, $2)`,
       [options.now, limit],
@@ -401,7 +396,8 @@ export class PgStore implements Store {
   // — runners: a session advisory lock per runner on this instance's presence connection —
 
   async heartbeat(beat: RunnerHeartbeat): Promise<RunnerRecord> {
-    checkHeartbeat(beat);
+    check('heartbeat', beat);
+    checkStorableText('heartbeat', 'beat.runnerId', beat.runnerId);
     let key = this.lockKeys.get(beat.runnerId);
     // A key another session holds (the old connection of this runner not yet gone, or a collision): take a fresh one.
     for (let attempt = 0; key === undefined || !(await this.db.holdLock(key, 'heartbeat')); attempt += 1) {
@@ -428,7 +424,7 @@ export class PgStore implements Store {
   }
 
   async listRunners(options: { now: Date }): Promise<RunnerRecord[]> {
-    checkDate('listRunners', 'now', options?.now);
+    check('listRunners', options);
     const rows = await this.db.query<Row & { connected: boolean }>(
       `SELECT w.*, ${this.tables.fn}.tickwork_runner_connected(w.lock_key) AS connected FROM ${this.tables.runner} w ORDER BY w.runner_id COLLATE "C"`,
       [],
@@ -439,7 +435,8 @@ export class PgStore implements Store {
   }
 
   async queryRuns(query?: RunQuery): Promise<RunPage> {
-    const q = checkQuery(query);
+    check('queryRuns', query);
+    const q = queryOf(query);
     const rows = await this.db.query<Row>(
       `SELECT * FROM ${this.tables.run}
        WHERE ($1::text IS NULL OR code = $1) AND ($2::text IS NULL OR key = $2)
@@ -468,6 +465,7 @@ export class PgStore implements Store {
   }
 
   async getRun(id: string): Promise<RunRecord | null> {
+    check('getRun', id);
     if (!isStoreId(id)) return null;
     const rows = await this.db.query<Row>(`SELECT * FROM ${this.tables.run} WHERE id = $1`, [id], 'getRun', true);
     return rows[0] ? toRun(rows[0]) : null;
@@ -511,7 +509,8 @@ export class PgStore implements Store {
   }
 
   async claimMaintenance(name: string, options: { now: Date; everyMs: number }): Promise<boolean> {
-    checkMaintenance(name, options);
+    check('claimMaintenance', name, options);
+    checkStorableText('claimMaintenance', 'name', name);
     const now = options.now.getTime();
     // One statement: a concurrent insert waits on the row and re-checks the condition against the winner's value.
     const rows = await this.db.query<{ won: number }>(
@@ -524,8 +523,8 @@ export class PgStore implements Store {
   }
 
   async pruneRuns(options: { olderThan: Date; batchSize?: number }): Promise<number> {
-    checkDate('pruneRuns', 'olderThan', options?.olderThan);
-    const batchSize = checkLimit('pruneRuns', options.batchSize, 1000, 100_000, 'batchSize');
+    check('pruneRuns', options);
+    const batchSize = options.batchSize ?? 1000;
     // The month partitions of now and next month first (their own transaction), then whole months past the retention.
     await this.db.query(`SELECT ${this.tables.fn}.tickwork_run_partitions_ahead(now())`, [], 'pruneRuns');
     const partitions = await this.db.query<{ range_start: Date; range_end: Date; outcome: string; runs: string | null }>(
@@ -570,8 +569,8 @@ export class PgStore implements Store {
   }
 
   async requestRun(ref: ScheduleRef, options: { now: Date; requestedBy?: string | null }): Promise<RunRequest> {
-    checkRef('requestRun', ref);
-    checkDate('requestRun', 'now', options?.now);
+    check('requestRun', ref, options);
+    checkStorable('requestRun', ref);
     // FOR KEY SHARE: a removal running meanwhile either went first (nothing filed) or waits and then deletes this request too.
     const rows = await this.db.query<Row>(
       `WITH ins AS (INSERT INTO ${this.tables.request} (code, key, requested_at, requested_by)
@@ -589,9 +588,10 @@ export class PgStore implements Store {
   async pendingRunRequests(
     options: { codes?: readonly string[]; refs?: readonly ScheduleRef[]; limit?: number } = {},
   ): Promise<RunRequest[]> {
-    const codes = checkCodes('pendingRunRequests', options.codes);
-    const refs = options.refs === undefined ? null : checkRefs('pendingRunRequests', options.refs, false);
-    const limit = options.limit === undefined ? null : checkLimit('pendingRunRequests', options.limit, 0, Number.MAX_SAFE_INTEGER);
+    check('pendingRunRequests', options);
+    const codes = options.codes === undefined ? null : [...options.codes];
+    const refs = options.refs === undefined ? null : lookupRefs(options.refs);
+    const limit = options.limit === undefined ? null : options.limit;
     const rows = await this.db.query<Row>(
       `SELECT * FROM ${this.tables.request} WHERE consumed_at IS NULL AND ($1::text[] IS NULL OR code = ANY($1))
          AND ($3::jsonb IS NULL OR (code, key) IN (SELECT r.code, r.key FROM jsonb_to_recordset($3::jsonb) AS r(code text, key text)))
@@ -604,8 +604,7 @@ export class PgStore implements Store {
   }
 
   async upsertSchedules(schedules: readonly RuntimeScheduleInput[], now: Date): Promise<RuntimeSchedule[]> {
-    const { inputs, definitions } = checkScheduleInputs(schedules, `${PREFIX} upsertSchedules`);
-    checkDate('upsertSchedules', 'now', now);
+    const { inputs, definitions } = checkUpsert(schedules, now);
     if (inputs.length === 0) return [];
     const items = inputs.map((s, ord) => ({ ord, code: s.code, key: s.key, definition: definitions[ord], enabled: s.enabled }));
     const rows = await this.db.query<{ ord: number; schedule: Row }>(
@@ -619,7 +618,8 @@ export class PgStore implements Store {
   }
 
   async removeSchedules(refs: readonly ScheduleRef[]): Promise<boolean[]> {
-    const stored = checkRefs('removeSchedules', refs, true);
+    check('removeSchedules', refs);
+    const stored = lookupRefs(refs);
     if (stored.length === 0) return refs.map(() => false);
     const rows = await this.db.query<ScheduleRef>(
       `SELECT code, key FROM ${this.tables.fn}.tickwork_remove_schedules($1::jsonb, $2)`,
@@ -630,7 +630,8 @@ export class PgStore implements Store {
   }
 
   async getSchedules(refs: readonly ScheduleRef[]): Promise<RuntimeSchedule[]> {
-    const unique = uniqueRefs(checkRefs('getSchedules', refs, true));
+    check('getSchedules', refs);
+    const unique = uniqueRefs(lookupRefs(refs));
     if (unique.length === 0) return [];
     const rows = await this.rowsOfRefs(this.tables.schedule, unique, 'getSchedules');
     return inRefOrder(rows.map(toSchedule), unique);
@@ -647,7 +648,8 @@ export class PgStore implements Store {
   }
 
   async listSchedules(query?: ScheduleQuery): Promise<SchedulePage> {
-    const q = checkScheduleQuery(query);
+    check('listSchedules', query);
+    const q = scheduleQueryOf(query);
     const rows = await this.db.query<Row>(
       `SELECT * FROM ${this.tables.schedule}
        WHERE ($1::text IS NULL OR code = $1) AND ($2::text IS NULL OR (code, key) > ($2::text, $3::text))

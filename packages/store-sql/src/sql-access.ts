@@ -21,7 +21,7 @@ import {
 } from '@tickwork/core/store';
 import { PREFIX } from './errors.js';
 import { toDate, type Row } from './rows.js';
-import { checkDate, checkLimit } from './validate.js';
+import { check } from './validate.js';
 
 /** What the access statements need of a dialect store. */
 export interface SqlAccessTarget {
@@ -82,8 +82,8 @@ export class SqlAccess {
 
   async pruneAudit(options: { olderThan: Date; batchSize?: number }): Promise<number> {
     const p = this.target.param;
-    checkDate('pruneAudit', 'olderThan', options?.olderThan);
-    const batchSize = checkLimit('pruneAudit', options.batchSize, 1000, 100_000, 'batchSize');
+    check('pruneAudit', options);
+    const batchSize = options.batchSize ?? 1000;
     let total = 0;
     for (;;) {
       // One short statement per batch: a long log never holds locks for long.

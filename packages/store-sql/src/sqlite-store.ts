@@ -3,17 +3,8 @@
  * busy timeout), so several processes sharing the file stay exactly-once. SQLite
  * cannot push changes: `capabilities.changeSubscription` is false and runners poll.
  */
+import { type JobState, type RunRecord, type RuntimeSchedule, type ScheduleRef, type ScheduleSpec, type Store } from '@tickwork/core';
 import {
-  InvalidArgumentError,
-  type JobState,
-  type RunRecord,
-  type RuntimeSchedule,
-  type ScheduleRef,
-  type ScheduleSpec,
-  type Store,
-} from '@tickwork/core';
-import {
-  checkScheduleInputs,
   RUNNER_RECORD_RETENTION_MS,
   type PartitionLeaseRequest,
   type PartitionLeases,
@@ -39,35 +30,27 @@ import {
   type SlotClaim,
 } from '@tickwork/core/store';
 import type { SqliteConnection } from './connection/sqlite.js';
-import { PREFIX } from './errors.js';
 import { SqlAccess } from './sql-access.js';
 import { leasePartitionsInTx, releasePartitionsInTx, SQLITE_PARTITION_TABLES } from './partition-leases.js';
 import { inRefOrder, leaseOf, removedFlags, toRequest, toRun, toRunner, toSchedule, toState, type Row } from './rows.js';
 import { claimInTx, completeInTx, reapDeadRunnersInTx, reapInTx } from './sqlite-claims.js';
 import { listStatement, removeInTx, upsertInTx } from './sqlite-schedules.js';
 import {
-  checkClaims,
-  checkCodes,
-  checkContext,
-  checkCompletions,
-  checkDate,
-  checkHeartbeat,
-  checkLeases,
-  checkLimit,
-  checkLookupRefs,
-  checkMaintenance,
   checkLeasePartitions,
   checkReleasePartitions,
-  checkQuery,
-  checkRef,
-  checkRefs,
-  checkScheduleQuery,
   byDue,
+  check,
   checkOverdue,
+  checkStorable,
+  checkStorableText,
+  checkUpsert,
   cursorAfter,
   isStoreId,
+  lookupRefs,
   noSuchSchedule,
+  queryOf,
   scheduleCursorAfter,
+  scheduleQueryOf,
   uniqueRefs,
 } from './validate.js';
 
@@ -114,10 +97,10 @@ export class SqliteStore implements Store {
   }
 
   async ensureStates(refs: readonly ScheduleRef[], now: Date): Promise<JobState[]> {
+    check('ensureStates', refs, now);
     refs.forEach((ref, i) => {
-      checkRef('ensureStates', ref, `refs[${i}]`);
+      checkStorable('ensureStates', ref, `refs[${i}]`);
     });
-    checkDate('ensureStates', 'now', now);
     if (refs.length === 0) return [];
     const rows = await this.db.transaction('ensureStates', async (tx) => {
       const out: Row[] = [];
@@ -135,18 +118,19 @@ export class SqliteStore implements Store {
   }
 
   async getStates(refs?: readonly ScheduleRef[]): Promise<JobState[]> {
+    check('getStates', refs);
     if (refs === undefined) {
       return (await this.db.query<Row>(`SELECT * FROM ${STATE} ORDER BY code, key`, [], 'getStates')).map(toState);
     }
-    const stored = checkLookupRefs('getStates', refs);
+    const stored = lookupRefs(refs);
     if (stored.length === 0) return [];
     const rows = await this.rowsOfRefs(STATE, stored, 'getStates');
     return inRefOrder(rows.map(toState), refs);
   }
 
   async setPaused(ref: ScheduleRef, paused: boolean, options: { note?: string | null; now: Date }): Promise<JobState> {
-    checkRef('setPaused', ref);
-    checkDate('setPaused', 'now', options?.now);
+    check('setPaused', ref, paused, options);
+    checkStorable('setPaused', ref);
     const now = options.now.getTime();
     const rows = await this.db.query<Row>(
       `INSERT INTO ${STATE} (code, key, paused, paused_note, resumed_at, created_at, updated_at)
@@ -161,8 +145,8 @@ export class SqliteStore implements Store {
   }
 
   async setScheduleOverride(ref: ScheduleRef, schedule: ScheduleSpec | null, now: Date): Promise<JobState> {
-    checkRef('setScheduleOverride', ref);
-    checkDate('setScheduleOverride', 'now', now);
+    check('setScheduleOverride', ref, schedule, now);
+    checkStorable('setScheduleOverride', ref);
     const rows = await this.db.query<Row>(
       `INSERT INTO ${STATE} (code, key, schedule_override, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
        ON CONFLICT (code, key) DO UPDATE SET schedule_override = ?3, updated_at = ?4 RETURNING *`,
@@ -173,16 +157,19 @@ export class SqliteStore implements Store {
   }
 
   async claimSlots(claims: readonly SlotClaim[], context: ClaimContext): Promise<ClaimOutcome[]> {
-    checkClaims(claims);
-    checkContext(context);
+    check('claimSlots', claims, context);
+    claims.forEach((claim, i) => {
+      checkStorable('claimSlots', claim, `claims[${i}]`);
+    });
     if (claims.length === 0) return [];
     return this.db.transaction('claimSlots', (tx) => claimInTx(tx, claims, { runnerId: context.runnerId, now: context.now }));
   }
 
   async renewLeases(leases: readonly Lease[], options: { now: Date; leaseMs: number }): Promise<(Lease | null)[]> {
-    checkLeases('renewLeases', leases);
-    checkDate('renewLeases', 'now', options?.now);
-    checkLimit('renewLeases', options.leaseMs, 1, Number.MAX_SAFE_INTEGER, 'leaseMs');
+    check('renewLeases', leases, options);
+    leases.forEach((lease, i) => {
+      checkStorable('renewLeases', lease, `leases[${i}]`);
+    });
     if (leases.length === 0) return [];
     const expiresAt = options.now.getTime() + options.leaseMs;
     return this.db.transaction('renewLeases', async (tx) => {
@@ -202,17 +189,17 @@ export class SqliteStore implements Store {
   }
 
   async completeRuns(completions: readonly RunCompletion[]): Promise<CompletionOutcome[]> {
-    checkCompletions(completions);
+    check('completeRuns', completions);
+    completions.forEach((completion, i) => {
+      checkStorable('completeRuns', completion.lease, `completions[${i}].lease`);
+    });
     if (completions.length === 0) return [];
     return this.db.transaction('completeRuns', (tx) => completeInTx(tx, completions, isStoreId));
   }
 
   async reapExpired(options: { now: Date; limit?: number; runners?: boolean }): Promise<ReapedRun[]> {
-    checkDate('reapExpired', 'now', options?.now);
-    const limit = checkLimit('reapExpired', options.limit, 1000, 100_000);
-    if (options.runners !== undefined && typeof options.runners !== 'boolean') {
-      throw new InvalidArgumentError(`${PREFIX} reapExpired: runners must be a boolean, got ${String(options.runners)}`);
-    }
+    check('reapExpired', options);
+    const limit = options.limit ?? 1000;
     const now = options.now.getTime();
     return this.db.transaction('reapExpired', async (tx) => {
       const reaped = await reapInTx(tx, now, limit);
@@ -224,7 +211,8 @@ export class SqliteStore implements Store {
   // — runners: heartbeat presence (no connection outlives a process on a file) —
 
   async heartbeat(beat: RunnerHeartbeat): Promise<RunnerRecord> {
-    checkHeartbeat(beat);
+    check('heartbeat', beat);
+    checkStorableText('heartbeat', 'beat.runnerId', beat.runnerId);
     const now = beat.now.getTime();
     const rows = await this.db.transaction('heartbeat', async (tx) => {
       await tx.all(`DELETE FROM tickwork_runner WHERE expires_at < ?1 AND runner_id <> ?2`, [
@@ -243,7 +231,7 @@ export class SqliteStore implements Store {
   }
 
   async listRunners(options: { now: Date }): Promise<RunnerRecord[]> {
-    checkDate('listRunners', 'now', options?.now);
+    check('listRunners', options);
     const rows = await this.db.query<Row>(`SELECT * FROM tickwork_runner ORDER BY runner_id`, [], 'listRunners');
     return rows.map((row) => toRunner(row, options.now, null));
   }
@@ -259,7 +247,8 @@ export class SqliteStore implements Store {
   }
 
   async queryRuns(query?: RunQuery): Promise<RunPage> {
-    const q = checkQuery(query);
+    check('queryRuns', query);
+    const q = queryOf(query);
     const statuses = q.statuses === null ? null : JSON.stringify(q.statuses);
     const rows = await this.db.query<Row>(
       `SELECT * FROM ${RUN}
@@ -288,6 +277,7 @@ export class SqliteStore implements Store {
   }
 
   async getRun(id: string): Promise<RunRecord | null> {
+    check('getRun', id);
     if (!isStoreId(id)) return null;
     const rows = await this.db.query<Row>(`SELECT * FROM ${RUN} WHERE id = ?1`, [Number(id)], 'getRun');
     return rows[0] ? toRun(rows[0]) : null;
@@ -318,7 +308,8 @@ export class SqliteStore implements Store {
   }
 
   async claimMaintenance(name: string, options: { now: Date; everyMs: number }): Promise<boolean> {
-    checkMaintenance(name, options);
+    check('claimMaintenance', name, options);
+    checkStorableText('claimMaintenance', 'name', name);
     const now = options.now.getTime();
     // One write statement: SQLite runs writers one at a time, so the condition sees the last winner.
     const rows = await this.db.query<Row>(
@@ -331,8 +322,8 @@ export class SqliteStore implements Store {
   }
 
   async pruneRuns(options: { olderThan: Date; batchSize?: number }): Promise<number> {
-    checkDate('pruneRuns', 'olderThan', options?.olderThan);
-    const batchSize = checkLimit('pruneRuns', options.batchSize, 1000, 100_000, 'batchSize');
+    check('pruneRuns', options);
+    const batchSize = options.batchSize ?? 1000;
     let total = 0;
     for (;;) {
       // One short write transaction per batch, so other processes get the write lock in between.
@@ -356,8 +347,8 @@ export class SqliteStore implements Store {
   }
 
   async requestRun(ref: ScheduleRef, options: { now: Date; requestedBy?: string | null }): Promise<RunRequest> {
-    checkRef('requestRun', ref);
-    checkDate('requestRun', 'now', options?.now);
+    check('requestRun', ref, options);
+    checkStorable('requestRun', ref);
     const rows = await this.db.query<Row>(
       `INSERT INTO ${REQUEST} (code, key, requested_at, requested_by)
        SELECT ?1, ?2, ?3, ?4 WHERE ?2 = '' OR EXISTS (SELECT 1 FROM ${SCHEDULE} WHERE code = ?1 AND key = ?2)
@@ -372,10 +363,11 @@ export class SqliteStore implements Store {
   async pendingRunRequests(
     options: { codes?: readonly string[]; refs?: readonly ScheduleRef[]; limit?: number } = {},
   ): Promise<RunRequest[]> {
-    const filter = codeFilter(checkCodes('pendingRunRequests', options.codes), 3);
-    const refs = options.refs === undefined ? null : checkRefs('pendingRunRequests', options.refs, false);
+    check('pendingRunRequests', options);
+    const filter = codeFilter(options.codes === undefined ? null : [...options.codes], 3);
+    const refs = options.refs === undefined ? null : lookupRefs(options.refs);
     // LIMIT -1: no limit.
-    const limit = options.limit === undefined ? -1 : checkLimit('pendingRunRequests', options.limit, 0, Number.MAX_SAFE_INTEGER);
+    const limit = options.limit === undefined ? -1 : options.limit;
     const rows = await this.db.query<Row>(
       `SELECT * FROM ${REQUEST} WHERE consumed_at IS NULL AND ${filter.sql}
          AND (?2 IS NULL OR (code, key) IN (SELECT json_extract(value, '$.code'), json_extract(value, '$.key') FROM json_each(?2)))
@@ -387,21 +379,22 @@ export class SqliteStore implements Store {
   }
 
   async upsertSchedules(schedules: readonly RuntimeScheduleInput[], now: Date): Promise<RuntimeSchedule[]> {
-    const { inputs, definitions } = checkScheduleInputs(schedules, `${PREFIX} upsertSchedules`);
-    checkDate('upsertSchedules', 'now', now);
+    const { inputs, definitions } = checkUpsert(schedules, now);
     if (inputs.length === 0) return [];
     return this.db.transaction('upsertSchedules', (tx) => upsertInTx(tx, inputs, definitions, now.getTime()));
   }
 
   async removeSchedules(refs: readonly ScheduleRef[]): Promise<boolean[]> {
-    const stored = checkRefs('removeSchedules', refs, true);
+    check('removeSchedules', refs);
+    const stored = lookupRefs(refs);
     if (stored.length === 0) return refs.map(() => false);
     const removed = await this.db.transaction('removeSchedules', (tx) => removeInTx(tx, uniqueRefs(stored)));
     return removedFlags(refs, removed);
   }
 
   async getSchedules(refs: readonly ScheduleRef[]): Promise<RuntimeSchedule[]> {
-    const unique = uniqueRefs(checkRefs('getSchedules', refs, true));
+    check('getSchedules', refs);
+    const unique = uniqueRefs(lookupRefs(refs));
     if (unique.length === 0) return [];
     const rows = await this.rowsOfRefs(SCHEDULE, unique, 'getSchedules');
     return inRefOrder(rows.map(toSchedule), unique);
@@ -417,7 +410,8 @@ export class SqliteStore implements Store {
   }
 
   async listSchedules(query?: ScheduleQuery): Promise<SchedulePage> {
-    const q = checkScheduleQuery(query);
+    check('listSchedules', query);
+    const q = scheduleQueryOf(query);
     const { sql, params } = listStatement(q);
     const rows = await this.db.query<Row>(sql, params, 'listSchedules');
     const schedules = rows.slice(0, q.limit).map(toSchedule);

@@ -94,6 +94,18 @@ export {
 export { passedSlotsProblem } from '../passed-check.js';
 export { completionStatusProblem } from '../store.js';
 export { type CheckedOverdueOptions, checkOverdueOptions } from '../overdue-check.js';
+export {
+  checkStoreArguments,
+  checkUpsertArguments,
+  EARLIEST_INSTANT,
+  MAX_ATTEMPT,
+  MAX_BATCH,
+  MAX_LEASE_MS,
+  MAX_PAGE,
+  noRuntimeScheduleMessage,
+  notACursorMessage,
+  type StoreArgumentFail,
+} from '../store-arguments.js';
 export { initialJobState } from '../job-state.js';
 export {
   checkPartitionLease,

@@ -1,9 +1,9 @@
 import type { RunPage, RunQuery, RunRecord, RunStatus, SkipReason } from '../store.js';
 import { refKey, slotKey, type MemoryData } from './backend.js';
-import { checkDate, checkInteger, checkReasonFilter, checkStatusFilter, invalid } from './validate.js';
+import { notACursorMessage } from '../store-arguments.js';
+import { check, fail } from './validate.js';
 
 const DEFAULT_LIMIT = 50;
-const MAX_LIMIT = 1000;
 
 interface Cursor {
   startedAt: number;
@@ -23,7 +23,7 @@ function decodeCursor(cursor: string): Cursor {
   } catch {
     // fall through to the error below
   }
-  return invalid('queryRuns', `cursor "${cursor}" is not a cursor from a previous page's nextCursor`);
+  return fail(notACursorMessage('queryRuns', cursor));
 }
 
 /** Newest first: startedAt desc, then id desc (ids increase, so later claims win ties). */
@@ -31,21 +31,9 @@ function newerFirst(a: RunRecord, b: RunRecord): number {
   return b.startedAt.getTime() - a.startedAt.getTime() || Number(b.id) - Number(a.id);
 }
 
-/** Validates a run query before anything is read. */
-export function checkQuery(query: RunQuery): void {
-  if (query.code !== undefined && typeof query.code !== 'string') invalid('queryRuns', `code must be a string, got ${String(query.code)}`);
-  if (query.key !== undefined && typeof query.key !== 'string') invalid('queryRuns', `key must be a string, got ${String(query.key)}`);
-  if (query.status !== undefined) checkStatusFilter(query.status, 'queryRuns: status');
-  if (query.reason !== undefined) checkReasonFilter(query.reason, 'queryRuns: reason');
-  if (query.since !== undefined) checkDate(query.since, 'queryRuns: since');
-  if (query.until !== undefined) checkDate(query.until, 'queryRuns: until');
-  if (query.limit !== undefined) checkInteger(query.limit, 'queryRuns: limit', 1, MAX_LIMIT);
-  if (query.cursor !== undefined && typeof query.cursor !== 'string') invalid('queryRuns', 'cursor must be a string');
-}
-
 /** One page of the run log; a linear scan is fine for an in-process store. */
 export function queryRuns(data: MemoryData, query: RunQuery): RunPage {
-  checkQuery(query);
+  check('queryRuns', query);
   const limit = query.limit ?? DEFAULT_LIMIT;
   const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
   const statuses = query.status === undefined ? null : new Set<RunStatus>(typeof query.status === 'string' ? [query.status] : query.status);

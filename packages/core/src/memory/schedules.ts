@@ -1,7 +1,6 @@
 import {
-  checkScheduleInputs,
-  MAX_SCHEDULES_PER_CALL,
   runtimeScheduleOf,
+  type RuntimeScheduleInput,
   type RuntimeSchedule,
   type ScheduleQuery,
   type SchedulePage,
@@ -9,31 +8,23 @@ import {
 import { initialJobState } from '../job-state.js';
 import type { ScheduleRef } from '../store.js';
 import { refKey, slotKey, type MemoryData, type StoredSchedule } from './backend.js';
-import { checkInteger, checkList, checkRef, invalid } from './validate.js';
+import { notACursorMessage } from '../store-arguments.js';
+import { check, fail } from './validate.js';
 
 const DEFAULT_LIST_LIMIT = 100;
-const MAX_LIST_LIMIT = 1000;
 
 /** The record a caller receives for a stored schedule. */
 export function scheduleRecord(stored: StoredSchedule): RuntimeSchedule {
   return runtimeScheduleOf(stored, stored.definition, stored, `memory-store: schedule of job "${stored.code}" key "${stored.key}"`);
 }
 
-/** Validated runtime-schedule refs (key ≠ ''), at most the per-call limit. */
-export function checkScheduleRefs(refs: unknown, where: string): readonly ScheduleRef[] {
-  checkList(refs, `${where}: refs`);
-  if (refs.length > MAX_SCHEDULES_PER_CALL) invalid(where, `${refs.length} refs in one call; the limit is ${MAX_SCHEDULES_PER_CALL}`);
-  refs.forEach((ref, i) => {
-    checkRef(ref, `${where}: refs[${i}]`);
-    if ((ref as ScheduleRef).key === '')
-      invalid(where, `refs[${i}]: key '' is job "${(ref as ScheduleRef).code}"'s own schedule, not a runtime one`);
-  });
-  return refs as readonly ScheduleRef[];
-}
-
-/** Upserts, all or nothing (validation first); returns the records and the refs that changed. */
-export function upsertSchedules(data: MemoryData, inputs: unknown, now: Date): { records: RuntimeSchedule[]; changed: ScheduleRef[] } {
-  const { inputs: list, definitions } = checkScheduleInputs(inputs, '[tickwork] [memory-store] upsertSchedules');
+/** Upserts checked inputs (core's `checkUpsertArguments`), all or nothing; returns the records and the refs that changed. */
+export function upsertSchedules(
+  data: MemoryData,
+  checked: { inputs: readonly RuntimeScheduleInput[]; definitions: string[] },
+  now: Date,
+): { records: RuntimeSchedule[]; changed: ScheduleRef[] } {
+  const { inputs: list, definitions } = checked;
   const changed: ScheduleRef[] = [];
   const records = list.map((input, i) => {
     const definition = definitions[i] as string;
@@ -87,12 +78,8 @@ export function removeSchedules(data: MemoryData, refs: readonly ScheduleRef[]):
 
 /** One page of schedules ordered by code, then key. */
 export function listSchedules(data: MemoryData, query: ScheduleQuery): SchedulePage {
-  if (typeof query !== 'object' || query === null) invalid('listSchedules', 'query must be an object');
+  check('listSchedules', query);
   const limit = query.limit ?? DEFAULT_LIST_LIMIT;
-  checkInteger(limit, 'listSchedules: limit', 1, MAX_LIST_LIMIT);
-  if (query.code !== undefined && (typeof query.code !== 'string' || query.code.length === 0)) {
-    invalid('listSchedules', `code must be a non-empty string, got ${String(query.code)}`);
-  }
   const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
   // Sorted once per change of the set, then each page is a binary search: listing n schedules is O(n log n), not O(n²).
   data.scheduleOrder ??= [...data.schedules.values()].sort(compare);
@@ -155,5 +142,5 @@ function decodeCursor(cursor: unknown): ScheduleRef {
       // reported below
     }
   }
-  return invalid('listSchedules', `cursor ${JSON.stringify(cursor)} is not a cursor from a previous page's nextCursor`);
+  return fail(notACursorMessage('listSchedules', cursor));
 }
