@@ -18,9 +18,9 @@ import { claimOne, completeOne, interruptExpired, renewOne } from './memory/leas
 import { pruneRuns, queryRuns } from './memory/run-log.js';
 import { interruptDeadRunners, recordHeartbeat, runnerRecord } from './memory/runners.js';
 import { listSchedules, removeSchedules, scheduleRecord, schedulesRevision, upsertSchedules } from './memory/schedules.js';
-import { check, checkLeasePartitions, checkReleasePartitions, fail, invalid } from './memory/validate.js';
+import { check, checkLeasePartitions, checkReleasePartitions, checkUpsert, fail, invalid } from './memory/validate.js';
 import { checkOverdueOptions } from './overdue-check.js';
-import { checkUpsertArguments, noRuntimeScheduleMessage } from './store-arguments.js';
+import { noRuntimeScheduleMessage } from './store-arguments.js';
 import {
   RUNNER_PRESENCES,
   type RunnerPresence,
@@ -283,7 +283,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
 
     async upsertSchedules(schedules, now) {
       const d = open('upsertSchedules');
-      const checked = checkUpsertArguments(schedules, now, fail);
+      const checked = checkUpsert(schedules, now);
       const { records, changed } = upsertSchedules(d, checked, now);
       for (const ref of changed) emit({ type: 'schedule', code: ref.code, key: ref.key });
       return records;

@@ -369,3 +369,25 @@ export function notACursorMessage(operation: 'queryRuns' | 'listSchedules', curs
 export function noRuntimeScheduleMessage(target: { code: string; key: string }): string {
   return `requestRun: ref (job "${target.code}") names key "${target.key}", but the job has no runtime schedule with that key`;
 }
+
+/** A store's argument checks bound to its prefix (see {@link argumentChecksFor}). */
+export interface StoreArgumentChecks {
+  /** Throws the store's InvalidArgumentError: the prefix, then `message` (which starts with the operation). */
+  fail: StoreArgumentFail;
+  /** Checks one operation's arguments as every store checks them (`checkStoreArguments`). */
+  check<K extends StoreOperation>(operation: K, ...args: StoreArguments<K>): void;
+  /** `upsertSchedules`' arguments checked (`checkUpsertArguments`): the inputs and their definition texts. */
+  checkUpsert(schedules: unknown, now: unknown): { inputs: readonly RuntimeScheduleInput[]; definitions: string[] };
+}
+
+/** The contract's argument checks as a store with this message prefix (`[tickwork] [store-x]`) runs them. */
+export function argumentChecksFor(prefix: string): StoreArgumentChecks {
+  const fail = (message: string): never => {
+    throw new InvalidArgumentError(`${prefix} ${message}`);
+  };
+  return {
+    fail,
+    check: (operation, ...args) => checkStoreArguments(operation, args, fail),
+    checkUpsert: (schedules, now) => checkUpsertArguments(schedules, now, fail),
+  };
+}

@@ -1,10 +1,5 @@
 import type { JobState, RunRecord, RuntimeSchedule, ScheduleRef, ScheduleSpec, Store } from '@tickwork/core';
 import type {
-  AccessTokenRecord,
-  AuditInput,
-  AuditPage,
-  AuditQuery,
-  AuditRecord,
   ClaimContext,
   ClaimOutcome,
   CompletionOutcome,
@@ -28,6 +23,7 @@ import type {
 } from '@tickwork/core/store';
 import { InvalidArgumentError } from '@tickwork/core';
 import {
+  AuditAndTokenForwarding,
   checkOverdueOptions,
   noRuntimeScheduleMessage,
   notACursorMessage,
@@ -94,7 +90,7 @@ function codeItems(codes: readonly string[]): { ce: string }[] {
 }
 
 /** The Store on Redis; see the package README for the key layout and guarantees. */
-export class RedisStore implements Store {
+export class RedisStore extends AuditAndTokenForwarding implements Store {
   readonly name = 'redis';
   readonly capabilities: StoreCapabilities;
   private readonly layout: Layout;
@@ -104,9 +100,10 @@ export class RedisStore implements Store {
   /** The connection carrying this instance's runners' presence (subscribed to their channels), opened by the first heartbeat. */
   private presence: Promise<Redis> | null = null;
   private readonly presentRunners = new Set<string>();
-  private readonly access: RedisAccess;
+  protected readonly access: RedisAccess;
 
   constructor(private readonly options: ResolvedOptions) {
+    super();
     this.layout = new Layout(options.prefix, options.cluster);
     // On a Cluster PUBSUB NUMSUB counts one node's subscribers only: presence is the heartbeat TTL there.
     this.capabilities = { changeSubscription: true, runnerPresence: options.cluster ? 'heartbeat' : 'connection' };
@@ -933,34 +930,6 @@ export class RedisStore implements Store {
     } catch (error) {
       throw toStoreError(error, 'subscribe', this.endpoint);
     }
-  }
-
-  appendAudit(entry: AuditInput): Promise<AuditRecord> {
-    return this.access.appendAudit(entry);
-  }
-
-  listAudit(query?: AuditQuery): Promise<AuditPage> {
-    return this.access.listAudit(query);
-  }
-
-  pruneAudit(options: { olderThan: Date; batchSize?: number }): Promise<number> {
-    return this.access.pruneAudit(options);
-  }
-
-  addAccessToken(token: AccessTokenRecord): Promise<AccessTokenRecord> {
-    return this.access.addAccessToken(token);
-  }
-
-  getAccessToken(id: string): Promise<AccessTokenRecord | null> {
-    return this.access.getAccessToken(id);
-  }
-
-  listAccessTokens(): Promise<AccessTokenRecord[]> {
-    return this.access.listAccessTokens();
-  }
-
-  removeAccessToken(id: string): Promise<boolean> {
-    return this.access.removeAccessToken(id);
   }
 
   async close(): Promise<void> {

@@ -3,34 +3,23 @@
  * changes nothing: the contract's (core's `checkStoreArguments`, run first by `check`) with this
  * store's prefix, then only this store's own limit (codes and keys must be well-formed Unicode).
  */
-import { InvalidArgumentError, type ScheduleRef } from '@tickwork/core';
+import type { ScheduleRef } from '@tickwork/core';
 import {
-  checkStoreArguments,
-  checkUpsertArguments,
-  storable,
-  type RuntimeScheduleInput,
-  type StoreArguments,
-  type StoreOperation,
+  argumentChecksFor,
+  type CheckedPartitionLease,
   checkPartitionLease,
   checkPartitionRelease,
-  type CheckedPartitionLease,
+  type StoreArgumentChecks,
+  type StoreArgumentFail,
+  storable,
 } from '@tickwork/core/store';
 import { MESSAGE_PREFIX } from './errors.js';
 
-/** Throws this store's InvalidArgumentError: the prefix, then `message` (which starts with the operation). */
-export function fail(message: string): never {
-  throw new InvalidArgumentError(`${MESSAGE_PREFIX} ${message}`);
-}
-
-/** Checks one operation's arguments as every store checks them, before any Redis call. */
-export function check<K extends StoreOperation>(operation: K, ...args: StoreArguments<K>): void {
-  checkStoreArguments(operation, args, fail);
-}
-
-/** `upsertSchedules`' arguments checked as every store checks them: the inputs and their definition texts. */
-export function checkUpsert(schedules: unknown, now: unknown): { inputs: readonly RuntimeScheduleInput[]; definitions: string[] } {
-  return checkUpsertArguments(schedules, now, fail);
-}
+/** `fail(message)`, `check(operation, ...args)` (run first by every method) and `checkUpsert(schedules, now)` with this store's prefix. */
+const checks = argumentChecksFor(MESSAGE_PREFIX);
+export const fail: StoreArgumentFail = checks.fail;
+export const check: StoreArgumentChecks['check'] = checks.check;
+export const checkUpsert: StoreArgumentChecks['checkUpsert'] = checks.checkUpsert;
 
 /**
  * Refuses a ref (already checked by `check`) whose code or key is not well-formed Unicode or

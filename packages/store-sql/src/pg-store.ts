@@ -20,11 +20,6 @@ import {
   type PartitionLeases,
   type RunnerHeartbeat,
   type RunnerRecord,
-  type AccessTokenRecord,
-  type AuditInput,
-  type AuditPage,
-  type AuditQuery,
-  type AuditRecord,
   type ClaimContext,
   type ClaimOutcome,
   type CompletionOutcome,
@@ -41,6 +36,7 @@ import {
   type StoreChange,
   type Unsubscribe,
   type PassedSlots,
+  AuditAndTokenForwarding,
 } from '@tickwork/core/store';
 import type { PgConnection } from './connection/pg.js';
 import { type PartitionTables, pgPartitionTables, releasePartitionsInTx } from './partition-leases.js';
@@ -104,7 +100,7 @@ export function changeChannel(schema: string): string {
 }
 
 /** A {@link Store} on a PostgreSQL schema that `migrate()` has prepared. */
-export class PgStore implements Store {
+export class PgStore extends AuditAndTokenForwarding implements Store {
   private readonly subscriptions = new Set<Unsubscribe>();
   readonly name = 'postgresql';
   readonly capabilities = { changeSubscription: true, runnerPresence: 'connection' as const };
@@ -123,13 +119,14 @@ export class PgStore implements Store {
   private readonly lockKeys = new Map<string, string>();
   private readonly channel: string;
   private readonly partitionTables: PartitionTables;
-  private readonly access: SqlAccess;
+  protected readonly access: SqlAccess;
 
   constructor(
     private readonly db: PgConnection,
     schema: string,
     private readonly closeOnClose: boolean,
   ) {
+    super();
     const s = `"${schema}"`;
     this.tables = {
       state: `${s}.tickwork_job_state`,
@@ -689,34 +686,6 @@ export class PgStore implements Store {
     };
     this.subscriptions.add(unsubscribe);
     return unsubscribe;
-  }
-
-  appendAudit(entry: AuditInput): Promise<AuditRecord> {
-    return this.access.appendAudit(entry);
-  }
-
-  listAudit(query?: AuditQuery): Promise<AuditPage> {
-    return this.access.listAudit(query);
-  }
-
-  pruneAudit(options: { olderThan: Date; batchSize?: number }): Promise<number> {
-    return this.access.pruneAudit(options);
-  }
-
-  addAccessToken(token: AccessTokenRecord): Promise<AccessTokenRecord> {
-    return this.access.addAccessToken(token);
-  }
-
-  getAccessToken(id: string): Promise<AccessTokenRecord | null> {
-    return this.access.getAccessToken(id);
-  }
-
-  listAccessTokens(): Promise<AccessTokenRecord[]> {
-    return this.access.listAccessTokens();
-  }
-
-  removeAccessToken(id: string): Promise<boolean> {
-    return this.access.removeAccessToken(id);
   }
 
   async close(): Promise<void> {

@@ -10,11 +10,6 @@ import {
   type PartitionLeases,
   type RunnerHeartbeat,
   type RunnerRecord,
-  type AccessTokenRecord,
-  type AuditInput,
-  type AuditPage,
-  type AuditQuery,
-  type AuditRecord,
   type ClaimContext,
   type ClaimOutcome,
   type CompletionOutcome,
@@ -28,6 +23,7 @@ import {
   type ScheduleQuery,
   type SchedulePage,
   type SlotClaim,
+  AuditAndTokenForwarding,
 } from '@tickwork/core/store';
 import type { SqliteConnection } from './connection/sqlite.js';
 import { SqlAccess } from './sql-access.js';
@@ -71,16 +67,17 @@ function codeFilter(codes: string[] | null, firstParam: number): { sql: string; 
 }
 
 /** A {@link Store} on an SQLite file that `migrate()` has prepared. */
-export class SqliteStore implements Store {
+export class SqliteStore extends AuditAndTokenForwarding implements Store {
   readonly name = 'sqlite';
   readonly capabilities = { changeSubscription: false, runnerPresence: 'heartbeat' as const };
 
-  private readonly access: SqlAccess;
+  protected readonly access: SqlAccess;
 
   constructor(
     private readonly db: SqliteConnection,
     private readonly closeOnClose: boolean,
   ) {
+    super();
     this.access = new SqlAccess({
       query: (sql, params, operation) => this.db.query(sql, params, operation),
       param: (n) => `?${n}`,
@@ -426,34 +423,6 @@ export class SqliteStore implements Store {
       'schedulesRevision',
     );
     return `${rows[0]?.last_version}:${rows[0]?.removals}`;
-  }
-
-  appendAudit(entry: AuditInput): Promise<AuditRecord> {
-    return this.access.appendAudit(entry);
-  }
-
-  listAudit(query?: AuditQuery): Promise<AuditPage> {
-    return this.access.listAudit(query);
-  }
-
-  pruneAudit(options: { olderThan: Date; batchSize?: number }): Promise<number> {
-    return this.access.pruneAudit(options);
-  }
-
-  addAccessToken(token: AccessTokenRecord): Promise<AccessTokenRecord> {
-    return this.access.addAccessToken(token);
-  }
-
-  getAccessToken(id: string): Promise<AccessTokenRecord | null> {
-    return this.access.getAccessToken(id);
-  }
-
-  listAccessTokens(): Promise<AccessTokenRecord[]> {
-    return this.access.listAccessTokens();
-  }
-
-  removeAccessToken(id: string): Promise<boolean> {
-    return this.access.removeAccessToken(id);
   }
 
   async close(): Promise<void> {

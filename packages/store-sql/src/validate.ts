@@ -3,20 +3,18 @@
  * `check`) with this store's prefix, then only what the databases themselves cannot hold (no NUL
  * and no lone UTF-16 surrogate in stored text), this store's ids and its cursors.
  */
-import { InvalidArgumentError, type RunStatus, type ScheduleRef, type SkipReason } from '@tickwork/core';
+import { type RunStatus, type ScheduleRef, type SkipReason } from '@tickwork/core';
 import {
+  argumentChecksFor,
+  type StoreArgumentChecks,
+  type StoreArgumentFail,
   checkOverdueOptions,
-  checkStoreArguments,
-  checkUpsertArguments,
   noRuntimeScheduleMessage,
   notACursorMessage,
   type CheckedOverdueOptions,
   type JobState,
   type RunQuery,
-  type RuntimeScheduleInput,
   type ScheduleQuery,
-  type StoreArguments,
-  type StoreOperation,
   checkPartitionLease,
   checkPartitionRelease,
   type CheckedPartitionLease,
@@ -28,20 +26,11 @@ const ID = /^[1-9]\d{0,17}$/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what this refuses (neither database stores it in text)
 const UNSTORABLE = /[\u0000\uD800-\uDFFF]/u;
 
-/** Throws this store's InvalidArgumentError: the prefix, then `message` (which starts with the operation). */
-export function fail(message: string): never {
-  throw new InvalidArgumentError(`${PREFIX} ${message}`);
-}
-
-/** Checks one operation's arguments as every store checks them, before a statement is sent. */
-export function check<K extends StoreOperation>(operation: K, ...args: StoreArguments<K>): void {
-  checkStoreArguments(operation, args, fail);
-}
-
-/** `upsertSchedules`' arguments checked as every store checks them: the inputs and their definition texts. */
-export function checkUpsert(schedules: unknown, now: unknown): { inputs: readonly RuntimeScheduleInput[]; definitions: string[] } {
-  return checkUpsertArguments(schedules, now, fail);
-}
+/** `fail(message)`, `check(operation, ...args)` (run first by every method) and `checkUpsert(schedules, now)` with this store's prefix. */
+const checks = argumentChecksFor(PREFIX);
+export const fail: StoreArgumentFail = checks.fail;
+export const check: StoreArgumentChecks['check'] = checks.check;
+export const checkUpsert: StoreArgumentChecks['checkUpsert'] = checks.checkUpsert;
 
 /** True when the database can hold `ref` as it is: no NUL and no lone UTF-16 surrogate in its code or key. */
 function isStorableRef(ref: ScheduleRef): boolean {

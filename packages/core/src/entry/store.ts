@@ -95,6 +95,7 @@ export { passedSlotsProblem } from '../passed-check.js';
 export { completionStatusProblem } from '../store.js';
 export { type CheckedOverdueOptions, checkOverdueOptions } from '../overdue-check.js';
 export {
+  argumentChecksFor,
   checkStoreArguments,
   checkUpsertArguments,
   EARLIEST_INSTANT,
@@ -104,6 +105,7 @@ export {
   MAX_PAGE,
   noRuntimeScheduleMessage,
   notACursorMessage,
+  type StoreArgumentChecks,
   type StoreArgumentFail,
 } from '../store-arguments.js';
 export { initialJobState } from '../job-state.js';
@@ -119,6 +121,9 @@ export {
   planPartitionRelease,
 } from '../partitions.js';
 export { storable } from '../run.js';
+
+// Forwarding the audit-log and access-token methods
+export { AuditAndTokenForwarding, type AuditAndTokenMethods } from '../audit-and-tokens.js';
 
 // Decorating a store
 export {
