@@ -47,7 +47,8 @@ describe('tickwork daemon', () => {
   it('runs the real daemon from the spawned bin until SIGTERM', async () => {
     const project: TestProject = createProject('sqlite', `[{ code: 'tick', schedule: cron('* * * * * *'), run: record('tick') }]`);
     cleanup.push(() => project.remove());
-    expect((await project.run(['migrate'])).code).toBe(0);
+    const migrated = await project.run(['migrate']);
+    expect(migrated.code, `tickwork migrate: ${migrated.stderr}${migrated.stdout}`).toBe(0);
     const { child, result } = project.start(['daemon']);
     await until(() => project.calls().length > 0, 'the daemon to run a slot');
     child.kill('SIGTERM');
@@ -60,5 +61,5 @@ describe('tickwork daemon', () => {
     expect(statuses).toContain('succeeded');
     // A graceful stop leaves no run behind as `running`.
     expect(statuses, statuses.join(', ')).not.toContain('running');
-  });
+  }, 300_000);
 });
