@@ -7,7 +7,8 @@ import { startHarness, type Harness } from '../support.js';
 import { launch, OUTPUT } from './browser.js';
 
 // Generous: a busy 2-core CI machine runs Chromium beside the other packages' tests.
-const WAIT = { timeout: 30_000 };
+// Safety nets, not speed claims (Chromium on a busy 2-core machine).
+const WAIT = { timeout: 90_000 };
 
 let browser: Browser;
 let h: Harness;
@@ -32,7 +33,9 @@ afterAll(async () => {
 });
 
 it('lists a running daemon sharing the store on the runners page: id, alive, started, last seen, clock offset', async () => {
-  const page = await (await browser.newContext({ viewport: { width: 1360, height: 700 } })).newPage();
+  const context = await browser.newContext({ viewport: { width: 1360, height: 700 } });
+  context.setDefaultTimeout(WAIT.timeout);
+  const page = await context.newPage();
   await page.goto(h.url);
   await page.getByLabel('Access token').fill(await h.token('viewer'));
   await page.getByRole('button', { name: 'Sign in' }).click();
