@@ -45,9 +45,10 @@ describe('on a Redis Cluster', () => {
       return {
         async open() {
           // Each instance its own Cluster client, as separate processes would have.
-          const client = cluster.client();
+          // Timeouts as safety nets: at load 25-30 eight racing clients' connections took over the 5 s default to be ready.
+          const client = cluster.client({ slotsRefreshTimeout: 20_000 });
           clients.push(client);
-          const store = createRedisStore({ redis: client, prefix });
+          const store = createRedisStore({ redis: client, prefix, commandTimeoutMs: 60_000 });
           const close = store.close.bind(store);
           store.close = async () => {
             await close();
