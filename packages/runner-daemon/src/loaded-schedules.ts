@@ -107,7 +107,11 @@ export class LoadedSchedules {
       });
     }
     for await (const page of loadSchedules(store, new Set(this.deps.jobs.keys()), keep)) {
-      for (const { schedule, state } of page) this.add(this.deps.jobs.get(schedule.code) as Job, state, schedule);
+      for (const { schedule, state } of page) {
+        // Asked again on arrival: a partition given up while its page's states were read is not loaded.
+        if (keep && !keep(schedule.code, schedule.key)) continue;
+        this.add(this.deps.jobs.get(schedule.code) as Job, state, schedule);
+      }
     }
     this.countLoaded();
     const nowMs = this.deps.clock.now().getTime();

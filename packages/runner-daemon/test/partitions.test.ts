@@ -176,6 +176,40 @@ describe('partitioned runtime schedules (partitions: true)', () => {
     await stopAll([first, second]);
   });
 
+  it('a partition given up while its schedules are being read at start-up is not loaded after all', async () => {
+    fakeTime();
+    const backend = createMemoryBackend();
+    const job = defineJob({ code: 'report', schedule: null, run: () => {} });
+    const store = createMemoryStore({ backend });
+    await createScheduler({ jobs: [job], store })
+      .schedules('report')
+      .upsert(keys.slice(0, 50).map((key) => ({ key, schedule: every('1s') })));
+    // State reads take twice the TTL: the first daemon lists while it holds every partition, and has
+    // given half of them to the second before the states of what it listed come back.
+    const slow = (inner: typeof store): typeof store => ({
+      ...inner,
+      getStates: async (refs) => {
+        await new Promise((resolve) => setTimeout(resolve, 2 * TTL));
+        return inner.getStates(refs);
+      },
+    });
+    const options = { clock: { now: () => new Date() }, logger: silentLogger, pollIntervalMs: 200, partitions: true, partitionTtlMs: TTL };
+    const daemons = ['d1', 'd2'].map((runnerId) =>
+      createDaemon({ jobs: [job], store: slow(createMemoryStore({ backend })) }, { ...options, runnerId }),
+    );
+    await until(
+      async () => (await Promise.all(daemons.map((d) => d.health()))).every((h) => h.partitions === PARTITION_COUNT / 2),
+      'halves',
+    );
+    await advance(4 * TTL);
+    expect(holders(daemons).slice(0, 50)).toEqual(Array.from({ length: 50 }, () => 1));
+    for (const daemon of daemons) {
+      const mine = keys.slice(0, 50).filter((key) => daemon.loadedSchedule({ code: 'report', key }) !== null);
+      expect((await daemon.health()).schedules.runtime).toBe(mine.length);
+    }
+    await stopAll(daemons);
+  });
+
   it('is off by default, and refused with a store that cannot lease partitions', async () => {
     fakeTime();
     const job = defineJob({ code: 'report', schedule: every('1s'), run: () => {} });
