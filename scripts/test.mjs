@@ -127,7 +127,11 @@ const runs = [
     label: 'typecheck',
     cwd: root,
     command: turbo,
-    args: ['run', 'typecheck', '--continue', '--output-logs=errors-only'],
+    // --only: not the builds typecheck depends on (^build). The build step above made them, with
+    // --noCheck, so turbo's hash differs and it would build every package again — rewriting dist/
+    // while the tests beside it import from it (a fresh-clone run caught tsc and the bundler
+    // rewriting store-redis's and core's dist/ four minutes into the test queue).
+    args: ['run', 'typecheck', '--only', '--continue', '--output-logs=errors-only'],
     env,
     weight: SECONDS.typecheck,
   },
