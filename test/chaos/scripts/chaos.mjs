@@ -101,14 +101,14 @@ if ((values.store === 'pg' || values.store === 'redis') && (!values.only || '8b'
   // The same kill with the default 30 s lease TTL: runner presence must release the killed daemon's
   // runs within a few seconds, so every slot from 5 s after the kill runs (with --presence off, as
   // before runner presence, the lease TTL decides).
-  // The kill lands 50 ms into a second, while the killed daemon's 100 ms handlers of that second run.
+  // The kill lands on a daemon seen running one of its 100 ms handlers.
   const r30 = await runScenario({
     ...base,
     cliLoop: false,
     jobMs: 100,
     leaseTtl: '30s',
     presence: values.presence !== 'off',
-    disrupt: killOneDaemon(0, 5_000, 50),
+    disrupt: killOneDaemon(0, 5_000, { holding: true }),
   });
   recoveryRow(`8 same, lease TTL 30 s, presence ${values.presence === 'off' ? 'off' : 'on'}: judged from 5 s after the kill`, r30);
   console.log(

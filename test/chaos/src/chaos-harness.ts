@@ -20,7 +20,7 @@ export interface ChaosScenario {
   /** Also spawn `tickwork run` every second. */
   cliLoop: boolean;
   jobs: number;
-  /** Length of the judged window. */
+  /** Length of the judged window (longer when a disruption's recovery needs it: see `RECOVERED_MIN_MS`). */
   seconds: number;
   /** SIGKILL a random daemon this often and restart it at once; off when absent. */
   killEveryMs?: number;
@@ -44,7 +44,10 @@ export interface ChaosScenario {
 export interface DisruptTarget {
   kind: ChaosStoreKind;
   name: string;
-  /** SIGKILLs one running daemon (not restarted) and returns its id; with `holding`, only one running a handler now (null, and nothing killed, when none is). */
+  /**
+   * SIGKILLs one running daemon (not restarted) and returns its id; with `holding`, only one seen running a handler
+   * now (null, and nothing killed, when none is).
+   */
   killDaemon(options?: { holding?: boolean }): string | null;
 }
 
@@ -83,8 +86,11 @@ export interface ChaosResult extends Verdict {
   stuckOnStop: number;
   /** Process warnings the daemons printed (e.g. ioredis' MaxListenersExceededWarning). */
   warnings: number;
-  /** With a disruption that reports its recovery: the slots after `recoveredAt`, and the skipped runs the store logged for them. */
-  recovered: (Verdict & { skipped: number }) | null;
+  /**
+   * With a disruption that reports its recovery: the slots after `recoveredAt`, the skipped runs the store logged for
+   * them, and their missed slots by what the run log says of each (as `missedBy`).
+   */
+  recovered: (Verdict & { skipped: number; missedBy: Record<string, number> }) | null;
   /**
    * With `disruptedAt`: how long after it the last slot not run came (a job held by the killed
    * daemon runs again from the slot after that one); 0 when no slot from the disruption on was missed.
@@ -157,6 +163,22 @@ function startDaemon(id: string, env: NodeJS.ProcessEnv, onStderr: (text: string
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Judged slots a disruption's recovery always gets: the scenario runs until at least this long after the
+ * `recoveredAt` its disruption measured, however late a busy machine made that (a restart taking most of
+ * the planned run left the recovered window empty).
+ */
+export const RECOVERED_MIN_MS = 10_000;
+
+/** A safety net, not a speed claim: how far past its planned end a scenario may run for that window. */
+const OVERRUN_CAP_MS = 120_000;
+
+/**
+ * After the judged window, how long the daemons may take to start a slot past it for every job (then every
+ * slot of the window has had its turn): a safety net; the scenario stops as soon as they have.
+ */
+const TAIL_CAP_MS = 60_000;
+
 /** How long a daemon may take to exit after SIGTERM (its grace period is 5 s) before it counts as stuck. */
 const STOP_BOUND_MS = 20_000;
 
@@ -196,7 +218,7 @@ export async function runScenario(scenario: ChaosScenario): Promise<ChaosResult>
       }),
     );
     const from = Math.ceil(Date.now() / 1000) * 1000 + 1000;
-    const to = from + scenario.seconds * 1000;
+    let to = from + scenario.seconds * 1000;
     const cliTimer = scenario.cliLoop
       ? setInterval(() => {
           if (!stopping)
@@ -226,11 +248,13 @@ export async function runScenario(scenario: ChaosScenario): Promise<ChaosResult>
       await sleep(Math.max(0, from - Date.now() + (scenario.seconds * 1000) / 3));
       const killDaemon = (options: { holding?: boolean } = {}): string | null => {
         const alive = [...daemons].filter(([, c]) => c.exitCode === null && c.signalCode === null);
-        // A daemon whose handler started in the last 80 ms (handlers last 100 ms) and has not ended: it holds runs.
-        const now = Date.now();
+        // A daemon whose handler started less than its length minus 20 ms ago (the time read after the ledger, just before
+        // the kill) and has not ended: it holds runs.
         const entries = options.holding ? readLedger(ledgerDir) : [];
+        const now = Date.now();
+        const holdMs = (scenario.jobMs ?? 50) - 20;
         const ended = new Set(entries.filter((e) => e.event === 'end').map((e) => e.runId));
-        const busy = new Set(entries.filter((e) => e.event === 'start' && now - e.at < 80 && !ended.has(e.runId)).map((e) => e.runner));
+        const busy = new Set(entries.filter((e) => e.event === 'start' && now - e.at < holdMs && !ended.has(e.runId)).map((e) => e.runner));
         const [id, child] = alive.find(([name]) => busy.has(name)) ?? (options.holding ? [] : alive[0]) ?? [];
         if (options.holding && !id) return null;
         if (!id || !child) throw new Error('[tickwork] [chaos] no running daemon to kill');
@@ -239,8 +263,27 @@ export async function runScenario(scenario: ChaosScenario): Promise<ChaosResult>
         return id;
       };
       disrupted = (await scenario.disrupt({ kind: scenario.store, name: target.name, killDaemon })) ?? null;
+      if (disrupted) {
+        const end = Math.ceil((disrupted.recoveredAt + RECOVERED_MIN_MS) / 1000) * 1000;
+        if (end > to + OVERRUN_CAP_MS)
+          throw new Error(
+            `[tickwork] [chaos] the disruption recovered ${Math.round((disrupted.recoveredAt - from) / 1000)} s into a ${scenario.seconds} s scenario: past the ${OVERRUN_CAP_MS / 1000} s safety net`,
+          );
+        to = Math.max(to, end);
+      }
     }
-    await sleep(Math.max(0, to - Date.now() + 1500 + (scenario.jobMs ?? 50)));
+    // Every job's handler started for a slot past the window (a late machine starts slots late): the window's
+    // slots have all had their turn, whether they ran or were coalesced, skipped or interrupted.
+    await sleep(Math.max(0, to - Date.now() + 1000 + (scenario.jobMs ?? 50)));
+    const codes = Array.from({ length: scenario.jobs }, (_, i) => `chaos.j${i}`);
+    for (const tailEnd = Date.now() + TAIL_CAP_MS; Date.now() < tailEnd; await sleep(250)) {
+      const past = new Set(
+        readLedger(ledgerDir)
+          .filter((e) => e.event === 'start' && e.slot > to)
+          .map((e) => e.code),
+      );
+      if (codes.every((code) => past.has(code))) break;
+    }
     stopping = true;
     if (cliTimer) clearInterval(cliTimer);
     await killer;
@@ -266,7 +309,6 @@ export async function runScenario(scenario: ChaosScenario): Promise<ChaosResult>
       )
     ).filter(Boolean).length;
     const entries = readLedger(ledgerDir);
-    const codes = Array.from({ length: scenario.jobs }, (_, i) => `chaos.j${i}`);
     const verdict = judge(entries, codes, from, to);
     const store = await openStore(scenario.store, target.name, scenario.storeUrl);
     try {
@@ -300,16 +342,22 @@ export async function runScenario(scenario: ChaosScenario): Promise<ChaosResult>
         (m) => logged(m.slot) && !recorded.has(`${m.code}|${m.slot}`) && !ranged.has(`${m.code}|${m.slot}`),
       ).length;
       // Each missed slot of the window by what the log says of it: a run's status, or a range's reason.
-      const missedBy: Record<string, number> = {};
-      for (const m of verdict.missed) {
-        const id = `${m.code}|${m.slot}`;
-        const why = recorded.has(id) ? `run ${recorded.get(id)}` : ranged.has(id) ? `range ${ranged.get(id)}` : 'nothing';
-        missedBy[why] = (missedBy[why] ?? 0) + 1;
-      }
+      const reasons = (missed: Verdict['missed']) => {
+        const by: Record<string, number> = {};
+        for (const m of missed) {
+          const id = `${m.code}|${m.slot}`;
+          const why = recorded.has(id) ? `run ${recorded.get(id)}` : ranged.has(id) ? `range ${ranged.get(id)}` : 'nothing';
+          by[why] = (by[why] ?? 0) + 1;
+        }
+        return by;
+      };
+      const missedBy = reasons(verdict.missed);
       const startedSlots = new Set(entries.filter((e) => e.event === 'start').map((e) => `${e.code}|${e.slot}`));
       const rangedButStarted = [...ranged.keys()].filter((id) => startedSlots.has(id)).length;
+      const afterRecovery = disrupted && judge(entries, codes, disrupted.recoveredAt, to);
       const recovered = disrupted && {
-        ...judge(entries, codes, disrupted.recoveredAt, to),
+        ...(afterRecovery as Verdict),
+        missedBy: reasons((afterRecovery as Verdict).missed),
         skipped: [...recorded].filter(
           ([id, status]) => status === 'skipped' && Number(id.slice(id.lastIndexOf('|') + 1)) > (disrupted as DisruptOutcome).recoveredAt,
         ).length,
@@ -352,28 +400,30 @@ function resumedAfter(missed: readonly { slot: number }[], disruptedAt: number |
   return after.length === 0 ? 0 : Math.max(0, Math.max(...after) + 1_000 - disruptedAt);
 }
 
+/** How long `killOneDaemon` with `holding` looks for a daemon running a handler: a safety net, not a speed claim. */
+const HOLDING_CAP_MS = 60_000;
+
 /**
- * SIGKILLs one daemon (not restarted), `atMsIntoSecond` ms into a second when given. Slots from the killed daemon's lease TTL plus `settleMs`
- * on are judged as `recovered`: the other daemons must run every one of them.
+ * SIGKILLs one daemon (not restarted); with `holding`, one seen running a handler at the moment of the kill, so it
+ * holds runs. Slots from the kill (its actual instant) plus the killed daemon's lease TTL plus `settleMs` on are
+ * judged as `recovered`: the other daemons must run every one of them.
  */
 export function killOneDaemon(
   leaseTtlMs: number,
   settleMs = 3_000,
-  atMsIntoSecond?: number,
+  options: { holding?: boolean } = {},
 ): (target: DisruptTarget) => Promise<DisruptOutcome> {
   return async ({ killDaemon }) => {
-    // Optionally at a fixed point of a second (while the slot's handlers run), a daemon running one then, so it holds runs.
-    // On a busy machine the look can miss every handler (late timers, ledger lines not yet written): look again at the
-    // same point of the next two seconds (the scenario judges 12 s after the kill), before settling for any daemon.
-    if (atMsIntoSecond === undefined) killDaemon();
+    if (!options.holding) killDaemon();
     else {
-      let killed: string | null = null;
-      for (let tries = 0; killed === null && tries < 3; tries++) {
-        await sleep((atMsIntoSecond - (Date.now() % 1000) + 1000) % 1000);
-        killed = killDaemon({ holding: true });
-        if (killed === null) await sleep(100);
+      // Looked for as often as it takes: on a busy machine handlers start late and ledger lines come late, so a
+      // look at a fixed point of a second, even three of them, can find none and kill a daemon holding nothing.
+      const deadline = Date.now() + HOLDING_CAP_MS;
+      while (killDaemon({ holding: true }) === null) {
+        if (Date.now() > deadline)
+          throw new Error(`[tickwork] [chaos] no daemon was seen running a handler within ${HOLDING_CAP_MS / 1000} s: nothing killed`);
+        await sleep(10);
       }
-      if (killed === null) killDaemon();
     }
     const disruptedAt = Date.now();
     return { recoveredAt: disruptedAt + leaseTtlMs + settleMs, disruptedAt };

@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { chownSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import type { DisruptOutcome } from './chaos-harness.js';
 import { tempDir } from './fixtures.js';
 import { unusedPort } from './redis-server.js';
@@ -72,16 +73,34 @@ export async function withChaosPostgres<T>(scenario: (pg: ChaosPostgres) => Prom
   }
 }
 
+/** The instant a query on `url` is first answered (tried every 100 ms, a 60 s safety net): the server is seen answering. */
+async function answeredAt(url: string): Promise<number> {
+  for (const deadline = Date.now() + 60_000; ; await new Promise((resolve) => setTimeout(resolve, 100))) {
+    const client = new pg.Client({ connectionString: url });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      await client.query('select 1');
+      return Date.now();
+    } catch (error) {
+      if (Date.now() > deadline)
+        throw new Error(`[tickwork] [chaos] the private PostgreSQL did not answer within 60 s of its start`, { cause: error });
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+}
+
 /**
  * The disruption of the PostgreSQL-restart scenarios: `pg_ctl stop -m fast`, the server down for
- * `outageMs`, started again with its data. Slots from `settleMs` after it accepts connections
- * again are judged as `recovered`: all of them must run.
+ * `outageMs`, started again with its data. Slots from `settleMs` after it is seen answering a query
+ * again (measured, however long the start took) are judged as `recovered`: all of them must run.
  */
 export function stopAndStart(server: ChaosPostgres, outageMs = 8_000, settleMs = 3_000): () => Promise<DisruptOutcome> {
   return async () => {
     await server.stop();
     await new Promise((resolve) => setTimeout(resolve, outageMs));
     await server.start();
-    return { recoveredAt: Date.now() + settleMs };
+    return { recoveredAt: (await answeredAt(server.url)) + settleMs };
   };
 }

@@ -151,7 +151,7 @@ describe('chaos: exactly once with real runner processes', () => {
       // Slots the lost data recorded are gone with it; from the restart on every miss has a logged reason.
       expect(result.unaccountedMisses, JSON.stringify(result.missedBy)).toBe(0);
       expect(result.rangedButStarted).toBe(0);
-      const recovered = expectRecovered(result);
+      const recovered = expectRecovered(result, { coalesced: true });
       expect(recovered.skipped, 'no overlap skips citing finished runs').toBe(0);
     },
     SCENARIO_TIMEOUT,
@@ -172,7 +172,7 @@ describe('chaos: exactly once with real runner processes', () => {
       expectSound(result);
       expect(result.kills).toBe(1);
       expect(result.unaccountedMisses, JSON.stringify(result.missed)).toBe(0);
-      expectRecovered(result);
+      expectRecovered(result, { coalesced: true });
     },
     SCENARIO_TIMEOUT,
   );
