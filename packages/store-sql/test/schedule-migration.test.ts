@@ -86,6 +86,7 @@ describe('a deployment migrated by the previous version migrates forward', () =>
       'tickwork_complete_runs',
       'tickwork_finish_state',
       'tickwork_interrupt',
+      'tickwork_lease_partitions',
       'tickwork_reap_dead_runners',
       'tickwork_reap_expired',
       'tickwork_remove_schedules',
