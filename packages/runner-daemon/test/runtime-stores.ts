@@ -5,6 +5,8 @@ import { allRuns, sleep, waitFor, type StoreKit } from './cluster.js';
 
 const CODE = 'tenant.report';
 const POLL_MS = 500;
+/** The daemon's longest claim lead (its README: the adaptive lead is capped at 5 s). */
+const MAX_LEAD_MS = 5_000;
 
 interface Start {
   key: string;
@@ -76,7 +78,8 @@ export async function runRuntimeScheduleScenario(kit: StoreKit): Promise<void> {
     latencies.remove = await honoured('slow', (held) => held === null);
     const removeHonouredAt = Date.now();
     const slowStartsWhenRemoved = starts.filter((s) => s.key === 'slow').length;
-    await sleep(6_000);
+    // Past the longest claim lead after the last change, and two slots of a's new definition beyond it.
+    await sleep(MAX_LEAD_MS + 5_000);
     for (const daemon of daemons) await daemon.stop();
 
     console.log(`[${kit.name}] runtime schedule honoured after (ms, both daemons): ${JSON.stringify(latencies)}; design ${bound} ms`);
@@ -85,7 +88,15 @@ export async function runRuntimeScheduleScenario(kit: StoreKit): Promise<void> {
     const ids = starts.map((s) => `${s.key}@${s.slot}`);
     expect(ids.length - new Set(ids).size).toBe(0);
     expect(starts.filter((s) => s.key === 'a' && s.at < changedAt).every((s) => (s.payload as { v: string }).v === 'a1')).toBe(true);
-    const laterA = starts.filter((s) => s.key === 'a' && s.at > changeHonouredAt);
+    // An edit applies to the slots claimed after the daemons hold it; a slot claimed ahead before
+    // it (at most the claim lead, capped at 5 s) runs as claimed — seen at load 35 on Redis: the
+    // odd second with payload a1 started after both daemons held the new version.
+    const afterChange = starts.filter((s) => s.key === 'a' && s.at > changeHonouredAt);
+    for (const s of afterChange.filter((s) => s.slot <= changeHonouredAt + MAX_LEAD_MS)) {
+      expect([{ v: 'a1' }, { v: 'a2' }]).toContainEqual(s.payload);
+      if ((s.payload as { v: string }).v === 'a2') expect(s.slot % 2_000).toBe(0);
+    }
+    const laterA = afterChange.filter((s) => s.slot > changeHonouredAt + MAX_LEAD_MS);
     expect(laterA.length).toBeGreaterThanOrEqual(2);
     for (const s of laterA) expect([s.slot % 2_000, s.payload]).toEqual([0, { v: 'a2' }]);
     expect(starts.filter((s) => s.key === 'b').length).toBeGreaterThanOrEqual(3);
