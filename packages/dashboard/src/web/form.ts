@@ -18,6 +18,12 @@ const FIELDS = [
   'startAt',
   'expiresAt',
 ];
+/**
+ * The fields the preview sends and checks. Its answer clears only their errors: a save refused
+ * for another field (the payload) while a preview was in flight keeps its message — the preview
+ * answering after the save used to wipe it.
+ */
+const PREVIEW_FIELDS = ['kind', 'every', 'anchor', 'times', 'weekdays', 'monthDays', 'expression', 'at', 'timezone'] as const;
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
 /** Create or edit one runtime schedule: every kind, a timezone picker, the next five slots as you type, field errors beside their field. */
@@ -131,8 +137,8 @@ export async function scheduleForm(main: HTMLElement, code: string, key: string 
     if (kind.value === 'once') body.at = inputs.at?.value;
     return body;
   };
-  const clearErrors = () => {
-    for (const name of FIELDS) {
+  const clearErrors = (fields: readonly string[] = FIELDS) => {
+    for (const name of fields) {
       if (errors[name]) errors[name].textContent = '';
       inputs[name]?.removeAttribute('aria-invalid');
     }
@@ -152,21 +158,14 @@ export async function scheduleForm(main: HTMLElement, code: string, key: string 
     timer = window.setTimeout(async () => {
       const mine = ++seq;
       const body = formBody();
-      delete body.payload;
       try {
-        const answer = await api('POST', `/api/jobs/${seg(code)}/preview`, {
-          kind: body.kind,
-          every: body.every,
-          anchor: body.anchor,
-          times: body.times,
-          weekdays: body.weekdays,
-          monthDays: body.monthDays,
-          expression: body.expression,
-          at: body.at,
-          timezone: body.timezone,
-        });
+        const answer = await api(
+          'POST',
+          `/api/jobs/${seg(code)}/preview`,
+          Object.fromEntries(PREVIEW_FIELDS.map((name) => [name, body[name]])),
+        );
         if (mine !== seq) return;
-        clearErrors();
+        clearErrors(PREVIEW_FIELDS);
         mount(
           preview,
           h('h3', null, 'Next runs'),
@@ -181,7 +180,7 @@ export async function scheduleForm(main: HTMLElement, code: string, key: string 
         );
       } catch (error) {
         if (mine !== seq) return;
-        clearErrors();
+        clearErrors(PREVIEW_FIELDS);
         showError(error);
         mount(preview, h('h3', null, 'Next runs'), h('p', { class: 'hint' }, 'fix the schedule to see its next runs'));
       }

@@ -129,6 +129,34 @@ describe('the dashboard in Chromium', () => {
     await page.context().close();
   });
 
+  it("keeps a save's payload error when the preview that typing started answers after it", async () => {
+    const page = await signedIn('admin');
+    await page.goto(`${h.url}#/job/reports.daily/schedules`);
+    await page.locator('#new-schedule').click();
+    await page.getByLabel('Key').fill('late-preview');
+    await page.getByLabel('Kind').selectOption('daily');
+    await page.getByLabel('At local times').fill('06:00');
+    await page.locator('#preview li').first().waitFor(WAIT);
+    // The previews answer a second late, so the one the payload's typing starts lands after the save's refusal.
+    let previewsAnswered = 0;
+    await page.route('**/preview', async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await route.continue();
+      previewsAnswered++;
+    });
+    await page.getByLabel('Payload (JSON)').fill('{"tenant": "acme"');
+    await page.locator('#save').click();
+    await page.locator('#s-payload-error', { hasText: 'payload is not valid JSON' }).waitFor(WAIT);
+    const answered = previewsAnswered;
+    await page.waitForResponse('**/preview', WAIT);
+    // Let the page handle the preview's answer, then the save's message must still be there.
+    await page.locator('#preview li').first().waitFor(WAIT);
+    expect(previewsAnswered).toBeGreaterThan(answered);
+    expect(await page.locator('#s-payload-error').textContent()).toContain('payload is not valid JSON');
+    expect(await h.store.getSchedules([{ code: 'reports.daily', key: 'late-preview' }])).toEqual([]);
+    await page.context().close();
+  });
+
   it('creates a runtime schedule with a preview and payload, and a runner runs it with that payload', async () => {
     const page = await signedIn('admin');
     await page.goto(`${h.url}#/job/reports.daily/schedules`);
