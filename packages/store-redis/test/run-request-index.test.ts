@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRedisStore } from '../src/index.js';
 import type { RedisStore } from '../src/store.js';
+import { startMonitor } from './monitor.js';
 import { adminClient, deletePrefix, keysUnder, randomPrefix, REDIS_URL } from './redis-fixture.js';
 
 /** Pending requests of unrelated schedules; a call that scanned them would issue thousands of commands. */
@@ -14,14 +15,13 @@ const FEW = 80;
 
 /** The commands the store's scripts issued on keys under `prefix` while `work` ran, seen with MONITOR. */
 async function scriptCommands<T>(admin: Redis, prefix: string, work: () => Promise<T>): Promise<{ result: T; commands: string[][] }> {
-  const monitor = await admin.monitor();
   const commands: string[][] = [];
   const marker = `${prefix}:monitor-marker`;
   let markerSeen: () => void = () => {};
   const sawMarker = new Promise<void>((resolve) => {
     markerSeen = resolve;
   });
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+  const monitor = await startMonitor(REDIS_URL, ({ args, source }) => {
     if (args[1] === marker) markerSeen();
     else if (source === 'lua' && args.some((arg) => arg.includes(prefix))) commands.push(args);
   });
@@ -32,7 +32,7 @@ async function scriptCommands<T>(admin: Redis, prefix: string, work: () => Promi
     await sawMarker;
     return { result, commands };
   } finally {
-    monitor.disconnect();
+    monitor.stop();
   }
 }
 
