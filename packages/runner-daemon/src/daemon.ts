@@ -20,7 +20,7 @@ import { createDaemonMetrics, type DaemonMetrics } from './metrics.js';
 import { observeStore } from './observed-store.js';
 import { resolveDaemonOptions, type DaemonOptions, type DaemonSource, type ResolvedDaemonOptions } from './options.js';
 import { LoadedSchedules, type LoadedSchedule } from './loaded-schedules.js';
-import { planEntry, type RunTarget, type ScheduleEntry } from './schedule-entry.js';
+import { endClaim, endWait, planEntry, startClaim, startWait, type RunTarget, type ScheduleEntry } from './schedule-entry.js';
 import { repeatEvery, retryUntilStored } from './repeat.js';
 import { ChangeWatcher, RESYNC_MS, type WatcherHost } from './change-watcher.js';
 import { DaemonStartError } from './errors.js';
@@ -106,7 +106,6 @@ class Daemon {
   private readonly schedules: LoadedSchedules;
   private readonly timer: WakeTimer;
   private readonly launcher: RunLauncher;
-  private readonly deferrals = new Map<ScheduleEntry, () => void>();
   private store: Store | null = null;
   private watcher: ChangeWatcher | null = null;
   /** Heartbeats into the store (null: the store has no runner presence); kept until teardown, so a draining daemon stays alive. */
@@ -146,7 +145,7 @@ class Daemon {
       metrics: this.metrics,
       plan: { missedGraceMs: options.missedGraceMs },
       changed: (entry) => {
-        if (entry.deferred) this.undefer(entry);
+        this.stopWaiting(entry);
         this.armNext();
       },
     });
@@ -361,8 +360,8 @@ class Daemon {
 
   private async teardown(): Promise<void> {
     this.timer.disarm();
-    for (const cancel of this.deferrals.values()) cancel();
-    this.deferrals.clear();
+    // A removed entry's wait ended with its removal: the waits left are the held entries'.
+    for (const entry of this.schedules.values()) if (entry.phase.name === 'waiting') entry.phase.cancel?.();
     for (const cancel of this.loops) cancel();
     this.loops = [];
     this.presence?.stop();
@@ -403,7 +402,7 @@ class Daemon {
       const entry = queue.pop() as ScheduleEntry;
       // Pre-claiming while this daemon's own run of a non-parallel schedule is still going would
       // turn the next slot into an overlap skip; wait for that run to end or the instant to come.
-      if (entry.running > 0 && !entry.job.allowParallelRuns && (entry.dueAt as number) > nowMs) this.defer(entry);
+      if (entry.running > 0 && !entry.job.allowParallelRuns && (entry.dueAt as number) > nowMs) this.waitUntilDue(entry);
       else batch.push(entry);
     }
     if (batch.length > 0) {
@@ -474,7 +473,7 @@ class Daemon {
         this.schedules.requeue(entry, startAt, false);
         continue;
       }
-      entry.busy = true;
+      startClaim(entry);
       entry.backlog = claims.length > 1;
       const target = { job: entry.job, payload: entry.payload };
       // A slot waits in the store (bufferOne/bufferAll/cancelOther): claim it, and the slot due now
@@ -497,7 +496,7 @@ class Daemon {
     };
     await Promise.all(Array.from({ length: CLAIMS_IN_FLIGHT }, lane));
     if (failed) {
-      for (const { entry } of plans.slice(next)) this.unclaimed(entry);
+      this.unclaimed(plans.slice(next));
       return;
     }
     // Round trips plus arming the runs; slow decay, so small claims between big bursts (every-second
@@ -516,13 +515,14 @@ class Daemon {
     } catch {
       // Nothing was claimed (or all of it was, and the retry will read `taken` and the reaper will
       // recover those runs); the entries stay due and are re-planned per their policy when the store is back.
-      for (const { entry } of plans) this.unclaimed(entry);
+      this.unclaimed(plans);
       this.storeHealth.backOff();
       return false;
     }
     const claimedAt = this.options.clock.now().getTime();
     plans.forEach(({ entry, target, claim, startAt, followed }, index) => {
-      entry.busy = false;
+      // A followed claim's entry stays claiming until the claim after it is answered (or given up).
+      if (!followed) endClaim(entry);
       const outcome = outcomes[index] as ClaimOutcome;
       if (outcome.reaped) {
         void alertInterrupted(outcome.reaped, (code) => this.jobs.get(code), this.logger).catch(() => undefined);
@@ -586,8 +586,8 @@ class Daemon {
       }
       if (followed) return;
       // An `all`-policy backlog continues after this run ends, so its slots never overlap.
-      if (outcome.status === 'claimed' && entry.backlog) return;
-      this.schedules.requeue(entry, startAt, entry.backlog);
+      if (outcome.status === 'claimed' && entry.backlog) startWait(entry);
+      else this.schedules.requeue(entry, startAt, entry.backlog);
     });
     return true;
   }
@@ -602,38 +602,35 @@ class Daemon {
     if (!this.schedules.holds(entry)) return;
     const instant = claim.slotAt.getTime() + (claim.trigger === 'schedule' ? jitterMs(entry.job, entry.key, claim.slotAt) : 0);
     entry.dueAt = instant > nowMs ? instant : nowMs + this.options.pollIntervalMs;
-    this.defer(entry);
+    this.waitUntilDue(entry);
   }
 
-  /** A planned entry whose claim was not made (the store failed): still due, back in the queue. */
-  private unclaimed(entry: ScheduleEntry): void {
-    entry.busy = false;
-    if (this.schedules.holds(entry)) this.schedules.queue.update(entry);
+  /** Planned entries whose claim was not made (the store failed): still due, back in the queue. */
+  private unclaimed(plans: readonly Plan[]): void {
+    for (const { entry, followed } of plans) {
+      if (followed) continue;
+      endClaim(entry);
+      if (this.schedules.holds(entry)) this.schedules.queue.update(entry);
+    }
   }
 
   // — runs —
 
-  private defer(entry: ScheduleEntry): void {
-    entry.deferred = true;
-    this.deferrals.set(
-      entry,
-      callAt(this.options.clock, entry.dueAt as number, () => this.undefer(entry)),
-    );
+  /** Out of the queue until this daemon's own run of it ends, a re-plan, or its `dueAt`. */
+  private waitUntilDue(entry: ScheduleEntry): void {
+    startWait(entry, () => callAt(this.options.clock, entry.dueAt as number, () => this.stopWaiting(entry)));
   }
 
-  private undefer(entry: ScheduleEntry): void {
-    this.deferrals.get(entry)?.();
-    this.deferrals.delete(entry);
-    if (!entry.deferred) return;
-    entry.deferred = false;
-    if (entry.busy || this.stopRequested || !this.schedules.holds(entry)) return;
+  /** Ends a wait (no-op for an entry not waiting): back in the queue at its `dueAt`. */
+  private stopWaiting(entry: ScheduleEntry): void {
+    if (!endWait(entry) || this.stopRequested || !this.schedules.holds(entry)) return;
     this.schedules.queue.update(entry);
     this.armNext();
   }
 
   private runFinished(entry: ScheduleEntry, executed: ExecutedRun | null): void {
     entry.running--;
-    this.undefer(entry);
+    this.stopWaiting(entry);
     if (!executed?.state) {
       // Refused, or taken over by another runner: the store's state is what counts.
       this.watcher?.refreshState(entry.id);
@@ -643,7 +640,7 @@ class Daemon {
     const { code: _code, key: _key, ...state } = executed.state;
     this.schedules.learn(entry, state);
     const again = executed.run.status !== 'succeeded' || entry.backlog || state.waitingSlotAt !== null;
-    if (again && !entry.busy && !this.stopRequested) this.schedules.requeue(entry, this.options.clock.now().getTime(), true);
+    if (again && !this.stopRequested) this.schedules.requeue(entry, this.options.clock.now().getTime(), true);
   }
 
   /**

@@ -60,7 +60,7 @@ export class LoadedSchedules {
       logger: Logger;
       metrics: DaemonMetrics;
       plan: PlanOptions;
-      /** An entry was re-planned or removed: the daemon lifts its deferral and re-arms its timer. */
+      /** An entry was re-planned or removed: the daemon ends its wait and re-arms its timer. */
       changed: (entry: ScheduleEntry) => void;
     },
   ) {
@@ -118,22 +118,25 @@ export class LoadedSchedules {
     for (const entry of this.entries.values()) this.requeue(entry, nowMs, true);
   }
 
-  /** Computes the entry's next instant (with `catchUp`, a slot already due makes it due now) and moves it in the queue. */
+  /**
+   * Computes the entry's next instant (with `catchUp`, a slot already due makes it due now) and moves
+   * it in the queue — unless a claim of it is in flight: that claim's outcome re-plans it.
+   */
   requeue(entry: ScheduleEntry, nowMs: number, catchUp: boolean): void {
-    if (!this.holds(entry)) return;
+    if (!this.holds(entry) || entry.phase.name === 'claiming') return;
     entry.dueAt = dueAtOf(entry, nowMs, { ...this.deps.plan, catchUp });
     this.queue.update(entry);
     this.deps.metrics.scheduled.set(this.queue.size);
     this.deps.changed(entry);
   }
 
-  /** Takes a fresh state of a held schedule and re-plans it (unless a claim of it is in flight: that re-queues it). */
+  /** Takes a fresh state of a held schedule and re-plans it. */
   applyState(state: JobState): void {
     const entry = this.entries.get(scheduleId(state.code, state.key));
     if (!entry) return;
     const error = applyFreshState(entry, state, this.shared);
     if (error) this.invalid(entry, error);
-    if (!entry.busy) this.requeue(entry, this.deps.clock.now().getTime(), true);
+    this.requeue(entry, this.deps.clock.now().getTime(), true);
   }
 
   /**
@@ -156,7 +159,7 @@ export class LoadedSchedules {
     }
     const error = applyRuntimeSchedule(entry, job, found.schedule, found.state, this.shared);
     if (error) this.invalid(entry, error);
-    if (!entry.busy) this.requeue(entry, nowMs, true);
+    this.requeue(entry, nowMs, true);
   }
 
   /** Takes what this daemon learnt of a schedule's state from its own claims and runs (in place: the entry owns its state). */

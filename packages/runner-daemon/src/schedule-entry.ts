@@ -6,6 +6,44 @@ import type { SharedValues } from './shared-values.js';
 import type { Queued } from './slot-queue.js';
 
 /**
+ * Where an entry is in the daemon's claim loop: one phase at a time.
+ *
+ * - `queued`: in the slot queue at `dueAt`, or out of it while `dueAt` is null (nothing to claim:
+ *   held, paused, disabled, ended). Any re-plan (a state or schedule read, a refused claim, a run's
+ *   end) moves it.
+ * - `claiming`: taken from the queue by a wake, its scheduled claim in flight. A re-plan meanwhile
+ *   only updates its state and hold; the claim's outcome re-plans it (so a hold that comes during
+ *   the claim takes it out of the queue then: `dueAtOf` finds it not runnable).
+ * - `waiting`: taken from the queue until its own run ends, a re-plan, or (with a timer) `dueAt`:
+ *   the wake found this daemon's run of a non-parallel schedule still going before the instant; its
+ *   claim was answered `busy` (timer at the slot's instant, or a poll interval on for a slot already
+ *   due); its claim started the first slot of a backlog (no timer: the run's end re-plans it).
+ *
+ * Transitions (anything else throws): queued → claiming ({@link startClaim}) → queued
+ * ({@link endClaim}, when the claim's outcome is handled or the claim was not made); queued →
+ * waiting ({@link startWait}) → queued ({@link endWait}). The queue only ever holds `queued`
+ * entries, and a claim's two slots (the waiting one and the one due now) are one claim: the
+ * entry stays `claiming` until the second is answered.
+ *
+ * Orthogonal to the phase, in any phase: `held` (what the daemon knows of the definition: every
+ * hold comes with a re-plan, which takes a `queued` entry out of the queue and ends a wait; during
+ * a claim it waits for the claim's outcome), `backlog` (what the last claim's plan found) and
+ * `running` (a count, not a flag: runs go on in every phase, and a schedule that allows parallel
+ * runs — `allowAll` — has several at once). One combination is left over: a hold that came during
+ * a claim answered `busy` waits with it, and the wait's end queues it at the slot's instant, where
+ * the wake plans it (a stale version is refused `unscheduled` again; an invalid schedule plans
+ * only its waiting slot or a due retry).
+ */
+export type EntryPhase =
+  | { readonly name: 'queued' }
+  | { readonly name: 'claiming' }
+  | { readonly name: 'waiting'; cancel: (() => void) | null };
+
+/** Shared: 100,000 entries moving in and out of claims allocate no phase object. */
+const QUEUED: EntryPhase = { name: 'queued' };
+const CLAIMING: EntryPhase = { name: 'claiming' };
+
+/**
  * One schedule the daemon watches — a job's own (key '') or one of its runtime schedules — with
  * its effective job, compiled schedule, cached state and next instant. Kept small (its job, compiled
  * schedule and instants are shared, see SharedValues): a daemon holds 100,000 of them.
@@ -25,21 +63,63 @@ export interface ScheduleEntry extends Queued {
   overrideJson: string | null;
   /** The store's state as last read, plus what this daemon's own claims and runs taught it (instants shared). */
   state: JobState;
+  /** Where it is in the claim loop (see {@link EntryPhase}); changed only by the transition functions below. */
+  phase: EntryPhase;
   /**
-   * Held out of the queue and of run-now requests: `stale` from a claim answered `unscheduled` until
-   * the schedule is read again; `invalid` while its stored schedule or override does not compile.
+   * Why it is held out of the queue and of run-now requests, or null: `stale` from a claim answered
+   * `unscheduled` until the schedule is read again; `invalid` while its stored schedule or override
+   * does not compile (it replaces `stale`: the re-read asked for by `stale` still comes).
    */
   held: 'stale' | 'invalid' | null;
-  /** A claim for this schedule is in flight: refreshes only update `state`, the claim re-queues it. */
-  busy: boolean;
-  /** The last plan had more slots than one claim (`all`-policy backfill): re-plan when the run ends. */
+  /**
+   * Whether its last claim's plan had more slots than one claim (an `all`-policy backfill): after
+   * that claim's run ends it is re-planned at once. A property of the plan, not a phase: it outlives
+   * a re-plan during that run (which puts the entry back in the queue), so the run's end still re-plans.
+   */
   backlog: boolean;
   /** Runs of this schedule this daemon has launched and not yet seen finish. */
   running: number;
-  /** Held out of the queue until its own run ends or its instant comes (see the daemon's wake). */
-  deferred: boolean;
   /** How long this schedule's last handler ran (ms), or null before its first run here. */
   handlerMs: number | null;
+}
+
+/** queued → claiming: a wake planned slots for it and claims them. */
+export function startClaim(entry: ScheduleEntry): void {
+  expectPhase(entry, 'queued', 'start a claim');
+  entry.phase = CLAIMING;
+}
+
+/** claiming → queued: its claim was answered (or not made); the caller re-plans it. */
+export function endClaim(entry: ScheduleEntry): void {
+  expectPhase(entry, 'claiming', 'end a claim');
+  entry.phase = QUEUED;
+}
+
+/**
+ * queued → waiting, out of the queue. `timer` arms the wait's end at `dueAt` and returns its
+ * cancel; a timer already due ends the wait (through {@link endWait}) before it returns.
+ */
+export function startWait(entry: ScheduleEntry, timer?: () => () => void): void {
+  expectPhase(entry, 'queued', 'wait');
+  const waiting: EntryPhase = { name: 'waiting', cancel: null };
+  entry.phase = waiting;
+  if (!timer) return;
+  const cancel = timer();
+  if (entry.phase === waiting) waiting.cancel = cancel;
+}
+
+/** waiting → queued, its timer cancelled; false (nothing changed) when it was not waiting. The caller queues it. */
+export function endWait(entry: ScheduleEntry): boolean {
+  const { phase } = entry;
+  if (phase.name !== 'waiting') return false;
+  phase.cancel?.();
+  entry.phase = QUEUED;
+  return true;
+}
+
+function expectPhase(entry: ScheduleEntry, name: EntryPhase['name'], what: string): void {
+  if (entry.phase.name !== name)
+    throw new Error(`[tickwork] [runner-daemon] schedule ${entry.job.code}/${entry.key}: cannot ${what} while ${entry.phase.name}`);
 }
 
 /** What a claimed run executes: the job and payload its slot was planned with (a later change of the schedule leaves it alone). */
@@ -72,11 +152,10 @@ export function createEntry(
     schedule: null,
     overrideJson: null,
     state: shared.state(state),
+    phase: QUEUED,
     held: null,
-    busy: false,
     backlog: false,
     running: 0,
-    deferred: false,
     handlerMs: null,
     dueAt: null,
     queueIndex: -1,
