@@ -20,7 +20,7 @@ import { createDaemonMetrics, type DaemonMetrics } from './metrics.js';
 import { observeStore } from './observed-store.js';
 import { resolveDaemonOptions, type DaemonOptions, type DaemonSource, type ResolvedDaemonOptions } from './options.js';
 import { LoadedSchedules, type LoadedSchedule } from './loaded-schedules.js';
-import { endClaim, endWait, planEntry, startClaim, startWait, type RunTarget, type ScheduleEntry } from './schedule-entry.js';
+import { endClaim, endWait, planEntry, runnable, startClaim, startWait, type RunTarget, type ScheduleEntry } from './schedule-entry.js';
 import { repeatEvery, retryUntilStored } from './repeat.js';
 import { ChangeWatcher, RESYNC_MS, type WatcherHost } from './change-watcher.js';
 import { DaemonStartError } from './errors.js';
@@ -596,10 +596,15 @@ class Daemon {
    * A claim answered `busy`: another run holds the lease and this slot must not be consumed yet. A
    * pre-claim is made again at the slot's instant, where the overlap policy judges it; a slot already
    * due (backfill, retry, the waiting slot) again after a poll interval — or as soon as this daemon's
-   * own run of the schedule ends.
+   * own run of the schedule ends. One held, paused or disabled while the claim was in flight is
+   * re-planned instead, like after any other answer: out of the queue until a change makes it runnable.
    */
   private awaitTurn(entry: ScheduleEntry, claim: SlotClaim, nowMs: number): void {
     if (!this.schedules.holds(entry)) return;
+    if (!runnable(entry)) {
+      this.schedules.requeue(entry, nowMs, false);
+      return;
+    }
     const instant = claim.slotAt.getTime() + (claim.trigger === 'schedule' ? jitterMs(entry.job, entry.key, claim.slotAt) : 0);
     entry.dueAt = instant > nowMs ? instant : nowMs + this.options.pollIntervalMs;
     this.waitUntilDue(entry);

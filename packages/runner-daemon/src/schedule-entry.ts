@@ -25,14 +25,13 @@ import type { Queued } from './slot-queue.js';
  * entries, and a claim's two slots (the waiting one and the one due now) are one claim: the
  * entry stays `claiming` until the second is answered.
  *
- * Orthogonal to the phase, in any phase: `held` (what the daemon knows of the definition: every
- * hold comes with a re-plan, which takes a `queued` entry out of the queue and ends a wait; during
- * a claim it waits for the claim's outcome), `backlog` (what the last claim's plan found) and
- * `running` (a count, not a flag: runs go on in every phase, and a schedule that allows parallel
- * runs — `allowAll` — has several at once). One combination is left over: a hold that came during
- * a claim answered `busy` waits with it, and the wait's end queues it at the slot's instant, where
- * the wake plans it (a stale version is refused `unscheduled` again; an invalid schedule plans
- * only its waiting slot or a due retry).
+ * Orthogonal to the phase: `held` (what the daemon knows of the definition), `backlog` (what the
+ * last claim's plan found) and `running` (a count, not a flag: runs go on in every phase, and a
+ * schedule that allows parallel runs — `allowAll` — has several at once). Every hold comes with a
+ * re-plan, which takes a `queued` entry out of the queue and ends a wait; a hold that comes during
+ * a claim waits for the claim's outcome, whose re-plan (a `busy` answer's too) finds it held. So a
+ * held entry is never in the queue: it is `queued` with no `dueAt`, `claiming` (a claim planned
+ * before the hold), or waiting for the end of a backlog's run (which re-plans it).
  */
 export type EntryPhase =
   | { readonly name: 'queued' }
