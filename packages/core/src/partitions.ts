@@ -12,8 +12,9 @@ import { show } from './show.js';
 /** How many partitions runtime schedules fall into. Fixed: every runner and store must agree on it. */
 export const PARTITION_COUNT = 256;
 
-/** Shortest and longest partition lease a runner may ask for (ms). */
+/** Shortest partition lease a runner may ask for (ms). */
 export const MIN_PARTITION_TTL_MS = 1_000;
+/** Longest partition lease a runner may ask for (ms). */
 export const MAX_PARTITION_TTL_MS = 3_600_000;
 
 /**

@@ -26,8 +26,9 @@ export interface RunTracer {
   ): ReturnType<F>;
 }
 
-/** OpenTelemetry's `SpanStatusCode.OK` and `.ERROR`. */
+/** OpenTelemetry's `SpanStatusCode.OK`: a run that succeeded. */
 export const SPAN_STATUS_OK = 1;
+/** OpenTelemetry's `SpanStatusCode.ERROR`: a run that did not succeed. */
 export const SPAN_STATUS_ERROR = 2;
 
 /** The attributes of a run's span (the `tickwork.status` one is set when the run is recorded). */
