@@ -1,4 +1,7 @@
-import { prefixed, TickworkError } from '@tickwork/core';
+import { messagePrefix, prefixed, TickworkError } from '@tickwork/core';
+
+/** `[tickwork] [example]`: the start of every message the example writes. */
+export const PREFIX = messagePrefix('example');
 
 /** Base class of the errors the example application throws on purpose. */
 export class ExampleError extends TickworkError {

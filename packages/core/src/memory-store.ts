@@ -3,7 +3,7 @@
  * synchronously between its validation and its return (no await in between), so each call
  * is atomic however many stores share a backend; values are deep-copied in and out.
  */
-import { StoreUnavailableError } from './errors.js';
+import { messagePrefix, StoreUnavailableError } from './errors.js';
 import {
   createMemoryBackend,
   memoryData,
@@ -68,7 +68,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   let closed = false;
 
   const open = (method: string): MemoryData => {
-    if (closed) throw new StoreUnavailableError(`[tickwork] [memory-store] ${method}: the store was closed`);
+    if (closed) throw new StoreUnavailableError(`${messagePrefix('memory-store')} ${method}: the store was closed`);
     return data;
   };
   const emit = (change: StoreChange) => {

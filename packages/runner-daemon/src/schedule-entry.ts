@@ -1,4 +1,4 @@
-import { describeThrown, type Job, type JobState, type RuntimeSchedule } from '@tickwork/core';
+import { describeThrown, messagePrefix, type Job, type JobState, type RuntimeSchedule } from '@tickwork/core';
 import type { CompiledSchedule } from '@tickwork/core/schedule';
 import type { SlotClaim } from '@tickwork/core/store';
 import { nextDueAt, planDue, type StoreOutage } from '@tickwork/core/runner';
@@ -118,7 +118,7 @@ export function endWait(entry: ScheduleEntry): boolean {
 
 function expectPhase(entry: ScheduleEntry, name: EntryPhase['name'], what: string): void {
   if (entry.phase.name !== name)
-    throw new Error(`[tickwork] [runner-daemon] schedule ${entry.job.code}/${entry.key}: cannot ${what} while ${entry.phase.name}`);
+    throw new Error(`${messagePrefix('runner-daemon')} schedule ${entry.job.code}/${entry.key}: cannot ${what} while ${entry.phase.name}`);
 }
 
 /** What a claimed run executes: the job and payload its slot was planned with (a later change of the schedule leaves it alone). */

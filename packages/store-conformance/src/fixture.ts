@@ -1,4 +1,4 @@
-import type { Store } from '@tickwork/core';
+import { messagePrefix, type Store } from '@tickwork/core';
 import { afterEach, beforeEach } from 'vitest';
 
 /** One isolated backend (schema, key prefix, file); `open()` may be called several times for separate instances on it. */
@@ -36,14 +36,14 @@ export interface StoreHarness {
 export function useStoreHarness(makeFixture: StoreFixtureFactory, options: ConformanceOptions): StoreHarness {
   const raceInstances = options.raceInstances ?? 16;
   if (!Number.isInteger(raceInstances) || raceInstances < 2) {
-    throw new TypeError(`[tickwork] [store-conformance] options.raceInstances must be an integer ≥ 2, got ${String(raceInstances)}`);
+    throw new TypeError(`${messagePrefix('store-conformance')} options.raceInstances must be an integer ≥ 2, got ${String(raceInstances)}`);
   }
   let fixture: StoreFixture | null = null;
   let first: Store | null = null;
   let opened: Store[] = [];
 
   const open = async (): Promise<Store> => {
-    if (!fixture) throw new Error('[tickwork] [store-conformance] open() called outside a test');
+    if (!fixture) throw new Error(`${messagePrefix('store-conformance')} open() called outside a test`);
     const store = await fixture.open();
     opened.push(store);
     return store;
@@ -69,7 +69,7 @@ export function useStoreHarness(makeFixture: StoreFixtureFactory, options: Confo
 
   return {
     get store(): Store {
-      if (!first) throw new Error('[tickwork] [store-conformance] the store is only available inside a test');
+      if (!first) throw new Error(`${messagePrefix('store-conformance')} the store is only available inside a test`);
       return first;
     },
     raceInstances,

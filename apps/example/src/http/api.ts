@@ -2,6 +2,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import { createScheduler, type Clock, type JobRegistry, type Store } from '@tickwork/core';
 import { dashboardPlugin, DashboardHttpError, type Dashboard, type Principal, type Role } from '@tickwork/dashboard';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { PREFIX } from '../errors.js';
 import { registerAttendanceRoutes } from './attendance-routes.js';
 import { registerJobRoutes } from './job-routes.js';
 import { sendProblem } from './problems.js';
@@ -34,7 +35,7 @@ const principals = new WeakMap<FastifyRequest, Principal>();
 /** Who made a `/jobs/...` request (set by the guard before the route runs). */
 export function principalOf(request: FastifyRequest): Principal {
   const principal = principals.get(request);
-  if (!principal) throw new Error('[tickwork] [example] no principal: the /jobs guard did not run');
+  if (!principal) throw new Error(`${PREFIX} no principal: the /jobs guard did not run`);
   return principal;
 }
 
@@ -53,9 +54,7 @@ export function buildHttpApi(deps: HttpApiDeps): FastifyInstance {
   });
   app.setErrorHandler(sendProblem);
   app.setNotFoundHandler((request, reply) =>
-    reply
-      .status(404)
-      .send({ statusCode: 404, error: 'Not Found', message: `[tickwork] [example] no route ${request.method} ${request.url}` }),
+    reply.status(404).send({ statusCode: 404, error: 'Not Found', message: `${PREFIX} no route ${request.method} ${request.url}` }),
   );
 
   app.get('/', async () => ({
@@ -81,7 +80,7 @@ export function buildHttpApi(deps: HttpApiDeps): FastifyInstance {
       return reply.status(404).send({
         statusCode: 404,
         error: 'Not Found',
-        message: '[tickwork] [example] no daemon in this process (EXAMPLE_DAEMON=0): no metrics',
+        message: `${PREFIX} no daemon in this process (EXAMPLE_DAEMON=0): no metrics`,
       });
     const { contentType, text } = await deps.metrics();
     return reply.type(contentType).send(text);

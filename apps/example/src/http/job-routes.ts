@@ -12,6 +12,7 @@ import {
 } from '@tickwork/core';
 import type { Dashboard } from '@tickwork/dashboard';
 import type { FastifyInstance } from 'fastify';
+import { PREFIX } from '../errors.js';
 import { principalOf } from './api.js';
 import { codeParams, runsQuery, scheduleBody, scheduleParams, schedulesQuery } from './schemas.js';
 
@@ -123,7 +124,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRoutesDeps): vo
         return reply.status(404).send({
           statusCode: 404,
           error: 'Not Found',
-          message: `[tickwork] [example] job "${request.params.code}" has no runtime schedule "${request.params.key}"`,
+          message: `${PREFIX} job "${request.params.code}" has no runtime schedule "${request.params.key}"`,
         });
       }
       return reply.status(204).send();

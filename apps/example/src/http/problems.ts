@@ -8,8 +8,7 @@ import {
 } from '@tickwork/attendance';
 import { InvalidArgumentError, InvalidScheduleError, StoreUnavailableError, UnknownJobError } from '@tickwork/core';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-
-const PREFIX = '[tickwork] [example]';
+import { PREFIX } from '../errors.js';
 
 /** The JSON body of every error response. */
 export interface Problem {

@@ -13,8 +13,7 @@ import {
   type AuditRecord,
 } from '../store-access.js';
 import type { MemoryData } from './backend.js';
-
-const PREFIX = '[tickwork] [memory-store]';
+import { PREFIX } from './validate.js';
 
 /** Appends one row with the next id. */
 export function appendAudit(d: MemoryData, input: unknown): AuditRecord {

@@ -3,10 +3,14 @@
  * store's prefix. It adds no limit of its own.
  */
 import { type CheckedPartitionLease, checkPartitionLease, checkPartitionRelease } from '../partitions.js';
+import { messagePrefix } from '../errors.js';
 import { argumentChecksFor, type StoreArgumentChecks, type StoreArgumentFail } from '../store-arguments.js';
 
+/** `[tickwork] [memory-store]`: the start of every message the memory store writes. */
+export const PREFIX = messagePrefix('memory-store');
+
 /** `fail(message)`, `check(operation, ...args)` and `checkUpsert(schedules, now)` with the memory store's prefix. */
-const checks = argumentChecksFor('[tickwork] [memory-store]');
+const checks = argumentChecksFor(PREFIX);
 export const fail: StoreArgumentFail = checks.fail;
 export const check: StoreArgumentChecks['check'] = checks.check;
 export const checkUpsert: StoreArgumentChecks['checkUpsert'] = checks.checkUpsert;
