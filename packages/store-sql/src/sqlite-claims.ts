@@ -183,6 +183,32 @@ async function claimOne(tx: SqliteTx, c: SlotClaim, context: ClaimContext, reape
   const counted = c.trigger === 'schedule' && !named ? 1 : 0;
   if (counted === 1 && c.maxRuns !== undefined && Number(state!.scheduled_runs) >= c.maxRuns) return { status: 'ended' };
   const start = Math.max(now, slotAt);
+  /** Inserts this claim's run (its code, key, slot, attempt, trigger and runner, started at `start`) as the outcome sets it. */
+  const insertRun = (run: {
+    status: 'skipped' | 'waiting' | 'running';
+    token: number;
+    requestId: number | null;
+    finishedAt?: number;
+    durationMs?: number;
+    leaseExpiresAt?: number;
+    message?: string;
+  }) =>
+    tx.all<Row>(INSERT_RUN, [
+      c.code,
+      c.key,
+      slotAt,
+      c.attempt,
+      c.trigger,
+      run.status,
+      context.runnerId,
+      run.token,
+      run.requestId,
+      start,
+      run.finishedAt ?? null,
+      run.durationMs ?? null,
+      run.leaseExpiresAt ?? null,
+      run.message ?? null,
+    ]);
   const schedule = c.trigger === 'schedule' ? 1 : 0;
   const advance = `last_slot_at = CASE WHEN ?4 THEN max(coalesce(last_slot_at, ?3), ?3) ELSE last_slot_at END, updated_at = ?5`;
   const consume = () =>
@@ -216,22 +242,7 @@ async function claimOne(tx: SqliteTx, c: SlotClaim, context: ClaimContext, reape
           c.overlap === 'skip'
             ? `skipped: ${because} (overlap policy skip)`
             : `skipped: slot ${iso(waits!.slot_at)} already waits for ${holder ? `run ${String(holder.id)}` : 'its turn'} (overlap policy ${c.overlap})`;
-        const [row] = await tx.all<Row>(INSERT_RUN, [
-          c.code,
-          c.key,
-          slotAt,
-          c.attempt,
-          c.trigger,
-          'skipped',
-          context.runnerId,
-          0,
-          requestId,
-          start,
-          start,
-          0,
-          null,
-          message,
-        ]);
+        const [row] = await insertRun({ status: 'skipped', token: 0, requestId, finishedAt: start, durationMs: 0, message });
         decision = { status: 'overlap', row: row! };
       } else {
         if (c.overlap === 'cancelOther')
@@ -239,22 +250,7 @@ async function claimOne(tx: SqliteTx, c: SlotClaim, context: ClaimContext, reape
         // A request waits as a request (pending), not as a waiting run.
         if (requestId !== null) return { status: 'busy' };
         const message = `waiting: ${because} (overlap policy ${c.overlap})`;
-        const [row] = await tx.all<Row>(INSERT_RUN, [
-          c.code,
-          c.key,
-          slotAt,
-          c.attempt,
-          c.trigger,
-          'waiting',
-          context.runnerId,
-          0,
-          null,
-          start,
-          null,
-          null,
-          null,
-          message,
-        ]);
+        const [row] = await insertRun({ status: 'waiting', token: 0, requestId: null, message });
         await tx.all(
           `UPDATE ${STATE} SET waiting_slot_at = min(coalesce(waiting_slot_at, ?3), ?3), scheduled_runs = scheduled_runs + ?4 WHERE code = ?1 AND key = ?2`,
           [c.code, c.key, slotAt, counted],
@@ -279,22 +275,7 @@ async function claimOne(tx: SqliteTx, c: SlotClaim, context: ClaimContext, reape
       [c.code, c.key],
     );
   } else {
-    [row] = await tx.all<Row>(INSERT_RUN, [
-      c.code,
-      c.key,
-      slotAt,
-      c.attempt,
-      c.trigger,
-      'running',
-      context.runnerId,
-      token,
-      requestId,
-      start,
-      null,
-      null,
-      start + c.leaseMs,
-      null,
-    ]);
+    [row] = await insertRun({ status: 'running', token, requestId, leaseExpiresAt: start + c.leaseMs });
     if (!row) return { status: 'taken' };
   }
   await consume();
