@@ -1,5 +1,27 @@
-export * from './errors.js';
-export * from './entities.js';
+export {
+  AttendanceError,
+  InvalidAttendanceInputError,
+  NotFoundError,
+  NotInGroupError,
+  CheckInTooLateError,
+  EventClosedError,
+  UnsupportedDatabaseError,
+} from './errors.js';
+export {
+  type AttendanceStatus,
+  ATTENDANCE_STATUSES,
+  type Member,
+  type Group,
+  type GroupMembership,
+  type AttendanceEvent,
+  type Attendance,
+  MemberSchema,
+  GroupSchema,
+  GroupMembershipSchema,
+  AttendanceEventSchema,
+  AttendanceSchema,
+  attendanceEntities,
+} from './entities.js';
 export { migrateAttendance, attendanceMigrations, ATTENDANCE_MIGRATIONS_TABLE } from './migrate.js';
 export type { AttendanceDatabase, AttendanceDialect } from './database.js';
 export { createMember, createGroup, addMember, type ClockOption } from './groups.js';

@@ -1,4 +1,4 @@
-export * from './errors.js';
+export { InvalidNotifyOptionError, DeliveryError } from './errors.js';
 export {
   composeNotification,
   dashboardLink,
