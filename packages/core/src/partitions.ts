@@ -90,6 +90,44 @@ export function checkPartitionLease(request: unknown, fail: (message: string) =>
   return { runnerId, now: now.getTime(), ttlMs };
 }
 
+/**
+ * Checks a list of partitions (`listSchedules`' `query.partitions`): an array of distinct integers
+ * 0 … {@link PARTITION_COUNT} - 1. `at` names the field in the message.
+ */
+export function checkPartitionList(
+  partitions: unknown,
+  at: string,
+  fail: (message: string) => never,
+): asserts partitions is readonly number[] {
+  if (!Array.isArray(partitions))
+    fail(`${at} must be a list of partitions (integers 0 to ${PARTITION_COUNT - 1}), got ${show(partitions)}`);
+  const seen = new Set<number>();
+  partitions.forEach((partition: unknown, i) => {
+    if (typeof partition !== 'number' || !Number.isInteger(partition) || partition < 0 || partition >= PARTITION_COUNT) {
+      fail(`${at}[${i}] must be an integer from 0 to ${PARTITION_COUNT - 1}, got ${show(partition)}`);
+    }
+    if (seen.has(partition)) fail(`${at}[${i}] repeats partition ${partition}`);
+    seen.add(partition);
+  });
+}
+
+/**
+ * Where a partitioned list (`listSchedules` with `partitions`, checked) goes on: the partitions
+ * to read, ascending, and the ref to continue after in the first of them (null: from its start).
+ * A cursor's ref lies in partition `partitionOf(code, key)`; the list continues after it there
+ * (when that partition is asked for) and then from the start of each later one.
+ */
+export function partitionListPlan(
+  partitions: readonly number[],
+  after: { code: string; key: string } | null,
+): { partitions: number[]; after: { code: string; key: string } | null } {
+  const sorted = [...partitions].sort((a, b) => a - b);
+  if (after === null) return { partitions: sorted, after: null };
+  const from = partitionOf(after.code, after.key);
+  const rest = sorted.filter((partition) => partition >= from);
+  return { partitions: rest, after: rest[0] === from ? after : null };
+}
+
 /** Checks `releasePartitions`' request as {@link checkPartitionLease} does. */
 export function checkPartitionRelease(request: unknown, fail: (message: string) => never): { runnerId: string } {
   if (request === null || typeof request !== 'object') fail(`expected { runnerId }, got ${show(request)}`);

@@ -65,10 +65,20 @@ export interface RuntimeSchedule extends RuntimeScheduleInput {
   updatedAt: Date;
 }
 
-/** Filter and page of {@link Store.listSchedules}; results are ordered by code, then key. */
+/**
+ * Filter and page of {@link Store.listSchedules}; results are ordered by code, then key (with
+ * `partitions`: by partition, then code, then key).
+ */
 export interface ScheduleQuery {
   /** Only this job's schedules. */
   code?: string;
+  /**
+   * Only the schedules of these partitions (`partitionOf(code, key)`; distinct integers 0 … 255, in
+   * any order; `[]` lists nothing). The store reads only those rows, through an index: a runner
+   * with `partitions: true` lists its own share, not every schedule. Results are then ordered by
+   * partition, then code, then key; a cursor continues in that order.
+   */
+  partitions?: readonly number[];
   /** Page size, an integer 1 … 1000, default 100; outside that an `InvalidArgumentError`. */
   limit?: number;
   /** Opaque cursor from a previous page's `nextCursor`; a malformed one is an `InvalidArgumentError`. */

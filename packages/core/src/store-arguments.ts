@@ -6,7 +6,7 @@
 import type { StoreArguments, StoreOperation } from './decorate-store.js';
 import { InvalidArgumentError } from './errors.js';
 import { checkOverdueOptions } from './overdue-check.js';
-import { checkPartitionLease, checkPartitionRelease } from './partitions.js';
+import { checkPartitionLease, checkPartitionList, checkPartitionRelease } from './partitions.js';
 import { passedSlotsProblem } from './passed-check.js';
 import { MAX_SCHEDULES_PER_CALL, checkScheduleInputs, type RuntimeScheduleInput } from './runtime-schedule.js';
 import { show } from './show.js';
@@ -315,6 +315,7 @@ const CHECKS: { readonly [K in StoreOperation]-?: Check } = {
     if (query.code !== undefined) nonEmptyText(query.code, 'listSchedules: query.code', fail);
     optionalInteger(query.limit, 'listSchedules: query.limit', 1, MAX_PAGE, fail);
     optionalCursor(query.cursor, 'listSchedules: query.cursor', fail);
+    if (query.partitions !== undefined) checkPartitionList(query.partitions, 'listSchedules: query.partitions', fail);
   },
   schedulesRevision: () => {},
   appendAudit([entry], fail) {

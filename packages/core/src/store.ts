@@ -694,7 +694,7 @@ export interface Store {
   removeSchedules(refs: readonly ScheduleRef[]): Promise<boolean[]>;
   /** The runtime schedules among `refs` (at most 1000) that exist, in request order (missing ones omitted). */
   getSchedules(refs: readonly ScheduleRef[]): Promise<RuntimeSchedule[]>;
-  /** Runtime schedules ordered by code then key, paginated. */
+  /** Runtime schedules ordered by code then key (with `query.partitions`, only theirs, by partition first), paginated. */
   listSchedules(query?: ScheduleQuery): Promise<SchedulePage>;
   /**
    * An opaque text that changes whenever any runtime schedule is created, changed or removed

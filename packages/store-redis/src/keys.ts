@@ -33,6 +33,7 @@ export const SHARD_KEYS = {
   request: 'hash',
   reqseq: 'string',
   schedules: 'zset',
+  schedparts: 'zset',
   schedseq: 'string',
   schedrev: 'hash',
 } as const satisfies Record<string, RedisType>;

@@ -2,7 +2,7 @@
  * Runtime schedules: the checks and requests the store sends the schedules script
  * (scripts/schedules.ts), and the list cursor. Everything here runs before any Redis call.
  */
-import { notACursorMessage, storable, type RuntimeScheduleInput, type ScheduleQuery } from '@tickwork/core/store';
+import { notACursorMessage, partitionListPlan, storable, type RuntimeScheduleInput, type ScheduleQuery } from '@tickwork/core/store';
 import { randomUUID } from 'node:crypto';
 import { encodeCode } from './keys.js';
 import { check, checkStorable, checkUpsert, fail } from './validate.js';
@@ -55,6 +55,25 @@ export function listRange(query: ScheduleQuery): { code: string | null; after: [
   const order = code === null ? 0 : Buffer.compare(Buffer.from(cursor.code), Buffer.from(code));
   if (order > 0) return null;
   return { code, after: order === 0 ? [cursor.code, cursor.key] : null, limit };
+}
+
+/** A partitioned list (`query.partitions`, checked): the partitions to read, ascending, the code filter, the ref to continue after in the first. */
+export function partitionListRange(query: ScheduleQuery & { partitions: readonly number[] }): {
+  partitions: number[];
+  code: string | null;
+  after: { code: string; key: string } | null;
+  limit: number;
+} {
+  check('listSchedules', query);
+  const code = query.code ?? null;
+  if (code !== null) checkStorable({ code, key: '' }, 'listSchedules: query.code');
+  const plan = partitionListPlan(query.partitions, query.cursor === undefined ? null : decodeCursor(query.cursor));
+  return { ...plan, code, limit: query.limit ?? DEFAULT_LIST_LIMIT };
+}
+
+/** A partition as the first three characters of its `schedparts` members. */
+export function partPrefix(partition: number): string {
+  return String(partition).padStart(3, '0');
 }
 
 /** The cursor that continues a list after this schedule. */

@@ -52,11 +52,11 @@ import {
 } from './codec.js';
 import { RedisAccess } from './access.js';
 import { Connections, endpointOf } from './connection.js';
-import { MESSAGE_PREFIX, notReplicatedError, toStoreError, wrongTypeError, type Endpoint } from './errors.js';
+import { corruptValueError, MESSAGE_PREFIX, notReplicatedError, toStoreError, wrongTypeError, type Endpoint } from './errors.js';
 import { changeChannel, encodeCode, Layout, padInstant, parseRunId, presenceChannel, type RedisType } from './keys.js';
 import type { ResolvedOptions } from './options.js';
 import type { ScriptName } from './scripts/index.js';
-import { encodeCursor, listRange, revisionEpoch, upsertRequest } from './schedules.js';
+import { encodeCursor, listRange, partitionListRange, partPrefix, revisionEpoch, upsertRequest } from './schedules.js';
 import { OVERDUE_CLAIM_SCRIPT, OVERDUE_WINDOWS_SCRIPT } from './overdue.js';
 import { ChangeSubscription } from './subscription.js';
 import { check, checkLeasePartitions, checkReleasePartitions, checkStorable, checkStorableRefs, fail, scriptJson } from './validate.js';
@@ -875,6 +875,9 @@ export class RedisStore extends AuditAndTokenForwarding implements Store {
   }
 
   async listSchedules(query: ScheduleQuery = {}): Promise<SchedulePage> {
+    if (query !== null && typeof query === 'object' && query.partitions !== undefined) {
+      return this.listPartitions(query as ScheduleQuery & { partitions: readonly number[] });
+    }
     const range = listRange(query);
     if (!range) return { schedules: [], nextCursor: null };
     // Every shard's index in (code, key) byte order, merged; then the rows of the page.
@@ -909,6 +912,81 @@ export class RedisStore extends AuditAndTokenForwarding implements Store {
     });
     const last = schedules[schedules.length - 1];
     return { schedules, nextCursor: merged.length > limit && last ? encodeCursor(last.code, last.key) : null };
+  }
+
+  /**
+   * `listSchedules` with `partitions`: each shard's `schedparts` index (rebuilt first where an older
+   * release changed schedules without keeping it), one lex range per partition, merged across
+   * shards. Partitions are read in rounds of 1, 2, 4 … until the page is full, so a page reads
+   * about what it answers.
+   */
+  private async listPartitions(query: ScheduleQuery & { partitions: readonly number[] }): Promise<SchedulePage> {
+    const { partitions, code, after, limit } = partitionListRange(query);
+    if (partitions.length === 0) return { schedules: [], nextCursor: null };
+    const layout = this.layout;
+    const marks = await this.call('listSchedules', [], (client) =>
+      Promise.all(layout.shards.map((shard) => client.hmget(layout.shard(shard, 'schedrev'), 'n', 'parts'))),
+    );
+    await Promise.all(
+      layout.shards
+        .filter((_, i) => marks[i]?.[0] !== marks[i]?.[1])
+        .map((shard) => this.script<number>('tickworkSchedules', 'listSchedules', { op: 'index' }, { shard }, [])),
+    );
+    // The lex range of one partition's members (of one code, after the cursor in the first partition), or null when empty.
+    const rangeOf = (partition: number, first: boolean): [string, string] | null => {
+      const p = partPrefix(partition);
+      let min = code === null ? `[${p}` : `[${p}${code}\u0000`;
+      const max = code === null ? `(${partPrefix(partition + 1)}` : `(${p}${code}\u0001`;
+      if (first && after !== null) {
+        const order = code === null ? 0 : byteOrder(after.code, code);
+        if (order > 0) return null;
+        if (order === 0) min = `(${p}${after.code}\u0000${after.key}`;
+      }
+      return [min, max];
+    };
+    const members: { shard: number; member: string }[] = [];
+    let next = 0;
+    for (let round = 1; next < partitions.length && members.length <= limit; round *= 2) {
+      const group = partitions.slice(next, next + round).map((partition, i) => ({ partition, range: rangeOf(partition, next + i === 0) }));
+      next += group.length;
+      const want = limit + 1 - members.length;
+      const answers = await this.call('listSchedules', [], (client) =>
+        Promise.all(
+          group.map(({ range }) =>
+            range === null
+              ? []
+              : Promise.all(
+                  layout.shards.map((shard) =>
+                    client.zrange(layout.shard(shard, 'schedparts'), range[0], range[1], 'BYLEX', 'LIMIT', 0, want),
+                  ),
+                ),
+          ),
+        ),
+      );
+      for (const perShard of answers) {
+        const found = perShard.flatMap((list, i) => list.map((member) => ({ shard: layout.shards[i] as number, member })));
+        members.push(...found.sort((a, b) => byteOrder(a.member, b.member)));
+      }
+    }
+    const page = members.slice(0, limit);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL separates code and key in the members.
+    const bad = page.find(({ member }) => !/^\d{3}[^\u0000]+\u0000/.test(member));
+    if (bad)
+      throw corruptValueError(
+        layout.shard(bad.shard, 'schedparts'),
+        `its member ${JSON.stringify(bad.member)} is not one this version writes`,
+      );
+    const items = page.map(({ member }) => {
+      const z = member.indexOf('\u0000');
+      const itemCode = member.slice(3, z);
+      return { ce: encodeCode(itemCode), code: itemCode, key: member.slice(z + 1) };
+    });
+    const rows = await this.getScheduleRows('listSchedules', items);
+    const schedules = items.map((item, r) =>
+      toSchedule(rows[r] || ({ k: layout.schedule(item.ce, item.key), missing: true } as StoredScheduleRow)),
+    );
+    const last = schedules[schedules.length - 1];
+    return { schedules, nextCursor: members.length > limit && last ? encodeCursor(last.code, last.key) : null };
   }
 
   async schedulesRevision(): Promise<string> {

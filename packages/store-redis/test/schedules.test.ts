@@ -1,5 +1,5 @@
 import { InvalidArgumentError, StoreSchemaError, type ScheduleRef } from '@tickwork/core';
-import { encodeScheduleDefinition } from '@tickwork/core/store';
+import { encodeScheduleDefinition, PARTITION_COUNT, partitionOf } from '@tickwork/core/store';
 import { claimFor, scheduleInput } from '@tickwork/store-conformance';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -43,6 +43,42 @@ describe('runtime schedules on Redis', () => {
     expect(await admin.exists(scheduleKey('acme'))).toBe(0);
     expect(await admin.zcard(`${prefix}:#:schedules`)).toBe(0);
     expect(await admin.hexists(`${prefix}:{report}:states`, 'acme')).toBe(0);
+  });
+
+  it('a partitioned list rebuilds the partition index where an older release changed schedules without keeping it', async () => {
+    const refs = Array.from({ length: 30 }, (_, i) => ref(`t-${i}`, i % 2 ? 'report' : 'billing'));
+    await store.upsertSchedules(
+      refs.map((r) => scheduleInput(r)),
+      now,
+    );
+    const rev = `${prefix}:#:schedrev`;
+    expect(await admin.hget(rev, 'parts')).toBe(await admin.hget(rev, 'n'));
+    expect(await admin.zcard(`${prefix}:#:schedparts`)).toBe(30);
+    // As the previous release writes: one schedule created, one removed, the revision moved, the partition index untouched.
+    const created = scheduleInput(ref('old-1'));
+    await admin.hset(scheduleKey('old-1'), {
+      definition: encodeScheduleDefinition(created),
+      enabled: '1',
+      version: '999',
+      createdAt: String(now.getTime()),
+      updatedAt: String(now.getTime()),
+    });
+    await admin.zadd(`${prefix}:#:schedules`, 0, 'report\u0000old-1');
+    await admin.hincrby(rev, 'n', 1);
+    await admin.del(scheduleKey('t-1'));
+    await admin.zrem(`${prefix}:#:schedules`, 'report\u0000t-1');
+    await admin.hincrby(rev, 'n', 1);
+    const all = (await store.listSchedules({ limit: 1000 })).schedules;
+    expect(all).toHaveLength(30);
+    const every = Array.from({ length: PARTITION_COUNT }, (_, i) => i);
+    const expected = all
+      .map((s, i) => ({ s, i, p: partitionOf(s.code, s.key) }))
+      .sort((a, b) => a.p - b.p || a.i - b.i)
+      .map(({ s }) => s);
+    expect((await store.listSchedules({ partitions: every, limit: 1000 })).schedules).toEqual(expected);
+    expect(await admin.hget(rev, 'parts')).toBe(await admin.hget(rev, 'n'));
+    const members = await admin.zrange(`${prefix}:#:schedparts`, '0', '-1');
+    expect(members).toEqual(expected.map((s) => `${String(partitionOf(s.code, s.key)).padStart(3, '0')}${s.code}\u0000${s.key}`));
   });
 
   it('upserting 1,000 schedules is one Redis command, and listing them two', async () => {

@@ -282,7 +282,7 @@ describe('data written by the previous version', () => {
     const keys = await keysUnder(admin, prefix);
     const jobKinds = 'states|claims|runs|active|waiting|seq|index|requests|reqrefs|schedule:.+';
     const globalKinds =
-      'codes|index|leases|finished|requests|request|reqseq|schedules|schedseq|schedrev|runners|runnerexp|maintenance|audit|auditat|auditrow|auditseq|tokens';
+      'codes|index|leases|finished|requests|request|reqseq|schedules|schedparts|schedseq|schedrev|runners|runnerexp|maintenance|audit|auditat|auditrow|auditseq|tokens';
     const layout = new RegExp(`^${prefix}:(\\{(legacy|fresh)\\}:(${jobKinds})|#:(${globalKinds}))$`);
     expect(keys.filter((key) => !layout.test(key))).toEqual([]);
     expect(keys).toContain(`${prefix}:{fresh}:runs`);

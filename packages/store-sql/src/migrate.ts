@@ -22,6 +22,7 @@ import { deadManMigration } from './migrations/Migration20261203040000_tickwork_
 import { partitionsMigration } from './migrations/Migration20261203050000_tickwork_partitions.js';
 import { runPartitionsMigration } from './migrations/Migration20261203060000_tickwork_run_partitions.js';
 import { leasePartitionsMigration } from './migrations/Migration20261203070000_tickwork_lease_partitions.js';
+import { schedulePartitionsMigration } from './migrations/Migration20261203080000_tickwork_schedule_partitions.js';
 import type { MigrationTarget } from './migrations/Migration20261123000000_tickwork_init.js';
 import { COMPAT_TABLE, compatRows, type CompatRow, MIGRATIONS, MIGRATIONS_TABLE, type MigrationInfo } from './migrations/names.js';
 import { releaseName } from './release.js';
@@ -63,6 +64,7 @@ const BUILDERS = [
   partitionsMigration,
   runPartitionsMigration,
   leasePartitionsMigration,
+  schedulePartitionsMigration,
 ];
 
 /** What this release applies. */

@@ -75,6 +75,7 @@ import {
   scheduleCursorAfter,
   scheduleQueryOf,
   uniqueRefs,
+  type CheckedScheduleQuery,
 } from './validate.js';
 
 /** The NOTIFY channel of one schema (channels are per database, so the schema keeps tests and tenants apart). */
@@ -647,17 +648,29 @@ export class PgStore extends AuditAndTokenForwarding implements Store {
   async listSchedules(query?: ScheduleQuery): Promise<SchedulePage> {
     check('listSchedules', query);
     const q = scheduleQueryOf(query);
-    const rows = await this.db.query<Row>(
-      `SELECT * FROM ${this.tables.schedule}
-       WHERE ($1::text IS NULL OR code = $1) AND ($2::text IS NULL OR (code, key) > ($2::text, $3::text))
-       ORDER BY code, key LIMIT $4`,
-      [q.code, q.after?.code ?? null, q.after?.key ?? null, q.limit + 1],
-      'listSchedules',
-      true,
-    );
+    if (q.partitions?.length === 0) return { schedules: [], nextCursor: null };
+    const rows = await this.db.query<Row>(...this.listStatement(q), 'listSchedules', true);
     const schedules = rows.slice(0, q.limit).map(toSchedule);
     const last = schedules[schedules.length - 1];
     return { schedules, nextCursor: rows.length > q.limit && last ? scheduleCursorAfter(last) : null };
+  }
+
+  /** One schedule-list page's statement and parameters. */
+  private listStatement(q: CheckedScheduleQuery): [string, unknown[]] {
+    const params: unknown[] = [q.limit + 1];
+    const where: string[] = [];
+    const bind = (value: unknown, type: string) => `$${params.push(value)}::${type}`;
+    if (q.partitions) where.push(`part = ANY(${bind(q.partitions, 'smallint[]')})`);
+    if (q.code !== null) where.push(`code = ${bind(q.code, 'text')}`);
+    if (q.after && q.partitions) {
+      // The cursor bounds the first partition asked for (core's partitionListPlan): one ordered range scan of the (part, code, key) index.
+      where.push(`(part, code, key) > (${bind(q.partitions[0], 'smallint')}, ${bind(q.after.code, 'text')}, ${bind(q.after.key, 'text')})`);
+    } else if (q.after) {
+      where.push(`(code, key) > (${bind(q.after.code, 'text')}, ${bind(q.after.key, 'text')})`);
+    }
+    const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const order = q.partitions ? 'part, code, key' : 'code, key';
+    return [`SELECT * FROM ${this.tables.schedule} ${filter} ORDER BY ${order} LIMIT $1`, params];
   }
 
   async schedulesRevision(): Promise<string> {

@@ -4,7 +4,7 @@
  * mirrors `tickwork_upsert_schedules` / `tickwork_remove_schedules` of the PostgreSQL migration.
  */
 import type { RuntimeSchedule, ScheduleRef } from '@tickwork/core';
-import type { RuntimeScheduleInput } from '@tickwork/core/store';
+import { partitionOf, type RuntimeScheduleInput } from '@tickwork/core/store';
 import type { SqliteTx } from './connection/sqlite.js';
 import { toSchedule, type Row } from './rows.js';
 import type { CheckedScheduleQuery } from './validate.js';
@@ -48,8 +48,8 @@ export async function upsertInTx(
           [input.code, input.key, definition, enabled, next, now],
         )
       : await tx.all<Row>(
-          `INSERT INTO ${SCHEDULE} (code, key, definition, enabled, version, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) RETURNING *`,
-          [input.code, input.key, definition, enabled, next, now],
+          `INSERT INTO ${SCHEDULE} (code, key, definition, enabled, version, created_at, updated_at, part) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7) RETURNING *`,
+          [input.code, input.key, definition, enabled, next, now, partitionOf(input.code, input.key)],
         );
     if (!existing) {
       await tx.all(FRESH_STATE, [input.code, input.key, now]);
@@ -79,10 +79,37 @@ export async function removeInTx(tx: SqliteTx, refs: readonly ScheduleRef[]): Pr
 }
 
 /**
- * The statement and parameters of one schedule-list page. Each bound is written so that
- * SQLite seeks the primary key to the page's start instead of scanning past earlier pages.
+ * The statements and parameters of one schedule-list page, run one after the other until the page
+ * is full (one without `partitions`). Each bound is written so that SQLite seeks its index to the
+ * page's start instead of scanning past earlier pages: with `partitions`, the cursor's partition
+ * after the cursor (a seek of the (part, code, key) index), then the later partitions from their
+ * start (SQLite walks an IN list in order, so they come ordered by partition without a sort).
  */
-export function listStatement(q: CheckedScheduleQuery): { sql: string; params: unknown[] } {
+export function listStatements(q: CheckedScheduleQuery): Array<{ sql: string; params: unknown[] }> {
+  if (q.partitions === null) return [listStatement(q)];
+  const statement = (where: (bind: (value: unknown) => string) => string[], order: string) => {
+    const params: unknown[] = [q.limit + 1];
+    const bind = (value: unknown) => `?${params.push(value)}`;
+    const filter = [...where(bind), ...(q.code === null ? [] : [`code = ${bind(q.code)}`])].join(' AND ');
+    return { sql: `SELECT * FROM ${SCHEDULE} WHERE ${filter} ORDER BY ${order} LIMIT ?1`, params };
+  };
+  const statements: Array<{ sql: string; params: unknown[] }> = [];
+  const [first, ...later] = q.partitions;
+  const after = q.after;
+  if (after !== null && first !== undefined) {
+    statements.push(statement((bind) => [`part = ${bind(first)}`, `(code, key) > (${bind(after.code)}, ${bind(after.key)})`], 'code, key'));
+  }
+  const rest = after === null ? q.partitions : later;
+  if (rest.length > 0)
+    statements.push(statement((bind) => [`part IN (SELECT value FROM json_each(${bind(JSON.stringify(rest))}))`], 'part, code, key'));
+  return statements;
+}
+
+/** Whether any row lacks its partition (inserted by an older release): an indexed look-up. */
+export const SQLITE_UNPARTED = `SELECT 1 AS found FROM ${SCHEDULE} WHERE part IS NULL LIMIT 1`;
+
+/** The statement and parameters of one schedule-list page without `partitions`. */
+function listStatement(q: CheckedScheduleQuery): { sql: string; params: unknown[] } {
   const where: string[] = [];
   const params: unknown[] = [q.limit + 1];
   const bind = (...values: unknown[]) => values.map((value) => `?${params.push(value)}`);

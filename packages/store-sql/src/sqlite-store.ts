@@ -30,7 +30,8 @@ import { SqlAccess } from './sql-access.js';
 import { leasePartitionsInTx, releasePartitionsInTx, SQLITE_PARTITION_TABLES } from './partition-leases.js';
 import { inRefOrder, leaseOf, removedFlags, toRequest, toRun, toRunner, toSchedule, toState, type Row } from './rows.js';
 import { claimInTx, completeInTx, reapDeadRunnersInTx, reapInTx } from './sqlite-claims.js';
-import { listStatement, removeInTx, upsertInTx } from './sqlite-schedules.js';
+import { listStatements, removeInTx, SQLITE_UNPARTED, upsertInTx } from './sqlite-schedules.js';
+import { SQLITE_FILL_PARTS } from './migrations/schedule-partitions-sql.js';
 import {
   checkLeasePartitions,
   checkReleasePartitions,
@@ -409,11 +410,22 @@ export class SqliteStore extends AuditAndTokenForwarding implements Store {
   async listSchedules(query?: ScheduleQuery): Promise<SchedulePage> {
     check('listSchedules', query);
     const q = scheduleQueryOf(query);
-    const { sql, params } = listStatement(q);
-    const rows = await this.db.query<Row>(sql, params, 'listSchedules');
+    if (q.partitions !== null) await this.fillParts();
+    const rows: Row[] = [];
+    for (const { sql, params } of listStatements(q)) {
+      if (rows.length > q.limit) break;
+      // Each statement asks for limit + 1 rows; those past the page only tell whether there are more.
+      rows.push(...(await this.db.query<Row>(sql, params, 'listSchedules')));
+    }
     const schedules = rows.slice(0, q.limit).map(toSchedule);
     const last = schedules[schedules.length - 1];
     return { schedules, nextCursor: rows.length > q.limit && last ? scheduleCursorAfter(last) : null };
+  }
+
+  /** Gives the rows an older release inserted (no partition) theirs, before a partitioned listing; finds none once every writer runs this release. */
+  private async fillParts(): Promise<void> {
+    const unparted = await this.db.query(SQLITE_UNPARTED, [], 'listSchedules');
+    if (unparted.length > 0) await this.db.transaction('listSchedules', (tx) => tx.all(SQLITE_FILL_PARTS));
   }
 
   async schedulesRevision(): Promise<string> {

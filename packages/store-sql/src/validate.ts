@@ -17,6 +17,7 @@ import {
   type ScheduleQuery,
   checkPartitionLease,
   checkPartitionRelease,
+  partitionListPlan,
   type CheckedPartitionLease,
 } from '@tickwork/core/store';
 import { PREFIX } from './errors.js';
@@ -87,6 +88,8 @@ export interface CheckedScheduleQuery {
   code: string | null;
   limit: number;
   after: ScheduleRef | null;
+  /** With `partitions`: those still to read, ascending, and `after` bounds the first of them only (core's `partitionListPlan`). */
+  partitions: number[] | null;
 }
 
 /** A {@link ScheduleQuery} (checked by `check`) with its cursor decoded. */
@@ -104,7 +107,10 @@ export function scheduleQueryOf(query: ScheduleQuery = {}): CheckedScheduleQuery
     }
     if (!after) fail(notACursorMessage('listSchedules', query.cursor));
   }
-  return { code: query.code ?? null, limit: query.limit ?? 100, after };
+  const limit = query.limit ?? 100;
+  if (query.partitions === undefined) return { code: query.code ?? null, limit, after, partitions: null };
+  const plan = partitionListPlan(query.partitions, after);
+  return { code: query.code ?? null, limit, after: plan.after, partitions: plan.partitions };
 }
 
 /** The cursor that continues a schedule list after `ref`. */

@@ -9,7 +9,7 @@ import type { Options } from '@mikro-orm/core';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { LibSqlDriver } from '@mikro-orm/libsql';
 import { StoreSchemaError, type Store } from '@tickwork/core';
-import { checkScheduleInputs, type Lease } from '@tickwork/core/store';
+import { checkScheduleInputs, partitionOf, type Lease } from '@tickwork/core/store';
 import { claimFor as claim } from '@tickwork/store-conformance';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqlStore, migrate, MIGRATION_NAMES, type SqlStoreOptions } from '../src/index.js';
@@ -39,7 +39,8 @@ const ADDED: Record<(typeof TABLES)[number], (dialect: 'postgresql' | 'sqlite') 
     range_last_slot_at: null,
   }),
   tickwork_run_request: () => ({}),
-  tickwork_schedule: () => ({}),
+  // The stored partition (#23) of the one schedule, tenant-1 of report.
+  tickwork_schedule: () => ({ part: partitionOf(TENANT.code, TENANT.key) }),
   tickwork_schedule_counter: () => ({}),
 };
 

@@ -87,6 +87,7 @@ describe('a deployment migrated by the previous version migrates forward', () =>
       'tickwork_finish_state',
       'tickwork_interrupt',
       'tickwork_lease_partitions',
+      'tickwork_partition_of',
       'tickwork_reap_dead_runners',
       'tickwork_reap_expired',
       'tickwork_remove_schedules',
@@ -94,6 +95,7 @@ describe('a deployment migrated by the previous version migrates forward', () =>
       'tickwork_run_ensure_partition',
       'tickwork_run_partitions_ahead',
       'tickwork_runner_connected',
+      'tickwork_schedule_part',
       'tickwork_state_finished',
       'tickwork_upsert_schedules',
     ]);

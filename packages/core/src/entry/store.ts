@@ -116,6 +116,7 @@ export {
   MAX_PARTITION_TTL_MS,
   MIN_PARTITION_TTL_MS,
   PARTITION_COUNT,
+  partitionListPlan,
   partitionOf,
   planPartitionLease,
   planPartitionRelease,

@@ -9,6 +9,7 @@ import { initialJobState } from '../job-state.js';
 import type { ScheduleRef } from '../store.js';
 import { refKey, slotKey, type MemoryData, type StoredSchedule } from './backend.js';
 import { notACursorMessage } from '../store-arguments.js';
+import { partitionListPlan, partitionOf } from '../partitions.js';
 import { check, fail } from './validate.js';
 
 const DEFAULT_LIST_LIMIT = 100;
@@ -83,6 +84,7 @@ export function listSchedules(data: MemoryData, query: ScheduleQuery): ScheduleP
   const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
   // Sorted once per change of the set, then each page is a binary search: listing n schedules is O(n log n), not O(n²).
   data.scheduleOrder ??= [...data.schedules.values()].sort(compare);
+  if (query.partitions !== undefined) return listPartitions(data, data.scheduleOrder, query, query.partitions, after, limit);
   const order = data.scheduleOrder;
   const start = after ? firstAfter(order, after) : query.code !== undefined ? firstAfter(order, { code: query.code, key: '' }, true) : 0;
   const page: StoredSchedule[] = [];
@@ -98,6 +100,44 @@ export function listSchedules(data: MemoryData, query: ScheduleQuery): ScheduleP
       break;
     }
     // The entry may be stale (changed since sorting): read the current one.
+    page.push(data.schedules.get(refKey(s)) ?? s);
+  }
+  const last = page[page.length - 1];
+  return {
+    schedules: page.map(scheduleRecord),
+    nextCursor: more && last ? Buffer.from(JSON.stringify([last.code, last.key])).toString('base64url') : null,
+  };
+}
+
+/** Each (code, key) order sorted by partition first, built once per order (which is rebuilt on every change of the set). */
+const byPartition = new WeakMap<StoredSchedule[], { part: number; s: StoredSchedule }[]>();
+
+/** One page of the schedules of some partitions, ordered by partition, then code, then key. */
+function listPartitions(
+  data: MemoryData,
+  order: StoredSchedule[],
+  query: ScheduleQuery,
+  partitions: readonly number[],
+  after: ScheduleRef | null,
+  limit: number,
+): SchedulePage {
+  let sorted = byPartition.get(order);
+  if (!sorted) {
+    // A stable sort of the (code, key) order: within a partition, entries stay in (code, key) order.
+    sorted = order.map((s) => ({ part: partitionOf(s.code, s.key), s })).sort((a, b) => a.part - b.part);
+    byPartition.set(order, sorted);
+  }
+  const plan = partitionListPlan(partitions, after);
+  const wanted = new Set(plan.partitions);
+  const page: StoredSchedule[] = [];
+  let more = false;
+  for (const { part, s } of sorted) {
+    if (!wanted.has(part) || (query.code !== undefined && s.code !== query.code)) continue;
+    if (plan.after && part === plan.partitions[0] && compare(s, plan.after) <= 0) continue;
+    if (page.length === limit) {
+      more = true;
+      break;
+    }
     page.push(data.schedules.get(refKey(s)) ?? s);
   }
   const last = page[page.length - 1];

@@ -89,6 +89,36 @@ export function describeArgumentChecks(h: StoreHarness): void {
         'queryRuns: query.limit must be an integer from 1 to 1000, got 1001',
       ],
       [
+        'a partition list that is not a list',
+        (s) => s.listSchedules({ partitions: 3 as never }),
+        'listSchedules: query.partitions must be a list of partitions (integers 0 to 255), got 3',
+      ],
+      [
+        'partition 256, third in the list',
+        (s) => s.listSchedules({ partitions: [0, 1, 256] }),
+        'listSchedules: query.partitions[2] must be an integer from 0 to 255, got 256',
+      ],
+      [
+        'partition -1',
+        (s) => s.listSchedules({ partitions: [-1] }),
+        'listSchedules: query.partitions[0] must be an integer from 0 to 255, got -1',
+      ],
+      [
+        'partition 1.5',
+        (s) => s.listSchedules({ partitions: [1.5] }),
+        'listSchedules: query.partitions[0] must be an integer from 0 to 255, got 1.5',
+      ],
+      [
+        'a partition given as text',
+        (s) => s.listSchedules({ partitions: ['7'] as never }),
+        'listSchedules: query.partitions[0] must be an integer from 0 to 255, got "7"',
+      ],
+      [
+        'a partition given twice',
+        (s) => s.listSchedules({ partitions: [4, 9, 4] }),
+        'listSchedules: query.partitions[2] repeats partition 4',
+      ],
+      [
         'an invalid date',
         (s) => s.requestRun(ref, { now: new Date(Number.NaN) }),
         'requestRun: options.now must be a valid Date, got Invalid Date',

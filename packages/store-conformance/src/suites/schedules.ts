@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type RuntimeSchedule, type ScheduleRef } from '@tickwork/core';
-import type { StoreChange } from '@tickwork/core/store';
+import { PARTITION_COUNT, partitionOf, type SchedulePage, type StoreChange } from '@tickwork/core/store';
 import { describe, expect, it } from 'vitest';
 import { claimFor, instantAt, scheduleInput } from '../claim-for.js';
 import type { StoreHarness } from '../fixture.js';
@@ -129,6 +129,68 @@ export function describeSchedules(h: StoreHarness): void {
       expect(onlyB.schedules.map(refOf)).toEqual(expected.filter((r) => r.code === 'b-job'));
       expect(onlyB.nextCursor).toBeNull();
       expect((await h.store.listSchedules({ code: 'nobody' })).schedules).toEqual([]);
+    });
+
+    it('listSchedules with partitions lists only theirs, by partition then code then key, page by page; the same as listing all and filtering', async () => {
+      const refs = [
+        ...Array.from({ length: 40 }, (_, i) => ({ code: 'a-job', key: `t-${i}` })),
+        ...Array.from({ length: 30 }, (_, i) => ({ code: 'b-job', key: `k${i}` })),
+      ];
+      await h.store.upsertSchedules(
+        refs.map((ref) => scheduleInput(ref)),
+        instantAt(0),
+      );
+      const listed: ScheduleRef[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: SchedulePage = await h.store.listSchedules(cursor === null ? { limit: 1000 } : { limit: 1000, cursor });
+        listed.push(...page.schedules.map(refOf));
+        cursor = page.nextCursor;
+      } while (cursor !== null);
+      // Every other partition that holds one, one that holds none, given out of order.
+      const used = [...new Set(refs.map((r) => partitionOf(r.code, r.key)))].sort((a, b) => a - b);
+      const empty = Array.from({ length: PARTITION_COUNT }, (_, i) => i).find((p) => !used.includes(p)) as number;
+      const wanted = [empty, ...used.filter((_, i) => i % 2 === 0)].reverse();
+      const byPartition = (list: ScheduleRef[], code?: string) =>
+        list
+          .filter((r) => wanted.includes(partitionOf(r.code, r.key)) && (code === undefined || r.code === code))
+          .map((r, i) => ({ r, i, p: partitionOf(r.code, r.key) }))
+          .sort((x, y) => x.p - y.p || x.i - y.i)
+          .map(({ r }) => r);
+      const expected = byPartition(listed);
+      expect(expected.length).toBeGreaterThan(10);
+      expect(expected.length).toBeLessThan(refs.length);
+      for (const code of [undefined, 'b-job']) {
+        const got: ScheduleRef[] = [];
+        const pages: number[] = [];
+        cursor = null;
+        do {
+          const query = { partitions: wanted, limit: 4, ...(code ? { code } : {}), ...(cursor === null ? {} : { cursor }) };
+          const page: SchedulePage = await h.store.listSchedules(query);
+          pages.push(page.schedules.length);
+          got.push(...page.schedules.map(refOf));
+          cursor = page.nextCursor;
+        } while (cursor !== null && pages.length < 100);
+        expect(got, `code ${code}`).toEqual(byPartition(listed, code));
+        // Full pages but the last.
+        expect(
+          pages.slice(0, -1).every((n) => n === 4),
+          `pages ${pages}`,
+        ).toBe(true);
+      }
+      const one = await h.store.listSchedules({ partitions: [used[1] as number], limit: 1000 });
+      expect(one.schedules.map(refOf)).toEqual(listed.filter((r) => partitionOf(r.code, r.key) === used[1]));
+      expect(one.nextCursor).toBeNull();
+      expect(await h.store.listSchedules({ partitions: [], limit: 1000 })).toEqual({ schedules: [], nextCursor: null });
+      expect(await h.store.listSchedules({ partitions: [empty] })).toEqual({ schedules: [], nextCursor: null });
+      // A cursor of a partition not asked for continues with the later partitions asked for.
+      const at = listed.findIndex((r) => !wanted.includes(partitionOf(r.code, r.key)));
+      const skipped = listed[at] as ScheduleRef;
+      const from = partitionOf(skipped.code, skipped.key);
+      // The unfiltered list's cursor after it (opaque, but every store's cursor names the ref it continues after).
+      const after = (await h.store.listSchedules({ limit: at + 1 })).nextCursor as string;
+      const rest = await h.store.listSchedules({ partitions: wanted, limit: 1000, cursor: after });
+      expect(rest.schedules.map(refOf)).toEqual(expected.filter((r) => partitionOf(r.code, r.key) > from));
     });
 
     it('listSchedules rejects a malformed cursor and a limit outside 1 … 1000', async () => {

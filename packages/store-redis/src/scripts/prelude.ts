@@ -43,7 +43,7 @@ end
 local JOB_TYPES = { states = 'hash', claims = 'hash', runs = 'hash', active = 'hash', waiting = 'hash', seq = 'string', index = 'zset' }
 local GLOBAL_TYPES = {
   codes = 'set', index = 'zset', leases = 'zset', finished = 'zset', requests = 'zset', request = 'hash', reqseq = 'string',
-  schedules = 'zset', schedseq = 'string', schedrev = 'hash',
+  schedules = 'zset', schedparts = 'zset', schedseq = 'string', schedrev = 'hash',
 }
 local META_TYPES = { runners = 'hash', runnerexp = 'zset', partitions = 'hash', partmembers = 'hash' }
 local checked = {}

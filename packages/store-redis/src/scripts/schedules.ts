@@ -9,6 +9,14 @@
  * `[{ v, c, u }]`; `{ op: 'remove', epoch, items: [{ ce, code, key }] }` answers whether each
  * existed; `{ op: 'get', items }` answers a row `{ code, key, k, def, en, v, c, u }` or false per
  * item. Lists read `G:schedules` of every shard and then get the rows (store.ts).
+ *
+ * `G:schedparts` indexes them by partition (issue #23: `listSchedules({ partitions })`): member
+ * `ppp code NUL key` (ppp: core's `partitionOf(code, key)`, three digits; score 0, so lex order is
+ * (partition, code, key)). The partition is FNV-1a of the bytes of `code NUL key` (codes and keys
+ * are ASCII, so bytes are UTF-16 units). `G:schedrev` field `parts` is the revision `n` the index
+ * is whole at: every change of this version moves it with `n` when they were equal; an older
+ * release moves `n` alone, and `{ op: 'index' }` (run by a partitioned list that finds them
+ * apart) rebuilds the index from `G:schedules` and sets `parts` to `n`.
  */
 export const SCHEDULES_LUA = `
 -- A schedule hash as stored, nil when it does not exist, or an error naming a foreign or damaged key.
@@ -27,9 +35,22 @@ end
 local function row_of(ce, code, key, s)
   return { code = code, key = key, k = sk(ce, key), def = s.def, en = s.enabled, v = s.version, c = s.createdAt, u = s.updatedAt }
 end
+-- The G:schedparts member of a G:schedules member.
+local function part_member(member)
+  local h = 2166136261
+  for i = 1, #member do
+    h = bit.bxor(h, string.byte(member, i)) % 4294967296
+    -- h * 16777619 mod 2^32 as h * 2^24 + h * 403, exactly (doubles hold 53 bits).
+    h = (bit.lshift(h, 24) % 4294967296 + h * 403) % 4294967296
+  end
+  return string.format('%03d', h % 256) .. member
+end
 local function bump_revision()
   redis.call('HSETNX', gk('schedrev'), 'epoch', req.epoch)
-  redis.call('HINCRBY', gk('schedrev'), 'n', 1)
+  local was = redis.call('HGET', gk('schedrev'), 'n')
+  local n = redis.call('HINCRBY', gk('schedrev'), 'n', 1)
+  -- The partition index stays whole while every writer keeps it.
+  if redis.call('HGET', gk('schedrev'), 'parts') == was then redis.call('HSET', gk('schedrev'), 'parts', n) end
 end
 local function ms(n) return string.format('%d', n) end
 
@@ -45,6 +66,22 @@ end
 
 local bad = check_globals()
 if bad then return redis.error_reply(bad) end
+
+if req.op == 'index' then
+  local members = redis.call('ZRANGE', gk('schedules'), 0, -1)
+  redis.call('DEL', gk('schedparts'))
+  for i = 1, #members, 1000 do
+    local args = {}
+    for j = i, math.min(i + 999, #members) do
+      args[#args + 1] = 0
+      args[#args + 1] = part_member(members[j])
+    end
+    redis.call('ZADD', gk('schedparts'), unpack(args))
+  end
+  local n = redis.call('HGET', gk('schedrev'), 'n')
+  if n then redis.call('HSET', gk('schedrev'), 'parts', n) else redis.call('HDEL', gk('schedrev'), 'parts') end
+  return cjson.encode(#members)
+end
 
 if req.op == 'upsert' then
   local now = req.now
@@ -83,6 +120,7 @@ if req.op == 'upsert' then
         'createdAt', ms(createdAt), 'updatedAt', ms(now))
       if not old then
         redis.call('ZADD', gk('schedules'), 0, c.code .. '\\0' .. c.key)
+        redis.call('ZADD', gk('schedparts'), 0, part_member(c.code .. '\\0' .. c.key))
         -- A new schedule starts from a fresh state, whatever an earlier one of that key left.
         put_state(c.ce, initial_state(c.code, c.key, now), true)
       elseif resumed[i] then
@@ -136,6 +174,7 @@ for i, c in ipairs(req.items) do
     end
     redis.call('HDEL', jk(c.ce, 'waiting'), c.key)
     redis.call('ZREM', gk('schedules'), c.code .. '\\0' .. c.key)
+    redis.call('ZREM', gk('schedparts'), part_member(c.code .. '\\0' .. c.key))
     publish('schedule', c.code, c.key)
   end
 end

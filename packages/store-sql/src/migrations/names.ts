@@ -63,6 +63,9 @@ export const MIGRATIONS: readonly MigrationInfo[] = [
   { name: 'Migration20261203060000_tickwork_run_partitions', compat: { kind: 'expand' } },
   // leasePartitions as one PostgreSQL function (#23), under a new name; nothing on SQLite.
   { name: 'Migration20261203070000_tickwork_lease_partitions', compat: { kind: 'expand' } },
+  // The partition of each runtime schedule, stored and indexed (#23: listSchedules({ partitions })); on PostgreSQL
+  // kept by a trigger, so older releases' inserts get it too. A column older releases never read.
+  { name: 'Migration20261203080000_tickwork_schedule_partitions', compat: { kind: 'expand' } },
 ];
 
 /** Names recorded in `tickwork_migrations`, oldest first. */
