@@ -6,6 +6,8 @@
 // duplicates / misses of every slot in the window, counted from the daemons' own records.
 // Usage: node bench/partitioned.mjs [--schedules 100000] [--daemons 4] [--jobs 10] [--seconds 120]
 //        (build first: npx tsc -p tsconfig.build.json)
+// Per daemon also: bytes read at ready (/proc/self/io rchar: the store's answers and the files loaded), and the
+// runtime schedules the store listed to it (rows, JSON size) at ready and in all.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -34,12 +36,30 @@ if (process.env.TW_BENCH_PART) {
       },
     }),
   );
+  // Runtime schedules the store listed to this daemon (rows and their JSON size), until ready and in all.
+  const listed = { rows: 0, bytes: 0 };
+  const counted = (store) =>
+    new Proxy(store, {
+      get(target, name) {
+        const value = target[name];
+        if (typeof value !== 'function') return value;
+        if (name !== 'listSchedules') return value.bind(target);
+        return async (...args) => {
+          const page = await value.apply(target, args);
+          listed.rows += page.schedules.length;
+          listed.bytes += JSON.stringify(page.schedules).length;
+          return page;
+        };
+      },
+    });
+  // Bytes this process read through read(2) (sockets included: the store's answers), from /proc/self/io.
+  const rchar = () => Number(/^rchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? Number.NaN);
   let maxRss = 0;
   const sampler = setInterval(() => (maxRss = Math.max(maxRss, process.memoryUsage().rss)), 250);
   const daemon = createDaemon({
     config: {
       jobs,
-      store: () => createSqlStore({ driver: 'postgresql', clientUrl: spec.url, schema: spec.schema, poolSize: 10 }),
+      store: () => counted(createSqlStore({ driver: 'postgresql', clientUrl: spec.url, schema: spec.schema, poolSize: 10 })),
       runnerId: spec.runnerId,
       logger: pino({ level: 'warn' }, pino.destination(2)),
       daemon: { partitions: true, partitionTtlMs: spec.ttlMs },
@@ -53,6 +73,8 @@ if (process.env.TW_BENCH_PART) {
   await daemon.ready;
   const readyMs = performance.now() - started;
   const rssReady = process.memoryUsage().rss;
+  const readReady = rchar();
+  const listedReady = { ...listed };
   const status = async () => {
     const health = await daemon.health();
     process.stdout.write(`status ${JSON.stringify({ partitions: health.partitions, runtime: health.schedules.runtime })}\n`);
@@ -71,6 +93,9 @@ if (process.env.TW_BENCH_PART) {
         readyMs,
         rssReady,
         maxRss,
+        readReady,
+        listedReady,
+        listed,
         cpuS: (cpu.user + cpu.system) / 1e6,
         partitions: health.partitions,
         runtime: health.schedules.runtime,
@@ -196,6 +221,9 @@ if (process.env.TW_BENCH_PART) {
     for (const r of results) {
       console.log(
         `  ${r.runnerId}: partitions ${r.partitions}, runtime schedules loaded ${r.runtime}, ready ${(r.readyMs / 1000).toFixed(1)} s, RSS ready ${mb(r.rssReady)}, max ${mb(r.maxRss)}, CPU ${r.cpuS.toFixed(1)} s, runs ${r.runs.length}`,
+      );
+      console.log(
+        `    read at ready ${mb(r.readReady)}; listed by the store at ready ${r.listedReady.rows} schedules (${mb(r.listedReady.bytes)} JSON), in all ${r.listed.rows} (${mb(r.listed.bytes)})`,
       );
     }
     console.log(

@@ -8,7 +8,7 @@ import {
   type ScheduleRef,
   type Store,
 } from '@tickwork/core';
-import type { Lease, StoreChange } from '@tickwork/core/store';
+import { partitionOf, type Lease, type StoreChange } from '@tickwork/core/store';
 import { reapInterrupted } from '@tickwork/core/runner';
 import { readSchedules, schedulePages, SCHEDULE_PAGE, type StoredSchedule } from './runtime-schedules.js';
 import { scheduleId, type RunTarget, type ScheduleEntry } from './schedule-entry.js';
@@ -27,6 +27,8 @@ export interface WatcherHost {
   readonly codes: ReadonlySet<string>;
   /** Whether this daemon runs a runtime schedule (with `partitions: true`: its partition is held). */
   owns(code: string, key: string): boolean;
+  /** With `partitions: true`, the partitions held now (a listing asks the store for theirs only); else null. */
+  partitions(): readonly number[] | null;
   readonly retentionMs: number | null;
   /** True while started and not stopping. */
   live(): boolean;
@@ -222,7 +224,8 @@ export class ChangeWatcher {
     if (revision === this.revision) return;
     const listed = new Set<string>();
     const changed: ScheduleRef[] = [];
-    for await (const page of schedulePages(store, this.host.codes, (code, key) => this.host.owns(code, key))) {
+    const partitions = this.host.partitions() ?? undefined;
+    for await (const page of schedulePages(store, this.host.codes, (code, key) => this.host.owns(code, key), partitions)) {
       for (const schedule of page) {
         const id = scheduleId(schedule.code, schedule.key);
         listed.add(id);
@@ -248,8 +251,14 @@ export class ChangeWatcher {
    * Loads the runtime schedules of partitions just taken: lists them, then re-reads each through
    * the one queue (so a change read meanwhile is never overtaken by this older listing).
    */
-  async loadPartitions(partitions: ReadonlySet<number>, partitionOf: (code: string, key: string) => number): Promise<void> {
-    for await (const page of schedulePages(this.host.store, this.host.codes, (code, key) => partitions.has(partitionOf(code, key)))) {
+  async loadPartitions(partitions: ReadonlySet<number>): Promise<void> {
+    const keep = (code: string, key: string) => partitions.has(partitionOf(code, key));
+    for await (const page of schedulePages(
+      this.host.store,
+      this.host.codes,
+      keep,
+      [...partitions].sort((a, b) => a - b),
+    )) {
       for (const schedule of page) this.refreshSchedule(schedule);
     }
     await this.settled();

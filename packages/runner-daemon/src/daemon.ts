@@ -251,7 +251,7 @@ class Daemon {
       if (share && !renewing) {
         await share.renew();
         share.listen({
-          gained: (partitions) => watcher.loadPartitions(partitions, partitionOf),
+          gained: (partitions) => watcher.loadPartitions(partitions),
           lost: (partitions) => {
             const dropped = this.schedules.drop((entry) => partitions.has(partitionOf(entry.job.code, entry.key)));
             this.logger.info({ partitions: partitions.size, dropped }, 'runtime schedules of partitions given up dropped');
@@ -260,7 +260,7 @@ class Daemon {
         renewing = true;
         this.loops.push(repeatEvery(Math.max(1, Math.floor(this.options.partitionTtlMs / 3)), () => share.renew(), this.logger));
       }
-      await this.schedules.load(this.store as Store, (code, key) => this.owns(code, key));
+      await this.schedules.load(this.store as Store, (code, key) => this.owns(code, key), share?.partitions());
       // The first estimate of a claim round trip: loading takes about as long as claiming as many slots.
       this.claimLatencyMs = performance.now() - began;
     });
@@ -696,6 +696,7 @@ class Daemon {
       runnerId: this.options.runnerId,
       codes: new Set(this.jobs.keys()),
       owns: (code, key) => this.owns(code, key),
+      partitions: () => this.share?.partitions() ?? null,
       retentionMs: this.options.retentionMs,
       live: () => this.lifecycle.phase === 'running',
       stopped: () => this.stopRequested,

@@ -91,7 +91,8 @@ export class LoadedSchedules {
    * Loads the jobs' own schedules (creating missing states) and the runtime schedules of those
    * jobs (pages of 1,000 with their states), then computes every next instant.
    */
-  async load(store: Store, keep?: Keep): Promise<void> {
+  /** Loads the jobs' own schedules and the runtime ones `keep` keeps (with `partitions`, only theirs are listed). */
+  async load(store: Store, keep?: Keep, partitions?: readonly number[]): Promise<void> {
     this.entries.clear();
     this.runtimeCount = 0;
     const jobs = [...this.deps.jobs.values()];
@@ -106,7 +107,7 @@ export class LoadedSchedules {
         this.add(job, states[index] as JobState);
       });
     }
-    for await (const page of loadSchedules(store, new Set(this.deps.jobs.keys()), keep)) {
+    for await (const page of loadSchedules(store, new Set(this.deps.jobs.keys()), keep, partitions)) {
       for (const { schedule, state } of page) {
         // Asked again on arrival: a partition given up while its page's states were read is not loaded.
         if (keep && !keep(schedule.code, schedule.key)) continue;

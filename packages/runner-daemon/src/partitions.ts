@@ -42,6 +42,11 @@ export class PartitionShare {
     return this.held.size;
   }
 
+  /** The partitions held, ascending (what a listing of this daemon's runtime schedules asks the store for). */
+  partitions(): number[] {
+    return [...this.held].sort((a, b) => a - b);
+  }
+
   /** Whether this daemon runs the schedule: a job's own schedule always, a runtime schedule when its partition is held. */
   owns(code: string, key: string): boolean {
     return key === DEFAULT_SCHEDULE_KEY || this.held.has(partitionOf(code, key));

@@ -22,13 +22,20 @@ export interface StoredSchedule {
 /**
  * The runtime schedules of the given codes (others belong to another deployment and are left
  * alone), page by page in the store's order; the next page is requested while the caller works
- * on this one.
+ * on this one. With `partitions` (a partitioned daemon's share), the store reads only theirs
+ * (`listSchedules({ partitions })`); `keep` is asked all the same (a share changes while it lists).
  */
-export async function* schedulePages(store: Store, codes: ReadonlySet<string>, keep: Keep = always): AsyncGenerator<RuntimeSchedule[]> {
-  let next: Promise<SchedulePage> | null = store.listSchedules({ limit: SCHEDULE_PAGE });
+export async function* schedulePages(
+  store: Store,
+  codes: ReadonlySet<string>,
+  keep: Keep = always,
+  partitions?: readonly number[],
+): AsyncGenerator<RuntimeSchedule[]> {
+  const query = partitions === undefined ? { limit: SCHEDULE_PAGE } : { limit: SCHEDULE_PAGE, partitions };
+  let next: Promise<SchedulePage> | null = store.listSchedules(query);
   while (next) {
     const page: SchedulePage = await next;
-    next = page.nextCursor ? store.listSchedules({ limit: SCHEDULE_PAGE, cursor: page.nextCursor }) : null;
+    next = page.nextCursor ? store.listSchedules({ ...query, cursor: page.nextCursor }) : null;
     // A caller that stops early must not leave the prefetch's failure unhandled.
     next?.catch(() => undefined);
     yield page.schedules.filter((schedule) => codes.has(schedule.code) && keep(schedule.code, schedule.key));
@@ -40,10 +47,15 @@ export async function* schedulePages(store: Store, codes: ReadonlySet<string>, k
  * are requested as soon as it is listed, so listing and state reads overlap ({@link STATE_READS_IN_FLIGHT}
  * at once). One whose state is gone was removed between the two reads and is left out.
  */
-export async function* loadSchedules(store: Store, codes: ReadonlySet<string>, keep: Keep = always): AsyncGenerator<StoredSchedule[]> {
+export async function* loadSchedules(
+  store: Store,
+  codes: ReadonlySet<string>,
+  keep: Keep = always,
+  partitions?: readonly number[],
+): AsyncGenerator<StoredSchedule[]> {
   const reads: Array<Promise<StoredSchedule[]>> = [];
   try {
-    for await (const schedules of schedulePages(store, codes, keep)) {
+    for await (const schedules of schedulePages(store, codes, keep, partitions)) {
       if (schedules.length === 0) continue;
       const read = store.getStates(schedules).then((states) => withStates(schedules, states));
       // Handled from the start: it may fail while this generator waits for the next page or its caller

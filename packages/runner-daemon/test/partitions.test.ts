@@ -31,7 +31,18 @@ async function threeDaemons() {
   await createScheduler({ jobs: [job], store })
     .schedules('report')
     .upsert(keys.map((key) => ({ key, schedule: every('1s') })));
-  const stores = [0, 1, 2].map(() => flaky(createMemoryStore({ backend })));
+  const listings: { runner: string; partitions: readonly number[] | undefined; rows: number }[][] = [[], [], []];
+  const stores = [0, 1, 2].map((i) => {
+    const inner = createMemoryStore({ backend });
+    const list = inner.listSchedules.bind(inner);
+    // Every listing of runtime schedules a daemon asks its store for: the partitions it names, the rows it got.
+    inner.listSchedules = async (query) => {
+      const page = await list(query);
+      listings[i]?.push({ runner: `d${i + 1}`, partitions: query?.partitions, rows: page.schedules.length });
+      return page;
+    };
+    return flaky(inner);
+  });
   const daemons = stores.map((s, i) =>
     createDaemon(
       { jobs: [job, own], store: s },
@@ -47,7 +58,7 @@ async function threeDaemons() {
   );
   await advance(0);
   await Promise.all(daemons.map((d) => d.ready));
-  return { daemons, stores, seen, ticks };
+  return { daemons, stores, seen, ticks, listings };
 }
 
 /** Per key, how many of `daemons` hold it loaded. */
@@ -94,6 +105,24 @@ describe('partitioned runtime schedules (partitions: true)', () => {
     const runnersOf = new Map<string, Set<string>>();
     for (const s of window) runnersOf.set(s.key, (runnersOf.get(s.key) ?? new Set()).add(s.runner));
     expect([...runnersOf.values()].every((runners) => runners.size === 1)).toBe(true);
+  });
+
+  it("a daemon's store lists only the runtime schedules of the partitions it holds (listSchedules({ partitions }))", async () => {
+    const { daemons, listings } = await threeDaemons();
+    await until(async () => {
+      const healths = await Promise.all(daemons.map((d) => d.health()));
+      return healths.every((h) => (h.partitions ?? 0) >= 84) && holders(daemons).every((n) => n === 1);
+    }, 'fair shares, each schedule loaded once');
+    await stopAll(daemons);
+    for (const calls of listings) {
+      expect(calls.length).toBeGreaterThan(0);
+      // Every listing names partitions: the store reads theirs, not every schedule.
+      expect(calls.filter((c) => c.partitions === undefined)).toEqual([]);
+    }
+    // The two daemons that joined the first one list what they took from it, not all 300 again and again.
+    const rows = listings.map((calls) => calls.reduce((sum, c) => sum + c.rows, 0)).sort((a, b) => a - b);
+    expect(rows[0]).toBeLessThan(SCHEDULES);
+    expect(rows[1]).toBeLessThan(SCHEDULES);
   });
 
   it('a daemon cut off from the store drops its partitions before their lease ends; the others take them over and miss no slot', async () => {
