@@ -29,10 +29,12 @@ try {
 } catch (error) {
   console.error(`[tickwork] [example] could not start: ${error.message}`);
   if (settings.store === 'postgres' || settings.database === 'postgres') {
-    console.error('PostgreSQL not running? pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start');
+    console.error(
+      `PostgreSQL not running? Start it (with your service manager, or \`pg_ctl start\` for a local cluster) or set TICKWORK_PG_URL`,
+    );
   }
   if (settings.store === 'redis') {
-    console.error('Redis not running? redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no');
+    console.error(`Redis not running? Start it (with your service manager, or \`redis-server\` for a local one) or set TICKWORK_REDIS_URL`);
   }
   process.exit(1);
 }
