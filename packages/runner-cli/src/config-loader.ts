@@ -3,6 +3,7 @@ import { homedir, tmpdir } from 'node:os';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { defineConfig, type TickworkConfig } from '@tickwork/core';
+import { buildConfigCache, cachedConfigUrl } from './config-cache.js';
 import { ConfigLoadError } from './errors.js';
 
 // Fetched, not imported: an ES import of node:fs builds its whole namespace, and its stream getters
@@ -51,11 +52,7 @@ export async function loadConfig(path: string): Promise<TickworkConfig> {
   let loaded: unknown;
   try {
     if (TYPESCRIPT.has(extname(path))) {
-      // Required, not imported: jiti is CommonJS, and importing it makes Node scan its 190 kB for
-      // named exports on every tick (~20 ms of CPU; see README "Cold start").
-      const { createJiti } = createRequire(import.meta.url)('jiti') as typeof import('jiti');
-      const jiti = createJiti(import.meta.url, { interopDefault: true, moduleCache: false, fsCache: transpileCacheDir() });
-      loaded = await jiti.import(path, { default: true });
+      loaded = await loadTypeScriptConfig(path);
     } else {
       const module = (await import(pathToFileURL(path).href)) as { default?: unknown };
       loaded = module.default;
@@ -71,6 +68,28 @@ export async function loadConfig(path: string): Promise<TickworkConfig> {
   } catch (error) {
     throw new ConfigLoadError(`config ${path}: ${describe(error)}`, { cause: error });
   }
+}
+
+/**
+ * A TypeScript config: the compiled ES modules from the cache when every source is unchanged
+ * (imported natively: no jiti, no transpiling), else compiled into the cache first
+ * (config-cache.ts); through jiti when `TICKWORK_CONFIG_CACHE=0`, when no cache directory is
+ * usable or writable, or when the config uses what the cache cannot reproduce.
+ */
+async function loadTypeScriptConfig(path: string): Promise<unknown> {
+  const cacheDir = process.env.TICKWORK_CONFIG_CACHE === '0' ? false : transpileCacheDir();
+  if (cacheDir !== false) {
+    const url = cachedConfigUrl(cacheDir, path) ?? buildConfigCache(cacheDir, path);
+    if (url !== null) {
+      const module = (await import(url)) as { default?: unknown };
+      return module.default;
+    }
+  }
+  // Required, not imported: jiti is CommonJS, and importing it makes Node scan its 190 kB for
+  // named exports on every tick (~20 ms of CPU; see README "Cold start").
+  const { createJiti } = createRequire(import.meta.url)('jiti') as typeof import('jiti');
+  const jiti = createJiti(import.meta.url, { interopDefault: true, moduleCache: false, fsCache: cacheDir });
+  return jiti.import(path, { default: true });
 }
 
 /**
