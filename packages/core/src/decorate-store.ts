@@ -67,7 +67,10 @@ export interface StoreHooks {
   before?(operation: StoreOperation, args: readonly unknown[]): void | Promise<void>;
   /** Sees each answer before the caller does. */
   after?(answer: StoreAnswer): void;
-  /** The one error-mapping hook: what a call that threw (in `before`, the store or `after`) throws instead — the error itself to only observe it. */
+  /**
+   * The one error-mapping hook: what a call that threw (in `before`, the store or `after`) throws instead —
+   * the error itself to only observe it.
+   */
   error?(operation: StoreOperation, error: unknown): unknown;
   /** Operations the decorator implements itself (the batching store's `completeRuns`); the hooks wrap them like the inner store's. */
   replace?: { [K in StoreOperation]?: NonNullable<Store[K]> };

@@ -84,7 +84,10 @@ export interface TickResult {
   nextSlotAt: Date | null;
 }
 
-/** What one tick did. `ok` is false when any run failed, timed out or was interrupted, or a schedule met an error (`error`: a claim the store kept refusing). */
+/**
+ * What one tick did. `ok` is false when any run failed, timed out or was interrupted, or a schedule met an
+ * error (`error`: a claim the store kept refusing).
+ */
 export interface TickReport {
   startedAt: Date;
   finishedAt: Date;

@@ -93,7 +93,10 @@ export interface OverdueContext {
 
 /** Options of a job; names follow django-cron / celery-beat where they have one. */
 export interface JobOptions {
-  /** Let a new slot start while a previous run still holds the lease [ALLOW_PARALLEL_RUNS]; `true` is `overlapPolicy: 'allowAll'`. Default false. */
+  /**
+   * Let a new slot start while a previous run still holds the lease [ALLOW_PARALLEL_RUNS]; `true` is
+   * `overlapPolicy: 'allowAll'`. Default false.
+   */
   allowParallelRuns?: boolean;
   /**
    * What a slot does when the previous run still holds the lease, judged at the slot's instant:
@@ -114,7 +117,10 @@ export interface JobOptions {
   failuresBeforeAlert?: number;
   /** Failure hook (e-mail, Sentry, Slack); its own errors are logged, never rethrown. */
   onFailure?: (ctx: FailureContext) => void | Promise<void>;
-  /** Called once when a run succeeds after ≥ 1 counted failure or an overdue alert (see {@link RecoveryContext}); errors are logged, never rethrown. */
+  /**
+   * Called once when a run succeeds after ≥ 1 counted failure or an overdue alert (see
+   * {@link RecoveryContext}); errors are logged, never rethrown.
+   */
   onRecovery?: (ctx: RecoveryContext) => void | Promise<void>;
   /**
    * Dead-man window: alert (`onOverdue`, else the config's) when no run of a schedule succeeded

@@ -17,7 +17,10 @@ export interface RunnerPresenceOptions {
   store: Store;
   runnerId: string;
   clock: Clock;
-  /** Heartbeat TTL; default {@link DEFAULT_RUNNER_TTL_MS} on `connection` stores, {@link DEFAULT_HEARTBEAT_ONLY_TTL_MS} on `heartbeat` ones. */
+  /**
+   * Heartbeat TTL; default {@link DEFAULT_RUNNER_TTL_MS} on `connection` stores,
+   * {@link DEFAULT_HEARTBEAT_ONLY_TTL_MS} on `heartbeat` ones.
+   */
   ttlMs?: number;
   /** When the runner started. Default: now. */
   startedAt?: Date;

@@ -327,7 +327,10 @@ export function runtimeJob<Payload>(job: Job<Payload>, schedule: RuntimeSchedule
   });
 }
 
-/** A runtime schedule's own overlap policy over its job's (`allowParallelRuns` alone: `true` is `allowAll`, `false` the job's policy but never `allowAll`). */
+/**
+ * A runtime schedule's own overlap policy over its job's (`allowParallelRuns` alone: `true` is `allowAll`,
+ * `false` the job's policy but never `allowAll`).
+ */
 function overlapOf(
   job: Pick<Job, 'overlapPolicy'>,
   o: RuntimeScheduleOptions,

@@ -30,7 +30,10 @@ export const RUN_STATUSES: readonly RunStatus[] = ['waiting', 'running', 'succee
 /** Statuses a finished run can be completed with. */
 export type FinalRunStatus = 'succeeded' | 'failed' | 'timed_out' | 'interrupted';
 
-/** What a completion may record: a final status, or `skipped` for a claimed run whose handler was never called ({@link RunCompletion.skipReason}). */
+/**
+ * What a completion may record: a final status, or `skipped` for a claimed run whose handler was never called
+ * ({@link RunCompletion.skipReason}).
+ */
 export type CompletionStatus = FinalRunStatus | 'skipped';
 
 /** Why a run started: its schedule, a retry of a failed attempt, a run-now request, or `--force`. */
@@ -351,10 +354,11 @@ export interface ReapedRun {
  *    request, if any, is consumed.
  *
  * **State.** `claimed` adds 1 to `totalRuns`. `claimed` of a new run and `waiting` of a
- * `schedule`-triggered claim add 1 to `scheduledRuns` (a waiting run that starts was counted already). `claimed`, `waiting` and `overlap` of a
- * `schedule`-triggered claim move `lastSlotAt` forward (never back), a started waiting run
- * having moved it when it was created. `waitingSlotAt` is kept the oldest waiting slot. A
- * `skipped` or `waiting` run counts in neither `totalRuns` nor `lastStatus`.
+ * `schedule`-triggered claim add 1 to `scheduledRuns` (a waiting run that starts was counted
+ * already). `claimed`, `waiting` and `overlap` of a `schedule`-triggered claim move `lastSlotAt`
+ * forward (never back), a started waiting run having moved it when it was created.
+ * `waitingSlotAt` is kept the oldest waiting slot. A `skipped` or `waiting` run counts in neither
+ * `totalRuns` nor `lastStatus`.
  *
  * **Records.** A `skipped` run has `startedAt = finishedAt = max(now, slotAt)`, `durationMs` 0,
  * no lease, and a message naming the run that holds the lease (or the slot that already
@@ -423,7 +427,10 @@ export interface RunQuery {
   since?: Date;
   /** Only runs started before this instant. */
   until?: Date;
-  /** Only skipped records with this reason or any of a list (an empty list matches nothing); an unknown one is an `InvalidArgumentError`. */
+  /**
+   * Only skipped records with this reason or any of a list (an empty list matches nothing); an unknown one is
+   * an `InvalidArgumentError`.
+   */
   reason?: SkipReason | readonly SkipReason[];
   /** Page size, an integer 1 … 1000, default 50; outside that an `InvalidArgumentError`. */
   limit?: number;
@@ -539,7 +546,10 @@ export interface Store {
   ensureStates(refs: readonly ScheduleRef[], now: Date): Promise<JobState[]>;
   /** States of the given schedules (missing ones are omitted), or of every schedule when `refs` is absent. */
   getStates(refs?: readonly ScheduleRef[]): Promise<JobState[]>;
-  /** Pauses (with an optional note) or resumes one schedule; creates its state if missing. Resuming a paused schedule sets `resumedAt = now`; resuming one that is not paused leaves `resumedAt` alone. */
+  /**
+   * Pauses (with an optional note) or resumes one schedule; creates its state if missing. Resuming a paused
+   * schedule sets `resumedAt = now`; resuming one that is not paused leaves `resumedAt` alone.
+   */
   setPaused(ref: ScheduleRef, paused: boolean, options: { note?: string | null; now: Date }): Promise<JobState>;
   /** Sets or clears (null) the schedule override of one schedule; creates its state if missing. */
   setScheduleOverride(ref: ScheduleRef, schedule: ScheduleSpec | null, now: Date): Promise<JobState>;
@@ -635,7 +645,10 @@ export interface Store {
    * 1000 … 3,600,000) is an `InvalidArgumentError` naming the field, nothing changed.
    */
   leasePartitions?(request: PartitionLeaseRequest): Promise<PartitionLeases>;
-  /** Frees every partition `runnerId` holds and ends its membership (a runner that stops); answers how many it held. Invalid input as {@link leasePartitions}. */
+  /**
+   * Frees every partition `runnerId` holds and ends its membership (a runner that stops); answers how many it
+   * held. Invalid input as {@link leasePartitions}.
+   */
   releasePartitions?(request: { runnerId: string }): Promise<number>;
 
   // — run log —
@@ -733,8 +746,8 @@ export interface Store {
    * Present when `capabilities.changeSubscription`: calls `listener` for every change made
    * through any store instance on the same backend (state, run requests, schedules).
    * `setPaused` / `setScheduleOverride` emit `state`, `requestRun` emits `run-request`,
-   * `upsertSchedules` / `removeSchedules` emit `schedule` per created, changed or removed one. Claims and completions emit nothing (thousands a
-   * minute; runners learn of them by reading).
+   * `upsertSchedules` / `removeSchedules` emit `schedule` per created, changed or removed one.
+   * Claims and completions emit nothing (thousands a minute; runners learn of them by reading).
    */
   subscribe?(listener: (change: StoreChange) => void): Promise<Unsubscribe>;
 

@@ -60,7 +60,10 @@ export function resolveHttpDelivery(options: Record<string, unknown>, what: stri
   };
 }
 
-/** The delay before retry number `retry` (1-based): `backoff · 2^(retry-1)` capped at `maxBackoff`, then "equal jitter" (half fixed, half random) so runners that failed together do not retry together. */
+/**
+ * The delay before retry number `retry` (1-based): `backoff · 2^(retry-1)` capped at `maxBackoff`, then
+ * "equal jitter" (half fixed, half random) so runners that failed together do not retry together.
+ */
 export function backoffDelay(retry: number, delivery: Pick<HttpDelivery, 'backoffMs' | 'maxBackoffMs' | 'random'>): number {
   const ceiling = Math.min(delivery.maxBackoffMs, delivery.backoffMs * 2 ** (retry - 1));
   return Math.round(ceiling / 2 + delivery.random() * (ceiling / 2));

@@ -26,13 +26,19 @@ export interface NotifyOptions {
   slack?: SlackOptions;
   /** Your own notifiers (PagerDuty, a chat bot, …), called like the built-in ones. */
   notifiers?: readonly Notifier[];
-  /** After a streak's first message, remind every so long (`'1h'`) or every so many failures (`{ failures: 10 }`). Default: no reminders. */
+  /**
+   * After a streak's first message, remind every so long (`'1h'`) or every so many failures (`{ failures: 10
+   * }`). Default: no reminders.
+   */
   remindEvery?: Duration | { failures: number };
   /** The failure count that opens a streak's message when the context does not carry it (core passes the job's, which wins). Default 1. */
   failuresBeforeAlert?: number;
   /** Base URL of `@tickwork/dashboard`; messages link to the run's page, `${dashboardUrl}/#/run/<id>`. */
   dashboardUrl?: string | URL;
-  /** The store the runners share, or a function returning it (as in `defineConfig`, called once, when first needed): reminders by time read the streak's start from its run log. */
+  /**
+   * The store the runners share, or a function returning it (as in `defineConfig`, called once, when first
+   * needed): reminders by time read the streak's start from its run log.
+   */
   store?: StoreInput;
   /** Default: the system clock. */
   clock?: Clock;
@@ -71,7 +77,10 @@ export interface RecoveryContext {
   logger: Logger;
 }
 
-/** What `onDeadMan` receives: a schedule with no success within its window, or its first success after that. Called by core once per episode. */
+/**
+ * What `onDeadMan` receives: a schedule with no success within its window, or its first success after that.
+ * Called by core once per episode.
+ */
 export interface DeadManContext {
   code: string;
   key: string;

@@ -1,6 +1,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-/** How far a signature's timestamp may be from the receiver's clock before it is refused as a replay. Five minutes, as Stripe and Standard Webhooks advise. */
+/**
+ * How far a signature's timestamp may be from the receiver's clock before it is refused as a replay. Five
+ * minutes, as Stripe and Standard Webhooks advise.
+ */
 export const DEFAULT_SIGNATURE_TOLERANCE_MS = 300_000;
 
 /**

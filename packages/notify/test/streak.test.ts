@@ -142,7 +142,8 @@ describe('a failure streak through core’s executor', () => {
     const { tick, clock, store } = await setup({
       notify: (store, clock) => ({ webhook: { url: hook.url }, remindEvery: '10m', store, clock }),
     });
-    // A second process: its own notify() (nothing in memory shared; the store given as a factory, as in defineConfig), the same store and receiver.
+    // A second process: its own notify() (nothing in memory shared; the store given as a factory, as in
+    // defineConfig), the same store and receiver.
     const other = notify({ webhook: { url: hook.url }, remindEvery: '10m', store: async () => store, clock });
     cleanup.push(() => other.close());
     for (let minute = 0; minute < 25; minute++) {

@@ -1,5 +1,6 @@
 // Lateness of N cron jobs on K daemons sharing one store (build first: npx tsc -p tsconfig.build.json).
-// Usage: node bench/lateness.mjs --store pg|redis|memory [--jobs 1000] [--daemons 2] [--seconds 180] [--schedule "* * * * *"] [--max-concurrent N]
+// Usage: node bench/lateness.mjs --store pg|redis|memory [--jobs 1000] [--daemons 2] [--seconds 180]
+//   [--schedule "* * * * *"] [--max-concurrent N]
 // Without --max-concurrent each daemon runs with the defaults (maxConcurrentRuns 100), as a user would configure it.
 // Prints lateness (handler start − slot instant) p50/p99/max, duplicates, misses, CPU seconds and RSS per daemon.
 import { execFileSync, spawn } from 'node:child_process';

@@ -67,7 +67,10 @@ export interface DaemonOptions {
    * false: every daemon loads every runtime schedule (as before).
    */
   partitions?: boolean;
-  /** Lease TTL of this daemon's partitions (renewed every third of it): a dead daemon's partitions are taken over within it. Default 15000. */
+  /**
+   * Lease TTL of this daemon's partitions (renewed every third of it): a dead daemon's partitions are taken
+   * over within it. Default 15000.
+   */
   partitionTtlMs?: number;
   /** Serve `/healthz` and `/metrics` here; off by default. */
   http?: DaemonHttpOptions | null;

@@ -7,7 +7,10 @@ import { callAt } from './wake-timer.js';
 
 /** What the daemon learns from the launcher. */
 export interface LauncherEvents {
-  /** A run ended: what was recorded (with the schedule's state after it), or null when the store refused the result outright (its state is then unknown). */
+  /**
+   * A run ended: what was recorded (with the schedule's state after it), or null when the store refused the
+   * result outright (its state is then unknown).
+   */
   finished(entry: ScheduleEntry, executed: ExecutedRun | null): void;
   /** A run's capacity is free again: its handler settled (its result may still be being recorded). */
   freed(): void;

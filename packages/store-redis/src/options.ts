@@ -14,7 +14,10 @@ export interface RedisStoreOptions {
   commandTimeoutMs?: number;
   /** Extra ioredis options for clients the store creates (they override the store's defaults). */
   clientOptions?: RedisOptions;
-  /** Wait for this many replicas (`WAIT count timeoutMs`) after every write a runner decides on; fewer acknowledgements fail the call. Default: no waiting. */
+  /**
+   * Wait for this many replicas (`WAIT count timeoutMs`) after every write a runner decides on; fewer
+   * acknowledgements fail the call. Default: no waiting.
+   */
   replicas?: ReplicasOption;
   /**
    * The Redis Cluster key layout (see the README "Redis Cluster"): every job in one of 16 shards,

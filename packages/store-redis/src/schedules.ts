@@ -57,7 +57,10 @@ export function listRange(query: ScheduleQuery): { code: string | null; after: [
   return { code, after: order === 0 ? [cursor.code, cursor.key] : null, limit };
 }
 
-/** A partitioned list (`query.partitions`, checked): the partitions to read, ascending, the code filter, the ref to continue after in the first. */
+/**
+ * A partitioned list (`query.partitions`, checked): the partitions to read, ascending, the code filter, the
+ * ref to continue after in the first.
+ */
 export function partitionListRange(query: ScheduleQuery & { partitions: readonly number[] }): {
   partitions: number[];
   code: string | null;

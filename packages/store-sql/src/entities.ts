@@ -187,7 +187,10 @@ export const TickworkRunRequest = new EntitySchema<TickworkRunRequestRow>({
   },
 });
 
-/** `tickwork_schedule` as an entity. Read it through the ORM; change schedules through the store (`upsertSchedules`), which keeps versions, states and change events right. */
+/**
+ * `tickwork_schedule` as an entity. Read it through the ORM; change schedules through the store
+ * (`upsertSchedules`), which keeps versions, states and change events right.
+ */
 export const TickworkSchedule = new EntitySchema<TickworkScheduleRow>({
   name: 'TickworkSchedule',
   tableName: 'tickwork_schedule',

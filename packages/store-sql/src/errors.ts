@@ -63,7 +63,10 @@ export function isPgConflict(error: unknown): boolean {
   return code === '40P01' || code === '40001';
 }
 
-/** True when an error is about reaching the database at all (network, credentials, missing database, read-only file), not about a statement. */
+/**
+ * True when an error is about reaching the database at all (network, credentials, missing database, read-only
+ * file), not about a statement.
+ */
 export function isAccessError(error: unknown): boolean {
   const e = asDriverError(error);
   const code = e.code ?? '';

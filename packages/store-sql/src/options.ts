@@ -21,11 +21,21 @@ export interface PostgresConnectionOptions {
   poolSize?: number;
   /** Milliseconds to wait for a connection before failing with StoreUnavailableError. Default 5000. */
   connectTimeoutMs?: number;
-  /** Server-side `statement_timeout` of the store's connections: a statement running longer is cancelled (StoreUnavailableError). Default 15000. */
+  /**
+   * Server-side `statement_timeout` of the store's connections: a statement running longer is cancelled
+   * (StoreUnavailableError). Default 15000.
+   */
   statementTimeoutMs?: number;
-  /** Server-side `lock_timeout`: a statement waiting longer for a lock another session holds is cancelled (StoreUnavailableError). Default 5000. */
+  /**
+   * Server-side `lock_timeout`: a statement waiting longer for a lock another session holds is cancelled
+   * (StoreUnavailableError). Default 5000.
+   */
   lockTimeoutMs?: number;
-  /** Client-side bound of one statement (a dead-but-open connection): past it the call fails with StoreUnavailableError and the connection is dropped. Must exceed `statementTimeoutMs`. Default `statementTimeoutMs` + 5000. */
+  /**
+   * Client-side bound of one statement (a dead-but-open connection): past it the call fails with
+   * StoreUnavailableError and the connection is dropped. Must exceed `statementTimeoutMs`. Default
+   * `statementTimeoutMs` + 5000.
+   */
   queryTimeoutMs?: number;
   /** Idle time before TCP keepalive probes start on every connection (pooled and LISTEN). Default 10000. */
   keepAliveDelayMs?: number;
@@ -40,7 +50,10 @@ export interface SqliteConnectionOptions {
   busyTimeoutMs?: number;
 }
 
-/** Use the host's MikroORM instance (`@mikro-orm/postgresql`, `@mikro-orm/libsql` or `@mikro-orm/better-sqlite`); the store borrows its connections. */
+/**
+ * Use the host's MikroORM instance (`@mikro-orm/postgresql`, `@mikro-orm/libsql` or
+ * `@mikro-orm/better-sqlite`); the store borrows its connections.
+ */
 export interface OrmConnectionOptions {
   orm: MikroORM;
   /** PostgreSQL schema of the Tickwork tables. Default: the ORM's `schema`, else `public`. */

@@ -422,7 +422,10 @@ export class SqliteStore extends AuditAndTokenForwarding implements Store {
     return { schedules, nextCursor: rows.length > q.limit && last ? scheduleCursorAfter(last) : null };
   }
 
-  /** Gives the rows an older release inserted (no partition) theirs, before a partitioned listing; finds none once every writer runs this release. */
+  /**
+   * Gives the rows an older release inserted (no partition) theirs, before a partitioned listing; finds none
+   * once every writer runs this release.
+   */
   private async fillParts(): Promise<void> {
     const unparted = await this.db.query(SQLITE_UNPARTED, [], 'listSchedules');
     if (unparted.length > 0) await this.db.transaction('listSchedules', (tx) => tx.all(SQLITE_FILL_PARTS));

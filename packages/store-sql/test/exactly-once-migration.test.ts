@@ -23,7 +23,8 @@ const TENANT = { code: 'report', key: 'tenant-1' };
 const TABLES = ['tickwork_job_state', 'tickwork_run', 'tickwork_run_request', 'tickwork_schedule', 'tickwork_schedule_counter'] as const;
 /** What the migration adds to each table's rows, at its defaults. */
 const ADDED: Record<(typeof TABLES)[number], (dialect: 'postgresql' | 'sqlite') => Record<string, unknown>> = {
-  // scheduled_runs: the limited-runs migration, skip columns: the skipped-slots one (#20), applied by the same migrate() call (bigint as text on PostgreSQL).
+  // scheduled_runs: the limited-runs migration, skip columns: the skipped-slots one (#20), applied by the
+  // same migrate() call (bigint as text on PostgreSQL).
   tickwork_job_state: (dialect) => ({
     waiting_slot_at: null,
     scheduled_runs: dialect === 'postgresql' ? '0' : 0,

@@ -29,7 +29,10 @@ export async function migrateEarlier(count: 1 | 2, config: Options, dialect: 'po
   }
 }
 
-/** The state columns the dead-man migration (#20) adds, at their defaults (the same on both dialects): upgrade tests of earlier migrations allow them. */
+/**
+ * The state columns the dead-man migration (#20) adds, at their defaults (the same on both dialects): upgrade
+ * tests of earlier migrations allow them.
+ */
 export const DEAD_MAN_DEFAULTS: Record<string, unknown> = {
   failing_since: null,
   last_succeeded_at: null,

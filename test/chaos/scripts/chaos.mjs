@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Full chaos runs: real daemon and `tickwork run` processes on a real store; prints the verdict table.
-// Usage: node test/chaos/scripts/chaos.mjs [--store sqlite|pg|redis] [--seconds 30] [--jobs 10] [--daemons 4] [--only 4] [--presence on|off]
+// Usage: node test/chaos/scripts/chaos.mjs [--store sqlite|pg|redis] [--seconds 30] [--jobs 10] [--daemons 4]
+//   [--only 4] [--presence on|off]
 // (--store redis adds scenario 6: the Redis server restarted without saving; --store pg adds 7: a private
 // PostgreSQL stopped for 8 s, jobs backfilling; pg and redis add 8: one daemon SIGKILLed, not restarted.)
 // Build first: cd test/chaos && npx tsc -p tsconfig.build.json

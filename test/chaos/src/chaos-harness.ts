@@ -393,7 +393,10 @@ export async function runScenario(scenario: ChaosScenario): Promise<ChaosResult>
   }
 }
 
-/** The last missed slot at or after `disruptedAt` (one slot back: it may have been claimed just before), as ms after it, plus the 1 s to the next slot. */
+/**
+ * The last missed slot at or after `disruptedAt` (one slot back: it may have been claimed just before), as ms
+ * after it, plus the 1 s to the next slot.
+ */
 function resumedAfter(missed: readonly { slot: number }[], disruptedAt: number | undefined): number | null {
   if (disruptedAt === undefined) return null;
   const after = missed.filter((m) => m.slot >= disruptedAt - 1_000).map((m) => m.slot);

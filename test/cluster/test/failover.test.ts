@@ -92,7 +92,10 @@ describe('a Redis Cluster master killed mid-run', () => {
     const started = Date.now();
     /** Progress on stdout, so a run that times out shows where it stood. */
     const phase = (what: string) => console.log(`failover +${((Date.now() - started) / 1_000).toFixed(1)} s: ${what}`);
-    /** One round: claim every job's slot, complete the claimed runs; a failed call leaves its slots in doubt. Answers the claim's error, or null. */
+    /**
+     * One round: claim every job's slot, complete the claimed runs; a failed call leaves its slots in doubt.
+     * Answers the claim's error, or null.
+     */
     const round = async (n: number, during?: () => Promise<void>): Promise<string | null> => {
       const claiming = store.claimSlots(
         JOBS.map((code) => claim(code, n)),

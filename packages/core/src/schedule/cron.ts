@@ -219,7 +219,10 @@ function dayRule(dom: DayField, monthSet: Uint8Array, dow: DayField, both: boole
   return years === null ? { daysOf } : { nextYear: yearSearch(years), daysOf };
 }
 
-/** The day of the month that `NW` picks: the Nth if a weekday, else the nearest weekday without leaving the month; -1 when the month is shorter. */
+/**
+ * The day of the month that `NW` picks: the Nth if a weekday, else the nearest weekday without leaving the
+ * month; -1 when the month is shorter.
+ */
 function nearestWeekday(n: number, firstWeekday: number, length: number): number {
   if (n > length) return -1;
   const weekdayOfN = (firstWeekday + n - 1) % 7;

@@ -23,7 +23,10 @@ export interface EverySpec {
  * `*\/n` or `H/n`.
  */
 export interface DstPolicy {
-  /** A time in a spring-forward gap runs once at the first instant after the gap, moved by the gap's length (02:30 → 03:30), or not at all. */
+  /**
+   * A time in a spring-forward gap runs once at the first instant after the gap, moved by the gap's length
+   * (02:30 → 03:30), or not at all.
+   */
   gap?: 'next-instant' | 'shift' | 'skip';
   /** A time that occurs twice at a fall-back runs at its first occurrence, its last, or both. */
   overlap?: 'first' | 'last' | 'both';

@@ -20,7 +20,10 @@ interface Change {
   after: number;
 }
 
-/** Offset changes shape the slots for at most this long after them (a gap or overlap is shorter than the largest offset difference, 26 h). */
+/**
+ * Offset changes shape the slots for at most this long after them (a gap or overlap is shorter than the
+ * largest offset difference, 26 h).
+ */
 const REACH = 2 * DAY_MS;
 
 /** The first slot strictly after `after` of a wall-clock schedule in `zone` under `policy`. */

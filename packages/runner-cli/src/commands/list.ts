@@ -40,7 +40,10 @@ function runsLeft(v: StateView): string {
   return v.remainingRuns === null ? '' : ` (${v.remainingRuns} of ${v.maxRuns} run${v.maxRuns === 1 ? '' : 's'} left)`;
 }
 
-/** The LAST SKIP column: why the latest skipped slot did not run, and when it was due (`tickwork logs --status skipped --reason …` lists them). */
+/**
+ * The LAST SKIP column: why the latest skipped slot did not run, and when it was due (`tickwork logs --status
+ * skipped --reason …` lists them).
+ */
 export function skipCell(palette: Session['palette'], v: StateView, now: Date): string {
   if (!v.lastSkipReason || !v.lastSkippedSlotAt) return palette.dim('—');
   return `${v.lastSkipReason} (slot ${relativeTime(new Date(v.lastSkippedSlotAt), now)})`;

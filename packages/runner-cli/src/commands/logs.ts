@@ -113,7 +113,10 @@ function parseReasons(text: string): SkipReason[] {
   return reasons as SkipReason[];
 }
 
-/** `tickwork logs [code]`: the run history through store.queryRuns (`--key`: one runtime schedule's); `--follow` polls for new and finished runs. */
+/**
+ * `tickwork logs [code]`: the run history through store.queryRuns (`--key`: one runtime schedule's);
+ * `--follow` polls for new and finished runs.
+ */
 export async function logsCommand(session: Session, code: string | undefined, flags: LogsFlags): Promise<number> {
   const query: RunQuery = { limit: Math.min(flags.limit, 1000) };
   if (code !== undefined) query.code = code;

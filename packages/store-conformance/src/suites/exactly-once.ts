@@ -4,7 +4,10 @@ import { claimFor, instantAt, prepareSchedules } from '../claim-for.js';
 import type { StoreHarness } from '../fixture.js';
 import { countBy, expectClaimed, expectCompleted } from '../outcomes.js';
 
-/** The store's side of "faults do not duplicate": idempotent claims, completions past expiry, interrupted runs handed out once, cancel through renewal. */
+/**
+ * The store's side of "faults do not duplicate": idempotent claims, completions past expiry, interrupted runs
+ * handed out once, cancel through renewal.
+ */
 export function describeExactlyOnce(h: StoreHarness): void {
   describe('exactly once under faults', () => {
     it('a claim retried by the same runner gets its own run, token and lease back; another runner sees it taken', async () => {

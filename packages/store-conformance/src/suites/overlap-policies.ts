@@ -20,7 +20,10 @@ async function claimMinute(
   return outcome;
 }
 
-/** Overlap judged at the slot's instant, the five policies, waiting runs, and slots that wait instead of being consumed (backfill, pre-claims). */
+/**
+ * Overlap judged at the slot's instant, the five policies, waiting runs, and slots that wait instead of being
+ * consumed (backfill, pre-claims).
+ */
 export function describeOverlapPolicies(h: StoreHarness): void {
   describe('overlap policies', () => {
     it('a pre-claim (now < slotAt) meeting a live lease is busy and consumes nothing; at the instant, after the holder ended, it is claimed', async () => {

@@ -27,7 +27,10 @@ function expectDisjoint(answers: readonly PartitionLeases[]): number {
   return all.length;
 }
 
-/** Partition leases: each partition held by one runner, fair shares, takeover after the TTL. Skipped by stores without `leasePartitions`. */
+/**
+ * Partition leases: each partition held by one runner, fair shares, takeover after the TTL. Skipped by stores
+ * without `leasePartitions`.
+ */
 export function describePartitions(h: StoreHarness): void {
   describe('partition leases', () => {
     it('a lone runner takes every partition, renews them with the same tokens, and releases them on stop', async () => {

@@ -3,11 +3,11 @@
  * earlier ones' effects, in one script — the named run (idempotent per runner, a waiting one
  * may start), runtime-schedule check (exists, enabled, version), paused check, overlap per the
  * claim's policy against the schedule's live leases and waiting runs (interrupting expired
- * ones, returned as `reaped`), the limit of scheduled runs (`maxRuns`, null for none), fencing token, run record, indexes, request and state.
+ * ones, returned as `reaped`), the limit of scheduled runs (`maxRuns`, null for none), fencing
+ * token, run record, indexes, request and state.
  * Request: `{ now, runnerId, items: [{ ce, code, key, version, field, slotAt, attempt, trigger,
- * policy, backfill, rid, maxRuns, startedAt, leaseExpiresAt, pad }] }`: `field` is the claim record
- * policy, backfill, rid, startedAt, leaseExpiresAt, pad, passed }] }` (`passed`: `{ after, ranges: [{ first,
- * last, count, reason, message, pad }] }` or null): `field` is the claim record
+ * policy, backfill, rid, maxRuns, startedAt, leaseExpiresAt, pad, passed }] }` (`passed`: `{ after,
+ * ranges: [{ first, last, count, reason, message, pad }] }` or null): `field` is the claim record
  * (`<key>|<slotMs>|<attempt>`, or `#<request id>` for a run-now request `rid`), `version` null
  * when the claim names none. Answers `[{ s, run, reaped }]` (`reaped`: `[{ run, state }]`).
  */

@@ -5,7 +5,10 @@
  * decides every hand-over atomically.
  */
 
-/** Request `{ op: 'lease', runnerId, now, ttlMs, count }` (answers the leases) or `{ op: 'release', runnerId, count }` (answers how many were held). */
+/**
+ * Request `{ op: 'lease', runnerId, now, ttlMs, count }` (answers the leases) or `{ op: 'release', runnerId,
+ * count }` (answers how many were held).
+ */
 export const PARTITIONS_LUA = `
 local bad = check_meta()
 if bad then return redis.error_reply(bad) end

@@ -1,8 +1,8 @@
 /**
  * Lua shared by every script. Scripts get the key prefix as ARGV[1], a JSON request as ARGV[2]
- * and the layout as ARGV[3..6] (see below), every key they touch in KEYS, and answer JSON. Before the first write, every key a script touches is checked
- * to hold the expected Redis type, so a foreign key under the prefix fails the call with
- * a reply naming it and nothing is overwritten.
+ * and the layout as ARGV[3..6] (see below), every key they touch in KEYS, and answer JSON. Before
+ * the first write, every key a script touches is checked to hold the expected Redis type, so a
+ * foreign key under the prefix fails the call with a reply naming it and nothing is overwritten.
  */
 export const PRELUDE = `
 local P = ARGV[1]

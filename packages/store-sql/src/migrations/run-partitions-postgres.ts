@@ -111,10 +111,11 @@ export function runPartitionsPostgres(schema: string): string[] {
       RETURN v_created;
     END
     $fn$`,
-    // Retention by whole partitions: a month partition ending at or before p_older_than (and before this month) whose every run prune would delete
-    // (none running or waiting, every one finished before p_older_than) is dropped. Checked and counted under a SHARE lock
-    // on the partition (no write can come in between), then every such partition dropped under one short ACCESS EXCLUSIVE
-    // lock on the run log. A lock not had within p_lock_timeout_ms leaves the partition whole ('busy') for the next prune.
+    // Retention by whole partitions: a month partition ending at or before p_older_than (and before this
+    // month) whose every run prune would delete (none running or waiting, every one finished before
+    // p_older_than) is dropped. Checked and counted under a SHARE lock on the partition (no write can come
+    // in between), then every such partition dropped under one short ACCESS EXCLUSIVE lock on the run log.
+    // A lock not had within p_lock_timeout_ms leaves the partition whole ('busy') for the next prune.
     `CREATE FUNCTION ${s}.tickwork_run_drop_partitions(p_older_than timestamptz, p_lock_timeout_ms integer)
     RETURNS TABLE (partition_name text, range_start timestamptz, range_end timestamptz, outcome text, runs bigint) LANGUAGE plpgsql AS $fn$
     #variable_conflict use_column

@@ -18,7 +18,10 @@ const ISO = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
 
 /** The set of the refs (rows with code and key) `alias` ranges over, as a jsonb object (its keys are looked up in O(log n)). */
 const refSet = (alias: string) => `coalesce(jsonb_object_agg(jsonb_build_array(${alias}.code, ${alias}.key)::text, true), '{}'::jsonb)`;
-/** True when the set `set` (see {@link refSet}) holds the ref `code`, `key`. (Not `?`: it reads as a placeholder to the migration runner.) */
+/**
+ * True when the set `set` (see {@link refSet}) holds the ref `code`, `key`. (Not `?`: it reads as a
+ * placeholder to the migration runner.)
+ */
 const inSet = (set: string, code: string, key: string) => `(${set} -> jsonb_build_array(${code}, ${key})::text) IS NOT NULL`;
 
 /** Statements adding runtime schedules to the schema in `schema`. */
