@@ -1,4 +1,4 @@
-import { describeThrown, InvalidArgumentError, type Store } from '@tickwork/core';
+import { describeThrown, EXIT_CODES, exitCodeOf, type Store } from '@tickwork/core';
 import { decorateStore, type ReapedRun } from '@tickwork/core/store';
 import type { DaemonMetrics } from './metrics.js';
 
@@ -30,8 +30,9 @@ export function observeStore(store: Store, metrics: DaemonMetrics, observer: Sto
     },
     error(operation, error) {
       if (operation === 'subscribe') return error;
-      // A refusal (e.g. a run-now request for a removed schedule) is an answer, not an outage.
-      if (error instanceof InvalidArgumentError) {
+      // A refusal (e.g. a run-now request for a removed schedule) is an answer, not an outage: bad
+      // input by the exit code it carries, which holds for a store built on another copy of core.
+      if (exitCodeOf(error) === EXIT_CODES.usage) {
         observer.succeeded();
         return error;
       }

@@ -1,4 +1,8 @@
-import { createMemoryStore, StoreUnavailableError } from '@tickwork/core';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createMemoryStore, InvalidArgumentError, StoreUnavailableError } from '@tickwork/core';
 import { decorateStore, STORE_OPERATIONS, type StoreOperation } from '@tickwork/core/store';
 import { describe, expect, it } from 'vitest';
 import { createDaemonMetrics } from '../src/metrics.js';
@@ -33,5 +37,31 @@ describe('observed store', () => {
     await store.getStates();
     expect(events).toEqual(['ok', 'ok']);
     expect((await metrics.storeErrors.get()).values).toEqual([]);
+  });
+
+  it('a refusal by a store built on a second installed copy of core is an answer too (read by its exit code, not its class)', async () => {
+    // A second copy of core's build, as a host gets when the store package pins another copy.
+    const dir = await mkdtemp(join(tmpdir(), 'tickwork-core-copy-'));
+    try {
+      await cp(dirname(fileURLToPath(import.meta.resolve('@tickwork/core'))), join(dir, 'dist'), {
+        recursive: true,
+        filter: (from) => !from.endsWith('.map'),
+      });
+      await writeFile(join(dir, 'package.json'), '{"type":"module"}');
+      const copy = (await import(pathToFileURL(join(dir, 'dist', 'index.js')).href)) as typeof import('@tickwork/core');
+      const metrics = createDaemonMetrics('r');
+      const events: string[] = [];
+      const store = observeStore(copy.createMemoryStore(), metrics, {
+        succeeded: () => events.push('ok'),
+        failed: () => events.push('failed'),
+      });
+      const refused = await store.getRun(42 as unknown as string).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(copy.InvalidArgumentError);
+      expect(refused).not.toBeInstanceOf(InvalidArgumentError);
+      expect(events).toEqual(['ok']);
+      expect((await metrics.storeErrors.get()).values).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
