@@ -1,8 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   InvalidArgumentError,
-  InvalidScheduleError,
-  StoreUnavailableError,
   UnknownJobError,
   systemClock,
   type Clock,
@@ -15,7 +13,7 @@ import { toRegistry } from '@tickwork/core/runner';
 import { createStoreAccess, type AuditEntry } from './access-store.js';
 import { Assets } from './assets.js';
 import { Gate, SESSION_COOKIE, sessionCookie, type Authenticated, type AuthenticateHook } from './auth.js';
-import { DashboardHttpError, PREFIX } from './errors.js';
+import { DashboardHttpError, isBadInput, isStoreDown, PREFIX } from './errors.js';
 import { readJsonBody, sendError, sendJson, SECURITY_HEADERS } from './http.js';
 import { DEFAULT_LIVE_POLL_MS, LiveFeed } from './live.js';
 import type { Principal, Role } from './roles.js';
@@ -220,13 +218,15 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   };
 }
 
-/** Any error as an HTTP answer: our own as they are, core's bad-input errors as 400 (naming the field), unknown jobs 404. */
+/**
+ * Any error as an HTTP answer: our own as they are, unknown jobs 404, bad input 400 (naming the
+ * field), a store that cannot serve 503 — the last two by the exit code the error carries.
+ */
 export function toHttpError(error: unknown): DashboardHttpError {
   if (error instanceof DashboardHttpError) return error;
   if (error instanceof UnknownJobError) return new DashboardHttpError(404, error.message);
-  if (error instanceof InvalidArgumentError || error instanceof InvalidScheduleError)
-    return new DashboardHttpError(400, error.message, fieldOfCoreMessage(error.message));
-  if (error instanceof StoreUnavailableError) return new DashboardHttpError(503, `the store is unavailable: ${error.message}`);
+  if (isBadInput(error)) return new DashboardHttpError(400, error.message, fieldOfCoreMessage(error.message));
+  if (isStoreDown(error)) return new DashboardHttpError(503, `the store is unavailable: ${error.message}`);
   return new DashboardHttpError(500, `${PREFIX} internal error: ${error instanceof Error ? error.message : String(error)}`);
 }
 

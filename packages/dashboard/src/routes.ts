@@ -14,7 +14,7 @@ import {
 import { RUN_STATUSES, type RunQuery } from '@tickwork/core/store';
 import type { AccessStore, AuditEntry } from './access-store.js';
 import { SESSION_COOKIE, sessionCookie, type Authenticated, type Gate } from './auth.js';
-import { DashboardHttpError } from './errors.js';
+import { DashboardHttpError, isBadInput } from './errors.js';
 import { sendJson, stringField } from './http.js';
 import type { LiveFeed } from './live.js';
 import { isRole, type Role } from './roles.js';
@@ -264,8 +264,7 @@ export const routes: readonly Route[] = [
       const page = await ctx.store.queryRuns(query);
       ok(ctx, { runs: page.runs.map(runView), nextCursor: page.nextCursor });
     } catch (error) {
-      if (error instanceof InvalidArgumentError && /cursor/i.test(error.message))
-        throw new DashboardHttpError(400, error.message, 'cursor');
+      if (isBadInput(error) && /cursor/i.test(error.message)) throw new DashboardHttpError(400, error.message, 'cursor');
       throw error;
     }
   }),
@@ -289,8 +288,7 @@ export const routes: readonly Route[] = [
     const page = await ctx.store
       .listSchedules({ code: job.code, limit: limitParam(ctx.query, 50, 500), ...(cursor ? { cursor } : {}) })
       .catch((error: unknown) => {
-        if (error instanceof InvalidArgumentError && /cursor/i.test(error.message))
-          throw new DashboardHttpError(400, error.message, 'cursor');
+        if (isBadInput(error) && /cursor/i.test(error.message)) throw new DashboardHttpError(400, error.message, 'cursor');
         throw error;
       });
     const states = page.schedules.length ? await ctx.store.getStates(page.schedules.map((s) => ({ code: s.code, key: s.key }))) : [];
