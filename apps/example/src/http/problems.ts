@@ -6,7 +6,7 @@ import {
   NotFoundError,
   NotInGroupError,
 } from '@tickwork/attendance';
-import { InvalidArgumentError, InvalidScheduleError, StoreUnavailableError, UnknownJobError } from '@tickwork/core';
+import { EXIT_CODES, exitCodeOf, UnknownJobError } from '@tickwork/core';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { PREFIX } from '../errors.js';
 
@@ -41,8 +41,9 @@ export function toProblem(error: unknown): Problem {
     return { statusCode: 400, error: 'Bad Request', field, message: `${PREFIX} ${field} ${detail}` };
   }
   if (error instanceof NotFoundError || error instanceof UnknownJobError) return problem(404, 'Not Found', error.message);
-  if (error instanceof InvalidAttendanceInputError || error instanceof InvalidArgumentError || error instanceof InvalidScheduleError) {
-    return problem(400, 'Bad Request', error.message);
+  // Tickwork's bad input and unreachable store by the exit code they carry (any installed copy of core), not their class.
+  if (error instanceof InvalidAttendanceInputError || exitCodeOf(error) === EXIT_CODES.usage) {
+    return problem(400, 'Bad Request', e.message);
   }
   if (
     error instanceof EventClosedError ||
@@ -52,7 +53,7 @@ export function toProblem(error: unknown): Problem {
   ) {
     return problem(409, 'Conflict', error.message);
   }
-  if (error instanceof StoreUnavailableError) return problem(503, 'Service Unavailable', error.message);
+  if (exitCodeOf(error) === EXIT_CODES.storeUnavailable) return problem(503, 'Service Unavailable', e.message);
   // Fastify's own 4xx (malformed JSON, wrong content type, body too large) keep their status.
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return problem(e.statusCode, e.statusCode === 415 ? 'Unsupported Media Type' : 'Bad Request', `${PREFIX} ${e.message}`);
