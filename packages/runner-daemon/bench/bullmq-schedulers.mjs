@@ -3,7 +3,7 @@
 // its own key prefix of the shared Redis. Prints lateness (processing start − the scheduled
 // instant, read from the job id `repeat:<scheduler>:<millis>`) p50/p99/max, duplicates, misses,
 // and CPU seconds and max RSS per worker process.
-// Usage: node bench/bullmq-schedulers.mjs [--jobs 1000] [--workers 2] [--seconds 180] [--concurrency 100]
+// Usage: node bench/bullmq-schedulers.mjs [--jobs 1000] [--workers 2] [--seconds 180] [--warmup 0] [--concurrency 100]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -47,6 +47,7 @@ if (process.env.TW_BULLMQ_WORKER) {
       jobs: { type: 'string', default: '1000' },
       workers: { type: 'string', default: '2' },
       seconds: { type: 'string', default: '180' },
+      warmup: { type: 'string', default: '0' },
       concurrency: { type: 'string', default: '100' },
     },
   });
@@ -75,8 +76,9 @@ if (process.env.TW_BULLMQ_WORKER) {
     );
   }
   const load0 = loadavg();
-  const from = Date.now();
-  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  // Slots of the warm-up (start-up catch-up, the first bursts) are run but not judged.
+  const from = Date.now() + Number(values.warmup) * 1000;
+  await new Promise((resolve) => setTimeout(resolve, Number(values.warmup) * 1000 + seconds * 1000));
   const to = Date.now() - 15_000; // an instant judged only with 15 s to run it before the stop (a loaded machine starts bursts seconds late)
   for (const c of children) c.child.kill('SIGTERM');
   await Promise.all(children.map((c) => c.exited));
@@ -99,7 +101,7 @@ if (process.env.TW_BULLMQ_WORKER) {
   lateness.sort((a, b) => a - b);
   const pct = (p) => (lateness.length ? lateness[Math.min(lateness.length - 1, Math.floor((p / 100) * lateness.length))] : NaN);
   console.log(
-    `bullmq bench: jobs=${jobs} workers=${children.length} concurrency=${values.concurrency} window=${seconds}s, load average ${load0[0].toFixed(1)} at start, ${loadavg()[0].toFixed(1)} at end, ${cpus().length} cores, Node ${process.version}`,
+    `bullmq bench: jobs=${jobs} workers=${children.length} concurrency=${values.concurrency} window=${seconds}s after ${values.warmup}s warm-up, load average ${load0[0].toFixed(1)} at start, ${loadavg()[0].toFixed(1)} at end, ${cpus().length} cores, Node ${process.version}`,
   );
   console.log(
     `  slot instants in window: ${instants.length}; runs timed: ${lateness.length}; duplicates: ${duplicates}; misses: ${misses}`,

@@ -17,6 +17,7 @@ const { values } = parseArgs({
     jobs: { type: 'string', default: '1000' },
     daemons: { type: 'string', default: '2' },
     seconds: { type: 'string', default: '180' },
+    warmup: { type: 'string', default: '0' },
     schedule: { type: 'string', default: '* * * * *' },
     'max-concurrent': { type: 'string' },
   },
@@ -69,8 +70,9 @@ const children = Array.from({ length: daemons }, (_, i) => {
 });
 const load0 = loadavg();
 const readies = await Promise.all(children.map((c) => c.ready));
-const from = Date.now();
-await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+// Slots of the warm-up (start-up catch-up, the first bursts) are run but not judged.
+const from = Date.now() + Number(values.warmup) * 1000;
+await new Promise((resolve) => setTimeout(resolve, Number(values.warmup) * 1000 + seconds * 1000));
 const to = Date.now() - 15_000; // an instant judged only with 15 s to run it before the stop (a loaded machine starts bursts seconds late)
 for (const c of children) c.child.kill('SIGTERM');
 await Promise.all(children.map((c) => c.exited));
@@ -95,7 +97,7 @@ lateness.sort((a, b) => a - b);
 const pct = (p) => (lateness.length ? lateness[Math.min(lateness.length - 1, Math.floor((p / 100) * lateness.length))] : NaN);
 
 console.log(
-  `lateness bench: store=${values.store} jobs=${jobs} daemons=${daemons} schedule="${values.schedule}" maxConcurrentRuns=${values['max-concurrent'] ?? 'default'} window=${seconds}s, load average ${load0[0].toFixed(1)} at start, ${loadavg()[0].toFixed(1)} at end, ${cpus().length} cores, Node ${process.version}`,
+  `lateness bench: store=${values.store} jobs=${jobs} daemons=${daemons} schedule="${values.schedule}" maxConcurrentRuns=${values['max-concurrent'] ?? 'default'} window=${seconds}s after ${values.warmup}s warm-up, load average ${load0[0].toFixed(1)} at start, ${loadavg()[0].toFixed(1)} at end, ${cpus().length} cores, Node ${process.version}`,
 );
 console.log(`  slot instants in window: ${expected.length}; runs timed: ${lateness.length}; duplicates: ${duplicates}; misses: ${misses}`);
 console.log(`  lateness ms: p50 ${pct(50).toFixed(2)}  p99 ${pct(99).toFixed(2)}  max ${(lateness.at(-1) ?? NaN).toFixed(2)}`);
