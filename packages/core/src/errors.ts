@@ -26,6 +26,14 @@ export const EXIT_CODES = {
  */
 export const EXIT_CODE: unique symbol = Symbol.for('@tickwork/core.exitCode') as never;
 
+/**
+ * The property under which a store error says which it is: `unavailable` (the store could not be
+ * reached or did not answer: a call worth retrying) or `schema` (its data or schema is not this
+ * version's: retrying does not help). Both have the exit code `storeUnavailable`; a registered symbol
+ * like {@link EXIT_CODE}, so it reads the same across installed copies of core.
+ */
+export const STORE_FAULT: unique symbol = Symbol.for('@tickwork/core.storeFault') as never;
+
 /** `[tickwork] [pkg]`: the start of every message the package `pkg` writes. */
 export function messagePrefix(pkg: string): string {
   return `[tickwork] [${pkg}]`;
@@ -39,6 +47,20 @@ export function prefixed(pkg: string, message: string): string {
 /** True for an error any copy of core made (it carries an {@link EXIT_CODE}). */
 export function isTickworkError(value: unknown): value is TickworkError {
   return typeof value === 'object' && value !== null && typeof (value as { [EXIT_CODE]?: unknown })[EXIT_CODE] === 'number';
+}
+
+/** True for a {@link StoreUnavailableError} of any copy of core: the store could not be reached or did not answer. */
+export function isStoreUnavailable(value: unknown): value is Error {
+  return storeFaultOf(value) === 'unavailable';
+}
+
+/** True for a {@link StoreSchemaError} of any copy of core: the store answered, but its schema is not this version's. */
+export function isStoreSchemaError(value: unknown): value is Error {
+  return storeFaultOf(value) === 'schema';
+}
+
+function storeFaultOf(value: unknown): unknown {
+  return typeof value === 'object' && value !== null ? (value as { [STORE_FAULT]?: unknown })[STORE_FAULT] : undefined;
 }
 
 /** The exit code a command line ending with `thrown` exits with: the error's {@link EXIT_CODE}, else `failed`. */
@@ -93,13 +115,23 @@ export class UnknownJobError extends UsageError {
 }
 
 /** The store could not be reached or failed to answer; the call changed nothing it reports as done. */
-export class StoreUnavailableError extends StoreError {}
+export class StoreUnavailableError extends StoreError {
+  /** `unavailable`: what {@link isStoreUnavailable} reads. */
+  get [STORE_FAULT](): 'unavailable' {
+    return 'unavailable';
+  }
+}
 
 /** The run's lease was taken over (or the run was already finished): its result is refused. */
 export class StaleLeaseError extends TickworkError {}
 
 /** The store's data or schema is not what this version expects (missing migration, wrong type). */
-export class StoreSchemaError extends StoreError {}
+export class StoreSchemaError extends StoreError {
+  /** `schema`: what {@link isStoreSchemaError} reads. */
+  get [STORE_FAULT](): 'schema' {
+    return 'schema';
+  }
+}
 
 /** A value passed to a store or runner call is invalid (bad key, limit, payload, …). */
 export class InvalidArgumentError extends UsageError {}

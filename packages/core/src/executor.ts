@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { systemClock, type Clock } from './clock.js';
-import { describeThrown, InvalidArgumentError, StoreSchemaError, StoreUnavailableError } from './errors.js';
+import { describeThrown, InvalidArgumentError, isStoreUnavailable, StoreSchemaError } from './errors.js';
 import { initialJobState } from './job-state.js';
 import { createRegistry, jobSchedule, type Job, type JobInput, type JobRegistry, type OverdueContext } from './job.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -354,7 +354,7 @@ async function claimWithRetry(
     try {
       return await store.claimSlots(claims, context);
     } catch (error) {
-      if (!(error instanceof StoreUnavailableError) || attempt >= CLAIM_ATTEMPTS) throw error;
+      if (!isStoreUnavailable(error) || attempt >= CLAIM_ATTEMPTS) throw error;
       logger.warn({ err: error.message, attempt, claims: claims.length }, 'claiming failed; retrying (claims are idempotent)');
       await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
     }

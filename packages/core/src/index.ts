@@ -205,6 +205,12 @@ export {
   EXIT_CODE,
   /** The exit code a command line ending with `thrown` exits with. */
   exitCodeOf,
+  /** The registered symbol under which a store error says whether it is an outage or a schema error. */
+  STORE_FAULT,
+  /** True for a `StoreUnavailableError` of any installed copy of core: worth retrying. */
+  isStoreUnavailable,
+  /** True for a `StoreSchemaError` of any installed copy of core. */
+  isStoreSchemaError,
   /** `[tickwork] [pkg]`: the start of every message the package `pkg` writes. */
   messagePrefix,
   /** `message` with the package's prefix in front, unless it already has one. */

@@ -1,5 +1,5 @@
 import type { Clock } from './clock.js';
-import { describeThrown, InvalidJobError, StoreUnavailableError } from './errors.js';
+import { describeThrown, InvalidJobError, isStoreUnavailable, StoreUnavailableError } from './errors.js';
 import type { Job, OverdueContext, RunContext } from './job.js';
 import type { Logger } from './logger.js';
 import { runSpanAttributes, SPAN_STATUS_ERROR, SPAN_STATUS_OK, type RunSpan, type RunTracer } from './tracing.js';
@@ -629,7 +629,7 @@ export function storable(text: string | null): string | null {
 /**
  * Records a result, retrying with backoff (doubling up to `maxMs`) while the store is unreachable,
  * until it lands or is refused as stale. Each attempt presents the latest renewed lease. Any error
- * other than `StoreUnavailableError` (a store refusing the input) is thrown at once.
+ * other than a `StoreUnavailableError` of any copy of core (a store refusing the input) is thrown at once.
  */
 async function completeUntilRecorded(
   store: Store,
@@ -663,7 +663,7 @@ async function completeUntilRecorded(
         );
       return outcome;
     } catch (error) {
-      if (!(error instanceof StoreUnavailableError) || stop?.aborted) throw error;
+      if (!isStoreUnavailable(error) || stop?.aborted) throw error;
       const delay = Math.min(backoff.maxMs, backoff.firstMs * 2 ** (attempt - 1));
       logger.warn({ err: error.message, attempt, retryInMs: delay }, 'recording the run failed; retrying until the store answers');
       await new Promise<void>((resolve) => {

@@ -1,4 +1,4 @@
-import { describeThrown, type JobRegistry, type Store, type TickworkConfig } from '@tickwork/core';
+import { describeThrown, isStoreSchemaError, type JobRegistry, type Store, type TickworkConfig } from '@tickwork/core';
 import { jobSchedule } from '@tickwork/core/schedule';
 import { EXIT } from '../errors.js';
 import { renderTable } from '../output/table.js';
@@ -55,7 +55,7 @@ export async function doctorCommand(session: Session, flags: { json?: boolean })
       serverTime = pong.serverTime ? new Date(pong.serverTime.getTime() + (Date.now() - sentAt) / 2) : null;
       checks.push({ name: 'store', status: 'ok', detail: `${store.name} answers in ${latencyMs.toFixed(1)} ms` });
     } catch (error) {
-      if (store && error instanceof Error && error.name === 'StoreSchemaError') {
+      if (store && isStoreSchemaError(error)) {
         // The store answered, only to say its tables are missing: that is the schema check's failure.
         checks.push({ name: 'store', status: 'ok', detail: `${store.name} answers` });
         schemaError = error.message;
