@@ -1,5 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
-import { exitCodeOf, isTickworkError, type TickworkConfig } from '@tickwork/core';
+import { exitCodeOf, isTickworkError, prefixed, type TickworkConfig } from '@tickwork/core';
 import { SKIP_REASONS } from '@tickwork/core/store';
 import { EXIT, PREFIX } from './errors.js';
 import { processIo, type CliIo } from './io.js';
@@ -304,7 +304,7 @@ Examples:
 
 function messageOf(error: unknown): string {
   if (!(error instanceof Error)) return `${PREFIX} unexpected error: ${String(error)}`;
-  const text = error.message.startsWith('[tickwork]') ? error.message : `${PREFIX} ${error.message}`;
+  const text = prefixed('runner-cli', error.message);
   // An unexpected error is a bug somewhere: the stack is what the user will need to report it.
   return isTickworkError(error) ? text : `${text}\n${error.stack ?? ''}`;
 }
