@@ -12,9 +12,10 @@ const { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSy
  * sources are unchanged imports them natively, with no jiti and no transpiling (README "Cold
  * start"). A config's entry lives in `<cacheDir>/esm-<hash of its real path>/`: `manifest.json`
  * names every fact the compiled files depend on — each local `.ts` source and each package's
- * `package.json` by content hash, each path whose appearance would change how an import resolves
- * — and the generation directory holding the compiled files. `cachedConfigUrl` checks them all
- * (a few small reads and hashes) and answers the entry module's URL, or null.
+ * `package.json` with its whole text, each path whose appearance would change how an import
+ * resolves — and the generation directory holding the compiled files. `cachedConfigUrl` checks
+ * them all (a few small reads, compared as text: no digest, so node:crypto, ~4 ms of CPU to load,
+ * stays unloaded) and answers the entry module's URL, or null.
  *
  * The compiled files import each other by relative path, and everything else by the file URL
  * the import resolves to from the source's own directory (through the package's directory under
@@ -30,11 +31,13 @@ const FORMAT = 1;
 interface Manifest {
   format: number;
   cli: string;
+  /** The config's real path (the directory's name is only a hash of it). */
+  config: string;
   /** The generation directory, relative to the entry's directory. */
   generation: string;
   /** The compiled config, relative to the generation directory. */
   entry: string;
-  /** [path, sha256 of its content]: the TypeScript sources and the packages' package.json. */
+  /** [path, its text when compiled]: the TypeScript sources and the packages' package.json. */
   files: [string, string][];
   /** Paths that did not exist; any of them appearing could change an import's resolution. */
   absent: string[];
@@ -43,10 +46,11 @@ interface Manifest {
 /** The compiled config's file URL when the cache holds it and every source it was built from is unchanged; else null. */
 export function cachedConfigUrl(cacheDir: string, configPath: string): string | null {
   try {
-    const dir = entryDir(cacheDir, configPath);
+    const real = realpathSync(configPath);
+    const dir = entryDir(cacheDir, real);
     const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest;
-    if (manifest.format !== FORMAT || manifest.cli !== cliVersion()) return null;
-    for (const [path, hash] of manifest.files) if (hashOf(readFileSync(path)) !== hash) return null;
+    if (manifest.format !== FORMAT || manifest.cli !== cliVersion() || manifest.config !== real) return null;
+    for (const [path, text] of manifest.files) if (readFileSync(path, 'utf8') !== text) return null;
     for (const path of manifest.absent) if (existsSync(path)) return null;
     return pathToFileURL(join(dir, manifest.generation, manifest.entry)).href;
   } catch {
@@ -74,9 +78,17 @@ export function buildConfigCache(cacheDir: string, configPath: string): string |
   const files = [...build.sources.entries(), ...build.packages.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
   const outputs = [...build.outputs.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
   const generation = `g-${hashOf(JSON.stringify([files, outputs])).slice(0, 16)}`;
-  const manifest: Manifest = { format: FORMAT, cli: cliVersion(), generation, entry, files, absent: [...build.absent].sort() };
+  const manifest: Manifest = {
+    format: FORMAT,
+    cli: cliVersion(),
+    config: build.configPath,
+    generation,
+    entry,
+    files,
+    absent: [...build.absent].sort(),
+  };
   try {
-    const dir = entryDir(cacheDir, configPath);
+    const dir = entryDir(cacheDir, build.configPath);
     const generationDir = join(dir, generation);
     mkdirSync(generationDir, { recursive: true, mode: 0o700 });
     for (const [name, code] of outputs) writeAtomically(join(generationDir, name), code);
@@ -93,9 +105,9 @@ class Unsupported extends Error {}
 type TypeScript = typeof import('typescript');
 
 class Build {
-  /** Local TypeScript source → its content hash. */
+  /** Local TypeScript source → its text. */
   readonly sources = new Map<string, string>();
-  /** A package's package.json (through node_modules) → its content hash. */
+  /** A package's package.json (through node_modules) → its text. */
   readonly packages = new Map<string, string>();
   readonly absent = new Set<string>();
   /** Compiled file name → code. */
@@ -114,9 +126,9 @@ class Build {
     if (known !== undefined) return known;
     const name = `${basename(path).replace(/\.[^.]+$/, '')}-${hashOf(path).slice(0, 8)}.mjs`;
     this.names.set(path, name);
-    const source = readFileSync(path);
-    this.sources.set(path, hashOf(source));
-    const { outputText, diagnostics } = this.ts.transpileModule(source.toString('utf8'), {
+    const source = readFileSync(path, 'utf8');
+    this.sources.set(path, source);
+    const { outputText, diagnostics } = this.ts.transpileModule(source, {
       fileName: path,
       reportDiagnostics: true,
       compilerOptions: {
@@ -227,7 +239,7 @@ class Build {
     }
     if (packageDir === null) return specifier;
     const packageJson = join(packageDir, 'package.json');
-    this.packages.set(packageJson, hashOf(readFileSync(packageJson)));
+    this.packages.set(packageJson, readFileSync(packageJson, 'utf8'));
     this.jiti ??= (createRequire(import.meta.url)('jiti') as typeof import('jiti')).createJiti(import.meta.url);
     const url = this.jiti.esmResolve(specifier, { parentURL: pathToFileURL(from).href, conditions: ['node', 'import'] });
     if (!url.startsWith('file:')) throw new Unsupported();
@@ -249,14 +261,17 @@ function loadTypeScript(configPath: string): TypeScript | null {
   return null;
 }
 
-function entryDir(cacheDir: string, configPath: string): string {
-  return join(cacheDir, `esm-${hashOf(realpathSync(configPath)).slice(0, 24)}`);
+/** The config's entry directory, named by a 64-bit FNV-1a of its real path (the manifest names the path, so a collision is only a miss). */
+function entryDir(cacheDir: string, realPath: string): string {
+  let hash = 0xcbf29ce484222325n;
+  for (let i = 0; i < realPath.length; i++) hash = ((hash ^ BigInt(realPath.charCodeAt(i))) * 0x100000001b3n) & 0xffffffffffffffffn;
+  return join(cacheDir, `esm-${hash.toString(16).padStart(16, '0')}`);
 }
 
 let createHash: typeof import('node:crypto').createHash | undefined;
 
 function hashOf(data: string | Buffer): string {
-  // Fetched on first use: only a TypeScript config needs it.
+  // Fetched on first use: only compiling needs it.
   createHash ??= process.getBuiltinModule('node:crypto').createHash;
   return createHash('sha256').update(data).digest('hex');
 }

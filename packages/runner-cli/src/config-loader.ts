@@ -73,12 +73,13 @@ export async function loadConfig(path: string): Promise<TickworkConfig> {
 /**
  * A TypeScript config: the compiled ES modules from the cache when every source is unchanged
  * (imported natively: no jiti, no transpiling), else compiled into the cache first
- * (config-cache.ts); through jiti when `TICKWORK_CONFIG_CACHE=0`, when no cache directory is
- * usable or writable, or when the config uses what the cache cannot reproduce.
+ * (config-cache.ts); through jiti (with its own transpile cache, as before the compiled one) when
+ * `TICKWORK_CONFIG_CACHE=0`, when no cache directory is usable or writable, or when the config
+ * uses what the compiled cache cannot reproduce.
  */
 async function loadTypeScriptConfig(path: string): Promise<unknown> {
-  const cacheDir = process.env.TICKWORK_CONFIG_CACHE === '0' ? false : transpileCacheDir();
-  if (cacheDir !== false) {
+  const cacheDir = transpileCacheDir();
+  if (cacheDir !== false && process.env.TICKWORK_CONFIG_CACHE !== '0') {
     const url = cachedConfigUrl(cacheDir, path) ?? buildConfigCache(cacheDir, path);
     if (url !== null) {
       const module = (await import(url)) as { default?: unknown };
