@@ -4,8 +4,8 @@
  * its partitions all the same (PostgreSQL: the trigger gives it one; SQLite: the listing fills it
  * in), and a partitioned listing equals listing everything and keeping those partitions.
  */
-import type { ScheduleRef } from '@tickwork/core';
-import { partitionOf, type RuntimeSchedule } from '@tickwork/core/store';
+import type { RuntimeSchedule, ScheduleRef } from '@tickwork/core';
+import { partitionOf } from '@tickwork/core/store';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqlStore, migrate, MIGRATION_NAMES, type SqlStoreOptions } from '../src/index.js';
 import { migrateWith, SHIPPED } from '../src/migrate.js';
