@@ -4,6 +4,7 @@
  * PostgreSQL; the rebuilt run table on SQLite.
  */
 import { Migration } from '@mikro-orm/migrations';
+import { PREFIX } from '../errors.js';
 import { exactlyOncePostgres } from './exactly-once-postgres.js';
 import { exactlyOnceSqlite } from './exactly-once-sqlite.js';
 import type { MigrationTarget } from './Migration20261123000000_tickwork_init.js';
@@ -20,7 +21,7 @@ export function exactlyOnceMigration(target: MigrationTarget): typeof Migration 
       // Not supported: waiting runs and request-named runs have no place in the previous schema, and the previous
       // claim function would read a run-now run as its slot's. Restore a backup taken before `tickwork migrate`.
       throw new Error(
-        '[tickwork] [store-sql] Migration20261201000000_tickwork_exactly_once cannot be reverted; restore a backup taken before migrating',
+        `${PREFIX} Migration20261201000000_tickwork_exactly_once cannot be reverted; restore a backup taken before migrating`,
       );
     }
   } as unknown as typeof Migration;

@@ -4,6 +4,7 @@
  * An expand (see `names.ts`).
  */
 import { Migration } from '@mikro-orm/migrations';
+import { PREFIX } from '../errors.js';
 import { limitedRunsPostgres } from './limited-runs-postgres.js';
 import { limitedRunsSqlite } from './limited-runs-sqlite.js';
 import type { MigrationTarget } from './Migration20261123000000_tickwork_init.js';
@@ -19,7 +20,7 @@ export function limitedRunsMigration(target: MigrationTarget): typeof Migration 
     override down(): void {
       // Not supported: the previous claim function is the exactly-once migration's, and the counter's values would be lost.
       throw new Error(
-        '[tickwork] [store-sql] Migration20261203010000_tickwork_limited_runs cannot be reverted; restore a backup taken before migrating',
+        `${PREFIX} Migration20261203010000_tickwork_limited_runs cannot be reverted; restore a backup taken before migrating`,
       );
     }
   } as unknown as typeof Migration;

@@ -10,6 +10,7 @@
  * migration fails — a silent no-op would ship a claim that does not count.
  * `schema` is a validated schema identifier.
  */
+import { PREFIX } from '../errors.js';
 import { exactlyOncePostgres } from './exactly-once-postgres.js';
 import { schedulesPostgres } from './schedules-postgres.js';
 
@@ -19,7 +20,7 @@ function amended(text: string, what: string, changes: readonly (readonly [string
   for (const [from, to] of changes) {
     const at = out.indexOf(from);
     if (at < 0 || out.indexOf(from, at + 1) >= 0)
-      throw new Error(`[tickwork] [store-sql] limited-runs migration: ${what} does not hold exactly one "${from.slice(0, 60)}"`);
+      throw new Error(`${PREFIX} limited-runs migration: ${what} does not hold exactly one "${from.slice(0, 60)}"`);
     out = out.slice(0, at) + to + out.slice(at + from.length);
   }
   return out;
@@ -28,8 +29,7 @@ function amended(text: string, what: string, changes: readonly (readonly [string
 /** The one statement of `statements` that starts with `prefix` (after whitespace). */
 function statement(statements: readonly string[], prefix: string): string {
   const found = statements.filter((sql) => sql.trimStart().startsWith(prefix));
-  if (found.length !== 1)
-    throw new Error(`[tickwork] [store-sql] limited-runs migration: ${found.length} statements start with "${prefix}"`);
+  if (found.length !== 1) throw new Error(`${PREFIX} limited-runs migration: ${found.length} statements start with "${prefix}"`);
   return found[0] as string;
 }
 

@@ -3,6 +3,7 @@
  * declaration. Kept free of MikroORM so the startup schema check can compare against it
  * without loading the ORM.
  */
+import { PREFIX } from '../errors.js';
 
 /**
  * Whether releases older than a migration may keep running against the schema it leaves.
@@ -104,9 +105,7 @@ export function compatRows(list: readonly MigrationInfo[], appliedBy: string): C
       const release = info.compat.oldestRelease;
       const at = list.findIndex((m) => m.name === release);
       if (at < 0 || at > i)
-        throw new Error(
-          `[tickwork] [store-sql] migration ${info.name} names oldestRelease ${release}, which is not it or an earlier migration`,
-        );
+        throw new Error(`${PREFIX} migration ${info.name} names oldestRelease ${release}, which is not it or an earlier migration`);
       oldest = at + 1;
     }
     rows.push({ name: info.name, version: i + 1, oldest_version: oldest, oldest_release: list[oldest - 1]!.name, applied_by: appliedBy });
