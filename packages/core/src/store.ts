@@ -258,6 +258,19 @@ export interface Lease extends ScheduleRef {
   cancelRequested: boolean;
 }
 
+/** The lease a running run's owner holds, as a claim or a renewal answers it (`expiresAt` a copy of the run's). */
+export function leaseOf(run: RunRecord): Lease {
+  return {
+    code: run.code,
+    key: run.key,
+    runId: run.id,
+    token: run.token,
+    runnerId: run.runnerId,
+    expiresAt: new Date(run.leaseExpiresAt ?? run.startedAt),
+    cancelRequested: run.cancelRequested,
+  };
+}
+
 /** A request to claim one slot (or one retry attempt of it), or one run-now request. */
 export interface SlotClaim extends ScheduleRef {
   /** The slot's instant; for a run-now request (`requestId`), the request's `requestedAt`. */

@@ -37,6 +37,7 @@ import {
   type Unsubscribe,
   type PassedSlots,
   AuditAndTokenForwarding,
+  leaseOf,
 } from '@tickwork/core/store';
 import type { PgConnection } from './connection/pg.js';
 import { type PartitionTables, pgPartitionTables, releasePartitionsInTx } from './partition-leases.js';
@@ -45,7 +46,6 @@ import { SqlAccess } from './sql-access.js';
 import {
   claimOutcome,
   inRefOrder,
-  leaseOf,
   removedFlags,
   requestIdParam,
   toDate,

@@ -4,9 +4,9 @@
  */
 import type { JobState, RunRecord, RunStatus, RuntimeSchedule, ScheduleRef, ScheduleSpec, SkipReason } from '@tickwork/core';
 import {
+  leaseOf,
   runtimeScheduleOf,
   type ClaimOutcome,
-  type Lease,
   type ReapedRun,
   type RunnerRecord,
   type RunRequest,
@@ -166,19 +166,6 @@ export function inRefOrder<T extends ScheduleRef>(items: T[], refs: readonly Sch
     if (item) out.push(item);
   }
   return out;
-}
-
-/** The lease a running run holds. */
-export function leaseOf(run: RunRecord): Lease {
-  return {
-    code: run.code,
-    key: run.key,
-    runId: run.id,
-    token: run.token,
-    runnerId: run.runnerId,
-    expiresAt: run.leaseExpiresAt!,
-    cancelRequested: run.cancelRequested,
-  };
 }
 
 /** Per ref, whether this call removed it: true for the first mention of each removed ref, false otherwise. */

@@ -12,9 +12,10 @@ import {
   type ReapedRun,
   type RunCompletion,
   type SlotClaim,
+  leaseOf,
 } from '@tickwork/core/store';
 import type { SqliteTx } from './connection/sqlite.js';
-import { leaseOf, requestIdParam, toRun, toState, type Row } from './rows.js';
+import { requestIdParam, toRun, toState, type Row } from './rows.js';
 
 const STATE = 'tickwork_job_state';
 const RUN = 'tickwork_run';

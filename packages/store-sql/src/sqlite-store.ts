@@ -24,11 +24,12 @@ import {
   type SchedulePage,
   type SlotClaim,
   AuditAndTokenForwarding,
+  leaseOf,
 } from '@tickwork/core/store';
 import type { SqliteConnection } from './connection/sqlite.js';
 import { SqlAccess } from './sql-access.js';
 import { leasePartitionsInTx, releasePartitionsInTx, SQLITE_PARTITION_TABLES } from './partition-leases.js';
-import { inRefOrder, leaseOf, removedFlags, toRequest, toRun, toRunner, toSchedule, toState, type Row } from './rows.js';
+import { inRefOrder, removedFlags, toRequest, toRun, toRunner, toSchedule, toState, type Row } from './rows.js';
 import { claimInTx, completeInTx, reapDeadRunnersInTx, reapInTx } from './sqlite-claims.js';
 import { listStatements, removeInTx, SQLITE_UNPARTED, upsertInTx } from './sqlite-schedules.js';
 import { SQLITE_FILL_PARTS } from './migrations/schedule-partitions-sql.js';

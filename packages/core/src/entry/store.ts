@@ -92,7 +92,7 @@ export {
   runtimeScheduleOf,
 } from '../runtime-schedule.js';
 export { passedSlotsProblem } from '../passed-check.js';
-export { completionStatusProblem } from '../store.js';
+export { completionStatusProblem, leaseOf } from '../store.js';
 export { type CheckedOverdueOptions, checkOverdueOptions } from '../overdue-check.js';
 export {
   argumentChecksFor,

@@ -1,15 +1,16 @@
-import type {
-  ClaimContext,
-  ClaimOutcome,
-  CompletionOutcome,
-  FinalRunStatus,
-  JobState,
-  Lease,
-  RunCompletion,
-  ReapedRun,
-  RunRecord,
-  ScheduleRef,
-  SlotClaim,
+import {
+  type ClaimContext,
+  type ClaimOutcome,
+  type CompletionOutcome,
+  type FinalRunStatus,
+  type JobState,
+  type Lease,
+  leaseOf,
+  type RunCompletion,
+  type ReapedRun,
+  type RunRecord,
+  type ScheduleRef,
+  type SlotClaim,
 } from '../store.js';
 import { refKey, slotKey, stateFor, type MemoryData } from './backend.js';
 
@@ -281,19 +282,6 @@ function advanceSlot(state: { lastSlotAt: Date | null; updatedAt: Date }, claim:
     state.lastSlotAt = new Date(claim.slotAt);
   }
   state.updatedAt = new Date(now);
-}
-
-/** The lease a running run's owner holds. */
-export function leaseOf(run: RunRecord): Lease {
-  return {
-    code: run.code,
-    key: run.key,
-    runId: run.id,
-    token: run.token,
-    runnerId: run.runnerId,
-    expiresAt: new Date(run.leaseExpiresAt ?? run.startedAt),
-    cancelRequested: run.cancelRequested,
-  };
 }
 
 /** The run a lease is current for, or null when it was reaped, taken over or finished. */
