@@ -4,7 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 // Fetched, not imported: an ES import of node:fs or node:crypto builds its whole namespace (fs
 // streams, WebCrypto: ~7 and ~10 ms of CPU a tick; see README "Cold start").
-const { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } =
+const { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } =
   process.getBuiltinModule('node:fs');
 
 /**
@@ -92,6 +92,9 @@ export function buildConfigCache(cacheDir: string, configPath: string): string |
     const generationDir = join(dir, generation);
     mkdirSync(generationDir, { recursive: true, mode: 0o700 });
     for (const [name, code] of outputs) writeAtomically(join(generationDir, name), code);
+    const superseded = previousGeneration(dir);
+    // Dated now: a tick that read the old manifest may still be importing it for a moment.
+    if (superseded !== null && superseded !== generation) touch(join(dir, superseded));
     writeAtomically(join(dir, 'manifest.json'), JSON.stringify(manifest));
     removeOldGenerations(dir, generation);
     return pathToFileURL(join(generationDir, entry)).href;
@@ -298,7 +301,28 @@ function writeAtomically(path: string, text: string): void {
   renameSync(temporary, path);
 }
 
-/** Drops generations written more than ten minutes ago (a tick started before may still be importing a recent one); each compile does. */
+function touch(path: string): void {
+  try {
+    utimesSync(path, new Date(), new Date());
+  } catch {
+    // Already removed.
+  }
+}
+
+/** The generation the entry's current manifest names, if any. */
+function previousGeneration(dir: string): string | null {
+  try {
+    const { generation } = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest;
+    return typeof generation === 'string' && /^g-[0-9a-f]+$/.test(generation) ? generation : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Drops generations superseded (or written) more than ten minutes ago: a tick that read the
+ * manifest before it changed may still be importing the old one for a moment. Each compile does.
+ */
 function removeOldGenerations(dir: string, keep: string): void {
   for (const name of readdirSync(dir)) {
     if (!name.startsWith('g-') || name === keep) continue;

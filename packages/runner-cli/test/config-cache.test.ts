@@ -9,6 +9,7 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -179,4 +180,39 @@ describe('`tickwork list` with a TypeScript config and its compiled-ES-module ca
     expect((await listCodes(commonJs.dir, { TICKWORK_CACHE_DIR: commonJs.cache })).codes).toEqual(['first.job']);
     expect(entries(commonJs.cache)).toEqual([]);
   }, 120_000);
+});
+
+describe('the compiled cache’s generations', () => {
+  it('keeps a superseded generation for a tick still importing it, and removes it once superseded ten minutes before', async () => {
+    const cache = join(scratch(), 'cache');
+    process.env.TICKWORK_CACHE_DIR = cache;
+    const file = join(scratch(), 'tickwork.config.ts');
+    const generations = () => {
+      const [entry] = entries(cache) as [string];
+      return readdirSync(join(cache, entry))
+        .filter((name) => name.startsWith('g-'))
+        .sort();
+    };
+    const current = () => {
+      const [entry] = entries(cache) as [string];
+      return (JSON.parse(readFileSync(join(cache, entry, 'manifest.json'), 'utf8')) as { generation: string }).generation;
+    };
+    writeFileSync(file, config('first.job'));
+    await loadConfig(file);
+    const first = current();
+    writeFileSync(file, config('other.job'));
+    expect((await loadConfig(file)).jobs.map((j) => j.code)).toEqual(['other.job']);
+    const second = current();
+    expect(second).not.toBe(first);
+    // Superseded just now: kept.
+    expect(generations()).toEqual([first, second].sort());
+    // Superseded eleven minutes ago: the next compile removes it, and never the current one.
+    const [entry] = entries(cache) as [string];
+    const longAgo = new Date(Date.now() - 11 * 60_000);
+    utimesSync(join(cache, entry, first), longAgo, longAgo);
+    utimesSync(join(cache, entry, second), longAgo, longAgo);
+    writeFileSync(file, config('third.job'));
+    expect((await loadConfig(file)).jobs.map((j) => j.code)).toEqual(['third.job']);
+    expect(generations()).toEqual([second, current()].sort());
+  });
 });
