@@ -1,6 +1,6 @@
 /**
- * A PostgreSQL server of the test's own (initdb + pg_ctl of PostgreSQL 15, as user
- * `postgres`, data in a temp folder, a free port), so a fault test can stop and start it
+ * A PostgreSQL server of the test's own (initdb + pg_ctl of PostgreSQL 15, as user `postgres`
+ * when the tests run as root; data in a temp folder, a free port), so a fault test can stop and start it
  * without touching the shared server on 5432.
  */
 import { execFile } from 'node:child_process';
@@ -33,9 +33,16 @@ async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * PostgreSQL refuses to run as root: as root the server runs as user `postgres` (runuser), which
+ * then owns its folder; as anyone else it runs as that user, in a folder that user owns already.
+ */
+const AS_ROOT = process.getuid?.() === 0;
+
 async function asPostgres(args: string[]): Promise<void> {
   try {
-    await run('runuser', ['-u', 'postgres', '--', ...args], { timeout: 120_000 });
+    if (AS_ROOT) await run('runuser', ['-u', 'postgres', '--', ...args], { timeout: 120_000 });
+    else await run(args[0] as string, args.slice(1), { timeout: 120_000 });
   } catch (error) {
     const e = error as { stderr?: string; message: string };
     throw new Error(`${args[0]} failed: ${e.stderr || e.message}`, { cause: error });
@@ -48,12 +55,14 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     throw new Error(`PostgreSQL 15 binaries are not at ${BIN}; install them (apt-get install -y postgresql-15) or set TICKWORK_PG_BIN`);
   }
   const dir = mkdtempSync(join(tmpdir(), 'tickwork-pg-'));
-  // The server runs as postgres: it owns the folder (the temp folder itself is 0700).
-  const { uid, gid } = await run('id', ['-u', 'postgres']).then(async (u) => ({
-    uid: Number(u.stdout),
-    gid: Number((await run('id', ['-g', 'postgres'])).stdout),
-  }));
-  chownSync(dir, uid, gid);
+  if (AS_ROOT) {
+    // The server runs as postgres: it owns the folder (the temp folder itself is 0700).
+    const { uid, gid } = await run('id', ['-u', 'postgres']).then(async (u) => ({
+      uid: Number(u.stdout),
+      gid: Number((await run('id', ['-g', 'postgres'])).stdout),
+    }));
+    chownSync(dir, uid, gid);
+  }
   const data = join(dir, 'data');
   await asPostgres([join(BIN, 'initdb'), '-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
   const port = await freePort();

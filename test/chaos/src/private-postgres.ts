@@ -1,6 +1,6 @@
 /**
- * A PostgreSQL server of the harness's own (initdb + pg_ctl of PostgreSQL 15 as user `postgres`,
- * data in a temp folder, a free port), for scenarios that stop the store with its own command.
+ * A PostgreSQL server of the harness's own (initdb + pg_ctl of PostgreSQL 15, as user `postgres` when
+ * the tests run as root; data in a temp folder, a free port), for scenarios that stop the store with its own command.
  * Ported from store-sql's test helper (packages/store-sql/test/private-postgres.ts), which is not
  * part of that package's build. The shared server on 5432 is never stopped.
  */
@@ -25,9 +25,16 @@ export interface ChaosPostgres {
   stop(): Promise<void>;
 }
 
+/**
+ * PostgreSQL refuses to run as root: as root the server runs as user `postgres` (runuser), which
+ * then owns its folder; as anyone else it runs as that user, in a folder that user owns already.
+ */
+const AS_ROOT = process.getuid?.() === 0;
+
 async function asPostgres(args: string[]): Promise<void> {
   try {
-    await run('runuser', ['-u', 'postgres', '--', ...args], { timeout: 120_000 });
+    if (AS_ROOT) await run('runuser', ['-u', 'postgres', '--', ...args], { timeout: 120_000 });
+    else await run(args[0] as string, args.slice(1), { timeout: 120_000 });
   } catch (error) {
     const e = error as { stderr?: string; message: string };
     throw new Error(`[tickwork] [chaos] ${args[0]} failed: ${e.stderr || e.message}`, { cause: error });
@@ -42,9 +49,11 @@ export async function withChaosPostgres<T>(scenario: (pg: ChaosPostgres) => Prom
     );
   }
   const dir = tempDir('postgres');
-  // The server runs as postgres: it owns the folder (the temp folder itself is 0700).
-  const id = async (flag: string) => Number((await run('id', [flag, 'postgres'])).stdout);
-  chownSync(dir, await id('-u'), await id('-g'));
+  if (AS_ROOT) {
+    // The server runs as postgres: it owns the folder (the temp folder itself is 0700).
+    const id = async (flag: string) => Number((await run('id', [flag, 'postgres'])).stdout);
+    chownSync(dir, await id('-u'), await id('-g'));
+  }
   const data = join(dir, 'data');
   const port = await unusedPort();
   const ctl = (...args: string[]) => asPostgres([join(BIN, 'pg_ctl'), '-D', data, ...args]);
