@@ -70,11 +70,14 @@ describe('a Redis Cluster master killed mid-run', () => {
     // WAIT blocks the node's one connection for up to timeoutMs per shard call while a master lacks
     // its replica (the README's "Redis Cluster"): a short timeout keeps a batch's calls there within the command timeout.
     const store = createRedisStore({ redis: client, prefix, replicas: { count: 1, timeoutMs: 500 } });
-    const schedules = await store.upsertSchedules(
+    // The set-up waits as long as a busy machine's replica needs to acknowledge (WAIT answers at the ack):
+    // with 500 ms, a loaded run's first write was refused before anything was killed.
+    const setup = createRedisStore({ redis: client, prefix, replicas: { count: 1, timeoutMs: 60_000 } });
+    const schedules = await setup.upsertSchedules(
       JOBS.map((code) => scheduleInput({ code, key: 'tenant' })),
       at(0),
     );
-    await store.ensureStates(
+    await setup.ensureStates(
       JOBS.map((code) => ({ code, key: '' })),
       at(0),
     );
@@ -145,7 +148,9 @@ describe('a Redis Cluster master killed mid-run', () => {
       throw new Error(`round ${n}: ${what} not seen in 40 attempts; failures:\n${failures.join('\n')}`);
     };
 
-    for (let n = 1; n <= 3; n += 1) expect(await round(n)).toBeNull();
+    // Before the kill a round may still miss the 500 ms WAIT on a loaded machine: it is repeated (the same
+    // runner's claims are idempotent) until it answers, as rounds 6-8 are.
+    for (let n = 1; n <= 3; n += 1) await until(n, (error) => error === null, 'a claimed round');
     // Round 4: the victim is SIGKILLed while the batch is in flight (it may or may not land, and answer).
     const killRound = 4;
     phase(`rounds 1-3 claimed; killing master ${victim} during round ${killRound}`);
