@@ -1,16 +1,29 @@
 // Partitioned schedules (#23): N runtime schedules spread over the hour (schedule i fires once an
 // hour at minute ⌊i / 60⌋ mod 60, second i mod 60: about N / 3600 slots a second), D daemon processes
-// with `partitions: true` on PostgreSQL (own schema). Once the daemons hold every partition and every
-// schedule between them, judges a window of --seconds: per daemon its partitions, loaded runtime
-// schedules, RSS at ready and max, CPU; overall lateness (handler start − slot) p50/p99/max, and
-// duplicates / misses of every slot in the window, counted from the daemons' own records.
-// Usage: node bench/partitioned.mjs [--schedules 100000] [--daemons 4] [--jobs 10] [--seconds 120]
+// with `partitions: true` on PostgreSQL (own schema) or on a private Redis Cluster (3 masters + 3
+// replicas on free loopback ports, started here and removed at the end). Daemons start --stagger-ms
+// apart. Once the daemons hold every partition and every schedule between them, judges a window of
+// --seconds: per daemon its partitions, loaded runtime schedules, RSS at ready and max, CPU; overall
+// lateness (handler start − slot) p50/p99/max, and duplicates / misses of every slot in the window,
+// counted from the daemons' own records.
+// With --kill K --join J, after that window: SIGKILLs K daemons (p1…pK, p1 the one that started
+// alone with every partition), waits until the survivors hold all 256 partitions and all N
+// schedules again (time from the kill), then starts J new daemons and waits until each holds its
+// share (time from the join); then --settle seconds more. That whole fault window (from the first
+// slot after the kill to its end) is judged like the first: every (schedule, slot) counted exactly,
+// a duplicate never offsetting a miss. Each daemon writes its runs to a file as they start (one
+// write(2) a run), so a SIGKILLed daemon's runs count too.
+// Usage: node bench/partitioned.mjs [--store pg|redis-cluster] [--schedules 100000] [--daemons 4]
+//          [--jobs 10] [--seconds 120] [--ttl 15000] [--stagger-ms 3000] [--kill 0] [--join 0] [--settle 10]
+//          [--pool 10] (PostgreSQL connections per daemon)
 //        (build first: npx tsc -p tsconfig.build.json)
 // Per daemon also: bytes read at ready (/proc/self/io rchar: the store's answers and the files loaded), and the
 // runtime schedules the store listed to it (rows, JSON size) at ready and in all.
+// The schedules are stored through the store API (scheduler.schedules(code).upsert, 1,000 a call,
+// 4 calls in flight).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -19,20 +32,40 @@ import { createScheduler, defineJob } from '@tickwork/core';
 const pgUrl = process.env.TICKWORK_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const cronOf = (i) => `${i % 60} ${Math.floor(i / 60) % 60} * * * *`;
 const nowMs = () => performance.timeOrigin + performance.now();
+const PARTITIONS = 256;
+
+/** The store of one process: PostgreSQL (own schema) or the private Redis Cluster (own client). */
+async function openStore(spec, poolSize) {
+  if (spec.store === 'pg') {
+    const { createSqlStore } = await import('@tickwork/store-sql');
+    return {
+      store: createSqlStore({ driver: 'postgresql', clientUrl: spec.url, schema: spec.schema, poolSize }),
+      close: async () => undefined,
+    };
+  }
+  const { Cluster } = await import('ioredis');
+  const { createRedisStore } = await import('@tickwork/store-redis');
+  // Timeouts as safety nets (as test/cluster's conformance run: at high load a cluster client's slots refresh outlasts 5 s).
+  const redis = new Cluster(spec.startupNodes, { retryDelayOnFailover: 200, retryDelayOnClusterDown: 200, slotsRefreshTimeout: 20_000 });
+  redis.on('error', () => {});
+  return { store: createRedisStore({ redis, prefix: spec.prefix, commandTimeoutMs: 60_000 }), close: async () => redis.disconnect() };
+}
 
 if (process.env.TW_BENCH_PART) {
-  // — one daemon process: records [schedule index, slot, lateness] per scheduled run —
+  // — one daemon process: writes "schedule index, slot, lateness" per scheduled run as it starts —
   const spec = JSON.parse(process.env.TW_BENCH_PART);
   const { pino } = await import('pino');
   const { createDaemon } = await import('../dist/index.js');
-  const { createSqlStore } = await import('@tickwork/store-sql');
-  const runs = [];
+  const runsFd = openSync(spec.runsFile, 'a');
+  let runCount = 0;
   const jobs = Array.from({ length: spec.jobs }, (_, j) =>
     defineJob({
       code: `pt-${j}`,
       schedule: null,
       run: (ctx) => {
-        if (ctx.trigger === 'schedule') runs.push([Number(ctx.key.slice(2)), ctx.slot.getTime(), nowMs() - ctx.slot.getTime()]);
+        if (ctx.trigger !== 'schedule') return;
+        runCount += 1;
+        writeSync(runsFd, `${ctx.key.slice(2)} ${ctx.slot.getTime()} ${(nowMs() - ctx.slot.getTime()).toFixed(1)}\n`);
       },
     }),
   );
@@ -56,10 +89,11 @@ if (process.env.TW_BENCH_PART) {
   const rchar = () => Number(/^rchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? Number.NaN);
   let maxRss = 0;
   const sampler = setInterval(() => (maxRss = Math.max(maxRss, process.memoryUsage().rss)), 250);
+  const opened = await openStore(spec, spec.pool);
   const daemon = createDaemon({
     config: {
       jobs,
-      store: () => counted(createSqlStore({ driver: 'postgresql', clientUrl: spec.url, schema: spec.schema, poolSize: 10 })),
+      store: () => counted(opened.store),
       runnerId: spec.runnerId,
       logger: pino({ level: 'warn' }, pino.destination(2)),
       daemon: { partitions: true, partitionTtlMs: spec.ttlMs },
@@ -75,9 +109,12 @@ if (process.env.TW_BENCH_PART) {
   const rssReady = process.memoryUsage().rss;
   const readReady = rchar();
   const listedReady = { ...listed };
+  // Each second: partitions held and schedules loaded (the parent judges coverage on them), RSS so far
+  // (all that is left of a daemon SIGKILLed).
   const status = async () => {
     const health = await daemon.health();
-    process.stdout.write(`status ${JSON.stringify({ partitions: health.partitions, runtime: health.schedules.runtime })}\n`);
+    const line = { partitions: health.partitions, runtime: health.schedules.runtime, readyMs, rssReady, maxRss, runs: runCount };
+    process.stdout.write(`status ${JSON.stringify(line)}\n`);
   };
   const ticker = setInterval(() => void status().catch(() => undefined), 1_000);
   process.stdout.write('ready\n');
@@ -85,6 +122,7 @@ if (process.env.TW_BENCH_PART) {
     clearInterval(ticker);
     const health = await daemon.health();
     await daemon.stop();
+    await opened.close();
     clearInterval(sampler);
     const cpu = process.cpuUsage();
     writeFileSync(
@@ -99,7 +137,6 @@ if (process.env.TW_BENCH_PART) {
         cpuS: (cpu.user + cpu.system) / 1e6,
         partitions: health.partitions,
         runtime: health.schedules.runtime,
-        runs,
       }),
     );
     process.exit(0);
@@ -107,51 +144,98 @@ if (process.env.TW_BENCH_PART) {
 } else {
   const { values } = parseArgs({
     options: {
+      store: { type: 'string', default: 'pg' },
       schedules: { type: 'string', default: '100000' },
       daemons: { type: 'string', default: '4' },
       jobs: { type: 'string', default: '10' },
       seconds: { type: 'string', default: '120' },
       ttl: { type: 'string', default: '15000' },
+      'stagger-ms': { type: 'string', default: '3000' },
+      kill: { type: 'string', default: '0' },
+      join: { type: 'string', default: '0' },
+      settle: { type: 'string', default: '10' },
+      pool: { type: 'string', default: '10' },
     },
   });
+  const storeKind = values.store;
+  if (storeKind !== 'pg' && storeKind !== 'redis-cluster') throw new Error(`--store: "${storeKind}" is neither pg nor redis-cluster`);
   const n = Number(values.schedules);
   const d = Number(values.daemons);
   const jobCount = Number(values.jobs);
   const seconds = Number(values.seconds);
+  const staggerMs = Number(values['stagger-ms']);
+  const killCount = Number(values.kill);
+  const joinCount = Number(values.join);
+  const settleS = Number(values.settle);
+  if (!(killCount >= 0 && killCount < d)) throw new Error(`--kill: ${values.kill} must be from 0 to --daemons − 1 (${d - 1})`);
+  const storeName = storeKind === 'pg' ? 'PostgreSQL' : 'Redis Cluster (3 masters + 3 replicas, loopback)';
   const id = `${process.pid}_${Date.now().toString(36)}`;
   const schema = `tw_bench_part_${id}`;
   const dir = mkdtempSync(join(tmpdir(), 'tickwork-bench-part-'));
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-  const { migrate, createSqlStore } = await import('@tickwork/store-sql');
-  await migrate({ driver: 'postgresql', clientUrl: pgUrl, schema });
-  const store = createSqlStore({ driver: 'postgresql', clientUrl: pgUrl, schema });
-  const children = [];
+  const uptime = async () => {
+    const { execFileSync } = await import('node:child_process');
+    return execFileSync('uptime', { encoding: 'utf8' }).trim();
+  };
+  console.log(`start: ${await uptime()}`);
+  let cluster = null;
+  const base = { store: storeKind, url: pgUrl, schema, prefix: `twbench-${id}` };
+  if (storeKind === 'pg') {
+    const { migrate } = await import('@tickwork/store-sql');
+    await migrate({ driver: 'postgresql', clientUrl: pgUrl, schema });
+  } else {
+    const { startRedisCluster } = await import('./redis-cluster.mjs');
+    cluster = await startRedisCluster();
+    base.startupNodes = cluster.startupNodes;
+    console.log(`redis cluster on ports ${cluster.ports.join(', ')}`);
+  }
+  const opened = await openStore(base, 4);
+  const store = opened.store;
+  const members = [];
+  const latest = new Map();
   try {
-    // — the schedules: i belongs to job i % J, upserted 1,000 per call —
+    // — the schedules: i belongs to job i % J, upserted 1,000 per call, 4 calls in flight —
     const jobs = Array.from({ length: jobCount }, (_, j) => defineJob({ code: `pt-${j}`, schedule: null, run: () => undefined }));
     const scheduler = createScheduler({ jobs, store });
     const seedStarted = performance.now();
+    const batches = [];
     for (let j = 0; j < jobCount; j++) {
       const keys = [];
       for (let i = j; i < n; i += jobCount) keys.push(i);
-      for (let k = 0; k < keys.length; k += 1000) {
-        await scheduler.schedules(`pt-${j}`).upsert(keys.slice(k, k + 1000).map((i) => ({ key: `s-${i}`, schedule: cronOf(i) })));
-      }
+      for (let k = 0; k < keys.length; k += 1000) batches.push([j, keys.slice(k, k + 1000)]);
     }
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < batches.length) {
+          const [j, keys] = batches[next++];
+          await scheduler.schedules(`pt-${j}`).upsert(keys.map((i) => ({ key: `s-${i}`, schedule: cronOf(i) })));
+        }
+      }),
+    );
     const seedS = (performance.now() - seedStarted) / 1000;
-    console.log(`seeded ${n} schedules in ${seedS.toFixed(1)} s`);
+    console.log(`stored ${n} schedules through the store API (upsert, 1,000 a call, 4 in flight) in ${seedS.toFixed(1)} s`);
 
-    // — D daemon processes —
+    // — daemon processes —
     const script = fileURLToPath(import.meta.url);
-    const latest = new Map();
-    for (let i = 1; i <= d; i++) {
-      const out = join(dir, `d${i}.json`);
-      const spec = { url: pgUrl, schema, jobs: jobCount, runnerId: `bench-p${i}`, out, ttlMs: Number(values.ttl) };
+    const spawnDaemon = (index) => {
+      const runnerId = `bench-p${index}`;
+      const out = join(dir, `d${index}.json`);
+      const runsFile = join(dir, `d${index}.runs`);
+      const spec = { ...base, jobs: jobCount, runnerId, out, runsFile, ttlMs: Number(values.ttl), pool: Number(values.pool) };
       const child = spawn(process.execPath, [script], {
         env: { ...process.env, TW_BENCH_PART: JSON.stringify(spec) },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
-      const member = { runnerId: spec.runnerId, out, child, exited: new Promise((resolve) => child.once('exit', resolve)), ready: null };
+      const member = {
+        runnerId,
+        out,
+        runsFile,
+        child,
+        killed: false,
+        exited: new Promise((resolve) => child.once('exit', resolve)),
+        ready: null,
+      };
       let text = '';
       member.ready = new Promise((resolve, reject) => {
         child.stdout.on('data', (chunk) => {
@@ -160,80 +244,202 @@ if (process.env.TW_BENCH_PART) {
           text = lines.pop() ?? '';
           for (const line of lines) {
             if (line === 'ready') resolve();
-            if (line.startsWith('status ')) latest.set(spec.runnerId, JSON.parse(line.slice(7)));
+            if (line.startsWith('status ')) latest.set(runnerId, JSON.parse(line.slice(7)));
           }
         });
-        void member.exited.then((code) => reject(new Error(`${spec.runnerId} exited with ${code}`)));
+        void member.exited.then((code) => reject(new Error(`${runnerId} exited with ${code}`)));
       });
-      children.push(member);
-    }
+      member.ready.catch(() => undefined);
+      members.push(member);
+      return member;
+    };
+    const live = () => members.filter((m) => !m.killed);
+    const coverage = () => {
+      const statuses = live().map((m) => latest.get(m.runnerId));
+      return {
+        statuses,
+        held: statuses.reduce((sum, s) => sum + (s?.partitions ?? 0), 0),
+        loaded: statuses.reduce((sum, s) => sum + (s?.runtime ?? 0), 0),
+      };
+    };
+    /** Waits for `done(coverage)`, checking every 250 ms; fails after `limitS`. */
+    const waitFor = async (what, done, limitS) => {
+      const since = Date.now();
+      for (;;) {
+        const c = coverage();
+        if (done(c)) return (Date.now() - since) / 1000;
+        if (Date.now() - since > limitS * 1000) throw new Error(`${what}: not within ${limitS} s: ${JSON.stringify(c.statuses)}`);
+        await sleep(250);
+      }
+    };
     const spawnedAt = Date.now();
-    await Promise.all(children.map((c) => c.ready));
-    // Balanced: every partition and every schedule held, each daemon at its settled share.
-    for (;;) {
-      const statuses = children.map((c) => latest.get(c.runnerId));
-      const held = statuses.reduce((sum, s) => sum + (s?.partitions ?? 0), 0);
-      const loaded = statuses.reduce((sum, s) => sum + (s?.runtime ?? 0), 0);
-      const settled = statuses.every((s) => (s?.partitions ?? 0) >= Math.floor(256 / d) - 2);
-      if (held === 256 && loaded === n && settled) break;
-      if (Date.now() - spawnedAt > 600_000) throw new Error(`not balanced within 600 s: ${JSON.stringify(statuses)}`);
-      await sleep(500);
+    for (let i = 1; i <= d; i++) {
+      if (i > 1) await sleep(staggerMs);
+      spawnDaemon(i);
     }
+    await Promise.all(members.map((m) => m.ready));
+    // Balanced: every partition and every schedule held, each daemon at its settled share.
+    const share = (count) => Math.floor(PARTITIONS / count) - 2;
+    await waitFor(
+      'balanced',
+      (c) => c.held === PARTITIONS && c.loaded === n && c.statuses.every((s) => (s?.partitions ?? 0) >= share(d)),
+      1_200,
+    );
     const balancedS = (Date.now() - spawnedAt) / 1000;
     const from = Math.ceil((Date.now() + 2_000) / 1000) * 1000;
     const to = from + seconds * 1000;
     await sleep(to - Date.now() + 3_000);
-    const load = loadavg()[0];
-    for (const c of children) c.child.kill('SIGTERM');
-    await Promise.all(children.map((c) => c.exited));
-    const results = children.map((c) => ({ runnerId: c.runnerId, ...JSON.parse(readFileSync(c.out, 'utf8')) }));
+    const steadyLoad = await uptime();
 
-    // — judge the window —
-    const seen = new Map();
-    const lateness = [];
-    for (const r of results) {
-      for (const [i, slot, late] of r.runs) {
-        if (slot < from || slot >= to) continue;
+    // — the fault: SIGKILL K daemons, wait for full coverage, start J, wait for their share —
+    let fault = null;
+    if (killCount > 0 || joinCount > 0) {
+      const killedAt = Date.now();
+      const victims = members.slice(0, killCount);
+      for (const m of victims) {
+        m.killed = true;
+        m.child.kill('SIGKILL');
+      }
+      await Promise.all(victims.map((m) => m.exited));
+      // The killed daemons' leases stand in the store until their TTL runs out; the survivors take them then.
+      await waitFor('every partition held again after the kill', (c) => c.held === PARTITIONS, 600);
+      const heldS = (Date.now() - killedAt) / 1000;
+      await waitFor('every schedule loaded again after the kill', (c) => c.held === PARTITIONS && c.loaded === n, 600);
+      const loadedS = (Date.now() - killedAt) / 1000;
+      await sleep(5_000);
+      const joinedAt = Date.now();
+      const newcomers = Array.from({ length: joinCount }, (_, k) => spawnDaemon(d + 1 + k));
+      await Promise.all(newcomers.map((m) => m.ready));
+      const liveCount = d - killCount + joinCount;
+      await waitFor(
+        'the newcomers holding their share',
+        (c) =>
+          c.held === PARTITIONS && c.loaded === n && newcomers.every((m) => (latest.get(m.runnerId)?.partitions ?? 0) >= share(liveCount)),
+        600,
+      );
+      const shareS = (Date.now() - joinedAt) / 1000;
+      await sleep(settleS * 1000);
+      fault = {
+        from: Math.ceil(killedAt / 1000) * 1000,
+        to: Math.floor(Date.now() / 1000) * 1000,
+        heldS,
+        loadedS,
+        shareS,
+        victims: victims.map((m) => m.runnerId),
+        newcomers: newcomers.map((m) => m.runnerId),
+      };
+      // The last slots' runs start (slots up to `to` have fallen due a few seconds ago).
+      await sleep(3_000);
+    }
+    const endLoad = await uptime();
+    const statusAtEnd = new Map(latest);
+    for (const m of live()) m.child.kill('SIGTERM');
+    await Promise.all(live().map((m) => m.exited));
+
+    // — every daemon's runs, the SIGKILLed ones' included —
+    const runs = [];
+    for (const m of members) {
+      if (!existsSync(m.runsFile)) continue;
+      for (const line of readFileSync(m.runsFile, 'utf8').split('\n')) {
+        const [i, slot, late] = line.split(' ').map(Number);
+        if (line !== '' && Number.isFinite(late)) runs.push([i, slot, late]);
+      }
+    }
+    // Every (schedule, slot) of [lo, hi): expected, run how often, lateness of the runs.
+    const judge = (lo, hi) => {
+      const seen = new Map();
+      const lateness = [];
+      for (const [i, slot, late] of runs) {
+        if (slot < lo || slot >= hi) continue;
         const k = `${i} ${slot}`;
         seen.set(k, (seen.get(k) ?? 0) + 1);
         lateness.push(late);
       }
-    }
-    let expected = 0;
-    let misses = 0;
-    for (let slot = from; slot < to; slot += 1000) {
-      const at = new Date(slot);
-      const second = at.getUTCSeconds();
-      const minute = at.getUTCMinutes();
-      // Schedules firing at this minute:second: i ≡ second (mod 60), ⌊i / 60⌋ ≡ minute (mod 60).
-      for (let i = minute * 60 + second; i < n; i += 3600) {
-        expected += 1;
-        if (!seen.has(`${i} ${slot}`)) misses += 1;
+      let expected = 0;
+      let misses = 0;
+      let duplicates = 0;
+      let matched = 0;
+      const missed = [];
+      for (let slot = lo; slot < hi; slot += 1000) {
+        const at = new Date(slot);
+        // Schedules firing at this minute:second: i ≡ second (mod 60), ⌊i / 60⌋ ≡ minute (mod 60).
+        for (let i = at.getUTCMinutes() * 60 + at.getUTCSeconds(); i < n; i += 3600) {
+          expected += 1;
+          const count = seen.get(`${i} ${slot}`) ?? 0;
+          if (count === 0) {
+            misses += 1;
+            missed.push([i, slot]);
+          } else {
+            matched += 1;
+            duplicates += count - 1;
+          }
+        }
       }
-    }
-    const duplicates = [...seen.values()].reduce((sum, count) => sum + (count - 1), 0);
-    lateness.sort((a, b) => a - b);
-    const pct = (p) => (lateness.length === 0 ? Number.NaN : lateness[Math.min(lateness.length - 1, Math.floor(p * lateness.length))]);
+      // Runs of a (schedule, slot) not due at all (none expected).
+      const stray = seen.size - matched;
+      lateness.sort((a, b) => a - b);
+      const pct = (p) => (lateness.length === 0 ? Number.NaN : lateness[Math.min(lateness.length - 1, Math.floor(p * lateness.length))]);
+      judged.missed = missed;
+      return `${expected} slots expected, ${lateness.length} runs; duplicates ${duplicates}, misses ${misses}, stray ${stray}; lateness p50 ${pct(0.5).toFixed(1)} ms, p99 ${pct(0.99).toFixed(1)} ms, max ${(lateness.at(-1) ?? Number.NaN).toFixed(1)} ms`;
+    };
+    const judged = { missed: [] };
+    /** PostgreSQL: the run records of the missed slots, by status and runner (none: never claimed). */
+    const missedRecords = async () => {
+      if (storeKind !== 'pg' || judged.missed.length === 0) return '';
+      const { execFileSync } = await import('node:child_process');
+      const rows = judged.missed.map(([i, slot]) => ({ code: `pt-${i % jobCount}`, key: `s-${i}`, slot: new Date(slot).toISOString() }));
+      const sql = `SELECT count(*), r.status, r.runner_id FROM jsonb_to_recordset('${JSON.stringify(rows)}'::jsonb) AS m(code text, key text, slot timestamptz)
+        JOIN "${schema}".tickwork_run r ON r.code = m.code AND r.key = m.key AND r.slot_at = m.slot GROUP BY 2, 3 ORDER BY 1 DESC`;
+      const found = execFileSync('psql', [pgUrl, '-At', '-F', ' '], { input: sql, encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => line.split(' '));
+      const recorded = found.reduce((sum, [count]) => sum + Number(count), 0);
+      const never = recorded < rows.length ? `, ${rows.length - recorded} without one` : '';
+      return `; the misses' run records: ${found.map(([count, status, runner]) => `${count} ${status} by ${runner}`).join(', ') || 'none'}${never}`;
+    };
     const mb = (bytes) => `${(bytes / 1048576).toFixed(0)} MB`;
     console.log(
-      `${n} schedules, ${d} daemons on PostgreSQL (${cpus().length} cores, load ${load.toFixed(1)}); balanced ${balancedS.toFixed(1)} s after spawn`,
+      `${n} schedules, ${d} daemons on ${storeName} (${cpus().length} cores); staggered ${staggerMs} ms; balanced ${balancedS.toFixed(1)} s after the first spawn`,
     );
-    for (const r of results) {
+    for (const m of members) {
+      if (m.killed) {
+        const s = statusAtEnd.get(m.runnerId);
+        console.log(
+          `  ${m.runnerId}: SIGKILLed; last status: partitions ${s?.partitions}, runtime schedules loaded ${s?.runtime}, ready ${((s?.readyMs ?? Number.NaN) / 1000).toFixed(1)} s, RSS ready ${mb(s?.rssReady ?? Number.NaN)}, max ${mb(s?.maxRss ?? Number.NaN)}, runs ${s?.runs}`,
+        );
+        continue;
+      }
+      const r = JSON.parse(readFileSync(m.out, 'utf8'));
       console.log(
-        `  ${r.runnerId}: partitions ${r.partitions}, runtime schedules loaded ${r.runtime}, ready ${(r.readyMs / 1000).toFixed(1)} s, RSS ready ${mb(r.rssReady)}, max ${mb(r.maxRss)}, CPU ${r.cpuS.toFixed(1)} s, runs ${r.runs.length}`,
+        `  ${m.runnerId}: partitions ${r.partitions}, runtime schedules loaded ${r.runtime}, ready ${(r.readyMs / 1000).toFixed(1)} s, RSS ready ${mb(r.rssReady)}, max ${mb(r.maxRss)}, CPU ${r.cpuS.toFixed(1)} s`,
       );
       console.log(
         `    read at ready ${mb(r.readReady)}; listed by the store at ready ${r.listedReady.rows} schedules (${mb(r.listedReady.bytes)} JSON), in all ${r.listed.rows} (${mb(r.listed.bytes)})`,
       );
     }
-    console.log(
-      `window ${seconds} s: ${expected} slots expected, ${lateness.length} ran; duplicates ${duplicates}, misses ${misses}; lateness p50 ${pct(0.5).toFixed(1)} ms, p99 ${pct(0.99).toFixed(1)} ms, max ${lateness.at(-1)?.toFixed(1)} ms`,
-    );
+    console.log(`steady window ${seconds} s: ${judge(from, to)}`);
+    console.log(`  load at its end: ${steadyLoad}`);
+    if (fault) {
+      console.log(
+        `fault: SIGKILL ${fault.victims.join(', ')}; every partition held again ${fault.heldS.toFixed(1)} s after the kill, every schedule loaded again ${fault.loadedS.toFixed(1)} s after it; join ${fault.newcomers.join(', ')}: holding its share (≥ ${share(d - killCount + joinCount)} partitions, all held, all loaded) ${fault.shareS.toFixed(1)} s after its spawn`,
+      );
+      console.log(
+        `fault window ${(fault.to - fault.from) / 1000} s (from the first slot after the kill to ${settleS} s after the share): ${judge(fault.from, fault.to)}${await missedRecords()}`,
+      );
+    }
+    console.log(`end: ${endLoad}`);
   } finally {
-    for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
-    await store.close();
-    const { execFileSync } = await import('node:child_process');
-    execFileSync('psql', [pgUrl, '-q', '-c', `DROP SCHEMA IF EXISTS "${schema}" CASCADE`], { stdio: 'ignore' });
+    for (const m of members) if (m.child.exitCode === null && m.child.signalCode === null) m.child.kill('SIGKILL');
+    await Promise.all(members.map((m) => m.exited));
+    await opened.close();
+    if (storeKind === 'pg') {
+      await store.close();
+      const { execFileSync } = await import('node:child_process');
+      execFileSync('psql', [pgUrl, '-q', '-c', `DROP SCHEMA IF EXISTS "${schema}" CASCADE`], { stdio: 'ignore' });
+    }
+    if (cluster) await cluster.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
