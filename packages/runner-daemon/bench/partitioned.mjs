@@ -12,7 +12,8 @@
 // share (time from the join); then --settle seconds more. That whole fault window (from the first
 // slot after the kill to its end) is judged like the first: every (schedule, slot) counted exactly,
 // a duplicate never offsetting a miss. Each daemon writes its runs to a file as they start (one
-// write(2) a run), so a SIGKILLed daemon's runs count too.
+// write(2) a run), so a SIGKILLed daemon's runs count too. A run counts for its slot whether it is the
+// schedule's or a retry of it (attempt + 1: how an interrupted run of a killed daemon comes back).
 // Usage: node bench/partitioned.mjs [--store pg|redis-cluster] [--schedules 100000] [--daemons 4]
 //          [--jobs 10] [--seconds 120] [--ttl 15000] [--stagger-ms 3000] [--kill 0] [--join 0] [--settle 10]
 //          [--pool 10] (PostgreSQL connections per daemon)
@@ -63,9 +64,11 @@ if (process.env.TW_BENCH_PART) {
       code: `pt-${j}`,
       schedule: null,
       run: (ctx) => {
-        if (ctx.trigger !== 'schedule') return;
+        // A retry runs its slot again (attempt + 1): an interrupted run of a SIGKILLed daemon comes back as one.
+        if (ctx.trigger !== 'schedule' && ctx.trigger !== 'retry') return;
         runCount += 1;
-        writeSync(runsFd, `${ctx.key.slice(2)} ${ctx.slot.getTime()} ${(nowMs() - ctx.slot.getTime()).toFixed(1)}\n`);
+        const retry = ctx.trigger === 'retry' ? 1 : 0;
+        writeSync(runsFd, `${ctx.key.slice(2)} ${ctx.slot.getTime()} ${(nowMs() - ctx.slot.getTime()).toFixed(1)} ${retry}\n`);
       },
     }),
   );
@@ -341,16 +344,18 @@ if (process.env.TW_BENCH_PART) {
     for (const m of members) {
       if (!existsSync(m.runsFile)) continue;
       for (const line of readFileSync(m.runsFile, 'utf8').split('\n')) {
-        const [i, slot, late] = line.split(' ').map(Number);
-        if (line !== '' && Number.isFinite(late)) runs.push([i, slot, late]);
+        const [i, slot, late, retry] = line.split(' ').map(Number);
+        if (line !== '' && Number.isFinite(late)) runs.push([i, slot, late, retry === 1]);
       }
     }
     // Every (schedule, slot) of [lo, hi): expected, run how often, lateness of the runs.
     const judge = (lo, hi) => {
       const seen = new Map();
       const lateness = [];
-      for (const [i, slot, late] of runs) {
+      let retries = 0;
+      for (const [i, slot, late, retry] of runs) {
         if (slot < lo || slot >= hi) continue;
+        if (retry) retries += 1;
         const k = `${i} ${slot}`;
         seen.set(k, (seen.get(k) ?? 0) + 1);
         lateness.push(late);
@@ -380,7 +385,7 @@ if (process.env.TW_BENCH_PART) {
       lateness.sort((a, b) => a - b);
       const pct = (p) => (lateness.length === 0 ? Number.NaN : lateness[Math.min(lateness.length - 1, Math.floor(p * lateness.length))]);
       judged.missed = missed;
-      return `${expected} slots expected, ${lateness.length} runs; duplicates ${duplicates}, misses ${misses}, stray ${stray}; lateness p50 ${pct(0.5).toFixed(1)} ms, p99 ${pct(0.99).toFixed(1)} ms, max ${(lateness.at(-1) ?? Number.NaN).toFixed(1)} ms`;
+      return `${expected} slots expected, ${lateness.length} runs (${retries} of them retries); duplicates ${duplicates}, misses ${misses}, stray ${stray}; lateness p50 ${pct(0.5).toFixed(1)} ms, p99 ${pct(0.99).toFixed(1)} ms, max ${(lateness.at(-1) ?? Number.NaN).toFixed(1)} ms`;
     };
     const judged = { missed: [] };
     /** PostgreSQL: the run records of the missed slots, by status and runner (none: never claimed). */
@@ -388,13 +393,13 @@ if (process.env.TW_BENCH_PART) {
       if (storeKind !== 'pg' || judged.missed.length === 0) return '';
       const { execFileSync } = await import('node:child_process');
       const rows = judged.missed.map(([i, slot]) => ({ code: `pt-${i % jobCount}`, key: `s-${i}`, slot: new Date(slot).toISOString() }));
-      const sql = `SELECT count(*), r.status, r.runner_id FROM jsonb_to_recordset('${JSON.stringify(rows)}'::jsonb) AS m(code text, key text, slot timestamptz)
+      const sql = `SELECT count(*), r.status || coalesce(' (' || r.skip_reason || ')', ''), r.runner_id FROM jsonb_to_recordset('${JSON.stringify(rows)}'::jsonb) AS m(code text, key text, slot timestamptz)
         JOIN "${schema}".tickwork_run r ON r.code = m.code AND r.key = m.key AND r.slot_at = m.slot GROUP BY 2, 3 ORDER BY 1 DESC`;
-      const found = execFileSync('psql', [pgUrl, '-At', '-F', ' '], { input: sql, encoding: 'utf8' })
+      const found = execFileSync('psql', [pgUrl, '-At', '-F', '\t'], { input: sql, encoding: 'utf8' })
         .trim()
         .split('\n')
         .filter((line) => line !== '')
-        .map((line) => line.split(' '));
+        .map((line) => line.split('\t'));
       const recorded = found.reduce((sum, [count]) => sum + Number(count), 0);
       const never = recorded < rows.length ? `, ${rows.length - recorded} without one` : '';
       return `; the misses' run records: ${found.map(([count, status, runner]) => `${count} ${status} by ${runner}`).join(', ') || 'none'}${never}`;
