@@ -652,16 +652,18 @@ class Daemon {
    * Why a scheduled run claimed ahead of its instant must not start now, from what this daemon holds
    * at the instant (changes reach it within a second by push, within a poll otherwise): its schedule
    * was paused, or its runtime schedule disabled or removed, since the claim. Retries, run-now requests
-   * and forced runs are claimed when they start, and go on.
+   * and forced runs are claimed when they start, and go on; so does a slot whose partition was given up
+   * since its claim.
    */
   private notRun(entry: ScheduleEntry, run: RunRecord): NotRun | null {
     if (run.trigger !== 'schedule') return null;
     const slot = run.slotAt.toISOString();
     const current = this.schedules.get(entry.id);
     if (!current) {
-      return entry.key === ''
-        ? null
-        : { notRun: 'disabled', message: `not run: runtime schedule "${entry.key}" was removed after its slot ${slot} was claimed` };
+      // Dropped with its partition (given up to another daemon, `partitions: true`), not removed: the claim is
+      // this daemon's and the partition's new owner finds the slot taken, so it runs here as claimed.
+      if (entry.key === '' || !this.owns(entry.job.code, entry.key)) return null;
+      return { notRun: 'disabled', message: `not run: runtime schedule "${entry.key}" was removed after its slot ${slot} was claimed` };
     }
     if (!current.job.enabled)
       return { notRun: 'disabled', message: `not run: the runtime schedule was disabled after its slot ${slot} was claimed` };

@@ -107,6 +107,25 @@ describe('partitioned runtime schedules (partitions: true)', () => {
     expect([...runnersOf.values()].every((runners) => runners.size === 1)).toBe(true);
   });
 
+  // A daemon claims a slot ahead of its instant; giving the slot's partition up before the instant dropped
+  // the schedule's entry, and the gate at the instant took the missing entry for a removed schedule: the slot
+  // was recorded skipped (disabled) while its new owner found it taken — a slot nobody ran.
+  it('a slot claimed ahead by a daemon that gives its partition up before the instant still runs there, once', async () => {
+    const { daemons, stores, seen } = await threeDaemons();
+    // From the start: the first daemon holds every partition, claims ahead, and hands two thirds over.
+    const from = Date.now() + 1_000;
+    await until(() => holders(daemons).every((n) => n === 1), 'fair shares, each schedule loaded once');
+    await advance(3_000);
+    const to = Date.now() - 1_000;
+    await stopAll(daemons);
+    const notRun = await (stores[0] as (typeof stores)[number]).queryRuns({ code: 'report', status: 'skipped', limit: 1_000 });
+    expect(notRun.runs.filter((run) => run.slotAt.getTime() >= from && run.slotAt.getTime() < to).map((r) => r.skipReason)).toEqual([]);
+    const window = seen.filter((s) => s.slot >= from && s.slot < to);
+    const slots = Math.ceil((to - from) / 1_000);
+    expect(new Set(window.map((s) => `${s.key} ${s.slot}`)).size).toBe(window.length);
+    expect(window).toHaveLength(SCHEDULES * slots);
+  });
+
   it("a daemon's store lists only the runtime schedules of the partitions it holds (listSchedules({ partitions }))", async () => {
     const { daemons, listings } = await threeDaemons();
     await until(async () => {
