@@ -162,11 +162,13 @@ export async function runDue(options: RunDueOptions): Promise<TickReport> {
     throw new StoreSchemaError(`store "${store.name}": ensureStates returned ${states.length} states for ${refs.length} schedules`);
   }
   const compiler = new ScheduleCache(timezone);
-  const targets: Target[] = selected.map((job, index) => {
-    const state = states[index] as JobState;
-    return { job, key: DEFAULT_SCHEDULE_KEY, state, schedule: compiler.compile(job, state.scheduleOverride) };
-  });
-  targets.push(...(await readRuntimeTargets(store, selected, options.only !== undefined, compiler, logger)));
+  // concat, not push(...): a store may hold hundreds of thousands of runtime schedules, past a call's argument limit.
+  const targets: Target[] = selected
+    .map((job, index): Target => {
+      const state = states[index] as JobState;
+      return { job, key: DEFAULT_SCHEDULE_KEY, state, schedule: compiler.compile(job, state.scheduleOverride) };
+    })
+    .concat(await readRuntimeTargets(store, selected, options.only !== undefined, compiler, logger));
 
   // Run-now requests of the schedules this tick claims for; each is consumed only by the claim
   // that names it, so one not claimed (paused meanwhile, store blip) simply stays pending.

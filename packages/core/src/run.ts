@@ -526,12 +526,16 @@ export interface OverdueCheck {
 export async function checkOverdue(input: OverdueCheck): Promise<JobState[]> {
   const { store, now, jobs, logger } = input;
   const byCode = new Map(jobs.map((job) => [job.code, job]));
-  const windows: OverdueWindow[] = jobs.map((job) => ({
-    code: job.code,
-    key: DEFAULT_SCHEDULE_KEY,
-    expectSuccessWithinMs: job.enabled ? job.expectSuccessWithinMs : null,
-  }));
-  windows.push(...(input.windows ?? []));
+  // concat, not push(...): a daemon may hold hundreds of thousands of windows, past a call's argument limit.
+  const windows: OverdueWindow[] = jobs
+    .map(
+      (job): OverdueWindow => ({
+        code: job.code,
+        key: DEFAULT_SCHEDULE_KEY,
+        expectSuccessWithinMs: job.enabled ? job.expectSuccessWithinMs : null,
+      }),
+    )
+    .concat(input.windows ?? []);
   const codes = input.fallback ? undefined : jobs.filter((job) => job.onOverdue).map((job) => job.code);
   const claimed: JobState[] = [];
   for (let i = 0; i < Math.max(1, windows.length); i += MAX_OVERDUE_WINDOWS) {
