@@ -102,6 +102,11 @@ export function listSchedules(data: MemoryData, query: ScheduleQuery): ScheduleP
     // The entry may be stale (changed since sorting): read the current one.
     page.push(data.schedules.get(refKey(s)) ?? s);
   }
+  return pageOf(page, more);
+}
+
+/** A listing's answer: the records of `page`, and when more follow a cursor after its last one. */
+function pageOf(page: StoredSchedule[], more: boolean): SchedulePage {
   const last = page[page.length - 1];
   return {
     schedules: page.map(scheduleRecord),
@@ -140,11 +145,7 @@ function listPartitions(
     }
     page.push(data.schedules.get(refKey(s)) ?? s);
   }
-  const last = page[page.length - 1];
-  return {
-    schedules: page.map(scheduleRecord),
-    nextCursor: more && last ? Buffer.from(JSON.stringify([last.code, last.key])).toString('base64url') : null,
-  };
+  return pageOf(page, more);
 }
 
 /** Changes with every create, change and removal: the last version handed out and the removal count. */
