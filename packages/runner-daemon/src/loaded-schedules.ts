@@ -89,9 +89,9 @@ export class LoadedSchedules {
 
   /**
    * Loads the jobs' own schedules (creating missing states) and the runtime schedules of those
-   * jobs (pages of 1,000 with their states), then computes every next instant.
+   * jobs that `keep` keeps (pages of 1,000 with their states; with `partitions`, the store lists only
+   * theirs), then computes every next instant.
    */
-  /** Loads the jobs' own schedules and the runtime ones `keep` keeps (with `partitions`, only theirs are listed). */
   async load(store: Store, keep?: Keep, partitions?: readonly number[]): Promise<void> {
     this.entries.clear();
     this.runtimeCount = 0;
