@@ -43,8 +43,11 @@ export interface RunnerPresenceHandle {
   readonly last: RunnerRecord | null;
   /** Beats now (the loop also beats every third of the TTL); a failure is logged, not thrown. */
   beat(): Promise<void>;
-  /** Stops beating (the record stays; it turns dead after its TTL, or at once when the store closes on `connection` stores). */
-  stop(): void;
+  /**
+   * Stops beating (the record stays; it turns dead after its TTL, or at once when the store closes on
+   * `connection` stores). Resolves once a beat in flight has settled, so the store can be closed after it.
+   */
+  stop(): Promise<void>;
 }
 
 /**
@@ -111,6 +114,7 @@ export function startRunnerPresence(options: RunnerPresenceOptions): RunnerPrese
     stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
+      return (beating ?? Promise.resolve()).then(() => undefined);
     },
   };
 }

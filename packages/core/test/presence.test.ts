@@ -69,6 +69,38 @@ describe('runner presence', () => {
     presence.stop();
   });
 
+  it('stop() resolves only once the heartbeat in flight has been answered, so the store can close after it', async () => {
+    const clock = createFakeClock(T0);
+    const inner = createMemoryStore();
+    let answer!: () => void;
+    const held = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    const events: string[] = [];
+    const store: Store = new Proxy(inner, {
+      get(target, property) {
+        if (property === 'heartbeat') {
+          return async (...args: Parameters<NonNullable<Store['heartbeat']>>) => {
+            await held;
+            const record = await target.heartbeat!(...args);
+            events.push('beat answered');
+            return record;
+          };
+        }
+        const value: unknown = Reflect.get(target, property);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const presence = startRunnerPresence({ store, runnerId: 'r1', clock, ttlMs: 3_000 });
+    if (!presence) throw new Error('the memory store has runner presence');
+    const stopped = presence.stop().then(() => events.push('stopped'));
+    await Promise.resolve();
+    expect(events).toEqual([]);
+    answer();
+    await stopped;
+    expect(events).toEqual(['beat answered', 'stopped']);
+  });
+
   it('a store without runner presence gets no heartbeat loop', () => {
     const inner = createMemoryStore();
     const store: Store = { ...inner, capabilities: { changeSubscription: true }, heartbeat: undefined } as unknown as Store;

@@ -21,13 +21,22 @@ import { observeStore } from './observed-store.js';
 import { resolveDaemonOptions, type DaemonOptions, type DaemonSource, type ResolvedDaemonOptions } from './options.js';
 import { LoadedSchedules, type LoadedSchedule } from './loaded-schedules.js';
 import { endClaim, endWait, planEntry, runnable, startClaim, startWait, type RunTarget, type ScheduleEntry } from './schedule-entry.js';
-import { repeatEvery, retryUntilStored } from './repeat.js';
+import { type CancelRepeat, repeatEvery, retryUntilStored, settledWithin } from './repeat.js';
 import { ChangeWatcher, RESYNC_MS, type WatcherHost } from './change-watcher.js';
 import { DaemonStartError } from './errors.js';
 import { PartitionShare } from './partitions.js';
 
 /** After the shutdown grace aborts the handlers, how long stop() still waits for one that ignores its signal. */
 export const ABANDON_AFTER_ABORT_MS = 5_000;
+
+/**
+ * How long teardown waits for the periodic store work in flight (a poll, prune, dead-man check,
+ * partition renewal or load, clock sync, heartbeat) before it closes the store. On a store that
+ * answers, a round ends in milliseconds; one still going after this waits on a store that does not
+ * answer, whose own bound (PostgreSQL's `queryTimeoutMs`, 20 s by default; Redis' `commandTimeoutMs`,
+ * 5 s) would only end it in failure, so the store is closed under it rather than holding stop() longer.
+ */
+export const ROUNDS_SETTLE_MS = 5_000;
 
 /** How often a daemon with `storeClock` re-measures its offset to the store's clock. */
 const CLOCK_SYNC_MS = 60_000;
@@ -115,7 +124,7 @@ class Daemon {
   private readonly startedAt: Date;
   private closeStore: (() => Promise<void>) | null = null;
   private server: HealthServer | null = null;
-  private loops: Array<() => void> = [];
+  private loops: CancelRepeat[] = [];
   private lifecycle: Lifecycle = { phase: 'initialized' };
   /** The scheduled claim in flight (one at a time); a draining daemon waits for it, so what it claimed runs. */
   private claimInFlight: Promise<void> | null = null;
@@ -362,10 +371,17 @@ class Daemon {
     this.timer.disarm();
     // A removed entry's wait ended with its removal: the waits left are the held entries'.
     for (const entry of this.schedules.values()) if (entry.phase.name === 'waiting') entry.phase.cancel?.();
-    for (const cancel of this.loops) cancel();
+    // No round starts from here on; the ones in flight end before the store closes under them.
+    const rounds: Promise<unknown>[] = this.loops.map((cancel) => cancel());
     this.loops = [];
-    this.presence?.stop();
+    if (this.presence) rounds.push(this.presence.stop());
     this.presence = null;
+    if (this.share) rounds.push(this.share.loaded());
+    if (rounds.length > 0) {
+      this.logger.debug({ rounds: rounds.length, boundMs: ROUNDS_SETTLE_MS }, 'stopping: waiting for periodic store work in flight');
+      if (!(await settledWithin(rounds, ROUNDS_SETTLE_MS)))
+        this.logger.warn({ boundMs: ROUNDS_SETTLE_MS }, 'periodic store work still in flight at shutdown: closing the store under it');
+    }
     // Freed before the store closes, so the other daemons take this one's partitions at once.
     await this.share?.release();
     const { watcher, server, closeStore } = this;

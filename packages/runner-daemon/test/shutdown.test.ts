@@ -1,5 +1,8 @@
-import { defineJob, type RunContext } from '@tickwork/core';
+import { createMemoryStore, defineJob, type Logger, type RunContext } from '@tickwork/core';
+import { decorateStore } from '@tickwork/core/store';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ROUNDS_SETTLE_MS } from '../src/daemon.js';
+import { createDaemon } from '../src/index.js';
 import { advance, fakeTime, START, startDaemons } from './fixtures.js';
 
 afterEach(() => {
@@ -65,5 +68,50 @@ describe('stop()', () => {
     const [run] = (await store.queryRuns({ code: 'endless' })).runs;
     expect(run?.status).toBe('interrupted');
     expect(run?.error).toMatch(/shutdown/);
+  });
+
+  it('waits for a periodic round stuck on a store that never answers at most ROUNDS_SETTLE_MS, then closes the store and resolves', async () => {
+    fakeTime(new Date(START.getTime() + 1_000));
+    const warnings: string[] = [];
+    const logger: Logger = {
+      debug() {},
+      info() {},
+      warn: (_fields, msg) => void warnings.push(msg ?? ''),
+      error: (_fields, msg) => void warnings.push(msg ?? ''),
+      child: () => logger,
+    };
+    let closed = false;
+    let stuck = false;
+    const open = async () => {
+      const store = decorateStore(createMemoryStore(), {
+        // The dead-man round's call never answers (a connection that went silent).
+        replace: {
+          claimOverdue: () => {
+            stuck = true;
+            return new Promise<never>(() => undefined);
+          },
+        },
+      });
+      store.close = async () => {
+        closed = true;
+      };
+      return store;
+    };
+    const job = defineJob({ code: 'quiet', schedule: '0 0 1 1 *', run: () => undefined });
+    const daemon = createDaemon(
+      { jobs: [job], store: open },
+      { clock: { now: () => new Date() }, logger, runnerId: 'd1', overdueIntervalMs: 100 },
+    );
+    await advance(0);
+    await daemon.ready;
+    await advance(100);
+    expect(stuck).toBe(true);
+    let stopped = false;
+    void daemon.stop().then(() => (stopped = true));
+    await advance(ROUNDS_SETTLE_MS - 1);
+    expect([stopped, closed]).toEqual([false, false]);
+    await advance(1);
+    expect([stopped, closed]).toEqual([true, true]);
+    expect(warnings).toEqual(['periodic store work still in flight at shutdown: closing the store under it']);
   });
 });
