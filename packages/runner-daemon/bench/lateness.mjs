@@ -1,6 +1,8 @@
 // Lateness of N cron jobs on K daemons sharing one store (build first: npx tsc -p tsconfig.build.json).
 // Usage: node bench/lateness.mjs --store pg|redis|memory [--jobs 1000] [--daemons 2] [--seconds 180]
-//   [--schedule "* * * * *"] [--max-concurrent N]
+//   [--schedule "* * * * *"] [--max-concurrent N] [--cpu-prof DIR]
+// --cpu-prof DIR runs the first daemon under node --cpu-prof, writing its profile into DIR (summarise it with
+// node bench/cpu-profile-top.mjs DIR/*.cpuprofile); the other daemons run unprofiled, their CPU figures unaffected.
 // Without --max-concurrent each daemon runs with the defaults (maxConcurrentRuns 100), as a user would configure it.
 // Prints lateness (handler start − slot instant) p50/p99/max, duplicates, misses, CPU seconds and RSS per daemon.
 import { execFileSync, spawn } from 'node:child_process';
@@ -20,6 +22,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '0' },
     schedule: { type: 'string', default: '* * * * *' },
     'max-concurrent': { type: 'string' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const jobs = Number(values.jobs);
@@ -55,7 +58,8 @@ const children = Array.from({ length: daemons }, (_, i) => {
       ...(values['max-concurrent'] ? { maxConcurrentRuns: Number(values['max-concurrent']) } : {}),
     }),
   };
-  const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const profile = i === 0 && values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [];
+  const child = spawn(process.execPath, [...profile, script], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const ready = new Promise((resolve, reject) => {
     let text = '';
     child.stdout.on('data', (chunk) => {
