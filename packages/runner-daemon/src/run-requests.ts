@@ -51,13 +51,32 @@ export class RunRequests {
     this.taking = false;
   }
 
-  /** One poll: peeks at the pending requests of this daemon's jobs and takes those it can run now. */
+  /**
+   * One poll: peeks at the pending requests and takes those of this daemon's jobs it can run now.
+   * The peek names no job, so an idle poll costs the store one read of its (empty) pending index
+   * whatever the number of jobs, and what it sends and receives grows with the pending requests only;
+   * the requests of other daemons' jobs are skipped here, left pending. Only when the peek comes back
+   * full and short of free capacity in requests it can run, so older ones it cannot take (paused
+   * schedules', other daemons') may hide its own behind them, does it ask again by its jobs' codes.
+   */
   async poll(): Promise<void> {
     if (!this.host.live() || this.host.freeCapacity() <= 0 || this.host.codes.size === 0) return;
-    const pending = await this.host.store.pendingRunRequests({ codes: [...this.host.codes], limit: PEEK_LIMIT });
+    const peek = await this.host.store.pendingRunRequests({ limit: PEEK_LIMIT });
+    let refs = this.takeable(peek);
+    if (peek.length >= PEEK_LIMIT && refs.length < this.host.freeCapacity() && this.host.live())
+      refs = this.takeable(await this.host.store.pendingRunRequests({ codes: [...this.host.codes], limit: PEEK_LIMIT }));
+    if (refs.length > 0) await this.take(refs);
+  }
+
+  /** The schedules of these requests that this daemon can run now, each once. */
+  private takeable(requests: readonly RunRequest[]): ScheduleRef[] {
     const refs = new Map<string, ScheduleRef>();
-    for (const request of pending) refs.set(scheduleId(request.code, request.key), { code: request.code, key: request.key });
-    if (refs.size > 0) await this.take([...refs.values()]);
+    for (const request of requests) {
+      const id = scheduleId(request.code, request.key);
+      const entry = this.host.entry(id);
+      if (entry && runnable(entry)) refs.set(id, { code: request.code, key: request.key });
+    }
+    return [...refs.values()];
   }
 
   /**

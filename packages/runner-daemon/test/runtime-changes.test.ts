@@ -1,5 +1,16 @@
-import { createScheduler, defineJob, every, type RunContext } from '@tickwork/core';
+import {
+  createMemoryBackend,
+  createMemoryStore,
+  createScheduler,
+  defineJob,
+  every,
+  silentLogger,
+  type JobInput,
+  type RunContext,
+  type Store,
+} from '@tickwork/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createDaemon } from '../src/index.js';
 import { advance, fakeTime, startDaemons, stopAll } from './fixtures.js';
 
 afterEach(() => {
@@ -88,5 +99,56 @@ describe.each([
     await stopAll(daemons);
     expect(triggers).toEqual(['manual']);
     expect((await store.pendingRunRequests()).map((r) => `${r.code}/${r.key}`).sort()).toEqual(['elsewhere/', 'elsewhere/tenant-1']);
+  });
+});
+
+describe('the run-request poll', () => {
+  /** Two daemons on one memory backend, polling only, each store recording the options of every pendingRunRequests call. */
+  async function polling(jobs: readonly JobInput[]) {
+    const backend = createMemoryBackend();
+    const peeks: Array<Parameters<Store['pendingRunRequests']>[0]> = [];
+    const daemons = Array.from({ length: 2 }, (_, i) => {
+      const store = createMemoryStore({ backend, changeSubscription: false });
+      const recorded: Store = {
+        ...store,
+        pendingRunRequests: (options) => {
+          peeks.push(options);
+          return store.pendingRunRequests(options);
+        },
+      };
+      return createDaemon({ jobs, store: recorded }, { logger: silentLogger, runnerId: `d${i + 1}`, pollIntervalMs: 500 });
+    });
+    await advance(0);
+    await Promise.all(daemons.map((d) => d.ready));
+    return { daemons, peeks, store: createMemoryStore({ backend, changeSubscription: false }) };
+  }
+
+  const quiet = (count: number) =>
+    Array.from({ length: count }, (_, i) => defineJob({ code: `quiet-${i}`, schedule: '0 3 * * *', run: () => undefined }));
+
+  it('names no job while nothing is pending: its cost does not grow with the number of jobs', async () => {
+    fakeTime();
+    const { daemons, peeks } = await polling(quiet(200));
+    peeks.length = 0;
+    await advance(5_000);
+    await stopAll(daemons);
+    expect(peeks.length).toBeGreaterThanOrEqual(2 * 9);
+    expect(peeks.filter((options) => options?.codes !== undefined || options?.refs !== undefined)).toEqual([]);
+  });
+
+  it('still finds a request of its jobs behind a thousand older ones of a job no daemon runs, which stay pending', async () => {
+    fakeTime();
+    const triggers: string[] = [];
+    const report = defineJob({ code: 'report', schedule: '0 3 * * *', run: (ctx: RunContext) => void triggers.push(ctx.trigger) });
+    const { daemons, store } = await polling([report, ...quiet(10)]);
+    for (let i = 0; i < 1_000; i++) await store.requestRun({ code: 'elsewhere', key: '' }, { now: new Date() });
+    await advance(1);
+    await store.requestRun({ code: 'report', key: '' }, { now: new Date() });
+    await advance(2_000);
+    await stopAll(daemons);
+    expect(triggers).toEqual(['manual']);
+    const left = await store.pendingRunRequests();
+    expect(left).toHaveLength(1_000);
+    expect(left.every((request) => request.code === 'elsewhere')).toBe(true);
   });
 });
