@@ -23,6 +23,9 @@ export const JOB_KEYS = {
   reqrefs: 'zset',
 } as const satisfies Record<string, RedisType>;
 
+/** The kinds of {@link JOB_KEYS}, in their order. */
+const JOB_KINDS = Object.keys(JOB_KEYS) as (keyof typeof JOB_KEYS)[];
+
 /** Keys shared by the jobs of one shard (every job on a single node), and the Redis type each holds. */
 export const SHARD_KEYS = {
   codes: 'set',
@@ -195,6 +198,19 @@ export class Layout {
     const out: [string, RedisType][] = [];
     for (const ce of new Set(encodedCodes)) {
       for (const [kind, type] of Object.entries(JOB_KEYS)) out.push([this.job(ce, kind as keyof typeof JOB_KEYS), type]);
+    }
+    return out;
+  }
+
+  /**
+   * The names of every key of these jobs, appended to `out`: {@link jobKeys} without the types, each
+   * job's name stem built once — a script call declares them for every job it touches, a burst's
+   * claims and completions for thousands of jobs.
+   */
+  jobKeyNames(encodedCodes: Iterable<string>, out: string[]): string[] {
+    for (const ce of new Set(encodedCodes)) {
+      const stem = this.cluster ? `${this.prefix}:${this.tag(this.shardOf(ce))}:${ce}:` : `${this.prefix}:{${ce}}:`;
+      for (const kind of JOB_KINDS) out.push(stem + kind);
     }
     return out;
   }

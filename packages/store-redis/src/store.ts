@@ -1056,10 +1056,14 @@ export class RedisStore extends AuditAndTokenForwarding implements Store {
       // The meta tag stands in for the shard's on a Cluster, so the script knows it is on one.
       return { keys: layout.metaKeys().map(([key]) => key), layoutArgs: [layout.metaTag, layout.metaTag, '0', shards] };
     }
-    const keys = new Set(layout.shardKeys(scope.shard).map(([key]) => key));
-    for (const [key] of layout.jobKeys(scope.ces ?? [])) keys.add(key);
-    for (const { ce, key } of scope.schedules ?? []) keys.add(layout.schedule(ce, key));
-    return { keys: [...keys], layoutArgs: [layout.tag(scope.shard), layout.metaTag, String(scope.shard), shards] };
+    // Shard, job and schedule key names never coincide (an encoded code is never `#` and holds no
+    // `:` or `}`), so only a job or schedule named twice needs removing (jobKeyNames takes each job once).
+    const keys = layout.jobKeyNames(
+      scope.ces ?? [],
+      layout.shardKeys(scope.shard).map(([key]) => key),
+    );
+    if (scope.schedules) for (const key of new Set(Array.from(scope.schedules, ({ ce, key }) => layout.schedule(ce, key)))) keys.push(key);
+    return { keys, layoutArgs: [layout.tag(scope.shard), layout.metaTag, String(scope.shard), shards] };
   }
 
   /**
