@@ -8,18 +8,31 @@
  * claims of different jobs are not one atomic step (each schedule's are).
  */
 
-/** KEYS[1] a job's states hash; ARGV[1] JSON [{ key, ms }]: sets each existing state's window (null clears it). */
+/**
+ * KEYS the states hashes of jobs of one shard; ARGV[1] JSON, one list per key in KEYS order,
+ * [[{ key, ms }]]: sets each existing state's window (null clears it) where it differs. One call
+ * per shard, not one per job: a daemon sends every window it holds every `overdueIntervalMs`. Every
+ * key is checked to be a hash before anything is written, so a foreign one fails the call whole.
+ */
 export const OVERDUE_WINDOWS_SCRIPT = `
-local items = cjson.decode(ARGV[1])
-for _, w in ipairs(items) do
-  local raw = redis.call('HGET', KEYS[1], w.key)
-  if raw then
-    local s = cjson.decode(raw)
-    local current = s.expectSuccessWithinMs
-    if current == nil then current = cjson.null end
-    if current ~= w.ms then
-      s.expectSuccessWithinMs = w.ms
-      redis.call('HSET', KEYS[1], w.key, cjson.encode(s))
+for _, k in ipairs(KEYS) do
+  local t = redis.call('TYPE', k)['ok']
+  if t ~= 'none' and t ~= 'hash' then
+    return redis.error_reply('TICKWORK_WRONGTYPE key=' .. (string.gsub(k, '%c', '?')) .. ' type=' .. t .. ' expected=hash')
+  end
+end
+local lists = cjson.decode(ARGV[1])
+for i, k in ipairs(KEYS) do
+  for _, w in ipairs(lists[i]) do
+    local raw = redis.call('HGET', k, w.key)
+    if raw then
+      local s = cjson.decode(raw)
+      local current = s.expectSuccessWithinMs
+      if current == nil then current = cjson.null end
+      if current ~= w.ms then
+        s.expectSuccessWithinMs = w.ms
+        redis.call('HSET', k, w.key, cjson.encode(s))
+      end
     end
   end
 end

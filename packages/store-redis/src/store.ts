@@ -674,19 +674,19 @@ export class RedisStore extends AuditAndTokenForwarding implements Store {
       'claimOverdue',
       [...new Set([...windows.map((w) => encodeCode(w.code)), ...(codes ?? []).map(encodeCode)])],
       async (client) => {
-        // 1. Each job's windows: one script with its states hash as KEYS[1] (the last window given for a key wins).
+        // 1. The windows: one script per shard with its jobs' states hashes as KEYS (the last window given for a key wins).
         const byCode = new Map<string, Map<string, number | null>>();
         for (const w of windows) {
           const keys = byCode.get(w.code) ?? new Map<string, number | null>();
           keys.set(w.key, w.expectSuccessWithinMs);
           byCode.set(w.code, keys);
         }
-        await perShard(
-          client,
-          [...byCode],
-          ([code]) => code,
-          (pipeline, [code, items]) =>
-            pipeline.eval(OVERDUE_WINDOWS_SCRIPT, 1, statesOf(code), JSON.stringify([...items].map(([key, ms]) => ({ key, ms })))),
+        await Promise.all(
+          [...layout.byShard([...byCode], ([code]) => encodeCode(code)).values()].map((group) => {
+            const keys = group.map(({ item: [code] }) => statesOf(code));
+            const lists = group.map(({ item: [, items] }) => [...items].map(([key, ms]) => ({ key, ms })));
+            return client.eval(OVERDUE_WINDOWS_SCRIPT, keys.length, ...keys, JSON.stringify(lists));
+          }),
         );
         // 2. The candidates, oldest due first across jobs.
         let list = codes ? [...new Set(codes)] : null;
