@@ -29,12 +29,12 @@ export interface ExecuteRunInput {
   /** The runtime schedule's payload, handed to the handler as `ctx.payload`. */
   payload?: unknown;
   /** Shutdown: aborting it aborts the handler, and the run is recorded `interrupted`. */
-  signal?: AbortSignal;
+  signal?: StopSignal;
   /**
    * The runner is exiting: aborting it stops waiting for a handler that ignores its (already
    * aborted) signal; the run is recorded `interrupted` at once. Without it, a handler is awaited to the end.
    */
-  abandon?: AbortSignal;
+  abandon?: StopSignal;
   /** Backoff between completion attempts while the store is unreachable (ms, doubling). Default 50 … 5,000. */
   completionBackoff?: { firstMs: number; maxMs: number };
   /**
@@ -42,7 +42,7 @@ export interface ExecuteRunInput {
    * error is thrown, and the run stays `running` until a reaper records it `interrupted` — so a
    * store that stays unreachable holds the shutdown only for the attempt in flight.
    */
-  stopRecording?: AbortSignal;
+  stopRecording?: StopSignal;
   /**
    * Armed ahead: the handler is called when this settles, and the timeout counts from then. A run
    * aborted by then (shutdown, lease lost, cancelled) is recorded without calling its handler. The
@@ -60,6 +60,19 @@ export interface ExecuteRunInput {
    * handler running inside it (active in its context), ended once the result is recorded. Absent: no tracing.
    */
   tracer?: RunTracer;
+}
+
+/**
+ * What {@link executeRun} needs of its `signal`, `abandon` and `stopRecording`: an `AbortSignal` is
+ * one. A runner holding thousands of runs may pass one object for all of them that keeps its
+ * listeners in a Set — an AbortSignal's `addEventListener` walks its listeners (O(n) each), so
+ * thousands of runs cannot share one, and one AbortController per run costs about a kilobyte of
+ * heap. executeRun removes every listener it adds by the time it returns.
+ */
+export interface StopSignal {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
 }
 
 /** What a `start` gate answers when the run must not start: recorded `skipped` with this reason and message. */
@@ -150,24 +163,9 @@ export async function executeRun(input: ExecuteRunInput): Promise<ExecutedRun> {
     logger,
   );
 
-  const ctx: RunContext = {
-    code: run.code,
-    key: run.key,
-    slot: run.slotAt,
-    attempt: run.attempt,
-    trigger: run.trigger,
-    runId: run.id,
-    runnerId: run.runnerId,
-    fencingToken: lease.token,
-    get signal() {
-      return signal();
-    },
-    logger,
-    payload: input.payload,
-    report(text) {
-      message = String(text);
-    },
-  };
+  const ctx = new HandlerContext(run, lease.token, signal, logger, input.payload, (text) => {
+    message = String(text);
+  });
 
   if (infoEnabled) logger.info({ runId: run.id }, 'run started');
   let status: FinalRunStatus = 'succeeded';
@@ -194,7 +192,7 @@ export async function executeRun(input: ExecuteRunInput): Promise<ExecutedRun> {
           })
         : invoke();
       if (!input.abandon) await handler;
-      else if ((await Promise.race([handler.then(() => 'settled' as const), untilAborted(input.abandon)])) === 'abandoned') {
+      else if ((await settledOrAbandoned(handler, input.abandon)) === 'abandoned') {
         handler.catch(() => undefined);
         abandoned = true;
       }
@@ -356,6 +354,60 @@ export async function alertInterrupted(
 }
 
 /**
+ * A handler's `ctx`: the same own properties, in the same order, as an object literal would have —
+ * `signal` an enumerable getter, so `{ ...ctx }` and `({ signal }) =>` read it — but with one getter
+ * function for every run: a getter written in an object literal put each ctx in dictionary mode
+ * (~830 bytes of properties a run, held while a run waits for its instant). `report` stays a
+ * closure of the run, so a destructured `report` works.
+ */
+class HandlerContext implements RunContext {
+  declare code: string;
+  declare key: string;
+  declare slot: Date;
+  declare attempt: number;
+  declare trigger: RunContext['trigger'];
+  declare runId: string;
+  declare runnerId: string;
+  declare fencingToken: number;
+  declare readonly signal: AbortSignal;
+  declare logger: Logger;
+  declare payload: unknown;
+  declare report: (message: string) => void;
+  readonly #signal: () => AbortSignal;
+
+  private static readonly signalProperty: PropertyDescriptor = {
+    get(this: HandlerContext) {
+      return this.#signal();
+    },
+    enumerable: true,
+    configurable: true,
+  };
+
+  constructor(
+    run: RunRecord,
+    fencingToken: number,
+    signal: () => AbortSignal,
+    logger: Logger,
+    payload: unknown,
+    report: (message: string) => void,
+  ) {
+    this.#signal = signal;
+    this.code = run.code;
+    this.key = run.key;
+    this.slot = run.slotAt;
+    this.attempt = run.attempt;
+    this.trigger = run.trigger;
+    this.runId = run.id;
+    this.runnerId = run.runnerId;
+    this.fencingToken = fencingToken;
+    Object.defineProperty(this, 'signal', HandlerContext.signalProperty);
+    this.logger = logger;
+    this.payload = payload;
+    this.report = report;
+  }
+}
+
+/**
  * The run's logger (the runner's, bound to job, key, slot and attempt), made on its first line: a
  * run that logs nothing at the logger's level (a quiet daemon's every run) never builds a child.
  */
@@ -419,11 +471,22 @@ function moduleHandler(module: Record<string, unknown>, code: string): (ctx: Run
   return handler as (ctx: RunContext) => unknown;
 }
 
-function untilAborted(signal: AbortSignal): Promise<'abandoned'> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve('abandoned');
-    else signal.addEventListener('abort', () => resolve('abandoned'), { once: true });
+/**
+ * Whichever comes first: the handler settling (its rejection is thrown) or `abandon` aborting. The
+ * listener is removed when the handler settles: a runner may pass one `abandon` to every run.
+ */
+async function settledOrAbandoned(handler: Promise<unknown>, abandon: StopSignal): Promise<'settled' | 'abandoned'> {
+  if (abandon.aborted) return 'abandoned';
+  let listener: (() => void) | null = null;
+  const abandoned = new Promise<'abandoned'>((resolve) => {
+    listener = () => resolve('abandoned');
+    abandon.addEventListener('abort', listener, { once: true });
   });
+  try {
+    return await Promise.race([handler.then(() => 'settled' as const), abandoned]);
+  } finally {
+    if (listener) abandon.removeEventListener('abort', listener);
+  }
 }
 
 /**
@@ -641,7 +704,7 @@ async function completeUntilRecorded(
   lease: () => Lease,
   backoff: { firstMs: number; maxMs: number },
   logger: Logger,
-  stop?: AbortSignal,
+  stop?: StopSignal,
 ): Promise<CompletionOutcome> {
   for (let attempt = 1; ; attempt++) {
     try {

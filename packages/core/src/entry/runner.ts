@@ -29,6 +29,7 @@ export {
   type NotRun,
   type OverdueCheck,
   reapInterrupted,
+  type StopSignal,
 } from '../run.js';
 export { runSpanAttributes, SPAN_STATUS_ERROR, SPAN_STATUS_OK } from '../tracing.js';
 
