@@ -1,8 +1,9 @@
-import { describeThrown, type Clock, type Job, type Logger, type RunRecord, type RunTracer, type Store } from '@tickwork/core';
+import { describeThrown, type Clock, type Logger, type RunRecord, type RunTracer, type Store } from '@tickwork/core';
 import type { Lease } from '@tickwork/core/store';
 import { executeRun, jitterMs, type ExecutedRun, type NotRun } from '@tickwork/core/runner';
 import type { DaemonMetrics, ScheduleLabels } from './metrics.js';
 import type { RunTarget, ScheduleEntry } from './schedule-entry.js';
+import { SharedStop } from './shared-stop.js';
 import { callAt } from './wake-timer.js';
 
 /** What the daemon learns from the launcher. */
@@ -28,12 +29,12 @@ export class RunLauncher {
   private readonly runs = new Set<Promise<void>>();
   /** Ids of the runs launched and not finished. */
   private readonly launched = new Set<string>();
-  /** One controller per run: a shared signal with thousands of listeners makes each addEventListener O(n). */
-  private readonly aborts = new Set<AbortController>();
-  /** Per run too: stops waiting for a handler that ignores its aborted signal, as the daemon exits. */
-  private readonly abandons = new Set<AbortController>();
-  /** Per run: at the shutdown grace, stops retrying a completion the store does not answer (a reaper records the run later). */
-  private readonly recordings = new Set<AbortController>();
+  /** Aborts every run's handler (shutdown); shared by all runs, listeners in a Set (see SharedStop). */
+  private readonly shutdown = new SharedStop();
+  /** Stops waiting for a handler that ignores its aborted signal, as the daemon exits. */
+  private readonly abandon = new SharedStop();
+  /** At the shutdown grace, stops retrying a completion the store does not answer (a reaper records the run later). */
+  private readonly recording = new SharedStop();
   /** One promise per distinct instant: a thousand runs of `:00` start from one timer callback. */
   private readonly instants = new Map<number, Promise<void>>();
   /** Runs past their instant waiting for a handler to settle, in claim order. */
@@ -120,15 +121,15 @@ export class RunLauncher {
   /** Aborts every run (and any launched later): executeRun records them `interrupted`. */
   abortAll(): void {
     this.aborting = true;
-    for (const controller of this.aborts) controller.abort();
-    for (const controller of this.recordings) controller.abort();
+    this.shutdown.abort();
+    this.recording.abort();
     // Runs waiting for capacity go through their gate now and are recorded without being called.
     this.admitWaiting(Number.POSITIVE_INFINITY);
   }
 
   /** As the daemon exits: stops waiting for aborted handlers that ignore their signal; their runs are recorded `interrupted`. */
   abandonAll(): void {
-    for (const controller of this.abandons) controller.abort();
+    this.abandon.abort();
   }
 
   /** Resolves at `atMs`; one timer per distinct instant, so a thousand runs of `:00` start from one callback. */
@@ -209,14 +210,6 @@ export class RunLauncher {
       entry.handlerMs = handlerMs;
       release();
     };
-    const abort = new AbortController();
-    if (this.aborting) abort.abort();
-    this.aborts.add(abort);
-    const abandon = new AbortController();
-    this.abandons.add(abandon);
-    const recording = new AbortController();
-    if (this.aborting) recording.abort();
-    this.recordings.add(recording);
     let executed: ExecutedRun;
     try {
       executed = await executeRun({
@@ -226,9 +219,9 @@ export class RunLauncher {
         store: this.deps.store(),
         clock,
         logger,
-        signal: abort.signal,
-        abandon: abandon.signal,
-        stopRecording: recording.signal,
+        signal: this.shutdown,
+        abandon: this.abandon,
+        stopRecording: this.recording,
         start: gateIn(),
         onHandlerSettled: settledHandler,
         ...(this.deps.tracer ? { tracer: this.deps.tracer } : {}),
@@ -240,10 +233,6 @@ export class RunLauncher {
       logger.error({ job: job.code, key: entry.key, runId: run.id, err: describeThrown(error).message }, 'could not record the run');
       this.deps.events.finished(entry, null);
       return;
-    } finally {
-      this.aborts.delete(abort);
-      this.abandons.delete(abandon);
-      this.recordings.delete(recording);
     }
     const { run: finished } = executed;
     const status = finished.status === 'running' || finished.status === 'waiting' ? 'interrupted' : finished.status;
