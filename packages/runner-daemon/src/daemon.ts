@@ -66,6 +66,10 @@ export interface DaemonHandle {
 }
 
 const MAX_ADAPTIVE_PRECLAIM_MS = 5_000;
+/** The least a run is counted for in the claim budget: a handler that returns at once measures 0 ms. */
+const MIN_RUN_COST_MS = 1;
+/** Most runs one daemon holds claimed ahead, whatever its budget (bounds the memory of a burst of quick handlers). */
+const MAX_HELD_AHEAD = 10_000;
 /** Most claims one store call carries. */
 const CLAIM_CHUNK = 1_000;
 /** Claim calls of one batch in flight at once. */
@@ -130,8 +134,10 @@ class Daemon {
   private claimInFlight: Promise<void> | null = null;
   /** Slots whose claim is in flight (scheduled or run-now): counted against maxConcurrentRuns. */
   private reserved = 0;
-  /** Duration of the last claim round trip plus arming (at start: of ensuring all states, a fair proxy). */
+  /** How long claiming the last burst took, its waves' round trips plus arming (at start: loading the states, a fair proxy). */
   private claimLatencyMs = 0;
+  /** The instant whose slots the last wakes claimed wave after wave, and when its first wave began. */
+  private burst: { at: number; began: number } | null = null;
   private readonly storeHealth: StoreHealth;
   private resolveDone!: () => void;
   private rejectDone!: (error: unknown) => void;
@@ -157,6 +163,7 @@ class Daemon {
         this.stopWaiting(entry);
         this.armNext();
       },
+      runnerId: options.runnerId,
     });
     this.timer = new WakeTimer(this.options.clock, () => void this.wake());
     this.storeHealth = new StoreHealth(this.options.clock, this.logger, () => this.armNext());
@@ -395,33 +402,43 @@ class Daemon {
 
   // — the timer: claim what falls due within preClaimMs, in one round trip —
 
-  private armNext(): void {
+  /** `nextWave`: the wake continues a burst (see {@link WakeTimer.arm}'s `afterTimers`). */
+  private armNext(nextWave = false): void {
     if (this.lifecycle.phase !== 'running' || this.claimInFlight) return;
     const top = this.schedules.queue.peek();
-    if (!top || this.claimAllowance() <= 0) {
+    if (!top || !this.mayClaim(top)) {
       this.timer.arm(null);
       return;
     }
     let at = (top.dueAt as number) - this.preClaimMs();
     if (this.storeHealth.retryAfter !== null) at = Math.max(at, this.storeHealth.retryAfter);
-    this.timer.arm(at);
+    this.timer.arm(at, nextWave);
   }
 
   private async wake(): Promise<void> {
     if (this.stopRequested || this.claimInFlight) return;
     const nowMs = this.options.clock.now().getTime();
     const horizon = nowMs + this.preClaimMs();
-    const free = this.claimAllowance();
+    let budget = this.claimAllowance();
+    // One wave: at most maxConcurrentRuns slots per wake (see claimAllowance).
+    const slots = Math.min(this.options.maxConcurrentRuns, this.heldAheadLeft());
     const batch: ScheduleEntry[] = [];
     const { queue } = this.schedules;
-    for (let top = queue.peek(); top && (top.dueAt as number) <= horizon && batch.length < free; top = queue.peek()) {
+    for (let top = queue.peek(); top && (top.dueAt as number) <= horizon && batch.length < slots; top = queue.peek()) {
+      const cost = this.runCostMs(top);
+      if (cost > budget) break;
       const entry = queue.pop() as ScheduleEntry;
       // Pre-claiming while this daemon's own run of a non-parallel schedule is still going would
       // turn the next slot into an overlap skip; wait for that run to end or the instant to come.
       if (entry.running > 0 && !entry.job.allowParallelRuns && (entry.dueAt as number) > nowMs) this.waitUntilDue(entry);
-      else batch.push(entry);
+      else {
+        batch.push(entry);
+        budget -= cost;
+      }
     }
     if (batch.length > 0) {
+      const at = batch[0]?.dueAt as number;
+      if (this.burst?.at !== at) this.burst = { at, began: performance.now() };
       const release = this.reserve(batch.length);
       // In flight before claimBatch runs: what it re-queues synchronously must not arm the timer under it.
       let begin!: (claim: Promise<void>) => void;
@@ -436,8 +453,28 @@ class Daemon {
       } finally {
         this.claimInFlight = null;
       }
+      // The burst's claiming goes on only while the next wave can follow at once. That wave waits
+      // behind the timers due now: in one process, another daemon's wake at this instant claims its
+      // first wave before this one's second (in separate processes the round trip does the same).
+      const top = queue.peek();
+      if (batch.length < slots || !top || (top.dueAt as number) > horizon || !this.mayClaim(top)) this.endBurst();
+      else {
+        this.armNext(true);
+        return;
+      }
     }
     this.armNext();
+  }
+
+  /**
+   * The waves of one instant were claimed: their whole time (round trips plus arming) is the
+   * adaptive lead's measure. Slow decay, so small claims between big bursts (every-second jobs
+   * beside minute crons) do not hide the burst's cost.
+   */
+  private endBurst(): void {
+    if (!this.burst) return;
+    this.claimLatencyMs = Math.max(performance.now() - this.burst.began, this.claimLatencyMs * 0.98);
+    this.burst = null;
   }
 
   /** Runs this daemon may still start: its capacity less handlers not yet settled and claims in flight. */
@@ -446,13 +483,46 @@ class Daemon {
   }
 
   /**
-   * Slots the next scheduled claim may take: free capacity plus what is about to free — handlers
-   * (armed, waiting or running) of schedules whose last handler settled within the claim lead, at
-   * most `maxConcurrentRuns` of them. So the next wave of a burst is claimed while this one runs,
-   * one daemon never holds more than twice its capacity, and long handlers never claim ahead.
+   * What the next scheduled claim may still take, in ms of expected handler time: the daemon's
+   * capacity over the claim lead (`maxConcurrentRuns` places, each for the lead) less what the runs
+   * it holds (armed, waiting or running) and the claims in flight cost. A run costs its schedule's
+   * last handler time here ({@link runCostMs}). A wake claims one wave, at most `maxConcurrentRuns`
+   * slots, and the next wave follows as soon as it is answered while the budget lasts. So a burst
+   * of handlers that settle at once is claimed ahead wave after wave — armed before its instant,
+   * started through the `maxConcurrentRuns` places in claim order — and daemons claiming it at the
+   * same time share it wave by wave (each from its own point, {@link burstRank}); handlers not run
+   * here yet, or longer than the lead, cost a whole place: then one daemon holds no more than its
+   * capacity, and the rest of the burst is left to the other daemons or to the next claim.
    */
   private claimAllowance(): number {
-    return this.freeCapacity() + Math.min(this.options.maxConcurrentRuns, this.launcher.soon);
+    const lead = this.costLeadMs();
+    return this.options.maxConcurrentRuns * lead - this.launcher.holdingCostMs - this.reserved * lead;
+  }
+
+  /** Whether a claim may take this entry now (within the budget and the held-ahead bound); a wake takes entries while it may. */
+  private mayClaim(entry: ScheduleEntry): boolean {
+    return this.heldAheadLeft() > 0 && this.runCostMs(entry) <= this.claimAllowance();
+  }
+
+  /** Runs the next scheduled claim may still take, whatever its budget: at most {@link MAX_HELD_AHEAD} (or the capacity) held at once. */
+  private heldAheadLeft(): number {
+    return Math.max(this.options.maxConcurrentRuns, MAX_HELD_AHEAD) - this.launcher.holding - this.reserved;
+  }
+
+  /**
+   * What a run of this schedule holds of the claim budget until its handler settles: its last
+   * handler's time here (at least {@link MIN_RUN_COST_MS}), or the whole lead when it has not run
+   * here yet or took longer.
+   */
+  private runCostMs(entry: ScheduleEntry): number {
+    const lead = this.costLeadMs();
+    const last = entry.handlerMs;
+    return last === null || last >= lead ? lead : Math.max(MIN_RUN_COST_MS, last);
+  }
+
+  /** The claim lead as the budget counts it: never under one run's least cost (a `preClaimMs` of 0 claims at the instant, a place per run). */
+  private costLeadMs(): number {
+    return Math.max(MIN_RUN_COST_MS, this.preClaimMs());
   }
 
   /** Holds capacity for `count` slots while their claim is in flight; returns the release (of `some`, by default all still held). */
@@ -475,7 +545,7 @@ class Daemon {
   }
 
   /**
-   * Plans each entry's slot and claims them, {@link CLAIM_CHUNK} per store call with
+   * Plans each entry's slot and claims them, at most {@link CLAIM_CHUNK} per store call with
    * {@link CLAIMS_IN_FLIGHT} calls at once: each call stays short (under a store's command timeout,
    * with other calls interleaving), and the first runs are armed while the rest are being claimed.
    * Capacity is released as each call returns. After a failed call the rest wait for the store.
@@ -499,7 +569,6 @@ class Daemon {
       if (waiting) plans.push({ entry, target, claim: claims[1] as SlotClaim, startAt });
     }
     release(batch.length - plans.length);
-    const claimStarted = performance.now();
     let next = 0;
     let failed = false;
     const lane = async () => {
@@ -511,13 +580,7 @@ class Daemon {
       }
     };
     await Promise.all(Array.from({ length: CLAIMS_IN_FLIGHT }, lane));
-    if (failed) {
-      this.unclaimed(plans.slice(next));
-      return;
-    }
-    // Round trips plus arming the runs; slow decay, so small claims between big bursts (every-second
-    // jobs beside minute crons) do not hide the burst's cost.
-    if (plans.length > 0) this.claimLatencyMs = Math.max(performance.now() - claimStarted, this.claimLatencyMs * 0.98);
+    if (failed) this.unclaimed(plans.slice(next));
   }
 
   /** One store call's worth of claims; false when the store failed (the entries stay due). */
@@ -555,7 +618,7 @@ class Daemon {
           // The waiting slot started; the next one (if any) shows in this run's completion state.
           if (entry.state.waitingSlotAt?.getTime() === claim.slotAt.getTime() && claim.requestId === undefined)
             this.schedules.learn(entry, { waitingSlotAt: null });
-          if (this.launcher.launch(entry, target, outcome.run, outcome.lease, startAt, this.preClaimMs())) entry.running++;
+          if (this.launcher.launch(entry, target, outcome.run, outcome.lease, startAt, this.runCostMs(entry))) entry.running++;
           break;
         case 'taken':
           this.metrics.claimsLost.inc();
@@ -728,7 +791,7 @@ class Daemon {
       freeCapacity: () => this.freeCapacity(),
       reserve: (count) => this.reserve(count),
       launch: (entry, target, run, lease, startAt) => {
-        if (this.launcher.launch(entry, target, run, lease, startAt, this.preClaimMs())) entry.running++;
+        if (this.launcher.launch(entry, target, run, lease, startAt, this.runCostMs(entry))) entry.running++;
       },
       refused: (entry, status) => this.refused(entry, status),
       retryDelayMs: () => this.storeHealth.delayMs,
@@ -746,9 +809,8 @@ class Daemon {
   private async health(): Promise<DaemonHealth> {
     if (this.store && !this.stopRequested) await this.store.ping().catch(() => undefined);
     const { phase } = this.lifecycle;
-    const timersArmed =
-      phase === 'running' &&
-      (this.timer.armedAt !== null || this.claimInFlight !== null || this.schedules.queue.size === 0 || this.claimAllowance() <= 0);
+    const top = this.schedules.queue.peek();
+    const timersArmed = phase === 'running' && (this.timer.armedAt !== null || this.claimInFlight !== null || !top || !this.mayClaim(top));
     const reason = this.stopRequested
       ? 'stopping'
       : phase !== 'running'

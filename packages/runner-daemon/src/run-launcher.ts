@@ -22,8 +22,9 @@ export interface LauncherEvents {
  * handler of one instant from one timer callback, counts capacity, and aborts on shutdown.
  *
  * Capacity is held from the claim until the handler settles, not until its result is stored. At
- * most `maxConcurrentRuns` handlers run at once; runs claimed ahead of free capacity (the next
- * wave, see the daemon's claim allowance) wait in claim order for a handler to settle.
+ * most `maxConcurrentRuns` handlers run at once; runs claimed beyond that (quick handlers claimed
+ * ahead, see the daemon's claim budget) wait in claim order for a handler to settle. Each run
+ * launched carries what it costs of that budget until its handler settles.
  */
 export class RunLauncher {
   private readonly runs = new Set<Promise<void>>();
@@ -44,8 +45,8 @@ export class RunLauncher {
   private aborting = false;
   /** Runs launched whose handler has not settled: they hold capacity. */
   private holdingCount = 0;
-  /** Of those, runs of schedules whose last handler settled within the claim lead: about to free. */
-  private soonCount = 0;
+  /** What those runs cost of the daemon's claim budget (ms of expected handler time, see `launch`). */
+  private holdingCost = 0;
   /** Handlers running now (past their start gate). */
   private startedCount = 0;
 
@@ -77,29 +78,29 @@ export class RunLauncher {
     return this.holdingCount;
   }
 
-  /** Runs holding capacity whose handler is expected to settle soon (their schedule's last one settled within the lead). */
-  get soon(): number {
-    return this.soonCount;
+  /** What the runs holding capacity cost of the claim budget, in ms of expected handler time. */
+  get holdingCostMs(): number {
+    return this.holdingCost;
   }
 
   /**
    * Starts a claimed run of `target` (the job and payload it was planned with) at `startAt` (now if
    * past). Claims are idempotent per runner — a repeated claim answers with the run this daemon
-   * already runs — so a run already launched is not launched again (false). `soonMs`: a handler of
-   * this schedule that settled within it last time is counted as about to free.
+   * already runs — so a run already launched is not launched again (false). `costMs`: what it holds
+   * of the claim budget until its handler settles.
    */
-  launch(entry: ScheduleEntry, target: RunTarget, run: RunRecord, lease: Lease, startAt: number, soonMs: number): boolean {
+  launch(entry: ScheduleEntry, target: RunTarget, run: RunRecord, lease: Lease, startAt: number, costMs: number): boolean {
     if (this.launched.has(run.id)) return false;
     this.launched.add(run.id);
-    const soon = entry.handlerMs !== null && entry.handlerMs <= soonMs;
     this.holdingCount++;
-    if (soon) this.soonCount++;
+    this.holdingCost += costMs;
     let released = false;
     const release = () => {
       if (released) return;
       released = true;
       this.holdingCount--;
-      if (soon) this.soonCount--;
+      // Back to exactly 0 when nothing is held: sums of fractional costs must not drift.
+      this.holdingCost = this.holdingCount === 0 ? 0 : this.holdingCost - costMs;
       this.deps.metrics.running.set(this.holdingCount);
       this.deps.events.freed();
     };

@@ -80,6 +80,8 @@ export interface ScheduleEntry extends Queued {
   running: number;
   /** How long this schedule's last handler ran (ms), or null before its first run here. */
   handlerMs: number | null;
+  /** Its place among the schedules due at the same instant, in this daemon's order (see {@link burstRank}). */
+  rank: number;
 }
 
 /** queued → claiming: a wake planned slots for it and claims them. */
@@ -127,6 +129,37 @@ export interface RunTarget {
   readonly payload: unknown;
 }
 
+/**
+ * Where a schedule comes among those due at the same instant, for the runner whose {@link runnerSeed}
+ * is `seed`: every runner walks the same circle of hashes, each from its own point. So two daemons
+ * claiming one burst start at different places and mostly claim different slots, instead of one
+ * winning every claim and the other's coming back `taken` (a split that depends on the two points:
+ * on average the larger share is three quarters).
+ */
+export function burstRank(id: string, seed: number): number {
+  return (mixedHash(id) - seed) >>> 0;
+}
+
+/** A runner's point on the circle of {@link burstRank}. */
+export function runnerSeed(runnerId: string): number {
+  return mixedHash(runnerId);
+}
+
+/** FNV-1a, then murmur3's finalizer: ids that differ only in their last character ('d1', 'd2') land far apart. */
+function mixedHash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i += 1) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
 /** The map key of a schedule. */
 export function scheduleId(code: string, key: string): string {
   return `${code}\u0000${key}`;
@@ -156,6 +189,7 @@ export function createEntry(
     backlog: false,
     running: 0,
     handlerMs: null,
+    rank: 0,
     dueAt: null,
     queueIndex: -1,
   };

@@ -4,11 +4,13 @@ export interface Queued {
   dueAt: number | null;
   /** Position in the heap; -1 while not queued. Owned by the queue. */
   queueIndex: number;
+  /** Orders entries due at the same instant, lowest first (absent: 0); the queue never changes it. */
+  rank?: number;
 }
 
 /**
- * A binary min-heap of next instants. One daemon timer looks only at its top, so 100,000
- * schedules cost one timer and O(log n) per re-plan instead of one timer each.
+ * A binary min-heap of next instants (ties by `rank`). One daemon timer looks only at its top, so
+ * 100,000 schedules cost one timer and O(log n) per re-plan instead of one timer each.
  */
 export class SlotQueue<T extends Queued> {
   private readonly heap: T[] = [];
@@ -58,7 +60,11 @@ export class SlotQueue<T extends Queued> {
   }
 
   private less(a: number, b: number): boolean {
-    return ((this.heap[a] as T).dueAt as number) < ((this.heap[b] as T).dueAt as number);
+    const x = this.heap[a] as T;
+    const y = this.heap[b] as T;
+    const dx = x.dueAt as number;
+    const dy = y.dueAt as number;
+    return dx < dy || (dx === dy && (x.rank ?? 0) < (y.rank ?? 0));
   }
 
   private swap(a: number, b: number): void {

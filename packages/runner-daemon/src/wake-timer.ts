@@ -41,8 +41,12 @@ export class WakeTimer {
     return this.target;
   }
 
-  /** Arms for `atMs` (replacing an earlier arming), or disarms with null. */
-  arm(atMs: number | null): void {
+  /**
+   * Arms for `atMs` (replacing an earlier arming), or disarms with null. `afterTimers`: once due,
+   * the wake waits behind the timers already due (a `setTimeout` turn, not `setImmediate`), so
+   * other daemons' wakes at the same instant in this process go first.
+   */
+  arm(atMs: number | null, afterTimers = false): void {
     if (atMs === this.target) return;
     this.disarm();
     if (atMs === null) return;
@@ -55,7 +59,7 @@ export class WakeTimer {
       this.target = null;
       this.onWake();
     };
-    this.cancel = callAt(this.clock, atMs, () => setImmediate(fire));
+    this.cancel = callAt(this.clock, atMs, afterTimers ? () => setTimeout(fire, 0) : () => setImmediate(fire));
   }
 
   /** Cancels the pending wake-up. */

@@ -105,7 +105,12 @@ describe('capacity', () => {
     expect(events.filter((e) => e.startsWith('recorded'))).toHaveLength(4);
   });
 
-  it('claims the next wave of a burst while the current one runs, holding at most twice its capacity', async () => {
+  /**
+   * Ten minute jobs whose handlers take `handlerMs` (fake time), `maxConcurrentRuns` 2, the default
+   * 500 ms lead: the start-up catch-up runs each once (so its handler time is known), then the next
+   * minute's ten slots. Counts what the claims took while handlers ran and at most at once.
+   */
+  async function burst(handlerMs: number) {
     fakeTime();
     let running = 0;
     let peakRunning = 0;
@@ -114,13 +119,13 @@ describe('capacity', () => {
     const ran: string[] = [];
     const jobs = Array.from({ length: 10 }, (_, i) =>
       defineJob({
-        code: `quick-${i}`,
+        code: `job-${i}`,
         schedule: '* * * * *',
         run: async (ctx: RunContext) => {
           running++;
           peakRunning = Math.max(peakRunning, running);
           ran.push(ctx.code);
-          await new Promise((resolve) => setTimeout(resolve, 20));
+          await new Promise((resolve) => setTimeout(resolve, handlerMs));
           running--;
           held--;
         },
@@ -129,14 +134,19 @@ describe('capacity', () => {
     const memory = createMemoryStore();
     let peakHeld = 0;
     let claimsDuringRuns = 0;
+    /** Slots claimed per call after the catch-up. */
+    const later: number[] = [];
+    let caughtUp = false;
     const counted = new Proxy(memory, {
       get(target, property) {
         if (property === 'claimSlots') {
           return async (...args: Parameters<Store['claimSlots']>) => {
             if (running > 0) claimsDuringRuns++;
             const outcomes = await target.claimSlots(...args);
-            held += outcomes.filter((o) => o.status === 'claimed').length;
+            const claimed = outcomes.filter((o) => o.status === 'claimed').length;
+            held += claimed;
             peakHeld = Math.max(peakHeld, held);
+            if (caughtUp) later.push(claimed);
             return outcomes;
           };
         }
@@ -149,13 +159,43 @@ describe('capacity', () => {
     );
     await advance(0);
     await daemon.ready;
-    const caughtUp = claimsDuringRuns;
-    await advance(60_000 + 5_000);
+    // The catch-up: ten runs through two places.
+    await advance(10 * handlerMs + 1_000);
+    expect(ran).toHaveLength(10);
+    caughtUp = true;
+    peakHeld = 0;
+    const duringCatchUp = claimsDuringRuns;
+    await advance(60_000 + 10 * handlerMs);
     await stopAll([daemon]);
     expect(ran).toHaveLength(20);
     expect(peakRunning).toBe(2);
-    // Handlers known to be quick (from the catch-up runs): the next claims went out while a wave ran.
-    expect(claimsDuringRuns).toBeGreaterThan(caughtUp);
-    expect(peakHeld).toBeLessThanOrEqual(4);
+    return { peakHeld, claimsDuringRuns: claimsDuringRuns - duringCatchUp, later };
+  }
+
+  it('claims a whole burst of quick handlers ahead of its instant, still running at most maxConcurrentRuns at once', async () => {
+    // 20 ms handlers, two places, a 500 ms lead: the budget (2 × 500 ms) holds all ten, claimed in
+    // waves of two (one per wake) before the first handler starts.
+    const { peakHeld, claimsDuringRuns, later } = await burst(20);
+    expect(later).toEqual([2, 2, 2, 2, 2]);
+    expect(claimsDuringRuns).toBe(0);
+    expect(peakHeld).toBe(10);
+  });
+
+  it('claims the next slots while a wave runs when the burst exceeds the budget', async () => {
+    // 300 ms handlers: three fit the 1,000 ms budget (a wave of two, then one); each settled handler
+    // frees room for the next claim.
+    const { peakHeld, claimsDuringRuns, later } = await burst(300);
+    expect(later.slice(0, 2)).toEqual([2, 1]);
+    expect(later.reduce((a, b) => a + b, 0)).toBe(10);
+    expect(claimsDuringRuns).toBeGreaterThan(0);
+    expect(peakHeld).toBe(3);
+  });
+
+  it('never claims past its capacity for handlers longer than the lead', async () => {
+    // 600 ms handlers (longer than the 500 ms lead) cost a whole place each: two held at most.
+    const { peakHeld, later } = await burst(600);
+    expect(later.reduce((a, b) => a + b, 0)).toBe(10);
+    expect(Math.max(...later)).toBeLessThanOrEqual(2);
+    expect(peakHeld).toBe(2);
   });
 });

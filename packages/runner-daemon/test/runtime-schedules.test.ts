@@ -171,7 +171,7 @@ describe('runtime schedules', () => {
     fakeTime();
     const seen: Seen[] = [];
     const job = tenantJob(seen);
-    // Capacity for half of an instant each, so the daemons must share every instant.
+    // Capacity for half of an instant each: one wave per wake, so no daemon claims a whole instant at once.
     const { daemons, store } = await startDaemons(3, [job], { maxConcurrentRuns: 10 });
     await createScheduler({ jobs: [job], store })
       .schedules('report')
@@ -190,6 +190,11 @@ describe('runtime schedules', () => {
     }
     for (const s of seen) expect(s.payload).toBe(Number(s.key.slice(2)));
     for (const s of seen.filter((s) => s.slot > from)) expect(s.at).toBe(s.slot);
+    // Every instant shared: each daemon's waves start from its own point, and interleave with the others'.
+    for (let k = 0; k < 10; k++) {
+      const slot = Math.ceil(from / 1000) * 1000 + k * 1000;
+      expect(new Set(seen.filter((s) => s.slot === slot).map((s) => s.runner)).size).toBeGreaterThan(1);
+    }
     expect(new Set(seen.map((s) => s.runner)).size).toBeGreaterThan(1);
   });
 
