@@ -86,14 +86,20 @@ const summaries = children.map((c) => JSON.parse(readFileSync(c.out, 'utf8')));
 const expected = slotsBetween(compileSchedule(values.schedule), new Date(from), new Date(to)).map((d) => d.getTime());
 const seen = new Map();
 const lateness = [];
-for (const s of summaries) {
+/** Per judged instant: lateness of its runs, and runs per daemon. */
+const instants = new Map();
+summaries.forEach((s, d) => {
   for (const [job, slot, late] of s.runs) {
     if (slot <= from || slot > to) continue; // start-up catch-up, or an instant too close to the stop to judge
     const key = `${job}@${slot}`;
     seen.set(key, (seen.get(key) ?? 0) + 1);
     lateness.push(late);
+    const instant = instants.get(slot) ?? { late: [], byDaemon: summaries.map(() => 0) };
+    instant.late.push(late);
+    instant.byDaemon[d]++;
+    instants.set(slot, instant);
   }
-}
+});
 const duplicates = [...seen.values()].reduce((n, count) => n + (count - 1), 0);
 let misses = 0;
 for (const slot of expected) for (let j = 0; j < jobs; j++) if (!seen.has(`${j}@${slot}`)) misses++;
@@ -105,6 +111,13 @@ console.log(
 );
 console.log(`  slot instants in window: ${expected.length}; runs timed: ${lateness.length}; duplicates: ${duplicates}; misses: ${misses}`);
 console.log(`  lateness ms: p50 ${pct(50).toFixed(2)}  p99 ${pct(99).toFixed(2)}  max ${(lateness.at(-1) ?? NaN).toFixed(2)}`);
+for (const [slot, { late, byDaemon }] of [...instants].sort(([a], [b]) => a - b)) {
+  late.sort((a, b) => a - b);
+  const at = (p) => late[Math.min(late.length - 1, Math.floor((p / 100) * late.length))];
+  console.log(
+    `  instant ${new Date(slot).toISOString().slice(11, 19)}: p50 ${at(50).toFixed(2)}  p99 ${at(99).toFixed(2)}  runs per daemon ${byDaemon.join(' / ')}`,
+  );
+}
 summaries.forEach((s, i) => {
   const on = s.runs.filter(([, slot]) => slot > from).length;
   console.log(

@@ -20,7 +20,17 @@ import { createDaemonMetrics, type DaemonMetrics } from './metrics.js';
 import { observeStore } from './observed-store.js';
 import { resolveDaemonOptions, type DaemonOptions, type DaemonSource, type ResolvedDaemonOptions } from './options.js';
 import { LoadedSchedules, type LoadedSchedule } from './loaded-schedules.js';
-import { endClaim, endWait, planEntry, runnable, startClaim, startWait, type RunTarget, type ScheduleEntry } from './schedule-entry.js';
+import {
+  endClaim,
+  endWait,
+  planEntry,
+  runnable,
+  runnerSeed,
+  startClaim,
+  startWait,
+  type RunTarget,
+  type ScheduleEntry,
+} from './schedule-entry.js';
 import { type CancelRepeat, repeatEvery, retryUntilStored, settledWithin } from './repeat.js';
 import { ChangeWatcher, RESYNC_MS, type WatcherHost } from './change-watcher.js';
 import { DaemonStartError } from './errors.js';
@@ -72,6 +82,8 @@ const MIN_RUN_COST_MS = 1;
 const MAX_HELD_AHEAD = 10_000;
 /** Most claims one store call carries. */
 const CLAIM_CHUNK = 1_000;
+/** How often a daemon re-reads the live runners to space its point among theirs (see spreadBursts). */
+const SPREAD_EVERY_MS = 15_000;
 /** Claim calls of one batch in flight at once. */
 const CLAIMS_IN_FLIGHT = 2;
 
@@ -163,8 +175,8 @@ class Daemon {
         this.stopWaiting(entry);
         this.armNext();
       },
-      runnerId: options.runnerId,
     });
+    this.schedules.queue.setOffset(runnerSeed(options.runnerId));
     this.timer = new WakeTimer(this.options.clock, () => void this.wake());
     this.storeHealth = new StoreHealth(this.options.clock, this.logger, () => this.armNext());
     this.launcher = new RunLauncher({
@@ -285,6 +297,10 @@ class Daemon {
     if (watcher.pushed) this.loops.push(repeatEvery(RESYNC_MS, () => watcher.resync(), this.logger));
     if (this.options.retentionMs !== null) this.loops.push(repeatEvery(this.options.pruneIntervalMs, () => watcher.prune(), this.logger));
     this.loops.push(repeatEvery(this.options.overdueIntervalMs, () => this.checkOverdue(), this.logger));
+    if (this.store.listRunners) {
+      void this.spreadBursts().catch(() => undefined);
+      this.loops.push(repeatEvery(SPREAD_EVERY_MS, () => this.spreadBursts(), this.logger));
+    }
     this.lifecycle = { phase: 'running' };
     watcher.start();
     this.logger.info(
@@ -315,6 +331,20 @@ class Daemon {
       fallback: this.options.onOverdue,
       logger: this.logger,
     });
+  }
+
+  /**
+   * Spaces the live runners' points evenly on the circle that orders an instant's schedules: the
+   * i-th of K live runners (by id, as the store lists them) starts at i/K of it. So K daemons claiming
+   * one burst walk K equal arcs first (before that, and for a runner not listed, its id's hash).
+   */
+  private async spreadBursts(): Promise<void> {
+    const store = this.store as Store;
+    if (!store.listRunners || this.stopRequested) return;
+    const live = (await store.listRunners({ now: this.options.clock.now() })).filter((runner) => runner.alive);
+    const index = live.findIndex((runner) => runner.runnerId === this.options.runnerId);
+    if (index < 0 || this.stopRequested) return;
+    this.schedules.queue.setOffset(Math.floor((index * 2 ** 32) / live.length));
   }
 
   /** Re-measures the offset to the store's clock (a store without a clock leaves it 0); a notable one is logged. */
@@ -490,7 +520,7 @@ class Daemon {
    * slots, and the next wave follows as soon as it is answered while the budget lasts. So a burst
    * of handlers that settle at once is claimed ahead wave after wave — armed before its instant,
    * started through the `maxConcurrentRuns` places in claim order — and daemons claiming it at the
-   * same time share it wave by wave (each from its own point, {@link burstRank}); handlers not run
+   * same time share it wave by wave (each from its own point, see spreadBursts); handlers not run
    * here yet, or longer than the lead, cost a whole place: then one daemon holds no more than its
    * capacity, and the rest of the burst is left to the other daemons or to the next claim.
    */

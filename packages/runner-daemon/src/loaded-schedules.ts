@@ -13,8 +13,6 @@ import { type Keep, loadSchedules, type StoredSchedule } from './runtime-schedul
 import {
   applyFreshState,
   applyRuntimeSchedule,
-  burstRank,
-  runnerSeed,
   createEntry,
   dueAtOf,
   scheduleId,
@@ -52,7 +50,6 @@ export class LoadedSchedules {
   private readonly entries = new Map<string, ScheduleEntry>();
   private readonly shared: SharedValues;
   private runtimeCount = 0;
-  private readonly seed: number;
 
   constructor(
     private readonly deps: {
@@ -65,12 +62,9 @@ export class LoadedSchedules {
       plan: PlanOptions;
       /** An entry was re-planned or removed: the daemon ends its wait and re-arms its timer. */
       changed: (entry: ScheduleEntry) => void;
-      /** This daemon's runner id: it orders the schedules due at one instant ({@link burstRank}). */
-      runnerId: string;
     },
   ) {
     this.shared = new SharedValues(deps.timezone, () => this.entries.size);
-    this.seed = runnerSeed(deps.runnerId);
   }
 
   /** How many are held: the jobs' own and runtime ones. */
@@ -192,7 +186,6 @@ export class LoadedSchedules {
   /** Adds the entry of a job's own schedule, or of one of its runtime schedules; not queued yet. */
   private add(job: Job, state: JobState, runtime?: RuntimeSchedule): ScheduleEntry {
     const { entry, error } = createEntry(job, state, this.shared, runtime);
-    entry.rank = burstRank(entry.id, this.seed);
     if (error) this.invalid(entry, error);
     this.entries.set(entry.id, entry);
     if (runtime) this.runtimeCount++;

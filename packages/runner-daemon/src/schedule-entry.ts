@@ -80,8 +80,8 @@ export interface ScheduleEntry extends Queued {
   running: number;
   /** How long this schedule's last handler ran (ms), or null before its first run here. */
   handlerMs: number | null;
-  /** Its place among the schedules due at the same instant, in this daemon's order (see {@link burstRank}). */
-  rank: number;
+  /** Its point on the circle that orders the schedules due at one instant ({@link scheduleRank}). */
+  readonly rank: number;
 }
 
 /** queued → claiming: a wake planned slots for it and claims them. */
@@ -130,17 +130,15 @@ export interface RunTarget {
 }
 
 /**
- * Where a schedule comes among those due at the same instant, for the runner whose {@link runnerSeed}
- * is `seed`: every runner walks the same circle of hashes, each from its own point. So two daemons
- * claiming one burst start at different places and mostly claim different slots, instead of one
- * winning every claim and the other's coming back `taken` (a split that depends on the two points:
- * on average the larger share is three quarters).
+ * A schedule's point on the circle that orders the schedules due at one instant: each daemon walks
+ * the circle from its own point (see {@link SlotQueue.setOffset}), so daemons claiming one burst
+ * mostly claim different slots instead of one winning every claim and the other's coming back `taken`.
  */
-export function burstRank(id: string, seed: number): number {
-  return (mixedHash(id) - seed) >>> 0;
+export function scheduleRank(id: string): number {
+  return mixedHash(id);
 }
 
-/** A runner's point on the circle of {@link burstRank}. */
+/** A runner's own point on that circle while it knows no other runners (its id's hash). */
 export function runnerSeed(runnerId: string): number {
   return mixedHash(runnerId);
 }
@@ -189,7 +187,7 @@ export function createEntry(
     backlog: false,
     running: 0,
     handlerMs: null,
-    rank: 0,
+    rank: scheduleRank(scheduleId(job.code, state.key)),
     dueAt: null,
     queueIndex: -1,
   };

@@ -4,8 +4,11 @@ export interface Queued {
   dueAt: number | null;
   /** Position in the heap; -1 while not queued. Owned by the queue. */
   queueIndex: number;
-  /** Orders entries due at the same instant, lowest first (absent: 0); the queue never changes it. */
-  rank?: number;
+  /**
+   * Orders entries due at the same instant: by `(rank − offset) mod 2³²`, lowest first, with the
+   * queue's {@link SlotQueue.setOffset} (absent: 0). The queue never changes it.
+   */
+  readonly rank?: number;
 }
 
 /**
@@ -14,6 +17,18 @@ export interface Queued {
  */
 export class SlotQueue<T extends Queued> {
   private readonly heap: T[] = [];
+  private offset = 0;
+
+  /**
+   * Where this queue starts on the circle of ranks: entries due at the same instant leave it from
+   * this point on. Changing it re-orders the heap (O(n)).
+   */
+  setOffset(offset: number): void {
+    const next = offset >>> 0;
+    if (next === this.offset) return;
+    this.offset = next;
+    for (let i = (this.heap.length >> 1) - 1; i >= 0; i--) this.down(i);
+  }
 
   /** Number of queued entries. */
   get size(): number {
@@ -64,7 +79,7 @@ export class SlotQueue<T extends Queued> {
     const y = this.heap[b] as T;
     const dx = x.dueAt as number;
     const dy = y.dueAt as number;
-    return dx < dy || (dx === dy && (x.rank ?? 0) < (y.rank ?? 0));
+    return dx < dy || (dx === dy && ((x.rank ?? 0) - this.offset) >>> 0 < ((y.rank ?? 0) - this.offset) >>> 0);
   }
 
   private swap(a: number, b: number): void {

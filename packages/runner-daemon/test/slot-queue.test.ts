@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { burstRank, runnerSeed, scheduleId } from '../src/schedule-entry.js';
+import { runnerSeed, scheduleId, scheduleRank } from '../src/schedule-entry.js';
 import { SlotQueue, type Queued } from '../src/slot-queue.js';
 
 interface Item extends Queued {
@@ -73,29 +73,40 @@ describe('SlotQueue', () => {
   });
 });
 
-describe('burstRank', () => {
-  const ids = Array.from({ length: 1_000 }, (_, i) => scheduleId(`job-${i}`, ''));
-  const orderOf = (runnerId: string) => {
-    const seed = runnerSeed(runnerId);
-    return [...ids].sort((a, b) => burstRank(a, seed) - burstRank(b, seed));
-  };
-
-  it("orders one instant's schedules as the same circle for every runner, each from its own point", () => {
-    const a = orderOf('host-a-1234');
-    const b = orderOf('host-b-5678');
-    expect(b).not.toEqual(a);
-    // b is a rotated: the same cyclic sequence, started elsewhere.
-    const at = a.indexOf(b[0] as string);
-    expect(at).toBeGreaterThan(0);
-    expect([...a.slice(at), ...a.slice(0, at)]).toEqual(b);
+describe('SlotQueue offset', () => {
+  it('pops the entries of one instant from its offset around the circle of ranks, also after the offset moved', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.nat(2 ** 32 - 1), { minLength: 1, maxLength: 60 }),
+        fc.nat(2 ** 32 - 1),
+        fc.nat(2 ** 32 - 1),
+        (ranks, first, then) => {
+          const queue = new SlotQueue<Item>();
+          queue.setOffset(first);
+          for (const [id, rank] of ranks.entries()) queue.update({ id, dueAt: 7, queueIndex: -1, rank });
+          queue.setOffset(then);
+          const popped: number[] = [];
+          for (let item = queue.pop(); item; item = queue.pop()) popped.push(item.rank as number);
+          expect(popped).toEqual([...ranks].sort((a, b) => ((a - then) >>> 0) - ((b - then) >>> 0)));
+        },
+      ),
+    );
   });
 
-  it('is a 32-bit unsigned rank, the same for the same schedule and runner', () => {
-    const seed = runnerSeed('runner');
-    for (const id of ids.slice(0, 20)) {
-      const rank = burstRank(id, seed);
-      expect(Number.isInteger(rank) && rank >= 0 && rank < 2 ** 32).toBe(true);
-      expect(burstRank(id, seed)).toBe(rank);
-    }
+  it('two runners at opposite points walk the same circle, each starting where the other is half-way', () => {
+    const ids = Array.from({ length: 1_000 }, (_, i) => scheduleId(`job-${i}`, ''));
+    const walk = (offset: number) => {
+      const queue = new SlotQueue<Item & { name: string }>();
+      queue.setOffset(offset);
+      ids.forEach((name, id) => queue.update({ id, name, dueAt: 0, queueIndex: -1, rank: scheduleRank(name) }));
+      const order: string[] = [];
+      for (let item = queue.pop(); item; item = queue.pop()) order.push(item.name);
+      return order;
+    };
+    const a = walk(runnerSeed('host-a'));
+    const b = walk(runnerSeed('host-b'));
+    expect(b).not.toEqual(a);
+    const at = a.indexOf(b[0] as string);
+    expect([...a.slice(at), ...a.slice(0, at)]).toEqual(b);
   });
 });
