@@ -98,7 +98,7 @@ describe('SlotQueue offset', () => {
     const walk = (offset: number) => {
       const queue = new SlotQueue<Item & { name: string }>();
       queue.setOffset(offset);
-      ids.forEach((name, id) => queue.update({ id, name, dueAt: 0, queueIndex: -1, rank: scheduleRank(name) }));
+      for (const [id, name] of ids.entries()) queue.update({ id, name, dueAt: 0, queueIndex: -1, rank: scheduleRank(name) });
       const order: string[] = [];
       for (let item = queue.pop(); item; item = queue.pop()) order.push(item.name);
       return order;
