@@ -2,7 +2,7 @@
 // `schedule: null`, missed-run policy `skip`) in Redis under one key prefix (kept between runs with
 // --prefix: stored once, reused), ONE daemon in this process with `maxConcurrentRuns` N + 100, and
 // `process.memoryUsage()` by phase: before the daemon, after ready (after a GC), the burst of the next
-// :00 (max RSS and heap used, sampled every 20 ms, and the most runs held at once), after it (GC).
+// :00 (max RSS and heap used, sampled every 20 ms), after it (GC).
 // --timeline prints the figures once a second from 10 s before the instant. --snapshot-ms T writes a heap snapshot T ms after the instant (it stops the process for a while).
 // Usage: node --expose-gc bench/burst-memory.mjs [--schedules 100000] [--jobs 100] [--prefix P] [--drop]
 //        (build first: npx tsc -p tsconfig.build.json)
@@ -85,24 +85,16 @@ const ready = process.memoryUsage();
 let next = Math.ceil(Date.now() / 60_000) * 60_000;
 if (next - Date.now() < 8_000) next += 60_000;
 instant = next;
-const runningGauge = async () => Number((await daemon.metrics.getSingleMetric('tickwork_running_runs')?.get())?.values[0]?.value ?? 0);
 let maxRss = 0;
 let maxHeap = 0;
-let maxHeld = 0;
-let heldAtMaxRss = 0;
-const sampler = setInterval(async () => {
+const sampler = setInterval(() => {
   const m = process.memoryUsage();
-  const held = await runningGauge();
-  maxHeld = Math.max(maxHeld, held);
-  if (m.rss > maxRss) {
-    maxRss = m.rss;
-    heldAtMaxRss = held;
-  }
+  maxRss = Math.max(maxRss, m.rss);
   maxHeap = Math.max(maxHeap, m.heapUsed);
   const t = Date.now() - next;
   if (values.timeline && t > -10_000 && Math.floor(t / 1000) !== lastSecond) {
     lastSecond = Math.floor(t / 1000);
-    console.log(`  t=${(t / 1000).toFixed(1)} s: RSS ${mb(m.rss)}, heap used ${mb(m.heapUsed)}, handlers held ${held}, ran ${ran}`);
+    console.log(`  t=${(t / 1000).toFixed(1)} s: RSS ${mb(m.rss)}, heap used ${mb(m.heapUsed)}, ran ${ran}`);
   }
 }, 20);
 let lastSecond = null;
@@ -126,7 +118,7 @@ console.log(
 console.log(`  before the daemon (after GC): RSS ${mb(base.rss)}, heap used ${mb(base.heapUsed)}`);
 console.log(`  ready in ${readyMs.toFixed(0)} ms (after GC): RSS ${mb(ready.rss)}, heap used ${mb(ready.heapUsed)}`);
 console.log(
-  `  burst: ${ran} runs of the instant, last started ${burstMs} ms after it; CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s; max RSS ${mb(maxRss)} (${heldAtMaxRss} runs held then), max heap used ${mb(maxHeap)}, most runs held ${maxHeld}`,
+  `  burst: ${ran} runs of the instant, last started ${burstMs} ms after it; CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s; max RSS ${mb(maxRss)}, max heap used ${mb(maxHeap)}`,
 );
 console.log(`  after the burst (after GC): RSS ${mb(after.rss)}, heap used ${mb(after.heapUsed)}`);
 if (values.drop) {
