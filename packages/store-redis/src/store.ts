@@ -160,19 +160,28 @@ export class RedisStore extends AuditAndTokenForwarding implements Store {
     const layout = this.layout;
     return this.call('getStates', [], async (client) => {
       if (refs) {
-        // One pipeline per shard (a Cluster pipeline stays within one slot), answers in the order asked.
+        // One script per shard (one slot on a Cluster), answers in the order asked.
         const found: (JobState | null)[] = refs.map(() => null);
+        const read = (client as unknown as Record<'tickworkReadStates', (...args: (string | number)[]) => Promise<(string | null)[]>>)
+          .tickworkReadStates;
         await Promise.all(
           [...layout.byShard(refs, (ref) => encodeCode(ref.code)).values()].map(async (group) => {
-            const pipeline = client.pipeline();
-            const keys = group.map(({ item }) => layout.job(encodeCode(item.code), 'states'));
-            group.forEach(({ item }, i) => {
-              pipeline.hget(keys[i] as string, item.key);
+            const keys: string[] = [];
+            const position = new Map<string, number>();
+            const fields = group.map(({ item }): [number, string] => {
+              const key = layout.job(encodeCode(item.code), 'states');
+              let at = position.get(key);
+              if (at === undefined) {
+                at = keys.push(key);
+                position.set(key, at);
+              }
+              return [at, item.key];
             });
-            const results = await this.execPipeline(pipeline, keys, 'hash');
-            results.forEach((raw, i) => {
-              if (typeof raw === 'string')
-                found[(group[i] as { index: number }).index] = decodeStored(raw, keys[i] as string, (v: StoredState) => toState(v));
+            const raws = await read.call(client, keys.length, ...keys, JSON.stringify(fields));
+            raws.forEach((raw, i) => {
+              if (typeof raw !== 'string') return;
+              const key = keys[(fields[i] as [number, string])[0] - 1] as string;
+              found[(group[i] as { index: number }).index] = decodeStored(raw, key, (v: StoredState) => toState(v));
             });
           }),
         );

@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import type { Redis } from 'ioredis';
 
 /** One command MONITOR reported: its arguments (command name first) and its source (`lua`, or the client's address). */
 export interface MonitoredCommand {
@@ -96,4 +97,27 @@ export function parseMonitorLine(line: string): MonitoredCommand | null {
     i++;
   }
   return { args, source };
+}
+
+/** The commands this store's client sent on keys under `prefix` while `work` ran (not those its scripts issued), seen with MONITOR. */
+export async function clientCommands(admin: Redis, url: string, prefix: string, work: () => Promise<unknown>): Promise<string[][]> {
+  const commands: string[][] = [];
+  const marker = `${prefix}:monitor-marker`;
+  let markerSeen: () => void = () => {};
+  const sawMarker = new Promise<void>((resolve) => {
+    markerSeen = resolve;
+  });
+  const monitor = await startMonitor(url, ({ args, source }) => {
+    if (args[1] === marker) markerSeen();
+    else if (source !== 'lua' && args.some((arg) => arg.includes(prefix))) commands.push(args);
+  });
+  try {
+    await work();
+    // MONITOR reports commands in execution order: once the marker shows up, every command of `work` has too.
+    await admin.exists(marker);
+    await sawMarker;
+    return commands;
+  } finally {
+    monitor.stop();
+  }
 }

@@ -7,7 +7,7 @@ import { REQUESTS_LUA } from './requests.js';
 import { PRUNE_LUA } from './run-log.js';
 import { REAP_RUNNERS_LUA, RUNNERS_LUA, RUNNERS_PRELUDE } from './runners.js';
 import { SCHEDULES_LUA } from './schedules.js';
-import { STATE_LUA } from './state.js';
+import { READ_STATES_LUA, STATE_LUA } from './state.js';
 
 /** Every script, by the command name it is registered under with ioredis `defineCommand`. */
 export const SCRIPTS = {
@@ -17,6 +17,7 @@ export const SCRIPTS = {
   tickworkReap: PRELUDE + RUNNERS_PRELUDE + REAP_LUA + REAP_RUNNERS_LUA + REAP_TAIL_LUA,
   tickworkRunners: PRELUDE + RUNNERS_PRELUDE + RUNNERS_LUA,
   tickworkState: PRELUDE + STATE_LUA,
+  tickworkReadStates: READ_STATES_LUA,
   tickworkRequests: PRELUDE + REQUESTS_LUA,
   tickworkPrune: PRELUDE + PRUNE_LUA,
   tickworkSchedules: PRELUDE + SCHEDULES_LUA,

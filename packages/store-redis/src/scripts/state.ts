@@ -40,3 +40,23 @@ put_state(req.ce, state, created)
 publish('state', req.code, req.key)
 return cjson.encode(state)
 `;
+
+/**
+ * Reads states by ref, one call per shard: KEYS the states hashes (each once), ARGV[1] JSON
+ * [[i, key]], the field `key` of KEYS[i] for each ref in order; answers each stored JSON, or nil.
+ * Not one HGET each in a pipeline: a daemon's resync reads every loaded schedule's state every
+ * minute, 1,000 commands (and replies) a page. Every key is checked to be a hash first.
+ */
+export const READ_STATES_LUA = `
+for _, k in ipairs(KEYS) do
+  local t = redis.call('TYPE', k)['ok']
+  if t ~= 'none' and t ~= 'hash' then
+    return redis.error_reply('TICKWORK_WRONGTYPE key=' .. (string.gsub(k, '%c', '?')) .. ' type=' .. t .. ' expected=hash')
+  end
+end
+local out = {}
+for j, r in ipairs(cjson.decode(ARGV[1])) do
+  out[j] = redis.call('HGET', KEYS[r[1]], r[2])
+end
+return out
+`;
