@@ -38,6 +38,12 @@ export interface PartitionLeaseRequest {
   now: Date;
   /** The runner's membership and its partitions' leases run until `now + ttlMs` unless it renews (an integer 1000 … 3,600,000). */
   ttlMs: number;
+  /**
+   * Hold at most this many partitions (an integer 1 … {@link PARTITION_COUNT}; default
+   * {@link PARTITION_COUNT}): the share is the lower of the fair share and this. A runner that knows
+   * of others not yet members (a fleet starting together) asks for its share among them.
+   */
+  limit?: number;
 }
 
 /** One partition a runner holds. */
@@ -55,7 +61,7 @@ export interface PartitionLeases {
   expiresAt: Date;
   /** Live members of the partitioning (the caller included) as the store counted them. */
   runners: number;
-  /** The caller's fair share: ceil({@link PARTITION_COUNT} / `runners`). */
+  /** The caller's share: ceil({@link PARTITION_COUNT} / `runners`), or the request's `limit` when lower. */
   share: number;
 }
 
@@ -71,6 +77,8 @@ export interface CheckedPartitionLease {
   runnerId: string;
   now: number;
   ttlMs: number;
+  /** The request's `limit`, {@link PARTITION_COUNT} when it named none. */
+  limit: number;
 }
 
 /**
@@ -78,8 +86,8 @@ export interface CheckedPartitionLease {
  * `InvalidArgumentError` with the message (which names the field), before anything changes.
  */
 export function checkPartitionLease(request: unknown, fail: (message: string) => never): CheckedPartitionLease {
-  if (request === null || typeof request !== 'object') fail(`expected { runnerId, now, ttlMs }, got ${show(request)}`);
-  const { runnerId, now, ttlMs } = request as Record<string, unknown>;
+  if (request === null || typeof request !== 'object') fail(`expected { runnerId, now, ttlMs, limit? }, got ${show(request)}`);
+  const { runnerId, now, ttlMs, limit = PARTITION_COUNT } = request as Record<string, unknown>;
   checkRunnerId(runnerId, fail);
   if (!(now instanceof Date) || Number.isNaN(now.getTime())) fail(`now: expected a valid Date, got ${show(now)}`);
   if (typeof ttlMs !== 'number' || !Number.isInteger(ttlMs) || ttlMs < MIN_PARTITION_TTL_MS || ttlMs > MAX_PARTITION_TTL_MS) {
@@ -87,7 +95,10 @@ export function checkPartitionLease(request: unknown, fail: (message: string) =>
       `ttlMs of runner ${show(runnerId)} must be an integer from ${MIN_PARTITION_TTL_MS} to ${MAX_PARTITION_TTL_MS} (ms), got ${show(ttlMs)}`,
     );
   }
-  return { runnerId, now: now.getTime(), ttlMs };
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > PARTITION_COUNT) {
+    fail(`limit of runner ${show(runnerId)} must be an integer from 1 to ${PARTITION_COUNT} (partitions), got ${show(limit)}`);
+  }
+  return { runnerId, now: now.getTime(), ttlMs, limit };
 }
 
 /**
@@ -159,7 +170,7 @@ export interface PartitionPlan {
  * The one partition rule, applied to the stored slots (indexed by partition, mutated in place)
  * and members (runner id → membership expiry in epoch ms, mutated in place) inside the store's
  * atomic operation: the caller's membership runs to `now + ttlMs` and lapsed members are
- * removed; its fair share is ceil(P / live members); it keeps the partitions it holds up to that
+ * removed; its share is ceil(P / live members), or the request's `limit` when lower; it keeps the partitions it holds up to that
  * share (releasing the highest-numbered ones above it, so a joining runner finds free ones),
  * takes free or lapsed ones (lowest first) up to it, each taken one's token + 1, and renews what
  * it holds to `now + ttlMs`. Every runner that renews within its TTL thus converges to its share.
@@ -167,7 +178,7 @@ export interface PartitionPlan {
 export function planPartitionLease(
   slots: PartitionSlot[],
   members: Map<string, number>,
-  { runnerId, now, ttlMs }: CheckedPartitionLease,
+  { runnerId, now, ttlMs, limit }: CheckedPartitionLease,
 ): PartitionPlan {
   const expiresAt = now + ttlMs;
   const removed: string[] = [];
@@ -177,7 +188,7 @@ export function planPartitionLease(
   for (const id of removed) members.delete(id);
   members.set(runnerId, expiresAt);
   const runners = members.size;
-  const share = Math.ceil(PARTITION_COUNT / runners);
+  const share = Math.min(Math.ceil(PARTITION_COUNT / runners), limit);
   const changed = new Set<number>();
   const held: number[] = [];
   slots.forEach((slot, partition) => {

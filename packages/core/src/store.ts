@@ -648,14 +648,15 @@ export interface Store {
   /**
    * One atomic operation that divides the `PARTITION_COUNT` partitions among the runners
    * that call it: records the caller as a member until `now + ttlMs` (members lapsed at `now` are
-   * removed), computes its fair share ceil(P / live members), keeps what it holds up to that
+   * removed), computes its share ceil(P / live members) (or the request's `limit` when lower), keeps what it holds up to that
    * share and releases the highest-numbered ones above it (so a joining runner finds free ones
    * on its next call), takes free partitions and those whose lease lapsed (`expiresAt <= now`,
    * lowest first) up to the share — each taken one's fencing token + 1 — and renews every held
    * one to `now + ttlMs`. Each partition is held by at most one runner at any `now`, and a dead
    * runner's partitions are taken over by the first call after its TTL. Invalid input (a runnerId
    * that is not 1–200 storable characters, a date that is not one, `ttlMs` not an integer
-   * 1000 … 3,600,000) is an `InvalidArgumentError` naming the field, nothing changed.
+   * 1000 … 3,600,000, `limit` not an integer 1 … P) is an `InvalidArgumentError` naming the field,
+   * nothing changed.
    */
   leasePartitions?(request: PartitionLeaseRequest): Promise<PartitionLeases>;
   /**

@@ -442,11 +442,11 @@ export class RedisStore extends AuditAndTokenForwarding implements Store {
   // — partition leases —
 
   async leasePartitions(request: PartitionLeaseRequest): Promise<PartitionLeases> {
-    const { runnerId, now, ttlMs } = checkLeasePartitions(request);
+    const { runnerId, now, ttlMs, limit } = checkLeasePartitions(request);
     const answer = await this.script<{ partitions: string; expiresAt: number; runners: number; share: number }>(
       'tickworkPartitions',
       'leasePartitions',
-      { op: 'lease', runnerId, now, ttlMs, count: PARTITION_COUNT },
+      { op: 'lease', runnerId, now, ttlMs, limit, count: PARTITION_COUNT },
       'meta',
       [],
       true,

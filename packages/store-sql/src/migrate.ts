@@ -23,6 +23,7 @@ import { partitionsMigration } from './migrations/Migration20261203050000_tickwo
 import { runPartitionsMigration } from './migrations/Migration20261203060000_tickwork_run_partitions.js';
 import { leasePartitionsMigration } from './migrations/Migration20261203070000_tickwork_lease_partitions.js';
 import { schedulePartitionsMigration } from './migrations/Migration20261203080000_tickwork_schedule_partitions.js';
+import { partitionLimitMigration } from './migrations/Migration20261203090000_tickwork_partition_limit.js';
 import type { MigrationTarget } from './migrations/Migration20261123000000_tickwork_init.js';
 import { COMPAT_TABLE, compatRows, type CompatRow, MIGRATIONS, MIGRATIONS_TABLE, type MigrationInfo } from './migrations/names.js';
 import { releaseName } from './release.js';
@@ -65,6 +66,7 @@ const BUILDERS = [
   runPartitionsMigration,
   leasePartitionsMigration,
   schedulePartitionsMigration,
+  partitionLimitMigration,
 ];
 
 /** What this release applies. */

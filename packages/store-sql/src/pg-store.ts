@@ -485,11 +485,11 @@ export class PgStore extends AuditAndTokenForwarding implements Store {
   }
 
   async leasePartitions(request: PartitionLeaseRequest): Promise<PartitionLeases> {
-    const { runnerId, now, ttlMs } = checkLeasePartitions(request);
+    const { runnerId, now, ttlMs, limit } = checkLeasePartitions(request);
     // One statement: the lock of the member table is held only inside the server (see the migration).
     const rows = await this.db.query<{ o_parts: number[]; o_tokens: string[]; o_runners: number; o_share: number }>(
-      `SELECT * FROM ${this.tables.fn}.tickwork_lease_partitions($1, $2, $3, $4)`,
-      [runnerId, now, ttlMs, PARTITION_COUNT],
+      `SELECT * FROM ${this.tables.fn}.tickwork_lease_partitions_limited($1, $2, $3, $4, $5)`,
+      [runnerId, now, ttlMs, PARTITION_COUNT, limit],
       'leasePartitions',
     );
     const row = rows[0] as { o_parts: number[]; o_tokens: string[]; o_runners: number; o_share: number };

@@ -87,6 +87,7 @@ describe('a deployment migrated by the previous version migrates forward', () =>
       'tickwork_finish_state',
       'tickwork_interrupt',
       'tickwork_lease_partitions',
+      'tickwork_lease_partitions_limited',
       'tickwork_partition_of',
       'tickwork_reap_dead_runners',
       'tickwork_reap_expired',

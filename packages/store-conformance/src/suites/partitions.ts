@@ -79,6 +79,30 @@ export function describePartitions(h: StoreHarness): void {
       expect(expectDisjoint(answers)).toBe(PARTITION_COUNT);
     });
 
+    it('a limit caps the share: a lone runner takes only that many, frees what is above a lower one, and takes the rest without it', async () => {
+      if (!h.store.leasePartitions) return;
+      const a = leaseOf(h.store);
+      const first = await a({ runnerId: 'a', now: instantAt(0), ttlMs: TTL, limit: 64 });
+      expect(first.runners).toBe(1);
+      expect(first.share).toBe(64);
+      expect(numbers(first)).toEqual(Array.from({ length: 64 }, (_, i) => i));
+      // Another runner, also limited: free partitions only, lowest first.
+      const b = leaseOf(await h.open());
+      const joined = await b({ runnerId: 'b', now: instantAt(1_000), ttlMs: TTL, limit: 100 });
+      expect([joined.runners, joined.share]).toEqual([2, 100]);
+      expect(numbers(joined)).toEqual(Array.from({ length: 100 }, (_, i) => 64 + i));
+      // A lower limit frees the highest-numbered held ones.
+      const lowered = await a({ runnerId: 'a', now: instantAt(2_000), ttlMs: TTL, limit: 10 });
+      expect(numbers(lowered)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+      // Without a limit the fair share (128 of 2 runners) counts: a takes free ones up to it.
+      const grown = await a({ runnerId: 'a', now: instantAt(3_000), ttlMs: TTL });
+      expect(grown.share).toBe(PARTITION_COUNT / 2);
+      expect(numbers(grown)).toHaveLength(PARTITION_COUNT / 2);
+      expect(expectDisjoint([grown, joined])).toBe(PARTITION_COUNT / 2 + 100);
+      // A limit above the fair share changes nothing.
+      expect((await b({ runnerId: 'b', now: instantAt(4_000), ttlMs: TTL, limit: PARTITION_COUNT })).share).toBe(PARTITION_COUNT / 2);
+    });
+
     it('a dead runner keeps its partitions until its TTL has passed, then the next call takes them over with a new token', async () => {
       if (!h.store.leasePartitions) return;
       const a = leaseOf(h.store);
@@ -133,6 +157,10 @@ export function describePartitions(h: StoreHarness): void {
         [{ runnerId: 'a', now: instantAt(0), ttlMs: 999 }, /ttlMs/],
         [{ runnerId: 'a', now: instantAt(0), ttlMs: 1.5 }, /ttlMs/],
         [{ runnerId: 'a', now: instantAt(0), ttlMs: 3_600_001 }, /ttlMs/],
+        [{ runnerId: 'a', now: instantAt(0), ttlMs: TTL, limit: 0 }, /limit/],
+        [{ runnerId: 'a', now: instantAt(0), ttlMs: TTL, limit: PARTITION_COUNT + 1 }, /limit/],
+        [{ runnerId: 'a', now: instantAt(0), ttlMs: TTL, limit: 2.5 }, /limit/],
+        [{ runnerId: 'a', now: instantAt(0), ttlMs: TTL, limit: '8' }, /limit/],
         [null, /runnerId/],
       ];
       for (const [request, field] of bad) {

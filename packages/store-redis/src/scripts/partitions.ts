@@ -6,7 +6,7 @@
  */
 
 /**
- * Request `{ op: 'lease', runnerId, now, ttlMs, count }` (answers the leases) or `{ op: 'release', runnerId,
+ * Request `{ op: 'lease', runnerId, now, ttlMs, limit, count }` (answers the leases) or `{ op: 'release', runnerId,
  * count }` (answers how many were held).
  */
 export const PARTITIONS_LUA = `
@@ -47,7 +47,7 @@ for i = 1, #members, 2 do
   end
 end
 redis.call('HSET', gk('partmembers'), runner, string.format('%d', expires))
-local share = math.ceil(COUNT / runners)
+local share = math.min(math.ceil(COUNT / runners), req.limit)
 local held = {}
 for p = 0, COUNT - 1 do
   if slots[p].o == runner then held[#held + 1] = p end

@@ -67,6 +67,8 @@ export const MIGRATIONS: readonly MigrationInfo[] = [
   // The partition of each runtime schedule, stored and indexed (#23: listSchedules({ partitions })); on PostgreSQL
   // kept by a trigger, so older releases' inserts get it too. A column older releases never read.
   { name: 'Migration20261203080000_tickwork_schedule_partitions', compat: { kind: 'expand' } },
+  // leasePartitions' `limit` (#23's cold start) as a PostgreSQL function under a new name, the old one kept; nothing on SQLite.
+  { name: 'Migration20261203090000_tickwork_partition_limit', compat: { kind: 'expand' } },
 ];
 
 /** Names recorded in `tickwork_migrations`, oldest first. */
