@@ -1,5 +1,13 @@
 import { DEFAULT_SCHEDULE_KEY, describeThrown, type Clock, type Logger, type Store } from '@tickwork/core';
-import { partitionOf } from '@tickwork/core/store';
+import { PARTITION_COUNT, partitionOf } from '@tickwork/core/store';
+
+/**
+ * Before its first lease a daemon looks at the runner presence until two looks this far apart count
+ * the same live runners (at most for one partition TTL): a fleet started together shows up meanwhile
+ * (each daemon beats as soon as its store is resolved, before it leases), and a lone daemon takes
+ * every partition this much later.
+ */
+export const JOIN_WAIT_MS = 1_000;
 
 /** What the daemon does when its share changes. */
 export interface PartitionEvents {
@@ -16,6 +24,15 @@ export interface PartitionEvents {
  * When renewals fail, the daemon drops every partition at five sixths of the TTL after the last
  * renewal it sent, before the store may hand them to another daemon (their slot claims are
  * exactly-once regardless: this bounds duplicate work and memory, not correctness).
+ *
+ * Cold start: the store's fair share counts the daemons that have leased, so the first of a fleet
+ * starting together would take every partition and load every runtime schedule. A daemon's first
+ * lease therefore asks for at most its share among the live runners the store's presence lists
+ * (`listRunners`; every daemon beats before it leases), itself included: ceil(256 / live runners),
+ * counted once two looks {@link JOIN_WAIT_MS} apart agree (the others of a fleet started together
+ * beat meanwhile); alone, it then takes every partition. Its later renewals follow the store's fair
+ * share alone, so what a runner counted there never took (it died, stopped, or runs without
+ * `partitions`) is taken on the next renewal, a third of the TTL later.
  */
 export class PartitionShare {
   private held = new Set<number>();
@@ -24,6 +41,8 @@ export class PartitionShare {
   private stopped = false;
   /** Loads of gained partitions, one after the other; renewals never wait for them (a load may outlast the TTL). */
   private loading: Promise<void> = Promise.resolve();
+  /** Whether a lease has been answered yet: the first asks for at most the share among the live runners. */
+  private leased = false;
 
   constructor(
     private readonly deps: {
@@ -67,9 +86,17 @@ export class PartitionShare {
     if (this.stopped) return;
     const store = this.deps.store;
     if (!store.leasePartitions) return;
-    const sentAt = this.deps.clock.now().getTime();
-    const leases = await store.leasePartitions({ runnerId: this.deps.runnerId, now: new Date(sentAt), ttlMs: this.deps.ttlMs });
+    const live = this.leased ? 0 : await this.settledPresence(store);
     if (this.stopped) return;
+    const sentAt = this.deps.clock.now().getTime();
+    const leases = await store.leasePartitions({
+      runnerId: this.deps.runnerId,
+      now: new Date(sentAt),
+      ttlMs: this.deps.ttlMs,
+      ...(live > 1 ? { limit: Math.ceil(PARTITION_COUNT / live) } : {}),
+    });
+    if (this.stopped) return;
+    this.leased = true;
     const next = new Set(leases.partitions.map((lease) => lease.partition));
     const lost = new Set([...this.held].filter((p) => !next.has(p)));
     const gained = new Set([...next].filter((p) => !this.held.has(p)));
@@ -94,6 +121,30 @@ export class PartitionShare {
           ),
         );
     }
+  }
+
+  /**
+   * Before the first lease: the live runners once two looks {@link JOIN_WAIT_MS} apart agree, or the
+   * last look after one partition TTL of looking (0: the store has no runner presence).
+   */
+  private async settledPresence(store: Store): Promise<number> {
+    const began = this.deps.clock.now().getTime();
+    let live = await this.liveRunners(store, began);
+    for (;;) {
+      if (live === 0 || this.stopped || this.deps.clock.now().getTime() - began >= this.deps.ttlMs) return live;
+      await new Promise((resolve) => setTimeout(resolve, JOIN_WAIT_MS));
+      if (this.stopped) return live;
+      const again = await this.liveRunners(store, this.deps.clock.now().getTime());
+      if (again === live) return live;
+      live = again;
+    }
+  }
+
+  /** The live runners the store lists, this one included whether or not its first heartbeat has landed (0 without presence). */
+  private async liveRunners(store: Store, sentAt: number): Promise<number> {
+    if (!store.listRunners) return 0;
+    const runners = await store.listRunners({ now: new Date(sentAt) });
+    return 1 + runners.filter((runner) => runner.alive && runner.runnerId !== this.deps.runnerId).length;
   }
 
   /** Stops renewing and frees what is held in the store, so the others take it over at once. */

@@ -2,6 +2,7 @@ import { createMemoryBackend, createMemoryStore, createScheduler, defineJob, eve
 import { PARTITION_COUNT, partitionOf } from '@tickwork/core/store';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createDaemon, type DaemonHandle, DaemonStartError } from '../src/index.js';
+import { JOIN_WAIT_MS } from '../src/partitions.js';
 import { advance, fakeTime, flaky, stopAll } from './fixtures.js';
 
 afterEach(() => {
@@ -12,8 +13,11 @@ const SCHEDULES = 300;
 const TTL = 3_000;
 const keys = Array.from({ length: SCHEDULES }, (_, i) => `tenant-${i}`);
 
-/** Three daemons with partitions on (one store instance each, one backend), a job with 300 every-second runtime schedules. */
-async function threeDaemons() {
+/**
+ * Three daemons with partitions on (one store instance each, one backend), a job with 300 every-second runtime
+ * schedules. Started together, or with `firstAlone` the first one ready (holding every partition) before the others start.
+ */
+async function threeDaemons({ firstAlone = false } = {}) {
   fakeTime();
   const backend = createMemoryBackend();
   const seen: { key: string; slot: number; runner: string }[] = [];
@@ -43,7 +47,7 @@ async function threeDaemons() {
     };
     return flaky(inner);
   });
-  const daemons = stores.map((s, i) =>
+  const start = (s: (typeof stores)[number], i: number) =>
     createDaemon(
       { jobs: [job, own], store: s },
       {
@@ -54,9 +58,18 @@ async function threeDaemons() {
         partitions: true,
         partitionTtlMs: TTL,
       },
-    ),
-  );
-  await advance(0);
+    );
+  const daemons: DaemonHandle[] = [];
+  for (const [i, s] of stores.entries()) {
+    if (firstAlone && i === 1) {
+      // Alone in the presence at both looks, JOIN_WAIT_MS apart: it takes every partition.
+      await advance(JOIN_WAIT_MS);
+      await daemons[0]?.ready;
+    }
+    daemons.push(start(s, i));
+  }
+  // Each looks at the presence twice, JOIN_WAIT_MS apart, before its first lease.
+  await advance(JOIN_WAIT_MS);
   await Promise.all(daemons.map((d) => d.ready));
   return { daemons, stores, seen, ticks, listings };
 }
@@ -77,7 +90,8 @@ async function until(done: () => Promise<boolean> | boolean, what: string, bound
 describe('partitioned runtime schedules (partitions: true)', () => {
   it('each runtime schedule is loaded by exactly one daemon, each daemon loads only its partitions, and every slot runs once', async () => {
     const { daemons, seen } = await threeDaemons();
-    // The first daemon took every partition; its next renewals give the others their shares.
+    // Started together, each first lease took its share among the live runners the presence listed: no daemon took more.
+    expect((await Promise.all(daemons.map((d) => d.health()))).map((h) => h.partitions)).toEqual([86, 86, 84]);
     await until(async () => {
       const healths = await Promise.all(daemons.map((d) => d.health()));
       return healths.every((h) => h.partitions !== null && h.partitions >= 84) && holders(daemons).every((n) => n === 1);
@@ -111,7 +125,7 @@ describe('partitioned runtime schedules (partitions: true)', () => {
   // the schedule's entry, and the gate at the instant took the missing entry for a removed schedule: the slot
   // was recorded skipped (disabled) while its new owner found it taken — a slot nobody ran.
   it('a slot claimed ahead by a daemon that gives its partition up before the instant still runs there, once', async () => {
-    const { daemons, stores, seen } = await threeDaemons();
+    const { daemons, stores, seen } = await threeDaemons({ firstAlone: true });
     // From the start: the first daemon holds every partition, claims ahead, and hands two thirds over.
     const from = Date.now() + 1_000;
     await until(() => holders(daemons).every((n) => n === 1), 'fair shares, each schedule loaded once');
