@@ -541,12 +541,13 @@ class Daemon {
 
   /**
    * What a run of this schedule holds of the claim budget until its handler settles: its last
-   * handler's time here (at least {@link MIN_RUN_COST_MS}), or the whole lead when it has not run
-   * here yet or took longer.
+   * handler's time here (at least {@link MIN_RUN_COST_MS}) — before its first run here, what its
+   * state says of its last run anywhere ({@link storedRunMs}) — or the whole lead when neither is
+   * known or it took longer.
    */
   private runCostMs(entry: ScheduleEntry): number {
     const lead = this.costLeadMs();
-    const last = entry.handlerMs;
+    const last = entry.handlerMs ?? storedRunMs(entry);
     return last === null || last >= lead ? lead : Math.max(MIN_RUN_COST_MS, last);
   }
 
@@ -865,4 +866,16 @@ class Daemon {
     this.metrics.healthy.set(health.ok ? 1 : 0);
     return health;
   }
+}
+
+/**
+ * From the state alone: how long after its slot the schedule's last scheduled run finished (its
+ * lateness, handler and recording together, so never less than the handler took), or null when
+ * the state holds none. A daemon that just started so knows its quick handlers from a run of the
+ * daemon before it: the first burst after a deploy is claimed ahead like the ones after it.
+ */
+function storedRunMs(entry: ScheduleEntry): number | null {
+  const { lastFinishedAt, lastFinishedSlotAt, lastStatus } = entry.state;
+  if (!lastFinishedAt || !lastFinishedSlotAt || lastStatus === 'skipped') return null;
+  return Math.max(0, lastFinishedAt.getTime() - lastFinishedSlotAt.getTime());
 }

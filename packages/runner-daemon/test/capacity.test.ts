@@ -198,4 +198,52 @@ describe('capacity', () => {
     expect(Math.max(...later)).toBeLessThanOrEqual(2);
     expect(peakHeld).toBe(2);
   });
+
+  it('a daemon just started claims quick handlers ahead from what their states say of their last runs', async () => {
+    fakeTime(new Date('2026-03-02T10:00:30.000Z'));
+    const instant = Date.parse('2026-03-02T10:01:00.000Z');
+    const memory = createMemoryStore();
+    const started: number[] = [];
+    const jobs = Array.from({ length: 10 }, (_, i) =>
+      defineJob({ code: `job-${i}`, schedule: '* * * * *', run: () => void started.push(Date.now()) }),
+    );
+    // The daemon before this one ran each job's 10:00 slot, and finished 5 ms after the slot.
+    const slotAt = new Date('2026-03-02T10:00:00.000Z');
+    const outcomes = await memory.claimSlots(
+      jobs.map((job) => ({ code: job.code, key: '', slotAt, attempt: 1, trigger: 'schedule', overlap: 'skip', leaseMs: 60_000 })),
+      { runnerId: 'before', now: slotAt },
+    );
+    const finishedAt = new Date(slotAt.getTime() + 5);
+    await memory.completeRuns(
+      outcomes.map((outcome) => {
+        if (outcome.status !== 'claimed') throw new Error(`expected claimed, got ${outcome.status}`);
+        return { lease: outcome.lease, status: 'succeeded' as const, finishedAt };
+      }),
+    );
+    // Slots claimed before 10:01, per claim call.
+    const ahead: number[] = [];
+    const counted = new Proxy(memory, {
+      get(target, property) {
+        if (property === 'claimSlots') {
+          return async (...args: Parameters<Store['claimSlots']>) => {
+            const result = await target.claimSlots(...args);
+            if (Date.now() < instant) ahead.push(result.filter((o) => o.status === 'claimed').length);
+            return result;
+          };
+        }
+        return Reflect.get(target, property) as unknown;
+      },
+    }) as Store;
+    const daemon = createDaemon(
+      { jobs, store: counted },
+      { clock: { now: () => new Date() }, logger: silentLogger, maxConcurrentRuns: 2, pollIntervalMs: 100, preClaimMs: 500 },
+    );
+    await advance(0);
+    await daemon.ready;
+    await advance(31_000);
+    await stopAll([daemon]);
+    // All ten of 10:01 claimed in waves of two before it (without the states' figure: two, a whole place each).
+    expect(ahead).toEqual([2, 2, 2, 2, 2]);
+    expect(started).toEqual(Array.from({ length: 10 }, () => instant));
+  });
 });
