@@ -298,7 +298,11 @@ class Daemon {
     if (this.options.retentionMs !== null) this.loops.push(repeatEvery(this.options.pruneIntervalMs, () => watcher.prune(), this.logger));
     this.loops.push(repeatEvery(this.options.overdueIntervalMs, () => this.checkOverdue(), this.logger));
     if (this.store.listRunners) {
-      void this.spreadBursts().catch(() => undefined);
+      // The first listing at once, and waited for at teardown like the loops' rounds.
+      const first = this.spreadBursts().catch((error: unknown) =>
+        this.logger.warn({ err: describeThrown(error).message }, 'listing the live runners failed; retrying'),
+      );
+      this.loops.push(() => first);
       this.loops.push(repeatEvery(SPREAD_EVERY_MS, () => this.spreadBursts(), this.logger));
     }
     this.lifecycle = { phase: 'running' };
