@@ -1,3 +1,5 @@
+import { KEYS_ARE_HASHES } from './scripts/prelude.js';
+
 /**
  * `claimOverdue` on Redis. A job's states live in one hash (`{<code>}:states`, one Cluster
  * slot), so each step is one script per job with that hash as its only key (KEYS[1]): writing a
@@ -14,14 +16,7 @@
  * per shard, not one per job: a daemon sends every window it holds every `overdueIntervalMs`. Every
  * key is checked to be a hash before anything is written, so a foreign one fails the call whole.
  */
-export const OVERDUE_WINDOWS_SCRIPT = `
-for _, k in ipairs(KEYS) do
-  local t = redis.call('TYPE', k)['ok']
-  if t ~= 'none' and t ~= 'hash' then
-    return redis.error_reply('TICKWORK_WRONGTYPE key=' .. (string.gsub(k, '%c', '?')) .. ' type=' .. t .. ' expected=hash')
-  end
-end
-local lists = cjson.decode(ARGV[1])
+export const OVERDUE_WINDOWS_SCRIPT = `${KEYS_ARE_HASHES}local lists = cjson.decode(ARGV[1])
 for i, k in ipairs(KEYS) do
   for _, w in ipairs(lists[i]) do
     local raw = redis.call('HGET', k, w.key)

@@ -269,3 +269,17 @@ local function interrupt(ce, run, state, now, why)
   finish(ce, run, state)
 end
 `;
+
+/**
+ * For the scripts that take no prelude (their KEYS are states hashes only, their ARGV a plain list):
+ * fails the call, naming the key, when any of KEYS holds something other than a hash, before
+ * anything is read or written. The same reply as the prelude's `check`.
+ */
+export const KEYS_ARE_HASHES = `
+for _, k in ipairs(KEYS) do
+  local t = redis.call('TYPE', k)['ok']
+  if t ~= 'none' and t ~= 'hash' then
+    return redis.error_reply('TICKWORK_WRONGTYPE key=' .. (string.gsub(k, '%c', '?')) .. ' type=' .. t .. ' expected=hash')
+  end
+end
+`;

@@ -1,3 +1,5 @@
+import { KEYS_ARE_HASHES } from './prelude.js';
+
 /**
  * Job-state changes. Request `{ op: 'ensure', now, items: [{ ce, code, key }] }`, or
  * `{ op: 'pause' | 'override', ce, code, key, now, paused, note, override }`.
@@ -47,14 +49,7 @@ return cjson.encode(state)
  * Not one HGET each in a pipeline: a daemon's resync reads every loaded schedule's state every
  * minute, 1,000 commands (and replies) a page. Every key is checked to be a hash first.
  */
-export const READ_STATES_LUA = `
-for _, k in ipairs(KEYS) do
-  local t = redis.call('TYPE', k)['ok']
-  if t ~= 'none' and t ~= 'hash' then
-    return redis.error_reply('TICKWORK_WRONGTYPE key=' .. (string.gsub(k, '%c', '?')) .. ' type=' .. t .. ' expected=hash')
-  end
-end
-local out = {}
+export const READ_STATES_LUA = `${KEYS_ARE_HASHES}local out = {}
 for j, r in ipairs(cjson.decode(ARGV[1])) do
   out[j] = redis.call('HGET', KEYS[r[1]], r[2])
 end
