@@ -122,15 +122,7 @@ console.log(
 );
 console.log(`  after the burst (after GC): RSS ${mb(after.rss)}, heap used ${mb(after.heapUsed)}`);
 if (values.drop) {
-  const { execFileSync } = await import('node:child_process');
-  const { hostname, port } = new URL(url);
-  const keys = execFileSync('redis-cli', ['-h', hostname, '-p', port, '--scan', '--pattern', `${prefix}:*`], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 28,
-  })
-    .split('\n')
-    .filter(Boolean);
-  for (let i = 0; i < keys.length; i += 500)
-    execFileSync('redis-cli', ['-h', hostname, '-p', port, 'DEL', ...keys.slice(i, i + 500)], { stdio: 'ignore' });
+  const { dropRedisPrefix } = await import('./drop-redis-prefix.mjs');
+  dropRedisPrefix(url, prefix);
 }
 process.exit(0);

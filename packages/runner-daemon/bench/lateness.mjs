@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { compileSchedule, slotsBetween } from '@tickwork/core/schedule';
+import { dropRedisPrefix } from './drop-redis-prefix.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -128,14 +129,6 @@ summaries.forEach((s, i) => {
 if (values.store === 'pg')
   execFileSync('psql', [pgUrl, '-q', '-c', `DROP SCHEMA IF EXISTS "${store.schema}" CASCADE`], { stdio: 'ignore' });
 if (values.store === 'redis') {
-  const { hostname, port } = new URL(redisUrl);
-  const keys = execFileSync('redis-cli', ['-h', hostname, '-p', port, '--scan', '--pattern', `${store.prefix}:*`], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 28,
-  })
-    .split('\n')
-    .filter(Boolean);
-  for (let i = 0; i < keys.length; i += 500)
-    execFileSync('redis-cli', ['-h', hostname, '-p', port, 'DEL', ...keys.slice(i, i + 500)], { stdio: 'ignore' });
+  dropRedisPrefix(redisUrl, store.prefix);
 }
 rmSync(dir, { recursive: true, force: true });

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createScheduler, defineJob } from '@tickwork/core';
+import { dropRedisPrefix } from './drop-redis-prefix.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -185,15 +186,7 @@ console.log(
 await store.close();
 if (values.store === 'pg') execFileSync('psql', [pgUrl, '-q', '-c', `DROP SCHEMA IF EXISTS "${spec.schema}" CASCADE`], { stdio: 'ignore' });
 if (values.store === 'redis') {
-  const { hostname, port } = new URL(redisUrl);
-  const keys = execFileSync('redis-cli', ['-h', hostname, '-p', port, '--scan', '--pattern', `${spec.prefix}:*`], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 28,
-  })
-    .split('\n')
-    .filter(Boolean);
-  for (let i = 0; i < keys.length; i += 500)
-    execFileSync('redis-cli', ['-h', hostname, '-p', port, 'DEL', ...keys.slice(i, i + 500)], { stdio: 'ignore' });
+  dropRedisPrefix(redisUrl, spec.prefix);
 }
 rmSync(dir, { recursive: true, force: true });
 process.exit(0);
