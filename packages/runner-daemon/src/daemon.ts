@@ -272,7 +272,7 @@ class Daemon {
     await this.untilStored('load schedules', async () => {
       // Before listing: a change made during the load moves the revision past this one, so the first look sees it.
       await watcher.markRevision();
-      const began = performance.now();
+      const began = this.options.clock.now().getTime();
       // The first share before the first listing: the load keeps only its partitions' runtime schedules.
       // Renewals go on during the load (a long one must not let the lease lapse), and what they
       // gain or lose meanwhile is applied like later changes.
@@ -290,7 +290,7 @@ class Daemon {
       }
       await this.schedules.load(this.store as Store, (code, key) => this.owns(code, key), share?.partitions());
       // The first estimate of a claim round trip: loading takes about as long as claiming as many slots.
-      this.claimLatencyMs = performance.now() - began;
+      this.claimLatencyMs = this.sinceMs(began);
     });
     if (this.stopRequested) return this.teardown();
     this.loops.push(repeatEvery(this.options.pollIntervalMs, () => watcher.poll(), this.logger));
@@ -472,7 +472,7 @@ class Daemon {
     }
     if (batch.length > 0) {
       const at = batch[0]?.dueAt as number;
-      if (this.burst?.at !== at) this.burst = { at, began: performance.now() };
+      if (this.burst?.at !== at) this.burst = { at, began: this.options.clock.now().getTime() };
       const release = this.reserve(batch.length);
       // In flight before claimBatch runs: what it re-queues synchronously must not arm the timer under it.
       let begin!: (claim: Promise<void>) => void;
@@ -507,8 +507,16 @@ class Daemon {
    */
   private endBurst(): void {
     if (!this.burst) return;
-    this.claimLatencyMs = Math.max(performance.now() - this.burst.began, this.claimLatencyMs * 0.98);
+    this.claimLatencyMs = Math.max(this.sinceMs(this.burst.began), this.claimLatencyMs * 0.98);
     this.burst = null;
+  }
+
+  /**
+   * Ms since `began` on the daemon's clock, as the adaptive lead measures claims (like handlers'
+   * times): never negative, and no more than the lead can use, so a step of the clock cannot stretch it.
+   */
+  private sinceMs(began: number): number {
+    return Math.min(MAX_ADAPTIVE_PRECLAIM_MS / 2, Math.max(0, this.options.clock.now().getTime() - began));
   }
 
   /** Runs this daemon may still start: its capacity less handlers not yet settled and claims in flight. */

@@ -31,11 +31,11 @@ export async function advance(ms: number): Promise<void> {
 export async function startDaemons(
   count: number,
   jobs: readonly JobInput[],
-  options: DaemonOptions & { changeSubscription?: boolean } = {},
+  options: DaemonOptions & { changeSubscription?: boolean; wrapStore?: (store: Store, index: number) => Store } = {},
 ): Promise<{ daemons: DaemonHandle[]; store: Store; stores: Store[] }> {
   const backend = createMemoryBackend();
-  const { changeSubscription = true, ...daemonOptions } = options;
-  const stores = Array.from({ length: count }, () => createMemoryStore({ backend, changeSubscription }));
+  const { changeSubscription = true, wrapStore = (store) => store, ...daemonOptions } = options;
+  const stores = Array.from({ length: count }, (_, i) => wrapStore(createMemoryStore({ backend, changeSubscription }), i));
   const daemons = stores.map((store, i) =>
     createDaemon(
       { jobs, store },

@@ -18,6 +18,21 @@ interface Seen {
 }
 
 /** A job that runs only on its runtime schedules, recording every start. */
+/** A store whose claims block the process for `ms` of real time (fake time stands still), like a busy machine's. */
+function slowClaims(store: Store, ms: number): Store {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (prop !== 'claimSlots' || typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const until = performance.now() + ms;
+        while (performance.now() < until);
+        return value.apply(target, args);
+      };
+    },
+  });
+}
+
 function tenantJob(seen: Seen[], options: { handlerMs?: number } = {}): Job {
   return defineJob({
     code: 'report',
@@ -172,7 +187,11 @@ describe('runtime schedules', () => {
     const seen: Seen[] = [];
     const job = tenantJob(seen);
     // Capacity for half of an instant each: one wave per wake, so no daemon claims a whole instant at once.
-    const { daemons, store } = await startDaemons(3, [job], { maxConcurrentRuns: 10 });
+    // d1's claims take 300 ms of real time, as on a busy machine: the sharing must not depend on it.
+    const { daemons, store } = await startDaemons(3, [job], {
+      maxConcurrentRuns: 10,
+      wrapStore: (store, i) => (i === 0 ? slowClaims(store, 300) : store),
+    });
     await createScheduler({ jobs: [job], store })
       .schedules('report')
       .upsert(Array.from({ length: 20 }, (_, i) => ({ key: `t-${i}`, schedule: every('1s'), payload: i })));
