@@ -4,6 +4,7 @@ import { describeThrown, InvalidArgumentError, isStoreUnavailable, StoreSchemaEr
 import { initialJobState } from './job-state.js';
 import { createRegistry, jobSchedule, type Job, type JobInput, type JobRegistry, type OverdueContext } from './job.js';
 import { silentLogger, type Logger } from './logger.js';
+import { findPendingRequests } from './pending-requests.js';
 import { claimAt, nextDueAt, planDue, remainingRuns, requestClaim } from './plan.js';
 import { alertInterrupted, checkOverdue, executeRun, reapInterrupted, type ExecutedRun } from './run.js';
 import type { RunTracer } from './tracing.js';
@@ -121,8 +122,6 @@ interface Planned {
   claims: SlotClaim[];
 }
 
-/** Most pending run-now requests one tick looks at. */
-const REQUEST_PEEK_LIMIT = 1000;
 /** Attempts at one claim through store blips (≈ 3 s of backoff) before its schedule reports an error. */
 const CLAIM_ATTEMPTS = 5;
 /** Page size when reading runtime schedules and their states. */
@@ -175,7 +174,15 @@ export async function runDue(options: RunDueOptions): Promise<TickReport> {
   const eligible = new Map(
     targets.filter((t) => t.job.enabled && !t.state.paused).map((t) => [scheduleId({ code: t.job.code, key: t.key }), t]),
   );
-  const requests = options.force || options.signal?.aborted || eligible.size === 0 ? [] : await pendingRequests(store, eligible);
+  // The read names no job unless 1,000 older requests it cannot take might hide its own (see findPendingRequests).
+  const requests =
+    options.force || options.signal?.aborted || eligible.size === 0
+      ? []
+      : await findPendingRequests(store, {
+          codes: () => [...new Set([...eligible.values()].map((t) => t.job.code))],
+          wanted: (request) => eligible.has(scheduleId(request)),
+          refs: () => [...eligible.values()].map((t) => ({ code: t.job.code, key: t.key })),
+        });
   const requestsOf = new Map<string, RunRequest[]>();
   for (const request of requests) requestsOf.set(scheduleId(request), [...(requestsOf.get(scheduleId(request)) ?? []), request]);
 
@@ -378,23 +385,6 @@ function errorResult(p: Planned, claim: SlotClaim | null, error: unknown): TickR
     reason: describeThrown(error).message,
     nextSlotAt: null,
   };
-}
-
-/**
- * The pending run-now requests of eligible schedules among the oldest ones. When that window is
- * full — requests of paused or disabled schedules stay pending and could fill it — each eligible
- * schedule's own requests are looked up instead, so none starves.
- */
-async function pendingRequests(store: Store, eligible: ReadonlyMap<string, Target>): Promise<RunRequest[]> {
-  const codes = [...new Set([...eligible.values()].map((t) => t.job.code))];
-  const pending = await store.pendingRunRequests({ codes, limit: REQUEST_PEEK_LIMIT });
-  if (pending.length < REQUEST_PEEK_LIMIT) return pending.filter((r) => eligible.has(scheduleId(r)));
-  const refs = [...eligible.values()].map((t) => ({ code: t.job.code, key: t.key }));
-  const found: RunRequest[] = [];
-  for (let i = 0; i < refs.length; i += READ_PAGE) {
-    found.push(...(await store.pendingRunRequests({ refs: refs.slice(i, i + READ_PAGE), limit: REQUEST_PEEK_LIMIT })));
-  }
-  return found;
 }
 
 async function settle(

@@ -1,12 +1,9 @@
 import { describeThrown, type ScheduleRef } from '@tickwork/core';
 import type { ClaimOutcome, RunRequest, SlotClaim } from '@tickwork/core/store';
-import { alertInterrupted, requestClaim } from '@tickwork/core/runner';
+import { alertInterrupted, findPendingRequests, requestClaim } from '@tickwork/core/runner';
 import type { WatcherHost } from './change-watcher.js';
 import { SCHEDULE_PAGE } from './runtime-schedules.js';
 import { runnable, scheduleId, versioned, type RunTarget, type ScheduleEntry } from './schedule-entry.js';
-
-/** Most pending requests one poll looks at. */
-const PEEK_LIMIT = 1_000;
 
 interface RequestClaim {
   request: RunRequest;
@@ -52,31 +49,26 @@ export class RunRequests {
   }
 
   /**
-   * One poll: peeks at the pending requests and takes those of this daemon's jobs it can run now.
-   * The peek names no job, so an idle poll costs the store one read of its (empty) pending index
-   * whatever the number of jobs, and what it sends and receives grows with the pending requests only;
-   * the requests of other daemons' jobs are skipped here, left pending. Only when the peek comes back
-   * full and short of free capacity in requests it can run, so older ones it cannot take (paused
-   * schedules', other daemons') may hide its own behind them, does it ask again by its jobs' codes.
+   * One poll: peeks at the pending requests and takes those of this daemon's jobs it can run now
+   * (core's findPendingRequests): the peek names no job, so an idle poll costs the store one read of
+   * its (empty) pending index whatever the number of jobs; the requests of other daemons' jobs are
+   * skipped, left pending. Only a full peek short of free capacity in requests it can run asks again
+   * by its jobs' codes.
    */
   async poll(): Promise<void> {
     if (!this.host.live() || this.host.freeCapacity() <= 0 || this.host.codes.size === 0) return;
-    const peek = await this.host.store.pendingRunRequests({ limit: PEEK_LIMIT });
-    let refs = this.takeable(peek);
-    if (peek.length >= PEEK_LIMIT && refs.length < this.host.freeCapacity() && this.host.live())
-      refs = this.takeable(await this.host.store.pendingRunRequests({ codes: [...this.host.codes], limit: PEEK_LIMIT }));
-    if (refs.length > 0) await this.take(refs);
-  }
-
-  /** The schedules of these requests that this daemon can run now, each once. */
-  private takeable(requests: readonly RunRequest[]): ScheduleRef[] {
+    const found = await findPendingRequests(this.host.store, {
+      codes: () => [...this.host.codes],
+      wanted: (request) => {
+        const entry = this.host.entry(scheduleId(request.code, request.key));
+        return entry !== undefined && runnable(entry);
+      },
+      enough: () => (this.host.live() ? this.host.freeCapacity() : 0),
+    });
+    // Each schedule once: take() reads its requests by ref.
     const refs = new Map<string, ScheduleRef>();
-    for (const request of requests) {
-      const id = scheduleId(request.code, request.key);
-      const entry = this.host.entry(id);
-      if (entry && runnable(entry)) refs.set(id, { code: request.code, key: request.key });
-    }
-    return [...refs.values()];
+    for (const request of found) refs.set(scheduleId(request.code, request.key), { code: request.code, key: request.key });
+    if (refs.size > 0) await this.take([...refs.values()]);
   }
 
   /**

@@ -18,6 +18,7 @@ export {
 } from '../plan.js';
 export { MAX_COUNTED_PASSED_SLOTS, type PassedInput, passedSlots, type StoreOutage } from '../passed.js';
 export { DEFAULT_MAX_CONCURRENT_RUNS, defaultRunnerId, ScheduleCache, toRegistry } from '../executor.js';
+export { findPendingRequests, type PendingRequestsQuery, RUN_REQUEST_PEEK_LIMIT } from '../pending-requests.js';
 
 // Running
 export {
