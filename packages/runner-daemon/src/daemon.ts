@@ -399,6 +399,9 @@ class Daemon {
     // A claim answered after stop() still launches its runs: wait for it, so they are run (or
     // aborted at the grace) and recorded like every other, never left `running` for the reaper.
     await this.claimInFlight?.catch(() => undefined);
+    // Claiming nothing from here on: its partitions go to the others now (their next renewal, every
+    // TTL / 3), not after the grace; the runs it claimed are per-slot claims, so they still run here.
+    await this.share?.release();
     await this.launcher.settled();
     clearTimeout(grace);
     if (abandon) clearTimeout(abandon);

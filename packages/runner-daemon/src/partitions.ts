@@ -43,6 +43,8 @@ export class PartitionShare {
   private loading: Promise<void> = Promise.resolve();
   /** Whether a lease has been answered yet: the first asks for at most the share among the live runners. */
   private leased = false;
+  /** The renewal in flight: a release waits for it, so a lease it sends cannot land after the release. */
+  private renewing: Promise<void> | null = null;
 
   constructor(
     private readonly deps: {
@@ -82,7 +84,16 @@ export class PartitionShare {
   }
 
   /** One renewal: leases the share, then reports what was lost (at once) and gained (its load queued, not awaited). */
-  async renew(): Promise<void> {
+  renew(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    const round = this.renewOnce().finally(() => {
+      if (this.renewing === round) this.renewing = null;
+    });
+    this.renewing = round;
+    return round;
+  }
+
+  private async renewOnce(): Promise<void> {
     if (this.stopped) return;
     const store = this.deps.store;
     if (!store.leasePartitions) return;
@@ -147,13 +158,22 @@ export class PartitionShare {
     return 1 + runners.filter((runner) => runner.alive && runner.runnerId !== this.deps.runnerId).length;
   }
 
-  /** Stops renewing and frees what is held in the store, so the others take it over at once. */
+  /**
+   * Stops renewing and frees what is held in the store, so the others take it over at once (a
+   * draining daemon calls it as soon as it stops claiming). Waits for the renewal in flight first, so
+   * no lease lands after the release. The schedules stay loaded: runs already claimed still run.
+   */
   async release(): Promise<void> {
+    if (this.stopped) return;
     this.stopped = true;
     if (this.dropTimer) clearTimeout(this.dropTimer);
     this.dropTimer = null;
+    await this.renewing?.catch(() => undefined);
     const release = this.deps.store.releasePartitions?.bind(this.deps.store);
-    if (!release || this.held.size === 0) return;
+    const held = this.held.size;
+    this.held = new Set();
+    this.deps.counted(0);
+    if (!release || held === 0) return;
     try {
       await release({ runnerId: this.deps.runnerId });
     } catch (error) {

@@ -290,3 +290,57 @@ describe('partitioned runtime schedules (partitions: true)', () => {
     await expect(refused.ready).rejects.toThrow(/leasePartitions/);
   });
 });
+
+describe('a stopping daemon (partitions: true)', () => {
+  it('releases its partitions once it stops claiming: a slot of theirs due during its grace runs once, by another daemon, on time', async () => {
+    fakeTime();
+    const backend = createMemoryBackend();
+    const tenants = Array.from({ length: 40 }, (_, i) => `t-${i}`);
+    const ran: { key: string; slot: number; runner: string; at: number }[] = [];
+    let unblock!: () => void;
+    const blocked = new Promise<void>((resolve) => (unblock = resolve));
+    const job = defineJob({
+      code: 'report',
+      schedule: null,
+      allowParallelRuns: true,
+      run: async (ctx: RunContext) => {
+        ran.push({ key: ctx.key, slot: ctx.slot.getTime(), runner: ctx.runnerId, at: Date.now() });
+        if (ctx.key === 'slow') await blocked;
+      },
+    });
+    await createScheduler({ jobs: [job], store: createMemoryStore({ backend }) })
+      .schedules('report')
+      .upsert([...tenants, 'slow'].map((key) => ({ key, schedule: every('1s') })));
+    const options = { clock: { now: () => new Date() }, logger: silentLogger, pollIntervalMs: 200, partitions: true, partitionTtlMs: TTL };
+    const daemons = ['a', 'b'].map((runnerId) =>
+      createDaemon({ jobs: [job], store: createMemoryStore({ backend }) }, { ...options, runnerId, shutdownGraceMs: 60_000 }),
+    );
+    await advance(JOIN_WAIT_MS);
+    await Promise.all(daemons.map((d) => d.ready));
+    await until(
+      async () => (await Promise.all(daemons.map((d) => d.health()))).every((h) => h.partitions === PARTITION_COUNT / 2),
+      'halves',
+    );
+    // A: the daemon holding 'slow'; a tenant of its partitions is the probe.
+    const a = daemons.find((d) => d.loadedSchedule({ code: 'report', key: 'slow' }) !== null) as DaemonHandle;
+    const b = daemons.find((d) => d !== a) as DaemonHandle;
+    const probe = tenants.find((key) => a.loadedSchedule({ code: 'report', key }) !== null) as string;
+    expect(probe).toBeDefined();
+    await until(() => ran.some((r) => r.key === 'slow' && r.runner === a.runnerId), 'the slow handler runs on A');
+    const stopping = a.stop();
+    const stoppedAt = Date.now();
+    // A's grace is 60 s with its handler still running; B must take the probe within one renewal of B (TTL / 3).
+    await advance(10_000);
+    const window = ran.filter((r) => r.key === probe && r.slot >= stoppedAt + TTL && r.slot < stoppedAt + 10_000);
+    const slots = [...new Set(window.map((r) => r.slot))].sort((x, y) => x - y);
+    // Every slot of the probe from a TTL after the stop on: run exactly once, by B, within a second of its instant.
+    expect(slots.length).toBe(Math.floor((10_000 - TTL) / 1_000));
+    expect(window.length).toBe(slots.length);
+    expect(window.every((r) => r.runner === b.runnerId && r.at - r.slot < 1_000)).toBe(true);
+    expect((await a.health()).partitions).toBe(0);
+    unblock();
+    await advance(1_000);
+    await stopping;
+    await stopAll([b]);
+  });
+});
