@@ -4,7 +4,7 @@ import { describeThrown, InvalidArgumentError, isStoreUnavailable, StoreSchemaEr
 import { initialJobState } from './job-state.js';
 import { createRegistry, jobSchedule, type Job, type JobInput, type JobRegistry, type OverdueContext } from './job.js';
 import { silentLogger, type Logger } from './logger.js';
-import { findPendingRequests } from './pending-requests.js';
+import { findPendingRequests, scheduleId } from './pending-requests.js';
 import { claimAt, nextDueAt, planDue, remainingRuns, requestClaim } from './plan.js';
 import { alertInterrupted, checkOverdue, executeRun, reapInterrupted, type ExecutedRun } from './run.js';
 import type { RunTracer } from './tracing.js';
@@ -511,10 +511,6 @@ export class ScheduleCache {
 
 function endedReason(job: Job): string {
   return `schedule ended: its ${job.maxRuns ?? 0} scheduled run${job.maxRuns === 1 ? '' : 's'} (maxRuns) were claimed`;
-}
-
-function scheduleId(ref: { code: string; key: string }): string {
-  return `${ref.code}\u0000${ref.key}`;
 }
 
 function grace(options: RunDueOptions): { missedGraceMs?: number } {

@@ -45,5 +45,10 @@ export async function findPendingRequests(store: Store, query: PendingRequestsQu
 
 /** How many schedules these requests are of. */
 function schedules(requests: readonly RunRequest[]): number {
-  return new Set(requests.map((request) => `${request.code}\u0000${request.key}`)).size;
+  return new Set(requests.map(scheduleId)).size;
+}
+
+/** One string per schedule `(code, key)`, for maps and sets keyed by schedule. */
+export function scheduleId(ref: { code: string; key: string }): string {
+  return `${ref.code}\u0000${ref.key}`;
 }

@@ -9,6 +9,7 @@
 import { InvalidArgumentError, StoreSchemaError } from './errors.js';
 import { show } from './show.js';
 import { checkMaxRuns, JOB_CODE_PATTERN, type Job } from './job.js';
+import { scheduleId } from './pending-requests.js';
 import { DEFAULT_MISSED_GRACE_MS } from './plan.js';
 import { bindSchedule } from './schedule/bind.js';
 import { compileSchedule } from './schedule/engine.js';
@@ -237,7 +238,7 @@ export function checkScheduleInputs(inputs: unknown, where: string): { inputs: r
       throw new InvalidArgumentError(`${at}: code must be a job code (letters, digits and . _ : -, at most 128), got ${show(s.code)}`);
     }
     assertScheduleKey(s.key, `${at} (job "${s.code}")`);
-    const id = `${s.code}\u0000${s.key}`;
+    const id = scheduleId({ code: s.code, key: s.key });
     if (seen.has(id)) throw new InvalidArgumentError(`${at}: job "${s.code}" key "${s.key}" appears twice in one call`);
     seen.add(id);
     if (typeof s.schedule !== 'object' || s.schedule === null || typeof (s.schedule as { kind?: unknown }).kind !== 'string') {
