@@ -46,4 +46,23 @@ describe('cold start: importing and using the store loads neither MikroORM nor t
       await store.getStates(); await store.close();`;
     expect(loadedAfter(body)).toEqual(['/pg/']);
   });
+
+  it("a PostgreSQL store does not load Node's fetch (undici), and leaves the global Response as it was", async () => {
+    const pg = await pgFixture();
+    fixture = pg;
+    // pg's Cloudflare check touches the global Response as pg loads; on Node 20 that loads undici.
+    const script = `
+      const { createSqlStore } = await import(${JSON.stringify(DIST)});
+      const before = Object.getOwnPropertyDescriptor(globalThis, 'Response');
+      const store = createSqlStore(${JSON.stringify(pgOptions(pg.schema))});
+      await store.getStates();
+      const undici = process.moduleLoadList.some((name) => name.includes('undici'));
+      const after = Object.getOwnPropertyDescriptor(globalThis, 'Response');
+      const same = before === undefined ? after === undefined : after.get === before.get && after.set === before.set && after.enumerable === before.enumerable && after.configurable === before.configurable;
+      const works = (await new Response('ok').text()) === 'ok';
+      await store.close();
+      console.log(JSON.stringify({ undici, same, works }));`;
+    const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as unknown;
+    expect(out).toEqual({ undici: false, same: true, works: true });
+  });
 });

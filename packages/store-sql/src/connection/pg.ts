@@ -31,8 +31,33 @@ type PgModule = typeof import('pg');
 let pgModule: Promise<PgModule> | undefined;
 /** Loads `pg` once per process. */
 export function loadPg(): Promise<PgModule> {
-  pgModule ??= Promise.resolve().then(() => loadDriver<PgModule>('postgresql'));
+  pgModule ??= Promise.resolve().then(() => withoutLazyResponse(() => loadDriver<PgModule>('postgresql')));
   return pgModule;
+}
+
+/**
+ * Runs `load` (a synchronous `require`) with the global `Response` hidden while Node still holds it
+ * as a lazy getter, then puts the getter back untouched. `pg`'s `lib/stream.js` asks, as it loads,
+ * whether it runs in a Cloudflare Worker: where `navigator` does not answer (Node 20) it builds a
+ * `new Response(null, { cf: … })`, and touching `Response` loads Node's whole fetch implementation
+ * (undici, with http2: about 18 ms of CPU on every PostgreSQL tick). Without `Response` the check
+ * gives the answer it gives on Node anyway (not a Worker), and nothing else runs in between.
+ */
+export function withoutLazyResponse<T>(load: () => T): T {
+  const descriptor = Object.getOwnPropertyDescriptor(globalThis, 'Response');
+  // Already loaded (a value), or not Node's lazy global: nothing to save.
+  if (descriptor?.get === undefined || !descriptor.configurable) return load();
+  Object.defineProperty(globalThis, 'Response', {
+    configurable: true,
+    enumerable: descriptor.enumerable ?? false,
+    writable: true,
+    value: undefined,
+  });
+  try {
+    return load();
+  } finally {
+    Object.defineProperty(globalThis, 'Response', descriptor);
+  }
 }
 
 /** A pool of the store's own, created on first use. */
