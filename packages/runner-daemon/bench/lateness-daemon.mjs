@@ -23,6 +23,38 @@ async function openStore() {
 }
 
 const runs = []; // [jobIndex, slotMs, latenessMs]
+// --trace: every store call as [method, startMs, durationMs, items, outcomes], and the event loop's delay per 250 ms.
+const calls = [];
+const loopDelay = [];
+function traced(store) {
+  return new Proxy(store, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver);
+      if (typeof value !== 'function' || typeof name !== 'string' || name === 'subscribe' || name === 'close') return value;
+      return (...args) => {
+        const t0 = nowMs();
+        const items = Array.isArray(args[0]) ? args[0].length : -1;
+        const done = (result, failed) => {
+          let outcomes = failed ? 'error' : '';
+          if (name === 'claimSlots' && Array.isArray(result)) {
+            const byOutcome = {};
+            for (const o of result) byOutcome[o.status] = (byOutcome[o.status] ?? 0) + 1;
+            outcomes = JSON.stringify(byOutcome);
+          }
+          calls.push([name, t0, nowMs() - t0, items, outcomes]);
+        };
+        const result = value.apply(target, args);
+        if (result && typeof result.then === 'function')
+          result.then(
+            (r) => done(r, false),
+            () => done(undefined, true),
+          );
+        else done(result, false);
+        return result;
+      };
+    },
+  });
+}
 const jobs = Array.from({ length: spec.jobs }, (_, i) =>
   defineJob({
     code: `bench-${i}`,
@@ -35,11 +67,20 @@ const jobs = Array.from({ length: spec.jobs }, (_, i) =>
 );
 
 let maxRss = 0;
+if (spec.trace) {
+  const { monitorEventLoopDelay } = await import('node:perf_hooks');
+  const h = monitorEventLoopDelay({ resolution: 10 });
+  h.enable();
+  setInterval(() => {
+    loopDelay.push([nowMs(), h.max / 1e6]);
+    h.reset();
+  }, 250).unref();
+}
 const sampler = setInterval(() => (maxRss = Math.max(maxRss, process.memoryUsage().rss)), 250);
 const daemon = createDaemon({
   config: {
     jobs,
-    store: openStore,
+    store: spec.trace ? async () => traced(await openStore()) : openStore,
     runnerId: spec.runnerId,
     logger: pino({ level: 'warn' }, pino.destination(2)),
     ...(spec.maxConcurrentRuns ? { maxConcurrentRuns: spec.maxConcurrentRuns } : {}),
@@ -58,6 +99,16 @@ process.on('SIGTERM', async () => {
   await daemon.stop();
   clearInterval(sampler);
   const cpu = process.cpuUsage();
-  writeFileSync(spec.out, JSON.stringify({ runnerId: spec.runnerId, readyMs, cpuS: (cpu.user + cpu.system) / 1e6, maxRss, runs }));
+  writeFileSync(
+    spec.out,
+    JSON.stringify({
+      runnerId: spec.runnerId,
+      readyMs,
+      cpuS: (cpu.user + cpu.system) / 1e6,
+      maxRss,
+      runs,
+      ...(spec.trace ? { calls, loopDelay } : {}),
+    }),
+  );
   process.exit(0);
 });

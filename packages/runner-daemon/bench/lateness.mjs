@@ -4,6 +4,8 @@
 // --cpu-prof DIR runs the first daemon under node --cpu-prof, writing its profile into DIR (summarise it with
 // node bench/cpu-profile-top.mjs DIR/*.cpuprofile); the other daemons run unprofiled, their CPU figures unaffected.
 // Without --max-concurrent each daemon runs with the defaults (maxConcurrentRuns 100), as a user would configure it.
+// --trace FILE times every store call of each daemon (a proxy around its store) and its event loop delay, prints per
+// instant the calls from 5 s before it to its last run, and writes every call to FILE (JSON).
 // Prints lateness (handler start − slot instant) p50/p99/max, duplicates, misses, CPU seconds and RSS per daemon.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -24,6 +26,7 @@ const { values } = parseArgs({
     schedule: { type: 'string', default: '* * * * *' },
     'max-concurrent': { type: 'string' },
     'cpu-prof': { type: 'string' },
+    trace: { type: 'string' },
   },
 });
 const jobs = Number(values.jobs);
@@ -57,6 +60,7 @@ const children = Array.from({ length: daemons }, (_, i) => {
       runnerId: `bench-d${i + 1}`,
       out,
       ...(values['max-concurrent'] ? { maxConcurrentRuns: Number(values['max-concurrent']) } : {}),
+      ...(values.trace ? { trace: true } : {}),
     }),
   };
   const profile = i === 0 && values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [];
@@ -125,6 +129,34 @@ summaries.forEach((s, i) => {
     `  ${s.runnerId}: ready in ${readies[i].readyMs.toFixed(0)} ms, runs ${on}, CPU ${s.cpuS.toFixed(2)} s, max RSS ${(s.maxRss / 1048576).toFixed(0)} MB`,
   );
 });
+
+if (values.trace) {
+  // Every instant with runs (warm-up ones too): per daemon, its store calls from 5 s before the instant to its last run.
+  const allInstants = [...new Set(summaries.flatMap((s) => s.runs.map(([, slot]) => slot)))].sort((a, b) => a - b);
+  for (const slot of allInstants) {
+    const last = Math.max(...summaries.flatMap((s) => s.runs.filter(([, at]) => at === slot).map(([, at, late]) => at + late)));
+    console.log(`  trace, instant ${new Date(slot).toISOString().slice(11, 19)} (last run +${(last - slot).toFixed(0)} ms):`);
+    summaries.forEach((s) => {
+      const inWindow = s.calls.filter(([, t0, dur]) => t0 + dur >= slot - 5000 && t0 <= last);
+      const byMethod = new Map();
+      for (const [name, , dur, items] of inWindow) {
+        const m = byMethod.get(name) ?? { n: 0, ms: 0, max: 0, items: 0 };
+        m.n++;
+        m.ms += dur;
+        m.max = Math.max(m.max, dur);
+        m.items += Math.max(items, 0);
+        byMethod.set(name, m);
+      }
+      const loop = s.loopDelay.filter(([t]) => t >= slot - 5000 && t <= last + 250).reduce((m, [, d]) => Math.max(m, d), 0);
+      const parts = [...byMethod].map(([name, m]) => `${name} ${m.n}× (${m.items} items) ${m.ms.toFixed(0)} ms, max ${m.max.toFixed(0)}`);
+      console.log(`    ${s.runnerId}: loop delay max ${loop.toFixed(0)} ms; ${parts.join('; ')}`);
+      for (const [name, t0, dur, items, outcomes] of inWindow.filter(([, , dur]) => dur >= 250))
+        console.log(`      slow: ${name} at ${(t0 - slot).toFixed(0)} ms, ${dur.toFixed(0)} ms, ${items} items ${outcomes}`);
+    });
+  }
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(values.trace, JSON.stringify(summaries.map((s) => ({ runnerId: s.runnerId, calls: s.calls, loopDelay: s.loopDelay }))));
+}
 
 if (values.store === 'pg')
   execFileSync('psql', [pgUrl, '-q', '-c', `DROP SCHEMA IF EXISTS "${store.schema}" CASCADE`], { stdio: 'ignore' });
