@@ -24,6 +24,7 @@ import { runPartitionsMigration } from './migrations/Migration20261203060000_tic
 import { leasePartitionsMigration } from './migrations/Migration20261203070000_tickwork_lease_partitions.js';
 import { schedulePartitionsMigration } from './migrations/Migration20261203080000_tickwork_schedule_partitions.js';
 import { partitionLimitMigration } from './migrations/Migration20261203090000_tickwork_partition_limit.js';
+import { completeByKeyMigration } from './migrations/Migration20261203103000_tickwork_complete_by_key.js';
 import type { MigrationTarget } from './migrations/Migration20261123000000_tickwork_init.js';
 import { COMPAT_TABLE, compatRows, type CompatRow, MIGRATIONS, MIGRATIONS_TABLE, type MigrationInfo } from './migrations/names.js';
 import { releaseName } from './release.js';
@@ -67,6 +68,7 @@ const BUILDERS = [
   leasePartitionsMigration,
   schedulePartitionsMigration,
   partitionLimitMigration,
+  completeByKeyMigration,
 ];
 
 /** What this release applies. */

@@ -15,7 +15,7 @@ import { exactlyOncePostgres } from './exactly-once-postgres.js';
 import { schedulesPostgres } from './schedules-postgres.js';
 
 /** `text` with each `[from, to]` replaced, each occurring exactly once. */
-function amended(text: string, what: string, changes: readonly (readonly [string, string])[]): string {
+export function amended(text: string, what: string, changes: readonly (readonly [string, string])[]): string {
   let out = text;
   for (const [from, to] of changes) {
     const at = out.indexOf(from);
@@ -27,7 +27,7 @@ function amended(text: string, what: string, changes: readonly (readonly [string
 }
 
 /** The one statement of `statements` that starts with `prefix` (after whitespace). */
-function statement(statements: readonly string[], prefix: string): string {
+export function statement(statements: readonly string[], prefix: string): string {
   const found = statements.filter((sql) => sql.trimStart().startsWith(prefix));
   if (found.length !== 1) throw new Error(`${PREFIX} limited-runs migration: ${found.length} statements start with "${prefix}"`);
   return found[0] as string;

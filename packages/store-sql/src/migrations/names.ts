@@ -69,6 +69,9 @@ export const MIGRATIONS: readonly MigrationInfo[] = [
   { name: 'Migration20261203080000_tickwork_schedule_partitions', compat: { kind: 'expand' } },
   // leasePartitions' `limit` (#23's cold start) as a PostgreSQL function under a new name, the old one kept; nothing on SQLite.
   { name: 'Migration20261203090000_tickwork_partition_limit', compat: { kind: 'expand' } },
+  // completeRuns finds each run by its whole primary key (#22: without statistics the planner read the partial index of
+  // running runs once per completion): the same function, signature and answers on PostgreSQL; nothing on SQLite.
+  { name: 'Migration20261203103000_tickwork_complete_by_key', compat: { kind: 'expand' } },
 ];
 
 /** Names recorded in `tickwork_migrations`, oldest first. */
