@@ -1,6 +1,7 @@
 import type { Clock } from './clock.js';
 import { describeThrown, InvalidJobError, isStoreUnavailable, StoreUnavailableError } from './errors.js';
 import type { Job, OverdueContext, RunContext } from './job.js';
+import { LeaseRenewals, type RenewalTicker, type RenewedRun } from './lease-renewals.js';
 import type { Logger } from './logger.js';
 import { runSpanAttributes, SPAN_STATUS_ERROR, SPAN_STATUS_OK, type RunSpan, type RunTracer } from './tracing.js';
 import {
@@ -59,7 +60,12 @@ export interface ExecuteRunInput {
    * OpenTelemetry: a span per attempt (`tickwork.job`, `.key`, `.slot`, `.attempt`, `.status`), the
    * handler running inside it (active in its context), ended once the result is recorded. Absent: no tracing.
    */
-  tracer?: RunTracer;
+  tracer?: RunTracer | undefined;
+  /**
+   * Renews the lease while the run is held (see {@link LeaseRenewals}): a runner holding many runs
+   * passes one to all of them, so a lease length has one timer, not one per run. Default: one of the run's own.
+   */
+  renewals?: LeaseRenewals;
 }
 
 /**
@@ -120,141 +126,219 @@ const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF
  * completion is retried with backoff through store outages until it lands or the store says
  * another runner took the run over (`stale`).
  */
-export async function executeRun(input: ExecuteRunInput): Promise<ExecutedRun> {
-  const { job, run, store, clock } = input;
-  const logger = new RunLogger(input.logger, run);
-  const infoEnabled = levelEnabled(input.logger, 'info');
-  let lease = input.lease;
-  let message: string | null = null;
+export function executeRun(input: ExecuteRunInput): Promise<ExecutedRun> {
+  try {
+    return new RunExecution(input).execute();
+  } catch (error) {
+    // As an async function would: a bad input rejects, it does not throw.
+    return Promise.reject(error);
+  }
+}
+
+/**
+ * One run's state, in one object: its lease, abort cause, handler text and its place in the lease
+ * renewals (it is the {@link RenewedRun} its ticker renews), instead of a score of closures over
+ * executeRun's locals — what a run armed ahead of its instant holds is this, its ctx and its
+ * logger (bench/launch-path.mjs in runner-daemon).
+ */
+class RunExecution implements RenewedRun {
+  readonly logger: RunLogger;
+  lease: Lease;
+  message: string | null = null;
+  cause: AbortCause | null = null;
   // ctx.signal's controller is made when the handler first reads it (an AbortController costs a
   // few microseconds, a real share of a run that returns at once); an abort before that is kept.
-  let controller: AbortController | null = null;
-  let reason: Error | null = null;
-  const signal = (): AbortSignal => {
-    if (!controller) {
-      controller = new AbortController();
-      if (reason) controller.abort(reason);
+  private controller: AbortController | null = null;
+  private reason: Error | null = null;
+  private readonly ticker: RenewalTicker;
+  readonly onShutdown = (): void => this.abort('shutdown');
+
+  constructor(readonly input: ExecuteRunInput) {
+    this.logger = new RunLogger(input.logger, input.run);
+    this.lease = input.lease;
+    if (input.signal?.aborted) this.onShutdown();
+    input.signal?.addEventListener('abort', this.onShutdown, { once: true });
+    if (this.lease.cancelRequested) this.abort('cancelled');
+    this.ticker = (input.renewals ?? new LeaseRenewals()).join(this, input.store, input.clock, input.job.leaseTtlMs);
+  }
+
+  signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.reason) this.controller.abort(this.reason);
     }
-    return controller.signal;
-  };
-  let cause: AbortCause | null = null;
-  const abort = (why: AbortCause) => {
-    if (cause) return;
-    cause = why;
-    reason = new Error(`[tickwork] job "${run.code}": ${ABORT_TEXT[why]}`);
-    controller?.abort(reason);
-  };
+    return this.controller.signal;
+  }
 
-  const onShutdown = () => abort('shutdown');
-  if (input.signal?.aborted) onShutdown();
-  input.signal?.addEventListener('abort', onShutdown, { once: true });
-  if (lease.cancelRequested) abort('cancelled');
-  let timeout: ReturnType<typeof setTimeout> | null = null;
-  const renewal = keepRenewing(
-    input,
-    () => lease,
-    (renewed) => {
-      if (!renewed) abort('lease-lost');
-      else {
-        lease = renewed;
-        if (renewed.cancelRequested) abort('cancelled');
-      }
-    },
-    logger,
-  );
+  abort(why: AbortCause): void {
+    if (this.cause) return;
+    this.cause = why;
+    this.reason = new Error(`[tickwork] job "${this.input.run.code}": ${ABORT_TEXT[why]}`);
+    this.controller?.abort(this.reason);
+  }
 
-  const ctx = new HandlerContext(run, lease.token, signal, logger, input.payload, (text) => {
-    message = String(text);
-  });
-
-  if (infoEnabled) logger.info({ runId: run.id }, 'run started');
-  let status: FinalRunStatus = 'succeeded';
-  let error: string | null = null;
-  let stack: string | null = null;
-  let abandoned = false;
-  let notRun: NotRun | null = null;
-  let span: RunSpan | null = null;
-  try {
-    if (input.start) notRun = asNotRun(await input.start);
-    // Awaited to the end even after an abort: until it settles the handler may still act, so the
-    // run keeps its lease (no next slot beside it) and its place in the caller's capacity.
-    if (!notRun && (!input.start || cause === null)) {
-      if (job.timeoutMs !== null) timeout = setTimeout(() => abort('timeout'), job.timeoutMs);
-      const invoke = () =>
-        Promise.resolve()
-          .then(() => job.run(ctx))
-          .then((result) => (isModule(result) ? moduleHandler(result, run.code)(ctx) : result));
-      // Created inside the span's callback, the handler's promise chain carries the span's context.
-      const handler = input.tracer
-        ? input.tracer.startActiveSpan(`tickwork.run ${run.code}`, { attributes: runSpanAttributes(run) }, (started) => {
-            span = started;
-            return invoke();
-          })
-        : invoke();
-      if (!input.abandon) await handler;
-      else if ((await settledOrAbandoned(handler, input.abandon)) === 'abandoned') {
-        handler.catch(() => undefined);
-        abandoned = true;
-      }
+  renewed(renewed: Lease | null): void {
+    if (!renewed) this.abort('lease-lost');
+    else {
+      this.lease = renewed;
+      if (renewed.cancelRequested) this.abort('cancelled');
     }
-  } catch (thrown) {
-    const described = describeThrown(thrown);
-    status = 'failed';
-    error = described.message;
-    stack = described.stack;
-  } finally {
-    if (timeout) clearTimeout(timeout);
-    input.signal?.removeEventListener('abort', onShutdown);
-    input.onHandlerSettled?.();
-  }
-  if (notRun) return recordNotRun(input, run, notRun, () => lease, renewal, logger);
-  const why = cause as AbortCause | null;
-  if (why === 'timeout') {
-    status = 'timed_out';
-    error = `timed out after ${job.timeoutMs} ms`;
-    stack = null;
-  } else if (why) {
-    status = 'interrupted';
-    error = INTERRUPTION[why];
-    stack = null;
-  }
-  if (abandoned) {
-    status = 'interrupted';
-    error = 'interrupted by runner shutdown: the handler ignored its signal and was abandoned as the runner exits';
-    stack = null;
   }
 
-  let outcome: CompletionOutcome;
-  try {
-    outcome = await completeUntilRecorded(
-      store,
-      { lease, status, finishedAt: clock.now(), message: storable(message), error: storable(error), stack: storable(stack) },
-      () => lease,
-      input.completionBackoff ?? DEFAULT_BACKOFF,
-      logger,
-      input.stopRecording,
+  renewalFailed(error: unknown): void {
+    this.logger.warn({ err: describeThrown(error).message }, 'lease renewal failed; retrying');
+  }
+
+  /**
+   * Sets the run up (ctx, the start line) and, armed with a `start` gate, waits for it without an
+   * async function's frame: a run armed ahead holds a promise reaction, not a suspended generator
+   * and its registers (~600 bytes), until its instant.
+   */
+  execute(): Promise<ExecutedRun> {
+    const { input } = this;
+    const ctx = new HandlerContext(this, input.run, this.lease.token, this.logger, input.payload);
+    if (levelEnabled(input.logger, 'info')) this.logger.info({ runId: input.run.id }, 'run started');
+    if (!input.start) return this.started(ctx, undefined, null);
+    return Promise.resolve(input.start).then(
+      (gate) => this.started(ctx, gate, null),
+      (thrown: unknown) => this.started(ctx, undefined, { thrown }),
     );
-  } catch (thrown) {
-    endSpan(span, status, error, stack);
-    throw thrown;
-  } finally {
-    renewal.stop();
   }
-  // The status recorded — or, when refused, the one the store holds.
-  endSpan(span, outcome.status === 'stale' ? (outcome.run?.status ?? status) : status, error, stack);
-  if (outcome.status === 'stale') {
-    logger.warn({ runId: run.id, status }, `result refused: ${staleReason(outcome.run, lease)}`);
-    return { run: outcome.run ?? { ...run, status }, state: null, outcome: 'stale' };
+
+  /** From the start gate on (its answer, or what it threw): the handler, then the result recorded. */
+  private async started(ctx: HandlerContext, gate: NotRun | undefined, failed: { thrown: unknown } | null): Promise<ExecutedRun> {
+    const { input, logger } = this;
+    const { job, run, store, clock } = input;
+    const infoEnabled = levelEnabled(input.logger, 'info');
+    let timeout: ReturnType<typeof setTimeout> | null = null;
+    let status: FinalRunStatus = 'succeeded';
+    let error: string | null = null;
+    let stack: string | null = null;
+    let abandoned = false;
+    let notRun: NotRun | null = null;
+    let span: RunSpan | null = null;
+    try {
+      if (failed) throw failed.thrown;
+      if (input.start) notRun = asNotRun(gate);
+      // Awaited to the end even after an abort: until it settles the handler may still act, so the
+      // run keeps its lease (no next slot beside it) and its place in the caller's capacity.
+      if (!notRun && (!input.start || this.cause === null)) {
+        if (job.timeoutMs !== null) timeout = setTimeout(() => this.abort('timeout'), job.timeoutMs);
+        const invoke = () =>
+          Promise.resolve()
+            .then(() => job.run(ctx))
+            .then((result) => (isModule(result) ? moduleHandler(result, run.code)(ctx) : result));
+        // Created inside the span's callback, the handler's promise chain carries the span's context.
+        const handler = input.tracer
+          ? input.tracer.startActiveSpan(`tickwork.run ${run.code}`, { attributes: runSpanAttributes(run) }, (started) => {
+              span = started;
+              return invoke();
+            })
+          : invoke();
+        if (!input.abandon) await handler;
+        else if ((await settledOrAbandoned(handler, input.abandon)) === 'abandoned') {
+          handler.catch(() => undefined);
+          abandoned = true;
+        }
+      }
+    } catch (thrown) {
+      const described = describeThrown(thrown);
+      status = 'failed';
+      error = described.message;
+      stack = described.stack;
+    } finally {
+      if (timeout) clearTimeout(timeout);
+      input.signal?.removeEventListener('abort', this.onShutdown);
+      input.onHandlerSettled?.();
+    }
+    if (notRun) return this.recordNotRun(notRun);
+    const why = this.cause as AbortCause | null;
+    if (why === 'timeout') {
+      status = 'timed_out';
+      error = `timed out after ${job.timeoutMs} ms`;
+      stack = null;
+    } else if (why) {
+      status = 'interrupted';
+      error = INTERRUPTION[why];
+      stack = null;
+    }
+    if (abandoned) {
+      status = 'interrupted';
+      error = 'interrupted by runner shutdown: the handler ignored its signal and was abandoned as the runner exits';
+      stack = null;
+    }
+
+    let outcome: CompletionOutcome;
+    try {
+      outcome = await completeUntilRecorded(
+        store,
+        {
+          lease: this.lease,
+          status,
+          finishedAt: clock.now(),
+          message: storable(this.message),
+          error: storable(error),
+          stack: storable(stack),
+        },
+        this,
+        input.completionBackoff ?? DEFAULT_BACKOFF,
+        logger,
+        input.stopRecording,
+      );
+    } catch (thrown) {
+      endSpan(span, status, error, stack);
+      throw thrown;
+    } finally {
+      this.ticker.leave(this);
+    }
+    const { lease } = this;
+    // The status recorded — or, when refused, the one the store holds.
+    endSpan(span, outcome.status === 'stale' ? (outcome.run?.status ?? status) : status, error, stack);
+    if (outcome.status === 'stale') {
+      logger.warn({ runId: run.id, status }, `result refused: ${staleReason(outcome.run, lease)}`);
+      return { run: outcome.run ?? { ...run, status }, state: null, outcome: 'stale' };
+    }
+    const finished = outcome.run;
+    if (status !== 'succeeded')
+      logger.warn({ runId: run.id, status, durationMs: finished.durationMs, ...(error ? { error } : {}) }, 'run finished');
+    else if (infoEnabled) logger.info({ runId: run.id, status, durationMs: finished.durationMs }, 'run finished');
+    const state = outcome.state ? await storeWindow(input, outcome.state, logger) : null;
+    // A cancelOther cancellation is the policy working, not a failure to alert on.
+    if (status !== 'succeeded' && why !== 'cancelled') await alertFailure(job, finished, state, logger);
+    if (status === 'succeeded') await alertRecovery(job, finished, state, logger);
+    return { run: finished, state, outcome: 'completed' };
   }
-  const finished = outcome.run;
-  if (status !== 'succeeded')
-    logger.warn({ runId: run.id, status, durationMs: finished.durationMs, ...(error ? { error } : {}) }, 'run finished');
-  else if (infoEnabled) logger.info({ runId: run.id, status, durationMs: finished.durationMs }, 'run finished');
-  const state = outcome.state ? await storeWindow(input, outcome.state, logger) : null;
-  // A cancelOther cancellation is the policy working, not a failure to alert on.
-  if (status !== 'succeeded' && why !== 'cancelled') await alertFailure(job, finished, state, logger);
-  if (status === 'succeeded') await alertRecovery(job, finished, state, logger);
-  return { run: finished, state, outcome: 'completed' };
+
+  /** Completes a run whose handler was not called as `skipped` (no failure: no streak, no `onFailure`). */
+  private async recordNotRun(notRun: NotRun): Promise<ExecutedRun> {
+    const { input, logger } = this;
+    const { run } = input;
+    let outcome: CompletionOutcome;
+    try {
+      outcome = await completeUntilRecorded(
+        input.store,
+        {
+          lease: this.lease,
+          status: 'skipped',
+          skipReason: notRun.notRun,
+          finishedAt: input.clock.now(),
+          message: storable(notRun.message),
+        },
+        this,
+        input.completionBackoff ?? DEFAULT_BACKOFF,
+        logger,
+        input.stopRecording,
+      );
+    } finally {
+      this.ticker.leave(this);
+    }
+    if (outcome.status === 'stale') {
+      logger.warn({ runId: run.id, status: 'skipped' }, `skip refused: ${staleReason(outcome.run, this.lease)}`);
+      return { run: outcome.run ?? { ...run, status: 'skipped' }, state: null, outcome: 'stale' };
+    }
+    logger.info({ runId: run.id, reason: notRun.notRun }, notRun.message);
+    return { run: outcome.run, state: outcome.state, outcome: 'completed' };
+  }
 }
 
 /**
@@ -303,36 +387,6 @@ function asNotRun(value: unknown): NotRun | null {
   return typeof value === 'object' && value !== null && typeof (value as NotRun).notRun === 'string' ? (value as NotRun) : null;
 }
 
-/** Completes a run whose handler was not called as `skipped` (no failure: no streak, no `onFailure`). */
-async function recordNotRun(
-  input: ExecuteRunInput,
-  run: RunRecord,
-  notRun: NotRun,
-  lease: () => Lease,
-  renewal: { stop(): void },
-  logger: Logger,
-): Promise<ExecutedRun> {
-  let outcome: CompletionOutcome;
-  try {
-    outcome = await completeUntilRecorded(
-      input.store,
-      { lease: lease(), status: 'skipped', skipReason: notRun.notRun, finishedAt: input.clock.now(), message: storable(notRun.message) },
-      lease,
-      input.completionBackoff ?? DEFAULT_BACKOFF,
-      logger,
-      input.stopRecording,
-    );
-  } finally {
-    renewal.stop();
-  }
-  if (outcome.status === 'stale') {
-    logger.warn({ runId: run.id, status: 'skipped' }, `skip refused: ${staleReason(outcome.run, lease())}`);
-    return { run: outcome.run ?? { ...run, status: 'skipped' }, state: null, outcome: 'stale' };
-  }
-  logger.info({ runId: run.id, reason: notRun.notRun }, notRun.message);
-  return { run: outcome.run, state: outcome.state, outcome: 'completed' };
-}
-
 /**
  * Calls `onFailure` for interrupted runs a store handed to this runner (by `reapExpired` or a
  * claim's `reaped`) — each is handed to exactly one caller, so exactly one runner alerts on it.
@@ -355,10 +409,11 @@ export async function alertInterrupted(
 
 /**
  * A handler's `ctx`: the same own properties, in the same order, as an object literal would have —
- * `signal` an enumerable getter, so `{ ...ctx }` and `({ signal }) =>` read it — but with one getter
- * function for every run: a getter written in an object literal put each ctx in dictionary mode
- * (~830 bytes of properties a run, held while a run waits for its instant). `report` stays a
- * closure of the run, so a destructured `report` works.
+ * `signal` and `report` enumerable getters, so `{ ...ctx }` and `({ signal, report }) =>` read them —
+ * but with one getter function for every run: a getter written in an object literal put each ctx
+ * in dictionary mode (~830 bytes of properties a run, held while a run waits for its instant).
+ * `report` is a function bound to the run, made when first read (a run that reports nothing, most
+ * runs, never makes it), so a destructured `report` works; assigning `ctx.report` replaces it.
  */
 class HandlerContext implements RunContext {
   declare code: string;
@@ -373,25 +428,34 @@ class HandlerContext implements RunContext {
   declare logger: Logger;
   declare payload: unknown;
   declare report: (message: string) => void;
-  readonly #signal: () => AbortSignal;
+  readonly #execution: RunExecution;
 
   private static readonly signalProperty: PropertyDescriptor = {
     get(this: HandlerContext) {
-      return this.#signal();
+      return this.#execution.signal();
     },
     enumerable: true,
     configurable: true,
   };
 
-  constructor(
-    run: RunRecord,
-    fencingToken: number,
-    signal: () => AbortSignal,
-    logger: Logger,
-    payload: unknown,
-    report: (message: string) => void,
-  ) {
-    this.#signal = signal;
+  private static readonly reportProperty: PropertyDescriptor = {
+    get(this: HandlerContext) {
+      const execution = this.#execution;
+      const report = (text: string): void => {
+        execution.message = String(text);
+      };
+      Object.defineProperty(this, 'report', { value: report, writable: true, enumerable: true, configurable: true });
+      return report;
+    },
+    set(this: HandlerContext, value: unknown) {
+      Object.defineProperty(this, 'report', { value, writable: true, enumerable: true, configurable: true });
+    },
+    enumerable: true,
+    configurable: true,
+  };
+
+  constructor(execution: RunExecution, run: RunRecord, fencingToken: number, logger: Logger, payload: unknown) {
+    this.#execution = execution;
     this.code = run.code;
     this.key = run.key;
     this.slot = run.slotAt;
@@ -403,7 +467,7 @@ class HandlerContext implements RunContext {
     Object.defineProperty(this, 'signal', HandlerContext.signalProperty);
     this.logger = logger;
     this.payload = payload;
-    this.report = report;
+    Object.defineProperty(this, 'report', HandlerContext.reportProperty);
   }
 }
 
@@ -647,44 +711,6 @@ export async function checkOverdue(input: OverdueCheck): Promise<JobState[]> {
 }
 
 /**
- * Renews the lease every third of its length, from the claim until `stop()` (after the result is
- * recorded), one renewal in flight at a time. A renewal that fails (store outage) is retried at
- * the next beat — the lease is given up only when the store answers that it is no longer current.
- */
-function keepRenewing(
-  input: ExecuteRunInput,
-  current: () => Lease,
-  answered: (lease: Lease | null) => void,
-  logger: Logger,
-): { stop(): void } {
-  const { job, store, clock } = input;
-  let inFlight = false;
-  let stopped = false;
-  const timer = setInterval(
-    () => {
-      if (inFlight || stopped) return;
-      inFlight = true;
-      store
-        .renewLeases([current()], { now: clock.now(), leaseMs: job.leaseTtlMs })
-        .then(([renewed]) => {
-          if (!stopped) answered(renewed ?? null);
-        })
-        .catch((error: unknown) => logger.warn({ err: describeThrown(error).message }, 'lease renewal failed; retrying'))
-        .finally(() => {
-          inFlight = false;
-        });
-    },
-    Math.max(50, Math.floor(job.leaseTtlMs / 3)),
-  );
-  return {
-    stop() {
-      stopped = true;
-      clearInterval(timer);
-    },
-  };
-}
-
-/**
  * Text as every store can hold it: NUL bytes (refused by PostgreSQL text and jsonb) and lone
  * UTF-16 surrogates (refused by JSON decoders such as Redis's cjson) become U+FFFD. Applied to
  * handler text before completion, or the store would refuse the run's result and lose the run.
@@ -701,14 +727,15 @@ export function storable(text: string | null): string | null {
 async function completeUntilRecorded(
   store: Store,
   completion: RunCompletion,
-  lease: () => Lease,
+  current: { readonly lease: Lease },
   backoff: { firstMs: number; maxMs: number },
   logger: Logger,
   stop?: StopSignal,
 ): Promise<CompletionOutcome> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const [outcome] = await store.completeRuns([{ ...completion, lease: lease() }]);
+      // The first attempt sends the completion as made (with the lease of that moment); a retry, the latest lease.
+      const [outcome] = await store.completeRuns([attempt === 1 ? completion : { ...completion, lease: current.lease }]);
       if (!outcome) throw new StoreUnavailableError('store returned no completion outcome');
       if (attempt > 1 && outcome.status === 'stale' && landedBefore(outcome.run, completion)) {
         // An earlier attempt was applied and only its answer was lost (a timeout, a WAIT for replicas

@@ -32,6 +32,7 @@ export {
   reapInterrupted,
   type StopSignal,
 } from '../run.js';
+export { LeaseRenewals, MAX_RENEWAL_BATCH, type RenewalTicker, type RenewedRun } from '../lease-renewals.js';
 export { runSpanAttributes, SPAN_STATUS_ERROR, SPAN_STATUS_OK } from '../tracing.js';
 
 // Runner presence and the store's clock
