@@ -4,7 +4,10 @@
 // GC with every run armed, less the heap before, is what one armed run holds. At the instant every
 // handler (returns at once) is released; CPU from the launches to the last recorded completion (less the GC
 // made for the heap figure), per run, through the daemon's batching store. pino at `warn`.
-// Usage: node --expose-gc bench/launch-path.mjs [--runs 20000] [--rounds 5]   (build first: npx tsc -p tsconfig.build.json)
+// --cpu-prof FILE: a CPU profile of the last round's launches, instant and completions (its GC for the heap
+// figure included; read it with bench/cpu-profile-top.mjs), and beside it FILE.heapprofile, a sampling
+// allocation profile of the same (collected objects included; bench/heap-profile-top.mjs).
+// Usage: node --expose-gc bench/launch-path.mjs [--runs 20000] [--rounds 5] [--cpu-prof FILE]   (build first: npx tsc -p tsconfig.build.json)
 import { parseArgs } from 'node:util';
 import { createMemoryStore, defineJob, systemClock } from '@tickwork/core';
 import { pino } from 'pino';
@@ -12,7 +15,9 @@ import { batchRunWrites } from '../dist/batching-store.js';
 import { createDaemonMetrics } from '../dist/metrics.js';
 import { RunLauncher } from '../dist/run-launcher.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '5' } } });
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '5' }, 'cpu-prof': { type: 'string' } },
+});
 const N = Number(values.runs);
 const logger = pino({ level: 'warn' }, pino.destination({ dest: 2, sync: false }));
 const jobs = Array.from({ length: N }, (_, i) => defineJob({ code: `j${i}`, schedule: '* * * * *', run: () => undefined }));
@@ -55,6 +60,7 @@ for (let round = 0; round < Number(values.rounds); round++) {
   const heap0 = process.memoryUsage().heapUsed;
   if (process.env.LAUNCH_PATH_SNAPSHOT && round === 0)
     (await import('node:v8')).writeHeapSnapshot(`${process.env.LAUNCH_PATH_SNAPSHOT}.before`);
+  const profiling = values['cpu-prof'] && round === Number(values.rounds) - 1 ? await startProfile() : null;
   const startAt = Date.now() + 3_000;
   const cpu0 = process.cpuUsage();
   for (const [i, { job, run, lease }] of claimed.entries())
@@ -68,12 +74,39 @@ for (let round = 0; round < Number(values.rounds); round++) {
   await sleep(Math.max(0, startAt - Date.now()));
   await launcher.settled();
   const cpu = process.cpuUsage(cpu0);
+  if (profiling) await profiling.stop(values['cpu-prof']);
   const us = (cpu.user + cpu.system - gcUs) / claimed.length;
   perRun.push(us);
   bytes.push(held);
   console.log(
     `round ${round + 1}: ${claimed.length} runs (${finished} finished), ${held.toFixed(0)} bytes of heap per armed run, CPU ${us.toFixed(1)} µs per run (arming ${((cpuArm.user + cpuArm.system) / claimed.length).toFixed(1)}, GC for the heap figure ${(gcUs / 1000).toFixed(0)} ms not counted)`,
   );
+}
+async function startProfile() {
+  const { Session } = await import('node:inspector');
+  const session = new Session();
+  session.connect();
+  const post = (method, params) => new Promise((resolve, reject) => session.post(method, params, (e, r) => (e ? reject(e) : resolve(r))));
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 200 });
+  await post('Profiler.start');
+  // Allocations too, the ones a GC collected included (what the run path churns, not only what it holds).
+  await post('HeapProfiler.enable');
+  await post('HeapProfiler.startSampling', {
+    samplingInterval: 4096,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  return {
+    async stop(file) {
+      const { profile } = await post('Profiler.stop');
+      const { profile: heap } = await post('HeapProfiler.stopSampling');
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(file, JSON.stringify(profile));
+      writeFileSync(file.replace(/(\.cpuprofile)?$/, '.heapprofile'), JSON.stringify(heap));
+      session.disconnect();
+    },
+  };
 }
 const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
 console.log(

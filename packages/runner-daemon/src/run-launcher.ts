@@ -1,6 +1,6 @@
 import { describeThrown, type Clock, type Logger, type RunRecord, type RunTracer, type Store } from '@tickwork/core';
 import type { Lease } from '@tickwork/core/store';
-import { executeRun, jitterMs, type ExecutedRun, type NotRun } from '@tickwork/core/runner';
+import { type ExecutedRun, type ExecuteRunInput, executeRun, jitterMs, LeaseRenewals, type NotRun } from '@tickwork/core/runner';
 import type { DaemonMetrics, ScheduleLabels } from './metrics.js';
 import type { RunTarget, ScheduleEntry } from './schedule-entry.js';
 import { SharedStop } from './shared-stop.js';
@@ -27,15 +27,16 @@ export interface LauncherEvents {
  * launched carries what it costs of that budget until its handler settles.
  */
 export class RunLauncher {
-  private readonly runs = new Set<Promise<void>>();
-  /** Ids of the runs launched and not finished. */
-  private readonly launched = new Set<string>();
+  /** The runs launched and not finished, by run id. */
+  private readonly launched = new Map<string, LaunchedRun>();
   /** Aborts every run's handler (shutdown); shared by all runs, listeners in a Set (see SharedStop). */
-  private readonly shutdown = new SharedStop();
+  readonly shutdown = new SharedStop();
   /** Stops waiting for a handler that ignores its aborted signal, as the daemon exits. */
-  private readonly abandon = new SharedStop();
+  readonly abandon = new SharedStop();
   /** At the shutdown grace, stops retrying a completion the store does not answer (a reaper records the run later). */
-  private readonly recording = new SharedStop();
+  readonly recording = new SharedStop();
+  /** Renews every run's lease: one timer per lease length, not one per run (core's LeaseRenewals). */
+  readonly renewals = new LeaseRenewals();
   /** One promise per distinct instant: a thousand runs of `:00` start from one timer callback. */
   private readonly instants = new Map<number, Promise<void>>();
   /** Runs past their instant waiting for a handler to settle, in claim order. */
@@ -48,10 +49,10 @@ export class RunLauncher {
   /** What those runs cost of the daemon's claim budget (ms of expected handler time, see `launch`). */
   private holdingCost = 0;
   /** Handlers running now (past their start gate). */
-  private startedCount = 0;
+  startedCount = 0;
 
   constructor(
-    private readonly deps: {
+    readonly deps: {
       store: () => Store;
       clock: Clock;
       logger: Logger;
@@ -70,7 +71,7 @@ export class RunLauncher {
 
   /** Runs claimed or armed and not yet finished (their result recorded). */
   get active(): number {
-    return this.runs.size;
+    return this.launched.size;
   }
 
   /** Runs holding capacity: launched, handler not yet settled. */
@@ -91,32 +92,38 @@ export class RunLauncher {
    */
   launch(entry: ScheduleEntry, target: RunTarget, run: RunRecord, lease: Lease, startAt: number, costMs: number): boolean {
     if (this.launched.has(run.id)) return false;
-    this.launched.add(run.id);
     this.holdingCount++;
     this.holdingCost += costMs;
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      this.holdingCount--;
-      // Back to exactly 0 when nothing is held: sums of fractional costs must not drift.
-      this.holdingCost = this.holdingCount === 0 ? 0 : this.holdingCost - costMs;
-      this.deps.metrics.running.set(this.holdingCount);
-      this.deps.events.freed();
-    };
-    const promise = this.execute(entry, target, run, lease, startAt, release).finally(() => {
-      release();
-      this.runs.delete(promise);
-      this.launched.delete(run.id);
-    });
-    this.runs.add(promise);
+    const launched = new LaunchedRun(this, entry, target, run, lease, startAt, costMs);
+    this.launched.set(run.id, launched);
+    launched.done = executeRun(launched).then(
+      (executed) => launched.finished(executed),
+      (error: unknown) => launched.failed(error),
+    );
     this.deps.metrics.running.set(this.holdingCount);
     return true;
   }
 
+  /** A run's handler settled (or was not called): its capacity is free. Once per run. */
+  release(launched: LaunchedRun): void {
+    if (launched.released) return;
+    launched.released = true;
+    this.holdingCount--;
+    // Back to exactly 0 when nothing is held: sums of fractional costs must not drift.
+    this.holdingCost = this.holdingCount === 0 ? 0 : this.holdingCost - launched.costMs;
+    this.deps.metrics.running.set(this.holdingCount);
+    this.deps.events.freed();
+  }
+
+  /** A run ended (its result recorded, or given up). */
+  ended(launched: LaunchedRun): void {
+    this.release(launched);
+    this.launched.delete(launched.run.id);
+  }
+
   /** Resolves when every launched run has finished (including runs launched meanwhile). */
   async settled(): Promise<void> {
-    while (this.runs.size > 0) await Promise.allSettled([...this.runs]);
+    while (this.launched.size > 0) await Promise.allSettled(Array.from(this.launched.values(), (launched) => launched.done));
   }
 
   /** Aborts every run (and any launched later): executeRun records them `interrupted`. */
@@ -134,7 +141,7 @@ export class RunLauncher {
   }
 
   /** Resolves at `atMs`; one timer per distinct instant, so a thousand runs of `:00` start from one callback. */
-  private whenAt(atMs: number): Promise<void> {
+  whenAt(atMs: number): Promise<void> {
     let at = this.instants.get(atMs);
     if (!at) {
       at = new Promise<void>((resolve) => {
@@ -149,7 +156,7 @@ export class RunLauncher {
   }
 
   /** A handler may start now (fewer than maxConcurrentRuns running), or once one settles (in claim order). */
-  private admit(): Promise<void> | null {
+  admit(): Promise<void> | null {
     if (this.startedCount < this.deps.maxConcurrentRuns || this.aborting) {
       this.startedCount++;
       return null;
@@ -157,7 +164,7 @@ export class RunLauncher {
     return new Promise<void>((resolve) => this.waiting.push(resolve));
   }
 
-  private admitWaiting(limit: number): void {
+  admitWaiting(limit: number): void {
     while (this.waitingFrom < this.waiting.length && this.startedCount < limit) {
       const go = this.waiting[this.waitingFrom] as () => void;
       this.waiting[this.waitingFrom++] = noop;
@@ -170,83 +177,8 @@ export class RunLauncher {
     }
   }
 
-  private async execute(
-    entry: ScheduleEntry,
-    target: RunTarget,
-    run: RunRecord,
-    lease: Lease,
-    startAt: number,
-    release: () => void,
-  ): Promise<void> {
-    const { job, payload } = target;
-    const { clock, metrics, logger } = this.deps;
-    const now = () => clock.now().getTime();
-    let startedMs = now();
-    let handlerMs = 0;
-    let admitted = false;
-    // Armed ahead: executeRun's per-run setup (abort wiring, lease renewal, logger) happens when the
-    // slot is pre-claimed, so at the instant only the handlers remain to be called. The timeout
-    // counts from the start (executeRun's `start`), not from arming.
-    // The claim was made ahead of the instant: what it was made for may have changed since (paused,
-    // disabled, removed). Checked at the instant, and again after waiting for capacity.
-    const gateIn = async (): Promise<NotRun | undefined> => {
-      if (startAt > now()) await this.whenAt(startAt);
-      const before = this.deps.notRun(entry, run);
-      if (before) return before;
-      const turn = this.admit();
-      admitted = true;
-      if (turn) await turn;
-      const after = this.deps.notRun(entry, run);
-      if (after) return after;
-      startedMs = now();
-      if (run.trigger === 'schedule')
-        this.observeLateness(job.code, entry.key, startedMs - run.slotAt.getTime() - jitterMs(job, entry.key, run.slotAt));
-    };
-    const settledHandler = () => {
-      if (admitted) {
-        this.startedCount--;
-        this.admitWaiting(this.deps.maxConcurrentRuns);
-      }
-      handlerMs = now() - startedMs;
-      entry.handlerMs = handlerMs;
-      release();
-    };
-    let executed: ExecutedRun;
-    try {
-      executed = await executeRun({
-        job,
-        run,
-        lease,
-        store: this.deps.store(),
-        clock,
-        logger,
-        signal: this.shutdown,
-        abandon: this.abandon,
-        stopRecording: this.recording,
-        start: gateIn(),
-        onHandlerSettled: settledHandler,
-        ...(this.deps.tracer ? { tracer: this.deps.tracer } : {}),
-        ...(payload !== undefined ? { payload } : {}),
-      });
-    } catch (error) {
-      // The store refused the result as input, or (past the shutdown grace) did not answer: outages are
-      // retried until they land while the daemon runs; at shutdown the run is left to a reaper (`interrupted`).
-      logger.error({ job: job.code, key: entry.key, runId: run.id, err: describeThrown(error).message }, 'could not record the run');
-      this.deps.events.finished(entry, null);
-      return;
-    }
-    const { run: finished } = executed;
-    const status = finished.status === 'running' || finished.status === 'waiting' ? 'interrupted' : finished.status;
-    const labels = metrics.labels(job.code, entry.key);
-    metrics.runs.inc({ ...labels, status });
-    if (status === 'skipped') metrics.skipped.inc({ ...labels, reason: finished.skipReason ?? 'paused' });
-    else metrics.duration.observe(labels, handlerMs / 1000);
-    if (executed.state) metrics.streak(job.code, entry.key, executed.state.consecutiveFailures);
-    this.deps.events.finished(entry, executed);
-  }
-
   /** Batched: observing a histogram per start would delay the next of a thousand handlers due at the same instant. */
-  private observeLateness(code: string, key: string, ms: number): void {
+  observeLateness(code: string, key: string, ms: number): void {
     if (this.lateness.push({ labels: this.deps.metrics.labels(code, key), seconds: Math.max(0, ms) / 1000 }) > 1) return;
     setImmediate(() => {
       for (const { labels, seconds } of this.lateness) this.deps.metrics.lateness.observe(labels, seconds);
@@ -256,3 +188,132 @@ export class RunLauncher {
 }
 
 function noop(): void {}
+
+/**
+ * One launched run, in one object that is also its executeRun input: the launcher's pieces every
+ * run shares are getters of the prototype, the run's own state is fields, and `onHandlerSettled` a
+ * method (executeRun calls it on its input) — instead of an input literal and five closures over
+ * the locals of an async function, per run armed ahead of its instant (bench/launch-path.mjs).
+ */
+class LaunchedRun implements ExecuteRunInput {
+  /** Settles when the run ended (its result recorded or given up). */
+  done!: Promise<void>;
+  readonly start: Promise<NotRun | undefined>;
+  released = false;
+  private admitted = false;
+  private startedMs: number;
+  private handlerMs = 0;
+
+  constructor(
+    private readonly launcher: RunLauncher,
+    readonly entry: ScheduleEntry,
+    readonly target: RunTarget,
+    readonly run: RunRecord,
+    readonly lease: Lease,
+    readonly startAt: number,
+    readonly costMs: number,
+  ) {
+    this.startedMs = launcher.deps.clock.now().getTime();
+    // Armed ahead: executeRun's per-run setup (abort wiring, lease renewal, logger) happens when the
+    // slot is pre-claimed, so at the instant only the handlers remain to be called. The timeout
+    // counts from the start (executeRun's `start`), not from arming.
+    this.start = this.gateIn();
+  }
+
+  get job(): RunTarget['job'] {
+    return this.target.job;
+  }
+  get payload(): unknown {
+    return this.target.payload;
+  }
+  get store(): Store {
+    return this.launcher.deps.store();
+  }
+  get clock(): Clock {
+    return this.launcher.deps.clock;
+  }
+  get logger(): Logger {
+    return this.launcher.deps.logger;
+  }
+  get tracer(): RunTracer | undefined {
+    return this.launcher.deps.tracer ?? undefined;
+  }
+  get signal(): SharedStop {
+    return this.launcher.shutdown;
+  }
+  get abandon(): SharedStop {
+    return this.launcher.abandon;
+  }
+  get stopRecording(): SharedStop {
+    return this.launcher.recording;
+  }
+  get renewals(): LeaseRenewals {
+    return this.launcher.renewals;
+  }
+
+  /**
+   * The claim was made ahead of the instant: what it was made for may have changed since (paused,
+   * disabled, removed). Checked at the instant, and again after waiting for capacity.
+   */
+  private async gateIn(): Promise<NotRun | undefined> {
+    const { launcher, entry, run } = this;
+    const { clock, notRun } = launcher.deps;
+    if (this.startAt > clock.now().getTime()) await launcher.whenAt(this.startAt);
+    const before = notRun(entry, run);
+    if (before) return before;
+    const turn = launcher.admit();
+    this.admitted = true;
+    if (turn) await turn;
+    const after = notRun(entry, run);
+    if (after) return after;
+    this.startedMs = clock.now().getTime();
+    if (run.trigger === 'schedule') {
+      const { job } = this.target;
+      launcher.observeLateness(job.code, entry.key, this.startedMs - run.slotAt.getTime() - jitterMs(job, entry.key, run.slotAt));
+    }
+  }
+
+  onHandlerSettled(): void {
+    const { launcher } = this;
+    if (this.admitted) {
+      launcher.startedCount--;
+      launcher.admitWaiting(launcher.deps.maxConcurrentRuns);
+    }
+    this.handlerMs = launcher.deps.clock.now().getTime() - this.startedMs;
+    this.entry.handlerMs = this.handlerMs;
+    launcher.release(this);
+  }
+
+  /** What executeRun recorded: metrics, then the daemon is told. */
+  finished(executed: ExecutedRun): void {
+    const { launcher, entry, target } = this;
+    const { metrics, events } = launcher.deps;
+    try {
+      const { run: finished } = executed;
+      const status = finished.status === 'running' || finished.status === 'waiting' ? 'interrupted' : finished.status;
+      const labels = metrics.labels(target.job.code, entry.key);
+      metrics.runs.inc({ ...labels, status });
+      if (status === 'skipped') metrics.skipped.inc({ ...labels, reason: finished.skipReason ?? 'paused' });
+      else metrics.duration.observe(labels, this.handlerMs / 1000);
+      if (executed.state) metrics.streak(target.job.code, entry.key, executed.state.consecutiveFailures);
+      events.finished(entry, executed);
+    } finally {
+      launcher.ended(this);
+    }
+  }
+
+  /**
+   * The store refused the result as input, or (past the shutdown grace) did not answer: outages are
+   * retried until they land while the daemon runs; at shutdown the run is left to a reaper (`interrupted`).
+   */
+  failed(error: unknown): void {
+    const { launcher, entry, target, run } = this;
+    const { logger, events } = launcher.deps;
+    try {
+      logger.error({ job: target.job.code, key: entry.key, runId: run.id, err: describeThrown(error).message }, 'could not record the run');
+      events.finished(entry, null);
+    } finally {
+      launcher.ended(this);
+    }
+  }
+}
