@@ -3,7 +3,7 @@
  * checks the schema version once before the first operation.
  */
 import type { Store } from '@tickwork/core';
-import { decorateStore } from '@tickwork/core/store';
+import { decorateStore, type StoreHooks } from '@tickwork/core/store';
 import type { MigrateResult } from './migrate.js';
 import type { PoolConfig } from 'pg';
 import { ormDialect, ormPgSource, ormSqliteSource } from './connection/orm.js';
@@ -13,6 +13,7 @@ import { ownSqliteFile, SqliteConnection } from './connection/sqlite.js';
 import { COMPAT_TABLE, type CompatRow, MIGRATIONS_TABLE } from './migrations/names.js';
 import { checkOptions, pgBounds, type PostgresConnectionOptions, type SqliteConnectionOptions, type SqlStoreOptions } from './options.js';
 import { PgStore } from './pg-store.js';
+import { toDate } from './rows.js';
 import { checkAppliedMigrations } from './schema-check.js';
 import { SqliteStore } from './sqlite-store.js';
 
@@ -70,6 +71,12 @@ export function schemaOf(options: SqlStoreOptions): string {
 function openInner(options: SqlStoreOptions): {
   store: Store;
   applied(): Promise<string[]>;
+  /**
+   * The applied migrations and a ping's answer in one statement (PostgreSQL): a store's first
+   * call is usually the clock sync's ping, which reads nothing of the schema, so its schema check
+   * need not be a round trip of its own.
+   */
+  appliedWithPing?(): Promise<{ names: string[]; ping: Awaited<ReturnType<Store['ping']>> }>;
   compat(): Promise<CompatRow[]>;
   where: string;
 } {
@@ -91,6 +98,17 @@ function openInner(options: SqlStoreOptions): {
       where: `${source.where} schema "${schema}"`,
       applied: async () =>
         (await db.query<{ name: string }>(`SELECT name FROM "${schema}".${MIGRATIONS_TABLE}`, [], 'schema check', true)).map((r) => r.name),
+      appliedWithPing: async () => {
+        const started = performance.now();
+        const rows = await db.query<{ names: string[]; now: Date }>(
+          `SELECT ARRAY(SELECT name FROM "${schema}".${MIGRATIONS_TABLE}) AS names, now() AS now`,
+          [],
+          'schema check',
+          true,
+        );
+        const row = rows[0]!;
+        return { names: row.names, ping: { latencyMs: performance.now() - started, serverTime: toDate(row.now) } };
+      },
       compat: () =>
         db.query<CompatRow>(
           `SELECT name, version, oldest_version, oldest_release, applied_by FROM "${schema}".${COMPAT_TABLE}`,
@@ -127,17 +145,47 @@ export function createSqlStore(options: SqlStoreOptions): SqlStore {
   const inner = openInner(checkOptions(options));
   const target = inner.store;
   let ready: Promise<void> | undefined;
-  const ensureReady = (): Promise<void> => {
-    ready ??= inner.applied().then(async (names) => {
-      await checkAppliedMigrations(names, inner.where, () => inner.compat());
-    });
-    // Only success is remembered: after an outage or a migration, the next call checks again.
-    ready.catch(() => {
-      ready = undefined;
-    });
-    return ready;
+  const check = async (names: string[]): Promise<void> => {
+    await checkAppliedMigrations(names, inner.where, () => inner.compat());
   };
-  const store = decorateStore(target, { before: ensureReady }) as SqlStore;
+  // Only success is remembered: after an outage or a migration, the next call checks again.
+  const remember = (checking: Promise<void>): Promise<void> => {
+    ready = checking;
+    checking.catch(() => {
+      if (ready === checking) ready = undefined;
+    });
+    return checking;
+  };
+  const ensureReady = (): Promise<void> => ready ?? remember(inner.applied().then(check));
+  const { appliedWithPing } = inner;
+  const hooks: StoreHooks = { before: ensureReady };
+  if (appliedWithPing) {
+    // The first ping is answered by the schema check's own statement (one round trip, not two); it
+    // still fails as the check does (StoreSchemaError) before answering anything. The statement is
+    // sent from `before`, synchronously, so a call started beside it waits for this check instead
+    // of sending one of its own; the ping whose `before` sent it takes its answer.
+    let firstPing: Promise<Awaited<ReturnType<Store['ping']>>> | undefined;
+    hooks.before = (operation) => {
+      if (operation !== 'ping' || ready) return ensureReady();
+      const answer = appliedWithPing().then(async ({ names, ping }) => {
+        await check(names);
+        return ping;
+      });
+      firstPing = answer;
+      answer.catch(() => {
+        if (firstPing === answer) firstPing = undefined;
+      });
+      return remember(answer.then(() => undefined));
+    };
+    hooks.replace = {
+      ping() {
+        const answer = firstPing;
+        firstPing = undefined;
+        return answer ?? target.ping();
+      },
+    };
+  }
+  const store = decorateStore(target, hooks) as SqlStore;
   store.migrate = async () => {
     const { migrate } = await import('./migrate.js');
     const result = await migrate(options);
