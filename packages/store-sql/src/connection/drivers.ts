@@ -45,3 +45,16 @@ export function loadDriver<T>(dialect: Dialect): T {
   const module = createRequire(driverPackagePath(dialect))(DRIVER_PACKAGES[dialect].driver) as T & { default?: T };
   return module.default ?? module;
 }
+
+/**
+ * Runs `load` (a driver's synchronous `require`) with `owner[name]` a plain writable property holding
+ * `value`, then puts `descriptor` (the property as it was) back, also when `load` throws.
+ */
+export function withPropertyDuringLoad<T>(owner: object, name: string, descriptor: PropertyDescriptor, value: unknown, load: () => T): T {
+  Object.defineProperty(owner, name, { configurable: true, enumerable: descriptor.enumerable ?? false, writable: true, value });
+  try {
+    return load();
+  } finally {
+    Object.defineProperty(owner, name, descriptor);
+  }
+}

@@ -4,7 +4,7 @@
  */
 import type { Client, ClientConfig, PoolClient, PoolConfig } from 'pg';
 import { isPgConflict, isPgConnectionError, isPgNotSent, isPgQueryTimeout, pgError } from '../errors.js';
-import { loadDriver } from './drivers.js';
+import { loadDriver, withPropertyDuringLoad } from './drivers.js';
 
 /** One pg connection borrowed for a while (from the store's pool or the host's knex). */
 interface Borrowed {
@@ -47,17 +47,7 @@ export function withoutLazyResponse<T>(load: () => T): T {
   const descriptor = Object.getOwnPropertyDescriptor(globalThis, 'Response');
   // Already loaded (a value), or not Node's lazy global: nothing to save.
   if (descriptor?.get === undefined || !descriptor.configurable) return load();
-  Object.defineProperty(globalThis, 'Response', {
-    configurable: true,
-    enumerable: descriptor.enumerable ?? false,
-    writable: true,
-    value: undefined,
-  });
-  try {
-    return load();
-  } finally {
-    Object.defineProperty(globalThis, 'Response', descriptor);
-  }
+  return withPropertyDuringLoad(globalThis, 'Response', descriptor, undefined, load);
 }
 
 /** A pool of the store's own, created on first use. */

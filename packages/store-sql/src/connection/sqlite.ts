@@ -7,7 +7,7 @@
  */
 import { resolve } from 'node:path';
 import { sqliteError } from '../errors.js';
-import { loadDriver } from './drivers.js';
+import { loadDriver, withPropertyDuringLoad } from './drivers.js';
 
 /**
  * One queue per file per process. Statements run synchronously, but a transaction spans
@@ -115,17 +115,7 @@ export function withGlibcAnswer<T>(load: () => T, readMaps: () => string = readO
       return { header: { glibcVersionRuntime: 'glibc (from /proc/self/maps)' } };
     },
   };
-  Object.defineProperty(process, 'report', {
-    configurable: true,
-    enumerable: descriptor.enumerable ?? true,
-    writable: true,
-    value: standIn,
-  });
-  try {
-    return load();
-  } finally {
-    Object.defineProperty(process, 'report', descriptor);
-  }
+  return withPropertyDuringLoad(process, 'report', descriptor, standIn, load);
 }
 
 /** The store's own file connection, opened on first use with WAL and a busy timeout. */
