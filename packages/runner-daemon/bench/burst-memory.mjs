@@ -1,6 +1,6 @@
 // Where a daemon's memory goes at a burst: N runtime schedules (`* * * * *`, over J jobs with
 // `schedule: null`, missed-run policy `skip`) in Redis under one key prefix (kept between runs with
-// --prefix: stored once, reused), ONE daemon in this process with `maxConcurrentRuns` N + 100, and
+// --prefix: stored once, reused; without --prefix, or with --drop, deleted at the end), ONE daemon in this process with `maxConcurrentRuns` N + 100, and
 // `process.memoryUsage()` by phase: before the daemon, after ready (after a GC), the burst of the next
 // :00 (max RSS and heap used, sampled every 20 ms), after it (GC).
 // --timeline prints the figures once a second from 10 s before the instant. --snapshot-ms T writes a heap snapshot T ms after the instant (it stops the process for a while).
@@ -121,7 +121,8 @@ console.log(
   `  burst: ${ran} runs of the instant, last started ${burstMs} ms after it; CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s; max RSS ${mb(maxRss)}, max heap used ${mb(maxHeap)}`,
 );
 console.log(`  after the burst (after GC): RSS ${mb(after.rss)}, heap used ${mb(after.heapUsed)}`);
-if (values.drop) {
+// A prefix of this process's own (no --prefix) can never be reused: its schedules go too.
+if (values.drop || values.prefix === undefined) {
   const { dropRedisPrefix } = await import('./drop-redis-prefix.mjs');
   dropRedisPrefix(url, prefix);
 }
