@@ -259,7 +259,13 @@ describe('PostgreSQL: every function takes its row locks in one order (real conc
     const schema = randomSchema();
     undo.push(() => adminQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
     await migrate(pgOptions(schema));
-    const store = createSqlStore(pgOptions(schema));
+    // Which backend PostgreSQL aborts is decided by timers: each waiting backend looks for a cycle once,
+    // deadlock_timeout after it began to wait. The store's looks 10 s after it waits for beta's row, time
+    // enough (on a busy machine too) for the other session to close the cycle first; the other session's
+    // never looks in time (and the store's lock timeout is longer). So the store's statement is the one aborted, whatever the load.
+    const url = new URL(PG_URL);
+    url.searchParams.set('options', '-c deadlock_timeout=10s');
+    const store = createSqlStore({ ...pgOptions(schema), clientUrl: url.toString(), lockTimeoutMs: 60_000 });
     undo.push(() => store.close());
     const [a, b] = [
       { code: 'alpha', key: '' },
@@ -273,6 +279,7 @@ describe('PostgreSQL: every function takes its row locks in one order (real conc
     const other = new pg.Client({ connectionString: PG_URL, application_name: 'tickwork-test-other' });
     await other.connect();
     undo.push(() => other.end());
+    await other.query("SET deadlock_timeout = '10min'");
     await other.query('BEGIN');
     await other.query(`SELECT 1 FROM "${schema}".tickwork_job_state WHERE code = 'beta' FOR UPDATE`);
     const finishedAt = new Date(AT.getTime() + 1000);
@@ -283,8 +290,8 @@ describe('PostgreSQL: every function takes its row locks in one order (real conc
       () => (settled = true),
     );
     await blockedOnLock(schema);
-    // Now the other session asks for alpha's row: a cycle. The store's backend has waited longest, so its deadlock
-    // check fires first and aborts its statement, which frees alpha's row: this lock is granted while the call goes on.
+    // Now the other session asks for alpha's row: a cycle. The store's backend's deadlock check (10 s after it
+    // began to wait) finds it and aborts its statement, which frees alpha's row: this lock is granted while the call goes on.
     await other.query(`SELECT 1 FROM "${schema}".tickwork_job_state WHERE code = 'alpha' FOR UPDATE`);
     expect(settled).toBe(false);
     await other.query('COMMIT');
