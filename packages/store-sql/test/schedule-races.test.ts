@@ -265,7 +265,7 @@ describe('PostgreSQL: every function takes its row locks in one order (real conc
     // never looks in time (and the store's lock timeout is longer). So the store's statement is the one aborted, whatever the load.
     const url = new URL(PG_URL);
     url.searchParams.set('options', '-c deadlock_timeout=10s');
-    const store = createSqlStore({ ...pgOptions(schema), clientUrl: url.toString(), lockTimeoutMs: 60_000 });
+    const store = createSqlStore({ driver: 'postgresql', clientUrl: url.toString(), schema, poolSize: 3, lockTimeoutMs: 60_000 });
     undo.push(() => store.close());
     const [a, b] = [
       { code: 'alpha', key: '' },
