@@ -4,13 +4,12 @@
  * within the configured bound, and the same store answers again once the cause is gone.
  * The lock is held on the test's own schema only.
  */
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { StoreUnavailableError, type Store } from '@tickwork/core';
 import { claimFor as claim, prepareSchedules } from '@tickwork/store-conformance';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqlStore, migrate, SqlStoreOptionsError, type SqlStoreOptions } from '../src/index.js';
-import { adminQuery, PG_URL, randomSchema } from './fixtures.js';
+import { adminQuery, PG_URL, pgRelay, randomSchema } from './fixtures.js';
 
 const AT = new Date(Date.UTC(2030, 0, 7, 12));
 const JOB = { code: 'billing', key: '' };
@@ -59,32 +58,10 @@ async function timedFailure(fn: () => Promise<unknown>): Promise<{ error: unknow
 
 /** A loopback relay to PostgreSQL that can be frozen: it then passes no byte either way (a dead but open connection). */
 async function relay(undo: (() => Promise<unknown>)[]): Promise<{ url: string; freeze(): void; thaw(): void }> {
-  const target = new URL(PG_URL);
   let frozen = false;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((inbound) => {
-    const outbound = connect({ host: target.hostname, port: Number(target.port || 5432) });
-    sockets.add(inbound).add(outbound);
-    inbound.on('data', (chunk) => void (frozen || outbound.write(chunk)));
-    outbound.on('data', (chunk) => void (frozen || inbound.write(chunk)));
-    const close = () => {
-      inbound.destroy();
-      outbound.destroy();
-    };
-    inbound.on('error', close).on('close', close);
-    outbound.on('error', close).on('close', close);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  undo.push(async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise((resolve) => server.close(resolve));
-  });
-  const port = (server.address() as { port: number }).port;
-  const url = new URL(PG_URL);
-  url.hostname = '127.0.0.1';
-  url.port = String(port);
+  const url = await pgRelay(undo, { open: () => !frozen });
   return {
-    url: url.toString(),
+    url,
     freeze: () => {
       frozen = true;
     },

@@ -3,24 +3,17 @@
  * are one statement, so one round trip (counted as the server's ReadyForQuery messages through a
  * loopback relay), and it still fails as the schema check does.
  */
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { StoreSchemaError } from '@tickwork/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqlStore, migrate, type SqlStoreOptions } from '../src/index.js';
-import { adminQuery, PG_URL, randomSchema } from './fixtures.js';
+import { adminQuery, PG_URL, pgRelay, randomSchema } from './fixtures.js';
 
 /** A relay to PostgreSQL counting the server's ReadyForQuery ('Z') messages: one after the startup, one per statement. */
 async function countingRelay(undo: (() => Promise<unknown>)[]): Promise<{ url: string; ready(): number }> {
-  const target = new URL(PG_URL);
   let ready = 0;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((inbound) => {
-    const outbound = connect({ host: target.hostname, port: Number(target.port || 5432) });
-    sockets.add(inbound).add(outbound);
-    let pending = Buffer.alloc(0);
-    inbound.on('data', (chunk) => void outbound.write(chunk));
-    outbound.on('data', (chunk: Buffer) => {
-      inbound.write(chunk);
+  let pending = Buffer.alloc(0);
+  const url = await pgRelay(undo, {
+    serverData(chunk) {
       pending = Buffer.concat([pending, chunk]);
       // Every server message is framed: a type byte and a length that counts itself.
       while (pending.length >= 5) {
@@ -29,23 +22,9 @@ async function countingRelay(undo: (() => Promise<unknown>)[]): Promise<{ url: s
         if (pending[0] === 0x5a) ready += 1;
         pending = pending.subarray(1 + length);
       }
-    });
-    const close = () => {
-      inbound.destroy();
-      outbound.destroy();
-    };
-    inbound.on('error', close).on('close', close);
-    outbound.on('error', close).on('close', close);
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  undo.push(async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise((resolve) => server.close(resolve));
-  });
-  const { port } = server.address() as { port: number };
-  const url = new URL(PG_URL);
-  url.host = `127.0.0.1:${port}`;
-  return { url: url.toString(), ready: () => ready };
+  return { url, ready: () => ready };
 }
 
 describe('PostgreSQL: the first ping carries the schema check', () => {

@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -274,4 +275,46 @@ export function runtimeSchedule(ref: ScheduleRef): RuntimeScheduleInput {
     description: null,
     options: {},
   };
+}
+
+/** What a {@link pgRelay} lets through and shows: `open()` false passes no byte either way; `serverData` sees each chunk from the server. */
+export interface PgRelayHooks {
+  open?(): boolean;
+  serverData?(chunk: Buffer): void;
+}
+
+/**
+ * A loopback TCP relay to PostgreSQL ({@link PG_URL}); returns the URL to connect through it. Its
+ * sockets and listener are closed by the step pushed on `undo`.
+ */
+export async function pgRelay(undo: (() => Promise<unknown>)[], hooks: PgRelayHooks = {}): Promise<string> {
+  const target = new URL(PG_URL);
+  const open = hooks.open ?? (() => true);
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((inbound) => {
+    const outbound = connect({ host: target.hostname, port: Number(target.port || 5432) });
+    sockets.add(inbound).add(outbound);
+    inbound.on('data', (chunk: Buffer) => void (open() && outbound.write(chunk)));
+    outbound.on('data', (chunk: Buffer) => {
+      if (!open()) return;
+      inbound.write(chunk);
+      hooks.serverData?.(chunk);
+    });
+    const close = () => {
+      inbound.destroy();
+      outbound.destroy();
+    };
+    inbound.on('error', close).on('close', close);
+    outbound.on('error', close).on('close', close);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  undo.push(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  const { port } = server.address() as { port: number };
+  const url = new URL(PG_URL);
+  url.hostname = '127.0.0.1';
+  url.port = String(port);
+  return url.toString();
 }
