@@ -11,10 +11,10 @@ import { adminQuery, PG_URL, pgRelay, randomSchema } from './fixtures.js';
 /** A relay to PostgreSQL counting the server's ReadyForQuery ('Z') messages: one after the startup, one per statement. */
 async function countingRelay(undo: (() => Promise<unknown>)[]): Promise<{ url: string; ready(): number }> {
   let ready = 0;
-  let pending = Buffer.alloc(0);
+  const unread = new WeakMap<object, Buffer>();
   const url = await pgRelay(undo, {
-    serverData(chunk) {
-      pending = Buffer.concat([pending, chunk]);
+    serverData(chunk, connection) {
+      let pending = Buffer.concat([unread.get(connection) ?? Buffer.alloc(0), chunk]);
       // Every server message is framed: a type byte and a length that counts itself.
       while (pending.length >= 5) {
         const length = pending.readUInt32BE(1);
@@ -22,6 +22,7 @@ async function countingRelay(undo: (() => Promise<unknown>)[]): Promise<{ url: s
         if (pending[0] === 0x5a) ready += 1;
         pending = pending.subarray(1 + length);
       }
+      unread.set(connection, pending);
     },
   });
   return { url, ready: () => ready };

@@ -277,10 +277,14 @@ export function runtimeSchedule(ref: ScheduleRef): RuntimeScheduleInput {
   };
 }
 
-/** What a {@link pgRelay} lets through and shows: `open()` false passes no byte either way; `serverData` sees each chunk from the server. */
+/**
+ * What a {@link pgRelay} lets through and shows: `open()` false passes no byte either way;
+ * `serverData` sees each chunk from the server with the client connection it goes to (a client's
+ * messages can be framed across chunks, never across connections).
+ */
 export interface PgRelayHooks {
   open?(): boolean;
-  serverData?(chunk: Buffer): void;
+  serverData?(chunk: Buffer, connection: Socket): void;
 }
 
 /**
@@ -298,7 +302,7 @@ export async function pgRelay(undo: (() => Promise<unknown>)[], hooks: PgRelayHo
     outbound.on('data', (chunk: Buffer) => {
       if (!open()) return;
       inbound.write(chunk);
-      hooks.serverData?.(chunk);
+      hooks.serverData?.(chunk, inbound);
     });
     const close = () => {
       inbound.destroy();
